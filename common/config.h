@@ -1,0 +1,84 @@
+#ifndef COMMON_CONFIG_H
+#define COMMON_CONFIG_H
+#include <stdbool.h>
+#include <stddef.h>
+
+/* DIR/maillab.conf: `key = value` lines, '#' comments.  Every key has a
+ * default (see the table in config.c, which also writes the commented file
+ * that `maillab init` creates).  Later issues add keys by adding a row there
+ * and a field here. */
+
+#define CONFIG_MAX_LIST 16
+
+enum service_id {
+	SVC_SMTP,		/* MX, incoming */
+	SVC_SUBMISSION,		/* 587, STARTTLS + AUTH */
+	SVC_SUBMISSIONS,	/* 465, implicit TLS */
+	SVC_POP3,
+	SVC_POP3S,
+	SVC_IMAP,
+	SVC_IMAPS,
+	SVC_COUNT
+};
+
+struct config {
+	char *dir;			/* the instance directory (not a key) */
+	char *hostname;			/* default: the machine's FQDN or "localhost" */
+	char *domains[CONFIG_MAX_LIST];	/* local domains; domains[0] is primary */
+	size_t n_domains;
+	char *listen[CONFIG_MAX_LIST];	/* listen addresses; default 127.0.0.1 */
+	size_t n_listen;
+	bool standard_ports;		/* ports = standard | unprivileged */
+	int port[SVC_COUNT];		/* 0 = disabled; defaults from `ports` */
+	char *run_as;			/* user to drop to after binding (root only) */
+	char *tls_cert;			/* default DIR/tls/cert.pem */
+	char *tls_key;			/* default DIR/tls/key.pem */
+	bool allow_plaintext_auth;	/* lab setting: AUTH without TLS off loopback */
+
+	/* limits (DESIGN.md "Bad input") */
+	size_t max_command_line;	/* SMTP command line incl. CRLF: 512 */
+	size_t max_text_line;		/* DATA text line incl. CRLF: 1000 */
+	bool reject_long_text_lines;	/* 500 5.5.2 (yes) or accept (no) */
+	size_t max_message_size;	/* 25 MiB, advertised with SIZE */
+	size_t max_recipients;		/* per message: 100 */
+	size_t max_pop3_line;		/* 255 per RFC 2449 (+ CRLF) */
+	size_t max_imap_line;		/* outside literals: 65536 */
+	size_t max_literal_size;	/* IMAP literal: 25 MiB */
+	size_t max_connections;		/* total: 1000 */
+	size_t max_connections_per_ip;	/* per client address: 50 */
+	size_t max_output_buffer;	/* per connection before reading stops */
+	unsigned int max_errors;	/* protocol errors before disconnect: 10 */
+	unsigned int auth_max_failures;	/* then disconnect: 3 */
+	unsigned int auth_fail_delay_ms;	/* first delay, doubling: 1000 */
+
+	/* idle timeouts, seconds */
+	unsigned int timeout_smtp;	/* RFC 5321 4.5.3.2: 300 */
+	unsigned int timeout_smtp_data;	/* between DATA chunks: 180 */
+	unsigned int timeout_pop3;	/* RFC 1939 3: at least 600 */
+	unsigned int timeout_imap_preauth;	/* before login: 60 */
+	unsigned int timeout_imap;	/* RFC 3501 5.4: at least 1800 */
+	unsigned int shutdown_grace;	/* seconds sessions get on SIGTERM: 5 */
+
+	unsigned int workers;		/* worker threads: 4 */
+	bool trace;			/* per-session dialogue in DIR/log/trace */
+	char *log_file;			/* default DIR/log/maillab.log */
+};
+
+/* Fills `cfg` with every default for instance directory `dir`. */
+void config_defaults(struct config *cfg, const char *dir);
+/* Loads DIR/maillab.conf over the defaults.  A missing file is fine (all
+ * defaults).  0 on success; -1 with "maillab.conf:LINE: message" (or
+ * "PATH: strerror") in err_r, cfg then holds defaults only. */
+int config_load(struct config *cfg, const char *dir, char *err_r, size_t errlen);
+/* Parses one file's text (for tests).  `name` prefixes error messages. */
+int config_parse(struct config *cfg, const char *name, const char *text,
+		 char *err_r, size_t errlen);
+/* Writes a maillab.conf with every key commented out at its default, each
+ * with its documentation line.  0 / -1 with errno. */
+int config_write_template(const char *path, const char *hostname,
+			  const char *domain);
+void config_free(struct config *cfg);
+const char *service_name(enum service_id svc);	/* "smtp", "pop3s", ... */
+bool config_is_local_domain(const struct config *cfg, const char *domain);
+
+#endif

@@ -1,0 +1,74 @@
+/* The `maillab` command: subcommand dispatch only. */
+#include <stdio.h>
+#include <string.h>
+
+#include "common/cli.h"
+
+struct subcommand {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *usage;
+};
+
+static int cmd_version(int argc, char **argv);
+static int cmd_help(int argc, char **argv);
+
+static const struct subcommand subcommands[] = {
+	{ "init", cmd_init,
+	  "maillab init DIR [--domain D] [--hostname H] [--demo]" },
+	{ "serve", cmd_serve, "maillab serve [-d DIR]" },
+	{ "user", cmd_user,
+	  "maillab user add|del|passwd|list [-d DIR] [NAME] [--password-stdin] [--yes]" },
+	{ "version", cmd_version, "maillab version" },
+	{ "help", cmd_help, "maillab help [COMMAND]" },
+};
+#define N_SUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage:\n");
+	for (size_t i = 0; i < N_SUBCOMMANDS; i++)
+		fprintf(f, "  %s\n", subcommands[i].usage);
+}
+
+static int cmd_version(int argc, char **argv)
+{
+	(void)argv;
+	if (argc != 1) {
+		usage(stderr);
+		return 2;
+	}
+	printf("maillab %s\n", MAILLAB_VERSION);
+	return 0;
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	if (argc == 1) {
+		usage(stdout);
+		return 0;
+	}
+	for (size_t i = 0; i < N_SUBCOMMANDS; i++) {
+		if (argc == 2 && strcmp(argv[1], subcommands[i].name) == 0) {
+			printf("usage: %s\n", subcommands[i].usage);
+			return 0;
+		}
+	}
+	usage(stderr);
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	for (size_t i = 0; i < N_SUBCOMMANDS; i++) {
+		if (strcmp(argv[1], subcommands[i].name) == 0)
+			return subcommands[i].run(argc - 1, argv + 1);
+	}
+	fprintf(stderr, "maillab: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return 2;
+}
