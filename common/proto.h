@@ -30,6 +30,7 @@ enum input_mode {
 typedef int data_write_fn(void *arg, const char *p, size_t n);
 
 struct data_reader;
+struct userdb;
 struct proto_io;
 typedef void work_fn(void *arg);
 
@@ -64,7 +65,12 @@ struct proto_io {
 	 * with no input delivered in between.  Set by the owner: conn.c uses the
 	 * worker pool, unit tests run both at once. */
 	void (*defer)(struct proto_io *io, work_fn *work, work_fn *done, void *arg);
+	/* Runs done(arg) on the loop thread after `ms` milliseconds, with no
+	 * input delivered in between (the delay after a failed login).  Unit
+	 * tests run it at once. */
+	void (*after)(struct proto_io *io, unsigned int ms, work_fn *done, void *arg);
 	void *owner;
+	struct userdb *users;		/* the user database (common/users.h) */
 };
 
 struct protocol {
