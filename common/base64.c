@@ -84,8 +84,10 @@ static int decode_group(const unsigned char *s, int last, unsigned char *o)
 	if ((pad == 1 && (w & 0xff) != 0) || (pad == 2 && (w & 0xffff) != 0))
 		return -1;
 	o[0] = w >> 16;
-	o[1] = w >> 8;
-	o[2] = w;
+	if (pad < 2)
+		o[1] = w >> 8;
+	if (pad < 1)
+		o[2] = w;
 	return 3 - pad;
 }
 
