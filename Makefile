@@ -36,6 +36,7 @@ BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(B)/bench/%)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz-*.c)
 
 .PHONY: all deps run check unit system bench fuzz clean
+.SECONDARY:
 all: maillab
 
 maillab: $(B)/maillab
