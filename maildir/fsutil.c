@@ -1,0 +1,133 @@
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/buf.h"
+#include "maildir/fsutil.h"
+
+int fs_mkdir(const char *path)
+{
+	struct stat st;
+
+	if (mkdir(path, 0700) == 0)
+		return 0;
+	if (errno != EEXIST)
+		return -1;
+	if (stat(path, &st) < 0)
+		return -1;
+	if (!S_ISDIR(st.st_mode)) {
+		errno = ENOTDIR;
+		return -1;
+	}
+	return 0;
+}
+
+int fs_mkmaildir(const char *path, int is_folder)
+{
+	static const char *const subdirs[] = { "cur", "new", "tmp" };
+	struct buf b = BUF_INIT(BUF_UNLIMITED);
+	int ret = -1;
+	size_t i;
+	int fd;
+
+	if (fs_mkdir(path) < 0)
+		return -1;
+	/* tmp first and cur last: a directory with cur/ is complete. */
+	for (i = 3; i-- > 0;) {
+		buf_clear(&b);
+		buf_printf(&b, "%s/%s", path, subdirs[i]);
+		if (fs_mkdir(b.data) < 0)
+			goto out;
+	}
+	if (is_folder) {
+		buf_clear(&b);
+		buf_printf(&b, "%s/maildirfolder", path);
+		fd = open(b.data, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+		if (fd < 0)
+			goto out;
+		close(fd);
+	}
+	ret = 0;
+out:
+	buf_free(&b);
+	return ret;
+}
+
+int fs_fsync_dir(const char *path)
+{
+	int fd, ret, saved;
+
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ret = fsync(fd);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return ret;
+}
+
+static int rmtree_at(int dirfd, const char *name)
+{
+	struct dirent *de;
+	DIR *dir;
+	int fd, ret = 0;
+
+	if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT)
+		return 0;
+	if (errno != EISDIR && errno != EPERM)
+		return -1;
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	dir = fdopendir(fd);
+	if (dir == NULL) {
+		close(fd);
+		return -1;
+	}
+	while ((de = readdir(dir)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (rmtree_at(fd, de->d_name) < 0)
+			ret = -1;
+	}
+	closedir(dir);
+	if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		ret = -1;
+	return ret;
+}
+
+int fs_rmtree(const char *path)
+{
+	return rmtree_at(AT_FDCWD, path);
+}
+
+int64_t fs_mtime_ns(const struct stat *st)
+{
+	return (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+}
+
+int fs_write_all(int fd, const void *p, size_t n)
+{
+	const char *s = p;
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(fd, s, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (w == 0) {
+			errno = EIO;
+			return -1;
+		}
+		s += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}

@@ -1,0 +1,25 @@
+#ifndef MAILDIR_FSUTIL_H
+#define MAILDIR_FSUTIL_H
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+/* Small file-system helpers shared by the maildir/ modules.  All return 0 on
+ * success, -1 with errno set. */
+
+/* mkdir(path, 0700); an existing directory is success. */
+int fs_mkdir(const char *path);
+/* Creates path and {cur,new,tmp} below it; with is_folder also the empty
+ * `maildirfolder` file Maildir++ puts in sub-folders. */
+int fs_mkmaildir(const char *path, int is_folder);
+/* Opens the directory and fsyncs it. */
+int fs_fsync_dir(const char *path);
+/* Removes path and all below it (no symlinks followed).  A missing path is
+ * success. */
+int fs_rmtree(const char *path);
+/* Nanoseconds since the epoch of st's mtime. */
+int64_t fs_mtime_ns(const struct stat *st);
+/* Writes all of p (retrying short writes and EINTR). */
+int fs_write_all(int fd, const void *p, size_t n);
+
+#endif
