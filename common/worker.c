@@ -1,0 +1,177 @@
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/worker.h"
+#include "common/xalloc.h"
+
+struct job {
+	work_fn *work;
+	work_fn *done;
+	void *arg;
+	struct job *next;
+};
+
+struct job_queue {
+	struct job *head, *tail;
+};
+
+struct worker_pool {
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	struct job_queue todo;		/* waiting for a thread */
+	struct job_queue finished;	/* waiting for done() on the loop */
+	unsigned int pending;
+	bool stopping;
+	pthread_t *threads;
+	unsigned int n_threads;
+	int notify[2];			/* worker -> loop: "finished has jobs" */
+	struct event *notify_ev;
+};
+
+static void queue_push(struct job_queue *q, struct job *j)
+{
+	j->next = NULL;
+	if (q->tail != NULL)
+		q->tail->next = j;
+	else
+		q->head = j;
+	q->tail = j;
+}
+
+static struct job *queue_take_all(struct job_queue *q)
+{
+	struct job *head = q->head;
+
+	q->head = q->tail = NULL;
+	return head;
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker_pool *pool = arg;
+
+	pthread_mutex_lock(&pool->lock);
+	for (;;) {
+		struct job *j;
+
+		while (pool->todo.head == NULL && !pool->stopping)
+			pthread_cond_wait(&pool->wake, &pool->lock);
+		if (pool->todo.head == NULL)
+			break;
+		j = pool->todo.head;
+		pool->todo.head = j->next;
+		if (pool->todo.head == NULL)
+			pool->todo.tail = NULL;
+		pthread_mutex_unlock(&pool->lock);
+
+		j->work(j->arg);
+
+		pthread_mutex_lock(&pool->lock);
+		queue_push(&pool->finished, j);
+		/* One byte per job is not needed: the loop drains the whole list. */
+		while (write(pool->notify[1], "x", 1) < 0 && errno == EINTR)
+			;
+	}
+	pthread_mutex_unlock(&pool->lock);
+	return NULL;
+}
+
+static void run_finished(struct worker_pool *pool)
+{
+	struct job *j, *next;
+
+	pthread_mutex_lock(&pool->lock);
+	j = queue_take_all(&pool->finished);
+	pthread_mutex_unlock(&pool->lock);
+	for (; j != NULL; j = next) {
+		next = j->next;
+		pool->pending--;
+		j->done(j->arg);
+		free(j);
+	}
+}
+
+static void on_notify(evutil_socket_t fd, short what, void *arg)
+{
+	char drain[256];
+
+	(void)what;
+	while (read(fd, drain, sizeof(drain)) > 0)
+		;
+	run_finished(arg);
+}
+
+struct worker_pool *worker_pool_new(struct event_base *base, unsigned int threads)
+{
+	struct worker_pool *pool = xcalloc(1, sizeof(*pool));
+
+	if (threads == 0)
+		threads = 1;
+	pthread_mutex_init(&pool->lock, NULL);
+	pthread_cond_init(&pool->wake, NULL);
+	if (pipe2(pool->notify, O_CLOEXEC | O_NONBLOCK) < 0) {
+		log_msg("maillab", NULL, "pipe() failed: %m");
+		abort();
+	}
+	pool->notify_ev = event_new(base, pool->notify[0], EV_READ | EV_PERSIST,
+				    on_notify, pool);
+	event_add(pool->notify_ev, NULL);
+	pool->threads = xcalloc(threads, sizeof(*pool->threads));
+	for (unsigned int i = 0; i < threads; i++) {
+		if (pthread_create(&pool->threads[i], NULL, worker_main, pool) != 0) {
+			log_msg("maillab", NULL, "pthread_create() failed");
+			abort();
+		}
+	}
+	pool->n_threads = threads;
+	return pool;
+}
+
+void worker_submit(struct worker_pool *pool, work_fn *work, work_fn *done,
+		   void *arg)
+{
+	struct job *j = xmalloc(sizeof(*j));
+
+	j->work = work;
+	j->done = done;
+	j->arg = arg;
+	pool->pending++;
+	pthread_mutex_lock(&pool->lock);
+	queue_push(&pool->todo, j);
+	pthread_cond_signal(&pool->wake);
+	pthread_mutex_unlock(&pool->lock);
+}
+
+unsigned int worker_pending(const struct worker_pool *pool)
+{
+	return pool->pending;
+}
+
+void worker_pool_free(struct worker_pool **poolp)
+{
+	struct worker_pool *pool = *poolp;
+
+	if (pool == NULL)
+		return;
+	*poolp = NULL;
+	pthread_mutex_lock(&pool->lock);
+	pool->stopping = true;
+	pthread_cond_broadcast(&pool->wake);
+	pthread_mutex_unlock(&pool->lock);
+	for (unsigned int i = 0; i < pool->n_threads; i++)
+		pthread_join(pool->threads[i], NULL);
+	run_finished(pool);
+	event_free(pool->notify_ev);
+	close(pool->notify[0]);
+	close(pool->notify[1]);
+	pthread_mutex_destroy(&pool->lock);
+	pthread_cond_destroy(&pool->wake);
+	free(pool->threads);
+	free(pool);
+}
