@@ -1,0 +1,509 @@
+#include <crypt.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "common/buf.h"
+#include "common/dbenv.h"
+#include "common/users.h"
+#include "common/xalloc.h"
+
+#define USERS_FILE	"users.db"
+#define RECORD_VERSION	"v=1"
+#define HASH_FIELD	"hash="
+#define HASH_PREFIX	"$y$"	/* yescrypt */
+
+struct userdb {
+	DB_ENV *env;
+	DB *users;
+	char *path;		/* DIR/db/users.db, for messages */
+	/* a yescrypt setting with the cost of real hashes: unknown users
+	 * are "verified" against it so they cost the same time */
+	char dummy_setting[CRYPT_GENSALT_OUTPUT_SIZE];
+};
+
+bool user_name_valid(const char *name)
+{
+	size_t i;
+	char c;
+
+	if (name[0] == '\0' || name[0] == '.' || name[0] == '-')
+		return false;
+	for (i = 0; (c = name[i]) != '\0'; i++) {
+		if (i >= USER_NAME_MAX)
+			return false;
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+/* A fresh yescrypt setting ("$y$j9T$salt") with 16 bytes from the kernel's
+ * RNG.  0 / -1. */
+static int new_setting(char *out, size_t outlen)
+{
+	unsigned char rnd[16];
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < sizeof(rnd)) {
+		n = getrandom(rnd + got, sizeof(rnd) - got, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		got += (size_t)n;
+	}
+	if (crypt_gensalt_rn(HASH_PREFIX, 0, (const char *)rnd, sizeof(rnd),
+			     out, (int)outlen) == NULL)
+		return -1;
+	return 0;
+}
+
+/* Hashes `password` with `setting` into out (CRYPT_OUTPUT_SIZE bytes).
+ * 0 / -1 (bad setting, or a password libxcrypt refuses). */
+static int hash_with(const char *password, const char *setting, char *out)
+{
+	struct crypt_data *cd = xcalloc(1, sizeof(*cd));
+	const char *h;
+	int ret = -1;
+
+	h = crypt_rn(password, setting, cd, (int)sizeof(*cd));
+	if (h != NULL && h[0] != '*') {
+		snprintf(out, CRYPT_OUTPUT_SIZE, "%s", h);
+		ret = 0;
+	}
+	explicit_bzero(cd, sizeof(*cd));
+	free(cd);
+	return ret;
+}
+
+static int check_password(const char *password, char *err_r, size_t errlen)
+{
+	size_t len = strlen(password);
+
+	if (len == 0) {
+		snprintf(err_r, errlen, "empty password");
+		return -1;
+	}
+	if (len > USER_PASSWORD_MAX) {
+		snprintf(err_r, errlen, "password longer than %d bytes",
+			 USER_PASSWORD_MAX);
+		return -1;
+	}
+	return 0;
+}
+
+static int new_hash(const char *password, char *out, char *err_r,
+		    size_t errlen)
+{
+	char setting[CRYPT_GENSALT_OUTPUT_SIZE];
+
+	if (check_password(password, err_r, errlen) < 0)
+		return -1;
+	if (new_setting(setting, sizeof(setting)) < 0 ||
+	    hash_with(password, setting, out) < 0) {
+		snprintf(err_r, errlen, "password hashing failed: %s",
+			 strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Equal strings, in time that depends on the lengths only. */
+static bool equal_ct(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i;
+	volatile unsigned char diff = la != lb;
+
+	for (i = 0; i < la && i < lb; i++)
+		diff |= (unsigned char)a[i] ^ (unsigned char)b[i];
+	return diff == 0;
+}
+
+/* --- records --- */
+
+/* The value of field `key` ("hash=") in a record, copied into out, or -1
+ * when absent or too long. */
+static int record_field(const char *rec, size_t len, const char *key,
+			char *out, size_t outlen)
+{
+	size_t klen = strlen(key), i = 0, flen;
+
+	while (i < len) {
+		flen = strnlen(rec + i, len - i);
+		if (flen > klen && memcmp(rec + i, key, klen) == 0) {
+			if (flen - klen >= outlen)
+				return -1;
+			memcpy(out, rec + i + klen, flen - klen);
+			out[flen - klen] = '\0';
+			return 0;
+		}
+		i += flen + 1;
+	}
+	return -1;
+}
+
+/* A record with `hash`, keeping every other field of `old` (may be NULL). */
+static void record_build(struct buf *rec, const char *hash, const char *old,
+			 size_t oldlen)
+{
+	size_t i = 0, flen;
+
+	buf_append(rec, RECORD_VERSION, sizeof(RECORD_VERSION));
+	buf_puts(rec, HASH_FIELD);
+	buf_append(rec, hash, strlen(hash) + 1);
+	while (old != NULL && i < oldlen) {
+		flen = strnlen(old + i, oldlen - i);
+		if (flen > 0 &&
+		    strncmp(old + i, RECORD_VERSION, flen) != 0 &&
+		    strncmp(old + i, HASH_FIELD, strlen(HASH_FIELD)) != 0) {
+			buf_append(rec, old + i, flen);
+			buf_putc(rec, '\0');
+		}
+		i += flen + 1;
+	}
+}
+
+static void set_key(DBT *key, const char *name)
+{
+	memset(key, 0, sizeof(*key));
+	key->data = (void *)name;
+	key->size = (u_int32_t)strlen(name);
+}
+
+/* --- transactions --- */
+
+typedef int txn_fn(struct userdb *db, DB_TXN *txn, void *ctx);
+
+/* Runs fn in a transaction, retrying on deadlock; returns fn's or the
+ * commit's Berkeley DB code (0 committed). */
+static int with_txn(struct userdb *db, txn_fn *fn, void *ctx)
+{
+	DB_TXN *txn;
+	int ret = 0, tries;
+
+	for (tries = 0; tries < DBENV_RETRIES; tries++) {
+		if ((ret = db->env->txn_begin(db->env, NULL, &txn, 0)) != 0)
+			return ret;
+		ret = fn(db, txn, ctx);
+		if (ret == 0)
+			ret = txn->commit(txn, 0);
+		else
+			txn->abort(txn);
+		if (!dbenv_retryable(ret))
+			break;
+	}
+	return ret;
+}
+
+struct put_ctx {
+	const char *name;
+	const char *hash;
+};
+
+static int txn_add(struct userdb *db, DB_TXN *txn, void *arg)
+{
+	struct put_ctx *ctx = arg;
+	struct buf rec = BUF_INIT(BUF_UNLIMITED);
+	DBT key, data;
+	int ret;
+
+	record_build(&rec, ctx->hash, NULL, 0);
+	set_key(&key, ctx->name);
+	memset(&data, 0, sizeof(data));
+	data.data = rec.data;
+	data.size = (u_int32_t)rec.len;
+	ret = db->users->put(db->users, txn, &key, &data, DB_NOOVERWRITE);
+	buf_free(&rec);
+	return ret;
+}
+
+static int txn_passwd(struct userdb *db, DB_TXN *txn, void *arg)
+{
+	struct put_ctx *ctx = arg;
+	struct buf rec = BUF_INIT(BUF_UNLIMITED);
+	DBT key, data;
+	int ret;
+
+	set_key(&key, ctx->name);
+	memset(&data, 0, sizeof(data));
+	data.flags = DB_DBT_MALLOC;
+	ret = db->users->get(db->users, txn, &key, &data, DB_RMW);
+	if (ret != 0)
+		return ret;
+	record_build(&rec, ctx->hash, data.data, data.size);
+	free(data.data);
+	memset(&data, 0, sizeof(data));
+	data.data = rec.data;
+	data.size = (u_int32_t)rec.len;
+	ret = db->users->put(db->users, txn, &key, &data, 0);
+	buf_free(&rec);
+	return ret;
+}
+
+static int txn_del(struct userdb *db, DB_TXN *txn, void *arg)
+{
+	DBT key;
+
+	set_key(&key, arg);
+	return db->users->del(db->users, txn, &key, 0);
+}
+
+/* --- the API --- */
+
+struct userdb *userdb_open(const char *dir, char *err_r, size_t errlen)
+{
+	struct userdb *db = xcalloc(1, sizeof(*db));
+	struct buf path = BUF_INIT(BUF_UNLIMITED);
+
+	buf_printf(&path, "%s/db/%s", dir, USERS_FILE);
+	db->path = buf_steal(&path);
+	if (new_setting(db->dummy_setting, sizeof(db->dummy_setting)) < 0) {
+		snprintf(err_r, errlen, "crypt_gensalt(yescrypt): %s",
+			 strerror(errno));
+		goto fail;
+	}
+	if ((db->env = dbenv_open(dir, err_r, errlen)) == NULL)
+		goto fail;
+	if ((db->users = dbenv_open_btree(db->env, USERS_FILE, err_r,
+					  errlen)) == NULL)
+		goto fail;
+	return db;
+fail:
+	userdb_close(&db);
+	return NULL;
+}
+
+void userdb_close(struct userdb **dbp)
+{
+	struct userdb *db = *dbp;
+
+	if (db == NULL)
+		return;
+	if (db->users != NULL)
+		db->users->close(db->users, 0);
+	dbenv_close(&db->env);
+	free(db->path);
+	free(db);
+	*dbp = NULL;
+}
+
+DB_ENV *userdb_env(struct userdb *db)
+{
+	return db->env;
+}
+
+static void db_failed(struct userdb *db, const char *what, int ret,
+		      char *err_r, size_t errlen)
+{
+	snprintf(err_r, errlen, "%s: %s: %s", db->path, what,
+		 db_strerror(ret));
+}
+
+int userdb_add(struct userdb *db, const char *name, const char *password,
+	       char *err_r, size_t errlen)
+{
+	char hash[CRYPT_OUTPUT_SIZE];
+	struct put_ctx ctx = { name, hash };
+	int ret;
+
+	if (!user_name_valid(name)) {
+		snprintf(err_r, errlen, "invalid user name (1-%d of a-z 0-9 "
+			 ". _ -, not starting with . or -)", USER_NAME_MAX);
+		return -1;
+	}
+	/* cheap check first, so a duplicate does not cost a hash */
+	if ((ret = userdb_exists(db, name)) != 0) {
+		if (ret > 0)
+			snprintf(err_r, errlen, "user %s exists", name);
+		else
+			snprintf(err_r, errlen, "%s: read failed", db->path);
+		return -1;
+	}
+	if (new_hash(password, hash, err_r, errlen) < 0)
+		return -1;
+	ret = with_txn(db, txn_add, &ctx);
+	if (ret == DB_KEYEXIST) {
+		snprintf(err_r, errlen, "user %s exists", name);
+		return -1;
+	}
+	if (ret != 0) {
+		db_failed(db, "put", ret, err_r, errlen);
+		return -1;
+	}
+	return 0;
+}
+
+int userdb_passwd(struct userdb *db, const char *name, const char *password,
+		  char *err_r, size_t errlen)
+{
+	char hash[CRYPT_OUTPUT_SIZE];
+	struct put_ctx ctx = { name, hash };
+	int ret;
+
+	if (!user_name_valid(name)) {
+		snprintf(err_r, errlen, "no such user: %s", name);
+		return -1;
+	}
+	if (new_hash(password, hash, err_r, errlen) < 0)
+		return -1;
+	ret = with_txn(db, txn_passwd, &ctx);
+	if (ret == DB_NOTFOUND) {
+		snprintf(err_r, errlen, "no such user: %s", name);
+		return -1;
+	}
+	if (ret != 0) {
+		db_failed(db, "put", ret, err_r, errlen);
+		return -1;
+	}
+	return 0;
+}
+
+int userdb_del(struct userdb *db, const char *name, char *err_r,
+	       size_t errlen)
+{
+	int ret;
+
+	if (!user_name_valid(name)) {
+		snprintf(err_r, errlen, "no such user: %s", name);
+		return -1;
+	}
+	ret = with_txn(db, txn_del, (void *)name);
+	if (ret == DB_NOTFOUND) {
+		snprintf(err_r, errlen, "no such user: %s", name);
+		return -1;
+	}
+	if (ret != 0) {
+		db_failed(db, "del", ret, err_r, errlen);
+		return -1;
+	}
+	return 0;
+}
+
+int userdb_exists(struct userdb *db, const char *name)
+{
+	DBT key;
+	int ret, tries;
+
+	if (!user_name_valid(name))
+		return 0;
+	set_key(&key, name);
+	for (tries = 0; tries < DBENV_RETRIES; tries++) {
+		ret = db->users->exists(db->users, NULL, &key, 0);
+		if (!dbenv_retryable(ret))
+			break;
+	}
+	if (ret == 0)
+		return 1;
+	return ret == DB_NOTFOUND ? 0 : -1;
+}
+
+/* The stored hash of `name` into out: 1 found, 0 no such user, -1 error. */
+static int stored_hash(struct userdb *db, const char *name, char *out,
+		       size_t outlen)
+{
+	DBT key, data;
+	int ret, tries, found;
+
+	if (!user_name_valid(name))
+		return 0;
+	set_key(&key, name);
+	for (tries = 0; tries < DBENV_RETRIES; tries++) {
+		memset(&data, 0, sizeof(data));
+		data.flags = DB_DBT_MALLOC;
+		ret = db->users->get(db->users, NULL, &key, &data, 0);
+		if (!dbenv_retryable(ret))
+			break;
+	}
+	if (ret == DB_NOTFOUND)
+		return 0;
+	if (ret != 0)
+		return -1;
+	found = record_field(data.data, data.size, HASH_FIELD, out,
+			     outlen) == 0 ? 1 : -1;
+	free(data.data);
+	return found;
+}
+
+int userdb_verify(struct userdb *db, const char *name, const char *password)
+{
+	char stored[CRYPT_OUTPUT_SIZE], computed[CRYPT_OUTPUT_SIZE];
+	const char *setting;
+	int found, ok;
+
+	found = stored_hash(db, name, stored, sizeof(stored));
+	setting = found == 1 ? stored : db->dummy_setting;
+	/* An over-long password is hashed as "" so it costs the same. */
+	if (strlen(password) > USER_PASSWORD_MAX)
+		password = "";
+	if (hash_with(password, setting, computed) < 0)
+		return found == 1 ? -1 : found;
+	ok = equal_ct(computed, setting);
+	explicit_bzero(computed, sizeof(computed));
+	if (found != 1)
+		return found;
+	return ok ? 1 : 0;
+}
+
+struct name_list {
+	char **names;
+	size_t n, cap;
+};
+
+static void name_list_free(struct name_list *list)
+{
+	size_t i;
+
+	for (i = 0; i < list->n; i++)
+		free(list->names[i]);
+	free(list->names);
+	memset(list, 0, sizeof(*list));
+}
+
+static int txn_collect(struct userdb *db, DB_TXN *txn, void *arg)
+{
+	struct name_list *list = arg;
+	DBC *cur;
+	DBT key, data;
+	int ret;
+
+	name_list_free(list);	/* a retried transaction starts over */
+	if ((ret = db->users->cursor(db->users, txn, &cur, 0)) != 0)
+		return ret;
+	memset(&key, 0, sizeof(key));
+	memset(&data, 0, sizeof(data));
+	/* the data is not needed: read none of it */
+	data.flags = DB_DBT_PARTIAL;
+	while ((ret = cur->get(cur, &key, &data, DB_NEXT)) == 0) {
+		if (list->n == list->cap) {
+			list->cap = list->cap ? list->cap * 2 : 16;
+			list->names = xreallocarray(list->names, list->cap,
+						    sizeof(*list->names));
+		}
+		list->names[list->n++] = xstrndup(key.data, key.size);
+	}
+	cur->close(cur);
+	return ret == DB_NOTFOUND ? 0 : ret;
+}
+
+int userdb_list(struct userdb *db, void (*each)(const char *name, void *arg),
+		void *arg)
+{
+	struct name_list list = { NULL, 0, 0 };
+	size_t i;
+
+	if (with_txn(db, txn_collect, &list) != 0) {
+		name_list_free(&list);
+		return -1;
+	}
+	/* called outside the transaction, so `each` may use db */
+	for (i = 0; i < list.n; i++)
+		each(list.names[i], arg);
+	name_list_free(&list);
+	return 0;
+}

@@ -1,0 +1,317 @@
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/buf.h"
+#include "common/dbenv.h"
+#include "common/users.h"
+#include "tests/unit/unit.h"
+
+static char *dir;
+static struct userdb *db;
+static char err[512];
+
+static void setup(void)
+{
+	dir = unit_tmpdir();
+	err[0] = '\0';
+	db = userdb_open(dir, err, sizeof(err));
+	ck_assert_msg(db != NULL, "userdb_open: %s", err);
+}
+
+static void teardown(void)
+{
+	userdb_close(&db);
+	ck_assert_ptr_null(db);
+	unit_rmtree(dir);
+	free(dir);
+}
+
+START_TEST(test_names)
+{
+	static const char *good[] = {
+		"alice", "a", "bob.smith", "x_y-z", "0day", "a.", "a-",
+		"abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz012345678901",
+	};
+	static const char *bad[] = {
+		"", ".alice", "-alice", "Alice", "al ice", "al/ice", "..",
+		"al@ice", "al\nice", "\xc3\xa9t\xc3\xa9", "a:b",
+		"abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz0123456789012",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		ck_assert_msg(user_name_valid(good[i]), "%s", good[i]);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(!user_name_valid(bad[i]), "%s", bad[i]);
+}
+END_TEST
+
+START_TEST(test_add_verify)
+{
+	struct stat st;
+	char path[4096];
+
+	ck_assert_int_eq(userdb_add(db, "alice", "s3cret pass", err,
+				    sizeof(err)), 0);
+	ck_assert_int_eq(userdb_exists(db, "alice"), 1);
+	ck_assert_int_eq(userdb_exists(db, "bob"), 0);
+	ck_assert_int_eq(userdb_verify(db, "alice", "s3cret pass"), 1);
+	ck_assert_int_eq(userdb_verify(db, "alice", "s3cret pas"), 0);
+	ck_assert_int_eq(userdb_verify(db, "alice", "s3cret pass "), 0);
+	ck_assert_int_eq(userdb_verify(db, "alice", ""), 0);
+	ck_assert_int_eq(userdb_verify(db, "bob", "s3cret pass"), 0);
+	ck_assert_int_eq(userdb_verify(db, "Alice", "s3cret pass"), 0);
+	ck_assert_int_eq(userdb_verify(db, "", "s3cret pass"), 0);
+	/* the database and its directory are private */
+	snprintf(path, sizeof(path), "%s/db", dir);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(st.st_mode & 077, 0);
+	snprintf(path, sizeof(path), "%s/db/users.db", dir);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(st.st_mode & 077, 0);
+}
+END_TEST
+
+START_TEST(test_duplicate_and_invalid)
+{
+	char longpw[USER_PASSWORD_MAX + 2];
+
+	ck_assert_int_eq(userdb_add(db, "alice", "one", err, sizeof(err)), 0);
+	ck_assert_int_eq(userdb_add(db, "alice", "two", err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "user alice exists");
+	/* the failed add did not change the password */
+	ck_assert_int_eq(userdb_verify(db, "alice", "one"), 1);
+	ck_assert_int_eq(userdb_verify(db, "alice", "two"), 0);
+
+	err[0] = '\0';
+	ck_assert_int_eq(userdb_add(db, "../etc", "pw", err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "invalid user name"));
+	ck_assert_int_eq(userdb_add(db, "Bob", "pw", err, sizeof(err)), -1);
+	ck_assert_int_eq(userdb_add(db, "", "pw", err, sizeof(err)), -1);
+	ck_assert_int_eq(userdb_add(db, "bob", "", err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "empty password");
+	memset(longpw, 'x', sizeof(longpw) - 1);
+	longpw[sizeof(longpw) - 1] = '\0';
+	ck_assert_int_eq(userdb_add(db, "bob", longpw, err, sizeof(err)), -1);
+	ck_assert_int_eq(userdb_exists(db, "bob"), 0);
+	ck_assert_int_eq(userdb_verify(db, "alice", longpw), 0);
+	longpw[USER_PASSWORD_MAX] = '\0';
+	ck_assert_int_eq(userdb_add(db, "bob", longpw, err, sizeof(err)), 0);
+	ck_assert_int_eq(userdb_verify(db, "bob", longpw), 1);
+}
+END_TEST
+
+START_TEST(test_passwd_del)
+{
+	ck_assert_int_eq(userdb_add(db, "alice", "old", err, sizeof(err)), 0);
+	ck_assert_int_eq(userdb_passwd(db, "alice", "new", err, sizeof(err)), 0);
+	ck_assert_int_eq(userdb_verify(db, "alice", "old"), 0);
+	ck_assert_int_eq(userdb_verify(db, "alice", "new"), 1);
+	ck_assert_int_eq(userdb_passwd(db, "bob", "x", err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "no such user: bob");
+	ck_assert_int_eq(userdb_exists(db, "bob"), 0);
+	ck_assert_int_eq(userdb_passwd(db, "alice", "", err, sizeof(err)), -1);
+	ck_assert_int_eq(userdb_verify(db, "alice", "new"), 1);
+
+	ck_assert_int_eq(userdb_del(db, "alice", err, sizeof(err)), 0);
+	ck_assert_int_eq(userdb_exists(db, "alice"), 0);
+	ck_assert_int_eq(userdb_verify(db, "alice", "new"), 0);
+	ck_assert_int_eq(userdb_del(db, "alice", err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "no such user: alice");
+	/* the name is free again */
+	ck_assert_int_eq(userdb_add(db, "alice", "again", err, sizeof(err)), 0);
+	ck_assert_int_eq(userdb_verify(db, "alice", "again"), 1);
+}
+END_TEST
+
+static void collect(const char *name, void *arg)
+{
+	struct buf *b = arg;
+
+	buf_printf(b, "%s,", name);
+}
+
+START_TEST(test_list)
+{
+	struct buf names = BUF_INIT(BUF_UNLIMITED);
+
+	ck_assert_int_eq(userdb_list(db, collect, &names), 0);
+	ck_assert_str_eq(buf_cstr(&names), "");
+	ck_assert_int_eq(userdb_add(db, "carol", "c", err, sizeof(err)), 0);
+	ck_assert_int_eq(userdb_add(db, "alice", "a", err, sizeof(err)), 0);
+	ck_assert_int_eq(userdb_add(db, "bob", "b", err, sizeof(err)), 0);
+	ck_assert_int_eq(userdb_list(db, collect, &names), 0);
+	ck_assert_str_eq(buf_cstr(&names), "alice,bob,carol,");
+	ck_assert_int_eq(userdb_del(db, "bob", err, sizeof(err)), 0);
+	buf_clear(&names);
+	ck_assert_int_eq(userdb_list(db, collect, &names), 0);
+	ck_assert_str_eq(buf_cstr(&names), "alice,carol,");
+	buf_free(&names);
+}
+END_TEST
+
+START_TEST(test_reopen_persists)
+{
+	ck_assert_int_eq(userdb_add(db, "alice", "pw1", err, sizeof(err)), 0);
+	ck_assert_int_eq(userdb_add(db, "bob", "pw2", err, sizeof(err)), 0);
+	ck_assert_int_eq(userdb_del(db, "bob", err, sizeof(err)), 0);
+	userdb_close(&db);
+	db = userdb_open(dir, err, sizeof(err));
+	ck_assert_msg(db != NULL, "%s", err);
+	ck_assert_int_eq(userdb_verify(db, "alice", "pw1"), 1);
+	ck_assert_int_eq(userdb_exists(db, "bob"), 0);
+}
+END_TEST
+
+/* The stored record holds a yescrypt hash and never the password. */
+START_TEST(test_record_format)
+{
+	DB *raw;
+	DBT key, data;
+	const char *rec;
+	char extra[] = "v=1\0hash=$y$old\0quota=100\0";
+
+	ck_assert_int_eq(userdb_add(db, "alice", "hunter2", err,
+				    sizeof(err)), 0);
+	raw = dbenv_open_btree(userdb_env(db), "users.db", err, sizeof(err));
+	ck_assert_msg(raw != NULL, "%s", err);
+	memset(&key, 0, sizeof(key));
+	memset(&data, 0, sizeof(data));
+	key.data = "alice";
+	key.size = 5;
+	data.flags = DB_DBT_MALLOC;
+	ck_assert_int_eq(raw->get(raw, NULL, &key, &data, 0), 0);
+	rec = data.data;
+	ck_assert_int_eq(memcmp(rec, "v=1\0hash=$y$", 12), 0);
+	ck_assert_ptr_null(memmem(rec, data.size, "hunter2", 7));
+	ck_assert_int_eq(rec[data.size - 1], '\0');
+	free(data.data);
+
+	/* fields from a later version survive a password change */
+	memset(&data, 0, sizeof(data));
+	data.data = extra;
+	data.size = sizeof(extra) - 1;
+	ck_assert_int_eq(raw->put(raw, NULL, &key, &data, DB_AUTO_COMMIT), 0);
+	/* a hash libxcrypt cannot read is an error, not a wrong password */
+	ck_assert_int_eq(userdb_verify(db, "alice", "hunter2"), -1);
+	ck_assert_int_eq(userdb_passwd(db, "alice", "new", err, sizeof(err)),
+			 0);
+	memset(&data, 0, sizeof(data));
+	data.flags = DB_DBT_MALLOC;
+	ck_assert_int_eq(raw->get(raw, NULL, &key, &data, 0), 0);
+	ck_assert_ptr_nonnull(memmem(data.data, data.size, "\0quota=100\0", 11));
+	free(data.data);
+	ck_assert_int_eq(userdb_verify(db, "alice", "new"), 1);
+
+	/* a record without a hash is a database error, not a wrong password */
+	memset(&data, 0, sizeof(data));
+	data.data = "v=1";
+	data.size = 4;
+	ck_assert_int_eq(raw->put(raw, NULL, &key, &data, DB_AUTO_COMMIT), 0);
+	ck_assert_int_eq(userdb_verify(db, "alice", "new"), -1);
+	raw->close(raw, 0);
+}
+END_TEST
+
+struct verifier {
+	pthread_t thread;
+	int right, wrong;
+};
+
+static void *verify_loop(void *arg)
+{
+	struct verifier *v = arg;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		v->right += userdb_verify(db, "alice", "pw") == 1;
+		v->wrong += userdb_verify(db, "alice", "bad") == 0;
+	}
+	return NULL;
+}
+
+/* Worker threads verify at the same time. */
+START_TEST(test_threads)
+{
+	struct verifier v[4];
+	int i;
+
+	ck_assert_int_eq(userdb_add(db, "alice", "pw", err, sizeof(err)), 0);
+	memset(v, 0, sizeof(v));
+	for (i = 0; i < 4; i++)
+		ck_assert_int_eq(pthread_create(&v[i].thread, NULL,
+						verify_loop, &v[i]), 0);
+	for (i = 0; i < 4; i++) {
+		pthread_join(v[i].thread, NULL);
+		ck_assert_int_eq(v[i].right, 3);
+		ck_assert_int_eq(v[i].wrong, 3);
+	}
+}
+END_TEST
+
+/* `maillab user add` in another process while the server has the
+ * database open: the server sees the new user at once. */
+START_TEST(test_second_process)
+{
+	pid_t pid;
+	int status;
+
+	ck_assert_int_eq(userdb_add(db, "alice", "a", err, sizeof(err)), 0);
+	pid = fork();
+	ck_assert_int_ne(pid, -1);
+	if (pid == 0) {
+		struct userdb *other = userdb_open(dir, err, sizeof(err));
+
+		if (other == NULL)
+			_exit(3);
+		if (userdb_verify(other, "alice", "a") != 1)
+			_exit(4);
+		if (userdb_add(other, "bob", "b", err, sizeof(err)) < 0)
+			_exit(5);
+		userdb_close(&other);
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "child status %d", status);
+	ck_assert_int_eq(userdb_verify(db, "bob", "b"), 1);
+	ck_assert_int_eq(userdb_verify(db, "alice", "a"), 1);
+}
+END_TEST
+
+START_TEST(test_open_failure)
+{
+	struct userdb *bad;
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/missing/deeper", dir);
+	bad = userdb_open(path, err, sizeof(err));
+	ck_assert_ptr_null(bad);
+	ck_assert_ptr_nonnull(strstr(err, "missing/deeper/db"));
+}
+END_TEST
+
+Suite *unit_suite(void)
+{
+	Suite *s = suite_create("users");
+	TCase *tc = tcase_create("users");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_names);
+	tcase_add_test(tc, test_add_verify);
+	tcase_add_test(tc, test_duplicate_and_invalid);
+	tcase_add_test(tc, test_passwd_del);
+	tcase_add_test(tc, test_list);
+	tcase_add_test(tc, test_reopen_persists);
+	tcase_add_test(tc, test_record_format);
+	tcase_add_test(tc, test_threads);
+	tcase_add_test(tc, test_second_process);
+	tcase_add_test(tc, test_open_failure);
+	suite_add_tcase(s, tc);
+	return s;
+}
