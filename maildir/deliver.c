@@ -1,0 +1,399 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/xalloc.h"
+#include "maildir/deliver-int.h"
+#include "maildir/fsutil.h"
+#include "maildir/name.h"
+#include "maildir/user.h"
+
+#define WBUF_SIZE (64 * 1024)
+
+struct maildir_delivery {
+	char *mail_root;
+	char *tmp_path;		/* MAIL_ROOT/.tmp/UNIQUE, NULL once unlinked */
+	int fd;
+	int error;		/* errno of the first failure, 0 if none */
+	uint64_t size;		/* bytes accepted by write */
+	char name[256];		/* final base name, "" before commit */
+	size_t wlen;
+	char wbuf[WBUF_SIZE];
+};
+
+static const char *fault_override;
+
+void maildir_fault_set(const char *spec)
+{
+	fault_override = spec;
+}
+
+static const struct {
+	const char *name;
+	int value;
+} fault_errnos[] = {
+	{ "ENOSPC", ENOSPC }, { "EIO", EIO }, { "EDQUOT", EDQUOT },
+	{ "EROFS", EROFS }, { "EXDEV", EXDEV }, { "EACCES", EACCES },
+};
+
+int maildir_fault(const char *step)
+{
+	const char *spec = fault_override != NULL ? fault_override :
+		getenv("MAILLAB_FAULT");
+	size_t len = strlen(step), i;
+	const char *what;
+
+	if (spec == NULL || strncmp(spec, step, len) != 0 ||
+	    (spec[len] != ':' && spec[len] != '\0'))
+		return 0;
+	what = spec[len] == ':' ? spec + len + 1 : "EIO";
+	if (strcmp(what, "KILL") == 0) {
+		kill(getpid(), SIGKILL);
+		pause();
+	}
+	errno = EIO;
+	for (i = 0; i < sizeof(fault_errnos) / sizeof(fault_errnos[0]); i++)
+		if (strcmp(what, fault_errnos[i].name) == 0)
+			errno = fault_errnos[i].value;
+	return -1;
+}
+
+struct maildir_delivery *maildir_delivery_begin(const char *mail_root,
+						char *err_r, size_t errlen)
+{
+	struct maildir_delivery *d;
+	struct buf path = BUF_INIT(BUF_UNLIMITED);
+	char unique[200];
+	int saved;
+
+	buf_printf(&path, "%s/.tmp", mail_root);
+	if (fs_mkdir(mail_root) < 0 || fs_mkdir(path.data) < 0) {
+		saved = errno;
+		snprintf(err_r, errlen, "mkdir(%s): %s", path.data, strerror(errno));
+		buf_free(&path);
+		errno = saved;
+		return NULL;
+	}
+	maildir_name_unique(unique, sizeof(unique), 0);
+	unique[maildir_base_len(unique)] = '\0';
+	*strstr(unique, ",S=") = '\0';
+	buf_printf(&path, "/%s", unique);
+
+	d = xcalloc(1, sizeof(*d));
+	d->fd = -1;
+	if (maildir_fault("open") == 0)
+		d->fd = open(path.data, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+			     0600);
+	if (d->fd < 0) {
+		saved = errno;
+		snprintf(err_r, errlen, "open(%s): %s", path.data, strerror(errno));
+		buf_free(&path);
+		free(d);
+		errno = saved;
+		return NULL;
+	}
+	d->mail_root = xstrdup(mail_root);
+	d->tmp_path = buf_steal(&path);
+	return d;
+}
+
+static int flush(struct maildir_delivery *d)
+{
+	if (d->error != 0) {
+		errno = d->error;
+		return -1;
+	}
+	if (d->wlen == 0)
+		return 0;
+	if (maildir_fault("write") < 0 ||
+	    fs_write_all(d->fd, d->wbuf, d->wlen) < 0) {
+		d->error = errno;
+		return -1;
+	}
+	d->wlen = 0;
+	return 0;
+}
+
+int maildir_delivery_write(void *arg, const char *p, size_t n)
+{
+	struct maildir_delivery *d = arg;
+	size_t room;
+
+	if (d->error != 0) {
+		errno = d->error;
+		return -1;
+	}
+	while (n > 0) {
+		room = WBUF_SIZE - d->wlen;
+		if (room > n)
+			room = n;
+		memcpy(d->wbuf + d->wlen, p, room);
+		d->wlen += room;
+		d->size += room;
+		p += room;
+		n -= room;
+		if (d->wlen == WBUF_SIZE && flush(d) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+uint64_t maildir_delivery_size(const struct maildir_delivery *d)
+{
+	return d->size;
+}
+
+const char *maildir_delivery_name(const struct maildir_delivery *d)
+{
+	return d->name[0] != '\0' ? d->name : NULL;
+}
+
+/* Flush + fsync, once. */
+static int make_durable(struct maildir_delivery *d, char *err_r, size_t errlen)
+{
+	if (flush(d) < 0) {
+		snprintf(err_r, errlen, "write(%s): %s", d->tmp_path,
+			 strerror(errno));
+		return -1;
+	}
+	if (maildir_fault("fsync-file") < 0 || fsync(d->fd) < 0) {
+		d->error = errno;
+		snprintf(err_r, errlen, "fsync(%s): %s", d->tmp_path,
+			 strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Copies the delivery's bytes through MAILDIR/tmp/ to `target` (the
+ * cross-device case): write, fsync, link, unlink. */
+static int copy_to(struct maildir_delivery *d, const char *maildir,
+		   const char *target)
+{
+	struct buf tmp = BUF_INIT(BUF_UNLIMITED);
+	char chunk[WBUF_SIZE];
+	off_t off = 0;
+	ssize_t r;
+	int fd, ret = -1, saved;
+
+	buf_printf(&tmp, "%s/tmp/%s", maildir, d->name);
+	fd = open(tmp.data, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		goto out;
+	for (;;) {
+		r = pread(d->fd, chunk, sizeof(chunk), off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		if (fs_write_all(fd, chunk, (size_t)r) < 0)
+			break;
+		off += r;
+	}
+	if (r == 0 && fsync(fd) == 0 && link(tmp.data, target) == 0)
+		ret = 0;
+	saved = errno;
+	close(fd);
+	unlink(tmp.data);
+	errno = saved;
+out:
+	buf_free(&tmp);
+	return ret;
+}
+
+/* Makes the file visible as `target`. */
+static int link_one(struct maildir_delivery *d, const char *maildir,
+		    const char *target)
+{
+	if (maildir_fault("link") < 0)
+		return -1;
+	if (link(d->tmp_path, target) == 0)
+		return 0;
+	if (errno != EXDEV && errno != EPERM && errno != EMLINK)
+		return -1;
+	return copy_to(d, maildir, target);
+}
+
+/* The Maildir of one recipient; creates a missing folder. */
+static int rcpt_maildir(const char *mail_root, const struct maildir_rcpt *r,
+			struct buf *out, char *err_r, size_t errlen)
+{
+	struct buf dir = BUF_INIT(BUF_UNLIMITED);
+	struct stat st;
+	int ret = -1;
+
+	buf_clear(out);
+	if (!maildir_user_name_valid(r->user, err_r, errlen))
+		goto done;
+	buf_printf(out, "%s/%s", mail_root, r->user);
+	if (stat(out->data, &st) < 0) {
+		snprintf(err_r, errlen, "mailbox of %s: %s", r->user,
+			 strerror(errno));
+		goto done;
+	}
+	if (r->folder != NULL && !maildir_folder_is_inbox(r->folder)) {
+		if (maildir_folder_dir(r->folder, &dir, err_r, errlen) < 0)
+			goto done;
+		buf_printf(out, "/%s", dir.data);
+		if (fs_mkmaildir(out->data, 1) < 0) {
+			snprintf(err_r, errlen, "creating %s: %s", out->data,
+				 strerror(errno));
+			goto done;
+		}
+	}
+	ret = 0;
+done:
+	buf_free(&dir);
+	return ret;
+}
+
+static void unlink_and_sync(char **paths, size_t n)
+{
+	size_t i;
+	char *slash;
+
+	for (i = 0; i < n; i++) {
+		unlink(paths[i]);
+		slash = strrchr(paths[i], '/');
+		*slash = '\0';
+		fs_fsync_dir(paths[i]);
+	}
+}
+
+int maildir_delivery_commit(struct maildir_delivery *d,
+			    const struct maildir_rcpt *rcpts, size_t n,
+			    char *err_r, size_t errlen)
+{
+	struct buf maildir = BUF_INIT(BUF_UNLIMITED);
+	struct buf target = BUF_INIT(BUF_UNLIMITED);
+	char **linked = xcalloc(n + 1, sizeof(char *));
+	size_t nlinked = 0, i, j;
+	int ret = -1, dup;
+
+	if (make_durable(d, err_r, errlen) < 0)
+		goto out;
+	if (maildir_name_unique(d->name, sizeof(d->name), d->size) < 0) {
+		snprintf(err_r, errlen, "file name too long");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if (rcpt_maildir(d->mail_root, &rcpts[i], &maildir,
+				 err_r, errlen) < 0)
+			goto out;
+		buf_clear(&target);
+		buf_printf(&target, "%s/new/%s", maildir.data, d->name);
+		for (dup = 0, j = 0; j < nlinked; j++)
+			if (strcmp(linked[j], target.data) == 0)
+				dup = 1;
+		if (dup)
+			continue;
+		if (link_one(d, maildir.data, target.data) < 0) {
+			snprintf(err_r, errlen, "link(%s): %s", target.data,
+				 strerror(errno));
+			goto out;
+		}
+		linked[nlinked++] = xstrdup(target.data);
+	}
+	for (i = 0; i < nlinked; i++) {
+		char *slash = strrchr(linked[i], '/');
+		int r;
+
+		*slash = '\0';
+		r = maildir_fault("fsync-dir") < 0 ? -1 : fs_fsync_dir(linked[i]);
+		*slash = '/';
+		if (r < 0) {
+			snprintf(err_r, errlen, "fsync(%s): %s", linked[i],
+				 strerror(errno));
+			goto out;
+		}
+	}
+	ret = 0;
+	if (maildir_fault("unlink-tmp") == 0 && unlink(d->tmp_path) == 0) {
+		free(d->tmp_path);
+		d->tmp_path = NULL;
+	}
+out:
+	if (ret < 0) {
+		int saved = errno;
+
+		unlink_and_sync(linked, nlinked);
+		d->name[0] = '\0';
+		if (d->error == 0)
+			d->error = saved != 0 ? saved : EIO;
+		errno = saved;
+	}
+	for (i = 0; i < nlinked; i++)
+		free(linked[i]);
+	free(linked);
+	buf_free(&maildir);
+	buf_free(&target);
+	return ret;
+}
+
+int delivery_place(struct maildir_delivery *d, const char *maildir,
+		   const char *subdir, const char *suffix, int64_t mtime,
+		   struct buf *path_r, char *err_r, size_t errlen)
+{
+	struct timespec ts[2];
+	int saved;
+
+	if (make_durable(d, err_r, errlen) < 0)
+		return -1;
+	if (mtime >= 0) {
+		ts[0].tv_sec = ts[1].tv_sec = (time_t)mtime;
+		ts[0].tv_nsec = ts[1].tv_nsec = 0;
+		futimens(d->fd, ts);
+	}
+	if (maildir_name_unique(d->name, sizeof(d->name), d->size) < 0) {
+		snprintf(err_r, errlen, "file name too long");
+		return -1;
+	}
+	buf_clear(path_r);
+	buf_printf(path_r, "%s/%s/%s%s", maildir, subdir, d->name, suffix);
+	if (link_one(d, maildir, path_r->data) < 0) {
+		snprintf(err_r, errlen, "link(%s): %s", path_r->data,
+			 strerror(errno));
+		d->name[0] = '\0';
+		return -1;
+	}
+	buf_clear(path_r);
+	buf_printf(path_r, "%s/%s", maildir, subdir);
+	if (maildir_fault("fsync-dir") < 0 || fs_fsync_dir(path_r->data) < 0) {
+		saved = errno;
+		snprintf(err_r, errlen, "fsync(%s): %s", path_r->data,
+			 strerror(errno));
+		buf_printf(path_r, "/%s%s", d->name, suffix);
+		unlink(path_r->data);
+		d->name[0] = '\0';
+		errno = saved;
+		return -1;
+	}
+	buf_printf(path_r, "/%s%s", d->name, suffix);
+	if (unlink(d->tmp_path) == 0) {
+		free(d->tmp_path);
+		d->tmp_path = NULL;
+	}
+	return 0;
+}
+
+void maildir_delivery_free(struct maildir_delivery **dp)
+{
+	struct maildir_delivery *d = *dp;
+
+	if (d == NULL)
+		return;
+	if (d->fd >= 0)
+		close(d->fd);
+	if (d->tmp_path != NULL) {
+		unlink(d->tmp_path);
+		free(d->tmp_path);
+	}
+	free(d->mail_root);
+	free(d);
+	*dp = NULL;
+}
