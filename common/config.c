@@ -1,0 +1,878 @@
+/* DIR/maillab.conf: one table of keys drives parsing, defaults and the
+ * commented template that `maillab init` writes, so the three cannot drift
+ * apart. */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <netdb.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/buf.h"
+#include "common/config.h"
+#include "common/xalloc.h"
+
+/* A maillab.conf larger than this is not a configuration file. */
+#define CONFIG_MAX_FILE (1024 * 1024)
+
+enum key_type {
+	KEY_STRING,	/* free text, no empty value unless KF_EMPTY_OK */
+	KEY_HOST,	/* a DNS name */
+	KEY_PATH,	/* a file name; relative means relative to DIR */
+	KEY_BOOL,	/* yes/no, on/off, true/false */
+	KEY_SIZE,	/* bytes, with an optional K/M/G suffix (powers of 1024) */
+	KEY_UINT,	/* unsigned int */
+	KEY_DOMAINS,	/* list of DNS names */
+	KEY_ADDRS,	/* list of IPv4/IPv6 addresses */
+	KEY_PORT,	/* 0..65535 for service `svc`; 0 disables the listener */
+	KEY_PORTS_MODE,	/* standard | unprivileged */
+};
+
+#define KF_EMPTY_OK 0x1
+
+struct key {
+	const char *name;
+	enum key_type type;
+	size_t off;		/* field in struct config */
+	size_t count_off;	/* lists: the size_t that counts the items */
+	unsigned long long min, max;	/* sizes and numbers */
+	int svc;		/* KEY_PORT: the service */
+	int flags;
+	const char *def;	/* default as it would be written in the file;
+				 * NULL when computed (hostname, ports) */
+	const char *doc;	/* one line, written above the key */
+	const char *section;	/* heading written before this key, or NULL */
+};
+
+#define OFF(field) offsetof(struct config, field)
+#define KiB 1024ULL
+#define MiB (1024ULL * 1024)
+#define GiB (1024ULL * 1024 * 1024)
+
+#define PORT_KEY(key_, svc_, doc_) \
+	{ key_, KEY_PORT, OFF(port), 0, 0, 65535, svc_, 0, NULL, doc_, NULL }
+
+static const struct key keys[] = {
+	{ "hostname", KEY_HOST, OFF(hostname), 0, 0, 0, 0, 0, NULL,
+	  "Name of this server in greetings and in its certificate (default: the machine's FQDN).",
+	  "Identity" },
+	{ "domains", KEY_DOMAINS, OFF(domains), OFF(n_domains), 0, 0, 0, 0,
+	  "lab.test",
+	  "Local mail domains, comma-separated (up to 16); the first is the primary.",
+	  NULL },
+
+	{ "listen", KEY_ADDRS, OFF(listen), OFF(n_listen), 0, 0, 0, 0,
+	  "127.0.0.1",
+	  "IP addresses to listen on, comma-separated (0.0.0.0 or :: for every interface).",
+	  "Listeners" },
+	{ "ports", KEY_PORTS_MODE, OFF(standard_ports), 0, 0, 0, 0, 0,
+	  "unprivileged",
+	  "Port set: unprivileged = standard port + 10000 (10025, 10587, ...); standard = 25, 587, 465, 110, 995, 143, 993 (needs root).",
+	  NULL },
+	PORT_KEY("port_smtp", SVC_SMTP,
+		 "SMTP for incoming mail to local domains (default from `ports`: 10025 or 25; 0 disables)."),
+	PORT_KEY("port_submission", SVC_SUBMISSION,
+		 "Submission with STARTTLS and AUTH (10587 or 587; 0 disables)."),
+	PORT_KEY("port_submissions", SVC_SUBMISSIONS,
+		 "Submission over implicit TLS, RFC 8314 (10465 or 465; 0 disables)."),
+	PORT_KEY("port_pop3", SVC_POP3,
+		 "POP3 with STLS (10110 or 110; 0 disables)."),
+	PORT_KEY("port_pop3s", SVC_POP3S,
+		 "POP3 over implicit TLS (10995 or 995; 0 disables)."),
+	PORT_KEY("port_imap", SVC_IMAP,
+		 "IMAP with STARTTLS (10143 or 143; 0 disables)."),
+	PORT_KEY("port_imaps", SVC_IMAPS,
+		 "IMAP over implicit TLS (10993 or 993; 0 disables)."),
+	{ "run_as", KEY_STRING, OFF(run_as), 0, 0, 0, 0, KF_EMPTY_OK, "",
+	  "When started as root: user to switch to after binding (empty: the owner of the instance directory).",
+	  NULL },
+
+	{ "tls_cert", KEY_PATH, OFF(tls_cert), 0, 0, 0, 0, 0, "tls/cert.pem",
+	  "PEM certificate chain; relative paths are relative to the instance directory.",
+	  "TLS and authentication" },
+	{ "tls_key", KEY_PATH, OFF(tls_key), 0, 0, 0, 0, 0, "tls/key.pem",
+	  "PEM private key for tls_cert (keep it mode 0600).", NULL },
+	{ "allow_plaintext_auth", KEY_BOOL, OFF(allow_plaintext_auth), 0,
+	  0, 0, 0, 0, "no",
+	  "Allow passwords over unencrypted connections from non-loopback peers (lab use only; logged loudly).",
+	  NULL },
+	{ "auth_max_failures", KEY_UINT, OFF(auth_max_failures), 0, 1, 100,
+	  0, 0, "3",
+	  "Failed authentications in one session before the server disconnects.",
+	  NULL },
+	{ "auth_fail_delay_ms", KEY_UINT, OFF(auth_fail_delay_ms), 0, 0,
+	  60000, 0, 0, "1000",
+	  "Delay after the first failed authentication, doubling after each further failure.",
+	  NULL },
+
+	{ "max_command_line", KEY_SIZE, OFF(max_command_line), 0, 512, 1 * MiB,
+	  0, 0, "512",
+	  "Longest SMTP command line including CRLF (RFC 5321 4.5.3.1.4: at least 512).",
+	  "Limits" },
+	{ "max_text_line", KEY_SIZE, OFF(max_text_line), 0, 1000, 1 * MiB, 0, 0,
+	  "1000",
+	  "Longest line of message text including CRLF (RFC 5321 4.5.3.1.6: at least 1000).",
+	  NULL },
+	{ "reject_long_text_lines", KEY_BOOL, OFF(reject_long_text_lines), 0,
+	  0, 0, 0, 0, "yes",
+	  "yes: a message with a text line over max_text_line gets 500 5.5.2; no: such lines are accepted.",
+	  NULL },
+	{ "max_message_size", KEY_SIZE, OFF(max_message_size), 0, 1 * KiB,
+	  4 * GiB - 1, 0, 0, "25M",
+	  "Largest message accepted (advertised with SIZE, RFC 1870).", NULL },
+	{ "max_recipients", KEY_SIZE, OFF(max_recipients), 0, 1, 100000, 0, 0,
+	  "100",
+	  "Recipients per message (RFC 5321 4.5.3.1.8: at least 100).", NULL },
+	{ "max_pop3_line", KEY_SIZE, OFF(max_pop3_line), 0, 255, 1 * MiB, 0, 0,
+	  "255",
+	  "Longest POP3 command line including CRLF (RFC 2449 4: 255).", NULL },
+	{ "max_imap_line", KEY_SIZE, OFF(max_imap_line), 0, 1000, 64 * MiB, 0, 0,
+	  "64K",
+	  "Longest IMAP command line, literals not counted.", NULL },
+	{ "max_literal_size", KEY_SIZE, OFF(max_literal_size), 0, 1 * KiB,
+	  4 * GiB - 1, 0, 0, "25M",
+	  "Largest IMAP literal (APPEND of one message).", NULL },
+	{ "max_connections", KEY_SIZE, OFF(max_connections), 0, 1, 1000000, 0, 0,
+	  "1000",
+	  "Connections at once, all services together.", NULL },
+	{ "max_connections_per_ip", KEY_SIZE, OFF(max_connections_per_ip), 0, 1,
+	  1000000, 0, 0, "50",
+	  "Connections at once from one client address.", NULL },
+	{ "max_output_buffer", KEY_SIZE, OFF(max_output_buffer), 0, 4 * KiB,
+	  1 * GiB, 0, 0, "1M",
+	  "Unsent reply bytes per connection before the server stops reading from that client.",
+	  NULL },
+	{ "max_errors", KEY_UINT, OFF(max_errors), 0, 1, 10000, 0, 0, "10",
+	  "Protocol errors in one session before the server disconnects.", NULL },
+
+	{ "timeout_smtp", KEY_UINT, OFF(timeout_smtp), 0, 1, 86400, 0, 0, "300",
+	  "Seconds an SMTP client may stay idle between commands (RFC 5321 4.5.3.2: 300).",
+	  "Idle timeouts (seconds)" },
+	{ "timeout_smtp_data", KEY_UINT, OFF(timeout_smtp_data), 0, 1, 86400, 0,
+	  0, "180",
+	  "Seconds between chunks of message data (RFC 5321 4.5.3.2.6: 180).",
+	  NULL },
+	{ "timeout_pop3", KEY_UINT, OFF(timeout_pop3), 0, 1, 86400, 0, 0, "600",
+	  "Seconds a POP3 client may stay idle (RFC 1939 3: at least 600).", NULL },
+	{ "timeout_imap_preauth", KEY_UINT, OFF(timeout_imap_preauth), 0, 1,
+	  86400, 0, 0, "60",
+	  "Seconds an IMAP client may stay idle before logging in.", NULL },
+	{ "timeout_imap", KEY_UINT, OFF(timeout_imap), 0, 1, 86400, 0, 0, "1800",
+	  "Seconds a logged-in IMAP client may stay idle (RFC 3501 5.4: at least 1800).",
+	  NULL },
+	{ "shutdown_grace", KEY_UINT, OFF(shutdown_grace), 0, 0, 3600, 0, 0, "5",
+	  "Seconds sessions get to finish after SIGTERM or SIGINT.", NULL },
+
+	{ "workers", KEY_UINT, OFF(workers), 0, 1, 256, 0, 0, "4",
+	  "Worker threads for blocking work (fsync, password hashing, DNS).",
+	  "Server" },
+	{ "trace", KEY_BOOL, OFF(trace), 0, 0, 0, 0, 0, "on",
+	  "Record every session's dialogue (C:/S: lines, secrets redacted) in log/trace/.",
+	  NULL },
+	{ "log_file", KEY_PATH, OFF(log_file), 0, 0, 0, 0, 0, "log/maillab.log",
+	  "Event log, one line per event; relative to the instance directory.",
+	  NULL },
+};
+#define N_KEYS (sizeof(keys) / sizeof(keys[0]))
+
+static const char *const service_names[SVC_COUNT] = {
+	[SVC_SMTP] = "smtp",
+	[SVC_SUBMISSION] = "submission",
+	[SVC_SUBMISSIONS] = "submissions",
+	[SVC_POP3] = "pop3",
+	[SVC_POP3S] = "pop3s",
+	[SVC_IMAP] = "imap",
+	[SVC_IMAPS] = "imaps",
+};
+
+static const int standard_port[SVC_COUNT] = {
+	[SVC_SMTP] = 25,
+	[SVC_SUBMISSION] = 587,
+	[SVC_SUBMISSIONS] = 465,
+	[SVC_POP3] = 110,
+	[SVC_POP3S] = 995,
+	[SVC_IMAP] = 143,
+	[SVC_IMAPS] = 993,
+};
+#define UNPRIVILEGED_OFFSET 10000
+
+/* What one parse has seen, for duplicates and for `ports` applying only to
+ * the ports that were not set explicitly. */
+struct parse_state {
+	const char *name;
+	unsigned int line;
+	unsigned int key_line[N_KEYS];	/* 0: not seen */
+	char *err_r;
+	size_t errlen;
+};
+
+const char *service_name(enum service_id svc)
+{
+	if ((unsigned int)svc >= SVC_COUNT)
+		return "unknown";
+	return service_names[svc];
+}
+
+static void *field(struct config *cfg, const struct key *k)
+{
+	return (char *)cfg + k->off;
+}
+
+static char **list_items(struct config *cfg, const struct key *k)
+{
+	return (char **)field(cfg, k);
+}
+
+static size_t *list_count(struct config *cfg, const struct key *k)
+{
+	return (size_t *)((char *)cfg + k->count_off);
+}
+
+static bool is_list(const struct key *k)
+{
+	return k->type == KEY_DOMAINS || k->type == KEY_ADDRS;
+}
+
+static bool is_string(const struct key *k)
+{
+	return k->type == KEY_STRING || k->type == KEY_HOST ||
+	       k->type == KEY_PATH;
+}
+
+static void __attribute__((format(printf, 2, 3)))
+parse_error(struct parse_state *ps, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(ps->err_r, ps->errlen, "%s:%u: %s", ps->name, ps->line, msg);
+}
+
+/* RFC 1035 2.3.1 labels (letters, digits, hyphens, not at either end),
+ * dot-separated, at most 253 characters. */
+static bool valid_dns_name(const char *s)
+{
+	size_t label = 0, total = strlen(s);
+
+	if (total == 0 || total > 253)
+		return false;
+	for (const char *p = s; ; p++) {
+		if (*p == '.' || *p == '\0') {
+			if (label == 0 || label > 63 || p[-1] == '-')
+				return false;
+			if (*p == '\0')
+				return true;
+			label = 0;
+			continue;
+		}
+		if (!isalnum((unsigned char)*p) && *p != '-')
+			return false;
+		if (*p == '-' && label == 0)
+			return false;
+		label++;
+	}
+}
+
+static bool valid_ip(const char *s)
+{
+	unsigned char addr[16];
+
+	return inet_pton(AF_INET, s, addr) == 1 ||
+	       inet_pton(AF_INET6, s, addr) == 1;
+}
+
+static int parse_bool(const char *v, bool *out)
+{
+	static const char *const yes[] = { "yes", "on", "true" };
+	static const char *const no[] = { "no", "off", "false" };
+
+	for (size_t i = 0; i < 3; i++) {
+		if (strcasecmp(v, yes[i]) == 0) {
+			*out = true;
+			return 0;
+		}
+		if (strcasecmp(v, no[i]) == 0) {
+			*out = false;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* Digits only (no sign, no spaces), then an optional suffix from
+ * `suffixes` ("KMG" or ""), case-insensitive.  -1 syntax, -2 overflow. */
+static int parse_number(const char *v, bool with_suffix,
+			unsigned long long *out)
+{
+	unsigned long long n = 0, mult = 1;
+	const char *p = v;
+
+	if (!isdigit((unsigned char)*p))
+		return -1;
+	for (; isdigit((unsigned char)*p); p++) {
+		unsigned int d = (unsigned int)(*p - '0');
+
+		if (n > (ULLONG_MAX - d) / 10)
+			return -2;
+		n = n * 10 + d;
+	}
+	if (*p != '\0') {
+		if (!with_suffix || p[1] != '\0')
+			return -1;
+		switch (toupper((unsigned char)*p)) {
+		case 'K': mult = KiB; break;
+		case 'M': mult = MiB; break;
+		case 'G': mult = GiB; break;
+		default: return -1;
+		}
+		if (n > ULLONG_MAX / mult)
+			return -2;
+	}
+	*out = n * mult;
+	return 0;
+}
+
+static int set_number(struct parse_state *ps, struct config *cfg,
+		      const struct key *k, const char *v)
+{
+	bool with_suffix = k->type == KEY_SIZE;
+	unsigned long long n;
+	int ret;
+
+	if (*v == '-') {
+		parse_error(ps, "%s: negative values are not allowed", k->name);
+		return -1;
+	}
+	ret = parse_number(v, with_suffix, &n);
+	if (ret == -1) {
+		parse_error(ps, with_suffix ?
+			    "%s: bad size '%s' (a number with optional K, M or G)" :
+			    "%s: bad number '%s'", k->name, v);
+		return -1;
+	}
+	if (ret == -2 || n < k->min || n > k->max) {
+		parse_error(ps, "%s: %s is out of range (%llu to %llu)",
+			    k->name, v, k->min, k->max);
+		return -1;
+	}
+	switch (k->type) {
+	case KEY_SIZE:
+		*(size_t *)field(cfg, k) = (size_t)n;
+		break;
+	case KEY_UINT:
+		*(unsigned int *)field(cfg, k) = (unsigned int)n;
+		break;
+	default:
+		cfg->port[k->svc] = (int)n;
+		break;
+	}
+	return 0;
+}
+
+static void set_string(struct config *cfg, const struct key *k, const char *v)
+{
+	char **slot = field(cfg, k);
+	char *s;
+
+	if (k->type == KEY_PATH && v[0] != '/') {
+		struct buf b = BUF_INIT(BUF_UNLIMITED);
+
+		buf_printf(&b, "%s/%s", cfg->dir, v);
+		s = buf_steal(&b);
+	} else {
+		s = xstrdup(v);
+	}
+	free(*slot);
+	*slot = s;
+}
+
+static void clear_list(struct config *cfg, const struct key *k)
+{
+	char **items = list_items(cfg, k);
+	size_t *n = list_count(cfg, k);
+
+	for (size_t i = 0; i < *n; i++) {
+		free(items[i]);
+		items[i] = NULL;
+	}
+	*n = 0;
+}
+
+/* Items are separated by commas and/or blanks. */
+static int set_list(struct parse_state *ps, struct config *cfg,
+		    const struct key *k, const char *v)
+{
+	char *tmp[CONFIG_MAX_LIST];
+	size_t n = 0;
+	const char *p = v;
+
+	while (*p != '\0') {
+		size_t len = strcspn(p, ", \t");
+
+		if (len == 0) {
+			p++;
+			continue;
+		}
+		if (n == CONFIG_MAX_LIST) {
+			parse_error(ps, "%s: more than %d items", k->name,
+				    CONFIG_MAX_LIST);
+			goto fail;
+		}
+		tmp[n] = xstrndup(p, len);
+		if (k->type == KEY_DOMAINS ? !valid_dns_name(tmp[n]) :
+		    !valid_ip(tmp[n])) {
+			parse_error(ps, k->type == KEY_DOMAINS ?
+				    "%s: '%s' is not a valid domain name" :
+				    "%s: '%s' is not an IPv4 or IPv6 address",
+				    k->name, tmp[n]);
+			n++;
+			goto fail;
+		}
+		n++;
+		p += len;
+	}
+	if (n == 0) {
+		parse_error(ps, "%s: needs at least one item", k->name);
+		return -1;
+	}
+	clear_list(cfg, k);
+	memcpy(list_items(cfg, k), tmp, n * sizeof(tmp[0]));
+	*list_count(cfg, k) = n;
+	return 0;
+fail:
+	while (n > 0)
+		free(tmp[--n]);
+	return -1;
+}
+
+static int set_value(struct parse_state *ps, struct config *cfg,
+		     const struct key *k, const char *v)
+{
+	if (*v == '\0' && !(k->flags & KF_EMPTY_OK)) {
+		parse_error(ps, "%s: empty value", k->name);
+		return -1;
+	}
+	switch (k->type) {
+	case KEY_HOST:
+		if (!valid_dns_name(v)) {
+			parse_error(ps, "%s: '%s' is not a valid host name",
+				    k->name, v);
+			return -1;
+		}
+		/* fall through */
+	case KEY_STRING:
+	case KEY_PATH:
+		set_string(cfg, k, v);
+		return 0;
+	case KEY_BOOL:
+		if (parse_bool(v, (bool *)field(cfg, k)) < 0) {
+			parse_error(ps, "%s: bad boolean '%s' (yes/no, on/off, true/false)",
+				    k->name, v);
+			return -1;
+		}
+		return 0;
+	case KEY_SIZE:
+	case KEY_UINT:
+	case KEY_PORT:
+		return set_number(ps, cfg, k, v);
+	case KEY_DOMAINS:
+	case KEY_ADDRS:
+		return set_list(ps, cfg, k, v);
+	case KEY_PORTS_MODE:
+		if (strcasecmp(v, "standard") == 0)
+			cfg->standard_ports = true;
+		else if (strcasecmp(v, "unprivileged") == 0)
+			cfg->standard_ports = false;
+		else {
+			parse_error(ps, "%s: bad value '%s' (standard or unprivileged)",
+				    k->name, v);
+			return -1;
+		}
+		return 0;
+	}
+	return -1;
+}
+
+static void default_ports(struct config *cfg, bool only_unset,
+			  const struct parse_state *ps)
+{
+	for (size_t i = 0; i < N_KEYS; i++) {
+		const struct key *k = &keys[i];
+
+		if (k->type != KEY_PORT ||
+		    (only_unset && ps->key_line[i] != 0))
+			continue;
+		cfg->port[k->svc] = standard_port[k->svc] +
+			(cfg->standard_ports ? 0 : UNPRIVILEGED_OFFSET);
+	}
+}
+
+/* The machine's fully qualified name if the resolver knows one, else its
+ * short name, else "localhost". */
+static char *default_hostname(void)
+{
+	struct addrinfo hints = { .ai_flags = AI_CANONNAME };
+	struct addrinfo *ai = NULL;
+	char name[256];
+	char *ret;
+
+	if (gethostname(name, sizeof(name)) < 0 || name[0] == '\0')
+		return xstrdup("localhost");
+	name[sizeof(name) - 1] = '\0';
+	if (strchr(name, '.') == NULL &&
+	    getaddrinfo(name, NULL, &hints, &ai) == 0 && ai != NULL &&
+	    ai->ai_canonname != NULL && strchr(ai->ai_canonname, '.') != NULL &&
+	    valid_dns_name(ai->ai_canonname)) {
+		ret = xstrdup(ai->ai_canonname);
+		freeaddrinfo(ai);
+		return ret;
+	}
+	if (ai != NULL)
+		freeaddrinfo(ai);
+	return xstrdup(valid_dns_name(name) ? name : "localhost");
+}
+
+void config_defaults(struct config *cfg, const char *dir)
+{
+	struct parse_state ps = { .name = "default", .err_r = NULL };
+	char err[256];
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->dir = xstrdup(dir);
+	cfg->hostname = default_hostname();
+	ps.err_r = err;
+	ps.errlen = sizeof(err);
+	for (size_t i = 0; i < N_KEYS; i++) {
+		if (keys[i].def == NULL)
+			continue;
+		/* The defaults are constants in this file: one that does not
+		 * parse is a bug caught by the first unit test. */
+		if (set_value(&ps, cfg, &keys[i], keys[i].def) < 0)
+			abort();
+	}
+	default_ports(cfg, false, &ps);
+}
+
+void config_free(struct config *cfg)
+{
+	for (size_t i = 0; i < N_KEYS; i++) {
+		const struct key *k = &keys[i];
+
+		if (is_string(k)) {
+			char **slot = field(cfg, k);
+
+			free(*slot);
+			*slot = NULL;
+		} else if (is_list(k)) {
+			clear_list(cfg, k);
+		}
+	}
+	free(cfg->dir);
+	cfg->dir = NULL;
+}
+
+/* A deep copy, so that a failed parse can leave the original untouched. */
+static void config_copy(struct config *dst, const struct config *src)
+{
+	*dst = *src;
+	dst->dir = xstrdup(src->dir);
+	for (size_t i = 0; i < N_KEYS; i++) {
+		const struct key *k = &keys[i];
+
+		if (is_string(k)) {
+			char **slot = field(dst, k);
+
+			if (*slot != NULL)
+				*slot = xstrdup(*slot);
+		} else if (is_list(k)) {
+			char **items = list_items(dst, k);
+
+			for (size_t j = 0; j < *list_count(dst, k); j++)
+				items[j] = xstrdup(items[j]);
+		}
+	}
+}
+
+static const struct key *find_key(const char *name, size_t len, size_t *idx)
+{
+	for (size_t i = 0; i < N_KEYS; i++) {
+		if (strlen(keys[i].name) == len &&
+		    memcmp(keys[i].name, name, len) == 0) {
+			*idx = i;
+			return &keys[i];
+		}
+	}
+	return NULL;
+}
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* One line without its newline, NUL-terminated and modifiable. */
+static int parse_line(struct parse_state *ps, struct config *cfg, char *line)
+{
+	char *p = line, *eq, *end, *value;
+	const struct key *k;
+	size_t idx, len;
+
+	while (is_blank(*p))
+		p++;
+	/* '#' starts a comment at the start of a line or after a blank. */
+	for (char *q = p; *q != '\0'; q++) {
+		if (*q == '#' && (q == p || is_blank(q[-1]))) {
+			*q = '\0';
+			break;
+		}
+	}
+	end = p + strlen(p);
+	while (end > p && (is_blank(end[-1]) || end[-1] == '\r'))
+		*--end = '\0';
+	if (*p == '\0')
+		return 0;
+
+	eq = strchr(p, '=');
+	if (eq == NULL) {
+		parse_error(ps, "missing '=' (lines are `key = value`)");
+		return -1;
+	}
+	for (end = eq; end > p && is_blank(end[-1]); end--)
+		;
+	len = (size_t)(end - p);
+	if (len == 0) {
+		parse_error(ps, "empty key before '='");
+		return -1;
+	}
+	k = find_key(p, len, &idx);
+	if (k == NULL) {
+		parse_error(ps, "unknown key '%.*s'", (int)len, p);
+		return -1;
+	}
+	if (ps->key_line[idx] != 0) {
+		parse_error(ps, "duplicate key '%s' (first set on line %u)",
+			    k->name, ps->key_line[idx]);
+		return -1;
+	}
+	ps->key_line[idx] = ps->line;
+	value = eq + 1;
+	while (is_blank(*value))
+		value++;
+	return set_value(ps, cfg, k, value);
+}
+
+/* Two enabled services cannot share a port. */
+static int check_ports(struct parse_state *ps, const struct config *cfg)
+{
+	for (int a = 0; a < SVC_COUNT; a++) {
+		for (int b = a + 1; b < SVC_COUNT; b++) {
+			if (cfg->port[a] == 0 || cfg->port[a] != cfg->port[b])
+				continue;
+			ps->line = 0;
+			for (size_t i = 0; i < N_KEYS; i++) {
+				if (keys[i].type == KEY_PORT &&
+				    (keys[i].svc == a || keys[i].svc == b) &&
+				    ps->key_line[i] > ps->line)
+					ps->line = ps->key_line[i];
+			}
+			parse_error(ps, "port %d is used by both %s and %s",
+				    cfg->port[a], service_names[a],
+				    service_names[b]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int config_parse(struct config *cfg, const char *name, const char *text,
+		 char *err_r, size_t errlen)
+{
+	struct parse_state ps = {
+		.name = name, .err_r = err_r, .errlen = errlen,
+	};
+	size_t ports_idx = 0;
+	struct config work;
+	char *copy = xstrdup(text), *line = copy;
+	int ret = 0;
+
+	config_copy(&work, cfg);
+	while (line != NULL && ret == 0) {
+		char *nl = strchr(line, '\n');
+
+		if (nl != NULL)
+			*nl++ = '\0';
+		ps.line++;
+		ret = parse_line(&ps, &work, line);
+		line = nl;
+	}
+	free(copy);
+	if (ret == 0) {
+		find_key("ports", 5, &ports_idx);
+		if (ps.key_line[ports_idx] != 0)
+			default_ports(&work, true, &ps);
+		ret = check_ports(&ps, &work);
+	}
+	if (ret < 0) {
+		config_free(&work);
+		return -1;
+	}
+	config_free(cfg);
+	*cfg = work;
+	return 0;
+}
+
+static int read_file(const char *path, struct buf *out, char *err_r,
+		     size_t errlen)
+{
+	char chunk[8192];
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err_r, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			snprintf(err_r, errlen, "%s: %s", path, strerror(errno));
+			close(fd);
+			return -1;
+		}
+		if (memchr(chunk, '\0', (size_t)n) != NULL) {
+			snprintf(err_r, errlen, "%s: contains a NUL byte", path);
+			close(fd);
+			return -1;
+		}
+		if (buf_append(out, chunk, (size_t)n) < 0) {
+			snprintf(err_r, errlen, "%s: larger than %d bytes", path,
+				 CONFIG_MAX_FILE);
+			close(fd);
+			return -1;
+		}
+	}
+	close(fd);
+	return 0;
+}
+
+int config_load(struct config *cfg, const char *dir, char *err_r, size_t errlen)
+{
+	struct buf path = BUF_INIT(BUF_UNLIMITED);
+	struct buf text = BUF_INIT(CONFIG_MAX_FILE);
+	int ret = 0;
+
+	config_defaults(cfg, dir);
+	buf_printf(&path, "%s/maillab.conf", dir);
+	if (access(buf_cstr(&path), F_OK) < 0 && errno == ENOENT)
+		goto out;
+	if (read_file(buf_cstr(&path), &text, err_r, errlen) < 0 ||
+	    config_parse(cfg, buf_cstr(&path), buf_cstr(&text), err_r,
+			 errlen) < 0)
+		ret = -1;
+out:
+	buf_free(&path);
+	buf_free(&text);
+	return ret;
+}
+
+static void template_key(struct buf *b, const struct key *k,
+			 const char *hostname, const char *domain)
+{
+	if (k->section != NULL)
+		buf_printf(b, "\n## %s\n", k->section);
+	buf_printf(b, "\n# %s\n", k->doc);
+	if (k->type == KEY_HOST)
+		buf_printf(b, "%s = %s\n", k->name, hostname);
+	else if (k->type == KEY_DOMAINS)
+		buf_printf(b, "%s = %s\n", k->name, domain);
+	else if (k->type == KEY_PORT)
+		buf_printf(b, "#%s = %d\n", k->name,
+			   standard_port[k->svc] + UNPRIVILEGED_OFFSET);
+	else if (k->def[0] == '\0')
+		buf_printf(b, "#%s =\n", k->name);
+	else
+		buf_printf(b, "#%s = %s\n", k->name, k->def);
+}
+
+static int write_all(int fd, const char *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int config_write_template(const char *path, const char *hostname,
+			  const char *domain)
+{
+	struct buf b = BUF_INIT(BUF_UNLIMITED);
+	char *host = hostname != NULL ? xstrdup(hostname) : default_hostname();
+	int fd, ret, saved;
+
+	buf_puts(&b,
+		 "# maillab.conf: `key = value` lines; '#' starts a comment.\n"
+		 "# Every key is listed below at its default value, commented out:\n"
+		 "# remove the '#' before a key to change it.  Relative paths are\n"
+		 "# relative to this directory.  Sizes take K, M or G (x1024);\n"
+		 "# booleans are yes/no, on/off or true/false.\n");
+	for (size_t i = 0; i < N_KEYS; i++)
+		template_key(&b, &keys[i], host,
+			     domain != NULL ? domain : "lab.test");
+	free(host);
+
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		buf_free(&b);
+		return -1;
+	}
+	ret = write_all(fd, b.data, b.len);
+	if (ret == 0)
+		ret = fsync(fd);
+	saved = errno;
+	if (close(fd) < 0 && ret == 0) {
+		ret = -1;
+		saved = errno;
+	}
+	buf_free(&b);
+	if (ret < 0) {
+		unlink(path);
+		errno = saved;
+	}
+	return ret;
+}
+
+bool config_is_local_domain(const struct config *cfg, const char *domain)
+{
+	size_t len = strlen(domain);
+
+	/* A trailing dot names the same (fully qualified) domain. */
+	if (len > 0 && domain[len - 1] == '.')
+		len--;
+	for (size_t i = 0; i < cfg->n_domains; i++) {
+		if (strlen(cfg->domains[i]) == len &&
+		    strncasecmp(cfg->domains[i], domain, len) == 0)
+			return true;
+	}
+	return false;
+}

@@ -1,0 +1,545 @@
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/buf.h"
+#include "common/cli.h"
+#include "common/config.h"
+#include "tests/unit/unit.h"
+
+#define DIR "/srv/ml"
+
+static char err[512];
+
+/* Parses `text` over the defaults; the config is freed by the caller. */
+static int parse(struct config *cfg, const char *text)
+{
+	config_defaults(cfg, DIR);
+	err[0] = '\0';
+	return config_parse(cfg, "maillab.conf", text, err, sizeof(err));
+}
+
+/* Expects `text` to fail with exactly `msg` as error. */
+static void expect_error(const char *text, const char *msg)
+{
+	struct config cfg;
+
+	ck_assert_msg(parse(&cfg, text) == -1, "accepted: %s", text);
+	ck_assert_str_eq(err, msg);
+	config_free(&cfg);
+}
+
+START_TEST(test_defaults)
+{
+	static const int ports[SVC_COUNT] = {
+		10025, 10587, 10465, 10110, 10995, 10143, 10993
+	};
+	struct config cfg;
+
+	config_defaults(&cfg, DIR);
+	ck_assert_str_eq(cfg.dir, DIR);
+	ck_assert_ptr_nonnull(cfg.hostname);
+	ck_assert_int_gt((int)strlen(cfg.hostname), 0);
+	ck_assert_uint_eq(cfg.n_domains, 1);
+	ck_assert_str_eq(cfg.domains[0], "lab.test");
+	ck_assert_uint_eq(cfg.n_listen, 1);
+	ck_assert_str_eq(cfg.listen[0], "127.0.0.1");
+	ck_assert(!cfg.standard_ports);
+	for (int i = 0; i < SVC_COUNT; i++)
+		ck_assert_int_eq(cfg.port[i], ports[i]);
+	ck_assert_str_eq(cfg.run_as, "");
+	ck_assert_str_eq(cfg.tls_cert, DIR "/tls/cert.pem");
+	ck_assert_str_eq(cfg.tls_key, DIR "/tls/key.pem");
+	ck_assert(!cfg.allow_plaintext_auth);
+	ck_assert_uint_eq(cfg.max_command_line, 512);
+	ck_assert_uint_eq(cfg.max_text_line, 1000);
+	ck_assert(cfg.reject_long_text_lines);
+	ck_assert_uint_eq(cfg.max_message_size, 25 * 1024 * 1024);
+	ck_assert_uint_eq(cfg.max_recipients, 100);
+	ck_assert_uint_eq(cfg.max_pop3_line, 255);
+	ck_assert_uint_eq(cfg.max_imap_line, 65536);
+	ck_assert_uint_eq(cfg.max_literal_size, 25 * 1024 * 1024);
+	ck_assert_uint_eq(cfg.max_connections, 1000);
+	ck_assert_uint_eq(cfg.max_connections_per_ip, 50);
+	ck_assert_uint_eq(cfg.max_output_buffer, 1024 * 1024);
+	ck_assert_uint_eq(cfg.max_errors, 10);
+	ck_assert_uint_eq(cfg.auth_max_failures, 3);
+	ck_assert_uint_eq(cfg.auth_fail_delay_ms, 1000);
+	ck_assert_uint_eq(cfg.timeout_smtp, 300);
+	ck_assert_uint_eq(cfg.timeout_smtp_data, 180);
+	ck_assert_uint_eq(cfg.timeout_pop3, 600);
+	ck_assert_uint_eq(cfg.timeout_imap_preauth, 60);
+	ck_assert_uint_eq(cfg.timeout_imap, 1800);
+	ck_assert_uint_eq(cfg.shutdown_grace, 5);
+	ck_assert_uint_eq(cfg.workers, 4);
+	ck_assert(cfg.trace);
+	ck_assert_str_eq(cfg.log_file, DIR "/log/maillab.log");
+	config_free(&cfg);
+	ck_assert_ptr_null(cfg.hostname);
+	ck_assert_ptr_null(cfg.dir);
+}
+END_TEST
+
+START_TEST(test_every_type)
+{
+	struct config cfg;
+
+	ck_assert_int_eq(parse(&cfg,
+		"hostname = mx.example.org\n"
+		"domains = example.org, Example.NET other.test\n"
+		"listen = 0.0.0.0, ::1\n"
+		"run_as = mail\n"
+		"tls_cert = /etc/ssl/mx.pem\n"
+		"tls_key = keys/mx.key\n"
+		"allow_plaintext_auth = YES\n"
+		"reject_long_text_lines = off\n"
+		"trace = false\n"
+		"max_message_size = 10M\n"
+		"max_literal_size = 2g\n"
+		"max_imap_line = 8k\n"
+		"max_recipients = 500\n"
+		"max_errors = 3\n"
+		"timeout_imap = 31\n"
+		"workers = 16\n"
+		"log_file = /var/log/maillab.log\n"), 0);
+	ck_assert_str_eq(cfg.hostname, "mx.example.org");
+	ck_assert_uint_eq(cfg.n_domains, 3);
+	ck_assert_str_eq(cfg.domains[0], "example.org");
+	ck_assert_str_eq(cfg.domains[1], "Example.NET");
+	ck_assert_str_eq(cfg.domains[2], "other.test");
+	ck_assert_uint_eq(cfg.n_listen, 2);
+	ck_assert_str_eq(cfg.listen[0], "0.0.0.0");
+	ck_assert_str_eq(cfg.listen[1], "::1");
+	ck_assert_str_eq(cfg.run_as, "mail");
+	ck_assert_str_eq(cfg.tls_cert, "/etc/ssl/mx.pem");
+	ck_assert_str_eq(cfg.tls_key, DIR "/keys/mx.key");
+	ck_assert(cfg.allow_plaintext_auth);
+	ck_assert(!cfg.reject_long_text_lines);
+	ck_assert(!cfg.trace);
+	ck_assert_uint_eq(cfg.max_message_size, 10 * 1024 * 1024);
+	ck_assert_uint_eq(cfg.max_literal_size, 2ULL * 1024 * 1024 * 1024);
+	ck_assert_uint_eq(cfg.max_imap_line, 8192);
+	ck_assert_uint_eq(cfg.max_recipients, 500);
+	ck_assert_uint_eq(cfg.max_errors, 3);
+	ck_assert_uint_eq(cfg.timeout_imap, 31);
+	ck_assert_uint_eq(cfg.workers, 16);
+	ck_assert_str_eq(cfg.log_file, "/var/log/maillab.log");
+	/* Keys not named keep their defaults. */
+	ck_assert_uint_eq(cfg.max_command_line, 512);
+	ck_assert_int_eq(cfg.port[SVC_IMAPS], 10993);
+	config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_booleans)
+{
+	static const char *const yes[] = { "yes", "on", "true", "Yes", "TRUE" };
+	static const char *const no[] = { "no", "off", "false", "No", "OFF" };
+	char line[64];
+	struct config cfg;
+
+	for (size_t i = 0; i < 5; i++) {
+		snprintf(line, sizeof(line), "allow_plaintext_auth = %s", yes[i]);
+		ck_assert_int_eq(parse(&cfg, line), 0);
+		ck_assert(cfg.allow_plaintext_auth);
+		config_free(&cfg);
+		snprintf(line, sizeof(line), "trace = %s", no[i]);
+		ck_assert_int_eq(parse(&cfg, line), 0);
+		ck_assert(!cfg.trace);
+		config_free(&cfg);
+	}
+}
+END_TEST
+
+START_TEST(test_comments_blank_whitespace)
+{
+	struct config cfg;
+
+	ck_assert_int_eq(parse(&cfg,
+		"# a comment\n"
+		"\n"
+		"   \t\n"
+		"  # indented comment\n"
+		"max_errors=7\n"
+		"workers\t =\t 2   \n"
+		"  timeout_smtp   =   42  # trailing comment\n"
+		"hostname = a.example\r\n"
+		"max_recipients = 9"), 0);
+	ck_assert_uint_eq(cfg.max_errors, 7);
+	ck_assert_uint_eq(cfg.workers, 2);
+	ck_assert_uint_eq(cfg.timeout_smtp, 42);
+	ck_assert_str_eq(cfg.hostname, "a.example");
+	ck_assert_uint_eq(cfg.max_recipients, 9);
+	config_free(&cfg);
+
+	ck_assert_int_eq(parse(&cfg, ""), 0);
+	ck_assert_uint_eq(cfg.workers, 4);
+	config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_ports)
+{
+	static const int standard[SVC_COUNT] = { 25, 587, 465, 110, 995, 143, 993 };
+	struct config cfg;
+
+	ck_assert_int_eq(parse(&cfg, "ports = standard\n"), 0);
+	ck_assert(cfg.standard_ports);
+	for (int i = 0; i < SVC_COUNT; i++)
+		ck_assert_int_eq(cfg.port[i], standard[i]);
+	config_free(&cfg);
+
+	/* An override wins wherever it appears relative to `ports`. */
+	ck_assert_int_eq(parse(&cfg,
+		"port_imap = 1143\nports = standard\nport_pop3 = 0\n"), 0);
+	ck_assert_int_eq(cfg.port[SVC_IMAP], 1143);
+	ck_assert_int_eq(cfg.port[SVC_POP3], 0);
+	ck_assert_int_eq(cfg.port[SVC_SMTP], 25);
+	ck_assert_int_eq(cfg.port[SVC_IMAPS], 993);
+	config_free(&cfg);
+
+	ck_assert_int_eq(parse(&cfg,
+		"ports = unprivileged\nport_smtp = 2525\nport_submissions = 0\n"
+		"port_pop3s = 65535\n"), 0);
+	ck_assert(!cfg.standard_ports);
+	ck_assert_int_eq(cfg.port[SVC_SMTP], 2525);
+	ck_assert_int_eq(cfg.port[SVC_SUBMISSION], 10587);
+	ck_assert_int_eq(cfg.port[SVC_SUBMISSIONS], 0);
+	ck_assert_int_eq(cfg.port[SVC_POP3S], 65535);
+	config_free(&cfg);
+
+	/* Two disabled services may both be 0. */
+	ck_assert_int_eq(parse(&cfg, "port_pop3 = 0\nport_imap = 0\n"), 0);
+	config_free(&cfg);
+	expect_error("port_pop3 = 2000\n\nport_imap = 2000\n",
+		     "maillab.conf:3: port 2000 is used by both pop3 and imap");
+	expect_error("port_smtp = 10143\n",
+		     "maillab.conf:1: port 10143 is used by both smtp and imap");
+}
+END_TEST
+
+START_TEST(test_errors)
+{
+	expect_error("# ok\nfoo = 1\n", "maillab.conf:2: unknown key 'foo'");
+	expect_error("trace = maybe",
+		     "maillab.conf:1: trace: bad boolean 'maybe' (yes/no, on/off, true/false)");
+	expect_error("max_message_size = lots",
+		     "maillab.conf:1: max_message_size: bad size 'lots' (a number with optional K, M or G)");
+	expect_error("max_message_size = 10T",
+		     "maillab.conf:1: max_message_size: bad size '10T' (a number with optional K, M or G)");
+	expect_error("max_message_size = 10 M",
+		     "maillab.conf:1: max_message_size: bad size '10 M' (a number with optional K, M or G)");
+	expect_error("max_message_size = 10MB",
+		     "maillab.conf:1: max_message_size: bad size '10MB' (a number with optional K, M or G)");
+	expect_error("max_message_size = 99999999999999999999999",
+		     "maillab.conf:1: max_message_size: 99999999999999999999999 is out of range (1024 to 4294967295)");
+	expect_error("max_message_size = 17179869184G",
+		     "maillab.conf:1: max_message_size: 17179869184G is out of range (1024 to 4294967295)");
+	expect_error("max_message_size = 5G",
+		     "maillab.conf:1: max_message_size: 5G is out of range (1024 to 4294967295)");
+	expect_error("max_errors = -1",
+		     "maillab.conf:1: max_errors: negative values are not allowed");
+	expect_error("workers = 4x",
+		     "maillab.conf:1: workers: bad number '4x'");
+	expect_error("workers = 1K",
+		     "maillab.conf:1: workers: bad number '1K'");
+	expect_error("workers = 0",
+		     "maillab.conf:1: workers: 0 is out of range (1 to 256)");
+	expect_error("max_command_line = 100",
+		     "maillab.conf:1: max_command_line: 100 is out of range (512 to 1048576)");
+	expect_error("\n\nhostname mail.example\n",
+		     "maillab.conf:3: missing '=' (lines are `key = value`)");
+	expect_error(" = 5", "maillab.conf:1: empty key before '='");
+	expect_error("workers = 2\nworkers = 3\n",
+		     "maillab.conf:2: duplicate key 'workers' (first set on line 1)");
+	expect_error("domains = a.test b.test c.test d.test e.test f.test g.test "
+		     "h.test i.test j.test k.test l.test m.test n.test o.test "
+		     "p.test q.test",
+		     "maillab.conf:1: domains: more than 16 items");
+	expect_error("port_imap = 65536",
+		     "maillab.conf:1: port_imap: 65536 is out of range (0 to 65535)");
+	expect_error("port_imap = -143",
+		     "maillab.conf:1: port_imap: negative values are not allowed");
+	expect_error("ports = high",
+		     "maillab.conf:1: ports: bad value 'high' (standard or unprivileged)");
+	expect_error("hostname =", "maillab.conf:1: hostname: empty value");
+	expect_error("hostname = bad_name.example",
+		     "maillab.conf:1: hostname: 'bad_name.example' is not a valid host name");
+	expect_error("domains = ok.test, -bad.test",
+		     "maillab.conf:1: domains: '-bad.test' is not a valid domain name");
+	expect_error("domains = , ,",
+		     "maillab.conf:1: domains: needs at least one item");
+	expect_error("listen = localhost",
+		     "maillab.conf:1: listen: 'localhost' is not an IPv4 or IPv6 address");
+	expect_error("tls_cert = ", "maillab.conf:1: tls_cert: empty value");
+}
+END_TEST
+
+/* A failed parse leaves the configuration as it was. */
+START_TEST(test_error_keeps_config)
+{
+	struct config cfg;
+
+	ck_assert_int_eq(parse(&cfg, "workers = 8\ndomains = x.test"), 0);
+	ck_assert_int_eq(config_parse(&cfg, "f", "workers = 2\ndomains = y.test\nbad",
+				      err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "f:3: missing '=' (lines are `key = value`)");
+	ck_assert_uint_eq(cfg.workers, 8);
+	ck_assert_str_eq(cfg.domains[0], "x.test");
+	config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_run_as_may_be_empty)
+{
+	struct config cfg;
+
+	ck_assert_int_eq(parse(&cfg, "run_as = nobody"), 0);
+	ck_assert_str_eq(cfg.run_as, "nobody");
+	ck_assert_int_eq(config_parse(&cfg, "f", "run_as =", err, sizeof(err)), 0);
+	ck_assert_str_eq(cfg.run_as, "");
+	config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_local_domain)
+{
+	struct config cfg;
+
+	ck_assert_int_eq(parse(&cfg, "domains = lab.test, Example.ORG"), 0);
+	ck_assert(config_is_local_domain(&cfg, "lab.test"));
+	ck_assert(config_is_local_domain(&cfg, "LAB.Test"));
+	ck_assert(config_is_local_domain(&cfg, "example.org"));
+	ck_assert(config_is_local_domain(&cfg, "example.org."));
+	ck_assert(!config_is_local_domain(&cfg, "sub.lab.test"));
+	ck_assert(!config_is_local_domain(&cfg, "lab.tes"));
+	ck_assert(!config_is_local_domain(&cfg, ""));
+	config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_service_names)
+{
+	ck_assert_str_eq(service_name(SVC_SMTP), "smtp");
+	ck_assert_str_eq(service_name(SVC_SUBMISSION), "submission");
+	ck_assert_str_eq(service_name(SVC_SUBMISSIONS), "submissions");
+	ck_assert_str_eq(service_name(SVC_POP3), "pop3");
+	ck_assert_str_eq(service_name(SVC_POP3S), "pop3s");
+	ck_assert_str_eq(service_name(SVC_IMAP), "imap");
+	ck_assert_str_eq(service_name(SVC_IMAPS), "imaps");
+	ck_assert_str_eq(service_name(SVC_COUNT), "unknown");
+}
+END_TEST
+
+static void assert_same_config(const struct config *a, const struct config *b)
+{
+	ck_assert_str_eq(a->dir, b->dir);
+	ck_assert_str_eq(a->hostname, b->hostname);
+	ck_assert_uint_eq(a->n_domains, b->n_domains);
+	for (size_t i = 0; i < a->n_domains; i++)
+		ck_assert_str_eq(a->domains[i], b->domains[i]);
+	ck_assert_uint_eq(a->n_listen, b->n_listen);
+	for (size_t i = 0; i < a->n_listen; i++)
+		ck_assert_str_eq(a->listen[i], b->listen[i]);
+	ck_assert_str_eq(a->run_as, b->run_as);
+	ck_assert_str_eq(a->tls_cert, b->tls_cert);
+	ck_assert_str_eq(a->tls_key, b->tls_key);
+	ck_assert_str_eq(a->log_file, b->log_file);
+	ck_assert_int_eq(a->standard_ports, b->standard_ports);
+	for (int i = 0; i < SVC_COUNT; i++)
+		ck_assert_int_eq(a->port[i], b->port[i]);
+	ck_assert_int_eq(a->allow_plaintext_auth, b->allow_plaintext_auth);
+	ck_assert_uint_eq(a->max_command_line, b->max_command_line);
+	ck_assert_uint_eq(a->max_text_line, b->max_text_line);
+	ck_assert_int_eq(a->reject_long_text_lines, b->reject_long_text_lines);
+	ck_assert_uint_eq(a->max_message_size, b->max_message_size);
+	ck_assert_uint_eq(a->max_recipients, b->max_recipients);
+	ck_assert_uint_eq(a->max_pop3_line, b->max_pop3_line);
+	ck_assert_uint_eq(a->max_imap_line, b->max_imap_line);
+	ck_assert_uint_eq(a->max_literal_size, b->max_literal_size);
+	ck_assert_uint_eq(a->max_connections, b->max_connections);
+	ck_assert_uint_eq(a->max_connections_per_ip, b->max_connections_per_ip);
+	ck_assert_uint_eq(a->max_output_buffer, b->max_output_buffer);
+	ck_assert_uint_eq(a->max_errors, b->max_errors);
+	ck_assert_uint_eq(a->auth_max_failures, b->auth_max_failures);
+	ck_assert_uint_eq(a->auth_fail_delay_ms, b->auth_fail_delay_ms);
+	ck_assert_uint_eq(a->timeout_smtp, b->timeout_smtp);
+	ck_assert_uint_eq(a->timeout_smtp_data, b->timeout_smtp_data);
+	ck_assert_uint_eq(a->timeout_pop3, b->timeout_pop3);
+	ck_assert_uint_eq(a->timeout_imap_preauth, b->timeout_imap_preauth);
+	ck_assert_uint_eq(a->timeout_imap, b->timeout_imap);
+	ck_assert_uint_eq(a->shutdown_grace, b->shutdown_grace);
+	ck_assert_uint_eq(a->workers, b->workers);
+	ck_assert_int_eq(a->trace, b->trace);
+}
+
+START_TEST(test_template_round_trip)
+{
+	char *dir = unit_tmpdir();
+	struct buf path = BUF_INIT(BUF_UNLIMITED);
+	struct config want, got;
+	struct stat st;
+	FILE *f;
+	char line[1024];
+	int active = 0, documented = 0;
+
+	buf_printf(&path, "%s/maillab.conf", dir);
+	ck_assert_int_eq(config_write_template(buf_cstr(&path), "mx.lab.test",
+					       "lab.test"), 0);
+	/* O_EXCL: never overwrites. */
+	ck_assert_int_eq(config_write_template(buf_cstr(&path), "x", "y"), -1);
+	ck_assert_int_eq(stat(buf_cstr(&path), &st), 0);
+
+	config_defaults(&want, dir);
+	ck_assert_int_eq(config_parse(&want, "want", "hostname = mx.lab.test",
+				      err, sizeof(err)), 0);
+	ck_assert_msg(config_load(&got, dir, err, sizeof(err)) == 0, "%s", err);
+	assert_same_config(&want, &got);
+	config_free(&want);
+	config_free(&got);
+
+	/* Only hostname and domains are active; every other key is present,
+	 * commented, with a documentation line above. */
+	f = fopen(buf_cstr(&path), "r");
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (line[0] != '#' && strchr(line, '=') != NULL)
+			active++;
+		if (strncmp(line, "#max_message_size = 25M\n", 24) == 0 ||
+		    strncmp(line, "#port_imaps = 10993\n", 20) == 0 ||
+		    strncmp(line, "#tls_key = tls/key.pem\n", 23) == 0)
+			documented++;
+	}
+	fclose(f);
+	ck_assert_int_eq(active, 2);
+	ck_assert_int_eq(documented, 3);
+
+	/* Uncommenting every key gives the defaults too. */
+	{
+		struct buf text = BUF_INIT(BUF_UNLIMITED);
+		struct config all;
+
+		f = fopen(buf_cstr(&path), "r");
+		while (fgets(line, sizeof(line), f) != NULL) {
+			if (line[0] == '#' && line[1] != ' ' && line[1] != '#' &&
+			    strchr(line, '=') != NULL)
+				buf_puts(&text, line + 1);
+			else
+				buf_puts(&text, line);
+		}
+		fclose(f);
+		config_defaults(&want, dir);
+		ck_assert_int_eq(config_parse(&want, "w", "hostname = mx.lab.test",
+					      err, sizeof(err)), 0);
+		config_defaults(&all, dir);
+		ck_assert_msg(config_parse(&all, "all", buf_cstr(&text), err,
+					   sizeof(err)) == 0, "%s", err);
+		assert_same_config(&want, &all);
+		config_free(&want);
+		config_free(&all);
+		buf_free(&text);
+	}
+	buf_free(&path);
+	unit_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_load)
+{
+	char *dir = unit_tmpdir();
+	struct buf path = BUF_INIT(BUF_UNLIMITED);
+	struct config cfg;
+	FILE *f;
+
+	/* No file: all defaults. */
+	ck_assert_int_eq(config_load(&cfg, dir, err, sizeof(err)), 0);
+	ck_assert_uint_eq(cfg.workers, 4);
+	config_free(&cfg);
+
+	buf_printf(&path, "%s/maillab.conf", dir);
+	f = fopen(buf_cstr(&path), "w");
+	fputs("workers = 2\nnonsense = 1\n", f);
+	fclose(f);
+	ck_assert_int_eq(config_load(&cfg, dir, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "maillab.conf:2: unknown key 'nonsense'"));
+	ck_assert_uint_eq(cfg.workers, 4);
+	config_free(&cfg);
+
+	f = fopen(buf_cstr(&path), "w");
+	fputs("workers = 2\n", f);
+	fputc('\0', f);
+	fclose(f);
+	ck_assert_int_eq(config_load(&cfg, dir, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "NUL byte"));
+	config_free(&cfg);
+
+	chmod(buf_cstr(&path), 0);
+	if (access(buf_cstr(&path), R_OK) < 0) {	/* not when run as root */
+		ck_assert_int_eq(config_load(&cfg, dir, err, sizeof(err)), -1);
+		ck_assert_ptr_nonnull(strstr(err, "Permission denied"));
+		config_free(&cfg);
+	}
+	buf_free(&path);
+	unit_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
+START_TEST(test_cli_take_dir)
+{
+	char a0[] = "serve", a1[] = "-d", a2[] = "/x", a3[] = "add", a4[] = "bob";
+	char *argv1[] = { a0, a3, a1, a2, a4, NULL };
+	int argc = 5;
+	char b0[] = "user", b1[] = "--dir", b2[] = "/y", b3[] = "-d/z";
+	char *argv2[] = { b0, b1, b2, b3, NULL };
+	char c0[] = "serve", c1[] = "-d";
+	char *argv3[] = { c0, c1, NULL };
+	char d0[] = "serve";
+	char *argv4[] = { d0, NULL };
+
+	ck_assert_str_eq(cli_take_dir(&argc, argv1), "/x");
+	ck_assert_int_eq(argc, 3);
+	ck_assert_str_eq(argv1[1], "add");
+	ck_assert_str_eq(argv1[2], "bob");
+	ck_assert_ptr_null(argv1[3]);
+
+	argc = 4;
+	ck_assert_str_eq(cli_take_dir(&argc, argv2), "/z");	/* last wins */
+	ck_assert_int_eq(argc, 1);
+	ck_assert_ptr_null(argv2[1]);
+
+	argc = 2;	/* "-d" without a value stays for the usage error */
+	ck_assert_str_eq(cli_take_dir(&argc, argv3), DEFAULT_INSTANCE_DIR);
+	ck_assert_int_eq(argc, 2);
+
+	argc = 1;
+	ck_assert_str_eq(cli_take_dir(&argc, argv4), DEFAULT_INSTANCE_DIR);
+	ck_assert_int_eq(argc, 1);
+}
+END_TEST
+
+Suite *unit_suite(void)
+{
+	Suite *s = suite_create("config");
+	TCase *tc = tcase_create("config");
+
+	tcase_add_test(tc, test_defaults);
+	tcase_add_test(tc, test_every_type);
+	tcase_add_test(tc, test_booleans);
+	tcase_add_test(tc, test_comments_blank_whitespace);
+	tcase_add_test(tc, test_ports);
+	tcase_add_test(tc, test_errors);
+	tcase_add_test(tc, test_error_keeps_config);
+	tcase_add_test(tc, test_run_as_may_be_empty);
+	tcase_add_test(tc, test_local_domain);
+	tcase_add_test(tc, test_service_names);
+	tcase_add_test(tc, test_template_round_trip);
+	tcase_add_test(tc, test_load);
+	tcase_add_test(tc, test_cli_take_dir);
+	suite_add_tcase(s, tc);
+	return s;
+}
