@@ -9,6 +9,10 @@ int cmd_init(int argc, char **argv);	/* common/cmd-init.c */
 int cmd_serve(int argc, char **argv);	/* common/cmd-serve.c */
 int cmd_user(int argc, char **argv);	/* common/cmd-user.c */
 
+/* The protocol of each service, wired up in main.c (NULL: no server yet). */
+struct protocol;
+extern const struct protocol *const maillab_protocols[];
+
 /* Default instance directory when -d is not given. */
 #define DEFAULT_INSTANCE_DIR "./maillab-data"
 #define MAILLAB_VERSION "0.1.0"

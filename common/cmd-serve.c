@@ -1,0 +1,58 @@
+/* maillab serve [-d DIR]: create a demo instance if there is none, then run
+ * every service in the foreground until SIGINT/SIGTERM. */
+#include <stdio.h>
+#include <string.h>
+
+#include "common/cli.h"
+#include "common/config.h"
+#include "common/instance.h"
+#include "common/log.h"
+#include "common/server.h"
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: maillab serve [-d DIR]\n");
+	return 2;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+	const char *dir = cli_take_dir(&argc, argv);
+	struct config cfg;
+	struct server srv;
+	char err[1024];
+	int ret;
+
+	if (argc != 1)
+		return usage();
+	if (!instance_exists(dir)) {
+		printf("No instance in %s: creating a demo instance.\n", dir);
+		if (instance_init(dir, NULL, NULL, true, stdout, err, sizeof(err)) < 0) {
+			fprintf(stderr, "maillab: %s\n", err);
+			return 1;
+		}
+	}
+	if (config_load(&cfg, dir, err, sizeof(err)) < 0) {
+		fprintf(stderr, "maillab: %s/%s\n", dir, err);
+		config_free(&cfg);
+		return 1;
+	}
+	if (log_open(cfg.log_file, true) < 0) {
+		fprintf(stderr, "maillab: cannot open %s: %m\n", cfg.log_file);
+		config_free(&cfg);
+		return 1;
+	}
+	if (server_init(&srv, &cfg, maillab_protocols, err, sizeof(err)) < 0) {
+		fprintf(stderr, "maillab: %s\n", err);
+		server_free(&srv);
+		log_close();
+		return 1;
+	}
+	instance_print_info(&srv.cfg->cfg, stdout);
+	server_print_listeners(&srv, stdout);
+	fflush(stdout);
+	ret = server_run(&srv);
+	server_free(&srv);
+	log_close();
+	return ret;
+}

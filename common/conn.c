@@ -1,0 +1,660 @@
+/* One connection: socket and TLS through libevent bufferevents, input cut
+ * into the units a protocol asks for (lines, exact byte counts, DATA bodies),
+ * replies flushed with back-pressure, idle timeouts, STARTTLS, blocking work
+ * handed to the worker pool.  The protocol state machine never sees any of
+ * this: it sees struct proto_io. */
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <openssl/err.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/datareader.h"
+#include "common/linereader.h"
+#include "common/log.h"
+#include "common/server.h"
+#include "common/trace.h"
+#include "common/worker.h"
+#include "common/xalloc.h"
+
+/* Input libevent may hold for us while the session is busy or output is
+ * backed up: reading stops above it. */
+#define INPUT_HIGH_WATER (256 * 1024)
+/* Output below which a producer (ops->resume_output) is asked for more. */
+#define OUTPUT_LOW_WATER (64 * 1024)
+#define HANDSHAKE_TIMEOUT 30
+
+struct conn {
+	struct server *srv;
+	struct conn *prev, *next;
+	struct bufferevent *bev;	/* what we read and write */
+	struct bufferevent *raw;	/* the socket under a STARTTLS filter */
+	struct config_ref *cfg;
+	const struct protocol *proto;
+	void *sess;
+	struct proto_io io;
+	struct line_reader lr;
+	struct buf bytes;		/* INPUT_BYTES collected in memory */
+	size_t bytes_got;
+	struct trace *trace;
+	struct event *flush_timer;	/* waits for a filter's output to drain */
+	struct event *free_ev;		/* frees the connection from the loop */
+	unsigned int saved_timeout;	/* the protocol's, during a handshake */
+	char ip[64];
+	unsigned int busy;		/* deferred jobs and timers outstanding */
+	unsigned int timeout_set;	/* the idle timeout now applied */
+	bool opened;			/* the session exists */
+	bool eof;			/* the client closed its side */
+	bool dead;			/* the socket is gone */
+	bool closing;			/* flush, then close */
+	bool in_process;		/* process_input is on the stack */
+};
+
+struct job {
+	struct conn *c;
+	work_fn *work;
+	work_fn *done;
+	void *arg;
+	struct event *timer;
+};
+
+static void process_input(struct conn *c);
+static void conn_free(struct conn *c);
+static void set_callbacks(struct conn *c);
+
+struct conn *conn_next(struct conn *c)
+{
+	return c->next;
+}
+
+static size_t output_length(const struct conn *c)
+{
+	size_t n = 0;
+
+	if (c->bev != NULL)
+		n += evbuffer_get_length(bufferevent_get_output(c->bev));
+	if (c->raw != NULL)
+		n += evbuffer_get_length(bufferevent_get_output(c->raw));
+	return n;
+}
+
+static bool output_full(const struct conn *c)
+{
+	return output_length(c) >= c->cfg->cfg.max_output_buffer;
+}
+
+static void flush_replies(struct conn *c)
+{
+	struct buf *out = &c->io.out;
+
+	if (out->len == 0)
+		return;
+	trace_server(c->trace, out->data, out->len);
+	if (!c->dead)
+		bufferevent_write(c->bev, out->data, out->len);
+	buf_clear(out);
+	/* A large reply (a FETCH literal) should not keep its memory. */
+	if (out->cap > 1024 * 1024)
+		buf_free(out);
+}
+
+static void apply_timeout(struct conn *c)
+{
+	struct timeval tv;
+
+	if (c->dead || c->io.idle_timeout == c->timeout_set)
+		return;
+	c->timeout_set = c->io.idle_timeout;
+	tv.tv_sec = c->timeout_set;
+	tv.tv_usec = 0;
+	/* The same limit for a client that stops reading our replies. */
+	bufferevent_set_timeouts(c->bev, c->timeout_set ? &tv : NULL,
+				 c->timeout_set ? &tv : NULL);
+}
+
+static void on_free(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	if (c->busy == 0)
+		conn_free(c);
+}
+
+/* Never free inside a callback that may still be using the connection:
+ * the loop frees it once the stack has unwound and its jobs are done. */
+static void schedule_free(struct conn *c)
+{
+	if (c->free_ev == NULL)
+		c->free_ev = evtimer_new(c->srv->base, on_free, c);
+	event_add(c->free_ev, &(struct timeval){ 0, 0 });
+}
+
+/* Closes the socket now; the session lives on until its jobs are done. */
+static void drop_socket(struct conn *c)
+{
+	if (c->dead)
+		return;
+	c->dead = true;
+	if (c->flush_timer != NULL)
+		event_del(c->flush_timer);
+	if (c->bev != NULL)
+		bufferevent_free(c->bev);
+	c->bev = NULL;
+	c->raw = NULL;
+	schedule_free(c);
+}
+
+static void on_flush_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	if (output_length(c) == 0)
+		drop_socket(c);
+	else
+		event_add(c->flush_timer, &(struct timeval){ 0, 50000 });
+}
+
+/* Close once every queued byte has left. */
+static void close_when_flushed(struct conn *c)
+{
+	if (c->dead)
+		return;
+	c->closing = true;
+	bufferevent_disable(c->bev, EV_READ);
+	if (output_length(c) == 0) {
+		drop_socket(c);
+		return;
+	}
+	/* The write callback fires when bev's output is empty; a STARTTLS
+	 * filter may still hold bytes in the socket's buffer below. */
+	if (c->flush_timer == NULL)
+		c->flush_timer = evtimer_new(c->srv->base, on_flush_timer, c);
+	event_add(c->flush_timer, &(struct timeval){ 0, 50000 });
+}
+
+static void start_tls(struct conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	size_t junk = evbuffer_get_length(in);
+	bool partial = lr_pending(&c->lr);
+	SSL *ssl;
+
+	c->io.starttls = false;
+	/* RFC 3207 5, RFC 2595 3.1: nothing the client sent before the
+	 * handshake may be taken as a command afterwards. */
+	evbuffer_drain(in, junk);
+	lr_reset(&c->lr);
+	if (junk > 0 || partial)
+		trace_note(c->trace, "discarded %zu bytes sent before the TLS handshake", junk);
+	if (c->srv->tls == NULL || (ssl = SSL_new(c->srv->tls)) == NULL) {
+		log_msg(c->proto->name, c->io.id, "STARTTLS failed: no TLS context");
+		close_when_flushed(c);
+		return;
+	}
+	c->raw = c->bev;
+	c->bev = bufferevent_openssl_filter_new(c->srv->base, c->raw, ssl,
+						BUFFEREVENT_SSL_ACCEPTING,
+						BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL) {
+		SSL_free(ssl);
+		c->bev = c->raw;
+		c->raw = NULL;
+		close_when_flushed(c);
+		return;
+	}
+	c->timeout_set = 0;
+	c->saved_timeout = c->io.idle_timeout;
+	c->io.idle_timeout = HANDSHAKE_TIMEOUT;
+	set_callbacks(c);
+	apply_timeout(c);
+	trace_note(c->trace, "TLS handshake");
+}
+
+/* After every unit of input: send replies, act on the protocol's requests. */
+static void after_unit(struct conn *c)
+{
+	flush_replies(c);
+	while (c->io.more_output && !c->io.close && !output_full(c) && !c->dead) {
+		c->io.more_output = false;
+		c->proto->resume_output(c->sess);
+		flush_replies(c);
+	}
+	if (c->dead)
+		return;
+	if (c->io.close) {
+		close_when_flushed(c);
+		return;
+	}
+	apply_timeout(c);
+}
+
+static void deliver_line(struct conn *c)
+{
+	size_t visible = c->lr.line.len;
+
+	if (c->proto->trace_visible != NULL)
+		visible = c->proto->trace_visible(c->sess, buf_cstr(&c->lr.line),
+						  c->lr.line.len);
+	trace_client(c->trace, buf_cstr(&c->lr.line), c->lr.line.len, visible);
+	c->proto->line(c->sess, buf_cstr(&c->lr.line), c->lr.line.len,
+		       c->lr.flags);
+}
+
+static void enter_line_mode(struct conn *c)
+{
+	c->io.mode = INPUT_LINE;
+}
+
+/* Feeds one contiguous chunk to the reader for the current mode.  Returns
+ * the bytes consumed. */
+static size_t feed_chunk(struct conn *c, const char *p, size_t n)
+{
+	size_t used = 0;
+
+	switch (c->io.mode) {
+	case INPUT_LINE: {
+		enum lr_result r;
+
+		if (c->lr.max != c->io.max_line ||
+		    c->lr.bare_lf_ends_line != c->io.bare_lf_ends_line) {
+			lr_free(&c->lr);
+			lr_init(&c->lr, c->io.max_line, c->io.bare_lf_ends_line);
+		}
+		r = lr_feed(&c->lr, p, n, &used);
+		if (r == LR_LINE)
+			deliver_line(c);
+		else if (r == LR_OVERLONG) {
+			trace_note(c->trace, "client line longer than %zu bytes skipped",
+				   c->io.max_line);
+			c->proto->overlong(c->sess);
+		}
+		break;
+	}
+	case INPUT_BYTES: {
+		size_t want = c->io.bytes_wanted - c->bytes_got;
+
+		used = n < want ? n : want;
+		if (c->io.bytes_sink != NULL)
+			c->io.bytes_sink(c->io.bytes_sink_arg, p, used);
+		else
+			buf_append(&c->bytes, p, used);
+		c->bytes_got += used;
+		if (c->bytes_got == c->io.bytes_wanted) {
+			trace_note(c->trace, "C: <%zu bytes of literal data>",
+				   c->bytes_got);
+			c->bytes_got = 0;
+			enter_line_mode(c);
+			c->proto->bytes(c->sess, buf_cstr(&c->bytes), c->bytes.len);
+			buf_free(&c->bytes);
+		}
+		break;
+	}
+	case INPUT_DATA:
+		if (dr_feed(c->io.data, p, n, &used)) {
+			trace_note(c->trace, "C: <message body, %zu bytes>",
+				   c->io.data->size);
+			enter_line_mode(c);
+			c->proto->data_end(c->sess);
+		}
+		break;
+	}
+	return used;
+}
+
+static bool can_take_input(const struct conn *c)
+{
+	return c->opened && !c->dead && !c->closing && c->busy == 0 &&
+		!c->io.starttls && !c->io.close && !output_full(c);
+}
+
+static void process_input(struct conn *c)
+{
+	struct evbuffer *in;
+
+	if (c->in_process || c->dead)
+		return;
+	c->in_process = true;
+	in = bufferevent_get_input(c->bev);
+	while (can_take_input(c) && evbuffer_get_length(in) > 0) {
+		struct evbuffer_iovec v;
+		size_t used;
+
+		if (c->io.mode == INPUT_BYTES && c->io.bytes_wanted == 0) {
+			/* A zero-length literal completes at once. */
+			enter_line_mode(c);
+			c->proto->bytes(c->sess, "", 0);
+			after_unit(c);
+			continue;
+		}
+		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
+			break;
+		used = feed_chunk(c, v.iov_base, v.iov_len);
+		evbuffer_drain(in, used);
+		after_unit(c);
+	}
+	c->in_process = false;
+	if (c->dead)
+		return;
+	if (c->io.starttls && c->busy == 0 && !c->closing) {
+		start_tls(c);
+		return;
+	}
+	if (c->eof && evbuffer_get_length(in) == 0 && !c->closing && c->busy == 0) {
+		close_when_flushed(c);
+		return;
+	}
+	if (!c->closing && c->busy == 0)
+		bufferevent_enable(c->bev, EV_READ);
+}
+
+static void on_read(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	process_input(arg);
+}
+
+static void on_write(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)bev;
+	if (c->closing) {
+		if (output_length(c) == 0)
+			drop_socket(c);
+		return;
+	}
+	if (c->io.more_output && c->busy == 0)
+		after_unit(c);
+	process_input(c);
+}
+
+static void open_session(struct conn *c)
+{
+	c->opened = true;
+	c->sess = c->proto->open(&c->io);
+	after_unit(c);
+	if (!c->dead)
+		process_input(c);
+}
+
+static void note_tls(struct conn *c)
+{
+	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+
+	c->io.tls = true;
+	c->io.tls_version = SSL_get_version(ssl);
+	c->io.tls_cipher = SSL_get_cipher_name(ssl);
+	trace_note(c->trace, "TLS established: %s %s", c->io.tls_version,
+		   c->io.tls_cipher);
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)bev;
+	if (what & BEV_EVENT_CONNECTED) {
+		/* A TLS handshake finished. */
+		note_tls(c);
+		if (!c->opened) {
+			c->io.idle_timeout = 0;
+			c->timeout_set = 0;
+			open_session(c);
+		} else {
+			c->io.idle_timeout = c->saved_timeout;
+			c->proto->tls_done(c->sess);
+			after_unit(c);
+			process_input(c);
+		}
+		return;
+	}
+	if (what & BEV_EVENT_TIMEOUT) {
+		trace_note(c->trace, "idle timeout");
+		log_msg(c->proto->name, c->io.id, "timeout");
+		if (c->opened && !c->closing && !(what & BEV_EVENT_WRITING)) {
+			c->proto->timeout(c->sess);
+			c->io.close = true;
+			after_unit(c);
+		} else {
+			drop_socket(c);
+		}
+		return;
+	}
+	if (what & BEV_EVENT_EOF && !(what & BEV_EVENT_ERROR) && c->opened) {
+		/* Half-close: commands already sent are still answered. */
+		c->eof = true;
+		trace_note(c->trace, "client closed its side");
+		process_input(c);
+		if (!c->dead && !c->closing && c->busy == 0)
+			close_when_flushed(c);
+		return;
+	}
+	if (what & BEV_EVENT_ERROR) {
+		unsigned long e = bufferevent_get_openssl_error(c->bev);
+
+		if (e != 0) {
+			char msg[256];
+
+			ERR_error_string_n(e, msg, sizeof(msg));
+			log_msg(c->proto->name, c->io.id, "TLS error: %s", msg);
+			trace_note(c->trace, "TLS error: %s", msg);
+		}
+	}
+	trace_note(c->trace, "connection closed");
+	drop_socket(c);
+}
+
+static void set_callbacks(struct conn *c)
+{
+	bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, INPUT_HIGH_WATER);
+	bufferevent_setwatermark(c->bev, EV_WRITE, OUTPUT_LOW_WATER, 0);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+}
+
+/* io->defer and io->after: the session waits; input stays buffered. */
+static void job_done(void *arg)
+{
+	struct job *j = arg;
+	struct conn *c = j->c;
+
+	if (j->timer != NULL)
+		event_free(j->timer);
+	j->done(j->arg);
+	free(j);
+	c->busy--;
+	if (c->dead) {
+		if (c->busy == 0)
+			schedule_free(c);
+		return;
+	}
+	after_unit(c);
+	if (!c->dead)
+		process_input(c);
+}
+
+static void job_work(void *arg)
+{
+	struct job *j = arg;
+
+	j->work(j->arg);
+}
+
+static struct job *job_new(struct proto_io *io, work_fn *work, work_fn *done,
+			   void *arg)
+{
+	struct conn *c = io->owner;
+	struct job *j = xcalloc(1, sizeof(*j));
+
+	j->c = c;
+	j->work = work;
+	j->done = done;
+	j->arg = arg;
+	c->busy++;
+	/* Replies queued before the job are sent now, not after it. */
+	flush_replies(c);
+	if (!c->dead)
+		bufferevent_disable(c->bev, EV_READ);
+	return j;
+}
+
+static void conn_defer(struct proto_io *io, work_fn *work, work_fn *done,
+		       void *arg)
+{
+	struct conn *c = io->owner;
+
+	worker_submit(c->srv->pool, job_work, job_done, job_new(io, work, done, arg));
+}
+
+static void on_after_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	job_done(arg);
+}
+
+static void conn_after(struct proto_io *io, unsigned int ms, work_fn *done,
+		       void *arg)
+{
+	struct conn *c = io->owner;
+	struct job *j = job_new(io, NULL, done, arg);
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	j->timer = evtimer_new(c->srv->base, on_after_timer, j);
+	event_add(j->timer, &tv);
+}
+
+static void make_session_id(struct server *srv, char *id, size_t len)
+{
+	uint32_t n = ++srv->next_session;
+
+	snprintf(id, len, "%06x%05x", (unsigned)(time(NULL) & 0xffffff),
+		 (unsigned)(n & 0xfffff));
+}
+
+static void setup_io(struct conn *c, bool loopback, enum service_id svc)
+{
+	const struct config *cfg = &c->cfg->cfg;
+
+	buf_init(&c->io.out, BUF_UNLIMITED);
+	c->io.mode = INPUT_LINE;
+	c->io.max_line = cfg->max_command_line;
+	c->io.loopback = loopback;
+	c->io.tls_available = c->srv->tls != NULL;
+	c->io.service = svc;
+	c->io.cfg = cfg;
+	c->io.defer = conn_defer;
+	c->io.after = conn_after;
+	c->io.owner = c;
+	c->io.users = c->srv->users;
+	snprintf(c->io.peer, sizeof(c->io.peer), "%s", c->ip);
+	make_session_id(c->srv, c->io.id, sizeof(c->io.id));
+	lr_init(&c->lr, c->io.max_line, false);
+	buf_init(&c->bytes, BUF_UNLIMITED);
+}
+
+static bool implicit_tls(enum service_id svc)
+{
+	return svc == SVC_SUBMISSIONS || svc == SVC_POP3S || svc == SVC_IMAPS;
+}
+
+void conn_accept(struct server *srv, int fd, const char *ip, bool loopback,
+		 enum service_id svc)
+{
+	struct conn *c = xcalloc(1, sizeof(*c));
+	SSL *ssl = NULL;
+
+	c->srv = srv;
+	c->proto = srv->protocols[svc];
+	c->cfg = server_config_ref(srv);
+	snprintf(c->ip, sizeof(c->ip), "%s", ip);
+	setup_io(c, loopback, svc);
+	if (implicit_tls(svc)) {
+		ssl = SSL_new(srv->tls);
+		c->bev = bufferevent_openssl_socket_new(srv->base, fd, ssl,
+				BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	} else {
+		c->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	}
+	c->next = srv->conns;
+	if (srv->conns != NULL)
+		srv->conns->prev = c;
+	srv->conns = c;
+	srv->n_conns++;
+	if (srv->cfg->cfg.trace)
+		c->trace = trace_open(srv->trace_dir, service_name(svc), c->io.id);
+	log_msg(c->proto->name, c->io.id, "connect from %s on %s", ip,
+		service_name(svc));
+	trace_note(c->trace, "connection from %s to %s", ip, service_name(svc));
+	if (c->bev == NULL) {
+		close(fd);
+		drop_socket(c);
+		return;
+	}
+	set_callbacks(c);
+	if (ssl != NULL) {
+		c->io.idle_timeout = HANDSHAKE_TIMEOUT;
+		apply_timeout(c);
+		return;		/* the session opens after the handshake */
+	}
+	open_session(c);
+}
+
+void conn_shutdown(struct conn *c)
+{
+	if (c->dead || c->closing)
+		return;
+	if (!c->opened || c->busy > 0) {
+		drop_socket(c);
+		return;
+	}
+	c->proto->shutdown(c->sess);
+	c->io.close = true;
+	after_unit(c);
+}
+
+void conn_abort(struct conn *c)
+{
+	drop_socket(c);
+}
+
+void conn_destroy(struct conn *c)
+{
+	drop_socket(c);
+	c->busy = 0;
+	conn_free(c);
+}
+
+static void conn_free(struct conn *c)
+{
+	struct server *srv = c->srv;
+
+	if (c->opened)
+		c->proto->close(c->sess);
+	log_msg(c->proto->name, c->io.id, "disconnect");
+	trace_close(&c->trace);
+	if (c->flush_timer != NULL)
+		event_free(c->flush_timer);
+	if (c->free_ev != NULL)
+		event_free(c->free_ev);
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		srv->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	srv->n_conns--;
+	server_conn_gone(srv, c->ip);
+	lr_free(&c->lr);
+	buf_free(&c->bytes);
+	io_free(&c->io);
+	server_config_unref(&c->cfg);
+	free(c);
+}

@@ -1,0 +1,75 @@
+#ifndef COMMON_SERVER_H
+#define COMMON_SERVER_H
+#include <openssl/ssl.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/config.h"
+#include "common/proto.h"
+
+/* The running suite: one event loop thread, a few worker threads, every
+ * listener and connection.  common/server.c owns listeners, limits, signals
+ * and reload; common/conn.c owns one connection's I/O. */
+
+struct event_base;
+struct conn;
+struct listener;
+struct worker_pool;
+struct ip_count;
+
+/* A configuration shared by the sessions that started under it; a reload
+ * makes a new one and the old one lives until its last session ends. */
+struct config_ref {
+	struct config cfg;
+	unsigned int refs;
+};
+
+#define IP_BUCKETS 256
+
+struct server {
+	struct event_base *base;
+	struct config_ref *cfg;		/* the current configuration */
+	SSL_CTX *tls;			/* NULL when no certificate is loaded */
+	struct userdb *users;
+	struct worker_pool *pool;
+	const struct protocol *protocols[SVC_COUNT];
+	struct listener *listeners;
+	struct conn *conns;		/* every open connection */
+	size_t n_conns;
+	struct ip_count *ip_counts[IP_BUCKETS];
+	char *trace_dir;		/* DIR/log/trace */
+	bool stopping;
+	uint32_t next_session;
+	struct event *ev_int, *ev_term, *ev_hup, *ev_grace, *ev_hard, *ev_poll;
+};
+
+/* Sets up everything for the instance in cfg (takes ownership of cfg):
+ * TLS, user database, worker pool, listeners for every service that has a
+ * protocol and a port.  -1 with one clear line in err_r. */
+int server_init(struct server *srv, struct config *cfg,
+		const struct protocol *const protocols[SVC_COUNT],
+		char *err_r, size_t errlen);
+/* Runs until SIGINT/SIGTERM and a graceful stop.  Returns 0. */
+int server_run(struct server *srv);
+void server_free(struct server *srv);
+/* Prints the listening services ("smtp 127.0.0.1:10025 ...") to f. */
+void server_print_listeners(const struct server *srv, FILE *f);
+
+/* conn.c: a new connection accepted on fd for service svc. */
+void conn_accept(struct server *srv, int fd, const char *ip, bool loopback,
+		 enum service_id svc);
+/* Asks the session to end (shutdown reply), then closes it. */
+void conn_shutdown(struct conn *c);
+/* Closes without a word (hard stop). */
+void conn_abort(struct conn *c);
+/* Frees at once; only when no callback of c is running (server teardown). */
+void conn_destroy(struct conn *c);
+struct conn *conn_next(struct conn *c);
+
+/* server.c, for conn.c */
+void server_conn_gone(struct server *srv, const char *ip);
+struct config_ref *server_config_ref(struct server *srv);
+void server_config_unref(struct config_ref **refp);
+
+#endif
