@@ -103,6 +103,7 @@ static X509 *make_cert(EVP_PKEY *key, const char *hostname, char *err_r,
 {
 	X509 *x = X509_new();
 	X509_NAME *name;
+	const char *cn = hostname;
 
 	if (x == NULL || !X509_set_version(x, X509_VERSION_3) ||
 	    set_serial(x) < 0 ||
@@ -112,10 +113,12 @@ static X509 *make_cert(EVP_PKEY *key, const char *hostname, char *err_r,
 		ssl_error(err_r, errlen, "creating the certificate");
 		goto fail;
 	}
+	/* RFC 5280 ub-common-name is 64; the SAN holds the full name anyway. */
+	if (strlen(hostname) > 64)
+		cn = "maillab";
 	name = X509_get_subject_name(x);
 	if (!X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-					(const unsigned char *)hostname, -1,
-					-1, 0) ||
+					(const unsigned char *)cn, -1, -1, 0) ||
 	    !X509_set_issuer_name(x, name)) {
 		ssl_error(err_r, errlen, "setting the certificate name");
 		goto fail;

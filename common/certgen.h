@@ -4,7 +4,8 @@
 
 /* Self-signed certificate for a new instance, made with the OpenSSL 3 API.
  *
- * Key: EC P-256.  Certificate: X.509 v3, subject and issuer CN=`hostname`,
+ * Key: EC P-256.  Certificate: X.509 v3, subject and issuer CN=`hostname`
+ * (CN=maillab when the name is over 64 characters, the limit for a CN),
  * subjectAltName DNS:hostname, DNS:localhost, IP:127.0.0.1, IP:::1, valid
  * for ten years from now, random 159-bit serial, basicConstraints CA:FALSE,
  * keyUsage digitalSignature, extendedKeyUsage serverAuth, SHA-256 signature.

@@ -81,6 +81,8 @@ static int make_parents(const char *dir, char *err_r, size_t errlen)
 	for (char *p = path + 1; *p != '\0'; p++) {
 		if (*p != '/')
 			continue;
+		if (p[strspn(p, "/")] == '\0')
+			break;		/* trailing slashes end `dir` itself */
 		*p = '\0';
 		if (mkdir(path, 0755) < 0 && errno != EEXIST) {
 			snprintf(err_r, errlen, "%s: %s", path, strerror(errno));

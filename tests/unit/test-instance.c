@@ -86,6 +86,13 @@ START_TEST(test_layout)
 	ck_assert_int_eq(cfg.port[SVC_IMAPS], 10993);
 	config_free(&cfg);
 
+	/* A trailing slash names the same directory. */
+	free(dir);
+	dir = path_in(base, "other/inst2//");
+	ck_assert_msg(instance_init(dir, NULL, NULL, false, NULL, err,
+				    sizeof(err)) == 0, "%s", err);
+	ck_assert(instance_exists(dir));
+
 	unit_rmtree(base);
 	free(dir);
 	free(base);
@@ -228,6 +235,22 @@ START_TEST(test_certgen_refuses_overwrite)
 	ck_assert_int_eq(certgen_write(cert, key, "a,DNS:evil.test", err,
 				       sizeof(err)), -1);
 	ck_assert_ptr_nonnull(strstr(err, "not a valid host name"));
+
+	/* A name too long for a CN still goes into the SAN. */
+	{
+		char *cert2 = path_in(dir, "c2.pem"), *key2 = path_in(dir, "k2.pem");
+		const char *longname = "a-rather-long-host-name-for-a-test."
+			"with-more-than-sixty-four-characters.example";
+		X509 *x;
+
+		ck_assert_msg(certgen_write(cert2, key2, longname, err,
+					    sizeof(err)) == 0, "%s", err);
+		x = load_cert(cert2);
+		ck_assert_int_eq(X509_check_host(x, longname, 0, 0, NULL), 1);
+		X509_free(x);
+		free(cert2);
+		free(key2);
+	}
 
 	/* A failure on the certificate leaves no key behind. */
 	unlink(key);
