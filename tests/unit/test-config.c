@@ -376,6 +376,58 @@ static void assert_same_config(const struct config *a, const struct config *b)
 	ck_assert_int_eq(a->trace, b->trace);
 }
 
+/* Every key appears once, as `key = ` or `#key = `, right below a "# "
+ * documentation line. */
+static void assert_every_key_documented(const char *path)
+{
+	static const char *const names[] = {
+		"hostname", "domains", "listen", "ports", "port_smtp",
+		"port_submission", "port_submissions", "port_pop3",
+		"port_pop3s", "port_imap", "port_imaps", "run_as", "tls_cert",
+		"tls_key", "allow_plaintext_auth", "auth_max_failures",
+		"auth_fail_delay_ms", "max_command_line", "max_text_line",
+		"reject_long_text_lines", "max_message_size", "max_recipients",
+		"max_pop3_line", "max_imap_line", "max_literal_size",
+		"max_connections", "max_connections_per_ip",
+		"max_output_buffer", "max_errors", "timeout_smtp",
+		"timeout_smtp_data", "timeout_pop3", "timeout_imap_preauth",
+		"timeout_imap", "shutdown_grace", "workers", "trace",
+		"log_file",
+	};
+	size_t n = sizeof(names) / sizeof(names[0]);
+	int seen[sizeof(names) / sizeof(names[0])] = { 0 };
+	char line[1024], prev[1024] = "";
+	int keys = 0;
+	FILE *f = fopen(path, "r");
+
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		const char *p = line[0] == '#' ? line + 1 : line;
+		size_t len = strcspn(p, " =");
+
+		if (p[len] == ' ' && p[len + 1] == '=' && *p != ' ') {
+			bool known = false;
+
+			keys++;
+			for (size_t i = 0; i < n; i++) {
+				if (strlen(names[i]) == len &&
+				    strncmp(names[i], p, len) == 0) {
+					seen[i]++;
+					known = true;
+				}
+			}
+			ck_assert_msg(known, "unexpected key line: %s", line);
+			ck_assert_msg(strncmp(prev, "# ", 2) == 0 && strlen(prev) > 10,
+				      "no documentation above %s", line);
+		}
+		memcpy(prev, line, sizeof(prev));
+	}
+	fclose(f);
+	for (size_t i = 0; i < n; i++)
+		ck_assert_msg(seen[i] == 1, "%s appears %d times", names[i], seen[i]);
+	ck_assert_int_eq(keys, (int)n);
+}
+
 START_TEST(test_template_round_trip)
 {
 	char *dir = unit_tmpdir();
@@ -416,6 +468,7 @@ START_TEST(test_template_round_trip)
 	fclose(f);
 	ck_assert_int_eq(active, 2);
 	ck_assert_int_eq(documented, 3);
+	assert_every_key_documented(buf_cstr(&path));
 
 	/* Uncommenting every key gives the defaults too. */
 	{
