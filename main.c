@@ -3,6 +3,12 @@
 #include <string.h>
 
 #include "common/cli.h"
+#include "common/config.h"
+
+/* Which server speaks on which service. */
+const struct protocol *const maillab_protocols[SVC_COUNT] = {
+	[SVC_SMTP] = NULL,
+};
 
 struct subcommand {
 	const char *name;
