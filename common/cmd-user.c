@@ -1,0 +1,354 @@
+/* maillab user add|del|passwd|list [-d DIR] [NAME] [--password-stdin] [--yes]
+ *
+ * Works on the instance's user database while `maillab serve` may be
+ * running: the Berkeley DB environment is shared (common/dbenv.h), so a new
+ * user or password takes effect at the next login. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "common/buf.h"
+#include "common/cli.h"
+#include "common/instance.h"
+#include "common/users.h"
+#include "maildir/user.h"
+
+#define USAGE "usage: maillab user add|del|passwd|list [-d DIR] [NAME] " \
+	"[--password-stdin] [--yes]\n"
+
+struct user_args {
+	const char *dir;
+	const char *action;
+	const char *name;	/* NULL for list */
+	bool password_stdin;
+	bool yes;
+};
+
+/* --- reading a password --- */
+
+/* The terminal state to restore if a signal arrives while echo is off. */
+static int tty_fd = -1;
+static struct termios tty_saved;
+
+static void restore_tty(int sig)
+{
+	tcsetattr(tty_fd, TCSAFLUSH, &tty_saved);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/* Reads one line from fd into b (no newline), byte by byte so nothing past
+ * the line is consumed.  0, or -1 on EOF before any byte / read error /
+ * over USER_PASSWORD_MAX. */
+static int read_line(int fd, struct buf *b)
+{
+	char c;
+	ssize_t n;
+
+	for (;;) {
+		n = read(fd, &c, 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			return b->len > 0 ? 0 : -1;
+		if (c == '\n')
+			break;
+		if (buf_putc(b, c) < 0)
+			return -1;
+	}
+	if (b->len > 0 && b->data[b->len - 1] == '\r')
+		buf_truncate(b, b->len - 1);
+	return 0;
+}
+
+static void wipe_buf(struct buf *b)
+{
+	if (b->data != NULL)
+		explicit_bzero(b->data, b->cap);
+	buf_free(b);
+}
+
+/* Prompts on fd with echo off and reads one line. */
+static int prompt_hidden(int fd, const char *prompt, struct buf *out)
+{
+	struct termios quiet;
+	int ret;
+
+	if (tcgetattr(fd, &tty_saved) < 0)
+		return -1;
+	quiet = tty_saved;
+	quiet.c_lflag &= ~(tcflag_t)ECHO;
+	quiet.c_lflag |= ECHONL;
+	tty_fd = fd;
+	signal(SIGINT, restore_tty);
+	signal(SIGTERM, restore_tty);
+	signal(SIGHUP, restore_tty);
+	if (write(fd, prompt, strlen(prompt)) < 0 ||
+	    tcsetattr(fd, TCSAFLUSH, &quiet) < 0) {
+		ret = -1;
+	} else {
+		ret = read_line(fd, out);
+		tcsetattr(fd, TCSAFLUSH, &tty_saved);
+	}
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	tty_fd = -1;
+	return ret;
+}
+
+/* The new password for `name`, into pw: one line of stdin, or typed twice
+ * on /dev/tty.  0, or -1 after printing the reason. */
+static int get_password(const struct user_args *a, struct buf *pw)
+{
+	struct buf again = BUF_INIT(USER_PASSWORD_MAX);
+	char prompt[128];
+	int fd, ret = -1;
+
+	if (a->password_stdin) {
+		if (read_line(STDIN_FILENO, pw) < 0) {
+			fprintf(stderr, "maillab: stdin: no password line "
+				"(at most %d bytes)\n", USER_PASSWORD_MAX);
+			return -1;
+		}
+		return 0;
+	}
+	fd = open("/dev/tty", O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "maillab: /dev/tty: %s (use --password-stdin)\n",
+			strerror(errno));
+		return -1;
+	}
+	snprintf(prompt, sizeof(prompt), "New password for %s: ", a->name);
+	if (prompt_hidden(fd, prompt, pw) < 0 ||
+	    prompt_hidden(fd, "Retype the password: ", &again) < 0)
+		fprintf(stderr, "maillab: /dev/tty: no password read\n");
+	else if (pw->len != again.len ||
+		 memcmp(buf_cstr(pw), buf_cstr(&again), pw->len) != 0)
+		fprintf(stderr, "maillab: the passwords do not match\n");
+	else
+		ret = 0;
+	wipe_buf(&again);
+	close(fd);
+	return ret;
+}
+
+/* --- the actions --- */
+
+static char *mail_root(const char *dir)
+{
+	struct buf b = BUF_INIT(BUF_UNLIMITED);
+
+	buf_printf(&b, "%s/mail", dir);
+	return buf_steal(&b);
+}
+
+static int user_add(struct userdb *db, const struct user_args *a)
+{
+	struct buf pw = BUF_INIT(USER_PASSWORD_MAX);
+	char err[512], err2[512];
+	char *root = mail_root(a->dir);
+	int ret = 1;
+
+	if (userdb_exists(db, a->name) == 1) {
+		fprintf(stderr, "maillab: %s/db/users.db: user %s exists\n",
+			a->dir, a->name);
+		goto out;
+	}
+	if (get_password(a, &pw) < 0)
+		goto out;
+	if (userdb_add(db, a->name, buf_cstr(&pw), err, sizeof(err)) < 0) {
+		fprintf(stderr, "maillab: %s/db/users.db: %s\n", a->dir, err);
+		goto out;
+	}
+	if (maildir_user_create(root, a->name, err, sizeof(err)) < 0) {
+		fprintf(stderr, "maillab: %s/%s: %s\n", root, a->name, err);
+		/* no user without a mailbox */
+		if (userdb_del(db, a->name, err2, sizeof(err2)) < 0)
+			fprintf(stderr, "maillab: %s/db/users.db: %s\n",
+				a->dir, err2);
+		goto out;
+	}
+	printf("user %s added, mail in %s/%s\n", a->name, root, a->name);
+	ret = 0;
+out:
+	wipe_buf(&pw);
+	free(root);
+	return ret;
+}
+
+static int user_passwd(struct userdb *db, const struct user_args *a)
+{
+	struct buf pw = BUF_INIT(USER_PASSWORD_MAX);
+	char err[512];
+	int ret = 1;
+
+	if (userdb_exists(db, a->name) != 1) {
+		fprintf(stderr, "maillab: %s/db/users.db: no such user: %s\n",
+			a->dir, a->name);
+		goto out;
+	}
+	if (get_password(a, &pw) < 0)
+		goto out;
+	if (userdb_passwd(db, a->name, buf_cstr(&pw), err, sizeof(err)) < 0) {
+		fprintf(stderr, "maillab: %s/db/users.db: %s\n", a->dir, err);
+		goto out;
+	}
+	printf("password of %s changed\n", a->name);
+	ret = 0;
+out:
+	wipe_buf(&pw);
+	return ret;
+}
+
+/* Asks on stdout, reads the answer from stdin: true for y/yes. */
+static bool confirm(const char *question)
+{
+	struct buf answer = BUF_INIT(64);
+	bool yes;
+
+	printf("%s [y/N] ", question);
+	fflush(stdout);
+	yes = read_line(STDIN_FILENO, &answer) == 0 &&
+		(strcasecmp(buf_cstr(&answer), "y") == 0 ||
+		 strcasecmp(buf_cstr(&answer), "yes") == 0);
+	buf_free(&answer);
+	return yes;
+}
+
+static int user_del(struct userdb *db, const struct user_args *a)
+{
+	char err[512], question[128], *root = mail_root(a->dir), *home;
+	struct buf path = BUF_INIT(BUF_UNLIMITED);
+	struct stat st;
+	bool has_mail;
+	int ret = 1;
+
+	buf_printf(&path, "%s/%s", root, a->name);
+	home = path.data;
+	has_mail = lstat(home, &st) == 0;
+	if (userdb_del(db, a->name, err, sizeof(err)) == 0) {
+		printf("user %s deleted\n", a->name);
+	} else if (has_mail && userdb_exists(db, a->name) == 0) {
+		/* the mail kept by an earlier `del`: offer to remove it */
+		printf("no user %s, but mail is left in %s\n", a->name, home);
+	} else {
+		fprintf(stderr, "maillab: %s/db/users.db: %s\n", a->dir, err);
+		goto out;
+	}
+	ret = 0;
+	if (!has_mail)
+		goto out;
+	snprintf(question, sizeof(question), "remove mail of %s?", a->name);
+	if (!a->yes && !confirm(question)) {
+		printf("mail kept in %s\n", home);
+		goto out;
+	}
+	if (maildir_user_remove(root, a->name, err, sizeof(err)) < 0) {
+		fprintf(stderr, "maillab: %s: %s\n", home, err);
+		ret = 1;
+		goto out;
+	}
+	printf("mail of %s removed\n", a->name);
+out:
+	buf_free(&path);
+	free(root);
+	return ret;
+}
+
+static void print_name(const char *name, void *arg)
+{
+	(void)arg;
+	printf("%s\n", name);
+}
+
+static int user_list(struct userdb *db, const struct user_args *a)
+{
+	if (userdb_list(db, print_name, NULL) < 0) {
+		fprintf(stderr, "maillab: %s/db/users.db: cannot read\n",
+			a->dir);
+		return 1;
+	}
+	return 0;
+}
+
+/* --- arguments --- */
+
+static int parse_args(int argc, char **argv, struct user_args *a)
+{
+	int i;
+
+	memset(a, 0, sizeof(*a));
+	a->dir = cli_take_dir(&argc, argv);
+	if (argc < 2)
+		return -1;
+	a->action = argv[1];
+	for (i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--password-stdin") == 0)
+			a->password_stdin = true;
+		else if (strcmp(argv[i], "--yes") == 0 ||
+			 strcmp(argv[i], "-y") == 0)
+			a->yes = true;
+		else if (argv[i][0] == '-' || a->name != NULL)
+			return -1;
+		else
+			a->name = argv[i];
+	}
+	if (strcmp(a->action, "list") == 0)
+		return a->name == NULL && !a->password_stdin && !a->yes ? 0 : -1;
+	if (a->name == NULL)
+		return -1;
+	if (strcmp(a->action, "del") == 0)
+		return a->password_stdin ? -1 : 0;
+	if (strcmp(a->action, "add") == 0 || strcmp(a->action, "passwd") == 0)
+		return a->yes ? -1 : 0;
+	return -1;
+}
+
+int cmd_user(int argc, char **argv)
+{
+	struct user_args a;
+	struct userdb *db;
+	char err[512];
+	int ret;
+
+	if (parse_args(argc, argv, &a) < 0) {
+		fprintf(stderr, USAGE);
+		return 2;
+	}
+	if (a.name != NULL && !user_name_valid(a.name)) {
+		fprintf(stderr, "maillab: invalid user name '%s': 1-%d of "
+			"a-z 0-9 . _ -, not starting with . or -\n",
+			a.name, USER_NAME_MAX);
+		return 2;
+	}
+	if (!instance_exists(a.dir)) {
+		fprintf(stderr, "maillab: %s/maillab.conf: no instance here "
+			"(create one with: maillab init %s)\n", a.dir, a.dir);
+		return 1;
+	}
+	if ((db = userdb_open(a.dir, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "maillab: %s\n", err);
+		return 1;
+	}
+	if (strcmp(a.action, "add") == 0)
+		ret = user_add(db, &a);
+	else if (strcmp(a.action, "passwd") == 0)
+		ret = user_passwd(db, &a);
+	else if (strcmp(a.action, "del") == 0)
+		ret = user_del(db, &a);
+	else
+		ret = user_list(db, &a);
+	userdb_close(&db);
+	return ret;
+}
