@@ -33,7 +33,7 @@ int cmd_serve(int argc, char **argv)
 		}
 	}
 	if (config_load(&cfg, dir, err, sizeof(err)) < 0) {
-		fprintf(stderr, "maillab: %s/%s\n", dir, err);
+		fprintf(stderr, "maillab: %s\n", err);
 		config_free(&cfg);
 		return 1;
 	}

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -241,13 +242,27 @@ void server_print_listeners(const struct server *srv, FILE *f)
 		fprintf(f, "  listening: %-12s %s\n", service_name(l->svc), l->addr);
 }
 
-/* Drops root after binding (DESIGN.md "Listeners"). */
-static int drop_privileges(const char *user, char *err_r, size_t errlen)
+/* Drops root after binding (DESIGN.md "Listeners"): to run_as, or when it
+ * is empty to the owner of the instance directory. */
+static int drop_privileges(const char *user, const char *dir, char *err_r,
+			   size_t errlen)
 {
 	struct passwd *pw;
+	struct stat st;
 
-	if (geteuid() != 0 || user == NULL || *user == '\0')
+	if (geteuid() != 0)
 		return 0;
+	if (user == NULL || *user == '\0') {
+		if (stat(dir, &st) < 0 || st.st_uid == 0)
+			return 0;
+		pw = getpwuid(st.st_uid);
+		if (pw == NULL) {
+			snprintf(err_r, errlen, "%s: owner %u has no passwd entry", dir,
+				 (unsigned)st.st_uid);
+			return -1;
+		}
+		user = pw->pw_name;
+	}
 	pw = getpwnam(user);
 	if (pw == NULL) {
 		snprintf(err_r, errlen, "maillab.conf: run_as: no user '%s'", user);
@@ -393,7 +408,7 @@ int server_init(struct server *srv, struct config *cfg,
 		return -1;
 	if (open_listeners(srv, err_r, errlen) < 0)
 		return -1;
-	if (drop_privileges(cfg->run_as, err_r, errlen) < 0)
+	if (drop_privileges(cfg->run_as, cfg->dir, err_r, errlen) < 0)
 		return -1;
 	srv->pool = worker_pool_new(srv->base, cfg->workers);
 	srv->ev_int = evsignal_new(srv->base, SIGINT, on_signal, srv);
