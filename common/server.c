@@ -403,12 +403,13 @@ int server_init(struct server *srv, struct config *cfg,
 	srv->tls = tls_server_ctx_new(cfg->tls_cert, cfg->tls_key, err_r, errlen);
 	if (srv->tls == NULL)
 		return -1;
-	srv->users = userdb_open(cfg->dir, err_r, errlen);
-	if (srv->users == NULL)
-		return -1;
 	if (open_listeners(srv, err_r, errlen) < 0)
 		return -1;
+	/* Before the database, so that its files belong to the running user. */
 	if (drop_privileges(cfg->run_as, cfg->dir, err_r, errlen) < 0)
+		return -1;
+	srv->users = userdb_open(cfg->dir, err_r, errlen);
+	if (srv->users == NULL)
 		return -1;
 	srv->pool = worker_pool_new(srv->base, cfg->workers);
 	srv->ev_int = evsignal_new(srv->base, SIGINT, on_signal, srv);
