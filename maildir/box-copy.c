@@ -1,0 +1,414 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/xalloc.h"
+#include "maildir/box-int.h"
+#include "maildir/deliver-int.h"
+#include "maildir/fsutil.h"
+#include "maildir/lock.h"
+
+static void free_names(char **names, size_t n)
+{
+	while (n-- > 0)
+		free(names[n]);
+	free(names);
+}
+
+static int find_name(char *const *names, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcasecmp(names[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
+int maildir_box_expunge(struct maildir_box *box, const uint32_t *uids,
+			size_t n, char *err_r, size_t errlen)
+{
+	struct buf p = BUF_INIT(BUF_UNLIMITED);
+	uint32_t *todo = NULL;
+	size_t ntodo = 0, i, blen;
+	const char *base;
+	bool rebuilt;
+	int64_t before;
+	struct frec f;
+	struct mrec m;
+	DB_TXN *txn = NULL;
+	char *fname;
+	int fd, ret = -1;
+
+	if (box->flags & MAILDIR_BOX_READONLY) {
+		snprintf(err_r, errlen, "mailbox is read-only");
+		return -1;
+	}
+	fd = box_lock_sync(box->s, box->dir, &f, &rebuilt, err_r, errlen);
+	if (fd < 0)
+		return -1;
+	if (uids == NULL) {
+		todo = xreallocarray(NULL, box->n + 1, sizeof(*todo));
+		for (i = 0; i < box->n; i++)
+			todo[ntodo++] = box->msgs[i].uid;
+	} else {
+		todo = xreallocarray(NULL, n + 1, sizeof(*todo));
+		memcpy(todo, uids, n * sizeof(*todo));
+		ntodo = n;
+	}
+	before = own_change_begin(box->path.data);
+	if (idx_begin(box->s, &txn) < 0)
+		goto dberr;
+	for (i = 0; i < ntodo; i++) {
+		if (idx_msg_get(box->s, txn, f.id, todo[i], &m, &fname) != 0)
+			continue;
+		/* EXPUNGE removes what is \Deleted now (RFC 3501 6.4.3),
+		 * also when another session changed it. */
+		if (uids == NULL && !(m.flags & MAILDIR_FLAG_DELETED)) {
+			free(fname);
+			continue;
+		}
+		buf_clear(&p);
+		buf_printf(&p, "%s/%s", box->path.data, fname);
+		if (unlink(p.data) < 0 && errno != ENOENT) {
+			free(fname);
+			goto dberr;
+		}
+		base = fname_base(fname, &blen);
+		if (idx_msg_del(box->s, txn, f.id, todo[i]) < 0 ||
+		    idx_name_del(box->s, txn, f.id, base, blen) < 0) {
+			free(fname);
+			goto dberr;
+		}
+		free(fname);
+		f.messages--;
+		if (!(m.flags & MAILDIR_FLAG_SEEN))
+			f.unseen--;
+		f.modseq++;
+	}
+	buf_clear(&p);
+	buf_printf(&p, "%s/cur", box->path.data);
+	fs_fsync_dir(p.data);
+	own_change_end(box->path.data, before, &f);
+	if (idx_folder_put(box->s, txn, box->dir, &f) < 0)
+		goto dberr;
+	ret = idx_commit(txn);
+	txn = NULL;
+	if (ret == 0)
+		goto out;
+dberr:
+	snprintf(err_r, errlen, "expunge in %s failed: %s", box->name,
+		 strerror(errno));
+	ret = -1;
+out:
+	idx_abort(txn);
+	lock_index_release(fd);
+	buf_free(&p);
+	free(todo);
+	return ret;
+}
+
+/* Links (or copies) src to dst. */
+static int link_or_copy(const char *src, const char *dst)
+{
+	char chunk[65536];
+	ssize_t r;
+	int in, out, ret = -1;
+
+	if (link(src, dst) == 0)
+		return 0;
+	if (errno != EXDEV && errno != EMLINK && errno != EPERM)
+		return -1;
+	in = open(src, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return -1;
+	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (out < 0) {
+		close(in);
+		return -1;
+	}
+	while ((r = read(in, chunk, sizeof(chunk))) > 0)
+		if (fs_write_all(out, chunk, (size_t)r) < 0)
+			break;
+	if (r == 0 && fsync(out) == 0)
+		ret = 0;
+	close(in);
+	close(out);
+	if (ret < 0)
+		unlink(dst);
+	return ret;
+}
+
+/* The destination's state during a copy or append. */
+struct dest {
+	struct maildir_store *s;
+	struct buf dir, path;
+	struct frec f;
+	char **kw;
+	size_t nkw;
+	DB_TXN *txn;
+	int64_t before;
+	char **made;		/* files made visible, unlinked on failure */
+	size_t nmade;
+};
+
+static int dest_open(struct dest *d, struct maildir_store *s, const char *name,
+		     char *err_r, size_t errlen)
+{
+	bool rebuilt;
+
+	memset(d, 0, sizeof(*d));
+	d->s = s;
+	buf_init(&d->dir, BUF_UNLIMITED);
+	buf_init(&d->path, BUF_UNLIMITED);
+	if (box_resolve(s, name, &d->dir, &d->path, err_r, errlen) < 0)
+		return -1;
+	if (sync_folder(s, d->dir.data, &d->f, &rebuilt, err_r, errlen) < 0)
+		return -1;
+	if (idx_keywords_get(s, NULL, d->f.id, &d->kw, &d->nkw) < 0 ||
+	    idx_begin(s, &d->txn) < 0) {
+		snprintf(err_r, errlen, "index of %s: read failed", name);
+		return -1;
+	}
+	d->before = own_change_begin(d->path.data);
+	return 0;
+}
+
+/* Indexes file `name` (in the destination's cur/) as the next UID. */
+static int dest_add(struct dest *d, const char *name, const struct mrec *src,
+		    uint64_t keywords, uint32_t *uid_r)
+{
+	struct buf rel = BUF_INIT(BUF_UNLIMITED);
+	struct mrec m = *src;
+	int ret;
+
+	buf_printf(&rel, "cur/%s", name);
+	m.keywords = keywords;
+	m.modseq = ++d->f.modseq;
+	*uid_r = d->f.uidnext++;
+	ret = idx_msg_put(d->s, d->txn, d->f.id, *uid_r, &m, rel.data);
+	if (ret == 0)
+		ret = idx_name_put(d->s, d->txn, d->f.id, name,
+				   maildir_base_len(name), *uid_r);
+	d->f.messages++;
+	if (!(m.flags & MAILDIR_FLAG_SEEN))
+		d->f.unseen++;
+	buf_free(&rel);
+	return ret;
+}
+
+static int dest_finish(struct dest *d, int ok)
+{
+	size_t i;
+
+	if (ok) {
+		buf_puts(&d->path, "/cur");
+		ok = fs_fsync_dir(d->path.data) == 0;
+		buf_truncate(&d->path, d->path.len - 4);
+	}
+	if (ok) {
+		own_change_end(d->path.data, d->before, &d->f);
+		ok = idx_folder_put(d->s, d->txn, d->dir.data, &d->f) == 0 &&
+			idx_commit(d->txn) == 0;
+		d->txn = NULL;
+	}
+	idx_abort(d->txn);
+	for (i = 0; i < d->nmade; i++) {
+		if (!ok)
+			unlink(d->made[i]);
+		free(d->made[i]);
+	}
+	free(d->made);
+	free_names(d->kw, d->nkw);
+	buf_free(&d->dir);
+	buf_free(&d->path);
+	return ok ? 0 : -1;
+}
+
+static void dest_made(struct dest *d, const char *path)
+{
+	d->made = xreallocarray(d->made, d->nmade + 1, sizeof(*d->made));
+	d->made[d->nmade++] = xstrdup(path);
+}
+
+/* Maps the source keyword bits to the destination's list. */
+static int map_keywords(struct dest *d, struct maildir_box *box, uint64_t kw,
+			uint64_t *out)
+{
+	size_t i;
+	int k;
+
+	*out = 0;
+	for (i = 0; i < box->nkeywords && i < 64; i++) {
+		if (!(kw & (1ULL << i)))
+			continue;
+		k = find_name(d->kw, d->nkw, box->keywords[i]);
+		if (k < 0 && d->nkw < MAILDIR_MAX_KEYWORDS) {
+			d->kw = xreallocarray(d->kw, d->nkw + 1, sizeof(*d->kw));
+			d->kw[d->nkw++] = xstrdup(box->keywords[i]);
+			if (idx_keywords_put(d->s, d->txn, d->f.id, d->kw, d->nkw) < 0)
+				return -1;
+			k = (int)d->nkw - 1;
+		}
+		if (k >= 0)
+			*out |= 1ULL << k;
+	}
+	return 0;
+}
+
+int maildir_box_copy(struct maildir_box *box, const uint32_t *uids, size_t n,
+		     const char *dst_name, uint32_t *dst_uidvalidity_r,
+		     uint32_t *dst_uids_r, size_t *ncopied_r,
+		     char *err_r, size_t errlen)
+{
+	struct buf src = BUF_INIT(BUF_UNLIMITED), dst = BUF_INIT(BUF_UNLIMITED);
+	struct buf name = BUF_INIT(BUF_UNLIMITED);
+	char unique[256], letters[8];
+	struct maildir_msg *msg;
+	struct frec f;
+	struct mrec m;
+	struct stat st;
+	struct dest d;
+	uint64_t kw;
+	bool rebuilt;
+	size_t i;
+	ssize_t at;
+	int fd, ok = 0;
+
+	*ncopied_r = 0;
+	fd = box_lock_sync(box->s, box->dir, &f, &rebuilt, err_r, errlen);
+	if (fd < 0)
+		return -1;
+	if (dest_open(&d, box->s, dst_name, err_r, errlen) < 0)
+		goto out;
+	*dst_uidvalidity_r = d.f.uidvalidity;
+	for (i = 0; i < n; i++) {
+		if ((at = maildir_box_find(box, uids[i])) < 0)
+			continue;
+		msg = &box->msgs[at];
+		maildir_box_path(box, msg, &src);
+		if (stat(src.data, &st) < 0) {
+			int tmpfd = maildir_box_open_msg(box, msg->uid, err_r, errlen);
+
+			if (tmpfd < 0)
+				continue;	/* expunged meanwhile */
+			close(tmpfd);
+			maildir_box_path(box, msg, &src);
+			if (stat(src.data, &st) < 0)
+				continue;
+		}
+		maildir_name_unique(unique, sizeof(unique), (uint64_t)st.st_size);
+		maildir_flags_to_letters(msg->flags, letters);
+		buf_clear(&name);
+		buf_printf(&name, "%s:2,%s", unique, letters);
+		buf_clear(&dst);
+		buf_printf(&dst, "%s/cur/%s", d.path.data, name.data);
+		if (link_or_copy(src.data, dst.data) < 0) {
+			snprintf(err_r, errlen, "copy to %s: %s", dst_name,
+				 strerror(errno));
+			goto out;
+		}
+		dest_made(&d, dst.data);
+		memset(&m, 0, sizeof(m));
+		m.flags = msg->flags;
+		m.needs_crlf = msg->needs_crlf;
+		m.size = msg->size;
+		m.idate = msg->idate;
+		if (map_keywords(&d, box, msg->keywords, &kw) < 0 ||
+		    dest_add(&d, name.data, &m, kw, &dst_uids_r[*ncopied_r]) < 0) {
+			snprintf(err_r, errlen, "index of %s: update failed",
+				 dst_name);
+			goto out;
+		}
+		(*ncopied_r)++;
+	}
+	ok = 1;
+out:
+	if (d.s != NULL && dest_finish(&d, ok) < 0 && ok) {
+		snprintf(err_r, errlen, "copy to %s failed", dst_name);
+		ok = 0;
+	}
+	if (!ok)
+		*ncopied_r = 0;
+	lock_index_release(fd);
+	buf_free(&src);
+	buf_free(&dst);
+	buf_free(&name);
+	return ok ? 0 : -1;
+}
+
+int maildir_append(struct maildir_store *store, const char *name,
+		   struct maildir_delivery *dl, unsigned flags,
+		   const char *const *keywords, size_t nkeywords, int64_t idate,
+		   uint32_t *uidvalidity_r, uint32_t *uid_r,
+		   char *err_r, size_t errlen)
+{
+	struct buf path = BUF_INIT(BUF_UNLIMITED);
+	char suffix[16], letters[8];
+	uint64_t size, wire, kw = 0;
+	struct dest d;
+	struct mrec m;
+	size_t i;
+	int lockfd, fd, ok = 0, k;
+
+	memset(&d, 0, sizeof(d));
+	lockfd = lock_index(store->path, true);
+	if (lockfd < 0) {
+		snprintf(err_r, errlen, "index lock: %s", strerror(errno));
+		return -1;
+	}
+	if (dest_open(&d, store, name, err_r, errlen) < 0)
+		goto out;
+	maildir_flags_to_letters(flags & MAILDIR_FLAGS_ALL, letters);
+	snprintf(suffix, sizeof(suffix), ":2,%s", letters);
+	if (delivery_place(dl, d.path.data, "cur", suffix, idate, &path,
+			   err_r, errlen) < 0)
+		goto out;
+	dest_made(&d, path.data);
+	fd = open(path.data, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || file_wire_size(fd, &size, &wire) < 0) {
+		snprintf(err_r, errlen, "reading %s: %s", path.data,
+			 strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		goto out;
+	}
+	close(fd);
+	for (i = 0; i < nkeywords; i++) {
+		k = find_name(d.kw, d.nkw, keywords[i]);
+		if (k < 0 && d.nkw < MAILDIR_MAX_KEYWORDS) {
+			d.kw = xreallocarray(d.kw, d.nkw + 1, sizeof(*d.kw));
+			d.kw[d.nkw++] = xstrdup(keywords[i]);
+			if (idx_keywords_put(store, d.txn, d.f.id, d.kw, d.nkw) < 0)
+				goto dberr;
+			k = (int)d.nkw - 1;
+		}
+		if (k >= 0)
+			kw |= 1ULL << k;
+	}
+	memset(&m, 0, sizeof(m));
+	m.flags = (uint8_t)(flags & MAILDIR_FLAGS_ALL);
+	m.size = wire;
+	m.needs_crlf = wire != size;
+	m.idate = idate >= 0 ? idate : (int64_t)time(NULL);
+	if (dest_add(&d, strrchr(path.data, '/') + 1, &m, kw, uid_r) < 0)
+		goto dberr;
+	*uidvalidity_r = d.f.uidvalidity;
+	ok = 1;
+	goto out;
+dberr:
+	snprintf(err_r, errlen, "index of %s: update failed", name);
+out:
+	if (d.s != NULL && dest_finish(&d, ok) < 0 && ok) {
+		snprintf(err_r, errlen, "append to %s failed", name);
+		ok = 0;
+	}
+	lock_index_release(lockfd);
+	buf_free(&path);
+	return ok ? 0 : -1;
+}

@@ -1,0 +1,562 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/xalloc.h"
+#include "maildir/fsutil.h"
+#include "maildir/index-int.h"
+
+#define BULK_SIZE (4 * 1024 * 1024)
+
+static void put_be32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)(v >> 24);
+	p[1] = (unsigned char)(v >> 16);
+	p[2] = (unsigned char)(v >> 8);
+	p[3] = (unsigned char)v;
+}
+
+static uint32_t get_be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+		(uint32_t)p[2] << 8 | p[3];
+}
+
+static int env_open(struct maildir_store *s, const char *home,
+		    char *err_r, size_t errlen)
+{
+	const u_int32_t flags = DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK |
+		DB_INIT_LOG | DB_INIT_MPOOL | DB_THREAD | DB_RECOVER |
+		DB_REGISTER;
+	int ret;
+
+	if ((ret = db_env_create(&s->env, 0)) != 0)
+		goto fail;
+	s->env->set_lk_detect(s->env, DB_LOCK_DEFAULT);
+	s->env->set_cachesize(s->env, 0, 32 * 1024 * 1024, 1);
+	s->env->set_lk_max_locks(s->env, 20000);
+	s->env->set_lk_max_objects(s->env, 20000);
+	s->env->set_lk_max_lockers(s->env, 2000);
+	s->env->set_lg_bsize(s->env, 1024 * 1024);
+	s->env->set_lg_max(s->env, 16 * 1024 * 1024);
+	s->env->log_set_config(s->env, DB_LOG_AUTO_REMOVE, 1);
+	if ((ret = s->env->open(s->env, home, flags, 0600)) != 0)
+		goto fail;
+	if ((ret = db_create(&s->db, s->env, 0)) != 0)
+		goto fail;
+	ret = s->db->open(s->db, NULL, "index.db", NULL, DB_BTREE,
+			  DB_CREATE | DB_AUTO_COMMIT | DB_THREAD, 0600);
+	if (ret != 0)
+		goto fail;
+	return 0;
+fail:
+	snprintf(err_r, errlen, "%s: %s", home, db_strerror(ret));
+	idx_close(s);
+	return -1;
+}
+
+int idx_open(struct maildir_store *s, char *err_r, size_t errlen)
+{
+	struct buf home = BUF_INIT(BUF_UNLIMITED);
+	int ret = -1;
+
+	buf_printf(&home, "%s/%s", s->path, INDEX_DIR);
+	if (fs_mkdir(home.data) < 0) {
+		snprintf(err_r, errlen, "mkdir(%s): %s", home.data,
+			 strerror(errno));
+		goto out;
+	}
+	if (env_open(s, home.data, err_r, errlen) == 0) {
+		ret = 0;
+		goto out;
+	}
+	/* The index is a cache: a corrupt one is rebuilt from the files
+	 * (every folder gets a new UIDVALIDITY when next opened). */
+	log_msg("maildir", NULL, "index of %s unusable (%s): rebuilding",
+		s->user, err_r);
+	if (fs_rmtree(home.data) < 0 || fs_mkdir(home.data) < 0) {
+		snprintf(err_r, errlen, "removing %s: %s", home.data,
+			 strerror(errno));
+		goto out;
+	}
+	ret = env_open(s, home.data, err_r, errlen);
+out:
+	buf_free(&home);
+	return ret;
+}
+
+void idx_close(struct maildir_store *s)
+{
+	if (s->db != NULL)
+		s->db->close(s->db, 0);
+	s->db = NULL;
+	if (s->env != NULL) {
+		s->env->txn_checkpoint(s->env, 0, 0, 0);
+		s->env->close(s->env, 0);
+	}
+	s->env = NULL;
+}
+
+void idx_checkpoint(struct maildir_store *s)
+{
+	s->env->txn_checkpoint(s->env, 1024, 0, 0);
+}
+
+int idx_begin(struct maildir_store *s, DB_TXN **txn_r)
+{
+	return s->env->txn_begin(s->env, NULL, txn_r, 0) == 0 ? 0 : -1;
+}
+
+int idx_commit(DB_TXN *txn)
+{
+	return txn->commit(txn, 0) == 0 ? 0 : -1;
+}
+
+void idx_abort(DB_TXN *txn)
+{
+	if (txn != NULL)
+		txn->abort(txn);
+}
+
+static void dbt_in(DBT *d, const void *p, size_t n)
+{
+	memset(d, 0, sizeof(*d));
+	d->data = (void *)p;
+	d->size = (u_int32_t)n;
+}
+
+static int get_raw(struct maildir_store *s, DB_TXN *txn, const void *k,
+		   size_t klen, void **val_r, size_t *vlen_r)
+{
+	DBT key, val;
+	int ret;
+
+	dbt_in(&key, k, klen);
+	memset(&val, 0, sizeof(val));
+	val.flags = DB_DBT_MALLOC;
+	ret = s->db->get(s->db, txn, &key, &val, 0);
+	if (ret == DB_NOTFOUND)
+		return 1;
+	if (ret != 0)
+		return -1;
+	*val_r = val.data;
+	*vlen_r = val.size;
+	return 0;
+}
+
+static int put_raw(struct maildir_store *s, DB_TXN *txn, const void *k,
+		   size_t klen, const void *v, size_t vlen)
+{
+	DBT key, val;
+
+	dbt_in(&key, k, klen);
+	dbt_in(&val, v, vlen);
+	return s->db->put(s->db, txn, &key, &val, 0) == 0 ? 0 : -1;
+}
+
+static int del_raw(struct maildir_store *s, DB_TXN *txn, const void *k,
+		   size_t klen)
+{
+	DBT key;
+	int ret;
+
+	dbt_in(&key, k, klen);
+	ret = s->db->del(s->db, txn, &key, 0);
+	return ret == 0 || ret == DB_NOTFOUND ? 0 : -1;
+}
+
+static void folder_key(struct buf *k, const char *dir)
+{
+	buf_clear(k);
+	buf_putc(k, 'F');
+	buf_puts(k, dir);
+}
+
+int idx_folder_get(struct maildir_store *s, DB_TXN *txn, const char *dir,
+		   struct frec *f)
+{
+	struct buf k = BUF_INIT(BUF_UNLIMITED);
+	void *v = NULL;
+	size_t vlen = 0;
+	int ret;
+
+	folder_key(&k, dir);
+	ret = get_raw(s, txn, k.data, k.len, &v, &vlen);
+	buf_free(&k);
+	if (ret != 0)
+		return ret;
+	if (vlen != sizeof(*f)) {
+		free(v);
+		return 1;	/* unreadable: treated as missing */
+	}
+	memcpy(f, v, sizeof(*f));
+	free(v);
+	return f->version == FREC_VERSION ? 0 : 1;
+}
+
+int idx_folder_put(struct maildir_store *s, DB_TXN *txn, const char *dir,
+		   const struct frec *f)
+{
+	struct buf k = BUF_INIT(BUF_UNLIMITED);
+	int ret;
+
+	folder_key(&k, dir);
+	ret = put_raw(s, txn, k.data, k.len, f, sizeof(*f));
+	buf_free(&k);
+	return ret;
+}
+
+int idx_folder_del(struct maildir_store *s, DB_TXN *txn, const char *dir)
+{
+	struct buf k = BUF_INIT(BUF_UNLIMITED);
+	int ret;
+
+	folder_key(&k, dir);
+	ret = del_raw(s, txn, k.data, k.len);
+	buf_free(&k);
+	return ret;
+}
+
+/* UIDVALIDITY must differ from every earlier one of the folder name, also
+ * after the index is deleted, so the last value lives in a file beside the
+ * index: max(now, last + 1). */
+static uint32_t next_uidvalidity(struct maildir_store *s)
+{
+	struct buf path = BUF_INIT(BUF_UNLIMITED);
+	char text[32];
+	uint32_t last = 0, v;
+	ssize_t n;
+	int fd;
+
+	buf_printf(&path, "%s/maillab-uidvalidity", s->path);
+	fd = open(path.data, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		n = pread(fd, text, sizeof(text) - 1, 0);
+		if (n > 0) {
+			text[n] = '\0';
+			last = (uint32_t)strtoul(text, NULL, 10);
+		}
+	}
+	v = (uint32_t)time(NULL);
+	if (v <= last)
+		v = last + 1;
+	if (fd >= 0) {
+		n = snprintf(text, sizeof(text), "%u\n", v);
+		if (ftruncate(fd, 0) == 0 && pwrite(fd, text, (size_t)n, 0) == n)
+			fsync(fd);
+		close(fd);
+	}
+	buf_free(&path);
+	return v;
+}
+
+int idx_folder_new(struct maildir_store *s, DB_TXN *txn, struct frec *f)
+{
+	static const char key[] = "Nfolder-id";
+	void *v = NULL;
+	size_t vlen = 0;
+	uint32_t id = 1;
+	int ret;
+
+	ret = get_raw(s, txn, key, sizeof(key) - 1, &v, &vlen);
+	if (ret < 0)
+		return -1;
+	if (ret == 0 && vlen == sizeof(id))
+		memcpy(&id, v, sizeof(id));
+	free(v);
+	memset(f, 0, sizeof(*f));
+	f->version = FREC_VERSION;
+	f->id = id++;
+	f->uidvalidity = next_uidvalidity(s);
+	f->uidnext = 1;
+	f->first_recent_uid = 1;
+	f->modseq = 1;
+	return put_raw(s, txn, key, sizeof(key) - 1, &id, sizeof(id));
+}
+
+int idx_folder_purge(struct maildir_store *s, DB_TXN *txn, uint32_t id)
+{
+	static const char kinds[] = "MBK";
+	unsigned char prefix[5];
+	DBT key, val;
+	DBC *c;
+	size_t i;
+	int ret = 0, r;
+
+	if (s->db->cursor(s->db, txn, &c, 0) != 0)
+		return -1;
+	for (i = 0; i < 3 && ret == 0; i++) {
+		prefix[0] = (unsigned char)kinds[i];
+		put_be32(prefix + 1, id);
+		memset(&key, 0, sizeof(key));
+		memset(&val, 0, sizeof(val));
+		key.data = prefix;
+		key.size = sizeof(prefix);
+		key.flags = DB_DBT_MALLOC;
+		val.flags = DB_DBT_MALLOC;
+		r = c->get(c, &key, &val, DB_SET_RANGE);
+		while (r == 0) {
+			int match = key.size >= 5 &&
+				memcmp(key.data, prefix, 5) == 0;
+
+			if (key.data != prefix)
+				free(key.data);
+			free(val.data);
+			if (!match)
+				break;
+			if (c->del(c, 0) != 0) {
+				ret = -1;
+				break;
+			}
+			memset(&key, 0, sizeof(key));
+			memset(&val, 0, sizeof(val));
+			key.flags = DB_DBT_MALLOC;
+			val.flags = DB_DBT_MALLOC;
+			r = c->get(c, &key, &val, DB_NEXT);
+		}
+		if (r != 0 && r != DB_NOTFOUND)
+			ret = -1;
+	}
+	c->close(c);
+	return ret;
+}
+
+static void id_key(unsigned char *k, char kind, uint32_t id)
+{
+	k[0] = (unsigned char)kind;
+	put_be32(k + 1, id);
+}
+
+int idx_keywords_get(struct maildir_store *s, DB_TXN *txn, uint32_t id,
+		     char ***names_r, size_t *n_r)
+{
+	unsigned char k[5];
+	char *v = NULL, *p, **names = NULL;
+	size_t vlen = 0, n = 0;
+	int ret;
+
+	id_key(k, 'K', id);
+	*names_r = NULL;
+	*n_r = 0;
+	ret = get_raw(s, txn, k, sizeof(k), (void **)&v, &vlen);
+	if (ret != 0)
+		return ret < 0 ? -1 : 0;
+	for (p = v; p < v + vlen && n < MAILDIR_MAX_KEYWORDS; p += strlen(p) + 1) {
+		if (memchr(p, '\0', (size_t)(v + vlen - p)) == NULL)
+			break;
+		names = xreallocarray(names, n + 1, sizeof(*names));
+		names[n++] = xstrdup(p);
+	}
+	free(v);
+	*names_r = names;
+	*n_r = n;
+	return 0;
+}
+
+int idx_keywords_put(struct maildir_store *s, DB_TXN *txn, uint32_t id,
+		     char *const *names, size_t n)
+{
+	struct buf v = BUF_INIT(BUF_UNLIMITED);
+	unsigned char k[5];
+	size_t i;
+	int ret;
+
+	id_key(k, 'K', id);
+	for (i = 0; i < n; i++)
+		buf_append(&v, names[i], strlen(names[i]) + 1);
+	ret = put_raw(s, txn, k, sizeof(k), v.data != NULL ? v.data : "", v.len);
+	buf_free(&v);
+	return ret;
+}
+
+static void msg_key(unsigned char *k, uint32_t id, uint32_t uid)
+{
+	id_key(k, 'M', id);
+	put_be32(k + 5, uid);
+}
+
+int idx_msg_get(struct maildir_store *s, DB_TXN *txn, uint32_t id,
+		uint32_t uid, struct mrec *m, char **fname_r)
+{
+	unsigned char k[9];
+	char *v = NULL;
+	size_t vlen = 0;
+	int ret;
+
+	msg_key(k, id, uid);
+	ret = get_raw(s, txn, k, sizeof(k), (void **)&v, &vlen);
+	if (ret != 0)
+		return ret;
+	if (vlen <= sizeof(*m) || v[vlen - 1] != '\0') {
+		free(v);
+		return 1;
+	}
+	memcpy(m, v, sizeof(*m));
+	if (fname_r != NULL)
+		*fname_r = xstrdup(v + sizeof(*m));
+	free(v);
+	return 0;
+}
+
+int idx_msg_put(struct maildir_store *s, DB_TXN *txn, uint32_t id,
+		uint32_t uid, const struct mrec *m, const char *fname)
+{
+	size_t flen = strlen(fname) + 1;
+	unsigned char k[9];
+	char *v = xmalloc(sizeof(*m) + flen);
+	int ret;
+
+	msg_key(k, id, uid);
+	memcpy(v, m, sizeof(*m));
+	memcpy(v + sizeof(*m), fname, flen);
+	ret = put_raw(s, txn, k, sizeof(k), v, sizeof(*m) + flen);
+	free(v);
+	return ret;
+}
+
+int idx_msg_del(struct maildir_store *s, DB_TXN *txn, uint32_t id,
+		uint32_t uid)
+{
+	unsigned char k[9];
+
+	msg_key(k, id, uid);
+	return del_raw(s, txn, k, sizeof(k));
+}
+
+static void name_key(struct buf *k, uint32_t id, const char *base,
+		     size_t baselen)
+{
+	unsigned char p[5];
+
+	id_key(p, 'B', id);
+	buf_clear(k);
+	buf_append(k, p, sizeof(p));
+	buf_append(k, base, baselen);
+}
+
+int idx_name_get(struct maildir_store *s, DB_TXN *txn, uint32_t id,
+		 const char *base, size_t baselen, uint32_t *uid_r)
+{
+	struct buf k = BUF_INIT(BUF_UNLIMITED);
+	void *v = NULL;
+	size_t vlen = 0;
+	int ret;
+
+	name_key(&k, id, base, baselen);
+	ret = get_raw(s, txn, k.data, k.len, &v, &vlen);
+	buf_free(&k);
+	if (ret != 0)
+		return ret;
+	if (vlen != 4) {
+		free(v);
+		return 1;
+	}
+	*uid_r = get_be32(v);
+	free(v);
+	return 0;
+}
+
+int idx_name_put(struct maildir_store *s, DB_TXN *txn, uint32_t id,
+		 const char *base, size_t baselen, uint32_t uid)
+{
+	struct buf k = BUF_INIT(BUF_UNLIMITED);
+	unsigned char v[4];
+	int ret;
+
+	name_key(&k, id, base, baselen);
+	put_be32(v, uid);
+	ret = put_raw(s, txn, k.data, k.len, v, sizeof(v));
+	buf_free(&k);
+	return ret;
+}
+
+int idx_name_del(struct maildir_store *s, DB_TXN *txn, uint32_t id,
+		 const char *base, size_t baselen)
+{
+	struct buf k = BUF_INIT(BUF_UNLIMITED);
+	int ret;
+
+	name_key(&k, id, base, baselen);
+	ret = del_raw(s, txn, k.data, k.len);
+	buf_free(&k);
+	return ret;
+}
+
+int idx_msg_iter(struct maildir_store *s, uint32_t id, uint32_t from_uid,
+		 idx_msg_fn *fn, void *arg)
+{
+	unsigned char start[9];
+	void *bulk = xmalloc(BULK_SIZE), *p;
+	DBT key, val;
+	DBC *c;
+	int ret = 0, r, first = 1, done = 0;
+
+	if (s->db->cursor(s->db, NULL, &c, 0) != 0) {
+		free(bulk);
+		return -1;
+	}
+	msg_key(start, id, from_uid);
+	while (!done) {
+		memset(&key, 0, sizeof(key));
+		memset(&val, 0, sizeof(val));
+		key.data = start;
+		key.size = sizeof(start);
+		key.ulen = sizeof(start);
+		key.flags = DB_DBT_USERMEM;
+		val.data = bulk;
+		val.ulen = BULK_SIZE;
+		val.flags = DB_DBT_USERMEM;
+		r = c->get(c, &key, &val, (first ? DB_SET_RANGE : DB_NEXT) |
+			   DB_MULTIPLE_KEY);
+		first = 0;
+		if (r == DB_NOTFOUND)
+			break;
+		if (r != 0) {
+			ret = -1;
+			break;
+		}
+		DB_MULTIPLE_INIT(p, &val);
+		for (;;) {
+			void *kd, *vd;
+			u_int32_t kl, vl;
+			const unsigned char *kp;
+
+			DB_MULTIPLE_KEY_NEXT(p, &val, kd, kl, vd, vl);
+			if (p == NULL)
+				break;
+			kp = kd;
+			if (kl != 9 || kp[0] != 'M' || get_be32(kp + 1) != id) {
+				done = 1;
+				break;
+			}
+			if (vl <= sizeof(struct mrec) ||
+			    ((char *)vd)[vl - 1] != '\0')
+				continue;
+			struct mrec m;
+
+			memcpy(&m, vd, sizeof(m));
+			if (fn(arg, get_be32(kp + 5), &m,
+			       (char *)vd + sizeof(m)) != 0) {
+				done = 1;
+				break;
+			}
+		}
+	}
+	c->close(c);
+	free(bulk);
+	return ret;
+}
+
+const char *fname_base(const char *fname, size_t *len_r)
+{
+	const char *slash = strchr(fname, '/');
+	const char *base = slash != NULL ? slash + 1 : fname;
+
+	*len_r = maildir_base_len(base);
+	return base;
+}

@@ -1,0 +1,138 @@
+#ifndef MAILDIR_INDEX_INT_H
+#define MAILDIR_INDEX_INT_H
+/* Internal to maildir/: the Berkeley DB index of one user and the records
+ * in it.
+ *
+ * One transactional environment per user in MAIL_ROOT/USER/maillab-index/
+ * (a name without a leading '.', so Maildir++ software does not take it for
+ * a folder), holding one btree, index.db, with three kinds of keys:
+ *
+ *   "F" DIRNAME                 -> struct frec   (DIRNAME "" for INBOX)
+ *   "K" ID(be32)                -> keyword names, each NUL-terminated
+ *   "M" ID(be32) UID(be32)      -> struct mrec + file name ("cur/...")
+ *   "B" ID(be32) BASENAME       -> UID(be32)     (base name -> UID)
+ *
+ * Big-endian numbers in keys keep a folder's messages together in UID
+ * order.  Every change is made holding the user's index lock (lock.c), so
+ * the DB transactions never wait on each other across processes; they give
+ * atomicity and crash recovery. */
+#include <stdint.h>
+#include <db.h>
+
+#include "maildir/mailbox.h"
+
+#define FREC_VERSION 1
+#define INDEX_DIR "maillab-index"
+
+struct frec {
+	uint32_t version;
+	uint32_t id;		/* folder id: keys of its messages */
+	uint32_t uidvalidity;
+	uint32_t uidnext;
+	uint64_t modseq;	/* HIGHESTMODSEQ: bumped by every change */
+	uint32_t first_recent_uid;	/* lowest UID not yet seen by a SELECT */
+	uint32_t messages;
+	uint32_t unseen;
+	uint32_t pad;
+	int64_t new_mtime;	/* new/ mtime (ns) when last fully synced; 0 dirty */
+	int64_t cur_mtime;	/* cur/ likewise */
+};
+
+struct mrec {
+	uint64_t modseq;
+	uint64_t size;		/* wire size (CRLF line ends) */
+	int64_t idate;		/* internal date, seconds */
+	uint64_t keywords;	/* bit i: keyword i of the folder */
+	uint8_t flags;		/* MAILDIR_FLAG_* */
+	uint8_t needs_crlf;
+	uint8_t pad[6];
+	/* followed by the file name relative to the folder, NUL-terminated */
+};
+
+struct maildir_store {
+	char *mail_root;
+	char *user;
+	char *path;		/* MAIL_ROOT/USER */
+	DB_ENV *env;
+	DB *db;
+	int refs;
+	struct maildir_store *next;
+};
+
+/* Environment and database (index-db.c).  idx_open removes and recreates an
+ * index that cannot be opened (logged), setting *rebuilt_r. */
+int idx_open(struct maildir_store *s, char *err_r, size_t errlen);
+void idx_close(struct maildir_store *s);
+
+int idx_begin(struct maildir_store *s, DB_TXN **txn_r);
+int idx_commit(DB_TXN *txn);
+void idx_abort(DB_TXN *txn);
+
+/* 0 found, 1 not found, -1 error. */
+int idx_folder_get(struct maildir_store *s, DB_TXN *txn, const char *dir,
+		   struct frec *f);
+int idx_folder_put(struct maildir_store *s, DB_TXN *txn, const char *dir,
+		   const struct frec *f);
+int idx_folder_del(struct maildir_store *s, DB_TXN *txn, const char *dir);
+/* A new folder record with a fresh id and UIDVALIDITY (not stored). */
+int idx_folder_new(struct maildir_store *s, DB_TXN *txn, struct frec *f);
+/* Removes all "M", "B" and "K" records of folder `id`. */
+int idx_folder_purge(struct maildir_store *s, DB_TXN *txn, uint32_t id);
+
+int idx_keywords_get(struct maildir_store *s, DB_TXN *txn, uint32_t id,
+		     char ***names_r, size_t *n_r);
+int idx_keywords_put(struct maildir_store *s, DB_TXN *txn, uint32_t id,
+		     char *const *names, size_t n);
+
+/* 0 found, 1 not found, -1 error.  *fname_r is malloc'd. */
+int idx_msg_get(struct maildir_store *s, DB_TXN *txn, uint32_t id,
+		uint32_t uid, struct mrec *m, char **fname_r);
+int idx_msg_put(struct maildir_store *s, DB_TXN *txn, uint32_t id,
+		uint32_t uid, const struct mrec *m, const char *fname);
+int idx_msg_del(struct maildir_store *s, DB_TXN *txn, uint32_t id,
+		uint32_t uid);
+
+/* Base name (the part of fname before ':' , after any "cur/") -> UID. */
+int idx_name_get(struct maildir_store *s, DB_TXN *txn, uint32_t id,
+		 const char *base, size_t baselen, uint32_t *uid_r);
+int idx_name_put(struct maildir_store *s, DB_TXN *txn, uint32_t id,
+		 const char *base, size_t baselen, uint32_t uid);
+int idx_name_del(struct maildir_store *s, DB_TXN *txn, uint32_t id,
+		 const char *base, size_t baselen);
+
+/* Calls fn for every message of folder id in UID order (bulk reads).  fn
+ * returns 0 to go on.  No transaction: the caller holds the index lock. */
+typedef int idx_msg_fn(void *arg, uint32_t uid, const struct mrec *m,
+		       const char *fname);
+int idx_msg_iter(struct maildir_store *s, uint32_t id, uint32_t from_uid,
+		 idx_msg_fn *fn, void *arg);
+
+/* Periodic checkpoint (cheap when little was written). */
+void idx_checkpoint(struct maildir_store *s);
+
+/* The base name of a folder-relative file name "cur/BASE:2,FL". */
+const char *fname_base(const char *fname, size_t *len_r);
+
+#endif
+
+/* sync.c.  The caller holds the exclusive index lock. */
+
+/* Brings the index of folder DIR ("" for INBOX, ".Work" ...) up to date with
+ * its files and returns its record in *f.  *rebuilt_r is set when the record
+ * had to be created while the folder held files (logged).  -1 with err_r;
+ * errno ENOENT when the folder does not exist. */
+int sync_folder(struct maildir_store *s, const char *dir, struct frec *f,
+		bool *rebuilt_r, char *err_r, size_t errlen);
+
+/* The Maildir path of folder DIR. */
+void folder_path(const struct maildir_store *s, const char *dir,
+		 struct buf *out);
+
+/* Own changes to cur/ under the index lock: note cur/'s mtime before
+ * (own_change_begin) and, if the index had it up to date, record the new
+ * one after (own_change_end), so our renames do not force a rescan. */
+int64_t own_change_begin(const char *maildir);
+void own_change_end(const char *maildir, int64_t before, struct frec *f);
+
+/* Wire size of an open file: its size plus one per bare LF.  -1 on error. */
+int file_wire_size(int fd, uint64_t *size_r, uint64_t *wire_r);

@@ -1,0 +1,494 @@
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/xalloc.h"
+#include "maildir/box-int.h"
+#include "maildir/lock.h"
+#include "maildir/user.h"
+
+static int clean_dir(const char *path, int64_t now);
+
+static pthread_mutex_t stores_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct maildir_store *stores;
+
+int maildir_store_open(const char *mail_root, const char *user,
+		       struct maildir_store **store_r, char *err_r,
+		       size_t errlen)
+{
+	struct buf path = BUF_INIT(BUF_UNLIMITED);
+	struct maildir_store *s;
+	struct stat st;
+	int ret = -1;
+
+	*store_r = NULL;
+	if (!maildir_user_name_valid(user, err_r, errlen))
+		return -1;
+	buf_printf(&path, "%s/%s", mail_root, user);
+	if (stat(path.data, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		snprintf(err_r, errlen, "no mailbox for user %s", user);
+		buf_free(&path);
+		return -1;
+	}
+	pthread_mutex_lock(&stores_lock);
+	for (s = stores; s != NULL; s = s->next)
+		if (strcmp(s->path, path.data) == 0)
+			break;
+	if (s != NULL) {
+		s->refs++;
+		*store_r = s;
+		ret = 0;
+		goto out;
+	}
+	s = xcalloc(1, sizeof(*s));
+	s->mail_root = xstrdup(mail_root);
+	s->user = xstrdup(user);
+	s->path = xstrdup(path.data);
+	if (idx_open(s, err_r, errlen) < 0) {
+		free(s->mail_root);
+		free(s->user);
+		free(s->path);
+		free(s);
+		goto out;
+	}
+	s->refs = 1;
+	buf_clear(&path);
+	buf_printf(&path, "%s/.tmp", mail_root);
+	clean_dir(path.data, (int64_t)time(NULL));
+	s->next = stores;
+	stores = s;
+	*store_r = s;
+	ret = 0;
+out:
+	pthread_mutex_unlock(&stores_lock);
+	buf_free(&path);
+	return ret;
+}
+
+void maildir_store_close(struct maildir_store **storep)
+{
+	struct maildir_store *s = *storep, **pp;
+
+	if (s == NULL)
+		return;
+	*storep = NULL;
+	pthread_mutex_lock(&stores_lock);
+	if (--s->refs > 0) {
+		pthread_mutex_unlock(&stores_lock);
+		return;
+	}
+	for (pp = &stores; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == s) {
+			*pp = s->next;
+			break;
+		}
+	pthread_mutex_unlock(&stores_lock);
+	idx_close(s);
+	free(s->mail_root);
+	free(s->user);
+	free(s->path);
+	free(s);
+}
+
+const char *maildir_store_path(const struct maildir_store *store)
+{
+	return store->path;
+}
+
+int box_lock_sync(struct maildir_store *s, const char *dir, struct frec *f,
+		  bool *rebuilt_r, char *err_r, size_t errlen)
+{
+	int fd = lock_index(s->path, true);
+
+	if (fd < 0) {
+		snprintf(err_r, errlen, "index lock of %s: %s", s->user,
+			 strerror(errno));
+		return -1;
+	}
+	if (sync_folder(s, dir, f, rebuilt_r, err_r, errlen) < 0) {
+		int saved = errno;
+
+		lock_index_release(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+int box_resolve(struct maildir_store *s, const char *name, struct buf *dir,
+		struct buf *path, char *err_r, size_t errlen)
+{
+	struct stat st;
+
+	if (maildir_folder_dir(name, dir, err_r, errlen) < 0)
+		return -1;
+	folder_path(s, dir->data, path);
+	buf_puts(path, "/cur");
+	if (stat(path->data, &st) < 0) {
+		snprintf(err_r, errlen, "no such mailbox: %s", name);
+		errno = ENOENT;
+		return -1;
+	}
+	buf_truncate(path, path->len - 4);
+	return 0;
+}
+
+void msg_free_fields(struct maildir_msg *m)
+{
+	free(m->fname);
+	m->fname = NULL;
+}
+
+static int load_one(void *arg, uint32_t uid, const struct mrec *m,
+		    const char *fname)
+{
+	struct loader *l = arg;
+	struct maildir_msg *msg;
+
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 256;
+		l->msgs = xreallocarray(l->msgs, l->cap, sizeof(*l->msgs));
+	}
+	msg = &l->msgs[l->n++];
+	msg->uid = uid;
+	msg->flags = m->flags;
+	msg->recent = false;
+	msg->needs_crlf = m->needs_crlf != 0;
+	msg->keywords = m->keywords;
+	msg->size = m->size;
+	msg->idate = m->idate;
+	msg->modseq = m->modseq;
+	msg->fname = xstrdup(fname);
+	return 0;
+}
+
+static void free_keywords(struct maildir_box *box)
+{
+	size_t i;
+
+	for (i = 0; i < box->nkeywords; i++)
+		free(box->keywords[i]);
+	free(box->keywords);
+	box->keywords = NULL;
+	box->nkeywords = 0;
+}
+
+int box_load(struct maildir_box *box, struct frec *f,
+			 struct loader *l, uint32_t *recent_from_r)
+{
+	DB_TXN *txn;
+
+	*recent_from_r = UINT32_MAX;
+	if ((box->flags & MAILDIR_BOX_RECENT) &&
+	    f->first_recent_uid < f->uidnext) {
+		*recent_from_r = f->first_recent_uid;
+		f->first_recent_uid = f->uidnext;
+		if (idx_begin(box->s, &txn) < 0)
+			return -1;
+		if (idx_folder_put(box->s, txn, box->dir, f) < 0) {
+			idx_abort(txn);
+			return -1;
+		}
+		if (idx_commit(txn) < 0)
+			return -1;
+	}
+	free_keywords(box);
+	if (idx_keywords_get(box->s, NULL, f->id, &box->keywords,
+			     &box->nkeywords) < 0)
+		return -1;
+	memset(l, 0, sizeof(*l));
+	return idx_msg_iter(box->s, f->id, 0, load_one, l);
+}
+
+int maildir_box_open(struct maildir_store *store, const char *name,
+		     unsigned flags, struct maildir_box **box_r,
+		     char *err_r, size_t errlen)
+{
+	struct maildir_box *box = xcalloc(1, sizeof(*box));
+	struct buf dir = BUF_INIT(BUF_UNLIMITED);
+	struct loader l;
+	uint32_t recent_from;
+	size_t i;
+	int fd;
+
+	*box_r = NULL;
+	buf_init(&box->path, BUF_UNLIMITED);
+	box->notify_fd = -1;
+	box->s = store;
+	box->flags = flags;
+	if (box_resolve(store, name, &dir, &box->path, err_r, errlen) < 0)
+		goto fail;
+	box->dir = buf_steal(&dir);
+	box->name = xstrdup(name);
+	maildir_clean_tmp(box->path.data, (int64_t)time(NULL));
+	fd = box_lock_sync(store, box->dir, &box->f, &box->rebuilt, err_r, errlen);
+	if (fd < 0)
+		goto fail;
+	if (box_load(box, &box->f, &l, &recent_from) < 0) {
+		lock_index_release(fd);
+		snprintf(err_r, errlen, "index of %s: read failed", name);
+		free(l.msgs);
+		goto fail;
+	}
+	lock_index_release(fd);
+	for (i = 0; i < l.n; i++)
+		l.msgs[i].recent = l.msgs[i].uid >= recent_from;
+	box->msgs = l.msgs;
+	box->n = l.n;
+	*box_r = box;
+	return 0;
+fail:
+	buf_free(&dir);
+	maildir_box_close(&box);
+	return -1;
+}
+
+void maildir_box_close(struct maildir_box **boxp)
+{
+	struct maildir_box *box = *boxp;
+	size_t i;
+
+	if (box == NULL)
+		return;
+	for (i = 0; i < box->n; i++)
+		msg_free_fields(&box->msgs[i]);
+	free(box->msgs);
+	free_keywords(box);
+	if (box->notify_fd >= 0)
+		close(box->notify_fd);
+	free(box->name);
+	free(box->dir);
+	buf_free(&box->path);
+	free(box);
+	*boxp = NULL;
+}
+
+size_t maildir_box_count(const struct maildir_box *box)
+{
+	return box->n;
+}
+
+const struct maildir_msg *maildir_box_msg(const struct maildir_box *box,
+					  size_t i)
+{
+	return i < box->n ? &box->msgs[i] : NULL;
+}
+
+ssize_t maildir_box_find(const struct maildir_box *box, uint32_t uid)
+{
+	size_t lo = 0, hi = box->n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (box->msgs[mid].uid == uid)
+			return (ssize_t)mid;
+		if (box->msgs[mid].uid < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+void maildir_box_info(const struct maildir_box *box,
+		      struct maildir_box_info *info)
+{
+	size_t i;
+
+	memset(info, 0, sizeof(*info));
+	info->uidvalidity = box->f.uidvalidity;
+	info->uidnext = box->f.uidnext;
+	info->highestmodseq = box->f.modseq;
+	info->messages = (uint32_t)box->n;
+	info->rebuilt = box->rebuilt;
+	for (i = 0; i < box->n; i++) {
+		if (box->msgs[i].recent)
+			info->recent++;
+		if (!(box->msgs[i].flags & MAILDIR_FLAG_SEEN)) {
+			if (info->unseen++ == 0)
+				info->first_unseen = (uint32_t)i + 1;
+		}
+	}
+}
+
+void maildir_box_path(const struct maildir_box *box,
+		      const struct maildir_msg *msg, struct buf *out)
+{
+	buf_clear(out);
+	buf_printf(out, "%s/%s", box->path.data, msg->fname);
+}
+
+/* The current name in cur/ of a message renamed by someone else. */
+static char *find_in_cur(struct maildir_box *box, const char *fname)
+{
+	struct buf p = BUF_INIT(BUF_UNLIMITED);
+	size_t blen;
+	const char *base = fname_base(fname, &blen);
+	struct dirent *de;
+	char *found = NULL;
+	DIR *d;
+
+	buf_printf(&p, "%s/cur", box->path.data);
+	d = opendir(p.data);
+	buf_free(&p);
+	if (d == NULL)
+		return NULL;
+	while ((de = readdir(d)) != NULL)
+		if (strncmp(de->d_name, base, blen) == 0 &&
+		    (de->d_name[blen] == ':' || de->d_name[blen] == '\0')) {
+			p = (struct buf)BUF_INIT(BUF_UNLIMITED);
+			buf_printf(&p, "cur/%s", de->d_name);
+			found = buf_steal(&p);
+			break;
+		}
+	closedir(d);
+	return found;
+}
+
+int maildir_box_open_msg(struct maildir_box *box, uint32_t uid,
+			 char *err_r, size_t errlen)
+{
+	ssize_t i = maildir_box_find(box, uid);
+	struct buf p = BUF_INIT(BUF_UNLIMITED);
+	struct maildir_msg *msg;
+	struct mrec m;
+	char *fname = NULL;
+	int fd;
+
+	if (i < 0) {
+		snprintf(err_r, errlen, "no message with UID %u", uid);
+		errno = ENOENT;
+		return -1;
+	}
+	msg = &box->msgs[i];
+	maildir_box_path(box, msg, &p);
+	fd = open(p.data, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		if (idx_msg_get(box->s, NULL, box->f.id, uid, &m, &fname) != 0)
+			fname = find_in_cur(box, msg->fname);
+		if (fname != NULL) {
+			free(msg->fname);
+			msg->fname = fname;
+			maildir_box_path(box, msg, &p);
+			fd = open(p.data, O_RDONLY | O_CLOEXEC);
+			if (fd < 0 && errno == ENOENT &&
+			    (fname = find_in_cur(box, msg->fname)) != NULL) {
+				free(msg->fname);
+				msg->fname = fname;
+				maildir_box_path(box, msg, &p);
+				fd = open(p.data, O_RDONLY | O_CLOEXEC);
+			}
+		}
+	}
+	if (fd < 0) {
+		int saved = errno;
+
+		snprintf(err_r, errlen, "open(%s): %s", p.data, strerror(errno));
+		errno = saved;
+	}
+	buf_free(&p);
+	return fd;
+}
+
+void maildir_box_uid_string(const struct maildir_box *box,
+			    const struct maildir_msg *msg, char *out)
+{
+	snprintf(out, 17, "%08x%08x", box->f.uidvalidity, msg->uid);
+}
+
+size_t maildir_box_keyword_count(const struct maildir_box *box)
+{
+	return box->nkeywords;
+}
+
+const char *maildir_box_keyword_name(const struct maildir_box *box, size_t i)
+{
+	return i < box->nkeywords ? box->keywords[i] : NULL;
+}
+
+int maildir_box_notify_fd(struct maildir_box *box)
+{
+	const uint32_t mask = IN_CREATE | IN_DELETE | IN_MOVED_FROM |
+		IN_MOVED_TO | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF;
+	struct buf p = BUF_INIT(BUF_UNLIMITED);
+	int fd;
+
+	if (box->notify_fd >= 0)
+		return box->notify_fd;
+	fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	buf_printf(&p, "%s/new", box->path.data);
+	if (inotify_add_watch(fd, p.data, mask) < 0)
+		goto fail;
+	buf_clear(&p);
+	buf_printf(&p, "%s/cur", box->path.data);
+	if (inotify_add_watch(fd, p.data, mask) < 0)
+		goto fail;
+	buf_free(&p);
+	box->notify_fd = fd;
+	return fd;
+fail:
+	buf_free(&p);
+	close(fd);
+	return -1;
+}
+
+void maildir_box_notify_drain(struct maildir_box *box)
+{
+	char events[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+
+	if (box->notify_fd < 0)
+		return;
+	while (read(box->notify_fd, events, sizeof(events)) > 0)
+		;
+}
+
+static int clean_dir(const char *path, int64_t now)
+{
+	struct dirent *de;
+	struct stat st;
+	int removed = 0, dfd;
+	DIR *d;
+
+	d = opendir(path);
+	if (d == NULL)
+		return 0;
+	dfd = dirfd(d);
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.' &&
+		    (de->d_name[1] == '\0' || de->d_name[1] == '.'))
+			continue;
+		if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		/* Maildir: "not accessed for 36 hours" (atime, and mtime
+		 * since atime is often not updated). */
+		if (now - st.st_atim.tv_sec > 36 * 3600 &&
+		    now - st.st_mtim.tv_sec > 36 * 3600 &&
+		    unlinkat(dfd, de->d_name, 0) == 0)
+			removed++;
+	}
+	closedir(d);
+	return removed;
+}
+
+int maildir_clean_tmp(const char *maildir, int64_t now)
+{
+	struct buf p = BUF_INIT(BUF_UNLIMITED);
+	int removed;
+
+	buf_printf(&p, "%s/tmp", maildir);
+	removed = clean_dir(p.data, now);
+	buf_free(&p);
+	return removed;
+}

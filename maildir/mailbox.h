@@ -1,0 +1,199 @@
+#ifndef MAILDIR_MAILBOX_H
+#define MAILDIR_MAILBOX_H
+/* A user's mail store and sessions' views of its folders (POP3, IMAP).
+ *
+ *   maildir_store_open(mail_root, user)   one shared handle per user and
+ *                                          process (refcounted)
+ *   maildir_box_open(store, "INBOX", ...)  a session's snapshot of a folder
+ *   maildir_box_sync(box, &changes)        what others changed since
+ *
+ * The Maildir is the truth; the index (Berkeley DB, see index-int.h) caches
+ * it and holds what Maildir cannot: UIDs, UIDVALIDITY, keywords, modseqs,
+ * the wire size of files with bare LF line ends.  Files delivered by
+ * maildir_delivery_commit() or dropped into new/ or cur/ by other software
+ * get the next UIDs, in delivery order, when a session next syncs the folder
+ * (box open, maildir_box_sync, STATUS); new/ files are moved to cur/ then.
+ * Files that vanished are expunged.  A folder whose index record is missing
+ * or unreadable is re-indexed with a fresh UIDVALIDITY and the event is
+ * logged (maildir_box_info().rebuilt tells it too).
+ *
+ * Keywords (IMAP flags without '\') live only in the index, up to
+ * MAILDIR_MAX_KEYWORDS per folder; they do not survive a rebuild.  System
+ * flags are in the file names (":2,DFRST") and survive it.
+ *
+ * Threads: a store handle may be used from several threads; one box is used
+ * by one thread at a time.  Every call that reads or changes the index takes
+ * the user's index lock (a flock, so it also orders processes). */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/buf.h"
+#include "maildir/deliver.h"
+#include "maildir/name.h"
+
+#define MAILDIR_MAX_KEYWORDS 64
+
+struct maildir_store;
+struct maildir_box;
+
+/* One message of a snapshot.  Pointers stay valid until the next
+ * maildir_box_sync / maildir_box_close of the box. */
+struct maildir_msg {
+	uint32_t uid;
+	uint8_t flags;		/* MAILDIR_FLAG_* (name.h) */
+	bool recent;		/* \Recent in this session */
+	bool needs_crlf;	/* file has bare LF line ends: convert each LF
+				 * to CRLF when sending; `size` counts that */
+	uint64_t keywords;	/* bit i: maildir_box_keyword_name(box, i) */
+	uint64_t size;		/* RFC822.SIZE / POP3 size (CRLF) */
+	int64_t idate;		/* internal date, seconds since the epoch */
+	uint64_t modseq;	/* CONDSTORE modification sequence */
+	char *fname;		/* relative to the folder: "cur/BASE:2,FL" */
+};
+
+/* Opens (creating the index if needed) the store of MAIL_ROOT/USER, which
+ * must exist (maildir_user_create).  0, or -1 with err_r. */
+int maildir_store_open(const char *mail_root, const char *user,
+		       struct maildir_store **store_r, char *err_r,
+		       size_t errlen);
+void maildir_store_close(struct maildir_store **storep);
+/* MAIL_ROOT/USER. */
+const char *maildir_store_path(const struct maildir_store *store);
+
+enum {
+	MAILDIR_BOX_READONLY = 1 << 0,	/* EXAMINE: store/expunge refused */
+	MAILDIR_BOX_RECENT = 1 << 1,	/* claim \Recent (IMAP SELECT and
+					 * EXAMINE); POP3 leaves it */
+};
+
+/* Opens folder `name` (mUTF-7, '/' delimiter, "INBOX" any case) and takes a
+ * snapshot in UID order.  -1 with err_r ("no such mailbox ..." when the
+ * folder does not exist). */
+int maildir_box_open(struct maildir_store *store, const char *name,
+		     unsigned flags, struct maildir_box **box_r,
+		     char *err_r, size_t errlen);
+void maildir_box_close(struct maildir_box **boxp);
+
+/* The snapshot: messages 0..count-1 (IMAP sequence number = index + 1). */
+size_t maildir_box_count(const struct maildir_box *box);
+const struct maildir_msg *maildir_box_msg(const struct maildir_box *box,
+					  size_t i);
+/* Index of `uid` in the snapshot, or -1. */
+ssize_t maildir_box_find(const struct maildir_box *box, uint32_t uid);
+
+struct maildir_box_info {
+	uint32_t uidvalidity;
+	uint32_t uidnext;
+	uint64_t highestmodseq;
+	uint32_t messages;
+	uint32_t recent;
+	uint32_t unseen;
+	uint32_t first_unseen;	/* sequence number of the first unseen, 0 */
+	bool rebuilt;		/* the index of this folder was (re)created
+				 * over existing files at open */
+};
+void maildir_box_info(const struct maildir_box *box,
+		      struct maildir_box_info *info);
+
+/* The full path of a message's file. */
+void maildir_box_path(const struct maildir_box *box,
+		      const struct maildir_msg *msg, struct buf *out);
+/* Opens the file of message `uid` read-only.  Follows a file renamed by
+ * another session (flag change) by looking its base name up in cur/.
+ * Returns the fd, or -1 with err_r (errno ENOENT: expunged meanwhile). */
+int maildir_box_open_msg(struct maildir_box *box, uint32_t uid,
+			 char *err_r, size_t errlen);
+/* A unique id stable across sessions (POP3 UIDL): UIDVALIDITY and UID as
+ * 16 hex digits.  out holds at least 17 bytes. */
+void maildir_box_uid_string(const struct maildir_box *box,
+			    const struct maildir_msg *msg, char *out);
+
+/* Keywords of the folder. */
+size_t maildir_box_keyword_count(const struct maildir_box *box);
+const char *maildir_box_keyword_name(const struct maildir_box *box, size_t i);
+/* Index of keyword `name` (case-insensitive), adding it to the folder when
+ * `create` and there is room.  -1 when absent (or full). */
+int maildir_box_keyword(struct maildir_box *box, const char *name,
+			bool create);
+
+/* STORE (RFC 3501 section 6.4.6). */
+enum maildir_store_mode {
+	MAILDIR_STORE_SET,
+	MAILDIR_STORE_ADD,
+	MAILDIR_STORE_REMOVE,
+};
+/* Changes the flags of the messages with the given UIDs (absent ones are
+ * skipped): renames their files (system flags), updates the index, bumps
+ * their modseq.  The snapshot entries are updated in place, so the caller
+ * reads the new flags and modseq from maildir_box_msg().  0, or -1. */
+int maildir_box_store(struct maildir_box *box, const uint32_t *uids,
+		      size_t n, enum maildir_store_mode mode, unsigned flags,
+		      uint64_t keywords, char *err_r, size_t errlen);
+
+/* Removes the messages with the given UIDs, or when uids is NULL every
+ * message flagged \Deleted in the snapshot: unlinks the files and drops
+ * them from the index in one transaction.  The snapshot is not changed:
+ * the next maildir_box_sync reports them as expunged.  0, or -1 (some files
+ * may then be gone: the index follows at the next sync). */
+int maildir_box_expunge(struct maildir_box *box, const uint32_t *uids,
+			size_t n, char *err_r, size_t errlen);
+
+/* COPY (RFC 3501 section 6.4.7, RFC 4315 COPYUID): hard-links (or copies)
+ * the files into folder dst_name with the same flags, assigns them UIDs
+ * there.  dst_uids_r receives one UID per copied message, in the order of
+ * `uids` (absent UIDs are skipped; *ncopied_r tells how many).  0, or -1. */
+int maildir_box_copy(struct maildir_box *box, const uint32_t *uids, size_t n,
+		     const char *dst_name, uint32_t *dst_uidvalidity_r,
+		     uint32_t *dst_uids_r, size_t *ncopied_r,
+		     char *err_r, size_t errlen);
+
+/* APPEND (RFC 3501 section 6.3.11): places a finished delivery (begun with
+ * maildir_delivery_begin, filled with maildir_delivery_write) into folder
+ * `name` of the store, in cur/ with `flags`, its mtime set to idate
+ * (idate < 0: now), durably, and assigns its UID.  The keywords are given by
+ * name (created in the folder as needed).  0, or -1 (nothing visible). */
+int maildir_append(struct maildir_store *store, const char *name,
+		   struct maildir_delivery *d, unsigned flags,
+		   const char *const *keywords, size_t nkeywords, int64_t idate,
+		   uint32_t *uidvalidity_r, uint32_t *uid_r,
+		   char *err_r, size_t errlen);
+
+/* What changed since the snapshot, as reported by maildir_box_sync. */
+struct maildir_changes {
+	uint32_t *expunged_seqs;	/* sequence numbers in the old
+					 * snapshot, descending: send
+					 * "* n EXPUNGE" in this order */
+	size_t n_expunged;
+	uint32_t *expunged_uids;	/* the same messages' UIDs, ascending */
+	size_t n_new;			/* messages added at the end */
+	uint32_t *changed_seqs;		/* flags/keywords changed by others
+					 * (new sequence numbers, ascending) */
+	size_t n_changed;
+	bool uidvalidity_changed;	/* the folder was rebuilt or
+					 * recreated: the session must end */
+};
+void maildir_changes_free(struct maildir_changes *ch);
+
+/* Brings the folder's index up to date with the disk (cheap when nothing
+ * changed: two stat(2) calls and one DB read) and the snapshot up to date
+ * with the index, reporting the difference.  New messages claim \Recent when
+ * the box was opened with MAILDIR_BOX_RECENT.  0, or -1. */
+int maildir_box_sync(struct maildir_box *box, struct maildir_changes *ch,
+		     char *err_r, size_t errlen);
+
+/* An inotify descriptor (non-blocking, close-on-exec) that becomes readable
+ * when the folder's new/ or cur/ changes (a delivery, another session's
+ * expunge or flag change, another program).  Owned by the box.  The caller
+ * polls it, calls maildir_box_notify_drain() and then maildir_box_sync().
+ * -1 when inotify is not available: then poll maildir_box_sync. */
+int maildir_box_notify_fd(struct maildir_box *box);
+void maildir_box_notify_drain(struct maildir_box *box);
+
+/* Removes tmp/ files older than 36 hours (Maildir convention) from the
+ * folder's tmp/ and from MAIL_ROOT/.tmp/ (abandoned deliveries).  Also run
+ * at every box open.  Returns the number removed. */
+int maildir_clean_tmp(const char *maildir, int64_t now);
+
+#endif

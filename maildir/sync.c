@@ -1,0 +1,484 @@
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/xalloc.h"
+#include "maildir/fsutil.h"
+#include "maildir/index-int.h"
+
+#define BATCH 2000
+#define NS 1000000000LL
+
+/* A message the index knows, during a full sync. */
+struct known {
+	uint32_t uid;
+	bool seen_on_disk;
+	struct mrec m;
+	char *fname;
+};
+
+/* A file the index does not know yet. */
+struct fresh {
+	char *name;
+	bool in_new;
+};
+
+struct scan {
+	struct maildir_store *s;
+	const char *dir;
+	struct buf path;	/* the folder's Maildir */
+	struct frec *f;
+	DB_TXN *txn;
+	int in_batch;
+	struct known *known;
+	size_t nknown;
+	size_t *hash;		/* indexes + 1 into known, 0 empty */
+	size_t hashsize;
+	struct fresh *fresh;
+	size_t nfresh;
+};
+
+void folder_path(const struct maildir_store *s, const char *dir,
+		 struct buf *out)
+{
+	buf_clear(out);
+	buf_puts(out, s->path);
+	if (dir[0] != '\0')
+		buf_printf(out, "/%s", dir);
+}
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * NS + ts.tv_nsec;
+}
+
+static int64_t dir_mtime(const char *maildir, const char *sub)
+{
+	struct buf p = BUF_INIT(BUF_UNLIMITED);
+	struct stat st;
+	int64_t t = -1;
+
+	buf_printf(&p, "%s/%s", maildir, sub);
+	if (stat(p.data, &st) == 0)
+		t = fs_mtime_ns(&st);
+	buf_free(&p);
+	return t;
+}
+
+int64_t own_change_begin(const char *maildir)
+{
+	return dir_mtime(maildir, "cur");
+}
+
+void own_change_end(const char *maildir, int64_t before, struct frec *f)
+{
+	if (f->cur_mtime != 0 && f->cur_mtime == before)
+		f->cur_mtime = dir_mtime(maildir, "cur");
+}
+
+int file_wire_size(int fd, uint64_t *size_r, uint64_t *wire_r)
+{
+	char chunk[65536];
+	uint64_t size = 0, bare = 0;
+	char prev = '\0';
+	ssize_t n, i;
+
+	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		for (i = 0; i < n; i++) {
+			if (chunk[i] == '\n' && prev != '\r')
+				bare++;
+			prev = chunk[i];
+		}
+		size += (uint64_t)n;
+	}
+	*size_r = size;
+	*wire_r = size + bare;
+	return 0;
+}
+
+static uint64_t hash_base(const char *p, size_t n)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	while (n-- > 0)
+		h = (h ^ (unsigned char)*p++) * 1099511628211ULL;
+	return h;
+}
+
+static int collect_known(void *arg, uint32_t uid, const struct mrec *m,
+			 const char *fname)
+{
+	struct scan *sc = arg;
+	struct known *k;
+
+	if ((sc->nknown & (sc->nknown - 1)) == 0)
+		sc->known = xreallocarray(sc->known, sc->nknown ? sc->nknown * 2 : 64,
+					  sizeof(*sc->known));
+	k = &sc->known[sc->nknown++];
+	k->uid = uid;
+	k->seen_on_disk = false;
+	k->m = *m;
+	k->fname = xstrdup(fname);
+	return 0;
+}
+
+static void build_hash(struct scan *sc)
+{
+	size_t i, len, slot;
+	const char *base;
+
+	for (sc->hashsize = 64; sc->hashsize < sc->nknown * 2; sc->hashsize *= 2)
+		;
+	sc->hash = xcalloc(sc->hashsize, sizeof(size_t));
+	for (i = 0; i < sc->nknown; i++) {
+		base = fname_base(sc->known[i].fname, &len);
+		slot = hash_base(base, len) & (sc->hashsize - 1);
+		while (sc->hash[slot] != 0)
+			slot = (slot + 1) & (sc->hashsize - 1);
+		sc->hash[slot] = i + 1;
+	}
+}
+
+static struct known *lookup_known(struct scan *sc, const char *name)
+{
+	size_t len = maildir_base_len(name), klen, slot;
+	const char *kbase;
+	struct known *k;
+
+	if (sc->hash == NULL)
+		return NULL;
+	slot = hash_base(name, len) & (sc->hashsize - 1);
+	while (sc->hash[slot] != 0) {
+		k = &sc->known[sc->hash[slot] - 1];
+		kbase = fname_base(k->fname, &klen);
+		if (klen == len && memcmp(kbase, name, len) == 0)
+			return k;
+		slot = (slot + 1) & (sc->hashsize - 1);
+	}
+	return NULL;
+}
+
+/* Batches writes in transactions of BATCH changes. */
+static int batch_txn(struct scan *sc, DB_TXN **txn_r)
+{
+	if (sc->txn != NULL && sc->in_batch >= BATCH) {
+		if (idx_folder_put(sc->s, sc->txn, sc->dir, sc->f) < 0 ||
+		    idx_commit(sc->txn) < 0) {
+			sc->txn = NULL;
+			return -1;
+		}
+		sc->txn = NULL;
+	}
+	if (sc->txn == NULL) {
+		if (idx_begin(sc->s, &sc->txn) < 0)
+			return -1;
+		sc->in_batch = 0;
+	}
+	sc->in_batch++;
+	*txn_r = sc->txn;
+	return 0;
+}
+
+static void count_flags(struct frec *f, unsigned flags, int delta)
+{
+	f->messages += (uint32_t)delta;
+	if (!(flags & MAILDIR_FLAG_SEEN))
+		f->unseen += (uint32_t)delta;
+}
+
+/* Moves new/NAME to cur/NAME:2, and returns the folder-relative name
+ * (malloc'd), or NULL when the file is gone. */
+static char *move_to_cur(struct scan *sc, const char *name)
+{
+	struct buf from = BUF_INIT(BUF_UNLIMITED), to = BUF_INIT(BUF_UNLIMITED);
+	char *rel = NULL;
+	size_t rel_off;
+
+	buf_printf(&from, "%s/new/%s", sc->path.data, name);
+	buf_printf(&to, "%s/", sc->path.data);
+	rel_off = to.len;
+	buf_printf(&to, "cur/%s%s", name, strchr(name, ':') ? "" : ":2,");
+	if (rename(from.data, to.data) == 0)
+		rel = xstrdup(to.data + rel_off);
+	buf_free(&from);
+	buf_free(&to);
+	return rel;
+}
+
+static int update_known(struct scan *sc, struct known *k, const char *rel)
+{
+	unsigned flags = maildir_flags_from_name(rel);
+	DB_TXN *txn;
+
+	if (strcmp(k->fname, rel) == 0)
+		return 0;
+	if (batch_txn(sc, &txn) < 0)
+		return -1;
+	count_flags(sc->f, k->m.flags, -1);
+	count_flags(sc->f, flags, 1);
+	if (flags != k->m.flags)
+		k->m.modseq = ++sc->f->modseq;
+	k->m.flags = (uint8_t)flags;
+	free(k->fname);
+	k->fname = xstrdup(rel);
+	return idx_msg_put(sc->s, txn, sc->f->id, k->uid, &k->m, rel);
+}
+
+static void add_fresh(struct scan *sc, const char *name, bool in_new)
+{
+	sc->fresh = xreallocarray(sc->fresh, sc->nfresh + 1, sizeof(*sc->fresh));
+	sc->fresh[sc->nfresh].name = xstrdup(name);
+	sc->fresh[sc->nfresh].in_new = in_new;
+	sc->nfresh++;
+}
+
+/* Reads one of new/ or cur/.  full: the index is loaded in sc->known;
+ * otherwise names in new/ are looked up in the DB one by one. */
+static int scan_dir(struct scan *sc, const char *sub, bool full)
+{
+	struct buf p = BUF_INIT(BUF_UNLIMITED);
+	bool in_new = strcmp(sub, "new") == 0;
+	struct dirent *de;
+	struct known *k, one;
+	char *rel;
+	DIR *d;
+	int ret = 0;
+
+	buf_printf(&p, "%s/%s", sc->path.data, sub);
+	d = opendir(p.data);
+	buf_free(&p);
+	if (d == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL && ret == 0) {
+		if (de->d_name[0] == '.')
+			continue;
+		k = full ? lookup_known(sc, de->d_name) : NULL;
+		if (!full) {
+			one.fname = NULL;
+			if (idx_name_get(sc->s, NULL, sc->f->id, de->d_name,
+					 maildir_base_len(de->d_name), &one.uid) == 0 &&
+			    idx_msg_get(sc->s, NULL, sc->f->id, one.uid, &one.m,
+					&one.fname) == 0)
+				k = &one;
+		}
+		if (k == NULL) {
+			add_fresh(sc, de->d_name, in_new);
+			continue;
+		}
+		k->seen_on_disk = true;
+		if (in_new) {
+			rel = move_to_cur(sc, de->d_name);
+			if (rel != NULL)
+				ret = update_known(sc, k, rel);
+			free(rel);
+		} else {
+			p = (struct buf)BUF_INIT(BUF_UNLIMITED);
+			buf_printf(&p, "cur/%s", de->d_name);
+			ret = update_known(sc, k, p.data);
+			buf_free(&p);
+		}
+		if (k == &one)
+			free(one.fname);
+	}
+	closedir(d);
+	return ret;
+}
+
+static int expunge_vanished(struct scan *sc)
+{
+	const char *base;
+	DB_TXN *txn;
+	size_t i, len;
+
+	for (i = 0; i < sc->nknown; i++) {
+		struct known *k = &sc->known[i];
+
+		if (k->seen_on_disk)
+			continue;
+		if (batch_txn(sc, &txn) < 0)
+			return -1;
+		base = fname_base(k->fname, &len);
+		if (idx_msg_del(sc->s, txn, sc->f->id, k->uid) < 0 ||
+		    idx_name_del(sc->s, txn, sc->f->id, base, len) < 0)
+			return -1;
+		count_flags(sc->f, k->m.flags, -1);
+		sc->f->modseq++;
+	}
+	return 0;
+}
+
+static int cmp_fresh(const void *a, const void *b)
+{
+	const struct fresh *fa = a, *fb = b;
+
+	return maildir_name_cmp_delivery(fa->name, fb->name);
+}
+
+static int index_fresh(struct scan *sc, struct fresh *fr)
+{
+	struct buf full = BUF_INIT(BUF_UNLIMITED);
+	uint64_t size, wire;
+	struct stat st;
+	struct mrec m;
+	DB_TXN *txn;
+	char *rel;
+	int fd, ret = 0;
+
+	if (fr->in_new) {
+		rel = move_to_cur(sc, fr->name);
+		if (rel == NULL)
+			return 0;	/* gone meanwhile */
+	} else {
+		buf_printf(&full, "cur/%s", fr->name);
+		rel = buf_steal(&full);
+	}
+	buf_printf(&full, "%s/%s", sc->path.data, rel);
+	fd = open(full.data, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	buf_free(&full);
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    file_wire_size(fd, &size, &wire) < 0) {
+		if (fd >= 0)
+			close(fd);
+		free(rel);
+		return 0;	/* vanished or not a message: skip */
+	}
+	close(fd);
+	memset(&m, 0, sizeof(m));
+	m.flags = (uint8_t)maildir_flags_from_name(rel);
+	m.size = wire;
+	m.needs_crlf = wire != size;
+	m.idate = st.st_mtim.tv_sec;
+	m.modseq = ++sc->f->modseq;
+	if (batch_txn(sc, &txn) < 0 ||
+	    idx_msg_put(sc->s, txn, sc->f->id, sc->f->uidnext, &m, rel) < 0 ||
+	    idx_name_put(sc->s, txn, sc->f->id, fr->name,
+			 maildir_base_len(fr->name), sc->f->uidnext) < 0)
+		ret = -1;
+	sc->f->uidnext++;
+	count_flags(sc->f, m.flags, 1);
+	free(rel);
+	return ret;
+}
+
+static void scan_free(struct scan *sc)
+{
+	size_t i;
+
+	idx_abort(sc->txn);
+	for (i = 0; i < sc->nknown; i++)
+		free(sc->known[i].fname);
+	free(sc->known);
+	free(sc->hash);
+	for (i = 0; i < sc->nfresh; i++)
+		free(sc->fresh[i].name);
+	free(sc->fresh);
+	buf_free(&sc->path);
+}
+
+/* Keeps an mtime only when it is old enough that a later change in the
+ * same clock tick cannot hide behind it (file systems with coarse or
+ * one-second timestamps). */
+static int64_t settled(int64_t mtime, int64_t now)
+{
+	return now - mtime >= NS ? mtime : 0;
+}
+
+int sync_folder(struct maildir_store *s, const char *dir, struct frec *f,
+		bool *rebuilt_r, char *err_r, size_t errlen)
+{
+	struct scan sc;
+	int64_t new_m, cur_m, now, cur_before;
+	bool full, created = false;
+	size_t i;
+	int r, ret = -1;
+
+	memset(&sc, 0, sizeof(sc));
+	sc.s = s;
+	sc.dir = dir;
+	sc.f = f;
+	buf_init(&sc.path, BUF_UNLIMITED);
+	folder_path(s, dir, &sc.path);
+	*rebuilt_r = false;
+	now = now_ns();
+	cur_m = dir_mtime(sc.path.data, "cur");
+	new_m = dir_mtime(sc.path.data, "new");
+	if (cur_m < 0 || new_m < 0) {
+		snprintf(err_r, errlen, "no such mailbox");
+		errno = ENOENT;
+		goto out;
+	}
+	r = idx_folder_get(s, NULL, dir, f);
+	if (r < 0)
+		goto dberr;
+	if (r == 1) {
+		DB_TXN *txn;
+
+		if (idx_begin(s, &txn) < 0)
+			goto dberr;
+		if (idx_folder_new(s, txn, f) < 0 || idx_commit(txn) < 0)
+			goto dberr;
+		created = true;
+	}
+	if (f->cur_mtime == cur_m && f->new_mtime == new_m)
+		return scan_free(&sc), 0;
+	full = created || f->cur_mtime != cur_m;
+	cur_before = cur_m;
+	if (full) {
+		if (idx_msg_iter(s, f->id, 0, collect_known, &sc) < 0)
+			goto dberr;
+		build_hash(&sc);
+		if (scan_dir(&sc, "cur", true) < 0)
+			goto dberr;
+	}
+	if (scan_dir(&sc, "new", full) < 0)
+		goto dberr;
+	if (full && expunge_vanished(&sc) < 0)
+		goto dberr;
+	qsort(sc.fresh, sc.nfresh, sizeof(*sc.fresh), cmp_fresh);
+	for (i = 0; i < sc.nfresh; i++)
+		if (index_fresh(&sc, &sc.fresh[i]) < 0)
+			goto dberr;
+	if (created && sc.nfresh > 0) {
+		*rebuilt_r = true;
+		log_msg("maildir", NULL, "index of %s/%s missing: rebuilt "
+			"with UIDVALIDITY %u (%zu messages)", s->user,
+			dir[0] != '\0' ? dir : "INBOX", f->uidvalidity,
+			sc.nfresh);
+	}
+	f->new_mtime = settled(new_m, now);
+	if (full)
+		f->cur_mtime = settled(cur_m, now);
+	own_change_end(sc.path.data, cur_before, f);
+	if (sc.txn == NULL && idx_begin(s, &sc.txn) < 0)
+		goto dberr;
+	if (idx_folder_put(s, sc.txn, dir, f) < 0 || idx_commit(sc.txn) < 0) {
+		sc.txn = NULL;
+		goto dberr;
+	}
+	sc.txn = NULL;
+	if (sc.nfresh > BATCH / 4)
+		idx_checkpoint(s);
+	ret = 0;
+	goto out;
+dberr:
+	snprintf(err_r, errlen, "index of %s: sync failed: %s", s->user,
+		 strerror(errno));
+out:
+	scan_free(&sc);
+	return ret;
+}
