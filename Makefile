@@ -70,7 +70,7 @@ run: deps
 
 unit: $(TEST_BINS)
 check: deps
-	@$(MAKE) --no-print-directory maillab $(TEST_BINS) $(BENCH_BINS)
+	@$(MAKE) -j$$(nproc) --no-print-directory maillab $(TEST_BINS) $(BENCH_BINS)
 	@sh tests/run-all.sh $(B)
 
 bench: deps
