@@ -1,0 +1,265 @@
+/* The AUTHORIZATION state (RFC 1939 4): USER, PASS, APOP, AUTH (RFC 5034)
+ * and STLS (RFC 2595 4), and the step into TRANSACTION: the password
+ * check, then the maildrop lock and snapshot, both off the loop thread. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/xalloc.h"
+#include "pop3d/pop3-int.h"
+
+/* A SASL response line: the base64 of the largest response the shared SASL
+ * server takes, with CRLF.  RFC 5034 4 keeps the AUTH command itself within
+ * the RFC 2449 limit; the responses that follow carry whole PLAIN
+ * credentials, which may be longer. */
+#define SASL_LINE_MAX (4 * ((SASL_RESPONSE_MAX + 2) / 3) + 2)
+
+/* Opening the maildrop on a worker thread. */
+struct open_job {
+	struct pop3_session *s;
+	char *user;
+	struct pop3_maildrop *drop;
+	bool in_use;
+	int ret;
+	char err[256];
+};
+
+static void open_work(void *arg)
+{
+	struct open_job *job = arg;
+
+	job->ret = maildrop_open(job->s->mail_root, job->user, &job->drop,
+				 &job->in_use, job->err, sizeof(job->err));
+}
+
+static void open_done(void *arg)
+{
+	struct open_job *job = arg;
+	struct pop3_session *s = job->s;
+	uint64_t total = 0;
+
+	s->job_pending = false;
+	if (job->ret < 0 && job->in_use) {
+		/* RFC 2449 8.1.1: another POP3 session has the maildrop. */
+		log_msg("pop3", s->io->id, "login user=%s refused: in use",
+			job->user);
+		pop3_err(s, "IN-USE", "maildrop is locked by another POP3 session");
+	} else if (job->ret < 0) {
+		log_msg("pop3", s->io->id, "login user=%s: %s", job->user,
+			job->err);
+		pop3_err(s, "SYS/TEMP", "cannot open the maildrop, try again later");
+	} else {
+		s->drop = job->drop;
+		s->count = maildrop_count(s->drop);
+		s->marks = xcalloc(s->count > 0 ? s->count : 1, 1);
+		for (size_t i = 0; i < s->count; i++)
+			total += maildrop_size(s->drop, i);
+		free(s->user);
+		s->user = job->user;
+		job->user = NULL;
+		pop3_enter_state(s, POP3_TRANSACTION);
+		pop3_ok(s, "%s has %zu messages (%llu octets)", s->user,
+			s->count, (unsigned long long)total);
+	}
+	if (job->ret < 0) {
+		free(s->user);
+		s->user = NULL;
+	}
+	free(job->user);
+	free(job);
+}
+
+/* auth_check / auth_reject are over. */
+static void login_done(void *sess, enum auth_result result, const char *user)
+{
+	struct pop3_session *s = sess;
+	struct open_job *job;
+
+	s->job_pending = false;
+	switch (result) {
+	case AUTH_OK:
+		job = xcalloc(1, sizeof(*job));
+		job->s = s;
+		job->user = xstrdup(user);
+		s->job_pending = true;
+		s->io->defer(s->io, open_work, open_done, job);
+		return;
+	case AUTH_FAILED:
+		pop3_err(s, "AUTH", "invalid user name or password");
+		break;
+	case AUTH_FAILED_CLOSE:
+		pop3_err(s, "AUTH", "invalid user name or password, closing connection");
+		pop3_close(s);
+		break;
+	case AUTH_TEMPFAIL:
+		pop3_err(s, "SYS/TEMP", "user database unavailable, try again later");
+		break;
+	}
+	free(s->user);
+	s->user = NULL;
+}
+
+/* DESIGN.md: no password in clear off loopback unless the lab allows it;
+ * RFC 2595 2.1 asks servers to refuse it before STLS. */
+static bool plaintext_refused(struct pop3_session *s)
+{
+	if (auth_plaintext_allowed(s->io))
+		return false;
+	pop3_bad(s, "[AUTH] plaintext authentication disallowed on a "
+		 "non-secure connection: use STLS first");
+	return true;
+}
+
+/* USER name (RFC 1939 7) */
+void cmd_user(struct pop3_session *s, char *args)
+{
+	char *argv[1];
+
+	if (pop3_split_args(args, argv, 1) != 1) {
+		pop3_bad(s, "syntax: USER name");
+		return;
+	}
+	if (plaintext_refused(s))
+		return;
+	/* Whether the user exists is told only after PASS, so that USER
+	 * cannot be used to probe for names. */
+	free(s->user);
+	s->user = xstrdup(argv[0]);
+	pop3_ok(s, "send your password");
+}
+
+/* PASS string (RFC 1939 7): the password is the rest of the line, spaces
+ * included. */
+void cmd_pass(struct pop3_session *s, char *args)
+{
+	if (s->user == NULL) {
+		pop3_bad(s, "PASS needs a USER command first");
+		return;
+	}
+	if (plaintext_refused(s))
+		return;
+	s->job_pending = true;
+	auth_check(s->io, &s->auth, s->user, args, login_done, s);
+	explicit_bzero(args, strlen(args));
+}
+
+/* APOP name digest (RFC 1939 7).  Not offered: the digest is MD5 of the
+ * greeting's timestamp and a secret shared with the client, so the server
+ * must hold every password in clear or in a reversible form, while
+ * users.db keeps only one-way yescrypt hashes (common/users.h).  RFC 1939
+ * 7 itself leaves APOP optional and notes that the shared secret must be
+ * protected on the server; MD5 of a password is also weak against an
+ * eavesdropper with a dictionary.  STLS (or POP3S) with USER/PASS or AUTH
+ * PLAIN protects the password without that cost.  The greeting carries no
+ * timestamp, which tells clients APOP is not available. */
+void cmd_apop(struct pop3_session *s, char *args)
+{
+	(void)args;
+	pop3_err(s, NULL, "APOP is not available on this server: use USER/PASS or AUTH after STLS");
+}
+
+/* Acts on what the shared SASL server said (common/sasl.h). */
+static void sasl_result(struct pop3_session *s, enum sasl_result r)
+{
+	struct proto_io *io = s->io;
+
+	s->in_sasl = false;
+	io->max_line = io->cfg->max_pop3_line;
+	switch (r) {
+	case SASL_CHALLENGE:
+		/* RFC 5034 4: "+ " and the base64 challenge. */
+		io_printf(io, "+ %s\r\n", sasl_challenge(&s->sasl));
+		s->in_sasl = true;
+		if (io->max_line < SASL_LINE_MAX)
+			io->max_line = SASL_LINE_MAX;
+		return;
+	case SASL_VERIFY:
+		s->job_pending = true;
+		auth_check(io, &s->auth, sasl_user(&s->sasl),
+			   sasl_password(&s->sasl), login_done, s);
+		break;
+	case SASL_BAD_BASE64:
+		pop3_bad(s, "invalid base64 in the authentication response");
+		break;
+	case SASL_CANCELLED:
+		/* RFC 5034 4: "*" cancels, the server answers -ERR. */
+		pop3_err(s, NULL, "authentication cancelled");
+		break;
+	case SASL_FAILED:
+		s->job_pending = true;
+		auth_reject(io, &s->auth, sasl_failure(&s->sasl), login_done, s);
+		break;
+	case SASL_NO_MECH:
+		pop3_bad(s, "unsupported authentication mechanism");
+		break;
+	}
+	sasl_reset(&s->sasl);
+}
+
+/* AUTH [mechanism [initial-response]] (RFC 5034 4).  Without arguments the
+ * mechanisms are listed, as many clients expect (the form of the expired
+ * RFC 1734 drafts that Dovecot and Courier also answer). */
+void cmd_auth(struct pop3_session *s, char *args)
+{
+	char *argv[2];
+	int argc = pop3_split_args(args, argv, 2);
+
+	if (argc < 0) {
+		pop3_bad(s, "syntax: AUTH mechanism [initial-response]");
+		return;
+	}
+	if (argc == 0) {
+		pop3_ok(s, "supported mechanisms follow");
+		io_printf(s->io, "PLAIN\r\nLOGIN\r\n.\r\n");
+		return;
+	}
+	if (!sasl_mech_supported(argv[0])) {
+		pop3_bad(s, "unsupported authentication mechanism");
+		return;
+	}
+	/* PLAIN and LOGIN both carry the password in clear. */
+	if (plaintext_refused(s))
+		return;
+	sasl_result(s, sasl_start(&s->sasl, argv[0], argc == 2 ? argv[1] : NULL));
+	if (argc == 2)
+		explicit_bzero(argv[1], strlen(argv[1]));
+}
+
+void pop3_auth_continue(struct pop3_session *s, const char *line, size_t len)
+{
+	sasl_result(s, sasl_step(&s->sasl, line, len));
+}
+
+void pop3_auth_abort(struct pop3_session *s, const char *why)
+{
+	s->in_sasl = false;
+	s->io->max_line = s->io->cfg->max_pop3_line;
+	sasl_reset(&s->sasl);
+	pop3_err(s, NULL, "%s", why);
+}
+
+/* STLS (RFC 2595 4): only on the STLS port, only once, only before login;
+ * after the +OK, the I/O layer drops whatever the client sent behind the
+ * command and starts the handshake. */
+void cmd_stls(struct pop3_session *s, char *args)
+{
+	struct proto_io *io = s->io;
+
+	if (*args != '\0') {
+		pop3_bad(s, "syntax: STLS");
+		return;
+	}
+	if (io->tls) {
+		pop3_bad(s, "TLS is already active");
+		return;
+	}
+	if (io->service != SVC_POP3 || !io->tls_available) {
+		pop3_err(s, "SYS/PERM", "TLS is not available");
+		return;
+	}
+	free(s->user);
+	s->user = NULL;
+	pop3_ok(s, "begin TLS negotiation");
+	s->tls_pending = true;
+	io->starttls = true;
+}

@@ -1,0 +1,176 @@
+/* The POP3 maildrop: the user's INBOX in the Maildir store (maildir/),
+ * seen through one snapshot for the whole session.
+ *
+ * RFC 1939 covers one maildrop per user, so folders other than INBOX are
+ * not shown.  The snapshot is taken at login and never synced, so message
+ * numbers stay fixed (RFC 1939 5) and messages delivered meanwhile wait for
+ * the next session, where they appear after the others (UID order).
+ *
+ * UIDL (RFC 1939 7): we use the store's maildir_box_uid_string(),
+ * UIDVALIDITY and UID as 16 hex digits, rather than the Maildir base name,
+ * because it is what IMAP sees for the same message (the same mailbox read
+ * over both protocols names a message the same way), it is short, it is
+ * printable by construction, and it never repeats within a UIDVALIDITY
+ * (DESIGN.md "Durability and integrity" 5).  A base name from other
+ * software may hold characters outside RFC 1939's 0x21..0x7E and exceed
+ * 70 octets.  The price: when the index is lost and rebuilt the
+ * UIDVALIDITY changes, so a "leave on server" client sees every UIDL as new
+ * and downloads the messages once more; it duplicates, it never loses or
+ * deletes the wrong message.
+ *
+ * This is also what makes "leave mail on the server" work without any
+ * server-side retention: the client remembers the UIDLs it has fetched,
+ * fetches only unknown ones, and may DELE a message after it has held it for
+ * as long as it likes; the server advertises EXPIRE NEVER (RFC 2449 6.7). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/xalloc.h"
+#include "maildir/lock.h"
+#include "maildir/mailbox.h"
+#include "pop3d/pop3-int.h"
+
+struct pop3_maildrop {
+	int lock_fd;			/* maildir_pop3_lock */
+	struct maildir_store *store;
+	struct maildir_box *box;	/* INBOX, never synced */
+};
+
+int maildrop_open(const char *mail_root, const char *user,
+		  struct pop3_maildrop **drop_r, bool *in_use_r,
+		  char *err_r, size_t errlen)
+{
+	struct pop3_maildrop *drop;
+	int fd;
+
+	*drop_r = NULL;
+	*in_use_r = false;
+	/* RFC 1939 8: exclusive access while in TRANSACTION; IMAP sessions
+	 * and deliveries are not excluded by this lock. */
+	fd = maildir_pop3_lock(mail_root, user, err_r, errlen);
+	if (fd < 0) {
+		*in_use_r = errno == EWOULDBLOCK || errno == EAGAIN;
+		return -1;
+	}
+	drop = xcalloc(1, sizeof(*drop));
+	drop->lock_fd = fd;
+	if (maildir_store_open(mail_root, user, &drop->store, err_r,
+			       errlen) < 0 ||
+	    maildir_box_open(drop->store, "INBOX", 0, &drop->box, err_r,
+			     errlen) < 0) {
+		maildrop_close(&drop);
+		return -1;
+	}
+	*drop_r = drop;
+	return 0;
+}
+
+void maildrop_close(struct pop3_maildrop **dropp)
+{
+	struct pop3_maildrop *drop = *dropp;
+
+	if (drop == NULL)
+		return;
+	if (drop->box != NULL)
+		maildir_box_close(&drop->box);
+	if (drop->store != NULL)
+		maildir_store_close(&drop->store);
+	maildir_pop3_unlock(&drop->lock_fd);
+	free(drop);
+	*dropp = NULL;
+}
+
+size_t maildrop_count(const struct pop3_maildrop *drop)
+{
+	return maildir_box_count(drop->box);
+}
+
+uint64_t maildrop_size(const struct pop3_maildrop *drop, size_t i)
+{
+	return maildir_box_msg(drop->box, i)->size;
+}
+
+void maildrop_uidl(const struct pop3_maildrop *drop, size_t i, char *out)
+{
+	maildir_box_uid_string(drop->box, maildir_box_msg(drop->box, i), out);
+}
+
+int maildrop_map(struct pop3_maildrop *drop, size_t i, struct msg_map *m,
+		 bool *convert_lf_r, char *err_r, size_t errlen)
+{
+	const struct maildir_msg *msg = maildir_box_msg(drop->box, i);
+	struct stat st;
+	int fd, ret;
+
+	fd = maildir_box_open_msg(drop->box, msg->uid, err_r, errlen);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0) {
+		snprintf(err_r, errlen, "fstat(%s) failed: %s", msg->fname,
+			 strerror(errno));
+		close(fd);
+		return -1;
+	}
+	ret = msg_map_fd(fd, (size_t)st.st_size, m, err_r, errlen);
+	close(fd);
+	*convert_lf_r = msg->needs_crlf;
+	return ret;
+}
+
+/* UIDs of the messages whose marks match `want` under `mask` and whose
+ * flags do not already have `skip_flags`. */
+static size_t collect(const struct pop3_maildrop *drop, const uint8_t *marks,
+		      uint8_t mask, uint8_t want, unsigned skip_flags,
+		      uint32_t *uids)
+{
+	size_t n = 0, count = maildir_box_count(drop->box);
+
+	for (size_t i = 0; i < count; i++) {
+		const struct maildir_msg *msg = maildir_box_msg(drop->box, i);
+
+		if ((marks[i] & mask) == want && !(msg->flags & skip_flags))
+			uids[n++] = msg->uid;
+	}
+	return n;
+}
+
+int maildrop_mark_seen(struct pop3_maildrop *drop, const uint8_t *marks,
+		       char *err_r, size_t errlen)
+{
+	size_t count = maildir_box_count(drop->box), n;
+	uint32_t *uids;
+	int ret = 0;
+
+	if (count == 0)
+		return 0;
+	uids = xreallocarray(NULL, count, sizeof(*uids));
+	n = collect(drop, marks, POP3_MARK_RETRIEVED | POP3_MARK_DELETED,
+		    POP3_MARK_RETRIEVED, MAILDIR_FLAG_SEEN, uids);
+	if (n > 0)
+		ret = maildir_box_store(drop->box, uids, n, MAILDIR_STORE_ADD,
+					MAILDIR_FLAG_SEEN, 0, err_r, errlen);
+	free(uids);
+	return ret;
+}
+
+int maildrop_expunge(struct pop3_maildrop *drop, const uint8_t *marks,
+		     char *err_r, size_t errlen)
+{
+	size_t count = maildir_box_count(drop->box), n;
+	uint32_t *uids;
+	int ret = 0;
+
+	if (count == 0)
+		return 0;
+	uids = xreallocarray(NULL, count, sizeof(*uids));
+	n = collect(drop, marks, POP3_MARK_DELETED, POP3_MARK_DELETED, 0,
+		    uids);
+	if (n > 0)
+		ret = maildir_box_expunge(drop->box, uids, n, err_r, errlen);
+	free(uids);
+	return ret;
+}

@@ -1,0 +1,104 @@
+/* Multi-line responses (RFC 1939 3): the message text, each line that
+ * begins with the termination octet '.' stuffed with one more, then
+ * CRLF "." CRLF.  The client removes the stuffing, so what it stores is
+ * byte for byte what the store holds (with CRLF line ends). */
+#include <string.h>
+
+#include "pop3d/pop3-int.h"
+
+void pop3_ml_init(struct pop3_ml *ml, const char *data, size_t size,
+		  bool convert_lf, int64_t top_lines)
+{
+	memset(ml, 0, sizeof(*ml));
+	ml->data = data;
+	ml->size = size;
+	ml->convert_lf = convert_lf;
+	ml->limited = top_lines >= 0;
+	ml->lines_left = top_lines >= 0 ? (uint64_t)top_lines : 0;
+	ml->line_start = true;
+}
+
+static bool at_end(const struct pop3_ml *ml)
+{
+	return ml->pos >= ml->size ||
+	       (ml->limited && ml->in_body && ml->lines_left == 0);
+}
+
+/* The fast path (RETR of a file with CRLF line ends): copy everything up
+ * to the next line that starts with '.' in one piece, at most `budget`
+ * bytes. */
+static void write_run(struct pop3_ml *ml, struct buf *out, size_t budget)
+{
+	const char *p = ml->data + ml->pos;
+	size_t left = ml->size - ml->pos, n;
+	const char *dot;
+
+	if (ml->line_start && *p == '.')
+		buf_putc(out, '.');
+	dot = memmem(p, left, "\n.", 2);
+	n = dot != NULL ? (size_t)(dot - p) + 1 : left;
+	if (n > budget)
+		n = budget > 0 ? budget : 1;
+	buf_append(out, p, n);
+	ml->pos += n;
+	ml->line_start = p[n - 1] == '\n';
+}
+
+/* One line: needed to turn bare LF into CRLF, and for TOP to count the
+ * lines of the body (RFC 1939 7: the header, the empty line, then n
+ * lines). */
+static void write_line(struct pop3_ml *ml, struct buf *out)
+{
+	const char *p = ml->data + ml->pos;
+	size_t left = ml->size - ml->pos;
+	const char *nl = memchr(p, '\n', left);
+	size_t len = nl != NULL ? (size_t)(nl - p) : left;	/* without LF */
+	bool has_cr = len > 0 && p[len - 1] == '\r';
+	bool empty = len - (has_cr ? 1 : 0) == 0;
+
+	if (ml->line_start && len > 0 && *p == '.')
+		buf_putc(out, '.');
+	if (nl == NULL) {
+		/* the last line has no line end: the terminator adds one */
+		buf_append(out, p, len);
+		ml->pos += len;
+		ml->line_start = false;
+	} else if (ml->convert_lf && !has_cr) {
+		buf_append(out, p, len);
+		buf_append(out, "\r\n", 2);
+		ml->pos += len + 1;
+		ml->line_start = true;
+	} else {
+		buf_append(out, p, len + 1);
+		ml->pos += len + 1;
+		ml->line_start = true;
+	}
+	if (!ml->line_start)
+		return;
+	if (ml->in_body) {
+		if (ml->lines_left > 0)
+			ml->lines_left--;
+	} else if (empty) {
+		ml->in_body = true;
+	}
+}
+
+bool pop3_ml_write(struct pop3_ml *ml, struct buf *out, size_t chunk)
+{
+	size_t start = out->len;
+
+	while (!ml->finished && out->len - start < chunk) {
+		if (at_end(ml)) {
+			if (!ml->line_start)
+				buf_append(out, "\r\n", 2);
+			buf_append(out, ".\r\n", 3);
+			ml->finished = true;
+			break;
+		}
+		if (!ml->convert_lf && !ml->limited)
+			write_run(ml, out, chunk - (out->len - start));
+		else
+			write_line(ml, out);
+	}
+	return ml->finished;
+}

@@ -1,0 +1,155 @@
+#ifndef POP3D_POP3_INT_H
+#define POP3D_POP3_INT_H
+/* Inside pop3d: the session, the command handlers, the multi-line writer
+ * and the maildrop.  Nothing outside pop3d/ includes this. */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/auth.h"
+#include "common/proto.h"
+#include "common/sasl.h"
+#include "maildir/message.h"
+
+/* RFC 1939 3: the three states of a session. */
+enum pop3_state {
+	POP3_AUTHORIZATION,
+	POP3_TRANSACTION,
+	POP3_UPDATE,		/* after QUIT in TRANSACTION: no more input */
+};
+
+#define POP3_IN(st)	(1u << (st))
+
+/* Per-message marks of the session (RFC 1939 5: numbers never change during
+ * a session, deleted messages keep theirs). */
+#define POP3_MARK_DELETED	0x01	/* DELE; undone by RSET */
+#define POP3_MARK_RETRIEVED	0x02	/* RETR: \Seen at QUIT */
+
+/* ---- the byte-stuffing writer (multiline.c), RFC 1939 3 ---- */
+
+/* Writes a message (or the head of it, for TOP) as the body of a multi-line
+ * response: every line that starts with '.' gets one more, bare LF becomes
+ * CRLF when the file needs it, and the response ends with ".\r\n" on a line
+ * of its own.  The source bytes belong to the caller and must stay valid
+ * until pop3_ml_done() is true. */
+struct pop3_ml {
+	const char *data;
+	size_t size;
+	size_t pos;		/* next source byte */
+	bool convert_lf;	/* bare LF -> CRLF */
+	bool limited;		/* TOP: stop after `lines_left` body lines */
+	bool in_body;		/* TOP: the header's empty line was sent */
+	uint64_t lines_left;
+	bool line_start;	/* the next byte sent starts a line */
+	bool finished;		/* the terminator is written */
+};
+
+/* Starts writing data[0..size).  top_lines < 0: all of it (RETR); else the
+ * header, the empty line and that many body lines (RFC 1939 7 TOP). */
+void pop3_ml_init(struct pop3_ml *ml, const char *data, size_t size,
+		  bool convert_lf, int64_t top_lines);
+/* Appends at least `chunk` bytes (or all that is left, then the
+ * terminator) to out.  Returns true when the terminator has been written. */
+bool pop3_ml_write(struct pop3_ml *ml, struct buf *out, size_t chunk);
+
+/* ---- the maildrop (maildrop.c): the user's INBOX snapshot ---- */
+
+struct pop3_maildrop;
+
+/* Takes the user's POP3 lock (RFC 1939 8) and opens INBOX as a snapshot in
+ * UID order.  Blocking (worker thread).  0; -1 with *in_use_r set when
+ * another POP3 session holds the lock; -1 with a message in err_r for any
+ * other failure. */
+int maildrop_open(const char *mail_root, const char *user,
+		  struct pop3_maildrop **drop_r, bool *in_use_r,
+		  char *err_r, size_t errlen);
+/* Releases everything and the lock; sets *dropp to NULL.  NULL is fine. */
+void maildrop_close(struct pop3_maildrop **dropp);
+size_t maildrop_count(const struct pop3_maildrop *drop);
+/* Size of message i (0-based) as RETR sends it (CRLF line ends). */
+uint64_t maildrop_size(const struct pop3_maildrop *drop, size_t i);
+/* The UIDL of message i: at most 70 characters (RFC 1939 7), NUL-ended
+ * into out[MAILDROP_UIDL_MAX + 1]. */
+#define MAILDROP_UIDL_MAX 70
+void maildrop_uidl(const struct pop3_maildrop *drop, size_t i, char *out);
+/* Maps message i read-only.  0 with *m and *convert_lf_r set, or -1 with
+ * err_r (errno ENOENT: another session expunged it meanwhile).  Unmap with
+ * msg_unmap. */
+int maildrop_map(struct pop3_maildrop *drop, size_t i, struct msg_map *m,
+		 bool *convert_lf_r, char *err_r, size_t errlen);
+/* RFC 1939 6, the UPDATE state, in two steps (blocking, worker thread):
+ * the retrieved messages that are not deleted get \Seen, so that IMAP shows
+ * them read; then the deleted ones are expunged in one index transaction,
+ * which an IMAP session sees as EXPUNGE.  Each returns 0, or -1 with
+ * err_r. */
+int maildrop_mark_seen(struct pop3_maildrop *drop, const uint8_t *marks,
+		       char *err_r, size_t errlen);
+int maildrop_expunge(struct pop3_maildrop *drop, const uint8_t *marks,
+		     char *err_r, size_t errlen);
+
+/* ---- the session (session.c) ---- */
+
+struct pop3_session {
+	struct proto_io *io;
+	enum pop3_state state;
+	struct auth_state auth;
+	struct sasl sasl;
+	bool in_sasl;		/* the next line is a SASL response */
+	bool tls_pending;	/* STLS answered: ignore input until tls_done */
+	bool job_pending;	/* deferred work not yet done */
+	bool closed;		/* io->close set: ignore further input */
+	unsigned int errors;	/* protocol errors so far */
+	char *user;		/* after USER: the name given; after login:
+				 * the normalised user */
+	char *mail_root;	/* DIR/mail */
+
+	/* TRANSACTION */
+	struct pop3_maildrop *drop;
+	size_t count;		/* messages in the snapshot */
+	uint8_t *marks;		/* POP3_MARK_*, one per message */
+
+	/* RETR/TOP in progress (resume_output) */
+	bool streaming;
+	struct msg_map map;
+	struct pop3_ml ml;
+};
+
+/* Every state change goes through here (logged "old -> new"). */
+void pop3_enter_state(struct pop3_session *s, enum pop3_state state);
+
+/* Replies: one line each, the CRLF added.  `code` is an RFC 2449 8 /
+ * RFC 3206 response code without brackets ("IN-USE", "SYS/TEMP") or
+ * NULL. */
+void pop3_ok(struct pop3_session *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void pop3_err(struct pop3_session *s, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* A -ERR for a client mistake (syntax, state, unknown command): counted,
+ * and after cfg->max_errors the session is closed. */
+void pop3_bad(struct pop3_session *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Queue a reply and close after it is sent. */
+void pop3_close(struct pop3_session *s);
+
+/* Splits args at single spaces into argv (at most max words).  Returns the
+ * number of words, or -1 when there are more than max, or an empty word
+ * (two spaces in a row, a trailing space). */
+int pop3_split_args(char *args, char **argv, int max);
+
+/* ---- commands: args is the text after "CMD " ("" when none) ---- */
+
+typedef void pop3_cmd_fn(struct pop3_session *s, char *args);
+
+pop3_cmd_fn cmd_user, cmd_pass, cmd_apop, cmd_auth, cmd_stls, cmd_capa;
+pop3_cmd_fn cmd_stat, cmd_list, cmd_retr, cmd_dele, cmd_top, cmd_uidl;
+pop3_cmd_fn cmd_rset, cmd_noop, cmd_quit;
+
+/* A line that continues the SASL exchange started by AUTH (cmd-auth.c). */
+void pop3_auth_continue(struct pop3_session *s, const char *line, size_t len);
+/* Ends a SASL exchange after an overlong response (cmd-auth.c). */
+void pop3_auth_abort(struct pop3_session *s, const char *why);
+/* RETR/TOP: produce the next part of the message (cmd-mail.c). */
+void pop3_stream_more(struct pop3_session *s);
+void pop3_stream_stop(struct pop3_session *s);
+
+#endif
