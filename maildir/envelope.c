@@ -90,8 +90,9 @@ static void read_domain(struct addr_parser *ap, struct buf *out)
 	struct lex *l = &ap->l;
 
 	buf_clear(out);
+	buf_clear(&ap->comment);
 	for (;;) {
-		lex_cfws(l, NULL);
+		lex_cfws(l, &ap->comment);
 		if (l->p >= l->end)
 			return;
 		if (*l->p == '[') {
@@ -187,10 +188,8 @@ static void read_address(struct addr_parser *ap)
 		read_angle(ap, str_or_nil(ap, &ap->name));
 	} else if (l->p < l->end && *l->p == '@') {
 		l->p++;
-		read_domain(ap, &domain);
 		/* "user@host (Name)": the comment becomes the name */
-		buf_clear(&ap->comment);
-		lex_cfws(l, &ap->comment);
+		read_domain(ap, &domain);
 		name = str_or_nil(ap, &ap->comment);
 		emit_mailbox(ap, name, 0, &ap->local, &domain);
 	} else if (ap->local.len > 0) {

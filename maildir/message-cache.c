@@ -228,16 +228,43 @@ static bool list_ok(const struct msg_parse *p, const struct msg_addr_list *l)
 	return range_ok(l->first, l->count, p->naddrs);
 }
 
-static bool validate(const struct msg_parse *p, uint64_t size)
+/* Where parts sit: header right before body, children inside their
+ * parent's body and in order, wire sizes between raw and twice raw. */
+static bool layout_ok(const struct msg_parse *p, uint32_t i)
+{
+	const struct msg_part *pt = &p->parts[i], *up;
+	uint64_t end = pt->body_off + pt->body_size;
+
+	if (pt->hdr_off + pt->hdr_size != pt->body_off ||
+	    pt->hdr_wire < pt->hdr_size || pt->hdr_wire > 2 * pt->hdr_size ||
+	    pt->body_wire < pt->body_size ||
+	    pt->body_wire > 2 * pt->body_size ||
+	    pt->body_lines > pt->body_size)
+		return false;
+	if (i == 0)
+		return pt->hdr_off == 0 && end == p->size;
+	up = &p->parts[pt->parent];
+	if (pt->depth != up->depth + 1 || pt->hdr_off < up->body_off ||
+	    end > up->body_off + up->body_size)
+		return false;
+	if ((up->flags & MSG_PART_MESSAGE) && pt->hdr_off != up->body_off)
+		return false;
+	if (pt->next != MSG_NONE && p->parts[pt->next].hdr_off < end)
+		return false;
+	return true;
+}
+
+bool msg_parse_valid(const struct msg_parse *p, uint64_t size)
 {
 	uint32_t i;
 
 	if (p->nparts == 0 || p->size != size || p->wire_size < size ||
+	    p->wire_size > 2 * size ||
 	    p->strs.len == 0 || p->strs.data[0] != '\0' ||
 	    p->strs.data[p->strs.len - 1] != '\0')
 		return false;
 	for (i = 0; i < p->nparts; i++)
-		if (!part_ok(p, i, size))
+		if (!part_ok(p, i, size) || !layout_ok(p, i))
 			return false;
 	for (i = 0; i < p->nparams; i++)
 		if (!str_ok(p, p->params[i].name) ||
@@ -343,7 +370,7 @@ struct msg_parse *msg_parse_deserialize(const void *data, size_t len,
 		return NULL;
 	}
 	buf_append(&p->strs, r.p, strs_len);
-	if (!validate(p, msg_size))
+	if (!msg_parse_valid(p, msg_size))
 		msg_parse_free(&p);
 	return p;
 }

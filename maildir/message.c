@@ -421,6 +421,17 @@ static size_t parse_part(struct ctx *c, size_t pos, uint32_t parent,
 		p->parts[idx].envelope = msg_envelope_parse(p, c->data, pos,
 							    body - pos);
 	stop = d->which >= 0 ? body : parse_body(c, idx, body, d);
+	if (d->which >= 0 && stop == body && body > pos &&
+	    c->data[body - 1] == '\n') {
+		/* no body, a delimiter right after the header: the header's
+		 * last line end is the delimiter's (RFC 2046 5.1.1) */
+		body -= body - pos >= 2 && c->data[body - 2] == '\r' ? 2 : 1;
+		p->parts[idx].hdr_size = body - pos;
+		p->parts[idx].hdr_wire -= 2;
+		p->parts[idx].flags |= MSG_PART_NO_BLANK;
+		p->parts[idx].body_off = body;
+		return stop;
+	}
 	body_end = stop;
 	if (d->which >= 0 && body_end > body && c->data[body_end - 1] == '\n') {
 		body_end--;

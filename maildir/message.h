@@ -255,5 +255,10 @@ int msg_parse_serialize(const struct msg_parse *p, struct buf *out);
  * are damaged or of another version. */
 struct msg_parse *msg_parse_deserialize(const void *data, size_t len,
 					uint64_t msg_size);
+/* true when p is consistent for a message of msg_size raw bytes: every
+ * index, string and offset in range, the tree pre-ordered, each part's
+ * header right before its body, children inside their parent in order.
+ * What msg_parse() builds always passes; the deserialiser checks it. */
+bool msg_parse_valid(const struct msg_parse *p, uint64_t msg_size);
 
 #endif

@@ -1,0 +1,1041 @@
+/* The MIME tree, sections and the cache encoding, on a corpus of
+ * real-world-shaped messages built here (written with LF for reading, sent
+ * through crlf() since the store keeps wire CRLF). */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/buf.h"
+#include "common/xalloc.h"
+#include "maildir/message.h"
+#include "tests/unit/unit.h"
+
+/* ---- helpers ---- */
+
+static char *crlf(const char *s, size_t *len_r)
+{
+	struct buf b = BUF_INIT(BUF_UNLIMITED);
+
+	for (; *s != '\0'; s++) {
+		if (*s == '\n')
+			buf_putc(&b, '\r');
+		buf_putc(&b, *s);
+	}
+	*len_r = b.len;
+	return buf_steal(&b);
+}
+
+struct msg {
+	char *data;
+	size_t size;
+	struct msg_parse *p;
+};
+
+static void msg_load(struct msg *m, const char *lf_text)
+{
+	m->data = crlf(lf_text, &m->size);
+	m->p = msg_parse(m->data, m->size);
+	ck_assert(msg_parse_valid(m->p, m->size));
+}
+
+static void msg_done(struct msg *m)
+{
+	msg_parse_free(&m->p);
+	free(m->data);
+}
+
+static const char *S(const struct msg_parse *p, msg_str_t s)
+{
+	const char *v = msg_str(p, s);
+
+	return v == NULL ? "NIL" : v;
+}
+
+static void dump_params(const struct msg_parse *p, uint32_t first,
+			uint32_t n, const char *sep, struct buf *b)
+{
+	for (uint32_t i = 0; i < n; i++)
+		buf_printf(b, "%s%s=%s", i == 0 ? sep : ";",
+			   S(p, p->params[first + i].name),
+			   S(p, p->params[first + i].value));
+}
+
+/* The tree as text: type/subtype params encoding [fields] lines {kids}. */
+static void dump_part(const struct msg_parse *p, uint32_t i, struct buf *b)
+{
+	const struct msg_part *pt = &p->parts[i];
+
+	buf_printf(b, "(%s/%s", S(p, pt->type), S(p, pt->subtype));
+	dump_params(p, pt->params, pt->nparams, " ", b);
+	buf_printf(b, " %s", S(p, pt->encoding));
+	if (pt->id)
+		buf_printf(b, " id=%s", S(p, pt->id));
+	if (pt->description)
+		buf_printf(b, " desc=%s", S(p, pt->description));
+	if (pt->disposition) {
+		buf_printf(b, " disp=%s", S(p, pt->disposition));
+		dump_params(p, pt->disp_params, pt->ndisp_params, ";", b);
+	}
+	if (pt->nlangs)
+		dump_params(p, pt->langs, pt->nlangs, " lang:", b);
+	if (pt->location)
+		buf_printf(b, " loc=%s", S(p, pt->location));
+	if (pt->md5)
+		buf_printf(b, " md5=%s", S(p, pt->md5));
+	buf_printf(b, " L%llu", (unsigned long long)pt->body_lines);
+	for (uint32_t c = pt->first_child; c != MSG_NONE; c = p->parts[c].next) {
+		buf_putc(b, ' ');
+		dump_part(p, c, b);
+	}
+	buf_putc(b, ')');
+}
+
+static char *dump(const struct msg_parse *p)
+{
+	struct buf b = BUF_INIT(BUF_UNLIMITED);
+
+	dump_part(p, 0, &b);
+	return buf_steal(&b);
+}
+
+static void assert_tree(const struct msg_parse *p, const char *want)
+{
+	char *got = dump(p);
+
+	ck_assert_str_eq(got, want);
+	free(got);
+}
+
+/* Part idx's body is exactly the text `body`, found after `after`. */
+static void assert_body(const struct msg *m, uint32_t idx, const char *after,
+			const char *body)
+{
+	const char *from = strstr(m->data, after);
+	const char *at;
+	size_t len;
+	char *b = crlf(body, &len);
+
+	ck_assert_ptr_nonnull(from);
+	at = strstr(from, b);
+	ck_assert_ptr_nonnull(at);
+	ck_assert_uint_eq(m->p->parts[idx].body_off, at - m->data);
+	ck_assert_uint_eq(m->p->parts[idx].body_size, len);
+	ck_assert_uint_eq(m->p->parts[idx].body_wire, len);
+	free(b);
+}
+
+static size_t offset_of(const struct msg *m, const char *s)
+{
+	const char *at = strstr(m->data, s);
+
+	ck_assert_ptr_nonnull(at);
+	return at - m->data;
+}
+
+/* The section's bytes, as IMAP would send them. */
+static char *section(const struct msg *m, const char *spec,
+		     const char *const *fields, size_t nfields)
+{
+	struct msg_section s;
+	struct msg_range r;
+	struct buf built = BUF_INIT(BUF_UNLIMITED);
+	struct buf out = BUF_INIT(BUF_UNLIMITED);
+	uint32_t nums[16];
+
+	if (msg_section_parse(spec, strlen(spec), &s, nums, 16) < 0)
+		return NULL;
+	s.fields = fields;
+	s.nfields = nfields;
+	if (msg_section_find(m->p, m->data, &s, &r, &built) < 0) {
+		buf_free(&built);
+		return NULL;
+	}
+	if (r.built)
+		buf_append(&out, built.data + r.off, r.len);
+	else
+		msg_wire_append(m->data, r.off, r.len, 0, (size_t)-1, &out);
+	ck_assert_uint_eq(out.len, r.wire_len);
+	buf_free(&built);
+	return buf_steal(&out);
+}
+
+static void assert_section(const struct msg *m, const char *spec,
+			   const char *want_lf)
+{
+	char *got = section(m, spec, NULL, 0);
+	size_t len;
+	char *want;
+
+	if (want_lf == NULL) {
+		ck_assert_msg(got == NULL, "section %s exists", spec);
+		return;
+	}
+	ck_assert_msg(got != NULL, "section %s missing", spec);
+	want = crlf(want_lf, &len);
+	ck_assert_str_eq(got, want);
+	free(want);
+	free(got);
+}
+
+static void assert_addr(const struct msg_parse *p, struct msg_addr_list l,
+			uint32_t i, const char *name, const char *adl,
+			const char *mailbox, const char *host)
+{
+	const struct msg_addr *a;
+
+	ck_assert_uint_lt(i, l.count);
+	a = &p->addrs[l.first + i];
+	ck_assert_str_eq(S(p, a->name), name);
+	ck_assert_str_eq(S(p, a->adl), adl);
+	ck_assert_str_eq(S(p, a->mailbox), mailbox);
+	ck_assert_str_eq(S(p, a->host), host);
+}
+
+/* ---- the corpus ---- */
+
+static const char plain_msg[] =
+	"From: \"Alice Example\" <alice@example.org>\n"
+	"To: Bob <bob@example.net>, carol@example.com (Carol C.)\n"
+	"Subject: Lunch on Friday?\n"
+	"Date: Fri, 21 Nov 2025 12:30:00 +0100\n"
+	"Message-ID: <lunch.1@example.org>\n"
+	"\n"
+	"Hi Bob,\n"
+	"are we still on for Friday?\n";
+
+static const char alt_msg[] =
+	"From: alice@example.org\n"
+	"To: bob@example.net\n"
+	"Subject: Newsletter\n"
+	"MIME-Version: 1.0\n"
+	"Content-Type: multipart/alternative; boundary=\"=_alt_42\"\n"
+	"\n"
+	"This is a multi-part message in MIME format.\n"
+	"\n"
+	"--=_alt_42\n"
+	"Content-Type: text/plain; charset=utf-8\n"
+	"Content-Transfer-Encoding: quoted-printable\n"
+	"\n"
+	"Caf=C3=A9 news\n"
+	"--=_alt_42\n"
+	"Content-Type: text/html; charset=\"utf-8\"\n"
+	"Content-Transfer-Encoding: quoted-printable\n"
+	"\n"
+	"<p>Caf=C3=A9 news</p>\n"
+	"\n"
+	"--=_alt_42--\n"
+	"epilogue text\n";
+
+static const char attach_msg[] =
+	"From: alice@example.org\n"
+	"To: bob@example.net\n"
+	"Subject: Report\n"
+	"MIME-Version: 1.0\n"
+	"Content-Type: multipart/mixed;\n"
+	" boundary=\"mixed-b\"\n"
+	"\n"
+	"--mixed-b\n"
+	"Content-Type: text/plain; charset=iso-8859-1\n"
+	"Content-Transfer-Encoding: 8bit\n"
+	"\n"
+	"See attached. Gr\xfc\xdf" "e\n"
+	"--mixed-b\n"
+	"Content-Type: application/pdf; name=\"report.pdf\"\n"
+	"Content-Transfer-Encoding: base64\n"
+	"Content-Disposition: attachment; filename=\"report.pdf\"; size=12\n"
+	"Content-ID: <part2@example.org>\n"
+	"Content-Description: Quarterly report\n"
+	"Content-Language: en, de\n"
+	"Content-Location: http://example.org/report.pdf\n"
+	"Content-MD5: Q2hlY2sgSW50ZWdyaXR5IQ==\n"
+	"\n"
+	"JVBERi0xLjQK\n"
+	"JSVFT0YK\n"
+	"--mixed-b--\n";
+
+static const char nested_msg[] =
+	"From: alice@example.org\n"
+	"To: bob@example.net\n"
+	"Subject: Fwd: Lunch\n"
+	"Content-Type: multipart/mixed; boundary=outer\n"
+	"\n"
+	"--outer\n"
+	"Content-Type: text/plain\n"
+	"\n"
+	"See below.\n"
+	"--outer\n"
+	"Content-Type: message/rfc822\n"
+	"Content-Description: forwarded\n"
+	"\n"
+	"From: Carol <carol@example.com>\n"
+	"To: alice@example.org\n"
+	"Subject: Lunch\n"
+	"Date: Thu, 20 Nov 2025 09:00:00 -0500\n"
+	"In-Reply-To: <x@y>\n"
+	"Content-Type: multipart/alternative; boundary=inner\n"
+	"\n"
+	"--inner\n"
+	"Content-Type: text/plain\n"
+	"\n"
+	"Lunch?\n"
+	"--inner\n"
+	"Content-Type: text/html\n"
+	"\n"
+	"<b>Lunch?</b>\n"
+	"--inner--\n"
+	"--outer--\n";
+
+START_TEST(test_plain)
+{
+	struct msg m;
+	const struct msg_envelope *e;
+	const struct msg_part *root;
+
+	msg_load(&m, plain_msg);
+	ck_assert_uint_eq(m.p->nparts, 1);
+	assert_tree(m.p, "(text/plain charset=us-ascii 7bit L2)");
+	root = &m.p->parts[0];
+	ck_assert_uint_eq(root->hdr_off, 0);
+	ck_assert_uint_eq(root->hdr_size, offset_of(&m, "Hi Bob"));
+	ck_assert_uint_eq(root->hdr_wire, root->hdr_size);
+	assert_body(&m, 0, "", "Hi Bob,\nare we still on for Friday?\n");
+	ck_assert_uint_eq(m.p->size, m.size);
+	ck_assert_uint_eq(m.p->wire_size, m.size);
+	ck_assert_uint_eq(root->flags, 0);
+
+	ck_assert_uint_eq(root->envelope, 0);
+	e = &m.p->envs[0];
+	ck_assert_str_eq(S(m.p, e->date), "Fri, 21 Nov 2025 12:30:00 +0100");
+	ck_assert_str_eq(S(m.p, e->subject), "Lunch on Friday?");
+	ck_assert_str_eq(S(m.p, e->message_id), "<lunch.1@example.org>");
+	ck_assert_str_eq(S(m.p, e->in_reply_to), "NIL");
+	ck_assert_uint_eq(e->from.count, 1);
+	assert_addr(m.p, e->from, 0, "Alice Example", "NIL", "alice",
+		    "example.org");
+	/* RFC 3501 7.4.2: sender and reply-to default to from */
+	assert_addr(m.p, e->sender, 0, "Alice Example", "NIL", "alice",
+		    "example.org");
+	assert_addr(m.p, e->reply_to, 0, "Alice Example", "NIL", "alice",
+		    "example.org");
+	ck_assert_uint_eq(e->to.count, 2);
+	assert_addr(m.p, e->to, 0, "Bob", "NIL", "bob", "example.net");
+	assert_addr(m.p, e->to, 1, "Carol C.", "NIL", "carol", "example.com");
+	ck_assert_uint_eq(e->cc.count, 0);
+	ck_assert_uint_eq(e->bcc.count, 0);
+
+	/* a non-multipart message has only part 1 */
+	assert_section(&m, "1", "Hi Bob,\nare we still on for Friday?\n");
+	assert_section(&m, "TEXT", "Hi Bob,\nare we still on for Friday?\n");
+	assert_section(&m, "", plain_msg);
+	assert_section(&m, "2", NULL);
+	assert_section(&m, "1.1", NULL);
+	assert_section(&m, "1.HEADER", NULL);
+	msg_done(&m);
+}
+END_TEST
+
+START_TEST(test_alternative)
+{
+	struct msg m;
+	struct buf d = BUF_INIT(BUF_UNLIMITED);
+	const struct msg_part *pt;
+
+	msg_load(&m, alt_msg);
+	assert_tree(m.p, "(multipart/alternative boundary==_alt_42 7bit L15 "
+		    "(text/plain charset=utf-8 quoted-printable L1) "
+		    "(text/html charset=utf-8 quoted-printable L1))");
+	ck_assert_uint_eq(m.p->parts[0].flags, MSG_PART_MULTIPART);
+	ck_assert_uint_eq(m.p->parts[0].nchildren, 2);
+	/* the CRLF before a delimiter belongs to the delimiter */
+	assert_body(&m, 1, "", "Caf=C3=A9 news");
+	assert_body(&m, 2, "", "<p>Caf=C3=A9 news</p>\n");
+	pt = &m.p->parts[1];
+	ck_assert_uint_eq(pt->hdr_off, offset_of(&m, "Content-Type: text/plain"));
+	ck_assert_uint_eq(pt->hdr_off + pt->hdr_size, pt->body_off);
+	/* the root body runs to the end, epilogue included */
+	ck_assert_uint_eq(m.p->parts[0].body_off,
+			  offset_of(&m, "This is a multi"));
+	ck_assert_uint_eq(m.p->parts[0].body_off + m.p->parts[0].body_size,
+			  m.size);
+
+	ck_assert_int_eq(mime_decode_body(m.data + pt->body_off, pt->body_size,
+					  MIME_ENC_QP, "utf-8", &d), 0);
+	ck_assert_str_eq(buf_cstr(&d), "Caf\xc3\xa9 news");
+	assert_section(&m, "1", "Caf=C3=A9 news");
+	assert_section(&m, "2.MIME", "Content-Type: text/html; "
+		       "charset=\"utf-8\"\nContent-Transfer-Encoding: "
+		       "quoted-printable\n\n");
+	assert_section(&m, "3", NULL);
+	assert_section(&m, "1.MIME.1", NULL);
+	buf_free(&d);
+	msg_done(&m);
+}
+END_TEST
+
+START_TEST(test_attachment)
+{
+	struct msg m;
+	struct buf d = BUF_INIT(BUF_UNLIMITED);
+	const struct msg_part *pt;
+
+	msg_load(&m, attach_msg);
+	assert_tree(m.p, "(multipart/mixed boundary=mixed-b 7bit L18 "
+		    "(text/plain charset=iso-8859-1 8bit L1) "
+		    "(application/pdf name=report.pdf base64 "
+		    "id=<part2@example.org> desc=Quarterly report "
+		    "disp=attachment;filename=report.pdf;size=12 "
+		    "lang:en=NIL;de=NIL "
+		    "loc=http://example.org/report.pdf "
+		    "md5=Q2hlY2sgSW50ZWdyaXR5IQ== L2))");
+	assert_body(&m, 1, "", "See attached. Gr\xfc\xdf" "e");
+	assert_body(&m, 2, "", "JVBERi0xLjQK\nJSVFT0YK");
+	ck_assert_str_eq(msg_part_param(m.p, 2, "NAME"), "report.pdf");
+	ck_assert_ptr_null(msg_part_param(m.p, 2, "charset"));
+
+	pt = &m.p->parts[1];
+	ck_assert_int_eq(mime_decode_body(m.data + pt->body_off, pt->body_size,
+		mime_encoding_of(S(m.p, pt->encoding)),
+		msg_part_param(m.p, 1, "charset"), &d), 0);
+	ck_assert_str_eq(buf_cstr(&d), "See attached. Gr\xc3\xbc\xc3\x9f" "e");
+	buf_clear(&d);
+	pt = &m.p->parts[2];
+	ck_assert_int_eq(mime_encoding_of(S(m.p, pt->encoding)),
+			 MIME_ENC_BASE64);
+	ck_assert_int_eq(mime_decode_base64(m.data + pt->body_off,
+					    pt->body_size, &d), 0);
+	ck_assert_str_eq(buf_cstr(&d), "%PDF-1.4\n%%EOF\n");
+	buf_free(&d);
+	msg_done(&m);
+}
+END_TEST
+
+START_TEST(test_nested_rfc822)
+{
+	struct msg m;
+	const struct msg_part *fwd, *emb;
+	const struct msg_envelope *e;
+	const char *const fields[] = { "subject", "FROM" };
+	char *got;
+
+	msg_load(&m, nested_msg);
+	assert_tree(m.p, "(multipart/mixed boundary=outer 7bit L25 "
+		    "(text/plain 7bit L1) "
+		    "(message/rfc822 7bit desc=forwarded L16 "
+		    "(multipart/alternative boundary=inner 7bit L9 "
+		    "(text/plain 7bit L1) (text/html 7bit L1))))");
+	fwd = &m.p->parts[2];
+	emb = &m.p->parts[3];
+	ck_assert_uint_eq(fwd->flags, MSG_PART_MESSAGE);
+	ck_assert_uint_eq(fwd->nchildren, 1);
+	ck_assert_uint_eq(emb->parent, 2);
+	ck_assert_uint_eq(emb->hdr_off, fwd->body_off);
+	ck_assert_uint_eq(emb->body_off + emb->body_size,
+			  fwd->body_off + fwd->body_size);
+	ck_assert_uint_eq(fwd->body_off, offset_of(&m, "From: Carol"));
+	ck_assert_uint_eq(fwd->body_off + fwd->body_size,
+			  offset_of(&m, "--inner--") + 9);
+	ck_assert_uint_eq(fwd->envelope, MSG_NONE);
+	ck_assert_uint_ne(emb->envelope, MSG_NONE);
+	e = &m.p->envs[emb->envelope];
+	ck_assert_str_eq(S(m.p, e->subject), "Lunch");
+	ck_assert_str_eq(S(m.p, e->in_reply_to), "<x@y>");
+	ck_assert_str_eq(S(m.p, e->message_id), "NIL");
+	assert_addr(m.p, e->from, 0, "Carol", "NIL", "carol", "example.com");
+	assert_addr(m.p, e->to, 0, "NIL", "NIL", "alice", "example.org");
+	e = &m.p->envs[m.p->parts[0].envelope];
+	ck_assert_str_eq(S(m.p, e->subject), "Fwd: Lunch");
+
+	assert_body(&m, 4, "--inner", "Lunch?");
+	assert_body(&m, 5, "--inner", "<b>Lunch?</b>");
+	assert_section(&m, "1", "See below.");
+	assert_section(&m, "2.MIME", "Content-Type: message/rfc822\n"
+		       "Content-Description: forwarded\n\n");
+	assert_section(&m, "2.HEADER", "From: Carol <carol@example.com>\n"
+		       "To: alice@example.org\nSubject: Lunch\n"
+		       "Date: Thu, 20 Nov 2025 09:00:00 -0500\n"
+		       "In-Reply-To: <x@y>\n"
+		       "Content-Type: multipart/alternative; boundary=inner\n\n");
+	assert_section(&m, "2.1", "Lunch?");
+	assert_section(&m, "2.2", "<b>Lunch?</b>");
+	assert_section(&m, "2.2.MIME", "Content-Type: text/html\n\n");
+	assert_section(&m, "2.TEXT", "--inner\nContent-Type: text/plain\n\n"
+		       "Lunch?\n--inner\nContent-Type: text/html\n\n"
+		       "<b>Lunch?</b>\n--inner--");
+	assert_section(&m, "3", NULL);
+	assert_section(&m, "1.1", NULL);
+	assert_section(&m, "1.HEADER", NULL);
+	assert_section(&m, "2.3", NULL);
+	assert_section(&m, "2.1.1", NULL);
+	assert_section(&m, "MIME", NULL);
+
+	got = section(&m, "HEADER.FIELDS", fields, 2);
+	ck_assert_str_eq(got, "From: alice@example.org\r\n"
+			 "Subject: Fwd: Lunch\r\n\r\n");
+	free(got);
+	got = section(&m, "2.HEADER.FIELDS", fields + 1, 1);
+	ck_assert_str_eq(got, "From: Carol <carol@example.com>\r\n\r\n");
+	free(got);
+	got = section(&m, "2.HEADER.FIELDS.NOT", fields, 2);
+	ck_assert_str_eq(got, "To: alice@example.org\r\n"
+			 "Date: Thu, 20 Nov 2025 09:00:00 -0500\r\n"
+			 "In-Reply-To: <x@y>\r\n"
+			 "Content-Type: multipart/alternative; "
+			 "boundary=inner\r\n\r\n");
+	free(got);
+	msg_done(&m);
+}
+END_TEST
+
+/* A message/rfc822 message on its own: part 1 is the embedded message. */
+START_TEST(test_rfc822_root)
+{
+	struct msg m;
+
+	msg_load(&m, "Content-Type: message/rfc822\n\n"
+		 "Subject: inside\n\nbody\n");
+	assert_tree(m.p, "(message/rfc822 7bit L3 "
+		    "(text/plain charset=us-ascii 7bit L1))");
+	assert_section(&m, "1", "Subject: inside\n\nbody\n");
+	assert_section(&m, "1.HEADER", "Subject: inside\n\n");
+	assert_section(&m, "1.TEXT", "body\n");
+	assert_section(&m, "1.1", "body\n");
+	assert_section(&m, "1.2", NULL);
+	assert_section(&m, "HEADER", "Content-Type: message/rfc822\n\n");
+	ck_assert_str_eq(S(m.p, m.p->envs[m.p->parts[1].envelope].subject),
+			 "inside");
+	msg_done(&m);
+}
+END_TEST
+
+START_TEST(test_unclosed_boundary)
+{
+	struct msg m;
+
+	msg_load(&m, "Content-Type: multipart/mixed; boundary=b1\n\n"
+		 "--b1\nContent-Type: text/plain\n\none\n"
+		 "--b1\nContent-Type: text/plain\n\ntwo\n");
+	assert_tree(m.p, "(multipart/mixed boundary=b1 7bit L8 "
+		    "(text/plain 7bit L1) (text/plain 7bit L1))");
+	ck_assert_uint_eq(m.p->parts[0].flags,
+			  MSG_PART_MULTIPART | MSG_PART_UNCLOSED);
+	assert_body(&m, 1, "", "one");
+	/* at the end of the data nothing belongs to a delimiter */
+	assert_body(&m, 2, "", "two\n");
+	msg_done(&m);
+}
+END_TEST
+
+START_TEST(test_missing_boundary)
+{
+	struct msg m;
+
+	msg_load(&m, "Content-Type: multipart/mixed\n\n"
+		 "--b1\nContent-Type: text/plain\n\none\n--b1--\n");
+	assert_tree(m.p, "(multipart/mixed 7bit L5)");
+	ck_assert_uint_eq(m.p->parts[0].flags, 0);
+	ck_assert_uint_eq(m.p->nparts, 1);
+	msg_done(&m);
+
+	/* a boundary that never appears: a multipart without parts */
+	msg_load(&m, "Content-Type: multipart/mixed; boundary=zz\n\nhello\n");
+	ck_assert_uint_eq(m.p->nparts, 1);
+	ck_assert_uint_eq(m.p->parts[0].nchildren, 0);
+	ck_assert_uint_eq(m.p->parts[0].flags,
+			  MSG_PART_MULTIPART | MSG_PART_UNCLOSED);
+	assert_section(&m, "1", NULL);
+	msg_done(&m);
+}
+END_TEST
+
+START_TEST(test_inner_unclosed)
+{
+	struct msg m;
+
+	msg_load(&m, "Content-Type: multipart/mixed; boundary=out\n\n"
+		 "--out\nContent-Type: multipart/alternative; boundary=in\n\n"
+		 "--in\nContent-Type: text/plain\n\ninner one\n"
+		 "--out\nContent-Type: text/plain\n\nafter\n--out--\n");
+	assert_tree(m.p, "(multipart/mixed boundary=out 7bit L12 "
+		    "(multipart/alternative boundary=in 7bit L4 "
+		    "(text/plain 7bit L1)) (text/plain 7bit L1))");
+	ck_assert_uint_eq(m.p->parts[1].flags,
+			  MSG_PART_MULTIPART | MSG_PART_UNCLOSED);
+	ck_assert_uint_eq(m.p->parts[0].flags, MSG_PART_MULTIPART);
+	assert_body(&m, 2, "", "inner one");
+	assert_body(&m, 3, "", "after");
+	assert_section(&m, "1.1", "inner one");
+	assert_section(&m, "2", "after");
+	msg_done(&m);
+}
+END_TEST
+
+START_TEST(test_sloppy_parts)
+{
+	struct msg m;
+
+	/* junk after a delimiter, a part without header, one without the
+	 * empty line, and an empty part */
+	msg_load(&m, "Content-Type: multipart/mixed; boundary=b\n\n"
+		 "--b   junk\nhello\n"
+		 "--b\n\nno header\n"
+		 "--b\nContent-Type: text/html\n--b\n"
+		 "--b--");
+	assert_tree(m.p, "(multipart/mixed boundary=b 7bit L9 "
+		    "(text/plain charset=us-ascii 7bit L1) "
+		    "(text/plain charset=us-ascii 7bit L1) "
+		    "(text/html 7bit L0) (text/plain charset=us-ascii 7bit L0))");
+	ck_assert_uint_eq(m.p->parts[1].hdr_size, 0);
+	ck_assert(m.p->parts[1].flags & MSG_PART_NO_BLANK);
+	ck_assert_uint_eq(m.p->parts[4].hdr_size, 0);
+	ck_assert_uint_eq(m.p->parts[4].body_size, 0);
+	ck_assert_uint_eq(m.p->parts[4].hdr_off, m.size - 5);
+	assert_body(&m, 1, "", "hello");
+	ck_assert_uint_eq(m.p->parts[2].hdr_size, 2);
+	assert_body(&m, 2, "", "no header");
+	/* the line end before a delimiter is the delimiter's */
+	ck_assert_uint_eq(m.p->parts[3].hdr_size,
+			  strlen("Content-Type: text/html"));
+	ck_assert_uint_eq(m.p->parts[3].hdr_wire,
+			  strlen("Content-Type: text/html"));
+	ck_assert_uint_eq(m.p->parts[3].body_size, 0);
+	ck_assert(m.p->parts[3].flags & MSG_PART_NO_BLANK);
+	msg_done(&m);
+}
+END_TEST
+
+START_TEST(test_digest)
+{
+	struct msg m;
+
+	msg_load(&m, "Content-Type: multipart/digest; boundary=d\n\n"
+		 "--d\n\nSubject: one\n\nfirst\n"
+		 "--d\nContent-Type: text/plain\n\nnot a message\n--d--\n");
+	/* RFC 2046 5.1.5: parts of a digest default to message/rfc822 */
+	assert_tree(m.p, "(multipart/digest boundary=d 7bit L10 "
+		    "(message/rfc822 7bit L3 "
+		    "(text/plain charset=us-ascii 7bit L1)) "
+		    "(text/plain 7bit L1))");
+	assert_section(&m, "1.HEADER", "Subject: one\n\n");
+	assert_section(&m, "1.1", "first");
+	msg_done(&m);
+}
+END_TEST
+
+START_TEST(test_lf_only)
+{
+	struct msg_parse *p = msg_parse(alt_msg, strlen(alt_msg));
+	struct msg crm;
+	struct buf out = BUF_INIT(BUF_UNLIMITED);
+	struct msg_section s;
+	struct msg_range r;
+	uint32_t nums[4];
+	uint32_t i;
+
+	msg_load(&crm, alt_msg);
+	ck_assert(msg_parse_valid(p, strlen(alt_msg)));
+	ck_assert_uint_eq(p->nparts, crm.p->nparts);
+	ck_assert_uint_eq(p->size, strlen(alt_msg));
+	ck_assert_uint_eq(p->wire_size, crm.size);
+	/* the same tree; wire sizes and lines equal the CRLF copy's */
+	for (i = 0; i < p->nparts; i++) {
+		const struct msg_part *a = &p->parts[i], *b = &crm.p->parts[i];
+
+		ck_assert_uint_eq(a->hdr_wire, b->hdr_size);
+		ck_assert_uint_eq(a->body_wire, b->body_size);
+		ck_assert_uint_eq(a->body_lines, b->body_lines);
+		ck_assert_uint_eq(a->nparams, b->nparams);
+		ck_assert_uint_le(a->body_size, b->body_size);
+	}
+	ck_assert_int_eq(msg_wire_append(alt_msg, 0, strlen(alt_msg), 0,
+					 (size_t)-1, &out), 0);
+	ck_assert_str_eq(buf_cstr(&out), crm.data);
+	/* partial fetch: wire octets 38..47 of part 2's MIME header */
+	msg_section_parse("2.MIME", 6, &s, nums, 4);
+	ck_assert_int_eq(msg_section_find(p, alt_msg, &s, &r, NULL), 0);
+	ck_assert_uint_eq(r.wire_len, crm.p->parts[2].hdr_size);
+	buf_clear(&out);
+	msg_wire_append(alt_msg, r.off, r.len, 38, 10, &out);
+	ck_assert_str_eq(buf_cstr(&out), "8\"\r\nConten");
+	buf_free(&out);
+	msg_parse_free(&p);
+	msg_done(&crm);
+}
+END_TEST
+
+START_TEST(test_rfc2231)
+{
+	struct msg m;
+	struct buf d = BUF_INIT(BUF_UNLIMITED);
+
+	msg_load(&m, "Content-Type: application/octet-stream;\n"
+		 " name*0=\"very long \"; name*1=\"name.txt\";\n"
+		 " title*0*=us-ascii'en'This%20is%20; title*1=\"even more \";\n"
+		 " title*2*=%2A%2A%2Afun%2A%2A%2A\n"
+		 "Content-Disposition: attachment;\n"
+		 " filename*=UTF-8''%E2%82%AC%20rates.txt\n\nxx\n");
+	assert_tree(m.p, "(application/octet-stream name=very long name.txt;"
+		    "title*=us-ascii'en'This%20is%20even%20more%20"
+		    "%2A%2A%2Afun%2A%2A%2A 7bit "
+		    "disp=attachment;filename*=UTF-8''%E2%82%AC%20rates.txt L1)");
+	ck_assert_int_eq(mime_decode_param(msg_part_param(m.p, 0, "title*"),
+					   &d), 0);
+	ck_assert_str_eq(buf_cstr(&d), "This is even more ***fun***");
+	buf_clear(&d);
+	ck_assert_int_eq(mime_decode_param(S(m.p, m.p->params[
+		m.p->parts[0].disp_params].value), &d), 0);
+	ck_assert_str_eq(buf_cstr(&d), "\xe2\x82\xac rates.txt");
+	buf_free(&d);
+	msg_done(&m);
+}
+END_TEST
+
+START_TEST(test_degenerate)
+{
+	struct msg_parse *p;
+	const char nul[] = "Subject: a\0b\r\n\r\nbo\0dy";
+
+	p = msg_parse("", 0);
+	ck_assert(msg_parse_valid(p, 0));
+	ck_assert_uint_eq(p->nparts, 1);
+	ck_assert_uint_eq(p->parts[0].hdr_size, 0);
+	ck_assert_uint_eq(p->parts[0].body_size, 0);
+	ck_assert_uint_eq(p->parts[0].body_lines, 0);
+	ck_assert_str_eq(S(p, p->parts[0].type), "text");
+	ck_assert_str_eq(S(p, p->envs[0].subject), "NIL");
+	msg_parse_free(&p);
+
+	/* header only, no empty line, no final line end */
+	p = msg_parse("Subject: x", 10);
+	ck_assert_uint_eq(p->parts[0].hdr_size, 10);
+	ck_assert_uint_eq(p->parts[0].body_off, 10);
+	ck_assert_uint_eq(p->parts[0].body_size, 0);
+	ck_assert(p->parts[0].flags & MSG_PART_NO_BLANK);
+	ck_assert_str_eq(S(p, p->envs[0].subject), "x");
+	msg_parse_free(&p);
+
+	/* no header at all: the first line is not a field */
+	p = msg_parse("hello world\r\nbye\r\n", 18);
+	ck_assert_uint_eq(p->parts[0].hdr_size, 0);
+	ck_assert_uint_eq(p->parts[0].body_size, 18);
+	ck_assert_uint_eq(p->parts[0].body_lines, 2);
+	msg_parse_free(&p);
+
+	/* header ends at a line that is not a field */
+	p = msg_parse("Subject: y\r\nnot a field\r\nmore\r\n", 31);
+	ck_assert_uint_eq(p->parts[0].hdr_size, 12);
+	ck_assert_uint_eq(p->parts[0].body_lines, 2);
+	msg_parse_free(&p);
+
+	/* NUL bytes: kept in offsets, dropped from strings */
+	p = msg_parse(nul, sizeof(nul) - 1);
+	ck_assert(msg_parse_valid(p, sizeof(nul) - 1));
+	ck_assert_str_eq(S(p, p->envs[0].subject), "ab");
+	ck_assert_uint_eq(p->parts[0].body_size, 5);
+	ck_assert_uint_eq(p->parts[0].body_lines, 1);
+	msg_parse_free(&p);
+
+	/* bare CR is data; lines count LF only */
+	p = msg_parse("\r\na\rb\r\nc", 8);
+	ck_assert_uint_eq(p->parts[0].hdr_size, 2);
+	ck_assert_uint_eq(p->parts[0].body_lines, 2);
+	ck_assert_uint_eq(p->wire_size, 8);
+	msg_parse_free(&p);
+}
+END_TEST
+
+static char *deep_multipart(int levels)
+{
+	struct buf b = BUF_INIT(BUF_UNLIMITED);
+	int i;
+
+	for (i = 0; i < levels; i++)
+		buf_printf(&b, "Content-Type: multipart/mixed; boundary=b%02d\n"
+			   "\n--b%02d\n", i, i);
+	buf_puts(&b, "Content-Type: text/plain\n\ndeep\n");
+	for (i = levels - 1; i >= 0; i--)
+		buf_printf(&b, "--b%02d--\n", i);
+	return buf_steal(&b);
+}
+
+START_TEST(test_depth_cap)
+{
+	char *lf = deep_multipart(40);
+	struct msg m;
+	uint32_t i, maxdepth = 0, truncated = 0;
+
+	msg_load(&m, lf);
+	for (i = 0; i < m.p->nparts; i++) {
+		if (m.p->parts[i].depth > maxdepth)
+			maxdepth = m.p->parts[i].depth;
+		if (m.p->parts[i].flags & MSG_PART_TRUNCATED)
+			truncated = i;
+	}
+	ck_assert_uint_eq(maxdepth, MSG_MAX_DEPTH - 1);
+	ck_assert_uint_eq(m.p->nparts, MSG_MAX_DEPTH);
+	ck_assert_uint_eq(truncated, MSG_MAX_DEPTH - 1);
+	/* the capped part keeps the rest as its body, up to its delimiter */
+	ck_assert_uint_eq(m.p->parts[truncated].body_off +
+			  m.p->parts[truncated].body_size,
+			  offset_of(&m, "--b30--") - 2);
+	msg_done(&m);
+	free(lf);
+
+	/* message/rfc822 nested the same way */
+	struct buf b = BUF_INIT(BUF_UNLIMITED);
+	for (i = 0; i < 100; i++)
+		buf_puts(&b, "Content-Type: message/rfc822\n\n");
+	buf_puts(&b, "Subject: deepest\n\nx\n");
+	msg_load(&m, buf_cstr(&b));
+	ck_assert_uint_eq(m.p->nparts, MSG_MAX_DEPTH);
+	ck_assert(m.p->parts[MSG_MAX_DEPTH - 1].flags & MSG_PART_TRUNCATED);
+	msg_done(&m);
+	buf_free(&b);
+}
+END_TEST
+
+START_TEST(test_part_cap)
+{
+	struct buf b = BUF_INIT(BUF_UNLIMITED);
+	struct msg m;
+	int i;
+
+	buf_puts(&b, "Content-Type: multipart/mixed; boundary=x\n\n");
+	for (i = 0; i < 1500; i++)
+		buf_printf(&b, "--x\n\npart %d\n", i);
+	buf_puts(&b, "--x--\n");
+	msg_load(&m, buf_cstr(&b));
+	ck_assert_uint_eq(m.p->nparts, MSG_MAX_PARTS);
+	ck_assert_uint_eq(m.p->parts[0].nchildren, MSG_MAX_PARTS - 1);
+	ck_assert(m.p->parts[0].flags & MSG_PART_TRUNCATED);
+	ck_assert_uint_eq(m.p->parts[0].body_off + m.p->parts[0].body_size,
+			  m.size);
+	assert_section(&m, "999", "part 998");
+	assert_section(&m, "1000", NULL);
+	msg_done(&m);
+	buf_free(&b);
+}
+END_TEST
+
+/* Many near-miss delimiter lines under 30 open boundaries: a parser that
+ * rescans would take minutes; this one is linear (Check's timeout guards
+ * against a hang, no timing is asserted). */
+START_TEST(test_linear_worst_case)
+{
+	struct buf b = BUF_INIT(BUF_UNLIMITED);
+	struct msg_parse *p;
+	int i;
+
+	for (i = 0; i < 30; i++)
+		buf_printf(&b, "Content-Type: multipart/mixed; "
+			   "boundary=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa%02d"
+			   "\n\n--aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa%02d\n",
+			   i, i);
+	for (i = 0; i < 100000; i++)
+		buf_puts(&b, "--aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n");
+	for (i = 0; i < 100000; i++)
+		buf_puts(&b, "=?utf-8?q?aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+	p = msg_parse(b.data, b.len);
+	ck_assert(msg_parse_valid(p, b.len));
+	ck_assert_uint_eq(p->nparts, 31);
+	msg_parse_free(&p);
+	buf_free(&b);
+}
+END_TEST
+
+/* Every prefix of every corpus message parses to a consistent tree. */
+START_TEST(test_every_prefix)
+{
+	const char *corpus[] = { plain_msg, alt_msg, attach_msg, nested_msg };
+	size_t i, n, len;
+	char *data;
+
+	for (i = 0; i < sizeof(corpus) / sizeof(corpus[0]); i++) {
+		data = crlf(corpus[i], &len);
+		for (n = 0; n <= len; n++) {
+			char *copy = xmalloc(n + 1);	/* ASan sees overreads */
+			struct msg_parse *p;
+
+			memcpy(copy, data, n);
+			p = msg_parse(copy, n);
+			ck_assert(msg_parse_valid(p, n));
+			msg_parse_free(&p);
+			free(copy);
+		}
+		free(data);
+	}
+}
+END_TEST
+
+START_TEST(test_cache_roundtrip)
+{
+	const char *corpus[] = { plain_msg, alt_msg, attach_msg, nested_msg };
+	struct buf ser = BUF_INIT(BUF_UNLIMITED);
+	struct msg m;
+	struct msg_parse *q;
+	char *a, *b;
+	size_t i, k;
+
+	for (i = 0; i < sizeof(corpus) / sizeof(corpus[0]); i++) {
+		msg_load(&m, corpus[i]);
+		buf_clear(&ser);
+		ck_assert_int_eq(msg_parse_serialize(m.p, &ser), 0);
+		q = msg_parse_deserialize(ser.data, ser.len, m.size);
+		ck_assert_ptr_nonnull(q);
+		a = dump(m.p);
+		b = dump(q);
+		ck_assert_str_eq(a, b);
+		free(a);
+		free(b);
+		ck_assert_uint_eq(q->nparts, m.p->nparts);
+		ck_assert_int_eq(memcmp(q->parts, m.p->parts,
+					m.p->nparts * sizeof(*q->parts)), 0);
+		ck_assert_int_eq(memcmp(q->envs, m.p->envs,
+					m.p->nenvs * sizeof(*q->envs)), 0);
+		ck_assert_int_eq(memcmp(q->addrs, m.p->addrs,
+					m.p->naddrs * sizeof(*q->addrs)), 0);
+		ck_assert_uint_eq(q->wire_size, m.p->wire_size);
+		msg_parse_free(&q);
+		/* the wrong message size, truncation, a damaged byte */
+		ck_assert_ptr_null(msg_parse_deserialize(ser.data, ser.len,
+							 m.size + 1));
+		for (k = 0; k < ser.len; k++)
+			ck_assert_ptr_null(msg_parse_deserialize(ser.data, k,
+								 m.size));
+		for (k = 0; k < ser.len; k++) {
+			ser.data[k] ^= 0x41;
+			q = msg_parse_deserialize(ser.data, ser.len, m.size);
+			if (q != NULL)
+				ck_assert(msg_parse_valid(q, m.size));
+			msg_parse_free(&q);
+			ser.data[k] ^= 0x41;
+		}
+		msg_done(&m);
+	}
+	/* small: the plain message's structure in under 300 bytes */
+	msg_load(&m, plain_msg);
+	buf_clear(&ser);
+	msg_parse_serialize(m.p, &ser);
+	ck_assert_uint_lt(ser.len, 300);
+	msg_done(&m);
+	buf_free(&ser);
+}
+END_TEST
+
+START_TEST(test_section_parse)
+{
+	struct msg_section s;
+	uint32_t nums[3];
+
+	ck_assert_int_eq(msg_section_parse("", 0, &s, nums, 3), 0);
+	ck_assert_uint_eq(s.nparts, 0);
+	ck_assert_int_eq(s.kind, MSG_SECT_BODY);
+	ck_assert_int_eq(msg_section_parse("1.22.3", 6, &s, nums, 3), 0);
+	ck_assert_uint_eq(s.nparts, 3);
+	ck_assert_uint_eq(nums[1], 22);
+	ck_assert_int_eq(msg_section_parse("4.header.fields.not", 19, &s,
+					   nums, 3), 0);
+	ck_assert_int_eq(s.kind, MSG_SECT_FIELDS_NOT);
+	ck_assert_uint_eq(s.nparts, 1);
+	ck_assert_int_eq(msg_section_parse("1.MIME", 6, &s, nums, 3), 0);
+	ck_assert_int_eq(s.kind, MSG_SECT_MIME);
+	ck_assert_int_eq(msg_section_parse("MIME", 4, &s, nums, 3), -1);
+	ck_assert_int_eq(msg_section_parse("0", 1, &s, nums, 3), -1);
+	ck_assert_int_eq(msg_section_parse("01", 2, &s, nums, 3), -1);
+	ck_assert_int_eq(msg_section_parse("1.", 2, &s, nums, 3), -1);
+	ck_assert_int_eq(msg_section_parse("1..2", 4, &s, nums, 3), -1);
+	ck_assert_int_eq(msg_section_parse("1.2.3.4", 7, &s, nums, 3), -1);
+	ck_assert_int_eq(msg_section_parse("4294967296", 10, &s, nums, 3), -1);
+	ck_assert_int_eq(msg_section_parse("HEADERS", 7, &s, nums, 3), -1);
+	ck_assert_int_eq(msg_section_parse("1.TEXT.1", 8, &s, nums, 3), -1);
+}
+END_TEST
+
+START_TEST(test_wire_partial)
+{
+	struct buf out = BUF_INIT(BUF_UNLIMITED);
+	const char *d = "ab\ncd\r\nef\n";
+
+	/* wire form: "ab\r\ncd\r\nef\r\n" (12 octets) */
+	msg_wire_append(d, 0, strlen(d), 0, (size_t)-1, &out);
+	ck_assert_str_eq(buf_cstr(&out), "ab\r\ncd\r\nef\r\n");
+	buf_clear(&out);
+	msg_wire_append(d, 0, strlen(d), 3, 3, &out);
+	ck_assert_str_eq(buf_cstr(&out), "\ncd");
+	buf_clear(&out);
+	msg_wire_append(d, 0, strlen(d), 2, 1, &out);
+	ck_assert_str_eq(buf_cstr(&out), "\r");
+	buf_clear(&out);
+	msg_wire_append(d, 0, strlen(d), 12, 5, &out);
+	ck_assert_uint_eq(out.len, 0);
+	msg_wire_append(d, 0, strlen(d), 11, (size_t)-1, &out);
+	ck_assert_str_eq(buf_cstr(&out), "\n");
+	buf_free(&out);
+}
+END_TEST
+
+START_TEST(test_map_fd)
+{
+	char *dir = unit_tmpdir();
+	char path[4200], err[128];
+	struct msg_map map;
+	struct msg_parse *p;
+	size_t len;
+	char *data = crlf(nested_msg, &len);
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/msg", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, data, len), (ssize_t)len);
+	ck_assert_int_eq(msg_map_fd(fd, len, &map, err, sizeof(err)), 0);
+	close(fd);
+	p = msg_parse(map.data, map.size);
+	ck_assert_uint_eq(p->nparts, 6);
+	ck_assert_int_eq(memcmp(map.data, data, len), 0);
+	msg_parse_free(&p);
+	msg_unmap(&map);
+	msg_unmap(&map);
+	ck_assert_int_eq(msg_map_fd(-1, 0, &map, err, sizeof(err)), 0);
+	ck_assert_uint_eq(map.size, 0);
+	ck_assert_int_eq(msg_map_fd(-1, 10, &map, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "mmap"));
+	free(data);
+	unit_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
+Suite *unit_suite(void)
+{
+	Suite *s = suite_create("mime");
+	TCase *tc = tcase_create("corpus");
+	TCase *rb = tcase_create("robust");
+
+	tcase_add_test(tc, test_plain);
+	tcase_add_test(tc, test_alternative);
+	tcase_add_test(tc, test_attachment);
+	tcase_add_test(tc, test_nested_rfc822);
+	tcase_add_test(tc, test_rfc822_root);
+	tcase_add_test(tc, test_digest);
+	tcase_add_test(tc, test_lf_only);
+	tcase_add_test(tc, test_rfc2231);
+	tcase_add_test(tc, test_section_parse);
+	tcase_add_test(tc, test_wire_partial);
+	tcase_add_test(tc, test_map_fd);
+	tcase_add_test(tc, test_cache_roundtrip);
+	tcase_add_test(rb, test_unclosed_boundary);
+	tcase_add_test(rb, test_missing_boundary);
+	tcase_add_test(rb, test_inner_unclosed);
+	tcase_add_test(rb, test_sloppy_parts);
+	tcase_add_test(rb, test_degenerate);
+	tcase_add_test(rb, test_depth_cap);
+	tcase_add_test(rb, test_part_cap);
+	tcase_add_test(rb, test_linear_worst_case);
+	tcase_add_test(rb, test_every_prefix);
+	tcase_set_timeout(rb, 60);
+	suite_add_tcase(s, tc);
+	suite_add_tcase(s, rb);
+	return s;
+}
