@@ -44,37 +44,40 @@ static void write_run(struct pop3_ml *ml, struct buf *out, size_t budget)
 	ml->line_start = p[n - 1] == '\n';
 }
 
-/* One line: needed to turn bare LF into CRLF, and for TOP to count the
- * lines of the body (RFC 1939 7: the header, the empty line, then n
- * lines). */
-static void write_line(struct pop3_ml *ml, struct buf *out)
+/* One line, or a part of a long one: needed to turn bare LF into CRLF, and
+ * for TOP to count the lines of the body (RFC 1939 7: the header, the empty
+ * line, then n lines). */
+static void write_line(struct pop3_ml *ml, struct buf *out, size_t budget)
 {
 	const char *p = ml->data + ml->pos;
 	size_t left = ml->size - ml->pos;
 	const char *nl = memchr(p, '\n', left);
 	size_t len = nl != NULL ? (size_t)(nl - p) : left;	/* without LF */
 	bool has_cr = len > 0 && p[len - 1] == '\r';
-	bool empty = len - (has_cr ? 1 : 0) == 0;
+	bool empty = ml->line_start && len - (has_cr ? 1 : 0) == 0;
 
 	if (ml->line_start && len > 0 && *p == '.')
 		buf_putc(out, '.');
-	if (nl == NULL) {
-		/* the last line has no line end: the terminator adds one */
+	if (len > budget || nl == NULL) {
+		/* The first part of a line longer than the chunk (budget is
+		 * at least 1, so a CR before the LF stays for the next call,
+		 * which then sees it), or the last line without a line end
+		 * (the terminator adds one). */
+		if (len > budget)
+			len = budget;
 		buf_append(out, p, len);
 		ml->pos += len;
 		ml->line_start = false;
-	} else if (ml->convert_lf && !has_cr) {
+		return;
+	}
+	if (ml->convert_lf && !has_cr) {
 		buf_append(out, p, len);
 		buf_append(out, "\r\n", 2);
-		ml->pos += len + 1;
-		ml->line_start = true;
 	} else {
 		buf_append(out, p, len + 1);
-		ml->pos += len + 1;
-		ml->line_start = true;
 	}
-	if (!ml->line_start)
-		return;
+	ml->pos += len + 1;
+	ml->line_start = true;
 	if (ml->in_body) {
 		if (ml->lines_left > 0)
 			ml->lines_left--;
@@ -98,7 +101,7 @@ bool pop3_ml_write(struct pop3_ml *ml, struct buf *out, size_t chunk)
 		if (!ml->convert_lf && !ml->limited)
 			write_run(ml, out, chunk - (out->len - start));
 		else
-			write_line(ml, out);
+			write_line(ml, out, chunk - (out->len - start));
 	}
 	return ml->finished;
 }
