@@ -38,6 +38,7 @@ static int env_open(struct maildir_store *s, const char *home,
 	if ((ret = db_env_create(&s->env, 0)) != 0)
 		goto fail;
 	s->env->set_lk_detect(s->env, DB_LOCK_DEFAULT);
+	s->env->set_errfile(s->env, stderr);
 	s->env->set_cachesize(s->env, 0, 32 * 1024 * 1024, 1);
 	s->env->set_lk_max_locks(s->env, 20000);
 	s->env->set_lk_max_objects(s->env, 20000);
@@ -233,7 +234,7 @@ static uint32_t next_uidvalidity(struct maildir_store *s)
 	ssize_t n;
 	int fd;
 
-	buf_printf(&path, "%s/maillab-uidvalidity", s->path);
+	buf_printf(&path, "%s/maillab-uidvalidity.next", s->path);
 	fd = open(path.data, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd >= 0) {
 		n = pread(fd, text, sizeof(text) - 1, 0);
@@ -255,7 +256,8 @@ static uint32_t next_uidvalidity(struct maildir_store *s)
 	return v;
 }
 
-int idx_folder_new(struct maildir_store *s, DB_TXN *txn, struct frec *f)
+int idx_folder_new(struct maildir_store *s, DB_TXN *txn, struct frec *f,
+		   uint32_t above)
 {
 	static const char key[] = "Nfolder-id";
 	void *v = NULL;
@@ -273,6 +275,8 @@ int idx_folder_new(struct maildir_store *s, DB_TXN *txn, struct frec *f)
 	f->version = FREC_VERSION;
 	f->id = id++;
 	f->uidvalidity = next_uidvalidity(s);
+	if (f->uidvalidity <= above)
+		f->uidvalidity = above + 1;
 	f->uidnext = 1;
 	f->first_recent_uid = 1;
 	f->modseq = 1;
@@ -490,7 +494,7 @@ int idx_name_del(struct maildir_store *s, DB_TXN *txn, uint32_t id,
 int idx_msg_iter(struct maildir_store *s, uint32_t id, uint32_t from_uid,
 		 idx_msg_fn *fn, void *arg)
 {
-	unsigned char start[9];
+	unsigned char start[1024];
 	void *bulk = xmalloc(BULK_SIZE), *p;
 	DBT key, val;
 	DBC *c;
@@ -500,12 +504,13 @@ int idx_msg_iter(struct maildir_store *s, uint32_t id, uint32_t from_uid,
 		free(bulk);
 		return -1;
 	}
-	msg_key(start, id, from_uid);
 	while (!done) {
 		memset(&key, 0, sizeof(key));
 		memset(&val, 0, sizeof(val));
+		if (first)
+			msg_key(start, id, from_uid);
 		key.data = start;
-		key.size = sizeof(start);
+		key.size = 9;
 		key.ulen = sizeof(start);
 		key.flags = DB_DBT_USERMEM;
 		val.data = bulk;

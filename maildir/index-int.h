@@ -74,8 +74,10 @@ int idx_folder_get(struct maildir_store *s, DB_TXN *txn, const char *dir,
 int idx_folder_put(struct maildir_store *s, DB_TXN *txn, const char *dir,
 		   const struct frec *f);
 int idx_folder_del(struct maildir_store *s, DB_TXN *txn, const char *dir);
-/* A new folder record with a fresh id and UIDVALIDITY (not stored). */
-int idx_folder_new(struct maildir_store *s, DB_TXN *txn, struct frec *f);
+/* A new folder record with a fresh id and a UIDVALIDITY above `above` and
+ * above every one given before (not stored). */
+int idx_folder_new(struct maildir_store *s, DB_TXN *txn, struct frec *f,
+		   uint32_t above);
 /* Removes all "M", "B" and "K" records of folder `id`. */
 int idx_folder_purge(struct maildir_store *s, DB_TXN *txn, uint32_t id);
 

@@ -398,6 +398,45 @@ static int64_t settled(int64_t mtime, int64_t now)
 	return now - mtime >= NS ? mtime : 0;
 }
 
+/* Each folder keeps its last UIDVALIDITY in a small file beside cur/ (as
+ * dovecot-uidlist does): a folder record missing from the index while this
+ * file exists means the index was lost, and the new UIDVALIDITY must be
+ * higher.  -1 when there is no file. */
+static int64_t read_marker(const char *maildir)
+{
+	struct buf p = BUF_INIT(BUF_UNLIMITED);
+	char text[32];
+	ssize_t n;
+	int fd;
+
+	buf_printf(&p, "%s/maillab-uidvalidity", maildir);
+	fd = open(p.data, O_RDONLY | O_CLOEXEC);
+	buf_free(&p);
+	if (fd < 0)
+		return -1;
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	text[n > 0 ? n : 0] = '\0';
+	return strtoll(text, NULL, 10);
+}
+
+static void write_marker(const char *maildir, uint32_t uidvalidity)
+{
+	struct buf p = BUF_INIT(BUF_UNLIMITED);
+	char text[32];
+	int fd, n;
+
+	buf_printf(&p, "%s/maillab-uidvalidity", maildir);
+	fd = open(p.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		n = snprintf(text, sizeof(text), "%u\n", uidvalidity);
+		if (fs_write_all(fd, text, (size_t)n) == 0)
+			fsync(fd);
+		close(fd);
+	}
+	buf_free(&p);
+}
+
 int sync_folder(struct maildir_store *s, const char *dir, struct frec *f,
 		bool *rebuilt_r, char *err_r, size_t errlen)
 {
@@ -411,9 +450,9 @@ int sync_folder(struct maildir_store *s, const char *dir, struct frec *f,
 	sc.s = s;
 	sc.dir = dir;
 	sc.f = f;
+	*rebuilt_r = false;
 	buf_init(&sc.path, BUF_UNLIMITED);
 	folder_path(s, dir, &sc.path);
-	*rebuilt_r = false;
 	now = now_ns();
 	cur_m = dir_mtime(sc.path.data, "cur");
 	new_m = dir_mtime(sc.path.data, "new");
@@ -427,12 +466,16 @@ int sync_folder(struct maildir_store *s, const char *dir, struct frec *f,
 		goto dberr;
 	if (r == 1) {
 		DB_TXN *txn;
+		int64_t last = read_marker(sc.path.data);
 
 		if (idx_begin(s, &txn) < 0)
 			goto dberr;
-		if (idx_folder_new(s, txn, f) < 0 || idx_commit(txn) < 0)
+		if (idx_folder_new(s, txn, f, last > 0 ? (uint32_t)last : 0) < 0 ||
+		    idx_commit(txn) < 0)
 			goto dberr;
+		write_marker(sc.path.data, f->uidvalidity);
 		created = true;
+		*rebuilt_r = last >= 0;
 	}
 	if (f->cur_mtime == cur_m && f->new_mtime == new_m)
 		return scan_free(&sc), 0;
@@ -453,8 +496,7 @@ int sync_folder(struct maildir_store *s, const char *dir, struct frec *f,
 	for (i = 0; i < sc.nfresh; i++)
 		if (index_fresh(&sc, &sc.fresh[i]) < 0)
 			goto dberr;
-	if (created && sc.nfresh > 0) {
-		*rebuilt_r = true;
+	if (*rebuilt_r) {
 		log_msg("maildir", NULL, "index of %s/%s missing: rebuilt "
 			"with UIDVALIDITY %u (%zu messages)", s->user,
 			dir[0] != '\0' ? dir : "INBOX", f->uidvalidity,

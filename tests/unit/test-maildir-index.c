@@ -1,0 +1,462 @@
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "maildir/folder.h"
+#include "maildir/fsutil.h"
+#include "maildir/mailbox.h"
+#include "tests/unit/maildir-helpers.h"
+
+static char mail[1024];
+static char *root;
+static char err[256];
+
+static void setup(void)
+{
+	root = mk_root(mail, sizeof(mail));
+}
+
+static void teardown(void)
+{
+	unit_rmtree(root);
+	free(root);
+}
+
+static struct maildir_box *open_box(struct maildir_store **s, const char *name,
+				    unsigned flags)
+{
+	struct maildir_box *box;
+
+	if (*s == NULL)
+		ck_assert_msg(maildir_store_open(mail, "alice", s, err,
+						 sizeof(err)) == 0, "%s", err);
+	ck_assert_msg(maildir_box_open(*s, name, flags, &box, err,
+				       sizeof(err)) == 0, "%s", err);
+	return box;
+}
+
+START_TEST(test_uids_across_reopen)
+{
+	struct maildir_store *s = NULL;
+	struct maildir_box *box;
+	struct maildir_box_info info;
+	uint32_t uidvalidity;
+
+	ck_assert_int_eq(deliver_text(mail, "alice", NULL, MSG_A), 0);
+	ck_assert_int_eq(deliver_text(mail, "alice", NULL, MSG_B), 0);
+	box = open_box(&s, "INBOX", 0);
+	ck_assert_uint_eq(maildir_box_count(box), 2);
+	ck_assert_uint_eq(maildir_box_msg(box, 0)->uid, 1);
+	ck_assert_uint_eq(maildir_box_msg(box, 1)->uid, 2);
+	ck_assert_uint_eq(maildir_box_msg(box, 0)->size, strlen(MSG_A));
+	ck_assert(!maildir_box_msg(box, 0)->needs_crlf);
+	/* Moved from new/ to cur/ with ":2,". */
+	ck_assert_int_eq(count_sub(mail, "alice/new"), 0);
+	ck_assert_int_eq(count_sub(mail, "alice/cur"), 2);
+	ck_assert_ptr_nonnull(strstr(maildir_box_msg(box, 0)->fname, ":2,"));
+	maildir_box_info(box, &info);
+	uidvalidity = info.uidvalidity;
+	ck_assert_uint_eq(info.uidnext, 3);
+	ck_assert(!info.rebuilt);
+	maildir_box_close(&box);
+	maildir_store_close(&s);
+
+	/* A new process would reopen the environment: close and reopen. */
+	ck_assert_int_eq(deliver_text(mail, "alice", NULL, MSG_A), 0);
+	box = open_box(&s, "inbox", 0);
+	ck_assert_uint_eq(maildir_box_count(box), 3);
+	ck_assert_uint_eq(maildir_box_msg(box, 2)->uid, 3);
+	maildir_box_info(box, &info);
+	ck_assert_uint_eq(info.uidvalidity, uidvalidity);
+	ck_assert_uint_eq(info.uidnext, 4);
+	/* Expunge the last, deliver again: UID 3 is not reused. */
+	{
+		uint32_t u = 3;
+		struct maildir_changes ch;
+
+		ck_assert_int_eq(maildir_box_expunge(box, &u, 1, err, sizeof(err)), 0);
+		ck_assert_int_eq(deliver_text(mail, "alice", NULL, MSG_B), 0);
+		ck_assert_int_eq(maildir_box_sync(box, &ch, err, sizeof(err)), 0);
+		ck_assert_uint_eq(ch.n_expunged, 1);
+		ck_assert_uint_eq(ch.expunged_seqs[0], 3);
+		ck_assert_uint_eq(ch.expunged_uids[0], 3);
+		ck_assert_uint_eq(ch.n_new, 1);
+		ck_assert_uint_eq(maildir_box_msg(box, 2)->uid, 4);
+		maildir_changes_free(&ch);
+	}
+	maildir_box_close(&box);
+	maildir_store_close(&s);
+}
+END_TEST
+
+START_TEST(test_rebuild_after_index_deleted)
+{
+	struct maildir_store *s = NULL;
+	struct maildir_box *box;
+	struct maildir_box_info info;
+	uint32_t uidvalidity, u = 1;
+	char p[4096];
+
+	ck_assert_int_eq(deliver_text(mail, "alice", NULL, MSG_A), 0);
+	ck_assert_int_eq(deliver_text(mail, "alice", NULL, MSG_B), 0);
+	box = open_box(&s, "INBOX", 0);
+	ck_assert_int_eq(maildir_box_store(box, &u, 1, MAILDIR_STORE_ADD,
+					   MAILDIR_FLAG_FLAGGED, 0, err, sizeof(err)), 0);
+	maildir_box_info(box, &info);
+	uidvalidity = info.uidvalidity;
+	maildir_box_close(&box);
+	maildir_store_close(&s);
+
+	snprintf(p, sizeof(p), "%s/alice/maillab-index", mail);
+	ck_assert_int_eq(fs_rmtree(p), 0);
+	box = open_box(&s, "INBOX", 0);
+	maildir_box_info(box, &info);
+	ck_assert(info.rebuilt);
+	ck_assert_uint_ne(info.uidvalidity, uidvalidity);
+	ck_assert_uint_gt(info.uidvalidity, uidvalidity);
+	ck_assert_uint_eq(maildir_box_count(box), 2);
+	/* Flags come back from the file names. */
+	ck_assert_uint_eq(maildir_box_msg(box, 0)->flags, MAILDIR_FLAG_FLAGGED);
+	ck_assert_uint_eq(maildir_box_msg(box, 1)->uid, 2);
+	maildir_box_close(&box);
+	maildir_store_close(&s);
+
+	/* A corrupt index file is also rebuilt. */
+	snprintf(p, sizeof(p), "%s/alice/maillab-index/index.db", mail);
+	write_file(p, "this is not a berkeley db file at all, just junk....");
+	box = open_box(&s, "INBOX", 0);
+	ck_assert_uint_eq(maildir_box_count(box), 2);
+	maildir_box_info(box, &info);
+	ck_assert(info.rebuilt);
+	maildir_box_close(&box);
+	maildir_store_close(&s);
+}
+END_TEST
+
+START_TEST(test_foreign_lf_files)
+{
+	static const char lf[] = "From: x@y\nSubject: lf\n\nline\n";
+	struct maildir_store *s = NULL;
+	struct maildir_box *box;
+	char p[4096], buf[256];
+	const struct maildir_msg *m;
+	ssize_t n;
+	int fd;
+
+	ck_assert_int_eq(deliver_text(mail, "alice", NULL, MSG_A), 0);
+	sleep(1);	/* a later delivery time */
+	snprintf(p, sizeof(p), "%s/alice/new/%ld.M1P1Q1.otherhost", mail,
+		 (long)time(NULL));
+	write_file(p, lf);
+	snprintf(p, sizeof(p), "%s/alice/cur/%ld.M2P1Q1.otherhost:2,S", mail,
+		 (long)time(NULL) + 1);
+	write_file(p, lf);
+	box = open_box(&s, "INBOX", 0);
+	ck_assert_uint_eq(maildir_box_count(box), 3);
+	m = maildir_box_msg(box, 0);
+	ck_assert(!m->needs_crlf);
+	m = maildir_box_msg(box, 1);
+	ck_assert_uint_eq(m->uid, 2);
+	ck_assert(m->needs_crlf);
+	ck_assert_uint_eq(m->size, strlen(lf) + 4);	/* 4 bare LFs */
+	ck_assert_uint_eq(m->flags, 0);
+	m = maildir_box_msg(box, 2);
+	ck_assert(m->needs_crlf);
+	ck_assert_uint_eq(m->flags, MAILDIR_FLAG_SEEN);
+	fd = maildir_box_open_msg(box, 2, err, sizeof(err));
+	ck_assert_int_ge(fd, 0);
+	n = read(fd, buf, sizeof(buf));
+	ck_assert_int_eq(n, (ssize_t)strlen(lf));
+	close(fd);
+	maildir_box_close(&box);
+	maildir_store_close(&s);
+}
+END_TEST
+
+START_TEST(test_recent_once)
+{
+	struct maildir_store *s = NULL;
+	struct maildir_box *a, *b, *pop;
+	struct maildir_box_info info;
+	struct maildir_changes ch;
+
+	ck_assert_int_eq(deliver_text(mail, "alice", NULL, MSG_A), 0);
+	pop = open_box(&s, "INBOX", 0);		/* POP3 claims nothing */
+	a = open_box(&s, "INBOX", MAILDIR_BOX_RECENT);
+	b = open_box(&s, "INBOX", MAILDIR_BOX_RECENT);
+	ck_assert(maildir_box_msg(a, 0)->recent);
+	ck_assert(!maildir_box_msg(b, 0)->recent);
+	ck_assert(!maildir_box_msg(pop, 0)->recent);
+	maildir_box_info(a, &info);
+	ck_assert_uint_eq(info.recent, 1);
+	/* A new delivery is recent for the first session to sync. */
+	ck_assert_int_eq(deliver_text(mail, "alice", NULL, MSG_B), 0);
+	ck_assert_int_eq(maildir_box_sync(b, &ch, err, sizeof(err)), 0);
+	ck_assert_uint_eq(ch.n_new, 1);
+	ck_assert(maildir_box_msg(b, 1)->recent);
+	maildir_changes_free(&ch);
+	ck_assert_int_eq(maildir_box_sync(a, &ch, err, sizeof(err)), 0);
+	ck_assert_uint_eq(ch.n_new, 1);
+	ck_assert(!maildir_box_msg(a, 1)->recent);
+	ck_assert(maildir_box_msg(a, 0)->recent);
+	maildir_changes_free(&ch);
+	ck_assert_int_eq(maildir_folder_status(s, "INBOX", &info, err, sizeof(err)), 0);
+	ck_assert_uint_eq(info.recent, 0);
+	ck_assert_uint_eq(info.messages, 2);
+	ck_assert_uint_eq(info.unseen, 2);
+	maildir_box_close(&a);
+	maildir_box_close(&b);
+	maildir_box_close(&pop);
+	maildir_store_close(&s);
+}
+END_TEST
+
+START_TEST(test_store_flags_and_sync)
+{
+	struct maildir_store *s = NULL;
+	struct maildir_box *a, *b;
+	struct maildir_changes ch;
+	struct maildir_box_info info;
+	uint32_t uids[2] = { 1, 2 };
+	uint64_t modseq;
+	int kw;
+
+	ck_assert_int_eq(deliver_text(mail, "alice", NULL, MSG_A), 0);
+	ck_assert_int_eq(deliver_text(mail, "alice", NULL, MSG_B), 0);
+	a = open_box(&s, "INBOX", MAILDIR_BOX_RECENT);
+	b = open_box(&s, "INBOX", MAILDIR_BOX_RECENT);
+	modseq = maildir_box_msg(a, 0)->modseq;
+	ck_assert_int_eq(maildir_box_store(a, uids, 2, MAILDIR_STORE_ADD,
+		MAILDIR_FLAG_SEEN | MAILDIR_FLAG_ANSWERED, 0, err, sizeof(err)), 0);
+	ck_assert_uint_eq(maildir_box_msg(a, 0)->flags,
+			  MAILDIR_FLAG_SEEN | MAILDIR_FLAG_ANSWERED);
+	ck_assert_uint_gt(maildir_box_msg(a, 0)->modseq, modseq);
+	ck_assert_ptr_nonnull(strstr(maildir_box_msg(a, 0)->fname, ":2,RS"));
+	ck_assert_int_eq(count_sub(mail, "alice/cur"), 2);
+	/* The other session learns it. */
+	ck_assert_int_eq(maildir_box_sync(b, &ch, err, sizeof(err)), 0);
+	ck_assert_uint_eq(ch.n_changed, 2);
+	ck_assert_uint_eq(ch.changed_seqs[0], 1);
+	ck_assert_uint_eq(maildir_box_msg(b, 1)->flags,
+			  MAILDIR_FLAG_SEEN | MAILDIR_FLAG_ANSWERED);
+	maildir_changes_free(&ch);
+	/* Its own changes are not reported back to a. */
+	ck_assert_int_eq(maildir_box_sync(a, &ch, err, sizeof(err)), 0);
+	ck_assert_uint_eq(ch.n_changed, 0);
+	maildir_changes_free(&ch);
+	/* Remove and set; keywords. */
+	ck_assert_int_eq(maildir_box_store(b, uids, 1, MAILDIR_STORE_REMOVE,
+		MAILDIR_FLAG_SEEN, 0, err, sizeof(err)), 0);
+	ck_assert_uint_eq(maildir_box_msg(b, 0)->flags, MAILDIR_FLAG_ANSWERED);
+	kw = maildir_box_keyword(b, "$Important", true);
+	ck_assert_int_eq(kw, 0);
+	ck_assert_int_eq(maildir_box_keyword(b, "$important", false), 0);
+	ck_assert_int_eq(maildir_box_store(b, uids + 1, 1, MAILDIR_STORE_SET,
+		MAILDIR_FLAG_FLAGGED, 1ULL << kw, err, sizeof(err)), 0);
+	ck_assert_uint_eq(maildir_box_msg(b, 1)->flags, MAILDIR_FLAG_FLAGGED);
+	ck_assert_uint_eq(maildir_box_msg(b, 1)->keywords, 1);
+	ck_assert_int_eq(maildir_box_sync(a, &ch, err, sizeof(err)), 0);
+	ck_assert_uint_eq(ch.n_changed, 2);
+	ck_assert_uint_eq(maildir_box_keyword_count(a), 1);
+	ck_assert_str_eq(maildir_box_keyword_name(a, 0), "$Important");
+	ck_assert_uint_eq(maildir_box_msg(a, 1)->keywords, 1);
+	maildir_changes_free(&ch);
+	maildir_box_info(a, &info);
+	ck_assert_uint_eq(info.unseen, 2);	/* SET cleared \Seen of 2 */
+	ck_assert_uint_eq(info.first_unseen, 1);
+	/* A read-only box refuses. */
+	maildir_box_close(&b);
+	b = open_box(&s, "INBOX", MAILDIR_BOX_READONLY);
+	ck_assert_int_eq(maildir_box_store(b, uids, 1, MAILDIR_STORE_ADD,
+		MAILDIR_FLAG_SEEN, 0, err, sizeof(err)), -1);
+	maildir_box_close(&a);
+	maildir_box_close(&b);
+	maildir_store_close(&s);
+}
+END_TEST
+
+START_TEST(test_expunge_deleted_and_uid_string)
+{
+	struct maildir_store *s = NULL;
+	struct maildir_box *box, *other;
+	struct maildir_changes ch;
+	uint32_t u = 2;
+	char id1[17], id2[17];
+	int i;
+
+	for (i = 0; i < 4; i++)
+		ck_assert_int_eq(deliver_text(mail, "alice", NULL, MSG_A), 0);
+	box = open_box(&s, "INBOX", 0);
+	other = open_box(&s, "INBOX", 0);
+	maildir_box_uid_string(box, maildir_box_msg(box, 0), id1);
+	maildir_box_uid_string(other, maildir_box_msg(other, 0), id2);
+	ck_assert_str_eq(id1, id2);
+	ck_assert_uint_eq(strlen(id1), 16);
+	ck_assert_int_eq(maildir_box_store(box, &u, 1, MAILDIR_STORE_ADD,
+		MAILDIR_FLAG_DELETED, 0, err, sizeof(err)), 0);
+	u = 4;
+	ck_assert_int_eq(maildir_box_store(box, &u, 1, MAILDIR_STORE_ADD,
+		MAILDIR_FLAG_DELETED, 0, err, sizeof(err)), 0);
+	ck_assert_int_eq(maildir_box_expunge(box, NULL, 0, err, sizeof(err)), 0);
+	ck_assert_int_eq(count_sub(mail, "alice/cur"), 2);
+	ck_assert_int_eq(maildir_box_sync(box, &ch, err, sizeof(err)), 0);
+	ck_assert_uint_eq(ch.n_expunged, 2);
+	ck_assert_uint_eq(ch.expunged_seqs[0], 4);	/* descending */
+	ck_assert_uint_eq(ch.expunged_seqs[1], 2);
+	ck_assert_uint_eq(maildir_box_count(box), 2);
+	ck_assert_uint_eq(maildir_box_msg(box, 1)->uid, 3);
+	maildir_changes_free(&ch);
+	/* The other session still reads its snapshot until it syncs. */
+	ck_assert_uint_eq(maildir_box_count(other), 4);
+	ck_assert_int_eq(maildir_box_open_msg(other, 2, err, sizeof(err)), -1);
+	ck_assert_int_eq(errno, ENOENT);
+	ck_assert_int_eq(maildir_box_sync(other, &ch, err, sizeof(err)), 0);
+	ck_assert_uint_eq(ch.n_expunged, 2);
+	maildir_changes_free(&ch);
+	/* A file removed by another program is expunged at sync. */
+	{
+		struct buf p = BUF_INIT(BUF_UNLIMITED);
+
+		maildir_box_path(box, maildir_box_msg(box, 0), &p);
+		ck_assert_int_eq(unlink(p.data), 0);
+		buf_free(&p);
+		sleep(1);	/* let cur/'s mtime differ at 1 s granularity */
+		ck_assert_int_eq(maildir_box_sync(box, &ch, err, sizeof(err)), 0);
+		ck_assert_uint_eq(ch.n_expunged, 1);
+		ck_assert_uint_eq(ch.expunged_uids[0], 1);
+		maildir_changes_free(&ch);
+	}
+	maildir_box_close(&box);
+	maildir_box_close(&other);
+	maildir_store_close(&s);
+}
+END_TEST
+
+START_TEST(test_copy_and_append)
+{
+	struct maildir_store *s = NULL;
+	struct maildir_box *box, *sent;
+	struct maildir_delivery *d;
+	struct maildir_box_info info;
+	uint32_t uids[2] = { 1, 2 }, dst[2], uv, uid;
+	const char *kws[] = { "Work" };
+	size_t n;
+	struct stat st;
+	struct buf p = BUF_INIT(BUF_UNLIMITED);
+
+	ck_assert_int_eq(deliver_text(mail, "alice", NULL, MSG_A), 0);
+	ck_assert_int_eq(deliver_text(mail, "alice", NULL, MSG_B), 0);
+	box = open_box(&s, "INBOX", 0);
+	ck_assert_int_eq(maildir_box_store(box, uids, 1, MAILDIR_STORE_ADD,
+		MAILDIR_FLAG_SEEN, 0, err, sizeof(err)), 0);
+	ck_assert_int_eq(maildir_box_copy(box, uids, 2, "Trash", &uv, dst, &n,
+					  err, sizeof(err)), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_uint_eq(dst[0], 1);
+	ck_assert_uint_eq(dst[1], 2);
+	ck_assert_int_eq(count_sub(mail, "alice/.Trash/cur"), 2);
+	ck_assert_int_eq(maildir_box_copy(box, uids, 2, "Nope", &uv, dst, &n,
+					  err, sizeof(err)), -1);
+
+	d = maildir_delivery_begin(mail, err, sizeof(err));
+	ck_assert_ptr_nonnull(d);
+	ck_assert_int_eq(maildir_delivery_write(d, MSG_B, strlen(MSG_B)), 0);
+	ck_assert_int_eq(maildir_append(s, "Sent", d, MAILDIR_FLAG_SEEN, kws, 1,
+					1000000000, &uv, &uid, err, sizeof(err)), 0);
+	maildir_delivery_free(&d);
+	ck_assert_uint_eq(uid, 1);
+	sent = open_box(&s, "Sent", 0);
+	ck_assert_uint_eq(maildir_box_count(sent), 1);
+	ck_assert_uint_eq(maildir_box_msg(sent, 0)->idate, 1000000000);
+	ck_assert_uint_eq(maildir_box_msg(sent, 0)->flags, MAILDIR_FLAG_SEEN);
+	ck_assert_uint_eq(maildir_box_msg(sent, 0)->keywords, 1);
+	ck_assert_str_eq(maildir_box_keyword_name(sent, 0), "Work");
+	maildir_box_path(sent, maildir_box_msg(sent, 0), &p);
+	ck_assert_int_eq(stat(p.data, &st), 0);
+	ck_assert_int_eq(st.st_mtime, 1000000000);
+	ck_assert_ptr_nonnull(strstr(p.data, "/cur/"));
+	ck_assert_ptr_nonnull(strstr(p.data, ":2,S"));
+	maildir_box_info(sent, &info);
+	ck_assert_uint_eq(info.uidvalidity, uv);
+	ck_assert_uint_eq(info.uidnext, 2);
+	/* The tmp file of the delivery is gone. */
+	ck_assert_int_eq(count_sub(mail, ".tmp"), 0);
+	buf_free(&p);
+	maildir_box_close(&sent);
+	maildir_box_close(&box);
+	maildir_store_close(&s);
+}
+END_TEST
+
+START_TEST(test_notify_fd)
+{
+	struct maildir_store *s = NULL;
+	struct maildir_box *box;
+	struct maildir_changes ch;
+	char b[1];
+	int fd;
+
+	box = open_box(&s, "INBOX", 0);
+	fd = maildir_box_notify_fd(box);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(read(fd, b, 0) <= 0, 1);
+	{
+		char ev[4096];
+
+		ck_assert_int_eq(read(fd, ev, sizeof(ev)), -1);
+		ck_assert_int_eq(errno, EAGAIN);
+		ck_assert_int_eq(deliver_text(mail, "alice", NULL, MSG_A), 0);
+		ck_assert_int_gt(read(fd, ev, sizeof(ev)), 0);
+	}
+	maildir_box_notify_drain(box);
+	ck_assert_int_eq(maildir_box_sync(box, &ch, err, sizeof(err)), 0);
+	ck_assert_uint_eq(ch.n_new, 1);
+	maildir_changes_free(&ch);
+	maildir_box_close(&box);
+	maildir_store_close(&s);
+}
+END_TEST
+
+START_TEST(test_sync_nothing_changed)
+{
+	struct maildir_store *s = NULL;
+	struct maildir_box *box;
+	struct maildir_changes ch;
+	int i;
+
+	for (i = 0; i < 3; i++)
+		ck_assert_int_eq(deliver_text(mail, "alice", NULL, MSG_A), 0);
+	box = open_box(&s, "INBOX", 0);
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(maildir_box_sync(box, &ch, err, sizeof(err)), 0);
+		ck_assert_uint_eq(ch.n_new + ch.n_expunged + ch.n_changed, 0);
+		ck_assert(!ch.uidvalidity_changed);
+		maildir_changes_free(&ch);
+	}
+	maildir_box_close(&box);
+	maildir_store_close(&s);
+}
+END_TEST
+
+Suite *unit_suite(void)
+{
+	Suite *s = suite_create("maildir-index");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_uids_across_reopen);
+	tcase_add_test(tc, test_rebuild_after_index_deleted);
+	tcase_add_test(tc, test_foreign_lf_files);
+	tcase_add_test(tc, test_recent_once);
+	tcase_add_test(tc, test_store_flags_and_sync);
+	tcase_add_test(tc, test_expunge_deleted_and_uid_string);
+	tcase_add_test(tc, test_copy_and_append);
+	tcase_add_test(tc, test_notify_fd);
+	tcase_add_test(tc, test_sync_nothing_changed);
+	suite_add_tcase(s, tc);
+	return s;
+}
