@@ -1,9 +1,12 @@
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/dbenv.h"
+#include "common/log.h"
 
 static void db_error(char *err_r, size_t errlen, const char *what,
 		     const char *path, int ret)
@@ -11,11 +14,37 @@ static void db_error(char *err_r, size_t errlen, const char *what,
 	snprintf(err_r, errlen, "%s: %s: %s", path, what, db_strerror(ret));
 }
 
+static void db_errcall(const DB_ENV *env, const char *prefix, const char *msg)
+{
+	(void)env;
+	(void)prefix;
+	log_msg("db", NULL, "%s", msg);
+}
+
+static void db_msgcall(const DB_ENV *env, const char *msg)
+{
+	(void)env;
+	log_msg("db", NULL, "%s", msg);
+}
+
+/* For failchk: whether the process (or thread) that holds something in the
+ * environment still runs.  Threads of this process die only with it. */
+static int is_alive(DB_ENV *env, pid_t pid, db_threadid_t tid,
+		    u_int32_t flags)
+{
+	(void)env;
+	(void)tid;
+	(void)flags;
+	if (pid == getpid())
+		return 1;
+	return kill(pid, 0) == 0 || errno == EPERM;
+}
+
 DB_ENV *dbenv_open(const char *dir, char *err_r, size_t errlen)
 {
 	const u_int32_t flags = DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK |
 		DB_INIT_LOG | DB_INIT_MPOOL | DB_THREAD | DB_RECOVER |
-		DB_REGISTER;
+		DB_REGISTER | DB_FAILCHK;
 	char home[4096];
 	DB_ENV *env;
 	int ret;
@@ -32,8 +61,16 @@ DB_ENV *dbenv_open(const char *dir, char *err_r, size_t errlen)
 		db_error(err_r, errlen, "db_env_create", home, ret);
 		return NULL;
 	}
-	env->set_errpfx(env, "maillab db");
-	/* Resolve deadlocks at once rather than waiting forever. */
+	/* Berkeley DB's own messages go to the log, never to stdout. */
+	env->set_errcall(env, db_errcall);
+	env->set_msgcall(env, db_msgcall);
+	/* A process that dies with the environment open (a `maillab user`
+	 * killed at its prompt) is cleaned up by failchk, its transactions
+	 * aborted, instead of a recovery that would panic every other
+	 * process using the environment. */
+	env->set_thread_count(env, DBENV_THREADS);
+	env->set_isalive(env, is_alive);
+	/* Resolve deadlocks at once (callers that wait for locks at all). */
 	env->set_lk_detect(env, DB_LOCK_DEFAULT);
 	/* The databases here are small: keep the log from growing without
 	 * bound (recovery needs only the logs since the last checkpoint). */
@@ -80,6 +117,22 @@ DB *dbenv_open_btree(DB_ENV *env, const char *file, char *err_r,
 		return NULL;
 	}
 	return db;
+}
+
+bool dbenv_retry(DB_ENV *env, int ret, unsigned int *attempt)
+{
+	unsigned int ms;
+
+	if (ret != DB_LOCK_DEADLOCK && ret != DB_LOCK_NOTGRANTED)
+		return false;
+	if (*attempt >= DBENV_RETRIES)
+		return false;
+	/* Release what dead processes still hold; a no-op otherwise. */
+	env->failchk(env, 0);
+	ms = *attempt < 6 ? 1u << *attempt : 64;
+	(*attempt)++;
+	usleep(ms * 1000);
+	return true;
 }
 
 int dbenv_retryable(int ret)

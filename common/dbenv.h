@@ -1,5 +1,6 @@
 #ifndef COMMON_DBENV_H
 #define COMMON_DBENV_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <db.h>
 
@@ -8,9 +9,10 @@
  * databases, opened in it with DB_AUTO_COMMIT | DB_THREAD.
  *
  * The environment is transactional and may be shared by several processes
- * at once (`maillab serve` and `maillab user add`): DB_REGISTER makes
- * DB_RECOVER run only when a process that had it open died, never under a
- * live one. */
+ * at once (`maillab serve` and `maillab user add`).  DB_REGISTER and
+ * DB_FAILCHK: when a process that had it open died, the next open cleans up
+ * after it (aborting its transactions) and runs full recovery only if that
+ * is not enough, never under a live process otherwise. */
 
 /* Opens (creating DIR/db and the environment if missing) the environment of
  * instance directory `dir`.  Returns the handle, or NULL with a message
@@ -25,10 +27,25 @@ void dbenv_close(DB_ENV **env);
 DB *dbenv_open_btree(DB_ENV *env, const char *file, char *err_r,
 		     size_t errlen);
 
-/* Whether a failed call may succeed when the transaction is retried
- * (deadlock or lock not granted). */
+/* Call after a transaction attempt ended with `ret` (the caller's counter
+ * *attempt starts at 0).  Returns true when the attempt should be made
+ * again: `ret` says a lock was taken (DB_LOCK_DEADLOCK, or
+ * DB_LOCK_NOTGRANTED from a DB_TXN_NOWAIT transaction), and then this has
+ * released whatever dead processes held (failchk) and slept a little
+ * (1, 2, 4 ... 64 ms).  False for any other code, or after DBENV_RETRIES
+ * attempts (about 3 seconds). */
+bool dbenv_retry(DB_ENV *env, int ret, unsigned int *attempt);
+#define DBENV_RETRIES 50
+
+/* The simple form for callers that wait for locks: whether `ret` is a
+ * deadlock (or lock not granted), so that retrying at once may succeed.
+ * Prefer DB_TXN_NOWAIT transactions with dbenv_retry: a lock left by a
+ * killed process is otherwise waited for until the next open of the
+ * environment cleans it up. */
 int dbenv_retryable(int ret);
-/* How many times callers retry such a transaction. */
-#define DBENV_RETRIES 8
+
+/* Threads of control (all processes together) the environment tracks for
+ * failchk: the server's loop and workers, plus command-line tools. */
+#define DBENV_THREADS 128
 
 #endif

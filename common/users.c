@@ -180,24 +180,26 @@ static void set_key(DBT *key, const char *name)
 
 typedef int txn_fn(struct userdb *db, DB_TXN *txn, void *ctx);
 
-/* Runs fn in a transaction, retrying on deadlock; returns fn's or the
+/* Runs fn in a transaction that never waits for a lock: when one is taken,
+ * the attempt is undone and retried a little later (dbenv_retry), so that a
+ * lock left by a dead process cannot block us.  Returns fn's or the
  * commit's Berkeley DB code (0 committed). */
 static int with_txn(struct userdb *db, txn_fn *fn, void *ctx)
 {
+	unsigned int attempt = 0;
 	DB_TXN *txn;
-	int ret = 0, tries;
+	int ret;
 
-	for (tries = 0; tries < DBENV_RETRIES; tries++) {
-		if ((ret = db->env->txn_begin(db->env, NULL, &txn, 0)) != 0)
+	do {
+		ret = db->env->txn_begin(db->env, NULL, &txn, DB_TXN_NOWAIT);
+		if (ret != 0)
 			return ret;
 		ret = fn(db, txn, ctx);
 		if (ret == 0)
 			ret = txn->commit(txn, 0);
 		else
 			txn->abort(txn);
-		if (!dbenv_retryable(ret))
-			break;
-	}
+	} while (dbenv_retry(db->env, ret, &attempt));
 	return ret;
 }
 
@@ -385,48 +387,61 @@ int userdb_del(struct userdb *db, const char *name, char *err_r,
 	return 0;
 }
 
-int userdb_exists(struct userdb *db, const char *name)
+static int txn_exists(struct userdb *db, DB_TXN *txn, void *arg)
 {
 	DBT key;
-	int ret, tries;
+
+	set_key(&key, arg);
+	return db->users->exists(db->users, txn, &key, 0);
+}
+
+int userdb_exists(struct userdb *db, const char *name)
+{
+	int ret;
 
 	if (!user_name_valid(name))
 		return 0;
-	set_key(&key, name);
-	for (tries = 0; tries < DBENV_RETRIES; tries++) {
-		ret = db->users->exists(db->users, NULL, &key, 0);
-		if (!dbenv_retryable(ret))
-			break;
-	}
+	ret = with_txn(db, txn_exists, (void *)name);
 	if (ret == 0)
 		return 1;
 	return ret == DB_NOTFOUND ? 0 : -1;
+}
+
+struct get_ctx {
+	const char *name;
+	DBT data;		/* the record, malloc'd */
+};
+
+static int txn_get(struct userdb *db, DB_TXN *txn, void *arg)
+{
+	struct get_ctx *ctx = arg;
+	DBT key;
+
+	set_key(&key, ctx->name);
+	free(ctx->data.data);
+	memset(&ctx->data, 0, sizeof(ctx->data));
+	ctx->data.flags = DB_DBT_MALLOC;
+	return db->users->get(db->users, txn, &key, &ctx->data, 0);
 }
 
 /* The stored hash of `name` into out: 1 found, 0 no such user, -1 error. */
 static int stored_hash(struct userdb *db, const char *name, char *out,
 		       size_t outlen)
 {
-	DBT key, data;
-	int ret, tries, found;
+	struct get_ctx ctx;
+	int ret, found;
 
 	if (!user_name_valid(name))
 		return 0;
-	set_key(&key, name);
-	for (tries = 0; tries < DBENV_RETRIES; tries++) {
-		memset(&data, 0, sizeof(data));
-		data.flags = DB_DBT_MALLOC;
-		ret = db->users->get(db->users, NULL, &key, &data, 0);
-		if (!dbenv_retryable(ret))
-			break;
-	}
-	if (ret == DB_NOTFOUND)
-		return 0;
-	if (ret != 0)
-		return -1;
-	found = record_field(data.data, data.size, HASH_FIELD, out,
-			     outlen) == 0 ? 1 : -1;
-	free(data.data);
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.name = name;
+	ret = with_txn(db, txn_get, &ctx);
+	if (ret == 0)
+		found = record_field(ctx.data.data, ctx.data.size, HASH_FIELD,
+				     out, outlen) == 0 ? 1 : -1;
+	else
+		found = ret == DB_NOTFOUND ? 0 : -1;
+	free(ctx.data.data);
 	return found;
 }
 

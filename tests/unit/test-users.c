@@ -1,4 +1,5 @@
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -7,6 +8,7 @@
 
 #include "common/buf.h"
 #include "common/dbenv.h"
+#include "common/log.h"
 #include "common/users.h"
 #include "tests/unit/unit.h"
 
@@ -16,6 +18,8 @@ static char err[512];
 
 static void setup(void)
 {
+	/* Berkeley DB's notes about killed processes go to the log */
+	log_open(NULL, false);
 	dir = unit_tmpdir();
 	err[0] = '\0';
 	db = userdb_open(dir, err, sizeof(err));
@@ -283,6 +287,97 @@ START_TEST(test_second_process)
 }
 END_TEST
 
+/* A process killed with the environment open (`maillab user add`
+ * interrupted) does not break the server's handle, and the next process
+ * opens the environment normally. */
+START_TEST(test_killed_process)
+{
+	pid_t pid;
+	int status;
+
+	ck_assert_int_eq(userdb_add(db, "alice", "a", err, sizeof(err)), 0);
+	pid = fork();
+	ck_assert_int_ne(pid, -1);
+	if (pid == 0) {
+		struct userdb *other = userdb_open(dir, err, sizeof(err));
+
+		if (other == NULL || userdb_verify(other, "alice", "a") != 1)
+			_exit(3);
+		kill(getpid(), SIGKILL);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFSIGNALED(status));
+	ck_assert_int_eq(userdb_verify(db, "alice", "a"), 1);
+	ck_assert_int_eq(userdb_add(db, "bob", "b", err, sizeof(err)), 0);
+	pid = fork();
+	ck_assert_int_ne(pid, -1);
+	if (pid == 0) {
+		struct userdb *other = userdb_open(dir, err, sizeof(err));
+
+		if (other == NULL || userdb_verify(other, "bob", "b") != 1)
+			_exit(3);
+		userdb_close(&other);
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "child status %d", status);
+	ck_assert_int_eq(userdb_verify(db, "alice", "a"), 1);
+	ck_assert_int_eq(userdb_add(db, "carol", "c", err, sizeof(err)), 0);
+}
+END_TEST
+
+/* A process killed in the middle of a write transaction: its locks are
+ * released (after the lock timeout) and its change rolled back. */
+START_TEST(test_killed_writer)
+{
+	pid_t pid;
+	int status, pipefd[2];
+	char c;
+
+	ck_assert_int_eq(userdb_add(db, "alice", "a", err, sizeof(err)), 0);
+	ck_assert_int_eq(pipe(pipefd), 0);
+	pid = fork();
+	ck_assert_int_ne(pid, -1);
+	if (pid == 0) {
+		struct userdb *other = userdb_open(dir, err, sizeof(err));
+		DB_ENV *env;
+		DB *raw;
+		DB_TXN *txn;
+		DBT key, data;
+
+		if (other == NULL)
+			_exit(3);
+		env = userdb_env(other);
+		raw = dbenv_open_btree(env, "users.db", err, sizeof(err));
+		if (raw == NULL || env->txn_begin(env, NULL, &txn, 0) != 0)
+			_exit(4);
+		memset(&key, 0, sizeof(key));
+		memset(&data, 0, sizeof(data));
+		key.data = "alice";
+		key.size = 5;
+		data.data = "v=1";
+		data.size = 4;
+		if (raw->put(raw, txn, &key, &data, 0) != 0)
+			_exit(5);
+		if (write(pipefd[1], "x", 1) != 1)
+			_exit(6);
+		pause();	/* killed here, holding the write lock */
+		_exit(7);
+	}
+	close(pipefd[1]);
+	ck_assert_int_eq(read(pipefd[0], &c, 1), 1);
+	close(pipefd[0]);
+	kill(pid, SIGKILL);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFSIGNALED(status));
+	/* the old record is back, and the lock is free again */
+	ck_assert_int_eq(userdb_verify(db, "alice", "a"), 1);
+	ck_assert_int_eq(userdb_passwd(db, "alice", "new", err, sizeof(err)), 0);
+	ck_assert_int_eq(userdb_verify(db, "alice", "new"), 1);
+}
+END_TEST
+
 START_TEST(test_open_failure)
 {
 	struct userdb *bad;
@@ -311,6 +406,8 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_record_format);
 	tcase_add_test(tc, test_threads);
 	tcase_add_test(tc, test_second_process);
+	tcase_add_test(tc, test_killed_process);
+	tcase_add_test(tc, test_killed_writer);
 	tcase_add_test(tc, test_open_failure);
 	suite_add_tcase(s, tc);
 	return s;
