@@ -1,0 +1,199 @@
+/* RCPT TO:<forward-path> [SP Rcpt-parameters]  (RFC 5321 4.1.1.3)
+ *
+ * Parameters: NOTIFY and ORCPT (RFC 3461 4.1, 4.2), stored for the relay.
+ * Unknown local users are refused here, not bounced later. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/log.h"
+#include "common/xalloc.h"
+#include "smtpd/resolve.h"
+#include "smtpd/session.h"
+
+/* RFC 3461 4.1: "NEVER" alone, or a list of SUCCESS, FAILURE, DELAY. */
+static bool notify_valid(const char *v)
+{
+	static const char *const words[] = { "SUCCESS", "FAILURE", "DELAY" };
+	const char *p = v;
+	size_t len, i;
+
+	if (strcasecmp(v, "NEVER") == 0)
+		return true;
+	for (;;) {
+		len = strcspn(p, ",");
+		for (i = 0; i < 3; i++)
+			if (len == strlen(words[i]) &&
+			    strncasecmp(p, words[i], len) == 0)
+				break;
+		if (i == 3)
+			return false;
+		if (p[len] == '\0')
+			return true;
+		p += len + 1;
+	}
+}
+
+/* RFC 3461 4.2: ORCPT=addr-type ";" xtext (RFC 6533 adds utf-8-addr). */
+static bool orcpt_valid(const char *v)
+{
+	const char *semi = strchr(v, ';');
+
+	return semi != NULL && semi != v && semi[1] != '\0' &&
+		strlen(v) <= 500 && smtp_xtext_valid(semi + 1);
+}
+
+/* The parameters into rcpt: 0, or -1 after the error reply. */
+static int take_params(struct smtp_session *s, char *rest,
+		       struct smtp_rcpt *rcpt)
+{
+	struct smtp_param params[SMTP_MAX_PARAMS];
+	int n, i;
+
+	n = smtp_params_parse(rest, s->txn->smtputf8, params, SMTP_MAX_PARAMS);
+	if (n < 0) {
+		smtp_reply(s, 501, "5.5.4", "Syntax error in parameters");
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		const char *k = params[i].keyword, *v = params[i].value;
+		char **slot;
+		bool ok;
+
+		if (strcasecmp(k, "NOTIFY") == 0) {
+			slot = &rcpt->notify;
+			ok = v != NULL && notify_valid(v);
+		} else if (strcasecmp(k, "ORCPT") == 0) {
+			slot = &rcpt->orcpt;
+			ok = v != NULL && orcpt_valid(v);
+		} else {
+			smtp_reply(s, 555, "5.5.4", "Unsupported parameter %s", k);
+			return -1;
+		}
+		if (!ok || *slot != NULL) {
+			smtp_reply(s, 501, "5.5.4", "Invalid %s parameter", k);
+			return -1;
+		}
+		*slot = xstrdup(v);
+	}
+	return 0;
+}
+
+static void add_dests(struct smtp_txn *t, struct resolved *r)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		struct smtp_dest *d = &r->dests[i];
+		bool dup = false;
+
+		for (size_t j = 0; j < t->n_dests && !dup; j++)
+			dup = strcmp(t->dests[j].user, d->user) == 0 &&
+				(t->dests[j].folder == NULL) == (d->folder == NULL) &&
+				(d->folder == NULL ||
+				 strcmp(t->dests[j].folder, d->folder) == 0);
+		if (dup)
+			continue;
+		if (t->n_dests == t->cap_dests) {
+			t->cap_dests = t->cap_dests ? t->cap_dests * 2 : 4;
+			t->dests = xreallocarray(t->dests, t->cap_dests,
+						 sizeof(*t->dests));
+		}
+		t->dests[t->n_dests++] = *d;
+		d->user = d->folder = NULL;	/* moved */
+	}
+}
+
+/* The reply for a recipient that is not accepted; false if accepted. */
+static bool refuse(struct smtp_session *s, enum resolve_result res,
+		   const char *addr)
+{
+	switch (res) {
+	case RESOLVE_LOCAL:
+		return false;
+	case RESOLVE_UNKNOWN:
+		smtp_reply(s, 550, "5.1.1", "<%s>: User unknown", addr);
+		break;
+	case RESOLVE_REMOTE:
+		if (s->user != NULL)
+			/* Relaying comes with the outbound queue. */
+			smtp_reply(s, 451, "4.3.2",
+				   "<%s>: Relay not configured, try again later", addr);
+		else
+			smtp_reply(s, 554, "5.7.1", "<%s>: Relay access denied", addr);
+		break;
+	case RESOLVE_ALIAS_REMOTE:
+		smtp_reply(s, 451, "4.3.2",
+			   "<%s>: Alias leads to remote addresses and relay is not configured",
+			   addr);
+		break;
+	case RESOLVE_LOOP:
+		smtp_reply(s, 550, "5.4.6", "<%s>: Alias loop detected", addr);
+		break;
+	case RESOLVE_TOO_MANY:
+		smtp_reply(s, 452, "4.5.3", "<%s>: Alias expands to too many recipients",
+			   addr);
+		break;
+	case RESOLVE_TEMPFAIL:
+		smtp_reply(s, 451, "4.3.0",
+			   "<%s>: Temporary lookup failure, try again later", addr);
+		break;
+	}
+	return true;
+}
+
+void cmd_rcpt(struct smtp_session *s, char *args)
+{
+	struct smtp_txn *t = s->txn;
+	struct smtp_rcpt rcpt = { NULL, NULL, NULL };
+	struct smtp_path path;
+	enum smtp_path_err err;
+	struct resolved r;
+	enum resolve_result res;
+	char *p, *rest;
+	size_t used;
+
+	if ((p = smtp_skip_keyword(args, "TO:")) == NULL) {
+		smtp_reply(s, 501, "5.5.4", "Syntax: RCPT TO:<address>");
+		return;
+	}
+	err = smtp_path_parse(p, strlen(p), false, true, true, &path, &used);
+	rest = p + used;
+	if (err == PATH_OK && *rest != '\0' && *rest != ' ')
+		err = PATH_SYNTAX;
+	if (err != PATH_OK) {
+		smtp_reply(s, 501, "5.1.3", "Bad recipient address syntax: %s",
+			   smtp_path_strerror(err));
+		return;
+	}
+	if (path.utf8 && !t->smtputf8) {
+		/* RFC 6531 3.5 */
+		smtp_reply(s, 553, "5.6.7",
+			   "Non-ASCII recipient address needs SMTPUTF8 on MAIL");
+		return;
+	}
+	/* RFC 5321 4.5.3.1.10: 452, the client tries the rest later. */
+	if (t->n_rcpts >= s->io->cfg->max_recipients) {
+		smtp_reply(s, 452, "4.5.3", "Too many recipients");
+		return;
+	}
+	if (take_params(s, rest, &rcpt) < 0)
+		goto out;
+	res = smtp_resolve(s, &path, &r);
+	if (refuse(s, res, path.mailbox)) {
+		resolved_free(&r);
+		goto out;
+	}
+	add_dests(t, &r);
+	resolved_free(&r);
+	rcpt.addr = xstrdup(path.mailbox);
+	if (t->n_rcpts == t->cap_rcpts) {
+		t->cap_rcpts = t->cap_rcpts ? t->cap_rcpts * 2 : 4;
+		t->rcpts = xreallocarray(t->rcpts, t->cap_rcpts, sizeof(*t->rcpts));
+	}
+	t->rcpts[t->n_rcpts++] = rcpt;
+	smtp_enter_state(s, SMTP_RCPT);
+	smtp_reply(s, 250, "2.1.5", "Recipient <%s> OK", path.mailbox);
+	return;
+out:
+	free(rcpt.notify);
+	free(rcpt.orcpt);
+}

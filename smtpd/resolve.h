@@ -1,0 +1,39 @@
+#ifndef SMTPD_RESOLVE_H
+#define SMTPD_RESOLVE_H
+#include <stddef.h>
+
+#include "smtpd/address.h"
+
+struct smtp_session;
+struct smtp_dest;
+
+/* Where a forward-path goes (RFC 5321 4.5.1: postmaster is always ours). */
+enum resolve_result {
+	RESOLVE_LOCAL,		/* dests filled: deliver to them */
+	RESOLVE_UNKNOWN,	/* no such user or alias: 550 5.1.1 */
+	RESOLVE_REMOTE,		/* not a local domain: relay */
+	RESOLVE_ALIAS_REMOTE,	/* an alias leads to remote addresses */
+	RESOLVE_LOOP,		/* an alias loop: 550 5.4.6 */
+	RESOLVE_TOO_MANY,	/* an alias expands too far: 452 4.5.3 */
+	RESOLVE_TEMPFAIL,	/* database trouble: 451 4.3.0 */
+};
+
+struct resolved {
+	struct smtp_dest *dests;	/* owned; free with resolved_free */
+	size_t n;
+};
+
+/* Resolves path p for session s: aliases first, then users, then
+ * sub-addresses (user+tag, into folder tag when it exists and the setting
+ * is on), then postmaster/abuse to the configured user. */
+enum resolve_result smtp_resolve(struct smtp_session *s,
+				 const struct smtp_path *p,
+				 struct resolved *out);
+void resolved_free(struct resolved *r);
+
+/* The members of alias `name` for EXPN: 1 and the comma-separated target
+ * list in *targets_r (malloc'd), 0 not an alias, -1 database error. */
+int smtp_alias_targets(struct smtp_session *s, const char *name,
+		       char **targets_r);
+
+#endif

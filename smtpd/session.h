@@ -1,0 +1,160 @@
+#ifndef SMTPD_SESSION_H
+#define SMTPD_SESSION_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/auth.h"
+#include "common/datareader.h"
+#include "common/proto.h"
+#include "common/sasl.h"
+#include "maildir/deliver.h"
+#include "smtpd/address.h"
+#include "smtpd/body.h"
+#include "smtpd/settings.h"
+
+/* The SMTP session: state, transaction, reply helper and the command
+ * handlers' prototypes.  Internal to smtpd/. */
+
+enum smtp_state {
+	SMTP_INIT,	/* greeting sent, no EHLO/HELO yet */
+	SMTP_READY,	/* after EHLO/HELO, no transaction */
+	SMTP_MAIL,	/* MAIL accepted, no recipient accepted yet */
+	SMTP_RCPT,	/* at least one recipient accepted */
+	SMTP_BDAT,	/* BDAT chunks under way (RFC 3030) */
+	SMTP_DATA,	/* reading a DATA body */
+	SMTP_AUTH,	/* an AUTH exchange waits for a client line */
+	SMTP_BUSY,	/* deferred work (commit, password check) running */
+	SMTP_TLS,	/* STARTTLS accepted, handshake pending */
+	SMTP_CLOSED,	/* a final reply queued, io->close set */
+	SMTP_N_STATES
+};
+#define ST(s) (1u << (s))
+#define ST_TXN (ST(SMTP_MAIL) | ST(SMTP_RCPT))
+
+/* RFC 4954 4: AUTH command lines may be up to 12288 octets. */
+#define SMTP_AUTH_LINE_MAX 12288
+
+/* One accepted recipient. */
+struct smtp_rcpt {
+	char *addr;		/* the forward-path mailbox as written */
+	char *notify;		/* DSN NOTIFY= (RFC 3461 4.1) or NULL */
+	char *orcpt;		/* DSN ORCPT= (RFC 3461 4.2) or NULL */
+};
+
+/* One mailbox a message goes to (a user's inbox or folder). */
+struct smtp_dest {
+	char *user;
+	char *folder;		/* NULL: the inbox */
+};
+
+/* The mail transaction: created at MAIL, freed at RSET, EHLO, the end of
+ * the message or the end of the session (RFC 5321 3.3, 4.1.1.5). */
+struct smtp_txn {
+	struct smtp_path from;
+	bool smtputf8;		/* SMTPUTF8 given (RFC 6531 3.4) */
+	bool body_8bit;		/* BODY=8BITMIME (RFC 6152) */
+	uint64_t declared_size;	/* SIZE= (RFC 1870), 0 if absent */
+	char *ret;		/* DSN RET= (RFC 3461 4.3) or NULL */
+	char *envid;		/* DSN ENVID= (RFC 3461 4.4) or NULL */
+	char *auth;		/* AUTH= (RFC 4954 5) or NULL */
+
+	struct smtp_rcpt *rcpts;
+	size_t n_rcpts, cap_rcpts;
+	struct smtp_dest *dests;	/* unique mailboxes of all recipients */
+	size_t n_dests, cap_dests;
+
+	struct maildir_delivery *delivery;	/* from DATA/first BDAT on */
+	struct smtp_body body;			/* the sink in front of it */
+	bool chunking;		/* BDAT used (then DATA is refused) */
+	bool bdat_failed;	/* a chunk was refused: the rest are dropped */
+	uint64_t bdat_size;	/* BDAT bytes so far */
+
+	/* the commit, on a worker thread */
+	int commit_ret;
+	char commit_err[256];
+	unsigned int seq;	/* message number in the session */
+	char id[40];		/* SESSION.SEQ: in logs, Received, Message-ID */
+};
+
+struct smtp_session {
+	struct proto_io *io;
+	const struct smtp_settings *set;
+	enum smtp_state state;
+	char *helo;		/* the EHLO/HELO argument */
+	bool esmtp;		/* EHLO rather than HELO */
+	char *user;		/* authenticated user, or NULL */
+	unsigned int errors;	/* protocol errors so far */
+	unsigned int messages;	/* messages accepted or tried */
+	struct smtp_txn *txn;
+	struct data_reader dr;
+	struct sasl sasl;
+	struct auth_state auth;
+	struct alias_db *aliases;	/* opened at first use */
+	bool aliases_failed;
+	struct buf line;	/* the current command, writable */
+	char *mail_root;	/* DIR/mail */
+	/* the BDAT chunk being read */
+	uint64_t bdat_size;
+	bool bdat_last;
+	int bdat_refusal;	/* its error reply, 0 when it is stored */
+};
+
+/* --- session.c --- */
+
+/* Queues "code esc text" (RFC 3463 enhanced code; NULL for none, as for
+ * the greeting and the replies to EHLO/HELO, RFC 2034 3).  A 5yz reply
+ * counts as an error; at cfg->max_errors the session also says 421 and
+ * closes. */
+void smtp_reply(struct smtp_session *s, int code, const char *esc,
+		const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Moves to `st` (the only place the state changes), setting the idle
+ * timeout that goes with it. */
+void smtp_enter_state(struct smtp_session *s, enum smtp_state st);
+/* Queues a 421 with `esc` and `why`, and closes. */
+void smtp_close(struct smtp_session *s, const char *esc, const char *why);
+/* Ends the transaction, if any (frees it and the unfinished delivery). */
+void smtp_txn_end(struct smtp_session *s);
+/* Forgets everything learned from the client: the transaction, the
+ * EHLO name and the authentication (STARTTLS, RFC 3207 4.2). */
+void smtp_session_reset(struct smtp_session *s);
+/* The root of the users' Maildirs: DIR/mail. */
+const char *smtp_mail_root(const struct smtp_session *s);
+/* Whether the client may authenticate now: AUTH offered. */
+bool smtp_auth_offered(const struct smtp_session *s);
+/* Whether a message is being received by submission (RFC 6409). */
+bool smtp_is_submission(const struct smtp_session *s);
+
+/* cmd-mail.c: after keyword `kw` ("FROM:", "TO:", any case) and any
+ * spaces: the path; NULL when args does not start with kw. */
+char *smtp_skip_keyword(char *args, const char *kw);
+
+/* --- command handlers: args is the rest of the line after the verb and
+ * its space ("" when none), writable --- */
+void cmd_ehlo(struct smtp_session *s, char *args);
+void cmd_helo(struct smtp_session *s, char *args);
+void cmd_mail(struct smtp_session *s, char *args);
+void cmd_rcpt(struct smtp_session *s, char *args);
+void cmd_data(struct smtp_session *s, char *args);
+void cmd_bdat(struct smtp_session *s, char *args);
+void cmd_auth(struct smtp_session *s, char *args);
+void cmd_rset(struct smtp_session *s, char *args);
+void cmd_noop(struct smtp_session *s, char *args);
+void cmd_quit(struct smtp_session *s, char *args);
+void cmd_vrfy(struct smtp_session *s, char *args);
+void cmd_expn(struct smtp_session *s, char *args);
+void cmd_help(struct smtp_session *s, char *args);
+void cmd_starttls(struct smtp_session *s, char *args);
+void cmd_not_implemented(struct smtp_session *s, char *args);
+
+/* cmd-auth.c: a client line during an AUTH exchange. */
+void smtp_auth_line(struct smtp_session *s, const char *line, size_t len);
+/* cmd-auth.c: the exchange is abandoned (overlong line, bad octets). */
+void smtp_auth_abort(struct smtp_session *s);
+
+/* cmd-data.c: the DATA body ended (ops->data_end), BDAT chunk read
+ * (ops->bytes). */
+void smtp_data_end(struct smtp_session *s);
+void smtp_bdat_chunk_done(struct smtp_session *s);
+
+#endif

@@ -1,0 +1,38 @@
+#ifndef SMTPD_SETTINGS_H
+#define SMTPD_SETTINGS_H
+#include <stdbool.h>
+
+#include "common/config.h"
+
+/* SMTP settings that common/config.h does not have yet.  Each is meant to
+ * become a maillab.conf key (the name in the comment); until then the
+ * defaults below are used. */
+struct smtp_settings {
+	/* smtp_postmaster_user: the user that receives postmaster@ and abuse@
+	 * (RFC 5321 4.5.1, RFC 2142) unless an alias of that name exists.
+	 * "": the first user in name order. */
+	const char *postmaster_user;
+	/* smtp_vrfy: VRFY says whether a mailbox exists (250/550); off: 252
+	 * for every well-formed argument (RFC 5321 3.5.3, 7.3). */
+	bool vrfy;
+	/* smtp_expn: EXPN lists an alias's members; off: 502. */
+	bool expn;
+	/* smtp_subaddress_folders: user+tag@domain goes into folder "tag"
+	 * when the user has it (else into the inbox). */
+	bool subaddress_folders;
+	/* smtp_subaddress_separator: the character between user and tag;
+	 * '\0' turns sub-addressing off. */
+	char subaddress_separator;
+	/* smtp_sender_must_match: on submission, MAIL FROM must be an address
+	 * of the authenticated user (RFC 6409 4.1). */
+	bool sender_must_match;
+	/* smtp_reject_bare_lf: a message with a bare LF or CR gets 554 5.6.0
+	 * rather than being stored (RFC 5321 2.3.8; no SMTP smuggling on
+	 * relay). */
+	bool reject_bare_lf;
+};
+
+/* The settings for cfg (today: the defaults). */
+const struct smtp_settings *smtp_settings(const struct config *cfg);
+
+#endif
