@@ -153,21 +153,39 @@ static char *mail_root(const char *dir)
 	return buf_steal(&b);
 }
 
-static int user_add(struct userdb *db, const struct user_args *a)
+/* Before asking for a password: does the user exist as the action needs?
+ * 0, or 1 after printing why not. */
+static int precheck(struct userdb *db, const struct user_args *a)
 {
-	struct buf pw = BUF_INIT(USER_PASSWORD_MAX);
+	bool adding = strcmp(a->action, "add") == 0;
+	int exists = userdb_exists(db, a->name);
+
+	if (exists < 0) {
+		fprintf(stderr, "maillab: %s/db/users.db: cannot read\n",
+			a->dir);
+		return 1;
+	}
+	if (adding && exists) {
+		fprintf(stderr, "maillab: %s/db/users.db: user %s exists\n",
+			a->dir, a->name);
+		return 1;
+	}
+	if (!adding && !exists) {
+		fprintf(stderr, "maillab: %s/db/users.db: no such user: %s\n",
+			a->dir, a->name);
+		return 1;
+	}
+	return 0;
+}
+
+static int user_add(struct userdb *db, const struct user_args *a,
+		    const char *password)
+{
 	char err[512], err2[512];
 	char *root = mail_root(a->dir);
 	int ret = 1;
 
-	if (userdb_exists(db, a->name) == 1) {
-		fprintf(stderr, "maillab: %s/db/users.db: user %s exists\n",
-			a->dir, a->name);
-		goto out;
-	}
-	if (get_password(a, &pw) < 0)
-		goto out;
-	if (userdb_add(db, a->name, buf_cstr(&pw), err, sizeof(err)) < 0) {
+	if (userdb_add(db, a->name, password, err, sizeof(err)) < 0) {
 		fprintf(stderr, "maillab: %s/db/users.db: %s\n", a->dir, err);
 		goto out;
 	}
@@ -182,33 +200,21 @@ static int user_add(struct userdb *db, const struct user_args *a)
 	printf("user %s added, mail in %s/%s\n", a->name, root, a->name);
 	ret = 0;
 out:
-	wipe_buf(&pw);
 	free(root);
 	return ret;
 }
 
-static int user_passwd(struct userdb *db, const struct user_args *a)
+static int user_passwd(struct userdb *db, const struct user_args *a,
+		       const char *password)
 {
-	struct buf pw = BUF_INIT(USER_PASSWORD_MAX);
 	char err[512];
-	int ret = 1;
 
-	if (userdb_exists(db, a->name) != 1) {
-		fprintf(stderr, "maillab: %s/db/users.db: no such user: %s\n",
-			a->dir, a->name);
-		goto out;
-	}
-	if (get_password(a, &pw) < 0)
-		goto out;
-	if (userdb_passwd(db, a->name, buf_cstr(&pw), err, sizeof(err)) < 0) {
+	if (userdb_passwd(db, a->name, password, err, sizeof(err)) < 0) {
 		fprintf(stderr, "maillab: %s/db/users.db: %s\n", a->dir, err);
-		goto out;
+		return 1;
 	}
 	printf("password of %s changed\n", a->name);
-	ret = 0;
-out:
-	wipe_buf(&pw);
-	return ret;
+	return 0;
 }
 
 /* Asks on stdout, reads the answer from stdin: true for y/yes. */
@@ -317,8 +323,10 @@ static int parse_args(int argc, char **argv, struct user_args *a)
 
 int cmd_user(int argc, char **argv)
 {
+	struct buf pw = BUF_INIT(USER_PASSWORD_MAX);
 	struct user_args a;
 	struct userdb *db;
+	bool with_password;
 	char err[512];
 	int ret;
 
@@ -326,6 +334,8 @@ int cmd_user(int argc, char **argv)
 		fprintf(stderr, USAGE);
 		return 2;
 	}
+	with_password = strcmp(a.action, "add") == 0 ||
+		strcmp(a.action, "passwd") == 0;
 	if (a.name != NULL && !user_name_valid(a.name)) {
 		fprintf(stderr, "maillab: invalid user name '%s': 1-%d of "
 			"a-z 0-9 . _ -, not starting with . or -\n",
@@ -341,14 +351,30 @@ int cmd_user(int argc, char **argv)
 		fprintf(stderr, "maillab: %s\n", err);
 		return 1;
 	}
-	if (strcmp(a.action, "add") == 0)
-		ret = user_add(db, &a);
-	else if (strcmp(a.action, "passwd") == 0)
-		ret = user_passwd(db, &a);
-	else if (strcmp(a.action, "del") == 0)
-		ret = user_del(db, &a);
-	else
-		ret = user_list(db, &a);
+	if (!with_password) {
+		ret = strcmp(a.action, "del") == 0 ? user_del(db, &a) :
+			user_list(db, &a);
+		userdb_close(&db);
+		return ret;
+	}
+	/* The database is not kept open while someone types a password. */
+	ret = precheck(db, &a);
 	userdb_close(&db);
+	if (ret != 0)
+		return ret;
+	if (get_password(&a, &pw) < 0) {
+		wipe_buf(&pw);
+		return 1;
+	}
+	if ((db = userdb_open(a.dir, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "maillab: %s\n", err);
+		ret = 1;
+	} else if (strcmp(a.action, "add") == 0) {
+		ret = user_add(db, &a, buf_cstr(&pw));
+	} else {
+		ret = user_passwd(db, &a, buf_cstr(&pw));
+	}
+	userdb_close(&db);
+	wipe_buf(&pw);
 	return ret;
 }
