@@ -3,7 +3,7 @@
 #include "common/sasl.h"
 #include "pop3d/pop3-int.h"
 
-void cmd_capa(struct pop3_session *s, char *args)
+void pop3_cmd_capa(struct pop3_session *s, char *args)
 {
 	struct proto_io *io = s->io;
 	bool authz = s->state == POP3_AUTHORIZATION;

@@ -111,7 +111,7 @@ static bool plaintext_refused(struct pop3_session *s)
 }
 
 /* USER name (RFC 1939 7) */
-void cmd_user(struct pop3_session *s, char *args)
+void pop3_cmd_user(struct pop3_session *s, char *args)
 {
 	char *argv[1];
 
@@ -130,7 +130,7 @@ void cmd_user(struct pop3_session *s, char *args)
 
 /* PASS string (RFC 1939 7): the password is the rest of the line, spaces
  * included. */
-void cmd_pass(struct pop3_session *s, char *args)
+void pop3_cmd_pass(struct pop3_session *s, char *args)
 {
 	if (s->user == NULL) {
 		pop3_bad(s, "PASS needs a USER command first");
@@ -152,7 +152,7 @@ void cmd_pass(struct pop3_session *s, char *args)
  * eavesdropper with a dictionary.  STLS (or POP3S) with USER/PASS or AUTH
  * PLAIN protects the password without that cost.  The greeting carries no
  * timestamp, which tells clients APOP is not available. */
-void cmd_apop(struct pop3_session *s, char *args)
+void pop3_cmd_apop(struct pop3_session *s, char *args)
 {
 	(void)args;
 	pop3_err(s, NULL, "APOP is not available on this server: use USER/PASS or AUTH after STLS");
@@ -199,7 +199,7 @@ static void sasl_result(struct pop3_session *s, enum sasl_result r)
 /* AUTH [mechanism [initial-response]] (RFC 5034 4).  Without arguments the
  * mechanisms are listed, as many clients expect (the form of the expired
  * RFC 1734 drafts that Dovecot and Courier also answer). */
-void cmd_auth(struct pop3_session *s, char *args)
+void pop3_cmd_auth(struct pop3_session *s, char *args)
 {
 	char *argv[2];
 	int argc = pop3_split_args(args, argv, 2);
@@ -241,7 +241,7 @@ void pop3_auth_abort(struct pop3_session *s, const char *why)
 /* STLS (RFC 2595 4): only on the STLS port, only once, only before login;
  * after the +OK, the I/O layer drops whatever the client sent behind the
  * command and starts the handshake. */
-void cmd_stls(struct pop3_session *s, char *args)
+void pop3_cmd_stls(struct pop3_session *s, char *args)
 {
 	struct proto_io *io = s->io;
 

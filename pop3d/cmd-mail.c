@@ -102,7 +102,7 @@ static int no_arguments(struct pop3_session *s, const char *args,
 }
 
 /* STAT (RFC 1939 5): "+OK count octets", deleted messages not counted. */
-void cmd_stat(struct pop3_session *s, char *args)
+void pop3_cmd_stat(struct pop3_session *s, char *args)
 {
 	uint64_t size;
 	size_t n;
@@ -114,7 +114,7 @@ void cmd_stat(struct pop3_session *s, char *args)
 }
 
 /* LIST [msg] (RFC 1939 5): the size of each message as RETR sends it. */
-void cmd_list(struct pop3_session *s, char *args)
+void pop3_cmd_list(struct pop3_session *s, char *args)
 {
 	uint64_t size;
 	size_t idx, n;
@@ -137,7 +137,7 @@ void cmd_list(struct pop3_session *s, char *args)
 }
 
 /* UIDL [msg] (RFC 1939 7); the derivation is explained in maildrop.c. */
-void cmd_uidl(struct pop3_session *s, char *args)
+void pop3_cmd_uidl(struct pop3_session *s, char *args)
 {
 	char uid[MAILDROP_UIDL_MAX + 1];
 	size_t idx;
@@ -191,7 +191,7 @@ static int send_message(struct pop3_session *s, size_t idx, int64_t top)
 }
 
 /* RETR msg (RFC 1939 5) */
-void cmd_retr(struct pop3_session *s, char *args)
+void pop3_cmd_retr(struct pop3_session *s, char *args)
 {
 	char *argv[1];
 	size_t idx;
@@ -209,7 +209,7 @@ void cmd_retr(struct pop3_session *s, char *args)
 
 /* TOP msg n (RFC 1939 7): the header, the empty line and n body lines;
  * n larger than the body gives all of it. */
-void cmd_top(struct pop3_session *s, char *args)
+void pop3_cmd_top(struct pop3_session *s, char *args)
 {
 	char *argv[2];
 	uint64_t lines;
@@ -230,7 +230,7 @@ void cmd_top(struct pop3_session *s, char *args)
 }
 
 /* DELE msg (RFC 1939 5): only marked; UPDATE removes it. */
-void cmd_dele(struct pop3_session *s, char *args)
+void pop3_cmd_dele(struct pop3_session *s, char *args)
 {
 	char *argv[1];
 	size_t idx;
@@ -246,14 +246,14 @@ void cmd_dele(struct pop3_session *s, char *args)
 }
 
 /* NOOP (RFC 1939 5) */
-void cmd_noop(struct pop3_session *s, char *args)
+void pop3_cmd_noop(struct pop3_session *s, char *args)
 {
 	if (no_arguments(s, args, "NOOP") == 0)
 		pop3_ok(s, "nothing done");
 }
 
 /* RSET (RFC 1939 5): every deletion mark is removed. */
-void cmd_rset(struct pop3_session *s, char *args)
+void pop3_cmd_rset(struct pop3_session *s, char *args)
 {
 	uint64_t size;
 	size_t n;
@@ -319,7 +319,7 @@ static void update_done(void *arg)
 
 /* QUIT (RFC 1939 4 and 6): from TRANSACTION it enters UPDATE and the
  * deletions take effect; from AUTHORIZATION it only says goodbye. */
-void cmd_quit(struct pop3_session *s, char *args)
+void pop3_cmd_quit(struct pop3_session *s, char *args)
 {
 	struct update_job *job;
 

@@ -140,9 +140,9 @@ int pop3_split_args(char *args, char **argv, int max);
 
 typedef void pop3_cmd_fn(struct pop3_session *s, char *args);
 
-pop3_cmd_fn cmd_user, cmd_pass, cmd_apop, cmd_auth, cmd_stls, cmd_capa;
-pop3_cmd_fn cmd_stat, cmd_list, cmd_retr, cmd_dele, cmd_top, cmd_uidl;
-pop3_cmd_fn cmd_rset, cmd_noop, cmd_quit;
+pop3_cmd_fn pop3_cmd_user, pop3_cmd_pass, pop3_cmd_apop, pop3_cmd_auth, pop3_cmd_stls, pop3_cmd_capa;
+pop3_cmd_fn pop3_cmd_stat, pop3_cmd_list, pop3_cmd_retr, pop3_cmd_dele, pop3_cmd_top, pop3_cmd_uidl;
+pop3_cmd_fn pop3_cmd_rset, pop3_cmd_noop, pop3_cmd_quit;
 
 /* A line that continues the SASL exchange started by AUTH (cmd-auth.c). */
 void pop3_auth_continue(struct pop3_session *s, const char *line, size_t len);

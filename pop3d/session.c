@@ -27,21 +27,21 @@ struct pop3_command {
 /* RFC 1939 9 (summary), RFC 2449 5 (CAPA), RFC 2595 4 (STLS), RFC 5034 4
  * (AUTH).  CAPA and QUIT are valid in both states. */
 static const struct pop3_command commands[] = {
-	{ "USER", cmd_user, AUTHZ },
-	{ "PASS", cmd_pass, AUTHZ },
-	{ "APOP", cmd_apop, AUTHZ },
-	{ "AUTH", cmd_auth, AUTHZ },
-	{ "STLS", cmd_stls, AUTHZ },
-	{ "CAPA", cmd_capa, AUTHZ | TRANS },
-	{ "QUIT", cmd_quit, AUTHZ | TRANS },
-	{ "STAT", cmd_stat, TRANS },
-	{ "LIST", cmd_list, TRANS },
-	{ "RETR", cmd_retr, TRANS },
-	{ "DELE", cmd_dele, TRANS },
-	{ "NOOP", cmd_noop, TRANS },
-	{ "RSET", cmd_rset, TRANS },
-	{ "TOP", cmd_top, TRANS },
-	{ "UIDL", cmd_uidl, TRANS },
+	{ "USER", pop3_cmd_user, AUTHZ },
+	{ "PASS", pop3_cmd_pass, AUTHZ },
+	{ "APOP", pop3_cmd_apop, AUTHZ },
+	{ "AUTH", pop3_cmd_auth, AUTHZ },
+	{ "STLS", pop3_cmd_stls, AUTHZ },
+	{ "CAPA", pop3_cmd_capa, AUTHZ | TRANS },
+	{ "QUIT", pop3_cmd_quit, AUTHZ | TRANS },
+	{ "STAT", pop3_cmd_stat, TRANS },
+	{ "LIST", pop3_cmd_list, TRANS },
+	{ "RETR", pop3_cmd_retr, TRANS },
+	{ "DELE", pop3_cmd_dele, TRANS },
+	{ "NOOP", pop3_cmd_noop, TRANS },
+	{ "RSET", pop3_cmd_rset, TRANS },
+	{ "TOP", pop3_cmd_top, TRANS },
+	{ "UIDL", pop3_cmd_uidl, TRANS },
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
