@@ -492,7 +492,8 @@ int sync_folder(struct maildir_store *s, const char *dir, struct frec *f,
 		goto dberr;
 	if (full && expunge_vanished(&sc) < 0)
 		goto dberr;
-	qsort(sc.fresh, sc.nfresh, sizeof(*sc.fresh), cmp_fresh);
+	if (sc.nfresh > 1)
+		qsort(sc.fresh, sc.nfresh, sizeof(*sc.fresh), cmp_fresh);
 	for (i = 0; i < sc.nfresh; i++)
 		if (index_fresh(&sc, &sc.fresh[i]) < 0)
 			goto dberr;
