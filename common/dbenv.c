@@ -1,12 +1,16 @@
 #include <errno.h>
+#include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/dbenv.h"
 #include "common/log.h"
+#include "common/xalloc.h"
 
 static void db_error(char *err_r, size_t errlen, const char *what,
 		     const char *path, int ret)
@@ -40,23 +44,15 @@ static int is_alive(DB_ENV *env, pid_t pid, db_threadid_t tid,
 	return kill(pid, 0) == 0 || errno == EPERM;
 }
 
-DB_ENV *dbenv_open(const char *dir, char *err_r, size_t errlen)
+/* Opens the environment in `home` (which exists). */
+static DB_ENV *env_open(const char *home, char *err_r, size_t errlen)
 {
 	const u_int32_t flags = DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK |
 		DB_INIT_LOG | DB_INIT_MPOOL | DB_THREAD | DB_RECOVER |
 		DB_REGISTER | DB_FAILCHK;
-	char home[4096];
 	DB_ENV *env;
 	int ret;
 
-	if ((size_t)snprintf(home, sizeof(home), "%s/db", dir) >= sizeof(home)) {
-		snprintf(err_r, errlen, "%s/db: path too long", dir);
-		return NULL;
-	}
-	if (mkdir(home, 0700) < 0 && errno != EEXIST) {
-		snprintf(err_r, errlen, "%s: mkdir: %s", home, strerror(errno));
-		return NULL;
-	}
 	if ((ret = db_env_create(&env, 0)) != 0) {
 		db_error(err_r, errlen, "db_env_create", home, ret);
 		return NULL;
@@ -84,16 +80,84 @@ DB_ENV *dbenv_open(const char *dir, char *err_r, size_t errlen)
 	return env;
 }
 
+/* DB_REGISTER allows one handle per process and environment, so the
+ * handles of this process are shared, counted, by canonical path.  An entry
+ * made before a fork() belongs to the parent and is ignored by the child. */
+struct open_env {
+	struct open_env *next;
+	char *home;
+	pid_t pid;
+	DB_ENV *env;
+	unsigned int refs;
+};
+
+static pthread_mutex_t envs_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct open_env *envs;
+
+DB_ENV *dbenv_open(const char *dir, char *err_r, size_t errlen)
+{
+	char home[PATH_MAX], real[PATH_MAX];
+	struct open_env *e;
+	DB_ENV *env = NULL;
+
+	if ((size_t)snprintf(home, sizeof(home), "%s/db", dir) >= sizeof(home)) {
+		snprintf(err_r, errlen, "%s/db: path too long", dir);
+		return NULL;
+	}
+	if (mkdir(home, 0700) < 0 && errno != EEXIST) {
+		snprintf(err_r, errlen, "%s: mkdir: %s", home, strerror(errno));
+		return NULL;
+	}
+	if (realpath(home, real) == NULL) {
+		snprintf(err_r, errlen, "%s: %s", home, strerror(errno));
+		return NULL;
+	}
+	pthread_mutex_lock(&envs_lock);
+	for (e = envs; e != NULL; e = e->next) {
+		if (e->pid == getpid() && strcmp(e->home, real) == 0) {
+			e->refs++;
+			env = e->env;
+			break;
+		}
+	}
+	if (env == NULL && (env = env_open(home, err_r, errlen)) != NULL) {
+		e = xcalloc(1, sizeof(*e));
+		e->home = xstrdup(real);
+		e->pid = getpid();
+		e->env = env;
+		e->refs = 1;
+		e->next = envs;
+		envs = e;
+	}
+	pthread_mutex_unlock(&envs_lock);
+	return env;
+}
+
 void dbenv_close(DB_ENV **envp)
 {
+	struct open_env **pp, *e;
 	DB_ENV *env = *envp;
 
 	if (env == NULL)
 		return;
+	*envp = NULL;
+	pthread_mutex_lock(&envs_lock);
+	for (pp = &envs; (e = *pp) != NULL; pp = &e->next)
+		if (e->env == env && e->pid == getpid())
+			break;
+	if (e != NULL && --e->refs > 0) {
+		pthread_mutex_unlock(&envs_lock);
+		return;
+	}
+	if (e != NULL) {
+		*pp = e->next;
+		free(e->home);
+		free(e);
+	}
+	pthread_mutex_unlock(&envs_lock);
 	/* A checkpoint lets the next open skip most of recovery. */
 	env->txn_checkpoint(env, 0, 0, 0);
 	env->close(env, 0);
-	*envp = NULL;
 }
 
 DB *dbenv_open_btree(DB_ENV *env, const char *file, char *err_r,

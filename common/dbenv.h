@@ -16,10 +16,14 @@
 
 /* Opens (creating DIR/db and the environment if missing) the environment of
  * instance directory `dir`.  Returns the handle, or NULL with a message
- * naming the directory in err_r. */
+ * naming the directory in err_r.  Berkeley DB allows one handle per process
+ * (DB_REGISTER), so a second open of the same directory in this process
+ * returns the same handle, counted: every dbenv_open needs its
+ * dbenv_close. */
 DB_ENV *dbenv_open(const char *dir, char *err_r, size_t errlen);
-/* Closes the environment and sets *env to NULL; NULL is fine.  Every
- * database opened in it must be closed first. */
+/* Drops one reference to the environment and sets *env to NULL; NULL is
+ * fine.  The last one closes it: every database opened in it must be
+ * closed by then. */
 void dbenv_close(DB_ENV **env);
 
 /* Opens (creating) the btree database `file` in env, inside a transaction.

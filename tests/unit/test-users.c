@@ -378,6 +378,22 @@ START_TEST(test_killed_writer)
 }
 END_TEST
 
+/* Two handles in one process (the server and an alias table, say) share
+ * the one environment handle Berkeley DB allows per process. */
+START_TEST(test_two_handles)
+{
+	struct userdb *other = userdb_open(dir, err, sizeof(err));
+
+	ck_assert_msg(other != NULL, "%s", err);
+	ck_assert_ptr_eq(userdb_env(other), userdb_env(db));
+	ck_assert_int_eq(userdb_add(other, "alice", "a", err, sizeof(err)), 0);
+	ck_assert_int_eq(userdb_verify(db, "alice", "a"), 1);
+	userdb_close(&other);
+	ck_assert_int_eq(userdb_verify(db, "alice", "a"), 1);
+	ck_assert_int_eq(userdb_add(db, "bob", "b", err, sizeof(err)), 0);
+}
+END_TEST
+
 START_TEST(test_open_failure)
 {
 	struct userdb *bad;
@@ -408,6 +424,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_second_process);
 	tcase_add_test(tc, test_killed_process);
 	tcase_add_test(tc, test_killed_writer);
+	tcase_add_test(tc, test_two_handles);
 	tcase_add_test(tc, test_open_failure);
 	suite_add_tcase(s, tc);
 	return s;
