@@ -27,7 +27,7 @@ static bool is_atext(unsigned char c)
 		(c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
 }
 
-size_t utf8_seq_len(const unsigned char *s, size_t len)
+size_t smtp_utf8_seq_len(const unsigned char *s, size_t len)
 {
 	unsigned char c = s[0];
 	size_t n, i;
@@ -71,7 +71,7 @@ static bool label_valid(const unsigned char *s, size_t len, bool allow_utf8)
 		return false;
 	while (i < len) {
 		if (s[i] >= 0x80) {
-			if (!allow_utf8 || (n = utf8_seq_len(s + i, len - i)) == 0)
+			if (!allow_utf8 || (n = smtp_utf8_seq_len(s + i, len - i)) == 0)
 				return false;
 			i += n;
 			continue;
@@ -201,7 +201,7 @@ static enum smtp_path_err take_utf8(struct cursor *c)
 
 	if (!c->allow_utf8)
 		return PATH_UTF8;
-	n = utf8_seq_len(c->s + c->pos, c->len - c->pos);
+	n = smtp_utf8_seq_len(c->s + c->pos, c->len - c->pos);
 	if (n == 0)
 		return PATH_SYNTAX;
 	c->pos += n;
@@ -459,7 +459,7 @@ static bool value_valid(const char *v, bool allow_utf8)
 		return false;
 	while (i < len) {
 		if (s[i] >= 0x80) {
-			if (!allow_utf8 || (n = utf8_seq_len(s + i, len - i)) == 0)
+			if (!allow_utf8 || (n = smtp_utf8_seq_len(s + i, len - i)) == 0)
 				return false;
 			i += n;
 			continue;

@@ -60,7 +60,7 @@ bool smtp_address_literal_valid(const char *s, size_t len);
 
 /* Length of the valid UTF-8 sequence starting at s[0] (1-4), 0 if invalid
  * or truncated (RFC 3629 4: no overlongs, no surrogates). */
-size_t utf8_seq_len(const unsigned char *s, size_t len);
+size_t smtp_utf8_seq_len(const unsigned char *s, size_t len);
 
 /* ESMTP parameters after a path (RFC 5321 4.1.2 Mail-parameters):
  * SP esmtp-param *(SP esmtp-param), esmtp-param = keyword ["=" value]. */

@@ -11,7 +11,7 @@
 
 enum { HEAD_LINE_START, HEAD_MID, HEAD_CR_AT_START };
 
-void body_init(struct smtp_body *b, data_write_fn *sink, void *sink_arg,
+void smtp_body_init(struct smtp_body *b, data_write_fn *sink, void *sink_arg,
 	       const char *prefix, size_t prefix_len)
 {
 	memset(b, 0, sizeof(*b));
@@ -23,7 +23,7 @@ void body_init(struct smtp_body *b, data_write_fn *sink, void *sink_arg,
 	b->head_state = HEAD_LINE_START;
 }
 
-void body_free(struct smtp_body *b)
+void smtp_body_free(struct smtp_body *b)
 {
 	buf_free(&b->prefix);
 	buf_free(&b->head);
@@ -45,7 +45,7 @@ static int pass(struct smtp_body *b, const char *p, size_t n)
 	return 0;
 }
 
-void rfc5322_date(struct buf *out, time_t t)
+void smtp_rfc5322_date(struct buf *out, time_t t)
 {
 	static const char days[7][4] = {
 		"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
@@ -122,7 +122,7 @@ static void add_missing(struct smtp_body *b)
 
 	if (!b->has_date) {
 		buf_puts(&b->prefix, "Date: ");
-		rfc5322_date(&b->prefix, now);
+		smtp_rfc5322_date(&b->prefix, now);
 		buf_puts(&b->prefix, "\r\n");
 	}
 	if (!b->has_msgid) {
@@ -212,7 +212,7 @@ static void check_lines(struct smtp_body *b, const char *p, size_t n)
 	}
 }
 
-int body_write(void *arg, const char *p, size_t n)
+int smtp_body_write(void *arg, const char *p, size_t n)
 {
 	struct smtp_body *b = arg;
 	bool found;
@@ -237,7 +237,7 @@ int body_write(void *arg, const char *p, size_t n)
 	return pass(b, p + i, n - i);
 }
 
-int body_finish(struct smtp_body *b)
+int smtp_body_finish(struct smtp_body *b)
 {
 	if (b->check_lines && b->last_cr)
 		b->bare_cr = true;

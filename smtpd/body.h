@@ -44,18 +44,18 @@ struct smtp_body {
 };
 
 /* Starts a body going to sink; prefix is copied. */
-void body_init(struct smtp_body *b, data_write_fn *sink, void *sink_arg,
+void smtp_body_init(struct smtp_body *b, data_write_fn *sink, void *sink_arg,
 	       const char *prefix, size_t prefix_len);
-void body_free(struct smtp_body *b);
+void smtp_body_free(struct smtp_body *b);
 /* A data_write_fn: arg is the struct smtp_body.  0, or -1 once the sink
  * has failed (errno set). */
-int body_write(void *arg, const char *p, size_t n);
+int smtp_body_write(void *arg, const char *p, size_t n);
 /* End of the message: flushes what is still held back.  0, or -1 when the
  * sink failed at any point (errno set). */
-int body_finish(struct smtp_body *b);
+int smtp_body_finish(struct smtp_body *b);
 
 /* Appends an RFC 5322 3.3 date-time for t in UTC ("Mon, 23 Nov 2026
  * 04:00:00 +0000"), independent of the locale. */
-void rfc5322_date(struct buf *out, time_t t);
+void smtp_rfc5322_date(struct buf *out, time_t t);
 
 #endif

@@ -67,7 +67,7 @@ static void sasl_result(struct smtp_session *s, enum sasl_result r)
 	sasl_reset(&s->sasl);
 }
 
-void cmd_auth(struct smtp_session *s, char *args)
+void smtp_cmd_auth(struct smtp_session *s, char *args)
 {
 	char *mech = args, *initial;
 

@@ -26,7 +26,7 @@ static int begin_message(struct smtp_session *s)
 		return -1;
 	}
 	smtp_trace_fields(s, &prefix);
-	body_init(&t->body, maildir_delivery_write, t->delivery, prefix.data,
+	smtp_body_init(&t->body, maildir_delivery_write, t->delivery, prefix.data,
 		  prefix.len);
 	buf_free(&prefix);
 	/* RFC 6409 8.2, 8.3: the MSA completes Date and Message-ID. */
@@ -36,7 +36,7 @@ static int begin_message(struct smtp_session *s)
 	return 0;
 }
 
-void cmd_data(struct smtp_session *s, char *args)
+void smtp_cmd_data(struct smtp_session *s, char *args)
 {
 	const struct config *cfg = s->io->cfg;
 	struct smtp_txn *t = s->txn;
@@ -51,7 +51,7 @@ void cmd_data(struct smtp_session *s, char *args)
 		smtp_reply(s, 451, "4.3.0", "Temporary local problem, try again later");
 		return;
 	}
-	dr_init(&s->dr, cfg->max_message_size, cfg->max_text_line, body_write,
+	dr_init(&s->dr, cfg->max_message_size, cfg->max_text_line, smtp_body_write,
 		&t->body);
 	s->io->data = &s->dr;
 	s->io->mode = INPUT_DATA;
@@ -144,7 +144,7 @@ static void finish_message(struct smtp_session *s, const struct body_facts *f)
 {
 	struct smtp_txn *t = s->txn;
 	const struct config *cfg = s->io->cfg;
-	bool failed = body_finish(&t->body) < 0 || f->write_failed;
+	bool failed = smtp_body_finish(&t->body) < 0 || f->write_failed;
 
 	smtp_enter_state(s, SMTP_READY);
 	if (f->too_big)
@@ -241,7 +241,7 @@ static int chunk_refusal(struct smtp_session *s, uint64_t size)
 	return 0;
 }
 
-void cmd_bdat(struct smtp_session *s, char *args)
+void smtp_cmd_bdat(struct smtp_session *s, char *args)
 {
 	struct proto_io *io = s->io;
 	struct smtp_txn *t = s->txn;
@@ -277,7 +277,7 @@ void cmd_bdat(struct smtp_session *s, char *args)
 	}
 	io->mode = INPUT_BYTES;
 	io->bytes_wanted = size;
-	io->bytes_sink = s->bdat_refusal == 0 ? body_write : discard;
+	io->bytes_sink = s->bdat_refusal == 0 ? smtp_body_write : discard;
 	io->bytes_sink_arg = s->bdat_refusal == 0 ? (void *)&t->body : NULL;
 }
 

@@ -39,7 +39,7 @@ static int take_name(struct smtp_session *s, const char *verb, char *args)
 	return 0;
 }
 
-void cmd_helo(struct smtp_session *s, char *args)
+void smtp_cmd_helo(struct smtp_session *s, char *args)
 {
 	if (take_name(s, "HELO", args) < 0)
 		return;
@@ -48,7 +48,7 @@ void cmd_helo(struct smtp_session *s, char *args)
 		   s->helo, s->io->peer);
 }
 
-void cmd_ehlo(struct smtp_session *s, char *args)
+void smtp_cmd_ehlo(struct smtp_session *s, char *args)
 {
 	struct proto_io *io = s->io;
 

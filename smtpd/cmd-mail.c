@@ -120,7 +120,7 @@ static int sender_owned(struct smtp_session *s, const struct smtp_path *from)
 	for (size_t i = 0; res == RESOLVE_LOCAL && i < r.n; i++)
 		if (strcmp(r.dests[i].user, s->user) == 0)
 			owned = 1;
-	resolved_free(&r);
+	smtp_resolved_free(&r);
 	return owned;
 }
 
@@ -174,7 +174,7 @@ static struct smtp_txn *parse_mail(struct smtp_session *s, char *args)
 	return t;
 }
 
-void cmd_mail(struct smtp_session *s, char *args)
+void smtp_cmd_mail(struct smtp_session *s, char *args)
 {
 	const struct config *cfg = s->io->cfg;
 	struct smtp_txn *t;

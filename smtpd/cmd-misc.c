@@ -9,7 +9,7 @@
 #include "smtpd/session.h"
 
 /* RSET */
-void cmd_rset(struct smtp_session *s, char *args)
+void smtp_cmd_rset(struct smtp_session *s, char *args)
 {
 	(void)args;
 	smtp_txn_end(s);
@@ -18,14 +18,14 @@ void cmd_rset(struct smtp_session *s, char *args)
 }
 
 /* NOOP [SP String]: the argument is ignored (4.1.1.9). */
-void cmd_noop(struct smtp_session *s, char *args)
+void smtp_cmd_noop(struct smtp_session *s, char *args)
 {
 	(void)args;
 	smtp_reply(s, 250, "2.0.0", "OK");
 }
 
 /* QUIT */
-void cmd_quit(struct smtp_session *s, char *args)
+void smtp_cmd_quit(struct smtp_session *s, char *args)
 {
 	(void)args;
 	smtp_reply(s, 221, "2.0.0", "%s Service closing transmission channel",
@@ -63,7 +63,7 @@ static int arg_path(struct smtp_session *s, const char *verb, char *args,
 
 /* VRFY String (4.1.1.6).  RFC 5321 7.3: off by default (252 tells nothing
  * and still says a message would be tried). */
-void cmd_vrfy(struct smtp_session *s, char *args)
+void smtp_cmd_vrfy(struct smtp_session *s, char *args)
 {
 	struct smtp_path p;
 	struct resolved r;
@@ -94,7 +94,7 @@ void cmd_vrfy(struct smtp_session *s, char *args)
 			   p.mailbox);
 		break;
 	}
-	resolved_free(&r);
+	smtp_resolved_free(&r);
 }
 
 /* One "250-" line per alias member, the last "250 " (4.1.1.7, 4.2). */
@@ -117,7 +117,7 @@ static void expn_reply(struct smtp_session *s, char *targets)
 }
 
 /* EXPN String (4.1.1.7): lists an alias's members when enabled. */
-void cmd_expn(struct smtp_session *s, char *args)
+void smtp_cmd_expn(struct smtp_session *s, char *args)
 {
 	struct smtp_path p;
 	char *targets = NULL;
@@ -173,7 +173,7 @@ static const struct help_topic help_topics[] = {
 #define N_HELP (sizeof(help_topics) / sizeof(help_topics[0]))
 
 /* HELP [SP String] (4.1.1.8) */
-void cmd_help(struct smtp_session *s, char *args)
+void smtp_cmd_help(struct smtp_session *s, char *args)
 {
 	size_t i;
 
@@ -194,7 +194,7 @@ void cmd_help(struct smtp_session *s, char *args)
 }
 
 /* STARTTLS (RFC 3207 4) */
-void cmd_starttls(struct smtp_session *s, char *args)
+void smtp_cmd_starttls(struct smtp_session *s, char *args)
 {
 	(void)args;
 	if (s->io->tls) {
@@ -211,7 +211,7 @@ void cmd_starttls(struct smtp_session *s, char *args)
 }
 
 /* Commands RFC 5321 names but maillab does not implement (4.2.4). */
-void cmd_not_implemented(struct smtp_session *s, char *args)
+void smtp_cmd_not_implemented(struct smtp_session *s, char *args)
 {
 	(void)args;
 	smtp_reply(s, 502, "5.5.1", "Command not implemented");

@@ -140,7 +140,7 @@ static bool refuse(struct smtp_session *s, enum resolve_result res,
 	return true;
 }
 
-void cmd_rcpt(struct smtp_session *s, char *args)
+void smtp_cmd_rcpt(struct smtp_session *s, char *args)
 {
 	struct smtp_txn *t = s->txn;
 	struct smtp_rcpt rcpt = { NULL, NULL, NULL };
@@ -179,11 +179,11 @@ void cmd_rcpt(struct smtp_session *s, char *args)
 		goto out;
 	res = smtp_resolve(s, &path, &r);
 	if (refuse(s, res, path.mailbox)) {
-		resolved_free(&r);
+		smtp_resolved_free(&r);
 		goto out;
 	}
 	add_dests(t, &r);
-	resolved_free(&r);
+	smtp_resolved_free(&r);
 	rcpt.addr = xstrdup(path.mailbox);
 	if (t->n_rcpts == t->cap_rcpts) {
 		t->cap_rcpts = t->cap_rcpts ? t->cap_rcpts * 2 : 4;

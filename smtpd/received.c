@@ -77,6 +77,6 @@ void smtp_trace_fields(const struct smtp_session *s, struct buf *out)
 	if (txn->n_rcpts == 1)
 		buf_printf(out, "\r\n\tfor <%s>", txn->rcpts[0].addr);
 	buf_puts(out, ";\r\n\t");
-	rfc5322_date(out, time(NULL));
+	smtp_rfc5322_date(out, time(NULL));
 	buf_puts(out, "\r\n");
 }

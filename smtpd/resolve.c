@@ -14,7 +14,7 @@
 #include "smtpd/resolve.h"
 #include "smtpd/session.h"
 
-void resolved_free(struct resolved *r)
+void smtp_resolved_free(struct resolved *r)
 {
 	for (size_t i = 0; i < r->n; i++) {
 		free(r->dests[i].user);

@@ -19,7 +19,7 @@ enum resolve_result {
 };
 
 struct resolved {
-	struct smtp_dest *dests;	/* owned; free with resolved_free */
+	struct smtp_dest *dests;	/* owned; free with smtp_resolved_free */
 	size_t n;
 };
 
@@ -29,7 +29,7 @@ struct resolved {
 enum resolve_result smtp_resolve(struct smtp_session *s,
 				 const struct smtp_path *p,
 				 struct resolved *out);
-void resolved_free(struct resolved *r);
+void smtp_resolved_free(struct resolved *r);
 
 /* The members of alias `name` for EXPN: 1 and the comma-separated target
  * list in *targets_r (malloc'd), 0 not an alias, -1 database error. */

@@ -27,37 +27,37 @@ struct smtp_command {
 	unsigned int flags;
 };
 
-static void cmd_unknown(struct smtp_session *s, char *args);
+static void smtp_cmd_unknown(struct smtp_session *s, char *args);
 
 /* RFC 5321 4.1 and the extensions advertised in EHLO.  RFC 3030 2: between
  * BDAT chunks a transaction is open, so MAIL, RCPT, DATA and STARTTLS are
  * out of sequence there; EHLO/HELO and RSET end it. */
 static const struct smtp_command commands[] = {
-	{ "EHLO", cmd_ehlo, ST_LINES, 0 },
-	{ "HELO", cmd_helo, ST_LINES, 0 },
-	{ "MAIL", cmd_mail, ST(SMTP_READY), 0 },
-	{ "RCPT", cmd_rcpt, ST_TXN, 0 },
-	{ "DATA", cmd_data, ST_TXN, CMD_NO_ARGS },
+	{ "EHLO", smtp_cmd_ehlo, ST_LINES, 0 },
+	{ "HELO", smtp_cmd_helo, ST_LINES, 0 },
+	{ "MAIL", smtp_cmd_mail, ST(SMTP_READY), 0 },
+	{ "RCPT", smtp_cmd_rcpt, ST_TXN, 0 },
+	{ "DATA", smtp_cmd_data, ST_TXN, CMD_NO_ARGS },
 	/* BDAT checks the state itself: its chunk must be read (and
 	 * dropped) whatever the state, or its bytes would be taken for
 	 * commands. */
-	{ "BDAT", cmd_bdat, ST_LINES, 0 },
-	{ "AUTH", cmd_auth, ST(SMTP_READY), CMD_LONG_LINE },
-	{ "STARTTLS", cmd_starttls, ST(SMTP_INIT) | ST(SMTP_READY), CMD_NO_ARGS },
-	{ "RSET", cmd_rset, ST_LINES, CMD_NO_ARGS },
-	{ "NOOP", cmd_noop, ST_LINES, 0 },
-	{ "QUIT", cmd_quit, ST_LINES, CMD_NO_ARGS },
-	{ "VRFY", cmd_vrfy, ST_LINES, 0 },
-	{ "EXPN", cmd_expn, ST_LINES, 0 },
-	{ "HELP", cmd_help, ST_LINES, 0 },
+	{ "BDAT", smtp_cmd_bdat, ST_LINES, 0 },
+	{ "AUTH", smtp_cmd_auth, ST(SMTP_READY), CMD_LONG_LINE },
+	{ "STARTTLS", smtp_cmd_starttls, ST(SMTP_INIT) | ST(SMTP_READY), CMD_NO_ARGS },
+	{ "RSET", smtp_cmd_rset, ST_LINES, CMD_NO_ARGS },
+	{ "NOOP", smtp_cmd_noop, ST_LINES, 0 },
+	{ "QUIT", smtp_cmd_quit, ST_LINES, CMD_NO_ARGS },
+	{ "VRFY", smtp_cmd_vrfy, ST_LINES, 0 },
+	{ "EXPN", smtp_cmd_expn, ST_LINES, 0 },
+	{ "HELP", smtp_cmd_help, ST_LINES, 0 },
 	/* RFC 5321 4.2.4: recognized, not implemented: 502. */
-	{ "SEND", cmd_not_implemented, ST_LINES, 0 },
-	{ "SOML", cmd_not_implemented, ST_LINES, 0 },
-	{ "SAML", cmd_not_implemented, ST_LINES, 0 },
-	{ "TURN", cmd_not_implemented, ST_LINES, 0 },
-	{ "ETRN", cmd_not_implemented, ST_LINES, 0 },
-	{ "ATRN", cmd_not_implemented, ST_LINES, 0 },
-	{ NULL, cmd_unknown, ST_LINES, 0 },
+	{ "SEND", smtp_cmd_not_implemented, ST_LINES, 0 },
+	{ "SOML", smtp_cmd_not_implemented, ST_LINES, 0 },
+	{ "SAML", smtp_cmd_not_implemented, ST_LINES, 0 },
+	{ "TURN", smtp_cmd_not_implemented, ST_LINES, 0 },
+	{ "ETRN", smtp_cmd_not_implemented, ST_LINES, 0 },
+	{ "ATRN", smtp_cmd_not_implemented, ST_LINES, 0 },
+	{ NULL, smtp_cmd_unknown, ST_LINES, 0 },
 };
 
 /* What the client should have done first, by state (the 503 text). */
@@ -140,7 +140,7 @@ static void txn_free(struct smtp_txn *t)
 	free(t->auth);
 	/* An unfinished delivery takes its tmp file with it. */
 	maildir_delivery_free(&t->delivery);
-	body_free(&t->body);
+	smtp_body_free(&t->body);
 	free(t);
 }
 
@@ -187,7 +187,7 @@ bool smtp_auth_offered(const struct smtp_session *s)
 
 /* --- dispatch --- */
 
-static void cmd_unknown(struct smtp_session *s, char *args)
+static void smtp_cmd_unknown(struct smtp_session *s, char *args)
 {
 	(void)args;
 	/* RFC 5321 4.2.4: 500 for a command that is not recognized. */

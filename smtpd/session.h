@@ -131,21 +131,21 @@ char *smtp_skip_keyword(char *args, const char *kw);
 
 /* --- command handlers: args is the rest of the line after the verb and
  * its space ("" when none), writable --- */
-void cmd_ehlo(struct smtp_session *s, char *args);
-void cmd_helo(struct smtp_session *s, char *args);
-void cmd_mail(struct smtp_session *s, char *args);
-void cmd_rcpt(struct smtp_session *s, char *args);
-void cmd_data(struct smtp_session *s, char *args);
-void cmd_bdat(struct smtp_session *s, char *args);
-void cmd_auth(struct smtp_session *s, char *args);
-void cmd_rset(struct smtp_session *s, char *args);
-void cmd_noop(struct smtp_session *s, char *args);
-void cmd_quit(struct smtp_session *s, char *args);
-void cmd_vrfy(struct smtp_session *s, char *args);
-void cmd_expn(struct smtp_session *s, char *args);
-void cmd_help(struct smtp_session *s, char *args);
-void cmd_starttls(struct smtp_session *s, char *args);
-void cmd_not_implemented(struct smtp_session *s, char *args);
+void smtp_cmd_ehlo(struct smtp_session *s, char *args);
+void smtp_cmd_helo(struct smtp_session *s, char *args);
+void smtp_cmd_mail(struct smtp_session *s, char *args);
+void smtp_cmd_rcpt(struct smtp_session *s, char *args);
+void smtp_cmd_data(struct smtp_session *s, char *args);
+void smtp_cmd_bdat(struct smtp_session *s, char *args);
+void smtp_cmd_auth(struct smtp_session *s, char *args);
+void smtp_cmd_rset(struct smtp_session *s, char *args);
+void smtp_cmd_noop(struct smtp_session *s, char *args);
+void smtp_cmd_quit(struct smtp_session *s, char *args);
+void smtp_cmd_vrfy(struct smtp_session *s, char *args);
+void smtp_cmd_expn(struct smtp_session *s, char *args);
+void smtp_cmd_help(struct smtp_session *s, char *args);
+void smtp_cmd_starttls(struct smtp_session *s, char *args);
+void smtp_cmd_not_implemented(struct smtp_session *s, char *args);
 
 /* cmd-auth.c: a client line during an AUTH exchange. */
 void smtp_auth_line(struct smtp_session *s, const char *line, size_t len);
