@@ -309,6 +309,23 @@ static uint32_t new_part(struct ctx *c, uint32_t parent, uint32_t depth)
 static size_t parse_part(struct ctx *c, size_t pos, uint32_t parent,
 			 uint32_t depth, bool digest_child, struct delim *d);
 
+/* The line end just before `at` turned out to belong to the delimiter line
+ * that follows (RFC 2046 5.1.1): returns where it starts, and takes it back
+ * out of the running counts if they had passed it. */
+static size_t give_back_eol(struct ctx *c, size_t at)
+{
+	size_t lf = at - 1;
+	size_t start = at >= 2 && c->data[at - 2] == '\r' ? at - 2 : at - 1;
+
+	if (c->cpos == at) {
+		c->cpos = start;
+		c->lfs--;
+		if (lf == 0 || c->data[lf - 1] != '\r')
+			c->bare_lfs--;
+	}
+	return start;
+}
+
 static bool type_is(const struct msg_parse *p, const struct msg_part *part,
 		    const char *type, const char *subtype)
 {
@@ -408,6 +425,21 @@ static size_t parse_part(struct ctx *c, size_t pos, uint32_t parent,
 	count_to(c, pos);
 	bare0 = c->bare_lfs;
 	body = scan_header(c, pos, d, &blank);
+	if (body == pos && d->which >= 0 && pos > 0 &&
+	    c->data[pos - 1] == '\n') {
+		/* nothing before the next delimiter, not even the line end:
+		 * the part sits before the line end it would have started
+		 * after, which the delimiter owns */
+		body = give_back_eol(c, pos);
+		p->parts[idx].hdr_off = p->parts[idx].body_off = body;
+		p->parts[idx].flags |= MSG_PART_NO_BLANK;
+		msg_content_headers(p, c->data, idx, digest_child);
+		if (parent == MSG_NONE ||
+		    (p->parts[parent].flags & MSG_PART_MESSAGE))
+			p->parts[idx].envelope = msg_envelope_parse(p, c->data,
+								    body, 0);
+		return pos;
+	}
 	p->parts[idx].hdr_off = pos;
 	p->parts[idx].hdr_size = body - pos;
 	if (!blank)
@@ -425,11 +457,17 @@ static size_t parse_part(struct ctx *c, size_t pos, uint32_t parent,
 	    c->data[body - 1] == '\n') {
 		/* no body, a delimiter right after the header: the header's
 		 * last line end is the delimiter's (RFC 2046 5.1.1) */
-		body -= body - pos >= 2 && c->data[body - 2] == '\r' ? 2 : 1;
+		body = give_back_eol(c, body);
 		p->parts[idx].hdr_size = body - pos;
 		p->parts[idx].hdr_wire -= 2;
 		p->parts[idx].flags |= MSG_PART_NO_BLANK;
 		p->parts[idx].body_off = body;
+		if (p->parts[idx].flags & MSG_PART_MESSAGE) {
+			/* its embedded message is empty too: it moves along */
+			struct msg_part *e = &p->parts[idx + 1];
+
+			e->hdr_off = e->body_off = body;
+		}
 		return stop;
 	}
 	body_end = stop;
