@@ -86,7 +86,7 @@ static char *postmaster_user(struct smtp_session *s)
 static char *tag_folder(struct smtp_session *s, const char *user,
 			const char *tag)
 {
-	struct buf dir = BUF_INIT(BUF_UNLIMITED);
+	struct buf dir = BUF_INIT(BUF_UNLIMITED), path = BUF_INIT(BUF_UNLIMITED);
 	char err[128], *folder = NULL;
 	struct stat st;
 	size_t i;
@@ -106,11 +106,10 @@ static char *tag_folder(struct smtp_session *s, const char *user,
 		buf_free(&dir);
 		return NULL;
 	}
-	buf_clear(&dir);
-	buf_printf(&dir, "%s/%s/", smtp_mail_root(s), user);
-	maildir_folder_dir(tag, &dir, err, sizeof(err));
-	if (stat(buf_cstr(&dir), &st) == 0 && S_ISDIR(st.st_mode))
+	buf_printf(&path, "%s/%s/%s", smtp_mail_root(s), user, buf_cstr(&dir));
+	if (stat(buf_cstr(&path), &st) == 0 && S_ISDIR(st.st_mode))
 		folder = xstrdup(tag);
+	buf_free(&path);
 	buf_free(&dir);
 	return folder;
 }
