@@ -41,11 +41,11 @@ static void open_done(void *arg)
 	s->job_pending = false;
 	if (job->ret < 0 && job->in_use) {
 		/* RFC 2449 8.1.1: another POP3 session has the maildrop. */
-		log_msg("pop3", s->io->id, "login user=%s refused: in use",
+		pop3_log(s, "login user=%s refused: in use",
 			job->user);
 		pop3_err(s, "IN-USE", "maildrop is locked by another POP3 session");
 	} else if (job->ret < 0) {
-		log_msg("pop3", s->io->id, "login user=%s: %s", job->user,
+		pop3_log(s, "login user=%s: %s", job->user,
 			job->err);
 		pop3_err(s, "SYS/TEMP", "cannot open the maildrop, try again later");
 	} else {

@@ -171,7 +171,7 @@ static int send_message(struct pop3_session *s, size_t idx, int64_t top)
 	if (maildrop_map(s->drop, idx, &s->map, &convert, err,
 			 sizeof(err)) < 0) {
 		saved = errno;
-		log_msg("pop3", s->io->id, "message %zu: %s", idx + 1, err);
+		pop3_log(s, "message %zu: %s", idx + 1, err);
 		if (saved == ENOENT)
 			pop3_err(s, NULL, "message %zu was removed by another session",
 				 idx + 1);
@@ -300,15 +300,15 @@ static void update_done(void *arg)
 		if (s->marks[i] & POP3_MARK_DELETED)
 			deleted++;
 	if (job->seen_ret < 0)
-		log_msg("pop3", s->io->id, "marking messages seen failed: %s",
+		pop3_log(s, "marking messages seen failed: %s",
 			job->seen_err);
 	if (job->expunge_ret < 0) {
-		log_msg("pop3", s->io->id, "expunge failed: %s",
+		pop3_log(s, "expunge failed: %s",
 			job->expunge_err);
 		/* RFC 1939 6 */
 		pop3_err(s, "SYS/TEMP", "some deleted messages not removed");
 	} else {
-		log_msg("pop3", s->io->id, "quit user=%s deleted=%zu left=%zu",
+		pop3_log(s, "quit user=%s deleted=%zu left=%zu",
 			s->user, deleted, s->count - deleted);
 		pop3_ok(s, "maillab POP3 server signing off (%zu messages left)",
 			s->count - deleted);

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "common/auth.h"
+#include "common/log.h"
 #include "common/proto.h"
 #include "common/sasl.h"
 #include "maildir/message.h"
@@ -113,6 +114,10 @@ struct pop3_session {
 	struct msg_map map;
 	struct pop3_ml ml;
 };
+
+/* One line in the event log, tagged with the service and session id. */
+#define pop3_log(s, ...) \
+	log_msg(service_name((s)->io->service), (s)->io->id, __VA_ARGS__)
 
 /* Every state change goes through here (logged "old -> new"). */
 void pop3_enter_state(struct pop3_session *s, enum pop3_state state);

@@ -53,7 +53,7 @@ static const char *const state_names[] = {
 
 void pop3_enter_state(struct pop3_session *s, enum pop3_state state)
 {
-	log_msg("pop3", s->io->id, "state %s -> %s", state_names[s->state],
+	pop3_log(s, "state %s -> %s", state_names[s->state],
 		state_names[state]);
 	s->state = state;
 }
@@ -103,7 +103,7 @@ static void count_error(struct pop3_session *s)
 
 	if (++s->errors >= max && max > 0) {
 		pop3_err(s, NULL, "too many errors, closing connection");
-		log_msg("pop3", s->io->id, "disconnect reason=errors count=%u",
+		pop3_log(s, "disconnect reason=errors count=%u",
 			s->errors);
 		pop3_close(s);
 	}
@@ -257,7 +257,7 @@ static void pop3_tls_done(void *sess)
 	s->tls_pending = false;
 	free(s->user);
 	s->user = NULL;
-	log_msg("pop3", s->io->id, "STLS done: %s %s",
+	pop3_log(s, "STLS done: %s %s",
 		s->io->tls_version != NULL ? s->io->tls_version : "?",
 		s->io->tls_cipher != NULL ? s->io->tls_cipher : "?");
 }
