@@ -186,13 +186,14 @@ struct msg_parse {
 	uint32_t nenvs;
 	struct buf strs;		/* the string arena */
 	uint64_t size, wire_size;	/* of the whole message */
-	uint32_t cap_parts, cap_params, cap_addrs, cap_envs;
+	uint32_t cap_parts, cap_params, cap_addrs, cap_envs;	/* internal */
 };
 
 /* Parses data[0..size).  Never fails; free with msg_parse_free. */
 struct msg_parse *msg_parse(const char *data, size_t size);
 void msg_parse_free(struct msg_parse **p);
-/* The string `s` of p (NUL-terminated), or NULL for NIL. */
+/* The string `s` of p (NUL-terminated; NUL bytes of the message are
+ * dropped from strings), or NULL for NIL.  Valid as long as p. */
 const char *msg_str(const struct msg_parse *p, msg_str_t s);
 /* Child number n (1-based) of part `idx`, or MSG_NONE. */
 uint32_t msg_part_child(const struct msg_parse *p, uint32_t idx, uint32_t n);
@@ -230,10 +231,22 @@ struct msg_range {
  * section does not exist (a part number past the children, HEADER/TEXT of
  * a part that is not message/rfc822, MIME without part numbers).  For the
  * FIELDS kinds the filtered header (matching fields and the final empty
- * line, CRLF line ends) is appended to `built` and r->built is set. */
+ * line, CRLF line ends) is appended to `built` (which must not be NULL
+ * then) and r->built is set, r->off being its offset in built. */
 int msg_section_find(const struct msg_parse *p, const char *data,
 		     const struct msg_section *s, struct msg_range *r,
 		     struct buf *built);
+/* HEADER.FIELDS without a parse: appends to out the fields of the header
+ * block data[off..off+len) that are named in fields[] (with `not`: that
+ * are not), then the empty line, all with CRLF line ends (RFC 3501 6.4.5).
+ * The block is usually data[0 .. hdr_block_end(data, 0, size)).  Returns
+ * 0, -1 over out's max (out may then hold part of it). */
+int msg_header_fields(const char *data, size_t off, size_t len,
+		      const char *const *fields, size_t nfields, bool not,
+		      struct buf *out);
+/* The size of data[0..size) as sent by IMAP (RFC822.SIZE): every bare LF
+ * counted as CRLF. */
+uint64_t msg_wire_size(const char *data, size_t size);
 /* Parses a section text like "1.2.HEADER" or "TEXT" or "" (no field list;
  * "HEADER.FIELDS" and "HEADER.FIELDS.NOT" set the kind only).  parts[] gets
  * up to maxparts numbers.  Returns 0, -1 if invalid. */

@@ -58,19 +58,17 @@ static bool field_listed(const char *data, const struct hdr_field *f,
 	return false;
 }
 
-/* RFC 3501 6.4.5: the subset of the header, then the empty line. */
-static int build_fields(const struct msg_part *m, const char *data,
-			const struct msg_section *s, struct msg_range *r,
-			struct buf *out)
+int msg_header_fields(const char *data, size_t off, size_t len,
+		      const char *const *fields, size_t nfields, bool not,
+		      struct buf *out)
 {
+	struct msg_section s = { NULL, 0, MSG_SECT_FIELDS, fields, nfields };
 	struct hdr_iter it;
 	struct hdr_field f;
-	size_t start = out->len;
-	bool want_listed = s->kind == MSG_SECT_FIELDS;
 
-	hdr_iter_init(&it, data, m->hdr_off, m->hdr_size);
+	hdr_iter_init(&it, data, off, len);
 	while (hdr_iter_next(&it, &f)) {
-		if (field_listed(data, &f, s) != want_listed)
+		if (field_listed(data, &f, &s) == not)
 			continue;
 		if (msg_wire_append(data, f.off, f.end - f.off, 0, (size_t)-1,
 				    out) < 0)
@@ -78,8 +76,37 @@ static int build_fields(const struct msg_part *m, const char *data,
 		if (data[f.end - 1] != '\n' && buf_append(out, "\r\n", 2) < 0)
 			return -1;
 	}
-	if (buf_append(out, "\r\n", 2) < 0)
+	return buf_append(out, "\r\n", 2);
+}
+
+uint64_t msg_wire_size(const char *data, size_t size)
+{
+	uint64_t wire = size;
+	const char *p = data, *end = data + size, *lf;
+
+	while (p < end && (lf = memchr(p, '\n', end - p)) != NULL) {
+		if (lf == data || lf[-1] != '\r')
+			wire++;
+		p = lf + 1;
+	}
+	return wire;
+}
+
+static int build_fields(const struct msg_part *m, const char *data,
+			const struct msg_section *s, struct msg_range *r,
+			struct buf *out)
+{
+	size_t start;
+
+	if (out == NULL)
 		return -1;
+	start = out->len;
+	if (msg_header_fields(data, m->hdr_off, m->hdr_size, s->fields,
+			      s->nfields, s->kind == MSG_SECT_FIELDS_NOT,
+			      out) < 0) {
+		buf_truncate(out, start);
+		return -1;
+	}
 	r->off = start;
 	r->len = r->wire_len = out->len - start;
 	r->built = true;
