@@ -1,5 +1,7 @@
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -7,7 +9,9 @@
 #include <unistd.h>
 
 #include "common/buf.h"
+#include "common/cli.h"
 #include "common/dbenv.h"
+#include "common/instance.h"
 #include "common/log.h"
 #include "common/users.h"
 #include "tests/unit/unit.h"
@@ -287,6 +291,8 @@ START_TEST(test_second_process)
 }
 END_TEST
 
+struct userdb *killed_db;
+
 /* A process killed with the environment open (`maillab user add`
  * interrupted) does not break the server's handle, and the next process
  * opens the environment normally. */
@@ -299,9 +305,10 @@ START_TEST(test_killed_process)
 	pid = fork();
 	ck_assert_int_ne(pid, -1);
 	if (pid == 0) {
-		struct userdb *other = userdb_open(dir, err, sizeof(err));
-
-		if (other == NULL || userdb_verify(other, "alice", "a") != 1)
+		/* in a global: still reachable when the process is killed */
+		killed_db = userdb_open(dir, err, sizeof(err));
+		if (killed_db == NULL ||
+		    userdb_verify(killed_db, "alice", "a") != 1)
 			_exit(3);
 		kill(getpid(), SIGKILL);
 	}
@@ -406,6 +413,197 @@ START_TEST(test_open_failure)
 }
 END_TEST
 
+/* --- maillab user (common/cmd-user.c), run in a child process --- */
+
+/* Runs `maillab user ARGS...` with `input` on stdin; returns its exit
+ * status.  Its output goes to `out` (stdout and stderr together). */
+static int run_user_cmd(const char *input, struct buf *out, ...)
+{
+	char *argv[16];
+	int argc = 0, in[2], outp[2], status;
+	char chunk[512];
+	ssize_t n;
+	va_list ap;
+	pid_t pid;
+
+	argv[argc++] = "user";
+	va_start(ap, out);
+	while (argc < 15 && (argv[argc] = va_arg(ap, char *)) != NULL)
+		argc++;
+	va_end(ap);
+	argv[argc] = NULL;
+	ck_assert_int_eq(pipe(in), 0);
+	ck_assert_int_eq(pipe(outp), 0);
+	pid = fork();
+	ck_assert_int_ne(pid, -1);
+	if (pid == 0) {
+		dup2(in[0], STDIN_FILENO);
+		dup2(outp[1], STDOUT_FILENO);
+		dup2(outp[1], STDERR_FILENO);
+		close(in[1]);
+		close(outp[0]);
+		/* no terminal: the prompt path must fail cleanly */
+		setsid();
+		status = cmd_user(argc, argv);
+		fflush(stdout);
+		_exit(status);
+	}
+	close(in[0]);
+	close(outp[1]);
+	if (input != NULL)
+		ck_assert_int_eq(write(in[1], input, strlen(input)),
+				 (ssize_t)strlen(input));
+	close(in[1]);
+	buf_clear(out);
+	while ((n = read(outp[0], chunk, sizeof(chunk))) > 0)
+		buf_append(out, chunk, (size_t)n);
+	close(outp[0]);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+static char *inst;
+
+static void cli_setup(void)
+{
+	char path[4096];
+
+	log_open(NULL, false);
+	dir = unit_tmpdir();
+	snprintf(path, sizeof(path), "%s/inst", dir);
+	inst = strdup(path);
+	ck_assert_int_eq(instance_init(inst, NULL, NULL, false, NULL, err,
+				       sizeof(err)), 0);
+}
+
+static void cli_teardown(void)
+{
+	unit_rmtree(dir);
+	free(dir);
+	free(inst);
+}
+
+static bool is_dir(const char *parent, const char *name)
+{
+	char path[4096];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", parent, name);
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int verify_in(const char *instdir, const char *name, const char *pw)
+{
+	struct userdb *u = userdb_open(instdir, err, sizeof(err));
+	int ret;
+
+	ck_assert_msg(u != NULL, "%s", err);
+	ret = userdb_verify(u, name, pw);
+	userdb_close(&u);
+	return ret;
+}
+
+START_TEST(test_cli_add_passwd_list)
+{
+	struct buf out = BUF_INIT(BUF_UNLIMITED);
+
+	ck_assert_int_eq(run_user_cmd("s3cret\n", &out, "add", "-d", inst,
+				      "carol", "--password-stdin", NULL), 0);
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&out), "user carol added"));
+	ck_assert(is_dir(inst, "mail/carol/new"));
+	ck_assert_int_eq(verify_in(inst, "carol", "s3cret"), 1);
+	/* the same name again */
+	ck_assert_int_eq(run_user_cmd("x\n", &out, "add", "carol", "-d", inst,
+				      "--password-stdin", NULL), 1);
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&out), "user carol exists"));
+	/* CRLF from a Windows pipe is one line end */
+	ck_assert_int_eq(run_user_cmd("new pw\r\n", &out, "passwd", "carol",
+				      "-d", inst, "--password-stdin", NULL), 0);
+	ck_assert_int_eq(verify_in(inst, "carol", "new pw"), 1);
+	ck_assert_int_eq(run_user_cmd("x\n", &out, "passwd", "nobody", "-d",
+				      inst, "--password-stdin", NULL), 1);
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&out), "no such user: nobody"));
+	ck_assert_int_eq(run_user_cmd("pw\n", &out, "add", "-d", inst, "alice",
+				      "--password-stdin", NULL), 0);
+	ck_assert_int_eq(run_user_cmd(NULL, &out, "list", "-d", inst, NULL), 0);
+	ck_assert_str_eq(buf_cstr(&out), "alice\ncarol\n");
+	/* no password on stdin, no terminal */
+	ck_assert_int_eq(run_user_cmd("", &out, "add", "-d", inst, "dave",
+				      "--password-stdin", NULL), 1);
+	ck_assert_int_eq(run_user_cmd("\n", &out, "add", "-d", inst, "dave",
+				      "--password-stdin", NULL), 1);
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&out), "empty password"));
+	ck_assert_int_eq(run_user_cmd(NULL, &out, "add", "-d", inst, "dave",
+				      NULL), 1);
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&out), "/dev/tty"));
+	ck_assert(!is_dir(inst, "mail/dave"));
+	buf_free(&out);
+}
+END_TEST
+
+START_TEST(test_cli_del)
+{
+	struct buf out = BUF_INIT(BUF_UNLIMITED);
+
+	ck_assert_int_eq(run_user_cmd("pw\n", &out, "add", "-d", inst, "erin",
+				      "--password-stdin", NULL), 0);
+	/* "n": the user goes, the mail stays */
+	ck_assert_int_eq(run_user_cmd("n\n", &out, "del", "-d", inst, "erin",
+				      NULL), 0);
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&out),
+				     "remove mail of erin? [y/N]"));
+	ck_assert_int_eq(verify_in(inst, "erin", "pw"), 0);
+	ck_assert(is_dir(inst, "mail/erin"));
+	/* the kept mail can be removed later */
+	ck_assert_int_eq(run_user_cmd(NULL, &out, "del", "-d", inst, "erin",
+				      "--yes", NULL), 0);
+	ck_assert(!is_dir(inst, "mail/erin"));
+	ck_assert_int_eq(run_user_cmd(NULL, &out, "del", "-d", inst, "erin",
+				      "--yes", NULL), 1);
+	/* "y" */
+	ck_assert_int_eq(run_user_cmd("pw\n", &out, "add", "-d", inst, "fred",
+				      "--password-stdin", NULL), 0);
+	ck_assert_int_eq(run_user_cmd("y\n", &out, "del", "-d", inst, "fred",
+				      NULL), 0);
+	ck_assert(!is_dir(inst, "mail/fred"));
+	ck_assert_int_eq(run_user_cmd(NULL, &out, "list", "-d", inst, NULL), 0);
+	ck_assert_str_eq(buf_cstr(&out), "");
+	buf_free(&out);
+}
+END_TEST
+
+START_TEST(test_cli_bad_arguments)
+{
+	struct buf out = BUF_INIT(BUF_UNLIMITED);
+	char missing[4096];
+
+	ck_assert_int_eq(run_user_cmd(NULL, &out, NULL), 2);
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&out), "usage: maillab user"));
+	ck_assert_int_eq(run_user_cmd(NULL, &out, "add", "-d", inst, NULL), 2);
+	ck_assert_int_eq(run_user_cmd(NULL, &out, "frob", "x", "-d", inst,
+				      NULL), 2);
+	ck_assert_int_eq(run_user_cmd(NULL, &out, "list", "x", "-d", inst,
+				      NULL), 2);
+	ck_assert_int_eq(run_user_cmd(NULL, &out, "add", "a", "b", "-d", inst,
+				      NULL), 2);
+	ck_assert_int_eq(run_user_cmd(NULL, &out, "add", "a", "--bogus", "-d",
+				      inst, NULL), 2);
+	ck_assert_int_eq(run_user_cmd(NULL, &out, "del", "a",
+				      "--password-stdin", "-d", inst, NULL), 2);
+	ck_assert_int_eq(run_user_cmd(NULL, &out, "add", "Bad", "-d", inst,
+				      NULL), 2);
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&out), "invalid user name"));
+	ck_assert_int_eq(run_user_cmd(NULL, &out, "list", "-d", NULL), 2);
+	/* not an instance: a run-time failure naming the file */
+	snprintf(missing, sizeof(missing), "%s/none", dir);
+	ck_assert_int_eq(run_user_cmd(NULL, &out, "list", "-d", missing, NULL),
+			 1);
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&out), "none/maillab.conf"));
+	buf_free(&out);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("users");
@@ -420,12 +618,21 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_list);
 	tcase_add_test(tc, test_reopen_persists);
 	tcase_add_test(tc, test_record_format);
-	tcase_add_test(tc, test_threads);
 	tcase_add_test(tc, test_second_process);
 	tcase_add_test(tc, test_killed_process);
 	tcase_add_test(tc, test_killed_writer);
 	tcase_add_test(tc, test_two_handles);
 	tcase_add_test(tc, test_open_failure);
+	/* last: a forked child would inherit its thread stacks (valgrind) */
+	tcase_add_test(tc, test_threads);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("cli");
+	tcase_add_checked_fixture(tc, cli_setup, cli_teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_cli_add_passwd_list);
+	tcase_add_test(tc, test_cli_del);
+	tcase_add_test(tc, test_cli_bad_arguments);
 	suite_add_tcase(s, tc);
 	return s;
 }
