@@ -136,6 +136,10 @@ void pop3_cmd_pass(struct pop3_session *s, char *args)
 		pop3_bad(s, "PASS needs a USER command first");
 		return;
 	}
+	if (*args == '\0') {
+		pop3_bad(s, "syntax: PASS password");
+		return;
+	}
 	if (plaintext_refused(s))
 		return;
 	s->job_pending = true;

@@ -262,14 +262,24 @@ static void pop3_tls_done(void *sess)
 		s->io->tls_cipher != NULL ? s->io->tls_cipher : "?");
 }
 
+/* A reply queued in the middle of a message would read as message text:
+ * when one is being sent, the connection just ends.  True if it was. */
+static bool stop_mid_message(struct pop3_session *s)
+{
+	bool was = s->streaming;
+
+	pop3_stream_stop(s);
+	return was;
+}
+
 static void pop3_timeout(void *sess)
 {
 	struct pop3_session *s = sess;
 
 	/* RFC 1939 3: an autologout timer ends the session without entering
 	 * UPDATE, so nothing is deleted. */
-	pop3_stream_stop(s);
-	pop3_err(s, NULL, "autologout: idle for too long");
+	if (!stop_mid_message(s))
+		pop3_err(s, NULL, "autologout: idle for too long");
 	pop3_close(s);
 }
 
@@ -277,8 +287,8 @@ static void pop3_shutdown(void *sess)
 {
 	struct pop3_session *s = sess;
 
-	pop3_stream_stop(s);
-	pop3_err(s, "SYS/TEMP", "server shutting down, nothing was deleted");
+	if (!stop_mid_message(s))
+		pop3_err(s, "SYS/TEMP", "server shutting down, nothing was deleted");
 	pop3_close(s);
 }
 

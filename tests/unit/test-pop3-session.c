@@ -298,6 +298,8 @@ START_TEST(test_pass_without_user)
 {
 	ck_starts(send1("PASS secret pw"), "-ERR");
 	ck_starts(send1("PASS"), "-ERR");
+	ck_starts(send1("USER alice"), "+OK");
+	ck_starts(send1("PASS"), "-ERR syntax");
 	ck_assert_uint_eq(n_delays, 0);		/* nothing was checked */
 	login(&c1);
 }
@@ -913,6 +915,31 @@ START_TEST(test_idle_timeout)
 }
 END_TEST
 
+START_TEST(test_timeout_mid_retr)
+{
+	size_t big = 1024 * 1024;
+	char *msg = malloc(big + 1);
+
+	memset(msg, 'q', big);
+	memcpy(msg, "Subject: x\r\n\r\n", 14);
+	memcpy(msg + big - 2, "\r\n", 2);
+	msg[big] = '\0';
+	deliver("alice", msg);
+	login(&c1);
+	P->line(c1.sess, "RETR 1", 6, 0);
+	ck_assert(c1.io.more_output);
+	buf_clear(&c1.io.out);
+	/* a client that stopped reading: no reply inside the message text,
+	 * just the end of the connection */
+	P->timeout(c1.sess);
+	ck_assert_uint_eq(c1.io.out.len, 0);
+	ck_assert(c1.io.close);
+	client_close(&c1);
+	ck_assert_int_eq(inbox_files("alice", NULL), 1);
+	free(msg);
+}
+END_TEST
+
 START_TEST(test_shutdown)
 {
 	deliver("alice", MSG1);
@@ -988,6 +1015,7 @@ Suite *unit_suite(void)
 	tcase_add_test(t, test_second_session_in_use);
 	tcase_add_test(t, test_capa_transaction);
 	tcase_add_test(t, test_idle_timeout);
+	tcase_add_test(t, test_timeout_mid_retr);
 	tcase_add_test(t, test_shutdown);
 	suite_add_tcase(s, a);
 	suite_add_tcase(s, t);
