@@ -1,0 +1,359 @@
+/* FETCH <set> <items> (RFC 3501 6.4.5) and UID FETCH (6.4.8).
+ *
+ * The command runs in two steps.  On a worker: parse, evaluate the set,
+ * set \Seen for non-PEEK body fetches.  Then on the loop thread the
+ * responses are produced as the client reads them (ops->resume_output):
+ * at most FETCH_BUDGET bytes are queued at a time, and a big body literal
+ * is copied from the mapped file piece by piece, so a client that stops
+ * reading never makes the server hold a whole 25 MiB message. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/xalloc.h"
+#include "imapd/bodystruct.h"
+#include "imapd/imap-int.h"
+#include "imapd/writer.h"
+#include "maildir/mailbox.h"
+#include "maildir/message.h"
+
+#define FETCH_BUDGET (256 * 1024)
+
+struct imap_fetch_job {
+	struct imap_fetch att;
+	struct imap_seqset set;		/* evaluated: sequence numbers */
+	struct imap_seqset seen_now;	/* got \Seen from this FETCH */
+	size_t range;			/* position: set.r[range], seq */
+	uint32_t seq;
+	bool in_msg;			/* "* n FETCH (" written */
+	size_t body;			/* next of att.bodies */
+	bool need_file;
+	struct msg_map map;
+	struct msg_parse *parse;
+	bool needs_crlf;
+	/* a literal being copied */
+	const char *lit;
+	size_t lit_len, lit_pos;
+	struct buf lit_buf;		/* built or converted bytes */
+	bool vanished;			/* a message's file was gone */
+};
+
+void imap_fetch_job_free(struct imap_fetch_job **jobp)
+{
+	struct imap_fetch_job *job = *jobp;
+
+	if (job == NULL)
+		return;
+	imap_fetch_free(&job->att);
+	imap_seqset_free(&job->set);
+	imap_seqset_free(&job->seen_now);
+	msg_parse_free(&job->parse);
+	msg_unmap(&job->map);
+	buf_free(&job->lit_buf);
+	free(job);
+	*jobp = NULL;
+}
+
+/* Sets \Seen on the unseen messages of the set (RFC 3501 6.4.5). */
+static int mark_seen(struct imap_cmd *cmd, struct imap_fetch_job *job)
+{
+	struct maildir_box *box = cmd->s->box;
+	uint32_t *uids = NULL;
+	size_t n = 0, cap = 0;
+	char err[256];
+	int ret = 0;
+
+	for (size_t r = 0; r < job->set.n; r++)
+		for (uint32_t seq = job->set.r[r].lo; seq <= job->set.r[r].hi &&
+		     seq != 0; seq++) {
+			const struct maildir_msg *m = maildir_box_msg(box, seq - 1);
+
+			if (!(m->flags & MAILDIR_FLAG_SEEN)) {
+				if (n == cap) {
+					cap = cap ? cap * 2 : 64;
+					uids = xreallocarray(uids, cap, sizeof(*uids));
+				}
+				uids[n++] = m->uid;
+				imap_seqset_add(&job->seen_now, seq, seq);
+			}
+			if (seq == UINT32_MAX)
+				break;
+		}
+	if (n > 0 && maildir_box_store(box, uids, n, MAILDIR_STORE_ADD,
+				       MAILDIR_FLAG_SEEN, 0, err,
+				       sizeof(err)) < 0) {
+		imap_cmd_store_error(cmd, "Cannot set \\Seen", err);
+		ret = -1;
+	}
+	free(uids);
+	return ret;
+}
+
+void cmd_fetch(struct imap_cmd *cmd)
+{
+	struct imap_session *s = cmd->s;
+	struct imap_fetch_job *job = xcalloc(1, sizeof(*job));
+	struct imap_seqset set;
+
+	imap_seqset_init(&set);
+	buf_init(&job->lit_buf, BUF_UNLIMITED);
+	if (imap_parse_sp(&cmd->p) < 0 || imap_parse_seqset(&cmd->p, &set) < 0 ||
+	    imap_parse_sp(&cmd->p) < 0 ||
+	    imap_parse_fetch(&cmd->p, &job->att) < 0 ||
+	    imap_parse_end(&cmd->p) < 0) {
+		imap_cmd_parse_error(cmd);
+		goto fail;
+	}
+	/* UID FETCH may report expunges, and does so before the data, so
+	 * that the set is evaluated against what the client will know. */
+	if (cmd->uid) {
+		imap_send_updates(s, false);
+		job->att.items |= IMAP_FETCH_UID;
+	}
+	cmd->updates_done = true;
+	if (imap_cmd_eval_set(cmd, &set, &job->set) < 0)
+		goto fail;
+	if (imap_fetch_sets_seen(&job->att) && !s->readonly &&
+	    mark_seen(cmd, job) < 0)
+		goto fail;
+	job->need_file = job->att.nbodies > 0 ||
+		(job->att.items & (IMAP_FETCH_ENVELOPE | IMAP_FETCH_BODY |
+				   IMAP_FETCH_BODYSTRUCTURE));
+	job->seq = job->set.n > 0 ? job->set.r[0].lo : 0;
+	imap_seqset_free(&set);
+	s->fetch = job;
+	cmd->async = true;
+	return;
+fail:
+	imap_seqset_free(&set);
+	imap_fetch_job_free(&job);
+}
+
+/* Maps and parses the message's file.  -1 when it is gone. */
+static int open_message(struct imap_session *s, struct imap_fetch_job *job,
+			const struct maildir_msg *m)
+{
+	char err[256];
+	struct stat st;
+	int fd = maildir_box_open_msg(s->box, m->uid, err, sizeof(err));
+
+	if (fd < 0) {
+		if (errno != ENOENT)
+			log_msg("imap", s->io->id, "fetch uid %u: %s", m->uid, err);
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 ||
+	    msg_map_fd(fd, (size_t)st.st_size, &job->map, err, sizeof(err)) < 0) {
+		log_msg("imap", s->io->id, "fetch uid %u: map failed", m->uid);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	job->needs_crlf = m->needs_crlf;
+	job->parse = msg_parse(job->map.data, job->map.size);
+	return 0;
+}
+
+static void close_message(struct imap_fetch_job *job)
+{
+	msg_parse_free(&job->parse);
+	msg_unmap(&job->map);
+}
+
+static void sep(struct buf *out, bool *first)
+{
+	if (!*first)
+		buf_putc(out, ' ');
+	*first = false;
+}
+
+/* Everything but the body sections, in one go. */
+static void write_simple_items(struct imap_session *s,
+			       struct imap_fetch_job *job,
+			       const struct maildir_msg *m, bool *first)
+{
+	struct buf *out = &s->io->out;
+	unsigned items = job->att.items;
+
+	if (items & IMAP_FETCH_UID) {
+		sep(out, first);
+		buf_printf(out, "UID %u", m->uid);
+	}
+	if ((items & IMAP_FETCH_FLAGS) ||
+	    imap_seqset_contains(&job->seen_now, job->seq)) {
+		sep(out, first);
+		buf_puts(out, "FLAGS ");
+		imap_write_msg_flags(s, job->seq - 1, out);
+	}
+	if (items & IMAP_FETCH_INTERNALDATE) {
+		sep(out, first);
+		buf_puts(out, "INTERNALDATE ");
+		imap_write_datetime(out, m->idate);
+	}
+	if (items & IMAP_FETCH_SIZE) {
+		sep(out, first);
+		buf_printf(out, "RFC822.SIZE %llu", (unsigned long long)m->size);
+	}
+	if (items & IMAP_FETCH_ENVELOPE) {
+		sep(out, first);
+		buf_puts(out, "ENVELOPE ");
+		imap_write_envelope(out, job->parse, 0);
+	}
+	if (items & IMAP_FETCH_BODY) {
+		sep(out, first);
+		buf_puts(out, "BODY ");
+		imap_write_bodystructure(out, job->parse, false);
+	}
+	if (items & IMAP_FETCH_BODYSTRUCTURE) {
+		sep(out, first);
+		buf_puts(out, "BODYSTRUCTURE ");
+		imap_write_bodystructure(out, job->parse, true);
+	}
+}
+
+static enum msg_section_kind section_kind(enum imap_section_kind k)
+{
+	switch (k) {
+	case IMAP_SECT_HEADER: return MSG_SECT_HEADER;
+	case IMAP_SECT_TEXT: return MSG_SECT_TEXT;
+	case IMAP_SECT_MIME: return MSG_SECT_MIME;
+	case IMAP_SECT_FIELDS: return MSG_SECT_FIELDS;
+	case IMAP_SECT_FIELDS_NOT: return MSG_SECT_FIELDS_NOT;
+	case IMAP_SECT_ALL: break;
+	}
+	return MSG_SECT_BODY;
+}
+
+/* Writes "NAME " and the literal's announcement, and sets up job->lit for
+ * its bytes (or writes NIL for a section that does not exist). */
+static void start_body(struct imap_session *s, struct imap_fetch_job *job,
+		       const struct imap_fetch_body *b)
+{
+	struct buf *out = &s->io->out;
+	struct msg_section sect = {
+		.parts = b->parts, .nparts = b->nparts,
+		.kind = section_kind(b->kind),
+		.fields = (const char *const *)b->fields, .nfields = b->nfields,
+	};
+	struct msg_range r;
+	size_t start, len;
+
+	buf_puts(out, b->name);
+	buf_putc(out, ' ');
+	buf_clear(&job->lit_buf);
+	if (msg_section_find(job->parse, job->map.data, &sect, &r,
+			     &job->lit_buf) < 0) {
+		buf_puts(out, "NIL");
+		return;
+	}
+	start = b->partial ? (b->offset < r.wire_len ? b->offset : r.wire_len) : 0;
+	len = r.wire_len - start;
+	if (b->partial && len > b->count)
+		len = b->count;
+	if (r.built) {
+		job->lit = job->lit_buf.data + start;
+	} else if (job->needs_crlf) {
+		/* bare LF in the file: convert this window once */
+		buf_clear(&job->lit_buf);
+		msg_wire_append(job->map.data, r.off, r.len, start, len,
+				&job->lit_buf);
+		job->lit = job->lit_buf.data;
+		len = job->lit_buf.len;
+	} else {
+		job->lit = job->map.data + r.off + start;
+	}
+	job->lit_len = len;
+	job->lit_pos = 0;
+	buf_printf(out, "{%zu}\r\n", len);
+}
+
+/* Moves to the next sequence number of the set; false at the end. */
+static bool next_seq(struct imap_fetch_job *job)
+{
+	if (job->seq < job->set.r[job->range].hi) {
+		job->seq++;
+		return true;
+	}
+	if (++job->range >= job->set.n)
+		return false;
+	job->seq = job->set.r[job->range].lo;
+	return true;
+}
+
+/* Starts the response of job->seq: false when its file is gone. */
+static bool start_message(struct imap_session *s, struct imap_fetch_job *job)
+{
+	const struct maildir_msg *m = maildir_box_msg(s->box, job->seq - 1);
+	bool first = true;
+
+	if (job->need_file && open_message(s, job, m) < 0) {
+		job->vanished = true;
+		return false;
+	}
+	buf_printf(&s->io->out, "* %u FETCH (", job->seq);
+	write_simple_items(s, job, m, &first);
+	if (job->att.nbodies > 0 && !first)
+		buf_putc(&s->io->out, ' ');
+	job->in_msg = true;
+	job->body = 0;
+	return true;
+}
+
+static void finish(struct imap_session *s)
+{
+	struct imap_cmd *cmd = &s->cmd;
+	bool vanished = s->fetch->vanished;
+
+	imap_fetch_job_free(&s->fetch);
+	if (vanished)
+		imap_cmd_no(cmd, "[EXPUNGEISSUED] Some messages were expunged");
+	else
+		imap_cmd_ok(cmd, "FETCH completed");
+	imap_cmd_finish(cmd);
+}
+
+void imap_fetch_continue(struct imap_session *s)
+{
+	struct imap_fetch_job *job = s->fetch;
+	struct buf *out = &s->io->out;
+
+	while (out->len < FETCH_BUDGET) {
+		if (job->lit != NULL) {
+			size_t n = job->lit_len - job->lit_pos;
+
+			if (n > FETCH_BUDGET - out->len)
+				n = FETCH_BUDGET - out->len;
+			buf_append(out, job->lit + job->lit_pos, n);
+			job->lit_pos += n;
+			if (job->lit_pos == job->lit_len)
+				job->lit = NULL;
+			continue;
+		}
+		if (!job->in_msg) {
+			if (job->set.n == 0 || job->range >= job->set.n) {
+				finish(s);
+				return;
+			}
+			if (!start_message(s, job)) {
+				if (!next_seq(job))
+					job->range = job->set.n;
+				continue;
+			}
+		}
+		if (job->body < job->att.nbodies) {
+			if (job->body > 0)
+				buf_putc(out, ' ');
+			start_body(s, job, &job->att.bodies[job->body++]);
+			continue;
+		}
+		buf_puts(out, ")\r\n");
+		close_message(job);
+		job->in_msg = false;
+		if (!next_seq(job))
+			job->range = job->set.n;
+	}
+	s->io->more_output = true;
+}

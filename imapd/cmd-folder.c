@@ -1,0 +1,344 @@
+/* Folder commands (RFC 3501 6.3.3-6.3.10): CREATE, DELETE, RENAME,
+ * SUBSCRIBE, UNSUBSCRIBE, LIST, LSUB, STATUS. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/xalloc.h"
+#include "imapd/imap-int.h"
+#include "imapd/writer.h"
+#include "maildir/folder.h"
+#include "maildir/name.h"
+
+/* SP mailbox, with the end of the command when `last` */
+static int parse_mailbox_arg(struct imap_cmd *cmd, struct buf *name, bool last)
+{
+	if (imap_parse_sp(&cmd->p) < 0 || imap_parse_mailbox(&cmd->p, name) < 0 ||
+	    (last && imap_parse_end(&cmd->p) < 0)) {
+		imap_cmd_parse_error(cmd);
+		return -1;
+	}
+	return 0;
+}
+
+/* CREATE <mailbox>: a trailing '/' only says inferiors will follow
+ * (RFC 3501 6.3.3). */
+void cmd_create(struct imap_cmd *cmd)
+{
+	struct buf name = BUF_INIT(BUF_UNLIMITED);
+	char err[256];
+
+	if (parse_mailbox_arg(cmd, &name, true) < 0)
+		goto out;
+	if (name.len > 1 && name.data[name.len - 1] == MAILDIR_DELIMITER)
+		buf_truncate(&name, name.len - 1);
+	if (maildir_folder_is_inbox(buf_cstr(&name))) {
+		imap_cmd_no(cmd, "[ALREADYEXISTS] INBOX always exists");
+	} else if (!maildir_folder_name_valid(buf_cstr(&name), err, sizeof(err))) {
+		imap_cmd_no(cmd, "[CANNOT] Invalid mailbox name: %s", err);
+	} else if (maildir_folder_create(cmd->s->store, buf_cstr(&name), err,
+					 sizeof(err)) < 0) {
+		imap_cmd_store_error(cmd, "CREATE failed", err);
+	} else {
+		imap_cmd_ok(cmd, "CREATE completed");
+	}
+out:
+	buf_free(&name);
+}
+
+/* The attributes LIST gives `name`, or -1 when it does not exist. */
+static int folder_attrs(struct imap_session *s, const char *name)
+{
+	struct maildir_folder *list;
+	size_t n;
+	char err[256];
+	int attrs = -1;
+
+	if (maildir_folder_list(s->store, &list, &n, err, sizeof(err)) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(list[i].name, name) == 0)
+			attrs = (int)list[i].attrs;
+	maildir_folder_list_free(list, n);
+	return attrs;
+}
+
+/* DELETE <mailbox>: a \Noselect name with inferiors cannot be deleted;
+ * a selectable one with inferiors loses its messages and becomes
+ * \Noselect (RFC 3501 6.3.4). */
+void cmd_delete(struct imap_cmd *cmd)
+{
+	struct imap_session *s = cmd->s;
+	struct buf name = BUF_INIT(BUF_UNLIMITED);
+	char err[256];
+	int attrs;
+
+	if (parse_mailbox_arg(cmd, &name, true) < 0)
+		goto out;
+	attrs = folder_attrs(s, buf_cstr(&name));
+	if (maildir_folder_is_inbox(buf_cstr(&name))) {
+		imap_cmd_no(cmd, "[CANNOT] INBOX cannot be deleted");
+	} else if (attrs >= 0 && (attrs & MAILDIR_FOLDER_NOSELECT)) {
+		imap_cmd_no(cmd, "[CANNOT] Name has inferior hierarchical names");
+	} else if (s->box_name != NULL &&
+		   strcmp(s->box_name, buf_cstr(&name)) == 0) {
+		imap_cmd_no(cmd, "[INUSE] Cannot delete the selected mailbox");
+	} else if (maildir_folder_delete(s->store, buf_cstr(&name), err,
+					 sizeof(err)) < 0) {
+		imap_cmd_store_error(cmd, "DELETE failed", err);
+	} else {
+		imap_cmd_ok(cmd, "DELETE completed");
+	}
+out:
+	buf_free(&name);
+}
+
+/* RENAME <old> <new> (INBOX: its messages move, INBOX stays, 6.3.5) */
+void cmd_rename(struct imap_cmd *cmd)
+{
+	struct buf from = BUF_INIT(BUF_UNLIMITED), to = BUF_INIT(BUF_UNLIMITED);
+	char err[256];
+
+	if (parse_mailbox_arg(cmd, &from, false) < 0 ||
+	    parse_mailbox_arg(cmd, &to, true) < 0)
+		goto out;
+	if (!maildir_folder_is_inbox(buf_cstr(&to)) &&
+	    !maildir_folder_name_valid(buf_cstr(&to), err, sizeof(err)))
+		imap_cmd_no(cmd, "[CANNOT] Invalid mailbox name: %s", err);
+	else if (maildir_folder_rename(cmd->s->store, buf_cstr(&from),
+				       buf_cstr(&to), err, sizeof(err)) < 0)
+		imap_cmd_store_error(cmd, "RENAME failed", err);
+	else
+		imap_cmd_ok(cmd, "RENAME completed");
+out:
+	buf_free(&from);
+	buf_free(&to);
+}
+
+static void subscribe(struct imap_cmd *cmd, bool on)
+{
+	struct buf name = BUF_INIT(BUF_UNLIMITED);
+	char err[256];
+
+	if (parse_mailbox_arg(cmd, &name, true) < 0)
+		goto out;
+	if (maildir_folder_subscribe(cmd->s->store, buf_cstr(&name), on, err,
+				     sizeof(err)) < 0)
+		imap_cmd_store_error(cmd, on ? "SUBSCRIBE failed" :
+				     "UNSUBSCRIBE failed", err);
+	else
+		imap_cmd_ok(cmd, on ? "SUBSCRIBE completed" :
+			    "UNSUBSCRIBE completed");
+out:
+	buf_free(&name);
+}
+
+/* SUBSCRIBE <mailbox> */
+void cmd_subscribe(struct imap_cmd *cmd)
+{
+	subscribe(cmd, true);
+}
+
+/* UNSUBSCRIBE <mailbox> */
+void cmd_unsubscribe(struct imap_cmd *cmd)
+{
+	subscribe(cmd, false);
+}
+
+/* reference SP list-mailbox, joined into one pattern */
+static int parse_list_args(struct imap_cmd *cmd, struct buf *pattern)
+{
+	struct buf ref = BUF_INIT(BUF_UNLIMITED);
+	int ret = 0;
+
+	if (imap_parse_sp(&cmd->p) < 0 || imap_parse_mailbox(&cmd->p, &ref) < 0 ||
+	    imap_parse_sp(&cmd->p) < 0 ||
+	    imap_parse_list_mailbox(&cmd->p, pattern) < 0 ||
+	    imap_parse_end(&cmd->p) < 0) {
+		imap_cmd_parse_error(cmd);
+		ret = -1;
+	} else if (pattern->len > 0 && ref.len > 0) {
+		/* RFC 3501 6.3.8: the reference is a prefix of the pattern */
+		buf_append(&ref, pattern->data, pattern->len);
+		buf_clear(pattern);
+		buf_append(pattern, ref.data, ref.len);
+	}
+	buf_free(&ref);
+	return ret;
+}
+
+static void write_list(struct imap_session *s, const char *what,
+		       unsigned attrs, const char *name)
+{
+	buf_printf(s->out, "* %s (", what);
+	if (attrs & MAILDIR_FOLDER_NOSELECT)
+		buf_puts(s->out, "\\Noselect ");
+	if (attrs & MAILDIR_FOLDER_HASCHILDREN)
+		buf_puts(s->out, "\\HasChildren ");
+	if (attrs & MAILDIR_FOLDER_HASNOCHILDREN)
+		buf_puts(s->out, "\\HasNoChildren ");
+	if (s->out->data[s->out->len - 1] == ' ')
+		buf_truncate(s->out, s->out->len - 1);
+	buf_puts(s->out, ") \"/\" ");
+	imap_write_mailbox(s->out, name);
+	buf_puts(s->out, "\r\n");
+}
+
+/* LIST <reference> <pattern> */
+void cmd_list(struct imap_cmd *cmd)
+{
+	struct imap_session *s = cmd->s;
+	struct buf pattern = BUF_INIT(BUF_UNLIMITED);
+	struct maildir_folder *list;
+	size_t n;
+	char err[256];
+
+	if (parse_list_args(cmd, &pattern) < 0)
+		goto out;
+	if (pattern.len == 0) {
+		/* the hierarchy delimiter and root (RFC 3501 6.3.8) */
+		imap_untagged(s, "LIST (\\Noselect) \"/\" \"\"");
+		imap_cmd_ok(cmd, "LIST completed");
+		goto out;
+	}
+	if (maildir_folder_list(s->store, &list, &n, err, sizeof(err)) < 0) {
+		imap_cmd_store_error(cmd, "LIST failed", err);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (maildir_folder_match(buf_cstr(&pattern), list[i].name))
+			write_list(s, "LIST", list[i].attrs, list[i].name);
+	maildir_folder_list_free(list, n);
+	imap_cmd_ok(cmd, "LIST completed");
+out:
+	buf_free(&pattern);
+}
+
+static bool in_names(char **names, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(names[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* LSUB <reference> <pattern>: subscribed names; a parent that only a
+ * '%' reaches is listed \Noselect (RFC 3501 6.3.9). */
+void cmd_lsub(struct imap_cmd *cmd)
+{
+	struct imap_session *s = cmd->s;
+	struct buf pattern = BUF_INIT(BUF_UNLIMITED);
+	struct buf parent = BUF_INIT(BUF_UNLIMITED);
+	char **names, **parents = NULL;
+	size_t n, nparents = 0;
+	char err[256];
+
+	if (parse_list_args(cmd, &pattern) < 0)
+		goto out;
+	if (maildir_subscriptions(s->store, &names, &n, err, sizeof(err)) < 0) {
+		imap_cmd_store_error(cmd, "LSUB failed", err);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *slash;
+
+		if (maildir_folder_match(buf_cstr(&pattern), names[i])) {
+			write_list(s, "LSUB", 0, names[i]);
+			continue;
+		}
+		for (slash = strchr(names[i], '/'); slash != NULL;
+		     slash = strchr(slash + 1, '/')) {
+			buf_clear(&parent);
+			buf_append(&parent, names[i], (size_t)(slash - names[i]));
+			if (!maildir_folder_match(buf_cstr(&pattern),
+						  buf_cstr(&parent)) ||
+			    in_names(names, n, buf_cstr(&parent)) ||
+			    in_names(parents, nparents, buf_cstr(&parent)))
+				continue;
+			parents = xreallocarray(parents, nparents + 1,
+						sizeof(*parents));
+			parents[nparents++] = xstrdup(buf_cstr(&parent));
+			write_list(s, "LSUB", MAILDIR_FOLDER_NOSELECT,
+				   buf_cstr(&parent));
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	for (size_t i = 0; i < nparents; i++)
+		free(parents[i]);
+	free(parents);
+	imap_cmd_ok(cmd, "LSUB completed");
+out:
+	buf_free(&parent);
+	buf_free(&pattern);
+}
+
+enum { ST_MESSAGES, ST_RECENT, ST_UIDNEXT, ST_UIDVALIDITY, ST_UNSEEN };
+static const char *const status_items[] = {
+	"MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY", "UNSEEN",
+};
+
+/* "(" status-att *(SP status-att) ")" in the order given */
+static int parse_status_items(struct imap_parser *p, int *items, size_t *n)
+{
+	*n = 0;
+	if (imap_parse_sp(p) < 0 || imap_parse_char(p, '(') < 0)
+		return -1;
+	do {
+		size_t k;
+
+		for (k = 0; k < 5; k++)
+			if (imap_parse_keyword(p, status_items[k]))
+				break;
+		if (k == 5)
+			return imap_parse_fail(p, "Unknown STATUS item");
+		if (*n < 16)
+			items[(*n)++] = (int)k;
+	} while (imap_parse_skip(p, ' '));
+	if (imap_parse_char(p, ')') < 0)
+		return -1;
+	return imap_parse_end(p);
+}
+
+/* STATUS <mailbox> (<items>) */
+void cmd_status(struct imap_cmd *cmd)
+{
+	struct imap_session *s = cmd->s;
+	struct buf name = BUF_INIT(BUF_UNLIMITED);
+	struct maildir_box_info info;
+	int items[16];
+	size_t n;
+	char err[256];
+
+	if (parse_mailbox_arg(cmd, &name, false) < 0)
+		goto out;
+	if (parse_status_items(&cmd->p, items, &n) < 0) {
+		imap_cmd_parse_error(cmd);
+		goto out;
+	}
+	if (maildir_folder_status(s->store, buf_cstr(&name), &info, err,
+				  sizeof(err)) < 0) {
+		imap_cmd_store_error(cmd, "STATUS failed", err);
+		goto out;
+	}
+	buf_puts(s->out, "* STATUS ");
+	imap_write_mailbox(s->out, buf_cstr(&name));
+	buf_puts(s->out, " (");
+	for (size_t i = 0; i < n; i++) {
+		uint32_t v = 0;
+
+		switch (items[i]) {
+		case ST_MESSAGES: v = info.messages; break;
+		case ST_RECENT: v = info.recent; break;
+		case ST_UIDNEXT: v = info.uidnext; break;
+		case ST_UIDVALIDITY: v = info.uidvalidity; break;
+		case ST_UNSEEN: v = info.unseen; break;
+		}
+		buf_printf(s->out, "%s%s %u", i ? " " : "",
+			   status_items[items[i]], v);
+	}
+	buf_puts(s->out, ")\r\n");
+	imap_cmd_ok(cmd, "STATUS completed");
+out:
+	buf_free(&name);
+}

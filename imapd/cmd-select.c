@@ -1,0 +1,129 @@
+/* SELECT, EXAMINE (RFC 3501 6.3.1-2) and the selected-state commands
+ * without arguments: CHECK, CLOSE, EXPUNGE (6.4.1-3). */
+#include <stdlib.h>
+
+#include "common/xalloc.h"
+#include "imapd/imap-int.h"
+#include "imapd/writer.h"
+#include "maildir/mailbox.h"
+
+#define SYSTEM_FLAGS "\\Answered \\Flagged \\Deleted \\Seen \\Draft"
+
+static void write_keywords(struct imap_session *s, struct buf *out)
+{
+	size_t n = maildir_box_keyword_count(s->box);
+
+	for (size_t i = 0; i < n; i++) {
+		buf_putc(out, ' ');
+		buf_puts(out, maildir_box_keyword_name(s->box, i));
+	}
+}
+
+static void open_mailbox(struct imap_cmd *cmd, bool readonly)
+{
+	struct imap_session *s = cmd->s;
+	struct buf name = BUF_INIT(BUF_UNLIMITED);
+	struct maildir_box_info info;
+	char err[256];
+
+	if (imap_parse_sp(&cmd->p) < 0 || imap_parse_mailbox(&cmd->p, &name) < 0 ||
+	    imap_parse_end(&cmd->p) < 0) {
+		imap_cmd_parse_error(cmd);
+		goto out;
+	}
+	/* RFC 3501 6.3.1: a failed SELECT leaves no mailbox selected */
+	imap_unselect(s);
+	/* EXAMINE must not take \Recent away from other sessions (6.3.2) */
+	if (maildir_box_open(s->store, buf_cstr(&name),
+			     readonly ? MAILDIR_BOX_READONLY : MAILDIR_BOX_RECENT,
+			     &s->box, err, sizeof(err)) < 0) {
+		imap_cmd_store_error(cmd, "Cannot open mailbox", err);
+		goto out;
+	}
+	s->state = IMAP_SELECTED;
+	s->readonly = readonly;
+	s->box_name = xstrdup(buf_cstr(&name));
+	maildir_box_info(s->box, &info);
+
+	buf_puts(s->out, "* FLAGS (" SYSTEM_FLAGS);
+	write_keywords(s, s->out);
+	buf_puts(s->out, ")\r\n");
+	if (readonly) {
+		imap_untagged(s, "OK [PERMANENTFLAGS ()] Read-only mailbox");
+	} else {
+		/* keywords may be created: \* (RFC 3501 7.1) */
+		buf_puts(s->out, "* OK [PERMANENTFLAGS (" SYSTEM_FLAGS);
+		write_keywords(s, s->out);
+		buf_puts(s->out, " \\*)] Flags permitted\r\n");
+	}
+	imap_untagged(s, "%u EXISTS", info.messages);
+	imap_untagged(s, "%u RECENT", info.recent);
+	if (info.first_unseen != 0)
+		imap_untagged(s, "OK [UNSEEN %u] First unseen", info.first_unseen);
+	imap_untagged(s, "OK [UIDVALIDITY %u] UIDs valid", info.uidvalidity);
+	imap_untagged(s, "OK [UIDNEXT %u] Predicted next UID", info.uidnext);
+	if (readonly)
+		imap_cmd_ok(cmd, "[READ-ONLY] EXAMINE completed");
+	else
+		imap_cmd_ok(cmd, "[READ-WRITE] SELECT completed");
+out:
+	buf_free(&name);
+}
+
+/* SELECT <mailbox> */
+void cmd_select(struct imap_cmd *cmd)
+{
+	open_mailbox(cmd, false);
+}
+
+/* EXAMINE <mailbox> */
+void cmd_examine(struct imap_cmd *cmd)
+{
+	open_mailbox(cmd, true);
+}
+
+/* CHECK: our writes are durable when they return; the updates go out
+ * as the command completes. */
+void cmd_check(struct imap_cmd *cmd)
+{
+	if (imap_cmd_end(cmd) < 0)
+		return;
+	imap_cmd_ok(cmd, "CHECK completed");
+}
+
+/* CLOSE: expunge silently (unless read-only), leave the selected state */
+void cmd_close(struct imap_cmd *cmd)
+{
+	struct imap_session *s = cmd->s;
+	char err[256];
+
+	if (imap_cmd_end(cmd) < 0)
+		return;
+	if (!s->readonly &&
+	    maildir_box_expunge(s->box, NULL, 0, err, sizeof(err)) < 0) {
+		imap_unselect(s);
+		imap_cmd_store_error(cmd, "Expunge failed", err);
+		return;
+	}
+	imap_unselect(s);
+	imap_cmd_ok(cmd, "CLOSE completed");
+}
+
+/* EXPUNGE: the "* n EXPUNGE" lines come from the sync as it completes */
+void cmd_expunge(struct imap_cmd *cmd)
+{
+	struct imap_session *s = cmd->s;
+	char err[256];
+
+	if (imap_cmd_end(cmd) < 0)
+		return;
+	if (s->readonly) {
+		imap_cmd_no(cmd, "[READ-ONLY] Mailbox is read-only");
+		return;
+	}
+	if (maildir_box_expunge(s->box, NULL, 0, err, sizeof(err)) < 0) {
+		imap_cmd_store_error(cmd, "Expunge failed", err);
+		return;
+	}
+	imap_cmd_ok(cmd, "EXPUNGE completed");
+}

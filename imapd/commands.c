@@ -1,0 +1,49 @@
+/* The command table (RFC 3501 section 6): name, handler, the states it is
+ * valid in, and what it does to sequence numbers. */
+#include <strings.h>
+
+#include "imapd/imap-int.h"
+
+#define INLINE IMAP_CMD_INLINE
+#define SEQS IMAP_CMD_SEQS
+#define UID_OK IMAP_CMD_UID_OK
+
+static const struct imap_command commands[] = {
+	/* 6.1 any state */
+	{ "CAPABILITY",	cmd_capability,	IMAP_ANY, INLINE },
+	{ "NOOP",	cmd_noop,	IMAP_ANY, 0 },
+	{ "LOGOUT",	cmd_logout,	IMAP_ANY, INLINE },
+	/* 6.2 not authenticated */
+	{ "STARTTLS",	cmd_starttls,	IMAP_NOT_AUTH, INLINE },
+	{ "AUTHENTICATE", cmd_authenticate, IMAP_NOT_AUTH, INLINE },
+	{ "LOGIN",	cmd_login,	IMAP_NOT_AUTH, INLINE },
+	/* 6.3 authenticated */
+	{ "SELECT",	cmd_select,	IMAP_AUTHED, 0 },
+	{ "EXAMINE",	cmd_examine,	IMAP_AUTHED, 0 },
+	{ "CREATE",	cmd_create,	IMAP_AUTHED, 0 },
+	{ "DELETE",	cmd_delete,	IMAP_AUTHED, 0 },
+	{ "RENAME",	cmd_rename,	IMAP_AUTHED, 0 },
+	{ "SUBSCRIBE",	cmd_subscribe,	IMAP_AUTHED, 0 },
+	{ "UNSUBSCRIBE", cmd_unsubscribe, IMAP_AUTHED, 0 },
+	{ "LIST",	cmd_list,	IMAP_AUTHED, 0 },
+	{ "LSUB",	cmd_lsub,	IMAP_AUTHED, 0 },
+	{ "STATUS",	cmd_status,	IMAP_AUTHED, 0 },
+	{ "APPEND",	cmd_append,	IMAP_AUTHED, 0 },
+	/* 6.4 selected */
+	{ "CHECK",	cmd_check,	IMAP_SELECTED, 0 },
+	{ "CLOSE",	cmd_close,	IMAP_SELECTED, 0 },
+	{ "EXPUNGE",	cmd_expunge,	IMAP_SELECTED, 0 },
+	{ "SEARCH",	cmd_search,	IMAP_SELECTED, SEQS | UID_OK },
+	{ "FETCH",	cmd_fetch,	IMAP_SELECTED, SEQS | UID_OK },
+	{ "STORE",	cmd_store,	IMAP_SELECTED, SEQS | UID_OK },
+	{ "COPY",	cmd_copy,	IMAP_SELECTED, SEQS | UID_OK },
+	{ "UID",	cmd_uid,	IMAP_SELECTED, 0 },
+};
+
+const struct imap_command *imap_command_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcasecmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}

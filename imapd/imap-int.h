@@ -1,0 +1,181 @@
+#ifndef IMAPD_IMAP_INT_H
+#define IMAPD_IMAP_INT_H
+/* The IMAP session and its command handlers (internal to imapd/). */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/auth.h"
+#include "common/buf.h"
+#include "common/proto.h"
+#include "common/sasl.h"
+#include "imapd/parser.h"
+#include "imapd/seqset.h"
+
+struct maildir_store;
+struct maildir_box;
+struct maildir_delivery;
+struct imap_fetch_job;
+
+/* RFC 3501 3: the states, as bits so a command lists where it is allowed. */
+enum imap_state {
+	IMAP_NOT_AUTH = 1 << 0,
+	IMAP_AUTH = 1 << 1,
+	IMAP_SELECTED = 1 << 2,
+	IMAP_LOGOUT = 1 << 3,
+};
+#define IMAP_ANY (IMAP_NOT_AUTH | IMAP_AUTH | IMAP_SELECTED)
+#define IMAP_AUTHED (IMAP_AUTH | IMAP_SELECTED)
+
+/* Command flags. */
+enum {
+	/* Runs on the loop thread: never touches the store (or defers its
+	 * own work, as authentication does).  Others run on a worker. */
+	IMAP_CMD_INLINE = 1 << 0,
+	/* Uses message sequence numbers: no EXPUNGE may be sent while it
+	 * runs or when it completes (RFC 3501 7.4.1); as a UID command it
+	 * may. */
+	IMAP_CMD_SEQS = 1 << 1,
+	/* Has a UID form (COPY, FETCH, SEARCH, STORE: RFC 3501 6.4.8). */
+	IMAP_CMD_UID_OK = 1 << 2,
+};
+
+struct imap_cmd;
+typedef void imap_cmd_fn(struct imap_cmd *cmd);
+
+struct imap_command {
+	const char *name;
+	imap_cmd_fn *run;
+	unsigned states;	/* enum imap_state bits */
+	unsigned flags;		/* IMAP_CMD_* */
+};
+
+/* The command table (commands.c); NULL when unknown. */
+const struct imap_command *imap_command_find(const char *name);
+
+/* The command being run.  A handler parses its arguments from `p` (which
+ * is positioned after the command name: at the SP before the first
+ * argument, or at the end), does its work, writes untagged replies to
+ * s->out and sets the tagged result with imap_cmd_ok/no/bad.  A handler
+ * that completes later sets `async` and calls imap_cmd_finish itself. */
+struct imap_cmd {
+	struct imap_session *s;
+	const struct imap_command *def;
+	char *tag;
+	bool uid;		/* the UID form */
+	bool async;		/* the tagged reply comes later */
+	bool finished;		/* imap_cmd_finish ran */
+	bool updates_done;	/* untagged updates already sent */
+	struct imap_parser p;
+	struct buf result;	/* "OK [READ-WRITE] SELECT completed" */
+	struct buf tmp;		/* scratch for handlers */
+};
+
+struct imap_session {
+	struct proto_io *io;
+	enum imap_state state;
+	struct buf *out;	/* replies go here: io->out, or work_out while
+				   a handler runs on a worker thread */
+	struct buf work_out;
+	struct imap_cmdbuf input;
+	bool discarding;	/* skipping the rest of a refused command */
+	char *discard_reply;	/* the tagged reply after it */
+	bool running;		/* a command has not finished */
+	struct imap_cmd cmd;
+	unsigned int errors;	/* BAD replies in a row */
+
+	/* authentication */
+	struct sasl sasl;
+	bool in_sasl;
+	struct auth_state auth;
+	char *user;
+	char *mail_root;	/* DIR/mail */
+	struct maildir_store *store;
+
+	/* the selected mailbox */
+	struct maildir_box *box;
+	bool readonly;
+	char *box_name;
+
+	/* APPEND streaming its message literal into a delivery */
+	struct maildir_delivery *append;
+	bool append_failed;
+	/* FETCH output produced as the client reads */
+	struct imap_fetch_job *fetch;
+	bool close_after;	/* set by a worker; acted on in the loop */
+};
+
+/* Tagged results.  The text is a format; `code` is a response code without
+ * brackets (NULL: none). */
+void imap_cmd_ok(struct imap_cmd *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void imap_cmd_no(struct imap_cmd *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void imap_cmd_bad(struct imap_cmd *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* BAD (or NO for p->error_no) with the parser's error. */
+void imap_cmd_parse_error(struct imap_cmd *cmd);
+/* Parses the end of the command; on junk, replies BAD and returns -1. */
+int imap_cmd_end(struct imap_cmd *cmd);
+/* Completes an async command: untagged updates, tagged reply, ready for
+ * the next command.  Runs on the loop thread. */
+void imap_cmd_finish(struct imap_cmd *cmd);
+
+/* An untagged reply (printf-style, CRLF added). */
+void imap_untagged(struct imap_session *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* The CAPABILITY list for the current state (no "* CAPABILITY"). */
+void imap_capabilities(struct imap_session *s, struct buf *out);
+
+/* Untagged updates for the selected mailbox (RFC 3501 5.2, 7.3, 7.4):
+ * syncs it and writes EXPUNGE (unless `no_expunge`), EXISTS, RECENT and
+ * FETCH FLAGS for changes made elsewhere.  With no_expunge the sync is
+ * skipped entirely, since it would renumber the messages. */
+void imap_send_updates(struct imap_session *s, bool no_expunge);
+/* Leaves the selected state (CLOSE, SELECT of another mailbox). */
+void imap_unselect(struct imap_session *s);
+/* The session becomes `user` (LOGIN/AUTHENTICATE succeeded): opens the
+ * store.  0, or -1 (replied NO [UNAVAILABLE]). */
+int imap_login(struct imap_cmd *cmd, const char *user);
+
+/* AUTHENTICATE: starts the SASL exchange (initial: the SASL-IR response
+ * or NULL); LOGIN: checks the password.  Both make the command async; the
+ * reply comes when the check is over. */
+void imap_sasl_start(struct imap_cmd *cmd, const char *mech,
+		     const char *initial);
+void imap_login_check(struct imap_cmd *cmd, const char *user,
+		      const char *password);
+
+/* Store error text to a tagged NO with the right response code. */
+void imap_cmd_store_error(struct imap_cmd *cmd, const char *what,
+			  const char *err);
+
+/* Message data of the selected mailbox for handlers. */
+void imap_write_msg_flags(struct imap_session *s, size_t idx, struct buf *out);
+/* Evaluates a parsed set as sequence numbers or (uid) UIDs: 0, or -1 with
+ * BAD sent for a sequence number outside the mailbox. */
+int imap_cmd_eval_set(struct imap_cmd *cmd, const struct imap_seqset *set,
+		      struct imap_seqset *out);
+
+/* The APPEND message literal: whether the command collected so far is an
+ * APPEND whose next literal is the message (then it is streamed). */
+bool imap_append_literal_is_message(const struct imap_cmdbuf *cb);
+/* Prepares streaming: 0 with io->bytes_sink set, or -1 with the reason in
+ * *reply_r (a static "NO ..." text). */
+int imap_append_stream_begin(struct imap_session *s, uint64_t size,
+			     const char **reply_r);
+
+/* FETCH output on demand (cmd-fetch.c). */
+void imap_fetch_continue(struct imap_session *s);
+void imap_fetch_job_free(struct imap_fetch_job **jobp);
+
+/* Handlers. */
+imap_cmd_fn cmd_capability, cmd_noop, cmd_logout;
+imap_cmd_fn cmd_starttls, cmd_login, cmd_authenticate;
+imap_cmd_fn cmd_select, cmd_examine, cmd_create, cmd_delete, cmd_rename;
+imap_cmd_fn cmd_subscribe, cmd_unsubscribe, cmd_list, cmd_lsub, cmd_status;
+imap_cmd_fn cmd_append, cmd_check, cmd_close, cmd_expunge, cmd_search;
+imap_cmd_fn cmd_fetch, cmd_store, cmd_copy, cmd_uid;
+
+#endif

@@ -1,0 +1,138 @@
+/* The session's store and selected mailbox: login, untagged updates
+ * (RFC 3501 5.2, 7.3.1, 7.4.1), message sets, store errors. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/xalloc.h"
+#include "imapd/imap-int.h"
+#include "imapd/writer.h"
+#include "maildir/mailbox.h"
+
+int imap_login(struct imap_cmd *cmd, const char *user)
+{
+	struct imap_session *s = cmd->s;
+	char err[256];
+
+	if (maildir_store_open(s->mail_root, user, &s->store, err,
+			       sizeof(err)) < 0) {
+		log_msg("imap", s->io->id, "store of %s: %s", user, err);
+		imap_cmd_no(cmd, "[UNAVAILABLE] Mailbox store not available");
+		return -1;
+	}
+	free(s->user);
+	s->user = xstrdup(user);
+	s->state = IMAP_AUTH;
+	return 0;
+}
+
+void imap_unselect(struct imap_session *s)
+{
+	maildir_box_close(&s->box);
+	free(s->box_name);
+	s->box_name = NULL;
+	s->readonly = false;
+	if (s->state == IMAP_SELECTED)
+		s->state = IMAP_AUTH;
+}
+
+void imap_write_msg_flags(struct imap_session *s, size_t idx, struct buf *out)
+{
+	const struct maildir_msg *m = maildir_box_msg(s->box, idx);
+	size_t nkw = maildir_box_keyword_count(s->box);
+	const char *names[64];
+	size_t n = 0;
+
+	for (size_t i = 0; i < nkw && i < 64; i++)
+		if (m->keywords & ((uint64_t)1 << i)) {
+			const char *name = maildir_box_keyword_name(s->box, i);
+
+			if (name != NULL)
+				names[n++] = name;
+		}
+	/* MAILDIR_FLAG_* and IMAP_FLAG_* are the same bits */
+	imap_write_flags(out, m->flags, m->recent, names, n);
+}
+
+void imap_send_updates(struct imap_session *s, bool no_expunge)
+{
+	struct maildir_changes ch;
+	struct maildir_box_info info;
+	char err[256];
+
+	if (s->box == NULL || no_expunge)
+		return;
+	memset(&ch, 0, sizeof(ch));
+	if (maildir_box_sync(s->box, &ch, err, sizeof(err)) < 0) {
+		log_msg("imap", s->io->id, "sync of %s: %s", s->box_name, err);
+		return;
+	}
+	if (ch.uidvalidity_changed) {
+		/* RFC 3501 2.3.1.1: the UIDs the client holds are void */
+		imap_untagged(s, "BYE [UNAVAILABLE] Mailbox UIDVALIDITY changed");
+		s->close_after = true;
+		maildir_changes_free(&ch);
+		return;
+	}
+	for (size_t i = 0; i < ch.n_expunged; i++)
+		imap_untagged(s, "%u EXPUNGE", ch.expunged_seqs[i]);
+	maildir_box_info(s->box, &info);
+	if (ch.n_new > 0 || ch.n_expunged > 0) {
+		imap_untagged(s, "%u EXISTS", info.messages);
+		imap_untagged(s, "%u RECENT", info.recent);
+	}
+	for (size_t i = 0; i < ch.n_changed; i++) {
+		uint32_t seq = ch.changed_seqs[i];
+
+		if (seq == 0 || seq > maildir_box_count(s->box))
+			continue;
+		buf_printf(s->out, "* %u FETCH (FLAGS ", seq);
+		imap_write_msg_flags(s, seq - 1, s->out);
+		buf_puts(s->out, ")\r\n");
+	}
+	maildir_changes_free(&ch);
+}
+
+static uint32_t uid_at(const void *arg, size_t i)
+{
+	return maildir_box_msg(arg, i)->uid;
+}
+
+int imap_cmd_eval_set(struct imap_cmd *cmd, const struct imap_seqset *set,
+		      struct imap_seqset *out)
+{
+	struct maildir_box *box = cmd->s->box;
+	size_t count = maildir_box_count(box);
+
+	if (cmd->uid) {
+		imap_seqset_eval_uid_fn(set, uid_at, box, count, out);
+		return 0;
+	}
+	if (imap_seqset_eval_seq(set, (uint32_t)count, out) < 0) {
+		imap_cmd_bad(cmd, count == 0 ? "No messages in the mailbox" :
+			     "Invalid message sequence number");
+		return -1;
+	}
+	return 0;
+}
+
+/* Store errors are sentences from maildir/; pick the RFC 5530 code. */
+void imap_cmd_store_error(struct imap_cmd *cmd, const char *what,
+			  const char *err)
+{
+	const char *code = "UNAVAILABLE";
+
+	if (strstr(err, "no such mailbox") != NULL)
+		code = "NONEXISTENT";
+	else if (strstr(err, "already exists") != NULL)
+		code = "ALREADYEXISTS";
+	else if (strstr(err, "read-only") != NULL)
+		code = "READ-ONLY";
+	else if (strstr(err, "cannot") != NULL || strstr(err, "invalid") != NULL ||
+		 strstr(err, "name") != NULL || strstr(err, "INBOX") != NULL)
+		code = "CANNOT";
+	if (strcmp(code, "UNAVAILABLE") == 0)
+		log_msg("imap", cmd->s->io->id, "%s: %s", what, err);
+	imap_cmd_no(cmd, "[%s] %s: %s", code, what, err);
+}
