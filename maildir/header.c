@@ -240,8 +240,13 @@ static void params_lex(struct lex *l, struct params *ps)
 	size_t nlen;
 
 	for (;;) {
-		while (l->p < l->end && *l->p != ';')
-			l->p++;	/* garbage after a value or a type */
+		/* garbage after a value or the type, comments skipped */
+		for (;;) {
+			lex_cfws(l, NULL);
+			if (l->p >= l->end || *l->p == ';')
+				break;
+			l->p++;
+		}
 		if (l->p >= l->end || ps->n >= MSG_MAX_PARAMS)
 			break;
 		l->p++;
@@ -300,62 +305,67 @@ static void pct_encode(const char *s, struct buf *out)
 	}
 }
 
-/* Merges the continuations of base name ps->v[first] (RFC 2231 3, 4) into
- * one parameter; marks the parts used by freeing their names. */
+/* Merges the RFC 2231 (3, 4) sections of the parameter whose base name is
+ * that of ps->v[first] into one parameter: "name*" with the extended value
+ * (charset'lang'%XX...) when any section is extended, so that readers
+ * decode it once with mime_decode_param(), else "name" with the plain
+ * concatenation.  The sections used are marked by freeing their names. */
 static void rfc2231_merge(struct msg_parse *p, struct params *ps,
 			  size_t first, size_t blen, uint32_t *count)
 {
+	long by_sect[MSG_MAX_PARAMS + 1];	/* index in ps, -1: none */
+	bool ext_of[MSG_MAX_PARAMS + 1];
 	struct buf val = BUF_INIT(BUF_UNLIMITED);
-	struct buf name = BUF_INIT(BUF_UNLIMITED);
 	bool any_ext = false, ext;
 	size_t i, b;
-	long sect, want;
+	long sect, k;
 
+	for (k = 0; k <= MSG_MAX_PARAMS; k++)
+		by_sect[k] = -1;
+	/* slot 0 is "name*" alone; slot k+1 is section k */
 	for (i = first; i < ps->n; i++) {
-		if (ps->v[i].name != NULL &&
-		    rfc2231_split(ps->v[i].name, &b, &sect, &ext) &&
-		    b == blen &&
-		    strncasecmp(ps->v[i].name, ps->v[first].name, b) == 0 && ext)
-			any_ext = true;
-	}
-	if (any_ext)
-		buf_append(&val, "''", 2);
-	/* sections in order; a gap ends the value (RFC 2231 3) */
-	for (want = -1; want < MSG_MAX_PARAMS; want++) {
-		bool found = false;
-
-		for (i = first; i < ps->n && !found; i++) {
-			if (ps->v[i].name == NULL ||
-			    !rfc2231_split(ps->v[i].name, &b, &sect, &ext) ||
-			    b != blen || sect != want ||
-			    strncasecmp(ps->v[i].name, ps->v[first].name, b) != 0)
-				continue;
-			found = true;
-			if (ext && (want <= 0) && any_ext) {
-				/* keeps its own charset'lang' prefix */
-				buf_clear(&val);
-				buf_puts(&val, ps->v[i].value);
-			} else if (ext || !any_ext) {
-				buf_puts(&val, ps->v[i].value);
-			} else {
-				pct_encode(ps->v[i].value, &val);
-			}
-			if (i != first) {
-				free(ps->v[i].name);
-				ps->v[i].name = NULL;
-			}
+		if (ps->v[i].name == NULL ||
+		    !rfc2231_split(ps->v[i].name, &b, &sect, &ext) ||
+		    b != blen ||
+		    strncasecmp(ps->v[i].name, ps->v[first].name, b) != 0)
+			continue;
+		if (by_sect[sect + 1] >= 0) {
+			/* a repeated section: the first one counts */
+			free(ps->v[i].name);
+			ps->v[i].name = NULL;
+			continue;
 		}
-		if (!found && want >= 0)
-			break;
+		by_sect[sect + 1] = (long)i;
+		ext_of[sect + 1] = ext;
+		any_ext |= ext;
 	}
-	buf_append(&name, ps->v[first].name, blen);
+	if (any_ext && (by_sect[0] >= 0 ? !ext_of[0] :
+			by_sect[1] < 0 || !ext_of[1]))
+		buf_append(&val, "''", 2);	/* no charset'lang' given */
+	for (k = 0; k <= MSG_MAX_PARAMS; k++) {
+		if (by_sect[k] < 0) {
+			if (k > 0)
+				break;	/* a gap ends the value (RFC 2231 3) */
+			continue;
+		}
+		i = (size_t)by_sect[k];
+		if (ext_of[k] || !any_ext)
+			buf_puts(&val, ps->v[i].value);
+		else
+			pct_encode(ps->v[i].value, &val);
+		if (i != first) {
+			free(ps->v[i].name);
+			ps->v[i].name = NULL;
+		}
+	}
+	/* the name: base, plus '*' when the value is extended */
+	ps->v[first].name[blen] = any_ext ? '*' : '\0';
 	if (any_ext)
-		buf_putc(&name, '*');
-	msg_add_param(p, msg_strz(p, buf_cstr(&name)),
+		ps->v[first].name[blen + 1] = '\0';
+	msg_add_param(p, msg_strz(p, ps->v[first].name),
 		      msg_strn(p, val.data == NULL ? "" : val.data, val.len));
 	(*count)++;
 	buf_free(&val);
-	buf_free(&name);
 }
 
 /* Adds the parameters of ps to p and returns the index of the first. */

@@ -7,7 +7,7 @@
 
 #include "maildir/message-int.h"
 
-#define MAX_EWORD 1024
+#define MAX_CHARSET 63
 
 static const char utf8_replacement[] = "\xEF\xBF\xBD";	/* U+FFFD */
 
@@ -62,16 +62,18 @@ int mime_decode_qp(const char *in, size_t len, bool header_q,
 			continue;
 		}
 		if (ch != '=') {
-			/* trailing WSP before a line end is padding (6.7 (3)) */
+			/* trailing WSP before a line end is padding (6.7 (3));
+			 * a run is looked at once */
 			if ((ch == ' ' || ch == '\t') && !header_q) {
 				for (j = i; j < len && (in[j] == ' ' ||
 							in[j] == '\t'); j++)
 					;
-				if (j == len || in[j] == '\r' ||
-				    in[j] == '\n') {
-					i = j;
-					continue;
-				}
+				if (j < len && in[j] != '\r' &&
+				    in[j] != '\n' &&
+				    buf_append(out, in + i, j - i) < 0)
+					return -1;
+				i = j;
+				continue;
 			}
 			if (buf_putc(out, ch) < 0)
 				return -1;
@@ -319,44 +321,85 @@ struct eword {
 	size_t len;		/* of the whole word */
 };
 
-/* An encoded word at s: =?charset?Q|B?text?= (RFC 2047 2). */
-static bool eword_at(const char *s, size_t n, struct eword *w)
-{
-	size_t i = 2, q1, q2;
+/* The next position at or after `pos` where a predicate holds, remembered
+ * as "none in [from, at)" so that a long header with many "=?" that never
+ * end is still scanned once: the scan stays linear. */
+struct scan_cache {
+	bool valid;
+	size_t from, at;
+};
 
-	if (n < 8 || s[0] != '=' || s[1] != '?')
+static bool is_qe(const char *s, size_t i, size_t len)
+{
+	return s[i] == '?' && i + 1 < len && s[i + 1] == '=';
+}
+
+static bool is_space_or_ctl(const char *s, size_t i, size_t len)
+{
+	(void)len;
+	return (unsigned char)s[i] <= ' ';
+}
+
+static size_t scan_next(const char *s, size_t len, size_t pos,
+			bool (*pred)(const char *, size_t, size_t),
+			struct scan_cache *c)
+{
+	bool behind = c->valid && pos < c->from;
+	size_t i, stop;
+
+	if (c->valid && pos >= c->from && pos <= c->at)
+		return c->at;
+	/* behind the cached range (by a charset's length at most): scan up
+	 * to it; ahead of it: start afresh */
+	stop = behind ? c->from : len;
+	for (i = pos; i < stop && !pred(s, i, len); i++)
+		;
+	if (behind && i == stop)
+		i = c->at;
+	c->valid = true;
+	c->from = pos;
+	c->at = i;
+	return i;
+}
+
+struct eword_scan {
+	struct scan_cache qe, ws;
+};
+
+/* An encoded word at in[i..]: =?charset?Q|B?text?= (RFC 2047 2).  The
+ * text is any run without SPACE or CTLs up to the first "?=". */
+static bool eword_at(const char *in, size_t len, size_t i,
+		     struct eword_scan *sc, struct eword *w)
+{
+	size_t j = i + 2, q1, text, end;
+
+	if (len - i < 8 || in[i] != '=' || in[i + 1] != '?')
 		return false;
-	/* RFC 2047 2 allows 75 octets; a cap keeps the scan linear */
-	if (n > MAX_EWORD)
-		n = MAX_EWORD;
-	while (i < n && s[i] != '?' && (unsigned char)s[i] > ' ')
-		i++;
-	if (i >= n || s[i] != '?' || i == 2)
+	while (j < len && j - i < 2 + MAX_CHARSET && in[j] != '?' &&
+	       (unsigned char)in[j] > ' ')
+		j++;
+	if (j >= len || in[j] != '?' || j == i + 2)
 		return false;
-	q1 = i;
-	if (q1 + 2 >= n || s[q1 + 2] != '?')
+	q1 = j;
+	if (q1 + 2 >= len || in[q1 + 2] != '?')
 		return false;
-	w->enc = s[q1 + 1] & ~0x20;
+	w->enc = in[q1 + 1] & ~0x20;
 	if (w->enc != 'Q' && w->enc != 'B')
 		return false;
-	q2 = q1 + 2;
-	for (i = q2 + 1; i + 1 < n; i++) {
-		if (s[i] == '?' && s[i + 1] == '=')
-			break;
-		if ((unsigned char)s[i] <= ' ')
-			return false;
-	}
-	if (i + 1 >= n)
+	text = q1 + 3;
+	end = scan_next(in, len, text, is_qe, &sc->qe);
+	if (end >= len || scan_next(in, len, text, is_space_or_ctl,
+				    &sc->ws) < end)
 		return false;
-	w->charset = s + 2;
-	w->cslen = q1 - 2;
+	w->charset = in + i + 2;
+	w->cslen = q1 - (i + 2);
 	/* RFC 2231 5: charset*language */
-	for (size_t k = 0; k < w->cslen; k++)
-		if (w->charset[k] == '*')
-			w->cslen = k;
-	w->text = s + q2 + 1;
-	w->textlen = i - (q2 + 1);
-	w->len = i + 2;
+	for (j = 0; j < w->cslen; j++)
+		if (w->charset[j] == '*')
+			w->cslen = j;
+	w->text = in + text;
+	w->textlen = end - text;
+	w->len = end + 2 - i;
 	return true;
 }
 
@@ -364,7 +407,7 @@ static bool eword_at(const char *s, size_t n, struct eword *w)
  * since a multibyte character may be split between two words. */
 struct pending {
 	struct buf bytes;
-	char charset[64];
+	char charset[MAX_CHARSET + 1];
 };
 
 static int pending_flush(struct pending *pd, struct buf *out)
@@ -388,13 +431,14 @@ static int plain_text(const char *s, size_t n, struct buf *out)
 int mime_decode_header(const char *in, size_t len, struct buf *out)
 {
 	struct pending pd = { BUF_INIT(out->max), "" };
+	struct eword_scan sc = { { false, 0, 0 }, { false, 0, 0 } };
 	struct eword w;
 	size_t i = 0, run = 0, ws;
 	bool after_word = false;
 	int ret = 0;
 
 	while (i < len && ret == 0) {
-		if (in[i] != '=' || !eword_at(in + i, len - i, &w)) {
+		if (in[i] != '=' || !eword_at(in, len, i, &sc, &w)) {
 			i++;
 			continue;
 		}
@@ -408,8 +452,6 @@ int mime_decode_header(const char *in, size_t len, struct buf *out)
 			if (ret == 0)
 				ret = plain_text(in + run, i - run, out);
 		}
-		if (w.cslen >= sizeof(pd.charset))
-			w.cslen = 0;	/* absurd: taken as UTF-8 */
 		if (ret == 0 && (strlen(pd.charset) != w.cslen ||
 				 strncasecmp(pd.charset, w.charset,
 					     w.cslen) != 0))

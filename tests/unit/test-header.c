@@ -322,6 +322,39 @@ START_TEST(test_body_decoding)
 }
 END_TEST
 
+/* Hostile shapes that a naive decoder handles in quadratic time; Check's
+ * timeout catches a hang, no timing is asserted. */
+START_TEST(test_decode_linear)
+{
+	struct buf in = BUF_INIT(BUF_UNLIMITED);
+	struct buf out = BUF_INIT(BUF_UNLIMITED);
+	size_t i;
+
+	for (i = 0; i < 500000; i++)
+		buf_puts(&in, "=?a?q?x");
+	ck_assert_int_eq(mime_decode_header(in.data, in.len, &out), 0);
+	ck_assert_uint_eq(out.len, in.len);
+	buf_clear(&in);
+	buf_clear(&out);
+	for (i = 0; i < 2000000; i++)
+		buf_putc(&in, ' ');
+	buf_putc(&in, 'x');
+	ck_assert_int_eq(mime_decode_qp(in.data, in.len, false, &out), 0);
+	ck_assert_uint_eq(out.len, in.len);
+	buf_clear(&out);
+	/* a long word (RFC 2047 says 75 octets; real mail ignores that) */
+	buf_clear(&in);
+	buf_puts(&in, "=?utf-8?q?");
+	for (i = 0; i < 1000; i++)
+		buf_putc(&in, 'a');
+	buf_puts(&in, "?=");
+	ck_assert_int_eq(mime_decode_header(in.data, in.len, &out), 0);
+	ck_assert_uint_eq(out.len, 1000);
+	buf_free(&in);
+	buf_free(&out);
+}
+END_TEST
+
 START_TEST(test_decode_max)
 {
 	struct buf d = BUF_INIT(4);
@@ -383,6 +416,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_encoded_words);
 	tcase_add_test(tc, test_body_decoding);
 	tcase_add_test(tc, test_decode_max);
+	tcase_add_test(tc, test_decode_linear);
 	tcase_add_test(tc, test_dates);
 	suite_add_tcase(s, tc);
 	return s;

@@ -308,6 +308,17 @@ START_TEST(test_rfc2231)
 	ck_assert_int_eq(mime_decode_param(S(m.p, m.p->params[
 		m.p->parts[0].disp_params].value), &d), 0);
 	ck_assert_str_eq(buf_cstr(&d), "\xe2\x82\xac rates.txt");
+	msg_done(&m);
+
+	/* comments with ';' inside, a plain first section then an extended
+	 * one, garbage after a value, a duplicate section ignored */
+	msg_load(&m, "Content-Type: text/plain (c; d) ; charset=\"us-ascii\" "
+		 "(x) ; format=flowed; n*0=a b; n*1*=%41; n*1=zz\n\nx\n");
+	assert_tree(m.p, "(text/plain charset=us-ascii;format=flowed;"
+		    "n*=''a%41 7bit L1)");
+	buf_clear(&d);
+	mime_decode_param(msg_part_param(m.p, 0, "n*"), &d);
+	ck_assert_str_eq(buf_cstr(&d), "aA");
 	buf_free(&d);
 	msg_done(&m);
 }
