@@ -1,0 +1,556 @@
+/* IMAP mailbox commands (RFC 3501 6.3, 6.4) through test sessions on a
+ * temporary instance: SELECT, APPEND, FETCH, STORE, SEARCH, COPY, EXPUNGE,
+ * folders, and updates between two sessions. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/users.h"
+#include "imapd/imap.h"
+#include "maildir/deliver.h"
+#include "maildir/user.h"
+#include "tests/unit/unit.h"
+
+struct client {
+	struct proto_io io;
+	void *sess;
+	char *got;
+};
+
+static char *dir;
+static char mail[4200];
+static struct config cfg;
+static struct userdb *db;
+static struct client a, b;
+
+static const char msg1[] =
+	"From: Alice <alice@lab.test>\r\n"
+	"To: bob@lab.test\r\n"
+	"Subject: hello world\r\n"
+	"Date: Mon, 2 Feb 2026 10:00:00 +0000\r\n"
+	"Message-ID: <1@lab.test>\r\n"
+	"\r\n"
+	"first body line\r\n"
+	"the word banana\r\n";
+
+static const char msg2[] =
+	"From: bob@lab.test\r\n"
+	"Subject: =?UTF-8?Q?caf=C3=A9?= menu\r\n"
+	"Date: Tue, 3 Mar 2026 10:00:00 +0000\r\n"
+	"MIME-Version: 1.0\r\n"
+	"Content-Type: multipart/mixed; boundary=XX\r\n"
+	"\r\n"
+	"--XX\r\n"
+	"Content-Type: text/plain; charset=utf-8\r\n"
+	"Content-Transfer-Encoding: quoted-printable\r\n"
+	"\r\n"
+	"Cr=C3=A8me br=C3=BBl=C3=A9e\r\n"
+	"--XX\r\n"
+	"Content-Type: text/html\r\n"
+	"\r\n"
+	"<p>hi</p>\r\n"
+	"--XX--\r\n";
+
+static void client_open(struct client *c)
+{
+	io_init_test(&c->io, &cfg, SVC_IMAP);
+	c->io.users = db;
+	c->sess = imap_protocol.open(&c->io);
+	c->got = NULL;
+}
+
+static void client_close(struct client *c)
+{
+	if (c->sess != NULL)
+		imap_protocol.close(c->sess);
+	c->sess = NULL;
+	free(c->got);
+	c->got = NULL;
+	io_free(&c->io);
+}
+
+static void feed(struct client *c, const char *data, size_t len)
+{
+	size_t pos = 0;
+
+	while (!c->io.close) {
+		if (c->io.mode == INPUT_BYTES) {
+			size_t want = c->io.bytes_wanted;
+			bool sink = c->io.bytes_sink != NULL;
+
+			if (want > len - pos)
+				break;
+			if (sink)
+				c->io.bytes_sink(c->io.bytes_sink_arg, data + pos, want);
+			c->io.mode = INPUT_LINE;
+			imap_protocol.bytes(c->sess, sink ? "" : data + pos,
+					    sink ? 0 : want);
+			pos += want;
+		} else {
+			const char *nl = memmem(data + pos, len - pos, "\r\n", 2);
+			size_t n;
+			char *line;
+
+			if (nl == NULL)
+				break;
+			n = (size_t)(nl - (data + pos));
+			line = strndup(data + pos, n);
+			imap_protocol.line(c->sess, line, n, 0);
+			free(line);
+			pos += n + 2;
+		}
+		while (c->io.more_output && !c->io.close) {
+			c->io.more_output = false;
+			imap_protocol.resume_output(c->sess);
+		}
+	}
+}
+
+static const char *say(struct client *c, const char *wire)
+{
+	free(c->got);
+	buf_clear(&c->io.out);
+	feed(c, wire, strlen(wire));
+	c->got = strdup(buf_cstr(&c->io.out));
+	buf_clear(&c->io.out);
+	return c->got;
+}
+
+#define ASSERT_HAS(c, s) ck_assert_msg(strstr((c)->got, s) != NULL, \
+				       "no \"%s\" in:\n%s", s, (c)->got)
+#define ASSERT_NOT(c, s) ck_assert_msg(strstr((c)->got, s) == NULL, \
+				       "\"%s\" in:\n%s", s, (c)->got)
+
+static void append(struct client *c, const char *box, const char *extra,
+		   const char *msg)
+{
+	char line[512];
+
+	snprintf(line, sizeof(line), "ap APPEND %s %s{%zu}\r\n", box, extra,
+		 strlen(msg));
+	say(c, line);
+	ASSERT_HAS(c, "+ Ready for literal data");
+	say(c, msg);
+	say(c, "\r\n");
+	ASSERT_HAS(c, "ap OK [APPENDUID ");
+}
+
+static void setup(void)
+{
+	char err[512];
+
+	log_open(NULL, false);
+	dir = unit_tmpdir();
+	config_defaults(&cfg, dir);
+	db = userdb_open(dir, err, sizeof(err));
+	ck_assert_msg(db != NULL, "%s", err);
+	ck_assert_int_eq(userdb_add(db, "alice", "secret", err, sizeof(err)), 0);
+	snprintf(mail, sizeof(mail), "%s/mail", dir);
+	ck_assert_int_eq(maildir_user_create(mail, "alice", err, sizeof(err)), 0);
+	client_open(&a);
+	say(&a, "1 LOGIN alice secret\r\n");
+	ASSERT_HAS(&a, "1 OK");
+	memset(&b, 0, sizeof(b));
+}
+
+static void teardown(void)
+{
+	client_close(&a);
+	if (b.sess != NULL)
+		client_close(&b);
+	userdb_close(&db);
+	config_free(&cfg);
+	unit_rmtree(dir);
+	free(dir);
+}
+
+START_TEST(test_select_empty)
+{
+	say(&a, "s SELECT INBOX\r\n");
+	ASSERT_HAS(&a, "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n");
+	ASSERT_HAS(&a, "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted "
+		   "\\Seen \\Draft \\*)]");
+	ASSERT_HAS(&a, "* 0 EXISTS\r\n* 0 RECENT\r\n");
+	ASSERT_HAS(&a, "* OK [UIDVALIDITY ");
+	ASSERT_HAS(&a, "* OK [UIDNEXT 1]");
+	ASSERT_HAS(&a, "s OK [READ-WRITE] SELECT completed\r\n");
+	/* sequence numbers on an empty mailbox */
+	say(&a, "f FETCH 1:* FLAGS\r\n");
+	ASSERT_HAS(&a, "f BAD");
+	say(&a, "g FETCH * FLAGS\r\n");
+	ASSERT_HAS(&a, "g BAD");
+	say(&a, "u UID FETCH *:* FLAGS\r\n");
+	ck_assert_str_eq(a.got, "u OK FETCH completed\r\n");
+	say(&a, "v SEARCH ALL\r\n");
+	ck_assert_str_eq(a.got, "* SEARCH\r\nv OK SEARCH completed\r\n");
+	say(&a, "x SELECT nosuch\r\n");
+	ASSERT_HAS(&a, "x NO [NONEXISTENT]");
+	/* a failed SELECT leaves the selected state */
+	say(&a, "y NOOP\r\n");
+	say(&a, "z FETCH 1 FLAGS\r\n");
+	ASSERT_HAS(&a, "z BAD Command not valid in this state");
+}
+END_TEST
+
+START_TEST(test_append_fetch)
+{
+	append(&a, "INBOX", "(\\Flagged $Work) \"02-Feb-2026 10:00:00 +0000\" ",
+	       msg1);
+	append(&a, "INBOX", "", msg2);
+	say(&a, "s SELECT INBOX\r\n");
+	ASSERT_HAS(&a, "* 2 EXISTS\r\n* 2 RECENT\r\n");
+	ASSERT_HAS(&a, "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Work)");
+	ASSERT_HAS(&a, "* OK [UNSEEN 1]");
+	say(&a, "f FETCH 1 (FLAGS UID RFC822.SIZE INTERNALDATE)\r\n");
+	{
+		char want[256];
+
+		snprintf(want, sizeof(want), "* 1 FETCH (UID 1 FLAGS (\\Flagged "
+			 "\\Recent $Work) INTERNALDATE \"02-Feb-2026 10:00:00 +0000\" "
+			 "RFC822.SIZE %zu)\r\nf OK FETCH completed\r\n",
+			 strlen(msg1));
+		ck_assert_str_eq(a.got, want);
+	}
+	say(&a, "e FETCH 1 ENVELOPE\r\n");
+	ASSERT_HAS(&a, "* 1 FETCH (ENVELOPE (\"Mon, 2 Feb 2026 10:00:00 +0000\" "
+		   "\"hello world\" ((\"Alice\" NIL \"alice\" \"lab.test\")) "
+		   "((\"Alice\" NIL \"alice\" \"lab.test\")) "
+		   "((\"Alice\" NIL \"alice\" \"lab.test\")) "
+		   "((NIL NIL \"bob\" \"lab.test\")) NIL NIL NIL \"<1@lab.test>\"))");
+	/* a PEEK does not set \Seen; the header fields come back filtered */
+	say(&a, "h FETCH 1 BODY.PEEK[HEADER.FIELDS (Subject)]\r\n");
+	ck_assert_str_eq(a.got, "* 1 FETCH (BODY[HEADER.FIELDS (SUBJECT)] {24}\r\n"
+			 "Subject: hello world\r\n\r\n)\r\nh OK FETCH completed\r\n");
+	say(&a, "p FETCH 1 BODY[TEXT]<6.4>\r\n");
+	ck_assert_str_eq(a.got, "* 1 FETCH (FLAGS (\\Seen \\Flagged \\Recent $Work) "
+			 "BODY[TEXT]<6> {4}\r\nbody)\r\np OK FETCH completed\r\n");
+	say(&a, "q FETCH 1 BODY[]<4294967295.10>\r\n");
+	ck_assert_str_eq(a.got, "* 1 FETCH (BODY[]<4294967295> {0}\r\n)\r\n"
+			 "q OK FETCH completed\r\n");
+	say(&a, "r FETCH 1:* BODY.PEEK[99.99]\r\n");
+	ASSERT_HAS(&a, "* 1 FETCH (BODY[99.99] NIL)");
+	ASSERT_HAS(&a, "* 2 FETCH (BODY[99.99] NIL)");
+	ASSERT_HAS(&a, "r OK");
+	say(&a, "m FETCH 2 (BODY.PEEK[1] BODY.PEEK[2.MIME] BODYSTRUCTURE)\r\n");
+	ASSERT_HAS(&a, "BODY[1] {27}\r\nCr=C3=A8me br=C3=BBl=C3=A9e BODY");
+	ASSERT_HAS(&a, "BODY[2.MIME] {27}\r\nContent-Type: text/html\r\n\r\n)");
+	ASSERT_HAS(&a, "BODYSTRUCTURE ((\"text\" \"plain\" (\"charset\" \"utf-8\") "
+		   "NIL NIL \"quoted-printable\" 27 1 NIL NIL NIL NIL)");
+	ASSERT_HAS(&a, " \"mixed\" (\"boundary\" \"XX\") NIL NIL NIL)");
+	say(&a, "u UID FETCH 2 (RFC822.HEADER)\r\n");
+	ASSERT_HAS(&a, "* 2 FETCH (UID 2 RFC822.HEADER {");
+	say(&a, "all FETCH 1 ALL\r\n");
+	ASSERT_HAS(&a, "FLAGS (");
+	ASSERT_HAS(&a, "ENVELOPE (");
+	say(&a, "full FETCH 2 FULL\r\n");
+	ASSERT_HAS(&a, " BODY ((");
+}
+END_TEST
+
+START_TEST(test_append_errors)
+{
+	say(&a, "a APPEND nosuch {3}\r\n");
+	ASSERT_HAS(&a, "+ Ready");
+	say(&a, "abc\r\n");
+	ASSERT_HAS(&a, "a NO [TRYCREATE]");
+	say(&a, "b APPEND INBOX {0}\r\n");
+	ck_assert_str_eq(a.got, "b NO Cannot append an empty message\r\n");
+	cfg.max_message_size = 10;
+	say(&a, "c APPEND INBOX {11}\r\n");
+	ck_assert_str_eq(a.got, "c NO [TOOBIG] Message too big\r\n");
+	say(&a, "d APPEND INBOX {11+}\r\n0123456789x\r\ne NOOP\r\n");
+	ck_assert_str_eq(a.got, "d NO [TOOBIG] Message too big\r\n"
+			 "e OK NOOP completed\r\n");
+	say(&a, "f APPEND INBOX (\\Recent) {3}\r\n");
+	ASSERT_HAS(&a, "+ Ready");
+	say(&a, "abc\r\n");
+	ASSERT_HAS(&a, "f BAD");
+}
+END_TEST
+
+START_TEST(test_store_search_expunge)
+{
+	append(&a, "INBOX", "", msg1);
+	append(&a, "INBOX", "", msg2);
+	append(&a, "INBOX", "(\\Seen) ", msg1);
+	say(&a, "s SELECT INBOX\r\n");
+	say(&a, "a STORE 1 +FLAGS (\\Deleted $Junk)\r\n");
+	ck_assert_str_eq(a.got, "* 1 FETCH (FLAGS (\\Deleted \\Recent $Junk))\r\n"
+			 "a OK STORE completed\r\n");
+	say(&a, "b STORE 2 FLAGS.SILENT \\Answered\r\n");
+	ck_assert_str_eq(a.got, "b OK STORE completed\r\n");
+	say(&a, "c UID STORE 3 -FLAGS (\\Seen)\r\n");
+	ck_assert_str_eq(a.got, "* 3 FETCH (UID 3 FLAGS (\\Recent))\r\n"
+			 "c OK STORE completed\r\n");
+	say(&a, "d STORE 1 FLAGS (\\Recent)\r\n");
+	ASSERT_HAS(&a, "d BAD");
+	say(&a, "e STORE 4 FLAGS (\\Seen)\r\n");
+	ASSERT_HAS(&a, "e BAD");
+
+	say(&a, "f SEARCH DELETED\r\n");
+	ck_assert_str_eq(a.got, "* SEARCH 1\r\nf OK SEARCH completed\r\n");
+	say(&a, "g SEARCH OR ANSWERED KEYWORD $Junk\r\n");
+	ASSERT_HAS(&a, "* SEARCH 1 2\r\n");
+	say(&a, "h SEARCH BODY banana\r\n");
+	ASSERT_HAS(&a, "* SEARCH 1 3\r\n");
+	say(&a, "i SEARCH CHARSET UTF-8 SUBJECT {5}\r\n");
+	say(&a, "caf\xc3\xa9\r\n");
+	/* the subject is RFC 2047 encoded; search sees it decoded */
+	ASSERT_HAS(&a, "* SEARCH 2\r\n");
+	say(&a, "j SEARCH TEXT \"br\xc3\xbbl\"\r\n");
+	ASSERT_HAS(&a, "* SEARCH 2\r\n");
+	say(&a, "k SEARCH CHARSET KOI8-R ALL\r\n");
+	ASSERT_HAS(&a, "k NO [BADCHARSET (UTF-8 US-ASCII)]");
+	say(&a, "l UID SEARCH NOT DELETED SENTSINCE 1-Mar-2026\r\n");
+	ASSERT_HAS(&a, "* SEARCH 2\r\n");
+	say(&a, "m SEARCH LARGER 300 UNSEEN\r\n");
+	ASSERT_HAS(&a, "* SEARCH 2\r\n");
+	say(&a, "n SEARCH FROM alice NOT 1\r\n");
+	ASSERT_HAS(&a, "* SEARCH 3\r\n");
+	say(&a, "o SEARCH HEADER Message-ID \"\" 2:*\r\n");
+	ASSERT_HAS(&a, "* SEARCH 3\r\n");
+	say(&a, "p SEARCH RECENT NEW SINCE 1-Jan-2000\r\n");
+	ASSERT_HAS(&a, "* SEARCH 1 2 3\r\n");
+
+	say(&a, "x EXPUNGE\r\n");
+	ck_assert_str_eq(a.got, "* 1 EXPUNGE\r\n* 2 EXISTS\r\n* 2 RECENT\r\n"
+			 "x OK EXPUNGE completed\r\n");
+	say(&a, "y FETCH 1:* UID\r\n");
+	ck_assert_str_eq(a.got, "* 1 FETCH (UID 2)\r\n* 2 FETCH (UID 3)\r\n"
+			 "y OK FETCH completed\r\n");
+	say(&a, "z STORE 1:* +FLAGS (\\Deleted)\r\n");
+	say(&a, "zz CLOSE\r\n");
+	ck_assert_str_eq(a.got, "zz OK CLOSE completed\r\n");
+	say(&a, "st STATUS INBOX (MESSAGES UIDNEXT UNSEEN)\r\n");
+	ck_assert_str_eq(a.got, "* STATUS INBOX (MESSAGES 0 UIDNEXT 4 UNSEEN 0)\r\n"
+			 "st OK STATUS completed\r\n");
+}
+END_TEST
+
+START_TEST(test_examine_readonly)
+{
+	append(&a, "INBOX", "", msg1);
+	say(&a, "e EXAMINE INBOX\r\n");
+	ASSERT_HAS(&a, "* OK [PERMANENTFLAGS ()]");
+	ASSERT_HAS(&a, "e OK [READ-ONLY] EXAMINE completed");
+	say(&a, "f FETCH 1 BODY[]\r\n");
+	ASSERT_NOT(&a, "\\Seen");
+	say(&a, "g STORE 1 +FLAGS (\\Seen)\r\n");
+	ASSERT_HAS(&a, "g NO [READ-ONLY]");
+	say(&a, "h EXPUNGE\r\n");
+	ASSERT_HAS(&a, "h NO [READ-ONLY]");
+	/* EXAMINE leaves \Recent to the next SELECT */
+	say(&a, "s SELECT INBOX\r\n");
+	ASSERT_HAS(&a, "* 1 RECENT");
+}
+END_TEST
+
+START_TEST(test_copy)
+{
+	append(&a, "INBOX", "(\\Flagged) ", msg1);
+	say(&a, "s SELECT INBOX\r\n");
+	say(&a, "c COPY 1 Trash\r\n");
+	ck_assert_str_eq(a.got, "c OK COPY completed\r\n");
+	say(&a, "d COPY 1 Nowhere\r\n");
+	ASSERT_HAS(&a, "d NO [TRYCREATE]");
+	say(&a, "e UID COPY 99 Trash\r\n");
+	ASSERT_HAS(&a, "e OK");
+	say(&a, "f STATUS Trash (MESSAGES)\r\n");
+	ASSERT_HAS(&a, "* STATUS Trash (MESSAGES 1)");
+	say(&a, "g EXAMINE Trash\r\n");
+	say(&a, "h FETCH 1 FLAGS\r\n");
+	ASSERT_HAS(&a, "\\Flagged");
+}
+END_TEST
+
+START_TEST(test_folders)
+{
+	say(&a, "a CREATE Work/2026/Q1\r\n");
+	ck_assert_str_eq(a.got, "a OK CREATE completed\r\n");
+	say(&a, "b LIST \"\" *\r\n");
+	ASSERT_HAS(&a, "* LIST (\\HasNoChildren) \"/\" INBOX\r\n");
+	ASSERT_HAS(&a, "* LIST (\\HasChildren) \"/\" Work\r\n");
+	ASSERT_HAS(&a, "* LIST (\\HasNoChildren) \"/\" Work/2026/Q1\r\n");
+	say(&a, "c LIST \"\" %\r\n");
+	ASSERT_NOT(&a, "Work/2026");
+	ASSERT_HAS(&a, "\"/\" Work\r\n");
+	say(&a, "d LIST Work/ %\r\n");
+	ASSERT_HAS(&a, "\"/\" Work/2026\r\n");
+	ASSERT_NOT(&a, "Q1");
+	say(&a, "e LIST \"\" \"\"\r\n");
+	ck_assert_str_eq(a.got, "* LIST (\\Noselect) \"/\" \"\"\r\ne OK LIST completed\r\n");
+	say(&a, "f CREATE Work\r\n");
+	ASSERT_HAS(&a, "f NO [ALREADYEXISTS]");
+	say(&a, "g CREATE INBOX\r\n");
+	ASSERT_HAS(&a, "g NO");
+	say(&a, "h CREATE \"a..b\"\r\n");
+	ASSERT_HAS(&a, "h NO [CANNOT]");
+	say(&a, "i CREATE \"/abs\"\r\n");
+	ASSERT_HAS(&a, "i NO [CANNOT]");
+	say(&a, "j CREATE \"a*b\"\r\n");
+	ASSERT_HAS(&a, "j NO [CANNOT]");
+	say(&a, "k CREATE \"a%b\"\r\n");
+	ASSERT_HAS(&a, "k NO [CANNOT]");
+	say(&a, "l CREATE &Jjo\r\n");
+	ASSERT_HAS(&a, "l NO Mailbox name is not valid modified UTF-7");
+	say(&a, "m CREATE Caf&AOk-/\r\n");
+	ck_assert_str_eq(a.got, "m OK CREATE completed\r\n");
+
+	/* a selectable parent loses its messages, stays as \Noselect */
+	say(&a, "n DELETE Work/2026\r\n");
+	ck_assert_str_eq(a.got, "n OK DELETE completed\r\n");
+	say(&a, "o LIST \"\" Work/*\r\n");
+	ASSERT_HAS(&a, "* LIST (\\Noselect \\HasChildren) \"/\" Work/2026\r\n");
+	say(&a, "p DELETE Work/2026\r\n");
+	ASSERT_HAS(&a, "p NO [CANNOT]");
+	say(&a, "q DELETE INBOX\r\n");
+	ASSERT_HAS(&a, "q NO");
+	say(&a, "r RENAME Work Play\r\n");
+	ck_assert_str_eq(a.got, "r OK RENAME completed\r\n");
+	say(&a, "s LIST \"\" *\r\n");
+	ASSERT_HAS(&a, "\"/\" Play/2026/Q1\r\n");
+	ASSERT_NOT(&a, "Work");
+	say(&a, "t SUBSCRIBE Play\r\n");
+	ck_assert_str_eq(a.got, "t OK SUBSCRIBE completed\r\n");
+	say(&a, "u LSUB \"\" *\r\n");
+	ASSERT_HAS(&a, "* LSUB () \"/\" Play\r\n");
+	ASSERT_HAS(&a, "* LSUB () \"/\" Sent\r\n");
+	say(&a, "v UNSUBSCRIBE Play\r\n");
+	say(&a, "w LSUB \"\" P%\r\n");
+	ASSERT_NOT(&a, "Play");
+	say(&a, "x STATUS Play/2026/Q1 (MESSAGES RECENT UIDNEXT UIDVALIDITY UNSEEN)\r\n");
+	ASSERT_HAS(&a, "* STATUS Play/2026/Q1 (MESSAGES 0 RECENT 0 UIDNEXT 1 UIDVALIDITY ");
+	say(&a, "y STATUS INBOX (FOO)\r\n");
+	ASSERT_HAS(&a, "y BAD");
+}
+END_TEST
+
+START_TEST(test_rename_inbox)
+{
+	append(&a, "INBOX", "", msg1);
+	say(&a, "r RENAME INBOX Old\r\n");
+	ck_assert_str_eq(a.got, "r OK RENAME completed\r\n");
+	say(&a, "s STATUS INBOX (MESSAGES)\r\n");
+	ASSERT_HAS(&a, "(MESSAGES 0)");
+	say(&a, "t STATUS Old (MESSAGES)\r\n");
+	ASSERT_HAS(&a, "(MESSAGES 1)");
+}
+END_TEST
+
+/* Changes by one session reach the other as untagged replies, and never
+ * an EXPUNGE during FETCH, STORE or SEARCH (RFC 3501 7.4.1). */
+START_TEST(test_two_sessions)
+{
+	append(&a, "INBOX", "", msg1);
+	append(&a, "INBOX", "", msg2);
+	client_open(&b);
+	say(&b, "1 LOGIN alice secret\r\n");
+	say(&a, "s SELECT INBOX\r\n");
+	say(&b, "s SELECT INBOX\r\n");
+	ASSERT_HAS(&b, "* 2 EXISTS\r\n* 0 RECENT\r\n");
+
+	/* flags set in a are seen in b */
+	say(&a, "a STORE 2 +FLAGS (\\Flagged)\r\n");
+	say(&b, "n NOOP\r\n");
+	ck_assert_str_eq(b.got, "* 2 FETCH (FLAGS (\\Flagged))\r\n"
+			 "n OK NOOP completed\r\n");
+
+	/* a delivery (as SMTP makes it) shows as EXISTS */
+	{
+		char err[256];
+		struct maildir_delivery *d = maildir_delivery_begin(mail, err,
+								    sizeof(err));
+		struct maildir_rcpt rcpt = { "alice", NULL };
+
+		ck_assert_ptr_nonnull(d);
+		ck_assert_int_eq(maildir_delivery_write(d, msg1, strlen(msg1)), 0);
+		ck_assert_int_eq(maildir_delivery_commit(d, &rcpt, 1, err,
+							 sizeof(err)), 0);
+		maildir_delivery_free(&d);
+	}
+	say(&b, "n2 NOOP\r\n");
+	ASSERT_HAS(&b, "* 3 EXISTS\r\n");
+
+	/* an expunge in a: b hears of it at NOOP, not during FETCH */
+	say(&a, "b STORE 1 +FLAGS.SILENT (\\Deleted)\r\n");
+	say(&a, "c EXPUNGE\r\n");
+	ASSERT_HAS(&a, "* 1 EXPUNGE\r\n");
+	say(&b, "f FETCH 1:* UID\r\n");
+	ASSERT_NOT(&b, "EXPUNGE");
+	ASSERT_HAS(&b, "f OK");
+	say(&b, "g SEARCH ALL\r\n");
+	ASSERT_NOT(&b, "EXPUNGE");
+	say(&b, "h STORE 3 +FLAGS (\\Seen)\r\n");
+	ASSERT_NOT(&b, "EXPUNGE");
+	say(&b, "i NOOP\r\n");
+	ASSERT_HAS(&b, "* 1 EXPUNGE\r\n");
+	say(&b, "j FETCH 1:* UID\r\n");
+	ASSERT_HAS(&b, "* 1 FETCH (UID 2)\r\n* 2 FETCH (UID 3)\r\n");
+	/* and a UID command may carry it */
+	say(&a, "k STORE 1 +FLAGS.SILENT (\\Deleted)\r\n");
+	say(&a, "l EXPUNGE\r\n");
+	say(&b, "m UID FETCH 1:* UID\r\n");
+	/* b was selected when message 3 arrived: it is recent there */
+	ck_assert_str_eq(b.got, "* 1 EXPUNGE\r\n* 1 EXISTS\r\n* 1 RECENT\r\n"
+			 "* 1 FETCH (UID 3)\r\nm OK FETCH completed\r\n");
+}
+END_TEST
+
+/* A big body goes out in pieces as the client reads. */
+START_TEST(test_fetch_streams)
+{
+	size_t size = 3 * 1024 * 1024, first;
+	char *big = malloc(size + 1), line[128];
+
+	memcpy(big, "Subject: big\r\n\r\n", 16);
+	for (size_t i = 16; i < size; i++)
+		big[i] = (i % 80 == 78) ? '\r' : (i % 80 == 79) ? '\n' : 'x';
+	big[size] = '\0';
+	cfg.max_message_size = size;
+	snprintf(line, sizeof(line), "ap APPEND INBOX {%zu}\r\n", size);
+	say(&a, line);
+	say(&a, big);
+	say(&a, "\r\n");
+	ASSERT_HAS(&a, "ap OK");
+	say(&a, "s SELECT INBOX\r\n");
+	buf_clear(&a.io.out);
+	imap_protocol.line(a.sess, "f FETCH 1 BODY.PEEK[]", 21, 0);
+	ck_assert(a.io.more_output);
+	first = a.io.out.len;
+	ck_assert_uint_lt(first, 512 * 1024);
+	/* the client reads: each call adds a bounded piece */
+	while (a.io.more_output) {
+		size_t before = a.io.out.len;
+
+		buf_clear(&a.io.out);
+		a.io.more_output = false;
+		imap_protocol.resume_output(a.sess);
+		ck_assert_uint_lt(a.io.out.len, 512 * 1024);
+		(void)before;
+	}
+	ck_assert(strstr(buf_cstr(&a.io.out), "f OK FETCH completed\r\n") != NULL);
+	free(big);
+}
+END_TEST
+
+Suite *unit_suite(void)
+{
+	Suite *suite = suite_create("imap-mailbox");
+	TCase *tc = tcase_create("core");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_select_empty);
+	tcase_add_test(tc, test_append_fetch);
+	tcase_add_test(tc, test_append_errors);
+	tcase_add_test(tc, test_store_search_expunge);
+	tcase_add_test(tc, test_examine_readonly);
+	tcase_add_test(tc, test_copy);
+	tcase_add_test(tc, test_folders);
+	tcase_add_test(tc, test_rename_inbox);
+	tcase_add_test(tc, test_two_sessions);
+	tcase_add_test(tc, test_fetch_streams);
+	suite_add_tcase(suite, tc);
+	return suite;
+}
