@@ -388,6 +388,13 @@ static int date_zone(struct lex *l)
 	return 0;
 }
 
+static bool date_dash(struct lex *l)
+{
+	if (l->p < l->end && *l->p == '-')
+		l->p++;
+	return true;
+}
+
 int msg_parse_date(const char *s, size_t len, time_t *t_r, int *tz_r)
 {
 	struct lex l = { s, s + len };
@@ -396,11 +403,16 @@ int msg_parse_date(const char *s, size_t len, time_t *t_r, int *tz_r)
 	const char *comma;
 	time_t t;
 
-	/* [ day-of-week "," ] */
-	comma = memchr(s, ',', len);
+	/* [ day-of-week "," ], the comma sometimes missing */
+	comma = memchr(s, ',', len < 20 ? len : 20);
 	if (comma != NULL)
 		l.p = comma + 1;
-	if (!date_number(&l, 2, &day, NULL) || (mon = date_month(&l)) < 0 ||
+	lex_cfws(&l, NULL);
+	while (l.p < l.end && ((*l.p | 0x20) >= 'a' && (*l.p | 0x20) <= 'z'))
+		l.p++;
+	/* "21-Nov-2025" is seen too */
+	if (!date_number(&l, 2, &day, NULL) || !date_dash(&l) ||
+	    (mon = date_month(&l)) < 0 || !date_dash(&l) ||
 	    !date_number(&l, 4, &year, &ydigits) ||
 	    !date_number(&l, 2, &hour, NULL))
 		return -1;

@@ -232,6 +232,19 @@ static bool charset_is(const char *cs, const char *const *names)
 	return false;
 }
 
+/* Charset names come from the message: only what IANA names look like
+ * goes to iconv_open (no '/', which glibc reads as conversion flags). */
+static bool charset_name_ok(const char *cs)
+{
+	size_t n = 0;
+
+	for (; *cs != '\0'; cs++, n++)
+		if (!((*cs >= 'a' && *cs <= 'z') || (*cs >= 'A' && *cs <= 'Z') ||
+		      (*cs >= '0' && *cs <= '9') || strchr("-_.:+()", *cs)))
+			return false;
+	return n > 0 && n <= 40;
+}
+
 static int iconv_to_utf8(iconv_t cd, const char *s, size_t n,
 			 struct buf *out)
 {
@@ -275,6 +288,8 @@ int mime_to_utf8(const char *in, size_t len, const char *charset,
 	if (charset == NULL || *charset == '\0' || charset_is(charset, utf8))
 		return utf8_sanitize(in, len, out);
 	if (charset_is(charset, latin1))
+		return latin1_to_utf8(in, len, out);
+	if (!charset_name_ok(charset))
 		return latin1_to_utf8(in, len, out);
 	cd = iconv_open("UTF-8", charset);
 	if (cd == (iconv_t)-1)

@@ -268,6 +268,7 @@ START_TEST(test_encoded_words)
 		       "\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82");
 	assert_decoded("=?windows-1252?Q?=80?=", "\xe2\x82\xac");
 	assert_decoded("=?x-no-such-charset?Q?=E9?=", "\xc3\xa9");
+	assert_decoded("=?UTF-8//TRANSLIT?Q?=E9?=", "\xc3\xa9");
 	/* invalid UTF-8 inside a UTF-8 word becomes U+FFFD */
 	assert_decoded("=?utf-8?q?a=FFb?=", "a\xef\xbf\xbd" "b");
 }
@@ -391,6 +392,9 @@ START_TEST(test_dates)
 		    -480);
 	assert_date("  21 November 2025 11:30:00", 1763724600, 0);
 	assert_date("Thu, 1 Jan 1970 00:00:00 +0000", 0, 0);
+	assert_date("Fri 21 Nov 2025 11:30:00 +0000", 1763724600, 0);
+	assert_date("21-Nov-2025 12:30:00 +0100", 1763724600, 60);
+	assert_date("21 Nov 2025 11:30 +0000 (a, b)", 1763724600, 0);
 	assert_date("1 Jan 99 00:00:00 +0000", 915148800, 0);
 	ck_assert_int_eq(msg_parse_date("", 0, &t, &z), -1);
 	ck_assert_int_eq(msg_parse_date("yesterday", 9, &t, &z), -1);
