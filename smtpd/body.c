@@ -212,15 +212,12 @@ static void check_lines(struct smtp_body *b, const char *p, size_t n)
 	}
 }
 
-int smtp_body_write(void *arg, const char *p, size_t n)
+/* After normalisation: hold back the header, then pass through. */
+static int take(struct smtp_body *b, const char *p, size_t n)
 {
-	struct smtp_body *b = arg;
 	bool found;
 	size_t i;
 
-	b->size += n;
-	if (b->check_lines)
-		check_lines(b, p, n);
 	if (b->head_done)
 		return pass(b, p, n);
 	i = head_end(b, p, n, &found);
@@ -235,6 +232,36 @@ int smtp_body_write(void *arg, const char *p, size_t n)
 	if (flush_head(b, true) < 0)
 		return -1;
 	return pass(b, p + i, n - i);
+}
+
+int smtp_body_write(void *arg, const char *p, size_t n)
+{
+	struct smtp_body *b = arg;
+	size_t start = 0, i;
+	int ret = 0;
+
+	b->size += n;
+	if (b->check_lines)
+		check_lines(b, p, n);
+	if (!b->normalize_lf) {
+		b->prev_cr = n > 0 ? p[n - 1] == '\r' : b->prev_cr;
+		return take(b, p, n);
+	}
+	/* A bare LF is stored as CRLF (RFC 5321 2.3.8: CRLF is the only line
+	 * end), so the stored message has no bare LF to smuggle later. */
+	for (i = 0; i < n && ret == 0; i++) {
+		if (p[i] == '\n' && !(i > 0 ? p[i - 1] == '\r' : b->prev_cr)) {
+			ret = take(b, p + start, i - start);
+			if (ret == 0)
+				ret = take(b, "\r\n", 2);
+			start = i + 1;
+		}
+	}
+	if (ret == 0)
+		ret = take(b, p + start, n - start);
+	if (n > 0)
+		b->prev_cr = p[n - 1] == '\r';
+	return ret;
 }
 
 int smtp_body_finish(struct smtp_body *b)

@@ -12,8 +12,9 @@
  * holds back the message's header block (up to BODY_HEAD_MAX) so that the
  * trace fields (Return-Path, Received) and, on submission, a missing Date
  * or Message-ID (RFC 6409 8.2, 8.3) are written in front of it, then
- * passes everything through.  For BDAT, which has no data reader, it also
- * notes bare LF/CR, NUL and over-long lines. */
+ * passes everything through.  With normalize_lf it stores a bare LF as
+ * CRLF.  For BDAT, which has no data reader, it also notes bare LF/CR, NUL
+ * and over-long lines. */
 
 #define BODY_HEAD_MAX (64 * 1024)
 #define BODY_MSGID_MAX 250
@@ -31,6 +32,8 @@ struct smtp_body {
 	char msgid[BODY_MSGID_MAX + 1];	/* Message-ID value, seen or made */
 	const char *hostname;	/* right side of a generated Message-ID */
 	const char *id;		/* unique left side of it (session.seq) */
+	bool normalize_lf;	/* store a bare LF as CRLF */
+	bool prev_cr;		/* private: the last byte taken was CR */
 	bool failed;		/* the sink said -1 */
 	int error;		/* its errno */
 	uint64_t size;		/* client bytes taken (without the prefix) */

@@ -33,6 +33,12 @@ static int begin_message(struct smtp_session *s)
 	t->body.add_date_msgid = smtp_is_submission(s);
 	t->body.hostname = s->io->cfg->hostname;
 	t->body.id = t->id;
+	t->body.normalize_lf = !s->set->reject_bare_lf;
+	/* The sink measures lines itself: it sees the text without the
+	 * transparency dots (RFC 5321 4.5.3.1.6 does not count them) and ends
+	 * a line at a bare LF too, which it stores as CRLF. */
+	t->body.check_lines = true;
+	t->body.max_line = s->io->cfg->max_text_line;
 	return 0;
 }
 
@@ -154,11 +160,11 @@ static void finish_message(struct smtp_session *s, const struct body_facts *f)
 			   cfg->max_message_size);
 	else if (f->has_nul)
 		smtp_reply(s, 554, "5.6.0", "Message contains NUL characters");
-	else if ((f->bare_lf || f->bare_cr) && s->set->reject_bare_lf)
+	else if (f->bare_cr || (f->bare_lf && s->set->reject_bare_lf))
 		/* RFC 5321 2.3.8: no bare CR or LF in mail (smuggling) */
 		smtp_reply(s, 554, "5.6.0",
 			   "Message contains bare %s: lines must end with CRLF",
-			   f->bare_lf ? "LF" : "CR");
+			   f->bare_cr ? "CR" : "LF");
 	else if (f->long_line && cfg->reject_long_text_lines)
 		/* RFC 5321 4.5.3.1.6 */
 		smtp_reply(s, 500, "5.5.2", "Line too long (limit %zu octets)",
@@ -177,16 +183,19 @@ static void finish_message(struct smtp_session *s, const struct body_facts *f)
 
 void smtp_data_end(struct smtp_session *s)
 {
-	struct body_facts f = {
-		.too_big = s->dr.too_big, .has_nul = s->dr.has_nul,
-		.bare_lf = s->dr.bare_lf, .bare_cr = s->dr.bare_cr,
-		.long_line = s->dr.long_line, .write_failed = s->dr.write_failed,
-	};
+	struct smtp_body *b;
 
 	s->io->data = NULL;
 	if (s->state != SMTP_DATA || s->txn == NULL)
 		return;
-	finish_message(s, &f);
+	b = &s->txn->body;
+	/* Past the size cap the reader stopped writing: its own flags
+	 * cover the rest. */
+	finish_message(s, &(struct body_facts){
+		.too_big = s->dr.too_big, .has_nul = b->has_nul || s->dr.has_nul,
+		.bare_lf = b->bare_lf, .bare_cr = b->bare_cr || s->dr.bare_cr,
+		.long_line = b->long_line, .write_failed = s->dr.write_failed,
+	});
 }
 
 /* --- BDAT --- */
@@ -262,9 +271,6 @@ void smtp_cmd_bdat(struct smtp_session *s, char *args)
 		if (begin_message(s) < 0) {
 			/* the 451 comes after the chunk, which is dropped */
 			s->bdat_refusal = 451;
-		} else {
-			t->body.check_lines = true;
-			t->body.max_line = io->cfg->max_text_line;
 		}
 	} else if (s->bdat_refusal == 552 || s->bdat_refusal == 554) {
 		t->chunking = true;

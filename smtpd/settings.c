@@ -8,7 +8,7 @@ static const struct smtp_settings defaults = {
 	.subaddress_folders = true,
 	.subaddress_separator = '+',
 	.sender_must_match = true,
-	.reject_bare_lf = true,
+	.reject_bare_lf = false,
 };
 
 const struct smtp_settings *smtp_settings(const struct config *cfg)

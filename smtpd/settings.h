@@ -26,9 +26,11 @@ struct smtp_settings {
 	/* smtp_sender_must_match: on submission, MAIL FROM must be an address
 	 * of the authenticated user (RFC 6409 4.1). */
 	bool sender_must_match;
-	/* smtp_reject_bare_lf: a message with a bare LF or CR gets 554 5.6.0
-	 * rather than being stored (RFC 5321 2.3.8; no SMTP smuggling on
-	 * relay). */
+	/* smtp_reject_bare_lf: a message with a bare LF gets 554 5.6.0; off:
+	 * each bare LF is stored as CRLF (as Postfix's default does), so no
+	 * bare LF can be smuggled on when the message is relayed.  Either way
+	 * only CRLF "." CRLF ends DATA (RFC 5321 4.1.1.4), and a bare CR is
+	 * always refused (RFC 5321 2.3.8). */
 	bool reject_bare_lf;
 };
 

@@ -190,21 +190,32 @@ END_TEST
 
 START_TEST(test_smuggling_does_not_end_data)
 {
-	const char *r;
+	const char *smuggle = "Subject: x\r\n\r\nbody\r\n.\nMAIL FROM:<evil@example.com>\r\n"
+		"RCPT TO:<bob@lab.test>\r\nDATA\r\n\n.\r\nmore\r\n";
+	/* (the dot at the start of ".\n" is taken as transparency) */
+	const char *stored = "Subject: x\r\n\r\nbody\r\n\r\nMAIL FROM:<evil@example.com>\r\n"
+		"RCPT TO:<bob@lab.test>\r\nDATA\r\n\r\n.\r\nmore\r\n";
 
 	mx_ehlo();
 	drv_send(&D, "MAIL FROM:<a@example.com>\r\nRCPT TO:<alice@lab.test>\r\n");
 	ck_reply(drv_send(&D, "DATA\r\n"), "354");
 	/* "\r\n.\n" and "\n.\r\n" are not the end of the data (RFC 5321
 	 * 4.1.1.4): the "commands" after them stay message text */
-	r = drv_send(&D, "Subject: x\r\n\r\nbody\r\n.\nMAIL FROM:<evil@example.com>\r\n"
-		     "RCPT TO:<bob@lab.test>\r\nDATA\r\n\n.\r\nmore\r\n");
-	ck_assert_str_eq(r, "");
+	ck_assert_str_eq(drv_send(&D, smuggle), "");
 	ck_assert_uint_eq(D.io.mode, INPUT_DATA);
-	/* the real end; the message had bare LFs: refused, nothing stored */
+	/* the real end: one message, its bare LFs stored as CRLF, so they
+	 * cannot end the data at the next hop either */
+	ck_reply(drv_send(&D, ".\r\n"), "250 2.0.0");
+	expect_message("alice", "new", "a@example.com", "ESMTP", "alice@lab.test",
+		       stored, strlen(stored));
+	no_mail("bob");
+	no_tmp_files();
+	/* the strict setting refuses such a message */
+	D.set.reject_bare_lf = true;
+	drv_send(&D, "MAIL FROM:<a@example.com>\r\nRCPT TO:<bob@lab.test>\r\nDATA\r\n");
+	ck_assert_str_eq(drv_send(&D, smuggle), "");
 	ck_assert_str_eq(drv_send(&D, ".\r\n"),
 			 "554 5.6.0 Message contains bare LF: lines must end with CRLF\r\n");
-	no_mail("alice");
 	no_mail("bob");
 	no_tmp_files();
 	ck_assert_str_eq(drv_send(&D, "NOOP\r\n"), "250 2.0.0 OK\r\n");
@@ -221,12 +232,29 @@ START_TEST(test_bare_cr_and_nul_in_data)
 	ck_assert_str_eq(drv_sendn(&D, "a\0b\r\n.\r\n", 8),
 			 "554 5.6.0 Message contains NUL characters\r\n");
 	no_mail("alice");
-	/* accepted when the setting allows bare LF */
-	D.set.reject_bare_lf = false;
+}
+END_TEST
+
+START_TEST(test_lf_only_message)
+{
+	struct buf in = BUF_INIT(BUF_UNLIMITED), want = BUF_INIT(BUF_UNLIMITED);
+	int i;
+
+	/* a file with LF line ends (curl -T without --crlf): short lines,
+	 * 3000 bytes in all, no line is too long */
+	for (i = 0; i < 100; i++) {
+		buf_printf(&in, "line %03d of a file with LF ends\n", i);
+		buf_printf(&want, "line %03d of a file with LF ends\r\n", i);
+	}
+	buf_puts(&in, "\r\n.\r\n");
+	buf_puts(&want, "\r\n");
+	mx_ehlo();
 	drv_send(&D, "MAIL FROM:<a@example.com>\r\nRCPT TO:<alice@lab.test>\r\nDATA\r\n");
-	ck_reply(drv_send(&D, "a\nb\r\n.\r\n"), "250 2.0.0");
+	ck_reply(drv_send(&D, in.data), "250 2.0.0");
 	expect_message("alice", "new", "a@example.com", "ESMTP", "alice@lab.test",
-		       "a\nb\r\n", 5);
+		       want.data, want.len);
+	buf_free(&in);
+	buf_free(&want);
 }
 END_TEST
 
@@ -314,9 +342,9 @@ START_TEST(test_bdat)
 	mx_ehlo();
 	drv_send(&D, "MAIL FROM:<a@example.com>\r\nRCPT TO:<alice@lab.test>\r\n");
 	/* RFC 3030: chunks of exact sizes, no dot-stuffing */
-	r = drv_send(&D, "BDAT 21\r\nSubject: c\r\n\r\n.line\r\nBDAT 4 LAST\r\nend\n");
+	r = drv_send(&D, "BDAT 21\r\nSubject: c\r\n\r\n.line\r\nBDAT 4 LAST\r\nen\rd");
 	ck_assert_str_eq(r, "250 2.0.0 21 octets received\r\n"
-			 "554 5.6.0 Message contains bare LF: lines must end with CRLF\r\n");
+			 "554 5.6.0 Message contains bare CR: lines must end with CRLF\r\n");
 	no_mail("alice");
 	drv_send(&D, "MAIL FROM:<a@example.com>\r\nRCPT TO:<alice@lab.test>\r\n");
 	r = drv_send(&D, "BDAT 21\r\nSubject: c\r\n\r\n.line\r\nBDAT 5 LAST\r\nend\r\n");
@@ -613,6 +641,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_byte_at_a_time);
 	tcase_add_test(tc, test_smuggling_does_not_end_data);
 	tcase_add_test(tc, test_bare_cr_and_nul_in_data);
+	tcase_add_test(tc, test_lf_only_message);
 	tcase_add_test(tc, test_long_text_line);
 	tcase_add_test(tc, test_message_too_big);
 	tcase_add_test(tc, test_disconnect_mid_data);
