@@ -168,8 +168,8 @@ static int send_message(struct pop3_session *s, size_t idx, int64_t top)
 	bool convert;
 	int saved;
 
-	if (maildrop_map(s->drop, idx, &s->map, &convert, err,
-			 sizeof(err)) < 0) {
+	if (maildrop_text(s->drop, idx, &s->readbuf, &s->text, &convert, err,
+			  sizeof(err)) < 0) {
 		saved = errno;
 		pop3_log(s, "message %zu: %s", idx + 1, err);
 		if (saved == ENOENT)
@@ -184,7 +184,7 @@ static int send_message(struct pop3_session *s, size_t idx, int64_t top)
 			(unsigned long long)maildrop_size(s->drop, idx));
 	else
 		pop3_ok(s, "top of message follows");
-	pop3_ml_init(&s->ml, s->map.data, s->map.size, convert, top);
+	pop3_ml_init(&s->ml, s->text.data, s->text.size, convert, top);
 	s->streaming = true;
 	pop3_stream_more(s);
 	return 0;

@@ -99,26 +99,75 @@ void maildrop_uidl(const struct pop3_maildrop *drop, size_t i, char *out)
 	maildir_box_uid_string(drop->box, maildir_box_msg(drop->box, i), out);
 }
 
-int maildrop_map(struct pop3_maildrop *drop, size_t i, struct msg_map *m,
-		 bool *convert_lf_r, char *err_r, size_t errlen)
+/* Reads the whole file into b. */
+static int read_all(int fd, size_t size, struct buf *b, const char *name,
+		    char *err_r, size_t errlen)
+{
+	buf_clear(b);
+	if (buf_reserve(b, size) < 0) {
+		snprintf(err_r, errlen, "%s: too large", name);
+		return -1;
+	}
+	while (b->len < size) {
+		ssize_t n = read(fd, b->data + b->len, size - b->len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			snprintf(err_r, errlen, "read(%s) failed: %s", name,
+				 n < 0 ? strerror(errno) : "file shrank");
+			return -1;
+		}
+		b->len += (size_t)n;
+	}
+	b->data[b->len] = '\0';
+	return 0;
+}
+
+int maildrop_text(struct pop3_maildrop *drop, size_t i, struct buf *small,
+		  struct maildrop_text *t, bool *convert_lf_r,
+		  char *err_r, size_t errlen)
 {
 	const struct maildir_msg *msg = maildir_box_msg(drop->box, i);
 	struct stat st;
-	int fd, ret;
+	int fd, ret, saved;
 
+	memset(t, 0, sizeof(*t));
 	fd = maildir_box_open_msg(drop->box, msg->uid, err_r, errlen);
 	if (fd < 0)
 		return -1;
 	if (fstat(fd, &st) < 0) {
+		saved = errno;
 		snprintf(err_r, errlen, "fstat(%s) failed: %s", msg->fname,
 			 strerror(errno));
 		close(fd);
+		errno = saved;
 		return -1;
 	}
-	ret = msg_map_fd(fd, (size_t)st.st_size, m, err_r, errlen);
+	if ((uint64_t)st.st_size <= MAILDROP_READ_MAX) {
+		ret = read_all(fd, (size_t)st.st_size, small, msg->fname,
+			       err_r, errlen);
+		t->data = small->data != NULL ? small->data : "";
+		t->size = small->len;
+	} else {
+		ret = msg_map_fd(fd, (size_t)st.st_size, &t->map, err_r,
+				 errlen);
+		t->mapped = ret == 0;
+		t->data = t->map.data;
+		t->size = t->map.size;
+	}
+	saved = errno;
 	close(fd);
+	errno = saved;
 	*convert_lf_r = msg->needs_crlf;
 	return ret;
+}
+
+void maildrop_text_free(struct maildrop_text *t)
+{
+	if (t->mapped)
+		msg_unmap(&t->map);
+	memset(t, 0, sizeof(*t));
 }
 
 /* UIDs of the messages whose marks match `want` under `mask` and whose

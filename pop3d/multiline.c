@@ -24,6 +24,20 @@ static bool at_end(const struct pop3_ml *ml)
 	       (ml->limited && ml->in_body && ml->lines_left == 0);
 }
 
+/* The first '.' in p[1..n) that starts a line, or NULL.  Dots are rare
+ * in text, so scanning for them (memchr) is faster than for "\n.". */
+static const char *next_dot_line(const char *p, size_t n)
+{
+	const char *q = p + 1, *end = p + n;
+
+	while (q < end && (q = memchr(q, '.', (size_t)(end - q))) != NULL) {
+		if (q[-1] == '\n')
+			return q;
+		q++;
+	}
+	return NULL;
+}
+
 /* The fast path (RETR of a file with CRLF line ends): copy everything up
  * to the next line that starts with '.' in one piece, at most `budget`
  * bytes. */
@@ -35,10 +49,10 @@ static void write_run(struct pop3_ml *ml, struct buf *out, size_t budget)
 
 	if (ml->line_start && *p == '.')
 		buf_putc(out, '.');
-	dot = memmem(p, left, "\n.", 2);
-	n = dot != NULL ? (size_t)(dot - p) + 1 : left;
+	dot = next_dot_line(p, left);
+	n = dot != NULL ? (size_t)(dot - p) : left;
 	if (n > budget)
-		n = budget > 0 ? budget : 1;
+		n = budget;
 	buf_append(out, p, n);
 	ml->pos += n;
 	ml->line_start = p[n - 1] == '\n';

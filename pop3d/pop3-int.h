@@ -73,11 +73,25 @@ uint64_t maildrop_size(const struct pop3_maildrop *drop, size_t i);
  * into out[MAILDROP_UIDL_MAX + 1]. */
 #define MAILDROP_UIDL_MAX 70
 void maildrop_uidl(const struct pop3_maildrop *drop, size_t i, char *out);
-/* Maps message i read-only.  0 with *m and *convert_lf_r set, or -1 with
- * err_r (errno ENOENT: another session expunged it meanwhile).  Unmap with
- * msg_unmap. */
-int maildrop_map(struct pop3_maildrop *drop, size_t i, struct msg_map *m,
-		 bool *convert_lf_r, char *err_r, size_t errlen);
+/* The bytes of one message while it is sent. */
+struct maildrop_text {
+	const char *data;
+	size_t size;
+	struct msg_map map;	/* large files: mapped */
+	bool mapped;
+};
+/* Files up to this size are read into the caller's buffer (reused from
+ * one RETR to the next); mapping and unmapping costs more than copying
+ * them.  Larger ones are mapped. */
+#define MAILDROP_READ_MAX (256 * 1024)
+/* Opens message i for sending: 0 with *t and *convert_lf_r set, or -1 with
+ * err_r (errno ENOENT: another session expunged it meanwhile).  t->data
+ * points into `small` or into a mapping; valid until maildrop_text_free
+ * or the next change to `small`. */
+int maildrop_text(struct pop3_maildrop *drop, size_t i, struct buf *small,
+		  struct maildrop_text *t, bool *convert_lf_r,
+		  char *err_r, size_t errlen);
+void maildrop_text_free(struct maildrop_text *t);
 /* RFC 1939 6, the UPDATE state, in two steps (blocking, worker thread):
  * the retrieved messages that are not deleted get \Seen, so that IMAP shows
  * them read; then the deleted ones are expunged in one index transaction,
@@ -111,7 +125,8 @@ struct pop3_session {
 
 	/* RETR/TOP in progress (resume_output) */
 	bool streaming;
-	struct msg_map map;
+	struct maildrop_text text;
+	struct buf readbuf;	/* small messages, reused */
 	struct pop3_ml ml;
 };
 

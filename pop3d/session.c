@@ -179,6 +179,7 @@ static void *pop3_open(struct proto_io *io)
 	s->io = io;
 	s->state = POP3_AUTHORIZATION;
 	sasl_init(&s->sasl);
+	buf_init(&s->readbuf, BUF_UNLIMITED);
 	buf_printf(&root, "%s/mail", io->cfg->dir);
 	s->mail_root = buf_steal(&root);
 	/* RFC 2449 4: 255 octets with CRLF; RFC 1939 3: at least ten minutes
@@ -311,7 +312,7 @@ void pop3_stream_stop(struct pop3_session *s)
 {
 	if (!s->streaming)
 		return;
-	msg_unmap(&s->map);
+	maildrop_text_free(&s->text);
 	s->streaming = false;
 }
 
@@ -341,6 +342,7 @@ static void pop3_free(void *sess)
 	pop3_stream_stop(s);
 	sasl_reset(&s->sasl);
 	maildrop_close(&s->drop);
+	buf_free(&s->readbuf);
 	free(s->marks);
 	free(s->user);
 	free(s->mail_root);
