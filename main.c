@@ -4,10 +4,16 @@
 
 #include "common/cli.h"
 #include "common/config.h"
+#include "pop3d/pop3.h"
+#include "smtpd/smtp.h"
 
 /* Which server speaks on which service. */
 const struct protocol *const maillab_protocols[SVC_COUNT] = {
-	[SVC_SMTP] = NULL,
+	[SVC_SMTP] = &smtp_protocol,
+	[SVC_SUBMISSION] = &smtp_protocol,
+	[SVC_SUBMISSIONS] = &smtp_protocol,
+	[SVC_POP3] = &pop3_protocol,
+	[SVC_POP3S] = &pop3_protocol,
 };
 
 struct subcommand {
@@ -25,6 +31,8 @@ static const struct subcommand subcommands[] = {
 	{ "serve", cmd_serve, "maillab serve [-d DIR]" },
 	{ "user", cmd_user,
 	  "maillab user add|del|passwd|list [-d DIR] [NAME] [--password-stdin] [--yes]" },
+	{ "alias", cmd_alias,
+	  "maillab alias add|del|list [-d DIR] [NAME [TARGET...]]" },
 	{ "version", cmd_version, "maillab version" },
 	{ "help", cmd_help, "maillab help [COMMAND]" },
 };

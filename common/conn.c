@@ -51,6 +51,7 @@ struct conn {
 	bool dead;			/* the socket is gone */
 	bool closing;			/* flush, then close */
 	bool in_process;		/* process_input is on the stack */
+	bool handshaking;		/* STARTTLS: no input until it is done */
 };
 
 struct job {
@@ -209,6 +210,7 @@ static void start_tls(struct conn *c)
 		close_when_flushed(c);
 		return;
 	}
+	c->handshaking = true;
 	c->timeout_set = 0;
 	c->saved_timeout = c->io.idle_timeout;
 	c->io.idle_timeout = HANDSHAKE_TIMEOUT;
@@ -311,6 +313,7 @@ static size_t feed_chunk(struct conn *c, const char *p, size_t n)
 static bool can_take_input(const struct conn *c)
 {
 	return c->opened && !c->dead && !c->closing && c->busy == 0 &&
+		!c->handshaking &&
 		!c->io.starttls && !c->io.close && !output_full(c);
 }
 
@@ -408,6 +411,9 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 			c->timeout_set = 0;
 			open_session(c);
 		} else {
+			/* libevent may report data read in the same pass
+			 * before this event: the session hears of TLS first. */
+			c->handshaking = false;
 			c->io.idle_timeout = c->saved_timeout;
 			c->proto->tls_done(c->sess);
 			after_unit(c);

@@ -100,6 +100,9 @@ class Instance:
         with open(path) as f:
             text = f.read().split("# --- system test ---\n")[0]
         self.keys = dict(getattr(self, "keys", {}), **keys)
+        # A key may be set once: drop the template's active line for it.
+        text = "".join(l for l in text.splitlines(True)
+                       if l.split("=")[0].strip() not in self.keys)
         text += "# --- system test ---\n"
         text += "".join("%s = %s\n" % kv for kv in self.keys.items())
         with open(path, "w") as f:
@@ -128,6 +131,9 @@ class Instance:
                                      (self.proc.returncode, self.stderr()))
             names = self.listening_services()
             if names and all(self.accepts(n) for n in (services or names)):
+                # Let the server see the probes go, so that they do not
+                # count against connection limits.
+                time.sleep(0.3)
                 return
             time.sleep(0.05)
         raise AssertionError("maillab serve did not start listening:\n" + self.stderr())
