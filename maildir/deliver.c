@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,16 +207,22 @@ out:
 	return ret;
 }
 
-/* Makes the file visible as `target`. */
+/* Makes the file visible as `target`: a hard link, or for the last name a
+ * rename (one metadata change less; the tmp name is then gone). */
 static int link_one(struct maildir_delivery *d, const char *maildir,
-		    const char *target)
+		    const char *target, bool last)
 {
 	if (maildir_fault("link") < 0) {
 		if (errno == EXDEV)
 			return copy_to(d, maildir, target);	/* test the copy */
 		return -1;
 	}
-	if (link(d->tmp_path, target) == 0)
+	if (last && rename(d->tmp_path, target) == 0) {
+		free(d->tmp_path);
+		d->tmp_path = NULL;
+		return 0;
+	}
+	if (!last && link(d->tmp_path, target) == 0)
 		return 0;
 	if (errno != EXDEV && errno != EPERM && errno != EMLINK)
 		return -1;
@@ -275,7 +282,8 @@ int maildir_delivery_commit(struct maildir_delivery *d,
 	struct buf maildir = BUF_INIT(BUF_UNLIMITED);
 	struct buf target = BUF_INIT(BUF_UNLIMITED);
 	char **linked = xcalloc(n + 1, sizeof(char *));
-	size_t nlinked = 0, i, j;
+	char **targets = xcalloc(n + 1, sizeof(char *));
+	size_t nlinked = 0, ntargets = 0, i, j;
 	int ret = -1, dup;
 
 	if (make_durable(d, err_r, errlen) < 0)
@@ -284,23 +292,32 @@ int maildir_delivery_commit(struct maildir_delivery *d,
 		snprintf(err_r, errlen, "file name too long");
 		goto out;
 	}
+	/* Resolve every target first, so that the last one can be a rename. */
 	for (i = 0; i < n; i++) {
 		if (rcpt_maildir(d->mail_root, &rcpts[i], &maildir,
 				 err_r, errlen) < 0)
 			goto out;
 		buf_clear(&target);
 		buf_printf(&target, "%s/new/%s", maildir.data, d->name);
-		for (dup = 0, j = 0; j < nlinked; j++)
-			if (strcmp(linked[j], target.data) == 0)
+		for (dup = 0, j = 0; j < ntargets; j++)
+			if (strcmp(targets[j], target.data) == 0)
 				dup = 1;
-		if (dup)
-			continue;
-		if (link_one(d, maildir.data, target.data) < 0) {
-			snprintf(err_r, errlen, "link(%s): %s", target.data,
+		if (!dup)
+			targets[ntargets++] = xstrdup(target.data);
+	}
+	for (i = 0; i < ntargets; i++) {
+		char *slash = strrchr(targets[i], '/');
+
+		/* The Maildir is two levels up from new/NAME. */
+		buf_clear(&maildir);
+		buf_append(&maildir, targets[i], (size_t)(slash - targets[i]) - 4);
+		if (link_one(d, maildir.data, targets[i], i == ntargets - 1) < 0) {
+			snprintf(err_r, errlen, "link(%s): %s", targets[i],
 				 strerror(errno));
 			goto out;
 		}
-		linked[nlinked++] = xstrdup(target.data);
+		linked[nlinked++] = targets[i];
+		targets[i] = NULL;
 	}
 	for (i = 0; i < nlinked; i++) {
 		char *slash = strrchr(linked[i], '/');
@@ -316,7 +333,8 @@ int maildir_delivery_commit(struct maildir_delivery *d,
 		}
 	}
 	ret = 0;
-	if (maildir_fault("unlink-tmp") == 0 && unlink(d->tmp_path) == 0) {
+	if (d->tmp_path != NULL && maildir_fault("unlink-tmp") == 0 &&
+	    unlink(d->tmp_path) == 0) {
 		free(d->tmp_path);
 		d->tmp_path = NULL;
 	}
@@ -332,7 +350,10 @@ out:
 	}
 	for (i = 0; i < nlinked; i++)
 		free(linked[i]);
+	for (i = 0; i < ntargets; i++)
+		free(targets[i]);
 	free(linked);
+	free(targets);
 	buf_free(&maildir);
 	buf_free(&target);
 	return ret;
@@ -358,7 +379,7 @@ int delivery_place(struct maildir_delivery *d, const char *maildir,
 	}
 	buf_clear(path_r);
 	buf_printf(path_r, "%s/%s/%s%s", maildir, subdir, d->name, suffix);
-	if (link_one(d, maildir, path_r->data) < 0) {
+	if (link_one(d, maildir, path_r->data, true) < 0) {
 		snprintf(err_r, errlen, "link(%s): %s", path_r->data,
 			 strerror(errno));
 		d->name[0] = '\0';
@@ -377,10 +398,6 @@ int delivery_place(struct maildir_delivery *d, const char *maildir,
 		return -1;
 	}
 	buf_printf(path_r, "/%s%s", d->name, suffix);
-	if (unlink(d->tmp_path) == 0) {
-		free(d->tmp_path);
-		d->tmp_path = NULL;
-	}
 	return 0;
 }
 

@@ -16,10 +16,10 @@
  * dot-unstuffed DATA with its CRLF line ends, so the file size is the
  * RFC822.SIZE / POP3 size and goes into the `,S=` part of the name.
  *
- * commit: fsync the file, hard-link it into each recipient's `new/` (copy
- * through the recipient's tmp/ with fsync when link(2) fails with EXDEV),
- * fsync every `new/` directory touched, then unlink the tmp name.  Only then
- * does it return 0.  On any failure it returns -1 (always a temporary failure:
+ * commit: fsync the file, hard-link it into each recipient's `new/` (the
+ * last one by rename(2), which also removes the tmp name; copy through the
+ * recipient's tmp/ with fsync when link fails with EXDEV), fsync every
+ * `new/` directory touched.  Only then does it return 0.  On any failure it returns -1 (always a temporary failure:
  * SMTP answers 4xx), unlinks every name it had already made visible, and
  * leaves nothing visible.  A SIGKILL at any instant leaves, in each
  * recipient's mailbox, the whole message or nothing.
@@ -69,8 +69,9 @@ void maildir_delivery_free(struct maildir_delivery **dp);
 /* Test hook (fault injection).  When the environment variable MAILLAB_FAULT
  * names a step, the delivery code fails at that step with the errno given
  * after a colon ("fsync-file:ENOSPC", "write:EIO"), or sends itself SIGKILL
- * ("link:KILL").  Steps, in order: "open", "write", "fsync-file", "link",
- * "fsync-dir", "unlink-tmp".  maildir_fault_set() overrides the environment
+ * ("link:KILL").  Steps, in order: "open", "write", "fsync-file", "link"
+ * (each link or rename; "link:EXDEV" takes the copy path), "fsync-dir",
+ * "unlink-tmp" (only after a copy).  maildir_fault_set() overrides the environment
  * (NULL restores it); it is for single-threaded tests only. */
 void maildir_fault_set(const char *spec);
 
