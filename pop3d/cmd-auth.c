@@ -100,7 +100,8 @@ static void login_done(void *sess, enum auth_result result, const char *user)
 }
 
 /* DESIGN.md: no password in clear off loopback unless the lab allows it;
- * RFC 2595 2.1 asks servers to refuse it before STLS. */
+ * RFC 2595 2.3: a server with STLS must be able to refuse clear-text
+ * logins until TLS is active. */
 static bool plaintext_refused(struct pop3_session *s)
 {
 	if (auth_plaintext_allowed(s->io))

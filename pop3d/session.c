@@ -229,6 +229,8 @@ static void pop3_line(void *sess, const char *line, size_t len,
 	}
 	copy = xstrndup(line, len);
 	run_command(s, copy, len);
+	/* PASS and AUTH lines hold secrets */
+	explicit_bzero(copy, len);
 	free(copy);
 }
 
