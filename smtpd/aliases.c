@@ -79,28 +79,91 @@ static void set_key(DBT *key, const char *name)
 	key->size = (u_int32_t)strlen(name);
 }
 
+typedef int txn_fn(struct alias_db *a, DB_TXN *txn, void *ctx);
+
+/* Runs fn in a transaction that never waits for a lock (as users.c does):
+ * a lock left by a dead process cannot block the server's loop.  Returns
+ * fn's or the commit's Berkeley DB code. */
+static int with_txn(struct alias_db *a, txn_fn *fn, void *ctx)
+{
+	unsigned int attempt = 0;
+	DB_TXN *txn;
+	int ret;
+
+	do {
+		ret = a->env->txn_begin(a->env, NULL, &txn, DB_TXN_NOWAIT);
+		if (ret != 0)
+			return ret;
+		ret = fn(a, txn, ctx);
+		if (ret == 0)
+			ret = txn->commit(txn, 0);
+		else
+			txn->abort(txn);
+	} while (dbenv_retry(a->env, ret, &attempt));
+	return ret;
+}
+
+struct rec {
+	const char *name;
+	const char *targets;	/* put */
+	char *found;		/* get: malloc'd */
+};
+
+static int txn_get(struct alias_db *a, DB_TXN *txn, void *arg)
+{
+	struct rec *r = arg;
+	DBT key, data;
+	int ret;
+
+	set_key(&key, r->name);
+	memset(&data, 0, sizeof(data));
+	data.flags = DB_DBT_MALLOC;
+	ret = a->db->get(a->db, txn, &key, &data, 0);
+	if (ret == 0) {
+		free(r->found);
+		r->found = xstrndup(data.data, data.size);
+		free(data.data);
+	}
+	return ret;
+}
+
+static int txn_put(struct alias_db *a, DB_TXN *txn, void *arg)
+{
+	struct rec *r = arg;
+	DBT key, data;
+
+	set_key(&key, r->name);
+	memset(&data, 0, sizeof(data));
+	data.data = (void *)r->targets;
+	data.size = (u_int32_t)strlen(r->targets);
+	return a->db->put(a->db, txn, &key, &data, 0);
+}
+
+static int txn_del(struct alias_db *a, DB_TXN *txn, void *arg)
+{
+	struct rec *r = arg;
+	DBT key;
+
+	set_key(&key, r->name);
+	return a->db->del(a->db, txn, &key, 0);
+}
+
 int alias_get(struct alias_db *a, const char *name, char **targets_r)
 {
 	char norm[65];
-	DBT key, data;
-	int ret = 0, tries;
+	struct rec r = { norm, NULL, NULL };
+	int ret;
 
 	if (!normalize(name, norm, sizeof(norm)))
 		return 0;
-	set_key(&key, norm);
-	for (tries = 0; tries < DBENV_RETRIES; tries++) {
-		memset(&data, 0, sizeof(data));
-		data.flags = DB_DBT_MALLOC;
-		ret = a->db->get(a->db, NULL, &key, &data, 0);
-		if (!dbenv_retryable(ret))
-			break;
-	}
+	ret = with_txn(a, txn_get, &r);
 	if (ret == DB_NOTFOUND)
 		return 0;
-	if (ret != 0)
+	if (ret != 0) {
+		free(r.found);
 		return -1;
-	*targets_r = xstrndup(data.data, data.size);
-	free(data.data);
+	}
+	*targets_r = r.found;
 	return 1;
 }
 
@@ -108,8 +171,8 @@ int alias_put(struct alias_db *a, const char *name, const char *targets,
 	      char *err_r, size_t errlen)
 {
 	char norm[65];
-	DBT key, data;
-	int ret = 0, tries;
+	struct rec r = { norm, targets, NULL };
+	int ret;
 
 	if (!normalize(name, norm, sizeof(norm))) {
 		snprintf(err_r, errlen, "invalid alias name: %s", name);
@@ -120,16 +183,7 @@ int alias_put(struct alias_db *a, const char *name, const char *targets,
 			 ALIAS_RECORD_MAX);
 		return -1;
 	}
-	set_key(&key, norm);
-	memset(&data, 0, sizeof(data));
-	data.data = (void *)targets;
-	data.size = (u_int32_t)strlen(targets);
-	for (tries = 0; tries < DBENV_RETRIES; tries++) {
-		ret = a->db->put(a->db, NULL, &key, &data, DB_AUTO_COMMIT);
-		if (!dbenv_retryable(ret))
-			break;
-	}
-	if (ret != 0) {
+	if ((ret = with_txn(a, txn_put, &r)) != 0) {
 		snprintf(err_r, errlen, "aliases.db: put: %s", db_strerror(ret));
 		return -1;
 	}
@@ -140,19 +194,14 @@ int alias_del(struct alias_db *a, const char *name, char *err_r,
 	      size_t errlen)
 {
 	char norm[65];
-	DBT key;
-	int ret = 0, tries;
+	struct rec r = { norm, NULL, NULL };
+	int ret;
 
 	if (!normalize(name, norm, sizeof(norm))) {
 		snprintf(err_r, errlen, "no such alias: %s", name);
 		return -1;
 	}
-	set_key(&key, norm);
-	for (tries = 0; tries < DBENV_RETRIES; tries++) {
-		ret = a->db->del(a->db, NULL, &key, DB_AUTO_COMMIT);
-		if (!dbenv_retryable(ret))
-			break;
-	}
+	ret = with_txn(a, txn_del, &r);
 	if (ret == DB_NOTFOUND) {
 		snprintf(err_r, errlen, "no such alias: %s", name);
 		return -1;
@@ -164,22 +213,17 @@ int alias_del(struct alias_db *a, const char *name, char *err_r,
 	return 0;
 }
 
-/* Reads every record into `all` as name NUL targets NUL pairs.  A Berkeley
- * DB code. */
-static int collect(struct alias_db *a, struct buf *all)
+/* Reads every record into `all` as name NUL targets NUL pairs. */
+static int txn_collect(struct alias_db *a, DB_TXN *txn, void *arg)
 {
-	DB_TXN *txn;
+	struct buf *all = arg;
 	DBC *cur;
 	DBT key, data;
 	int ret;
 
-	buf_clear(all);
-	if ((ret = a->env->txn_begin(a->env, NULL, &txn, 0)) != 0)
+	buf_clear(all);		/* a retried transaction starts over */
+	if ((ret = a->db->cursor(a->db, txn, &cur, 0)) != 0)
 		return ret;
-	if ((ret = a->db->cursor(a->db, txn, &cur, 0)) != 0) {
-		txn->abort(txn);
-		return ret;
-	}
 	memset(&key, 0, sizeof(key));
 	memset(&data, 0, sizeof(data));
 	while ((ret = cur->get(cur, &key, &data, DB_NEXT)) == 0) {
@@ -189,11 +233,7 @@ static int collect(struct alias_db *a, struct buf *all)
 		buf_putc(all, '\0');
 	}
 	cur->close(cur);
-	if (ret != DB_NOTFOUND) {
-		txn->abort(txn);
-		return ret;
-	}
-	return txn->commit(txn, 0);
+	return ret == DB_NOTFOUND ? 0 : ret;
 }
 
 int alias_list(struct alias_db *a,
@@ -202,14 +242,8 @@ int alias_list(struct alias_db *a,
 {
 	struct buf all = BUF_INIT(BUF_UNLIMITED);
 	size_t pos = 0;
-	int ret = 0, tries;
 
-	for (tries = 0; tries < DBENV_RETRIES; tries++) {
-		ret = collect(a, &all);
-		if (!dbenv_retryable(ret))
-			break;
-	}
-	if (ret != 0) {
+	if (with_txn(a, txn_collect, &all) != 0) {
 		buf_free(&all);
 		return -1;
 	}
