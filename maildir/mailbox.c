@@ -259,6 +259,8 @@ void maildir_box_close(struct maildir_box **boxp)
 
 	if (box == NULL)
 		return;
+	if (box->s != NULL && box->s->env != NULL)
+		idx_checkpoint(box->s);	/* lets old log files go */
 	for (i = 0; i < box->n; i++)
 		msg_free_fields(&box->msgs[i]);
 	free(box->msgs);

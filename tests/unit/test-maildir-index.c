@@ -5,6 +5,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "maildir/crlf.h"
 #include "maildir/folder.h"
 #include "maildir/fsutil.h"
 #include "maildir/mailbox.h"
@@ -171,6 +172,14 @@ START_TEST(test_foreign_lf_files)
 	n = read(fd, buf, sizeof(buf));
 	ck_assert_int_eq(n, (ssize_t)strlen(lf));
 	close(fd);
+	{
+		struct maildir_crlf st = { 0 };
+		struct buf out = BUF_INIT(BUF_UNLIMITED);
+
+		ck_assert_int_eq(maildir_crlf_append(&st, buf, (size_t)n, &out), 0);
+		ck_assert_uint_eq(out.len, m->size);
+		buf_free(&out);
+	}
 	maildir_box_close(&box);
 	maildir_store_close(&s);
 }

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "common/buf.h"
+#include "maildir/crlf.h"
 #include "maildir/mutf7.h"
 #include "maildir/name.h"
 #include "maildir/user.h"
@@ -155,6 +156,25 @@ START_TEST(test_unique_names)
 }
 END_TEST
 
+START_TEST(test_crlf_conversion)
+{
+	static const char in[] = "a\nb\r\nc\n\nd\r";
+	struct buf out = BUF_INIT(BUF_UNLIMITED);
+	struct maildir_crlf st = { 0 };
+	size_t i;
+
+	ck_assert_int_eq(maildir_crlf_append(&st, in, strlen(in), &out), 0);
+	ck_assert_str_eq(buf_cstr(&out), "a\r\nb\r\nc\r\n\r\nd\r");
+	/* Byte by byte: the CR before a chunk boundary is remembered. */
+	buf_clear(&out);
+	st.prev = 0;
+	for (i = 0; i < strlen(in); i++)
+		ck_assert_int_eq(maildir_crlf_append(&st, in + i, 1, &out), 0);
+	ck_assert_str_eq(buf_cstr(&out), "a\r\nb\r\nc\r\n\r\nd\r");
+	buf_free(&out);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("maildir-name");
@@ -166,6 +186,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_mutf7);
 	tcase_add_test(tc, test_flag_letters);
 	tcase_add_test(tc, test_unique_names);
+	tcase_add_test(tc, test_crlf_conversion);
 	suite_add_tcase(s, tc);
 	return s;
 }
