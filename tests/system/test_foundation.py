@@ -270,6 +270,31 @@ class Lifecycle(LiveServer):
         old.quit()
         self.inst.assert_alive()
 
+    def served_cert(self):
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        with socket.create_connection(("127.0.0.1", self.inst.port("submissions")), 10) as raw:
+            with ctx.wrap_socket(raw) as t:
+                return t.getpeercert(binary_form=True)
+
+    def test_sighup_reloads_certificate(self):
+        before = self.served_cert()
+        other = os.path.join(self.inst.root, "other")
+        run_cli("init", other, "--hostname", "localhost")
+        for name in ("cert.pem", "key.pem"):
+            shutil.copy(os.path.join(other, "tls", name),
+                        os.path.join(self.inst.dir, "tls", name))
+        with open(os.path.join(other, "tls", "cert.pem")) as f:
+            want = ssl.PEM_cert_to_DER_cert(f.read())
+        self.assertNotEqual(before, want)
+        self.inst.reload()
+        deadline = time.time() + 10
+        while self.served_cert() != want and time.time() < deadline:
+            time.sleep(0.1)
+        self.assertEqual(self.served_cert(), want)
+        self.inst.assert_alive()
+
     def test_sighup_with_broken_config_keeps_running(self):
         with open(os.path.join(self.inst.dir, "maillab.conf"), "a") as f:
             f.write("bogus line without equals\n")
