@@ -27,6 +27,13 @@ static uint32_t get_be32(const unsigned char *p)
 		(uint32_t)p[2] << 8 | p[3];
 }
 
+static void db_log(const DB_ENV *env, const char *prefix, const char *msg)
+{
+	(void)env;
+	(void)prefix;
+	log_msg("maildir", NULL, "index: %s", msg);
+}
+
 static int env_open(struct maildir_store *s, const char *home,
 		    char *err_r, size_t errlen)
 {
@@ -38,10 +45,12 @@ static int env_open(struct maildir_store *s, const char *home,
 	if ((ret = db_env_create(&s->env, 0)) != 0)
 		goto fail;
 	s->env->set_lk_detect(s->env, DB_LOCK_DEFAULT);
-	s->env->set_errfile(s->env, stderr);
+	s->env->set_errcall(s->env, db_log);
 	s->env->set_cachesize(s->env, 0, 32 * 1024 * 1024, 1);
-	s->env->set_lk_max_locks(s->env, 20000);
-	s->env->set_lk_max_objects(s->env, 20000);
+	/* One STORE or EXPUNGE over a whole 100k folder is one transaction
+	 * holding a lock per page it touched. */
+	s->env->set_lk_max_locks(s->env, 50000);
+	s->env->set_lk_max_objects(s->env, 50000);
 	s->env->set_lk_max_lockers(s->env, 2000);
 	s->env->set_lg_bsize(s->env, 1024 * 1024);
 	s->env->set_lg_max(s->env, 16 * 1024 * 1024);

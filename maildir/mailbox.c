@@ -28,6 +28,7 @@ int maildir_store_open(const char *mail_root, const char *user,
 	struct buf path = BUF_INIT(BUF_UNLIMITED);
 	struct maildir_store *s;
 	struct stat st;
+	char *real;
 	int ret = -1;
 
 	*store_r = NULL;
@@ -38,6 +39,14 @@ int maildir_store_open(const char *mail_root, const char *user,
 		snprintf(err_r, errlen, "no mailbox for user %s", user);
 		buf_free(&path);
 		return -1;
+	}
+	/* One environment handle per process (DB_REGISTER): the same
+	 * directory must give the same key however it was spelt. */
+	real = realpath(path.data, NULL);
+	if (real != NULL) {
+		buf_clear(&path);
+		buf_puts(&path, real);
+		free(real);
 	}
 	pthread_mutex_lock(&stores_lock);
 	for (s = stores; s != NULL; s = s->next)

@@ -23,7 +23,9 @@
  *
  * Threads: a store handle may be used from several threads; one box is used
  * by one thread at a time.  Every call that reads or changes the index takes
- * the user's index lock (a flock, so it also orders processes). */
+ * the user's index lock (a flock, so it also orders processes).  A process
+ * that forks must not use its parent's stores in the child (Berkeley DB
+ * handles do not survive fork); it opens its own. */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
