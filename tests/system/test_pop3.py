@@ -1,8 +1,10 @@
 """POP3 against a live `maillab serve` (issue 5): Python's poplib (plain,
 STLS, POP3S), curl, fetchmail when installed, SMTP -> POP3 end to end, and
 the bad inputs of the issue over a real socket."""
+import imaplib
 import os
 import poplib
+import re
 import shutil
 import smtplib
 import socket
@@ -411,6 +413,37 @@ class EndToEnd(Pop3Base):
         p.quit()
         left = list(inbox_files(self.inst, "alice").values())
         self.assertEqual(sorted(left), sorted([got[0], got[2]]))
+
+    def test_pop3_and_imap_see_the_same(self):
+        if "imap" not in self.inst.listening_services():
+            self.skipTest("this binary serves no IMAP")
+        msgs = [drop(self.inst, "alice", message(i)) for i in range(3)]
+        im = imaplib.IMAP4(self.inst.host, self.inst.port("imap"), timeout=20)
+        im.login("alice", self.pw)
+        im.select("INBOX")
+        uidvalidity = int(im.untagged_responses["UIDVALIDITY"][0])
+        typ, data = im.fetch("1:*", "(UID)")
+        uids = [int(re.search(rb"UID (\d+)", d).group(1)) for d in data]
+        self.assertEqual(len(uids), 3)
+        p = self.login()
+        # UIDL is UIDVALIDITY and UID, as IMAP sees them (maildrop.c)
+        self.assertEqual(p.uidl()[1], [b"%d %08x%08x" % (i + 1, uidvalidity, u)
+                                       for i, u in enumerate(uids)])
+        self.assertEqual(joined(p.retr(1)[1]), msgs[0])
+        p.dele(2)
+        p.quit()
+        # the open IMAP session is told about the expunge ...
+        typ, data = im.noop()
+        self.assertEqual(im.untagged_responses.get("EXPUNGE"), [b"2"])
+        # ... and sees the retrieved message read
+        typ, data = im.fetch("1:*", "(UID FLAGS)")
+        # (unsolicited FETCH responses about the \\Seen change may come first)
+        flags = {int(re.search(rb"UID (\d+)", d).group(1)): d
+                 for d in data if re.search(rb"UID \d+", d)}
+        self.assertEqual(sorted(flags), [uids[0], uids[2]])
+        self.assertIn(b"\\Seen", flags[uids[0]])
+        self.assertNotIn(b"\\Seen", flags[uids[2]])
+        im.logout()
 
 
 if __name__ == "__main__":
