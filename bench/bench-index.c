@@ -10,6 +10,7 @@
  *   cold    open with the index present, its files evicted from the page
  *           cache (posix_fadvise DONTNEED)
  *   warm    the same with the index in the page cache
+ *   store   one session flags every message, another syncs and sees it
  *   rebuild open after the index directory was deleted
  * -k keeps DIR. */
 #include <dirent.h>
@@ -130,13 +131,53 @@ static double timed_open(const char *mail, int expect)
 	return t;
 }
 
+/* One session flags every message, another learns it by syncing. */
+static double timed_store(const char *mail, int n)
+{
+	struct maildir_store *s;
+	struct maildir_box *a, *b;
+	struct maildir_changes ch;
+	uint32_t *uids = malloc(sizeof(*uids) * (size_t)n);
+	char err[256];
+	double t0;
+	size_t i;
+
+	if (maildir_store_open(mail, "bench", &s, err, sizeof(err)) < 0 ||
+	    maildir_box_open(s, "INBOX", 0, &a, err, sizeof(err)) < 0 ||
+	    maildir_box_open(s, "INBOX", 0, &b, err, sizeof(err)) < 0) {
+		fprintf(stderr, "open: %s\n", err);
+		exit(1);
+	}
+	for (i = 0; i < maildir_box_count(a); i++)
+		uids[i] = maildir_box_msg(a, i)->uid;
+	t0 = now();
+	if (maildir_box_store(a, uids, maildir_box_count(a), MAILDIR_STORE_ADD,
+			      MAILDIR_FLAG_FLAGGED, 0, err, sizeof(err)) < 0 ||
+	    maildir_box_sync(b, &ch, err, sizeof(err)) < 0) {
+		fprintf(stderr, "store: %s\n", err);
+		exit(1);
+	}
+	t0 = now() - t0;
+	if (ch.n_changed != (size_t)n) {
+		fprintf(stderr, "store: %zu changes seen, expected %d\n",
+			ch.n_changed, n);
+		exit(1);
+	}
+	maildir_changes_free(&ch);
+	maildir_box_close(&a);
+	maildir_box_close(&b);
+	maildir_store_close(&s);
+	free(uids);
+	return t0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *dir = NULL;
 	char tmpl[] = "/tmp/bench-index-XXXXXX", mail[4096], err[256];
 	struct buf p = BUF_INIT(BUF_UNLIMITED);
 	int n = 100000, keep = 0, c;
-	double t0, first, cold, warm, rebuild;
+	double t0, first, cold, warm, rebuild, store_all;
 
 	while ((c = getopt(argc, argv, "n:d:k")) != -1) {
 		switch (c) {
@@ -165,12 +206,15 @@ int main(int argc, char **argv)
 	evict_index(mail);
 	cold = timed_open(mail, n);
 	warm = timed_open(mail, n);
+	store_all = timed_store(mail, n);
 	buf_printf(&p, "%s/bench/maillab-index", mail);
 	fs_rmtree(p.data);
 	rebuild = timed_open(mail, n);
 	printf("index: first open (indexing) %d messages: %.0f ms\n", n, first * 1e3);
 	printf("index: open cold, index present: %.0f ms (target < 200 ms)\n", cold * 1e3);
 	printf("index: open warm, index present: %.0f ms\n", warm * 1e3);
+	printf("index: STORE +FLAGS (\\Flagged) on all %d, then a second session's sync: %.0f ms\n",
+	       n, store_all * 1e3);
 	printf("index: rebuild after the index was deleted: %.0f ms\n", rebuild * 1e3);
 	if (!keep)
 		fs_rmtree(dir);
