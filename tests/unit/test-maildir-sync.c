@@ -1,0 +1,199 @@
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "maildir/mailbox.h"
+#include "tests/unit/maildir-helpers.h"
+
+static char mail[1024];
+static char *root;
+static char err[256];
+
+static void setup(void)
+{
+	root = mk_root(mail, sizeof(mail));
+}
+
+static void teardown(void)
+{
+	unit_rmtree(root);
+	free(root);
+}
+
+/* Another program (a mail reader) renames a file to change its flags. */
+START_TEST(test_foreign_flag_change)
+{
+	struct maildir_store *s = NULL;
+	struct maildir_box *box, *other;
+	struct maildir_changes ch;
+	struct buf from = BUF_INIT(BUF_UNLIMITED), to = BUF_INIT(BUF_UNLIMITED);
+	int fd;
+
+	ck_assert_int_eq(deliver_text(mail, "alice", NULL, MSG_A), 0);
+	ck_assert_int_eq(maildir_store_open(mail, "alice", &s, err, sizeof(err)), 0);
+	ck_assert_int_eq(maildir_box_open(s, "INBOX", 0, &box, err, sizeof(err)), 0);
+	ck_assert_int_eq(maildir_box_open(s, "INBOX", 0, &other, err, sizeof(err)), 0);
+	maildir_box_path(box, maildir_box_msg(box, 0), &from);
+	buf_printf(&to, "%s", from.data);
+	buf_puts(&to, "FS");		/* ":2," + "FS" */
+	sleep(1);
+	ck_assert_int_eq(rename(from.data, to.data), 0);
+	/* The old snapshot still opens the message, by its base name. */
+	fd = maildir_box_open_msg(other, 1, err, sizeof(err));
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_int_eq(maildir_box_sync(box, &ch, err, sizeof(err)), 0);
+	ck_assert_uint_eq(ch.n_changed, 1);
+	ck_assert_uint_eq(ch.n_expunged, 0);
+	ck_assert_uint_eq(maildir_box_msg(box, 0)->flags,
+			  MAILDIR_FLAG_FLAGGED | MAILDIR_FLAG_SEEN);
+	maildir_changes_free(&ch);
+	buf_free(&from);
+	buf_free(&to);
+	maildir_box_close(&box);
+	maildir_box_close(&other);
+	maildir_store_close(&s);
+}
+END_TEST
+
+struct thread_arg {
+	int id;
+	int failed;
+};
+
+static void *deliver_thread(void *p)
+{
+	struct thread_arg *a = p;
+	char text[128];
+	int i;
+
+	for (i = 0; i < 20; i++) {
+		snprintf(text, sizeof(text), "Subject: t%d-%d\r\n\r\nx\r\n", a->id, i);
+		if (deliver_text(mail, "alice", NULL, text) < 0)
+			a->failed = 1;
+	}
+	return NULL;
+}
+
+static void *sync_thread(void *p)
+{
+	struct thread_arg *a = p;
+	struct maildir_store *s = NULL;
+	struct maildir_box *box;
+	struct maildir_changes ch;
+	char e[256];
+	int i;
+
+	if (maildir_store_open(mail, "alice", &s, e, sizeof(e)) < 0 ||
+	    maildir_box_open(s, "INBOX", MAILDIR_BOX_RECENT, &box, e, sizeof(e)) < 0) {
+		a->failed = 1;
+		return NULL;
+	}
+	for (i = 0; i < 50; i++) {
+		if (maildir_box_sync(box, &ch, e, sizeof(e)) < 0)
+			a->failed = 1;
+		maildir_changes_free(&ch);
+	}
+	maildir_box_close(&box);
+	maildir_store_close(&s);
+	return NULL;
+}
+
+/* Deliveries from threads (the SMTP worker pool) and syncing sessions in
+ * other threads of the same process. */
+START_TEST(test_threads)
+{
+	enum { N = 8 };
+	struct thread_arg args[N + 2];
+	pthread_t tids[N + 2];
+	struct maildir_store *s = NULL;
+	struct maildir_box *box;
+	size_t i, recent = 0;
+
+	for (i = 0; i < N + 2; i++) {
+		args[i].id = (int)i;
+		args[i].failed = 0;
+		pthread_create(&tids[i], NULL, i < N ? deliver_thread : sync_thread,
+			       &args[i]);
+	}
+	for (i = 0; i < N + 2; i++) {
+		pthread_join(tids[i], NULL);
+		ck_assert_msg(!args[i].failed, "thread %zu failed", i);
+	}
+	ck_assert_int_eq(maildir_store_open(mail, "alice", &s, err, sizeof(err)), 0);
+	ck_assert_int_eq(maildir_box_open(s, "INBOX", MAILDIR_BOX_RECENT, &box,
+					  err, sizeof(err)), 0);
+	ck_assert_uint_eq(maildir_box_count(box), N * 20);
+	for (i = 0; i < maildir_box_count(box); i++) {
+		ck_assert_uint_eq(maildir_box_msg(box, i)->uid, i + 1);
+		recent += maildir_box_msg(box, i)->recent;
+	}
+	/* The syncing sessions claimed some \Recent; the rest is ours. */
+	ck_assert_uint_le(recent, N * 20);
+	maildir_box_close(&box);
+	maildir_store_close(&s);
+}
+END_TEST
+
+/* A process killed while it indexes many new files leaves an index that
+ * the next opener completes: every file exactly once, UIDs ascending. */
+START_TEST(test_kill_during_sync)
+{
+	enum { FILES = 3000 };
+	struct maildir_store *s = NULL;
+	struct maildir_box *box;
+	struct buf p = BUF_INIT(BUF_UNLIMITED);
+	int i, status, round;
+	pid_t pid;
+
+	for (i = 0; i < FILES; i++) {
+		buf_clear(&p);
+		buf_printf(&p, "%s/alice/new/%d.M%dP1Q1.host", mail, 1000000 + i, i);
+		write_file(p.data, MSG_A);
+	}
+	for (round = 0; round < 3; round++) {
+		pid = fork();
+		ck_assert_int_ge(pid, 0);
+		if (pid == 0) {
+			if (maildir_store_open(mail, "alice", &s, err, sizeof(err)) == 0)
+				maildir_box_open(s, "INBOX", 0, &box, err, sizeof(err));
+			_exit(0);
+		}
+		usleep(20000 + round * 30000);
+		kill(pid, SIGKILL);
+		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	}
+	ck_assert_int_eq(maildir_store_open(mail, "alice", &s, err, sizeof(err)), 0);
+	ck_assert_msg(maildir_box_open(s, "INBOX", 0, &box, err, sizeof(err)) == 0,
+		      "%s", err);
+	ck_assert_uint_eq(maildir_box_count(box), FILES);
+	for (i = 1; i < FILES; i++)
+		ck_assert_uint_gt(maildir_box_msg(box, (size_t)i)->uid,
+				  maildir_box_msg(box, (size_t)i - 1)->uid);
+	ck_assert_int_eq(count_sub(mail, "alice/new"), 0);
+	ck_assert_int_eq(count_sub(mail, "alice/cur"), FILES);
+	maildir_box_close(&box);
+	maildir_store_close(&s);
+	buf_free(&p);
+}
+END_TEST
+
+Suite *unit_suite(void)
+{
+	Suite *s = suite_create("maildir-sync");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_foreign_flag_change);
+	tcase_add_test(tc, test_threads);
+	tcase_add_test(tc, test_kill_during_sync);
+	suite_add_tcase(s, tc);
+	return s;
+}
