@@ -258,6 +258,21 @@ int msg_section_parse(const char *spec, size_t len, struct msg_section *s,
 int msg_wire_append(const char *data, size_t off, size_t len, size_t skip,
 		    size_t max, struct buf *out);
 
+/* The same in pieces, for sending a large section with back-pressure:
+ * seek once to a wire offset (a <partial> start), then read chunks.  Each
+ * byte is looked at once in all. */
+struct msg_wire_cursor {
+	size_t pos, end;	/* raw position and end in the message */
+	bool lf_pending;	/* the LF of an inserted CRLF is owed */
+};
+/* Positions c at wire octet `skip` of data[off..off+len). */
+void msg_wire_seek(struct msg_wire_cursor *c, const char *data, size_t off,
+		   size_t len, size_t skip);
+/* Appends up to max wire octets to out and returns how many (0: the end,
+ * or out is full). */
+size_t msg_wire_read(struct msg_wire_cursor *c, const char *data, size_t max,
+		     struct buf *out);
+
 /* ---- caching the parse in the index ---- */
 
 /* Appends a compact, self-contained encoding of p to out.  Returns 0, -1

@@ -47,6 +47,87 @@ int msg_wire_append(const char *data, size_t off, size_t len, size_t skip,
 	return 0;
 }
 
+void msg_wire_seek(struct msg_wire_cursor *c, const char *data, size_t off,
+		   size_t len, size_t skip)
+{
+	size_t end = off + len, lf;
+	const char *p;
+
+	c->pos = off;
+	c->end = end;
+	c->lf_pending = false;
+	while (skip > 0 && c->pos < end) {
+		p = memchr(data + c->pos, '\n', end - c->pos);
+		lf = p == NULL ? end : (size_t)(p - data);
+		if (lf - c->pos >= skip) {
+			c->pos += skip;
+			return;
+		}
+		skip -= lf - c->pos;
+		c->pos = lf;
+		if (p == NULL)
+			return;
+		if (lf == 0 || data[lf - 1] != '\r') {
+			/* the CR we insert, then the LF */
+			if (skip == 1) {
+				c->pos = lf + 1;
+				c->lf_pending = true;
+				return;
+			}
+			skip -= 2;
+		} else {
+			skip -= 1;
+		}
+		c->pos = lf + 1;
+	}
+}
+
+size_t msg_wire_read(struct msg_wire_cursor *c, const char *data, size_t max,
+		     struct buf *out)
+{
+	size_t done = 0, lf, run;
+	const char *p;
+
+	if (c->lf_pending && max > 0) {
+		if (buf_putc(out, '\n') < 0)
+			return 0;
+		c->lf_pending = false;
+		done = 1;
+	}
+	while (done < max && c->pos < c->end) {
+		p = memchr(data + c->pos, '\n', c->end - c->pos);
+		lf = p == NULL ? c->end : (size_t)(p - data);
+		run = lf - c->pos;
+		if (run > max - done)
+			run = max - done;
+		if (buf_append(out, data + c->pos, run) < 0)
+			return done;
+		done += run;
+		c->pos += run;
+		if (c->pos != lf || p == NULL || done == max)
+			continue;
+		if (lf == 0 || data[lf - 1] != '\r') {
+			if (buf_putc(out, '\r') < 0)
+				return done;
+			done++;
+			c->lf_pending = true;
+			c->pos = lf + 1;
+			if (done < max) {
+				if (buf_putc(out, '\n') < 0)
+					return done;
+				c->lf_pending = false;
+				done++;
+			}
+		} else {
+			if (buf_putc(out, '\n') < 0)
+				return done;
+			done++;
+			c->pos = lf + 1;
+		}
+	}
+	return done;
+}
+
 static bool field_listed(const char *data, const struct hdr_field *f,
 			 const struct msg_section *s)
 {

@@ -431,6 +431,41 @@ START_TEST(test_wire_partial)
 }
 END_TEST
 
+/* Every seek position and chunk size gives the same bytes as the whole
+ * conversion. */
+START_TEST(test_wire_cursor)
+{
+	const char *d = "\nab\ncd\r\n\n\r\ne\rf\n";
+	struct buf whole = BUF_INIT(BUF_UNLIMITED);
+	struct buf got = BUF_INIT(BUF_UNLIMITED);
+	struct msg_wire_cursor c;
+	size_t len = strlen(d), skip, chunk, n;
+
+	msg_wire_append(d, 0, len, 0, (size_t)-1, &whole);
+	ck_assert_str_eq(buf_cstr(&whole), "\r\nab\r\ncd\r\n\r\n\r\ne\rf\r\n");
+	for (skip = 0; skip <= whole.len + 1; skip++) {
+		for (chunk = 1; chunk <= whole.len + 1; chunk++) {
+			buf_clear(&got);
+			msg_wire_seek(&c, d, 0, len, skip);
+			while ((n = msg_wire_read(&c, d, chunk, &got)) > 0)
+				ck_assert_uint_le(n, chunk);
+			ck_assert_uint_eq(got.len, skip < whole.len ?
+					  whole.len - skip : 0);
+			ck_assert_int_eq(memcmp(got.data, whole.data + skip,
+						got.len), 0);
+		}
+	}
+	/* a range inside the message */
+	buf_clear(&got);
+	msg_wire_seek(&c, d, 3, 5, 1);
+	while (msg_wire_read(&c, d, 2, &got) > 0)
+		;
+	ck_assert_str_eq(buf_cstr(&got), "\ncd\r\n");
+	buf_free(&whole);
+	buf_free(&got);
+}
+END_TEST
+
 /* HEADER.FIELDS straight from the bytes, as a FETCH of many headers does */
 START_TEST(test_header_fields_unparsed)
 {
@@ -516,6 +551,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_rfc2231);
 	tcase_add_test(tc, test_section_parse);
 	tcase_add_test(tc, test_wire_partial);
+	tcase_add_test(tc, test_wire_cursor);
 	tcase_add_test(tc, test_header_fields_unparsed);
 	tcase_add_test(tc, test_map_fd);
 	tcase_add_test(tc, test_cache_roundtrip);
