@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -940,6 +941,73 @@ START_TEST(test_timeout_mid_retr)
 }
 END_TEST
 
+/* Random commands, arguments and junk: every line gets exactly one reply
+ * that starts "+OK" or "-ERR" (multi-line ones end with "."), and the
+ * session is never closed. */
+static void random_lines(int count, unsigned int seed)
+{
+	static const char *const words[] = {
+		"STAT", "LIST", "RETR", "DELE", "TOP", "UIDL", "RSET", "NOOP",
+		"CAPA", "USER", "PASS", "AUTH", "APOP", "STLS", "XTND", "",
+		"0", "1", "2", "3", "-1", "99999999999999999999", "x", ".",
+		"+1", "PLAIN", "LOGIN", "*", "=", "dGVzdA==",
+	};
+	const size_t nwords = sizeof(words) / sizeof(words[0]);
+
+	for (int i = 0; i < count; i++) {
+		char line[200];
+		size_t len = 0;
+		int n = rand_r(&seed) % 4;
+		const char *r;
+
+		for (int w = 0; w < n + 1; w++) {
+			const char *word = words[rand_r(&seed) % nwords];
+
+			/* junk bytes now and then (QUIT never: it would end
+			 * the session) */
+			if (rand_r(&seed) % 10 == 0)
+				word = "\x01\xff";
+			len += (size_t)snprintf(line + len, sizeof(line) - len,
+						"%s%s", w > 0 ? " " : "", word);
+		}
+		/* STLS would wait for a handshake that never comes */
+		if (strncasecmp(line, "STLS", 4) == 0)
+			continue;
+		r = send1(line);
+		while (strncmp(r, "+ ", 2) == 0)	/* inside AUTH */
+			r = send1(words[rand_r(&seed) % nwords]);
+		ck_assert_msg(strncmp(r, "+OK", 3) == 0 || strncmp(r, "-ERR", 4) == 0,
+			      "[%s] -> [%s]", line, r);
+		ck_assert_msg(strstr(r, "\r\n") == r + strlen(r) - 2 ||
+			      strcmp(r + strlen(r) - 5, "\r\n.\r\n") == 0,
+			      "[%s] -> [%s]", line, r);
+		ck_assert(!c1.io.close);
+	}
+}
+
+START_TEST(test_random_input_authorization)
+{
+	cfg.max_errors = 1000000;
+	cfg.auth_max_failures = 0;	/* no limit */
+	random_lines(1000, 4242);
+	login(&c1);
+}
+END_TEST
+
+START_TEST(test_random_input_transaction)
+{
+	deliver("alice", MSG1);
+	deliver("alice", MSG2);
+	deliver("alice", MSG3);
+	login(&c1);
+	cfg.max_errors = 1000000;
+	random_lines(3000, 12345);
+	ck_starts(send1("RSET"), "+OK maildrop has 3 messages");
+	client_close(&c1);
+	ck_assert_int_eq(inbox_files("alice", NULL), 3);
+}
+END_TEST
+
 START_TEST(test_shutdown)
 {
 	deliver("alice", MSG1);
@@ -1016,6 +1084,8 @@ Suite *unit_suite(void)
 	tcase_add_test(t, test_capa_transaction);
 	tcase_add_test(t, test_idle_timeout);
 	tcase_add_test(t, test_timeout_mid_retr);
+	tcase_add_test(a, test_random_input_authorization);
+	tcase_add_test(t, test_random_input_transaction);
 	tcase_add_test(t, test_shutdown);
 	suite_add_tcase(s, a);
 	suite_add_tcase(s, t);
