@@ -25,8 +25,11 @@ for t in "$B"/tests/test-*; do
 	failed=$((failed + bad))
 done
 if [ -d tests/system ] && ls tests/system/test_*.py >/dev/null 2>&1; then
-	res=$(python3 tests/system/run.py --binary "$B/maillab" 2>&1 | tee /dev/stderr |
-		sed -n 's/^SYSTEM: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' | tail -n 1)
+	out=$(mktemp)
+	python3 tests/system/run.py --binary "$B/maillab" >"$out" 2>&1
+	cat "$out"
+	res=$(sed -n 's/^SYSTEM: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$out" | tail -n 1)
+	rm -f "$out"
 	if [ -z "$res" ]; then
 		echo "system tests: runner printed no result"
 		failed=$((failed + 1))

@@ -23,7 +23,8 @@ def main():
                                      stream=sys.stderr)
     result = runner.run(suite)
     failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
-    passed = result.testsRun - failed - len(result.skipped)
+    # Errors in class or module set-up are not counted in testsRun.
+    passed = max(0, result.testsRun - failed - len(result.skipped))
     print("SYSTEM: %d passed, %d failed" % (passed, failed))
     return 0 if failed == 0 else 1
 
