@@ -192,7 +192,8 @@ static void sasl_result(struct pop3_session *s, enum sasl_result r)
 		break;
 	case SASL_FAILED:
 		s->job_pending = true;
-		auth_reject(io, &s->auth, sasl_failure(&s->sasl), login_done, s);
+		auth_reject(io, &s->auth, sasl_failure(&s->sasl), login_done,
+			    s);
 		break;
 	case SASL_NO_MECH:
 		pop3_bad(s, "unsupported authentication mechanism");
@@ -225,7 +226,8 @@ void pop3_cmd_auth(struct pop3_session *s, char *args)
 	/* PLAIN and LOGIN both carry the password in clear. */
 	if (plaintext_refused(s))
 		return;
-	sasl_result(s, sasl_start(&s->sasl, argv[0], argc == 2 ? argv[1] : NULL));
+	sasl_result(s, sasl_start(&s->sasl, argv[0],
+				  argc == 2 ? argv[1] : NULL));
 	if (argc == 2)
 		explicit_bzero(argv[1], strlen(argv[1]));
 }

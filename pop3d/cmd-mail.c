@@ -129,10 +129,13 @@ void pop3_cmd_list(struct pop3_session *s, char *args)
 	}
 	n = live_messages(s, &size);
 	pop3_ok(s, "%zu messages (%llu octets)", n, (unsigned long long)size);
-	for (size_t i = 0; i < s->count; i++)
-		if (!(s->marks[i] & POP3_MARK_DELETED))
-			io_printf(s->io, "%zu %llu\r\n", i + 1,
-				  (unsigned long long)maildrop_size(s->drop, i));
+	for (size_t i = 0; i < s->count; i++) {
+		if (s->marks[i] & POP3_MARK_DELETED)
+			continue;
+		size = maildrop_size(s->drop, i);
+		io_printf(s->io, "%zu %llu\r\n", i + 1,
+			  (unsigned long long)size);
+	}
 	io_write(s->io, ".\r\n", 3);
 }
 

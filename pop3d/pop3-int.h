@@ -32,7 +32,7 @@ enum pop3_state {
  * response: every line that starts with '.' gets one more, bare LF becomes
  * CRLF when the file needs it, and the response ends with ".\r\n" on a line
  * of its own.  The source bytes belong to the caller and must stay valid
- * until pop3_ml_done() is true. */
+ * until pop3_ml_write() has returned true. */
 struct pop3_ml {
 	const char *data;
 	size_t size;
@@ -49,8 +49,9 @@ struct pop3_ml {
  * header, the empty line and that many body lines (RFC 1939 7 TOP). */
 void pop3_ml_init(struct pop3_ml *ml, const char *data, size_t size,
 		  bool convert_lf, int64_t top_lines);
-/* Appends at least `chunk` bytes (or all that is left, then the
- * terminator) to out.  Returns true when the terminator has been written. */
+/* Appends about `chunk` bytes to out (at most chunk + 1, the stuffed dot;
+ * fewer when the message ends, then the terminator too).  Returns true when
+ * the terminator has been written. */
 bool pop3_ml_write(struct pop3_ml *ml, struct buf *out, size_t chunk);
 
 /* ---- the maildrop (maildrop.c): the user's INBOX snapshot ---- */
@@ -148,7 +149,8 @@ void pop3_err(struct pop3_session *s, const char *code, const char *fmt, ...)
  * and after cfg->max_errors the session is closed. */
 void pop3_bad(struct pop3_session *s, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-/* Queue a reply and close after it is sent. */
+/* Closes the connection once the replies queued so far are sent; no
+ * further input is read. */
 void pop3_close(struct pop3_session *s);
 
 /* Splits args at single spaces into argv (at most max words).  Returns the
@@ -160,15 +162,20 @@ int pop3_split_args(char *args, char **argv, int max);
 
 typedef void pop3_cmd_fn(struct pop3_session *s, char *args);
 
-pop3_cmd_fn pop3_cmd_user, pop3_cmd_pass, pop3_cmd_apop, pop3_cmd_auth, pop3_cmd_stls, pop3_cmd_capa;
-pop3_cmd_fn pop3_cmd_stat, pop3_cmd_list, pop3_cmd_retr, pop3_cmd_dele, pop3_cmd_top, pop3_cmd_uidl;
-pop3_cmd_fn pop3_cmd_rset, pop3_cmd_noop, pop3_cmd_quit;
+/* cmd-auth.c, capa.c */
+pop3_cmd_fn pop3_cmd_user, pop3_cmd_pass, pop3_cmd_apop, pop3_cmd_auth;
+pop3_cmd_fn pop3_cmd_stls, pop3_cmd_capa;
+/* cmd-mail.c */
+pop3_cmd_fn pop3_cmd_stat, pop3_cmd_list, pop3_cmd_retr, pop3_cmd_dele;
+pop3_cmd_fn pop3_cmd_top, pop3_cmd_uidl, pop3_cmd_rset, pop3_cmd_noop;
+pop3_cmd_fn pop3_cmd_quit;
 
 /* A line that continues the SASL exchange started by AUTH (cmd-auth.c). */
 void pop3_auth_continue(struct pop3_session *s, const char *line, size_t len);
 /* Ends a SASL exchange after an overlong response (cmd-auth.c). */
 void pop3_auth_abort(struct pop3_session *s, const char *why);
-/* RETR/TOP: produce the next part of the message (cmd-mail.c). */
+/* RETR/TOP in progress: queue the next part of the message, and stop
+ * (release the message) early or at the end (session.c). */
 void pop3_stream_more(struct pop3_session *s);
 void pop3_stream_stop(struct pop3_session *s);
 

@@ -187,7 +187,7 @@ static void *pop3_open(struct proto_io *io)
 	io->max_line = io->cfg->max_pop3_line;
 	io->bare_lf_ends_line = true;	/* `nc` without -C sends bare LF */
 	io->idle_timeout = io->cfg->timeout_pop3;
-	/* RFC 1939 4: no APOP timestamp, as APOP is not offered (cmd-auth.c). */
+	/* RFC 1939 4: no APOP timestamp, APOP is not offered (cmd-auth.c) */
 	pop3_ok(s, "%s maillab POP3 server ready", io->cfg->hostname);
 	return s;
 }
