@@ -357,11 +357,9 @@ int maildir_append(struct maildir_store *store, const char *name,
 	int lockfd, fd, ok = 0, k;
 
 	memset(&d, 0, sizeof(d));
-	lockfd = lock_index(store->path, true);
-	if (lockfd < 0) {
-		snprintf(err_r, errlen, "index lock: %s", strerror(errno));
+	lockfd = store_lock(store, err_r, errlen);
+	if (lockfd < 0)
 		return -1;
-	}
 	if (dest_open(&d, store, name, err_r, errlen) < 0)
 		goto out;
 	maildir_flags_to_letters(flags & MAILDIR_FLAGS_ALL, letters);

@@ -213,12 +213,7 @@ bool maildir_folder_match(const char *pattern, const char *name)
 
 static int lock_or_fail(struct maildir_store *s, char *err_r, size_t errlen)
 {
-	int fd = lock_index(s->path, true);
-
-	if (fd < 0)
-		snprintf(err_r, errlen, "index lock of %s: %s", s->user,
-			 strerror(errno));
-	return fd;
+	return store_lock(s, err_r, errlen);
 }
 
 int maildir_folder_create(struct maildir_store *s, const char *name,

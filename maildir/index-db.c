@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,24 @@ static void db_log(const DB_ENV *env, const char *prefix, const char *msg)
 	log_msg("maildir", NULL, "index: %s", msg);
 }
 
+static void db_msg(const DB_ENV *env, const char *msg)
+{
+	(void)env;
+	log_msg("maildir", NULL, "index: %s", msg);
+}
+
+/* For failchk: is the process that owns a DB thread slot still there? */
+static int db_is_alive(DB_ENV *env, pid_t pid, db_threadid_t tid,
+		       u_int32_t flags)
+{
+	(void)env;
+	(void)tid;
+	(void)flags;
+	if (pid == getpid())
+		return 1;
+	return kill(pid, 0) == 0 || errno == EPERM;
+}
+
 static int env_open(struct maildir_store *s, const char *home,
 		    char *err_r, size_t errlen)
 {
@@ -46,6 +65,10 @@ static int env_open(struct maildir_store *s, const char *home,
 		goto fail;
 	s->env->set_lk_detect(s->env, DB_LOCK_DEFAULT);
 	s->env->set_errcall(s->env, db_log);
+	s->env->set_msgcall(s->env, db_msg);
+	/* failchk (idx_failchk) needs the thread table and the callback. */
+	s->env->set_thread_count(s->env, 256);
+	s->env->set_isalive(s->env, db_is_alive);
 	s->env->set_cachesize(s->env, 0, 32 * 1024 * 1024, 1);
 	/* One STORE or EXPUNGE over a whole 100k folder is one transaction
 	 * holding a lock per page it touched. */
@@ -110,6 +133,21 @@ void idx_close(struct maildir_store *s)
 		s->env->close(s->env, 0);
 	}
 	s->env = NULL;
+}
+
+int idx_failchk(struct maildir_store *s, char *err_r, size_t errlen)
+{
+	int ret = s->env->failchk(s->env, 0);
+
+	if (ret == 0)
+		return 0;
+	/* A process died inside the DB library: only recovery helps.  The
+	 * caller holds the exclusive index lock, so no other session of this
+	 * user is inside the DB now. */
+	log_msg("maildir", NULL, "index of %s: %s: running recovery", s->user,
+		db_strerror(ret));
+	idx_close(s);
+	return idx_open(s, err_r, errlen);
 }
 
 void idx_checkpoint(struct maildir_store *s)

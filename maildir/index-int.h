@@ -109,6 +109,15 @@ typedef int idx_msg_fn(void *arg, uint32_t uid, const struct mrec *m,
 int idx_msg_iter(struct maildir_store *s, uint32_t id, uint32_t from_uid,
 		 idx_msg_fn *fn, void *arg);
 
+/* Releases the locks and aborts the transactions of processes that died
+ * while using the environment (DB_ENV->failchk); runs recovery when that is
+ * not enough.  Called with the exclusive index lock held.  0, or -1. */
+int idx_failchk(struct maildir_store *s, char *err_r, size_t errlen);
+
+/* The exclusive index lock of the store's user, then idx_failchk.  Returns
+ * the lock fd (lock_index_release), or -1 with err_r. */
+int store_lock(struct maildir_store *s, char *err_r, size_t errlen);
+
 /* Periodic checkpoint (cheap when little was written). */
 void idx_checkpoint(struct maildir_store *s);
 

@@ -113,8 +113,7 @@ const char *maildir_store_path(const struct maildir_store *store)
 	return store->path;
 }
 
-int box_lock_sync(struct maildir_store *s, const char *dir, struct frec *f,
-		  bool *rebuilt_r, char *err_r, size_t errlen)
+int store_lock(struct maildir_store *s, char *err_r, size_t errlen)
 {
 	int fd = lock_index(s->path, true);
 
@@ -123,6 +122,20 @@ int box_lock_sync(struct maildir_store *s, const char *dir, struct frec *f,
 			 strerror(errno));
 		return -1;
 	}
+	if (idx_failchk(s, err_r, errlen) < 0) {
+		lock_index_release(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int box_lock_sync(struct maildir_store *s, const char *dir, struct frec *f,
+		  bool *rebuilt_r, char *err_r, size_t errlen)
+{
+	int fd = store_lock(s, err_r, errlen);
+
+	if (fd < 0)
+		return -1;
 	if (sync_folder(s, dir, f, rebuilt_r, err_r, errlen) < 0) {
 		int saved = errno;
 

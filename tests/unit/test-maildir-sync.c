@@ -8,6 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/xalloc.h"
+#include "maildir/index-int.h"
 #include "maildir/mailbox.h"
 #include "tests/unit/maildir-helpers.h"
 
@@ -184,6 +186,54 @@ START_TEST(test_kill_during_sync)
 }
 END_TEST
 
+/* A process dies holding index locks while this one keeps the environment
+ * open: the next change here must not wait forever (failchk). */
+START_TEST(test_dead_lock_holder)
+{
+	struct maildir_store *s = NULL;
+	struct maildir_box *box;
+	struct maildir_changes ch;
+	struct frec f;
+	int pfd[2], status;
+	char c;
+	pid_t pid;
+
+	ck_assert_int_eq(deliver_text(mail, "alice", NULL, MSG_A), 0);
+	ck_assert_int_eq(maildir_store_open(mail, "alice", &s, err, sizeof(err)), 0);
+	ck_assert_int_eq(maildir_box_open(s, "INBOX", 0, &box, err, sizeof(err)), 0);
+	ck_assert_int_eq(pipe(pfd), 0);
+	pid = fork();
+	if (pid == 0) {
+		struct maildir_store *cs = xcalloc(1, sizeof(*cs));
+		DB_TXN *txn;
+		char e[256];
+
+		/* A fresh handle of our own (not the parent's). */
+		cs->user = "alice";
+		cs->path = xstrdup(maildir_store_path(s));
+		if (idx_open(cs, e, sizeof(e)) < 0 || idx_begin(cs, &txn) < 0 ||
+		    idx_folder_get(cs, txn, "", &f) != 0 ||
+		    idx_folder_put(cs, txn, "", &f) < 0)
+			_exit(1);
+		if (write(pfd[1], "x", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(pfd[1]);
+	ck_assert_int_eq(read(pfd[0], &c, 1), 1);
+	kill(pid, SIGKILL);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	close(pfd[0]);
+	ck_assert_int_eq(deliver_text(mail, "alice", NULL, MSG_B), 0);
+	ck_assert_msg(maildir_box_sync(box, &ch, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(ch.n_new, 1);
+	maildir_changes_free(&ch);
+	maildir_box_close(&box);
+	maildir_store_close(&s);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("maildir-sync");
@@ -194,6 +244,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_foreign_flag_change);
 	tcase_add_test(tc, test_threads);
 	tcase_add_test(tc, test_kill_during_sync);
+	tcase_add_test(tc, test_dead_lock_holder);
 	suite_add_tcase(s, tc);
 	return s;
 }
