@@ -104,6 +104,7 @@ int maildir_box_sync(struct maildir_box *box, struct maildir_changes *ch,
 	lock_index_release(fd);
 	if (ret == 0)
 		box->f = f;
+	idx_checkpoint(box->s);	/* a no-op until 1 MB of log was written */
 	return ret;
 }
 

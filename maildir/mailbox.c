@@ -20,6 +20,20 @@ static int clean_dir(const char *path, int64_t now);
 
 static pthread_mutex_t stores_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct maildir_store *stores;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+/* A forked child must not reuse its parent's DB handles: it forgets them
+ * (leaked on purpose: closing them would disturb the parent's regions). */
+static void forget_stores(void)
+{
+	stores = NULL;
+	pthread_mutex_init(&stores_lock, NULL);
+}
+
+static void register_atfork(void)
+{
+	pthread_atfork(NULL, NULL, forget_stores);
+}
 
 int maildir_store_open(const char *mail_root, const char *user,
 		       struct maildir_store **store_r, char *err_r,
@@ -48,6 +62,7 @@ int maildir_store_open(const char *mail_root, const char *user,
 		buf_puts(&path, real);
 		free(real);
 	}
+	pthread_once(&atfork_once, register_atfork);
 	pthread_mutex_lock(&stores_lock);
 	for (s = stores; s != NULL; s = s->next)
 		if (strcmp(s->path, path.data) == 0)
