@@ -304,6 +304,33 @@ class RawInput(Pop3Base):
         s.close()
 
 
+class Restart(Pop3Base):
+    def restart(self, sig):
+        self.inst.proc.send_signal(sig)
+        self.inst.proc.wait(timeout=20)
+        self.inst.launch()
+
+    def test_server_stop_or_crash_deletes_nothing(self):
+        import signal
+        msgs = [drop(self.inst, "alice", message(i)) for i in range(2)]
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            s = self.raw()
+            s.sendall(b"USER alice\r\nPASS %s\r\nDELE 1\r\nDELE 2\r\n" %
+                      self.pw.encode())
+            recv_until(s, b"message 2 deleted\r\n")
+            self.restart(sig)
+            if sig == signal.SIGTERM:
+                # the session was told, and nothing was deleted
+                self.assertTrue(recv_until(s, b"\r\n").startswith(b"-ERR [SYS/TEMP]"))
+            s.close()
+            self.assertEqual(sorted(inbox_files(self.inst, "alice").values()),
+                             sorted(msgs))
+            # no stale lock either
+            p = self.login()
+            self.assertEqual(p.stat()[0], 2)
+            p.quit()
+
+
 class Timeout(Pop3Base):
     config = {"timeout_pop3": "2"}
 
