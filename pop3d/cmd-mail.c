@@ -8,6 +8,11 @@
 #include "common/xalloc.h"
 #include "pop3d/pop3-int.h"
 
+/* Output queued per resume_output call while a long multi-line response is
+ * sent: small enough that a client which stops reading holds up little
+ * memory, large enough that a fast one costs few calls. */
+#define STREAM_CHUNK (64 * 1024)
+
 /* Parses a decimal number of digits only: no sign, no space, no "0x".
  * Returns 0 with the value (saturated at `limit` + 1 when larger), or -1
  * when it is not a number. */
@@ -113,6 +118,67 @@ void pop3_cmd_stat(struct pop3_session *s, char *args)
 	pop3_ok(s, "%zu %llu", n, (unsigned long long)size);
 }
 
+/* One scan line of LIST or UIDL per message not deleted, a chunk at a
+ * time.  Returns true when the terminator is written. */
+static bool write_listing(struct pop3_session *s, size_t chunk)
+{
+	struct buf *out = &s->io->out;
+	size_t start = out->len;
+	char uid[MAILDROP_UIDL_MAX + 1];
+
+	for (; s->list_next < s->count; s->list_next++) {
+		size_t i = s->list_next;
+
+		if (out->len - start >= chunk)
+			return false;
+		if (s->marks[i] & POP3_MARK_DELETED)
+			continue;
+		if (s->streaming == POP3_STREAM_LIST) {
+			buf_printf(out, "%zu %llu\r\n", i + 1, (unsigned long long)
+				   maildrop_size(s->drop, i));
+		} else {
+			maildrop_uidl(s->drop, i, uid);
+			buf_printf(out, "%zu %s\r\n", i + 1, uid);
+		}
+	}
+	buf_append(out, ".\r\n", 3);
+	return true;
+}
+
+static void start_listing(struct pop3_session *s, enum pop3_stream kind)
+{
+	s->streaming = kind;
+	s->list_next = 0;
+	pop3_stream_more(s);
+}
+
+void pop3_stream_more(struct pop3_session *s)
+{
+	bool done;
+
+	switch (s->streaming) {
+	case POP3_STREAM_NONE:
+		return;
+	case POP3_STREAM_MESSAGE:
+		done = pop3_ml_write(&s->ml, &s->io->out, STREAM_CHUNK);
+		break;
+	default:
+		done = write_listing(s, STREAM_CHUNK);
+		break;
+	}
+	if (done)
+		pop3_stream_stop(s);
+	else
+		s->io->more_output = true;
+}
+
+void pop3_stream_stop(struct pop3_session *s)
+{
+	if (s->streaming == POP3_STREAM_MESSAGE)
+		maildrop_text_free(&s->text);
+	s->streaming = POP3_STREAM_NONE;
+}
+
 /* LIST [msg] (RFC 1939 5): the size of each message as RETR sends it. */
 void pop3_cmd_list(struct pop3_session *s, char *args)
 {
@@ -129,14 +195,7 @@ void pop3_cmd_list(struct pop3_session *s, char *args)
 	}
 	n = live_messages(s, &size);
 	pop3_ok(s, "%zu messages (%llu octets)", n, (unsigned long long)size);
-	for (size_t i = 0; i < s->count; i++) {
-		if (s->marks[i] & POP3_MARK_DELETED)
-			continue;
-		size = maildrop_size(s->drop, i);
-		io_printf(s->io, "%zu %llu\r\n", i + 1,
-			  (unsigned long long)size);
-	}
-	io_write(s->io, ".\r\n", 3);
+	start_listing(s, POP3_STREAM_LIST);
 }
 
 /* UIDL [msg] (RFC 1939 7); the derivation is explained in maildrop.c. */
@@ -154,13 +213,7 @@ void pop3_cmd_uidl(struct pop3_session *s, char *args)
 		return;
 	}
 	pop3_ok(s, "unique-id listing follows");
-	for (size_t i = 0; i < s->count; i++) {
-		if (s->marks[i] & POP3_MARK_DELETED)
-			continue;
-		maildrop_uidl(s->drop, i, uid);
-		io_printf(s->io, "%zu %s\r\n", i + 1, uid);
-	}
-	io_write(s->io, ".\r\n", 3);
+	start_listing(s, POP3_STREAM_UIDL);
 }
 
 /* Sends message idx (all of it, or its head for TOP) as a multi-line
@@ -188,7 +241,7 @@ static int send_message(struct pop3_session *s, size_t idx, int64_t top)
 	else
 		pop3_ok(s, "top of message follows");
 	pop3_ml_init(&s->ml, s->text.data, s->text.size, convert, top);
-	s->streaming = true;
+	s->streaming = POP3_STREAM_MESSAGE;
 	pop3_stream_more(s);
 	return 0;
 }

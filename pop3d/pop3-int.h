@@ -105,6 +105,15 @@ int maildrop_expunge(struct pop3_maildrop *drop, const uint8_t *marks,
 
 /* ---- the session (session.c) ---- */
 
+/* Multi-line responses that may be long are produced a chunk at a time, so
+ * a client that does not read holds up little server memory. */
+enum pop3_stream {
+	POP3_STREAM_NONE,
+	POP3_STREAM_MESSAGE,	/* RETR, TOP: s->ml over s->text */
+	POP3_STREAM_LIST,	/* LIST without argument */
+	POP3_STREAM_UIDL,	/* UIDL without argument */
+};
+
 struct pop3_session {
 	struct proto_io *io;
 	enum pop3_state state;
@@ -124,9 +133,10 @@ struct pop3_session {
 	size_t count;		/* messages in the snapshot */
 	uint8_t *marks;		/* POP3_MARK_*, one per message */
 
-	/* RETR/TOP in progress (resume_output) */
-	bool streaming;
-	struct maildrop_text text;
+	/* a multi-line response in progress (resume_output) */
+	enum pop3_stream streaming;
+	size_t list_next;	/* LIST/UIDL: next message index */
+	struct maildrop_text text;	/* RETR/TOP */
 	struct buf readbuf;	/* small messages, reused */
 	struct pop3_ml ml;
 };
@@ -174,8 +184,9 @@ pop3_cmd_fn pop3_cmd_quit;
 void pop3_auth_continue(struct pop3_session *s, const char *line, size_t len);
 /* Ends a SASL exchange after an overlong response (cmd-auth.c). */
 void pop3_auth_abort(struct pop3_session *s, const char *why);
-/* RETR/TOP in progress: queue the next part of the message, and stop
- * (release the message) early or at the end (session.c). */
+/* A multi-line response in progress: queue its next part (and set
+ * io->more_output while more is left), or stop it early, releasing the
+ * message (cmd-mail.c). */
 void pop3_stream_more(struct pop3_session *s);
 void pop3_stream_stop(struct pop3_session *s);
 

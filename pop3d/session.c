@@ -10,11 +10,6 @@
 #include "pop3d/pop3-int.h"
 #include "pop3d/pop3.h"
 
-/* Output queued per resume_output call while a message is sent: small
- * enough that a client which stops reading holds up little memory, large
- * enough that a fast one costs few calls. */
-#define STREAM_CHUNK (64 * 1024)
-
 struct pop3_command {
 	const char *name;
 	pop3_cmd_fn *handler;
@@ -192,12 +187,12 @@ static void *pop3_open(struct proto_io *io)
 	return s;
 }
 
-/* Finishes a RETR/TOP that is still being sent, so that replies stay in
+/* Finishes a multi-line response that is still being sent, so that replies stay in
  * order if input arrives anyway (the I/O layer holds input while
  * io->more_output is set, so this is only a safety net). */
 static void finish_stream(struct pop3_session *s)
 {
-	while (s->streaming)
+	while (s->streaming != POP3_STREAM_NONE)
 		pop3_stream_more(s);
 	s->io->more_output = false;
 }
@@ -213,7 +208,7 @@ static void pop3_line(void *sess, const char *line, size_t len,
 	if (s->tls_pending || s->closed || s->state == POP3_UPDATE ||
 	    s->job_pending)
 		return;
-	if (s->streaming)
+	if (s->streaming != POP3_STREAM_NONE)
 		finish_stream(s);
 	if (s->in_sasl) {
 		pop3_auth_continue(s, line, len);
@@ -269,7 +264,7 @@ static void pop3_tls_done(void *sess)
  * when one is being sent, the connection just ends.  True if it was. */
 static bool stop_mid_message(struct pop3_session *s)
 {
-	bool was = s->streaming;
+	bool was = s->streaming != POP3_STREAM_NONE;
 
 	pop3_stream_stop(s);
 	return was;
@@ -298,24 +293,6 @@ static void pop3_shutdown(void *sess)
 static void pop3_resume(void *sess)
 {
 	pop3_stream_more(sess);
-}
-
-void pop3_stream_more(struct pop3_session *s)
-{
-	if (!s->streaming)
-		return;
-	if (pop3_ml_write(&s->ml, &s->io->out, STREAM_CHUNK))
-		pop3_stream_stop(s);
-	else
-		s->io->more_output = true;
-}
-
-void pop3_stream_stop(struct pop3_session *s)
-{
-	if (!s->streaming)
-		return;
-	maildrop_text_free(&s->text);
-	s->streaming = false;
 }
 
 /* The trace shows "PASS <redacted>", "AUTH PLAIN <redacted>" and nothing

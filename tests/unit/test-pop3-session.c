@@ -835,6 +835,36 @@ START_TEST(test_disconnect_mid_retr)
 }
 END_TEST
 
+START_TEST(test_long_listings_are_chunked)
+{
+	const size_t n = 4000;
+	const char *r;
+	size_t lines = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "1700000000.M%zuP1.other", i);
+		drop_file("alice", name, "Subject: s\n\nx\n");
+	}
+	login(&c1);
+	P->line(c1.sess, "UIDL", 4, 0);
+	ck_assert(c1.io.more_output);
+	ck_assert_uint_lt(c1.io.out.len, 70 * 1024);
+	/* the I/O layer asks for the rest as the socket drains */
+	pump(&c1);
+	r = take_reply(&c1);
+	for (const char *p = r; (p = strstr(p, "\r\n")) != NULL; p += 2)
+		lines++;
+	ck_assert_uint_eq(lines, n + 2);
+	ck_assert_str_eq(r + strlen(r) - 5, "\r\n.\r\n");
+	ck_has(r, "\r\n4000 ");
+	r = send1("LIST");
+	ck_starts(r, "+OK 4000 messages (68000 octets)\r\n1 17\r\n");
+	ck_has(r, "\r\n4000 17\r\n.\r\n");
+}
+END_TEST
+
 START_TEST(test_bare_lf_file_sizes)
 {
 	const char *r, *body;
@@ -1079,6 +1109,7 @@ Suite *unit_suite(void)
 	tcase_add_test(t, test_disconnect_after_dele_deletes_nothing);
 	tcase_add_test(t, test_disconnect_mid_retr);
 	tcase_add_test(t, test_bare_lf_file_sizes);
+	tcase_add_test(t, test_long_listings_are_chunked);
 	tcase_add_test(t, test_snapshot_hides_new_mail);
 	tcase_add_test(t, test_second_session_in_use);
 	tcase_add_test(t, test_capa_transaction);
