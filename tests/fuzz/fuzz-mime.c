@@ -85,6 +85,24 @@ static size_t fuzz_path(const struct msg_parse *p, uint32_t idx,
 	return n;
 }
 
+/* The chunked conversion gives what the whole one gave, from any start. */
+static void fuzz_cursor(const char *d, const struct msg_range *r,
+			const struct buf *whole)
+{
+	struct buf got = BUF_INIT(BUF_UNLIMITED);
+	struct msg_wire_cursor c;
+	size_t skip = (r->off * 7 + r->len) % (whole->len + 1);
+	size_t chunk = r->len % 5 + 1, n;
+
+	msg_wire_seek(&c, d, r->off, r->len, skip);
+	while ((n = msg_wire_read(&c, d, chunk, &got)) > 0)
+		FUZZ_CHECK(n <= chunk);
+	FUZZ_CHECK(got.len == whole->len - skip);
+	FUZZ_CHECK(got.len == 0 ||
+		   memcmp(got.data, whole->data + skip, got.len) == 0);
+	buf_free(&got);
+}
+
 static void fuzz_range(const struct msg_parse *p, const char *d,
 		       const struct msg_section *s, uint64_t off, uint64_t len,
 		       uint64_t wire)
@@ -97,6 +115,7 @@ static void fuzz_range(const struct msg_parse *p, const char *d,
 		   r.wire_len == wire);
 	FUZZ_CHECK(msg_wire_append(d, r.off, r.len, 0, (size_t)-1, &out) == 0);
 	FUZZ_CHECK(out.len == r.wire_len);
+	fuzz_cursor(d, &r, &out);
 	buf_free(&out);
 }
 
