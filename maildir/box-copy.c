@@ -35,14 +35,14 @@ int maildir_box_expunge(struct maildir_box *box, const uint32_t *uids,
 {
 	struct buf p = BUF_INIT(BUF_UNLIMITED);
 	uint32_t *todo = NULL;
-	size_t ntodo = 0, i, blen;
-	const char *base;
+	size_t ntodo = 0, i;
 	bool rebuilt;
 	int64_t before;
 	struct frec f;
 	struct mrec m;
 	DB_TXN *txn = NULL;
 	char *fname;
+	unsigned batch = 0;
 	int fd, ret = -1;
 
 	if (box->flags & MAILDIR_BOX_READONLY) {
@@ -79,9 +79,7 @@ int maildir_box_expunge(struct maildir_box *box, const uint32_t *uids,
 			free(fname);
 			goto dberr;
 		}
-		base = fname_base(fname, &blen);
-		if (idx_msg_del(box->s, txn, f.id, todo[i]) < 0 ||
-		    idx_name_del(box->s, txn, f.id, base, blen) < 0) {
+		if (idx_msg_del(box->s, txn, f.id, todo[i]) < 0) {
 			free(fname);
 			goto dberr;
 		}
@@ -90,6 +88,8 @@ int maildir_box_expunge(struct maildir_box *box, const uint32_t *uids,
 		if (!(m.flags & MAILDIR_FLAG_SEEN))
 			f.unseen--;
 		f.modseq++;
+		if (idx_rollover(box->s, &txn, box->dir, &f, &batch) < 0)
+			goto dberr;
 	}
 	buf_clear(&p);
 	buf_printf(&p, "%s/cur", box->path.data);
@@ -155,6 +155,7 @@ struct dest {
 	int64_t before;
 	char **made;		/* files made visible, unlinked on failure */
 	size_t nmade;
+	unsigned batch;		/* changes in the current transaction */
 };
 
 static int dest_open(struct dest *d, struct maildir_store *s, const char *name,
@@ -192,12 +193,11 @@ static int dest_add(struct dest *d, const char *name, const struct mrec *src,
 	m.modseq = ++d->f.modseq;
 	*uid_r = d->f.uidnext++;
 	ret = idx_msg_put(d->s, d->txn, d->f.id, *uid_r, &m, rel.data);
-	if (ret == 0)
-		ret = idx_name_put(d->s, d->txn, d->f.id, name,
-				   maildir_base_len(name), *uid_r);
 	d->f.messages++;
 	if (!(m.flags & MAILDIR_FLAG_SEEN))
 		d->f.unseen++;
+	if (ret == 0)
+		ret = idx_rollover(d->s, &d->txn, d->dir.data, &d->f, &d->batch);
 	buf_free(&rel);
 	return ret;
 }

@@ -225,6 +225,7 @@ int maildir_box_store(struct maildir_box *box, const uint32_t *uids,
 	struct mrec m;
 	DB_TXN *txn = NULL;
 	char *fname, *rel;
+	unsigned batch = 0;
 	size_t i;
 	ssize_t at;
 	int fd, ret = -1;
@@ -264,6 +265,10 @@ int maildir_box_store(struct maildir_box *box, const uint32_t *uids,
 			free(fname);
 			fname = rel;
 			if (idx_msg_put(box->s, txn, f.id, uids[i], &m, fname) < 0) {
+				free(fname);
+				goto dberr;
+			}
+			if (idx_rollover(box->s, &txn, box->dir, &f, &batch) < 0) {
 				free(fname);
 				goto dberr;
 			}

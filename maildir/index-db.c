@@ -69,19 +69,21 @@ static int env_open(struct maildir_store *s, const char *home,
 	/* failchk (idx_failchk) needs the thread table and the callback. */
 	s->env->set_thread_count(s->env, 256);
 	s->env->set_isalive(s->env, db_is_alive);
-	s->env->set_cachesize(s->env, 0, 32 * 1024 * 1024, 1);
-	/* One STORE or EXPUNGE over a whole 100k folder is one transaction
-	 * holding a lock per page it touched. */
-	s->env->set_lk_max_locks(s->env, 50000);
-	s->env->set_lk_max_objects(s->env, 50000);
-	s->env->set_lk_max_lockers(s->env, 2000);
-	s->env->set_lg_bsize(s->env, 1024 * 1024);
-	s->env->set_lg_max(s->env, 16 * 1024 * 1024);
+	s->env->set_cachesize(s->env, 0, 16 * 1024 * 1024, 1);
+	/* The lock region is allocated up front (its size is per user on
+	 * disk); big changes commit every IDX_BATCH messages instead. */
+	s->env->set_lk_max_locks(s->env, 10000);
+	s->env->set_lk_max_objects(s->env, 10000);
+	s->env->set_lk_max_lockers(s->env, 1000);
+	s->env->set_lg_bsize(s->env, 256 * 1024);
+	s->env->set_lg_max(s->env, 4 * 1024 * 1024);
 	s->env->log_set_config(s->env, DB_LOG_AUTO_REMOVE, 1);
 	if ((ret = s->env->open(s->env, home, flags, 0600)) != 0)
 		goto fail;
 	if ((ret = db_create(&s->db, s->env, 0)) != 0)
 		goto fail;
+	/* Big pages: a folder is read as one long scan. */
+	s->db->set_pagesize(s->db, 16 * 1024);
 	ret = s->db->open(s->db, NULL, "index.db", NULL, DB_BTREE,
 			  DB_CREATE | DB_AUTO_COMMIT | DB_THREAD, 0600);
 	if (ret != 0)
@@ -133,6 +135,25 @@ void idx_close(struct maildir_store *s)
 		s->env->close(s->env, 0);
 	}
 	s->env = NULL;
+}
+
+int idx_rollover(struct maildir_store *s, DB_TXN **txn, const char *dir,
+		 const struct frec *f, unsigned *count)
+{
+	if (++*count < IDX_BATCH)
+		return 0;
+	*count = 0;
+	if (idx_folder_put(s, *txn, dir, f) < 0) {
+		idx_abort(*txn);
+		*txn = NULL;
+		return -1;
+	}
+	if (idx_commit(*txn) < 0) {
+		*txn = NULL;
+		return -1;
+	}
+	*txn = NULL;
+	return idx_begin(s, txn);
 }
 
 int idx_failchk(struct maildir_store *s, char *err_r, size_t errlen)
@@ -332,7 +353,7 @@ int idx_folder_new(struct maildir_store *s, DB_TXN *txn, struct frec *f,
 
 int idx_folder_purge(struct maildir_store *s, DB_TXN *txn, uint32_t id)
 {
-	static const char kinds[] = "MBK";
+	static const char kinds[] = "MK";
 	unsigned char prefix[5];
 	DBT key, val;
 	DBC *c;
@@ -341,7 +362,7 @@ int idx_folder_purge(struct maildir_store *s, DB_TXN *txn, uint32_t id)
 
 	if (s->db->cursor(s->db, txn, &c, 0) != 0)
 		return -1;
-	for (i = 0; i < 3 && ret == 0; i++) {
+	for (i = 0; i < 2 && ret == 0; i++) {
 		prefix[0] = (unsigned char)kinds[i];
 		put_be32(prefix + 1, id);
 		memset(&key, 0, sizeof(key));
@@ -477,65 +498,6 @@ int idx_msg_del(struct maildir_store *s, DB_TXN *txn, uint32_t id,
 
 	msg_key(k, id, uid);
 	return del_raw(s, txn, k, sizeof(k));
-}
-
-static void name_key(struct buf *k, uint32_t id, const char *base,
-		     size_t baselen)
-{
-	unsigned char p[5];
-
-	id_key(p, 'B', id);
-	buf_clear(k);
-	buf_append(k, p, sizeof(p));
-	buf_append(k, base, baselen);
-}
-
-int idx_name_get(struct maildir_store *s, DB_TXN *txn, uint32_t id,
-		 const char *base, size_t baselen, uint32_t *uid_r)
-{
-	struct buf k = BUF_INIT(BUF_UNLIMITED);
-	void *v = NULL;
-	size_t vlen = 0;
-	int ret;
-
-	name_key(&k, id, base, baselen);
-	ret = get_raw(s, txn, k.data, k.len, &v, &vlen);
-	buf_free(&k);
-	if (ret != 0)
-		return ret;
-	if (vlen != 4) {
-		free(v);
-		return 1;
-	}
-	*uid_r = get_be32(v);
-	free(v);
-	return 0;
-}
-
-int idx_name_put(struct maildir_store *s, DB_TXN *txn, uint32_t id,
-		 const char *base, size_t baselen, uint32_t uid)
-{
-	struct buf k = BUF_INIT(BUF_UNLIMITED);
-	unsigned char v[4];
-	int ret;
-
-	name_key(&k, id, base, baselen);
-	put_be32(v, uid);
-	ret = put_raw(s, txn, k.data, k.len, v, sizeof(v));
-	buf_free(&k);
-	return ret;
-}
-
-int idx_name_del(struct maildir_store *s, DB_TXN *txn, uint32_t id,
-		 const char *base, size_t baselen)
-{
-	struct buf k = BUF_INIT(BUF_UNLIMITED);
-	int ret;
-
-	name_key(&k, id, base, baselen);
-	ret = del_raw(s, txn, k.data, k.len);
-	buf_free(&k);
-	return ret;
 }
 
 int idx_msg_iter(struct maildir_store *s, uint32_t id, uint32_t from_uid,

@@ -10,7 +10,6 @@
  *   "F" DIRNAME                 -> struct frec   (DIRNAME "" for INBOX)
  *   "K" ID(be32)                -> keyword names, each NUL-terminated
  *   "M" ID(be32) UID(be32)      -> struct mrec + file name ("cur/...")
- *   "B" ID(be32) BASENAME       -> UID(be32)     (base name -> UID)
  *
  * Big-endian numbers in keys keep a folder's messages together in UID
  * order.  Every change is made holding the user's index lock (lock.c), so
@@ -78,7 +77,7 @@ int idx_folder_del(struct maildir_store *s, DB_TXN *txn, const char *dir);
  * above every one given before (not stored). */
 int idx_folder_new(struct maildir_store *s, DB_TXN *txn, struct frec *f,
 		   uint32_t above);
-/* Removes all "M", "B" and "K" records of folder `id`. */
+/* Removes all "M" and "K" records of folder `id`. */
 int idx_folder_purge(struct maildir_store *s, DB_TXN *txn, uint32_t id);
 
 int idx_keywords_get(struct maildir_store *s, DB_TXN *txn, uint32_t id,
@@ -93,14 +92,6 @@ int idx_msg_put(struct maildir_store *s, DB_TXN *txn, uint32_t id,
 		uint32_t uid, const struct mrec *m, const char *fname);
 int idx_msg_del(struct maildir_store *s, DB_TXN *txn, uint32_t id,
 		uint32_t uid);
-
-/* Base name (the part of fname before ':' , after any "cur/") -> UID. */
-int idx_name_get(struct maildir_store *s, DB_TXN *txn, uint32_t id,
-		 const char *base, size_t baselen, uint32_t *uid_r);
-int idx_name_put(struct maildir_store *s, DB_TXN *txn, uint32_t id,
-		 const char *base, size_t baselen, uint32_t uid);
-int idx_name_del(struct maildir_store *s, DB_TXN *txn, uint32_t id,
-		 const char *base, size_t baselen);
 
 /* Calls fn for every message of folder id in UID order (bulk reads).  fn
  * returns 0 to go on.  No transaction: the caller holds the index lock. */
@@ -117,6 +108,14 @@ int idx_failchk(struct maildir_store *s, char *err_r, size_t errlen);
 /* The exclusive index lock of the store's user, then idx_failchk.  Returns
  * the lock fd (lock_index_release), or -1 with err_r. */
 int store_lock(struct maildir_store *s, char *err_r, size_t errlen);
+
+/* Changes to many messages commit every IDX_BATCH of them, storing the
+ * folder record f with each commit: call after each change; it commits and
+ * begins a new transaction in *txn when the batch is full.  0, or -1 (then
+ * *txn is NULL). */
+#define IDX_BATCH 1000
+int idx_rollover(struct maildir_store *s, DB_TXN **txn, const char *dir,
+		 const struct frec *f, unsigned *count);
 
 /* Periodic checkpoint (cheap when little was written). */
 void idx_checkpoint(struct maildir_store *s);

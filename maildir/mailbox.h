@@ -135,8 +135,10 @@ int maildir_box_store(struct maildir_box *box, const uint32_t *uids,
 		      uint64_t keywords, char *err_r, size_t errlen);
 
 /* Removes the messages with the given UIDs, or when uids is NULL every
- * message flagged \Deleted in the snapshot: unlinks the files and drops
- * them from the index in one transaction.  The snapshot is not changed:
+ * message flagged \Deleted now (also by another session): unlinks the
+ * files, fsyncs cur/, and drops them from the index (one transaction per
+ * 1000 messages; a crash in between leaves files that the next sync
+ * expunges, never a message that is half there).  The snapshot is not changed:
  * the next maildir_box_sync reports them as expunged.  0, or -1 (some files
  * may then be gone: the index follows at the next sync). */
 int maildir_box_expunge(struct maildir_box *box, const uint32_t *uids,

@@ -13,7 +13,7 @@
 #include "maildir/fsutil.h"
 #include "maildir/index-int.h"
 
-#define BATCH 2000
+#define BATCH IDX_BATCH
 #define NS 1000000000LL
 
 /* A message the index knows, during a full sync. */
@@ -247,14 +247,15 @@ static void add_fresh(struct scan *sc, const char *name, bool in_new)
 	sc->nfresh++;
 }
 
-/* Reads one of new/ or cur/.  full: the index is loaded in sc->known;
- * otherwise names in new/ are looked up in the DB one by one. */
+/* Reads one of new/ or cur/.  full: the index is loaded in sc->known.
+ * Otherwise only new/ is read, and every file there is new to the index:
+ * a file is always moved to cur/ before it is indexed. */
 static int scan_dir(struct scan *sc, const char *sub, bool full)
 {
 	struct buf p = BUF_INIT(BUF_UNLIMITED);
 	bool in_new = strcmp(sub, "new") == 0;
 	struct dirent *de;
-	struct known *k, one;
+	struct known *k;
 	char *rel;
 	DIR *d;
 	int ret = 0;
@@ -268,14 +269,6 @@ static int scan_dir(struct scan *sc, const char *sub, bool full)
 		if (de->d_name[0] == '.')
 			continue;
 		k = full ? lookup_known(sc, de->d_name) : NULL;
-		if (!full) {
-			one.fname = NULL;
-			if (idx_name_get(sc->s, NULL, sc->f->id, de->d_name,
-					 maildir_base_len(de->d_name), &one.uid) == 0 &&
-			    idx_msg_get(sc->s, NULL, sc->f->id, one.uid, &one.m,
-					&one.fname) == 0)
-				k = &one;
-		}
 		if (k == NULL) {
 			add_fresh(sc, de->d_name, in_new);
 			continue;
@@ -292,8 +285,6 @@ static int scan_dir(struct scan *sc, const char *sub, bool full)
 			ret = update_known(sc, k, p.data);
 			buf_free(&p);
 		}
-		if (k == &one)
-			free(one.fname);
 	}
 	closedir(d);
 	return ret;
@@ -301,9 +292,8 @@ static int scan_dir(struct scan *sc, const char *sub, bool full)
 
 static int expunge_vanished(struct scan *sc)
 {
-	const char *base;
 	DB_TXN *txn;
-	size_t i, len;
+	size_t i;
 
 	for (i = 0; i < sc->nknown; i++) {
 		struct known *k = &sc->known[i];
@@ -312,9 +302,7 @@ static int expunge_vanished(struct scan *sc)
 			continue;
 		if (batch_txn(sc, &txn) < 0)
 			return -1;
-		base = fname_base(k->fname, &len);
-		if (idx_msg_del(sc->s, txn, sc->f->id, k->uid) < 0 ||
-		    idx_name_del(sc->s, txn, sc->f->id, base, len) < 0)
+		if (idx_msg_del(sc->s, txn, sc->f->id, k->uid) < 0)
 			return -1;
 		count_flags(sc->f, k->m.flags, -1);
 		sc->f->modseq++;
@@ -365,9 +353,7 @@ static int index_fresh(struct scan *sc, struct fresh *fr)
 	m.idate = st.st_mtim.tv_sec;
 	m.modseq = ++sc->f->modseq;
 	if (batch_txn(sc, &txn) < 0 ||
-	    idx_msg_put(sc->s, txn, sc->f->id, sc->f->uidnext, &m, rel) < 0 ||
-	    idx_name_put(sc->s, txn, sc->f->id, fr->name,
-			 maildir_base_len(fr->name), sc->f->uidnext) < 0)
+	    idx_msg_put(sc->s, txn, sc->f->id, sc->f->uidnext, &m, rel) < 0)
 		ret = -1;
 	sc->f->uidnext++;
 	count_flags(sc->f, m.flags, 1);
