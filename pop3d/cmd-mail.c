@@ -162,9 +162,12 @@ void pop3_stream_more(struct pop3_session *s)
 	case POP3_STREAM_MESSAGE:
 		done = pop3_ml_write(&s->ml, &s->io->out, STREAM_CHUNK);
 		break;
-	default:
+	case POP3_STREAM_LIST:
+	case POP3_STREAM_UIDL:
 		done = write_listing(s, STREAM_CHUNK);
 		break;
+	default:
+		return;
 	}
 	if (done)
 		pop3_stream_stop(s);

@@ -15,6 +15,7 @@
 #include "common/users.h"
 #include "common/xalloc.h"
 #include "maildir/deliver.h"
+#include "maildir/mailbox.h"
 #include "maildir/user.h"
 #include "pop3d/pop3.h"
 #include "tests/unit/unit.h"
@@ -895,6 +896,35 @@ START_TEST(test_snapshot_hides_new_mail)
 }
 END_TEST
 
+START_TEST(test_message_expunged_by_imap_meanwhile)
+{
+	struct maildir_store *store;
+	struct maildir_box *box;
+	uint32_t uid;
+	char err[256];
+
+	deliver("alice", MSG1);
+	deliver("alice", MSG2);
+	login(&c1);
+	/* an IMAP session expunges message 1 under the POP3 snapshot */
+	ck_assert_int_eq(maildir_store_open(mail_root, "alice", &store, err,
+					    sizeof(err)), 0);
+	ck_assert_int_eq(maildir_box_open(store, "INBOX", 0, &box, err,
+					  sizeof(err)), 0);
+	uid = maildir_box_msg(box, 0)->uid;
+	ck_assert_int_eq(maildir_box_expunge(box, &uid, 1, err, sizeof(err)), 0);
+	maildir_box_close(&box);
+	maildir_store_close(&store);
+	/* numbers stay; the gone one says so; QUIT still works */
+	ck_assert_str_eq(send1("STAT"), "+OK 2 83\r\n");
+	ck_assert_str_eq(send1("RETR 1"), "-ERR message 1 was removed by another session\r\n");
+	ck_starts(send1("RETR 2"), "+OK 46 octets");
+	ck_starts(send1("DELE 1"), "+OK");
+	ck_starts(send1("QUIT"), "+OK");
+	ck_assert_int_eq(inbox_files("alice", NULL), 1);
+}
+END_TEST
+
 START_TEST(test_second_session_in_use)
 {
 	login(&c1);
@@ -1111,6 +1141,7 @@ Suite *unit_suite(void)
 	tcase_add_test(t, test_bare_lf_file_sizes);
 	tcase_add_test(t, test_long_listings_are_chunked);
 	tcase_add_test(t, test_snapshot_hides_new_mail);
+	tcase_add_test(t, test_message_expunged_by_imap_meanwhile);
 	tcase_add_test(t, test_second_session_in_use);
 	tcase_add_test(t, test_capa_transaction);
 	tcase_add_test(t, test_idle_timeout);
