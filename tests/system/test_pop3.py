@@ -379,18 +379,20 @@ class Curl(Pop3Base):
 
 @unittest.skipUnless(shutil.which("fetchmail"), "fetchmail not installed")
 class Fetchmail(Pop3Base):
-    def fetch(self, *extra):
+    def fetch(self, *extra, service="pop3s"):
         out = tempfile.mkdtemp(prefix="maillab-fetch-")
         self.addCleanup(shutil.rmtree, out, True)
         rc = os.path.join(out, "fetchmailrc")
         with open(rc, "w") as f:
             f.write("poll localhost protocol POP3 port %d user alice password '%s'\n"
-                    % (self.inst.port("pop3s"), self.pw))
+                    % (self.inst.port(service), self.pw))
         os.chmod(rc, 0o600)
         # the MDA stores each message in its own file, byte for byte
         mda = "sh -c 'cat > %s/msg.$$.$(date +%%s%%N)'" % out
         env = dict(os.environ, HOME=out)
-        p = subprocess.run(["fetchmail", "-f", rc, "--ssl", "--sslcertck",
+        # pop3s: implicit TLS (--ssl); pop3: STLS, required (--sslproto)
+        tls = ["--ssl"] if service == "pop3s" else ["--sslproto", "tls1.2+"]
+        p = subprocess.run(["fetchmail", "-f", rc, *tls, "--sslcertck",
                             "--sslcertfile", self.inst.cafile, "--nosyslog",
                             "-v", "--mda", mda, "--pidfile",
                             os.path.join(out, "pid"), *extra],
@@ -416,6 +418,8 @@ class Fetchmail(Pop3Base):
                                  1, (m, got))
 
         body_matches(self.fetch("--keep"))
+        body_matches(self.fetch("--keep", service="pop3"))
+        self.assertIn("STLS done", self.inst.log())
         self.assertEqual(len(inbox_files(self.inst, "alice")), 3)
         body_matches(self.fetch("--nokeep"))
         self.assertEqual(inbox_files(self.inst, "alice"), {})
