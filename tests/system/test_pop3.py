@@ -299,9 +299,21 @@ class RawInput(Pop3Base):
         r = recv_until(s, b"\r\n+ \r\n")
         self.assertTrue(r.startswith(b"-ERR"), r)
         self.assertIn(b"+ \r\n-ERR authentication cancelled\r\n+ \r\n", r)
-        s.sendall(base64.b64encode(b"\0alice\0" + self.pw.encode()) + b"\r\n")
+        secret = base64.b64encode(b"\0alice\0" + self.pw.encode())
+        s.sendall(secret + b"\r\n")
         self.assertTrue(recv_until(s, b"\r\n").startswith(b"+OK alice has"))
+        s.sendall(b"QUIT\r\n")
+        recv_until(s, b"\r\n")
         s.close()
+        p = self.login()
+        p.quit()
+        # the trace shows the dialogue, never a password
+        time.sleep(0.2)
+        traces = "".join(self.inst.traces().values())
+        self.assertIn("AUTH PLAIN", traces)
+        self.assertIn("<redacted>", traces)
+        self.assertNotIn(self.pw, traces)
+        self.assertNotIn(secret.decode(), traces)
 
 
 class Restart(Pop3Base):
