@@ -208,27 +208,32 @@ static void count_to(struct ctx *c, size_t off)
 	}
 }
 
-/* Is the line at pos a delimiter of an enclosing multipart?  Innermost
- * first, and by prefix, as other parsers do, since some mailers append
- * junk to the line (RFC 2046 5.1.1 allows only LWSP). */
+/* Is the line at pos a delimiter of an enclosing multipart?  By prefix,
+ * as other parsers do, since some mailers append junk to the line (RFC
+ * 2046 5.1.1 allows only LWSP); the longest boundary that matches wins,
+ * the innermost among equals (the same boundary reused when nested). */
 static int delim_at(const struct ctx *c, size_t pos, bool *close)
 {
 	const char *s = c->data + pos;
 	size_t avail = c->end - pos;
-	int i;
+	int i, best = -1;
 
 	if (avail < 2 || s[0] != '-' || s[1] != '-')
 		return -1;
 	for (i = c->nbounds - 1; i >= 0; i--) {
 		const struct bound *b = &c->stack[i];
 
-		if (avail - 2 >= b->len && memcmp(s + 2, b->s, b->len) == 0) {
-			*close = avail - 2 - b->len >= 2 &&
-				 s[2 + b->len] == '-' && s[3 + b->len] == '-';
-			return i;
-		}
+		if (avail - 2 >= b->len && memcmp(s + 2, b->s, b->len) == 0 &&
+		    (best < 0 || b->len > c->stack[best].len))
+			best = i;
 	}
-	return -1;
+	if (best >= 0) {
+		size_t len = c->stack[best].len;
+
+		*close = avail - 2 - len >= 2 && s[2 + len] == '-' &&
+			 s[3 + len] == '-';
+	}
+	return best;
 }
 
 /* The first delimiter line at or after the line start pos. */
@@ -481,8 +486,6 @@ static size_t parse_part(struct ctx *c, size_t pos, uint32_t parent,
 	p->parts[idx].body_size = body_end - body;
 	p->parts[idx].body_wire = body_end - body + (c->bare_lfs - bare0);
 	p->parts[idx].body_lines = c->lfs - lfs0;
-	if (body_end > body && c->data[body_end - 1] != '\n')
-		p->parts[idx].body_lines++;
 	return stop;
 }
 

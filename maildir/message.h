@@ -163,8 +163,8 @@ struct msg_part {
 	uint64_t body_off, body_size;	/* body (CRLF before a delimiter not
 					   included, RFC 2046 5.1.1) */
 	uint64_t hdr_wire, body_wire;	/* the same counted as sent by IMAP */
-	uint64_t body_lines;		/* lines of the body; an unterminated
-					   last line counts */
+	uint64_t body_lines;		/* line ends (LF) in the body, as
+					   Dovecot counts: "a\r\nb" is 1 */
 	msg_str_t type, subtype;	/* as written; "text"/"plain" default */
 	msg_str_t encoding;		/* as written; "7bit" default */
 	msg_str_t id, description, md5, location;

@@ -11,7 +11,7 @@ START_TEST(test_unclosed_boundary)
 		 "--b1\nContent-Type: text/plain\n\none\n"
 		 "--b1\nContent-Type: text/plain\n\ntwo\n");
 	assert_tree(m.p, "(multipart/mixed boundary=b1 7bit L8 "
-		    "(text/plain 7bit L1) (text/plain 7bit L1))");
+		    "(text/plain 7bit L0) (text/plain 7bit L1))");
 	ck_assert_uint_eq(m.p->parts[0].flags,
 			  MSG_PART_MULTIPART | MSG_PART_UNCLOSED);
 	assert_body(&m, 1, "", "one");
@@ -52,8 +52,8 @@ START_TEST(test_inner_unclosed)
 		 "--in\nContent-Type: text/plain\n\ninner one\n"
 		 "--out\nContent-Type: text/plain\n\nafter\n--out--\n");
 	assert_tree(m.p, "(multipart/mixed boundary=out 7bit L12 "
-		    "(multipart/alternative boundary=in 7bit L4 "
-		    "(text/plain 7bit L1)) (text/plain 7bit L1))");
+		    "(multipart/alternative boundary=in 7bit L3 "
+		    "(text/plain 7bit L0)) (text/plain 7bit L0))");
 	ck_assert_uint_eq(m.p->parts[1].flags,
 			  MSG_PART_MULTIPART | MSG_PART_UNCLOSED);
 	ck_assert_uint_eq(m.p->parts[0].flags, MSG_PART_MULTIPART);
@@ -61,6 +61,25 @@ START_TEST(test_inner_unclosed)
 	assert_body(&m, 3, "", "after");
 	assert_section(&m, "1.1", "inner one");
 	assert_section(&m, "2", "after");
+	msg_done(&m);
+}
+END_TEST
+
+/* An inner boundary that is a prefix of the outer one (RFC 2046 5.1.1
+ * forbids it; mailers do it): the longest match wins. */
+START_TEST(test_prefix_boundaries)
+{
+	struct msg m;
+
+	msg_load(&m, "Content-Type: multipart/mixed; boundary=b10\n\n"
+		 "--b10\nContent-Type: multipart/alternative; boundary=b1\n\n"
+		 "--b1\n\ninner\n--b10\n\nouter two\n--b10--\n");
+	assert_tree(m.p, "(multipart/mixed boundary=b10 7bit L10 "
+		    "(multipart/alternative boundary=b1 7bit L2 "
+		    "(text/plain charset=us-ascii 7bit L0)) "
+		    "(text/plain charset=us-ascii 7bit L0))");
+	assert_section(&m, "1.1", "inner");
+	assert_section(&m, "2", "outer two");
 	msg_done(&m);
 }
 END_TEST
@@ -76,9 +95,9 @@ START_TEST(test_sloppy_parts)
 		 "--b\n\nno header\n"
 		 "--b\nContent-Type: text/html\n--b\n"
 		 "--b--");
-	assert_tree(m.p, "(multipart/mixed boundary=b 7bit L9 "
-		    "(text/plain charset=us-ascii 7bit L1) "
-		    "(text/plain charset=us-ascii 7bit L1) "
+	assert_tree(m.p, "(multipart/mixed boundary=b 7bit L8 "
+		    "(text/plain charset=us-ascii 7bit L0) "
+		    "(text/plain charset=us-ascii 7bit L0) "
 		    "(text/html 7bit L0) (text/plain charset=us-ascii 7bit L0))");
 	ck_assert_uint_eq(m.p->parts[1].hdr_size, 0);
 	ck_assert(m.p->parts[1].flags & MSG_PART_NO_BLANK);
@@ -142,13 +161,14 @@ START_TEST(test_degenerate)
 	ck_assert(msg_parse_valid(p, sizeof(nul) - 1));
 	ck_assert_str_eq(S(p, p->envs[0].subject), "ab");
 	ck_assert_uint_eq(p->parts[0].body_size, 5);
-	ck_assert_uint_eq(p->parts[0].body_lines, 1);
+	ck_assert_uint_eq(p->parts[0].body_lines, 0);
 	msg_parse_free(&p);
 
-	/* bare CR is data; lines count LF only */
+	/* bare CR is data; lines count LF only, an unterminated last line
+	 * not (as Dovecot counts) */
 	p = msg_parse("\r\na\rb\r\nc", 8);
 	ck_assert_uint_eq(p->parts[0].hdr_size, 2);
-	ck_assert_uint_eq(p->parts[0].body_lines, 2);
+	ck_assert_uint_eq(p->parts[0].body_lines, 1);
 	ck_assert_uint_eq(p->wire_size, 8);
 	msg_parse_free(&p);
 }
@@ -286,6 +306,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_missing_boundary);
 	tcase_add_test(tc, test_inner_unclosed);
 	tcase_add_test(tc, test_sloppy_parts);
+	tcase_add_test(tc, test_prefix_boundaries);
 	tcase_add_test(tc, test_degenerate);
 	tcase_add_test(tc, test_depth_cap);
 	tcase_add_test(tc, test_part_cap);

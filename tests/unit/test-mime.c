@@ -62,7 +62,7 @@ START_TEST(test_alternative)
 
 	msg_load(&m, alt_msg);
 	assert_tree(m.p, "(multipart/alternative boundary==_alt_42 7bit L15 "
-		    "(text/plain charset=utf-8 quoted-printable L1) "
+		    "(text/plain charset=utf-8 quoted-printable L0) "
 		    "(text/html charset=utf-8 quoted-printable L1))");
 	ck_assert_uint_eq(m.p->parts[0].flags, MSG_PART_MULTIPART);
 	ck_assert_uint_eq(m.p->parts[0].nchildren, 2);
@@ -100,13 +100,13 @@ START_TEST(test_attachment)
 
 	msg_load(&m, attach_msg);
 	assert_tree(m.p, "(multipart/mixed boundary=mixed-b 7bit L18 "
-		    "(text/plain charset=iso-8859-1 8bit L1) "
+		    "(text/plain charset=iso-8859-1 8bit L0) "
 		    "(application/pdf name=report.pdf base64 "
 		    "id=<part2@example.org> desc=Quarterly report "
 		    "disp=attachment;filename=report.pdf;size=12 "
 		    "lang:en=NIL;de=NIL "
 		    "loc=http://example.org/report.pdf "
-		    "md5=Q2hlY2sgSW50ZWdyaXR5IQ== L2))");
+		    "md5=Q2hlY2sgSW50ZWdyaXR5IQ== L1))");
 	assert_body(&m, 1, "", "See attached. Gr\xfc\xdf" "e");
 	assert_body(&m, 2, "", "JVBERi0xLjQK\nJSVFT0YK");
 	ck_assert_str_eq(msg_part_param(m.p, 2, "NAME"), "report.pdf");
@@ -139,10 +139,10 @@ START_TEST(test_nested_rfc822)
 
 	msg_load(&m, nested_msg);
 	assert_tree(m.p, "(multipart/mixed boundary=outer 7bit L25 "
-		    "(text/plain 7bit L1) "
-		    "(message/rfc822 7bit desc=forwarded L16 "
-		    "(multipart/alternative boundary=inner 7bit L9 "
-		    "(text/plain 7bit L1) (text/html 7bit L1))))");
+		    "(text/plain 7bit L0) "
+		    "(message/rfc822 7bit desc=forwarded L15 "
+		    "(multipart/alternative boundary=inner 7bit L8 "
+		    "(text/plain 7bit L0) (text/html 7bit L0))))");
 	fwd = &m.p->parts[2];
 	emb = &m.p->parts[3];
 	ck_assert_uint_eq(fwd->flags, MSG_PART_MESSAGE);
@@ -236,9 +236,9 @@ START_TEST(test_digest)
 		 "--d\nContent-Type: text/plain\n\nnot a message\n--d--\n");
 	/* RFC 2046 5.1.5: parts of a digest default to message/rfc822 */
 	assert_tree(m.p, "(multipart/digest boundary=d 7bit L10 "
-		    "(message/rfc822 7bit L3 "
-		    "(text/plain charset=us-ascii 7bit L1)) "
-		    "(text/plain 7bit L1))");
+		    "(message/rfc822 7bit L2 "
+		    "(text/plain charset=us-ascii 7bit L0)) "
+		    "(text/plain 7bit L0))");
 	assert_section(&m, "1.HEADER", "Subject: one\n\n");
 	assert_section(&m, "1.1", "first");
 	msg_done(&m);
