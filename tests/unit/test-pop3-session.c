@@ -569,6 +569,24 @@ START_TEST(test_auth_long_sasl_response)
 }
 END_TEST
 
+START_TEST(test_auth_overlong_response)
+{
+	struct buf in = BUF_INIT(BUF_UNLIMITED);
+	const char *r;
+
+	buf_puts(&in, "AUTH PLAIN\r\n");
+	for (int i = 0; i < 5000; i++)
+		buf_putc(&in, 'A');
+	buf_puts(&in, "\r\nCAPA\r\n");
+	r = feed(&c1, in.data, in.len);
+	ck_starts(r, "+ \r\n-ERR authentication response too long\r\n+OK capability");
+	ck_assert_uint_eq(c1.io.max_line, 255);
+	ck_assert_uint_eq(n_delays, 0);
+	login(&c1);
+	buf_free(&in);
+}
+END_TEST
+
 /* ---- STLS (RFC 2595) and the plaintext policy ---- */
 
 START_TEST(test_stls_discards_garbage)
@@ -1125,6 +1143,7 @@ Suite *unit_suite(void)
 	tcase_add_test(a, test_auth_bad_base64_and_cancel);
 	tcase_add_test(a, test_auth_mechanisms);
 	tcase_add_test(a, test_auth_long_sasl_response);
+	tcase_add_test(a, test_auth_overlong_response);
 	tcase_add_test(a, test_stls_discards_garbage);
 	tcase_add_test(a, test_plaintext_refused_off_loopback);
 	tcase_add_test(a, test_plaintext_allowed_by_config);
