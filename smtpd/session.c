@@ -50,7 +50,7 @@ static const struct smtp_command commands[] = {
 	{ "VRFY", smtp_cmd_vrfy, ST_LINES, 0 },
 	{ "EXPN", smtp_cmd_expn, ST_LINES, 0 },
 	{ "HELP", smtp_cmd_help, ST_LINES, 0 },
-	/* RFC 5321 4.2.4: recognized, not implemented: 502. */
+	/* RFC 5321 4.2.4: recognized, not implemented: 502 5.5.1. */
 	{ "SEND", smtp_cmd_not_implemented, ST_LINES, 0 },
 	{ "SOML", smtp_cmd_not_implemented, ST_LINES, 0 },
 	{ "SAML", smtp_cmd_not_implemented, ST_LINES, 0 },
@@ -190,8 +190,9 @@ bool smtp_auth_offered(const struct smtp_session *s)
 static void smtp_cmd_unknown(struct smtp_session *s, char *args)
 {
 	(void)args;
-	/* RFC 5321 4.2.4: 500 for a command that is not recognized. */
-	smtp_reply(s, 500, "5.5.2", "Command unrecognized");
+	/* RFC 5321 4.2.4 recommends 500 here; issue 4 asks for 502, the
+	 * answer Postfix gives, which clients treat alike (5yz). */
+	smtp_reply(s, 502, "5.5.2", "Command unrecognized");
 }
 
 static const struct smtp_command *find_command(const char *verb, size_t len)

@@ -151,13 +151,13 @@ START_TEST(test_unknown_commands_then_421)
 	const char *r;
 
 	mx_ehlo();
-	/* RFC 5321 4.2.4: 500 unrecognized, 502 recognized but not done */
-	ck_assert_str_eq(drv_send(&D, "FOO bar\r\n"), "500 5.5.2 Command unrecognized\r\n");
+	/* 502 (issue 4) for unknown and for known but not implemented */
+	ck_assert_str_eq(drv_send(&D, "FOO bar\r\n"), "502 5.5.2 Command unrecognized\r\n");
 	ck_assert_str_eq(drv_send(&D, "TURN\r\n"), "502 5.5.1 Command not implemented\r\n");
 	for (i = 2; i < D.cfg.max_errors - 1; i++)
-		ck_reply(drv_send(&D, "XYZZY\r\n"), "500 5.5.2");
+		ck_reply(drv_send(&D, "XYZZY\r\n"), "502 5.5.2");
 	r = drv_send(&D, "XYZZY\r\nNOOP\r\n");
-	ck_assert_str_eq(r, "500 5.5.2 Command unrecognized\r\n"
+	ck_assert_str_eq(r, "502 5.5.2 Command unrecognized\r\n"
 			 "421 4.7.0 mx.lab.test Too many errors, closing connection\r\n");
 	ck_assert(D.io.close);
 }
