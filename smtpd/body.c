@@ -12,7 +12,7 @@
 enum { HEAD_LINE_START, HEAD_MID, HEAD_CR_AT_START };
 
 void smtp_body_init(struct smtp_body *b, data_write_fn *sink, void *sink_arg,
-	       const char *prefix, size_t prefix_len)
+		    const char *prefix, size_t prefix_len)
 {
 	memset(b, 0, sizeof(*b));
 	b->sink = sink;

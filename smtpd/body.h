@@ -48,7 +48,7 @@ struct smtp_body {
 
 /* Starts a body going to sink; prefix is copied. */
 void smtp_body_init(struct smtp_body *b, data_write_fn *sink, void *sink_arg,
-	       const char *prefix, size_t prefix_len);
+		    const char *prefix, size_t prefix_len);
 void smtp_body_free(struct smtp_body *b);
 /* A data_write_fn: arg is the struct smtp_body.  0, or -1 once the sink
  * has failed (errno set). */

@@ -26,8 +26,8 @@ static int begin_message(struct smtp_session *s)
 		return -1;
 	}
 	smtp_trace_fields(s, &prefix);
-	smtp_body_init(&t->body, maildir_delivery_write, t->delivery, prefix.data,
-		  prefix.len);
+	smtp_body_init(&t->body, maildir_delivery_write, t->delivery,
+		       prefix.data, prefix.len);
 	buf_free(&prefix);
 	/* RFC 6409 8.2, 8.3: the MSA completes Date and Message-ID. */
 	t->body.add_date_msgid = smtp_is_submission(s);
