@@ -338,11 +338,15 @@ static void update_work(void *arg)
 	struct update_job *job = arg;
 	struct pop3_session *s = job->s;
 
-	job->seen_ret = maildrop_mark_seen(s->drop, s->marks, job->seen_err,
-					   sizeof(job->seen_err));
-	job->expunge_ret = maildrop_expunge(s->drop, s->marks,
-					    job->expunge_err,
-					    sizeof(job->expunge_err));
+	job->expunge_ret = maildrop_prepare_update(s->drop, s->marks,
+						   job->expunge_err,
+						   sizeof(job->expunge_err));
+	if (job->expunge_ret == 0) {
+		job->seen_ret = maildrop_mark_seen(s->drop, job->seen_err,
+						   sizeof(job->seen_err));
+		job->expunge_ret = maildrop_expunge(s->drop, job->expunge_err,
+						    sizeof(job->expunge_err));
+	}
 	/* The lock goes before the reply: a client that reconnects at
 	 * once must not get [IN-USE]. */
 	maildrop_close(&s->drop);

@@ -2,9 +2,9 @@
  * seen through one snapshot for the whole session.
  *
  * RFC 1939 covers one maildrop per user, so folders other than INBOX are
- * not shown.  The snapshot is taken at login and never synced, so message
- * numbers stay fixed (RFC 1939 5) and messages delivered meanwhile wait for
- * the next session, where they appear after the others (UID order).
+ * not shown.  The snapshot is taken at login and synced only at QUIT, so
+ * message numbers stay fixed (RFC 1939 5) and messages delivered meanwhile
+ * wait for the next session, where they come after the others (UID order).
  *
  * UIDL (RFC 1939 7): we use the store's maildir_box_uid_string(),
  * UIDVALIDITY and UID as 16 hex digits, rather than the Maildir base name,
@@ -37,7 +37,9 @@
 struct pop3_maildrop {
 	int lock_fd;			/* maildir_pop3_lock */
 	struct maildir_store *store;
-	struct maildir_box *box;	/* INBOX, never synced */
+	struct maildir_box *box;	/* INBOX, synced only at QUIT */
+	uint32_t *seen_uids, *del_uids;	/* UPDATE: what to change */
+	size_t n_seen, n_del;
 };
 
 int maildrop_open(const char *mail_root, const char *user,
@@ -80,6 +82,8 @@ void maildrop_close(struct pop3_maildrop **dropp)
 	if (drop->store != NULL)
 		maildir_store_close(&drop->store);
 	maildir_pop3_unlock(&drop->lock_fd);
+	free(drop->seen_uids);
+	free(drop->del_uids);
 	free(drop);
 	*dropp = NULL;
 }
@@ -171,7 +175,8 @@ void maildrop_text_free(struct maildrop_text *t)
 }
 
 /* UIDs of the messages whose marks match `want` under `mask` and whose
- * flags do not already have `skip_flags`. */
+ * flags do not already have `skip_flags`.  Returns how many (uids has room
+ * for all). */
 static size_t collect(const struct pop3_maildrop *drop, const uint8_t *marks,
 		      uint8_t mask, uint8_t want, unsigned skip_flags,
 		      uint32_t *uids)
@@ -187,39 +192,53 @@ static size_t collect(const struct pop3_maildrop *drop, const uint8_t *marks,
 	return n;
 }
 
-int maildrop_mark_seen(struct pop3_maildrop *drop, const uint8_t *marks,
-		       char *err_r, size_t errlen)
+int maildrop_prepare_update(struct pop3_maildrop *drop, const uint8_t *marks,
+			    char *err_r, size_t errlen)
 {
-	size_t count = maildir_box_count(drop->box), n;
-	uint32_t *uids;
-	int ret = 0;
+	size_t count = maildir_box_count(drop->box);
+	struct maildir_changes ch;
+	bool rebuilt;
 
-	if (count == 0)
+	drop->seen_uids = xreallocarray(NULL, count + 1, sizeof(uint32_t));
+	drop->del_uids = xreallocarray(NULL, count + 1, sizeof(uint32_t));
+	drop->n_seen = collect(drop, marks,
+			       POP3_MARK_RETRIEVED | POP3_MARK_DELETED,
+			       POP3_MARK_RETRIEVED, MAILDIR_FLAG_SEEN,
+			       drop->seen_uids);
+	drop->n_del = collect(drop, marks, POP3_MARK_DELETED,
+			      POP3_MARK_DELETED, 0, drop->del_uids);
+	if (drop->n_seen == 0 && drop->n_del == 0)
 		return 0;
-	uids = xreallocarray(NULL, count, sizeof(*uids));
-	n = collect(drop, marks, POP3_MARK_RETRIEVED | POP3_MARK_DELETED,
-		    POP3_MARK_RETRIEVED, MAILDIR_FLAG_SEEN, uids);
-	if (n > 0)
-		ret = maildir_box_store(drop->box, uids, n, MAILDIR_STORE_ADD,
-					MAILDIR_FLAG_SEEN, 0, err_r, errlen);
-	free(uids);
-	return ret;
+	/* UIDs name the same messages only within one UIDVALIDITY: if the
+	 * index was rebuilt since the snapshot, changing messages by UID
+	 * could hit the wrong ones, so nothing is changed. */
+	memset(&ch, 0, sizeof(ch));
+	if (maildir_box_sync(drop->box, &ch, err_r, errlen) < 0)
+		return -1;
+	rebuilt = ch.uidvalidity_changed;
+	maildir_changes_free(&ch);
+	if (rebuilt) {
+		snprintf(err_r, errlen, "INBOX was re-indexed during the session");
+		drop->n_seen = drop->n_del = 0;
+		return -1;
+	}
+	return 0;
 }
 
-int maildrop_expunge(struct pop3_maildrop *drop, const uint8_t *marks,
-		     char *err_r, size_t errlen)
+int maildrop_mark_seen(struct pop3_maildrop *drop, char *err_r,
+		       size_t errlen)
 {
-	size_t count = maildir_box_count(drop->box), n;
-	uint32_t *uids;
-	int ret = 0;
-
-	if (count == 0)
+	if (drop->n_seen == 0)
 		return 0;
-	uids = xreallocarray(NULL, count, sizeof(*uids));
-	n = collect(drop, marks, POP3_MARK_DELETED, POP3_MARK_DELETED, 0,
-		    uids);
-	if (n > 0)
-		ret = maildir_box_expunge(drop->box, uids, n, err_r, errlen);
-	free(uids);
-	return ret;
+	return maildir_box_store(drop->box, drop->seen_uids, drop->n_seen,
+				 MAILDIR_STORE_ADD, MAILDIR_FLAG_SEEN, 0,
+				 err_r, errlen);
+}
+
+int maildrop_expunge(struct pop3_maildrop *drop, char *err_r, size_t errlen)
+{
+	if (drop->n_del == 0)
+		return 0;
+	return maildir_box_expunge(drop->box, drop->del_uids, drop->n_del,
+				   err_r, errlen);
 }

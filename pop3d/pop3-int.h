@@ -93,15 +93,18 @@ int maildrop_text(struct pop3_maildrop *drop, size_t i, struct buf *small,
 		  struct maildrop_text *t, bool *convert_lf_r,
 		  char *err_r, size_t errlen);
 void maildrop_text_free(struct maildrop_text *t);
-/* RFC 1939 6, the UPDATE state, in two steps (blocking, worker thread):
- * the retrieved messages that are not deleted get \Seen, so that IMAP shows
- * them read; then the deleted ones are expunged in one index transaction,
- * which an IMAP session sees as EXPUNGE.  Each returns 0, or -1 with
- * err_r. */
-int maildrop_mark_seen(struct pop3_maildrop *drop, const uint8_t *marks,
-		       char *err_r, size_t errlen);
-int maildrop_expunge(struct pop3_maildrop *drop, const uint8_t *marks,
-		     char *err_r, size_t errlen);
+/* RFC 1939 6, the UPDATE state (blocking, worker thread), in three steps:
+ * prepare takes the UIDs to change from the snapshot and the marks and
+ * checks that the folder was not re-indexed meanwhile (-1 then, with
+ * nothing to change); mark_seen gives the retrieved messages that are not
+ * deleted \Seen, so that IMAP shows them read; expunge removes the deleted
+ * ones in one index transaction, which an IMAP session sees as EXPUNGE.
+ * Each returns 0, or -1 with err_r. */
+int maildrop_prepare_update(struct pop3_maildrop *drop, const uint8_t *marks,
+			    char *err_r, size_t errlen);
+int maildrop_mark_seen(struct pop3_maildrop *drop, char *err_r,
+		       size_t errlen);
+int maildrop_expunge(struct pop3_maildrop *drop, char *err_r, size_t errlen);
 
 /* ---- the session (session.c) ---- */
 
