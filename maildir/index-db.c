@@ -353,7 +353,7 @@ int idx_folder_new(struct maildir_store *s, DB_TXN *txn, struct frec *f,
 
 int idx_folder_purge(struct maildir_store *s, DB_TXN *txn, uint32_t id)
 {
-	static const char kinds[] = "MK";
+	static const char kinds[] = "MKC";
 	unsigned char prefix[5];
 	DBT key, val;
 	DBC *c;
@@ -362,7 +362,7 @@ int idx_folder_purge(struct maildir_store *s, DB_TXN *txn, uint32_t id)
 
 	if (s->db->cursor(s->db, txn, &c, 0) != 0)
 		return -1;
-	for (i = 0; i < 2 && ret == 0; i++) {
+	for (i = 0; i < 3 && ret == 0; i++) {
 		prefix[0] = (unsigned char)kinds[i];
 		put_be32(prefix + 1, id);
 		memset(&key, 0, sizeof(key));
@@ -497,7 +497,45 @@ int idx_msg_del(struct maildir_store *s, DB_TXN *txn, uint32_t id,
 	unsigned char k[9];
 
 	msg_key(k, id, uid);
+	if (del_raw(s, txn, k, sizeof(k)) < 0)
+		return -1;
+	k[0] = 'C';
 	return del_raw(s, txn, k, sizeof(k));
+}
+
+int idx_cache_get(struct maildir_store *s, uint32_t id, uint32_t uid,
+		  struct buf *out)
+{
+	unsigned char k[9];
+	void *v = NULL;
+	size_t vlen = 0;
+	int ret;
+
+	msg_key(k, id, uid);
+	k[0] = 'C';
+	ret = get_raw(s, NULL, k, sizeof(k), &v, &vlen);
+	if (ret == 0 && buf_append(out, v, vlen) < 0)
+		ret = -1;
+	free(v);
+	return ret;
+}
+
+int idx_cache_put(struct maildir_store *s, uint32_t id, uint32_t uid,
+		  const void *data, size_t len)
+{
+	unsigned char k[9];
+	DB_TXN *txn;
+
+	msg_key(k, id, uid);
+	k[0] = 'C';
+	/* A cache: no fsync at commit. */
+	if (s->env->txn_begin(s->env, NULL, &txn, DB_TXN_NOSYNC) != 0)
+		return -1;
+	if (put_raw(s, txn, k, sizeof(k), data, len) < 0) {
+		txn->abort(txn);
+		return -1;
+	}
+	return idx_commit(txn);
 }
 
 int idx_msg_iter(struct maildir_store *s, uint32_t id, uint32_t from_uid,

@@ -10,6 +10,7 @@
  *   "F" DIRNAME                 -> struct frec   (DIRNAME "" for INBOX)
  *   "K" ID(be32)                -> keyword names, each NUL-terminated
  *   "M" ID(be32) UID(be32)      -> struct mrec + file name ("cur/...")
+ *   "C" ID(be32) UID(be32)      -> cached bytes (maildir_box_cache_put)
  *
  * Big-endian numbers in keys keep a folder's messages together in UID
  * order.  Every change is made holding the user's index lock (lock.c), so
@@ -77,7 +78,7 @@ int idx_folder_del(struct maildir_store *s, DB_TXN *txn, const char *dir);
  * above every one given before (not stored). */
 int idx_folder_new(struct maildir_store *s, DB_TXN *txn, struct frec *f,
 		   uint32_t above);
-/* Removes all "M" and "K" records of folder `id`. */
+/* Removes all "M", "K" and "C" records of folder `id`. */
 int idx_folder_purge(struct maildir_store *s, DB_TXN *txn, uint32_t id);
 
 int idx_keywords_get(struct maildir_store *s, DB_TXN *txn, uint32_t id,
@@ -90,8 +91,15 @@ int idx_msg_get(struct maildir_store *s, DB_TXN *txn, uint32_t id,
 		uint32_t uid, struct mrec *m, char **fname_r);
 int idx_msg_put(struct maildir_store *s, DB_TXN *txn, uint32_t id,
 		uint32_t uid, const struct mrec *m, const char *fname);
+/* Also drops the message's cache record. */
 int idx_msg_del(struct maildir_store *s, DB_TXN *txn, uint32_t id,
 		uint32_t uid);
+
+/* The per-message cache: 0 found (appended to out), 1 none, -1 error. */
+int idx_cache_get(struct maildir_store *s, uint32_t id, uint32_t uid,
+		  struct buf *out);
+int idx_cache_put(struct maildir_store *s, uint32_t id, uint32_t uid,
+		  const void *data, size_t len);
 
 /* Calls fn for every message of folder id in UID order (bulk reads).  fn
  * returns 0 to go on.  No transaction: the caller holds the index lock. */

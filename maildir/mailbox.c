@@ -444,6 +444,20 @@ void maildir_box_uid_string(const struct maildir_box *box,
 	snprintf(out, 17, "%08x%08x", box->f.uidvalidity, msg->uid);
 }
 
+int maildir_box_cache_get(struct maildir_box *box, uint32_t uid,
+			  struct buf *out)
+{
+	return idx_cache_get(box->s, box->f.id, uid, out);
+}
+
+int maildir_box_cache_put(struct maildir_box *box, uint32_t uid,
+			  const void *data, size_t len)
+{
+	if (len > MAILDIR_CACHE_MAX || maildir_box_find(box, uid) < 0)
+		return -1;
+	return idx_cache_put(box->s, box->f.id, uid, data, len);
+}
+
 size_t maildir_box_keyword_count(const struct maildir_box *box)
 {
 	return box->nkeywords;

@@ -112,6 +112,19 @@ int maildir_box_open_msg(struct maildir_box *box, uint32_t uid,
 void maildir_box_uid_string(const struct maildir_box *box,
 			    const struct maildir_msg *msg, char *out);
 
+/* A cache of bytes derived from a message's file (the MIME structure:
+ * message.h msg_parse_serialize), kept in the index until the message is
+ * expunged, so a second FETCH BODYSTRUCTURE need not read the file.  Not
+ * made durable (it can always be computed again).
+ * get: 0 found (bytes appended to out), 1 nothing cached, -1 error.
+ * put: 0, or -1 (also for a UID not in the snapshot or len >
+ * MAILDIR_CACHE_MAX). */
+#define MAILDIR_CACHE_MAX (1024 * 1024)
+int maildir_box_cache_get(struct maildir_box *box, uint32_t uid,
+			  struct buf *out);
+int maildir_box_cache_put(struct maildir_box *box, uint32_t uid,
+			  const void *data, size_t len);
+
 /* Keywords of the folder. */
 size_t maildir_box_keyword_count(const struct maildir_box *box);
 const char *maildir_box_keyword_name(const struct maildir_box *box, size_t i);

@@ -450,6 +450,36 @@ START_TEST(test_sync_nothing_changed)
 }
 END_TEST
 
+START_TEST(test_message_cache)
+{
+	struct maildir_store *s = NULL;
+	struct maildir_box *box;
+	struct buf out = BUF_INIT(BUF_UNLIMITED);
+	uint32_t u = 1;
+
+	ck_assert_int_eq(deliver_text(mail, "alice", NULL, MSG_A), 0);
+	box = open_box(&s, "INBOX", 0);
+	ck_assert_int_eq(maildir_box_cache_get(box, 1, &out), 1);
+	ck_assert_int_eq(maildir_box_cache_put(box, 1, "parse\0bytes", 11), 0);
+	ck_assert_int_eq(maildir_box_cache_put(box, 9, "x", 1), -1);
+	ck_assert_int_eq(maildir_box_cache_get(box, 1, &out), 0);
+	ck_assert_uint_eq(out.len, 11);
+	ck_assert_int_eq(memcmp(out.data, "parse\0bytes", 11), 0);
+	maildir_box_close(&box);
+	maildir_store_close(&s);
+	/* Survives a reopen; goes with the message. */
+	box = open_box(&s, "INBOX", 0);
+	buf_clear(&out);
+	ck_assert_int_eq(maildir_box_cache_get(box, 1, &out), 0);
+	ck_assert_uint_eq(out.len, 11);
+	ck_assert_int_eq(maildir_box_expunge(box, &u, 1, err, sizeof(err)), 0);
+	ck_assert_int_eq(maildir_box_cache_get(box, 1, &out), 1);
+	buf_free(&out);
+	maildir_box_close(&box);
+	maildir_store_close(&s);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("maildir-index");
@@ -466,6 +496,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_copy_and_append);
 	tcase_add_test(tc, test_notify_fd);
 	tcase_add_test(tc, test_sync_nothing_changed);
+	tcase_add_test(tc, test_message_cache);
 	suite_add_tcase(s, tc);
 	return s;
 }
