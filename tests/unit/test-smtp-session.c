@@ -497,6 +497,69 @@ START_TEST(test_trace_visible)
 }
 END_TEST
 
+/* Every reply line is "ddd" then ' ' or '-', ends in CRLF, and has no other
+ * CR or LF in it. */
+static void replies_well_formed(const char *out)
+{
+	const char *p = out, *nl;
+
+	while (*p != '\0') {
+		nl = strstr(p, "\r\n");
+		ck_assert_msg(nl != NULL, "unterminated reply: %s", p);
+		ck_assert_msg(nl - p >= 4 && p[0] >= '2' && p[0] <= '5' &&
+			      p[1] >= '0' && p[1] <= '9' && p[2] >= '0' && p[2] <= '9' &&
+			      (p[3] == ' ' || p[3] == '-'), "bad reply line: %.*s",
+			      (int)(nl - p), p);
+		ck_assert(memchr(p, '\n', (size_t)(nl - p)) == NULL);
+		p = nl + 2;
+	}
+}
+
+START_TEST(test_random_input)
+{
+	static const char *const pieces[] = {
+		"EHLO x\r\n", "HELO y\r\n", "MAIL FROM:<a@example.com>\r\n",
+		"RCPT TO:<alice@lab.test>\r\n", "RCPT TO:<bob@lab.test>\r\n",
+		"DATA\r\n", "BDAT 5\r\n", "BDAT 3 LAST\r\n", "RSET\r\n",
+		"NOOP\r\n", "VRFY x\r\n", "AUTH PLAIN\r\n", "AUTH LOGIN\r\n",
+		"*\r\n", ".\r\n", "\r\n.\r\n", "\n.\n", "\r", "\n", "\0", ".", "<",
+		">", "@", "\"", "STARTTLS\r\n", "HELP\r\n", "text line\r\n",
+	};
+	unsigned int seed = 4242, round;
+
+	drv_open(&D, SVC_SMTP);
+	for (round = 0; round < 3000; round++) {
+		char junk[64];
+		const char *r;
+		size_t n;
+
+		if (D.io.close || D.io.starttls) {
+			if (D.io.starttls && !D.io.close) {
+				drv_tls(&D);
+			} else {
+				drv_close(&D);
+				drv_open(&D, SVC_SMTP);
+			}
+		}
+		if (rand_r(&seed) % 4 == 0) {
+			n = (size_t)(rand_r(&seed) % sizeof(junk));
+			for (size_t i = 0; i < n; i++)
+				junk[i] = (char)(rand_r(&seed) % 256);
+			r = drv_sendn(&D, junk, n);
+		} else {
+			const char *p = pieces[rand_r(&seed) % (sizeof(pieces) / sizeof(pieces[0]))];
+
+			r = drv_sendn(&D, p, p[0] == '\0' ? 1 : strlen(p));
+		}
+		replies_well_formed(r);
+	}
+	/* a DATA or BDAT in progress ends; the session still answers */
+	drv_close(&D);
+	mx_ehlo();
+	still_serving();
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("smtp-session");
@@ -528,6 +591,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_submission_requires_auth);
 	tcase_add_test(tc, test_smtputf8_addresses);
 	tcase_add_test(tc, test_trace_visible);
+	tcase_add_test(tc, test_random_input);
 	suite_add_tcase(s, tc);
 	return s;
 }
