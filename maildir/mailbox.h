@@ -17,6 +17,19 @@
  * or unreadable is re-indexed with a fresh UIDVALIDITY and the event is
  * logged (maildir_box_info().rebuilt tells it too).
  *
+ * On disk, under MAIL_ROOT/USER/ (a standard Maildir++ that mutt, Dovecot
+ * and ls read as is):
+ *   cur/ new/ tmp/             INBOX; files "time.M..P..Q..host,S=size:2,FL"
+ *   .Work.2026/                folder "Work/2026" (mUTF-7 names), with an
+ *                              empty maildirfolder file
+ *   subscriptions              subscribed names, one per line
+ *   maillab-uidvalidity        per folder (beside its cur/): last
+ *                              UIDVALIDITY, so a lost index gives a new one
+ *   maillab-uidvalidity.next   the user's UIDVALIDITY counter
+ *   maillab-index/             Berkeley DB environment (index.db, logs,
+ *                              region files ~20 MB), index.lock, pop3.lock
+ * and MAIL_ROOT/.tmp/ holds deliveries in progress (maildir_delivery_*).
+ *
  * Keywords (IMAP flags without '\') live only in the index, up to
  * MAILDIR_MAX_KEYWORDS per folder; they do not survive a rebuild.  System
  * flags are in the file names (":2,DFRST") and survive it.
