@@ -1,0 +1,286 @@
+#!/bin/sh
+# IMAP, maillab beside Dovecot over copies of one Maildir (issue 6
+# "Benchmark"): in a BIG-message INBOX of SIZE-byte messages, SELECT,
+# FETCH 1:* (FLAGS UID RFC822.SIZE), FETCH 1:* BODY.PEEK[HEADER.FIELDS (From
+# Subject Date)], UID SEARCH TEXT "zanzibar" (1 message in 100 holds it), and
+# FETCH of BODIES full bodies (BODY.PEEK[], so no flag changes between runs).
+# Both servers first get one warm-up session with the same commands
+# (maillab builds its index, Dovecot its index and cache), then each figure
+# is the median of TRIALS sessions.  A command maillab does not answer with
+# OK is shown as "maillab: not supported yet" instead of failing the run.
+#
+#   sh bench/compare-imap.sh [BUILD_DIR]
+#   env: BIG=100000 BODIES=5000 SIZE=4096 TRIALS=3
+#
+# Dovecot (Debian dovecot-imapd, installed here when missing) runs as a
+# private instance from bench/dovecot/dovecot.conf.in.  Everything this
+# script starts is stopped on exit, also on failure.
+set -u
+B=${1:-build}
+B=$(cd "$B" 2>/dev/null && pwd) || { echo "compare-imap: no build directory ${1:-build}" >&2; exit 1; }
+BIG=${BIG:-100000}
+BODIES=${BODIES:-5000}
+SIZE=${SIZE:-4096}
+TRIALS=${TRIALS:-3}
+HERE=$(cd "$(dirname "$0")" && pwd)
+CLIENT=$B/bench/bench-imap-client
+for p in "$B/maillab" "$CLIENT"; do
+	[ -x "$p" ] || { echo "compare-imap: $p not built (make bench builds it)" >&2; exit 1; }
+done
+[ "$BODIES" -le "$BIG" ] || { echo "compare-imap: BODIES must not exceed BIG" >&2; exit 1; }
+
+die() {
+	echo "compare-imap: $*" >&2
+	exit 1
+}
+
+installed() {
+	dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed"
+}
+if ! installed dovecot-imapd; then
+	[ "$(id -u)" = 0 ] || die "dovecot-imapd is missing; as root run: DEBIAN_FRONTEND=noninteractive apt-get install -y dovecot-imapd"
+	echo "compare-imap: installing dovecot-imapd (the system's dovecot service is not started by this script)"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q dovecot-imapd >/dev/null ||
+		die "apt-get install dovecot-imapd failed"
+fi
+[ "$(id -u)" = 0 ] || die "the private Dovecot instance needs root"
+
+T=$(mktemp -d /tmp/maillab-bench-imap.XXXXXX) && chmod 755 "$T" || exit 1
+ML=$T/maillab
+DC=$T/dovecot
+ML_PID=""
+DC_STARTED=""
+cleanup() {
+	if [ -n "$ML_PID" ]; then
+		kill "$ML_PID" 2>/dev/null
+		wait "$ML_PID" 2>/dev/null
+	fi
+	if [ -n "$DC_STARTED" ]; then
+		dovecot -c "$DC/dovecot.conf" stop >/dev/null 2>&1
+		i=0
+		while [ -f "$DC/run/master.pid" ] && [ $i -lt 50 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+	fi
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+free_port() {
+	p=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 20000 ))
+	i=0
+	while [ $i -lt 200 ]; do
+		if ! ss -Hltn "sport = :$p" 2>/dev/null | grep -q .; then
+			echo $p
+			return 0
+		fi
+		p=$((p + 1))
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# wait_port PORT [TENTHS]: a listener on 127.0.0.1:PORT within TENTHS/10 s.
+wait_port() {
+	i=0
+	while [ $i -lt "${2:-200}" ]; do
+		ss -Hltn "sport = :$1" 2>/dev/null | grep -q . && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# fill MAILDIR COUNT SIZE: COUNT messages of exactly SIZE bytes (CRLF) in
+# cur/, Maildir names with S=<size>; every 100th body holds "zanzibar".
+fill() {
+	python3 - "$1" "$2" "$3" <<'EOF' || die "filling $1 failed"
+import os, sys, time
+d, n, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+words = ("alpha bravo charlie delta echo foxtrot golf hotel india juliet "
+         "kilo lima mike november oscar papa quebec romeo sierra tango").split()
+base = 1700000000
+for i in range(n):
+    t = base + i
+    head = ("Return-Path: <sender%d@example.org>\r\n"
+            "From: Sender %d <sender%d@example.org>\r\n"
+            "To: Alice <alice@lab.test>\r\n"
+            "Subject: benchmark message %d about %s\r\n"
+            "Date: %s\r\n"
+            "Message-ID: <%d.bench@example.org>\r\n"
+            "MIME-Version: 1.0\r\n"
+            "Content-Type: text/plain; charset=us-ascii\r\n\r\n") % (
+        i % 50, i % 50, i % 50, i, words[i % 20],
+        time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime(t)), i)
+    body = []
+    left = size - len(head)
+    k = i
+    while left > 0:
+        line = []
+        ln = 0
+        while ln < 70:
+            w = words[k % 20] if (k % 997) else "lorem"
+            k += 7
+            line.append(w)
+            ln += len(w) + 1
+        text = " ".join(line)
+        if not body and i % 100 == 0:
+            text = "zanzibar " + text
+        text = text[:max(0, min(len(text), left - 2))]
+        body.append(text + "\r\n")
+        left -= len(text) + 2
+    msg = (head + "".join(body)).encode()
+    assert len(msg) == size, (len(msg), size)
+    name = "%d.M%dP%dQ%d.bench,S=%d:2," % (t, i % 1000000, os.getpid(), i, size)
+    with open(os.path.join(d, "cur", name), "wb") as f:
+        f.write(msg)
+EOF
+}
+
+median() {
+	sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print ""; else print v[int((NR + 1) / 2)] }'
+}
+
+# --- maillab and the Maildirs ------------------------------------------------
+ML_PORT=$(free_port) || die "no free port"
+ML_POP3=$((ML_PORT + 1))
+"$B/maillab" init "$ML" --demo --domain lab.test --hostname localhost >/dev/null ||
+	die "maillab init failed"
+# POP3 is on too, only to see that the server is up when IMAP is not.
+cat >>"$ML/maillab.conf" <<EOF
+# --- compare-imap.sh ---
+port_smtp = 0
+port_submission = 0
+port_submissions = 0
+port_pop3 = $ML_POP3
+port_pop3s = 0
+port_imap = $ML_PORT
+port_imaps = 0
+trace = off
+EOF
+PW=$(awk '$1 == "alice" { print $2 }' "$ML/credentials.txt")
+[ -n "$PW" ] || die "no password in $ML/credentials.txt"
+echo "filling the Maildir: alice INBOX $BIG x $SIZE bytes ..."
+fill "$ML/mail/alice" "$BIG" "$SIZE"
+
+mkdir -p "$DC/mail/alice" "$DC/home/alice" "$DC/run" "$DC/state" || die "mkdir $DC"
+cp -a "$ML/mail/alice/cur" "$ML/mail/alice/new" "$ML/mail/alice/tmp" "$DC/mail/alice/" ||
+	die "copying the Maildir"
+chown -R nobody:nogroup "$DC/mail" "$DC/home" || die "chown $DC"
+printf 'alice:{PLAIN}%s\n' "$PW" >"$DC/passwd"
+chmod 644 "$DC/passwd"
+
+"$B/maillab" serve -d "$ML" >"$T/maillab.out" 2>&1 &
+ML_PID=$!
+wait_port "$ML_POP3" || { cat "$T/maillab.out" >&2; die "maillab did not start (no POP3 listener on $ML_POP3)"; }
+ML_IMAP=yes
+wait_port "$ML_PORT" 20 || ML_IMAP=no
+
+# --- Dovecot ---------------------------------------------------------------
+DC_PORT=$(free_port) || die "no free port"
+case "$DC_PORT" in "$ML_PORT"|"$ML_POP3") DC_PORT=$((ML_PORT + 2)) ;; esac
+sed -e "s|@DIR@|$DC|g" -e "s|@PORT@|$DC_PORT|g" -e "s|@PROTOCOL@|imap|g" \
+    -e "s|@UID@|$(id -u nobody)|g" -e "s|@GID@|$(id -g nobody)|g" \
+    "$HERE/dovecot/dovecot.conf.in" >"$DC/dovecot.conf" || die "writing $DC/dovecot.conf"
+DC_STARTED=1
+dovecot -c "$DC/dovecot.conf" >"$T/dovecot.out" 2>&1 ||
+	{ cat "$T/dovecot.out" "$DC/dovecot.log" >&2; die "dovecot did not start"; }
+wait_port "$DC_PORT" || { cat "$DC/dovecot.log" >&2; die "dovecot did not listen on $DC_PORT"; }
+
+# --- runs --------------------------------------------------------------------
+C1='SELECT INBOX'
+C2='FETCH 1:* (FLAGS UID RFC822.SIZE)'
+C3='FETCH 1:* BODY.PEEK[HEADER.FIELDS (From Subject Date)]'
+C4='UID SEARCH TEXT "zanzibar"'
+C5="FETCH 1:$BODIES BODY.PEEK[]"
+HITS=$(( (BIG + 99) / 100 ))
+status=0
+: >"$T/results"
+
+# session NAME PORT: one session with the five commands; output kept.
+session() {
+	"$CLIENT" -p "$2" -u alice -w "$PW" "$C1" "$C2" "$C3" "$C4" "$C5" >"$T/out" 2>&1
+	sed "s/^/  $1: /" "$T/out" >>"$T/results"
+}
+
+# value SERVER N FIELD: FIELD of command N's line in $T/out (status: any).
+value() {
+	sed -n "$(( $1 + 1 ))p" "$T/out" | sed -n "s/.*[ ]$2=\\([^ ]*\\).*/\\1/p"
+}
+line_status() {
+	sed -n "$(( $1 + 1 ))p" "$T/out" | sed -n 's/^imap status=\([A-Z]*\).*/\1/p'
+}
+
+# check SERVER: are the answers complete?  Prints the problems.
+check() {
+	[ "$(line_status 1)" = OK ] && [ "$(value 1 exists)" != "$BIG" ] && echo "$1: SELECT says $(value 1 exists) EXISTS, expected $BIG"
+	[ "$(line_status 2)" = OK ] && [ "$(value 2 fetch)" != "$BIG" ] && echo "$1: FETCH FLAGS gave $(value 2 fetch) FETCH responses, expected $BIG"
+	[ "$(line_status 3)" = OK ] && [ "$(value 3 fetch)" != "$BIG" ] && echo "$1: FETCH HEADER.FIELDS gave $(value 3 fetch) responses, expected $BIG"
+	[ "$(line_status 4)" = OK ] && [ "$(value 4 search_hits)" != "$HITS" ] && echo "$1: SEARCH found $(value 4 search_hits), expected $HITS"
+	[ "$(line_status 5)" = OK ] && [ "$(value 5 literal_bytes)" != "$((BODIES * SIZE))" ] && echo "$1: FETCH BODY[] gave $(value 5 literal_bytes) bytes, expected $((BODIES * SIZE))"
+	return 0
+}
+
+servers="dovecot"
+[ $ML_IMAP = yes ] && servers="maillab dovecot"
+echo "warm-up: one session per server with the same commands (maillab builds its index, Dovecot its index and cache)"
+for s in $servers; do
+	if [ $s = maillab ]; then port=$ML_PORT; else port=$DC_PORT; fi
+	session "$s warm-up" "$port"
+done
+for s in $servers; do
+	if [ $s = maillab ]; then port=$ML_PORT; else port=$DC_PORT; fi
+	for n in 1 2 3 4 5; do : >"$T/$s.$n"; done
+	i=0
+	while [ $i -lt "$TRIALS" ]; do
+		session "$s" "$port"
+		if [ "$(line_status 0)" != OK ]; then
+			echo "compare-imap: $s: LOGIN failed: $(head -1 "$T/out")" >&2
+			status=1
+			[ $s = dovecot ] && status=1
+			break
+		fi
+		for n in 1 2 3 4 5; do
+			[ "$(line_status $n)" = OK ] && value $n seconds >>"$T/$s.$n"
+		done
+		problems=$(check $s)
+		if [ -n "$problems" ]; then
+			echo "compare-imap: $problems" >&2
+			status=1
+		fi
+		# Dovecot must answer everything; maillab may not yet.
+		if [ $s = dovecot ]; then
+			for n in 1 2 3 4 5; do
+				[ "$(line_status $n)" = OK ] || { echo "compare-imap: dovecot: command $n: $(sed -n "$((n + 1))p" "$T/out")" >&2; status=1; }
+			done
+		fi
+		i=$((i + 1))
+	done
+done
+
+echo
+echo "IMAP, INBOX of $BIG messages of $SIZE bytes; medians of $TRIALS sessions after one warm-up session each;"
+echo "maillab 127.0.0.1:$ML_PORT, Dovecot $(dovecot --version | cut -d' ' -f1) 127.0.0.1:$DC_PORT"
+printf '%-58s %12s %12s %16s\n' command "maillab s" "dovecot s" "dovecot/maillab"
+for n in 1 2 3 4 5; do
+	eval "cmd=\$C$n"
+	d=$(median <"$T/dovecot.$n")
+	m=""
+	[ -f "$T/maillab.$n" ] && m=$(median <"$T/maillab.$n")
+	if [ -z "$m" ]; then
+		printf '%-58s %12s %12s %16s\n' "$cmd" "-" "${d:-?}" "maillab: not supported yet"
+	else
+		printf '%-58s %12s %12s %16s\n' "$cmd" "$m" "${d:-?}" \
+			"$(awk -v a="${d:-0}" -v b="$m" 'BEGIN { if (b > 0 && a > 0) printf "%.2f", a / b; else print "n/a" }')"
+	fi
+done
+[ $ML_IMAP = yes ] || echo "maillab: not supported yet (no IMAP listener on 127.0.0.1:$ML_PORT: imapd is not wired into maillab serve)"
+echo "target: dovecot/maillab >= 1.20 on every figure (above 1 means maillab is faster)"
+echo
+echo "raw results:"
+cat "$T/results"
+echo "to reproduce: sh bench/compare-imap.sh $B   (per trial, against the servers it starts:)"
+echo "  $CLIENT -p PORT -u alice -w PASSWORD '$C1' '$C2' '$C3' '$C4' '$C5'"
+exit $status
