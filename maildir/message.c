@@ -384,15 +384,6 @@ static size_t parse_multipart(struct ctx *c, uint32_t idx, size_t pos,
 	return find_delim(c, msg_line_next(c->data, pos, c->end), d);
 }
 
-static bool encoding_is_identity(const struct msg_parse *p,
-				 const struct msg_part *part)
-{
-	enum mime_encoding e = mime_encoding_of(msg_str(p, part->encoding));
-
-	return e == MIME_ENC_7BIT || e == MIME_ENC_8BIT ||
-	       e == MIME_ENC_BINARY;
-}
-
 static size_t parse_body(struct ctx *c, uint32_t idx, size_t pos,
 			 struct delim *d)
 {
@@ -401,8 +392,9 @@ static size_t parse_body(struct ctx *c, uint32_t idx, size_t pos,
 
 	if (type_is(p, part, "multipart", NULL))
 		return parse_multipart(c, idx, pos, d);
-	if (type_is(p, part, "message", "rfc822") &&
-	    encoding_is_identity(p, part)) {
+	/* parsed even when (wrongly) encoded, as Dovecot does, so that
+	 * BODYSTRUCTURE always has the envelope RFC 3501 requires */
+	if (type_is(p, part, "message", "rfc822")) {
 		if (part->depth + 1 >= MSG_MAX_DEPTH ||
 		    p->nparts >= MSG_MAX_PARTS) {
 			part->flags |= MSG_PART_TRUNCATED;

@@ -144,9 +144,9 @@ struct msg_envelope {
 
 #define MSG_PART_MULTIPART	0x01	/* children are its body parts */
 #define MSG_PART_MESSAGE	0x02	/* message/rfc822: one child, the
-					   embedded message.  Without it (the
-					   body is base64, or a cap was hit)
-					   write the part as a basic body */
+					   embedded message (also when the
+					   body is encoded, as in Dovecot).
+					   Missing only when a cap was hit */
 #define MSG_PART_TRUNCATED	0x04	/* a cap stopped parsing inside */
 #define MSG_PART_UNCLOSED	0x08	/* multipart without close delimiter */
 #define MSG_PART_NO_BLANK	0x10	/* header not ended by an empty line */

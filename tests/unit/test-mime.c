@@ -206,6 +206,28 @@ START_TEST(test_nested_rfc822)
 }
 END_TEST
 
+/* A base64 message/rfc822 (not allowed, seen anyway) still has an
+ * embedded message, made of what is there. */
+START_TEST(test_rfc822_encoded)
+{
+	struct msg m;
+
+	msg_load(&m, "Content-Type: multipart/mixed; boundary=z\n\n"
+		 "--z\nContent-Type: message/rfc822\n"
+		 "Content-Transfer-Encoding: base64\n\n"
+		 "U3ViamVjdDogaGkKCmJvZHkK\n--z--\n");
+	assert_tree(m.p, "(multipart/mixed boundary=z 7bit L6 "
+		    "(message/rfc822 base64 L0 "
+		    "(text/plain charset=us-ascii 7bit L0)))");
+	ck_assert_uint_eq(m.p->parts[1].flags, MSG_PART_MESSAGE);
+	ck_assert_uint_eq(m.p->parts[2].hdr_size, 0);
+	assert_body(&m, 2, "", "U3ViamVjdDogaGkKCmJvZHkK");
+	ck_assert_str_eq(S(m.p, m.p->envs[m.p->parts[2].envelope].subject),
+			 "NIL");
+	msg_done(&m);
+}
+END_TEST
+
 /* A message/rfc822 message on its own: part 1 is the embedded message. */
 START_TEST(test_rfc822_root)
 {
@@ -546,6 +568,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_attachment);
 	tcase_add_test(tc, test_nested_rfc822);
 	tcase_add_test(tc, test_rfc822_root);
+	tcase_add_test(tc, test_rfc822_encoded);
 	tcase_add_test(tc, test_digest);
 	tcase_add_test(tc, test_lf_only);
 	tcase_add_test(tc, test_rfc2231);
