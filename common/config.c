@@ -171,7 +171,33 @@ static const struct key keys[] = {
 	{ "shutdown_grace", KEY_UINT, OFF(shutdown_grace), 0, 0, 3600, 0, 0, "5",
 	  "Seconds sessions get to finish after SIGTERM or SIGINT.", NULL },
 
-	{ "workers", KEY_UINT, OFF(workers), 0, 1, 256, 0, 0, "4",
+	{ "smtp_postmaster_user", KEY_STRING, OFF(smtp_postmaster_user), 0, 0, 0,
+	  0, KF_EMPTY_OK, "",
+	  "User that receives postmaster@ and abuse@ unless an alias says otherwise (empty: the first user by name).",
+	  "SMTP" },
+	{ "smtp_vrfy", KEY_BOOL, OFF(smtp_vrfy), 0, 0, 0, 0, 0, "no",
+	  "yes: VRFY says whether a mailbox exists; no: 252 for every address (RFC 5321 3.5.3, 7.3).",
+	  NULL },
+	{ "smtp_expn", KEY_BOOL, OFF(smtp_expn), 0, 0, 0, 0, 0, "no",
+	  "yes: EXPN lists an alias's members; no: 502.", NULL },
+	{ "smtp_subaddress_folders", KEY_BOOL, OFF(smtp_subaddress_folders), 0, 0,
+	  0, 0, 0, "yes",
+	  "user+tag@domain is delivered into the user's folder 'tag' when it exists.",
+	  NULL },
+	{ "smtp_subaddress_separator", KEY_STRING, OFF(smtp_subaddress_separator),
+	  0, 0, 1, 0, KF_EMPTY_OK, "+",
+	  "Character between user and tag in sub-addresses (empty: no sub-addressing).",
+	  NULL },
+	{ "smtp_sender_must_match", KEY_BOOL, OFF(smtp_sender_must_match), 0, 0, 0,
+	  0, 0, "yes",
+	  "On submission, MAIL FROM must be an address of the authenticated user (RFC 6409 4.1).",
+	  NULL },
+	{ "smtp_reject_bare_lf", KEY_BOOL, OFF(smtp_reject_bare_lf), 0, 0, 0, 0, 0,
+	  "no",
+	  "yes: a message with a bare LF gets 554 5.6.0; no: each bare LF is stored as CRLF.",
+	  NULL },
+
+	{ "workers", KEY_UINT, OFF(workers), 0, 1, 256, 0, 0, "16",
 	  "Worker threads for blocking work (fsync, password hashing, DNS).",
 	  "Server" },
 	{ "trace", KEY_BOOL, OFF(trace), 0, 0, 0, 0, 0, "on",
@@ -472,6 +498,12 @@ static int set_value(struct parse_state *ps, struct config *cfg,
 		}
 		/* fall through */
 	case KEY_STRING:
+		if (k->max > 0 && strlen(v) > k->max) {
+			parse_error(ps, "%s: '%s' is longer than %llu characters",
+				    k->name, v, k->max);
+			return -1;
+		}
+		/* fall through */
 	case KEY_PATH:
 		set_string(cfg, k, v);
 		return 0;

@@ -59,7 +59,16 @@ struct config {
 	unsigned int timeout_imap;	/* RFC 3501 5.4: at least 1800 */
 	unsigned int shutdown_grace;	/* seconds sessions get on SIGTERM: 5 */
 
-	unsigned int workers;		/* worker threads: 4 */
+	/* SMTP (smtpd/settings.h says what each does) */
+	char *smtp_postmaster_user;	/* "": the first user by name */
+	bool smtp_vrfy;
+	bool smtp_expn;
+	bool smtp_subaddress_folders;
+	char *smtp_subaddress_separator;	/* "" turns sub-addressing off */
+	bool smtp_sender_must_match;
+	bool smtp_reject_bare_lf;
+
+	unsigned int workers;		/* worker threads: 16 */
 	bool trace;			/* per-session dialogue in DIR/log/trace */
 	char *log_file;			/* default DIR/log/maillab.log */
 };

@@ -325,7 +325,8 @@ static void process_input(struct conn *c)
 		return;
 	c->in_process = true;
 	in = bufferevent_get_input(c->bev);
-	while (can_take_input(c) && evbuffer_get_length(in) > 0) {
+	while (can_take_input(c) && (evbuffer_get_length(in) > 0 ||
+	       (c->io.mode == INPUT_BYTES && c->io.bytes_wanted == 0))) {
 		struct evbuffer_iovec v;
 		size_t used;
 

@@ -262,7 +262,8 @@ static void *smtp_open(struct proto_io *io)
 	struct buf root = BUF_INIT(BUF_UNLIMITED);
 
 	s->io = io;
-	s->set = smtp_settings(io->cfg);
+	smtp_settings(io->cfg, &s->settings);
+	s->set = &s->settings;
 	buf_init(&s->line, BUF_UNLIMITED);
 	sasl_init(&s->sasl);
 	buf_printf(&root, "%s/mail", io->cfg->dir);

@@ -79,7 +79,8 @@ struct smtp_txn {
 
 struct smtp_session {
 	struct proto_io *io;
-	const struct smtp_settings *set;
+	const struct smtp_settings *set;	/* points at settings */
+	struct smtp_settings settings;
 	enum smtp_state state;
 	char *helo;		/* the EHLO/HELO argument */
 	bool esmtp;		/* EHLO rather than HELO */

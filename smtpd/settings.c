@@ -1,18 +1,15 @@
-/* Defaults of the SMTP settings that are not maillab.conf keys yet. */
+/* The SMTP keys of maillab.conf, as the session uses them. */
 #include "smtpd/settings.h"
 
-static const struct smtp_settings defaults = {
-	.postmaster_user = "",
-	.vrfy = false,
-	.expn = false,
-	.subaddress_folders = true,
-	.subaddress_separator = '+',
-	.sender_must_match = true,
-	.reject_bare_lf = false,
-};
-
-const struct smtp_settings *smtp_settings(const struct config *cfg)
+void smtp_settings(const struct config *cfg, struct smtp_settings *set)
 {
-	(void)cfg;
-	return &defaults;
+	set->postmaster_user = cfg->smtp_postmaster_user != NULL ?
+		cfg->smtp_postmaster_user : "";
+	set->vrfy = cfg->smtp_vrfy;
+	set->expn = cfg->smtp_expn;
+	set->subaddress_folders = cfg->smtp_subaddress_folders;
+	set->subaddress_separator = cfg->smtp_subaddress_separator != NULL ?
+		cfg->smtp_subaddress_separator[0] : '\0';
+	set->sender_must_match = cfg->smtp_sender_must_match;
+	set->reject_bare_lf = cfg->smtp_reject_bare_lf;
 }

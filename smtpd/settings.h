@@ -4,9 +4,8 @@
 
 #include "common/config.h"
 
-/* SMTP settings that common/config.h does not have yet.  Each is meant to
- * become a maillab.conf key (the name in the comment); until then the
- * defaults below are used. */
+/* The SMTP settings of maillab.conf (the key names in the comments), in the
+ * form the session uses. */
 struct smtp_settings {
 	/* smtp_postmaster_user: the user that receives postmaster@ and abuse@
 	 * (RFC 5321 4.5.1, RFC 2142) unless an alias of that name exists.
@@ -34,7 +33,7 @@ struct smtp_settings {
 	bool reject_bare_lf;
 };
 
-/* The settings for cfg (today: the defaults). */
-const struct smtp_settings *smtp_settings(const struct config *cfg);
+/* Fills *set from cfg; strings point into cfg. */
+void smtp_settings(const struct config *cfg, struct smtp_settings *set);
 
 #endif

@@ -74,7 +74,7 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(cfg.timeout_imap_preauth, 60);
 	ck_assert_uint_eq(cfg.timeout_imap, 1800);
 	ck_assert_uint_eq(cfg.shutdown_grace, 5);
-	ck_assert_uint_eq(cfg.workers, 4);
+	ck_assert_uint_eq(cfg.workers, 16);
 	ck_assert(cfg.trace);
 	ck_assert_str_eq(cfg.log_file, DIR "/log/maillab.log");
 	config_free(&cfg);
@@ -176,7 +176,7 @@ START_TEST(test_comments_blank_whitespace)
 	config_free(&cfg);
 
 	ck_assert_int_eq(parse(&cfg, ""), 0);
-	ck_assert_uint_eq(cfg.workers, 4);
+	ck_assert_uint_eq(cfg.workers, 16);
 	config_free(&cfg);
 }
 END_TEST
@@ -510,7 +510,7 @@ START_TEST(test_load)
 
 	/* No file: all defaults. */
 	ck_assert_int_eq(config_load(&cfg, dir, err, sizeof(err)), 0);
-	ck_assert_uint_eq(cfg.workers, 4);
+	ck_assert_uint_eq(cfg.workers, 16);
 	config_free(&cfg);
 
 	buf_printf(&path, "%s/maillab.conf", dir);
@@ -519,7 +519,7 @@ START_TEST(test_load)
 	fclose(f);
 	ck_assert_int_eq(config_load(&cfg, dir, err, sizeof(err)), -1);
 	ck_assert_ptr_nonnull(strstr(err, "maillab.conf:2: unknown key 'nonsense'"));
-	ck_assert_uint_eq(cfg.workers, 4);
+	ck_assert_uint_eq(cfg.workers, 16);
 	config_free(&cfg);
 
 	f = fopen(buf_cstr(&path), "w");
