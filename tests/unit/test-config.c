@@ -224,6 +224,8 @@ END_TEST
 START_TEST(test_errors)
 {
 	expect_error("# ok\nfoo = 1\n", "maillab.conf:2: unknown key 'foo'");
+	expect_error("smtp_subaddress_separator = +-",
+		     "maillab.conf:1: smtp_subaddress_separator: '+-' is longer than 1 characters");
 	expect_error("trace = maybe",
 		     "maillab.conf:1: trace: bad boolean 'maybe' (yes/no, on/off, true/false)");
 	expect_error("max_message_size = lots",
@@ -391,8 +393,10 @@ static void assert_every_key_documented(const char *path)
 		"max_connections", "max_connections_per_ip",
 		"max_output_buffer", "max_errors", "timeout_smtp",
 		"timeout_smtp_data", "timeout_pop3", "timeout_imap_preauth",
-		"timeout_imap", "shutdown_grace", "workers", "trace",
-		"log_file",
+		"timeout_imap", "shutdown_grace", "smtp_postmaster_user",
+		"smtp_vrfy", "smtp_expn", "smtp_subaddress_folders",
+		"smtp_subaddress_separator", "smtp_sender_must_match",
+		"smtp_reject_bare_lf", "workers", "trace", "log_file",
 	};
 	size_t n = sizeof(names) / sizeof(names[0]);
 	int seen[sizeof(names) / sizeof(names[0])] = { 0 };
