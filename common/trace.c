@@ -76,13 +76,26 @@ void trace_client(struct trace *t, const char *line, size_t len, size_t visible)
 	fflush(t->f);
 }
 
+/* A message body sent back (RETR, FETCH) would double the disk traffic
+ * and drown the dialogue: a long reply shows its first lines only. */
+#define TRACE_MAX_LINES 40
+
 void trace_server(struct trace *t, const char *data, size_t len)
 {
 	const char *p, *end = data + len;
+	unsigned int lines = 0;
 
 	if (t == NULL)
 		return;
 	while (data < end && (p = memchr(data, '\n', (size_t)(end - data))) != NULL) {
+		if (++lines > TRACE_MAX_LINES) {
+			stamp(t, '*');
+			fprintf(t->f, "... %zu more bytes of this reply not shown\n",
+				(size_t)(end - data));
+			buf_clear(&t->partial);
+			fflush(t->f);
+			return;
+		}
 		size_t n = (size_t)(p - data);
 
 		if (t->partial.len > 0) {
