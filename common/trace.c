@@ -15,6 +15,8 @@
 struct trace {
 	FILE *f;
 	struct buf partial;	/* server output not yet ended by CRLF */
+	unsigned int lines;	/* server lines since the last client line */
+	size_t skipped;		/* bytes of server output not shown */
 };
 
 struct trace *trace_open(const char *trace_dir, const char *service,
@@ -68,37 +70,45 @@ static void put_line(struct trace *t, char who, const char *p, size_t n,
 	buf_free(&esc);
 }
 
+static void flush_skipped(struct trace *t);
+
 void trace_client(struct trace *t, const char *line, size_t len, size_t visible)
 {
 	if (t == NULL)
 		return;
+	flush_skipped(t);
+	t->lines = 0;
 	put_line(t, 'C', line, len, visible);
 	fflush(t->f);
 }
 
 /* A message body sent back (RETR, FETCH) would double the disk traffic
- * and drown the dialogue: a long reply shows its first lines only. */
+ * and drown the dialogue: after this many lines in a row the server's output
+ * is counted, not shown, until the client speaks again. */
 #define TRACE_MAX_LINES 40
+
+static void flush_skipped(struct trace *t)
+{
+	if (t->skipped == 0)
+		return;
+	stamp(t, '*');
+	fprintf(t->f, "... %zu more bytes from the server not shown\n", t->skipped);
+	t->skipped = 0;
+}
 
 void trace_server(struct trace *t, const char *data, size_t len)
 {
 	const char *p, *end = data + len;
-	unsigned int lines = 0;
 
 	if (t == NULL)
 		return;
 	while (data < end && (p = memchr(data, '\n', (size_t)(end - data))) != NULL) {
-		if (++lines > TRACE_MAX_LINES) {
-			stamp(t, '*');
-			fprintf(t->f, "... %zu more bytes of this reply not shown\n",
-				(size_t)(end - data));
-			buf_clear(&t->partial);
-			fflush(t->f);
-			return;
-		}
 		size_t n = (size_t)(p - data);
 
-		if (t->partial.len > 0) {
+		if (++t->lines > TRACE_MAX_LINES) {
+			t->skipped += t->partial.len + n + 1;
+			buf_clear(&t->partial);
+		} else if (t->partial.len > 0) {
 			buf_append(&t->partial, data, n);
 			n = t->partial.len;
 			if (n > 0 && t->partial.data[n - 1] == '\r')
@@ -112,8 +122,10 @@ void trace_server(struct trace *t, const char *data, size_t len)
 		}
 		data = p + 1;
 	}
-	if (data < end && buf_append(&t->partial, data, (size_t)(end - data)) < 0)
+	if (data < end && buf_append(&t->partial, data, (size_t)(end - data)) < 0) {
+		t->skipped += t->partial.len + (size_t)(end - data);
 		buf_clear(&t->partial);
+	}
 	fflush(t->f);
 }
 
@@ -123,6 +135,7 @@ void trace_note(struct trace *t, const char *fmt, ...)
 
 	if (t == NULL)
 		return;
+	flush_skipped(t);
 	stamp(t, '*');
 	va_start(ap, fmt);
 	vfprintf(t->f, fmt, ap);
@@ -138,6 +151,7 @@ void trace_close(struct trace **tp)
 	if (t == NULL)
 		return;
 	*tp = NULL;
+	flush_skipped(t);
 	fclose(t->f);
 	buf_free(&t->partial);
 	free(t);
