@@ -34,10 +34,16 @@ struct imap_fetch_job {
 	struct msg_map map;
 	struct msg_parse *parse;
 	bool needs_crlf;
-	/* a literal being copied */
+	bool structure_only;		/* no body section: the cached parse
+					   may do without the file */
+	/* a literal being copied: from lit (raw bytes or lit_buf), or
+	 * converted to CRLF through wire when `converting` */
 	const char *lit;
 	size_t lit_len, lit_pos;
-	struct buf lit_buf;		/* built or converted bytes */
+	bool converting;
+	struct msg_wire_cursor wire;
+	struct buf lit_buf;		/* built header fields */
+	struct buf cache;		/* serialised parse */
 	bool vanished;			/* a message's file was gone */
 };
 
@@ -53,6 +59,7 @@ void imap_fetch_job_free(struct imap_fetch_job **jobp)
 	msg_parse_free(&job->parse);
 	msg_unmap(&job->map);
 	buf_free(&job->lit_buf);
+	buf_free(&job->cache);
 	free(job);
 	*jobp = NULL;
 }
@@ -100,6 +107,7 @@ void cmd_fetch(struct imap_cmd *cmd)
 
 	imap_seqset_init(&set);
 	buf_init(&job->lit_buf, BUF_UNLIMITED);
+	buf_init(&job->cache, MAILDIR_CACHE_MAX);
 	if (imap_parse_sp(&cmd->p) < 0 || imap_parse_seqset(&cmd->p, &set) < 0 ||
 	    imap_parse_sp(&cmd->p) < 0 ||
 	    imap_parse_fetch(&cmd->p, &job->att) < 0 ||
@@ -122,6 +130,7 @@ void cmd_fetch(struct imap_cmd *cmd)
 	job->need_file = job->att.nbodies > 0 ||
 		(job->att.items & (IMAP_FETCH_ENVELOPE | IMAP_FETCH_BODY |
 				   IMAP_FETCH_BODYSTRUCTURE));
+	job->structure_only = job->att.nbodies == 0;
 	job->seq = job->set.n > 0 ? job->set.r[0].lo : 0;
 	imap_seqset_free(&set);
 	s->fetch = job;
@@ -132,14 +141,33 @@ fail:
 	imap_fetch_job_free(&job);
 }
 
+/* The parse of a message from the index's cache, when the file itself is
+ * not needed.  Only for files with CRLF line ends, whose raw size is the
+ * wire size the snapshot knows. */
+static bool cached_parse(struct imap_session *s, struct imap_fetch_job *job,
+			 const struct maildir_msg *m)
+{
+	if (!job->structure_only || m->needs_crlf)
+		return false;
+	buf_clear(&job->cache);
+	if (maildir_box_cache_get(s->box, m->uid, &job->cache) != 0)
+		return false;
+	job->parse = msg_parse_deserialize(job->cache.data, job->cache.len,
+					   m->size);
+	return job->parse != NULL;
+}
+
 /* Maps and parses the message's file.  -1 when it is gone. */
 static int open_message(struct imap_session *s, struct imap_fetch_job *job,
 			const struct maildir_msg *m)
 {
 	char err[256];
 	struct stat st;
-	int fd = maildir_box_open_msg(s->box, m->uid, err, sizeof(err));
+	int fd;
 
+	if (cached_parse(s, job, m))
+		return 0;
+	fd = maildir_box_open_msg(s->box, m->uid, err, sizeof(err));
 	if (fd < 0) {
 		if (errno != ENOENT)
 			log_msg("imap", s->io->id, "fetch uid %u: %s", m->uid, err);
@@ -154,6 +182,10 @@ static int open_message(struct imap_session *s, struct imap_fetch_job *job,
 	close(fd);
 	job->needs_crlf = m->needs_crlf;
 	job->parse = msg_parse(job->map.data, job->map.size);
+	buf_clear(&job->cache);
+	if (msg_parse_serialize(job->parse, &job->cache) == 0)
+		maildir_box_cache_put(s->box, m->uid, job->cache.data,
+				      job->cache.len);
 	return 0;
 }
 
@@ -253,21 +285,47 @@ static void start_body(struct imap_session *s, struct imap_fetch_job *job,
 	len = r.wire_len - start;
 	if (b->partial && len > b->count)
 		len = b->count;
-	if (r.built) {
-		job->lit = job->lit_buf.data + start;
+	job->lit_len = len;
+	job->lit_pos = 0;
+	job->converting = false;
+	if (len == 0) {
+		job->lit = NULL;
+	} else if (r.built) {
+		job->lit = job->lit_buf.data + r.off + start;
 	} else if (job->needs_crlf) {
-		/* bare LF in the file: convert this window once */
-		buf_clear(&job->lit_buf);
-		msg_wire_append(job->map.data, r.off, r.len, start, len,
-				&job->lit_buf);
-		job->lit = job->lit_buf.data;
-		len = job->lit_buf.len;
+		/* bare LF in the file: converted piece by piece */
+		msg_wire_seek(&job->wire, job->map.data, r.off, r.len, start);
+		job->converting = true;
+		job->lit = job->map.data;
 	} else {
 		job->lit = job->map.data + r.off + start;
 	}
-	job->lit_len = len;
-	job->lit_pos = 0;
 	buf_printf(out, "{%zu}\r\n", len);
+}
+
+/* Copies up to `room` more bytes of the literal. */
+static void copy_literal(struct imap_fetch_job *job, struct buf *out,
+			 size_t room)
+{
+	size_t n = job->lit_len - job->lit_pos;
+
+	if (n > room)
+		n = room;
+	if (job->converting) {
+		size_t got = msg_wire_read(&job->wire, job->map.data, n, out);
+
+		/* the size announced came from the same wire count; should
+		 * the file end early, pad rather than break the protocol */
+		while (got < n) {
+			buf_putc(out, ' ');
+			got++;
+		}
+	} else {
+		buf_append(out, job->lit + job->lit_pos, n);
+	}
+	job->lit_pos += n;
+	if (job->lit_pos == job->lit_len)
+		job->lit = NULL;
 }
 
 /* Moves to the next sequence number of the set; false at the end. */
@@ -322,14 +380,7 @@ void imap_fetch_continue(struct imap_session *s)
 
 	while (out->len < FETCH_BUDGET) {
 		if (job->lit != NULL) {
-			size_t n = job->lit_len - job->lit_pos;
-
-			if (n > FETCH_BUDGET - out->len)
-				n = FETCH_BUDGET - out->len;
-			buf_append(out, job->lit + job->lit_pos, n);
-			job->lit_pos += n;
-			if (job->lit_pos == job->lit_len)
-				job->lit = NULL;
+			copy_literal(job, out, FETCH_BUDGET - out->len);
 			continue;
 		}
 		if (!job->in_msg) {

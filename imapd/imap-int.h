@@ -89,6 +89,7 @@ struct imap_session {
 	bool in_sasl;
 	struct auth_state auth;
 	char *user;
+	char *pending_user;	/* authenticated, store being opened */
 	char *mail_root;	/* DIR/mail */
 	struct maildir_store *store;
 

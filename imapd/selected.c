@@ -132,7 +132,12 @@ void imap_cmd_store_error(struct imap_cmd *cmd, const char *what,
 	else if (strstr(err, "cannot") != NULL || strstr(err, "invalid") != NULL ||
 		 strstr(err, "name") != NULL || strstr(err, "INBOX") != NULL)
 		code = "CANNOT";
-	if (strcmp(code, "UNAVAILABLE") == 0)
+	if (strcmp(code, "UNAVAILABLE") == 0) {
+		/* system trouble: details (paths, errno) go to the log only */
 		log_msg("imap", cmd->s->io->id, "%s: %s", what, err);
+		imap_cmd_no(cmd, "[UNAVAILABLE] %s: temporary failure, try "
+			    "again later", what);
+		return;
+	}
 	imap_cmd_no(cmd, "[%s] %s: %s", code, what, err);
 }

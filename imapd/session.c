@@ -131,7 +131,8 @@ void imap_cmd_finish(struct imap_cmd *cmd)
 	struct imap_session *s = cmd->s;
 	bool bad = strncmp(buf_cstr(&cmd->result), "BAD", 3) == 0;
 
-	if (s->state == IMAP_SELECTED && !bad && !cmd->updates_done)
+	if (s->state == IMAP_SELECTED && !bad && !cmd->updates_done &&
+	    !(cmd->def->flags & IMAP_CMD_INLINE))
 		imap_send_updates(s, (cmd->def->flags & IMAP_CMD_SEQS) &&
 				  !cmd->uid);
 	if (cmd->result.len == 0)
@@ -521,6 +522,30 @@ void imap_login_check(struct imap_cmd *cmd, const char *user,
 		   cmd->s);
 }
 
+/* Opening the user's store reads (and may create) its index: a worker's
+ * job, like every other store access. */
+static void login_work(void *arg)
+{
+	struct imap_session *s = arg;
+	struct imap_cmd *cmd = &s->cmd;
+
+	if (imap_login(cmd, s->pending_user) == 0) {
+		buf_clear(&cmd->tmp);
+		imap_capabilities(s, &cmd->tmp);
+		imap_cmd_ok(cmd, "[CAPABILITY %s] Logged in", buf_cstr(&cmd->tmp));
+	}
+}
+
+static void login_done(void *arg)
+{
+	struct imap_session *s = arg;
+
+	free(s->pending_user);
+	s->pending_user = NULL;
+	imap_cmd_finish(&s->cmd);
+	apply_requests(s);
+}
+
 static void auth_finished(void *sess, enum auth_result result,
 			  const char *user)
 {
@@ -529,13 +554,9 @@ static void auth_finished(void *sess, enum auth_result result,
 
 	switch (result) {
 	case AUTH_OK:
-		if (imap_login(cmd, user) == 0) {
-			buf_clear(&cmd->tmp);
-			imap_capabilities(s, &cmd->tmp);
-			imap_cmd_ok(cmd, "[CAPABILITY %s] Logged in",
-				    buf_cstr(&cmd->tmp));
-		}
-		break;
+		s->pending_user = xstrdup(user);
+		s->io->defer(s->io, login_work, login_done, s);
+		return;
 	case AUTH_FAILED:
 		imap_cmd_no(cmd, "[AUTHENTICATIONFAILED] Authentication failed");
 		break;
@@ -589,20 +610,25 @@ static void imap_tls_done(void *sess)
 	session_reset_input(s);
 }
 
+/* A BYE cannot go inside FETCH output (it may be in a literal): a
+ * session in the middle of one is just disconnected. */
+static void say_bye(struct imap_session *s, const char *text)
+{
+	if (s->fetch != NULL)
+		imap_fetch_job_free(&s->fetch);
+	else
+		imap_untagged(s, "BYE %s", text);
+	s->io->close = true;
+}
+
 static void imap_timeout(void *sess)
 {
-	struct imap_session *s = sess;
-
-	imap_untagged(s, "BYE Autologout; idle for too long");
-	s->io->close = true;
+	say_bye(sess, "Autologout; idle for too long");
 }
 
 static void imap_shutdown(void *sess)
 {
-	struct imap_session *s = sess;
-
-	imap_untagged(s, "BYE Server shutting down");
-	s->io->close = true;
+	say_bye(sess, "Server shutting down");
 }
 
 static void imap_resume(void *sess)
@@ -665,6 +691,7 @@ static void imap_free(void *sess)
 	free(s->cmd.tag);
 	free(s->discard_reply);
 	free(s->user);
+	free(s->pending_user);
 	free(s->mail_root);
 	free(s);
 }

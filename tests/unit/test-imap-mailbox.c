@@ -236,8 +236,14 @@ START_TEST(test_append_fetch)
 	ASSERT_HAS(&a, "BODY[1] {27}\r\nCr=C3=A8me br=C3=BBl=C3=A9e BODY");
 	ASSERT_HAS(&a, "BODY[2.MIME] {27}\r\nContent-Type: text/html\r\n\r\n)");
 	ASSERT_HAS(&a, "BODYSTRUCTURE ((\"text\" \"plain\" (\"charset\" \"utf-8\") "
-		   "NIL NIL \"quoted-printable\" 27 1 NIL NIL NIL NIL)");
+		   "NIL NIL \"quoted-printable\" 27 0 NIL NIL NIL NIL)");
 	ASSERT_HAS(&a, " \"mixed\" (\"boundary\" \"XX\") NIL NIL NIL)");
+	/* again, now from the parse cached in the index: the same */
+	say(&a, "m2 FETCH 2 BODYSTRUCTURE\r\n");
+	ASSERT_HAS(&a, "* 2 FETCH (BODYSTRUCTURE ((\"text\" \"plain\" (\"charset\" "
+		   "\"utf-8\") NIL NIL \"quoted-printable\" 27 0 NIL NIL NIL NIL)"
+		   "(\"text\" \"html\" NIL NIL NIL \"7bit\" 9 0 NIL NIL NIL NIL) "
+		   "\"mixed\" (\"boundary\" \"XX\") NIL NIL NIL))\r\n");
 	say(&a, "u UID FETCH 2 (RFC822.HEADER)\r\n");
 	ASSERT_HAS(&a, "* 2 FETCH (UID 2 RFC822.HEADER {");
 	say(&a, "all FETCH 1 ALL\r\n");
@@ -534,6 +540,34 @@ START_TEST(test_fetch_streams)
 }
 END_TEST
 
+/* A file from other software with bare LF line ends goes out with CRLF,
+ * in pieces and in <partial> windows, with sizes that match. */
+START_TEST(test_bare_lf_file)
+{
+	char path[4400], want[256];
+	const char *text = "Subject: lf\n\nline one\nline two\n";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/alice/new/1700000000.M1P1Q1.test", mail);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+	say(&a, "s SELECT INBOX\r\n");
+	ASSERT_HAS(&a, "* 1 EXISTS");
+	say(&a, "f FETCH 1 (RFC822.SIZE BODY.PEEK[])\r\n");
+	snprintf(want, sizeof(want), "* 1 FETCH (RFC822.SIZE 35 BODY[] {35}\r\n"
+		 "Subject: lf\r\n\r\nline one\r\nline two\r\n)\r\n"
+		 "f OK FETCH completed\r\n");
+	ck_assert_str_eq(a.got, want);
+	say(&a, "g FETCH 1 BODY.PEEK[TEXT]<9.6>\r\n");
+	ck_assert_str_eq(a.got, "* 1 FETCH (BODY[TEXT]<9> {6}\r\n\nline )\r\n"
+			 "g OK FETCH completed\r\n");
+	say(&a, "h FETCH 1 BODYSTRUCTURE\r\n");
+	ASSERT_HAS(&a, "\"7bit\" 20 2 NIL NIL NIL NIL)");
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *suite = suite_create("imap-mailbox");
@@ -551,6 +585,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_rename_inbox);
 	tcase_add_test(tc, test_two_sessions);
 	tcase_add_test(tc, test_fetch_streams);
+	tcase_add_test(tc, test_bare_lf_file);
 	suite_add_tcase(suite, tc);
 	return suite;
 }
