@@ -11,6 +11,8 @@
 #
 #   sh bench/compare-imap.sh [BUILD_DIR]
 #   env: BIG=100000 BODIES=5000 SIZE=4096 TRIALS=3
+#        MAILLAB=path/to/maillab (default BUILD_DIR/maillab), e.g. a build
+#        whose main.c already maps the imap services to imapd
 #
 # Dovecot (Debian dovecot-imapd, installed here when missing) runs as a
 # private instance from bench/dovecot/dovecot.conf.in.  Everything this
@@ -24,7 +26,8 @@ SIZE=${SIZE:-4096}
 TRIALS=${TRIALS:-3}
 HERE=$(cd "$(dirname "$0")" && pwd)
 CLIENT=$B/bench/bench-imap-client
-for p in "$B/maillab" "$CLIENT"; do
+ML_BIN=${MAILLAB:-$B/maillab}
+for p in "$ML_BIN" "$CLIENT"; do
 	[ -x "$p" ] || { echo "compare-imap: $p not built (make bench builds it)" >&2; exit 1; }
 done
 [ "$BODIES" -le "$BIG" ] || { echo "compare-imap: BODIES must not exceed BIG" >&2; exit 1; }
@@ -146,7 +149,7 @@ median() {
 # --- maillab and the Maildirs ------------------------------------------------
 ML_PORT=$(free_port) || die "no free port"
 ML_POP3=$((ML_PORT + 1))
-"$B/maillab" init "$ML" --demo --domain lab.test --hostname localhost >/dev/null ||
+"$ML_BIN" init "$ML" --demo --domain lab.test --hostname localhost >/dev/null ||
 	die "maillab init failed"
 # POP3 is on too, only to see that the server is up when IMAP is not.
 cat >>"$ML/maillab.conf" <<EOF
@@ -172,7 +175,7 @@ chown -R nobody:nogroup "$DC/mail" "$DC/home" || die "chown $DC"
 printf 'alice:{PLAIN}%s\n' "$PW" >"$DC/passwd"
 chmod 644 "$DC/passwd"
 
-"$B/maillab" serve -d "$ML" >"$T/maillab.out" 2>&1 &
+"$ML_BIN" serve -d "$ML" >"$T/maillab.out" 2>&1 &
 ML_PID=$!
 wait_port "$ML_POP3" || { cat "$T/maillab.out" >&2; die "maillab did not start (no POP3 listener on $ML_POP3)"; }
 ML_IMAP=yes
@@ -281,6 +284,6 @@ echo "target: dovecot/maillab >= 1.20 on every figure (above 1 means maillab is 
 echo
 echo "raw results:"
 cat "$T/results"
-echo "to reproduce: sh bench/compare-imap.sh $B   (per trial, against the servers it starts:)"
+echo "to reproduce: MAILLAB=$ML_BIN sh bench/compare-imap.sh $B   (per trial, against the servers it starts:)"
 echo "  $CLIENT -p PORT -u alice -w PASSWORD '$C1' '$C2' '$C3' '$C4' '$C5'"
 exit $status
