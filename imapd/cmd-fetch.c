@@ -36,6 +36,8 @@ struct imap_fetch_job {
 	bool needs_crlf;
 	bool structure_only;		/* no body section: the cached parse
 					   may do without the file */
+	bool header_only;		/* only the message's header is
+					   asked for: no MIME parse */
 	/* a literal being copied: from lit (raw bytes or lit_buf), or
 	 * converted to CRLF through wire when `converting` */
 	const char *lit;
@@ -131,6 +133,17 @@ void cmd_fetch(struct imap_cmd *cmd)
 		(job->att.items & (IMAP_FETCH_ENVELOPE | IMAP_FETCH_BODY |
 				   IMAP_FETCH_BODYSTRUCTURE));
 	job->structure_only = job->att.nbodies == 0;
+	job->header_only = job->att.nbodies > 0 &&
+		!(job->att.items & (IMAP_FETCH_ENVELOPE | IMAP_FETCH_BODY |
+				    IMAP_FETCH_BODYSTRUCTURE));
+	for (size_t i = 0; i < job->att.nbodies; i++) {
+		const struct imap_fetch_body *b = &job->att.bodies[i];
+
+		if (b->nparts > 0 || (b->kind != IMAP_SECT_HEADER &&
+				      b->kind != IMAP_SECT_FIELDS &&
+				      b->kind != IMAP_SECT_FIELDS_NOT))
+			job->header_only = false;
+	}
 	job->seq = job->set.n > 0 ? job->set.r[0].lo : 0;
 	imap_seqset_free(&set);
 	s->fetch = job;
@@ -181,6 +194,8 @@ static int open_message(struct imap_session *s, struct imap_fetch_job *job,
 	}
 	close(fd);
 	job->needs_crlf = m->needs_crlf;
+	if (job->header_only)
+		return 0;
 	job->parse = msg_parse(job->map.data, job->map.size);
 	buf_clear(&job->cache);
 	if (msg_parse_serialize(job->parse, &job->cache) == 0)
@@ -259,6 +274,28 @@ static enum msg_section_kind section_kind(enum imap_section_kind k)
 	return MSG_SECT_BODY;
 }
 
+/* The message's header (HEADER, HEADER.FIELDS[.NOT]) without a MIME
+ * parse: the common "list the folder" fetch. */
+static void header_range(struct imap_fetch_job *job,
+			 const struct imap_fetch_body *b, struct msg_range *r)
+{
+	size_t end = hdr_block_end(job->map.data, 0, job->map.size);
+
+	memset(r, 0, sizeof(*r));
+	if (b->kind == IMAP_SECT_HEADER) {
+		r->off = 0;
+		r->len = end;
+		r->wire_len = job->needs_crlf ?
+			(size_t)msg_wire_size(job->map.data, end) : end;
+		return;
+	}
+	msg_header_fields(job->map.data, 0, end,
+			  (const char *const *)b->fields, b->nfields,
+			  b->kind == IMAP_SECT_FIELDS_NOT, &job->lit_buf);
+	r->built = true;
+	r->wire_len = job->lit_buf.len;
+}
+
 /* Writes "NAME " and the literal's announcement, and sets up job->lit for
  * its bytes (or writes NIL for a section that does not exist). */
 static void start_body(struct imap_session *s, struct imap_fetch_job *job,
@@ -276,8 +313,10 @@ static void start_body(struct imap_session *s, struct imap_fetch_job *job,
 	buf_puts(out, b->name);
 	buf_putc(out, ' ');
 	buf_clear(&job->lit_buf);
-	if (msg_section_find(job->parse, job->map.data, &sect, &r,
-			     &job->lit_buf) < 0) {
+	if (job->header_only) {
+		header_range(job, b, &r);
+	} else if (msg_section_find(job->parse, job->map.data, &sect, &r,
+				    &job->lit_buf) < 0) {
 		buf_puts(out, "NIL");
 		return;
 	}

@@ -565,6 +565,11 @@ START_TEST(test_bare_lf_file)
 			 "g OK FETCH completed\r\n");
 	say(&a, "h FETCH 1 BODYSTRUCTURE\r\n");
 	ASSERT_HAS(&a, "\"7bit\" 20 2 NIL NIL NIL NIL)");
+	/* the header alone (no MIME parse on this path) */
+	say(&a, "j FETCH 1 (BODY.PEEK[HEADER] BODY.PEEK[HEADER.FIELDS.NOT (X)])\r\n");
+	ck_assert_str_eq(a.got, "* 1 FETCH (BODY[HEADER] {15}\r\nSubject: lf\r\n\r\n "
+			 "BODY[HEADER.FIELDS.NOT (X)] {15}\r\nSubject: lf\r\n\r\n)\r\n"
+			 "j OK FETCH completed\r\n");
 }
 END_TEST
 
