@@ -573,6 +573,44 @@ START_TEST(test_bare_lf_file)
 }
 END_TEST
 
+/* Date keys on the internal date and on the Date: header, sizes, UIDs
+ * and nesting (RFC 3501 6.4.4). */
+START_TEST(test_search_dates)
+{
+	append(&a, "INBOX", "\"01-Jan-2026 23:59:59 +0000\" ", msg1);
+	append(&a, "INBOX", "\"02-Feb-2026 00:00:00 +0000\" ", msg2);
+	append(&a, "INBOX", "\"03-Mar-2026 12:00:00 -0500\" ", msg1);
+	say(&a, "s SELECT INBOX\r\n");
+	say(&a, "a SEARCH BEFORE 2-Feb-2026\r\n");
+	ck_assert_str_eq(a.got, "* SEARCH 1\r\na OK SEARCH completed\r\n");
+	say(&a, "b SEARCH ON 2-Feb-2026\r\n");
+	ASSERT_HAS(&a, "* SEARCH 2\r\n");
+	say(&a, "c SEARCH SINCE 2-Feb-2026\r\n");
+	ASSERT_HAS(&a, "* SEARCH 2 3\r\n");
+	say(&a, "d SEARCH ON 3-Mar-2026\r\n");
+	ASSERT_HAS(&a, "* SEARCH 3\r\n");
+	/* Date: of msg1 is 2 Feb, of msg2 3 Mar */
+	say(&a, "e SEARCH SENTON 2-Feb-2026\r\n");
+	ASSERT_HAS(&a, "* SEARCH 1 3\r\n");
+	say(&a, "f SEARCH SENTBEFORE 3-Mar-2026\r\n");
+	ASSERT_HAS(&a, "* SEARCH 1 3\r\n");
+	say(&a, "g SEARCH SENTSINCE 3-Mar-2026\r\n");
+	ASSERT_HAS(&a, "* SEARCH 2\r\n");
+	say(&a, "h SEARCH SMALLER 300\r\n");
+	ASSERT_HAS(&a, "* SEARCH 1 3\r\n");
+	say(&a, "i SEARCH OR (ON 1-Jan-2026) (NOT SINCE 1-Mar-2026) UID 2:*\r\n");
+	ASSERT_HAS(&a, "* SEARCH 2\r\n");
+	say(&a, "j UID SEARCH UID 3:1 NOT 2\r\n");
+	ASSERT_HAS(&a, "* SEARCH 1 3\r\n");
+	say(&a, "k SEARCH *\r\n");
+	ASSERT_HAS(&a, "* SEARCH 3\r\n");
+	say(&a, "l SEARCH 5:*\r\n");
+	ASSERT_HAS(&a, "* SEARCH 3\r\n");
+	say(&a, "m SEARCH (OR SEEN (UNSEEN)) TO bob HEADER X-None \"\"\r\n");
+	ck_assert_str_eq(a.got, "* SEARCH\r\nm OK SEARCH completed\r\n");
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *suite = suite_create("imap-mailbox");
@@ -591,6 +629,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_two_sessions);
 	tcase_add_test(tc, test_fetch_streams);
 	tcase_add_test(tc, test_bare_lf_file);
+	tcase_add_test(tc, test_search_dates);
 	suite_add_tcase(suite, tc);
 	return suite;
 }
