@@ -65,6 +65,20 @@ class ImapTest(unittest.TestCase):
         typ, _ = m.login("alice@lab.test", self.pw)
         self.assertEqual(typ, "OK")
         self.assertEqual(m.logout()[0], "BYE")
+        # a password sent as a literal and through SASL never reaches a trace
+        m = imaplib.IMAP4(self.inst.host, self.inst.port("imap"))
+        m.literal = self.pw.encode()
+        self.assertEqual(m._simple_command("LOGIN", "alice")[0], "OK")
+        m.logout()
+        m = imaplib.IMAP4(self.inst.host, self.inst.port("imap"))
+        answers = iter([b"alice", self.pw.encode()])
+        self.assertEqual(m.authenticate("LOGIN",
+                                        lambda challenge: next(answers))[0], "OK")
+        m.logout()
+        traces = self.inst.traces()
+        self.assertTrue(any(n.startswith("imap") for n in traces), traces.keys())
+        for name, text in traces.items():
+            self.assertNotIn(self.pw, text, name)
 
     def test_starttls_and_imaps(self):
         m = imaplib.IMAP4(self.inst.host, self.inst.port("imap"))
