@@ -286,6 +286,14 @@ int maildir_delivery_commit(struct maildir_delivery *d,
 	size_t nlinked = 0, ntargets = 0, i, j;
 	int ret = -1, dup;
 
+	if (n == 0 || d->name[0] != '\0' || d->tmp_path == NULL) {
+		snprintf(err_r, errlen, n == 0 ? "no recipients" :
+			 "delivery already committed");
+		free(linked);
+		free(targets);
+		errno = EINVAL;
+		return -1;
+	}
 	if (make_durable(d, err_r, errlen) < 0)
 		goto out;
 	if (maildir_name_unique(d->name, sizeof(d->name), d->size) < 0) {

@@ -89,9 +89,19 @@ START_TEST(test_two_recipients_hard_link)
 	ck_assert_uint_eq(sa.st_ino, sb.st_ino);	/* one write */
 	ck_assert_int_eq(sa.st_nlink, 2);		/* tmp name gone */
 	ck_assert_int_eq(count_sub(mail, "alice/new"), 1);
+	/* Committing twice, or to nobody, is refused. */
+	ck_assert_int_eq(maildir_delivery_commit(d, r, 1, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "delivery already committed");
+	ck_assert_str_eq(maildir_delivery_name(d), name);
 	maildir_delivery_free(&d);
 	ck_assert_ptr_null(d);
 	ck_assert_int_eq(count_sub(mail, ".tmp"), 0);
+	d = maildir_delivery_begin(mail, err, sizeof(err));
+	ck_assert_int_eq(maildir_delivery_commit(d, r, 0, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "no recipients");
+	maildir_delivery_free(&d);
+	ck_assert_int_eq(count_sub(mail, ".tmp"), 0);
+	ck_assert_int_eq(count_sub(mail, "alice/new"), 1);
 	buf_free(&a);
 	buf_free(&b);
 }
