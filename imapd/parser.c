@@ -27,11 +27,15 @@ void imap_cmdbuf_free(struct imap_cmdbuf *cb)
 
 void imap_cmdbuf_reset(struct imap_cmdbuf *cb)
 {
-	/* A big literal should not stay allocated for the session's life. */
-	if (cb->text.cap > 65536)
+	/* A command may have held a password: wipe what stays allocated.
+	 * A big literal should not stay allocated for the session's life. */
+	if (cb->text.cap > 65536) {
 		buf_free(&cb->text);
-	else
+	} else {
+		if (cb->text.data != NULL)
+			memset(cb->text.data, 0, cb->text.len);
 		buf_clear(&cb->text);
+	}
 	cb->text_bytes = 0;
 	cb->literal_bytes = 0;
 	cb->literal_size = 0;

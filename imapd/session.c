@@ -15,6 +15,10 @@
 #include "maildir/mailbox.h"
 
 #define CONTINUE_LITERAL "+ Ready for literal data\r\n"
+/* Before login a literal holds a user name or password at most: anything
+ * bigger is refused, so that an anonymous client cannot make the server
+ * hold max_literal_size bytes per connection. */
+#define PREAUTH_LITERAL_MAX 8192
 
 static void session_reset_input(struct imap_session *s)
 {
@@ -351,7 +355,8 @@ static void literal_announced(struct imap_session *s, const char *line,
 			refuse_command(s, line, len, reply);
 			return;
 		}
-	} else if (r == IMAP_FEED_TOO_BIG) {
+	} else if (r == IMAP_FEED_TOO_BIG ||
+		   (s->state == IMAP_NOT_AUTH && size > PREAUTH_LITERAL_MAX)) {
 		refuse_command(s, line, len, "NO [TOOBIG] Literal too big");
 		return;
 	}

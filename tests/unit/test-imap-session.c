@@ -23,6 +23,8 @@ static void open_session(void)
 	if (sess != NULL)
 		imap_protocol.close(sess);
 	io.close = false;
+	io.mode = INPUT_LINE;
+	io.bytes_sink = NULL;
 	sess = imap_protocol.open(&io);
 }
 
@@ -34,7 +36,7 @@ static void setup(void)
 	dir = unit_tmpdir();
 	config_defaults(&cfg, dir);
 	cfg.auth_max_failures = 3;
-	cfg.max_literal_size = 1000;
+	cfg.max_literal_size = 100000;
 	cfg.max_imap_line = 2000;
 	db = userdb_open(dir, err, sizeof(err));
 	ck_assert_msg(db != NULL, "%s", err);
@@ -368,25 +370,46 @@ START_TEST(test_literal_too_big)
 {
 	open_session();
 	/* synchronising: refused without reading it */
-	say("a LOGIN alice {1001}\r\n");
+	say("a LOGIN alice {100001}\r\n");
 	ck_assert_str_eq(got, "a NO [TOOBIG] Literal too big\r\n");
 	ck_assert_int_eq(io.mode, INPUT_LINE);
 	say("b NOOP\r\n");
 	ck_assert_str_eq(got, "b OK NOOP completed\r\n");
 	/* non-synchronising: read and thrown away, then the reply */
 	{
-		char wire[2000];
+		char wire[12000];
 		size_t n;
 
-		n = (size_t)snprintf(wire, sizeof(wire), "c LOGIN alice {1001+}\r\n");
-		memset(wire + n, 'z', 1001);
-		n += 1001;
+		/* before login the limit is 8 KiB whatever the configuration */
+		n = (size_t)snprintf(wire, sizeof(wire), "c LOGIN alice {8193+}\r\n");
+		memset(wire + n, 'z', 8193);
+		n += 8193;
 		n += (size_t)snprintf(wire + n, sizeof(wire) - n, "\r\nd NOOP\r\n");
 		buf_clear(&io.out);
 		feed(wire, n);
 		ck_assert_str_eq(buf_cstr(&io.out), "c NO [TOOBIG] Literal too big\r\n"
 				 "d OK NOOP completed\r\n");
 	}
+	say("e LOGIN alice {8192}\r\n");
+	ck_assert_str_eq(got, "+ Ready for literal data\r\n");
+	{
+		char pw[8195];
+
+		memset(pw, 'p', 8192);
+		memcpy(pw + 8192, "\r\n", 3);
+		say(pw);
+		ASSERT_HAS("e NO [AUTHENTICATIONFAILED]");
+	}
+	/* after login, the configured limit */
+	say("f LOGIN alice secret\r\n");
+	say("g SELECT {9000}\r\n");
+	ck_assert_str_eq(got, "+ Ready for literal data\r\n");
+	imap_protocol.close(sess);
+	sess = NULL;
+	open_session();
+	say("h LOGIN alice secret\r\n");
+	say("i SELECT {100001}\r\n");
+	ck_assert_str_eq(got, "i NO [TOOBIG] Literal too big\r\n");
 }
 END_TEST
 
