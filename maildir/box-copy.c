@@ -30,8 +30,8 @@ static int find_name(char *const *names, size_t n, const char *name)
 	return -1;
 }
 
-int maildir_box_expunge(struct maildir_box *box, const uint32_t *uids,
-			size_t n, char *err_r, size_t errlen)
+static int expunge(struct maildir_box *box, const uint32_t *uids, size_t n,
+		   bool only_deleted, char *err_r, size_t errlen)
 {
 	struct buf p = BUF_INIT(BUF_UNLIMITED);
 	uint32_t *todo = NULL;
@@ -69,7 +69,7 @@ int maildir_box_expunge(struct maildir_box *box, const uint32_t *uids,
 			continue;
 		/* EXPUNGE removes what is \Deleted now (RFC 3501 6.4.3),
 		 * also when another session changed it. */
-		if (uids == NULL && !(m.flags & MAILDIR_FLAG_DELETED)) {
+		if (only_deleted && !(m.flags & MAILDIR_FLAG_DELETED)) {
 			free(fname);
 			continue;
 		}
@@ -111,6 +111,18 @@ out:
 	buf_free(&p);
 	free(todo);
 	return ret;
+}
+
+int maildir_box_expunge(struct maildir_box *box, const uint32_t *uids,
+			size_t n, char *err_r, size_t errlen)
+{
+	return expunge(box, uids, n, uids == NULL, err_r, errlen);
+}
+
+int maildir_box_expunge_deleted(struct maildir_box *box, const uint32_t *uids,
+				size_t n, char *err_r, size_t errlen)
+{
+	return expunge(box, uids, n, true, err_r, errlen);
 }
 
 /* Links (or copies) src to dst. */

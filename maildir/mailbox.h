@@ -170,6 +170,11 @@ int maildir_box_store(struct maildir_box *box, const uint32_t *uids,
 int maildir_box_expunge(struct maildir_box *box, const uint32_t *uids,
 			size_t n, char *err_r, size_t errlen);
 
+/* UID EXPUNGE (RFC 4315 section 2.1): of the messages with the given
+ * UIDs, removes those flagged \Deleted now.  Otherwise as above. */
+int maildir_box_expunge_deleted(struct maildir_box *box, const uint32_t *uids,
+				size_t n, char *err_r, size_t errlen);
+
 /* COPY (RFC 3501 section 6.4.7, RFC 4315 COPYUID): hard-links (or copies)
  * the files into folder dst_name with the same flags, assigns them UIDs
  * there.  dst_uids_r receives one UID per copied message, in the order of

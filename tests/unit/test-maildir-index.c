@@ -309,6 +309,14 @@ START_TEST(test_expunge_deleted_and_uid_string)
 	u = 4;
 	ck_assert_int_eq(maildir_box_store(box, &u, 1, MAILDIR_STORE_ADD,
 		MAILDIR_FLAG_DELETED, 0, err, sizeof(err)), 0);
+	/* UID EXPUNGE 1:3 removes only 2, the \Deleted one in the set. */
+	{
+		uint32_t set[3] = { 1, 2, 3 };
+
+		ck_assert_int_eq(maildir_box_expunge_deleted(box, set, 3, err,
+							     sizeof(err)), 0);
+		ck_assert_int_eq(count_sub(mail, "alice/cur"), 3);
+	}
 	ck_assert_int_eq(maildir_box_expunge(box, NULL, 0, err, sizeof(err)), 0);
 	ck_assert_int_eq(count_sub(mail, "alice/cur"), 2);
 	ck_assert_int_eq(maildir_box_sync(box, &ch, err, sizeof(err)), 0);
