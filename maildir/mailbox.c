@@ -13,10 +13,31 @@
 
 #include "common/xalloc.h"
 #include "maildir/box-int.h"
+#include "maildir/fsutil.h"
 #include "maildir/lock.h"
 #include "maildir/user.h"
 
 static int clean_dir(const char *path, int64_t now);
+
+/* Folders whose DELETE was interrupted after the rename (folder.c). */
+static void remove_deleted_leftovers(const char *userdir)
+{
+	struct buf p = BUF_INIT(BUF_UNLIMITED);
+	struct dirent *de;
+	DIR *d = opendir(userdir);
+
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, "..maillab-deleted.", 18) != 0)
+			continue;
+		buf_clear(&p);
+		buf_printf(&p, "%s/%s", userdir, de->d_name);
+		fs_rmtree(p.data);
+	}
+	closedir(d);
+	buf_free(&p);
+}
 
 static pthread_mutex_t stores_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct maildir_store *stores;
@@ -88,6 +109,7 @@ int maildir_store_open(const char *mail_root, const char *user,
 	buf_clear(&path);
 	buf_printf(&path, "%s/.tmp", mail_root);
 	clean_dir(path.data, (int64_t)time(NULL));
+	remove_deleted_leftovers(s->path);
 	s->next = stores;
 	stores = s;
 	*store_r = s;

@@ -131,6 +131,20 @@ START_TEST(test_delete)
 	ck_assert_int_eq(maildir_folder_delete(store, "A", err, sizeof(err)), -1);
 	ck_assert_int_eq(maildir_folder_delete(store, "INBOX", err, sizeof(err)), -1);
 	ck_assert_int_eq(maildir_folder_delete(store, "Nope", err, sizeof(err)), -1);
+	/* A delete interrupted after its rename is finished at next open. */
+	{
+		struct buf p = BUF_INIT(BUF_UNLIMITED);
+
+		buf_printf(&p, "%s/alice/..maillab-deleted.99", mail);
+		ck_assert_int_eq(mkdir(p.data, 0700), 0);
+		buf_puts(&p, "/cur");
+		ck_assert_int_eq(mkdir(p.data, 0700), 0);
+		maildir_store_close(&store);
+		ck_assert_int_eq(maildir_store_open(mail, "alice", &store, err,
+						    sizeof(err)), 0);
+		ck_assert(!exists_dir("..maillab-deleted.99"));
+		buf_free(&p);
+	}
 	/* Recreated: a new UIDVALIDITY, UIDs from 1. */
 	ck_assert_int_eq(maildir_folder_create(store, "A", err, sizeof(err)), 0);
 	ck_assert_int_eq(maildir_box_open(store, "A", 0, &box, err, sizeof(err)), 0);
