@@ -216,6 +216,16 @@ int maildir_box_store(struct maildir_box *box, const uint32_t *uids,
 		      size_t n, enum maildir_store_mode mode, unsigned flags,
 		      uint64_t keywords, char *err_r, size_t errlen)
 {
+	return maildir_box_store_cond(box, uids, n, mode, flags, keywords, 0,
+				      NULL, NULL, err_r, errlen);
+}
+
+int maildir_box_store_cond(struct maildir_box *box, const uint32_t *uids,
+			   size_t n, enum maildir_store_mode mode,
+			   unsigned flags, uint64_t keywords,
+			   uint64_t unchangedsince, uint32_t *modified_r,
+			   size_t *nmodified_r, char *err_r, size_t errlen)
+{
 	bool rebuilt, kw_only = false;
 	struct maildir_msg *msg;
 	unsigned newflags;
@@ -230,6 +240,8 @@ int maildir_box_store(struct maildir_box *box, const uint32_t *uids,
 	ssize_t at;
 	int fd, ret = -1;
 
+	if (nmodified_r != NULL)
+		*nmodified_r = 0;
 	if (box->flags & MAILDIR_BOX_READONLY) {
 		snprintf(err_r, errlen, "mailbox is read-only");
 		return -1;
@@ -246,6 +258,13 @@ int maildir_box_store(struct maildir_box *box, const uint32_t *uids,
 		msg = &box->msgs[at];
 		if (idx_msg_get(box->s, txn, f.id, uids[i], &m, &fname) != 0)
 			continue;	/* expunged by another session */
+		if (unchangedsince != 0 && m.modseq > unchangedsince) {
+			/* RFC 7162 section 3.1.3: left alone, reported. */
+			if (modified_r != NULL)
+				modified_r[(*nmodified_r)++] = uids[i];
+			free(fname);
+			continue;
+		}
 		newflags = apply_mode(m.flags, flags & MAILDIR_FLAGS_ALL, mode);
 		newkw = apply_mode64(m.keywords, keywords, mode);
 		if (newflags != m.flags || newkw != m.keywords) {

@@ -160,6 +160,16 @@ int maildir_box_store(struct maildir_box *box, const uint32_t *uids,
 		      size_t n, enum maildir_store_mode mode, unsigned flags,
 		      uint64_t keywords, char *err_r, size_t errlen);
 
+/* STORE (UNCHANGEDSINCE unchangedsince) (RFC 7162 section 3.1.3): as
+ * maildir_box_store, but a message whose modseq in the index is above
+ * unchangedsince is left alone and its UID appended to modified_r (room for
+ * n; *nmodified_r counts them).  unchangedsince 0: no condition. */
+int maildir_box_store_cond(struct maildir_box *box, const uint32_t *uids,
+			   size_t n, enum maildir_store_mode mode,
+			   unsigned flags, uint64_t keywords,
+			   uint64_t unchangedsince, uint32_t *modified_r,
+			   size_t *nmodified_r, char *err_r, size_t errlen);
+
 /* Removes the messages with the given UIDs, or when uids is NULL every
  * message flagged \Deleted now (also by another session): unlinks the
  * files, fsyncs cur/, and drops them from the index (one transaction per

@@ -276,6 +276,20 @@ START_TEST(test_store_flags_and_sync)
 	maildir_box_info(a, &info);
 	ck_assert_uint_eq(info.unseen, 2);	/* SET cleared \Seen of 2 */
 	ck_assert_uint_eq(info.first_unseen, 1);
+	/* CONDSTORE: a message changed since the given modseq is left. */
+	{
+		uint64_t ms0 = maildir_box_msg(a, 0)->modseq;
+		uint32_t modified[2];
+		size_t nmod;
+
+		ck_assert_int_eq(maildir_box_store_cond(a, uids, 2,
+			MAILDIR_STORE_ADD, MAILDIR_FLAG_DRAFT, 0, ms0, modified,
+			&nmod, err, sizeof(err)), 0);
+		ck_assert_uint_eq(nmod, 1);
+		ck_assert_uint_eq(modified[0], 2);
+		ck_assert(maildir_box_msg(a, 0)->flags & MAILDIR_FLAG_DRAFT);
+		ck_assert(!(maildir_box_msg(a, 1)->flags & MAILDIR_FLAG_DRAFT));
+	}
 	/* A read-only box refuses. */
 	maildir_box_close(&b);
 	b = open_box(&s, "INBOX", MAILDIR_BOX_READONLY);
