@@ -19,6 +19,21 @@ static void write_keywords(struct imap_session *s, struct buf *out)
 	}
 }
 
+void imap_send_flags(struct imap_session *s)
+{
+	buf_puts(s->out, "* FLAGS (" SYSTEM_FLAGS);
+	write_keywords(s, s->out);
+	buf_puts(s->out, ")\r\n");
+	if (s->readonly) {
+		imap_untagged(s, "OK [PERMANENTFLAGS ()] Read-only mailbox");
+	} else {
+		/* keywords may be created: \* (RFC 3501 7.1) */
+		buf_puts(s->out, "* OK [PERMANENTFLAGS (" SYSTEM_FLAGS);
+		write_keywords(s, s->out);
+		buf_puts(s->out, " \\*)] Flags permitted\r\n");
+	}
+}
+
 static void open_mailbox(struct imap_cmd *cmd, bool readonly)
 {
 	struct imap_session *s = cmd->s;
@@ -45,17 +60,7 @@ static void open_mailbox(struct imap_cmd *cmd, bool readonly)
 	s->box_name = xstrdup(buf_cstr(&name));
 	maildir_box_info(s->box, &info);
 
-	buf_puts(s->out, "* FLAGS (" SYSTEM_FLAGS);
-	write_keywords(s, s->out);
-	buf_puts(s->out, ")\r\n");
-	if (readonly) {
-		imap_untagged(s, "OK [PERMANENTFLAGS ()] Read-only mailbox");
-	} else {
-		/* keywords may be created: \* (RFC 3501 7.1) */
-		buf_puts(s->out, "* OK [PERMANENTFLAGS (" SYSTEM_FLAGS);
-		write_keywords(s, s->out);
-		buf_puts(s->out, " \\*)] Flags permitted\r\n");
-	}
+	imap_send_flags(s);
 	imap_untagged(s, "%u EXISTS", info.messages);
 	imap_untagged(s, "%u RECENT", info.recent);
 	if (info.first_unseen != 0)

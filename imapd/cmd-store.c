@@ -63,6 +63,7 @@ static void store_flags(struct imap_cmd *cmd, const struct imap_seqset *set,
 			const struct imap_flags *flags)
 {
 	struct imap_session *s = cmd->s;
+	size_t nkeywords = maildir_box_keyword_count(s->box);
 	uint64_t kw;
 	uint32_t *uids;
 	size_t n;
@@ -70,6 +71,8 @@ static void store_flags(struct imap_cmd *cmd, const struct imap_seqset *set,
 
 	if (keyword_bits(cmd, flags, mode, &kw) < 0)
 		return;
+	if (maildir_box_keyword_count(s->box) != nkeywords)
+		imap_send_flags(s);
 	uids = set_uids(s->box, set, &n);
 	if (n > 0 && maildir_box_store(s->box, uids, n, mode, flags->system, kw,
 				       err, sizeof(err)) < 0) {

@@ -134,6 +134,9 @@ void imap_capabilities(struct imap_session *s, struct buf *out);
  * FETCH FLAGS for changes made elsewhere.  With no_expunge the sync is
  * skipped entirely, since it would renumber the messages. */
 void imap_send_updates(struct imap_session *s, bool no_expunge);
+/* FLAGS and PERMANENTFLAGS of the selected mailbox (at SELECT, and when
+ * a STORE defines a new keyword, RFC 3501 7.2.6). */
+void imap_send_flags(struct imap_session *s);
 /* Leaves the selected state (CLOSE, SELECT of another mailbox). */
 void imap_unselect(struct imap_session *s);
 /* The session becomes `user` (LOGIN/AUTHENTICATE succeeded): opens the

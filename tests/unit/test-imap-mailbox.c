@@ -282,8 +282,15 @@ START_TEST(test_store_search_expunge)
 	append(&a, "INBOX", "(\\Seen) ", msg1);
 	say(&a, "s SELECT INBOX\r\n");
 	say(&a, "a STORE 1 +FLAGS (\\Deleted $Junk)\r\n");
-	ck_assert_str_eq(a.got, "* 1 FETCH (FLAGS (\\Deleted \\Recent $Junk))\r\n"
+	/* a new keyword: the mailbox's flags are announced again (7.2.6) */
+	ck_assert_str_eq(a.got, "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen "
+			 "\\Draft $Junk)\r\n* OK [PERMANENTFLAGS (\\Answered \\Flagged "
+			 "\\Deleted \\Seen \\Draft $Junk \\*)] Flags permitted\r\n"
+			 "* 1 FETCH (FLAGS (\\Deleted \\Recent $Junk))\r\n"
 			 "a OK STORE completed\r\n");
+	say(&a, "a2 STORE 1 +FLAGS ($Junk)\r\n");
+	ck_assert_str_eq(a.got, "* 1 FETCH (FLAGS (\\Deleted \\Recent $Junk))\r\n"
+			 "a2 OK STORE completed\r\n");
 	say(&a, "b STORE 2 FLAGS.SILENT \\Answered\r\n");
 	ck_assert_str_eq(a.got, "b OK STORE completed\r\n");
 	say(&a, "c UID STORE 3 -FLAGS (\\Seen)\r\n");
