@@ -25,22 +25,48 @@ int fs_mkdir(const char *path)
 	return 0;
 }
 
+/* Like fs_mkdir; sets *made when it created the directory. */
+static int mkdir_note(const char *path, int *made)
+{
+	if (mkdir(path, 0700) == 0) {
+		*made = 1;
+		return 0;
+	}
+	return fs_mkdir(path);
+}
+
 int fs_mkmaildir(const char *path, int is_folder)
 {
 	static const char *const subdirs[] = { "cur", "new", "tmp" };
 	struct buf b = BUF_INIT(BUF_UNLIMITED);
-	int ret = -1;
+	int ret = -1, made = 0, sub_made = 0;
 	size_t i;
 	int fd;
 
-	if (fs_mkdir(path) < 0)
+	if (mkdir_note(path, &made) < 0)
 		return -1;
 	/* tmp first and cur last: a directory with cur/ is complete. */
 	for (i = 3; i-- > 0;) {
 		buf_clear(&b);
 		buf_printf(&b, "%s/%s", path, subdirs[i]);
-		if (fs_mkdir(b.data) < 0)
+		if (mkdir_note(b.data, &sub_made) < 0)
 			goto out;
+	}
+	/* Durable like a delivery: a message linked into a new folder must
+	 * not vanish with the folder's own directory entries. */
+	if (sub_made && fs_fsync_dir(path) < 0)
+		goto out;
+	if (made) {
+		char *slash;
+
+		buf_clear(&b);
+		buf_puts(&b, path);
+		slash = strrchr(b.data, '/');
+		if (slash != NULL) {
+			*slash = '\0';
+			if (fs_fsync_dir(slash == b.data ? "/" : b.data) < 0)
+				goto out;
+		}
 	}
 	if (is_folder) {
 		buf_clear(&b);

@@ -10,7 +10,8 @@
 /* mkdir(path, 0700); an existing directory is success. */
 int fs_mkdir(const char *path);
 /* Creates path and {cur,new,tmp} below it; with is_folder also the empty
- * `maildirfolder` file Maildir++ puts in sub-folders. */
+ * `maildirfolder` file Maildir++ puts in sub-folders.  What it creates is
+ * made durable (fsync of path and of its parent). */
 int fs_mkmaildir(const char *path, int is_folder);
 /* Opens the directory and fsyncs it. */
 int fs_fsync_dir(const char *path);
