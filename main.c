@@ -4,6 +4,7 @@
 
 #include "common/cli.h"
 #include "common/config.h"
+#include "imapd/imap.h"
 #include "pop3d/pop3.h"
 #include "smtpd/smtp.h"
 
@@ -14,6 +15,8 @@ const struct protocol *const maillab_protocols[SVC_COUNT] = {
 	[SVC_SUBMISSIONS] = &smtp_protocol,
 	[SVC_POP3] = &pop3_protocol,
 	[SVC_POP3S] = &pop3_protocol,
+	[SVC_IMAP] = &imap_protocol,
+	[SVC_IMAPS] = &imap_protocol,
 };
 
 struct subcommand {
