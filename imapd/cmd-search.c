@@ -29,6 +29,7 @@ void cmd_search(struct imap_cmd *cmd)
 		imap_send_updates(s, false);
 		cmd->updates_done = true;
 	}
+	imap_search_prepare(search);
 	count = maildir_box_count(s->box);
 	buf_puts(s->out, "* SEARCH");
 	for (size_t i = 0; i < count; i++)

@@ -2,8 +2,8 @@
  *
  * Keys on flags, sizes, dates and numbers use the snapshot only; HEADER,
  * BODY, TEXT and the SENT* keys map and parse the message's file, once per
- * message.  Strings match as case-insensitive substrings (ASCII letters
- * folded) of the text decoded to UTF-8: RFC 2047 words in header fields,
+ * message.  Strings match as case-insensitive substrings (simple
+ * folding: ASCII, Latin, Greek, Cyrillic) of the text decoded to UTF-8: RFC 2047 words in header fields,
  * transfer encodings and charsets in text parts. */
 #include <stdlib.h>
 #include <string.h>
@@ -26,27 +26,70 @@ struct msg_ctx {
 	struct buf text;	/* decoding scratch */
 };
 
-static char fold(char c)
+/* Simple case folding of UTF-8 text in place, for the mappings that keep
+ * the encoded length: ASCII, Latin-1, Latin Extended-A, Greek and
+ * Cyrillic capitals to their small letters. */
+static uint32_t fold_cp(uint32_t cp)
 {
-	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+	if ((cp >= 0xc0 && cp <= 0xde && cp != 0xd7) ||
+	    (cp >= 0x391 && cp <= 0x3a9 && cp != 0x3a2) ||
+	    (cp >= 0x410 && cp <= 0x42f))
+		return cp + 0x20;
+	if (cp >= 0x400 && cp <= 0x40f)
+		return cp + 0x50;
+	if (((cp >= 0x100 && cp <= 0x137) || (cp >= 0x14a && cp <= 0x177)) &&
+	    cp % 2 == 0)
+		return cp + 1;
+	if (((cp >= 0x139 && cp <= 0x148) || (cp >= 0x179 && cp <= 0x17e)) &&
+	    cp % 2 == 1)
+		return cp + 1;
+	return cp;
 }
 
-/* Case-insensitive (ASCII) substring. */
-static bool contains(const char *hay, size_t n, const char *needle)
+static void fold_utf8(char *text, size_t n)
+{
+	unsigned char *p = (unsigned char *)text;
+
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] >= 'A' && p[i] <= 'Z') {
+			p[i] = (unsigned char)(p[i] - 'A' + 'a');
+		} else if ((p[i] & 0xe0) == 0xc0 && i + 1 < n &&
+			   (p[i + 1] & 0xc0) == 0x80) {
+			uint32_t cp = ((uint32_t)(p[i] & 0x1f) << 6) |
+				(p[i + 1] & 0x3f);
+
+			cp = fold_cp(cp);
+			p[i] = (unsigned char)(0xc0 | (cp >> 6));
+			p[i + 1] = (unsigned char)(0x80 | (cp & 0x3f));
+			i++;
+		}
+	}
+}
+
+/* Case-insensitive substring: `hay` is folded in place, `needle` was
+ * folded by the caller. */
+static bool contains(char *hay, size_t n, const char *needle)
 {
 	size_t k = strlen(needle);
 
 	if (k == 0)
 		return true;
-	for (size_t i = 0; i + k <= n; i++) {
-		size_t j = 0;
+	if (hay == NULL)
+		return false;
+	fold_utf8(hay, n);
+	return memmem(hay, n, needle, k) != NULL;
+}
 
-		while (j < k && fold(hay[i + j]) == fold(needle[j]))
-			j++;
-		if (j == k)
-			return true;
+void imap_search_prepare(struct imap_search *k)
+{
+	for (; k != NULL; k = k->next) {
+		if (k->kind == IMAP_SK_HEADER && k->str2 != NULL)
+			fold_utf8(k->str2, strlen(k->str2));
+		if ((k->kind == IMAP_SK_BODY || k->kind == IMAP_SK_TEXT) &&
+		    k->str != NULL)
+			fold_utf8(k->str, strlen(k->str));
+		imap_search_prepare(k->child);
 	}
-	return false;
 }
 
 static bool load(struct msg_ctx *c)

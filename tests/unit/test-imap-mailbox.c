@@ -313,6 +313,12 @@ START_TEST(test_store_search_expunge)
 	ASSERT_HAS(&a, "* SEARCH 2\r\n");
 	say(&a, "j SEARCH TEXT \"br\xc3\xbbl\"\r\n");
 	ASSERT_HAS(&a, "* SEARCH 2\r\n");
+	/* case-insensitive beyond ASCII: CR\xc3\x88ME matches Cr\xc3\xa8me */
+	say(&a, "j2 SEARCH CHARSET UTF-8 BODY {6}\r\n");
+	say(&a, "CR\xc3\x88ME\r\n");
+	ASSERT_HAS(&a, "* SEARCH 2\r\n");
+	say(&a, "j3 SEARCH SUBJECT \"HELLO WORLD\"\r\n");
+	ASSERT_HAS(&a, "* SEARCH 1 3\r\n");
 	say(&a, "k SEARCH CHARSET KOI8-R ALL\r\n");
 	ASSERT_HAS(&a, "k NO [BADCHARSET (UTF-8 US-ASCII)]");
 	say(&a, "l UID SEARCH NOT DELETED SENTSINCE 1-Mar-2026\r\n");
