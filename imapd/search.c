@@ -3,8 +3,9 @@
  * Keys on flags, sizes, dates and numbers use the snapshot only; HEADER,
  * BODY, TEXT and the SENT* keys map and parse the message's file, once per
  * message.  Strings match as case-insensitive substrings (simple
- * folding: ASCII, Latin, Greek, Cyrillic) of the text decoded to UTF-8: RFC 2047 words in header fields,
- * transfer encodings and charsets in text parts. */
+ * folding: ASCII, Latin, Greek, Cyrillic) of the text decoded to UTF-8:
+ * RFC 2047 words in header fields, transfer encodings and charsets in text
+ * parts. */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
