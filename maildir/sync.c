@@ -241,7 +241,9 @@ static int update_known(struct scan *sc, struct known *k, const char *rel)
 
 static void add_fresh(struct scan *sc, const char *name, bool in_new)
 {
-	sc->fresh = xreallocarray(sc->fresh, sc->nfresh + 1, sizeof(*sc->fresh));
+	if ((sc->nfresh & (sc->nfresh - 1)) == 0)
+		sc->fresh = xreallocarray(sc->fresh, sc->nfresh ? sc->nfresh * 2 : 16,
+					  sizeof(*sc->fresh));
 	sc->fresh[sc->nfresh].name = xstrdup(name);
 	sc->fresh[sc->nfresh].in_new = in_new;
 	sc->nfresh++;
