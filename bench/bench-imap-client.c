@@ -6,7 +6,11 @@
  * count, lines are found with memchr, so the client is not the bottleneck.
  *
  *   bench-imap-client -p PORT -u USER -w PASSWORD [-a ADDR] [-t TIMEOUT]
- *                     COMMAND...
+ *                     [-H HOLD] COMMAND...
+ *
+ * -H keeps the session open and idle for HOLD seconds after the last
+ * command (before LOGOUT), so that the server's memory per idle session can
+ * be sampled from outside.
  *
  * Output, one line per command (and one for the login):
  *   imap status=OK|NO|BAD|ERR seconds=S untagged=U fetch=F exists=E
@@ -264,21 +268,24 @@ int main(int argc, char **argv)
 	size_t len;
 	double t0;
 	int port = 0, timeout = 120, c, i, failed = 0, broken = 0;
+	double hold = 0;
 
-	while ((c = getopt(argc, argv, "p:u:w:a:t:")) != -1) {
+	while ((c = getopt(argc, argv, "p:u:w:a:t:H:")) != -1) {
 		switch (c) {
 		case 'p': port = atoi(optarg); break;
 		case 'u': user = optarg; break;
 		case 'w': pass = optarg; break;
 		case 'a': addr = optarg; break;
 		case 't': timeout = atoi(optarg); break;
+		case 'H': hold = atof(optarg); break;
 		default:
 			fprintf(stderr, "usage: bench-imap-client -p PORT -u USER -w PASSWORD "
-				"[-a ADDR] [-t TIMEOUT] COMMAND...\n");
+				"[-a ADDR] [-t TIMEOUT] [-H HOLD] COMMAND...\n");
 			return 2;
 		}
 	}
 	if (port <= 0 || user == NULL || pass == NULL || timeout <= 0 ||
+	    hold < 0 || hold > 3600 ||
 	    strlen(user) > 200 || strlen(pass) > 200 || strpbrk(pass, "\"\\") != NULL)
 		return 2;
 	if ((r.buf = malloc(INBUF_SIZE)) == NULL)
@@ -306,9 +313,10 @@ int main(int argc, char **argv)
 		if (strcmp(res.status, "ERR") == 0)
 			broken = 1;
 	}
-	if (!broken) {
+	if (!broken && hold > 0)
+		usleep((useconds_t)(hold * 1e6));
+	if (!broken)
 		run(&r, 9999, "LOGOUT", &res);
-	}
 	close(r.fd);
 	free(r.buf);
 	return failed;

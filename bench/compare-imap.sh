@@ -263,6 +263,24 @@ for s in $servers; do
 	done
 done
 
+# Memory of one idle selected session: maillab's RSS with a session that
+# has selected the folder and waits, minus its RSS without it (issue 6:
+# under 1 MiB plus the folder's index size).
+if [ $ML_IMAP = yes ]; then
+	rss() {
+		awk '/^VmRSS/ { print $2 }' "/proc/$ML_PID/status" 2>/dev/null
+	}
+	sleep 1
+	idle_before=$(rss)
+	"$CLIENT" -p "$ML_PORT" -u alice -w "$PW" -H 3 "$C1" >"$T/idle.out" 2>&1 &
+	idle_pid=$!
+	sleep 2
+	idle_during=$(rss)
+	wait $idle_pid || { echo "compare-imap: maillab idle session: $(cat "$T/idle.out")" >&2; status=1; }
+	index_kib=$(du -sk "$ML/mail/alice/maillab-index/index.db" 2>/dev/null | cut -f1)
+	env_kib=$(du -sk "$ML/mail/alice/maillab-index" 2>/dev/null | cut -f1)
+fi
+
 echo
 echo "IMAP, INBOX of $BIG messages of $SIZE bytes; medians of $TRIALS sessions after one warm-up session each;"
 echo "maillab 127.0.0.1:$ML_PORT, Dovecot $(dovecot --version | cut -d' ' -f1) 127.0.0.1:$DC_PORT"
@@ -281,9 +299,15 @@ for n in 1 2 3 4 5; do
 done
 [ $ML_IMAP = yes ] || echo "maillab: not supported yet (no IMAP listener on 127.0.0.1:$ML_PORT: imapd is not wired into maillab serve)"
 echo "target: dovecot/maillab >= 1.20 on every figure (above 1 means maillab is faster)"
+if [ $ML_IMAP = yes ]; then
+	echo "maillab idle selected session: RSS ${idle_before:-?} KiB without it, ${idle_during:-?} KiB with it" \
+	     "(+$(( ${idle_during:-0} - ${idle_before:-0} )) KiB); index.db ${index_kib:-?} KiB (maillab-index/ with logs ${env_kib:-?} KiB);" \
+	     "target: under 1024 KiB + index size"
+fi
 echo
 echo "raw results:"
 cat "$T/results"
 echo "to reproduce: MAILLAB=$ML_BIN sh bench/compare-imap.sh $B   (per trial, against the servers it starts:)"
 echo "  $CLIENT -p PORT -u alice -w PASSWORD '$C1' '$C2' '$C3' '$C4' '$C5'"
+[ $ML_IMAP = yes ] && echo "  idle session: $CLIENT -p PORT -u alice -w PASSWORD -H 3 '$C1'   (maillab VmRSS sampled after 2 s)"
 exit $status
