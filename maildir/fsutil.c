@@ -25,6 +25,29 @@ int fs_mkdir(const char *path)
 	return 0;
 }
 
+int fs_mkdir_p(const char *path)
+{
+	struct buf b = BUF_INIT(BUF_UNLIMITED);
+	char *p;
+	int ret = 0;
+
+	buf_puts(&b, path);
+	for (p = b.data + 1; p != NULL && *p != '\0'; p = strchr(p + 1, '/')) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (fs_mkdir(b.data) < 0)
+			ret = -1;
+		*p = '/';
+		if (ret < 0)
+			break;
+	}
+	if (ret == 0)
+		ret = fs_mkdir(path);
+	buf_free(&b);
+	return ret;
+}
+
 /* Like fs_mkdir; sets *made when it created the directory. */
 static int mkdir_note(const char *path, int *made)
 {

@@ -9,6 +9,8 @@
 
 /* mkdir(path, 0700); an existing directory is success. */
 int fs_mkdir(const char *path);
+/* mkdir -p. */
+int fs_mkdir_p(const char *path);
 /* Creates path and {cur,new,tmp} below it; with is_folder also the empty
  * `maildirfolder` file Maildir++ puts in sub-folders.  What it creates is
  * made durable (fsync of path and of its parent). */

@@ -80,7 +80,7 @@ int maildir_user_create(const char *mail_root, const char *user,
 	if (!maildir_user_name_valid(user, err_r, errlen))
 		return -1;
 	buf_printf(&dir, "%s/%s", mail_root, user);
-	if (fs_mkdir(mail_root) < 0) {
+	if (fs_mkdir_p(mail_root) < 0) {
 		failed = mail_root;
 		goto out;
 	}

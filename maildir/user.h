@@ -4,8 +4,8 @@
 
 /* Creates the Maildir++ of a new user: MAIL_ROOT/USER/{cur,new,tmp} and the
  * folders Sent, Drafts, Trash and Junk (each `.Name/{cur,new,tmp}` with a
- * `maildirfolder` file), and subscribes to them.  MAIL_ROOT is created if
- * missing.  Creating a user that already exists completes whatever is missing
+ * `maildirfolder` file), and subscribes to them.  MAIL_ROOT (and its
+ * parents) is created if missing.  Creating a user that already exists completes whatever is missing
  * and succeeds.  The user name must be a safe path component (see
  * maildir_user_name_valid).  0 on success; -1 with a message in err_r. */
 int maildir_user_create(const char *mail_root, const char *user,
