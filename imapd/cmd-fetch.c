@@ -21,6 +21,7 @@
 #include "maildir/message.h"
 
 #define FETCH_BUDGET (256 * 1024)
+#define SMALL_FILE (256 * 1024)	/* read whole rather than mapped */
 
 struct imap_fetch_job {
 	struct imap_fetch att;
@@ -36,8 +37,12 @@ struct imap_fetch_job {
 	bool needs_crlf;
 	bool structure_only;		/* no body section: the cached parse
 					   may do without the file */
-	bool header_only;		/* only the message's header is
-					   asked for: no MIME parse */
+	bool no_parse;			/* only [], [HEADER...] and [TEXT]
+					   of the message itself: no MIME
+					   parse needed */
+	bool mapped;			/* map is an mmap (big file), else
+					   it points into `file` */
+	struct buf file;		/* a small file, read whole */
 	/* a literal being copied: from lit (raw bytes or lit_buf), or
 	 * converted to CRLF through wire when `converting` */
 	const char *lit;
@@ -59,7 +64,9 @@ void imap_fetch_job_free(struct imap_fetch_job **jobp)
 	imap_seqset_free(&job->set);
 	imap_seqset_free(&job->seen_now);
 	msg_parse_free(&job->parse);
-	msg_unmap(&job->map);
+	if (job->mapped)
+		msg_unmap(&job->map);
+	buf_free(&job->file);
 	buf_free(&job->lit_buf);
 	buf_free(&job->cache);
 	free(job);
@@ -109,6 +116,7 @@ void cmd_fetch(struct imap_cmd *cmd)
 
 	imap_seqset_init(&set);
 	buf_init(&job->lit_buf, BUF_UNLIMITED);
+	buf_init(&job->file, BUF_UNLIMITED);
 	buf_init(&job->cache, MAILDIR_CACHE_MAX);
 	if (imap_parse_sp(&cmd->p) < 0 || imap_parse_seqset(&cmd->p, &set) < 0 ||
 	    imap_parse_sp(&cmd->p) < 0 ||
@@ -133,16 +141,14 @@ void cmd_fetch(struct imap_cmd *cmd)
 		(job->att.items & (IMAP_FETCH_ENVELOPE | IMAP_FETCH_BODY |
 				   IMAP_FETCH_BODYSTRUCTURE));
 	job->structure_only = job->att.nbodies == 0;
-	job->header_only = job->att.nbodies > 0 &&
+	job->no_parse = job->att.nbodies > 0 &&
 		!(job->att.items & (IMAP_FETCH_ENVELOPE | IMAP_FETCH_BODY |
 				    IMAP_FETCH_BODYSTRUCTURE));
 	for (size_t i = 0; i < job->att.nbodies; i++) {
 		const struct imap_fetch_body *b = &job->att.bodies[i];
 
-		if (b->nparts > 0 || (b->kind != IMAP_SECT_HEADER &&
-				      b->kind != IMAP_SECT_FIELDS &&
-				      b->kind != IMAP_SECT_FIELDS_NOT))
-			job->header_only = false;
+		if (b->nparts > 0 || b->kind == IMAP_SECT_MIME)
+			job->no_parse = false;
 	}
 	job->seq = job->set.n > 0 ? job->set.r[0].lo : 0;
 	imap_seqset_free(&set);
@@ -152,6 +158,38 @@ void cmd_fetch(struct imap_cmd *cmd)
 fail:
 	imap_seqset_free(&set);
 	imap_fetch_job_free(&job);
+}
+
+/* A small file is read into one reused buffer (cheaper than mapping it);
+ * a big one is mapped and sent piece by piece. */
+static int load_file(struct imap_fetch_job *job, int fd, size_t size)
+{
+	char err[256];
+	size_t got = 0;
+
+	if (size > SMALL_FILE) {
+		job->mapped = true;
+		return msg_map_fd(fd, size, &job->map, err, sizeof(err));
+	}
+	buf_clear(&job->file);
+	if (buf_reserve(&job->file, size) < 0)
+		return -1;
+	while (got < size) {
+		ssize_t n = pread(fd, job->file.data + got, size - got,
+				  (off_t)got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		got += (size_t)n;
+	}
+	job->file.len = size;
+	job->file.data[size] = '\0';
+	job->mapped = false;
+	job->map.data = job->file.data;
+	job->map.size = size;
+	return 0;
 }
 
 /* The parse of a message from the index's cache, when the file itself is
@@ -186,15 +224,14 @@ static int open_message(struct imap_session *s, struct imap_fetch_job *job,
 			log_msg("imap", s->io->id, "fetch uid %u: %s", m->uid, err);
 		return -1;
 	}
-	if (fstat(fd, &st) < 0 ||
-	    msg_map_fd(fd, (size_t)st.st_size, &job->map, err, sizeof(err)) < 0) {
-		log_msg("imap", s->io->id, "fetch uid %u: map failed", m->uid);
+	if (fstat(fd, &st) < 0 || load_file(job, fd, (size_t)st.st_size) < 0) {
+		log_msg("imap", s->io->id, "fetch uid %u: read failed", m->uid);
 		close(fd);
 		return -1;
 	}
 	close(fd);
 	job->needs_crlf = m->needs_crlf;
-	if (job->header_only)
+	if (job->no_parse)
 		return 0;
 	job->parse = msg_parse(job->map.data, job->map.size);
 	buf_clear(&job->cache);
@@ -207,7 +244,11 @@ static int open_message(struct imap_session *s, struct imap_fetch_job *job,
 static void close_message(struct imap_fetch_job *job)
 {
 	msg_parse_free(&job->parse);
-	msg_unmap(&job->map);
+	if (job->mapped)
+		msg_unmap(&job->map);
+	job->mapped = false;
+	job->map.data = NULL;
+	job->map.size = 0;
 }
 
 static void sep(struct buf *out, bool *first)
@@ -274,26 +315,40 @@ static enum msg_section_kind section_kind(enum imap_section_kind k)
 	return MSG_SECT_BODY;
 }
 
-/* The message's header (HEADER, HEADER.FIELDS[.NOT]) without a MIME
- * parse: the common "list the folder" fetch. */
-static void header_range(struct imap_fetch_job *job,
-			 const struct imap_fetch_body *b, struct msg_range *r)
+/* [], [HEADER], [HEADER.FIELDS[.NOT] (...)] and [TEXT] of the message
+ * itself without a MIME parse: the usual "list the folder" and "read the
+ * message" fetches. */
+static void raw_range(struct imap_fetch_job *job,
+		      const struct imap_fetch_body *b, struct msg_range *r)
 {
-	size_t end = hdr_block_end(job->map.data, 0, job->map.size);
+	const char *data = job->map.data;
+	size_t size = job->map.size;
+	size_t end = hdr_block_end(data, 0, size);
 
 	memset(r, 0, sizeof(*r));
-	if (b->kind == IMAP_SECT_HEADER) {
-		r->off = 0;
-		r->len = end;
-		r->wire_len = job->needs_crlf ?
-			(size_t)msg_wire_size(job->map.data, end) : end;
+	switch (b->kind) {
+	case IMAP_SECT_FIELDS:
+	case IMAP_SECT_FIELDS_NOT:
+		msg_header_fields(data, 0, end, (const char *const *)b->fields,
+				  b->nfields, b->kind == IMAP_SECT_FIELDS_NOT,
+				  &job->lit_buf);
+		r->built = true;
+		r->wire_len = job->lit_buf.len;
 		return;
+	case IMAP_SECT_HEADER:
+		r->len = end;
+		break;
+	case IMAP_SECT_TEXT:
+		r->off = end;
+		r->len = size - end;
+		break;
+	case IMAP_SECT_ALL:
+	case IMAP_SECT_MIME:
+		r->len = size;
+		break;
 	}
-	msg_header_fields(job->map.data, 0, end,
-			  (const char *const *)b->fields, b->nfields,
-			  b->kind == IMAP_SECT_FIELDS_NOT, &job->lit_buf);
-	r->built = true;
-	r->wire_len = job->lit_buf.len;
+	r->wire_len = job->needs_crlf ?
+		(size_t)msg_wire_size(data + r->off, r->len) : r->len;
 }
 
 /* Writes "NAME " and the literal's announcement, and sets up job->lit for
@@ -313,8 +368,8 @@ static void start_body(struct imap_session *s, struct imap_fetch_job *job,
 	buf_puts(out, b->name);
 	buf_putc(out, ' ');
 	buf_clear(&job->lit_buf);
-	if (job->header_only) {
-		header_range(job, b, &r);
+	if (job->no_parse) {
+		raw_range(job, b, &r);
 	} else if (msg_section_find(job->parse, job->map.data, &sect, &r,
 				    &job->lit_buf) < 0) {
 		buf_puts(out, "NIL");
