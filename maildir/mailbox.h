@@ -224,7 +224,9 @@ void maildir_changes_free(struct maildir_changes *ch);
 /* Brings the folder's index up to date with the disk (cheap when nothing
  * changed: two stat(2) calls and one DB read) and the snapshot up to date
  * with the index, reporting the difference.  New messages claim \Recent when
- * the box was opened with MAILDIR_BOX_RECENT.  0, or -1. */
+ * the box was opened with MAILDIR_BOX_RECENT.  When uidvalidity_changed is
+ * set the snapshot is left as it was.  0, or -1 (errno ENOENT: the folder
+ * was deleted or renamed; the session should leave it). */
 int maildir_box_sync(struct maildir_box *box, struct maildir_changes *ch,
 		     char *err_r, size_t errlen);
 
