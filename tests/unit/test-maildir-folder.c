@@ -122,8 +122,15 @@ START_TEST(test_delete)
 	ck_assert_int_eq(maildir_folder_create(store, "A/B", err, sizeof(err)), 0);
 	ck_assert_int_eq(deliver_text(mail, "alice", "A", MSG_A), 0);
 	ck_assert_int_eq(maildir_box_open(store, "A", 0, &box, err, sizeof(err)), 0);
-	maildir_box_close(&box);
 	ck_assert_int_eq(maildir_folder_delete(store, "A", err, sizeof(err)), 0);
+	{
+		struct maildir_changes ch;
+
+		/* A session that had it open learns it is gone. */
+		ck_assert_int_eq(maildir_box_sync(box, &ch, err, sizeof(err)), -1);
+		ck_assert_int_eq(errno, ENOENT);
+	}
+	maildir_box_close(&box);
 	ck_assert(!exists_dir(".A"));
 	ck_assert(exists_dir(".A.B/cur"));
 	ck_assert(attrs_of("A") & MAILDIR_FOLDER_NOSELECT);
