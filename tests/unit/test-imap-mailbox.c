@@ -624,6 +624,56 @@ START_TEST(test_search_dates)
 }
 END_TEST
 
+/* A big file with bare LF: converted to CRLF piece by piece, the literal
+ * exactly as long as announced and as RFC822.SIZE. */
+START_TEST(test_big_bare_lf)
+{
+	char path[4400], *p;
+	size_t lines = 20000, raw, wire = 0, announced = 0, got = 0;
+	struct buf all = BUF_INIT(BUF_UNLIMITED);
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/alice/new/1700000001.M1P1Q2.test", mail);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("Subject: big lf\n\n", f);
+	for (size_t i = 0; i < lines; i++)
+		fprintf(f, "%05zu 0123456789012345678901234567890123456789\n", i);
+	fclose(f);
+	raw = 17 + lines * 47;
+	wire = raw + 2 + lines;
+	say(&a, "s SELECT INBOX\r\n");
+	say(&a, "z FETCH 1 RFC822.SIZE\r\n");
+	{
+		char want[64];
+
+		snprintf(want, sizeof(want), "RFC822.SIZE %zu)", wire);
+		ASSERT_HAS(&a, want);
+	}
+	buf_clear(&a.io.out);
+	imap_protocol.line(a.sess, "f FETCH 1 BODY.PEEK[]", 21, 0);
+	for (;;) {
+		buf_append(&all, a.io.out.data, a.io.out.len);
+		buf_clear(&a.io.out);
+		if (!a.io.more_output)
+			break;
+		a.io.more_output = false;
+		imap_protocol.resume_output(a.sess);
+	}
+	p = strstr(all.data, "BODY[] {");
+	ck_assert_ptr_nonnull(p);
+	announced = strtoul(p + 8, &p, 10);
+	ck_assert_uint_eq(announced, wire);
+	p += 3;		/* "}\r\n" */
+	got = (size_t)(strstr(p, ")\r\nf OK FETCH completed\r\n") - p);
+	ck_assert_uint_eq(got, wire);
+	ck_assert(strncmp(p, "Subject: big lf\r\n\r\n00000 ", 24) == 0);
+	ck_assert_ptr_null(memmem(p, got, "9\n", 2));
+	ck_assert_ptr_nonnull(memmem(p, got, "19999 0123456789012345678901234567890123456789\r\n", 48));
+	buf_free(&all);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *suite = suite_create("imap-mailbox");
@@ -643,6 +693,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_fetch_streams);
 	tcase_add_test(tc, test_bare_lf_file);
 	tcase_add_test(tc, test_search_dates);
+	tcase_add_test(tc, test_big_bare_lf);
 	suite_add_tcase(suite, tc);
 	return suite;
 }
