@@ -195,7 +195,9 @@ static void dispatch(struct imap_session *s, const struct imap_command *def)
 	cmd->def = def;
 	cmd->finished = false;
 	s->running = true;
-	if ((def->flags & IMAP_CMD_INLINE) || s->io->defer == NULL) {
+	/* nothing touches the store before login */
+	if ((def->flags & IMAP_CMD_INLINE) || s->state == IMAP_NOT_AUTH ||
+	    s->io->defer == NULL) {
 		def->run(cmd);
 		if (!cmd->async && !cmd->finished)
 			imap_cmd_finish(cmd);
