@@ -268,7 +268,8 @@ static void write_simple_items(struct imap_session *s,
 
 	if (items & IMAP_FETCH_UID) {
 		sep(out, first);
-		buf_printf(out, "UID %u", m->uid);
+		buf_puts(out, "UID ");
+		imap_write_number(out, m->uid);
 	}
 	if ((items & IMAP_FETCH_FLAGS) ||
 	    imap_seqset_contains(&job->seen_now, job->seq)) {
@@ -283,7 +284,8 @@ static void write_simple_items(struct imap_session *s,
 	}
 	if (items & IMAP_FETCH_SIZE) {
 		sep(out, first);
-		buf_printf(out, "RFC822.SIZE %llu", (unsigned long long)m->size);
+		buf_puts(out, "RFC822.SIZE ");
+		imap_write_number(out, m->size);
 	}
 	if (items & IMAP_FETCH_ENVELOPE) {
 		sep(out, first);
@@ -394,7 +396,9 @@ static void start_body(struct imap_session *s, struct imap_fetch_job *job,
 	} else {
 		job->lit = job->map.data + r.off + start;
 	}
-	buf_printf(out, "{%zu}\r\n", len);
+	buf_putc(out, '{');
+	imap_write_number(out, len);
+	buf_puts(out, "}\r\n");
 }
 
 /* Copies up to `room` more bytes of the literal. */
@@ -445,7 +449,9 @@ static bool start_message(struct imap_session *s, struct imap_fetch_job *job)
 		job->vanished = true;
 		return false;
 	}
-	buf_printf(&s->io->out, "* %u FETCH (", job->seq);
+	buf_puts(&s->io->out, "* ");
+	imap_write_number(&s->io->out, job->seq);
+	buf_puts(&s->io->out, " FETCH (");
 	write_simple_items(s, job, m, &first);
 	if (job->att.nbodies > 0 && !first)
 		buf_putc(&s->io->out, ' ');

@@ -28,9 +28,23 @@ static enum form string_form(const char *p, size_t len)
 	return form;
 }
 
+void imap_write_number(struct buf *out, uint64_t n)
+{
+	char digits[24];
+	size_t i = sizeof(digits);
+
+	do {
+		digits[--i] = (char)('0' + n % 10);
+		n /= 10;
+	} while (n != 0);
+	buf_append(out, digits + i, sizeof(digits) - i);
+}
+
 void imap_write_literal(struct buf *out, const char *p, size_t len)
 {
-	buf_printf(out, "{%zu}\r\n", len);
+	buf_putc(out, '{');
+	imap_write_number(out, len);
+	buf_puts(out, "}\r\n");
 	buf_append(out, p, len);
 }
 

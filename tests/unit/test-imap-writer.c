@@ -1,4 +1,5 @@
 /* The IMAP response writer (imapd/writer.h): atom, quoted or literal. */
+#include <stdint.h>
 #include <string.h>
 
 #include "imapd/parser.h"
@@ -141,6 +142,21 @@ START_TEST(test_mailbox_flags_dates)
 }
 END_TEST
 
+START_TEST(test_numbers)
+{
+	buf_clear(&out);
+	imap_write_number(&out, 0);
+	buf_putc(&out, ' ');
+	imap_write_number(&out, 4294967295u);
+	buf_putc(&out, ' ');
+	imap_write_number(&out, UINT64_MAX);
+	ck_assert_str_eq(buf_cstr(&out), "0 4294967295 18446744073709551615");
+	buf_clear(&out);
+	imap_write_literal(&out, "ab", 2);
+	ck_assert_str_eq(buf_cstr(&out), "{2}\r\nab");
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *suite = suite_create("imap-writer");
@@ -151,6 +167,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_string_never_atom);
 	tcase_add_test(tc, test_round_trip);
 	tcase_add_test(tc, test_mailbox_flags_dates);
+	tcase_add_test(tc, test_numbers);
 	suite_add_tcase(suite, tc);
 	return suite;
 }
