@@ -224,7 +224,14 @@ static int open_message(struct imap_session *s, struct imap_fetch_job *job,
 			log_msg("imap", s->io->id, "fetch uid %u: %s", m->uid, err);
 		return -1;
 	}
-	if (fstat(fd, &st) < 0 || load_file(job, fd, (size_t)st.st_size) < 0) {
+	/* with CRLF line ends the file is RFC822.SIZE long; a small one is
+	 * read (a short read fails safely), a big one mapped after fstat
+	 * (mapping past the end of a damaged file would fault) */
+	if (!m->needs_crlf && m->size <= SMALL_FILE)
+		st.st_size = (off_t)m->size;
+	else if (fstat(fd, &st) < 0)
+		st.st_size = -1;
+	if (st.st_size < 0 || load_file(job, fd, (size_t)st.st_size) < 0) {
 		log_msg("imap", s->io->id, "fetch uid %u: read failed", m->uid);
 		close(fd);
 		return -1;
