@@ -100,7 +100,7 @@ struct imap_session {
 
 	/* APPEND streaming its message literal into a delivery */
 	struct maildir_delivery *append;
-	bool append_failed;
+	bool streaming;		/* the literal being read goes to `append` */
 	/* FETCH output produced as the client reads */
 	struct imap_fetch_job *fetch;
 	bool close_after;	/* set by a worker; acted on in the loop */

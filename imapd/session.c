@@ -23,6 +23,9 @@
 static void session_reset_input(struct imap_session *s)
 {
 	imap_cmdbuf_reset(&s->input);
+	/* a refused APPEND leaves nothing behind */
+	s->streaming = false;
+	maildir_delivery_free(&s->append);
 	s->io->mode = INPUT_LINE;
 	s->io->bytes_sink = NULL;
 	s->io->bytes_sink_arg = NULL;
@@ -357,6 +360,7 @@ static void literal_announced(struct imap_session *s, const char *line,
 			refuse_command(s, line, len, reply);
 			return;
 		}
+		s->streaming = true;
 	} else if (r == IMAP_FEED_TOO_BIG ||
 		   (s->state == IMAP_NOT_AUTH && size > PREAUTH_LITERAL_MAX)) {
 		refuse_command(s, line, len, "NO [TOOBIG] Literal too big");
@@ -415,10 +419,12 @@ static void imap_bytes(void *sess, const char *data, size_t len)
 	s->io->bytes_sink_arg = NULL;
 	if (s->discarding)
 		return;
-	if (s->append != NULL)
+	if (s->streaming) {
+		s->streaming = false;
 		imap_cmdbuf_literal_streamed(&s->input);
-	else
+	} else {
 		imap_cmdbuf_literal(&s->input, data, len);
+	}
 }
 
 static void imap_overlong(void *sess)
