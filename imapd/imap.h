@@ -6,7 +6,25 @@
 /* The IMAP4rev1 server (RFC 3501) as a state machine over struct
  * proto_io: serve it on SVC_IMAP (port 10143, STARTTLS) and SVC_IMAPS
  * (port 10993, implicit TLS).  Mail lives in the Maildir++ store under
- * DIR/mail (maildir/mailbox.h, maildir/folder.h). */
+ * DIR/mail (maildir/mailbox.h, maildir/folder.h).
+ *
+ * Limits (config.h):
+ *   max_imap_line     each line, and all the text of one command outside
+ *                     its literals: "BAD Command line too long", the
+ *                     connection stays usable
+ *   max_literal_size  one literal held in memory, and all of them in one
+ *                     command; before login 8 KiB at most.  A literal over
+ *                     it is refused with "NO [TOOBIG]": a synchronising one
+ *                     without reading it (no "+" is sent), a
+ *                     non-synchronising one ({n+}, which the client sends
+ *                     anyway) is read and thrown away, then the reply goes
+ *   max_message_size  the APPEND message literal, which is streamed into a
+ *                     delivery file and never held in memory
+ *   max_errors        BAD replies in a row before "* BYE" and disconnect
+ *   auth_*            LOGIN/AUTHENTICATE failures (common/auth.h)
+ *   timeout_imap_preauth, timeout_imap   idle time before "* BYE"
+ * FETCH output is produced as the client reads it (at most 256 KiB queued
+ * per step), so a client that stops reading holds no more than that. */
 extern const struct protocol imap_protocol;
 
 #endif
