@@ -37,6 +37,8 @@ struct imap_fetch_job {
 	bool needs_crlf;
 	bool structure_only;		/* no body section: the cached parse
 					   may do without the file */
+	bool header_only;		/* only [HEADER...] of the message:
+					   the cached header may do */
 	bool no_parse;			/* only [], [HEADER...] and [TEXT]
 					   of the message itself: no MIME
 					   parse needed */
@@ -150,6 +152,12 @@ void cmd_fetch(struct imap_cmd *cmd)
 		if (b->nparts > 0 || b->kind == IMAP_SECT_MIME)
 			job->no_parse = false;
 	}
+	job->header_only = job->no_parse;
+	for (size_t i = 0; i < job->att.nbodies; i++)
+		if (job->att.bodies[i].kind != IMAP_SECT_HEADER &&
+		    job->att.bodies[i].kind != IMAP_SECT_FIELDS &&
+		    job->att.bodies[i].kind != IMAP_SECT_FIELDS_NOT)
+			job->header_only = false;
 	job->seq = job->set.n > 0 ? job->set.r[0].lo : 0;
 	imap_seqset_free(&set);
 	s->fetch = job;
@@ -192,19 +200,96 @@ static int load_file(struct imap_fetch_job *job, int fd, size_t size)
 	return 0;
 }
 
-/* The parse of a message from the index's cache, when the file itself is
- * not needed.  Only for files with CRLF line ends, whose raw size is the
- * wire size the snapshot knows. */
-static bool cached_parse(struct imap_session *s, struct imap_fetch_job *job,
-			 const struct maildir_msg *m)
+/* The index keeps one cache record per message (maildir_box_cache_*):
+ * "IMH1", the header block's length (4 bytes, big-endian), the header
+ * block (CRLF files only), then msg_parse_serialize() bytes (may be
+ * empty).  Header fetches and structure fetches are then answered without
+ * opening the file. */
+#define CACHE_MAGIC "IMH1"
+#define CACHE_HEADER_MAX (64 * 1024)
+
+struct cached {
+	const char *header;	/* NULL: none cached */
+	size_t header_len;
+	const char *parse;
+	size_t parse_len;
+};
+
+static bool cache_read(struct imap_session *s, struct imap_fetch_job *job,
+		       uint32_t uid, struct cached *c)
 {
-	if (!job->structure_only || m->needs_crlf)
-		return false;
+	const unsigned char *p;
+	size_t hlen;
+
+	memset(c, 0, sizeof(*c));
 	buf_clear(&job->cache);
-	if (maildir_box_cache_get(s->box, m->uid, &job->cache) != 0)
+	if (maildir_box_cache_get(s->box, uid, &job->cache) != 0 ||
+	    job->cache.len < 8 || memcmp(job->cache.data, CACHE_MAGIC, 4) != 0)
 		return false;
-	job->parse = msg_parse_deserialize(job->cache.data, job->cache.len,
-					   m->size);
+	p = (const unsigned char *)job->cache.data + 4;
+	hlen = (size_t)p[0] << 24 | (size_t)p[1] << 16 | (size_t)p[2] << 8 | p[3];
+	if (hlen > job->cache.len - 8)
+		return false;
+	if (hlen > 0) {
+		c->header = job->cache.data + 8;
+		c->header_len = hlen;
+	}
+	c->parse = job->cache.data + 8 + hlen;
+	c->parse_len = job->cache.len - 8 - hlen;
+	return true;
+}
+
+/* Stores the header block (CRLF files) and the parse (when there is one)
+ * of the message just read. */
+static void cache_write(struct imap_session *s, struct imap_fetch_job *job,
+			const struct maildir_msg *m)
+{
+	size_t hlen = 0;
+	unsigned char len[4];
+
+	if (!m->needs_crlf)
+		hlen = hdr_block_end(job->map.data, 0, job->map.size);
+	if (hlen > CACHE_HEADER_MAX)
+		hlen = 0;
+	if (job->parse == NULL && hlen == 0)
+		return;
+	len[0] = (unsigned char)(hlen >> 24);
+	len[1] = (unsigned char)(hlen >> 16);
+	len[2] = (unsigned char)(hlen >> 8);
+	len[3] = (unsigned char)hlen;
+	buf_clear(&job->cache);
+	if (buf_puts(&job->cache, CACHE_MAGIC) < 0 ||
+	    buf_append(&job->cache, len, 4) < 0 ||
+	    buf_append(&job->cache, job->map.data, hlen) < 0 ||
+	    (job->parse != NULL &&
+	     msg_parse_serialize(job->parse, &job->cache) < 0))
+		return;
+	maildir_box_cache_put(s->box, m->uid, job->cache.data, job->cache.len);
+}
+
+/* Answers from the cache when the file is not needed: a structure fetch
+ * from the cached parse, a header-only fetch (CRLF files) from the cached
+ * header block, which then stands in for the file. */
+static bool from_cache(struct imap_session *s, struct imap_fetch_job *job,
+		       const struct maildir_msg *m)
+{
+	struct cached c;
+
+	if ((!job->structure_only && !job->header_only) || m->needs_crlf ||
+	    !cache_read(s, job, m->uid, &c))
+		return false;
+	if (job->header_only) {
+		if (c.header == NULL)
+			return false;
+		job->mapped = false;
+		job->map.data = c.header;
+		job->map.size = c.header_len;
+		job->needs_crlf = false;
+		return true;
+	}
+	if (c.parse_len == 0)
+		return false;
+	job->parse = msg_parse_deserialize(c.parse, c.parse_len, m->size);
 	return job->parse != NULL;
 }
 
@@ -216,7 +301,7 @@ static int open_message(struct imap_session *s, struct imap_fetch_job *job,
 	struct stat st;
 	int fd;
 
-	if (cached_parse(s, job, m))
+	if (from_cache(s, job, m))
 		return 0;
 	fd = maildir_box_open_msg(s->box, m->uid, err, sizeof(err));
 	if (fd < 0) {
@@ -238,13 +323,10 @@ static int open_message(struct imap_session *s, struct imap_fetch_job *job,
 	}
 	close(fd);
 	job->needs_crlf = m->needs_crlf;
-	if (job->no_parse)
-		return 0;
-	job->parse = msg_parse(job->map.data, job->map.size);
-	buf_clear(&job->cache);
-	if (msg_parse_serialize(job->parse, &job->cache) == 0)
-		maildir_box_cache_put(s->box, m->uid, job->cache.data,
-				      job->cache.len);
+	if (!job->no_parse)
+		job->parse = msg_parse(job->map.data, job->map.size);
+	if (!job->no_parse || job->header_only)
+		cache_write(s, job, m);
 	return 0;
 }
 

@@ -1,6 +1,7 @@
 /* IMAP mailbox commands (RFC 3501 6.3, 6.4) through test sessions on a
  * temporary instance: SELECT, APPEND, FETCH, STORE, SEARCH, COPY, EXPUNGE,
  * folders, and updates between two sessions. */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,6 +137,28 @@ static void append(struct client *c, const char *box, const char *extra,
 	ASSERT_HAS(c, "ap OK [APPENDUID ");
 }
 
+/* Moves every file of alice's INBOX from one subdirectory to another. */
+static void move_files(const char *from, const char *to)
+{
+	char path[4400], dst[4400];
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/alice/%s", mail, from);
+	d = opendir(path);
+	ck_assert_ptr_nonnull(d);
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/alice/%s/%s", mail, from,
+			 de->d_name);
+		snprintf(dst, sizeof(dst), "%s/alice/%s/%s", mail, to,
+			 de->d_name);
+		ck_assert_int_eq(rename(path, dst), 0);
+	}
+	closedir(d);
+}
+
 static void setup(void)
 {
 	char err[512];
@@ -222,6 +245,21 @@ START_TEST(test_append_fetch)
 	say(&a, "h FETCH 1 BODY.PEEK[HEADER.FIELDS (Subject)]\r\n");
 	ck_assert_str_eq(a.got, "* 1 FETCH (BODY[HEADER.FIELDS (SUBJECT)] {24}\r\n"
 			 "Subject: hello world\r\n\r\n)\r\nh OK FETCH completed\r\n");
+	/* once fetched, the header and the structure come from the index's
+	 * cache: they are served even with the files moved away */
+	say(&a, "h1 FETCH 1:2 BODYSTRUCTURE\r\n");
+	move_files("cur", "tmp");
+	say(&a, "h2 FETCH 1 BODY.PEEK[HEADER.FIELDS (Subject)]\r\n");
+	ck_assert_str_eq(a.got, "* 1 FETCH (BODY[HEADER.FIELDS (SUBJECT)] {24}\r\n"
+			 "Subject: hello world\r\n\r\n)\r\nh2 OK FETCH completed\r\n");
+	say(&a, "h3 FETCH 2 (BODY.PEEK[HEADER.FIELDS.NOT (Subject Date From MIME-Version)] BODYSTRUCTURE)\r\n");
+	ASSERT_HAS(&a, "h3 NO [EXPUNGEISSUED]");
+	say(&a, "h4 FETCH 2 BODYSTRUCTURE\r\n");
+	ASSERT_HAS(&a, "* 2 FETCH (BODYSTRUCTURE ((\"text\" \"plain\"");
+	ASSERT_HAS(&a, "h4 OK");
+	say(&a, "h5 FETCH 1 BODY.PEEK[TEXT]\r\n");
+	ASSERT_HAS(&a, "h5 NO [EXPUNGEISSUED]");
+	move_files("tmp", "cur");
 	say(&a, "p FETCH 1 BODY[TEXT]<6.4>\r\n");
 	ck_assert_str_eq(a.got, "* 1 FETCH (FLAGS (\\Seen \\Flagged \\Recent $Work) "
 			 "BODY[TEXT]<6> {4}\r\nbody)\r\np OK FETCH completed\r\n");
