@@ -110,6 +110,27 @@ static int mark_seen(struct imap_cmd *cmd, struct imap_fetch_job *job)
 	return ret;
 }
 
+/* What each message needs: its file, a MIME parse, or only the cache. */
+static void plan(struct imap_fetch_job *job)
+{
+	const unsigned structure = IMAP_FETCH_ENVELOPE | IMAP_FETCH_BODY |
+		IMAP_FETCH_BODYSTRUCTURE;
+
+	job->need_file = job->att.nbodies > 0 || (job->att.items & structure);
+	job->structure_only = job->att.nbodies == 0;
+	job->no_parse = job->att.nbodies > 0 && !(job->att.items & structure);
+	job->header_only = job->no_parse;
+	for (size_t i = 0; i < job->att.nbodies; i++) {
+		const struct imap_fetch_body *b = &job->att.bodies[i];
+
+		if (b->nparts > 0 || b->kind == IMAP_SECT_MIME)
+			job->no_parse = job->header_only = false;
+		if (b->kind != IMAP_SECT_HEADER && b->kind != IMAP_SECT_FIELDS &&
+		    b->kind != IMAP_SECT_FIELDS_NOT)
+			job->header_only = false;
+	}
+}
+
 void cmd_fetch(struct imap_cmd *cmd)
 {
 	struct imap_session *s = cmd->s;
@@ -139,25 +160,7 @@ void cmd_fetch(struct imap_cmd *cmd)
 	if (imap_fetch_sets_seen(&job->att) && !s->readonly &&
 	    mark_seen(cmd, job) < 0)
 		goto fail;
-	job->need_file = job->att.nbodies > 0 ||
-		(job->att.items & (IMAP_FETCH_ENVELOPE | IMAP_FETCH_BODY |
-				   IMAP_FETCH_BODYSTRUCTURE));
-	job->structure_only = job->att.nbodies == 0;
-	job->no_parse = job->att.nbodies > 0 &&
-		!(job->att.items & (IMAP_FETCH_ENVELOPE | IMAP_FETCH_BODY |
-				    IMAP_FETCH_BODYSTRUCTURE));
-	for (size_t i = 0; i < job->att.nbodies; i++) {
-		const struct imap_fetch_body *b = &job->att.bodies[i];
-
-		if (b->nparts > 0 || b->kind == IMAP_SECT_MIME)
-			job->no_parse = false;
-	}
-	job->header_only = job->no_parse;
-	for (size_t i = 0; i < job->att.nbodies; i++)
-		if (job->att.bodies[i].kind != IMAP_SECT_HEADER &&
-		    job->att.bodies[i].kind != IMAP_SECT_FIELDS &&
-		    job->att.bodies[i].kind != IMAP_SECT_FIELDS_NOT)
-			job->header_only = false;
+	plan(job);
 	job->seq = job->set.n > 0 ? job->set.r[0].lo : 0;
 	imap_seqset_free(&set);
 	s->fetch = job;
