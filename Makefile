@@ -6,7 +6,12 @@ CC      ?= cc
 SAN     ?=
 PKGS    := openssl libevent libevent_openssl libcrypt
 
-ifeq ($(SAN),1)
+ifeq ($(FUZZ),1)
+B       := build-fuzz
+CC      := clang
+SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+OPT     := -O1
+else ifeq ($(SAN),1)
 B       := build-san
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 OPT     := -O1
@@ -35,7 +40,7 @@ BENCH_SRCS := $(wildcard bench/*.c)
 BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(B)/bench/%)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz-*.c)
 
-.PHONY: all deps run check unit system bench fuzz clean
+.PHONY: all deps run check unit system bench fuzz fuzz-bins clean
 .SECONDARY:
 all: maillab
 
@@ -77,15 +82,17 @@ bench: deps
 	@$(MAKE) --no-print-directory maillab $(BENCH_BINS)
 	@sh bench/run.sh $(B)
 
-# libFuzzer targets (clang); `make check` replays their corpora instead.
-fuzz: $(LIB_SRCS)
-	@mkdir -p $(B)/fuzz
-	@for f in $(FUZZ_SRCS); do n=$$(basename $$f .c); \
-	  clang -std=gnu11 -g -O1 -D_GNU_SOURCE -I. -fsanitize=fuzzer,address,undefined \
-	    $$(pkg-config --cflags $(PKGS)) -o $(B)/fuzz/$$n $$f $(LIB_SRCS) $(LIBS) || exit 1; \
-	done
+# libFuzzer targets (clang): `make fuzz` builds build-fuzz/fuzz/NAME for each
+# tests/fuzz/fuzz-NAME.c; `make check` replays their corpora instead.
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build-fuzz/fuzz/%)
+fuzz:
+	@$(MAKE) --no-print-directory FUZZ=1 fuzz-bins
+fuzz-bins: $(FUZZ_BINS)
+build-fuzz/fuzz/%: build-fuzz/tests/fuzz/%.o build-fuzz/libmaillab.a
+	@mkdir -p $(dir $@)
+	$(CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS)
 
 clean:
-	rm -rf build build-san maillab
+	rm -rf build build-san build-fuzz maillab
 
 -include $(LIB_OBJS:.o=.d) $(B)/main.d $(TEST_BINS:$(B)/tests/%=$(B)/tests/unit/%.d)

@@ -94,7 +94,7 @@ static int parse_arg(struct imap_parser *p, struct imap_search *s,
 		     enum arg arg)
 {
 	struct buf tmp = BUF_INIT(BUF_UNLIMITED);
-	uint32_t n;
+	uint32_t n = 0;
 	int ret = 0;
 
 	switch (arg) {
