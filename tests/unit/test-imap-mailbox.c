@@ -140,7 +140,7 @@ static void append(struct client *c, const char *box, const char *extra,
 /* Moves every file of alice's INBOX from one subdirectory to another. */
 static void move_files(const char *from, const char *to)
 {
-	char path[4400], dst[4400];
+	char path[4800], dst[4800];
 	struct dirent *de;
 	DIR *d;
 
