@@ -41,7 +41,7 @@ BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(B)/bench/%)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz-*.c)
 
 .PHONY: all deps run check unit system bench fuzz fuzz-bins clean
-.SECONDARY:
+.PRECIOUS: $(B)/%.o
 all: maillab
 
 maillab: $(B)/maillab

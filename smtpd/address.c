@@ -408,6 +408,7 @@ enum smtp_path_err smtp_path_parse(const char *s, size_t len, bool allow_null,
 	enum smtp_path_err err;
 
 	memset(&tmp, 0, sizeof(tmp));
+	*used_r = 0;
 	if (peek(&c) != '<')
 		return PATH_SYNTAX;
 	c.pos++;

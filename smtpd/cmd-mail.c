@@ -140,7 +140,7 @@ static struct smtp_txn *parse_mail(struct smtp_session *s, char *args)
 	enum smtp_path_err err;
 	unsigned int seen = 0;
 	char *path, *rest;
-	size_t used;
+	size_t used = 0;
 	int n, i;
 
 	if ((path = smtp_skip_keyword(args, "FROM:")) == NULL) {

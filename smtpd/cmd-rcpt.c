@@ -149,7 +149,7 @@ void smtp_cmd_rcpt(struct smtp_session *s, char *args)
 	struct resolved r;
 	enum resolve_result res;
 	char *p, *rest;
-	size_t used;
+	size_t used = 0;
 
 	if ((p = smtp_skip_keyword(args, "TO:")) == NULL) {
 		smtp_reply(s, 501, "5.5.4", "Syntax: RCPT TO:<address>");
