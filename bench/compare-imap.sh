@@ -69,7 +69,7 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
+trap 'exit 1' INT TERM HUP PIPE
 
 free_port() {
 	p=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 20000 ))

@@ -74,7 +74,7 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
+trap 'exit 1' INT TERM HUP PIPE
 
 # A port nobody listens on (bounded search from a random start).
 free_port() {
