@@ -59,8 +59,8 @@ wait_port() {
 	return 1
 }
 
-kib() {
-	awk -v k="$1" '/^'"$2"'/ { print $2 }' "/proc/$ML_PID/status" 2>/dev/null
+kib() {	# kib KEY: a /proc/PID/status value of maillab
+	awk '/^'"$1"':/ { print $2 }' "/proc/$ML_PID/status" 2>/dev/null
 }
 
 PORT=$(free_port) || { echo "idle-conns: no free port" >&2; exit 1; }
@@ -83,11 +83,11 @@ EOF
 ML_PID=$!
 wait_port "$PORT" || { cat "$T/maillab.out" >&2; echo "idle-conns: maillab did not listen on $PORT" >&2; exit 1; }
 sleep 0.5
-before=$(kib x VmRSS)
+before=$(kib VmRSS)
 cmd="$CLIENT -p $PORT -n $N -P $ML_PID -h $HOLD"
 out=$($cmd)
 rc=$?
-after=$(kib x VmRSS)
+after=$(kib VmRSS)
 if ! kill -0 "$ML_PID" 2>/dev/null; then
 	echo "idle-conns: maillab died during the run" >&2
 	cat "$T/maillab.out" >&2
