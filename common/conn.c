@@ -7,6 +7,8 @@
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <stdlib.h>
 #include <string.h>
@@ -580,6 +582,9 @@ void conn_accept(struct server *srv, int fd, const char *ip, bool loopback,
 
 	c->srv = srv;
 	c->proto = srv->protocols[svc];
+	/* Replies are written whole per pass of the loop; Nagle would only
+	 * hold a short final reply back for the peer's delayed ACK. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 	c->cfg = server_config_ref(srv);
 	snprintf(c->ip, sizeof(c->ip), "%s", ip);
 	setup_io(c, loopback, svc);
