@@ -329,6 +329,7 @@ int maildir_box_copy(struct maildir_box *box, const uint32_t *uids, size_t n,
 		memset(&m, 0, sizeof(m));
 		m.flags = msg->flags;
 		m.needs_crlf = msg->needs_crlf;
+		m.no_final_eol = msg->no_final_eol;
 		m.size = msg->size;
 		m.idate = msg->idate;
 		if (map_keywords(&d, box, msg->keywords, &kw) < 0 ||
@@ -363,6 +364,7 @@ int maildir_append(struct maildir_store *store, const char *name,
 	struct buf path = BUF_INIT(BUF_UNLIMITED);
 	char suffix[16], letters[8];
 	uint64_t size, wire, kw = 0;
+	bool no_eol;
 	struct dest d;
 	struct mrec m;
 	size_t i;
@@ -381,7 +383,7 @@ int maildir_append(struct maildir_store *store, const char *name,
 		goto out;
 	dest_made(&d, path.data);
 	fd = open(path.data, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || file_wire_size(fd, &size, &wire) < 0) {
+	if (fd < 0 || file_wire_size(fd, &size, &wire, &no_eol) < 0) {
 		snprintf(err_r, errlen, "reading %s: %s", path.data,
 			 strerror(errno));
 		if (fd >= 0)
@@ -405,6 +407,7 @@ int maildir_append(struct maildir_store *store, const char *name,
 	m.flags = (uint8_t)(flags & MAILDIR_FLAGS_ALL);
 	m.size = wire;
 	m.needs_crlf = wire != size;
+	m.no_final_eol = no_eol;
 	m.idate = idate >= 0 ? idate : (int64_t)time(NULL);
 	if (dest_add(&d, strrchr(path.data, '/') + 1, &m, kw, uid_r) < 0)
 		goto dberr;

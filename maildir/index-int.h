@@ -45,7 +45,9 @@ struct mrec {
 	uint64_t keywords;	/* bit i: keyword i of the folder */
 	uint8_t flags;		/* MAILDIR_FLAG_* */
 	uint8_t needs_crlf;
-	uint8_t pad[6];
+	uint8_t no_final_eol;	/* the file does not end with LF (records
+				 * written before this field: 0) */
+	uint8_t pad[5];
 	/* followed by the file name relative to the folder, NUL-terminated */
 };
 
@@ -153,4 +155,5 @@ int64_t own_change_begin(const char *maildir);
 void own_change_end(const char *maildir, int64_t before, struct frec *f);
 
 /* Wire size of an open file: its size plus one per bare LF.  -1 on error. */
-int file_wire_size(int fd, uint64_t *size_r, uint64_t *wire_r);
+int file_wire_size(int fd, uint64_t *size_r, uint64_t *wire_r,
+		   bool *no_final_eol_r);

@@ -222,6 +222,7 @@ static int load_one(void *arg, uint32_t uid, const struct mrec *m,
 	msg->flags = m->flags;
 	msg->recent = false;
 	msg->needs_crlf = m->needs_crlf != 0;
+	msg->no_final_eol = m->no_final_eol != 0;
 	msg->keywords = m->keywords;
 	msg->size = m->size;
 	msg->idate = m->idate;

@@ -61,6 +61,14 @@ struct maildir_msg {
 	bool recent;		/* \Recent in this session */
 	bool needs_crlf;	/* file has bare LF line ends: convert each LF
 				 * to CRLF when sending; `size` counts that */
+	bool no_final_eol;	/* the file's last byte is not LF (empty
+				 * files: false).  `size` does NOT count a
+				 * line end for it: it is the exact IMAP
+				 * literal / RFC822.SIZE.  POP3 must send a
+				 * CRLF before the terminating "." (RFC 1939
+				 * section 3) without counting it in LIST.
+				 * Indexes written before this field existed
+				 * read false until the folder is rebuilt. */
 	uint64_t keywords;	/* bit i: maildir_box_keyword_name(box, i) */
 	uint64_t size;		/* RFC822.SIZE / POP3 size (CRLF) */
 	int64_t idate;		/* internal date, seconds since the epoch */

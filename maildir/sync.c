@@ -86,7 +86,8 @@ void own_change_end(const char *maildir, int64_t before, struct frec *f)
 		f->cur_mtime = dir_mtime(maildir, "cur");
 }
 
-int file_wire_size(int fd, uint64_t *size_r, uint64_t *wire_r)
+int file_wire_size(int fd, uint64_t *size_r, uint64_t *wire_r,
+		   bool *no_final_eol_r)
 {
 	char chunk[65536];
 	uint64_t size = 0, bare = 0;
@@ -108,6 +109,7 @@ int file_wire_size(int fd, uint64_t *size_r, uint64_t *wire_r)
 	}
 	*size_r = size;
 	*wire_r = size + bare;
+	*no_final_eol_r = size > 0 && prev != '\n';
 	return 0;
 }
 
@@ -323,6 +325,7 @@ static int index_fresh(struct scan *sc, struct fresh *fr)
 {
 	struct buf full = BUF_INIT(BUF_UNLIMITED);
 	uint64_t size, wire;
+	bool no_eol;
 	struct stat st;
 	struct mrec m;
 	DB_TXN *txn;
@@ -341,7 +344,7 @@ static int index_fresh(struct scan *sc, struct fresh *fr)
 	fd = open(full.data, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	buf_free(&full);
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    file_wire_size(fd, &size, &wire) < 0) {
+	    file_wire_size(fd, &size, &wire, &no_eol) < 0) {
 		if (fd >= 0)
 			close(fd);
 		free(rel);
@@ -352,6 +355,7 @@ static int index_fresh(struct scan *sc, struct fresh *fr)
 	m.flags = (uint8_t)maildir_flags_from_name(rel);
 	m.size = wire;
 	m.needs_crlf = wire != size;
+	m.no_final_eol = no_eol;
 	m.idate = st.st_mtim.tv_sec;
 	m.modseq = ++sc->f->modseq;
 	if (batch_txn(sc, &txn) < 0 ||

@@ -234,6 +234,42 @@ START_TEST(test_dead_lock_holder)
 }
 END_TEST
 
+/* Files dropped into new/ by other software: the index notes a missing
+ * final line end (no_final_eol) without counting one in the size. */
+START_TEST(test_no_final_eol)
+{
+	static const char *const texts[] = {
+		"Subject: a\r\n\r\nends with CRLF\r\n",
+		"Subject: b\r\n\r\nno line end",
+		"Subject: c\n\nbare LF, none at the end",
+		"Subject: d\n\nbare LF at the end\n",
+	};
+	static const bool want_eol[] = { false, true, true, false };
+	static const uint64_t want_size[] = { 30, 25, 38, 34 };
+	struct maildir_store *s = NULL;
+	struct maildir_box *box;
+	char path[1100];
+	size_t i;
+
+	for (i = 0; i < 4; i++) {
+		snprintf(path, sizeof(path), "%s/alice/new/100%zu.M1P1.host",
+			 mail, i);
+		write_file(path, texts[i]);
+	}
+	ck_assert_int_eq(maildir_store_open(mail, "alice", &s, err, sizeof(err)), 0);
+	ck_assert_int_eq(maildir_box_open(s, "INBOX", 0, &box, err, sizeof(err)), 0);
+	ck_assert_uint_eq(maildir_box_count(box), 4);
+	for (i = 0; i < 4; i++) {
+		const struct maildir_msg *m = maildir_box_msg(box, i);
+
+		ck_assert_msg(m->no_final_eol == want_eol[i], "message %zu", i);
+		ck_assert_uint_eq(m->size, want_size[i]);
+	}
+	maildir_box_close(&box);
+	maildir_store_close(&s);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("maildir-sync");
@@ -245,6 +281,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_threads);
 	tcase_add_test(tc, test_kill_during_sync);
 	tcase_add_test(tc, test_dead_lock_holder);
+	tcase_add_test(tc, test_no_final_eol);
 	suite_add_tcase(s, tc);
 	return s;
 }
