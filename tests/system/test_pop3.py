@@ -169,6 +169,35 @@ class Poplib(Pop3Base):
         self.assertEqual(joined(lines), data.replace(b"\n", b"\r\n"))
         p.quit()
 
+    def test_no_final_line_end(self):
+        """RFC 1939 5: LIST and STAT give the octets RETR sends, also for a
+        file without a final line end (RETR adds CRLF before the '.')."""
+        crlf = drop(self.inst, "alice", b"Subject: a\r\n\r\nno end")
+        lf = drop(self.inst, "alice", b"Subject: b\n\n.x\ny")
+        s = self.raw()
+        s.sendall(b"USER alice\r\nPASS %s\r\n" % self.pw.encode())
+        recv_lines(s, 2)
+        sizes = {}
+        for n in (1, 2):
+            s.sendall(b"LIST %d\r\n" % n)
+            reply = recv_until(s, b"\r\n")
+            sizes[n] = int(reply.split()[2])
+            s.sendall(b"RETR %d\r\n" % n)
+            data = recv_until(s, b"\r\n.\r\n")
+            first, body = data.split(b"\r\n", 1)
+            self.assertEqual(first, b"+OK %d octets" % sizes[n])
+            # the stuffed dot is not part of the size
+            body = body[:-3].replace(b"\r\n..", b"\r\n.")
+            if body.startswith(b".."):
+                body = body[1:]
+            self.assertEqual(len(body), sizes[n], body)
+        self.assertEqual(sizes, {1: len(crlf) + 2,
+                                 2: len(lf) + lf.count(b"\n") + 2})
+        s.sendall(b"STAT\r\n")
+        self.assertEqual(recv_until(s, b"\r\n"),
+                         b"+OK 2 %d\r\n" % (sizes[1] + sizes[2]))
+        s.close()
+
     def test_large_message(self):
         body = b"".join(b"%07d %s\r\n" % (i, b"x" * 90) for i in range(60000))
         data = drop(self.inst, "alice", b"Subject: big\r\n\r\n" + body)

@@ -899,6 +899,48 @@ START_TEST(test_bare_lf_file_sizes)
 }
 END_TEST
 
+/* RFC 1939 5: LIST, STAT, UIDL's message and RETR's "+OK n octets" agree
+ * with the octets RETR sends when a file lacks its final line end (RETR
+ * then adds CRLF before the terminator). */
+START_TEST(test_no_final_eol_sizes)
+{
+	const char *r, *body;
+
+	/* delivered in this order, and named so that they sort so */
+	drop_file("alice", "1700000000.M1P1.other", "Subject: lf\n\nx\ny");
+	drop_file("alice", "1700000000.M2P1.other", "Subject: cr\r\n\r\nz\r");
+	deliver("alice", "Subject: crlf\r\n\r\nno end");	/* 23 bytes */
+	login(&c1);
+	/* 21: 16 on disk + 3 CR + CRLF; 19: 17 + CRLF; 25: 23 + CRLF */
+	ck_assert_str_eq(send1("LIST"),
+			 "+OK 3 messages (65 octets)\r\n1 21\r\n2 19\r\n3 25\r\n.\r\n");
+	ck_assert_str_eq(send1("STAT"), "+OK 3 65\r\n");
+	ck_assert_str_eq(send1("LIST 1"), "+OK 1 21\r\n");
+	r = send1("RETR 1");
+	ck_starts(r, "+OK 21 octets\r\n");
+	body = strstr(r, "\r\n") + 2;
+	ck_assert_str_eq(body, "Subject: lf\r\n\r\nx\r\ny\r\n.\r\n");
+	ck_assert_uint_eq(strlen(body) - 3, 21);
+	r = send1("RETR 2");
+	ck_starts(r, "+OK 19 octets\r\n");
+	body = strstr(r, "\r\n") + 2;
+	ck_assert_str_eq(body, "Subject: cr\r\n\r\nz\r\r\n.\r\n");
+	ck_assert_uint_eq(strlen(body) - 3, 19);
+	r = send1("RETR 3");
+	ck_starts(r, "+OK 25 octets\r\n");
+	body = strstr(r, "\r\n") + 2;
+	ck_assert_str_eq(body, "Subject: crlf\r\n\r\nno end\r\n.\r\n");
+	ck_assert_uint_eq(strlen(body) - 3, 25);
+	/* TOP of a message whose last line has no end */
+	r = send1("TOP 1 5");
+	ck_assert_str_eq(strstr(r, "\r\n") + 2,
+			 "Subject: lf\r\n\r\nx\r\ny\r\n.\r\n");
+	/* STAT leaves out the deleted one */
+	ck_starts(send1("DELE 2"), "+OK");
+	ck_assert_str_eq(send1("STAT"), "+OK 2 46\r\n");
+}
+END_TEST
+
 START_TEST(test_snapshot_hides_new_mail)
 {
 	deliver("alice", MSG1);
@@ -1158,6 +1200,7 @@ Suite *unit_suite(void)
 	tcase_add_test(t, test_disconnect_after_dele_deletes_nothing);
 	tcase_add_test(t, test_disconnect_mid_retr);
 	tcase_add_test(t, test_bare_lf_file_sizes);
+	tcase_add_test(t, test_no_final_eol_sizes);
 	tcase_add_test(t, test_long_listings_are_chunked);
 	tcase_add_test(t, test_snapshot_hides_new_mail);
 	tcase_add_test(t, test_message_expunged_by_imap_meanwhile);
