@@ -52,6 +52,10 @@ static int expunge(struct maildir_box *box, const uint32_t *uids, size_t n,
 	fd = box_lock_sync(box->s, box->dir, &f, &rebuilt, err_r, errlen);
 	if (fd < 0)
 		return -1;
+	if (box_check_uidvalidity(box, &f, err_r, errlen) < 0) {
+		lock_index_release(fd);
+		return -1;
+	}
 	if (uids == NULL) {
 		todo = xreallocarray(NULL, box->n + 1, sizeof(*todo));
 		for (i = 0; i < box->n; i++)

@@ -31,6 +31,13 @@ int box_resolve(struct maildir_store *s, const char *name, struct buf *dir,
 
 void msg_free_fields(struct maildir_msg *m);
 
+/* Under the lock, after box_lock_sync filled f: -1 with err_r (errno
+ * ESTALE) when the folder's UIDVALIDITY is no longer the snapshot's (the
+ * folder was rebuilt or deleted and recreated): the snapshot's UIDs name
+ * other messages now, so a STORE or EXPUNGE by UID must not touch them. */
+int box_check_uidvalidity(const struct maildir_box *box, const struct frec *f,
+			  char *err_r, size_t errlen);
+
 /* A snapshot being loaded. */
 struct loader {
 	struct maildir_msg *msgs;

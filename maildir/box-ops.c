@@ -249,6 +249,10 @@ int maildir_box_store_cond(struct maildir_box *box, const uint32_t *uids,
 	fd = box_lock_sync(box->s, box->dir, &f, &rebuilt, err_r, errlen);
 	if (fd < 0)
 		return -1;
+	if (box_check_uidvalidity(box, &f, err_r, errlen) < 0) {
+		lock_index_release(fd);
+		return -1;
+	}
 	before = own_change_begin(box->path.data);
 	if (idx_begin(box->s, &txn) < 0)
 		goto dberr;

@@ -201,6 +201,18 @@ int box_resolve(struct maildir_store *s, const char *name, struct buf *dir,
 	return 0;
 }
 
+int box_check_uidvalidity(const struct maildir_box *box, const struct frec *f,
+			  char *err_r, size_t errlen)
+{
+	if (f->uidvalidity == box->f.uidvalidity)
+		return 0;
+	snprintf(err_r, errlen, "UIDVALIDITY of %s changed (%u, now %u): "
+		 "select it again", box->name, box->f.uidvalidity,
+		 f->uidvalidity);
+	errno = ESTALE;
+	return -1;
+}
+
 void msg_free_fields(struct maildir_msg *m)
 {
 	free(m->fname);

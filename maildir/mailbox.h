@@ -87,8 +87,10 @@ const char *maildir_store_path(const struct maildir_store *store);
 
 enum {
 	MAILDIR_BOX_READONLY = 1 << 0,	/* EXAMINE: store/expunge refused */
-	MAILDIR_BOX_RECENT = 1 << 1,	/* claim \Recent (IMAP SELECT and
-					 * EXAMINE); POP3 leaves it */
+	MAILDIR_BOX_RECENT = 1 << 1,	/* claim \Recent: IMAP SELECT only.
+					 * EXAMINE must not (RFC 3501
+					 * 6.3.2: it leaves \Recent to the
+					 * other sessions), nor POP3 */
 };
 
 /* Opens folder `name` (mUTF-7, '/' delimiter, "INBOX" any case) and takes a
@@ -133,10 +135,22 @@ int maildir_box_open_msg(struct maildir_box *box, uint32_t uid,
 void maildir_box_uid_string(const struct maildir_box *box,
 			    const struct maildir_msg *msg, char *out);
 
-/* A cache of bytes derived from a message's file (the MIME structure:
- * message.h msg_parse_serialize), kept in the index until the message is
- * expunged, so a second FETCH BODYSTRUCTURE need not read the file.  Not
- * made durable (it can always be computed again).
+/* A cache of bytes derived from a message's file, kept in the index (key
+ * "C" folder-id UID, index-int.h) until the message is expunged, so a
+ * second FETCH need not read the file.  Not made durable (it can always be
+ * computed again).  The bytes are opaque here; imapd (cmd-fetch.c) writes
+ * one record per message laid out as:
+ *   offset 0  "IMH1"            magic (another layout: ignored, rewritten)
+ *   offset 4  HLEN, 4 bytes     big-endian length of the header copy
+ *   offset 8  HLEN bytes        the header block, its empty line included,
+ *                               byte for byte (HLEN 0: not kept, because
+ *                               the file has bare LF line ends or the
+ *                               header is over 64 KiB)
+ *   8 + HLEN  to the end        msg_parse_serialize() of the MIME parse
+ *                               (message.h), or nothing when FETCH never
+ *                               needed a parse
+ * BODY[HEADER...] is answered from the header copy, BODYSTRUCTURE/ENVELOPE
+ * from the parse; a record with neither is not written.
  * get: 0 found (bytes appended to out), 1 nothing cached, -1 error.
  * put: 0, or -1 (also for a UID not in the snapshot or len >
  * MAILDIR_CACHE_MAX). */
@@ -163,7 +177,10 @@ enum maildir_store_mode {
 /* Changes the flags of the messages with the given UIDs (absent ones are
  * skipped): renames their files (system flags), updates the index, bumps
  * their modseq.  The snapshot entries are updated in place, so the caller
- * reads the new flags and modseq from maildir_box_msg().  0, or -1. */
+ * reads the new flags and modseq from maildir_box_msg().  0, or -1; -1 with
+ * errno ESTALE and nothing changed when the folder's UIDVALIDITY is no
+ * longer the snapshot's (rebuilt or recreated meanwhile: the UIDs now name
+ * other messages; maildir_box_sync then reports uidvalidity_changed). */
 int maildir_box_store(struct maildir_box *box, const uint32_t *uids,
 		      size_t n, enum maildir_store_mode mode, unsigned flags,
 		      uint64_t keywords, char *err_r, size_t errlen);
@@ -184,7 +201,9 @@ int maildir_box_store_cond(struct maildir_box *box, const uint32_t *uids,
  * 1000 messages; a crash in between leaves files that the next sync
  * expunges, never a message that is half there).  The snapshot is not changed:
  * the next maildir_box_sync reports them as expunged.  0, or -1 (some files
- * may then be gone: the index follows at the next sync). */
+ * may then be gone: the index follows at the next sync).  Refused like
+ * maildir_box_store (-1, errno ESTALE, nothing removed) when the folder's
+ * UIDVALIDITY changed since the snapshot. */
 int maildir_box_expunge(struct maildir_box *box, const uint32_t *uids,
 			size_t n, char *err_r, size_t errlen);
 

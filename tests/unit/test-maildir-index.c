@@ -502,6 +502,57 @@ START_TEST(test_message_cache)
 }
 END_TEST
 
+/* A snapshot taken before the folder was deleted and recreated (new
+ * UIDVALIDITY): its UIDs name other messages now, so STORE and EXPUNGE by
+ * UID are refused and touch nothing. */
+START_TEST(test_stale_uidvalidity_refused)
+{
+	struct maildir_store *s = NULL;
+	struct maildir_box *old, *fresh;
+	struct maildir_changes ch;
+	uint32_t u = 1;
+
+	ck_assert_int_eq(maildir_store_open(mail, "alice", &s, err, sizeof(err)), 0);
+	ck_assert_int_eq(maildir_folder_create(s, "Work", err, sizeof(err)), 0);
+	ck_assert_int_eq(deliver_text(mail, "alice", "Work", MSG_A), 0);
+	old = open_box(&s, "Work", 0);
+	ck_assert_uint_eq(maildir_box_count(old), 1);
+	ck_assert_int_eq(maildir_folder_delete(s, "Work", err, sizeof(err)), 0);
+	ck_assert_int_eq(maildir_folder_create(s, "Work", err, sizeof(err)), 0);
+	ck_assert_int_eq(deliver_text(mail, "alice", "Work", MSG_B), 0);
+	fresh = open_box(&s, "Work", 0);
+	ck_assert_uint_eq(maildir_box_count(fresh), 1);
+	ck_assert_uint_eq(maildir_box_msg(fresh, 0)->uid, 1);
+
+	errno = 0;
+	ck_assert_int_eq(maildir_box_store(old, &u, 1, MAILDIR_STORE_ADD,
+					   MAILDIR_FLAG_DELETED, 0, err,
+					   sizeof(err)), -1);
+	ck_assert_int_eq(errno, ESTALE);
+	ck_assert_ptr_nonnull(strstr(err, "UIDVALIDITY"));
+	errno = 0;
+	ck_assert_int_eq(maildir_box_expunge(old, &u, 1, err, sizeof(err)), -1);
+	ck_assert_int_eq(errno, ESTALE);
+	ck_assert_int_eq(maildir_box_expunge(old, NULL, 0, err, sizeof(err)), -1);
+	ck_assert_int_eq(maildir_box_expunge_deleted(old, &u, 1, err,
+						     sizeof(err)), -1);
+	/* the new folder's message 1 is untouched */
+	ck_assert_int_eq(maildir_box_sync(fresh, &ch, err, sizeof(err)), 0);
+	ck_assert_uint_eq(ch.n_changed, 0);
+	ck_assert_uint_eq(ch.n_expunged, 0);
+	maildir_changes_free(&ch);
+	ck_assert_uint_eq(maildir_box_msg(fresh, 0)->flags, 0);
+	ck_assert_int_eq(count_sub(mail, "alice/.Work/cur"), 1);
+	/* the old session learns of it at its next sync */
+	ck_assert_int_eq(maildir_box_sync(old, &ch, err, sizeof(err)), 0);
+	ck_assert(ch.uidvalidity_changed);
+	maildir_changes_free(&ch);
+	maildir_box_close(&old);
+	maildir_box_close(&fresh);
+	maildir_store_close(&s);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("maildir-index");
@@ -519,6 +570,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_notify_fd);
 	tcase_add_test(tc, test_sync_nothing_changed);
 	tcase_add_test(tc, test_message_cache);
+	tcase_add_test(tc, test_stale_uidvalidity_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }
