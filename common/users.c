@@ -1,9 +1,13 @@
 #include <crypt.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "common/buf.h"
 #include "common/dbenv.h"
@@ -14,6 +18,9 @@
 #define RECORD_VERSION	"v=1"
 #define HASH_FIELD	"hash="
 #define HASH_PREFIX	"$y$"	/* yescrypt */
+#define APOP_FIELD	"apop="		/* hex of the password (APOP) */
+#define POP3_LOGIN_FIELD "pop3_login="	/* seconds since the epoch */
+#define MD5_DIGEST_LEN	16
 
 struct userdb {
 	DB_ENV *env;
@@ -148,25 +155,44 @@ static int record_field(const char *rec, size_t len, const char *key,
 	return -1;
 }
 
-/* A record with `hash`, keeping every other field of `old` (may be NULL). */
-static void record_build(struct buf *rec, const char *hash, const char *old,
-			 size_t oldlen)
+/* Whether field f (flen bytes, not NUL-ended) is `key` ("hash=").  */
+static bool field_is(const char *f, size_t flen, const char *key)
+{
+	size_t klen = strlen(key);
+
+	return flen >= klen && memcmp(f, key, klen) == 0;
+}
+
+/* Appends every field of `old` (may be NULL) but the version, `key1` and
+ * `key2` (either may be NULL). */
+static void record_keep(struct buf *rec, const char *old, size_t oldlen,
+			const char *key1, const char *key2)
 {
 	size_t i = 0, flen;
 
-	buf_append(rec, RECORD_VERSION, sizeof(RECORD_VERSION));
-	buf_puts(rec, HASH_FIELD);
-	buf_append(rec, hash, strlen(hash) + 1);
 	while (old != NULL && i < oldlen) {
 		flen = strnlen(old + i, oldlen - i);
 		if (flen > 0 &&
-		    strncmp(old + i, RECORD_VERSION, flen) != 0 &&
-		    strncmp(old + i, HASH_FIELD, strlen(HASH_FIELD)) != 0) {
+		    !(flen == strlen(RECORD_VERSION) &&
+		      memcmp(old + i, RECORD_VERSION, flen) == 0) &&
+		    !(key1 != NULL && field_is(old + i, flen, key1)) &&
+		    !(key2 != NULL && field_is(old + i, flen, key2))) {
 			buf_append(rec, old + i, flen);
 			buf_putc(rec, '\0');
 		}
 		i += flen + 1;
 	}
+}
+
+/* A record with `hash`, keeping every other field of `old` (may be NULL)
+ * except the APOP secret, which belongs to the old password. */
+static void record_build(struct buf *rec, const char *hash, const char *old,
+			 size_t oldlen)
+{
+	buf_append(rec, RECORD_VERSION, sizeof(RECORD_VERSION));
+	buf_puts(rec, HASH_FIELD);
+	buf_append(rec, hash, strlen(hash) + 1);
+	record_keep(rec, old, oldlen, HASH_FIELD, APOP_FIELD);
 }
 
 static void set_key(DBT *key, const char *name)
@@ -521,4 +547,204 @@ int userdb_list(struct userdb *db, void (*each)(const char *name, void *arg),
 		each(list.names[i], arg);
 	name_list_free(&list);
 	return 0;
+}
+
+/* --- extra fields: POP3 login time, APOP secret --- */
+
+struct field_ctx {
+	const char *name;
+	const char *key;	/* "pop3_login=" */
+	const char *value;	/* NUL-ended */
+};
+
+/* Replaces (or adds) one field of an existing record, keeping the rest. */
+static int txn_set_field(struct userdb *db, DB_TXN *txn, void *arg)
+{
+	struct field_ctx *ctx = arg;
+	struct buf rec = BUF_INIT(BUF_UNLIMITED);
+	DBT key, data;
+	int ret;
+
+	set_key(&key, ctx->name);
+	memset(&data, 0, sizeof(data));
+	data.flags = DB_DBT_MALLOC;
+	ret = db->users->get(db->users, txn, &key, &data, DB_RMW);
+	if (ret != 0)
+		return ret;
+	buf_append(&rec, RECORD_VERSION, sizeof(RECORD_VERSION));
+	record_keep(&rec, data.data, data.size, ctx->key, NULL);
+	buf_puts(&rec, ctx->key);
+	buf_append(&rec, ctx->value, strlen(ctx->value) + 1);
+	explicit_bzero(data.data, data.size);
+	free(data.data);
+	memset(&data, 0, sizeof(data));
+	data.data = rec.data;
+	data.size = (u_int32_t)rec.len;
+	ret = db->users->put(db->users, txn, &key, &data, 0);
+	explicit_bzero(rec.data, rec.cap);
+	buf_free(&rec);
+	return ret;
+}
+
+static int set_field(struct userdb *db, const char *name, const char *fkey,
+		     const char *value, char *err_r, size_t errlen)
+{
+	struct field_ctx ctx = { name, fkey, value };
+	int ret;
+
+	if (!user_name_valid(name)) {
+		snprintf(err_r, errlen, "no such user: %s", name);
+		return -1;
+	}
+	ret = with_txn(db, txn_set_field, &ctx);
+	if (ret == DB_NOTFOUND) {
+		snprintf(err_r, errlen, "no such user: %s", name);
+		return -1;
+	}
+	if (ret != 0) {
+		db_failed(db, "put", ret, err_r, errlen);
+		return -1;
+	}
+	return 0;
+}
+
+/* Field `fkey` of user `name` into out: 1 found, 0 no such user or no such
+ * field, -1 database error or a value longer than outlen - 1. */
+static int get_field(struct userdb *db, const char *name, const char *fkey,
+		     char *out, size_t outlen)
+{
+	struct get_ctx ctx;
+	int ret, found;
+
+	if (!user_name_valid(name))
+		return 0;
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.name = name;
+	ret = with_txn(db, txn_get, &ctx);
+	if (ret == 0) {
+		found = record_field(ctx.data.data, ctx.data.size, fkey, out,
+				     outlen) == 0 ? 1 : 0;
+		explicit_bzero(ctx.data.data, ctx.data.size);
+	} else {
+		found = ret == DB_NOTFOUND ? 0 : -1;
+	}
+	free(ctx.data.data);
+	return found;
+}
+
+int userdb_pop3_last_login(struct userdb *db, const char *name,
+			   int64_t *when_r)
+{
+	char value[32], *end;
+	long long when;
+	int found = get_field(db, name, POP3_LOGIN_FIELD, value,
+			      sizeof(value));
+
+	*when_r = 0;
+	if (found <= 0)
+		return found;
+	errno = 0;
+	when = strtoll(value, &end, 10);
+	if (errno != 0 || *end != '\0' || end == value)
+		return 0;	/* unreadable: as if never */
+	*when_r = when;
+	return 1;
+}
+
+int userdb_set_pop3_last_login(struct userdb *db, const char *name,
+			       int64_t when, char *err_r, size_t errlen)
+{
+	char value[32];
+
+	snprintf(value, sizeof(value), "%" PRId64, when);
+	return set_field(db, name, POP3_LOGIN_FIELD, value, err_r, errlen);
+}
+
+static void to_hex(const unsigned char *in, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Decodes 2 * n hex digits (exactly) into out[n]: 0 / -1. */
+static int from_hex(const char *hex, unsigned char *out, size_t n)
+{
+	if (strlen(hex) != 2 * n)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		int hi = hex_value(hex[2 * i]), lo = hex_value(hex[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return -1;
+		out[i] = (unsigned char)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+int userdb_set_apop_secret(struct userdb *db, const char *name,
+			   const char *password, char *err_r, size_t errlen)
+{
+	char hex[2 * USER_PASSWORD_MAX + 1];
+	int ret;
+
+	if (check_password(password, err_r, errlen) < 0)
+		return -1;
+	to_hex((const unsigned char *)password, strlen(password), hex);
+	ret = set_field(db, name, APOP_FIELD, hex, err_r, errlen);
+	explicit_bzero(hex, sizeof(hex));
+	return ret;
+}
+
+int userdb_apop_verify(struct userdb *db, const char *name,
+		       const char *timestamp, const char *digest_hex)
+{
+	char hex[2 * USER_PASSWORD_MAX + 1];
+	unsigned char secret[USER_PASSWORD_MAX], want[EVP_MAX_MD_SIZE];
+	unsigned char got[MD5_DIGEST_LEN];
+	unsigned int want_len = 0;
+	size_t slen;
+	EVP_MD_CTX *md;
+	int found, ok;
+
+	found = get_field(db, name, APOP_FIELD, hex, sizeof(hex));
+	if (found <= 0)
+		return found;
+	slen = strlen(hex) / 2;
+	ok = from_hex(hex, secret, slen) == 0;
+	explicit_bzero(hex, sizeof(hex));
+	/* RFC 1939 7: MD5 of the timestamp (brackets included) followed by
+	 * the secret. */
+	md = EVP_MD_CTX_new();
+	if (md == NULL || EVP_DigestInit_ex(md, EVP_md5(), NULL) != 1 ||
+	    EVP_DigestUpdate(md, timestamp, strlen(timestamp)) != 1 ||
+	    EVP_DigestUpdate(md, secret, slen) != 1 ||
+	    EVP_DigestFinal_ex(md, want, &want_len) != 1 ||
+	    want_len != MD5_DIGEST_LEN)
+		ok = -1;
+	EVP_MD_CTX_free(md);
+	explicit_bzero(secret, sizeof(secret));
+	if (ok < 0)
+		return -1;
+	if (from_hex(digest_hex, got, sizeof(got)) < 0)
+		ok = 0;
+	else if (CRYPTO_memcmp(got, want, sizeof(got)) != 0)
+		ok = 0;
+	explicit_bzero(want, sizeof(want));
+	return ok ? 1 : 0;
 }

@@ -2,6 +2,7 @@
 #define COMMON_USERS_H
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <db.h>
 
 /* The user database: users.db, a btree in the instance's Berkeley DB
@@ -12,7 +13,11 @@
  * Record format, version 1: NUL-terminated "key=value" fields, the first
  * "v=1", then "hash=$y$...".  Readers ignore fields they do not know and
  * userdb_passwd keeps them, so later issues can add fields without a
- * migration.
+ * migration.  Fields so far:
+ *   hash=$y$...         the yescrypt hash (always)
+ *   pop3_login=SECONDS  the last successful POP3 login (LOGIN-DELAY)
+ *   apop=HEX            the password itself, hex-encoded, for APOP
+ *                       (only when pop3_apop is on; see below)
  *
  * Every function may be called from any thread (the handles are opened
  * DB_THREAD); userdb_verify is the one the servers call, on a worker
@@ -52,6 +57,37 @@ int userdb_verify(struct userdb *db, const char *name, const char *password);
  * call only.  `each` may use db. */
 int userdb_list(struct userdb *db, void (*each)(const char *name, void *arg),
 		void *arg);
+
+/* POP3 LOGIN-DELAY (RFC 2449 8.1.1): the time of the user's last
+ * successful POP3 login.  1 with *when_r set, 0 never recorded or no such
+ * user (*when_r = 0), -1 database error. */
+int userdb_pop3_last_login(struct userdb *db, const char *name,
+			   int64_t *when_r);
+/* Records it: 0, or -1 with a message (no such user, database error). */
+int userdb_set_pop3_last_login(struct userdb *db, const char *name,
+			       int64_t when, char *err_r, size_t errlen);
+
+/* APOP (RFC 1939 7).  The client sends MD5(timestamp + secret), so the
+ * server must be able to read the secret: a one-way hash cannot serve.
+ * userdb_set_apop_secret stores the password itself (hex-encoded, which
+ * hides nothing) beside the yescrypt hash.  The trade-off, which is why
+ * `pop3_apop` is off by default: whoever reads users.db (a backup, a
+ * stolen disk, a bug that reads files) gets every APOP user's password in
+ * clear, usable on every service and wherever the user reused it; and MD5
+ * of a known timestamp and a password is cheap to attack by dictionary for
+ * anyone who records one APOP exchange.  In return the password never
+ * crosses the network.  userdb_passwd removes the secret (it belongs to
+ * the old password); `maillab user add/passwd` stores a new one while
+ * pop3_apop is on.  0, or -1 with a message. */
+int userdb_set_apop_secret(struct userdb *db, const char *name,
+			   const char *password, char *err_r, size_t errlen);
+/* Checks an APOP digest (32 hex digits, either case) for `timestamp` (the
+ * greeting's "<...>", brackets included): 1 right, 0 wrong, malformed,
+ * unknown user or no stored secret (not told apart), -1 database or
+ * OpenSSL error.  The digests are compared in constant time
+ * (CRYPTO_memcmp). */
+int userdb_apop_verify(struct userdb *db, const char *name,
+		       const char *timestamp, const char *digest_hex);
 
 /* A user name becomes a directory name and an address local part: 1 to 64
  * of lowercase letters, digits, '.', '_', '-', not starting with '.' or

@@ -225,6 +225,91 @@ START_TEST(test_record_format)
 }
 END_TEST
 
+START_TEST(test_pop3_last_login)
+{
+	int64_t when = -1;
+
+	ck_assert_int_eq(userdb_add(db, "alice", "pw", err, sizeof(err)), 0);
+	ck_assert_int_eq(userdb_pop3_last_login(db, "alice", &when), 0);
+	ck_assert_int_eq(when, 0);
+	ck_assert_int_eq(userdb_set_pop3_last_login(db, "alice", 1700000123,
+						    err, sizeof(err)), 0);
+	ck_assert_int_eq(userdb_pop3_last_login(db, "alice", &when), 1);
+	ck_assert_int_eq(when, 1700000123);
+	/* replaced, not added twice; the password is untouched */
+	ck_assert_int_eq(userdb_set_pop3_last_login(db, "alice", 1800000000,
+						    err, sizeof(err)), 0);
+	ck_assert_int_eq(userdb_pop3_last_login(db, "alice", &when), 1);
+	ck_assert_int_eq(when, 1800000000);
+	ck_assert_int_eq(userdb_verify(db, "alice", "pw"), 1);
+	/* a password change keeps it */
+	ck_assert_int_eq(userdb_passwd(db, "alice", "pw2", err, sizeof(err)), 0);
+	ck_assert_int_eq(userdb_pop3_last_login(db, "alice", &when), 1);
+	ck_assert_int_eq(when, 1800000000);
+	ck_assert_int_eq(userdb_set_pop3_last_login(db, "nobody", 1, err,
+						    sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "no such user"));
+	ck_assert_int_eq(userdb_pop3_last_login(db, "nobody", &when), 0);
+}
+END_TEST
+
+/* RFC 1939 7's example: timestamp, secret "tanstaaf", digest. */
+#define RFC_TS "<1896.697170952@dbc.mtview.ca.us>"
+#define RFC_DIGEST "c4c9334bac560ecc979e58001b3e22fb"
+
+START_TEST(test_apop_secret)
+{
+	DB *raw;
+	DBT key, data;
+
+	ck_assert_int_eq(userdb_add(db, "mrose", "tanstaaf", err, sizeof(err)),
+			 0);
+	/* no secret stored: refused like a wrong digest */
+	ck_assert_int_eq(userdb_apop_verify(db, "mrose", RFC_TS, RFC_DIGEST), 0);
+	ck_assert_int_eq(userdb_set_apop_secret(db, "mrose", "tanstaaf", err,
+						sizeof(err)), 0);
+	ck_assert_int_eq(userdb_apop_verify(db, "mrose", RFC_TS, RFC_DIGEST), 1);
+	ck_assert_int_eq(userdb_apop_verify(db, "mrose", RFC_TS,
+					    "C4C9334BAC560ECC979E58001B3E22FB"), 1);
+	ck_assert_int_eq(userdb_apop_verify(db, "mrose", "<1.2@x>", RFC_DIGEST), 0);
+	ck_assert_int_eq(userdb_apop_verify(db, "mrose", RFC_TS,
+					    "c4c9334bac560ecc979e58001b3e22fc"), 0);
+	ck_assert_int_eq(userdb_apop_verify(db, "mrose", RFC_TS, "c4c9"), 0);
+	ck_assert_int_eq(userdb_apop_verify(db, "mrose", RFC_TS,
+					    "g4c9334bac560ecc979e58001b3e22fb"), 0);
+	ck_assert_int_eq(userdb_apop_verify(db, "mrose", RFC_TS,
+					    RFC_DIGEST "00"), 0);
+	ck_assert_int_eq(userdb_apop_verify(db, "nobody", RFC_TS, RFC_DIGEST), 0);
+	/* the yescrypt hash still works beside it */
+	ck_assert_int_eq(userdb_verify(db, "mrose", "tanstaaf"), 1);
+	ck_assert_int_eq(userdb_set_apop_secret(db, "mrose", "", err,
+						sizeof(err)), -1);
+	ck_assert_int_eq(userdb_set_apop_secret(db, "nobody", "x", err,
+						sizeof(err)), -1);
+
+	/* the secret is stored hex-encoded, once */
+	raw = dbenv_open_btree(userdb_env(db), "users.db", err, sizeof(err));
+	ck_assert_msg(raw != NULL, "%s", err);
+	memset(&key, 0, sizeof(key));
+	memset(&data, 0, sizeof(data));
+	key.data = "mrose";
+	key.size = 5;
+	data.flags = DB_DBT_MALLOC;
+	ck_assert_int_eq(raw->get(raw, NULL, &key, &data, 0), 0);
+	ck_assert_ptr_nonnull(memmem(data.data, data.size,
+				     "\0apop=74616e7374616166\0", 23));
+	ck_assert_ptr_null(memmem(data.data, data.size, "tanstaaf", 8));
+	free(data.data);
+	raw->close(raw, 0);
+
+	/* a new password drops the old secret */
+	ck_assert_int_eq(userdb_passwd(db, "mrose", "other", err, sizeof(err)),
+			 0);
+	ck_assert_int_eq(userdb_apop_verify(db, "mrose", RFC_TS, RFC_DIGEST), 0);
+	ck_assert_int_eq(userdb_verify(db, "mrose", "other"), 1);
+}
+END_TEST
+
 struct verifier {
 	pthread_t thread;
 	int right, wrong;
@@ -618,6 +703,8 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_list);
 	tcase_add_test(tc, test_reopen_persists);
 	tcase_add_test(tc, test_record_format);
+	tcase_add_test(tc, test_pop3_last_login);
+	tcase_add_test(tc, test_apop_secret);
 	tcase_add_test(tc, test_second_process);
 	tcase_add_test(tc, test_killed_process);
 	tcase_add_test(tc, test_killed_writer);
