@@ -68,25 +68,38 @@ void imap_write_envelope(struct buf *out, const struct msg_parse *p,
 	buf_putc(out, ')');
 }
 
-/* body-fld-param: ("name" "value" ...) or NIL */
+/* body-fld-param: ("name" "value" ...) or NIL.  With `text` (a text part
+ * of any subtype) a missing charset parameter is added at the end as
+ * "us-ascii": RFC 2045 5.2 makes it the default also when a Content-Type
+ * names no charset, and Dovecot reports it so (its params_write()). */
 static void write_params(struct buf *out, const struct msg_parse *p,
-			 uint32_t first, uint32_t n)
+			 uint32_t first, uint32_t n, bool text)
 {
-	if (n == 0) {
+	bool charset = false;
+	uint32_t i;
+
+	if (n == 0 && !text) {
 		buf_puts(out, "NIL");
 		return;
 	}
 	buf_putc(out, '(');
-	for (uint32_t i = 0; i < n && first + i < p->nparams; i++) {
+	for (i = 0; i < n && first + i < p->nparams; i++) {
 		const struct msg_param *pm = &p->params[first + i];
+		const char *name = msg_str(p, pm->name);
 		const char *value = msg_str(p, pm->value);
 
 		if (i > 0)
 			buf_putc(out, ' ');
-		imap_write_cstring(out, msg_str(p, pm->name) ?
-				   msg_str(p, pm->name) : "");
+		if (name != NULL && strcasecmp(name, "charset") == 0)
+			charset = true;
+		imap_write_cstring(out, name != NULL ? name : "");
 		buf_putc(out, ' ');
 		imap_write_cstring(out, value != NULL ? value : "");
+	}
+	if (text && !charset) {
+		if (i > 0)
+			buf_putc(out, ' ');
+		buf_puts(out, "\"charset\" \"us-ascii\"");
 	}
 	buf_putc(out, ')');
 }
@@ -101,7 +114,7 @@ static void write_dsp_lang_loc(struct buf *out, const struct msg_parse *p,
 		buf_putc(out, '(');
 		nstr(out, p, pt->disposition);
 		buf_putc(out, ' ');
-		write_params(out, p, pt->disp_params, pt->ndisp_params);
+		write_params(out, p, pt->disp_params, pt->ndisp_params, false);
 		buf_putc(out, ')');
 	}
 	buf_putc(out, ' ');
@@ -151,7 +164,7 @@ static void write_multipart(struct buf *out, const struct msg_parse *p,
 	imap_write_cstring(out, str_or(p, pt->subtype, "mixed"));
 	if (extended) {
 		buf_putc(out, ' ');
-		write_params(out, p, pt->params, pt->nparams);
+		write_params(out, p, pt->params, pt->nparams, false);
 		buf_putc(out, ' ');
 		write_dsp_lang_loc(out, p, pt);
 	}
@@ -163,6 +176,7 @@ static void write_part(struct buf *out, const struct msg_parse *p,
 {
 	const struct msg_part *pt = &p->parts[idx];
 	const char *type = str_or(p, pt->type, "text");
+	bool text;
 
 	if ((pt->flags & MSG_PART_MULTIPART) && depth < MSG_MAX_DEPTH + 2) {
 		write_multipart(out, p, pt, extended, depth);
@@ -173,7 +187,8 @@ static void write_part(struct buf *out, const struct msg_parse *p,
 	buf_putc(out, ' ');
 	imap_write_cstring(out, str_or(p, pt->subtype, "plain"));
 	buf_putc(out, ' ');
-	write_params(out, p, pt->params, pt->nparams);
+	text = strcasecmp(type, "text") == 0 && !(pt->flags & MSG_PART_MESSAGE);
+	write_params(out, p, pt->params, pt->nparams, text);
 	buf_putc(out, ' ');
 	nstr(out, p, pt->id);
 	buf_putc(out, ' ');

@@ -99,7 +99,8 @@ END_TEST
 START_TEST(test_message_rfc822)
 {
 	/* the embedded message: 291 octets, 15 line ends; its envelope and
-	 * structure inside the message/rfc822 part */
+	 * structure inside the message/rfc822 part; text parts without a
+	 * charset parameter get "us-ascii" (RFC 2045 5.2, as Dovecot) */
 	const char *inner_env =
 		"(\"Thu, 20 Nov 2025 09:00:00 -0500\" \"Lunch\" "
 		"((\"Carol\" NIL \"carol\" \"example.com\")) "
@@ -109,19 +110,19 @@ START_TEST(test_message_rfc822)
 	char want[2048];
 
 	snprintf(want, sizeof(want),
-		 "((\"text\" \"plain\" NIL NIL NIL \"7bit\" 10 0 NIL NIL NIL NIL)"
+		 "((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 10 0 NIL NIL NIL NIL)"
 		 "(\"message\" \"rfc822\" NIL NIL \"forwarded\" \"7bit\" 291 %s "
-		 "((\"text\" \"plain\" NIL NIL NIL \"7bit\" 6 0 NIL NIL NIL NIL)"
-		 "(\"text\" \"html\" NIL NIL NIL \"7bit\" 13 0 NIL NIL NIL NIL) "
+		 "((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 6 0 NIL NIL NIL NIL)"
+		 "(\"text\" \"html\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 13 0 NIL NIL NIL NIL) "
 		 "\"alternative\" (\"boundary\" \"inner\") NIL NIL NIL) 15 "
 		 "NIL NIL NIL NIL) \"mixed\" (\"boundary\" \"outer\") NIL NIL NIL)",
 		 inner_env);
 	ck_assert_str_eq(structure(nested_msg, true), want);
 	snprintf(want, sizeof(want),
-		 "((\"text\" \"plain\" NIL NIL NIL \"7bit\" 10 0)"
+		 "((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 10 0)"
 		 "(\"message\" \"rfc822\" NIL NIL \"forwarded\" \"7bit\" 291 %s "
-		 "((\"text\" \"plain\" NIL NIL NIL \"7bit\" 6 0)"
-		 "(\"text\" \"html\" NIL NIL NIL \"7bit\" 13 0) \"alternative\") 15) "
+		 "((\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 6 0)"
+		 "(\"text\" \"html\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 13 0) \"alternative\") 15) "
 		 "\"mixed\")", inner_env);
 	ck_assert_str_eq(structure(nested_msg, false), want);
 	ck_assert_str_eq(envelope(nested_msg, 1), inner_env);
@@ -144,6 +145,28 @@ START_TEST(test_unquotable_strings)
 }
 END_TEST
 
+START_TEST(test_text_default_charset)
+{
+	/* RFC 2045 5.2: a text part whose Content-Type names no charset is
+	 * us-ascii; like Dovecot, the parameter is added at the end of the
+	 * list.  Other types get no such default. */
+	ck_assert_str_eq(structure("Content-Type: text/plain\n\nhi\n", false),
+		"(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL "
+		"\"7bit\" 4 1)");
+	ck_assert_str_eq(structure("Content-Type: TEXT/html; format=flowed\n"
+				   "\nhi\n", false),
+		"(\"TEXT\" \"html\" (\"format\" \"flowed\" \"charset\" "
+		"\"us-ascii\") NIL NIL \"7bit\" 4 1)");
+	ck_assert_str_eq(structure("Content-Type: text/plain; CharSet=utf-8\n"
+				   "\nhi\n", false),
+		"(\"text\" \"plain\" (\"CharSet\" \"utf-8\") NIL NIL "
+		"\"7bit\" 4 1)");
+	ck_assert_str_eq(structure("Content-Type: application/octet-stream\n"
+				   "\nhi\n", false),
+		"(\"application\" \"octet-stream\" NIL NIL NIL \"7bit\" 4)");
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *suite = suite_create("imap-bodystruct");
@@ -154,6 +177,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_attachment_extension_data);
 	tcase_add_test(tc, test_message_rfc822);
 	tcase_add_test(tc, test_unquotable_strings);
+	tcase_add_test(tc, test_text_default_charset);
 	suite_add_tcase(suite, tc);
 	return suite;
 }

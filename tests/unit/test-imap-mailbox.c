@@ -280,7 +280,8 @@ START_TEST(test_append_fetch)
 	say(&a, "m2 FETCH 2 BODYSTRUCTURE\r\n");
 	ASSERT_HAS(&a, "* 2 FETCH (BODYSTRUCTURE ((\"text\" \"plain\" (\"charset\" "
 		   "\"utf-8\") NIL NIL \"quoted-printable\" 27 0 NIL NIL NIL NIL)"
-		   "(\"text\" \"html\" NIL NIL NIL \"7bit\" 9 0 NIL NIL NIL NIL) "
+		   "(\"text\" \"html\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 9 0 "
+		   "NIL NIL NIL NIL) "
 		   "\"mixed\" (\"boundary\" \"XX\") NIL NIL NIL))\r\n");
 	say(&a, "u UID FETCH 2 (RFC822.HEADER)\r\n");
 	ASSERT_HAS(&a, "* 2 FETCH (UID 2 RFC822.HEADER {");
