@@ -197,6 +197,14 @@ static const struct key keys[] = {
 	  "yes: a message with a bare LF gets 554 5.6.0; no: each bare LF is stored as CRLF.",
 	  NULL },
 
+	{ "pop3_login_delay", KEY_UINT, OFF(pop3_login_delay), 0, 0, 86400, 0,
+	  0, "0",
+	  "Seconds a user must wait between POP3 logins, advertised as LOGIN-DELAY (RFC 2449 6.5; 0: no limit).",
+	  "POP3" },
+	{ "pop3_apop", KEY_BOOL, OFF(pop3_apop), 0, 0, 0, 0, 0, "no",
+	  "yes: offer APOP (RFC 1939 7); `maillab user add/passwd` then also stores each password in a REVERSIBLE form in users.db.",
+	  NULL },
+
 	{ "workers", KEY_UINT, OFF(workers), 0, 1, 256, 0, 0, "16",
 	  "Worker threads for blocking work (fsync, password hashing, DNS).",
 	  "Server" },

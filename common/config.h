@@ -68,6 +68,10 @@ struct config {
 	bool smtp_sender_must_match;
 	bool smtp_reject_bare_lf;
 
+	/* POP3 (pop3d/) */
+	unsigned int pop3_login_delay;	/* seconds between logins; 0: off */
+	bool pop3_apop;			/* APOP offered, secrets stored */
+
 	unsigned int workers;		/* worker threads: 16 */
 	bool trace;			/* per-session dialogue in DIR/log/trace */
 	char *log_file;			/* default DIR/log/maillab.log */

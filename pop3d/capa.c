@@ -1,5 +1,6 @@
 /* CAPA (RFC 2449 5): what this server offers, in the current state. */
 #include "common/auth.h"
+#include "common/config.h"
 #include "common/sasl.h"
 #include "pop3d/pop3-int.h"
 
@@ -18,6 +19,10 @@ void pop3_cmd_capa(struct pop3_session *s, char *args)
 	 * may be sent (common/auth.h) and only before login. */
 	if (authz && auth_plaintext_allowed(io))
 		io_printf(io, "USER\r\nSASL %s\r\n", SASL_MECHANISMS);
+	/* RFC 2449 6.5: the same minimum for every user, so the same value
+	 * before and after login (no "USER" argument). */
+	if (io->cfg->pop3_login_delay > 0)
+		io_printf(io, "LOGIN-DELAY %u\r\n", io->cfg->pop3_login_delay);
 	/* RFC 2449 6.4, RFC 3206 (SYS/TEMP, SYS/PERM, AUTH), RFC 5034 6. */
 	io_printf(io, "RESP-CODES\r\nAUTH-RESP-CODE\r\n");
 	/* RFC 2449 6.6: commands may be sent without waiting for replies;

@@ -3,8 +3,10 @@
  * check, then the maildrop lock and snapshot, both off the loop thread. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/log.h"
+#include "common/users.h"
 #include "common/xalloc.h"
 #include "pop3d/pop3-int.h"
 
@@ -20,16 +22,59 @@ struct open_job {
 	char *user;
 	struct pop3_maildrop *drop;
 	bool in_use;
+	unsigned int wait;	/* > 0: refused for LOGIN-DELAY, seconds left */
 	int ret;
 	char err[256];
+	char note[256];		/* logged on the loop thread when not "" */
 };
+
+/* RFC 2449 8.1.1 [LOGIN-DELAY]: with pop3_login_delay set, a user may log
+ * in again only that many seconds after the last successful POP3 login,
+ * kept in users.db (common/users.h) so that it holds across connections,
+ * processes and restarts.  Returns 0 when the login may go on, 1 when it
+ * is too soon (job->wait set), -1 when users.db cannot be read. */
+static int check_login_delay(struct open_job *job, int64_t now)
+{
+	unsigned int delay = job->s->io->cfg->pop3_login_delay;
+	int64_t last;
+	int found;
+
+	if (delay == 0)
+		return 0;
+	found = userdb_pop3_last_login(job->s->io->users, job->user, &last);
+	if (found < 0) {
+		snprintf(job->err, sizeof(job->err), "users.db: cannot read the last login time");
+		return -1;
+	}
+	/* a clock set back makes the last login look later than now:
+	 * that does not lock the user out */
+	if (found == 0 || now < last || now - last >= delay)
+		return 0;
+	job->wait = (unsigned int)(delay - (now - last));
+	return 1;
+}
 
 static void open_work(void *arg)
 {
 	struct open_job *job = arg;
+	int64_t now = time(NULL);
+	int r = check_login_delay(job, now);
 
+	if (r != 0) {
+		job->ret = -1;
+		return;
+	}
 	job->ret = maildrop_open(job->s->mail_root, job->user, &job->drop,
 				 &job->in_use, job->err, sizeof(job->err));
+	if (job->ret < 0 || job->s->io->cfg->pop3_login_delay == 0)
+		return;
+	/* Recorded only once the maildrop is ours: a login refused with
+	 * [IN-USE] does not start the delay.  The POP3 lock also keeps two
+	 * sessions of one user from both passing the check.  A failure
+	 * leaves its message in job->note for open_done to log; the login
+	 * stands. */
+	userdb_set_pop3_last_login(job->s->io->users, job->user, now,
+				   job->note, sizeof(job->note));
 }
 
 static void open_done(void *arg)
@@ -39,7 +84,15 @@ static void open_done(void *arg)
 	uint64_t total = 0;
 
 	s->job_pending = false;
-	if (job->ret < 0 && job->in_use) {
+	if (job->note[0] != '\0')
+		pop3_log(s, "login user=%s: recording the login time failed: %s",
+			 job->user, job->note);
+	if (job->ret < 0 && job->wait > 0) {
+		pop3_log(s, "login user=%s refused: login delay, %u s left",
+			 job->user, job->wait);
+		pop3_err(s, "LOGIN-DELAY", "logged in less than %u seconds ago, try again in %u seconds",
+			 s->io->cfg->pop3_login_delay, job->wait);
+	} else if (job->ret < 0 && job->in_use) {
 		/* RFC 2449 8.1.1: another POP3 session has the maildrop. */
 		pop3_log(s, "login user=%s refused: in use",
 			job->user);

@@ -6,6 +6,7 @@ import os
 import poplib
 import re
 import shutil
+import signal
 import smtplib
 import socket
 import ssl
@@ -388,6 +389,38 @@ class Timeout(Pop3Base):
         s.close()
         time.sleep(0.2)
         self.assertEqual(len(inbox_files(self.inst, "alice")), 1)
+
+
+class LoginDelay(Pop3Base):
+    """RFC 2449 6.5, 8.1.1 with pop3_login_delay."""
+    config = {"pop3_login_delay": "3600"}
+
+    def test_second_login_is_refused(self):
+        p = self.connect()
+        self.assertEqual(p.capa().get("LOGIN-DELAY"), ["3600"])
+        p.user("alice")
+        p.pass_(self.pw)
+        p.quit()
+        p = self.connect()
+        p.user("alice")
+        with self.assertRaises(poplib.error_proto) as cm:
+            p.pass_(self.pw)
+        self.assertTrue(cm.exception.args[0].startswith(b"-ERR [LOGIN-DELAY]"),
+                        cm.exception.args[0])
+        # the session goes on: another user may log in
+        pw_bob = self.inst.password("bob")
+        p.user("bob")
+        p.pass_(pw_bob)
+        p.quit()
+        # the delay survives a restart (it is kept in users.db)
+        self.inst.proc.send_signal(signal.SIGTERM)
+        self.inst.proc.wait(timeout=20)
+        self.inst.launch()
+        p = self.connect()
+        p.user("alice")
+        with self.assertRaises(poplib.error_proto):
+            p.pass_(self.pw)
+        p.quit()
 
 
 @unittest.skipUnless(shutil.which("curl"), "curl not installed")

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/base64.h"
@@ -1004,6 +1005,73 @@ START_TEST(test_second_session_in_use)
 }
 END_TEST
 
+/* RFC 2449 6.5, 8.1.1: pop3_login_delay */
+START_TEST(test_login_delay)
+{
+	char err[256];
+	int64_t when;
+	const char *r;
+
+	/* off by default: not advertised, nothing recorded */
+	ck_lacks(send1("CAPA"), "LOGIN-DELAY");
+	login(&c1);
+	ck_starts(send1("QUIT"), "+OK");
+	ck_assert_int_eq(userdb_pop3_last_login(db, "alice", &when), 0);
+	client_close(&c1);
+
+	cfg.pop3_login_delay = 900;
+	client_open(&c1, SVC_POP3);
+	ck_has(send1("CAPA"), "\r\nLOGIN-DELAY 900\r\n");
+	login(&c1);
+	ck_has(send1("CAPA"), "\r\nLOGIN-DELAY 900\r\n");
+	ck_assert_int_eq(userdb_pop3_last_login(db, "alice", &when), 1);
+	ck_assert(when <= time(NULL) && when >= time(NULL) - 5);
+	ck_starts(send1("QUIT"), "+OK");
+	client_close(&c1);
+
+	/* too soon: the right password, and still refused */
+	client_open(&c1, SVC_POP3);
+	ck_starts(send1("USER alice"), "+OK");
+	r = send1("PASS secret pw");
+	ck_starts(r, "-ERR [LOGIN-DELAY] ");
+	ck_assert(!c1.io.close);
+	ck_assert_uint_eq(n_delays, 0);		/* not a password failure */
+	/* AUTH is refused the same way */
+	ck_starts(send1("AUTH PLAIN AGFsaWNlAHNlY3JldCBwdw=="), "-ERR [LOGIN-DELAY]");
+	/* other users are not affected */
+	ck_starts(send1("USER bob"), "+OK");
+	ck_starts(send1("PASS bobpw"), "+OK bob has");
+	ck_starts(send1("QUIT"), "+OK");
+	client_close(&c1);
+
+	/* once the delay is over, alice gets in and the time moves on */
+	ck_assert_int_eq(userdb_set_pop3_last_login(db, "alice",
+						    time(NULL) - 901, err,
+						    sizeof(err)), 0);
+	client_open(&c1, SVC_POP3);
+	login(&c1);
+	ck_assert_int_eq(userdb_pop3_last_login(db, "alice", &when), 1);
+	ck_assert(when >= time(NULL) - 5);
+	/* a login refused with [IN-USE] does not count as one */
+	ck_assert_int_eq(userdb_set_pop3_last_login(db, "alice",
+						    time(NULL) - 1000, err,
+						    sizeof(err)), 0);
+	client_open(&c2, SVC_POP3);
+	ck_starts(csend(&c2, "USER alice"), "+OK");
+	ck_starts(csend(&c2, "PASS secret pw"), "-ERR [IN-USE]");
+	ck_assert_int_eq(userdb_pop3_last_login(db, "alice", &when), 1);
+	ck_assert(when <= time(NULL) - 1000);
+	/* a clock set back does not lock anyone out */
+	ck_assert_int_eq(userdb_set_pop3_last_login(db, "alice",
+						    time(NULL) + 3600, err,
+						    sizeof(err)), 0);
+	client_close(&c1);
+	client_close(&c2);
+	client_open(&c1, SVC_POP3);
+	login(&c1);
+}
+END_TEST
+
 START_TEST(test_capa_transaction)
 {
 	const char *r;
@@ -1206,6 +1274,7 @@ Suite *unit_suite(void)
 	tcase_add_test(t, test_message_expunged_by_imap_meanwhile);
 	tcase_add_test(t, test_second_session_in_use);
 	tcase_add_test(t, test_capa_transaction);
+	tcase_add_test(t, test_login_delay);
 	tcase_add_test(t, test_idle_timeout);
 	tcase_add_test(t, test_timeout_mid_retr);
 	tcase_add_test(a, test_random_input_authorization);
