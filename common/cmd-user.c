@@ -17,6 +17,7 @@
 
 #include "common/buf.h"
 #include "common/cli.h"
+#include "common/config.h"
 #include "common/instance.h"
 #include "common/users.h"
 #include "maildir/user.h"
@@ -217,6 +218,38 @@ static int user_passwd(struct userdb *db, const struct user_args *a,
 	return 0;
 }
 
+/* With pop3_apop on, the password is also stored in a reversible form for
+ * POP3 APOP (common/users.h says what that costs).  The config is read
+ * here rather than trusted from the caller, so that turning pop3_apop on
+ * takes effect at the next add/passwd.  0, or 1 after printing why. */
+static int store_apop_secret(struct userdb *db, const struct user_args *a,
+			     const char *password)
+{
+	struct config cfg;
+	char err[512];
+	int ret = 0;
+
+	if (config_load(&cfg, a->dir, err, sizeof(err)) < 0) {
+		fprintf(stderr, "maillab: %s\n", err);
+		config_free(&cfg);
+		return 1;
+	}
+	if (cfg.pop3_apop) {
+		if (userdb_set_apop_secret(db, a->name, password, err,
+					   sizeof(err)) < 0) {
+			fprintf(stderr, "maillab: %s/db/users.db: %s\n",
+				a->dir, err);
+			ret = 1;
+		} else {
+			printf("pop3_apop is on: the password of %s is also "
+			       "stored in a reversible form for APOP\n",
+			       a->name);
+		}
+	}
+	config_free(&cfg);
+	return ret;
+}
+
 /* Asks on stdout, reads the answer from stdin: true for y/yes. */
 static bool confirm(const char *question)
 {
@@ -374,6 +407,8 @@ int cmd_user(int argc, char **argv)
 	} else {
 		ret = user_passwd(db, &a, buf_cstr(&pw));
 	}
+	if (db != NULL && ret == 0)
+		ret = store_apop_secret(db, &a, buf_cstr(&pw));
 	userdb_close(&db);
 	wipe_buf(&pw);
 	return ret;

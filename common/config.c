@@ -202,7 +202,7 @@ static const struct key keys[] = {
 	  "Seconds a user must wait between POP3 logins, advertised as LOGIN-DELAY (RFC 2449 6.5; 0: no limit).",
 	  "POP3" },
 	{ "pop3_apop", KEY_BOOL, OFF(pop3_apop), 0, 0, 0, 0, 0, "no",
-	  "yes: offer APOP (RFC 1939 7); `maillab user add/passwd` then also stores each password in a REVERSIBLE form in users.db.",
+	  "yes: offer APOP (RFC 1939 7, also without TLS); `maillab user add/passwd` then also store each password in a REVERSIBLE form in users.db: whoever reads users.db reads those passwords.",
 	  NULL },
 
 	{ "workers", KEY_UINT, OFF(workers), 0, 1, 256, 0, 0, "16",

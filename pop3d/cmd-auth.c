@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/config.h"
 #include "common/log.h"
 #include "common/users.h"
 #include "common/xalloc.h"
@@ -201,19 +202,114 @@ void pop3_cmd_pass(struct pop3_session *s, char *args)
 	explicit_bzero(args, strlen(args));
 }
 
-/* APOP name digest (RFC 1939 7).  Not offered: the digest is MD5 of the
- * greeting's timestamp and a secret shared with the client, so the server
- * must hold every password in clear or in a reversible form, while
- * users.db keeps only one-way yescrypt hashes (common/users.h).  RFC 1939
- * 7 itself leaves APOP optional and notes that the shared secret must be
- * protected on the server; MD5 of a password is also weak against an
- * eavesdropper with a dictionary.  STLS (or POP3S) with USER/PASS or AUTH
- * PLAIN protects the password without that cost.  The greeting carries no
- * timestamp, which tells clients APOP is not available. */
+/* APOP name digest (RFC 1939 7), offered only with pop3_apop = yes.
+ *
+ * The digest is MD5 of the greeting's timestamp followed by a secret
+ * shared with the client, so the server must be able to read that secret:
+ * users.db's yescrypt hashes cannot serve, and with pop3_apop on `maillab
+ * user add/passwd` also stores the password in a reversible form
+ * (common/users.h explains the cost: whoever reads users.db reads those
+ * passwords).  A user added before pop3_apop was turned on has no secret
+ * and gets -ERR [AUTH] until the password is set again.
+ *
+ * Plaintext policy: APOP is accepted on a connection without TLS, even
+ * off loopback where USER/PASS and AUTH PLAIN are refused.  That is its
+ * purpose (RFC 1939 7: the password is never sent), and the digest is
+ * bound to this session's unique timestamp, so it cannot be replayed.  It
+ * is still weaker than TLS: an eavesdropper who records one exchange can
+ * try passwords offline against MD5 at great speed, and the session that
+ * follows (the mail itself) is in clear.  So STLS/POP3S remain the advice;
+ * the administrator who turns pop3_apop on accepts that trade-off.
+ *
+ * Failures go through the shared policy (auth_reject): counted, delayed
+ * and logged like a wrong password, then the disconnect after
+ * auth_max_failures. */
+
+struct apop_job {
+	struct pop3_session *s;
+	char *user;		/* normalised */
+	char digest[33];
+	int result;		/* userdb_apop_verify */
+};
+
+static void apop_work(void *arg)
+{
+	struct apop_job *job = arg;
+
+	job->result = userdb_apop_verify(job->s->io->users, job->user,
+					 job->s->apop_ts, job->digest);
+}
+
+static void apop_done(void *arg)
+{
+	struct apop_job *job = arg;
+	struct pop3_session *s = job->s;
+
+	s->job_pending = false;
+	explicit_bzero(job->digest, sizeof(job->digest));
+	if (job->result > 0) {
+		pop3_log(s, "auth user=%s mech=APOP ok", job->user);
+		login_done(s, AUTH_OK, job->user);
+	} else if (job->result < 0) {
+		pop3_log(s, "auth user=%s mech=APOP: users.db error", job->user);
+		login_done(s, AUTH_TEMPFAIL, job->user);
+	} else {
+		pop3_log(s, "auth user=%s mech=APOP failed", job->user);
+		s->job_pending = true;
+		auth_reject(s->io, &s->auth, "APOP digest mismatch or no APOP secret",
+			    login_done, s);
+	}
+	free(job->user);
+	free(job);
+}
+
+/* The name as auth_check would use it: ASCII letters lower-cased and a
+ * local "@domain" removed (common/auth.h). */
+static char *normalise_user(const struct config *cfg, const char *name)
+{
+	char *user = xstrdup(name), *at = strrchr(user, '@');
+
+	if (at != NULL && config_is_local_domain(cfg, at + 1))
+		*at = '\0';
+	for (char *p = user; *p != '\0'; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	return user;
+}
+
+static bool is_md5_hex(const char *digest)
+{
+	if (strlen(digest) != 32)
+		return false;
+	for (const char *p = digest; *p != '\0'; p++)
+		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f') ||
+		      (*p >= 'A' && *p <= 'F')))
+			return false;
+	return true;
+}
+
 void pop3_cmd_apop(struct pop3_session *s, char *args)
 {
-	(void)args;
-	pop3_err(s, NULL, "APOP is not available on this server: use USER/PASS or AUTH after STLS");
+	struct apop_job *job;
+	char *argv[2];
+
+	if (s->apop_ts == NULL) {
+		pop3_err(s, NULL, "APOP is not available on this server: use USER/PASS or AUTH after STLS");
+		return;
+	}
+	if (pop3_split_args(args, argv, 2) != 2 || !is_md5_hex(argv[1])) {
+		pop3_bad(s, "syntax: APOP name digest (32 hex digits)");
+		return;
+	}
+	free(s->user);
+	s->user = NULL;
+	job = xcalloc(1, sizeof(*job));
+	job->s = s;
+	job->user = normalise_user(s->io->cfg, argv[0]);
+	memcpy(job->digest, argv[1], 33);
+	explicit_bzero(argv[1], 32);
+	s->job_pending = true;
+	s->io->defer(s->io, apop_work, apop_done, job);
 }
 
 /* Acts on what the shared SASL server said (common/sasl.h). */

@@ -130,6 +130,7 @@ struct pop3_session {
 	char *user;		/* after USER: the name given; after login:
 				 * the normalised user */
 	char *mail_root;	/* DIR/mail */
+	char *apop_ts;		/* the greeting's "<...>" (pop3_apop), or NULL */
 
 	/* TRANSACTION */
 	struct pop3_maildrop *drop;

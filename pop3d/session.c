@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "common/xalloc.h"
@@ -166,6 +168,24 @@ static void run_command(struct pop3_session *s, char *line, size_t len)
 
 /* ---- struct protocol ---- */
 
+/* RFC 1939 7: the APOP timestamp, "<" process-ID "." clock "@" hostname
+ * ">", different for every greeting the server ever gives: the clock in
+ * nanoseconds and a per-process counter (two greetings within the same
+ * clock tick) keep it unique, so a digest seen on the wire cannot be
+ * replayed in another session. */
+static char *apop_timestamp(const char *hostname)
+{
+	static unsigned long counter;
+	struct buf ts = BUF_INIT(BUF_UNLIMITED);
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	buf_printf(&ts, "<%ld.%lld%09ld.%lu@%s>", (long)getpid(),
+		   (long long)now.tv_sec, now.tv_nsec,
+		   __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED), hostname);
+	return buf_steal(&ts);
+}
+
 static void *pop3_open(struct proto_io *io)
 {
 	struct pop3_session *s = xcalloc(1, sizeof(*s));
@@ -182,8 +202,15 @@ static void *pop3_open(struct proto_io *io)
 	io->max_line = io->cfg->max_pop3_line;
 	io->bare_lf_ends_line = true;	/* `nc` without -C sends bare LF */
 	io->idle_timeout = io->cfg->timeout_pop3;
-	/* RFC 1939 4: no APOP timestamp, APOP is not offered (cmd-auth.c) */
-	pop3_ok(s, "%s maillab POP3 server ready", io->cfg->hostname);
+	/* RFC 1939 4, 7: the greeting carries a timestamp only when APOP is
+	 * offered (cmd-auth.c); clients take its absence as "no APOP". */
+	if (io->cfg->pop3_apop) {
+		s->apop_ts = apop_timestamp(io->cfg->hostname);
+		pop3_ok(s, "%s maillab POP3 server ready %s",
+			io->cfg->hostname, s->apop_ts);
+	} else {
+		pop3_ok(s, "%s maillab POP3 server ready", io->cfg->hostname);
+	}
 	return s;
 }
 
@@ -325,6 +352,7 @@ static void pop3_free(void *sess)
 	free(s->marks);
 	free(s->user);
 	free(s->mail_root);
+	free(s->apop_ts);
 	free(s);
 }
 

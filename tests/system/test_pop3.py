@@ -15,7 +15,7 @@ import tempfile
 import time
 import unittest
 
-from fixture import Instance, recv_until
+from fixture import Instance, recv_until, run_cli
 
 _seq = [0]
 
@@ -420,6 +420,46 @@ class LoginDelay(Pop3Base):
         p.user("alice")
         with self.assertRaises(poplib.error_proto):
             p.pass_(self.pw)
+        p.quit()
+
+
+class Apop(Pop3Base):
+    """RFC 1939 7 APOP with pop3_apop = yes, driven by poplib's apop()."""
+    config = {"pop3_apop": "yes"}
+
+    def test_apop(self):
+        drop(self.inst, "alice", message(1))
+        p = self.connect()
+        # RFC 1939 7: <process-ID.clock@hostname> in the greeting
+        self.assertRegex(p.getwelcome(), rb"<\d+\.\d+\.\d+@localhost>$")
+        # users made before pop3_apop was on have no APOP secret
+        with self.assertRaises(poplib.error_proto) as cm:
+            p.apop("alice", self.pw)
+        self.assertTrue(cm.exception.args[0].startswith(b"-ERR [AUTH]"),
+                        cm.exception.args[0])
+        p.quit()
+        out = run_cli("user", "passwd", "-d", self.inst.dir, "alice",
+                      "--password-stdin", stdin=self.pw + "\n").stdout
+        self.assertIn("reversible", out)
+        p = self.connect()
+        p.apop("alice", self.pw)
+        self.assertEqual(p.stat()[0], 1)
+        resp, lines, _ = p.retr(1)
+        self.assertEqual(joined(lines), message(1))
+        p.quit()
+        # a wrong password, then the right one in the same session
+        p = self.connect()
+        with self.assertRaises(poplib.error_proto) as cm:
+            p.apop("alice", self.pw + "x")
+        self.assertTrue(cm.exception.args[0].startswith(b"-ERR [AUTH]"))
+        p.apop("alice", self.pw)
+        p.quit()
+
+    def test_users_added_with_apop_on(self):
+        run_cli("user", "add", "-d", self.inst.dir, "carol",
+                "--password-stdin", stdin="carol pw\n")
+        p = self.connect()
+        p.apop("carol", "carol pw")
         p.quit()
 
 

@@ -10,6 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "common/base64.h"
 #include "common/linereader.h"
 #include "common/log.h"
@@ -347,6 +349,99 @@ START_TEST(test_apop_not_offered)
 {
 	ck_starts(send1("APOP alice c4c9334bac560ecc979e58001b3e22fb"), "-ERR");
 	login(&c1);
+}
+END_TEST
+
+/* MD5(timestamp + secret) in hex, as an APOP client computes it. */
+static void apop_digest(const char *ts, const char *secret, char out[33])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+
+	ck_assert_ptr_nonnull(ctx);
+	ck_assert_int_eq(EVP_DigestInit_ex(ctx, EVP_md5(), NULL), 1);
+	ck_assert_int_eq(EVP_DigestUpdate(ctx, ts, strlen(ts)), 1);
+	ck_assert_int_eq(EVP_DigestUpdate(ctx, secret, strlen(secret)), 1);
+	ck_assert_int_eq(EVP_DigestFinal_ex(ctx, md, &len), 1);
+	EVP_MD_CTX_free(ctx);
+	ck_assert_uint_eq(len, 16);
+	for (unsigned int i = 0; i < len; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+/* The "<...>" of a greeting, into ts[256]. */
+static void greeting_timestamp(const char *greeting, char *ts)
+{
+	const char *lt = strchr(greeting, '<'), *gt = strchr(greeting, '>');
+
+	ck_assert_ptr_nonnull(lt);
+	ck_assert_ptr_nonnull(gt);
+	ck_assert_uint_lt((size_t)(gt - lt) + 1, 256);
+	memcpy(ts, lt, (size_t)(gt - lt) + 1);
+	ts[gt - lt + 1] = '\0';
+}
+
+/* RFC 1939 7 APOP with pop3_apop = yes */
+START_TEST(test_apop)
+{
+	char err[256], ts[256], ts2[256], digest[33], line[512], pid[32];
+	const char *r;
+
+	cfg.pop3_apop = true;
+	ck_assert_int_eq(userdb_set_apop_secret(db, "alice", "secret pw", err,
+						sizeof(err)), 0);
+	client_close(&c1);
+	client_open(&c1, SVC_POP3);
+	/* RFC 1939 7: <process-ID.clock@hostname>, new in every greeting */
+	ck_starts(c1.reply, "+OK ");
+	greeting_timestamp(c1.reply, ts);
+	snprintf(pid, sizeof(pid), "<%ld.", (long)getpid());
+	ck_starts(ts, pid);
+	snprintf(line, sizeof(line), "%s>", cfg.hostname);
+	ck_assert_str_eq(strchr(ts, '@') + 1, line);
+	client_open(&c2, SVC_POP3);
+	greeting_timestamp(c2.reply, ts2);
+	ck_assert_str_ne(ts, ts2);
+
+	/* syntax */
+	ck_starts(send1("APOP alice"), "-ERR syntax");
+	ck_starts(send1("APOP alice abc"), "-ERR syntax");
+	ck_starts(send1("APOP alice c4c9334bac560ecc979e58001b3e22fg"), "-ERR syntax");
+	ck_assert_uint_eq(n_delays, 0);
+	/* the digest for another session's timestamp is refused */
+	apop_digest(ts2, "secret pw", digest);
+	snprintf(line, sizeof(line), "APOP alice %s", digest);
+	ck_assert_str_eq(send1(line), "-ERR [AUTH] invalid user name or password\r\n");
+	ck_assert_uint_eq(n_delays, 1);		/* delayed like a wrong password */
+	/* a user without a stored secret */
+	apop_digest(ts, "bobpw", digest);
+	snprintf(line, sizeof(line), "APOP bob %s", digest);
+	ck_starts(send1(line), "-ERR [AUTH]");
+	ck_assert_uint_eq(n_delays, 2);
+	/* right, also off loopback without TLS: the password is not sent */
+	c1.io.loopback = false;
+	ck_starts(send1("USER alice"), "-ERR [AUTH]");
+	apop_digest(ts, "secret pw", digest);
+	snprintf(line, sizeof(line), "APOP Alice@lab.test %s", digest);
+	/* the trace shows the name, not the digest */
+	ck_assert_uint_eq(P->trace_visible(c1.sess, line, strlen(line)),
+			  strlen("APOP Alice@lab.test "));
+	r = send1(line);
+	ck_assert_str_eq(r, "+OK alice has 0 messages (0 octets)\r\n");
+	ck_starts(send1("APOP alice x"), "-ERR APOP is not valid");
+	ck_starts(send1("QUIT"), "+OK");
+
+	/* too many failures close the connection */
+	client_open(&c2, SVC_POP3);
+	greeting_timestamp(c2.reply, ts2);
+	apop_digest(ts2, "wrong", digest);
+	snprintf(line, sizeof(line), "APOP alice %s", digest);
+	ck_starts(csend(&c2, line), "-ERR [AUTH]");
+	ck_starts(csend(&c2, line), "-ERR [AUTH]");
+	ck_assert(!c2.io.close);
+	ck_starts(csend(&c2, line), "-ERR [AUTH]");
+	ck_assert(c2.io.close);
 }
 END_TEST
 
@@ -1239,6 +1334,7 @@ Suite *unit_suite(void)
 	tcase_add_test(a, test_user_syntax);
 	tcase_add_test(a, test_wrong_password_delay_then_disconnect);
 	tcase_add_test(a, test_apop_not_offered);
+	tcase_add_test(a, test_apop);
 	tcase_add_test(a, test_quit_in_authorization);
 	tcase_add_test(a, test_wrong_state_commands);
 	tcase_add_test(a, test_unknown_and_empty);

@@ -627,6 +627,48 @@ START_TEST(test_cli_add_passwd_list)
 }
 END_TEST
 
+static int apop_in(const char *instdir, const char *name)
+{
+	struct userdb *u = userdb_open(instdir, err, sizeof(err));
+	int ret;
+
+	ck_assert_msg(u != NULL, "%s", err);
+	ret = userdb_apop_verify(u, name, RFC_TS, RFC_DIGEST);
+	userdb_close(&u);
+	return ret;
+}
+
+static void set_pop3_apop(const char *instdir, const char *value)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/maillab.conf", instdir);
+	f = fopen(path, "a");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "pop3_apop = %s\n", value);
+	fclose(f);
+}
+
+/* pop3_apop: add and passwd store the APOP secret, only while it is on */
+START_TEST(test_cli_apop_secret)
+{
+	struct buf out = BUF_INIT(BUF_UNLIMITED);
+
+	ck_assert_int_eq(run_user_cmd("tanstaaf\n", &out, "add", "-d", inst,
+				      "mrose", "--password-stdin", NULL), 0);
+	ck_assert_ptr_null(strstr(buf_cstr(&out), "reversible"));
+	ck_assert_int_eq(apop_in(inst, "mrose"), 0);
+	set_pop3_apop(inst, "yes");
+	ck_assert_int_eq(run_user_cmd("tanstaaf\n", &out, "passwd", "-d", inst,
+				      "mrose", "--password-stdin", NULL), 0);
+	ck_assert_ptr_nonnull(strstr(buf_cstr(&out), "reversible"));
+	ck_assert_int_eq(apop_in(inst, "mrose"), 1);
+	ck_assert_int_eq(verify_in(inst, "mrose", "tanstaaf"), 1);
+	buf_free(&out);
+}
+END_TEST
+
 START_TEST(test_cli_del)
 {
 	struct buf out = BUF_INIT(BUF_UNLIMITED);
@@ -719,6 +761,7 @@ Suite *unit_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_cli_add_passwd_list);
 	tcase_add_test(tc, test_cli_del);
+	tcase_add_test(tc, test_cli_apop_secret);
 	tcase_add_test(tc, test_cli_bad_arguments);
 	suite_add_tcase(s, tc);
 	return s;
