@@ -97,6 +97,11 @@ struct imap_session {
 	struct maildir_box *box;
 	bool readonly;
 	char *box_name;
+	/* SELECT replied from the folder's counts; its snapshot is loaded
+	 * (maildir_box_load) right after the reply is sent, before the next
+	 * command is read */
+	bool box_loading;
+	bool box_load_failed;
 
 	/* APPEND streaming its message literal into a delivery */
 	struct maildir_delivery *append;

@@ -165,6 +165,45 @@ static void apply_requests(struct imap_session *s)
 		cfg->timeout_imap_preauth : cfg->timeout_imap;
 }
 
+/* After SELECT: loads the snapshot it deferred, holding the index lock it
+ * took (maildir_box_load).  Input waits meanwhile (io->defer). */
+static void box_load_work(void *arg)
+{
+	struct imap_session *s = arg;
+	char err[256];
+
+	if (s->box != NULL && maildir_box_load(s->box, err, sizeof(err)) < 0) {
+		log_msg("imap", s->io->id, "%s", err);
+		s->box_load_failed = true;
+	}
+}
+
+static void box_load_done(void *arg)
+{
+	struct imap_session *s = arg;
+
+	if (s->box_load_failed) {
+		/* the client was told counts the session cannot back */
+		s->box_load_failed = false;
+		imap_untagged(s, "BYE Cannot read the mailbox index");
+		s->close_after = true;
+	}
+	apply_requests(s);
+}
+
+static void load_box(struct imap_session *s)
+{
+	if (!s->box_loading)
+		return;
+	s->box_loading = false;
+	if (s->io->defer != NULL) {
+		s->io->defer(s->io, box_load_work, box_load_done, s);
+		return;
+	}
+	box_load_work(s);
+	box_load_done(s);
+}
+
 static void work_run(void *arg)
 {
 	struct imap_session *s = arg;
@@ -189,6 +228,7 @@ static void work_done(void *arg)
 	if (s->fetch != NULL)
 		imap_fetch_continue(s);
 	apply_requests(s);
+	load_box(s);
 }
 
 static void dispatch(struct imap_session *s, const struct imap_command *def)
@@ -205,6 +245,7 @@ static void dispatch(struct imap_session *s, const struct imap_command *def)
 		if (!cmd->async && !cmd->finished)
 			imap_cmd_finish(cmd);
 		apply_requests(s);
+		load_box(s);
 		return;
 	}
 	s->io->defer(s->io, work_run, work_done, s);

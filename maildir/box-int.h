@@ -18,6 +18,12 @@ struct maildir_box {
 	size_t nkeywords;
 	bool rebuilt;
 	int notify_fd;
+	int dir_fd;		/* the folder's directory (open_msg), or -1 */
+	/* MAILDIR_BOX_DEFER_LOAD: the index lock held until maildir_box_load
+	 * (-1: none), and the counts reported meanwhile */
+	int pending_lock;
+	uint32_t recent_from;
+	uint32_t pending_recent, pending_first_unseen;
 };
 
 /* Takes the user's exclusive index lock and syncs the folder; on success

@@ -604,6 +604,42 @@ int idx_msg_iter(struct maildir_store *s, uint32_t id, uint32_t from_uid,
 	return ret;
 }
 
+int idx_msg_walk(struct maildir_store *s, uint32_t id, uint32_t from_uid,
+		 idx_msg_fn *fn, void *arg)
+{
+	unsigned char start[9];
+	DBT key, val;
+	DBC *c;
+	int r, ret = 0;
+
+	if (s->db->cursor(s->db, NULL, &c, 0) != 0)
+		return -1;
+	msg_key(start, id, from_uid);
+	memset(&key, 0, sizeof(key));
+	memset(&val, 0, sizeof(val));
+	key.data = start;
+	key.size = sizeof(start);
+	for (r = c->get(c, &key, &val, DB_SET_RANGE); r == 0;
+	     r = c->get(c, &key, &val, DB_NEXT)) {
+		const unsigned char *kp = key.data;
+		struct mrec m;
+
+		if (key.size != 9 || kp[0] != 'M' || get_be32(kp + 1) != id)
+			break;
+		if (val.size <= sizeof(m) ||
+		    ((const char *)val.data)[val.size - 1] != '\0')
+			continue;
+		memcpy(&m, val.data, sizeof(m));
+		if (fn(arg, get_be32(kp + 5), &m,
+		       (const char *)val.data + sizeof(m)) != 0)
+			break;
+	}
+	if (r != 0 && r != DB_NOTFOUND)
+		ret = -1;
+	c->close(c);
+	return ret;
+}
+
 const char *fname_base(const char *fname, size_t *len_r)
 {
 	const char *slash = strchr(fname, '/');

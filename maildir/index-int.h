@@ -109,6 +109,10 @@ typedef int idx_msg_fn(void *arg, uint32_t uid, const struct mrec *m,
 		       const char *fname);
 int idx_msg_iter(struct maildir_store *s, uint32_t id, uint32_t from_uid,
 		 idx_msg_fn *fn, void *arg);
+/* The same one record at a time: for walks that usually stop early
+ * (idx_msg_iter copies up to 4 MiB of records per step). */
+int idx_msg_walk(struct maildir_store *s, uint32_t id, uint32_t from_uid,
+		 idx_msg_fn *fn, void *arg);
 
 /* Releases the locks and aborts the transactions of processes that died
  * while using the environment (DB_ENV->failchk); runs recovery when that is

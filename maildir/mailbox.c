@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/log.h"
 #include "common/xalloc.h"
 #include "maildir/box-int.h"
 #include "maildir/fsutil.h"
@@ -254,8 +255,10 @@ static void free_keywords(struct maildir_box *box)
 	box->nkeywords = 0;
 }
 
-int box_load(struct maildir_box *box, struct frec *f,
-			 struct loader *l, uint32_t *recent_from_r)
+/* Claims \Recent for this session when the box asks for it: UIDs >=
+ * *recent_from_r are recent. */
+static int claim_recent(struct maildir_box *box, struct frec *f,
+			uint32_t *recent_from_r)
 {
 	DB_TXN *txn;
 
@@ -273,12 +276,122 @@ int box_load(struct maildir_box *box, struct frec *f,
 		if (idx_commit(txn) < 0)
 			return -1;
 	}
+	return 0;
+}
+
+static int load_keywords(struct maildir_box *box, const struct frec *f)
+{
 	free_keywords(box);
-	if (idx_keywords_get(box->s, NULL, f->id, &box->keywords,
-			     &box->nkeywords) < 0)
-		return -1;
+	return idx_keywords_get(box->s, NULL, f->id, &box->keywords,
+				&box->nkeywords);
+}
+
+int box_load(struct maildir_box *box, struct frec *f,
+			 struct loader *l, uint32_t *recent_from_r)
+{
 	memset(l, 0, sizeof(*l));
+	if (claim_recent(box, f, recent_from_r) < 0 ||
+	    load_keywords(box, f) < 0)
+		return -1;
 	return idx_msg_iter(box->s, f->id, 0, load_one, l);
+}
+
+/* ---- a deferred load (MAILDIR_BOX_DEFER_LOAD) ---- */
+
+struct walk {
+	uint32_t n;		/* records seen */
+	uint32_t found;		/* position (1-based) of the first unseen */
+	uint32_t last_uid;
+	uint32_t limit;		/* stop after this many (0: no limit) */
+};
+
+static int count_one(void *arg, uint32_t uid, const struct mrec *m,
+		     const char *fname)
+{
+	struct walk *w = arg;
+
+	(void)uid;
+	(void)m;
+	(void)fname;
+	w->n++;
+	return 0;
+}
+
+static int find_unseen(void *arg, uint32_t uid, const struct mrec *m,
+		       const char *fname)
+{
+	struct walk *w = arg;
+
+	(void)fname;
+	w->n++;
+	w->last_uid = uid;
+	if (!(m->flags & MAILDIR_FLAG_SEEN)) {
+		w->found = w->n;
+		return 1;
+	}
+	return w->limit != 0 && w->n >= w->limit;
+}
+
+/* The counts SELECT reports, without loading the snapshot: \Recent
+ * messages (UIDs from recent_from on) and the position of the first
+ * unseen one.  The first unseen is usually near the start (or there is
+ * none: the folder record counts them), so the walk reads one record at a
+ * time at first, then in bulk. */
+static int pending_counts(struct maildir_box *box)
+{
+	struct walk w;
+
+	memset(&w, 0, sizeof(w));
+	if (box->recent_from != UINT32_MAX &&
+	    idx_msg_walk(box->s, box->f.id, box->recent_from, count_one,
+			 &w) < 0)
+		return -1;
+	box->pending_recent = w.n;
+	box->pending_first_unseen = 0;
+	if (box->f.unseen == 0)
+		return 0;
+	memset(&w, 0, sizeof(w));
+	w.limit = 256;
+	if (idx_msg_walk(box->s, box->f.id, 0, find_unseen, &w) < 0)
+		return -1;
+	if (w.found == 0 && w.n == w.limit && w.last_uid != UINT32_MAX) {
+		w.limit = 0;
+		if (idx_msg_iter(box->s, box->f.id, w.last_uid + 1,
+				 find_unseen, &w) < 0)
+			return -1;
+	}
+	box->pending_first_unseen = w.found;
+	return 0;
+}
+
+int maildir_box_load(struct maildir_box *box, char *err_r, size_t errlen)
+{
+	struct loader l;
+	size_t i;
+	int ret;
+
+	if (box->pending_lock < 0)
+		return 0;
+	memset(&l, 0, sizeof(l));
+	ret = idx_msg_iter(box->s, box->f.id, 0, load_one, &l);
+	lock_index_release(box->pending_lock);
+	box->pending_lock = -1;
+	if (ret < 0) {
+		snprintf(err_r, errlen, "index of %s: read failed", box->name);
+		for (i = 0; i < l.n; i++)
+			msg_free_fields(&l.msgs[i]);
+		free(l.msgs);
+		return -1;
+	}
+	if (l.n != box->f.messages)
+		log_msg("maildir", NULL, "index of %s/%s: folder record counts "
+			"%u messages, %zu found", box->s->user, box->name,
+			box->f.messages, l.n);
+	for (i = 0; i < l.n; i++)
+		l.msgs[i].recent = l.msgs[i].uid >= box->recent_from;
+	box->msgs = l.msgs;
+	box->n = l.n;
+	return 0;
 }
 
 int maildir_box_open(struct maildir_store *store, const char *name,
@@ -295,6 +408,8 @@ int maildir_box_open(struct maildir_store *store, const char *name,
 	*box_r = NULL;
 	buf_init(&box->path, BUF_UNLIMITED);
 	box->notify_fd = -1;
+	box->dir_fd = -1;
+	box->pending_lock = -1;
 	box->s = store;
 	box->flags = flags;
 	if (box_resolve(store, name, &dir, &box->path, err_r, errlen) < 0)
@@ -305,6 +420,19 @@ int maildir_box_open(struct maildir_store *store, const char *name,
 	fd = box_lock_sync(store, box->dir, &box->f, &box->rebuilt, err_r, errlen);
 	if (fd < 0)
 		goto fail;
+	if (flags & MAILDIR_BOX_DEFER_LOAD) {
+		/* the lock is kept until maildir_box_load() */
+		if (claim_recent(box, &box->f, &box->recent_from) < 0 ||
+		    load_keywords(box, &box->f) < 0 ||
+		    pending_counts(box) < 0) {
+			lock_index_release(fd);
+			snprintf(err_r, errlen, "index of %s: read failed", name);
+			goto fail;
+		}
+		box->pending_lock = fd;
+		*box_r = box;
+		return 0;
+	}
 	if (box_load(box, &box->f, &l, &recent_from) < 0) {
 		lock_index_release(fd);
 		snprintf(err_r, errlen, "index of %s: read failed", name);
@@ -331,6 +459,8 @@ void maildir_box_close(struct maildir_box **boxp)
 
 	if (box == NULL)
 		return;
+	if (box->pending_lock >= 0)
+		lock_index_release(box->pending_lock);
 	if (box->s != NULL && box->s->env != NULL)
 		idx_checkpoint(box->s);	/* lets old log files go */
 	for (i = 0; i < box->n; i++)
@@ -339,6 +469,8 @@ void maildir_box_close(struct maildir_box **boxp)
 	free_keywords(box);
 	if (box->notify_fd >= 0)
 		close(box->notify_fd);
+	if (box->dir_fd >= 0)
+		close(box->dir_fd);
 	free(box->name);
 	free(box->dir);
 	buf_free(&box->path);
@@ -384,6 +516,13 @@ void maildir_box_info(const struct maildir_box *box,
 	info->highestmodseq = box->f.modseq;
 	info->messages = (uint32_t)box->n;
 	info->rebuilt = box->rebuilt;
+	if (box->pending_lock >= 0) {
+		info->messages = box->f.messages;
+		info->recent = box->pending_recent;
+		info->unseen = box->f.unseen;
+		info->first_unseen = box->pending_first_unseen;
+		return;
+	}
 	for (i = 0; i < box->n; i++) {
 		if (box->msgs[i].recent)
 			info->recent++;
@@ -428,6 +567,19 @@ static char *find_in_cur(struct maildir_box *box, const char *fname)
 	return found;
 }
 
+/* Opens fname (relative to the folder) through the folder's directory fd,
+ * opened at first use: no path to build and resolve for each message. */
+static int open_rel(struct maildir_box *box, const char *fname)
+{
+	if (box->dir_fd < 0) {
+		box->dir_fd = open(box->path.data, O_RDONLY | O_DIRECTORY |
+				   O_CLOEXEC);
+		if (box->dir_fd < 0)
+			return -1;
+	}
+	return openat(box->dir_fd, fname, O_RDONLY | O_CLOEXEC);
+}
+
 int maildir_box_open_msg(struct maildir_box *box, uint32_t uid,
 			 char *err_r, size_t errlen)
 {
@@ -444,29 +596,29 @@ int maildir_box_open_msg(struct maildir_box *box, uint32_t uid,
 		return -1;
 	}
 	msg = &box->msgs[i];
-	maildir_box_path(box, msg, &p);
-	fd = open(p.data, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT) {
+	fd = open_rel(box, msg->fname);
+	if (fd >= 0)
+		return fd;
+	if (errno == ENOENT) {
 		if (idx_msg_get(box->s, NULL, box->f.id, uid, &m, &fname) != 0)
 			fname = find_in_cur(box, msg->fname);
 		if (fname != NULL) {
 			free(msg->fname);
 			msg->fname = fname;
-			maildir_box_path(box, msg, &p);
-			fd = open(p.data, O_RDONLY | O_CLOEXEC);
+			fd = open_rel(box, msg->fname);
 			if (fd < 0 && errno == ENOENT &&
 			    (fname = find_in_cur(box, msg->fname)) != NULL) {
 				free(msg->fname);
 				msg->fname = fname;
-				maildir_box_path(box, msg, &p);
-				fd = open(p.data, O_RDONLY | O_CLOEXEC);
+				fd = open_rel(box, msg->fname);
 			}
 		}
 	}
 	if (fd < 0) {
 		int saved = errno;
 
-		snprintf(err_r, errlen, "open(%s): %s", p.data, strerror(errno));
+		maildir_box_path(box, msg, &p);
+		snprintf(err_r, errlen, "open(%s): %s", p.data, strerror(saved));
 		errno = saved;
 	}
 	buf_free(&p);

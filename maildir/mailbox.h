@@ -91,6 +91,7 @@ enum {
 					 * EXAMINE must not (RFC 3501
 					 * 6.3.2: it leaves \Recent to the
 					 * other sessions), nor POP3 */
+	MAILDIR_BOX_DEFER_LOAD = 1 << 2,	/* see maildir_box_load */
 };
 
 /* Opens folder `name` (mUTF-7, '/' delimiter, "INBOX" any case) and takes a
@@ -100,6 +101,18 @@ int maildir_box_open(struct maildir_store *store, const char *name,
 		     unsigned flags, struct maildir_box **box_r,
 		     char *err_r, size_t errlen);
 void maildir_box_close(struct maildir_box **boxp);
+
+/* With MAILDIR_BOX_DEFER_LOAD, maildir_box_open syncs the folder and reads
+ * only what SELECT reports (maildir_box_info, the keywords), and returns
+ * still holding the user's index lock, so that the snapshot is the one of
+ * that moment; the caller answers its client and then calls
+ * maildir_box_load, which loads the snapshot and releases the lock (other
+ * sessions and deliveries of the user wait meanwhile: call it at once).
+ * Until then only maildir_box_info, maildir_box_keyword_count/_name,
+ * maildir_box_load and maildir_box_close may be used.  0 (also when
+ * nothing was deferred), or -1 with err_r: the box is then empty and the
+ * session should end. */
+int maildir_box_load(struct maildir_box *box, char *err_r, size_t errlen);
 
 /* The snapshot: messages 0..count-1 (IMAP sequence number = index + 1). */
 size_t maildir_box_count(const struct maildir_box *box);

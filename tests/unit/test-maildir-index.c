@@ -553,6 +553,59 @@ START_TEST(test_stale_uidvalidity_refused)
 }
 END_TEST
 
+/* MAILDIR_BOX_DEFER_LOAD: the counts SELECT reports before the snapshot is
+ * loaded are the ones of the loaded snapshot. */
+START_TEST(test_deferred_load)
+{
+	struct maildir_store *s = NULL;
+	struct maildir_box *box, *eager;
+	struct maildir_box_info before, after, want;
+	uint32_t u[2] = { 1, 2 };
+	int i;
+
+	for (i = 0; i < 5; i++)
+		ck_assert_int_eq(deliver_text(mail, "alice", NULL, MSG_A), 0);
+	box = open_box(&s, "INBOX", 0);
+	ck_assert_int_eq(maildir_box_store(box, u, 2, MAILDIR_STORE_ADD,
+					   MAILDIR_FLAG_SEEN, 0, err,
+					   sizeof(err)), 0);
+	maildir_box_close(&box);
+	ck_assert_int_eq(deliver_text(mail, "alice", NULL, MSG_B), 0);
+
+	box = open_box(&s, "INBOX", MAILDIR_BOX_RECENT | MAILDIR_BOX_DEFER_LOAD);
+	maildir_box_info(box, &before);
+	ck_assert_uint_eq(maildir_box_count(box), 0);	/* not loaded yet */
+	ck_assert_int_eq(maildir_box_load(box, err, sizeof(err)), 0);
+	ck_assert_int_eq(maildir_box_load(box, err, sizeof(err)), 0);
+	maildir_box_info(box, &after);
+	ck_assert_uint_eq(maildir_box_count(box), 6);
+	ck_assert_uint_eq(before.messages, 6);
+	ck_assert_uint_eq(before.recent, 6);	/* no SELECT claimed them */
+	ck_assert_uint_eq(before.unseen, 4);
+	ck_assert_uint_eq(before.first_unseen, 3);
+	ck_assert_uint_eq(after.messages, before.messages);
+	ck_assert_uint_eq(after.recent, before.recent);
+	ck_assert_uint_eq(after.unseen, before.unseen);
+	ck_assert_uint_eq(after.first_unseen, before.first_unseen);
+	ck_assert_uint_eq(after.uidnext, before.uidnext);
+	/* the lock is released: another session opens, and sees no \Recent */
+	eager = open_box(&s, "INBOX", MAILDIR_BOX_RECENT);
+	maildir_box_info(eager, &want);
+	ck_assert_uint_eq(want.recent, 0);
+	ck_assert_uint_eq(want.first_unseen, 3);
+	maildir_box_close(&eager);
+	maildir_box_close(&box);
+	/* closed without loading: the lock goes too */
+	box = open_box(&s, "INBOX", MAILDIR_BOX_READONLY | MAILDIR_BOX_DEFER_LOAD);
+	maildir_box_info(box, &before);
+	ck_assert_uint_eq(before.recent, 0);
+	maildir_box_close(&box);
+	eager = open_box(&s, "INBOX", 0);
+	maildir_box_close(&eager);
+	maildir_store_close(&s);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("maildir-index");
@@ -571,6 +624,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_sync_nothing_changed);
 	tcase_add_test(tc, test_message_cache);
 	tcase_add_test(tc, test_stale_uidvalidity_refused);
+	tcase_add_test(tc, test_deferred_load);
 	suite_add_tcase(s, tc);
 	return s;
 }
