@@ -433,6 +433,7 @@ START_TEST(test_apop)
 	ck_starts(send1("QUIT"), "+OK");
 
 	/* too many failures close the connection */
+	client_close(&c2);
 	client_open(&c2, SVC_POP3);
 	greeting_timestamp(c2.reply, ts2);
 	apop_digest(ts2, "wrong", digest);
