@@ -77,6 +77,10 @@ void imap_send_updates(struct imap_session *s, bool no_expunge)
 	}
 	for (size_t i = 0; i < ch.n_expunged; i++)
 		imap_untagged(s, "%u EXPUNGE", ch.expunged_seqs[i]);
+	/* RFC 3501 7.2.6: the client learns of new keywords before a
+	 * FETCH FLAGS shows one */
+	if (ch.keywords_changed)
+		imap_send_flags(s);
 	maildir_box_info(s->box, &info);
 	if (ch.n_new > 0 || ch.n_expunged > 0) {
 		imap_untagged(s, "%u EXISTS", info.messages);

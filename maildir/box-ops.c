@@ -82,6 +82,7 @@ static int reload(struct maildir_box *box, struct frec *f,
 int maildir_box_sync(struct maildir_box *box, struct maildir_changes *ch,
 		     char *err_r, size_t errlen)
 {
+	size_t nkeywords = box->nkeywords;
 	struct frec f;
 	bool rebuilt;
 	int fd, ret = 0;
@@ -100,6 +101,8 @@ int maildir_box_sync(struct maildir_box *box, struct maildir_changes *ch,
 				 box->name);
 			ret = -1;
 		}
+		/* a folder's keywords are only ever appended to */
+		ch->keywords_changed = box->nkeywords != nkeywords;
 	}
 	lock_index_release(fd);
 	if (ret == 0)

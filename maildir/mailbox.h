@@ -258,6 +258,15 @@ struct maildir_changes {
 	size_t n_changed;
 	bool uidvalidity_changed;	/* the folder was rebuilt or
 					 * recreated: the session must end */
+	bool keywords_changed;		/* another session (or an APPEND or
+					 * COPY) defined new keywords in the
+					 * folder: IMAP sends a fresh
+					 * "* FLAGS" and PERMANENTFLAGS
+					 * before the FETCH FLAGS that use
+					 * them (RFC 3501 7.2.6).  A keyword
+					 * this box created itself
+					 * (maildir_box_keyword) is not
+					 * reported again */
 };
 void maildir_changes_free(struct maildir_changes *ch);
 

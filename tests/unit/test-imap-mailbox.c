@@ -564,6 +564,35 @@ START_TEST(test_two_sessions)
 }
 END_TEST
 
+/* A keyword defined by another session: the next update carries a fresh
+ * FLAGS list before the FETCH FLAGS that uses it (RFC 3501 7.2.6). */
+START_TEST(test_keyword_from_other_session)
+{
+	append(&a, "INBOX", "", msg1);
+	client_open(&b);
+	say(&b, "1 LOGIN alice secret\r\n");
+	say(&a, "s SELECT INBOX\r\n");
+	say(&b, "s SELECT INBOX\r\n");
+	ASSERT_NOT(&b, "Urgent");
+	say(&a, "a STORE 1 +FLAGS (Urgent)\r\n");
+	ASSERT_HAS(&a, "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen "
+		   "\\Draft Urgent)\r\n");
+	say(&b, "n NOOP\r\n");
+	ck_assert_str_eq(b.got,
+		"* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft "
+		"Urgent)\r\n"
+		"* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen "
+		"\\Draft Urgent \\*)] Flags permitted\r\n"
+		"* 1 FETCH (FLAGS (Urgent))\r\n"
+		"n OK NOOP completed\r\n");
+	/* a flag change with no new keyword: no FLAGS list */
+	say(&a, "b STORE 1 +FLAGS (\\Seen)\r\n");
+	say(&b, "n2 NOOP\r\n");
+	ck_assert_str_eq(b.got, "* 1 FETCH (FLAGS (\\Seen Urgent))\r\n"
+			 "n2 OK NOOP completed\r\n");
+}
+END_TEST
+
 /* A big body goes out in pieces as the client reads. */
 START_TEST(test_fetch_streams)
 {
@@ -738,6 +767,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_folders);
 	tcase_add_test(tc, test_rename_inbox);
 	tcase_add_test(tc, test_two_sessions);
+	tcase_add_test(tc, test_keyword_from_other_session);
 	tcase_add_test(tc, test_fetch_streams);
 	tcase_add_test(tc, test_bare_lf_file);
 	tcase_add_test(tc, test_search_dates);
