@@ -24,7 +24,7 @@ struct job_queue {
 struct worker_pool {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
-	struct job_queue todo;		/* waiting for a thread */
+	struct job_queue waiting;	/* for a thread */
 	struct job_queue finished;	/* waiting for done() on the loop */
 	unsigned int pending;
 	bool stopping;
@@ -60,14 +60,14 @@ static void *worker_main(void *arg)
 	for (;;) {
 		struct job *j;
 
-		while (pool->todo.head == NULL && !pool->stopping)
+		while (pool->waiting.head == NULL && !pool->stopping)
 			pthread_cond_wait(&pool->wake, &pool->lock);
-		if (pool->todo.head == NULL)
+		if (pool->waiting.head == NULL)
 			break;
-		j = pool->todo.head;
-		pool->todo.head = j->next;
-		if (pool->todo.head == NULL)
-			pool->todo.tail = NULL;
+		j = pool->waiting.head;
+		pool->waiting.head = j->next;
+		if (pool->waiting.head == NULL)
+			pool->waiting.tail = NULL;
 		pthread_mutex_unlock(&pool->lock);
 
 		j->work(j->arg);
@@ -143,7 +143,7 @@ void worker_submit(struct worker_pool *pool, work_fn *work, work_fn *done,
 	j->arg = arg;
 	pool->pending++;
 	pthread_mutex_lock(&pool->lock);
-	queue_push(&pool->todo, j);
+	queue_push(&pool->waiting, j);
 	pthread_cond_signal(&pool->wake);
 	pthread_mutex_unlock(&pool->lock);
 }
