@@ -23,7 +23,6 @@
  * fetches only unknown ones, and may DELE a message after it has held it for
  * as long as it likes; the server advertises EXPIRE NEVER (RFC 2449 6.7). */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,66 +40,7 @@ struct pop3_maildrop {
 	struct maildir_box *box;	/* INBOX, synced only at QUIT */
 	uint32_t *seen_uids, *del_uids;	/* UPDATE: what to change */
 	size_t n_seen, n_del;
-	/* per message: 1 when the file does not end with LF, so RETR adds
-	 * CRLF before the terminator (multiline.c) and the size grows by 2 */
-	uint8_t *no_final_eol;
 };
-
-/* 1 when the file of msg exists, is not empty and its last byte is not
- * LF; 0 otherwise (a file that cannot be read is reported by RETR).  The
- * index's size is the file size plus one CR per bare LF, and CR or LF is
- * never added at the end, so the last byte of the file is the byte at
- * file size - 1. */
-static uint8_t lacks_final_eol(struct pop3_maildrop *drop, int dirfd,
-			       const struct maildir_msg *msg)
-{
-	char err[256], last;
-	struct stat st;
-	int fd;
-	ssize_t n;
-
-	if (msg->size == 0)
-		return 0;
-	fd = openat(dirfd, msg->fname, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)	/* renamed meanwhile (flags): ask the store */
-		fd = maildir_box_open_msg(drop->box, msg->uid, err,
-					  sizeof(err));
-	if (fd < 0)
-		return 0;
-	if (fstat(fd, &st) < 0 || st.st_size == 0) {
-		close(fd);
-		return 0;
-	}
-	do
-		n = pread(fd, &last, 1, st.st_size - 1);
-	while (n < 0 && errno == EINTR);
-	close(fd);
-	return n == 1 && last != '\n';
-}
-
-/* RFC 1939 5, 11: LIST and STAT give the exact octets RETR sends.  A file
- * written by other software (or an IMAP APPEND without a final CRLF) may
- * end without a line end; RETR then adds CRLF so that the terminating "."
- * stands on a line of its own, and the client keeps that CRLF as part of
- * the message.  The store (maildir/) does not record the last byte, so it
- * is read here, once per message per session: one openat and one pread,
- * about 3 us a message on a warm cache (0.3 s for 100,000, at login, on
- * the worker thread). */
-static void find_missing_eols(struct pop3_maildrop *drop)
-{
-	size_t count = maildir_box_count(drop->box);
-	int dirfd;
-
-	drop->no_final_eol = xcalloc(count > 0 ? count : 1, 1);
-	dirfd = open(maildir_store_path(drop->store),
-		     O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dirfd < 0)
-		return;
-	for (size_t i = 0; i < count; i++)
-		drop->no_final_eol[i] = lacks_final_eol(drop, dirfd,
-						maildir_box_msg(drop->box, i));
-	close(dirfd);
-}
 
 int maildrop_open(const char *mail_root, const char *user,
 		  struct pop3_maildrop **drop_r, bool *in_use_r,
@@ -127,7 +67,6 @@ int maildrop_open(const char *mail_root, const char *user,
 		maildrop_close(&drop);
 		return -1;
 	}
-	find_missing_eols(drop);
 	*drop_r = drop;
 	return 0;
 }
@@ -145,7 +84,6 @@ void maildrop_close(struct pop3_maildrop **dropp)
 	maildir_pop3_unlock(&drop->lock_fd);
 	free(drop->seen_uids);
 	free(drop->del_uids);
-	free(drop->no_final_eol);
 	free(drop);
 	*dropp = NULL;
 }
@@ -155,10 +93,20 @@ size_t maildrop_count(const struct pop3_maildrop *drop)
 	return maildir_box_count(drop->box);
 }
 
+/* RFC 1939 5, 11: LIST and STAT give the exact octets RETR sends.  A file
+ * written by other software (or an IMAP APPEND without a final CRLF) may
+ * end without a line end; RETR then adds CRLF so that the terminating "."
+ * stands on a line of its own (multiline.c), and the client keeps that
+ * CRLF as part of the message.  The store's size is the IMAP size, without
+ * it, and the store records which files lack the line end when it indexes
+ * them (maildir/mailbox.h no_final_eol), so this costs nothing per
+ * session.  A folder indexed before the store recorded it reads "has a
+ * line end" until it is re-indexed. */
 uint64_t maildrop_size(const struct pop3_maildrop *drop, size_t i)
 {
-	return maildir_box_msg(drop->box, i)->size +
-	       (drop->no_final_eol[i] ? 2 : 0);
+	const struct maildir_msg *msg = maildir_box_msg(drop->box, i);
+
+	return msg->size + (msg->no_final_eol ? 2 : 0);
 }
 
 void maildrop_uidl(const struct pop3_maildrop *drop, size_t i, char *out)
