@@ -17,6 +17,7 @@
  * the DB transactions never wait on each other across processes; they give
  * atomicity and crash recovery. */
 #include <stdint.h>
+#include <sys/stat.h>
 #include <db.h>
 
 #include "maildir/mailbox.h"
@@ -58,6 +59,10 @@ struct maildir_store {
 	DB_ENV *env;
 	DB *db;
 	int refs;
+	/* refs 0: kept open for the next session (mailbox.c); the index
+	 * file as it was then, to see whether it was replaced since */
+	int64_t idle_since;
+	struct stat idle_st;
 	struct maildir_store *next;
 };
 

@@ -52,9 +52,93 @@ static void forget_stores(void)
 	pthread_mutex_init(&stores_lock, NULL);
 }
 
+/* A store whose last session ended stays open (refs 0) for the next one,
+ * which then finds the index environment and its cache warm instead of
+ * joining and faulting in the regions again: at most STORE_IDLE_MAX
+ * stores, each for STORE_IDLE_SECS.  It is only reused while its index
+ * file is the one it had then (not deleted, replaced or written by anyone
+ * since); otherwise it is closed and the index opened anew. */
+#define STORE_IDLE_MAX 8
+#define STORE_IDLE_SECS 60
+
+static void store_free(struct maildir_store *s)
+{
+	idx_close(s);
+	free(s->mail_root);
+	free(s->user);
+	free(s->path);
+	free(s);
+}
+
+static int index_stat(const struct maildir_store *s, struct stat *st)
+{
+	struct buf p = BUF_INIT(BUF_UNLIMITED);
+	int r;
+
+	buf_printf(&p, "%s/maillab-index/index.db", s->path);
+	r = stat(p.data, st);
+	buf_free(&p);
+	return r;
+}
+
+static bool idle_store_valid(const struct maildir_store *s)
+{
+	struct stat st;
+
+	return index_stat(s, &st) == 0 && st.st_dev == s->idle_st.st_dev &&
+		st.st_ino == s->idle_st.st_ino &&
+		st.st_size == s->idle_st.st_size &&
+		st.st_mtim.tv_sec == s->idle_st.st_mtim.tv_sec &&
+		st.st_mtim.tv_nsec == s->idle_st.st_mtim.tv_nsec;
+}
+
+/* Under stores_lock: unlinks the idle stores that are too old or too many
+ * (or all with `all`) onto *gone, to be freed outside the lock. */
+static void prune_idle(int64_t now, bool all, struct maildir_store **gone)
+{
+	struct maildir_store **pp = &stores, *s;
+	int kept = 0;
+
+	while ((s = *pp) != NULL) {
+		if (s->refs == 0 && (all || kept >= STORE_IDLE_MAX ||
+				     now - s->idle_since > STORE_IDLE_SECS)) {
+			*pp = s->next;
+			s->next = *gone;
+			*gone = s;
+			continue;
+		}
+		if (s->refs == 0)
+			kept++;
+		pp = &s->next;
+	}
+}
+
+static void free_list(struct maildir_store *gone)
+{
+	struct maildir_store *next;
+
+	for (; gone != NULL; gone = next) {
+		next = gone->next;
+		store_free(gone);
+	}
+}
+
+/* At exit the idle environments are closed cleanly (an unclosed one makes
+ * the next process run recovery). */
+static void close_idle_stores(void)
+{
+	struct maildir_store *gone = NULL;
+
+	pthread_mutex_lock(&stores_lock);
+	prune_idle(0, true, &gone);
+	pthread_mutex_unlock(&stores_lock);
+	free_list(gone);
+}
+
 static void register_atfork(void)
 {
 	pthread_atfork(NULL, NULL, forget_stores);
+	atexit(close_idle_stores);
 }
 
 int maildir_store_open(const char *mail_root, const char *user,
@@ -62,7 +146,7 @@ int maildir_store_open(const char *mail_root, const char *user,
 		       size_t errlen)
 {
 	struct buf path = BUF_INIT(BUF_UNLIMITED);
-	struct maildir_store *s;
+	struct maildir_store *s, **pp, *stale = NULL;
 	struct stat st;
 	char *real;
 	int ret = -1;
@@ -86,11 +170,23 @@ int maildir_store_open(const char *mail_root, const char *user,
 	}
 	pthread_once(&atfork_once, register_atfork);
 	pthread_mutex_lock(&stores_lock);
-	for (s = stores; s != NULL; s = s->next)
+	for (pp = &stores; (s = *pp) != NULL; pp = &s->next)
 		if (strcmp(s->path, path.data) == 0)
 			break;
+	if (s != NULL && s->refs == 0 && !idle_store_valid(s)) {
+		*pp = s->next;
+		s->next = stale;
+		stale = s;
+		s = NULL;
+	}
 	if (s != NULL) {
-		s->refs++;
+		if (s->refs++ == 0) {
+			/* a first session again: what a fresh open does */
+			buf_clear(&path);
+			buf_printf(&path, "%s/.tmp", mail_root);
+			clean_dir(path.data, (int64_t)time(NULL));
+			remove_deleted_leftovers(s->path);
+		}
 		*store_r = s;
 		ret = 0;
 		goto out;
@@ -117,33 +213,29 @@ int maildir_store_open(const char *mail_root, const char *user,
 	ret = 0;
 out:
 	pthread_mutex_unlock(&stores_lock);
+	free_list(stale);
 	buf_free(&path);
 	return ret;
 }
 
 void maildir_store_close(struct maildir_store **storep)
 {
-	struct maildir_store *s = *storep, **pp;
+	struct maildir_store *s = *storep, *gone = NULL;
+	int64_t now = (int64_t)time(NULL);
 
 	if (s == NULL)
 		return;
 	*storep = NULL;
 	pthread_mutex_lock(&stores_lock);
-	if (--s->refs > 0) {
-		pthread_mutex_unlock(&stores_lock);
-		return;
+	if (--s->refs == 0) {
+		/* kept for the next session (see STORE_IDLE_MAX) */
+		s->idle_since = now;
+		if (index_stat(s, &s->idle_st) < 0)
+			s->idle_since = INT64_MIN / 2;	/* pruned now */
 	}
-	for (pp = &stores; *pp != NULL; pp = &(*pp)->next)
-		if (*pp == s) {
-			*pp = s->next;
-			break;
-		}
+	prune_idle(now, false, &gone);
 	pthread_mutex_unlock(&stores_lock);
-	idx_close(s);
-	free(s->mail_root);
-	free(s->user);
-	free(s->path);
-	free(s);
+	free_list(gone);
 }
 
 const char *maildir_store_path(const struct maildir_store *store)
