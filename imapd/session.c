@@ -191,17 +191,30 @@ static void box_load_done(void *arg)
 	apply_requests(s);
 }
 
-static void load_box(struct imap_session *s)
+static void box_load_start(void *arg)
 {
-	if (!s->box_loading)
-		return;
-	s->box_loading = false;
+	struct imap_session *s = arg;
+
 	if (s->io->defer != NULL) {
 		s->io->defer(s->io, box_load_work, box_load_done, s);
 		return;
 	}
 	box_load_work(s);
 	box_load_done(s);
+}
+
+/* The load starts one loop turn later (io->after, 0 ms), when the SELECT
+ * reply has been written to the socket: started at once, a worker busy
+ * loading a big folder delays that write on a machine with few CPUs. */
+static void load_box(struct imap_session *s)
+{
+	if (!s->box_loading)
+		return;
+	s->box_loading = false;
+	if (s->io->after != NULL)
+		s->io->after(s->io, 0, box_load_start, s);
+	else
+		box_load_start(s);
 }
 
 static void work_run(void *arg)
