@@ -1038,6 +1038,51 @@ START_TEST(test_no_final_eol_sizes)
 }
 END_TEST
 
+/* Appends text to the one file in the user's cur/ (a file changed behind
+ * the index's back, which Maildir software should never do). */
+static void append_to_only_file(const char *user, const char *text)
+{
+	char path[4096];
+	struct dirent *e;
+	DIR *d;
+	FILE *f;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "%s/%s/cur", mail_root, user);
+	d = opendir(path);
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/cur/%s", mail_root, user,
+			 e->d_name);
+		n++;
+	}
+	closedir(d);
+	ck_assert_int_eq(n, 1);
+	f = fopen(path, "a");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* RETR reads a small file with one read when its size is the index's; a
+ * file that is not (changed behind the index's back) is read whole. */
+START_TEST(test_retr_file_size_differs)
+{
+	const char *r;
+
+	deliver("alice", MSG1);
+	login(&c1);
+	r = send1("RETR 1");
+	ck_assert_str_eq(strstr(r, "\r\n") + 2, "From: a@b\r\nSubject: one\r\n\r\nbody one\r\n.\r\n");
+	append_to_only_file("alice", "grown\r\n");
+	r = send1("RETR 1");
+	ck_assert_str_eq(strstr(r, "\r\n") + 2, "From: a@b\r\nSubject: one\r\n\r\nbody one\r\ngrown\r\n.\r\n");
+	ck_assert_str_eq(send1("STAT"), "+OK 1 37\r\n");	/* the snapshot's */
+}
+END_TEST
+
 START_TEST(test_snapshot_hides_new_mail)
 {
 	deliver("alice", MSG1);
@@ -1366,6 +1411,7 @@ Suite *unit_suite(void)
 	tcase_add_test(t, test_disconnect_mid_retr);
 	tcase_add_test(t, test_bare_lf_file_sizes);
 	tcase_add_test(t, test_no_final_eol_sizes);
+	tcase_add_test(t, test_retr_file_size_differs);
 	tcase_add_test(t, test_long_listings_are_chunked);
 	tcase_add_test(t, test_snapshot_hides_new_mail);
 	tcase_add_test(t, test_message_expunged_by_imap_meanwhile);
