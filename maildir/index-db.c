@@ -604,6 +604,66 @@ int idx_msg_iter(struct maildir_store *s, uint32_t id, uint32_t from_uid,
 	return ret;
 }
 
+int idx_cache_range(struct maildir_store *s, uint32_t id, uint32_t from_uid,
+		    uint32_t to_uid, maildir_cache_fn *fn, void *arg)
+{
+	enum { CACHE_BULK = 256 * 1024 };
+	unsigned char start[9];
+	void *bulk, *p;
+	DBT key, val;
+	DBC *c;
+	int ret = 0, r, first = 1, done = 0;
+
+	if (s->db->cursor(s->db, NULL, &c, 0) != 0)
+		return -1;
+	bulk = xmalloc(CACHE_BULK);
+	msg_key(start, id, from_uid);
+	start[0] = 'C';
+	while (!done) {
+		memset(&key, 0, sizeof(key));
+		memset(&val, 0, sizeof(val));
+		key.data = start;
+		key.size = sizeof(start);
+		key.ulen = sizeof(start);
+		key.flags = DB_DBT_USERMEM;
+		val.data = bulk;
+		val.ulen = CACHE_BULK;
+		val.flags = DB_DBT_USERMEM;
+		r = c->get(c, &key, &val, (first ? DB_SET_RANGE : DB_NEXT) |
+			   DB_MULTIPLE_KEY);
+		first = 0;
+		if (r == DB_NOTFOUND)
+			break;
+		if (r != 0) {
+			/* a record bigger than the buffer: the caller
+			 * reads it alone */
+			ret = r == DB_BUFFER_SMALL ? 1 : -1;
+			break;
+		}
+		DB_MULTIPLE_INIT(p, &val);
+		for (;;) {
+			void *kd, *vd;
+			u_int32_t kl, vl;
+			const unsigned char *kp;
+			uint32_t uid;
+
+			DB_MULTIPLE_KEY_NEXT(p, &val, kd, kl, vd, vl);
+			if (p == NULL)
+				break;
+			kp = kd;
+			if (kl != 9 || kp[0] != 'C' || get_be32(kp + 1) != id ||
+			    (uid = get_be32(kp + 5)) > to_uid ||
+			    fn(arg, uid, vd, vl) != 0) {
+				done = 1;
+				break;
+			}
+		}
+	}
+	c->close(c);
+	free(bulk);
+	return ret;
+}
+
 int idx_msg_walk(struct maildir_store *s, uint32_t id, uint32_t from_uid,
 		 idx_msg_fn *fn, void *arg)
 {

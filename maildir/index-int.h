@@ -107,6 +107,9 @@ int idx_cache_get(struct maildir_store *s, uint32_t id, uint32_t uid,
 		  struct buf *out);
 int idx_cache_put(struct maildir_store *s, uint32_t id, uint32_t uid,
 		  const void *data, size_t len);
+/* maildir_box_cache_range: one cursor walk with bulk reads. */
+int idx_cache_range(struct maildir_store *s, uint32_t id, uint32_t from_uid,
+		    uint32_t to_uid, maildir_cache_fn *fn, void *arg);
 
 /* Calls fn for every message of folder id in UID order (bulk reads).  fn
  * returns 0 to go on.  No transaction: the caller holds the index lock. */

@@ -729,6 +729,12 @@ int maildir_box_cache_get(struct maildir_box *box, uint32_t uid,
 	return idx_cache_get(box->s, box->f.id, uid, out);
 }
 
+int maildir_box_cache_range(struct maildir_box *box, uint32_t from_uid,
+			    uint32_t to_uid, maildir_cache_fn *fn, void *arg)
+{
+	return idx_cache_range(box->s, box->f.id, from_uid, to_uid, fn, arg);
+}
+
 int maildir_box_cache_put(struct maildir_box *box, uint32_t uid,
 			  const void *data, size_t len)
 {

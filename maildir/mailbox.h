@@ -172,6 +172,16 @@ int maildir_box_cache_get(struct maildir_box *box, uint32_t uid,
 			  struct buf *out);
 int maildir_box_cache_put(struct maildir_box *box, uint32_t uid,
 			  const void *data, size_t len);
+/* The cache records of UIDs from_uid..to_uid in UID order, read in one
+ * cursor walk (FETCH of a range: far cheaper than a get per UID).  fn is
+ * called for each record there is (data valid during the call only) and
+ * returns nonzero to stop.  0; 1 when a record too big for the bulk
+ * buffer (256 KiB) ended the walk early (read it with
+ * maildir_box_cache_get); -1 on error. */
+typedef int maildir_cache_fn(void *arg, uint32_t uid, const void *data,
+			     size_t len);
+int maildir_box_cache_range(struct maildir_box *box, uint32_t from_uid,
+			    uint32_t to_uid, maildir_cache_fn *fn, void *arg);
 
 /* Keywords of the folder. */
 size_t maildir_box_keyword_count(const struct maildir_box *box);

@@ -5,6 +5,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/xalloc.h"
 #include "maildir/crlf.h"
 #include "maildir/folder.h"
 #include "maildir/fsutil.h"
@@ -606,6 +607,78 @@ START_TEST(test_deferred_load)
 }
 END_TEST
 
+struct range_seen {
+	uint32_t uids[16];
+	size_t lens[16];
+	size_t n, stop_after;
+};
+
+static int range_one(void *arg, uint32_t uid, const void *data, size_t len)
+{
+	struct range_seen *r = arg;
+
+	ck_assert_uint_lt(r->n, 16);
+	ck_assert_int_eq(((const char *)data)[0], (char)('a' + uid));
+	r->uids[r->n] = uid;
+	r->lens[r->n++] = len;
+	return r->stop_after != 0 && r->n == r->stop_after;
+}
+
+/* maildir_box_cache_range: the records of a UID range in order, only
+ * those there are, none of another folder; a big one ends the walk. */
+START_TEST(test_cache_range)
+{
+	struct maildir_store *s = NULL;
+	struct maildir_box *box, *work;
+	struct range_seen r;
+	char rec[8], *big;
+	uint32_t u;
+	int i;
+
+	for (i = 0; i < 6; i++)
+		ck_assert_int_eq(deliver_text(mail, "alice", NULL, MSG_A), 0);
+	ck_assert_int_eq(maildir_store_open(mail, "alice", &s, err, sizeof(err)), 0);
+	ck_assert_int_eq(maildir_folder_create(s, "Work", err, sizeof(err)), 0);
+	ck_assert_int_eq(deliver_text(mail, "alice", "Work", MSG_A), 0);
+	box = open_box(&s, "INBOX", 0);
+	work = open_box(&s, "Work", 0);
+	ck_assert_int_eq(maildir_box_cache_put(work, 1, "b", 1), 0);
+	for (u = 1; u <= 6; u++) {
+		if (u == 3)
+			continue;	/* no record */
+		memset(rec, 'a' + (int)u, sizeof(rec));
+		ck_assert_int_eq(maildir_box_cache_put(box, u, rec, u), 0);
+	}
+	memset(&r, 0, sizeof(r));
+	ck_assert_int_eq(maildir_box_cache_range(box, 2, 5, range_one, &r), 0);
+	ck_assert_uint_eq(r.n, 3);
+	ck_assert_uint_eq(r.uids[0], 2);
+	ck_assert_uint_eq(r.uids[1], 4);
+	ck_assert_uint_eq(r.uids[2], 5);
+	ck_assert_uint_eq(r.lens[2], 5);
+	/* the callback stops it */
+	memset(&r, 0, sizeof(r));
+	r.stop_after = 2;
+	ck_assert_int_eq(maildir_box_cache_range(box, 1, 6, range_one, &r), 0);
+	ck_assert_uint_eq(r.n, 2);
+	/* the last folder's records end at its last UID */
+	memset(&r, 0, sizeof(r));
+	ck_assert_int_eq(maildir_box_cache_range(work, 1, 100, range_one, &r), 0);
+	ck_assert_uint_eq(r.n, 1);
+	/* a record over the bulk buffer ends the walk with 1 */
+	big = xmalloc(300 * 1024);
+	memset(big, 'a' + 5, 300 * 1024);
+	ck_assert_int_eq(maildir_box_cache_put(box, 5, big, 300 * 1024), 0);
+	free(big);
+	memset(&r, 0, sizeof(r));
+	ck_assert_int_eq(maildir_box_cache_range(box, 5, 6, range_one, &r), 1);
+	ck_assert_uint_eq(r.n, 0);
+	maildir_box_close(&work);
+	maildir_box_close(&box);
+	maildir_store_close(&s);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("maildir-index");
@@ -625,6 +698,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_message_cache);
 	tcase_add_test(tc, test_stale_uidvalidity_refused);
 	tcase_add_test(tc, test_deferred_load);
+	tcase_add_test(tc, test_cache_range);
 	suite_add_tcase(s, tc);
 	return s;
 }
