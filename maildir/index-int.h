@@ -63,6 +63,12 @@ struct maildir_store {
 	 * file as it was then, to see whether it was replaced since */
 	int64_t idle_since;
 	struct stat idle_st;
+	/* when box open last cleaned a folder's tmp/ (by a hash of its
+	 * directory name; mailbox.c) */
+	struct {
+		uint32_t hash;
+		int64_t at;
+	} tmp_cleaned[16];
 	struct maildir_store *next;
 };
 

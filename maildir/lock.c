@@ -16,13 +16,21 @@ static int open_lock_file(const char *userdir, const char *name)
 	struct buf path = BUF_INIT(BUF_UNLIMITED);
 	int fd;
 
-	buf_printf(&path, "%s/%s", userdir, INDEX_DIR);
-	if (fs_mkdir(path.data) < 0) {
-		buf_free(&path);
-		return -1;
-	}
-	buf_printf(&path, "/%s", name);
+	/* the directory exists but for the first lock of a user: open
+	 * first, create it only when the open says so (every index
+	 * operation takes a lock; two system calls fewer each time) */
+	buf_printf(&path, "%s/%s/%s", userdir, INDEX_DIR, name);
 	fd = open(path.data, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == ENOENT) {
+		buf_clear(&path);
+		buf_printf(&path, "%s/%s", userdir, INDEX_DIR);
+		if (fs_mkdir(path.data) < 0) {
+			buf_free(&path);
+			return -1;
+		}
+		buf_printf(&path, "/%s", name);
+		fd = open(path.data, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	}
 	buf_free(&path);
 	return fd;
 }

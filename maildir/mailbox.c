@@ -486,6 +486,32 @@ int maildir_box_load(struct maildir_box *box, char *err_r, size_t errlen)
 	return 0;
 }
 
+/* tmp/ files only go after 36 hours: a folder's tmp/ is scanned at its
+ * open at most once an hour (per store handle), not at every SELECT. */
+#define CLEAN_TMP_EVERY 3600
+
+static bool tmp_clean_due(struct maildir_store *s, const char *dir,
+			  int64_t now)
+{
+	uint32_t h = 2166136261u;
+	size_t slot;
+	bool due;
+
+	for (const char *p = dir; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	h |= 1;
+	slot = h % (sizeof(s->tmp_cleaned) / sizeof(s->tmp_cleaned[0]));
+	pthread_mutex_lock(&stores_lock);
+	due = s->tmp_cleaned[slot].hash != h ||
+		now - s->tmp_cleaned[slot].at >= CLEAN_TMP_EVERY;
+	if (due) {
+		s->tmp_cleaned[slot].hash = h;
+		s->tmp_cleaned[slot].at = now;
+	}
+	pthread_mutex_unlock(&stores_lock);
+	return due;
+}
+
 int maildir_box_open(struct maildir_store *store, const char *name,
 		     unsigned flags, struct maildir_box **box_r,
 		     char *err_r, size_t errlen)
@@ -508,7 +534,8 @@ int maildir_box_open(struct maildir_store *store, const char *name,
 		goto fail;
 	box->dir = buf_steal(&dir);
 	box->name = xstrdup(name);
-	maildir_clean_tmp(box->path.data, (int64_t)time(NULL));
+	if (tmp_clean_due(store, box->dir, (int64_t)time(NULL)))
+		maildir_clean_tmp(box->path.data, (int64_t)time(NULL));
 	fd = box_lock_sync(store, box->dir, &box->f, &box->rebuilt, err_r, errlen);
 	if (fd < 0)
 		goto fail;

@@ -299,7 +299,8 @@ void maildir_box_notify_drain(struct maildir_box *box);
 
 /* Removes tmp/ files older than 36 hours (Maildir convention) from the
  * folder's tmp/ and from MAIL_ROOT/.tmp/ (abandoned deliveries).  Also run
- * at every box open.  Returns the number removed. */
+ * at box open (at most once an hour per folder and store handle).  Returns
+ * the number removed. */
 int maildir_clean_tmp(const char *maildir, int64_t now);
 
 #endif
