@@ -137,6 +137,16 @@ void idx_close(struct maildir_store *s)
 	s->env = NULL;
 }
 
+void idx_close_stale(struct maildir_store *s)
+{
+	if (s->db != NULL)
+		s->db->close(s->db, DB_NOSYNC);
+	s->db = NULL;
+	if (s->env != NULL)
+		s->env->close(s->env, 0);
+	s->env = NULL;
+}
+
 int idx_rollover(struct maildir_store *s, DB_TXN **txn, const char *dir,
 		 const struct frec *f, unsigned *count)
 {

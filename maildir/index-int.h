@@ -76,6 +76,9 @@ struct maildir_store {
  * index that cannot be opened (logged), setting *rebuilt_r. */
 int idx_open(struct maildir_store *s, char *err_r, size_t errlen);
 void idx_close(struct maildir_store *s);
+/* Closes handles whose index files were deleted or replaced since (an idle
+ * store, mailbox.c): nothing is written back into what is there now. */
+void idx_close_stale(struct maildir_store *s);
 
 int idx_begin(struct maildir_store *s, DB_TXN **txn_r);
 int idx_commit(DB_TXN *txn);

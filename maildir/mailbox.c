@@ -61,9 +61,12 @@ static void forget_stores(void)
 #define STORE_IDLE_MAX 8
 #define STORE_IDLE_SECS 60
 
-static void store_free(struct maildir_store *s)
+static void store_free(struct maildir_store *s, bool stale)
 {
-	idx_close(s);
+	if (stale)
+		idx_close_stale(s);
+	else
+		idx_close(s);
 	free(s->mail_root);
 	free(s->user);
 	free(s->path);
@@ -119,7 +122,7 @@ static void free_list(struct maildir_store *gone)
 
 	for (; gone != NULL; gone = next) {
 		next = gone->next;
-		store_free(gone);
+		store_free(gone, !idle_store_valid(gone));
 	}
 }
 
@@ -146,7 +149,7 @@ int maildir_store_open(const char *mail_root, const char *user,
 		       size_t errlen)
 {
 	struct buf path = BUF_INIT(BUF_UNLIMITED);
-	struct maildir_store *s, **pp, *stale = NULL;
+	struct maildir_store *s, **pp;
 	struct stat st;
 	char *real;
 	int ret = -1;
@@ -174,9 +177,10 @@ int maildir_store_open(const char *mail_root, const char *user,
 		if (strcmp(s->path, path.data) == 0)
 			break;
 	if (s != NULL && s->refs == 0 && !idle_store_valid(s)) {
+		/* closed before the new open: DB_REGISTER allows one
+		 * environment handle per process */
 		*pp = s->next;
-		s->next = stale;
-		stale = s;
+		store_free(s, true);
 		s = NULL;
 	}
 	if (s != NULL) {
@@ -213,7 +217,6 @@ int maildir_store_open(const char *mail_root, const char *user,
 	ret = 0;
 out:
 	pthread_mutex_unlock(&stores_lock);
-	free_list(stale);
 	buf_free(&path);
 	return ret;
 }
