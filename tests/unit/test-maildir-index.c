@@ -679,6 +679,43 @@ START_TEST(test_cache_range)
 }
 END_TEST
 
+/* A store whose last user closed it stays open for the next session; it is
+ * not reused once its index was replaced (the user removed and created
+ * again meanwhile). */
+START_TEST(test_idle_store_reuse)
+{
+	struct maildir_store *s = NULL;
+	struct maildir_box *box;
+	struct maildir_box_info info;
+	uint32_t uidvalidity;
+	char p[1100];
+
+	ck_assert_int_eq(deliver_text(mail, "alice", NULL, MSG_A), 0);
+	box = open_box(&s, "INBOX", 0);
+	maildir_box_info(box, &info);
+	uidvalidity = info.uidvalidity;
+	maildir_box_close(&box);
+	maildir_store_close(&s);
+	ck_assert_int_eq(deliver_text(mail, "alice", NULL, MSG_B), 0);
+	box = open_box(&s, "INBOX", 0);
+	ck_assert_uint_eq(maildir_box_count(box), 2);
+	maildir_box_info(box, &info);
+	ck_assert_uint_eq(info.uidvalidity, uidvalidity);
+	maildir_box_close(&box);
+	maildir_store_close(&s);
+
+	snprintf(p, sizeof(p), "%s/alice", mail);
+	ck_assert_int_eq(fs_rmtree(p), 0);
+	ck_assert_msg(maildir_user_create(mail, "alice", err, sizeof(err)) == 0,
+		      "%s", err);
+	ck_assert_int_eq(deliver_text(mail, "alice", NULL, MSG_B), 0);
+	box = open_box(&s, "INBOX", 0);
+	ck_assert_uint_eq(maildir_box_count(box), 1);
+	maildir_box_close(&box);
+	maildir_store_close(&s);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("maildir-index");
@@ -699,6 +736,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_stale_uidvalidity_refused);
 	tcase_add_test(tc, test_deferred_load);
 	tcase_add_test(tc, test_cache_range);
+	tcase_add_test(tc, test_idle_store_reuse);
 	suite_add_tcase(s, tc);
 	return s;
 }
