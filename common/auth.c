@@ -35,8 +35,7 @@ unsigned int auth_fail_delay(unsigned int base_ms, unsigned int n)
 	return ms < AUTH_DELAY_MAX_MS ? ms : AUTH_DELAY_MAX_MS;
 }
 
-/* "Alice@Lab.Test" -> "alice" when lab.test is ours. */
-static char *normalise_user(const struct config *cfg, const char *user)
+char *auth_normalise_user(const struct config *cfg, const char *user)
 {
 	char *name = xstrndup(user, SASL_NAME_MAX), *at, *p;
 
@@ -154,7 +153,7 @@ void auth_check(struct proto_io *io, struct auth_state *st, const char *user,
 {
 	struct auth_job *job = job_new(io, st, done, sess);
 
-	job->user = normalise_user(io->cfg, user);
+	job->user = auth_normalise_user(io->cfg, user);
 	/* The protocol should have refused before the password was sent;
 	 * if it did not, the policy still holds. */
 	if (!auth_plaintext_allowed(io)) {

@@ -90,4 +90,9 @@ unsigned int auth_fail_delay(unsigned int base_ms, unsigned int n);
  * 1).  All of the line when it has no more than that. */
 size_t auth_trace_visible(const char *line, size_t len, unsigned int words);
 
+/* The user name as authentication uses it: "Alice@Lab.Test" -> "alice"
+ * when lab.test is a local domain (ASCII letters lower-cased, at most
+ * SASL_NAME_MAX bytes).  The caller frees it. */
+char *auth_normalise_user(const struct config *cfg, const char *user);
+
 #endif

@@ -263,20 +263,6 @@ static void apop_done(void *arg)
 	free(job);
 }
 
-/* The name as auth_check would use it: ASCII letters lower-cased and a
- * local "@domain" removed (common/auth.h). */
-static char *normalise_user(const struct config *cfg, const char *name)
-{
-	char *user = xstrdup(name), *at = strrchr(user, '@');
-
-	if (at != NULL && config_is_local_domain(cfg, at + 1))
-		*at = '\0';
-	for (char *p = user; *p != '\0'; p++)
-		if (*p >= 'A' && *p <= 'Z')
-			*p = (char)(*p - 'A' + 'a');
-	return user;
-}
-
 static bool is_md5_hex(const char *digest)
 {
 	if (strlen(digest) != 32)
@@ -305,7 +291,7 @@ void pop3_cmd_apop(struct pop3_session *s, char *args)
 	s->user = NULL;
 	job = xcalloc(1, sizeof(*job));
 	job->s = s;
-	job->user = normalise_user(s->io->cfg, argv[0]);
+	job->user = auth_normalise_user(s->io->cfg, argv[0]);
 	memcpy(job->digest, argv[1], 33);
 	explicit_bzero(argv[1], 32);
 	s->job_pending = true;
