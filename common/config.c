@@ -18,204 +18,15 @@
 
 #include "common/buf.h"
 #include "common/config.h"
+#include "common/config-int.h"
 #include "common/xalloc.h"
 
 /* A maillab.conf larger than this is not a configuration file. */
 #define CONFIG_MAX_FILE (1024 * 1024)
 
-enum key_type {
-	KEY_STRING,	/* free text, no empty value unless KF_EMPTY_OK */
-	KEY_HOST,	/* a DNS name */
-	KEY_PATH,	/* a file name; relative means relative to DIR */
-	KEY_BOOL,	/* yes/no, on/off, true/false */
-	KEY_SIZE,	/* bytes, with an optional K/M/G suffix (powers of 1024) */
-	KEY_UINT,	/* unsigned int */
-	KEY_DOMAINS,	/* list of DNS names */
-	KEY_ADDRS,	/* list of IPv4/IPv6 addresses */
-	KEY_PORT,	/* 0..65535 for service `svc`; 0 disables the listener */
-	KEY_PORTS_MODE,	/* standard | unprivileged */
-};
+#define keys config_keys
+#define N_KEYS config_n_keys
 
-#define KF_EMPTY_OK 0x1
-
-struct key {
-	const char *name;
-	enum key_type type;
-	size_t off;		/* field in struct config */
-	size_t count_off;	/* lists: the size_t that counts the items */
-	unsigned long long min, max;	/* sizes and numbers */
-	int svc;		/* KEY_PORT: the service */
-	int flags;
-	const char *def;	/* default as it would be written in the file;
-				 * NULL when computed (hostname, ports) */
-	const char *doc;	/* one line, written above the key */
-	const char *section;	/* heading written before this key, or NULL */
-};
-
-#define OFF(field) offsetof(struct config, field)
-#define KiB 1024ULL
-#define MiB (1024ULL * 1024)
-#define GiB (1024ULL * 1024 * 1024)
-
-#define PORT_KEY(key_, svc_, doc_) \
-	{ key_, KEY_PORT, OFF(port), 0, 0, 65535, svc_, 0, NULL, doc_, NULL }
-
-static const struct key keys[] = {
-	{ "hostname", KEY_HOST, OFF(hostname), 0, 0, 0, 0, 0, NULL,
-	  "Name of this server in greetings and in its certificate (default: the machine's FQDN).",
-	  "Identity" },
-	{ "domains", KEY_DOMAINS, OFF(domains), OFF(n_domains), 0, 0, 0, 0,
-	  "lab.test",
-	  "Local mail domains, comma-separated (up to 16); the first is the primary.",
-	  NULL },
-
-	{ "listen", KEY_ADDRS, OFF(listen), OFF(n_listen), 0, 0, 0, 0,
-	  "127.0.0.1",
-	  "IP addresses to listen on, comma-separated (0.0.0.0 or :: for every interface).",
-	  "Listeners" },
-	{ "ports", KEY_PORTS_MODE, OFF(standard_ports), 0, 0, 0, 0, 0,
-	  "unprivileged",
-	  "Port set: unprivileged = standard port + 10000 (10025, 10587, ...); standard = 25, 587, 465, 110, 995, 143, 993 (needs root).",
-	  NULL },
-	PORT_KEY("port_smtp", SVC_SMTP,
-		 "SMTP for incoming mail to local domains (default from `ports`: 10025 or 25; 0 disables)."),
-	PORT_KEY("port_submission", SVC_SUBMISSION,
-		 "Submission with STARTTLS and AUTH (10587 or 587; 0 disables)."),
-	PORT_KEY("port_submissions", SVC_SUBMISSIONS,
-		 "Submission over implicit TLS, RFC 8314 (10465 or 465; 0 disables)."),
-	PORT_KEY("port_pop3", SVC_POP3,
-		 "POP3 with STLS (10110 or 110; 0 disables)."),
-	PORT_KEY("port_pop3s", SVC_POP3S,
-		 "POP3 over implicit TLS (10995 or 995; 0 disables)."),
-	PORT_KEY("port_imap", SVC_IMAP,
-		 "IMAP with STARTTLS (10143 or 143; 0 disables)."),
-	PORT_KEY("port_imaps", SVC_IMAPS,
-		 "IMAP over implicit TLS (10993 or 993; 0 disables)."),
-	{ "run_as", KEY_STRING, OFF(run_as), 0, 0, 0, 0, KF_EMPTY_OK, "",
-	  "When started as root: user to switch to after binding (empty: the owner of the instance directory).",
-	  NULL },
-
-	{ "tls_cert", KEY_PATH, OFF(tls_cert), 0, 0, 0, 0, 0, "tls/cert.pem",
-	  "PEM certificate chain; relative paths are relative to the instance directory.",
-	  "TLS and authentication" },
-	{ "tls_key", KEY_PATH, OFF(tls_key), 0, 0, 0, 0, 0, "tls/key.pem",
-	  "PEM private key for tls_cert (keep it mode 0600).", NULL },
-	{ "allow_plaintext_auth", KEY_BOOL, OFF(allow_plaintext_auth), 0,
-	  0, 0, 0, 0, "no",
-	  "Allow passwords over unencrypted connections from non-loopback peers (lab use only; logged loudly).",
-	  NULL },
-	{ "auth_max_failures", KEY_UINT, OFF(auth_max_failures), 0, 1, 100,
-	  0, 0, "3",
-	  "Failed authentications in one session before the server disconnects.",
-	  NULL },
-	{ "auth_fail_delay_ms", KEY_UINT, OFF(auth_fail_delay_ms), 0, 0,
-	  60000, 0, 0, "1000",
-	  "Delay after the first failed authentication, doubling after each further failure.",
-	  NULL },
-
-	{ "max_command_line", KEY_SIZE, OFF(max_command_line), 0, 512, 1 * MiB,
-	  0, 0, "512",
-	  "Longest SMTP command line including CRLF (RFC 5321 4.5.3.1.4: at least 512).",
-	  "Limits" },
-	{ "max_text_line", KEY_SIZE, OFF(max_text_line), 0, 1000, 1 * MiB, 0, 0,
-	  "1000",
-	  "Longest line of message text including CRLF (RFC 5321 4.5.3.1.6: at least 1000).",
-	  NULL },
-	{ "reject_long_text_lines", KEY_BOOL, OFF(reject_long_text_lines), 0,
-	  0, 0, 0, 0, "yes",
-	  "yes: a message with a text line over max_text_line gets 500 5.5.2; no: such lines are accepted.",
-	  NULL },
-	{ "max_message_size", KEY_SIZE, OFF(max_message_size), 0, 1 * KiB,
-	  4 * GiB - 1, 0, 0, "25M",
-	  "Largest message accepted (advertised with SIZE, RFC 1870).", NULL },
-	{ "max_recipients", KEY_SIZE, OFF(max_recipients), 0, 1, 100000, 0, 0,
-	  "100",
-	  "Recipients per message (RFC 5321 4.5.3.1.8: at least 100).", NULL },
-	{ "max_pop3_line", KEY_SIZE, OFF(max_pop3_line), 0, 255, 1 * MiB, 0, 0,
-	  "255",
-	  "Longest POP3 command line including CRLF (RFC 2449 4: 255).", NULL },
-	{ "max_imap_line", KEY_SIZE, OFF(max_imap_line), 0, 1000, 64 * MiB, 0, 0,
-	  "64K",
-	  "Longest IMAP command line, literals not counted.", NULL },
-	{ "max_literal_size", KEY_SIZE, OFF(max_literal_size), 0, 1 * KiB,
-	  4 * GiB - 1, 0, 0, "25M",
-	  "Largest IMAP literal (APPEND of one message).", NULL },
-	{ "max_connections", KEY_SIZE, OFF(max_connections), 0, 1, 1000000, 0, 0,
-	  "1000",
-	  "Connections at once, all services together.", NULL },
-	{ "max_connections_per_ip", KEY_SIZE, OFF(max_connections_per_ip), 0, 1,
-	  1000000, 0, 0, "50",
-	  "Connections at once from one client address.", NULL },
-	{ "max_output_buffer", KEY_SIZE, OFF(max_output_buffer), 0, 4 * KiB,
-	  1 * GiB, 0, 0, "1M",
-	  "Unsent reply bytes per connection before the server stops reading from that client.",
-	  NULL },
-	{ "max_errors", KEY_UINT, OFF(max_errors), 0, 1, 10000, 0, 0, "10",
-	  "Protocol errors in one session before the server disconnects.", NULL },
-
-	{ "timeout_smtp", KEY_UINT, OFF(timeout_smtp), 0, 1, 86400, 0, 0, "300",
-	  "Seconds an SMTP client may stay idle between commands (RFC 5321 4.5.3.2: 300).",
-	  "Idle timeouts (seconds)" },
-	{ "timeout_smtp_data", KEY_UINT, OFF(timeout_smtp_data), 0, 1, 86400, 0,
-	  0, "180",
-	  "Seconds between chunks of message data (RFC 5321 4.5.3.2.6: 180).",
-	  NULL },
-	{ "timeout_pop3", KEY_UINT, OFF(timeout_pop3), 0, 1, 86400, 0, 0, "600",
-	  "Seconds a POP3 client may stay idle (RFC 1939 3: at least 600).", NULL },
-	{ "timeout_imap_preauth", KEY_UINT, OFF(timeout_imap_preauth), 0, 1,
-	  86400, 0, 0, "60",
-	  "Seconds an IMAP client may stay idle before logging in.", NULL },
-	{ "timeout_imap", KEY_UINT, OFF(timeout_imap), 0, 1, 86400, 0, 0, "1800",
-	  "Seconds a logged-in IMAP client may stay idle (RFC 3501 5.4: at least 1800).",
-	  NULL },
-	{ "shutdown_grace", KEY_UINT, OFF(shutdown_grace), 0, 0, 3600, 0, 0, "5",
-	  "Seconds sessions get to finish after SIGTERM or SIGINT.", NULL },
-
-	{ "smtp_postmaster_user", KEY_STRING, OFF(smtp_postmaster_user), 0, 0, 0,
-	  0, KF_EMPTY_OK, "",
-	  "User that receives postmaster@ and abuse@ unless an alias says otherwise (empty: the first user by name).",
-	  "SMTP" },
-	{ "smtp_vrfy", KEY_BOOL, OFF(smtp_vrfy), 0, 0, 0, 0, 0, "no",
-	  "yes: VRFY says whether a mailbox exists; no: 252 for every address (RFC 5321 3.5.3, 7.3).",
-	  NULL },
-	{ "smtp_expn", KEY_BOOL, OFF(smtp_expn), 0, 0, 0, 0, 0, "no",
-	  "yes: EXPN lists an alias's members; no: 502.", NULL },
-	{ "smtp_subaddress_folders", KEY_BOOL, OFF(smtp_subaddress_folders), 0, 0,
-	  0, 0, 0, "yes",
-	  "user+tag@domain is delivered into the user's folder 'tag' when it exists.",
-	  NULL },
-	{ "smtp_subaddress_separator", KEY_STRING, OFF(smtp_subaddress_separator),
-	  0, 0, 1, 0, KF_EMPTY_OK, "+",
-	  "Character between user and tag in sub-addresses (empty: no sub-addressing).",
-	  NULL },
-	{ "smtp_sender_must_match", KEY_BOOL, OFF(smtp_sender_must_match), 0, 0, 0,
-	  0, 0, "yes",
-	  "On submission, MAIL FROM must be an address of the authenticated user (RFC 6409 4.1).",
-	  NULL },
-	{ "smtp_reject_bare_lf", KEY_BOOL, OFF(smtp_reject_bare_lf), 0, 0, 0, 0, 0,
-	  "no",
-	  "yes: a message with a bare LF gets 554 5.6.0; no: each bare LF is stored as CRLF.",
-	  NULL },
-
-	{ "pop3_login_delay", KEY_UINT, OFF(pop3_login_delay), 0, 0, 86400, 0,
-	  0, "0",
-	  "Seconds a user must wait between POP3 logins, advertised as LOGIN-DELAY (RFC 2449 6.5; 0: no limit).",
-	  "POP3" },
-	{ "pop3_apop", KEY_BOOL, OFF(pop3_apop), 0, 0, 0, 0, 0, "no",
-	  "yes: offer APOP (RFC 1939 7, also without TLS); `maillab user add/passwd` then also store each password in a REVERSIBLE form in users.db: whoever reads users.db reads those passwords.",
-	  NULL },
-
-	{ "workers", KEY_UINT, OFF(workers), 0, 1, 256, 0, 0, "16",
-	  "Worker threads for blocking work (fsync, password hashing, DNS).",
-	  "Server" },
-	{ "trace", KEY_BOOL, OFF(trace), 0, 0, 0, 0, 0, "on",
-	  "Record every session's dialogue (C:/S: lines, secrets redacted) in log/trace/.",
-	  NULL },
-	{ "log_file", KEY_PATH, OFF(log_file), 0, 0, 0, 0, 0, "log/maillab.log",
-	  "Event log, one line per event; relative to the instance directory.",
-	  NULL },
-};
-#define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 
 static const char *const service_names[SVC_COUNT] = {
 	[SVC_SMTP] = "smtp",
@@ -243,7 +54,7 @@ static const int standard_port[SVC_COUNT] = {
 struct parse_state {
 	const char *name;
 	unsigned int line;
-	unsigned int key_line[N_KEYS];	/* 0: not seen */
+	unsigned int key_line[CONFIG_MAX_KEYS];	/* 0: not seen */
 	char *err_r;
 	size_t errlen;
 };

@@ -1,0 +1,48 @@
+#ifndef COMMON_CONFIG_INT_H
+#define COMMON_CONFIG_INT_H
+#include <stddef.h>
+
+#include "common/config.h"
+
+/* The key table behind common/config.c, kept in common/config-keys.c. */
+
+enum key_type {
+	KEY_STRING,	/* free text, no empty value unless KF_EMPTY_OK */
+	KEY_HOST,	/* a DNS name */
+	KEY_PATH,	/* a file name; relative means relative to DIR */
+	KEY_BOOL,	/* yes/no, on/off, true/false */
+	KEY_SIZE,	/* bytes, with an optional K/M/G suffix (powers of 1024) */
+	KEY_UINT,	/* unsigned int */
+	KEY_DOMAINS,	/* list of DNS names */
+	KEY_ADDRS,	/* list of IPv4/IPv6 addresses */
+	KEY_PORT,	/* 0..65535 for service `svc`; 0 disables the listener */
+	KEY_PORTS_MODE,	/* standard | unprivileged */
+};
+
+#define KF_EMPTY_OK 0x1
+
+struct key {
+	const char *name;
+	enum key_type type;
+	size_t off;		/* field in struct config */
+	size_t count_off;	/* lists: the size_t that counts the items */
+	unsigned long long min, max;	/* sizes and numbers */
+	int svc;		/* KEY_PORT: the service */
+	int flags;
+	const char *def;	/* default as it would be written in the file;
+				 * NULL when computed (hostname, ports) */
+	const char *doc;	/* one line, written above the key */
+	const char *section;	/* heading written before this key, or NULL */
+};
+
+#define KiB 1024ULL
+#define MiB (1024ULL * 1024)
+#define GiB (1024ULL * 1024 * 1024)
+
+/* Room for every key: config.c keeps a line number per key. */
+#define CONFIG_MAX_KEYS 128
+
+extern const struct key config_keys[];
+extern const size_t config_n_keys;
+
+#endif
