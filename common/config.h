@@ -4,9 +4,9 @@
 #include <stddef.h>
 
 /* DIR/maillab.conf: `key = value` lines, '#' comments.  Every key has a
- * default (see the table in config-keys.c, from which config.c also writes the commented file
- * that `maillab init` creates).  Later issues add keys by adding a row there
- * and a field here. */
+ * default (see the table in config-keys.c, from which config.c also writes
+ * the commented file that `maillab init` creates).  Later issues add keys by
+ * adding a row there and a field here. */
 
 #define CONFIG_MAX_LIST 16
 
