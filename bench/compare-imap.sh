@@ -19,6 +19,8 @@
 # script starts is stopped on exit, also on failure.
 set -u
 B=${1:-build}
+BENCH=compare-imap
+. "$(dirname "$0")/lib.sh"
 B=$(cd "$B" 2>/dev/null && pwd) || { echo "compare-imap: no build directory ${1:-build}" >&2; exit 1; }
 BIG=${BIG:-100000}
 BODIES=${BODIES:-5000}
@@ -32,14 +34,7 @@ for p in "$ML_BIN" "$CLIENT"; do
 done
 [ "$BODIES" -le "$BIG" ] || { echo "compare-imap: BODIES must not exceed BIG" >&2; exit 1; }
 
-die() {
-	echo "compare-imap: $*" >&2
-	exit 1
-}
 
-installed() {
-	dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed"
-}
 if ! installed dovecot-imapd; then
 	[ "$(id -u)" = 0 ] || die "dovecot-imapd is missing; as root run: DEBIAN_FRONTEND=noninteractive apt-get install -y dovecot-imapd"
 	echo "compare-imap: installing dovecot-imapd (the system's dovecot service is not started by this script)"
@@ -71,30 +66,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP PIPE
 
-free_port() {
-	p=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 20000 ))
-	i=0
-	while [ $i -lt 200 ]; do
-		if ! ss -Hltn "sport = :$p" 2>/dev/null | grep -q .; then
-			echo $p
-			return 0
-		fi
-		p=$((p + 1))
-		i=$((i + 1))
-	done
-	return 1
-}
 
-# wait_port PORT [TENTHS]: a listener on 127.0.0.1:PORT within TENTHS/10 s.
-wait_port() {
-	i=0
-	while [ $i -lt "${2:-200}" ]; do
-		ss -Hltn "sport = :$1" 2>/dev/null | grep -q . && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
 
 # fill MAILDIR COUNT SIZE: COUNT messages of exactly SIZE bytes (CRLF) in
 # cur/, Maildir names with S=<size>; every 100th body holds "zanzibar".

@@ -15,6 +15,8 @@
 # starts is stopped on exit, also on failure.
 set -u
 B=${1:-build}
+BENCH=compare-pop3
+. "$(dirname "$0")/lib.sh"
 B=$(cd "$B" 2>/dev/null && pwd) || { echo "compare-pop3: no build directory ${1:-build}" >&2; exit 1; }
 SMALL=${SMALL:-5000}
 BIG=${BIG:-100000}
@@ -26,14 +28,7 @@ for p in "$B/maillab" "$CLIENT"; do
 	[ -x "$p" ] || { echo "compare-pop3: $p not built (make bench builds it)" >&2; exit 1; }
 done
 
-die() {
-	echo "compare-pop3: $*" >&2
-	exit 1
-}
 
-installed() {
-	dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed"
-}
 if ! installed dovecot-pop3d; then
 	[ "$(id -u)" = 0 ] || die "dovecot-pop3d is missing; as root run: DEBIAN_FRONTEND=noninteractive apt-get install -y dovecot-pop3d"
 	echo "compare-pop3: installing dovecot-pop3d (the system's dovecot service is not started by this script)"
@@ -65,29 +60,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP PIPE
 
-free_port() {
-	p=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 20000 ))
-	i=0
-	while [ $i -lt 200 ]; do
-		if ! ss -Hltn "sport = :$p" 2>/dev/null | grep -q .; then
-			echo $p
-			return 0
-		fi
-		p=$((p + 1))
-		i=$((i + 1))
-	done
-	return 1
-}
 
-wait_port() {
-	i=0
-	while [ $i -lt 200 ]; do
-		ss -Hltn "sport = :$1" 2>/dev/null | grep -q . && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
 
 # fill MAILDIR COUNT SIZE: COUNT messages of exactly SIZE bytes (CRLF) in
 # cur/, Maildir names with S=<size>; every 100th body holds "zanzibar".

@@ -19,6 +19,8 @@
 # this script starts is stopped on exit, also on failure.
 set -u
 B=${1:-build}
+BENCH=compare-smtp
+. "$(dirname "$0")/lib.sh"
 B=$(cd "$B" 2>/dev/null && pwd) || { echo "compare-smtp: no build directory ${1:-build}" >&2; exit 1; }
 MESSAGES=${MESSAGES:-5000}
 SIZE=${SIZE:-4096}
@@ -34,10 +36,6 @@ for p in "$B/maillab" "$CLIENT" "$BARE"; do
 	[ -x "$p" ] || { echo "compare-smtp: $p not built (make bench builds it)" >&2; exit 1; }
 done
 
-# --- packages ------------------------------------------------------------
-installed() {
-	dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed"
-}
 if ! installed postfix; then
 	if [ "$(id -u)" != 0 ]; then
 		echo "compare-smtp: postfix is missing; as root run:" >&2
@@ -76,31 +74,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP PIPE
 
-# A port nobody listens on (bounded search from a random start).
-free_port() {
-	p=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 20000 ))
-	i=0
-	while [ $i -lt 200 ]; do
-		if ! ss -Hltn "sport = :$p" 2>/dev/null | grep -q .; then
-			echo $p
-			return 0
-		fi
-		p=$((p + 1))
-		i=$((i + 1))
-	done
-	return 1
-}
 
-# wait_port PORT: up to 20 s for a listener on 127.0.0.1:PORT.
-wait_port() {
-	i=0
-	while [ $i -lt 200 ]; do
-		ss -Hltn "sport = :$1" 2>/dev/null | grep -q . && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
 
 field() {	# field NAME < "key=value ..." line
 	sed -n "s/.* $1=\\([0-9.]*\\).*/\\1/p"
@@ -118,10 +92,6 @@ count_files() {
 	ls -f "$1" | grep -vc '^\.'
 }
 
-die() {
-	echo "compare-smtp: $*" >&2
-	exit 1
-}
 
 # --- maillab -------------------------------------------------------------
 ML_PORT=$(free_port) || die "no free port"

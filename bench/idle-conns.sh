@@ -9,6 +9,8 @@
 # raised above CONNECTIONS, ulimit -n raised) and stops it on exit.
 set -u
 B=${1:-build}
+BENCH=idle-conns
+. "$(dirname "$0")/lib.sh"
 B=$(cd "$B" 2>/dev/null && pwd) || { echo "idle-conns: no build directory ${1:-build}" >&2; exit 1; }
 N=${CONNECTIONS:-1000}
 HOLD=${HOLD:-5}
@@ -35,29 +37,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP PIPE
 
-free_port() {
-	p=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 20000 ))
-	i=0
-	while [ $i -lt 200 ]; do
-		if ! ss -Hltn "sport = :$p" 2>/dev/null | grep -q .; then
-			echo $p
-			return 0
-		fi
-		p=$((p + 1))
-		i=$((i + 1))
-	done
-	return 1
-}
 
-wait_port() {
-	i=0
-	while [ $i -lt 200 ]; do
-		ss -Hltn "sport = :$1" 2>/dev/null | grep -q . && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
 
 kib() {	# kib KEY: a /proc/PID/status value of maillab
 	awk '/^'"$1"':/ { print $2 }' "/proc/$ML_PID/status" 2>/dev/null

@@ -5,7 +5,7 @@ B=${1:-build}
 cd "$(dirname "$0")/.." || exit 1
 status=0
 for s in bench/*.sh; do
-	[ "$s" = bench/run.sh ] && continue
+	case "$s" in bench/run.sh|bench/lib.sh) continue ;; esac
 	echo "== $s"
 	sh "$s" "$B" || status=1
 done
