@@ -34,8 +34,8 @@ static int expunge(struct maildir_box *box, const uint32_t *uids, size_t n,
 		   bool only_deleted, char *err_r, size_t errlen)
 {
 	struct buf p = BUF_INIT(BUF_UNLIMITED);
-	uint32_t *todo = NULL;
-	size_t ntodo = 0, i;
+	uint32_t *doomed_uids = NULL;
+	size_t n_doomed = 0, i;
 	bool rebuilt;
 	int64_t before;
 	struct frec f;
@@ -57,19 +57,19 @@ static int expunge(struct maildir_box *box, const uint32_t *uids, size_t n,
 		return -1;
 	}
 	if (uids == NULL) {
-		todo = xreallocarray(NULL, box->n + 1, sizeof(*todo));
+		doomed_uids = xreallocarray(NULL, box->n + 1, sizeof(*doomed_uids));
 		for (i = 0; i < box->n; i++)
-			todo[ntodo++] = box->msgs[i].uid;
+			doomed_uids[n_doomed++] = box->msgs[i].uid;
 	} else {
-		todo = xreallocarray(NULL, n + 1, sizeof(*todo));
-		memcpy(todo, uids, n * sizeof(*todo));
-		ntodo = n;
+		doomed_uids = xreallocarray(NULL, n + 1, sizeof(*doomed_uids));
+		memcpy(doomed_uids, uids, n * sizeof(*doomed_uids));
+		n_doomed = n;
 	}
 	before = own_change_begin(box->path.data);
 	if (idx_begin(box->s, &txn) < 0)
 		goto dberr;
-	for (i = 0; i < ntodo; i++) {
-		if (idx_msg_get(box->s, txn, f.id, todo[i], &m, &fname) != 0)
+	for (i = 0; i < n_doomed; i++) {
+		if (idx_msg_get(box->s, txn, f.id, doomed_uids[i], &m, &fname) != 0)
 			continue;
 		/* EXPUNGE removes what is \Deleted now (RFC 3501 6.4.3),
 		 * also when another session changed it. */
@@ -83,7 +83,7 @@ static int expunge(struct maildir_box *box, const uint32_t *uids, size_t n,
 			free(fname);
 			goto dberr;
 		}
-		if (idx_msg_del(box->s, txn, f.id, todo[i]) < 0) {
+		if (idx_msg_del(box->s, txn, f.id, doomed_uids[i]) < 0) {
 			free(fname);
 			goto dberr;
 		}
@@ -113,7 +113,7 @@ out:
 	idx_abort(txn);
 	lock_index_release(fd);
 	buf_free(&p);
-	free(todo);
+	free(doomed_uids);
 	return ret;
 }
 
