@@ -232,6 +232,13 @@ static void start_server(struct fixture *fx, const char *extra_conf)
 		int fd = dial(fx->port_tls);
 
 		if (fd >= 0) {
+			char c;
+
+			/* wait for the server to close this probe, so that it
+			 * no longer counts against the address's limit */
+			shutdown(fd, SHUT_WR);
+			while (read(fd, &c, 1) > 0)
+				;
 			close(fd);
 			return;
 		}
