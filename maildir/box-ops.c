@@ -107,7 +107,8 @@ int maildir_box_sync(struct maildir_box *box, struct maildir_changes *ch,
 	lock_index_release(fd);
 	if (ret == 0)
 		box->f = f;
-	idx_checkpoint(box->s);	/* a no-op until 1 MB of log was written */
+	if (idx_enter(box->s) == 0)
+		idx_checkpoint(box->s);	/* a no-op until 1 MB of log was written */
 	return ret;
 }
 

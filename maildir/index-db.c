@@ -1,5 +1,8 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <sys/random.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +14,7 @@
 #include "common/xalloc.h"
 #include "maildir/fsutil.h"
 #include "maildir/index-int.h"
+#include "maildir/lock.h"
 
 #define BULK_SIZE (4 * 1024 * 1024)
 
@@ -100,6 +104,7 @@ int idx_open(struct maildir_store *s, char *err_r, size_t errlen)
 	struct buf home = BUF_INIT(BUF_UNLIMITED);
 	int ret = -1;
 
+	s->mark_fd = -1;
 	buf_printf(&home, "%s/%s", s->path, INDEX_DIR);
 	if (fs_mkdir(home.data) < 0) {
 		snprintf(err_r, errlen, "mkdir(%s): %s", home.data,
@@ -121,12 +126,24 @@ int idx_open(struct maildir_store *s, char *err_r, size_t errlen)
 	}
 	ret = env_open(s, home.data, err_r, errlen);
 out:
+	if (ret == 0) {
+		buf_puts(&home, "/index.lock");
+		s->mark_fd = open(home.data, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	}
 	buf_free(&home);
 	return ret;
 }
 
+static void close_mark(struct maildir_store *s)
+{
+	if (s->mark_fd >= 0)
+		close(s->mark_fd);
+	s->mark_fd = -1;
+}
+
 void idx_close(struct maildir_store *s)
 {
+	close_mark(s);
 	if (s->db != NULL)
 		s->db->close(s->db, 0);
 	s->db = NULL;
@@ -139,6 +156,7 @@ void idx_close(struct maildir_store *s)
 
 void idx_close_stale(struct maildir_store *s)
 {
+	close_mark(s);
 	if (s->db != NULL)
 		s->db->close(s->db, DB_NOSYNC);
 	s->db = NULL;
@@ -166,19 +184,84 @@ int idx_rollover(struct maildir_store *s, DB_TXN **txn, const char *dir,
 	return idx_begin(s, txn);
 }
 
+/* The owner mark in index.lock (index-int.h, "Crash checks"). */
+struct owner_mark {
+	uint64_t pid;
+	uint64_t token;		/* tells this process from an older one that
+				 * had the same pid */
+};
+
+static pthread_once_t token_once = PTHREAD_ONCE_INIT;
+static uint64_t process_token;
+
+static void make_token(void)
+{
+	if (getrandom(&process_token, sizeof(process_token), 0) !=
+	    (ssize_t)sizeof(process_token))
+		process_token = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+}
+
+static struct owner_mark my_mark(void)
+{
+	pthread_once(&token_once, make_token);
+	return (struct owner_mark){ (uint64_t)getpid(), process_token };
+}
+
+static bool mark_is_mine(const struct maildir_store *s)
+{
+	struct owner_mark mark, mine = my_mark();
+
+	return s->mark_fd >= 0 &&
+		pread(s->mark_fd, &mark, sizeof(mark), 0) == (ssize_t)sizeof(mark) &&
+		mark.pid == mine.pid && mark.token == mine.token;
+}
+
+static void mark_mine(const struct maildir_store *s)
+{
+	struct owner_mark mine = my_mark();
+
+	/* not written: the next lock runs failchk again, which is safe */
+	if (s->mark_fd >= 0 &&
+	    pwrite(s->mark_fd, &mine, sizeof(mine), 0) != (ssize_t)sizeof(mine))
+		log_msg("maildir", NULL, "index of %s: owner mark: %s", s->user,
+			strerror(errno));
+}
+
 int idx_failchk(struct maildir_store *s, char *err_r, size_t errlen)
 {
-	int ret = s->env->failchk(s->env, 0);
+	int ret;
 
-	if (ret == 0)
+	if (mark_is_mine(s))
 		return 0;
-	/* A process died inside the DB library: only recovery helps.  The
-	 * caller holds the exclusive index lock, so no other session of this
-	 * user is inside the DB now. */
-	log_msg("maildir", NULL, "index of %s: %s: running recovery", s->user,
-		db_strerror(ret));
-	idx_close(s);
-	return idx_open(s, err_r, errlen);
+	ret = s->env->failchk(s->env, 0);
+	if (ret != 0) {
+		/* A process died inside the DB library: only recovery
+		 * helps.  The caller holds the exclusive index lock, so no
+		 * other session of this user is inside the DB now. */
+		log_msg("maildir", NULL, "index of %s: %s: running recovery",
+			s->user, db_strerror(ret));
+		idx_close(s);
+		if (idx_open(s, err_r, errlen) < 0)
+			return -1;
+	}
+	mark_mine(s);
+	return 0;
+}
+
+int idx_enter(struct maildir_store *s)
+{
+	char err[256];
+	int fd;
+
+	if (mark_is_mine(s))
+		return 0;
+	fd = store_lock(s, err, sizeof(err));
+	if (fd < 0) {
+		log_msg("maildir", NULL, "%s", err);
+		return -1;
+	}
+	lock_index_release(fd);
+	return 0;
 }
 
 void idx_checkpoint(struct maildir_store *s)
@@ -521,6 +604,8 @@ int idx_cache_get(struct maildir_store *s, uint32_t id, uint32_t uid,
 	size_t vlen = 0;
 	int ret;
 
+	if (idx_enter(s) < 0)
+		return -1;
 	msg_key(k, id, uid);
 	k[0] = 'C';
 	ret = get_raw(s, NULL, k, sizeof(k), &v, &vlen);
@@ -536,6 +621,8 @@ int idx_cache_put(struct maildir_store *s, uint32_t id, uint32_t uid,
 	unsigned char k[9];
 	DB_TXN *txn;
 
+	if (idx_enter(s) < 0)
+		return -1;
 	msg_key(k, id, uid);
 	k[0] = 'C';
 	/* A cache: no fsync at commit. */
@@ -624,7 +711,7 @@ int idx_cache_range(struct maildir_store *s, uint32_t id, uint32_t from_uid,
 	DBC *c;
 	int ret = 0, r, first = 1, done = 0;
 
-	if (s->db->cursor(s->db, NULL, &c, 0) != 0)
+	if (idx_enter(s) < 0 || s->db->cursor(s->db, NULL, &c, 0) != 0)
 		return -1;
 	bulk = xmalloc(CACHE_BULK);
 	msg_key(start, id, from_uid);

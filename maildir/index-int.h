@@ -58,6 +58,7 @@ struct maildir_store {
 	char *path;		/* MAIL_ROOT/USER */
 	DB_ENV *env;
 	DB *db;
+	int mark_fd;		/* index.lock, for its owner mark, or -1 */
 	int refs;
 	/* refs 0: kept open for the next session (mailbox.c); the index
 	 * file as it was then, to see whether it was replaced since */
@@ -131,10 +132,21 @@ int idx_msg_iter(struct maildir_store *s, uint32_t id, uint32_t from_uid,
 int idx_msg_walk(struct maildir_store *s, uint32_t id, uint32_t from_uid,
 		 idx_msg_fn *fn, void *arg);
 
-/* Releases the locks and aborts the transactions of processes that died
- * while using the environment (DB_ENV->failchk); runs recovery when that is
- * not enough.  Called with the exclusive index lock held.  0, or -1. */
+/* Crash checks.  A process that dies inside Berkeley DB leaves locks that
+ * would block the others until DB_ENV->failchk releases them, and failchk
+ * walks every mutex of the environment: tens of microseconds, most of the
+ * cost of a small operation.  So index.lock holds an owner mark, the
+ * process (pid and a random token) that last used the index, written only
+ * under the exclusive index lock right after that process ran failchk.
+ * While the mark is ours no other process has used the index since our
+ * failchk, so none can have died inside it, and failchk is skipped.
+ *
+ * idx_failchk: with the exclusive index lock held; runs failchk (and
+ * recovery when that is not enough) unless the mark is ours, then marks.
+ * idx_enter: before any use of the index without the lock; when the mark is
+ * not ours it takes the lock for idx_failchk.  Both 0, or -1. */
 int idx_failchk(struct maildir_store *s, char *err_r, size_t errlen);
+int idx_enter(struct maildir_store *s);
 
 /* The exclusive index lock of the store's user, then idx_failchk.  Returns
  * the lock fd (lock_index_release), or -1 with err_r. */

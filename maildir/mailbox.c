@@ -65,8 +65,10 @@ static void store_free(struct maildir_store *s, bool stale)
 {
 	if (stale)
 		idx_close_stale(s);
+	else if (idx_enter(s) == 0)
+		idx_close(s);	/* its checkpoint writes the log */
 	else
-		idx_close(s);
+		idx_close_stale(s);
 	free(s->mail_root);
 	free(s->user);
 	free(s->path);
@@ -583,7 +585,7 @@ void maildir_box_close(struct maildir_box **boxp)
 		return;
 	if (box->pending_lock >= 0)
 		lock_index_release(box->pending_lock);
-	if (box->s != NULL && box->s->env != NULL)
+	if (box->s != NULL && box->s->env != NULL && idx_enter(box->s) == 0)
 		idx_checkpoint(box->s);	/* lets old log files go */
 	for (i = 0; i < box->n; i++)
 		msg_free_fields(&box->msgs[i]);
@@ -722,7 +724,8 @@ int maildir_box_open_msg(struct maildir_box *box, uint32_t uid,
 	if (fd >= 0)
 		return fd;
 	if (errno == ENOENT) {
-		if (idx_msg_get(box->s, NULL, box->f.id, uid, &m, &fname) != 0)
+		if (idx_enter(box->s) < 0 ||
+		    idx_msg_get(box->s, NULL, box->f.id, uid, &m, &fname) != 0)
 			fname = find_in_cur(box, msg->fname);
 		if (fname != NULL) {
 			free(msg->fname);

@@ -1,6 +1,8 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -10,6 +12,7 @@
 
 #include "common/xalloc.h"
 #include "maildir/index-int.h"
+#include "maildir/lock.h"
 #include "maildir/mailbox.h"
 #include "tests/unit/maildir-helpers.h"
 
@@ -186,14 +189,35 @@ START_TEST(test_kill_during_sync)
 }
 END_TEST
 
-/* A process dies holding index locks while this one keeps the environment
- * open: the next change here must not wait forever (failchk). */
-START_TEST(test_dead_lock_holder)
+/* Another process that dies holding Berkeley DB locks of the index while
+ * this one keeps the environment open: the next change here must not wait
+ * forever (failchk, which the owner mark in index.lock asks for).  The
+ * other process follows the index protocol: the exclusive index lock for a
+ * change (`locked`), or idx_enter for a use without it (a cache write). */
+static void die_holding_db_locks(struct maildir_store *s, bool locked)
+{
+	struct maildir_store *cs = xcalloc(1, sizeof(*cs));
+	struct frec f;
+	DB_TXN *txn;
+	char e[256];
+
+	/* A fresh handle of our own (not the parent's). */
+	cs->user = "alice";
+	cs->path = xstrdup(maildir_store_path(s));
+	if (idx_open(cs, e, sizeof(e)) < 0)
+		_exit(1);
+	if (locked ? store_lock(cs, e, sizeof(e)) < 0 : idx_enter(cs) < 0)
+		_exit(1);
+	if (idx_begin(cs, &txn) < 0 || idx_folder_get(cs, txn, "", &f) != 0 ||
+	    idx_folder_put(cs, txn, "", &f) < 0)
+		_exit(1);
+}
+
+static void check_dead_lock_holder(bool locked)
 {
 	struct maildir_store *s = NULL;
 	struct maildir_box *box;
 	struct maildir_changes ch;
-	struct frec f;
 	int pfd[2], status;
 	char c;
 	pid_t pid;
@@ -204,17 +228,7 @@ START_TEST(test_dead_lock_holder)
 	ck_assert_int_eq(pipe(pfd), 0);
 	pid = fork();
 	if (pid == 0) {
-		struct maildir_store *cs = xcalloc(1, sizeof(*cs));
-		DB_TXN *txn;
-		char e[256];
-
-		/* A fresh handle of our own (not the parent's). */
-		cs->user = "alice";
-		cs->path = xstrdup(maildir_store_path(s));
-		if (idx_open(cs, e, sizeof(e)) < 0 || idx_begin(cs, &txn) < 0 ||
-		    idx_folder_get(cs, txn, "", &f) != 0 ||
-		    idx_folder_put(cs, txn, "", &f) < 0)
-			_exit(1);
+		die_holding_db_locks(s, locked);
 		if (write(pfd[1], "x", 1) != 1)
 			_exit(1);
 		pause();
@@ -230,6 +244,72 @@ START_TEST(test_dead_lock_holder)
 	ck_assert_uint_eq(ch.n_new, 1);
 	maildir_changes_free(&ch);
 	maildir_box_close(&box);
+	maildir_store_close(&s);
+}
+
+START_TEST(test_dead_lock_holder)
+{
+	check_dead_lock_holder(true);
+}
+END_TEST
+
+START_TEST(test_dead_unlocked_user)
+{
+	check_dead_lock_holder(false);
+}
+END_TEST
+
+/* The owner mark: failchk runs only when another process used the index
+ * since this one last did. */
+START_TEST(test_owner_mark)
+{
+	struct maildir_store *s = NULL;
+	struct maildir_box *box;
+	int status;
+	pid_t pid;
+
+	ck_assert_int_eq(maildir_store_open(mail, "alice", &s, err, sizeof(err)), 0);
+	ck_assert_int_eq(maildir_box_open(s, "INBOX", 0, &box, err, sizeof(err)), 0);
+	maildir_box_close(&box);
+	ck_assert_int_eq(idx_enter(s), 0);
+	/* marked: a lock of ours does not run failchk (nor change the mark) */
+	{
+		struct stat before, after;
+		char path[1100];
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/maillab-index/index.lock",
+			 maildir_store_path(s));
+		ck_assert_int_eq(stat(path, &before), 0);
+		usleep(20000);
+		fd = store_lock(s, err, sizeof(err));
+		ck_assert_int_ge(fd, 0);
+		lock_index_release(fd);
+		ck_assert_int_eq(stat(path, &after), 0);
+		ck_assert(before.st_mtim.tv_sec == after.st_mtim.tv_sec &&
+			  before.st_mtim.tv_nsec == after.st_mtim.tv_nsec);
+		/* another process takes the mark; the next lock here takes
+		 * it back (failchk ran) */
+		pid = fork();
+		if (pid == 0) {
+			struct maildir_store *cs = NULL;
+
+			if (maildir_store_open(mail, "alice", &cs, err, sizeof(err)) < 0 ||
+			    idx_enter(cs) < 0)
+				_exit(1);
+			_exit(0);
+		}
+		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+		ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		ck_assert_int_eq(stat(path, &before), 0);
+		usleep(20000);
+		fd = store_lock(s, err, sizeof(err));
+		ck_assert_int_ge(fd, 0);
+		lock_index_release(fd);
+		ck_assert_int_eq(stat(path, &after), 0);
+		ck_assert(before.st_mtim.tv_sec != after.st_mtim.tv_sec ||
+			  before.st_mtim.tv_nsec != after.st_mtim.tv_nsec);
+	}
 	maildir_store_close(&s);
 }
 END_TEST
@@ -281,6 +361,8 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_threads);
 	tcase_add_test(tc, test_kill_during_sync);
 	tcase_add_test(tc, test_dead_lock_holder);
+	tcase_add_test(tc, test_dead_unlocked_user);
+	tcase_add_test(tc, test_owner_mark);
 	tcase_add_test(tc, test_no_final_eol);
 	suite_add_tcase(s, tc);
 	return s;
