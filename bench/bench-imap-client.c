@@ -252,7 +252,7 @@ static void run(struct reader *r, int num, const char *cmd, struct result *res)
 
 static void print_result(const struct result *res, double secs, const char *cmd)
 {
-	printf("imap status=%s seconds=%.4f untagged=%ld fetch=%ld exists=%ld "
+	printf("imap status=%s seconds=%.6f untagged=%ld fetch=%ld exists=%ld "
 	       "search_hits=%ld literal_bytes=%ld bytes=%ld cmd=\"%s\"\n",
 	       res->status, secs, res->untagged, res->fetch, res->exists,
 	       res->search_hits, res->literal_bytes, res->bytes, cmd);
