@@ -31,10 +31,8 @@ static void db_msgcall(const DB_ENV *env, const char *msg)
 	log_msg("db", NULL, "%s", msg);
 }
 
-/* For failchk: whether the process (or thread) that holds something in the
- * environment still runs.  Threads of this process die only with it. */
-static int is_alive(DB_ENV *env, pid_t pid, db_threadid_t tid,
-		    u_int32_t flags)
+int dbenv_is_alive(DB_ENV *env, pid_t pid, db_threadid_t tid,
+		   u_int32_t flags)
 {
 	(void)env;
 	(void)tid;
@@ -65,7 +63,7 @@ static DB_ENV *env_open(const char *home, char *err_r, size_t errlen)
 	 * aborted, instead of a recovery that would panic every other
 	 * process using the environment. */
 	env->set_thread_count(env, DBENV_THREADS);
-	env->set_isalive(env, is_alive);
+	env->set_isalive(env, dbenv_is_alive);
 	/* Resolve deadlocks at once (callers that wait for locks at all). */
 	env->set_lk_detect(env, DB_LOCK_DEFAULT);
 	/* The databases here are small: keep the log from growing without

@@ -48,6 +48,11 @@ bool dbenv_retry(DB_ENV *env, int ret, unsigned int *attempt);
  * environment cleans it up. */
 int dbenv_retryable(int ret);
 
+/* The DB_ENV->set_isalive callback that failchk needs: whether process pid
+ * still runs (a thread of this process dies only with it). */
+int dbenv_is_alive(DB_ENV *env, pid_t pid, db_threadid_t tid,
+		   u_int32_t flags);
+
 /* Threads of control (all processes together) the environment tracks for
  * failchk: the server's loop and workers, plus command-line tools. */
 #define DBENV_THREADS 128

@@ -3,13 +3,13 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <sys/random.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "common/dbenv.h"
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "maildir/fsutil.h"
@@ -45,18 +45,6 @@ static void db_msg(const DB_ENV *env, const char *msg)
 	log_msg("maildir", NULL, "index: %s", msg);
 }
 
-/* For failchk: is the process that owns a DB thread slot still there? */
-static int db_is_alive(DB_ENV *env, pid_t pid, db_threadid_t tid,
-		       u_int32_t flags)
-{
-	(void)env;
-	(void)tid;
-	(void)flags;
-	if (pid == getpid())
-		return 1;
-	return kill(pid, 0) == 0 || errno == EPERM;
-}
-
 static int env_open(struct maildir_store *s, const char *home,
 		    char *err_r, size_t errlen)
 {
@@ -72,7 +60,7 @@ static int env_open(struct maildir_store *s, const char *home,
 	s->env->set_msgcall(s->env, db_msg);
 	/* failchk (idx_failchk) needs the thread table and the callback. */
 	s->env->set_thread_count(s->env, 256);
-	s->env->set_isalive(s->env, db_is_alive);
+	s->env->set_isalive(s->env, dbenv_is_alive);
 	s->env->set_cachesize(s->env, 0, 16 * 1024 * 1024, 1);
 	/* The lock region is allocated up front (its size is per user on
 	 * disk); big changes commit every IDX_BATCH messages instead. */
