@@ -29,88 +29,7 @@ for p in "$B/maillab" "$CLIENT"; do
 done
 
 
-if ! installed dovecot-pop3d; then
-	[ "$(id -u)" = 0 ] || die "dovecot-pop3d is missing; as root run: DEBIAN_FRONTEND=noninteractive apt-get install -y dovecot-pop3d"
-	echo "compare-pop3: installing dovecot-pop3d (the system's dovecot service is not started by this script)"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q dovecot-pop3d >/dev/null ||
-		die "apt-get install dovecot-pop3d failed"
-fi
-[ "$(id -u)" = 0 ] || die "the private Dovecot instance needs root"
-
-T=$(mktemp -d /tmp/maillab-bench-pop3.XXXXXX) && chmod 755 "$T" || exit 1
-ML=$T/maillab
-DC=$T/dovecot
-ML_PID=""
-DC_STARTED=""
-cleanup() {
-	if [ -n "$ML_PID" ]; then
-		kill "$ML_PID" 2>/dev/null
-		wait "$ML_PID" 2>/dev/null
-	fi
-	if [ -n "$DC_STARTED" ]; then
-		dovecot -c "$DC/dovecot.conf" stop >/dev/null 2>&1
-		i=0
-		while [ -f "$DC/run/master.pid" ] && [ $i -lt 50 ]; do
-			sleep 0.1
-			i=$((i + 1))
-		done
-	fi
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP PIPE
-
-
-
-# fill MAILDIR COUNT SIZE: COUNT messages of exactly SIZE bytes (CRLF) in
-# cur/, Maildir names with S=<size>; every 100th body holds "zanzibar".
-fill() {
-	python3 - "$1" "$2" "$3" <<'EOF' || die "filling $1 failed"
-import os, sys, time
-d, n, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-words = ("alpha bravo charlie delta echo foxtrot golf hotel india juliet "
-         "kilo lima mike november oscar papa quebec romeo sierra tango").split()
-base = 1700000000
-for i in range(n):
-    t = base + i
-    head = ("Return-Path: <sender%d@example.org>\r\n"
-            "From: Sender %d <sender%d@example.org>\r\n"
-            "To: Alice <alice@lab.test>\r\n"
-            "Subject: benchmark message %d about %s\r\n"
-            "Date: %s\r\n"
-            "Message-ID: <%d.bench@example.org>\r\n"
-            "MIME-Version: 1.0\r\n"
-            "Content-Type: text/plain; charset=us-ascii\r\n\r\n") % (
-        i % 50, i % 50, i % 50, i, words[i % 20],
-        time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime(t)), i)
-    body = []
-    left = size - len(head)
-    k = i
-    while left > 0:
-        line = []
-        ln = 0
-        while ln < 70:
-            w = words[k % 20] if (k % 997) else "lorem"
-            k += 7
-            line.append(w)
-            ln += len(w) + 1
-        text = " ".join(line)
-        if not body and i % 100 == 0:
-            text = "zanzibar " + text
-        text = text[:max(0, min(len(text), left - 2))]
-        body.append(text + "\r\n")
-        left -= len(text) + 2
-    msg = (head + "".join(body)).encode()
-    assert len(msg) == size, (len(msg), size)
-    name = "%d.M%dP%dQ%d.bench,S=%d:2," % (t, i % 1000000, os.getpid(), i, size)
-    with open(os.path.join(d, "cur", name), "wb") as f:
-        f.write(msg)
-EOF
-}
-
-median() {
-	sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print 0; else print v[int((NR + 1) / 2)] }'
-}
+dovecot_setup dovecot-pop3d
 
 # Connect + login + STAT: the maildrop is open by the end of STAT on either
 # server (Dovecot defers part of the opening past PASS).
@@ -219,8 +138,8 @@ done
 [ -f "$T/failed" ] && status=1
 
 row() {	# row LABEL FILE
-	m=$(median <"$T/maillab.$2")
-	d=$(median <"$T/dovecot.$2")
+	m=$(median 0 <"$T/maillab.$2")
+	d=$(median 0 <"$T/dovecot.$2")
 	printf '%-34s %12s %12s %16s\n' "$1" "$m" "$d" \
 		"$(awk -v a="$d" -v b="$m" 'BEGIN { if (b > 0 && a > 0) printf "%.2f", a / b; else print "n/a" }')"
 }

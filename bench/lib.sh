@@ -35,3 +35,92 @@ wait_port() {
 	done
 	return 1
 }
+
+# median [EMPTY]: the median of the numbers on stdin (EMPTY when none).
+median() {
+	sort -n | awk -v empty="${1-}" '{ v[NR] = $1 } END { if (NR == 0) print empty; else print v[int((NR + 1) / 2)] }'
+}
+
+# dovecot_setup PACKAGE: installs Debian's PACKAGE (dovecot-imapd,
+# dovecot-pop3d) when missing, then makes the work directory $T with $ML
+# (maillab's instance) and $DC (Dovecot's) in it; on exit maillab
+# ($ML_PID) and Dovecot (once $DC_STARTED is set) are stopped and $T
+# removed, also after a failure or Ctrl-C.
+dovecot_setup() {
+	if ! installed "$1"; then
+		[ "$(id -u)" = 0 ] || die "$1 is missing; as root run: DEBIAN_FRONTEND=noninteractive apt-get install -y $1"
+		echo "$BENCH: installing $1 (the system's dovecot service is not started by this script)"
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$1" >/dev/null ||
+			die "apt-get install $1 failed"
+	fi
+	[ "$(id -u)" = 0 ] || die "the private Dovecot instance needs root"
+	T=$(mktemp -d "/tmp/maillab-$BENCH.XXXXXX") && chmod 755 "$T" || exit 1
+	ML=$T/maillab
+	DC=$T/dovecot
+	ML_PID=""
+	DC_STARTED=""
+	trap dovecot_cleanup EXIT
+	trap 'exit 1' INT TERM HUP PIPE
+}
+
+dovecot_cleanup() {
+	if [ -n "$ML_PID" ]; then
+		kill "$ML_PID" 2>/dev/null
+		wait "$ML_PID" 2>/dev/null
+	fi
+	if [ -n "$DC_STARTED" ]; then
+		dovecot -c "$DC/dovecot.conf" stop >/dev/null 2>&1
+		i=0
+		while [ -f "$DC/run/master.pid" ] && [ $i -lt 50 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+	fi
+	rm -rf "$T"
+}
+
+# fill MAILDIR COUNT SIZE: COUNT messages of exactly SIZE bytes (CRLF) in
+# cur/, Maildir names with S=<size>; every 100th body holds "zanzibar".
+fill() {
+	python3 - "$1" "$2" "$3" <<'EOF' || die "filling $1 failed"
+import os, sys, time
+d, n, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+words = ("alpha bravo charlie delta echo foxtrot golf hotel india juliet "
+         "kilo lima mike november oscar papa quebec romeo sierra tango").split()
+base = 1700000000
+for i in range(n):
+    t = base + i
+    head = ("Return-Path: <sender%d@example.org>\r\n"
+            "From: Sender %d <sender%d@example.org>\r\n"
+            "To: Alice <alice@lab.test>\r\n"
+            "Subject: benchmark message %d about %s\r\n"
+            "Date: %s\r\n"
+            "Message-ID: <%d.bench@example.org>\r\n"
+            "MIME-Version: 1.0\r\n"
+            "Content-Type: text/plain; charset=us-ascii\r\n\r\n") % (
+        i % 50, i % 50, i % 50, i, words[i % 20],
+        time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime(t)), i)
+    body = []
+    left = size - len(head)
+    k = i
+    while left > 0:
+        line = []
+        ln = 0
+        while ln < 70:
+            w = words[k % 20] if (k % 997) else "lorem"
+            k += 7
+            line.append(w)
+            ln += len(w) + 1
+        text = " ".join(line)
+        if not body and i % 100 == 0:
+            text = "zanzibar " + text
+        text = text[:max(0, min(len(text), left - 2))]
+        body.append(text + "\r\n")
+        left -= len(text) + 2
+    msg = (head + "".join(body)).encode()
+    assert len(msg) == size, (len(msg), size)
+    name = "%d.M%dP%dQ%d.bench,S=%d:2," % (t, i % 1000000, os.getpid(), i, size)
+    with open(os.path.join(d, "cur", name), "wb") as f:
+        f.write(msg)
+EOF
+}
