@@ -317,8 +317,8 @@ class Lifecycle(LiveServer):
             rest += chunk
         self.assertTrue(rest.startswith(b"421"), rest)
         self.assertEqual(self.inst.proc.wait(timeout=15), 0)
-        self.inst.proc = None
         self.assertIn("stopped", self.inst.log())
+        self.inst.stop()    # checks stderr for sanitizer reports, removes the instance
 
     def test_trace_records_dialogue_and_redacts_secrets(self):
         with smtplib.SMTP("127.0.0.1", self.inst.port("submission"), timeout=10) as c:
