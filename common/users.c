@@ -333,11 +333,34 @@ static void db_failed(struct userdb *db, const char *what, int ret,
 		 db_strerror(ret));
 }
 
-int userdb_add(struct userdb *db, const char *name, const char *password,
-	       char *err_r, size_t errlen)
+/* Hashes password and stores it for name with fn; `refused` is the code
+ * with which fn declines (user exists / no such user), told with
+ * refused_fmt and the name. */
+static int put_hash(struct userdb *db, const char *name, const char *password,
+		    txn_fn *fn, int refused, const char *refused_fmt,
+		    char *err_r, size_t errlen)
 {
 	char hash[CRYPT_OUTPUT_SIZE];
 	struct put_ctx ctx = { name, hash };
+	int ret;
+
+	if (new_hash(password, hash, err_r, errlen) < 0)
+		return -1;
+	ret = with_txn(db, fn, &ctx);
+	if (ret == refused) {
+		snprintf(err_r, errlen, refused_fmt, name);
+		return -1;
+	}
+	if (ret != 0) {
+		db_failed(db, "put", ret, err_r, errlen);
+		return -1;
+	}
+	return 0;
+}
+
+int userdb_add(struct userdb *db, const char *name, const char *password,
+	       char *err_r, size_t errlen)
+{
 	int ret;
 
 	if (!user_name_valid(name)) {
@@ -353,43 +376,19 @@ int userdb_add(struct userdb *db, const char *name, const char *password,
 			snprintf(err_r, errlen, "%s: read failed", db->path);
 		return -1;
 	}
-	if (new_hash(password, hash, err_r, errlen) < 0)
-		return -1;
-	ret = with_txn(db, txn_add, &ctx);
-	if (ret == DB_KEYEXIST) {
-		snprintf(err_r, errlen, "user %s exists", name);
-		return -1;
-	}
-	if (ret != 0) {
-		db_failed(db, "put", ret, err_r, errlen);
-		return -1;
-	}
-	return 0;
+	return put_hash(db, name, password, txn_add, DB_KEYEXIST,
+			"user %s exists", err_r, errlen);
 }
 
 int userdb_passwd(struct userdb *db, const char *name, const char *password,
 		  char *err_r, size_t errlen)
 {
-	char hash[CRYPT_OUTPUT_SIZE];
-	struct put_ctx ctx = { name, hash };
-	int ret;
-
 	if (!user_name_valid(name)) {
 		snprintf(err_r, errlen, "no such user: %s", name);
 		return -1;
 	}
-	if (new_hash(password, hash, err_r, errlen) < 0)
-		return -1;
-	ret = with_txn(db, txn_passwd, &ctx);
-	if (ret == DB_NOTFOUND) {
-		snprintf(err_r, errlen, "no such user: %s", name);
-		return -1;
-	}
-	if (ret != 0) {
-		db_failed(db, "put", ret, err_r, errlen);
-		return -1;
-	}
-	return 0;
+	return put_hash(db, name, password, txn_passwd, DB_NOTFOUND,
+			"no such user: %s", err_r, errlen);
 }
 
 int userdb_del(struct userdb *db, const char *name, char *err_r,
