@@ -32,7 +32,7 @@ CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 
 # Every module directory is compiled into one library that the binary, the
 # unit tests and the benchmarks link; new files need no Makefile edit.
-LIB_SRCS  := $(wildcard common/*.c maildir/*.c smtpd/*.c pop3d/*.c imapd/*.c labs/*.c)
+LIB_SRCS  := $(wildcard common/*.c maildir/*.c smtpd/*.c pop3d/*.c imapd/*.c cli/*.c labs/*.c)
 LIB_OBJS  := $(LIB_SRCS:%.c=$(B)/%.o)
 TEST_SRCS := $(wildcard tests/unit/test-*.c)
 TEST_BINS := $(TEST_SRCS:tests/unit/%.c=$(B)/tests/%)

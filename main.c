@@ -2,22 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "common/cli.h"
-#include "common/config.h"
-#include "imapd/imap.h"
-#include "pop3d/pop3.h"
-#include "smtpd/smtp.h"
-
-/* Which server speaks on which service. */
-const struct protocol *const maillab_protocols[SVC_COUNT] = {
-	[SVC_SMTP] = &smtp_protocol,
-	[SVC_SUBMISSION] = &smtp_protocol,
-	[SVC_SUBMISSIONS] = &smtp_protocol,
-	[SVC_POP3] = &pop3_protocol,
-	[SVC_POP3S] = &pop3_protocol,
-	[SVC_IMAP] = &imap_protocol,
-	[SVC_IMAPS] = &imap_protocol,
-};
+#include "cli/cli.h"
 
 struct subcommand {
 	const char *name;
@@ -25,19 +10,19 @@ struct subcommand {
 	const char *usage;
 };
 
-static int cmd_version(int argc, char **argv);
-static int cmd_help(int argc, char **argv);
+static int subcommand_version(int argc, char **argv);
+static int subcommand_help(int argc, char **argv);
 
 static const struct subcommand subcommands[] = {
-	{ "init", cmd_init,
+	{ "init", maillab_init,
 	  "maillab init DIR [--domain D] [--hostname H] [--demo]" },
-	{ "serve", cmd_serve, "maillab serve [-d DIR]" },
-	{ "user", cmd_user,
+	{ "serve", maillab_serve, "maillab serve [-d DIR]" },
+	{ "user", maillab_user,
 	  "maillab user add|del|passwd|list [-d DIR] [NAME] [--password-stdin] [--yes]" },
-	{ "alias", cmd_alias,
+	{ "alias", maillab_alias,
 	  "maillab alias add|del|list [-d DIR] [NAME [TARGET...]]" },
-	{ "version", cmd_version, "maillab version" },
-	{ "help", cmd_help, "maillab help [COMMAND]" },
+	{ "version", subcommand_version, "maillab version" },
+	{ "help", subcommand_help, "maillab help [COMMAND]" },
 };
 #define N_SUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))
 
@@ -48,7 +33,7 @@ static void usage(FILE *f)
 		fprintf(f, "  %s\n", subcommands[i].usage);
 }
 
-static int cmd_version(int argc, char **argv)
+static int subcommand_version(int argc, char **argv)
 {
 	(void)argv;
 	if (argc != 1) {
@@ -59,7 +44,7 @@ static int cmd_version(int argc, char **argv)
 	return 0;
 }
 
-static int cmd_help(int argc, char **argv)
+static int subcommand_help(int argc, char **argv)
 {
 	if (argc == 1) {
 		usage(stdout);

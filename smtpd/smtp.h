@@ -11,8 +11,4 @@
  * 250 that accepts it. */
 extern const struct protocol smtp_protocol;
 
-/* `maillab alias add|del|list [-d DIR] ...` (smtpd/cmd-alias.c): exit
- * status 0, 1 (run-time failure) or 2 (usage). */
-int cmd_alias(int argc, char **argv);
-
 #endif

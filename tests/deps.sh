@@ -3,7 +3,8 @@
 # missing.  As root (or with sudo) it runs apt-get; otherwise it prints the exact
 # command and stops.
 PKGS="gcc make pkg-config libssl-dev libdb-dev check libevent-dev libcrypt-dev
-      python3 curl swaks openssl ca-certificates fetchmail mutt"
+      python3 curl swaks libnet-ssleay-perl openssl ca-certificates fetchmail
+      mutt"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

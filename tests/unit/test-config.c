@@ -5,8 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli/cli.h"
 #include "common/buf.h"
-#include "common/cli.h"
 #include "common/config.h"
 #include "tests/unit/unit.h"
 

@@ -14,8 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli/instance.h"
 #include "common/config.h"
-#include "common/instance.h"
 #include "common/log.h"
 #include "common/proto.h"
 #include "common/server.h"

@@ -13,11 +13,11 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "cli/cli.h"
+#include "cli/instance.h"
 #include "common/buf.h"
 #include "common/certgen.h"
-#include "common/cli.h"
 #include "common/config.h"
-#include "common/instance.h"
 #include "common/users.h"
 #include "tests/unit/unit.h"
 
@@ -508,7 +508,7 @@ START_TEST(test_print_info)
 }
 END_TEST
 
-/* Runs cmd_init with stdout and stderr silenced; returns its status. */
+/* Runs maillab_init with stdout and stderr silenced; returns its status. */
 static int run_init(int argc, const char **args)
 {
 	char *argv[8];
@@ -523,7 +523,7 @@ static int run_init(int argc, const char **args)
 	fflush(stderr);
 	dup2(null, 1);
 	dup2(null, 2);
-	ret = cmd_init(argc, argv);
+	ret = maillab_init(argc, argv);
 	fflush(stdout);
 	fflush(stderr);
 	dup2(saved_out, 1);

@@ -1,10 +1,11 @@
-/* The alias table (smtpd/aliases.c) and `maillab alias` (smtpd/cmd-alias.c). */
+/* The alias table (smtpd/aliases.c) and `maillab alias` (cli/alias.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "common/instance.h"
+#include "cli/cli.h"
+#include "cli/instance.h"
 #include "common/users.h"
 #include "common/xalloc.h"
 #include "smtpd/aliases.h"
@@ -54,7 +55,7 @@ static int run(const char *a1, const char *a2, const char *a3, const char *a4)
 	argv[argc++] = (char *)"-d";
 	argv[argc++] = dir;
 	argv[argc] = NULL;
-	return cmd_alias(argc, argv);
+	return maillab_alias(argc, argv);
 }
 
 /* The stored targets of `name`, or NULL. */

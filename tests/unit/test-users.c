@@ -8,10 +8,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli/cli.h"
+#include "cli/instance.h"
 #include "common/buf.h"
-#include "common/cli.h"
 #include "common/dbenv.h"
-#include "common/instance.h"
 #include "common/log.h"
 #include "common/users.h"
 #include "tests/unit/unit.h"
@@ -498,7 +498,7 @@ START_TEST(test_open_failure)
 }
 END_TEST
 
-/* --- maillab user (common/cmd-user.c), run in a child process --- */
+/* --- maillab user (cli/user.c), run in a child process --- */
 
 /* Runs `maillab user ARGS...` with `input` on stdin; returns its exit
  * status.  Its output goes to `out` (stdout and stderr together). */
@@ -529,7 +529,7 @@ static int run_user_cmd(const char *input, struct buf *out, ...)
 		close(outp[0]);
 		/* no terminal: the prompt path must fail cleanly */
 		setsid();
-		status = cmd_user(argc, argv);
+		status = maillab_user(argc, argv);
 		fflush(stdout);
 		_exit(status);
 	}

@@ -3,9 +3,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "common/cli.h"
+#include "cli/cli.h"
+#include "cli/instance.h"
 #include "common/config.h"
-#include "common/instance.h"
 
 static const char init_usage[] =
 	"usage: maillab init DIR [--domain D] [--hostname H] [--demo]\n"
@@ -89,7 +89,7 @@ static int parse_args(int argc, char **argv, struct init_args *args)
 	return -1;
 }
 
-int cmd_init(int argc, char **argv)
+int maillab_init(int argc, char **argv)
 {
 	struct init_args args;
 	struct config cfg;

@@ -11,14 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli.h"
+#include "cli/instance.h"
 #include "common/buf.h"
-#include "common/cli.h"
 #include "common/config.h"
-#include "common/instance.h"
 #include "common/users.h"
 #include "smtpd/address.h"
 #include "smtpd/aliases.h"
-#include "smtpd/smtp.h"
 
 #define USAGE "usage: maillab alias add|del|list [-d DIR] [NAME [TARGET...]]\n"
 
@@ -303,7 +302,7 @@ static int open_instance(struct alias_cli *c)
 	return 0;
 }
 
-int cmd_alias(int argc, char **argv)
+int maillab_alias(int argc, char **argv)
 {
 	struct alias_cli c;
 	const char *action, *name;

@@ -13,10 +13,10 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "cli/instance.h"
 #include "common/buf.h"
 #include "common/certgen.h"
 #include "common/config.h"
-#include "common/instance.h"
 #include "common/users.h"
 #include "common/xalloc.h"
 #include "maildir/user.h"

@@ -3,11 +3,25 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "common/cli.h"
+#include "cli/cli.h"
+#include "cli/instance.h"
 #include "common/config.h"
-#include "common/instance.h"
 #include "common/log.h"
 #include "common/server.h"
+#include "imapd/imap.h"
+#include "pop3d/pop3.h"
+#include "smtpd/smtp.h"
+
+/* Which server speaks on which service. */
+static const struct protocol *const maillab_protocols[SVC_COUNT] = {
+	[SVC_SMTP] = &smtp_protocol,
+	[SVC_SUBMISSION] = &smtp_protocol,
+	[SVC_SUBMISSIONS] = &smtp_protocol,
+	[SVC_POP3] = &pop3_protocol,
+	[SVC_POP3S] = &pop3_protocol,
+	[SVC_IMAP] = &imap_protocol,
+	[SVC_IMAPS] = &imap_protocol,
+};
 
 static int usage(void)
 {
@@ -15,7 +29,7 @@ static int usage(void)
 	return 2;
 }
 
-int cmd_serve(int argc, char **argv)
+int maillab_serve(int argc, char **argv)
 {
 	const char *dir = cli_take_dir(&argc, argv);
 	struct config cfg;

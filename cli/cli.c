@@ -1,7 +1,7 @@
 /* Helpers shared by the `maillab` subcommands. */
 #include <string.h>
 
-#include "common/cli.h"
+#include "cli/cli.h"
 
 /* Removes argv[i .. i+n-1], keeping argv[argc] == NULL. */
 static void remove_args(int *argc, char **argv, int i, int n)

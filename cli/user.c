@@ -15,10 +15,10 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "cli/cli.h"
+#include "cli/instance.h"
 #include "common/buf.h"
-#include "common/cli.h"
 #include "common/config.h"
-#include "common/instance.h"
 #include "common/users.h"
 #include "maildir/user.h"
 
@@ -354,7 +354,7 @@ static int parse_args(int argc, char **argv, struct user_args *a)
 	return -1;
 }
 
-int cmd_user(int argc, char **argv)
+int maillab_user(int argc, char **argv)
 {
 	struct buf pw = BUF_INIT(USER_PASSWORD_MAX);
 	struct user_args a;

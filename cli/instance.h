@@ -1,5 +1,5 @@
-#ifndef COMMON_INSTANCE_H
-#define COMMON_INSTANCE_H
+#ifndef CLI_INSTANCE_H
+#define CLI_INSTANCE_H
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
