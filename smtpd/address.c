@@ -391,9 +391,15 @@ static enum smtp_path_err parse_mailbox(struct cursor *c, bool allow_postmaster,
 		dom_start = c->pos;
 		if ((err = take_domain(c, true, &p->literal)) != PATH_OK)
 			return err;
+		if (c->pos - dom_start >= sizeof(p->domain))
+			return PATH_DOMAIN_TOO_LONG;
 		memcpy(p->domain, c->s + dom_start, c->pos - dom_start);
 		p->domain[c->pos - dom_start] = '\0';
 	}
+	/* RFC 5321 4.5.3.1.3: a local part and a domain each within their
+	 * limits can still add up to more than a path may hold. */
+	if (c->pos - mailbox_start >= sizeof(p->mailbox))
+		return PATH_TOO_LONG;
 	memcpy(p->mailbox, c->s + mailbox_start, c->pos - mailbox_start);
 	p->mailbox[c->pos - mailbox_start] = '\0';
 	return PATH_OK;

@@ -402,6 +402,30 @@ class TestRawSocket(SmtpTest):
         self.assertEqual(self.converse(s, b"NOOP\r\n", 1), "250 2.0.0 OK\r\n")
         s.close()
 
+    def test_overlong_literal_path_before_auth(self):
+        """Issue 10: the pre-authentication stack overflow in the path
+        parser (a 60-octet quoted local part and an address literal, 257-320
+        octets in all).  Every length is refused, the server stays up, and
+        the next client is served normally."""
+        for total in range(257, 321):
+            path = (b'<"' + b"q" * 60 + b'"@[IPv7:5' +
+                    b"(" * (total - 60 - 13) + b"]>")
+            self.assertEqual(len(path), total)
+            s = self.connect()
+            got = self.converse(s, b"EHLO c\r\nMAIL FROM:" + path + b"\r\n"
+                                b"MAIL FROM:<bob@example.org>\r\n"
+                                b"RCPT TO:" + path + b"\r\n", 4)
+            self.assertIn("501 5.1.7 Bad sender address syntax: path longer "
+                          "than 256 octets", got)
+            self.assertIn("501 5.1.3 Bad recipient address syntax: path longer "
+                          "than 256 octets", got)
+            s.close()
+            self.inst.assert_alive()
+        box = Mailbox(self.inst, "alice")
+        with smtplib.SMTP(self.inst.host, self.inst.port("smtp")) as c:
+            c.sendmail("sender@example.com", ["alice@lab.test"], MESSAGE)
+        self.check_delivered(box, "sender@example.com", smtp_bytes(MESSAGE))
+
     def test_too_many_errors(self):
         s = self.connect()
         got = self.converse(s, b"BAD\r\n" * 12, 11)

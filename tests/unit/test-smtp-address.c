@@ -154,6 +154,51 @@ START_TEST(test_lengths)
 }
 END_TEST
 
+/* Issue 10: a quoted local part and an address literal, each within its
+ * own limit, made a mailbox longer than struct smtp_path holds; it was
+ * copied before the whole-path check (a stack overflow before AUTH).
+ * Every total length from 250 to 320 octets (past 320 the literal alone
+ * is over 255). */
+static size_t long_literal_path(char *s, size_t total)
+{
+	size_t n = 0, lit;
+
+	s[n++] = '<';
+	s[n++] = '"';
+	memset(s + n, 'q', 60);
+	n += 60;
+	memcpy(s + n, "\"@[IPv7:5", 9);
+	n += 9;
+	lit = total - n - 2;
+	memset(s + n, '(', lit);
+	n += lit;
+	s[n++] = ']';
+	s[n++] = '>';
+	s[n] = '\0';
+	return n;
+}
+
+START_TEST(test_long_literal_path)
+{
+	char s[400];
+	struct smtp_path p;
+	size_t total, used;
+
+	for (total = 250; total <= 320; total++) {
+		ck_assert_uint_eq(long_literal_path(s, total), total);
+		memset(&p, 0x5a, sizeof(p));
+		if (total <= SMTP_PATH_MAX) {
+			ck_assert_int_eq(parse(s, &p, &used), PATH_OK);
+			ck_assert_uint_eq(used, total);
+			ck_assert_uint_eq(strlen(p.mailbox), total - 2);
+		} else {
+			ck_assert_int_eq(parse(s, &p, &used), PATH_TOO_LONG);
+			ck_assert_uint_eq(used, 0);
+		}
+	}
+}
+END_TEST
+
 START_TEST(test_utf8)
 {
 	struct smtp_path p;
@@ -213,6 +258,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_literals);
 	tcase_add_test(tc, test_bad);
 	tcase_add_test(tc, test_lengths);
+	tcase_add_test(tc, test_long_literal_path);
 	tcase_add_test(tc, test_utf8);
 	tcase_add_test(tc, test_params);
 	suite_add_tcase(s, tc);

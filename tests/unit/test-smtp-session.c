@@ -251,6 +251,42 @@ START_TEST(test_malformed_paths)
 }
 END_TEST
 
+/* Issue 10: the pre-authentication overflow, as a client sends it: a
+ * 60-character quoted local part and an address literal, 257-320 octets
+ * in all, in RCPT TO and MAIL FROM. */
+START_TEST(test_overlong_literal_path)
+{
+	char line[512];
+	size_t total, n;
+
+	mx_ehlo();
+	for (total = 257; total <= 320; total++) {
+		n = 0;
+		memcpy(line, "RCPT TO:<\"", 10);
+		n = 10;
+		memset(line + n, 'q', 60);
+		n += 60;
+		memcpy(line + n, "\"@[IPv7:5", 9);
+		n += 9;
+		memset(line + n, '(', total - (n - 8) - 2);
+		n += total - (n - 8) - 2;
+		memcpy(line + n, "]>\r\n", 5);
+		ck_assert_uint_eq(strlen(line), total + 8 + 2);
+		D.s->errors = 0;
+		ck_reply(drv_send(&D, "RSET\r\n"), "250");
+		ck_reply(drv_send(&D, "MAIL FROM:<bob@example.org>\r\n"), "250");
+		ck_assert_str_eq(drv_send(&D, line),
+				 "501 5.1.3 Bad recipient address syntax: path longer than 256 octets\r\n");
+		memmove(line + 10, line + 8, strlen(line + 8) + 1);
+		memcpy(line, "MAIL FROM:", 10);
+		ck_reply(drv_send(&D, "RSET\r\n"), "250");
+		ck_assert_str_eq(drv_send(&D, line),
+				 "501 5.1.7 Bad sender address syntax: path longer than 256 octets\r\n");
+	}
+	still_serving();
+}
+END_TEST
+
 START_TEST(test_good_paths)
 {
 	mx_ehlo();
@@ -577,6 +613,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_long_command_line);
 	tcase_add_test(tc, test_bare_lf_nul_in_commands);
 	tcase_add_test(tc, test_malformed_paths);
+	tcase_add_test(tc, test_overlong_literal_path);
 	tcase_add_test(tc, test_good_paths);
 	tcase_add_test(tc, test_mail_parameters);
 	tcase_add_test(tc, test_size_declared_too_big);
