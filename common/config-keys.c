@@ -42,8 +42,8 @@ const struct key config_keys[] = {
 		 "IMAP with STARTTLS (10143 or 143; 0 disables)."),
 	PORT_KEY("port_imaps", SVC_IMAPS,
 		 "IMAP over implicit TLS (10993 or 993; 0 disables)."),
-	{ "run_as", KEY_STRING, OFF(run_as), 0, 0, 0, 0, KF_EMPTY_OK, "",
-	  "When started as root: user to switch to after binding (empty: the owner of the instance directory).",
+	{ "run_as", KEY_STRING, OFF(run_as), 0, 0, 0, 0, KF_EMPTY_OK, "maillab",
+	  "When started as root: the unprivileged user that owns the instance and that the server becomes after binding; the system account maillab is created when missing (empty: the owner of the instance directory; root is refused).",
 	  NULL },
 
 	{ "tls_cert", KEY_PATH, OFF(tls_cert), 0, 0, 0, 0, 0, "tls/cert.pem",

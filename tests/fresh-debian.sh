@@ -80,6 +80,15 @@ debootstrap --variant=minbase --include=git,gcc,make bookworm "$root" "$mirror" 
 	>"$root.debootstrap.log" 2>&1 ||
 	{ tail -n 20 "$root.debootstrap.log" >&2; die "debootstrap failed (log: $root.debootstrap.log)"; }
 rm -f "$root.debootstrap.log"
+# debootstrap writes no /etc/hosts; the Debian installer writes this one,
+# so localhost and the machine's own name resolve without DNS.
+cat >"$root/etc/hosts" <<EOF
+127.0.0.1	localhost
+127.0.1.1	$(hostname)
+::1	localhost ip6-localhost ip6-loopback
+ff02::1	ip6-allnodes
+ff02::2	ip6-allrouters
+EOF
 
 # Mounted last first on exit: $mounted is kept in reverse order.
 do_mount() {

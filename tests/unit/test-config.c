@@ -50,7 +50,7 @@ START_TEST(test_defaults)
 	ck_assert(!cfg.standard_ports);
 	for (int i = 0; i < SVC_COUNT; i++)
 		ck_assert_int_eq(cfg.port[i], ports[i]);
-	ck_assert_str_eq(cfg.run_as, "");
+	ck_assert_str_eq(cfg.run_as, "maillab");
 	ck_assert_str_eq(cfg.tls_cert, DIR "/tls/cert.pem");
 	ck_assert_str_eq(cfg.tls_key, DIR "/tls/key.pem");
 	ck_assert(!cfg.allow_plaintext_auth);
