@@ -228,6 +228,15 @@ static void start_tls(struct conn *c)
 		close_when_flushed(c);
 		return;
 	}
+	/* No TLS 1.3 session tickets after a STARTTLS handshake.  They arrive
+	 * just after the client's Finished, when a STARTTLS client, which has
+	 * no greeting to wait for, is already writing its first command; a
+	 * client that reads and writes one SSL object from two threads
+	 * (offlineimap3's imaplib2) then loses that command inside OpenSSL and
+	 * both sides wait until the idle timeout.  Implicit TLS keeps its
+	 * tickets: there the greeting comes with them.  TLS 1.2 tickets are
+	 * part of the handshake and stay. */
+	SSL_set_num_tickets(ssl, 0);
 	c->raw = c->bev;
 	c->plain_fd = -1;
 	c->bev = bufferevent_openssl_filter_new(c->srv->base, c->raw, ssl,
