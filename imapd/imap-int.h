@@ -186,5 +186,6 @@ imap_cmd_fn cmd_select, cmd_examine, cmd_create, cmd_delete, cmd_rename;
 imap_cmd_fn cmd_subscribe, cmd_unsubscribe, cmd_list, cmd_lsub, cmd_status;
 imap_cmd_fn cmd_append, cmd_check, cmd_close, cmd_expunge, cmd_search;
 imap_cmd_fn cmd_fetch, cmd_store, cmd_copy, cmd_uid;
+imap_cmd_fn cmd_enable, cmd_id, cmd_namespace, cmd_unselect;
 
 #endif

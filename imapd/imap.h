@@ -8,6 +8,11 @@
  * (port 10993, implicit TLS).  Mail lives in the Maildir++ store under
  * DIR/mail (maildir/mailbox.h, maildir/folder.h).
  *
+ * Extensions (advertised in CAPABILITY): LITERAL+ (RFC 7888), ID (RFC
+ * 2971), SASL-IR (RFC 4959), and after login ENABLE (RFC 5161; nothing
+ * can be enabled yet), NAMESPACE (RFC 2342), UNSELECT (RFC 3691),
+ * CHILDREN (RFC 3348).
+ *
  * Limits (config.h):
  *   max_imap_line     each line, and all the text of one command outside
  *                     its literals: "BAD Command line too long", the

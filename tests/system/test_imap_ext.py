@@ -1,0 +1,134 @@
+"""IMAP extensions against a live `maillab serve` (issue 11), driven by
+Python's imaplib and raw sockets: ENABLE, ID, NAMESPACE, UNSELECT, CHILDREN,
+LITERAL+, and bad input to them."""
+import imaplib
+import socket
+import unittest
+
+from fixture import Instance, recv_until
+
+MSG = (b"From: Alice <alice@lab.test>\r\n"
+       b"To: bob@lab.test\r\n"
+       b"Subject: ext test\r\n"
+       b"Message-ID: <ext1@lab.test>\r\n"
+       b"\r\n"
+       b"body\r\n")
+
+AUTHED_CAPS = ["IMAP4REV1", "SASL-IR", "LITERAL+", "ID", "ENABLE",
+               "NAMESPACE", "UNSELECT", "CHILDREN"]
+
+
+class ImapExtTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.inst = Instance.start()
+        cls.pw = cls.inst.password("alice")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.inst.stop()
+
+    def tearDown(self):
+        self.inst.assert_alive()
+        self.assert_normal_client()
+
+    def login(self, user="alice"):
+        m = imaplib.IMAP4(self.inst.host, self.inst.port("imap"))
+        m.login(user, self.inst.password(user))
+        # imaplib reads the capabilities only at connect time
+        m.capabilities = tuple(m.capability()[1][0].decode().upper().split())
+        return m
+
+    def assert_normal_client(self):
+        """The server still serves an ordinary session."""
+        m = self.login()
+        self.assertEqual(m.select("INBOX")[0], "OK")
+        self.assertEqual(m.noop()[0], "OK")
+        m.logout()
+
+    def raw(self):
+        s = socket.create_connection((self.inst.host, self.inst.port("imap")))
+        recv_until(s, b"\r\n")
+        s.sendall(b"l LOGIN alice %s\r\n" % self.pw.encode())
+        self.assertIn(b"l OK", recv_until(s, b"l "))
+        return s
+
+    def test_capabilities_after_login(self):
+        m = imaplib.IMAP4(self.inst.host, self.inst.port("imap"))
+        for cap in ("LITERAL+", "ID", "SASL-IR"):
+            self.assertIn(cap, m.capabilities)
+        m.login("alice", self.pw)
+        typ, data = m.capability()
+        caps = data[0].decode().upper().split()
+        for cap in AUTHED_CAPS:
+            self.assertIn(cap, caps)
+        m.logout()
+
+    def test_enable_id_namespace(self):
+        m = self.login()
+        typ, data = m.enable("X-UNKNOWN-EXTENSION")
+        self.assertEqual(typ, "OK")
+        # "* ENABLED" with nothing in it (RFC 5161 3.1)
+        self.assertEqual(m.untagged_responses.pop("ENABLED"), [b""])
+        typ, data = m.namespace()
+        self.assertEqual(data, [b'(("" "/")) NIL NIL'])
+        typ, data = m.xatom("ID", '("name" "imaplib" "version" "3")')
+        self.assertEqual(typ, "OK")
+        self.assertEqual(m.untagged_responses.pop("ID"), [b'("name" "maillab")'])
+        m.logout()
+        self.assertIn("client id: imaplib 3", self.inst.log())
+
+    def test_unselect_keeps_deleted(self):
+        m = self.login()
+        m.create("Unsel")
+        m.append("Unsel", r"(\Deleted)", None, MSG)
+        m.select("Unsel")
+        self.assertEqual(m.unselect()[0], "OK")
+        self.assertEqual(m.status("Unsel", "(MESSAGES)")[1],
+                         [b"Unsel (MESSAGES 1)"])
+        with self.assertRaises(imaplib.IMAP4.error):
+            m.fetch("1", "FLAGS")
+        m.logout()
+
+    def test_children(self):
+        m = self.login()
+        m.create("Par/Kid")
+        typ, data = m.list('""', "Par*")
+        self.assertIn(b'(\\HasChildren) "/" Par', data)
+        self.assertIn(b'(\\HasNoChildren) "/" Par/Kid', data)
+        m.logout()
+
+    def test_literal_plus_and_bad_input(self):
+        s = self.raw()
+        # a non-synchronising literal: no "+", the command runs
+        s.sendall(b"a SELECT {5+}\r\nINBOX\r\n")
+        got = recv_until(s, b"a ")
+        self.assertNotIn(b"+ Ready", got)
+        self.assertIn(b"a OK [READ-WRITE]", recv_until(s, b"\r\n") if
+                      b"a OK" not in got else got)
+        # over max_literal_size: read, thrown away, NO [TOOBIG]
+        big = 25 * 1024 * 1024 + 1
+        s.sendall(b"b STATUS {%d+}\r\n" % big)
+        chunk = b"x" * (1 << 20)
+        left = big
+        while left > 0:
+            n = min(left, len(chunk))
+            s.sendall(chunk[:n])
+            left -= n
+        s.sendall(b" (MESSAGES)\r\nc NOOP\r\n")
+        got = recv_until(s, b"c OK")
+        self.assertIn(b"b NO [TOOBIG]", got)
+        self.assertIn(b"c OK", got)
+        # ENABLE and ID gone wrong
+        s.sendall(b"d ENABLE\r\ne ID (\"name\")\r\nf ENABLE A B C\r\n")
+        got = recv_until(s, b"f OK")
+        self.assertIn(b"d BAD", got)
+        self.assertIn(b"e BAD", got)
+        self.assertIn(b"* ENABLED\r\nf OK", got)
+        s.sendall(b"z LOGOUT\r\n")
+        recv_until(s, b"z OK")
+        s.close()
+
+
+if __name__ == "__main__":
+    unittest.main()

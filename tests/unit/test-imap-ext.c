@@ -1,0 +1,290 @@
+/* IMAP extensions (RFC 5161 ENABLE, 2971 ID, 2342 NAMESPACE, 3691
+ * UNSELECT, 3348 CHILDREN, 7888 LITERAL+, 4315 UIDPLUS, 6851 MOVE, 2177
+ * IDLE) through test sessions on a temporary instance. */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/users.h"
+#include "imapd/imap.h"
+#include "maildir/deliver.h"
+#include "maildir/user.h"
+#include "tests/unit/unit.h"
+
+struct client {
+	struct proto_io io;
+	void *sess;
+	char *got;
+};
+
+static char *dir;
+static char mail[4200];
+static struct config cfg;
+static struct userdb *db;
+static struct client a, b;
+
+static const char msg1[] =
+	"From: Alice <alice@lab.test>\r\n"
+	"Subject: one\r\n"
+	"\r\n"
+	"first\r\n";
+
+static void client_open(struct client *c)
+{
+	io_init_test(&c->io, &cfg, SVC_IMAP);
+	c->io.users = db;
+	c->sess = imap_protocol.open(&c->io);
+	c->got = NULL;
+}
+
+static void client_close(struct client *c)
+{
+	if (c->sess != NULL)
+		imap_protocol.close(c->sess);
+	c->sess = NULL;
+	free(c->got);
+	c->got = NULL;
+	io_free(&c->io);
+}
+
+static void feed(struct client *c, const char *data, size_t len)
+{
+	size_t pos = 0;
+
+	while (!c->io.close) {
+		if (c->io.mode == INPUT_BYTES) {
+			size_t want = c->io.bytes_wanted;
+			bool sink = c->io.bytes_sink != NULL;
+
+			if (want > len - pos)
+				break;
+			if (sink)
+				c->io.bytes_sink(c->io.bytes_sink_arg, data + pos, want);
+			c->io.mode = INPUT_LINE;
+			imap_protocol.bytes(c->sess, sink ? "" : data + pos,
+					    sink ? 0 : want);
+			pos += want;
+		} else {
+			const char *nl = memmem(data + pos, len - pos, "\r\n", 2);
+			size_t n;
+			char *line;
+
+			if (nl == NULL)
+				break;
+			n = (size_t)(nl - (data + pos));
+			line = strndup(data + pos, n);
+			imap_protocol.line(c->sess, line, n, 0);
+			free(line);
+			pos += n + 2;
+		}
+		while (c->io.more_output && !c->io.close) {
+			c->io.more_output = false;
+			imap_protocol.resume_output(c->sess);
+		}
+	}
+}
+
+static const char *say(struct client *c, const char *wire)
+{
+	free(c->got);
+	buf_clear(&c->io.out);
+	feed(c, wire, strlen(wire));
+	c->got = strdup(buf_cstr(&c->io.out));
+	buf_clear(&c->io.out);
+	return c->got;
+}
+
+#define ASSERT_HAS(c, s) ck_assert_msg(strstr((c)->got, s) != NULL, \
+				       "no \"%s\" in:\n%s", s, (c)->got)
+#define ASSERT_NOT(c, s) ck_assert_msg(strstr((c)->got, s) == NULL, \
+				       "\"%s\" in:\n%s", s, (c)->got)
+
+static void append(struct client *c, const char *box, const char *extra,
+		   const char *msg)
+{
+	char line[512];
+
+	snprintf(line, sizeof(line), "ap APPEND %s %s{%zu}\r\n", box, extra,
+		 strlen(msg));
+	say(c, line);
+	ASSERT_HAS(c, "+ Ready for literal data");
+	say(c, msg);
+	say(c, "\r\n");
+	ASSERT_HAS(c, "ap OK [APPENDUID ");
+}
+
+static void setup(void)
+{
+	char err[512];
+
+	log_open(NULL, false);
+	dir = unit_tmpdir();
+	config_defaults(&cfg, dir);
+	cfg.max_literal_size = 100000;
+	db = userdb_open(dir, err, sizeof(err));
+	ck_assert_msg(db != NULL, "%s", err);
+	ck_assert_int_eq(userdb_add(db, "alice", "secret", err, sizeof(err)), 0);
+	snprintf(mail, sizeof(mail), "%s/mail", dir);
+	ck_assert_int_eq(maildir_user_create(mail, "alice", err, sizeof(err)), 0);
+	client_open(&a);
+	say(&a, "1 LOGIN alice secret\r\n");
+	ASSERT_HAS(&a, "1 OK");
+	memset(&b, 0, sizeof(b));
+}
+
+static void teardown(void)
+{
+	client_close(&a);
+	if (b.sess != NULL)
+		client_close(&b);
+	userdb_close(&db);
+	config_free(&cfg);
+	unit_rmtree(dir);
+	free(dir);
+}
+
+START_TEST(test_capabilities)
+{
+	say(&a, "c CAPABILITY\r\n");
+	ASSERT_HAS(&a, "* CAPABILITY IMAP4rev1 SASL-IR LITERAL+ ID ENABLE "
+		   "NAMESPACE UNSELECT CHILDREN");
+	ASSERT_HAS(&a, "c OK");
+}
+END_TEST
+
+START_TEST(test_enable)
+{
+	/* RFC 5161 3.1: unknown names are ignored, ENABLED lists none */
+	say(&a, "e ENABLE FOO-BAR CONDSTORE X-NONE\r\n");
+	ck_assert_str_eq(a.got, "* ENABLED\r\ne OK ENABLE completed\r\n");
+	say(&a, "f ENABLE\r\n");
+	ASSERT_HAS(&a, "f BAD");
+	say(&a, "g ENABLE (X)\r\n");
+	ASSERT_HAS(&a, "g BAD");
+	say(&a, "h ENABLE A  B\r\n");
+	ASSERT_HAS(&a, "h BAD");
+	say(&a, "n NOOP\r\n");
+	ck_assert_str_eq(a.got, "n OK NOOP completed\r\n");
+	/* before login it is refused */
+	client_open(&b);
+	say(&b, "x ENABLE IDLE\r\n");
+	ASSERT_HAS(&b, "x BAD Command not valid before login");
+}
+END_TEST
+
+START_TEST(test_id)
+{
+	say(&a, "i ID (\"name\" \"imaplib\" \"version\" NIL)\r\n");
+	ck_assert_str_eq(a.got, "* ID (\"name\" \"maillab\")\r\n"
+			 "i OK ID completed\r\n");
+	say(&a, "j ID NIL\r\n");
+	ASSERT_HAS(&a, "j OK");
+	say(&a, "k id ()\r\n");
+	ASSERT_HAS(&a, "k OK");
+	/* a literal value */
+	say(&a, "l ID (\"name\" {3+}\r\nabc)\r\n");
+	ASSERT_HAS(&a, "l OK");
+	/* bad: odd count, no parenthesis, a field over 30 octets */
+	say(&a, "m ID (\"name\")\r\n");
+	ASSERT_HAS(&a, "m BAD");
+	say(&a, "n ID \"name\" \"x\"\r\n");
+	ASSERT_HAS(&a, "n BAD");
+	say(&a, "o ID (\"0123456789012345678901234567890\" \"x\")\r\n");
+	ASSERT_HAS(&a, "o BAD");
+	say(&a, "p ID (\"a\" \"b\"\r\n");
+	ASSERT_HAS(&a, "p BAD");
+	say(&a, "q NOOP\r\n");
+	ck_assert_str_eq(a.got, "q OK NOOP completed\r\n");
+	/* valid before login too */
+	client_open(&b);
+	say(&b, "r ID NIL\r\n");
+	ASSERT_HAS(&b, "* ID (\"name\" \"maillab\")");
+	ASSERT_HAS(&b, "r OK");
+}
+END_TEST
+
+START_TEST(test_namespace_unselect)
+{
+	say(&a, "n NAMESPACE\r\n");
+	ck_assert_str_eq(a.got, "* NAMESPACE ((\"\" \"/\")) NIL NIL\r\n"
+			 "n OK NAMESPACE completed\r\n");
+	say(&a, "u UNSELECT\r\n");
+	ASSERT_HAS(&a, "u BAD Command not valid in this state");
+	append(&a, "INBOX", "(\\Deleted) ", msg1);
+	say(&a, "s SELECT INBOX\r\n");
+	ASSERT_HAS(&a, "* 1 EXISTS");
+	/* UNSELECT leaves the selected state without expunging */
+	say(&a, "v UNSELECT\r\n");
+	ck_assert_str_eq(a.got, "v OK UNSELECT completed\r\n");
+	say(&a, "w FETCH 1 FLAGS\r\n");
+	ASSERT_HAS(&a, "w BAD Command not valid in this state");
+	say(&a, "x STATUS INBOX (MESSAGES)\r\n");
+	ASSERT_HAS(&a, "* STATUS INBOX (MESSAGES 1)");
+	/* CLOSE does expunge */
+	say(&a, "y SELECT INBOX\r\n");
+	say(&a, "z CLOSE\r\n");
+	say(&a, "z2 STATUS INBOX (MESSAGES)\r\n");
+	ASSERT_HAS(&a, "* STATUS INBOX (MESSAGES 0)");
+}
+END_TEST
+
+START_TEST(test_children)
+{
+	say(&a, "c1 CREATE Work/2026\r\n");
+	ASSERT_HAS(&a, "c1 OK");
+	say(&a, "c2 CREATE Solo\r\n");
+	say(&a, "l LIST \"\" *\r\n");
+	ASSERT_HAS(&a, "* LIST (\\HasChildren) \"/\" Work\r\n");
+	ASSERT_HAS(&a, "* LIST (\\HasNoChildren) \"/\" Work/2026\r\n");
+	ASSERT_HAS(&a, "* LIST (\\HasNoChildren) \"/\" Solo\r\n");
+	ASSERT_HAS(&a, "* LIST (\\HasNoChildren) \"/\" INBOX\r\n");
+	say(&a, "d DELETE Work/2026\r\n");
+	say(&a, "m LIST \"\" Work\r\n");
+	ASSERT_HAS(&a, "* LIST (\\HasNoChildren) \"/\" Work\r\n");
+}
+END_TEST
+
+START_TEST(test_literal_plus)
+{
+	/* RFC 7888: no "+" continuation for {n+} */
+	say(&a, "s SELECT {5+}\r\nINBOX\r\n");
+	ASSERT_NOT(&a, "+ Ready");
+	ASSERT_HAS(&a, "s OK [READ-WRITE]");
+	/* the size limit still applies: read, thrown away, NO [TOOBIG] */
+	{
+		size_t big = cfg.max_literal_size + 1, n;
+		char *wire = malloc(big + 100);
+
+		n = (size_t)snprintf(wire, 100, "t STATUS {%zu+}\r\n", big);
+		memset(wire + n, 'x', big);
+		n += big;
+		n += (size_t)snprintf(wire + n, 100, " (MESSAGES)\r\nu NOOP\r\n");
+		buf_clear(&a.io.out);
+		feed(&a, wire, n);
+		ck_assert_str_eq(buf_cstr(&a.io.out), "t NO [TOOBIG] Literal too big\r\n"
+				 "u OK NOOP completed\r\n");
+		free(wire);
+	}
+	say(&a, "v STATUS {5+}\r\nINBOX (MESSAGES)\r\n");
+	ASSERT_HAS(&a, "* STATUS INBOX (MESSAGES 0)");
+}
+END_TEST
+
+Suite *unit_suite(void)
+{
+	Suite *suite = suite_create("imap-ext");
+	TCase *tc = tcase_create("core");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_capabilities);
+	tcase_add_test(tc, test_enable);
+	tcase_add_test(tc, test_id);
+	tcase_add_test(tc, test_namespace_unselect);
+	tcase_add_test(tc, test_children);
+	tcase_add_test(tc, test_literal_plus);
+	suite_add_tcase(suite, tc);
+	return suite;
+}
