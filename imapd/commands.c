@@ -36,11 +36,13 @@ static const struct imap_command commands[] = {
 	{ "CHECK",	cmd_check,	IMAP_SELECTED, 0 },
 	{ "CLOSE",	cmd_close,	IMAP_SELECTED, 0 },
 	{ "UNSELECT",	cmd_unselect,	IMAP_SELECTED, 0 },	/* RFC 3691 */
-	{ "EXPUNGE",	cmd_expunge,	IMAP_SELECTED, 0 },
+	{ "EXPUNGE",	cmd_expunge,	IMAP_SELECTED, UID_OK },	/* RFC 4315 */
 	{ "SEARCH",	cmd_search,	IMAP_SELECTED, SEQS | UID_OK },
 	{ "FETCH",	cmd_fetch,	IMAP_SELECTED, SEQS | UID_OK },
 	{ "STORE",	cmd_store,	IMAP_SELECTED, SEQS | UID_OK },
 	{ "COPY",	cmd_copy,	IMAP_SELECTED, SEQS | UID_OK },
+	/* RFC 6851: expunges, so the updates at its end may too */
+	{ "MOVE",	cmd_move,	IMAP_SELECTED, UID_OK },
 	{ "UID",	cmd_uid,	IMAP_SELECTED, 0 },
 };
 

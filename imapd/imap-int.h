@@ -167,6 +167,11 @@ void imap_write_msg_flags(struct imap_session *s, size_t idx, struct buf *out);
 int imap_cmd_eval_set(struct imap_cmd *cmd, const struct imap_seqset *set,
 		      struct imap_seqset *out);
 
+/* The UIDs of a set evaluated by imap_cmd_eval_set (sequence numbers of
+ * the snapshot); *n_r how many.  Free the result. */
+uint32_t *imap_set_uids(struct maildir_box *box, const struct imap_seqset *set,
+		       size_t *n_r);
+
 /* The APPEND message literal: whether the command collected so far is an
  * APPEND whose next literal is the message (then it is streamed). */
 bool imap_append_literal_is_message(const struct imap_cmdbuf *cb);
@@ -186,6 +191,6 @@ imap_cmd_fn cmd_select, cmd_examine, cmd_create, cmd_delete, cmd_rename;
 imap_cmd_fn cmd_subscribe, cmd_unsubscribe, cmd_list, cmd_lsub, cmd_status;
 imap_cmd_fn cmd_append, cmd_check, cmd_close, cmd_expunge, cmd_search;
 imap_cmd_fn cmd_fetch, cmd_store, cmd_copy, cmd_uid;
-imap_cmd_fn cmd_enable, cmd_id, cmd_namespace, cmd_unselect;
+imap_cmd_fn cmd_enable, cmd_id, cmd_namespace, cmd_unselect, cmd_move;
 
 #endif

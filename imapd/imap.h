@@ -11,7 +11,8 @@
  * Extensions (advertised in CAPABILITY): LITERAL+ (RFC 7888), ID (RFC
  * 2971), SASL-IR (RFC 4959), and after login ENABLE (RFC 5161; nothing
  * can be enabled yet), NAMESPACE (RFC 2342), UNSELECT (RFC 3691),
- * CHILDREN (RFC 3348).
+ * CHILDREN (RFC 3348), UIDPLUS (RFC 4315: APPENDUID, COPYUID, UID
+ * EXPUNGE), MOVE (RFC 6851: a rename of the files, maildir_box_move).
  *
  * Limits (config.h):
  *   max_imap_line     each line, and all the text of one command outside

@@ -45,7 +45,7 @@ void imap_untagged(struct imap_session *s, const char *fmt, ...)
 /* Extensions valid in every state (RFC 7888, RFC 2971), then those of
  * the authenticated states. */
 #define CAPS_ANY "IMAP4rev1 SASL-IR LITERAL+ ID"
-#define CAPS_AUTHED " ENABLE NAMESPACE UNSELECT CHILDREN"
+#define CAPS_AUTHED " ENABLE NAMESPACE UNSELECT CHILDREN UIDPLUS MOVE"
 
 void imap_capabilities(struct imap_session *s, struct buf *out)
 {

@@ -1,6 +1,8 @@
 """IMAP extensions against a live `maillab serve` (issue 11), driven by
 Python's imaplib and raw sockets: ENABLE, ID, NAMESPACE, UNSELECT, CHILDREN,
-LITERAL+, and bad input to them."""
+LITERAL+, UIDPLUS, MOVE, and bad input to them."""
+import os
+import re
 import imaplib
 import socket
 import unittest
@@ -15,7 +17,7 @@ MSG = (b"From: Alice <alice@lab.test>\r\n"
        b"body\r\n")
 
 AUTHED_CAPS = ["IMAP4REV1", "SASL-IR", "LITERAL+", "ID", "ENABLE",
-               "NAMESPACE", "UNSELECT", "CHILDREN"]
+               "NAMESPACE", "UNSELECT", "CHILDREN", "UIDPLUS", "MOVE"]
 
 
 class ImapExtTest(unittest.TestCase):
@@ -128,6 +130,69 @@ class ImapExtTest(unittest.TestCase):
         s.sendall(b"z LOGOUT\r\n")
         recv_until(s, b"z OK")
         s.close()
+
+    def fresh_folder(self, m, name, count):
+        """Creates folder `name` holding `count` messages; selects it."""
+        m.create(name)
+        for _ in range(count):
+            typ, data = m.append(name, None, None, MSG)
+            self.assertEqual(typ, "OK")
+            self.assertIn(b"[APPENDUID ", data[0])
+        m.select(name)
+
+    def files(self, folder):
+        return len(os.listdir(os.path.join(self.inst.maildir("alice"),
+                                           "." + folder, "cur")))
+
+    def test_uidplus(self):
+        m = self.login()
+        self.fresh_folder(m, "Plus", 4)
+        m.create("PlusDst")
+        typ, data = m._simple_command("UID", "COPY", "2:3", "PlusDst")
+        self.assertEqual(typ, "OK")
+        self.assertRegex(data[0], rb"^\[COPYUID \d+ 2:3 1:2\]")
+        # UID EXPUNGE of UIDs that are not \Deleted: nothing goes
+        typ, data = m.uid("EXPUNGE", "1:4")
+        self.assertEqual(typ, "OK")
+        self.assertEqual(self.files("Plus"), 4)
+        # only the \Deleted ones of the set go
+        m.uid("STORE", "1,2,4", "+FLAGS.SILENT", r"(\Deleted)")
+        typ, data = m.uid("EXPUNGE", "2:4")
+        self.assertEqual(typ, "OK")
+        self.assertEqual(m.untagged_responses.get("EXPUNGE"), [b"4", b"2"])
+        self.assertEqual(self.files("Plus"), 2)
+        self.assertEqual(m.uid("SEARCH", "DELETED")[1], [b"1"])
+        m.logout()
+
+    def test_move(self):
+        m = self.login()
+        self.fresh_folder(m, "Mv", 3)
+        m.create("MvDst")
+        other = self.login()
+        other.select("Mv")
+        typ, data = m._simple_command("MOVE", "1:2", "MvDst")
+        self.assertEqual(typ, "OK")
+        ok = m.untagged_responses.pop("OK")
+        self.assertTrue(any(re.match(rb"\[COPYUID \d+ 1:2 1:2\]", x)
+                            for x in ok), ok)
+        self.assertEqual(m.untagged_responses.pop("EXPUNGE"), [b"2", b"1"])
+        self.assertEqual(self.files("Mv"), 1)
+        self.assertEqual(self.files("MvDst"), 2)
+        other.noop()
+        self.assertEqual(other.untagged_responses.pop("EXPUNGE"), [b"2", b"1"])
+        self.assertEqual(other.status("MvDst", "(MESSAGES)")[1],
+                         [b"MvDst (MESSAGES 2)"])
+        typ, data = m.uid("MOVE", "3", "MvDst")
+        self.assertEqual(typ, "OK")
+        # a missing target: TRYCREATE and nothing moved
+        m.select("MvDst")
+        typ, data = m._simple_command("MOVE", "1:*", "NoSuchFolder")
+        self.assertEqual(typ, "NO")
+        self.assertIn(b"[TRYCREATE]", data[0])
+        self.assertEqual(self.files("MvDst"), 3)
+        self.assertEqual(m.search(None, "ALL")[1], [b"1 2 3"])
+        m.logout()
+        other.logout()
 
 
 if __name__ == "__main__":

@@ -149,7 +149,7 @@ START_TEST(test_capabilities)
 {
 	say(&a, "c CAPABILITY\r\n");
 	ASSERT_HAS(&a, "* CAPABILITY IMAP4rev1 SASL-IR LITERAL+ ID ENABLE "
-		   "NAMESPACE UNSELECT CHILDREN");
+		   "NAMESPACE UNSELECT CHILDREN UIDPLUS MOVE");
 	ASSERT_HAS(&a, "c OK");
 }
 END_TEST
@@ -272,6 +272,166 @@ START_TEST(test_literal_plus)
 }
 END_TEST
 
+
+/* Files in alice's folder DIR ("cur", ".Trash/cur"). */
+static int count_files(const char *sub)
+{
+	char path[4800];
+	struct dirent *de;
+	DIR *d;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "%s/alice/%s", mail, sub);
+	d = opendir(path);
+	if (d == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+static void append_n(struct client *c, const char *box, int n)
+{
+	for (int i = 0; i < n; i++)
+		append(c, box, "", msg1);
+}
+
+START_TEST(test_uidplus)
+{
+	append_n(&a, "INBOX", 5);
+	say(&a, "c CREATE Trash\r\n");
+	say(&a, "s SELECT INBOX\r\n");
+	/* COPYUID: source UIDs as the set, destination UIDs in step */
+	say(&a, "k COPY 2:4 Trash\r\n");
+	ck_assert_msg(strstr(a.got, "k OK [COPYUID ") != NULL, "%s", a.got);
+	{
+		unsigned uv;
+		char src[32], dst[32];
+
+		ck_assert_int_eq(sscanf(a.got, "k OK [COPYUID %u %31s %31[^]]]",
+					&uv, src, dst), 3);
+		ck_assert_str_eq(src, "2:4");
+		ck_assert_str_eq(dst, "1:3");
+	}
+	say(&a, "k2 UID COPY 1,5 Trash\r\n");
+	ASSERT_HAS(&a, " 1,5 4:5] COPY completed");
+	/* nothing to copy: no COPYUID */
+	say(&a, "k3 UID COPY 99 Trash\r\n");
+	ck_assert_str_eq(a.got, "k3 OK COPY completed\r\n");
+	/* UID EXPUNGE of UIDs not \Deleted: nothing goes */
+	say(&a, "e UID EXPUNGE 1:5\r\n");
+	ck_assert_str_eq(a.got, "e OK UID EXPUNGE completed\r\n");
+	ck_assert_int_eq(count_files("cur"), 5);
+	/* only the \Deleted ones of the set go; 5 stays \Deleted */
+	say(&a, "f STORE 2,3,5 +FLAGS.SILENT (\\Deleted)\r\n");
+	say(&a, "g UID EXPUNGE 1:3\r\n");
+	ASSERT_HAS(&a, "* 3 EXPUNGE\r\n* 2 EXPUNGE\r\n");
+	ASSERT_HAS(&a, "g OK UID EXPUNGE completed\r\n");
+	ck_assert_int_eq(count_files("cur"), 3);
+	say(&a, "h UID SEARCH DELETED\r\n");
+	ASSERT_HAS(&a, "* SEARCH 5\r\n");
+	/* bad forms */
+	say(&a, "i UID EXPUNGE\r\n");
+	ASSERT_HAS(&a, "i BAD");
+	say(&a, "j UID EXPUNGE x\r\n");
+	ASSERT_HAS(&a, "j BAD");
+	say(&a, "j2 EXPUNGE 1\r\n");
+	ASSERT_HAS(&a, "j2 BAD");
+	/* read-only */
+	say(&a, "x EXAMINE INBOX\r\n");
+	say(&a, "y UID EXPUNGE 5\r\n");
+	ASSERT_HAS(&a, "y NO [READ-ONLY]");
+	ck_assert_int_eq(count_files("cur"), 3);
+	say(&a, "z NOOP\r\n");
+	ck_assert_str_eq(a.got, "z OK NOOP completed\r\n");
+}
+END_TEST
+
+START_TEST(test_move)
+{
+	append_n(&a, "INBOX", 4);
+	say(&a, "c CREATE Archive\r\n");
+	say(&a, "s SELECT INBOX\r\n");
+	say(&a, "f STORE 2 +FLAGS.SILENT (\\Seen $Work)\r\n");
+	client_open(&b);
+	say(&b, "1 LOGIN alice secret\r\n");
+	say(&b, "s SELECT INBOX\r\n");
+	/* RFC 6851 4.3: COPYUID in an untagged OK, then the expunges */
+	say(&a, "m MOVE 2:3 Archive\r\n");
+	{
+		const char *ok = strstr(a.got, "* OK [COPYUID ");
+		const char *ex = strstr(a.got, "* 3 EXPUNGE\r\n* 2 EXPUNGE\r\n");
+
+		ck_assert_msg(ok != NULL && ex != NULL && ok < ex, "%s", a.got);
+		ASSERT_HAS(&a, " 2:3 1:2] Moved\r\n");
+		ASSERT_HAS(&a, "m OK MOVE completed\r\n");
+	}
+	ck_assert_int_eq(count_files("cur"), 2);
+	ck_assert_int_eq(count_files(".Archive/cur"), 2);
+	/* the other session sees both folders change at once */
+	say(&b, "n NOOP\r\n");
+	ASSERT_HAS(&b, "* 3 EXPUNGE\r\n* 2 EXPUNGE\r\n");
+	say(&b, "t STATUS Archive (MESSAGES UNSEEN UIDNEXT)\r\n");
+	ASSERT_HAS(&b, "* STATUS Archive (MESSAGES 2 UNSEEN 1 UIDNEXT 3)");
+	/* flags and keywords travel with the message */
+	say(&b, "u SELECT Archive\r\n");
+	say(&b, "v FETCH 1:* (UID FLAGS)\r\n");
+	ASSERT_HAS(&b, "* 1 FETCH (UID 1 FLAGS (\\Seen \\Recent $Work))");
+	ASSERT_HAS(&b, "* 2 FETCH (UID 2 FLAGS (\\Recent))");
+	say(&b, "w FETCH 1 BODY[TEXT]\r\n");
+	ASSERT_HAS(&b, "first\r\n");
+	/* UID MOVE; a UID that is not there is skipped */
+	say(&a, "x UID MOVE 4,77 Archive\r\n");
+	ASSERT_HAS(&a, "* OK [COPYUID ");
+	ASSERT_HAS(&a, " 4 3] Moved\r\n");
+	ASSERT_HAS(&a, "* 2 EXPUNGE\r\n");
+	ASSERT_HAS(&a, "x OK MOVE completed");
+	/* within one folder: new UIDs, nothing lost */
+	say(&b, "y MOVE 1 Archive\r\n");
+	ASSERT_HAS(&b, " 1 4] Moved\r\n");
+	ASSERT_HAS(&b, "* 1 EXPUNGE\r\n");
+	ASSERT_HAS(&b, "* 3 EXISTS\r\n");
+	ck_assert_int_eq(count_files(".Archive/cur"), 3);
+	say(&b, "y2 UID FETCH 4 FLAGS\r\n");
+	ASSERT_HAS(&b, "(\\Seen");
+	ASSERT_HAS(&b, "$Work");
+}
+END_TEST
+
+START_TEST(test_move_bad)
+{
+	append_n(&a, "INBOX", 2);
+	say(&a, "s SELECT INBOX\r\n");
+	/* a missing target: TRYCREATE, nothing moved */
+	say(&a, "m MOVE 1:2 Nowhere\r\n");
+	ck_assert_str_eq(a.got, "m NO [TRYCREATE] No such mailbox\r\n");
+	ck_assert_int_eq(count_files("cur"), 2);
+	say(&a, "n FETCH 1:* UID\r\n");
+	ASSERT_HAS(&a, "* 2 FETCH (UID 2)");
+	say(&a, "o UID MOVE 1 Nowhere\r\n");
+	ASSERT_HAS(&a, "o NO [TRYCREATE]");
+	/* bad syntax and sequence numbers */
+	say(&a, "p MOVE 1:2\r\n");
+	ASSERT_HAS(&a, "p BAD");
+	say(&a, "q MOVE 9 INBOX\r\n");
+	ASSERT_HAS(&a, "q BAD");
+	say(&a, "r MOVE\r\n");
+	ASSERT_HAS(&a, "r BAD");
+	/* not in the authenticated state, not read-only */
+	say(&a, "e EXAMINE INBOX\r\n");
+	say(&a, "t MOVE 1 INBOX\r\n");
+	ASSERT_HAS(&a, "t NO [READ-ONLY]");
+	say(&a, "u UNSELECT\r\n");
+	say(&a, "v MOVE 1 INBOX\r\n");
+	ASSERT_HAS(&a, "v BAD Command not valid in this state");
+	ck_assert_int_eq(count_files("cur"), 2);
+	say(&a, "w SELECT INBOX\r\n");
+	ASSERT_HAS(&a, "* 2 EXISTS");
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *suite = suite_create("imap-ext");
@@ -285,6 +445,9 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_namespace_unselect);
 	tcase_add_test(tc, test_children);
 	tcase_add_test(tc, test_literal_plus);
+	tcase_add_test(tc, test_uidplus);
+	tcase_add_test(tc, test_move);
+	tcase_add_test(tc, test_move_bad);
 	suite_add_tcase(suite, tc);
 	return suite;
 }
