@@ -32,6 +32,8 @@ static const struct imap_command commands[] = {
 	{ "APPEND",	cmd_append,	IMAP_AUTHED, 0 },
 	{ "ENABLE",	cmd_enable,	IMAP_AUTHED, INLINE },	/* RFC 5161 */
 	{ "NAMESPACE",	cmd_namespace,	IMAP_AUTHED, INLINE },	/* RFC 2342 */
+	/* RFC 2177: on the loop, which owns the change notification */
+	{ "IDLE",	cmd_idle,	IMAP_AUTHED, INLINE },
 	/* 6.4 selected */
 	{ "CHECK",	cmd_check,	IMAP_SELECTED, 0 },
 	{ "CLOSE",	cmd_close,	IMAP_SELECTED, 0 },

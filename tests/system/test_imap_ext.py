@@ -1,8 +1,13 @@
 """IMAP extensions against a live `maillab serve` (issue 11), driven by
 Python's imaplib and raw sockets: ENABLE, ID, NAMESPACE, UNSELECT, CHILDREN,
-LITERAL+, UIDPLUS, MOVE, and bad input to them."""
+LITERAL+, UIDPLUS, MOVE, IDLE (pushes from SMTP, POP3 and IMAP), and bad
+input to them."""
 import os
+import poplib
 import re
+import smtplib
+import sys
+import time
 import imaplib
 import socket
 import unittest
@@ -16,7 +21,7 @@ MSG = (b"From: Alice <alice@lab.test>\r\n"
        b"\r\n"
        b"body\r\n")
 
-AUTHED_CAPS = ["IMAP4REV1", "SASL-IR", "LITERAL+", "ID", "ENABLE",
+AUTHED_CAPS = ["IMAP4REV1", "SASL-IR", "LITERAL+", "ID", "ENABLE", "IDLE",
                "NAMESPACE", "UNSELECT", "CHILDREN", "UIDPLUS", "MOVE"]
 
 
@@ -193,6 +198,124 @@ class ImapExtTest(unittest.TestCase):
         self.assertEqual(m.search(None, "ALL")[1], [b"1 2 3"])
         m.logout()
         other.logout()
+
+
+def read_lines(sock, count, timeout, start=None):
+    """Reads until `count` CRLF-ended lines have arrived (or the timeout);
+    returns them and the seconds since `start` (default: now)."""
+    start = time.monotonic() if start is None else start
+    data = b""
+    sock.settimeout(timeout)
+    try:
+        while data.count(b"\r\n") < count:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    except socket.timeout:
+        pass
+    return data, time.monotonic() - start
+
+
+class ImapIdleTest(unittest.TestCase):
+    """A raw IDLE session sees what SMTP, POP3 and IMAP clients do."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.inst = Instance.start(config={"timeout_imap_idle": "3"})
+        cls.pw = cls.inst.password("bob")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.inst.stop()
+
+    def tearDown(self):
+        self.inst.assert_alive()
+        m = imaplib.IMAP4(self.inst.host, self.inst.port("imap"))
+        m.login("bob", self.pw)
+        self.assertEqual(m.select("INBOX")[0], "OK")
+        m.logout()
+
+    def idle_session(self):
+        s = socket.create_connection((self.inst.host, self.inst.port("imap")))
+        recv_until(s, b"\r\n")
+        s.sendall(b"l LOGIN bob %s\r\ns SELECT INBOX\r\n" % self.pw.encode())
+        recv_until(s, b"s OK")
+        s.sendall(b"i IDLE\r\n")
+        self.assertEqual(recv_until(s, b"\r\n"), b"+ idling\r\n")
+        return s
+
+    def deliver(self, subject):
+        with smtplib.SMTP(self.inst.host, self.inst.port("smtp")) as c:
+            c.sendmail("alice@example.org", ["bob@lab.test"],
+                       b"Subject: %s\r\n\r\nhello\r\n" % subject)
+
+    def note(self, what, secs):
+        """Latency for the report (never asserted: timing is make bench's)."""
+        sys.stderr.write("[idle push after %s: %.3f s] " % (what, secs))
+
+    def test_push_smtp_pop3_imap(self):
+        s = self.idle_session()
+        t0 = time.monotonic()
+        self.deliver(b"one")
+        got, secs = read_lines(s, 2, 10, t0)
+        self.note("SMTP delivery", secs)
+        self.assertIn(b"* 1 EXISTS\r\n", got)
+        self.deliver(b"two")
+        got, secs = read_lines(s, 2, 10)
+        self.assertIn(b"* 2 EXISTS\r\n", got)
+        # an IMAP flag change by another session
+        m = imaplib.IMAP4(self.inst.host, self.inst.port("imap"))
+        m.login("bob", self.pw)
+        m.select("INBOX")
+        t0 = time.monotonic()
+        m.store("2", "+FLAGS", r"(\Flagged)")
+        got, secs = read_lines(s, 1, 10, t0)
+        self.note("IMAP STORE", secs)
+        self.assertRegex(got, rb"\* 2 FETCH \(FLAGS \([^)]*\\Flagged")
+        m.logout()
+        # POP3 DELE + QUIT
+        p = poplib.POP3(self.inst.host, self.inst.port("pop3"))
+        p.user("bob")
+        p.pass_(self.pw)
+        p.dele(1)
+        t0 = time.monotonic()
+        p.quit()
+        got, secs = read_lines(s, 1, 10, t0)
+        self.note("POP3 DELE+QUIT", secs)
+        self.assertIn(b"* 1 EXPUNGE\r\n", got)
+        s.sendall(b"DONE\r\n")
+        self.assertIn(b"i OK IDLE terminated", recv_until(s, b"i OK"))
+        s.sendall(b"n FETCH 1 (FLAGS)\r\n")
+        got = recv_until(s, b"n OK")
+        self.assertIn(b"\\Flagged", got)
+        s.sendall(b"z LOGOUT\r\n")
+        recv_until(s, b"z OK")
+        s.close()
+        traces = "".join(self.inst.traces().values())
+        self.assertIn("S: + idling", traces)
+        self.assertIn("C: DONE", traces)
+
+    def test_idle_bad_input(self):
+        s = self.idle_session()
+        # garbage during IDLE ends it with BAD (as Dovecot does)
+        s.sendall(b"x NOOP\r\n")
+        self.assertIn(b"i BAD Expected DONE", recv_until(s, b"i BAD"))
+        # DONE outside IDLE
+        s.sendall(b"DONE\r\n")
+        self.assertIn(b"BAD", recv_until(s, b"\r\n"))
+        s.sendall(b"y NOOP\r\n")
+        self.assertIn(b"y OK", recv_until(s, b"y OK"))
+        s.close()
+
+    def test_idle_without_done_times_out(self):
+        # timeout_imap_idle = 3 here: BYE, then the server closes
+        s = self.idle_session()
+        got = recv_until(s, b"* BYE", timeout=30)
+        self.assertIn(b"* BYE", got)
+        s.settimeout(10)
+        self.assertEqual(s.recv(100), b"")
+        s.close()
 
 
 if __name__ == "__main__":

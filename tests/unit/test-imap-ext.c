@@ -10,7 +10,10 @@
 #include "common/users.h"
 #include "imapd/imap.h"
 #include "maildir/deliver.h"
+#include "maildir/mailbox.h"
+#include "maildir/notify.h"
 #include "maildir/user.h"
+#include "tests/unit/maildir-helpers.h"
 #include "tests/unit/unit.h"
 
 struct client {
@@ -149,7 +152,7 @@ START_TEST(test_capabilities)
 {
 	say(&a, "c CAPABILITY\r\n");
 	ASSERT_HAS(&a, "* CAPABILITY IMAP4rev1 SASL-IR LITERAL+ ID ENABLE "
-		   "NAMESPACE UNSELECT CHILDREN UIDPLUS MOVE");
+		   "IDLE NAMESPACE UNSELECT CHILDREN UIDPLUS MOVE");
 	ASSERT_HAS(&a, "c OK");
 }
 END_TEST
@@ -432,6 +435,193 @@ START_TEST(test_move_bad)
 }
 END_TEST
 
+/* What the session pushed after the store's notification was dispatched
+ * (conn.c does this when the inotify descriptor is readable). */
+static const char *pushed(struct client *c)
+{
+	maildir_notify_dispatch();
+	free(c->got);
+	c->got = strdup(buf_cstr(&c->io.out));
+	buf_clear(&c->io.out);
+	return c->got;
+}
+
+static void open_b(void)
+{
+	client_open(&b);
+	say(&b, "1 LOGIN alice secret\r\n");
+	ASSERT_HAS(&b, "1 OK");
+}
+
+START_TEST(test_idle_push)
+{
+	append_n(&a, "INBOX", 1);
+	say(&a, "s SELECT INBOX\r\n");
+	open_b();
+	say(&b, "s SELECT INBOX\r\n");
+	/* a change made before IDLE goes out as it starts */
+	append(&b, "INBOX", "", msg1);
+	say(&a, "i IDLE\r\n");
+	ck_assert_str_eq(a.got, "+ idling\r\n* 2 EXISTS\r\n* 1 RECENT\r\n");
+	ck_assert_uint_eq(a.io.idle_timeout, cfg.timeout_imap_idle);
+	/* another IMAP session's APPEND */
+	append(&b, "INBOX", "", msg1);
+	pushed(&a);
+	ASSERT_HAS(&a, "* 3 EXISTS\r\n");
+	/* a delivery (SMTP) */
+	ck_assert_int_eq(deliver_text(mail, "alice", NULL, msg1), 0);
+	pushed(&a);
+	ASSERT_HAS(&a, "* 4 EXISTS\r\n");
+	/* a flag change, a keyword change */
+	say(&b, "n NOOP\r\n");
+	say(&b, "f STORE 1 +FLAGS (\\Flagged)\r\n");
+	pushed(&a);
+	ASSERT_HAS(&a, "* 1 FETCH (FLAGS (\\Flagged");
+	say(&b, "g STORE 2 +FLAGS ($Later)\r\n");
+	pushed(&a);
+	ASSERT_HAS(&a, "* FLAGS (");
+	ASSERT_HAS(&a, "* 2 FETCH (FLAGS (");
+	ASSERT_HAS(&a, "$Later)");
+	/* an expunge */
+	say(&b, "h STORE 3 +FLAGS.SILENT (\\Deleted)\r\n");
+	pushed(&a);
+	say(&b, "e EXPUNGE\r\n");
+	pushed(&a);
+	ASSERT_HAS(&a, "* 3 EXPUNGE\r\n");
+	/* nothing changed: nothing pushed */
+	ck_assert_str_eq(pushed(&a), "");
+	say(&a, "DONE\r\n");
+	ck_assert_str_eq(a.got, "i OK IDLE terminated\r\n");
+	ck_assert_uint_eq(a.io.idle_timeout, cfg.timeout_imap);
+	/* after DONE no more pushes */
+	append(&b, "INBOX", "", msg1);
+	ck_assert_str_eq(pushed(&a), "");
+	say(&a, "n NOOP\r\n");
+	ASSERT_HAS(&a, "* 4 EXISTS");
+	ASSERT_HAS(&a, "n OK NOOP completed");
+	/* IDLE again, "done" in any case ends it */
+	say(&a, "j IDLE\r\n");
+	ck_assert_str_eq(a.got, "+ idling\r\n");
+	say(&a, "done\r\n");
+	ck_assert_str_eq(a.got, "j OK IDLE terminated\r\n");
+}
+END_TEST
+
+START_TEST(test_idle_bad)
+{
+	/* DONE outside IDLE: a command line without a command */
+	say(&a, "DONE\r\n");
+	ck_assert_str_eq(a.got, "DONE BAD Missing command\r\n");
+	say(&a, "i IDLE now\r\n");
+	ASSERT_HAS(&a, "i BAD");
+	/* IDLE in the authenticated state: nothing to watch, DONE ends it */
+	say(&a, "j IDLE\r\n");
+	ck_assert_str_eq(a.got, "+ idling\r\n");
+	say(&a, "DONE\r\n");
+	ck_assert_str_eq(a.got, "j OK IDLE terminated\r\n");
+	/* garbage during IDLE ends it with BAD, as Dovecot does */
+	say(&a, "s SELECT INBOX\r\n");
+	say(&a, "k IDLE\r\n");
+	say(&a, "l NOOP\r\n");
+	ck_assert_str_eq(a.got, "k BAD Expected DONE\r\n");
+	say(&a, "m NOOP\r\n");
+	ck_assert_str_eq(a.got, "m OK NOOP completed\r\n");
+	/* a NUL, and an overlong line, during IDLE */
+	say(&a, "n IDLE\r\n");
+	buf_clear(&a.io.out);
+	imap_protocol.line(a.sess, "DO\0NE", 5, LINE_HAS_NUL);
+	ck_assert_str_eq(buf_cstr(&a.io.out), "n BAD Expected DONE\r\n");
+	say(&a, "o IDLE\r\n");
+	buf_clear(&a.io.out);
+	imap_protocol.overlong(a.sess);
+	ck_assert_str_eq(buf_cstr(&a.io.out), "o BAD Expected DONE\r\n");
+	/* DONE with something after it */
+	say(&a, "p IDLE\r\n");
+	say(&a, "DONE x\r\n");
+	ck_assert_str_eq(a.got, "p BAD Expected DONE\r\n");
+	say(&a, "q NOOP\r\n");
+	ck_assert_str_eq(a.got, "q OK NOOP completed\r\n");
+	/* before login */
+	client_open(&b);
+	say(&b, "r IDLE\r\n");
+	ASSERT_HAS(&b, "r BAD Command not valid before login");
+}
+END_TEST
+
+START_TEST(test_idle_timeout)
+{
+	say(&a, "s SELECT INBOX\r\n");
+	say(&a, "i IDLE\r\n");
+	ck_assert_uint_eq(a.io.idle_timeout, cfg.timeout_imap_idle);
+	ck_assert_uint_ge(cfg.timeout_imap_idle, 29 * 60);
+	/* the I/O layer's timer fired: BYE and close, watch released */
+	buf_clear(&a.io.out);
+	imap_protocol.timeout(a.sess);
+	ck_assert_str_eq(buf_cstr(&a.io.out),
+			 "* BYE Autologout; idle for too long\r\n");
+	ck_assert(a.io.close);
+	client_close(&a);
+	/* the folder is watched no more: a change calls nobody */
+	ck_assert_int_eq(deliver_text(mail, "alice", NULL, msg1), 0);
+	ck_assert_int_eq(maildir_notify_dispatch(), 0);
+	/* a new session works */
+	client_open(&a);
+	say(&a, "1 LOGIN alice secret\r\n");
+	say(&a, "s SELECT INBOX\r\n");
+	ASSERT_HAS(&a, "* 1 EXISTS");
+}
+END_TEST
+
+static void count_call(void *arg)
+{
+	(*(int *)arg)++;
+}
+
+START_TEST(test_notify_shared)
+{
+	struct maildir_store *s = NULL;
+	struct maildir_box *box1, *box2, *trash;
+	struct maildir_watch *w1, *w2, *w3;
+	int n1 = 0, n2 = 0, n3 = 0;
+	char err[256];
+
+	say(&a, "c CREATE Trash\r\n");
+	ck_assert_int_eq(maildir_store_open(mail, "alice", &s, err, sizeof(err)), 0);
+	ck_assert_int_eq(maildir_box_open(s, "INBOX", 0, &box1, err, sizeof(err)), 0);
+	ck_assert_int_eq(maildir_box_open(s, "INBOX", 0, &box2, err, sizeof(err)), 0);
+	ck_assert_int_eq(maildir_box_open(s, "Trash", 0, &trash, err, sizeof(err)), 0);
+	ck_assert_int_ge(maildir_notify_fd(), 0);
+	w1 = maildir_watch_box(box1, count_call, &n1);
+	w2 = maildir_watch_box(box2, count_call, &n2);
+	w3 = maildir_watch_box(trash, count_call, &n3);
+	ck_assert(w1 != NULL && w2 != NULL && w3 != NULL);
+	/* one delivery wakes each watcher of INBOX once, not Trash's */
+	ck_assert_int_eq(deliver_text(mail, "alice", NULL, msg1), 0);
+	ck_assert_int_eq(maildir_notify_dispatch(), 2);
+	ck_assert_int_eq(n1, 1);
+	ck_assert_int_eq(n2, 1);
+	ck_assert_int_eq(n3, 0);
+	/* with one watcher gone the folder is still watched */
+	maildir_watch_free(&w1);
+	ck_assert_ptr_null(w1);
+	ck_assert_int_eq(deliver_text(mail, "alice", NULL, msg1), 0);
+	ck_assert_int_eq(maildir_notify_dispatch(), 1);
+	ck_assert_int_eq(n2, 2);
+	ck_assert_int_eq(deliver_text(mail, "alice", "Trash", msg1), 0);
+	ck_assert_int_eq(maildir_notify_dispatch(), 1);
+	ck_assert_int_eq(n3, 1);
+	maildir_watch_free(&w2);
+	maildir_watch_free(&w3);
+	maildir_watch_free(&w3);
+	ck_assert_int_eq(deliver_text(mail, "alice", NULL, msg1), 0);
+	ck_assert_int_eq(maildir_notify_dispatch(), 0);
+	maildir_box_close(&box1);
+	maildir_box_close(&box2);
+	maildir_box_close(&trash);
+	maildir_store_close(&s);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *suite = suite_create("imap-ext");
@@ -448,6 +638,10 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_uidplus);
 	tcase_add_test(tc, test_move);
 	tcase_add_test(tc, test_move_bad);
+	tcase_add_test(tc, test_idle_push);
+	tcase_add_test(tc, test_idle_bad);
+	tcase_add_test(tc, test_idle_timeout);
+	tcase_add_test(tc, test_notify_shared);
 	suite_add_tcase(suite, tc);
 	return suite;
 }
