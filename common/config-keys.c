@@ -119,6 +119,10 @@ const struct key config_keys[] = {
 	{ "timeout_imap", KEY_UINT, OFF(timeout_imap), 0, 1, 86400, 0, 0, "1800",
 	  "Seconds a logged-in IMAP client may stay idle (RFC 3501 5.4: at least 1800).",
 	  NULL },
+	{ "timeout_imap_idle", KEY_UINT, OFF(timeout_imap_idle), 0, 1, 86400, 0, 0,
+	  "1800",
+	  "Seconds an IMAP client may stay in IDLE without a word (RFC 2177: clients re-issue IDLE every 29 minutes).",
+	  NULL },
 	{ "shutdown_grace", KEY_UINT, OFF(shutdown_grace), 0, 0, 3600, 0, 0, "5",
 	  "Seconds sessions get to finish after SIGTERM or SIGINT.", NULL },
 

@@ -57,6 +57,7 @@ struct config {
 	unsigned int timeout_pop3;	/* RFC 1939 3: at least 600 */
 	unsigned int timeout_imap_preauth;	/* before login: 60 */
 	unsigned int timeout_imap;	/* RFC 3501 5.4: at least 1800 */
+	unsigned int timeout_imap_idle;	/* in IDLE (RFC 2177): 1800 */
 	unsigned int shutdown_grace;	/* seconds sessions get on SIGTERM: 5 */
 
 	/* SMTP (smtpd/settings.h says what each does) */

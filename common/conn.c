@@ -577,6 +577,14 @@ static void conn_after(struct proto_io *io, unsigned int ms, work_fn *done,
 	event_add(j->timer, &tv);
 }
 
+static void conn_watch_fd(struct proto_io *io, int fd, work_fn *ready,
+			  void *arg)
+{
+	struct conn *c = io->owner;
+
+	server_watch_fd(c->srv, fd, ready, arg);
+}
+
 static void make_session_id(struct server *srv, char *id, size_t len)
 {
 	uint32_t n = ++srv->next_session;
@@ -598,6 +606,7 @@ static void setup_io(struct conn *c, bool loopback, enum service_id svc)
 	c->io.cfg = cfg;
 	c->io.defer = conn_defer;
 	c->io.after = conn_after;
+	c->io.watch_fd = conn_watch_fd;
 	c->io.owner = c;
 	c->io.users = c->srv->users;
 	snprintf(c->io.peer, sizeof(c->io.peer), "%s", c->ip);
