@@ -649,6 +649,7 @@ void conn_accept(struct server *srv, int fd, const char *ip, bool loopback,
 	srv->n_conns++;
 	if (srv->cfg->cfg.trace)
 		c->trace = trace_open(srv->trace_dir, service_name(svc), c->io.id);
+	c->io.trace = c->trace;
 	log_msg(c->proto->name, c->io.id, "connect from %s on %s", ip,
 		service_name(svc));
 	trace_note(c->trace, "connection from %s to %s", ip, service_name(svc));
@@ -698,6 +699,7 @@ static void conn_free(struct conn *c)
 	if (c->opened)
 		c->proto->close(c->sess);
 	log_msg(c->proto->name, c->io.id, "disconnect");
+	c->io.trace = NULL;
 	trace_close(&c->trace);
 	if (c->flush_timer != NULL)
 		event_free(c->flush_timer);

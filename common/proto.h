@@ -30,6 +30,7 @@ enum input_mode {
 typedef int data_write_fn(void *arg, const char *p, size_t n);
 
 struct data_reader;
+struct trace;
 struct userdb;
 struct proto_io;
 typedef void work_fn(void *arg);
@@ -77,6 +78,9 @@ struct proto_io {
 	void (*watch_fd)(struct proto_io *io, int fd, work_fn *ready, void *arg);
 	void *owner;
 	struct userdb *users;		/* the user database (common/users.h) */
+	/* The session's protocol trace (common/trace.h) for events only the
+	 * protocol knows (a login), or NULL; the I/O layer writes the lines. */
+	struct trace *trace;
 };
 
 struct protocol {
