@@ -19,6 +19,7 @@ void smtp_body_init(struct smtp_body *b, data_write_fn *sink, void *sink_arg,
 	b->sink_arg = sink_arg;
 	buf_init(&b->prefix, BUF_UNLIMITED);
 	buf_init(&b->head, BUF_UNLIMITED);
+	buf_init(&b->header, BUF_UNLIMITED);
 	buf_append(&b->prefix, prefix, prefix_len);
 	b->head_state = HEAD_LINE_START;
 }
@@ -27,6 +28,7 @@ void smtp_body_free(struct smtp_body *b)
 {
 	buf_free(&b->prefix);
 	buf_free(&b->head);
+	buf_free(&b->header);
 }
 
 static int pass(struct smtp_body *b, const char *p, size_t n)
@@ -153,6 +155,11 @@ static int flush_head(struct smtp_body *b, bool whole)
 	if (ret == 0)
 		ret = pass(b, b->head.data, b->head.len);
 	buf_free(&b->prefix);
+	if (b->keep_header && whole) {
+		b->header = b->head;
+		buf_init(&b->head, BUF_UNLIMITED);
+	}
+	b->header_too_big = !whole;
 	buf_free(&b->head);
 	return ret;
 }
