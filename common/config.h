@@ -67,6 +67,8 @@ struct config {
 	bool smtp_subaddress_folders;
 	char *smtp_subaddress_separator;	/* "" turns sub-addressing off */
 	bool smtp_sender_must_match;
+	bool smtp_from_must_match;
+	bool smtp_received_auth_user;
 	bool smtp_reject_bare_lf;
 
 	/* POP3 (pop3d/) */

@@ -398,6 +398,7 @@ static void assert_every_key_documented(const char *path)
 		"smtp_postmaster_user",
 		"smtp_vrfy", "smtp_expn", "smtp_subaddress_folders",
 		"smtp_subaddress_separator", "smtp_sender_must_match",
+		"smtp_from_must_match", "smtp_received_auth_user",
 		"smtp_reject_bare_lf", "pop3_login_delay", "pop3_apop",
 		"workers", "trace", "log_file",
 	};

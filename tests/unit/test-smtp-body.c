@@ -167,6 +167,25 @@ START_TEST(test_huge_header_not_held)
 }
 END_TEST
 
+/* An empty message (DATA then "."): no header block was ever held, so the
+ * field scan must not do arithmetic on its NULL buffer (issue 10: clang's
+ * UBSan reports "applying zero offset to null pointer"; GCC's does not
+ * check that, so build with `make check SAN=1 CC=clang` to see it). */
+START_TEST(test_empty_message)
+{
+	struct result r;
+
+	run(&r, "", 0, 1, true, true);
+	ck_assert(strncmp(r.out.data, "Return-Path: <a@b>\r\nDate: ", 26) == 0);
+	ck_assert_ptr_nonnull(strstr(r.out.data, "\r\nMessage-ID: <"));
+	ck_assert(r.b.has_date == false && r.b.has_msgid == false);
+	done(&r);
+	run(&r, "", 0, 1, false, false);
+	ck_assert_str_eq(r.out.data, "Return-Path: <a@b>\r\n");
+	done(&r);
+}
+END_TEST
+
 START_TEST(test_rfc5322_date)
 {
 	struct buf b = BUF_INIT(BUF_UNLIMITED);
@@ -191,6 +210,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_line_checks);
 	tcase_add_test(tc, test_huge_header_not_held);
 	tcase_add_test(tc, test_rfc5322_date);
+	tcase_add_test(tc, test_empty_message);
 	suite_add_tcase(s, tc);
 	return s;
 }
