@@ -86,8 +86,11 @@ static void take_msgid(struct smtp_body *b, const char *p, size_t len)
 /* Notes Date: and Message-ID: among the held-back header fields. */
 static void scan_fields(struct smtp_body *b)
 {
-	const char *p = b->head.data, *end = p + b->head.len, *nl;
+	const char *p = b->head.data, *end, *nl;
 
+	if (p == NULL)
+		return;		/* nothing held back (an empty body) */
+	end = p + b->head.len;
 	while (p != NULL && p < end) {
 		if (field_is(p, (size_t)(end - p), "date"))
 			b->has_date = true;
