@@ -5,6 +5,7 @@ SEARCH and BODYSTRUCTURE beyond the MIME caps."""
 import email
 import imaplib
 import os
+import poplib
 import smtplib
 import unittest
 
@@ -65,6 +66,142 @@ class MailboxNameTest(unittest.TestCase):
         self.assertIn(".Plain", self.folders_on_disk())
         self.assertEqual(m.rename("Plain", "Plain2")[0], "OK")
         self.assertEqual(m.select("Plain2")[0], "OK")
+        m.logout()
+
+
+class SymlinkTest(unittest.TestCase):
+    """Folder directories and message files that are symlinks are not
+    followed: `.Evil -> ../bob` must not let alice read bob's INBOX."""
+
+    SECRET = b"bob's secret pineapple"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.inst = Instance.start()
+        with smtplib.SMTP(cls.inst.host, cls.inst.port("smtp")) as c:
+            c.sendmail("x@example.com", ["bob@lab.test"],
+                       b"Subject: secret\r\n\r\n" + cls.SECRET + b"\r\n")
+            c.sendmail("x@example.com", ["alice@lab.test"],
+                       b"Subject: mine\r\n\r\nalice's own\r\n")
+        cls.alice = cls.inst.maildir("alice")
+        cls.bob = cls.inst.maildir("bob")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.inst.stop()
+
+    def tearDown(self):
+        self.inst.assert_alive()
+
+    def login(self):
+        m = imaplib.IMAP4(self.inst.host, self.inst.port("imap"))
+        m.login("alice", self.inst.password("alice"))
+        return m
+
+    def bob_message(self):
+        for sub in ("new", "cur"):
+            d = os.path.join(self.bob, sub)
+            for n in os.listdir(d):
+                return os.path.join(d, n)
+        raise AssertionError("bob has no message")
+
+    def listed(self, m):
+        typ, data = m.list()
+        self.assertEqual(typ, "OK")
+        return [l.decode().rsplit(" ", 1)[-1].strip('"') for l in data]
+
+    def test_symlinked_folder_not_listed_nor_selectable(self):
+        os.symlink("../bob", os.path.join(self.alice, ".Evil"))
+        os.makedirs(os.path.join(self.alice, ".Half"))
+        os.symlink("../../bob/cur", os.path.join(self.alice, ".Half", "cur"))
+        os.symlink("../../bob/new", os.path.join(self.alice, ".Half", "new"))
+        os.makedirs(os.path.join(self.alice, ".Half", "tmp"))
+        m = self.login()
+        try:
+            names = self.listed(m)
+            self.assertNotIn("Evil", names)
+            self.assertNotIn("Half", names)
+            for name in ("Evil", "Half"):
+                typ, data = m.select(name)
+                self.assertEqual(typ, "NO", (name, data))
+                typ, data = m.status(name, "(MESSAGES)")
+                self.assertEqual(typ, "NO", (name, data))
+                typ, data = m.append(name, None, None, b"Subject: x\r\n\r\ny\r\n")
+                self.assertEqual(typ, "NO", (name, data))
+            self.assertEqual(len(os.listdir(os.path.join(self.bob, "cur"))) +
+                             len(os.listdir(os.path.join(self.bob, "new"))), 1)
+            # mail for alice+Evil@ stays alice's (her INBOX)
+            alice_new = len(os.listdir(os.path.join(self.alice, "new")))
+            with smtplib.SMTP(self.inst.host, self.inst.port("smtp")) as c:
+                c.sendmail("x@example.com", ["alice+Evil@lab.test"],
+                           b"Subject: sub\r\n\r\nsubaddress\r\n")
+            self.assertEqual(len(os.listdir(os.path.join(self.alice, "new"))),
+                             alice_new + 1)
+            self.assertEqual(len(os.listdir(os.path.join(self.bob, "cur"))) +
+                             len(os.listdir(os.path.join(self.bob, "new"))), 1)
+            # a normal folder still works
+            self.assertEqual(m.create("Real")[0], "OK")
+            self.assertIn("Real", self.listed(m))
+            self.assertEqual(m.append("Real", None, None,
+                                      b"Subject: r\r\n\r\nreal\r\n")[0], "OK")
+            typ, data = m.select("Real")
+            self.assertEqual((typ, data), ("OK", [b"1"]))
+            typ, data = m.fetch("1", "(BODY[TEXT])")
+            self.assertEqual(data[0][1], b"real\r\n")
+        finally:
+            m.logout()
+            os.unlink(os.path.join(self.alice, ".Evil"))
+
+    @property
+    def saved(self):
+        return os.path.join(self.inst.root, "saved-message")
+
+    def swap_for_symlink(self, m):
+        """Replaces alice's indexed message file by a symlink to bob's."""
+        cur = os.path.join(self.alice, "cur")
+        [path] = [os.path.join(cur, n) for n in os.listdir(cur)
+                  if b"alice's own" in open(os.path.join(cur, n), "rb").read()]
+        os.rename(path, self.saved)
+        os.symlink(self.bob_message(), path)
+        return path
+
+    def test_symlinked_message_not_read(self):
+        m = self.login()
+        self.assertEqual(m.select("INBOX")[0], "OK")
+        typ, data = m.fetch("1", "(BODY.PEEK[TEXT])")
+        self.assertEqual(data[0][1], b"alice's own\r\n")
+        m.logout()
+        path = self.swap_for_symlink(m)
+        try:
+            m = self.login()
+            self.assertEqual(m.select("INBOX")[0], "OK")
+            typ, data = m.fetch("1:*", "(BODY.PEEK[] RFC822.SIZE)")
+            self.assertNotIn(self.SECRET, repr(data).encode())
+            typ, data = m.uid("SEARCH", "BODY", "pineapple")
+            self.assertEqual((typ, data), ("OK", [b""]))
+            self.assertEqual(m.noop()[0], "OK")
+            m.logout()
+            p = poplib.POP3(self.inst.host, self.inst.port("pop3"))
+            p.user("alice")
+            p.pass_(self.inst.password("alice"))
+            count = p.stat()[0]
+            for i in range(1, count + 1):
+                try:
+                    lines = p.retr(i)[1]
+                except poplib.error_proto as e:
+                    self.assertTrue(str(e).startswith("b'-ERR"), e)
+                    continue
+                self.assertNotIn(self.SECRET, b"\r\n".join(lines))
+            self.assertEqual(p.noop()[:3], b"+OK")
+            p.quit()
+        finally:
+            os.unlink(path)
+            os.rename(self.saved, path)
+        # the real file back: readable again
+        m = self.login()
+        m.select("INBOX")
+        typ, data = m.fetch("1", "(BODY.PEEK[TEXT])")
+        self.assertEqual(data[0][1], b"alice's own\r\n")
         m.logout()
 
 
