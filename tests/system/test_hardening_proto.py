@@ -205,6 +205,172 @@ class SymlinkTest(unittest.TestCase):
         m.logout()
 
 
+def tokens(data):
+    """The tokens of an IMAP response: '(' ')' and scalars (str)."""
+    out, i = [], 0
+    while i < len(data):
+        ch = data[i]
+        if ch in "() ":
+            if ch != " ":
+                out.append(ch)
+            i += 1
+        elif ch == '"':
+            j, val = i + 1, ""
+            while data[j] != '"':
+                if data[j] == "\\":
+                    j += 1
+                val += data[j]
+                j += 1
+            out.append(("s", val))
+            i = j + 1
+        else:
+            j = i
+            while j < len(data) and data[j] not in "() ":
+                j += 1
+            out.append(("a", data[i:j]))
+            i = j
+    return out
+
+
+class BodyChecker:
+    """RFC 3501 section 9 `body`, strictly enough to refuse a multipart
+    leaf or a message/rfc822 without envelope and body."""
+
+    def __init__(self, toks):
+        self.t, self.i = toks, 0
+
+    def next(self):
+        tok = self.t[self.i]
+        self.i += 1
+        return tok
+
+    def scalar(self):
+        tok = self.next()
+        assert isinstance(tok, tuple), "expected a string, got %r" % (tok,)
+        return tok[1].lower()
+
+    def number(self):
+        tok = self.next()
+        assert isinstance(tok, tuple) and tok[0] == "a" and tok[1].isdigit(), tok
+        return int(tok[1])
+
+    def any(self):
+        if self.t[self.i] == "(":
+            self.i += 1
+            while self.t[self.i] != ")":
+                self.any()
+            self.i += 1
+        else:
+            self.scalar()
+
+    def body(self):
+        assert self.next() == "("
+        if self.t[self.i] == "(":
+            n = 0
+            while self.t[self.i] == "(":
+                self.body()
+                n += 1
+            self.scalar()                   # media-subtype
+        else:
+            typ, sub = self.scalar(), self.scalar()
+            assert typ != "multipart", "a multipart leaf"
+            self.any()                      # params
+            self.scalar(), self.scalar(), self.scalar()
+            self.number()
+            if (typ, sub) == ("message", "rfc822"):
+                assert self.t[self.i] == "(", "message/rfc822 without envelope"
+                self.any()
+                self.body()
+                self.number()
+            elif typ == "text":
+                self.number()
+        while self.t[self.i] != ")":
+            self.any()
+        self.i += 1
+
+    def check(self):
+        self.body()
+        assert self.i == len(self.t), "trailing tokens"
+
+
+def bodystructure_of(fetch_line):
+    text = fetch_line.decode()
+    start = text.index("BODYSTRUCTURE ") + len("BODYSTRUCTURE ")
+    depth = 0
+    for end in range(start, len(text)):
+        depth += {"(": 1, ")": -1}.get(text[end], 0)
+        if depth == 0:
+            return text[start:end + 1]
+    raise AssertionError("unbalanced parentheses: " + text[start:start + 200])
+
+
+def nested(levels, needle):
+    """`levels` nested multiparts (no boundary a prefix of another)."""
+    head = "".join('Content-Type: multipart/mixed; boundary="=_%d_="\r\n\r\n'
+                   "--=_%d_=\r\n" % (i, i) for i in range(levels))
+    tail = "".join("--=_%d_=--\r\n" % i for i in reversed(range(levels)))
+    return ("Subject: deep\r\nMIME-Version: 1.0\r\n" + head +
+            "Content-Type: text/plain\r\n\r\nthe %s\r\n" % needle + tail).encode()
+
+
+def wide(parts, at, needle):
+    body = "".join("--w\r\nContent-Type: text/plain\r\n\r\npart %d %s\r\n"
+                   % (i, needle if i == at else "filler")
+                   for i in range(1, parts + 1))
+    return ("Subject: wide\r\nMIME-Version: 1.0\r\n"
+            'Content-Type: multipart/mixed; boundary="w"\r\n\r\n' +
+            body + "--w--\r\n").encode()
+
+
+class MimeCapsTest(unittest.TestCase):
+    """Past the MIME parser's caps (32 levels, 1000 parts) SEARCH still
+    finds the text and BODYSTRUCTURE stays valid."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.inst = Instance.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.inst.stop()
+
+    def tearDown(self):
+        self.inst.assert_alive()
+
+    def test_checker_refuses_bad_structures(self):
+        for bad in ('("multipart" "mixed" NIL NIL NIL "7bit" 3)',
+                    '("message" "rfc822" NIL NIL NIL "7bit" 3)',
+                    '("text" "plain" NIL NIL NIL "7bit" 3 1))'):
+            with self.assertRaises((AssertionError, IndexError)):
+                BodyChecker(tokens(bad)).check()
+        BodyChecker(tokens('(("text" "plain" NIL NIL NIL "7bit" 3 1) "mixed")')).check()
+
+    def test_append_search_fetch(self):
+        m = imaplib.IMAP4(self.inst.host, self.inst.port("imap"))
+        m.login("bob", self.inst.password("bob"))
+        self.assertEqual(m.create("Caps")[0], "OK")
+        msgs = [nested(40, "DeepNeedle"), wide(1500, 1201, "LateNeedle"),
+                nested(10, "ShallowNeedle")]
+        for msg in msgs:
+            self.assertEqual(m.append("Caps", None, None, msg)[0], "OK")
+        self.assertEqual(m.select("Caps")[0], "OK")
+        for needle, want in (("deepneedle", b"1"), ("LateNeedle", b"2"),
+                             ("shallowneedle", b"3"), ("nowhere", b"")):
+            for key in ("BODY", "TEXT"):
+                typ, data = m.search(None, key, needle)
+                self.assertEqual((typ, data), ("OK", [want]), (key, needle))
+        typ, data = m.fetch("1:3", "(BODYSTRUCTURE)")
+        self.assertEqual(typ, "OK")
+        lines = [d for d in data if isinstance(d, bytes) and b"BODYSTRUCTURE" in d]
+        self.assertEqual(len(lines), 3)
+        for line in lines:
+            bs = bodystructure_of(line)
+            BodyChecker(tokens(bs)).check()
+        self.assertIn('("application" "octet-stream" NIL', bodystructure_of(lines[0]))
+        self.assertEqual(m.noop()[0], "OK")
+        m.logout()
+
+
 def message(from_, subject="t"):
     return ("From: %s\r\nTo: bob@lab.test\r\nSubject: %s\r\n\r\nbody\r\n"
             % (from_, subject)).encode()
