@@ -171,11 +171,22 @@ static void write_multipart(struct buf *out, const struct msg_parse *p,
 	buf_putc(out, ')');
 }
 
+/* A multipart or message/rfc822 part whose body a parse cap left unparsed
+ * (maildir/message.h): written as an opaque application/octet-stream leaf,
+ * as Dovecot does past its limits, since RFC 3501 7.4.2 has no form for
+ * a multipart without parts or a message/rfc822 without envelope. */
+static bool is_opaque(const struct msg_part *pt)
+{
+	return (pt->flags & MSG_PART_TRUNCATED) &&
+	       !(pt->flags & (MSG_PART_MULTIPART | MSG_PART_MESSAGE));
+}
+
 static void write_part(struct buf *out, const struct msg_parse *p,
 		       uint32_t idx, bool extended, unsigned int depth)
 {
 	const struct msg_part *pt = &p->parts[idx];
-	const char *type = str_or(p, pt->type, "text");
+	bool opaque = is_opaque(pt);
+	const char *type = opaque ? "application" : str_or(p, pt->type, "text");
 	bool text;
 
 	if ((pt->flags & MSG_PART_MULTIPART) && depth < MSG_MAX_DEPTH + 2) {
@@ -185,10 +196,14 @@ static void write_part(struct buf *out, const struct msg_parse *p,
 	buf_putc(out, '(');
 	imap_write_cstring(out, type);
 	buf_putc(out, ' ');
-	imap_write_cstring(out, str_or(p, pt->subtype, "plain"));
+	imap_write_cstring(out, opaque ? "octet-stream" :
+			   str_or(p, pt->subtype, "plain"));
 	buf_putc(out, ' ');
 	text = strcasecmp(type, "text") == 0 && !(pt->flags & MSG_PART_MESSAGE);
-	write_params(out, p, pt->params, pt->nparams, text);
+	if (opaque)
+		buf_puts(out, "NIL");
+	else
+		write_params(out, p, pt->params, pt->nparams, text);
 	buf_putc(out, ' ');
 	nstr(out, p, pt->id);
 	buf_putc(out, ' ');

@@ -157,6 +157,27 @@ static bool is_text_leaf(const struct msg_parse *p, const struct msg_part *pt)
 	return type == NULL || strcasecmp(type, "text") == 0;
 }
 
+/* Where a parse cap stopped inside part pt (maildir/message.h), the bytes
+ * left unparsed, after its last parsed child, are searched as they are:
+ * text past the caps is still found, if not decoded. */
+static bool unparsed_match(struct msg_ctx *c, const struct msg_part *pt,
+			   const char *needle)
+{
+	const struct msg_parse *p = c->parse;
+	uint64_t from = pt->body_off, end = pt->body_off + pt->body_size;
+
+	for (uint32_t k = pt->first_child; k != MSG_NONE && k < p->nparts;
+	     k = p->parts[k].next) {
+		uint64_t child_end = p->parts[k].body_off + p->parts[k].body_size;
+
+		if (child_end > from && child_end <= end)
+			from = child_end;
+	}
+	buf_clear(&c->text);
+	buf_append(&c->text, c->map.data + from, (size_t)(end - from));
+	return contains(c->text.data, c->text.len, needle);
+}
+
 /* The decoded text parts of the message (embedded messages included). */
 static bool body_match(struct msg_ctx *c, const char *needle)
 {
@@ -166,6 +187,9 @@ static bool body_match(struct msg_ctx *c, const char *needle)
 		const struct msg_part *pt = &p->parts[i];
 		uint32_t idx = i;
 
+		if ((pt->flags & MSG_PART_TRUNCATED) &&
+		    unparsed_match(c, pt, needle))
+			return true;
 		if (!is_text_leaf(p, pt))
 			continue;
 		buf_clear(&c->text);

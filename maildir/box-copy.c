@@ -140,7 +140,7 @@ static int link_or_copy(const char *src, const char *dst)
 		return 0;
 	if (errno != EXDEV && errno != EMLINK && errno != EPERM)
 		return -1;
-	in = open(src, O_RDONLY | O_CLOEXEC);
+	in = open(src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (in < 0)
 		return -1;
 	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -324,16 +324,18 @@ int maildir_box_copy_pairs(struct maildir_box *box, const uint32_t *uids,
 			continue;
 		msg = &box->msgs[at];
 		maildir_box_path(box, msg, &src);
-		if (stat(src.data, &st) < 0) {
+		if (lstat(src.data, &st) < 0) {
 			int tmpfd = maildir_box_open_msg(box, msg->uid, err_r, errlen);
 
 			if (tmpfd < 0)
 				continue;	/* expunged meanwhile */
 			close(tmpfd);
 			maildir_box_path(box, msg, &src);
-			if (stat(src.data, &st) < 0)
+			if (lstat(src.data, &st) < 0)
 				continue;
 		}
+		if (!S_ISREG(st.st_mode))
+			continue;	/* a symlink is not copied (fsutil.h) */
 		maildir_name_unique(unique, sizeof(unique), (uint64_t)st.st_size);
 		maildir_flags_to_letters(msg->flags, letters);
 		buf_clear(&name);

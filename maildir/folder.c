@@ -130,7 +130,6 @@ int maildir_folder_list(struct maildir_store *s, struct maildir_folder **list_r,
 	struct buf name = BUF_INIT(BUF_UNLIMITED), p = BUF_INIT(BUF_UNLIMITED);
 	struct list l = { NULL, 0 };
 	struct dirent *de;
-	struct stat st;
 	char **subs = NULL, *slash;
 	size_t nsubs = 0, i, nreal;
 	DIR *d;
@@ -146,9 +145,9 @@ int maildir_folder_list(struct maildir_store *s, struct maildir_folder **list_r,
 		if (maildir_folder_from_dir(de->d_name, &name) < 0)
 			continue;
 		buf_clear(&p);
-		buf_printf(&p, "%s/%s/cur", s->path, de->d_name);
-		if (stat(p.data, &st) < 0 || !S_ISDIR(st.st_mode))
-			continue;
+		buf_printf(&p, "%s/%s", s->path, de->d_name);
+		if (!fs_is_maildir(p.data, 1))
+			continue;	/* not a Maildir, or a symlink */
 		list_add(&l, name.data, 0);
 	}
 	closedir(d);

@@ -48,14 +48,28 @@ int fs_mkdir_p(const char *path)
 	return ret;
 }
 
-/* Like fs_mkdir; sets *made when it created the directory. */
+static int real_dir(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Like fs_mkdir, but an existing symlink is not a directory (ENOTDIR);
+ * sets *made when it created the directory. */
 static int mkdir_note(const char *path, int *made)
 {
 	if (mkdir(path, 0700) == 0) {
 		*made = 1;
 		return 0;
 	}
-	return fs_mkdir(path);
+	if (errno != EEXIST)
+		return -1;
+	if (!real_dir(path)) {
+		errno = ENOTDIR;
+		return -1;
+	}
+	return 0;
 }
 
 int fs_mkmaildir(const char *path, int is_folder)
@@ -66,8 +80,16 @@ int fs_mkmaildir(const char *path, int is_folder)
 	size_t i;
 	int fd;
 
-	if (mkdir_note(path, &made) < 0)
+	/* A user's own directory may be a symlink the administrator made
+	 * (to another disk); a folder and cur/new/tmp may not. */
+	if (is_folder) {
+		if (mkdir_note(path, &made) < 0)
+			return -1;
+	} else if (mkdir(path, 0700) == 0) {
+		made = 1;
+	} else if (fs_mkdir(path) < 0) {
 		return -1;
+	}
 	/* tmp first and cur last: a directory with cur/ is complete. */
 	for (i = 3; i-- > 0;) {
 		buf_clear(&b);
@@ -152,6 +174,63 @@ static int rmtree_at(int dirfd, const char *name)
 int fs_rmtree(const char *path)
 {
 	return rmtree_at(AT_FDCWD, path);
+}
+
+int fs_is_maildir(const char *path, int self)
+{
+	struct buf b = BUF_INIT(BUF_UNLIMITED);
+	struct stat st;
+	int ok = !self || real_dir(path);
+
+	buf_printf(&b, "%s/cur", path);
+	ok = ok && real_dir(b.data);
+	buf_clear(&b);
+	buf_printf(&b, "%s/new", path);
+	ok = ok && (real_dir(b.data) || (lstat(b.data, &st) < 0 &&
+					 errno == ENOENT));
+	buf_free(&b);
+	return ok;
+}
+
+DIR *fs_opendir_nofollow(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	DIR *d;
+
+	if (fd < 0)
+		return NULL;
+	if ((d = fdopendir(fd)) == NULL)
+		close(fd);
+	return d;
+}
+
+int fs_open_msg_at(int dirfd, const char *rel)
+{
+	const char *slash = strchr(rel, '/');
+	struct buf sub = BUF_INIT(BUF_UNLIMITED);
+	struct stat st;
+	int subfd, fd, saved;
+
+	if (slash == NULL || strchr(slash + 1, '/') != NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	buf_append(&sub, rel, (size_t)(slash - rel));
+	subfd = openat(dirfd, buf_cstr(&sub),
+		       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	buf_free(&sub);
+	if (subfd < 0)
+		return -1;
+	fd = openat(subfd, slash + 1, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	saved = errno;
+	close(subfd);
+	if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))) {
+		saved = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+		close(fd);
+		fd = -1;
+	}
+	errno = saved;
+	return fd;
 }
 
 int64_t fs_mtime_ns(const struct stat *st)

@@ -1,5 +1,6 @@
 #ifndef MAILDIR_FSUTIL_H
 #define MAILDIR_FSUTIL_H
+#include <dirent.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -20,6 +21,21 @@ int fs_fsync_dir(const char *path);
 /* Removes path and all below it (no symlinks followed).  A missing path is
  * success. */
 int fs_rmtree(const char *path);
+/* Symlinks inside a user's Maildir are never followed: `.Evil -> ../bob`
+ * or `cur -> ../../bob/cur` would hand another user's mail to whoever can
+ * make a link (or let mail be written there). */
+
+/* 1 when path is a Maildir whose folder directory (with `self`) and cur/
+ * are real directories, not symlinks, and whose new/ is one too or is
+ * missing (other software may make a folder with cur/ only); 0 otherwise. */
+int fs_is_maildir(const char *path, int self);
+/* opendir(path) refusing a symlink as the last component (ELOOP/ENOTDIR). */
+DIR *fs_opendir_nofollow(const char *path);
+/* Opens dirfd/rel for reading where rel is "sub/name": neither sub nor
+ * name may be a symlink (ELOOP), and name must be a regular file
+ * (EISDIR/EINVAL otherwise). */
+int fs_open_msg_at(int dirfd, const char *rel);
+
 /* Nanoseconds since the epoch of st's mtime. */
 int64_t fs_mtime_ns(const struct stat *st);
 /* Writes all of p (retrying short writes and EINTR). */

@@ -284,18 +284,16 @@ int box_lock_sync(struct maildir_store *s, const char *dir, struct frec *f,
 int box_resolve(struct maildir_store *s, const char *name, struct buf *dir,
 		struct buf *path, char *err_r, size_t errlen)
 {
-	struct stat st;
-
 	if (maildir_folder_dir(name, dir, err_r, errlen) < 0)
 		return -1;
 	folder_path(s, dir->data, path);
-	buf_puts(path, "/cur");
-	if (stat(path->data, &st) < 0) {
+	/* A folder that is a symlink (or has one for cur/ or new/) is not
+	 * one of the user's folders. */
+	if (!fs_is_maildir(path->data, dir->data[0] != '\0')) {
 		snprintf(err_r, errlen, "no such mailbox: %s", name);
 		errno = ENOENT;
 		return -1;
 	}
-	buf_truncate(path, path->len - 4);
 	return 0;
 }
 
@@ -691,17 +689,20 @@ static char *find_in_cur(struct maildir_box *box, const char *fname)
 	return found;
 }
 
-/* Opens fname (relative to the folder) through the folder's directory fd,
- * opened at first use: no path to build and resolve for each message. */
+/* Opens fname ("cur/NAME", relative to the folder) through the folder's
+ * directory fd, opened at first use: no path to build and resolve for each
+ * message.  No symlink is followed below the user's directory. */
 static int open_rel(struct maildir_box *box, const char *fname)
 {
+	int nofollow = box->dir[0] != '\0' ? O_NOFOLLOW : 0;
+
 	if (box->dir_fd < 0) {
 		box->dir_fd = open(box->path.data, O_RDONLY | O_DIRECTORY |
-				   O_CLOEXEC);
+				   O_CLOEXEC | nofollow);
 		if (box->dir_fd < 0)
 			return -1;
 	}
-	return openat(box->dir_fd, fname, O_RDONLY | O_CLOEXEC);
+	return fs_open_msg_at(box->dir_fd, fname);
 }
 
 int maildir_box_open_msg(struct maildir_box *box, uint32_t uid,

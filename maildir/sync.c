@@ -265,7 +265,7 @@ static int scan_dir(struct scan *sc, const char *sub, bool full)
 	int ret = 0;
 
 	buf_printf(&p, "%s/%s", sc->path.data, sub);
-	d = opendir(p.data);
+	d = fs_opendir_nofollow(p.data);
 	buf_free(&p);
 	if (d == NULL)
 		return -1;

@@ -125,7 +125,7 @@ static char *tag_folder(struct smtp_session *s, const char *user,
 		return NULL;
 	}
 	buf_printf(&path, "%s/%s/%s", smtp_mail_root(s), user, buf_cstr(&dir));
-	if (stat(buf_cstr(&path), &st) == 0 && S_ISDIR(st.st_mode))
+	if (lstat(buf_cstr(&path), &st) == 0 && S_ISDIR(st.st_mode))
 		folder = xstrdup(tag);
 	buf_free(&path);
 	buf_free(&dir);

@@ -5,6 +5,7 @@ SEARCH and BODYSTRUCTURE beyond the MIME caps."""
 import email
 import imaplib
 import os
+import poplib
 import smtplib
 import unittest
 
@@ -65,6 +66,308 @@ class MailboxNameTest(unittest.TestCase):
         self.assertIn(".Plain", self.folders_on_disk())
         self.assertEqual(m.rename("Plain", "Plain2")[0], "OK")
         self.assertEqual(m.select("Plain2")[0], "OK")
+        m.logout()
+
+
+class SymlinkTest(unittest.TestCase):
+    """Folder directories and message files that are symlinks are not
+    followed: `.Evil -> ../bob` must not let alice read bob's INBOX."""
+
+    SECRET = b"bob's secret pineapple"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.inst = Instance.start()
+        with smtplib.SMTP(cls.inst.host, cls.inst.port("smtp")) as c:
+            c.sendmail("x@example.com", ["bob@lab.test"],
+                       b"Subject: secret\r\n\r\n" + cls.SECRET + b"\r\n")
+            c.sendmail("x@example.com", ["alice@lab.test"],
+                       b"Subject: mine\r\n\r\nalice's own\r\n")
+        cls.alice = cls.inst.maildir("alice")
+        cls.bob = cls.inst.maildir("bob")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.inst.stop()
+
+    def tearDown(self):
+        self.inst.assert_alive()
+
+    def login(self):
+        m = imaplib.IMAP4(self.inst.host, self.inst.port("imap"))
+        m.login("alice", self.inst.password("alice"))
+        return m
+
+    def bob_message(self):
+        for sub in ("new", "cur"):
+            d = os.path.join(self.bob, sub)
+            for n in os.listdir(d):
+                return os.path.join(d, n)
+        raise AssertionError("bob has no message")
+
+    def listed(self, m):
+        typ, data = m.list()
+        self.assertEqual(typ, "OK")
+        return [l.decode().rsplit(" ", 1)[-1].strip('"') for l in data]
+
+    def test_symlinked_folder_not_listed_nor_selectable(self):
+        os.symlink("../bob", os.path.join(self.alice, ".Evil"))
+        os.makedirs(os.path.join(self.alice, ".Half"))
+        os.symlink("../../bob/cur", os.path.join(self.alice, ".Half", "cur"))
+        os.symlink("../../bob/new", os.path.join(self.alice, ".Half", "new"))
+        os.makedirs(os.path.join(self.alice, ".Half", "tmp"))
+        m = self.login()
+        try:
+            names = self.listed(m)
+            self.assertNotIn("Evil", names)
+            self.assertNotIn("Half", names)
+            for name in ("Evil", "Half"):
+                typ, data = m.select(name)
+                self.assertEqual(typ, "NO", (name, data))
+                typ, data = m.status(name, "(MESSAGES)")
+                self.assertEqual(typ, "NO", (name, data))
+                typ, data = m.append(name, None, None, b"Subject: x\r\n\r\ny\r\n")
+                self.assertEqual(typ, "NO", (name, data))
+            self.assertEqual(len(os.listdir(os.path.join(self.bob, "cur"))) +
+                             len(os.listdir(os.path.join(self.bob, "new"))), 1)
+            # mail for alice+Evil@ stays alice's (her INBOX)
+            alice_new = len(os.listdir(os.path.join(self.alice, "new")))
+            with smtplib.SMTP(self.inst.host, self.inst.port("smtp")) as c:
+                c.sendmail("x@example.com", ["alice+Evil@lab.test"],
+                           b"Subject: sub\r\n\r\nsubaddress\r\n")
+            self.assertEqual(len(os.listdir(os.path.join(self.alice, "new"))),
+                             alice_new + 1)
+            self.assertEqual(len(os.listdir(os.path.join(self.bob, "cur"))) +
+                             len(os.listdir(os.path.join(self.bob, "new"))), 1)
+            # a normal folder still works
+            self.assertEqual(m.create("Real")[0], "OK")
+            self.assertIn("Real", self.listed(m))
+            self.assertEqual(m.append("Real", None, None,
+                                      b"Subject: r\r\n\r\nreal\r\n")[0], "OK")
+            typ, data = m.select("Real")
+            self.assertEqual((typ, data), ("OK", [b"1"]))
+            typ, data = m.fetch("1", "(BODY[TEXT])")
+            self.assertEqual(data[0][1], b"real\r\n")
+        finally:
+            m.logout()
+            os.unlink(os.path.join(self.alice, ".Evil"))
+
+    @property
+    def saved(self):
+        return os.path.join(self.inst.root, "saved-message")
+
+    def swap_for_symlink(self, m):
+        """Replaces alice's indexed message file by a symlink to bob's."""
+        cur = os.path.join(self.alice, "cur")
+        [path] = [os.path.join(cur, n) for n in os.listdir(cur)
+                  if b"alice's own" in open(os.path.join(cur, n), "rb").read()]
+        os.rename(path, self.saved)
+        os.symlink(self.bob_message(), path)
+        return path
+
+    def test_symlinked_message_not_read(self):
+        m = self.login()
+        self.assertEqual(m.select("INBOX")[0], "OK")
+        typ, data = m.fetch("1", "(BODY.PEEK[TEXT])")
+        self.assertEqual(data[0][1], b"alice's own\r\n")
+        m.logout()
+        path = self.swap_for_symlink(m)
+        try:
+            m = self.login()
+            self.assertEqual(m.select("INBOX")[0], "OK")
+            typ, data = m.fetch("1:*", "(BODY.PEEK[] RFC822.SIZE)")
+            self.assertNotIn(self.SECRET, repr(data).encode())
+            typ, data = m.uid("SEARCH", "BODY", "pineapple")
+            self.assertEqual((typ, data), ("OK", [b""]))
+            self.assertEqual(m.noop()[0], "OK")
+            m.logout()
+            p = poplib.POP3(self.inst.host, self.inst.port("pop3"))
+            p.user("alice")
+            p.pass_(self.inst.password("alice"))
+            count = p.stat()[0]
+            for i in range(1, count + 1):
+                try:
+                    lines = p.retr(i)[1]
+                except poplib.error_proto as e:
+                    self.assertTrue(str(e).startswith("b'-ERR"), e)
+                    continue
+                self.assertNotIn(self.SECRET, b"\r\n".join(lines))
+            self.assertEqual(p.noop()[:3], b"+OK")
+            p.quit()
+        finally:
+            os.unlink(path)
+            os.rename(self.saved, path)
+        # the real file back: readable again
+        m = self.login()
+        m.select("INBOX")
+        typ, data = m.fetch("1", "(BODY.PEEK[TEXT])")
+        self.assertEqual(data[0][1], b"alice's own\r\n")
+        m.logout()
+
+
+def tokens(data):
+    """The tokens of an IMAP response: '(' ')' and scalars (str)."""
+    out, i = [], 0
+    while i < len(data):
+        ch = data[i]
+        if ch in "() ":
+            if ch != " ":
+                out.append(ch)
+            i += 1
+        elif ch == '"':
+            j, val = i + 1, ""
+            while data[j] != '"':
+                if data[j] == "\\":
+                    j += 1
+                val += data[j]
+                j += 1
+            out.append(("s", val))
+            i = j + 1
+        else:
+            j = i
+            while j < len(data) and data[j] not in "() ":
+                j += 1
+            out.append(("a", data[i:j]))
+            i = j
+    return out
+
+
+class BodyChecker:
+    """RFC 3501 section 9 `body`, strictly enough to refuse a multipart
+    leaf or a message/rfc822 without envelope and body."""
+
+    def __init__(self, toks):
+        self.t, self.i = toks, 0
+
+    def next(self):
+        tok = self.t[self.i]
+        self.i += 1
+        return tok
+
+    def scalar(self):
+        tok = self.next()
+        assert isinstance(tok, tuple), "expected a string, got %r" % (tok,)
+        return tok[1].lower()
+
+    def number(self):
+        tok = self.next()
+        assert isinstance(tok, tuple) and tok[0] == "a" and tok[1].isdigit(), tok
+        return int(tok[1])
+
+    def any(self):
+        if self.t[self.i] == "(":
+            self.i += 1
+            while self.t[self.i] != ")":
+                self.any()
+            self.i += 1
+        else:
+            self.scalar()
+
+    def body(self):
+        assert self.next() == "("
+        if self.t[self.i] == "(":
+            n = 0
+            while self.t[self.i] == "(":
+                self.body()
+                n += 1
+            self.scalar()                   # media-subtype
+        else:
+            typ, sub = self.scalar(), self.scalar()
+            assert typ != "multipart", "a multipart leaf"
+            self.any()                      # params
+            self.scalar(), self.scalar(), self.scalar()
+            self.number()
+            if (typ, sub) == ("message", "rfc822"):
+                assert self.t[self.i] == "(", "message/rfc822 without envelope"
+                self.any()
+                self.body()
+                self.number()
+            elif typ == "text":
+                self.number()
+        while self.t[self.i] != ")":
+            self.any()
+        self.i += 1
+
+    def check(self):
+        self.body()
+        assert self.i == len(self.t), "trailing tokens"
+
+
+def bodystructure_of(fetch_line):
+    text = fetch_line.decode()
+    start = text.index("BODYSTRUCTURE ") + len("BODYSTRUCTURE ")
+    depth = 0
+    for end in range(start, len(text)):
+        depth += {"(": 1, ")": -1}.get(text[end], 0)
+        if depth == 0:
+            return text[start:end + 1]
+    raise AssertionError("unbalanced parentheses: " + text[start:start + 200])
+
+
+def nested(levels, needle):
+    """`levels` nested multiparts (no boundary a prefix of another)."""
+    head = "".join('Content-Type: multipart/mixed; boundary="=_%d_="\r\n\r\n'
+                   "--=_%d_=\r\n" % (i, i) for i in range(levels))
+    tail = "".join("--=_%d_=--\r\n" % i for i in reversed(range(levels)))
+    return ("Subject: deep\r\nMIME-Version: 1.0\r\n" + head +
+            "Content-Type: text/plain\r\n\r\nthe %s\r\n" % needle + tail).encode()
+
+
+def wide(parts, at, needle):
+    body = "".join("--w\r\nContent-Type: text/plain\r\n\r\npart %d %s\r\n"
+                   % (i, needle if i == at else "filler")
+                   for i in range(1, parts + 1))
+    return ("Subject: wide\r\nMIME-Version: 1.0\r\n"
+            'Content-Type: multipart/mixed; boundary="w"\r\n\r\n' +
+            body + "--w--\r\n").encode()
+
+
+class MimeCapsTest(unittest.TestCase):
+    """Past the MIME parser's caps (32 levels, 1000 parts) SEARCH still
+    finds the text and BODYSTRUCTURE stays valid."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.inst = Instance.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.inst.stop()
+
+    def tearDown(self):
+        self.inst.assert_alive()
+
+    def test_checker_refuses_bad_structures(self):
+        for bad in ('("multipart" "mixed" NIL NIL NIL "7bit" 3)',
+                    '("message" "rfc822" NIL NIL NIL "7bit" 3)',
+                    '("text" "plain" NIL NIL NIL "7bit" 3 1))'):
+            with self.assertRaises((AssertionError, IndexError)):
+                BodyChecker(tokens(bad)).check()
+        BodyChecker(tokens('(("text" "plain" NIL NIL NIL "7bit" 3 1) "mixed")')).check()
+
+    def test_append_search_fetch(self):
+        m = imaplib.IMAP4(self.inst.host, self.inst.port("imap"))
+        m.login("bob", self.inst.password("bob"))
+        self.assertEqual(m.create("Caps")[0], "OK")
+        msgs = [nested(40, "DeepNeedle"), wide(1500, 1201, "LateNeedle"),
+                nested(10, "ShallowNeedle")]
+        for msg in msgs:
+            self.assertEqual(m.append("Caps", None, None, msg)[0], "OK")
+        self.assertEqual(m.select("Caps")[0], "OK")
+        for needle, want in (("deepneedle", b"1"), ("LateNeedle", b"2"),
+                             ("shallowneedle", b"3"), ("nowhere", b"")):
+            for key in ("BODY", "TEXT"):
+                typ, data = m.search(None, key, needle)
+                self.assertEqual((typ, data), ("OK", [want]), (key, needle))
+        typ, data = m.fetch("1:3", "(BODYSTRUCTURE)")
+        self.assertEqual(typ, "OK")
+        lines = [d for d in data if isinstance(d, bytes) and b"BODYSTRUCTURE" in d]
+        self.assertEqual(len(lines), 3)
+        for line in lines:
+            bs = bodystructure_of(line)
+            BodyChecker(tokens(bs)).check()
+        self.assertIn('("application" "octet-stream" NIL', bodystructure_of(lines[0]))
+        self.assertEqual(m.noop()[0], "OK")
         m.logout()
 
 
