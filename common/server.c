@@ -474,6 +474,7 @@ void server_free(struct server *srv)
 		event_free(srv->ev_hard);
 	if (srv->ev_poll != NULL)
 		event_free(srv->ev_poll);
+	server_watches_free(srv);
 	if (srv->users != NULL)
 		userdb_close(&srv->users);
 	SSL_CTX_free(srv->tls);
