@@ -24,7 +24,7 @@ if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $want_fds ]; then
 		{ echo "idle-conns: cannot raise ulimit -n to $want_fds (hard limit $(ulimit -Hn))" >&2; exit 1; }
 fi
 
-T=$(mktemp -d /tmp/maillab-bench-idle.XXXXXX) || exit 1
+T=$(mktemp -d /tmp/maillab-bench-idle.XXXXXX) && chmod 711 "$T" || exit 1
 ML=$T/maillab
 ML_PID=""
 cleanup() {

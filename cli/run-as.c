@@ -121,14 +121,18 @@ static struct passwd *resolve_user(const struct config *cfg, char *err_r,
 				 "to run as root", name);
 			return NULL;
 		}
-		if (create_account(name, err_r, errlen) < 0 ||
-		    (pw = getpwnam(name)) == NULL)
+		if (create_account(name, err_r, errlen) < 0)
 			return NULL;
+		if ((pw = getpwnam(name)) == NULL) {
+			snprintf(err_r, errlen, "run_as: user '%s' vanished "
+				 "after it was created", name);
+			return NULL;
+		}
 	}
 	if (pw->pw_uid == 0) {
 		snprintf(err_r, errlen, "run_as: '%s' is root (%s); refusing to "
 			 "run as root: name an unprivileged user in maillab.conf",
-			 pw->pw_name, *cfg->run_as == '\0' ?
+			 pw->pw_name, name == NULL || *name == '\0' ?
 			 "the instance directory's owner" : "uid 0");
 		return NULL;
 	}
@@ -228,7 +232,7 @@ static int hand_over_dir(struct hand_over *h, int fd, const char *path,
  * run_as user can edit maillab.conf, and must not be able to make root
  * give the instance (and the server) to some other account.  A root-owned
  * instance (just made by root) may go to anyone but root. */
-static int check_current_owner(const char *dir, const struct passwd *pw,
+static int check_current_owner(const char *dir, uid_t uid, const char *name,
 			       char *err_r, size_t errlen)
 {
 	struct stat st;
@@ -238,12 +242,12 @@ static int check_current_owner(const char *dir, const struct passwd *pw,
 		snprintf(err_r, errlen, "%s: %s", dir, strerror(errno));
 		return -1;
 	}
-	if (st.st_uid == 0 || st.st_uid == pw->pw_uid)
+	if (st.st_uid == 0 || st.st_uid == uid)
 		return 0;
 	owner = getpwuid(st.st_uid);
 	snprintf(err_r, errlen, "%s belongs to %s, not to run_as user %s; "
 		 "refusing to hand it over (chown -R it yourself if that is meant)",
-		 dir, owner != NULL ? owner->pw_name : "another user", pw->pw_name);
+		 dir, owner != NULL ? owner->pw_name : "another user", name);
 	return -1;
 }
 
@@ -256,13 +260,15 @@ int run_as_hand_over(struct config *cfg, char *err_r, size_t errlen)
 
 	if (geteuid() != 0)
 		return 0;
-	if ((pw = resolve_user(cfg, err_r, errlen)) == NULL ||
-	    check_current_owner(cfg->dir, pw, err_r, errlen) < 0)
+	if ((pw = resolve_user(cfg, err_r, errlen)) == NULL)
 		return -1;
+	/* pw is getpwnam's static storage: keep what is needed first. */
 	h.uid = pw->pw_uid;
 	h.gid = pw->pw_gid;
 	free(cfg->run_as);
 	cfg->run_as = xstrdup(pw->pw_name);
+	if (check_current_owner(cfg->dir, h.uid, cfg->run_as, err_r, errlen) < 0)
+		return -1;
 	fd = open(cfg->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0 ||
 	    ((st.st_uid != h.uid || st.st_gid != h.gid) &&

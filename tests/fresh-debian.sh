@@ -58,6 +58,7 @@ mirror=$(debian_mirror | head -n 1)
 [ -n "$mirror" ] || die "no bookworm source in /etc/apt/sources.list*"
 
 root=$(mktemp -d /var/tmp/maillab-fresh.XXXXXX)
+chmod 0755 "$root"	# it becomes /: every user must be able to cross it
 mounted=""
 cleanup() {
 	rc=$?

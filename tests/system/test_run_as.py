@@ -183,7 +183,7 @@ class StartedAsRoot(Base):
         # not make root give the instance (and the server) to it.
         pw = pwd.getpwnam("maillab")
         err, after = self.refused({"run_as": "nobody"})
-        self.assertIn("belongs to maillab", err)
+        self.assertIn("belongs to maillab, not to run_as user nobody", err)
         self.assertTrue(all((u, g) == (pw.pw_uid, pw.pw_gid)
                             for u, g, _ in after.values()))
 

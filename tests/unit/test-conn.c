@@ -11,10 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli/instance.h"
+#include "cli/run-as.h"
 #include "common/config.h"
 #include "common/log.h"
 #include "common/proto.h"
@@ -191,6 +193,8 @@ static void start_server(struct fixture *fx, const char *extra_conf)
 	FILE *f;
 
 	fx->dir = unit_tmpdir();
+	/* As root the server becomes the run_as user, who must reach it. */
+	chmod(fx->dir, 0711);
 	snprintf(path, sizeof(path), "%s/inst", fx->dir);
 	ck_assert_msg(instance_init(path, "lab.test", "localhost", false, NULL,
 				    err, sizeof(err)) == 0, "%s", err);
@@ -218,11 +222,16 @@ static void start_server(struct fixture *fx, const char *extra_conf)
 			fprintf(stderr, "config: %s\n", err);
 			_exit(3);
 		}
-		log_open(cfg.log_file, false);
+		/* What `maillab serve` does as root before the server drops. */
+		if (run_as_hand_over(&cfg, err, sizeof(err)) < 0) {
+			fprintf(stderr, "run_as: %s\n", err);
+			_exit(5);
+		}
 		if (server_init(&srv, &cfg, protos, err, sizeof(err)) < 0) {
 			fprintf(stderr, "server_init: %s\n", err);
 			_exit(4);
 		}
+		log_open(srv.cfg->cfg.log_file, false);
 		ret = server_run(&srv);
 		server_free(&srv);
 		log_close();
