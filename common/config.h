@@ -50,6 +50,9 @@ struct config {
 	unsigned int max_errors;	/* protocol errors before disconnect: 10 */
 	unsigned int auth_max_failures;	/* then disconnect: 3 */
 	unsigned int auth_fail_delay_ms;	/* first delay, doubling: 1000 */
+	unsigned int auth_max_failures_per_ip;	/* across sessions: 10 */
+	unsigned int auth_max_failures_per_user;	/* across sessions: 20 */
+	unsigned int auth_lockout_seconds;	/* window and lock: 300 */
 
 	/* idle timeouts, seconds */
 	unsigned int timeout_smtp;	/* RFC 5321 4.5.3.2: 300 */

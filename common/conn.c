@@ -600,6 +600,7 @@ static void setup_io(struct conn *c, bool loopback, enum service_id svc)
 	c->io.after = conn_after;
 	c->io.owner = c;
 	c->io.users = c->srv->users;
+	c->io.penalty = c->srv->penalty;
 	snprintf(c->io.peer, sizeof(c->io.peer), "%s", c->ip);
 	make_session_id(c->srv, c->io.id, sizeof(c->io.id));
 	lr_init(&c->lr, c->io.max_line, false);

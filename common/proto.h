@@ -30,6 +30,7 @@ enum input_mode {
 typedef int data_write_fn(void *arg, const char *p, size_t n);
 
 struct data_reader;
+struct penalty;
 struct userdb;
 struct proto_io;
 typedef void work_fn(void *arg);
@@ -71,6 +72,9 @@ struct proto_io {
 	void (*after)(struct proto_io *io, unsigned int ms, work_fn *done, void *arg);
 	void *owner;
 	struct userdb *users;		/* the user database (common/users.h) */
+	/* Authentication failures across connections (common/penalty.h),
+	 * owned by the server; NULL: counted per session only. */
+	struct penalty *penalty;
 };
 
 struct protocol {

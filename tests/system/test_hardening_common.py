@@ -302,3 +302,115 @@ class OfflineimapStarttls(unittest.TestCase):
         finally:
             inst.stop()
             shutil.rmtree(root, ignore_errors=True)
+
+
+# ---- brute force across connections ----
+
+def connect_from(inst, service, source):
+    """A plain connection to `service` from loopback address `source`."""
+    s = socket.socket()
+    s.settimeout(30)
+    s.bind((source, 0))
+    s.connect(("127.0.0.1", inst.port(service)))
+    return s
+
+
+def imap_login(sock, tag, user, password):
+    sock.sendall(b'%s LOGIN %s "%s"\r\n' % (tag, user.encode(), password.encode()))
+    reply = read_until(sock, tag + b" ", 60)
+    return reply + read_until(sock, b"\r\n", 60) if not reply.endswith(b"\r\n") \
+        else reply
+
+
+class BruteForceAcrossConnections(unittest.TestCase):
+    """Failures are counted per address and per user over all connections:
+    parallel connections get no more verified guesses than the limit."""
+    PER_IP, PER_USER = 5, 8
+
+    @classmethod
+    def setUpClass(cls):
+        cls.inst = Instance.start(config={
+            "auth_max_failures_per_ip": str(cls.PER_IP),
+            "auth_max_failures_per_user": str(cls.PER_USER),
+            "auth_lockout_seconds": "60",
+            "auth_fail_delay_ms": "100",
+            "auth_max_failures": "3",
+            "trace": "off"})
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.inst.stop()
+
+    def guesses(self, source, user, attempts):
+        """One connection from `source` trying `attempts` wrong passwords;
+        returns the tagged replies."""
+        replies = []
+        with connect_from(self.inst, "imap", source) as s:
+            read_until(s, b"\r\n", 30)
+            for i in range(attempts):
+                tag = b"g%d" % i
+                try:
+                    reply = imap_login(s, tag, user, "wrong-%d" % i)
+                except OSError:
+                    break
+                line = [l for l in reply.split(b"\r\n") if l.startswith(tag)]
+                if not line:
+                    break
+                replies.append(line[0])
+        return replies
+
+    def login_ok(self, source, user):
+        with connect_from(self.inst, "imap", source) as s:
+            read_until(s, b"\r\n", 30)
+            return imap_login(s, b"ok", user, self.inst.password(user))
+
+    def test_a_parallel_connections_bounded(self):
+        import concurrent.futures
+        with concurrent.futures.ThreadPoolExecutor(30) as pool:
+            results = list(pool.map(
+                lambda _: self.guesses("127.0.0.1", "alice", 3), range(30)))
+        replies = [r for rs in results for r in rs]
+        verified = [r for r in replies if b"[AUTHENTICATIONFAILED]" in r]
+        refused = [r for r in replies if b"[UNAVAILABLE]" in r]
+        self.assertEqual(len(verified) + len(refused), len(replies), replies)
+        self.assertLessEqual(len(verified), self.PER_IP, replies)
+        self.assertGreater(len(refused), 0)
+        log = self.inst.log()
+        self.assertLessEqual(log.count("auth failed user=alice"), self.PER_IP)
+        self.assertEqual(log.count("auth locked: %d failures from 127.0.0.1"
+                                   % self.PER_IP), 1, log)
+        # The locked address is refused even with the right password...
+        self.assertIn(b"ok NO [UNAVAILABLE]", self.login_ok("127.0.0.1", "alice"))
+        # ...over every protocol,
+        with connect_from(self.inst, "pop3", "127.0.0.1") as s:
+            read_until(s, b"\r\n", 10)
+            s.sendall(b"USER alice\r\nPASS %s\r\n" %
+                      self.inst.password("alice").encode())
+            reply = read_until(s, b"\r\n", 10)
+            reply += read_until(s, b"\r\n", 10) if reply.count(b"\r\n") < 2 else b""
+            self.assertIn(b"-ERR [SYS/TEMP]", reply)
+        import base64
+        with connect_from(self.inst, "submission", "127.0.0.1") as s:
+            read_until(s, b"\r\n", 10)
+            s.sendall(b"EHLO client.test\r\n")
+            read_until(s, b"250 ", 10)
+            cred = base64.b64encode(b"\0alice\0" +
+                                    self.inst.password("alice").encode())
+            s.sendall(b"AUTH PLAIN " + cred + b"\r\n")
+            self.assertTrue(read_until(s, b"\r\n", 10).startswith(b"454 4.7.0"))
+        # ...while the real user from another address still gets in.
+        self.assertIn(b"ok OK", self.login_ok("127.0.0.2", "alice"))
+        self.inst.assert_alive()
+
+    def test_b_user_locked_by_several_addresses(self):
+        # Each address stops at PER_IP; together they reach PER_USER: the
+        # trade-off documented in README (a stranger with several addresses
+        # locks the user out, for auth_lockout_seconds at most).
+        self.guesses("127.0.0.3", "bob", 3)
+        self.guesses("127.0.0.3", "bob", 3)
+        self.guesses("127.0.0.4", "bob", 3)
+        self.assertIn("auth locked: %d failures for user=bob" % self.PER_USER,
+                      self.inst.log())
+        self.assertIn(b"ok NO [UNAVAILABLE]", self.login_ok("127.0.0.5", "bob"))
+        self.assertIn(b"ok OK", self.login_ok("127.0.0.5", "alice"))
+        self.inst.assert_alive()
