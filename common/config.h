@@ -61,6 +61,11 @@ struct config {
 	unsigned int timeout_imap_preauth;	/* before login: 60 */
 	unsigned int timeout_imap;	/* RFC 3501 5.4: at least 1800 */
 	unsigned int shutdown_grace;	/* seconds sessions get on SIGTERM: 5 */
+	/* deadlines for a unit of input once it has begun, seconds */
+	unsigned int command_deadline_smtp;	/* a command line: 60 */
+	unsigned int command_deadline_pop3;	/* 60 */
+	unsigned int command_deadline_imap;	/* 120 */
+	unsigned int min_data_rate;	/* bytes/s for DATA, BDAT, literals: 500 */
 
 	/* SMTP (smtpd/settings.h says what each does) */
 	char *smtp_postmaster_user;	/* "": the first user by name */

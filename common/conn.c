@@ -13,6 +13,7 @@
 #include <openssl/err.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/datareader.h"
@@ -46,10 +47,18 @@ struct conn {
 	struct trace *trace;
 	struct event *flush_timer;	/* waits for a filter's output to drain */
 	struct event *free_ev;		/* frees the connection from the loop */
+	struct event *deadline_ev;	/* the unit being read is too slow */
 	unsigned int saved_timeout;	/* the protocol's, during a handshake */
 	char ip[64];
 	unsigned int busy;		/* deferred jobs and timers outstanding */
 	unsigned int timeout_set;	/* the idle timeout now applied */
+	/* The unit (line, literal, body) being read: the idle timeout
+	 * restarts on every byte, so a client sending one byte a second
+	 * would hold its slot forever without a deadline for the whole. */
+	uint64_t unit_start_ms;		/* monotonic; its first byte */
+	uint64_t unit_bytes;		/* taken so far */
+	enum input_mode unit_mode;
+	bool in_unit;
 	bool opened;			/* the session exists */
 	bool eof;			/* the client closed its side */
 	bool dead;			/* the socket is gone */
@@ -127,6 +136,75 @@ static void flush_replies(struct conn *c)
 		buf_free(out);
 }
 
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Seconds a client has to complete a command line once it has begun. */
+static unsigned int command_deadline(const struct conn *c)
+{
+	const struct config *cfg = &c->cfg->cfg;
+
+	switch (c->io.service) {
+	case SVC_POP3:
+	case SVC_POP3S:
+		return cfg->command_deadline_pop3;
+	case SVC_IMAP:
+	case SVC_IMAPS:
+		return cfg->command_deadline_imap;
+	default:
+		return cfg->command_deadline_smtp;
+	}
+}
+
+/* When the unit being read must be complete: a line within the command
+ * deadline; a literal or message body gets as long again plus one second
+ * per min_data_rate bytes received (as Postfix's smtpd_min_data_rate), or
+ * no deadline when min_data_rate is 0. */
+static bool unit_deadline(const struct conn *c, uint64_t *deadline_r)
+{
+	unsigned int rate = c->cfg->cfg.min_data_rate;
+
+	*deadline_r = c->unit_start_ms + (uint64_t)command_deadline(c) * 1000;
+	if (c->unit_mode == INPUT_LINE)
+		return true;
+	if (rate == 0)
+		return false;
+	*deadline_r += c->unit_bytes * 1000 / rate;
+	return true;
+}
+
+static void arm_deadline(struct conn *c, uint64_t now)
+{
+	uint64_t deadline, wait;
+
+	if (!c->in_unit || c->dead || !unit_deadline(c, &deadline))
+		return;
+	wait = deadline > now ? deadline - now : 0;
+	event_add(c->deadline_ev, &(struct timeval){
+		(time_t)(wait / 1000), (suseconds_t)(wait % 1000) * 1000 });
+}
+
+static void unit_started(struct conn *c)
+{
+	c->in_unit = true;
+	c->unit_start_ms = now_ms();
+	c->unit_bytes = 0;
+	c->unit_mode = c->io.mode;
+	arm_deadline(c, c->unit_start_ms);
+}
+
+static void unit_ended(struct conn *c)
+{
+	c->in_unit = false;
+	if (c->deadline_ev != NULL)
+		event_del(c->deadline_ev);
+}
+
 static void apply_timeout(struct conn *c)
 {
 	struct timeval tv;
@@ -171,6 +249,7 @@ static void drop_socket(struct conn *c)
 	server_conn_gone(c->srv, c->ip);
 	if (c->flush_timer != NULL)
 		event_del(c->flush_timer);
+	unit_ended(c);
 	if (c->bev != NULL)
 		bufferevent_free(c->bev);
 	c->bev = NULL;
@@ -221,6 +300,7 @@ static void start_tls(struct conn *c)
 	 * handshake may be taken as a command afterwards. */
 	evbuffer_drain(in, junk);
 	lr_reset(&c->lr);
+	unit_ended(c);
 	if (junk > 0 || partial)
 		trace_note(c->trace, "discarded %zu bytes sent before the TLS handshake", junk);
 	if (c->srv->tls == NULL || (ssl = SSL_new(c->srv->tls)) == NULL) {
@@ -298,7 +378,10 @@ static void enter_line_mode(struct conn *c)
 static size_t feed_chunk(struct conn *c, const char *p, size_t n)
 {
 	size_t used = 0;
+	bool complete = false;
 
+	if (!c->in_unit)
+		unit_started(c);
 	switch (c->io.mode) {
 	case INPUT_LINE: {
 		enum lr_result r;
@@ -309,6 +392,10 @@ static size_t feed_chunk(struct conn *c, const char *p, size_t n)
 			lr_init(&c->lr, c->io.max_line, c->io.bare_lf_ends_line);
 		}
 		r = lr_feed(&c->lr, p, n, &used);
+		c->unit_bytes += used;
+		complete = r != LR_MORE;
+		if (complete)
+			unit_ended(c);
 		if (r == LR_LINE)
 			deliver_line(c);
 		else if (r == LR_OVERLONG) {
@@ -327,7 +414,9 @@ static size_t feed_chunk(struct conn *c, const char *p, size_t n)
 		else
 			buf_append(&c->bytes, p, used);
 		c->bytes_got += used;
+		c->unit_bytes += used;
 		if (c->bytes_got == c->io.bytes_wanted) {
+			unit_ended(c);
 			trace_note(c->trace, "C: <%zu bytes of literal data>",
 				   c->bytes_got);
 			c->bytes_got = 0;
@@ -338,7 +427,10 @@ static size_t feed_chunk(struct conn *c, const char *p, size_t n)
 		break;
 	}
 	case INPUT_DATA:
-		if (dr_feed(c->io.data, p, n, &used)) {
+		complete = dr_feed(c->io.data, p, n, &used);
+		c->unit_bytes += used;
+		if (complete) {
+			unit_ended(c);
 			trace_note(c->trace, "C: <message body, %zu bytes>",
 				   c->io.data->size);
 			enter_line_mode(c);
@@ -497,6 +589,46 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 	drop_socket(c);
 }
 
+/* The unit being read is not complete in time: the protocol's timeout
+ * reply, then close, as for an idle client. */
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	uint64_t now = now_ms(), deadline;
+
+	(void)fd;
+	(void)what;
+	if (!c->in_unit || c->dead || c->closing || !c->opened)
+		return;
+	if (c->busy > 0) {
+		/* the session is working, not the client being slow */
+		event_add(c->deadline_ev, &(struct timeval){ 1, 0 });
+		return;
+	}
+	if (unit_deadline(c, &deadline) && now < deadline) {
+		arm_deadline(c, now);	/* data since then bought more time */
+		return;
+	}
+	unit_ended(c);
+	if (c->unit_mode == INPUT_LINE) {
+		trace_note(c->trace, "command line not complete after %u s",
+			   command_deadline(c));
+		log_msg(c->proto->name, c->io.id,
+			"timeout: command line not complete after %u s",
+			command_deadline(c));
+	} else {
+		trace_note(c->trace, "data slower than %u bytes/s",
+			   c->cfg->cfg.min_data_rate);
+		log_msg(c->proto->name, c->io.id,
+			"timeout: data slower than %u bytes/s after %llu bytes",
+			c->cfg->cfg.min_data_rate,
+			(unsigned long long)c->unit_bytes);
+	}
+	c->proto->timeout(c->sess);
+	c->io.close = true;
+	after_unit(c);
+}
+
 static void set_callbacks(struct conn *c)
 {
 	bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
@@ -625,6 +757,7 @@ void conn_accept(struct server *srv, int fd, const char *ip, bool loopback,
 	 * hold a short final reply back for the peer's delayed ACK. */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 	c->cfg = server_config_ref(srv);
+	c->deadline_ev = evtimer_new(srv->base, on_deadline, c);
 	snprintf(c->ip, sizeof(c->ip), "%s", ip);
 	setup_io(c, loopback, svc);
 	if (implicit_tls(svc)) {
@@ -695,6 +828,8 @@ static void conn_free(struct conn *c)
 		event_free(c->flush_timer);
 	if (c->free_ev != NULL)
 		event_free(c->free_ev);
+	if (c->deadline_ev != NULL)
+		event_free(c->deadline_ev);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else

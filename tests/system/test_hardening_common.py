@@ -7,6 +7,7 @@ import socket
 import ssl
 import subprocess
 import tempfile
+import time
 import unittest
 
 from fixture import Instance
@@ -413,4 +414,122 @@ class BruteForceAcrossConnections(unittest.TestCase):
                       self.inst.log())
         self.assertIn(b"ok NO [UNAVAILABLE]", self.login_ok("127.0.0.5", "bob"))
         self.assertIn(b"ok OK", self.login_ok("127.0.0.5", "alice"))
+        self.inst.assert_alive()
+
+
+# ---- slow clients ----
+
+def drip(sock, data, interval=0.2):
+    """Sends data one byte every `interval` seconds; returns how many bytes
+    went out before the server closed the connection."""
+    for i in range(len(data)):
+        try:
+            sock.sendall(data[i:i + 1])
+        except OSError:
+            return i
+        time.sleep(interval)
+        sock.setblocking(False)
+        try:
+            if sock.recv(1, socket.MSG_PEEK) == b"":
+                return i + 1
+        except BlockingIOError:
+            pass
+        except OSError:
+            return i + 1
+        finally:
+            sock.setblocking(True)
+    return len(data)
+
+
+def read_all(sock, timeout=10):
+    sock.settimeout(timeout)
+    data = b""
+    try:
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    except OSError:
+        pass
+    return data
+
+
+class SlowClients(unittest.TestCase):
+    """A client dripping one byte at a time is disconnected once its
+    command line (or message body, or literal) misses its deadline, with
+    the protocol's timeout reply; others are served."""
+    SLOW = b"a" * 150		# 30 s at one byte per 0.2 s
+
+    @classmethod
+    def setUpClass(cls):
+        cls.inst = Instance.start(config={
+            "command_deadline_smtp": "2", "command_deadline_pop3": "2",
+            "command_deadline_imap": "2", "min_data_rate": "100"})
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.inst.stop()
+
+    def connect(self, service, ready=b"\r\n"):
+        s = socket.create_connection(("127.0.0.1", self.inst.port(service)), 10)
+        read_until(s, ready, 10)
+        return s
+
+    def assert_cut_off(self, s, data, reply):
+        sent = drip(s, data)
+        self.assertLess(sent, len(data), "the server waited for all of it")
+        got = read_all(s)
+        self.assertIn(reply, got)
+        s.close()
+
+    def test_smtp_command_line(self):
+        s = self.connect("smtp")
+        self.assert_cut_off(s, b"NOOP " + self.SLOW + b"\r\n", b"421 4.4.2")
+        self.assertIn("timeout: command line not complete after 2 s",
+                      self.inst.log())
+
+    def test_pop3_command_line(self):
+        s = self.connect("pop3")
+        self.assert_cut_off(s, b"NOOP " + self.SLOW + b"\r\n", b"-ERR")
+
+    def test_imap_command_line(self):
+        s = self.connect("imap")
+        self.assert_cut_off(s, b"a NOOP " + self.SLOW + b"\r\n", b"* BYE")
+
+    def test_smtp_data_too_slow(self):
+        s = self.connect("smtp")
+        s.sendall(b"EHLO client.test\r\nMAIL FROM:<x@example.com>\r\n"
+                  b"RCPT TO:<alice@lab.test>\r\nDATA\r\n")
+        self.assertIn(b"354", read_until(s, b"354", 10))
+        self.assert_cut_off(s, b"Subject: slow\r\n\r\n" + self.SLOW +
+                            b"\r\n.\r\n", b"421 4.4.2")
+        self.assertIn("timeout: data slower than 100 bytes/s", self.inst.log())
+        self.assertEqual(os.listdir(os.path.join(self.inst.maildir("alice"),
+                                                 "new")), [])
+
+    def test_imap_literal_too_slow(self):
+        s = self.connect("imap")
+        s.sendall(b'a LOGIN alice "%s"\r\n' % self.inst.password("alice").encode())
+        self.assertIn(b"a OK", read_until(s, b"a OK", 10))
+        s.sendall(b"b APPEND INBOX {200}\r\n")
+        self.assertIn(b"+", read_until(s, b"\r\n", 10))
+        self.assert_cut_off(s, self.SLOW + b"a" * 50, b"* BYE")
+
+    def test_pauses_between_commands_are_idle_time(self):
+        # The deadline is per command: a client that sends whole lines,
+        # with pauses longer than it in between, is served.
+        s = self.connect("smtp")
+        for _ in range(2):
+            s.sendall(b"NOOP\r\n")
+            self.assertTrue(read_until(s, b"\r\n", 10).startswith(b"250"))
+            time.sleep(3)
+        s.sendall(b"QUIT\r\n")
+        self.assertTrue(read_until(s, b"\r\n", 10).startswith(b"221"))
+        s.close()
+
+    def test_normal_client_served(self):
+        with smtplib.SMTP("127.0.0.1", self.inst.port("smtp"), timeout=10) as c:
+            c.sendmail("x@example.com", ["bob@lab.test"],
+                       "Subject: fast\r\n\r\n" + "line\r\n" * 2000)
         self.inst.assert_alive()
