@@ -101,5 +101,9 @@ int config_write_template(const char *path, const char *hostname,
 void config_free(struct config *cfg);
 const char *service_name(enum service_id svc);	/* "smtp", "pop3s", ... */
 bool config_is_local_domain(const struct config *cfg, const char *domain);
+/* Seconds a client of `svc` has to complete a command line once begun
+ * (command_deadline_smtp, _pop3 or _imap). */
+unsigned int config_command_deadline(const struct config *cfg,
+				     enum service_id svc);
 
 #endif

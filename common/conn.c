@@ -1,7 +1,7 @@
 /* One connection: socket and TLS through libevent bufferevents, input cut
  * into the units a protocol asks for (lines, exact byte counts, DATA bodies),
- * replies flushed with back-pressure, idle timeouts, STARTTLS, blocking work
- * handed to the worker pool.  The protocol state machine never sees any of
+ * replies flushed with back-pressure, idle timeouts, deadlines per unit of
+ * input, STARTTLS, blocking work handed to the worker pool.  The protocol state machine never sees any of
  * this: it sees struct proto_io. */
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -13,10 +13,10 @@
 #include <openssl/err.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "common/datareader.h"
+#include "common/deadline.h"
 #include "common/linereader.h"
 #include "common/log.h"
 #include "common/server.h"
@@ -52,13 +52,7 @@ struct conn {
 	char ip[64];
 	unsigned int busy;		/* deferred jobs and timers outstanding */
 	unsigned int timeout_set;	/* the idle timeout now applied */
-	/* The unit (line, literal, body) being read: the idle timeout
-	 * restarts on every byte, so a client sending one byte a second
-	 * would hold its slot forever without a deadline for the whole. */
-	uint64_t unit_start_ms;		/* monotonic; its first byte */
-	uint64_t unit_bytes;		/* taken so far */
-	enum input_mode unit_mode;
-	bool in_unit;
+	struct input_deadline unit;	/* of the line, literal, body being read */
 	bool opened;			/* the session exists */
 	bool eof;			/* the client closed its side */
 	bool dead;			/* the socket is gone */
@@ -136,53 +130,19 @@ static void flush_replies(struct conn *c)
 		buf_free(out);
 }
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* Seconds a client has to complete a command line once it has begun. */
-static unsigned int command_deadline(const struct conn *c)
+static bool unit_deadline(const struct conn *c, uint64_t *deadline_r)
 {
 	const struct config *cfg = &c->cfg->cfg;
 
-	switch (c->io.service) {
-	case SVC_POP3:
-	case SVC_POP3S:
-		return cfg->command_deadline_pop3;
-	case SVC_IMAP:
-	case SVC_IMAPS:
-		return cfg->command_deadline_imap;
-	default:
-		return cfg->command_deadline_smtp;
-	}
-}
-
-/* When the unit being read must be complete: a line within the command
- * deadline; a literal or message body gets as long again plus one second
- * per min_data_rate bytes received (as Postfix's smtpd_min_data_rate), or
- * no deadline when min_data_rate is 0. */
-static bool unit_deadline(const struct conn *c, uint64_t *deadline_r)
-{
-	unsigned int rate = c->cfg->cfg.min_data_rate;
-
-	*deadline_r = c->unit_start_ms + (uint64_t)command_deadline(c) * 1000;
-	if (c->unit_mode == INPUT_LINE)
-		return true;
-	if (rate == 0)
-		return false;
-	*deadline_r += c->unit_bytes * 1000 / rate;
-	return true;
+	return deadline_at(&c->unit, config_command_deadline(cfg, c->io.service),
+			   cfg->min_data_rate, deadline_r);
 }
 
 static void arm_deadline(struct conn *c, uint64_t now)
 {
 	uint64_t deadline, wait;
 
-	if (!c->in_unit || c->dead || !unit_deadline(c, &deadline))
+	if (!c->unit.active || c->dead || !unit_deadline(c, &deadline))
 		return;
 	wait = deadline > now ? deadline - now : 0;
 	event_add(c->deadline_ev, &(struct timeval){
@@ -191,16 +151,15 @@ static void arm_deadline(struct conn *c, uint64_t now)
 
 static void unit_started(struct conn *c)
 {
-	c->in_unit = true;
-	c->unit_start_ms = now_ms();
-	c->unit_bytes = 0;
-	c->unit_mode = c->io.mode;
-	arm_deadline(c, c->unit_start_ms);
+	uint64_t now = deadline_now_ms();
+
+	deadline_begin(&c->unit, c->io.mode != INPUT_LINE, now);
+	arm_deadline(c, now);
 }
 
 static void unit_ended(struct conn *c)
 {
-	c->in_unit = false;
+	c->unit.active = false;
 	if (c->deadline_ev != NULL)
 		event_del(c->deadline_ev);
 }
@@ -380,7 +339,7 @@ static size_t feed_chunk(struct conn *c, const char *p, size_t n)
 	size_t used = 0;
 	bool complete = false;
 
-	if (!c->in_unit)
+	if (!c->unit.active)
 		unit_started(c);
 	switch (c->io.mode) {
 	case INPUT_LINE: {
@@ -392,7 +351,7 @@ static size_t feed_chunk(struct conn *c, const char *p, size_t n)
 			lr_init(&c->lr, c->io.max_line, c->io.bare_lf_ends_line);
 		}
 		r = lr_feed(&c->lr, p, n, &used);
-		c->unit_bytes += used;
+		c->unit.bytes += used;
 		complete = r != LR_MORE;
 		if (complete)
 			unit_ended(c);
@@ -414,7 +373,7 @@ static size_t feed_chunk(struct conn *c, const char *p, size_t n)
 		else
 			buf_append(&c->bytes, p, used);
 		c->bytes_got += used;
-		c->unit_bytes += used;
+		c->unit.bytes += used;
 		if (c->bytes_got == c->io.bytes_wanted) {
 			unit_ended(c);
 			trace_note(c->trace, "C: <%zu bytes of literal data>",
@@ -428,7 +387,7 @@ static size_t feed_chunk(struct conn *c, const char *p, size_t n)
 	}
 	case INPUT_DATA:
 		complete = dr_feed(c->io.data, p, n, &used);
-		c->unit_bytes += used;
+		c->unit.bytes += used;
 		if (complete) {
 			unit_ended(c);
 			trace_note(c->trace, "C: <message body, %zu bytes>",
@@ -594,11 +553,13 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 static void on_deadline(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
-	uint64_t now = now_ms(), deadline;
+	const struct config *cfg = &c->cfg->cfg;
+	uint64_t now = deadline_now_ms(), deadline;
+	char why[96];
 
 	(void)fd;
 	(void)what;
-	if (!c->in_unit || c->dead || c->closing || !c->opened)
+	if (!c->unit.active || c->dead || c->closing || !c->opened)
 		return;
 	if (c->busy > 0) {
 		/* the session is working, not the client being slow */
@@ -610,20 +571,15 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	unit_ended(c);
-	if (c->unit_mode == INPUT_LINE) {
-		trace_note(c->trace, "command line not complete after %u s",
-			   command_deadline(c));
-		log_msg(c->proto->name, c->io.id,
-			"timeout: command line not complete after %u s",
-			command_deadline(c));
-	} else {
-		trace_note(c->trace, "data slower than %u bytes/s",
-			   c->cfg->cfg.min_data_rate);
-		log_msg(c->proto->name, c->io.id,
-			"timeout: data slower than %u bytes/s after %llu bytes",
-			c->cfg->cfg.min_data_rate,
-			(unsigned long long)c->unit_bytes);
-	}
+	if (!c->unit.bulk)
+		snprintf(why, sizeof(why), "command line not complete after %u s",
+			 config_command_deadline(cfg, c->io.service));
+	else
+		snprintf(why, sizeof(why), "data slower than %u bytes/s after "
+			 "%llu bytes", cfg->min_data_rate,
+			 (unsigned long long)c->unit.bytes);
+	trace_note(c->trace, "%s", why);
+	log_msg(c->proto->name, c->io.id, "timeout: %s", why);
 	c->proto->timeout(c->sess);
 	c->io.close = true;
 	after_unit(c);
