@@ -3,6 +3,7 @@
 
 #include "common/auth.h"
 #include "common/log.h"
+#include "common/penalty.h"
 #include "common/sasl.h"
 #include "common/trace.h"
 #include "common/users.h"
@@ -18,6 +19,7 @@ struct auth_job {
 	char *password;		/* wiped and freed on the worker thread */
 	size_t password_len;
 	int verified;		/* userdb_verify's answer */
+	bool admitted;		/* holds a slot in io->penalty */
 	enum auth_result result;
 };
 
@@ -82,6 +84,63 @@ static void log_attempt(struct auth_job *job, const char *what,
 	buf_free(&user);
 }
 
+static struct penalty_limits limits_of(const struct config *cfg)
+{
+	return (struct penalty_limits){
+		.per_ip = cfg->auth_max_failures_per_ip,
+		.per_user = cfg->auth_max_failures_per_user,
+		.window = cfg->auth_lockout_seconds,
+	};
+}
+
+/* Whether the failures counted across connections let this attempt be
+ * checked; *recent_r: this address's recent failures. */
+static bool admit(struct auth_job *job, unsigned int *recent_r)
+{
+	struct proto_io *io = job->io;
+	struct penalty_limits lim;
+
+	*recent_r = 0;
+	if (io->penalty == NULL || io->cfg == NULL)
+		return true;
+	lim = limits_of(io->cfg);
+	if (penalty_admit(io->penalty, &lim, io->peer, job->user,
+			  penalty_clock(), recent_r) == PENALTY_REFUSE)
+		return false;
+	job->admitted = true;
+	return true;
+}
+
+/* Gives the slot back, counting a failure; a lock this begins is logged
+ * (once per address or user and window). */
+static void release(struct auth_job *job, bool failed)
+{
+	struct proto_io *io = job->io;
+	struct penalty_limits lim;
+	struct buf user = BUF_INIT(BUF_UNLIMITED);
+	unsigned int locked;
+
+	if (!job->admitted)
+		return;
+	job->admitted = false;
+	lim = limits_of(io->cfg);
+	locked = penalty_done(io->penalty, &lim, io->peer, job->user, failed,
+			      penalty_clock());
+	if (locked & PENALTY_LOCKED_IP)
+		log_msg(service_name(io->service), io->id,
+			"auth locked: %u failures from %s, further attempts "
+			"from there refused for %u s", lim.per_ip, io->peer,
+			lim.window);
+	if (locked & PENALTY_LOCKED_USER) {
+		log_escape(&user, job->user, strlen(job->user), 64);
+		log_msg(service_name(io->service), io->id,
+			"auth locked: %u failures for user=%s, further attempts "
+			"for this user refused for %u s", lim.per_user,
+			buf_cstr(&user), lim.window);
+	}
+	buf_free(&user);
+}
+
 static void job_free(struct auth_job *job)
 {
 	if (job->password != NULL) {
@@ -136,6 +195,7 @@ static void verify_done(void *arg)
 {
 	struct auth_job *job = arg;
 
+	release(job, job->verified == 0);
 	if (job->verified > 0) {
 		job->result = AUTH_OK;
 		log_attempt(job, "ok", NULL);
@@ -147,6 +207,22 @@ static void verify_done(void *arg)
 	} else {
 		failed(job, NULL);
 	}
+}
+
+/* loop thread, after any delay the address has earned */
+static void start_verify(void *arg)
+{
+	struct auth_job *job = arg;
+
+	job->io->defer(job->io, verify_work, verify_done, job);
+}
+
+/* Refused before any check: the address or the user is locked.  Not
+ * logged per attempt (the lock was, once). */
+static void locked_out(struct auth_job *job)
+{
+	job->result = AUTH_LOCKED;
+	finish(job);
 }
 
 static struct auth_job *job_new(struct proto_io *io, struct auth_state *st,
@@ -166,6 +242,7 @@ void auth_check(struct proto_io *io, struct auth_state *st, const char *user,
 		const char *password, auth_done_fn *done, void *sess)
 {
 	struct auth_job *job = job_new(io, st, done, sess);
+	unsigned int recent, base;
 
 	job->user = auth_normalise_user(io->cfg, user);
 	/* The protocol should have refused before the password was sent;
@@ -174,21 +251,54 @@ void auth_check(struct proto_io *io, struct auth_state *st, const char *user,
 		failed(job, "encryption required");
 		return;
 	}
+	if (!admit(job, &recent)) {
+		locked_out(job);
+		return;
+	}
 	if (!io->tls && !io->loopback)
 		log_msg(service_name(io->service), io->id,
 			"WARNING: password sent unencrypted from %s "
 			"(allow_plaintext_auth = yes)", io->peer);
 	job->password_len = strlen(password);
 	job->password = xstrndup(password, job->password_len);
-	io->defer(io, verify_work, verify_done, job);
+	/* An address with recent failures waits before its check, success
+	 * or not, from the first attempt of a new connection: reconnecting
+	 * does not reset the delay, and the answer cannot be told early. */
+	base = io->cfg != NULL ? io->cfg->auth_fail_delay_ms : 0;
+	if (recent > 0 && base > 0)
+		io->after(io, auth_fail_delay(base, recent), start_verify, job);
+	else
+		start_verify(job);
+}
+
+bool auth_locked(struct proto_io *io, const char *user)
+{
+	struct penalty_limits lim;
+	char *name;
+	bool locked;
+
+	if (io->penalty == NULL || io->cfg == NULL)
+		return false;
+	lim = limits_of(io->cfg);
+	name = auth_normalise_user(io->cfg, user);
+	locked = penalty_refuses(io->penalty, &lim, io->peer, name,
+				 penalty_clock());
+	free(name);
+	return locked;
 }
 
 void auth_reject(struct proto_io *io, struct auth_state *st,
 		 const char *reason, auth_done_fn *done, void *sess)
 {
 	struct auth_job *job = job_new(io, st, done, sess);
+	unsigned int recent;
 
 	job->user = xstrdup("");
+	if (!admit(job, &recent)) {
+		locked_out(job);
+		return;
+	}
+	release(job, true);
 	failed(job, reason);
 }
 

@@ -22,7 +22,15 @@
  *	AUTH_FAILED        535 5.7.8, carry on
  *	AUTH_FAILED_CLOSE  535 5.7.8 (or 421), then io->close
  *	AUTH_TEMPFAIL      454 4.7.0
+ *	AUTH_LOCKED        454 4.7.0 (too many failures lately), carry on
  * and for SASL_FAILED, auth_reject(), which counts and delays the same way.
+ *
+ * Failures are also counted across connections, by client address and by
+ * user name (io->penalty, common/penalty.h): an address with recent
+ * failures waits before each check, and an address or user with
+ * cfg->auth_max_failures_per_ip / _per_user failures in
+ * cfg->auth_lockout_seconds is refused at once (AUTH_LOCKED) for that
+ * long, correct password or not.
  *
  * The session must stay alive until `done` has run (conn.c keeps a session
  * with deferred work open). */
@@ -34,6 +42,9 @@ enum auth_result {
 				   reached: reply, then disconnect */
 	AUTH_TEMPFAIL,		/* the user database failed: a temporary
 				   error, not counted as a failure */
+	AUTH_LOCKED,		/* not checked: too many failures from this
+				   address or for this user lately; a
+				   temporary error */
 };
 
 /* Called on the loop thread once the check (and any failure delay) is
@@ -61,6 +72,9 @@ bool auth_plaintext_allowed(const struct proto_io *io);
  * cfg->auth_fail_delay_ms, doubled for each earlier failure in this session
  * (capped at AUTH_DELAY_MAX_MS); when the failures reach
  * cfg->auth_max_failures (0: no limit) the result is AUTH_FAILED_CLOSE.
+ * Before the check, an address with n recent failures (io->penalty) waits
+ * auth_fail_delay(cfg->auth_fail_delay_ms, n); a locked address or user
+ * gets AUTH_LOCKED with no check.
  *
  * The user name is normalised first: ASCII letters folded to lower case and
  * "@domain" removed when domain is one of cfg->domains, so that clients
@@ -75,8 +89,10 @@ void auth_check(struct proto_io *io, struct auth_state *st, const char *user,
 		const char *password, auth_done_fn *done, void *sess);
 
 /* A failed attempt that never reached the database (malformed SASL
- * credentials): counted, logged with `reason` and delayed like a wrong
- * password, then done(sess, AUTH_FAILED or AUTH_FAILED_CLOSE, ""). */
+ * credentials, a wrong APOP digest): counted (for the address too),
+ * logged with `reason` and delayed like a wrong password, then
+ * done(sess, AUTH_FAILED or AUTH_FAILED_CLOSE, ""), or AUTH_LOCKED at once
+ * when the address is locked. */
 void auth_reject(struct proto_io *io, struct auth_state *st,
 		 const char *reason, auth_done_fn *done, void *sess);
 
@@ -86,6 +102,10 @@ void auth_reject(struct proto_io *io, struct auth_state *st,
  * call it; a protocol that checks a secret itself (APOP) calls it too. */
 void auth_trace_result(struct proto_io *io, enum auth_result result,
 		       const char *user);
+
+/* For a mechanism checked outside auth_check (APOP): true when an attempt
+ * from this address for `user` would be refused now (AUTH_LOCKED). */
+bool auth_locked(struct proto_io *io, const char *user);
 
 /* The delay before reporting failure number n (1-based) with the
  * configured base delay: base * 2^(n-1), capped. */

@@ -727,3 +727,18 @@ bool config_is_local_domain(const struct config *cfg, const char *domain)
 	}
 	return false;
 }
+
+unsigned int config_command_deadline(const struct config *cfg,
+				     enum service_id svc)
+{
+	switch (svc) {
+	case SVC_POP3:
+	case SVC_POP3S:
+		return cfg->command_deadline_pop3;
+	case SVC_IMAP:
+	case SVC_IMAPS:
+		return cfg->command_deadline_imap;
+	default:
+		return cfg->command_deadline_smtp;
+	}
+}

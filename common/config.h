@@ -50,6 +50,9 @@ struct config {
 	unsigned int max_errors;	/* protocol errors before disconnect: 10 */
 	unsigned int auth_max_failures;	/* then disconnect: 3 */
 	unsigned int auth_fail_delay_ms;	/* first delay, doubling: 1000 */
+	unsigned int auth_max_failures_per_ip;	/* across sessions: 10 */
+	unsigned int auth_max_failures_per_user;	/* across sessions: 20 */
+	unsigned int auth_lockout_seconds;	/* window and lock: 300 */
 
 	/* idle timeouts, seconds */
 	unsigned int timeout_smtp;	/* RFC 5321 4.5.3.2: 300 */
@@ -59,6 +62,11 @@ struct config {
 	unsigned int timeout_imap;	/* RFC 3501 5.4: at least 1800 */
 	unsigned int timeout_imap_idle;	/* in IDLE (RFC 2177): 1800 */
 	unsigned int shutdown_grace;	/* seconds sessions get on SIGTERM: 5 */
+	/* deadlines for a unit of input once it has begun, seconds */
+	unsigned int command_deadline_smtp;	/* a command line: 60 */
+	unsigned int command_deadline_pop3;	/* 60 */
+	unsigned int command_deadline_imap;	/* 120 */
+	unsigned int min_data_rate;	/* bytes/s for DATA, BDAT, literals: 500 */
 
 	/* SMTP (smtpd/settings.h says what each does) */
 	char *smtp_postmaster_user;	/* "": the first user by name */
@@ -96,5 +104,9 @@ int config_write_template(const char *path, const char *hostname,
 void config_free(struct config *cfg);
 const char *service_name(enum service_id svc);	/* "smtp", "pop3s", ... */
 bool config_is_local_domain(const struct config *cfg, const char *domain);
+/* Seconds a client of `svc` has to complete a command line once begun
+ * (command_deadline_smtp, _pop3 or _imap). */
+unsigned int config_command_deadline(const struct config *cfg,
+				     enum service_id svc);
 
 #endif

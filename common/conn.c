@@ -1,7 +1,7 @@
 /* One connection: socket and TLS through libevent bufferevents, input cut
  * into the units a protocol asks for (lines, exact byte counts, DATA bodies),
- * replies flushed with back-pressure, idle timeouts, STARTTLS, blocking work
- * handed to the worker pool.  The protocol state machine never sees any of
+ * replies flushed with back-pressure, idle timeouts, deadlines per unit of
+ * input, STARTTLS, blocking work handed to the worker pool.  The protocol state machine never sees any of
  * this: it sees struct proto_io. */
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "common/datareader.h"
+#include "common/deadline.h"
 #include "common/linereader.h"
 #include "common/log.h"
 #include "common/server.h"
@@ -46,10 +47,12 @@ struct conn {
 	struct trace *trace;
 	struct event *flush_timer;	/* waits for a filter's output to drain */
 	struct event *free_ev;		/* frees the connection from the loop */
+	struct event *deadline_ev;	/* the unit being read is too slow */
 	unsigned int saved_timeout;	/* the protocol's, during a handshake */
 	char ip[64];
 	unsigned int busy;		/* deferred jobs and timers outstanding */
 	unsigned int timeout_set;	/* the idle timeout now applied */
+	struct input_deadline unit;	/* of the line, literal, body being read */
 	bool opened;			/* the session exists */
 	bool eof;			/* the client closed its side */
 	bool dead;			/* the socket is gone */
@@ -127,6 +130,40 @@ static void flush_replies(struct conn *c)
 		buf_free(out);
 }
 
+static bool unit_deadline(const struct conn *c, uint64_t *deadline_r)
+{
+	const struct config *cfg = &c->cfg->cfg;
+
+	return deadline_at(&c->unit, config_command_deadline(cfg, c->io.service),
+			   cfg->min_data_rate, deadline_r);
+}
+
+static void arm_deadline(struct conn *c, uint64_t now)
+{
+	uint64_t deadline, wait;
+
+	if (!c->unit.active || c->dead || !unit_deadline(c, &deadline))
+		return;
+	wait = deadline > now ? deadline - now : 0;
+	event_add(c->deadline_ev, &(struct timeval){
+		(time_t)(wait / 1000), (suseconds_t)(wait % 1000) * 1000 });
+}
+
+static void unit_started(struct conn *c)
+{
+	uint64_t now = deadline_now_ms();
+
+	deadline_begin(&c->unit, c->io.mode != INPUT_LINE, now);
+	arm_deadline(c, now);
+}
+
+static void unit_ended(struct conn *c)
+{
+	c->unit.active = false;
+	if (c->deadline_ev != NULL)
+		event_del(c->deadline_ev);
+}
+
 static void apply_timeout(struct conn *c)
 {
 	struct timeval tv;
@@ -171,6 +208,7 @@ static void drop_socket(struct conn *c)
 	server_conn_gone(c->srv, c->ip);
 	if (c->flush_timer != NULL)
 		event_del(c->flush_timer);
+	unit_ended(c);
 	if (c->bev != NULL)
 		bufferevent_free(c->bev);
 	c->bev = NULL;
@@ -221,6 +259,7 @@ static void start_tls(struct conn *c)
 	 * handshake may be taken as a command afterwards. */
 	evbuffer_drain(in, junk);
 	lr_reset(&c->lr);
+	unit_ended(c);
 	if (junk > 0 || partial)
 		trace_note(c->trace, "discarded %zu bytes sent before the TLS handshake", junk);
 	if (c->srv->tls == NULL || (ssl = SSL_new(c->srv->tls)) == NULL) {
@@ -298,7 +337,10 @@ static void enter_line_mode(struct conn *c)
 static size_t feed_chunk(struct conn *c, const char *p, size_t n)
 {
 	size_t used = 0;
+	bool complete = false;
 
+	if (!c->unit.active)
+		unit_started(c);
 	switch (c->io.mode) {
 	case INPUT_LINE: {
 		enum lr_result r;
@@ -309,6 +351,10 @@ static size_t feed_chunk(struct conn *c, const char *p, size_t n)
 			lr_init(&c->lr, c->io.max_line, c->io.bare_lf_ends_line);
 		}
 		r = lr_feed(&c->lr, p, n, &used);
+		c->unit.bytes += used;
+		complete = r != LR_MORE;
+		if (complete)
+			unit_ended(c);
 		if (r == LR_LINE)
 			deliver_line(c);
 		else if (r == LR_OVERLONG) {
@@ -327,7 +373,9 @@ static size_t feed_chunk(struct conn *c, const char *p, size_t n)
 		else
 			buf_append(&c->bytes, p, used);
 		c->bytes_got += used;
+		c->unit.bytes += used;
 		if (c->bytes_got == c->io.bytes_wanted) {
+			unit_ended(c);
 			trace_note(c->trace, "C: <%zu bytes of literal data>",
 				   c->bytes_got);
 			c->bytes_got = 0;
@@ -338,7 +386,10 @@ static size_t feed_chunk(struct conn *c, const char *p, size_t n)
 		break;
 	}
 	case INPUT_DATA:
-		if (dr_feed(c->io.data, p, n, &used)) {
+		complete = dr_feed(c->io.data, p, n, &used);
+		c->unit.bytes += used;
+		if (complete) {
+			unit_ended(c);
 			trace_note(c->trace, "C: <message body, %zu bytes>",
 				   c->io.data->size);
 			enter_line_mode(c);
@@ -497,6 +548,43 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 	drop_socket(c);
 }
 
+/* The unit being read is not complete in time: the protocol's timeout
+ * reply, then close, as for an idle client. */
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	const struct config *cfg = &c->cfg->cfg;
+	uint64_t now = deadline_now_ms(), deadline;
+	char why[96];
+
+	(void)fd;
+	(void)what;
+	if (!c->unit.active || c->dead || c->closing || !c->opened)
+		return;
+	if (c->busy > 0) {
+		/* the session is working, not the client being slow */
+		event_add(c->deadline_ev, &(struct timeval){ 1, 0 });
+		return;
+	}
+	if (unit_deadline(c, &deadline) && now < deadline) {
+		arm_deadline(c, now);	/* data since then bought more time */
+		return;
+	}
+	unit_ended(c);
+	if (!c->unit.bulk)
+		snprintf(why, sizeof(why), "command line not complete after %u s",
+			 config_command_deadline(cfg, c->io.service));
+	else
+		snprintf(why, sizeof(why), "data slower than %u bytes/s after "
+			 "%llu bytes", cfg->min_data_rate,
+			 (unsigned long long)c->unit.bytes);
+	trace_note(c->trace, "%s", why);
+	log_msg(c->proto->name, c->io.id, "timeout: %s", why);
+	c->proto->timeout(c->sess);
+	c->io.close = true;
+	after_unit(c);
+}
+
 static void set_callbacks(struct conn *c)
 {
 	bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
@@ -609,6 +697,7 @@ static void setup_io(struct conn *c, bool loopback, enum service_id svc)
 	c->io.watch_fd = conn_watch_fd;
 	c->io.owner = c;
 	c->io.users = c->srv->users;
+	c->io.penalty = c->srv->penalty;
 	snprintf(c->io.peer, sizeof(c->io.peer), "%s", c->ip);
 	make_session_id(c->srv, c->io.id, sizeof(c->io.id));
 	lr_init(&c->lr, c->io.max_line, false);
@@ -633,6 +722,7 @@ void conn_accept(struct server *srv, int fd, const char *ip, bool loopback,
 	 * hold a short final reply back for the peer's delayed ACK. */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 	c->cfg = server_config_ref(srv);
+	c->deadline_ev = evtimer_new(srv->base, on_deadline, c);
 	snprintf(c->ip, sizeof(c->ip), "%s", ip);
 	setup_io(c, loopback, svc);
 	if (implicit_tls(svc)) {
@@ -705,6 +795,8 @@ static void conn_free(struct conn *c)
 		event_free(c->flush_timer);
 	if (c->free_ev != NULL)
 		event_free(c->free_ev);
+	if (c->deadline_ev != NULL)
+		event_free(c->deadline_ev);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else

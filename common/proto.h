@@ -31,6 +31,7 @@ typedef int data_write_fn(void *arg, const char *p, size_t n);
 
 struct data_reader;
 struct trace;
+struct penalty;
 struct userdb;
 struct proto_io;
 typedef void work_fn(void *arg);
@@ -81,6 +82,9 @@ struct proto_io {
 	/* The session's protocol trace (common/trace.h) for events only the
 	 * protocol knows (a login), or NULL; the I/O layer writes the lines. */
 	struct trace *trace;
+	/* Authentication failures across connections (common/penalty.h),
+	 * owned by the server; NULL: counted per session only. */
+	struct penalty *penalty;
 };
 
 struct protocol {

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/penalty.h"
 #include "common/server.h"
 #include "common/tls.h"
 #include "common/users.h"
@@ -424,6 +425,7 @@ int server_init(struct server *srv, struct config *cfg,
 	srv->users = userdb_open(cfg->dir, err_r, errlen);
 	if (srv->users == NULL)
 		return -1;
+	srv->penalty = penalty_new();
 	srv->pool = worker_pool_new(srv->base, cfg->workers);
 	srv->ev_int = evsignal_new(srv->base, SIGINT, on_signal, srv);
 	srv->ev_term = evsignal_new(srv->base, SIGTERM, on_signal, srv);
@@ -477,6 +479,7 @@ void server_free(struct server *srv)
 	server_watches_free(srv);
 	if (srv->users != NULL)
 		userdb_close(&srv->users);
+	penalty_free(&srv->penalty);
 	SSL_CTX_free(srv->tls);
 	if (srv->base != NULL)
 		event_base_free(srv->base);

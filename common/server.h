@@ -18,6 +18,7 @@ struct listener;
 struct worker_pool;
 struct ip_count;
 struct fd_watch;
+struct penalty;
 
 /* A configuration shared by the sessions that started under it; a reload
  * makes a new one and the old one lives until its last session ends. */
@@ -33,6 +34,7 @@ struct server {
 	struct config_ref *cfg;		/* the current configuration */
 	SSL_CTX *tls;			/* NULL when no certificate is loaded */
 	struct userdb *users;
+	struct penalty *penalty;	/* auth failures across connections */
 	struct worker_pool *pool;
 	const struct protocol *protocols[SVC_COUNT];
 	struct listener *listeners;

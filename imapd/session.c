@@ -653,6 +653,10 @@ static void auth_finished(void *sess, enum auth_result result,
 	case AUTH_TEMPFAIL:
 		imap_cmd_no(cmd, "[UNAVAILABLE] Temporary authentication failure");
 		break;
+	case AUTH_LOCKED:
+		imap_cmd_no(cmd, "[UNAVAILABLE] Too many failed authentications, "
+			    "try again later");
+		break;
 	}
 	imap_cmd_finish(cmd);
 	if (result == AUTH_FAILED_CLOSE)

@@ -148,6 +148,10 @@ static void login_done(void *sess, enum auth_result result, const char *user)
 	case AUTH_TEMPFAIL:
 		pop3_err(s, "SYS/TEMP", "user database unavailable, try again later");
 		break;
+	case AUTH_LOCKED:
+		/* RFC 3206 4: temporary, the client may try again later */
+		pop3_err(s, "SYS/TEMP", "too many failed logins, try again later");
+		break;
 	}
 	free(s->user);
 	s->user = NULL;
@@ -290,6 +294,10 @@ void pop3_cmd_apop(struct pop3_session *s, char *args)
 	}
 	free(s->user);
 	s->user = NULL;
+	if (auth_locked(s->io, argv[0])) {
+		login_done(s, AUTH_LOCKED, argv[0]);
+		return;
+	}
 	job = xcalloc(1, sizeof(*job));
 	job->s = s;
 	job->user = auth_normalise_user(s->io->cfg, argv[0]);

@@ -27,6 +27,10 @@ static void auth_done(void *sess, enum auth_result result, const char *user)
 	case AUTH_TEMPFAIL:
 		smtp_reply(s, 454, "4.7.0", "Temporary authentication failure");
 		break;
+	case AUTH_LOCKED:
+		smtp_reply(s, 454, "4.7.0",
+			   "Too many failed authentications, try again later");
+		break;
 	}
 }
 

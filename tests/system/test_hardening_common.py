@@ -7,6 +7,7 @@ import socket
 import ssl
 import subprocess
 import tempfile
+import time
 import unittest
 
 from fixture import Instance
@@ -302,3 +303,233 @@ class OfflineimapStarttls(unittest.TestCase):
         finally:
             inst.stop()
             shutil.rmtree(root, ignore_errors=True)
+
+
+# ---- brute force across connections ----
+
+def connect_from(inst, service, source):
+    """A plain connection to `service` from loopback address `source`."""
+    s = socket.socket()
+    s.settimeout(30)
+    s.bind((source, 0))
+    s.connect(("127.0.0.1", inst.port(service)))
+    return s
+
+
+def imap_login(sock, tag, user, password):
+    sock.sendall(b'%s LOGIN %s "%s"\r\n' % (tag, user.encode(), password.encode()))
+    reply = read_until(sock, tag + b" ", 60)
+    return reply + read_until(sock, b"\r\n", 60) if not reply.endswith(b"\r\n") \
+        else reply
+
+
+class BruteForceAcrossConnections(unittest.TestCase):
+    """Failures are counted per address and per user over all connections:
+    parallel connections get no more verified guesses than the limit."""
+    PER_IP, PER_USER = 5, 8
+
+    @classmethod
+    def setUpClass(cls):
+        cls.inst = Instance.start(config={
+            "auth_max_failures_per_ip": str(cls.PER_IP),
+            "auth_max_failures_per_user": str(cls.PER_USER),
+            "auth_lockout_seconds": "60",
+            "auth_fail_delay_ms": "100",
+            "auth_max_failures": "3",
+            "trace": "off"})
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.inst.stop()
+
+    def guesses(self, source, user, attempts):
+        """One connection from `source` trying `attempts` wrong passwords;
+        returns the tagged replies."""
+        replies = []
+        with connect_from(self.inst, "imap", source) as s:
+            read_until(s, b"\r\n", 30)
+            for i in range(attempts):
+                tag = b"g%d" % i
+                try:
+                    reply = imap_login(s, tag, user, "wrong-%d" % i)
+                except OSError:
+                    break
+                line = [l for l in reply.split(b"\r\n") if l.startswith(tag)]
+                if not line:
+                    break
+                replies.append(line[0])
+        return replies
+
+    def login_ok(self, source, user):
+        with connect_from(self.inst, "imap", source) as s:
+            read_until(s, b"\r\n", 30)
+            return imap_login(s, b"ok", user, self.inst.password(user))
+
+    def test_a_parallel_connections_bounded(self):
+        import concurrent.futures
+        with concurrent.futures.ThreadPoolExecutor(30) as pool:
+            results = list(pool.map(
+                lambda _: self.guesses("127.0.0.1", "alice", 3), range(30)))
+        replies = [r for rs in results for r in rs]
+        verified = [r for r in replies if b"[AUTHENTICATIONFAILED]" in r]
+        refused = [r for r in replies if b"[UNAVAILABLE]" in r]
+        self.assertEqual(len(verified) + len(refused), len(replies), replies)
+        self.assertLessEqual(len(verified), self.PER_IP, replies)
+        self.assertGreater(len(refused), 0)
+        log = self.inst.log()
+        self.assertLessEqual(log.count("auth failed user=alice"), self.PER_IP)
+        self.assertEqual(log.count("auth locked: %d failures from 127.0.0.1"
+                                   % self.PER_IP), 1, log)
+        # The locked address is refused even with the right password...
+        self.assertIn(b"ok NO [UNAVAILABLE]", self.login_ok("127.0.0.1", "alice"))
+        # ...over every protocol,
+        with connect_from(self.inst, "pop3", "127.0.0.1") as s:
+            read_until(s, b"\r\n", 10)
+            s.sendall(b"USER alice\r\nPASS %s\r\n" %
+                      self.inst.password("alice").encode())
+            reply = read_until(s, b"\r\n", 10)
+            reply += read_until(s, b"\r\n", 10) if reply.count(b"\r\n") < 2 else b""
+            self.assertIn(b"-ERR [SYS/TEMP]", reply)
+        import base64
+        with connect_from(self.inst, "submission", "127.0.0.1") as s:
+            read_until(s, b"\r\n", 10)
+            s.sendall(b"EHLO client.test\r\n")
+            read_until(s, b"250 ", 10)
+            cred = base64.b64encode(b"\0alice\0" +
+                                    self.inst.password("alice").encode())
+            s.sendall(b"AUTH PLAIN " + cred + b"\r\n")
+            self.assertTrue(read_until(s, b"\r\n", 10).startswith(b"454 4.7.0"))
+        # ...while the real user from another address still gets in.
+        self.assertIn(b"ok OK", self.login_ok("127.0.0.2", "alice"))
+        self.inst.assert_alive()
+
+    def test_b_user_locked_by_several_addresses(self):
+        # Each address stops at PER_IP; together they reach PER_USER: the
+        # trade-off documented in README (a stranger with several addresses
+        # locks the user out, for auth_lockout_seconds at most).
+        self.guesses("127.0.0.3", "bob", 3)
+        self.guesses("127.0.0.3", "bob", 3)
+        self.guesses("127.0.0.4", "bob", 3)
+        self.assertIn("auth locked: %d failures for user=bob" % self.PER_USER,
+                      self.inst.log())
+        self.assertIn(b"ok NO [UNAVAILABLE]", self.login_ok("127.0.0.5", "bob"))
+        self.assertIn(b"ok OK", self.login_ok("127.0.0.5", "alice"))
+        self.inst.assert_alive()
+
+
+# ---- slow clients ----
+
+def drip(sock, data, interval=0.2):
+    """Sends data one byte every `interval` seconds; returns how many bytes
+    went out before the server closed the connection."""
+    for i in range(len(data)):
+        try:
+            sock.sendall(data[i:i + 1])
+        except OSError:
+            return i
+        time.sleep(interval)
+        sock.setblocking(False)
+        try:
+            if sock.recv(1, socket.MSG_PEEK) == b"":
+                return i + 1
+        except BlockingIOError:
+            pass
+        except OSError:
+            return i + 1
+        finally:
+            sock.setblocking(True)
+    return len(data)
+
+
+def read_all(sock, timeout=10):
+    sock.settimeout(timeout)
+    data = b""
+    try:
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    except OSError:
+        pass
+    return data
+
+
+class SlowClients(unittest.TestCase):
+    """A client dripping one byte at a time is disconnected once its
+    command line (or message body, or literal) misses its deadline, with
+    the protocol's timeout reply; others are served."""
+    SLOW = b"a" * 150		# 30 s at one byte per 0.2 s
+
+    @classmethod
+    def setUpClass(cls):
+        cls.inst = Instance.start(config={
+            "command_deadline_smtp": "2", "command_deadline_pop3": "2",
+            "command_deadline_imap": "2", "min_data_rate": "100"})
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.inst.stop()
+
+    def connect(self, service, ready=b"\r\n"):
+        s = socket.create_connection(("127.0.0.1", self.inst.port(service)), 10)
+        read_until(s, ready, 10)
+        return s
+
+    def assert_cut_off(self, s, data, reply):
+        sent = drip(s, data)
+        self.assertLess(sent, len(data), "the server waited for all of it")
+        got = read_all(s)
+        self.assertIn(reply, got)
+        s.close()
+
+    def test_smtp_command_line(self):
+        s = self.connect("smtp")
+        self.assert_cut_off(s, b"NOOP " + self.SLOW + b"\r\n", b"421 4.4.2")
+        self.assertIn("timeout: command line not complete after 2 s",
+                      self.inst.log())
+
+    def test_pop3_command_line(self):
+        s = self.connect("pop3")
+        self.assert_cut_off(s, b"NOOP " + self.SLOW + b"\r\n", b"-ERR")
+
+    def test_imap_command_line(self):
+        s = self.connect("imap")
+        self.assert_cut_off(s, b"a NOOP " + self.SLOW + b"\r\n", b"* BYE")
+
+    def test_smtp_data_too_slow(self):
+        s = self.connect("smtp")
+        s.sendall(b"EHLO client.test\r\nMAIL FROM:<x@example.com>\r\n"
+                  b"RCPT TO:<alice@lab.test>\r\nDATA\r\n")
+        self.assertIn(b"354", read_until(s, b"354", 10))
+        self.assert_cut_off(s, b"Subject: slow\r\n\r\n" + self.SLOW +
+                            b"\r\n.\r\n", b"421 4.4.2")
+        self.assertIn("timeout: data slower than 100 bytes/s", self.inst.log())
+        self.assertEqual(os.listdir(os.path.join(self.inst.maildir("alice"),
+                                                 "new")), [])
+
+    def test_imap_literal_too_slow(self):
+        s = self.connect("imap")
+        s.sendall(b'a LOGIN alice "%s"\r\n' % self.inst.password("alice").encode())
+        self.assertIn(b"a OK", read_until(s, b"a OK", 10))
+        s.sendall(b"b APPEND INBOX {200}\r\n")
+        self.assertIn(b"+", read_until(s, b"\r\n", 10))
+        self.assert_cut_off(s, self.SLOW + b"a" * 50, b"* BYE")
+
+    def test_pauses_between_commands_are_idle_time(self):
+        # The deadline is per command: a client that sends whole lines,
+        # with pauses longer than it in between, is served.
+        s = self.connect("smtp")
+        for _ in range(2):
+            s.sendall(b"NOOP\r\n")
+            self.assertTrue(read_until(s, b"\r\n", 10).startswith(b"250"))
+            time.sleep(3)
+        s.sendall(b"QUIT\r\n")
+        self.assertTrue(read_until(s, b"\r\n", 10).startswith(b"221"))
+        s.close()
+
+    def test_normal_client_served(self):
+        with smtplib.SMTP("127.0.0.1", self.inst.port("smtp"), timeout=10) as c:
+            c.sendmail("x@example.com", ["bob@lab.test"],
+                       "Subject: fast\r\n\r\n" + "line\r\n" * 2000)
+        self.inst.assert_alive()
