@@ -136,14 +136,25 @@ void idx_checkpoint(struct maildir_store *s)
 	s->env->txn_checkpoint(s->env, 1024, 0, 0);
 }
 
+/* -1 with errno: the library's system error (ENOSPC ...) or EIO. */
+static int db_fail(int ret)
+{
+	errno = ret > 0 ? ret : EIO;
+	return -1;
+}
+
 int idx_begin(struct maildir_store *s, DB_TXN **txn_r)
 {
-	return s->env->txn_begin(s->env, NULL, txn_r, 0) == 0 ? 0 : -1;
+	int ret = s->env->txn_begin(s->env, NULL, txn_r, 0);
+
+	return ret == 0 ? 0 : db_fail(ret);
 }
 
 int idx_commit(DB_TXN *txn)
 {
-	return txn->commit(txn, 0) == 0 ? 0 : -1;
+	int ret = txn->commit(txn, 0);
+
+	return ret == 0 ? 0 : db_fail(ret);
 }
 
 void idx_abort(DB_TXN *txn)
@@ -182,10 +193,12 @@ static int put_raw(struct maildir_store *s, DB_TXN *txn, const void *k,
 		   size_t klen, const void *v, size_t vlen)
 {
 	DBT key, val;
+	int ret;
 
 	dbt_in(&key, k, klen);
 	dbt_in(&val, v, vlen);
-	return s->db->put(s->db, txn, &key, &val, 0) == 0 ? 0 : -1;
+	ret = s->db->put(s->db, txn, &key, &val, 0);
+	return ret == 0 ? 0 : db_fail(ret);
 }
 
 static int del_raw(struct maildir_store *s, DB_TXN *txn, const void *k,
@@ -196,7 +209,7 @@ static int del_raw(struct maildir_store *s, DB_TXN *txn, const void *k,
 
 	dbt_in(&key, k, klen);
 	ret = s->db->del(s->db, txn, &key, 0);
-	return ret == 0 || ret == DB_NOTFOUND ? 0 : -1;
+	return ret == 0 || ret == DB_NOTFOUND ? 0 : db_fail(ret);
 }
 
 static void folder_key(struct buf *k, const char *dir)

@@ -135,18 +135,29 @@ static int reserve_mapped_regions(const char *home)
 	return ret;
 }
 
-/* A primary region file that a failed open created but could not write out
- * (a full disk) would make every later open wait for it to be finished,
- * then fail: it is removed.  A valid one is never shorter than 8 KiB (the
- * library rounds regions up to that). */
-static void remove_unfinished_primary(const char *home)
+/* An environment whose creation failed (a full disk) was never made
+ * valid, so no other process can have joined it, but its region files
+ * would make every later open wait for it to be finished, then fail: they
+ * are removed. */
+static void remove_unfinished_env(const char *home)
 {
 	struct buf p = BUF_INIT(BUF_UNLIMITED);
-	struct stat st;
+	struct dirent *de;
+	DIR *d = opendir(home);
 
-	buf_printf(&p, "%s/" REGION_PREFIX "01", home);
-	if (stat(p.data, &st) == 0 && st.st_size < 8192 && unlink(p.data) == 0)
-		log_msg("maildir", NULL, "index: removed unfinished %s", p.data);
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, REGION_PREFIX,
+			    strlen(REGION_PREFIX)) != 0)
+			continue;
+		buf_clear(&p);
+		buf_printf(&p, "%s/%s", home, de->d_name);
+		if (unlink(p.data) == 0)
+			log_msg("maildir", NULL, "index: removed unfinished %s",
+				p.data);
+	}
+	closedir(d);
 	buf_free(&p);
 }
 
@@ -208,7 +219,7 @@ static int env_open(struct maildir_store *s, const char *home,
 		DB_INIT_LOG | DB_INIT_MPOOL | DB_THREAD | DB_RECOVER |
 		DB_REGISTER;
 	const char *what = "open";
-	bool existed = primary_exists(home);
+	bool existed = primary_exists(home), creating = false;
 	int ret;
 
 	s->env_syserr = 0;
@@ -220,8 +231,10 @@ static int env_open(struct maildir_store *s, const char *home,
 	if ((ret = db_env_create(&s->env, 0)) != 0)
 		goto fail;
 	env_configure(s);
-	if ((ret = s->env->open(s->env, home, flags, 0600)) != 0)
+	if ((ret = s->env->open(s->env, home, flags, 0600)) != 0) {
+		creating = !existed;
 		goto fail;
+	}
 	if (reserve_mapped_regions(home) < 0) {
 		ret = errno;
 		what = "reserving region files";
@@ -239,8 +252,8 @@ static int env_open(struct maildir_store *s, const char *home,
 fail:
 	snprintf(err_r, errlen, "%s: %s: %s", home, what, db_strerror(ret));
 	env_discard(s);
-	if (!existed)
-		remove_unfinished_primary(home);
+	if (creating)
+		remove_unfinished_env(home);
 	return ret;
 }
 
