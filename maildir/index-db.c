@@ -100,6 +100,13 @@ int idx_failchk(struct maildir_store *s, char *err_r, size_t errlen)
 
 	if (mark_is_mine(s))
 		return 0;
+	if (s->env == NULL) {
+		/* The reopen after a recovery failed (a full disk): again. */
+		if (idx_open(s, err_r, errlen) < 0)
+			return -1;
+		mark_mine(s);
+		return 0;
+	}
 	ret = s->env->failchk(s->env, 0);
 	if (ret != 0) {
 		/* A process died inside the DB library: only recovery

@@ -15,6 +15,7 @@
 
 #include "maildir/fsutil.h"
 #include "maildir/index-int.h"
+#include "maildir/lock.h"
 #include "maildir/mailbox.h"
 #include "tests/unit/maildir-helpers.h"
 
@@ -244,6 +245,37 @@ START_TEST(test_unwritable_index_opens_read_only)
 }
 END_TEST
 
+/* A store whose reopen failed (idx_failchk after a recovery, on a full
+ * disk) has no environment; the next lock opens it again. */
+static int reopen_after_failed_open(void)
+{
+	struct maildir_store st = { .user = "alice" };
+	char err[256], path[1200];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/alice", mail);
+	st.path = path;
+	limit_file_size(64 * 1024);
+	if (idx_open(&st, err, sizeof(err)) == 0 || st.env != NULL)
+		return 1;
+	unlimit_file_size();
+	fd = store_lock(&st, err, sizeof(err));	/* before: NULL->failchk */
+	if (fd < 0 || st.env == NULL)
+		return 2;
+	lock_index_release(fd);
+	idx_close(&st);
+	return 0;
+}
+
+START_TEST(test_lock_reopens_a_store_left_without_env)
+{
+	ck_assert_int_eq(in_child(make_mail), 0);
+	remove_region_files();
+	ck_assert_int_eq(in_child(reopen_after_failed_open), 0);
+	assert_index_kept(2);
+}
+END_TEST
+
 START_TEST(test_rebuild_only_when_corrupt_with_room)
 {
 	const uint64_t room = IDX_REBUILD_ROOM;
@@ -282,6 +314,7 @@ Suite *unit_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_env_create_fails_without_signal_and_keeps_index);
 	tcase_add_test(tc, test_unwritable_index_opens_read_only);
+	tcase_add_test(tc, test_lock_reopens_a_store_left_without_env);
 	tcase_add_test(tc, test_rebuild_only_when_corrupt_with_room);
 	suite_add_tcase(s, tc);
 	return s;
