@@ -90,8 +90,9 @@ static int fill_regions(const char *home)
 			continue;
 		buf_clear(&p);
 		buf_printf(&p, "%s/%s", home, de->d_name);
-		if (stat(p.data, &st) == 0 && S_ISREG(st.st_mode) &&
-		    st.st_blocks * 512 < st.st_size)
+		/* (blocks beyond the end, reserved before, can hide holes
+		 * from st_blocks: allocated ranges cost nothing) */
+		if (stat(p.data, &st) == 0 && S_ISREG(st.st_mode))
 			ret = reserve_path(p.data, st.st_size);
 	}
 	closedir(d);
@@ -107,7 +108,7 @@ static int reserve_mapped_regions(const char *home)
 {
 	struct buf prefix = BUF_INIT(BUF_UNLIMITED);
 	char line[4096 + 256];
-	int ret = 0;
+	int ret = 0, found = 0;
 	FILE *maps = fopen("/proc/self/maps", "re");
 
 	if (maps == NULL) {
@@ -127,10 +128,15 @@ static int reserve_mapped_regions(const char *home)
 			continue;
 		n = strcspn(path, "\n");
 		path[n] = '\0';
-		if (end > start && end - start <= (uintptr_t)INT64_MAX)
+		if (end > start && end - start <= (uintptr_t)INT64_MAX) {
 			ret = reserve_path(path, (off_t)(end - start));
+			found++;
+		}
 	}
 	fclose(maps);
+	if (ret == 0 && found == 0)
+		log_msg("maildir", NULL, "index: no region of %s mapped: "
+			"region files not reserved", home);
 	buf_free(&prefix);
 	return ret;
 }

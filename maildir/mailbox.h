@@ -27,7 +27,8 @@
  *                              UIDVALIDITY, so a lost index gives a new one
  *   maillab-uidvalidity.next   the user's UIDVALIDITY counter
  *   maillab-index/             Berkeley DB environment (index.db, logs,
- *                              region files ~20 MB), index.lock, pop3.lock
+ *                              region files: ~32 MB of disk, reserved at
+ *                              open, index-int.h), index.lock, pop3.lock
  * and MAIL_ROOT/.tmp/ holds deliveries in progress (maildir_delivery_*).
  *
  * Keywords (IMAP flags without '\') live only in the index, up to

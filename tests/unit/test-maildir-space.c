@@ -5,6 +5,7 @@
  * a failed open must keep the index; a folder whose index cannot be
  * written opens read-only. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,6 +175,89 @@ static int open_with_small_limit(void)
 	return 0;
 }
 
+/* Bytes of disk given to the files of alice's index whose names start with
+ * `prefix`. */
+static off_t allocated(const char *prefix)
+{
+	char dir[1200], path[1500];
+	struct dirent *de;
+	struct stat st;
+	off_t total = 0;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s/alice/" INDEX_DIR, mail);
+	d = opendir(dir);
+	ck_assert_ptr_nonnull(d);
+	while ((de = readdir(d)) != NULL)
+		if (strncmp(de->d_name, prefix, strlen(prefix)) == 0) {
+			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+			ck_assert_int_eq(stat(path, &st), 0);
+			total += st.st_blocks * 512;
+		}
+	closedir(d);
+	return total;
+}
+
+static int open_and_close(void)
+{
+	struct maildir_store *s = NULL;
+	char err[256];
+
+	if (maildir_store_open(mail, "alice", &s, err, sizeof(err)) < 0)
+		return 1;
+	maildir_store_close(&s);
+	return 0;
+}
+
+/* The offset of a block of HOLE zero bytes in fd (past its first block),
+ * or -1: where a region file of an older version was never written. */
+#define HOLE (64 * 1024)
+static off_t zero_block(int fd)
+{
+	static const char zeros[HOLE];
+	char *block = malloc(HOLE);
+	off_t at = -1;
+
+	ck_assert_ptr_nonnull(block);
+	for (off_t off = HOLE; at < 0 &&
+	     pread(fd, block, HOLE, off) == HOLE; off += HOLE)
+		if (memcmp(block, zeros, HOLE) == 0)
+			at = off;
+	free(block);
+	return at;
+}
+
+/* Needs a file system with fallocate (ext4, xfs, btrfs, tmpfs). */
+START_TEST(test_region_and_log_files_allocated_at_open)
+{
+	char path[1500];
+	off_t before, hole;
+	int fd;
+
+	ck_assert_int_eq(in_child(make_mail), 0);
+	/* The page cache region (16 MiB of cache) is mapped at its largest
+	 * size and reserved so, though its file is still small; the log
+	 * file is written out. */
+	ck_assert_int_ge(allocated("__db.0"), 20 << 20);
+	ck_assert_int_ge(allocated("log."), 4 << 20);
+	/* Holes an older version left in a region file are filled before
+	 * the environment is joined. */
+	before = allocated("__db.001");
+	snprintf(path, sizeof(path), "%s/alice/" INDEX_DIR "/__db.001", mail);
+	fd = open(path, O_RDWR);
+	ck_assert_int_ge(fd, 0);
+	hole = zero_block(fd);
+	ck_assert_int_gt(hole, 0);
+	ck_assert_int_eq(fallocate(fd, FALLOC_FL_PUNCH_HOLE |
+				   FALLOC_FL_KEEP_SIZE, hole, HOLE), 0);
+	close(fd);
+	ck_assert_int_lt(allocated("__db.001"), before);
+	ck_assert_int_eq(in_child(open_and_close), 0);
+	ck_assert_int_ge(allocated("__db.001"), before);
+	assert_index_kept(2);
+}
+END_TEST
+
 START_TEST(test_env_create_fails_without_signal_and_keeps_index)
 {
 	struct stat st;
@@ -312,6 +396,7 @@ Suite *unit_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_region_and_log_files_allocated_at_open);
 	tcase_add_test(tc, test_env_create_fails_without_signal_and_keeps_index);
 	tcase_add_test(tc, test_unwritable_index_opens_read_only);
 	tcase_add_test(tc, test_lock_reopens_a_store_left_without_env);
