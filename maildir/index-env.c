@@ -144,7 +144,8 @@ static int reserve_mapped_regions(const char *home)
 /* An environment whose creation failed (a full disk) was never made
  * valid, so no other process can have joined it, but its region files
  * would make every later open wait for it to be finished, then fail: they
- * are removed. */
+ * are removed.  The caller holds the user's index lock, so no other
+ * process is creating it meanwhile. */
 static void remove_unfinished_env(const char *home)
 {
 	struct buf p = BUF_INIT(BUF_UNLIMITED);

@@ -86,9 +86,10 @@ struct maildir_store {
  * fallocate: about 28 MB of disk per user.  Log files are zeroed when begun
  * (DB_LOG_ZERO), so changes that free space still find room in the log.
  *
- * idx_open: 0, or -1 with err_r and errno.  An index that is lost or
- * corrupt is removed and recreated (logged with the reason; folders then
- * get new UIDVALIDITYs); any other failure leaves it alone. */
+ * idx_open, with the user's exclusive index lock held: 0, or -1 with err_r
+ * and errno.  An index that is lost or corrupt is removed and recreated
+ * (logged with the reason; folders then get new UIDVALIDITYs); any other
+ * failure leaves it alone. */
 int idx_open(struct maildir_store *s, char *err_r, size_t errlen);
 /* Whether an environment whose open failed with `ret` (an errno value or a
  * DB_* code; `syserr`, an errno the library logged meanwhile, or 0) may be

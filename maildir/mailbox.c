@@ -146,6 +146,25 @@ static void register_atfork(void)
 	atexit(close_idle_stores);
 }
 
+/* Opens the index holding the user's exclusive index lock: opens of one
+ * environment by several processes are ordered, so one that fails to
+ * create it (a full disk) can remove what it left (index-env.c) while no
+ * other process is creating it. */
+static int idx_open_locked(struct maildir_store *s, char *err_r,
+			   size_t errlen)
+{
+	int fd = lock_index(s->path, true), ret;
+
+	if (fd < 0) {
+		snprintf(err_r, errlen, "index lock of %s: %s", s->user,
+			 strerror(errno));
+		return -1;
+	}
+	ret = idx_open(s, err_r, errlen);
+	lock_index_release(fd);
+	return ret;
+}
+
 int maildir_store_open(const char *mail_root, const char *user,
 		       struct maildir_store **store_r, char *err_r,
 		       size_t errlen)
@@ -201,7 +220,7 @@ int maildir_store_open(const char *mail_root, const char *user,
 	s->mail_root = xstrdup(mail_root);
 	s->user = xstrdup(user);
 	s->path = xstrdup(path.data);
-	if (idx_open(s, err_r, errlen) < 0) {
+	if (idx_open_locked(s, err_r, errlen) < 0) {
 		free(s->mail_root);
 		free(s->user);
 		free(s->path);

@@ -340,8 +340,10 @@ static int reopen_after_failed_open(void)
 	snprintf(path, sizeof(path), "%s/alice", mail);
 	st.path = path;
 	limit_file_size(64 * 1024);
-	if (idx_open(&st, err, sizeof(err)) == 0 || st.env != NULL)
+	fd = lock_index(path, true);
+	if (fd < 0 || idx_open(&st, err, sizeof(err)) == 0 || st.env != NULL)
 		return 1;
+	lock_index_release(fd);
 	unlimit_file_size();
 	fd = store_lock(&st, err, sizeof(err));	/* before: NULL->failchk */
 	if (fd < 0 || st.env == NULL)
