@@ -63,9 +63,9 @@ static void open_mailbox(struct imap_cmd *cmd, bool readonly)
 	/* nothing to update: the box was opened just now (and is not
 	 * loaded before the reply is sent) */
 	cmd->updates_done = true;
-	s->readonly = readonly;
-	s->box_name = xstrdup(buf_cstr(&name));
 	maildir_box_info(s->box, &info);
+	s->readonly = readonly || info.readonly;
+	s->box_name = xstrdup(buf_cstr(&name));
 
 	imap_send_flags(s);
 	imap_untagged(s, "%u EXISTS", info.messages);
@@ -76,6 +76,10 @@ static void open_mailbox(struct imap_cmd *cmd, bool readonly)
 	imap_untagged(s, "OK [UIDNEXT %u] Predicted next UID", info.uidnext);
 	if (readonly)
 		imap_cmd_ok(cmd, "[READ-ONLY] EXAMINE completed");
+	else if (info.readonly)
+		/* RFC 3501 6.3.1: a SELECT may give read-only access */
+		imap_cmd_ok(cmd, "[READ-ONLY] SELECT completed, but changes "
+			    "cannot be stored now");
 	else
 		imap_cmd_ok(cmd, "[READ-WRITE] SELECT completed");
 out:

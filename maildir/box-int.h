@@ -17,6 +17,8 @@ struct maildir_box {
 	char **keywords;
 	size_t nkeywords;
 	bool rebuilt;
+	bool degraded;		/* opened read-only: the index could not be
+				 * written (maildir_box_info().readonly) */
 	int notify_fd;
 	int dir_fd;		/* the folder's directory (open_msg), or -1 */
 	/* MAILDIR_BOX_DEFER_LOAD: the index lock held until maildir_box_load

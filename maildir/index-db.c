@@ -32,127 +32,6 @@ static uint32_t get_be32(const unsigned char *p)
 		(uint32_t)p[2] << 8 | p[3];
 }
 
-static void db_log(const DB_ENV *env, const char *prefix, const char *msg)
-{
-	(void)env;
-	(void)prefix;
-	log_msg("maildir", NULL, "index: %s", msg);
-}
-
-static void db_msg(const DB_ENV *env, const char *msg)
-{
-	(void)env;
-	log_msg("maildir", NULL, "index: %s", msg);
-}
-
-static int env_open(struct maildir_store *s, const char *home,
-		    char *err_r, size_t errlen)
-{
-	const u_int32_t flags = DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK |
-		DB_INIT_LOG | DB_INIT_MPOOL | DB_THREAD | DB_RECOVER |
-		DB_REGISTER;
-	int ret;
-
-	if ((ret = db_env_create(&s->env, 0)) != 0)
-		goto fail;
-	s->env->set_lk_detect(s->env, DB_LOCK_DEFAULT);
-	s->env->set_errcall(s->env, db_log);
-	s->env->set_msgcall(s->env, db_msg);
-	/* failchk (idx_failchk) needs the thread table and the callback. */
-	s->env->set_thread_count(s->env, 256);
-	s->env->set_isalive(s->env, dbenv_is_alive);
-	s->env->set_cachesize(s->env, 0, 16 * 1024 * 1024, 1);
-	/* The lock region is allocated up front (its size is per user on
-	 * disk); big changes commit every IDX_BATCH messages instead. */
-	s->env->set_lk_max_locks(s->env, 10000);
-	s->env->set_lk_max_objects(s->env, 10000);
-	s->env->set_lk_max_lockers(s->env, 1000);
-	s->env->set_lg_bsize(s->env, 256 * 1024);
-	s->env->set_lg_max(s->env, 4 * 1024 * 1024);
-	s->env->log_set_config(s->env, DB_LOG_AUTO_REMOVE, 1);
-	if ((ret = s->env->open(s->env, home, flags, 0600)) != 0)
-		goto fail;
-	if ((ret = db_create(&s->db, s->env, 0)) != 0)
-		goto fail;
-	/* Big pages: a folder is read as one long scan. */
-	s->db->set_pagesize(s->db, 16 * 1024);
-	ret = s->db->open(s->db, NULL, "index.db", NULL, DB_BTREE,
-			  DB_CREATE | DB_AUTO_COMMIT | DB_THREAD, 0600);
-	if (ret != 0)
-		goto fail;
-	return 0;
-fail:
-	snprintf(err_r, errlen, "%s: %s", home, db_strerror(ret));
-	idx_close(s);
-	return -1;
-}
-
-int idx_open(struct maildir_store *s, char *err_r, size_t errlen)
-{
-	struct buf home = BUF_INIT(BUF_UNLIMITED);
-	int ret = -1;
-
-	s->mark_fd = -1;
-	buf_printf(&home, "%s/%s", s->path, INDEX_DIR);
-	if (fs_mkdir(home.data) < 0) {
-		snprintf(err_r, errlen, "mkdir(%s): %s", home.data,
-			 strerror(errno));
-		goto out;
-	}
-	if (env_open(s, home.data, err_r, errlen) == 0) {
-		ret = 0;
-		goto out;
-	}
-	/* The index is a cache: a corrupt one is rebuilt from the files
-	 * (every folder gets a new UIDVALIDITY when next opened). */
-	log_msg("maildir", NULL, "index of %s unusable (%s): rebuilding",
-		s->user, err_r);
-	if (fs_rmtree(home.data) < 0 || fs_mkdir(home.data) < 0) {
-		snprintf(err_r, errlen, "removing %s: %s", home.data,
-			 strerror(errno));
-		goto out;
-	}
-	ret = env_open(s, home.data, err_r, errlen);
-out:
-	if (ret == 0) {
-		buf_puts(&home, "/index.lock");
-		s->mark_fd = open(home.data, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	}
-	buf_free(&home);
-	return ret;
-}
-
-static void close_mark(struct maildir_store *s)
-{
-	if (s->mark_fd >= 0)
-		close(s->mark_fd);
-	s->mark_fd = -1;
-}
-
-void idx_close(struct maildir_store *s)
-{
-	close_mark(s);
-	if (s->db != NULL)
-		s->db->close(s->db, 0);
-	s->db = NULL;
-	if (s->env != NULL) {
-		s->env->txn_checkpoint(s->env, 0, 0, 0);
-		s->env->close(s->env, 0);
-	}
-	s->env = NULL;
-}
-
-void idx_close_stale(struct maildir_store *s)
-{
-	close_mark(s);
-	if (s->db != NULL)
-		s->db->close(s->db, DB_NOSYNC);
-	s->db = NULL;
-	if (s->env != NULL)
-		s->env->close(s->env, 0);
-	s->env = NULL;
-}
-
 int idx_rollover(struct maildir_store *s, DB_TXN **txn, const char *dir,
 		 const struct frec *f, unsigned *count)
 {
@@ -221,6 +100,13 @@ int idx_failchk(struct maildir_store *s, char *err_r, size_t errlen)
 
 	if (mark_is_mine(s))
 		return 0;
+	if (s->env == NULL) {
+		/* The reopen after a recovery failed (a full disk): again. */
+		if (idx_open(s, err_r, errlen) < 0)
+			return -1;
+		mark_mine(s);
+		return 0;
+	}
 	ret = s->env->failchk(s->env, 0);
 	if (ret != 0) {
 		/* A process died inside the DB library: only recovery
@@ -257,14 +143,25 @@ void idx_checkpoint(struct maildir_store *s)
 	s->env->txn_checkpoint(s->env, 1024, 0, 0);
 }
 
+/* -1 with errno: the library's system error (ENOSPC ...) or EIO. */
+static int db_fail(int ret)
+{
+	errno = ret > 0 ? ret : EIO;
+	return -1;
+}
+
 int idx_begin(struct maildir_store *s, DB_TXN **txn_r)
 {
-	return s->env->txn_begin(s->env, NULL, txn_r, 0) == 0 ? 0 : -1;
+	int ret = s->env->txn_begin(s->env, NULL, txn_r, 0);
+
+	return ret == 0 ? 0 : db_fail(ret);
 }
 
 int idx_commit(DB_TXN *txn)
 {
-	return txn->commit(txn, 0) == 0 ? 0 : -1;
+	int ret = txn->commit(txn, 0);
+
+	return ret == 0 ? 0 : db_fail(ret);
 }
 
 void idx_abort(DB_TXN *txn)
@@ -303,10 +200,12 @@ static int put_raw(struct maildir_store *s, DB_TXN *txn, const void *k,
 		   size_t klen, const void *v, size_t vlen)
 {
 	DBT key, val;
+	int ret;
 
 	dbt_in(&key, k, klen);
 	dbt_in(&val, v, vlen);
-	return s->db->put(s->db, txn, &key, &val, 0) == 0 ? 0 : -1;
+	ret = s->db->put(s->db, txn, &key, &val, 0);
+	return ret == 0 ? 0 : db_fail(ret);
 }
 
 static int del_raw(struct maildir_store *s, DB_TXN *txn, const void *k,
@@ -317,7 +216,7 @@ static int del_raw(struct maildir_store *s, DB_TXN *txn, const void *k,
 
 	dbt_in(&key, k, klen);
 	ret = s->db->del(s->db, txn, &key, 0);
-	return ret == 0 || ret == DB_NOTFOUND ? 0 : -1;
+	return ret == 0 || ret == DB_NOTFOUND ? 0 : db_fail(ret);
 }
 
 static void folder_key(struct buf *k, const char *dir)

@@ -58,6 +58,8 @@ struct maildir_store {
 	char *path;		/* MAIL_ROOT/USER */
 	DB_ENV *env;
 	DB *db;
+	int env_syserr;		/* errno the library reported while opening
+				 * env (ENOSPC, EIO ...), or 0 */
 	int mark_fd;		/* index.lock, for its owner mark, or -1 */
 	int refs;
 	/* refs 0: kept open for the next session (mailbox.c); the index
@@ -73,9 +75,30 @@ struct maildir_store {
 	struct maildir_store *next;
 };
 
-/* Environment and database (index-db.c).  idx_open removes and recreates an
- * index that cannot be opened (logged), setting *rebuilt_r. */
+/* Environment and database (index-env.c).
+ *
+ * A full file system must not kill the process: Berkeley DB keeps its
+ * regions in files mapped into memory (__db.001 ...), and a store into a
+ * page of a sparse file that cannot get a block is a SIGBUS.  So region
+ * files are written out when created (DB_REGION_INIT), holes left by older
+ * versions are filled before joining, and after the open each region
+ * file's whole mapped length (the most it can grow to) is reserved with
+ * fallocate: about 28 MB of disk per user.  Log files are zeroed when begun
+ * (DB_LOG_ZERO), so changes that free space still find room in the log.
+ *
+ * idx_open, with the user's exclusive index lock held: 0, or -1 with err_r
+ * and errno.  An index that is lost or corrupt is removed and recreated
+ * (logged with the reason; folders then get new UIDVALIDITYs); any other
+ * failure leaves it alone. */
 int idx_open(struct maildir_store *s, char *err_r, size_t errlen);
+/* Whether an environment whose open failed with `ret` (an errno value or a
+ * DB_* code; `syserr`, an errno the library logged meanwhile, or 0) may be
+ * removed and rebuilt: only for corruption, and only with the room a new
+ * one needs (free_bytes on its file system).  A full disk, I/O errors,
+ * EAGAIN and lock timeouts are temporary: the index is kept. */
+#define IDX_REBUILD_ROOM ((uint64_t)40 << 20)
+bool idx_open_rebuild_ok(int ret, int syserr, uint64_t free_bytes);
+/* Checkpoints and closes an open environment. */
 void idx_close(struct maildir_store *s);
 /* Closes handles whose index files were deleted or replaced since (an idle
  * store, mailbox.c): nothing is written back into what is there now. */

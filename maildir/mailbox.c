@@ -146,6 +146,25 @@ static void register_atfork(void)
 	atexit(close_idle_stores);
 }
 
+/* Opens the index holding the user's exclusive index lock: opens of one
+ * environment by several processes are ordered, so one that fails to
+ * create it (a full disk) can remove what it left (index-env.c) while no
+ * other process is creating it. */
+static int idx_open_locked(struct maildir_store *s, char *err_r,
+			   size_t errlen)
+{
+	int fd = lock_index(s->path, true), ret;
+
+	if (fd < 0) {
+		snprintf(err_r, errlen, "index lock of %s: %s", s->user,
+			 strerror(errno));
+		return -1;
+	}
+	ret = idx_open(s, err_r, errlen);
+	lock_index_release(fd);
+	return ret;
+}
+
 int maildir_store_open(const char *mail_root, const char *user,
 		       struct maildir_store **store_r, char *err_r,
 		       size_t errlen)
@@ -201,7 +220,7 @@ int maildir_store_open(const char *mail_root, const char *user,
 	s->mail_root = xstrdup(mail_root);
 	s->user = xstrdup(user);
 	s->path = xstrdup(path.data);
-	if (idx_open(s, err_r, errlen) < 0) {
+	if (idx_open_locked(s, err_r, errlen) < 0) {
 		free(s->mail_root);
 		free(s->user);
 		free(s->path);
@@ -351,7 +370,7 @@ static void free_keywords(struct maildir_box *box)
 }
 
 /* Claims \Recent for this session when the box asks for it: UIDs >=
- * *recent_from_r are recent. */
+ * *recent_from_r are recent.  Always 0. */
 static int claim_recent(struct maildir_box *box, struct frec *f,
 			uint32_t *recent_from_r)
 {
@@ -363,14 +382,20 @@ static int claim_recent(struct maildir_box *box, struct frec *f,
 		*recent_from_r = f->first_recent_uid;
 		f->first_recent_uid = f->uidnext;
 		if (idx_begin(box->s, &txn) < 0)
-			return -1;
+			goto unclaimed;
 		if (idx_folder_put(box->s, txn, box->dir, f) < 0) {
 			idx_abort(txn);
-			return -1;
+			goto unclaimed;
 		}
 		if (idx_commit(txn) < 0)
-			return -1;
+			goto unclaimed;
 	}
+	return 0;
+unclaimed:
+	/* Not worth failing the open for (a full disk): the messages are
+	 * recent in this session, and stay so for the next one. */
+	log_msg("maildir", NULL, "index of %s/%s: \\Recent not recorded: %s",
+		box->s->user, box->name, strerror(errno));
 	return 0;
 }
 
@@ -515,6 +540,28 @@ static bool tmp_clean_due(struct maildir_store *s, const char *dir,
 	return due;
 }
 
+/* When the folder cannot be synced because the index cannot be written (a
+ * full disk), the box is opened as the index has it, read-only: the mail
+ * it knows can still be read, and changes are refused with a clear reply
+ * instead of failing the open.  Returns the lock fd, or -1 (err_r kept). */
+static int box_lock_unsynced(struct maildir_box *box, const char *why)
+{
+	char err[256];
+	int fd = store_lock(box->s, err, sizeof(err));
+
+	if (fd < 0)
+		return -1;
+	if (idx_folder_get(box->s, NULL, box->dir, &box->f) != 0) {
+		lock_index_release(fd);
+		return -1;
+	}
+	log_msg("maildir", NULL, "index of %s/%s cannot be written (%s): "
+		"opened read-only", box->s->user, box->name, why);
+	box->flags = (box->flags | MAILDIR_BOX_READONLY) & ~MAILDIR_BOX_RECENT;
+	box->degraded = true;
+	return fd;
+}
+
 int maildir_box_open(struct maildir_store *store, const char *name,
 		     unsigned flags, struct maildir_box **box_r,
 		     char *err_r, size_t errlen)
@@ -540,6 +587,8 @@ int maildir_box_open(struct maildir_store *store, const char *name,
 	if (tmp_clean_due(store, box->dir, (int64_t)time(NULL)))
 		maildir_clean_tmp(box->path.data, (int64_t)time(NULL));
 	fd = box_lock_sync(store, box->dir, &box->f, &box->rebuilt, err_r, errlen);
+	if (fd < 0 && errno != ENOENT)
+		fd = box_lock_unsynced(box, err_r);
 	if (fd < 0)
 		goto fail;
 	if (flags & MAILDIR_BOX_DEFER_LOAD) {
@@ -638,6 +687,7 @@ void maildir_box_info(const struct maildir_box *box,
 	info->highestmodseq = box->f.modseq;
 	info->messages = (uint32_t)box->n;
 	info->rebuilt = box->rebuilt;
+	info->readonly = box->degraded;
 	if (box->pending_lock >= 0) {
 		info->messages = box->f.messages;
 		info->recent = box->pending_recent;

@@ -27,7 +27,8 @@
  *                              UIDVALIDITY, so a lost index gives a new one
  *   maillab-uidvalidity.next   the user's UIDVALIDITY counter
  *   maillab-index/             Berkeley DB environment (index.db, logs,
- *                              region files ~20 MB), index.lock, pop3.lock
+ *                              region files: ~32 MB of disk, reserved at
+ *                              open, index-int.h), index.lock, pop3.lock
  * and MAIL_ROOT/.tmp/ holds deliveries in progress (maildir_delivery_*).
  *
  * Keywords (IMAP flags without '\') live only in the index, up to
@@ -96,7 +97,9 @@ enum {
 
 /* Opens folder `name` (mUTF-7, '/' delimiter, "INBOX" any case) and takes a
  * snapshot in UID order.  -1 with err_r ("no such mailbox ..." when the
- * folder does not exist). */
+ * folder does not exist).  When the folder cannot be synced because the
+ * index cannot be written (a full disk), it is opened read-only as the
+ * index has it (maildir_box_info().readonly). */
 int maildir_box_open(struct maildir_store *store, const char *name,
 		     unsigned flags, struct maildir_box **box_r,
 		     char *err_r, size_t errlen);
@@ -131,6 +134,10 @@ struct maildir_box_info {
 	uint32_t first_unseen;	/* sequence number of the first unseen, 0 */
 	bool rebuilt;		/* the index of this folder was (re)created
 				 * over existing files at open */
+	bool readonly;		/* the index could not be written at open (a
+				 * full disk): the box shows the messages the
+				 * index knew, read-only, as if opened with
+				 * MAILDIR_BOX_READONLY; no \Recent claimed */
 };
 void maildir_box_info(const struct maildir_box *box,
 		      struct maildir_box_info *info);

@@ -24,6 +24,8 @@ mutt
 man-db
 groff-base
 offlineimap3
+e2fsprogs
+mount
 "
 missing=""
 for p in $PKGS; do
