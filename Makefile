@@ -9,7 +9,8 @@ PKGS    := openssl libevent libevent_openssl libcrypt
 ifeq ($(FUZZ),1)
 B       := build-fuzz
 CC      := clang
-SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+            -fno-sanitize-recover=undefined
 OPT     := -O1
 else ifeq ($(SAN),1)
 B       := build-san
@@ -70,6 +71,19 @@ $(B)/tests/%: $(B)/tests/unit/%.o $(B)/tests/unit/unit.o $(B)/libmaillab.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LIBS)
 
+# The fuzz corpora replay (tests/unit/test-fuzz-replay.c) links every
+# tests/fuzz/fuzz-NAME.c, compiled once more with its entry point renamed
+# fuzz_replay_NAME so that they fit in one binary.
+FUZZ_NAMES := $(FUZZ_SRCS:tests/fuzz/fuzz-%.c=%)
+FUZZ_REPLAY_OBJS := $(FUZZ_NAMES:%=$(B)/tests/fuzz/replay-%.o)
+$(B)/tests/fuzz/replay-%.o: tests/fuzz/fuzz-%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DFUZZ_REPLAY \
+		-DLLVMFuzzerTestOneInput=fuzz_replay_$(subst -,_,$*) -MMD -MP -c -o $@ $<
+$(B)/tests/test-fuzz-replay: $(B)/tests/unit/test-fuzz-replay.o $(FUZZ_REPLAY_OBJS) \
+		$(B)/tests/unit/unit.o $(B)/libmaillab.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LIBS)
+
 $(B)/bench/%: $(B)/bench/%.o $(B)/libmaillab.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
@@ -118,4 +132,5 @@ uninstall:
 clean:
 	rm -rf build build-san build-fuzz maillab
 
--include $(LIB_OBJS:.o=.d) $(B)/main.d $(TEST_BINS:$(B)/tests/%=$(B)/tests/unit/%.d)
+-include $(LIB_OBJS:.o=.d) $(B)/main.d $(TEST_BINS:$(B)/tests/%=$(B)/tests/unit/%.d) \
+	$(FUZZ_REPLAY_OBJS:.o=.d) $(FUZZ_SRCS:tests/fuzz/%.c=build-fuzz/tests/fuzz/%.d)

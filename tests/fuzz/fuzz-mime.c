@@ -1,8 +1,8 @@
 /* libFuzzer target for the message parser (maildir/message.h): parse,
  * check the tree, resolve every part through its section number, build
  * HEADER.FIELDS, round-trip the cache encoding, decode every header and
- * body to UTF-8.  Any broken invariant aborts.  tests/unit/test-fuzz-replay.c
- * includes this file to replay tests/fuzz/corpus-mime/ in `make check`. */
+ * body to UTF-8.  Any broken invariant aborts.
+ * tests/unit/test-fuzz-replay.c replays tests/fuzz/corpus-mime/. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,16 +10,7 @@
 
 #include "common/buf.h"
 #include "maildir/message.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define FUZZ_CHECK(cond) do {						\
-	if (!(cond)) {							\
-		fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__,	\
-			__LINE__, #cond);				\
-		abort();						\
-	}								\
-} while (0)
+#include "tests/fuzz/fuzz.h"
 
 static int fuzz_utf8_valid(const struct buf *b)
 {
