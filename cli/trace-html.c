@@ -10,13 +10,13 @@
 #include "cli/trace.h"
 #include "common/buf.h"
 
-#define PAGE_W		1440
-#define TIME_X		14
-#define CLIENT_X	190
-#define SERVER_X	860
-#define EXPL_X		890
-#define EXPL_CHARS	78	/* explanation wrap width at 14px */
-#define LABEL_CHARS	78	/* dialogue text between the lifelines */
+#define PAGE_W		1500
+#define TIME_X		4
+#define CLIENT_X	170
+#define SERVER_X	830
+#define EXPL_X		862
+#define EXPL_CHARS	74	/* explanation wrap width at 14px */
+#define LABEL_CHARS	72	/* dialogue text between the lifelines */
 #define LINE_H		18
 #define TOP		130
 
@@ -175,6 +175,8 @@ static const char style[] =
 	"svg .c2s line{stroke:#123f8c}\n"
 	"svg .s2c line{stroke:#0b5d3b}\n"
 	"svg .auth line{stroke:#c25400}\n"
+	"svg .tls line{stroke:#2e8b57}\n"
+	"svg .tls .msg{fill:#1d6b40}\n"
 	"svg .auth .msg{fill:#c25400}\n"
 	"svg .elided line{stroke-dasharray:8 5}\n"
 	"svg .elided .msg{font-style:italic;font-weight:normal}\n"
@@ -206,7 +208,7 @@ static void put_defs(FILE *out)
 	fputs("<defs>\n", out);
 	for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++)
 		fprintf(out, "<marker id=\"head%s\" viewBox=\"0 0 10 10\" refX=\"9\" "
-			"refY=\"5\" markerWidth=\"9\" markerHeight=\"9\" "
+			"refY=\"5\" markerWidth=\"6\" markerHeight=\"6\" "
 			"orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" "
 			"fill=\"%s\"/></marker>\n", heads[i].id, heads[i].colour);
 	fputs("</defs>\n", out);
@@ -235,7 +237,7 @@ static void put_heads(FILE *out, const struct trace_session *ts, int height,
 			x[i] - 120, TOP - 70, x[i], TOP - 44, buf_cstr(&label));
 	}
 	fprintf(out, "<g class=\"legend\"><text x=\"%d\" y=\"%d\">What it means "
-		"(RFC section in grey)</text></g>\n", EXPL_X, TOP - 44);
+		"(RFC section in grey)</text></g>\n", SERVER_X + 140, TOP - 44);
 	buf_free(&label);
 }
 

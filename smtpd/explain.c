@@ -38,6 +38,19 @@ static const struct explain_entry smtp_entries[] = {
 	{ "EXPN", "Asks for the members of a mailing list.", "RFC 5321 4.1.1.7" },
 	{ "HELP", "Asks the server for help text about its commands.",
 	  "RFC 5321 4.1.1.8" },
+	{ "SEND", "An old command to show a message on a user's terminal "
+	  "instead of mailing it; obsolete, so not implemented.",
+	  "RFC 5321 4.2.4, F.3" },
+	{ "SOML", "Old: \"send or mail\" to a terminal; obsolete, not "
+	  "implemented.", "RFC 5321 F.4" },
+	{ "SAML", "Old: \"send and mail\" to a terminal; obsolete, not "
+	  "implemented.", "RFC 5321 F.5" },
+	{ "TURN", "Old: asks the two ends to swap roles; unsafe without "
+	  "authentication, so obsolete and not implemented.", "RFC 5321 F.1" },
+	{ "ETRN", "Asks a relay to start delivering mail queued for a domain; "
+	  "not implemented here.", "RFC 1985 3" },
+	{ "ATRN", "Asks an authenticated relay to turn the connection round and "
+	  "deliver queued mail; not implemented here.", "RFC 2645 4" },
 	{ "unknown command", "The server does not know this command.",
 	  "RFC 5321 4.2.4" },
 	{ "SASL response", "The client's answer to the server's challenge, in "
