@@ -137,6 +137,7 @@ int trace_follow(const char *trace_dir)
 		ino = -1;
 	}
 	scan(&fw, true);
+	fprintf(stderr, "maillab trace: following %s (Ctrl-C stops)\n", trace_dir);
 	while (!stop_requested) {
 		struct pollfd pfd = { .fd = ino, .events = POLLIN };
 		char events[4096];
