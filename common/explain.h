@@ -94,8 +94,8 @@ void explain_pop(struct explain_session *es);
  * es->last_cmd (IMAP answers by tag, in any order).  Returns whether there
  * was one; es->last_cmd is "" if not. */
 bool explain_take(struct explain_session *es, const char *tag);
-/* How many bytes a trace line stood for: the trace writes a byte it
- * escaped as "\xHH" and a backslash as "\\" (common/log.h). */
+/* How many bytes a trace line stood for: log_escape (common/log.h) wrote
+ * a control byte as \xHH, \r or \n and a backslash as two. */
 size_t explain_raw_len(const char *line);
 /* The first word of `line` upper-cased into word (at most len-1 bytes);
  * returns a pointer after it and its spaces. */
