@@ -78,15 +78,15 @@ static void note_line(struct trace_session *ts, const struct trace_line *l)
 	}
 }
 
-static void add_line(struct trace_session *ts, const char *raw, size_t *cap)
+void trace_session_add_line(struct trace_session *ts, const char *raw)
 {
 	struct trace_line l;
 
 	if (!trace_parse_line(raw, &l))
 		return;		/* not a trace line: skipped */
-	if (ts->n_lines == *cap) {
-		*cap = *cap ? *cap * 2 : 64;
-		ts->lines = xreallocarray(ts->lines, *cap, sizeof(*ts->lines));
+	if (ts->n_lines == ts->lines_cap) {
+		ts->lines_cap = ts->lines_cap ? ts->lines_cap * 2 : 64;
+		ts->lines = xreallocarray(ts->lines, ts->lines_cap, sizeof(*ts->lines));
 	}
 	/* Times are of the day: one going back by hours is the next day. */
 	if (ts->n_lines > 0) {
@@ -123,7 +123,7 @@ int trace_session_load(const char *dir, const char *name,
 		       struct trace_session *ts)
 {
 	char path[4096], *line = NULL;
-	size_t linecap = 0, cap = 0;
+	size_t linecap = 0;
 	ssize_t got;
 	FILE *f;
 
@@ -141,7 +141,7 @@ int trace_session_load(const char *dir, const char *name,
 		if (line[got - 1] != '\n')
 			break;
 		line[got - 1] = '\0';
-		add_line(ts, line, &cap);
+		trace_session_add_line(ts, line);
 	}
 	free(line);
 	fclose(f);
@@ -154,14 +154,18 @@ void trace_session_free(struct trace_session *ts)
 		free(ts->lines[i].text);
 	free(ts->lines);
 	ts->lines = NULL;
-	ts->n_lines = 0;
+	ts->n_lines = ts->lines_cap = 0;
 }
 
 long long trace_session_duration(const struct trace_session *ts)
 {
-	if (ts->n_lines == 0)
-		return 0;
-	return ts->lines[ts->n_lines - 1].ms - ts->lines[0].ms;
+	long long last = 0;
+
+	/* The latest line, not the last: the clock may have been set back. */
+	for (size_t i = 0; i < ts->n_lines; i++)
+		if (ts->lines[i].ms - ts->lines[0].ms > last)
+			last = ts->lines[i].ms - ts->lines[0].ms;
+	return last;
 }
 
 void trace_session_outcome(const struct trace_session *ts, char *buf,

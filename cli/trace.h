@@ -26,7 +26,7 @@ struct trace_session {
 	char peer[64];		/* client address, or "" */
 	char user[64];		/* last user logged in, or "" */
 	struct trace_line *lines;
-	size_t n_lines;
+	size_t n_lines, lines_cap;
 	size_t n_dialogue;	/* C: and S: lines */
 	bool ended;		/* "session ended" was written */
 	bool timeout, tls_error, client_closed, auth_failed, quit;
@@ -36,11 +36,14 @@ struct trace_session {
 /* Reads DIR's file `name` ("imap-13ff3c0000b.log").  0, or -1 with errno. */
 int trace_session_load(const char *dir, const char *name,
 		       struct trace_session *ts);
+/* Adds one line of a trace file (without its newline); a line that is not
+ * "HH:MM:SS.mmm W: text" is skipped.  Set ts->service before the first. */
+void trace_session_add_line(struct trace_session *ts, const char *raw);
 void trace_session_free(struct trace_session *ts);
 /* How the session ended, in a word or three ("quit", "timeout", "open"). */
 void trace_session_outcome(const struct trace_session *ts, char *buf,
 			   size_t len);
-/* Milliseconds from the first line to the last. */
+/* Milliseconds from the first line to the latest. */
 long long trace_session_duration(const struct trace_session *ts);
 /* The explainer for a service name (submission -> SMTP...), or NULL. */
 const struct explainer *trace_explainer(const char *service);

@@ -151,7 +151,7 @@ static void client_line(struct explain_session *es, const char *line,
 	     strcmp(verb, "AUTH") == 0) && *args == '\0')
 		snprintf(verb + strlen(verb), sizeof(verb) - strlen(verb), "*");
 	explain_push(es, verb);
-	if (verb[strlen(verb) - 1] == '*')
+	if (verb[0] != '\0' && verb[strlen(verb) - 1] == '*')
 		verb[strlen(verb) - 1] = '\0';
 	if (!explain_add(&pop3_explainer, out, verb))
 		explain_add(&pop3_explainer, out, "unknown command");

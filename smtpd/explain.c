@@ -258,7 +258,8 @@ static void server_line(struct explain_session *es, const char *line,
 		if (strcmp(es->last_cmd, "EHLO") == 0) {
 			char kw[24];
 
-			explain_word(line + 4, kw, sizeof(kw));
+			explain_word(line[3] != '\0' ? line + 4 : line + 3, kw,
+				     sizeof(kw));
 			snprintf(key, sizeof(key), "EHLO %s", kw);
 			explain_add(&smtp_explainer, out, key);
 		}
