@@ -144,6 +144,9 @@ static const struct explain_entry smtp_entries[] = {
 	  "address); the recipient is refused for good.", "RFC 5321 3.3; RFC 3463 3.2" },
 	{ "550 5.4.6", "The address leads back to itself through aliases (5.4.6: "
 	  "routing loop).", "RFC 3463 3.5" },
+	{ "550 5.7.1", "The message is refused: its From: field is not an "
+	  "address of the logged-in user, or there is not exactly one From: "
+	  "(5.7.1: not authorized).", "RFC 6409 8; RFC 5322 3.6.2" },
 	{ "552 5.3.4", "The message is bigger than the server takes (its SIZE "
 	  "limit, advertised in EHLO).", "RFC 1870 6; RFC 3463 3.4" },
 	{ "553 5.6.7", "A non-ASCII address needs the SMTPUTF8 parameter on "
