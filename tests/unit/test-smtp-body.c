@@ -203,7 +203,7 @@ END_TEST
  * "." at once) scanned a header that was never allocated (NULL + 0: clang's
  * UBSan, as `make fuzz` builds, reports it; gcc's does not, so under
  * `make check SAN=1` this passes either way). */
-START_TEST(test_empty_message)
+START_TEST(test_empty_body_after_data)
 {
 	struct result r;
 	const char *p;
@@ -234,6 +234,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_huge_header_not_held);
 	tcase_add_test(tc, test_rfc5322_date);
 	tcase_add_test(tc, test_empty_message);
+	tcase_add_test(tc, test_empty_body_after_data);
 	suite_add_tcase(s, tc);
 	return s;
 }
