@@ -28,12 +28,11 @@ static void put_escaped(struct buf *b, const char *s, size_t max)
 	size_t shown = 0;
 
 	for (; *s != '\0'; s++) {
-		if (shown == max) {
+		/* counted and cut at the start of a character, never inside */
+		if ((*s & 0xc0) != 0x80 && shown++ == max) {
 			buf_puts(b, "\xe2\x80\xa6");
 			return;
 		}
-		if ((*s & 0xc0) != 0x80)
-			shown++;
 		switch (*s) {
 		case '&': buf_puts(b, "&amp;"); break;
 		case '<': buf_puts(b, "&lt;"); break;

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/buf.h"
 #include "common/xalloc.h"
 #include "tests/unit/unit.h"
 
@@ -161,6 +162,51 @@ START_TEST(test_show_elides_and_counts_arrows)
 }
 END_TEST
 
+/* Whether s is well-formed UTF-8 (enough for the check below: lead bytes
+ * and the number of continuation bytes). */
+static bool utf8_ok(const unsigned char *s)
+{
+	while (*s != '\0') {
+		int more = *s < 0x80 ? 0 : (*s & 0xe0) == 0xc0 ? 1 :
+			   (*s & 0xf0) == 0xe0 ? 2 : (*s & 0xf8) == 0xf0 ? 3 : -1;
+
+		if (more < 0)
+			return false;
+		for (s++; more > 0; more--, s++)
+			if ((*s & 0xc0) != 0x80)
+				return false;
+	}
+	return true;
+}
+
+/* A long line is cut for the diagram between characters, not inside one,
+ * and what the client sent cannot open an element. */
+START_TEST(test_html_cuts_and_escapes)
+{
+	struct trace_session ts;
+	struct buf line = BUF_INIT(BUF_UNLIMITED);
+	char *page = NULL;
+	size_t len = 0;
+	FILE *out;
+
+	buf_puts(&line, "12:00:00.000 C: <svg onload=x>");
+	for (int i = 0; i < 100; i++)
+		buf_puts(&line, "\xc3\xa9");
+	buf_putc(&line, '\n');
+	load_text(&ts, "smtp", buf_cstr(&line));
+	out = open_memstream(&page, &len);
+	ck_assert_int_eq(trace_show_html(&ts, out), 0);
+	fclose(out);
+	ck_assert(utf8_ok((const unsigned char *)page));
+	ck_assert_ptr_nonnull(strstr(page, "C: &lt;svg onload=x&gt;\xc3\xa9"));
+	ck_assert_ptr_nonnull(strstr(page, "\xc3\xa9\xe2\x80\xa6</text>"));
+	ck_assert_ptr_null(strstr(page, "<svg onload"));
+	free(page);
+	buf_free(&line);
+	trace_session_free(&ts);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("trace-replay");
@@ -169,6 +215,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_replay_corpus);
 	tcase_add_test(tc, test_reader_summary);
 	tcase_add_test(tc, test_show_elides_and_counts_arrows);
+	tcase_add_test(tc, test_html_cuts_and_escapes);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	return s;
