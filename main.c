@@ -21,6 +21,8 @@ static const struct subcommand subcommands[] = {
 	  "maillab user add|del|passwd|list [-d DIR] [NAME] [--password-stdin] [--yes]" },
 	{ "alias", maillab_alias,
 	  "maillab alias add|del|list [-d DIR] [NAME [TARGET...]]" },
+	{ "trace", maillab_trace,
+	  "maillab trace list|follow|show [-d DIR] [ID] [--explain] [--html]" },
 	{ "version", subcommand_version, "maillab version" },
 	{ "help", subcommand_help, "maillab help [COMMAND]" },
 };

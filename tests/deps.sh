@@ -26,6 +26,7 @@ groff-base
 offlineimap3
 e2fsprogs
 mount
+chromium
 "
 missing=""
 for p in $PKGS; do

@@ -1,0 +1,47 @@
+/* `maillab trace show ID [--explain]`: the dialogue as text, with the
+ * state the session was in and, with --explain, what each line means. */
+#include <stdio.h>
+
+#include "cli/trace.h"
+
+#define INDENT "                "	/* under the text after "HH:MM:SS.mmm C: " */
+
+static void print_rows(const struct explain_line *ex, FILE *out)
+{
+	for (size_t i = 0; i < ex->n_rows; i++) {
+		const struct explain_entry *e = ex->rows[i];
+
+		fprintf(out, INDENT "%s", e->text);
+		if (e->rfc[0] != '\0')
+			fprintf(out, " [%s]", e->rfc);
+		fputc('\n', out);
+	}
+}
+
+int trace_show_text(const struct trace_session *ts, bool explain, FILE *out)
+{
+	struct show_list list;
+
+	fprintf(out, "%s session %s from %s, %s (times UTC)\n", ts->service,
+		ts->id, ts->peer[0] ? ts->peer : "?", ts->day[0] ? ts->day : "?");
+	show_build(ts, &list);
+	for (size_t i = 0; i < list.n; i++) {
+		const struct show_item *it = &list.items[i];
+
+		switch (it->kind) {
+		case SHOW_STATE:
+			fprintf(out, "%12s    -- state: %s --\n", "", it->text);
+			continue;
+		case SHOW_ARROW:
+			fprintf(out, "%s %c: %s\n", it->time, it->who, it->text);
+			break;
+		case SHOW_EVENT:
+			fprintf(out, "%s *: %s\n", it->time, it->text);
+			break;
+		}
+		if (explain)
+			print_rows(&it->ex, out);
+	}
+	show_free(&list);
+	return ferror(out) ? 1 : 0;
+}
