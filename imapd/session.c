@@ -45,7 +45,8 @@ void imap_untagged(struct imap_session *s, const char *fmt, ...)
 /* Extensions valid in every state (RFC 7888, RFC 2971), then those of
  * the authenticated states. */
 #define CAPS_ANY "IMAP4rev1 SASL-IR LITERAL+ ID"
-#define CAPS_AUTHED " ENABLE IDLE NAMESPACE UNSELECT CHILDREN UIDPLUS MOVE"
+#define CAPS_AUTHED " ENABLE IDLE NAMESPACE UNSELECT CHILDREN UIDPLUS MOVE" \
+	" SPECIAL-USE CREATE-SPECIAL-USE"
 
 void imap_capabilities(struct imap_session *s, struct buf *out)
 {

@@ -1,6 +1,6 @@
 """IMAP extensions against a live `maillab serve` (issue 11), driven by
 Python's imaplib and raw sockets: ENABLE, ID, NAMESPACE, UNSELECT, CHILDREN,
-LITERAL+, UIDPLUS, MOVE, IDLE (pushes from SMTP, POP3 and IMAP), and bad
+LITERAL+, UIDPLUS, MOVE, SPECIAL-USE, IDLE (pushes from SMTP, POP3 and IMAP), and bad
 input to them."""
 import os
 import poplib
@@ -22,7 +22,8 @@ MSG = (b"From: Alice <alice@lab.test>\r\n"
        b"body\r\n")
 
 AUTHED_CAPS = ["IMAP4REV1", "SASL-IR", "LITERAL+", "ID", "ENABLE", "IDLE",
-               "NAMESPACE", "UNSELECT", "CHILDREN", "UIDPLUS", "MOVE"]
+               "NAMESPACE", "UNSELECT", "CHILDREN", "UIDPLUS", "MOVE",
+               "SPECIAL-USE", "CREATE-SPECIAL-USE"]
 
 
 class ImapExtTest(unittest.TestCase):
@@ -198,6 +199,31 @@ class ImapExtTest(unittest.TestCase):
         self.assertEqual(m.search(None, "ALL")[1], [b"1 2 3"])
         m.logout()
         other.logout()
+
+    def test_special_use(self):
+        m = self.login()
+        typ, data = m.list('""', "*")
+        self.assertIn(b'(\\HasNoChildren \\Sent) "/" Sent', data)
+        self.assertIn(b'(\\HasNoChildren \\Trash) "/" Trash', data)
+        typ, data = m._simple_command("CREATE", "Saved", r"(USE (\Archive))")
+        self.assertEqual(typ, "OK")
+        typ, data = m._simple_command("LIST", "(SPECIAL-USE)", '""', "*")
+        self.assertEqual(typ, "OK")
+        listed = m.untagged_responses.pop("LIST")
+        self.assertIn(b'(\\HasNoChildren \\Archive) "/" Saved', listed)
+        self.assertFalse(any(b"INBOX" in x for x in listed), listed)
+        typ, data = m._simple_command("LIST", '""', "Saved", "RETURN",
+                                      "(SPECIAL-USE)")
+        self.assertEqual(m.untagged_responses.pop("LIST"),
+                         [b'(\\HasNoChildren \\Archive) "/" Saved'])
+        # a use this server cannot give: NO [USEATTR], nothing created
+        typ, data = m._simple_command("CREATE", "AllMail", r"(USE (\All))")
+        self.assertEqual(typ, "NO")
+        self.assertIn(b"[USEATTR]", data[0])
+        self.assertEqual(m.list('""', "AllMail")[1], [None])
+        with self.assertRaisesRegex(imaplib.IMAP4.error, "BAD"):
+            m._simple_command("LIST", "(BOGUS)", '""', "*")
+        m.logout()
 
 
 def read_lines(sock, count, timeout, start=None):

@@ -152,7 +152,8 @@ START_TEST(test_capabilities)
 {
 	say(&a, "c CAPABILITY\r\n");
 	ASSERT_HAS(&a, "* CAPABILITY IMAP4rev1 SASL-IR LITERAL+ ID ENABLE "
-		   "IDLE NAMESPACE UNSELECT CHILDREN UIDPLUS MOVE");
+		   "IDLE NAMESPACE UNSELECT CHILDREN UIDPLUS MOVE SPECIAL-USE "
+		   "CREATE-SPECIAL-USE");
 	ASSERT_HAS(&a, "c OK");
 }
 END_TEST
@@ -622,6 +623,72 @@ START_TEST(test_notify_shared)
 }
 END_TEST
 
+START_TEST(test_special_use)
+{
+	/* the folders maildir_user_create makes, by name */
+	say(&a, "l LIST \"\" *\r\n");
+	ASSERT_HAS(&a, "* LIST (\\HasNoChildren \\Sent) \"/\" Sent\r\n");
+	ASSERT_HAS(&a, "* LIST (\\HasNoChildren \\Drafts) \"/\" Drafts\r\n");
+	ASSERT_HAS(&a, "* LIST (\\HasNoChildren \\Trash) \"/\" Trash\r\n");
+	ASSERT_HAS(&a, "* LIST (\\HasNoChildren \\Junk) \"/\" Junk\r\n");
+	ASSERT_HAS(&a, "* LIST (\\HasNoChildren) \"/\" INBOX\r\n");
+	/* \Archive once an Archive folder exists */
+	say(&a, "c CREATE Archive\r\n");
+	say(&a, "c2 CREATE Work\r\n");
+	/* the selection option lists only special-use folders */
+	say(&a, "m LIST (SPECIAL-USE) \"\" *\r\n");
+	ASSERT_HAS(&a, "* LIST (\\HasNoChildren \\Archive) \"/\" Archive\r\n");
+	ASSERT_HAS(&a, "\\Sent) \"/\" Sent\r\n");
+	ASSERT_NOT(&a, "INBOX");
+	ASSERT_NOT(&a, "Work");
+	ASSERT_HAS(&a, "m OK LIST completed");
+	say(&a, "n LIST \"\" \"%\" RETURN (SPECIAL-USE)\r\n");
+	ASSERT_HAS(&a, "\\Junk) \"/\" Junk\r\n");
+	ASSERT_HAS(&a, "* LIST (\\HasNoChildren) \"/\" Work\r\n");
+	say(&a, "o LIST () \"\" Work RETURN (CHILDREN SPECIAL-USE)\r\n");
+	ck_assert_str_eq(a.got, "* LIST (\\HasNoChildren) \"/\" Work\r\n"
+			 "o OK LIST completed\r\n");
+	/* CREATE ... (USE (...)) */
+	say(&a, "p CREATE Keep (USE (\\Archive \\Junk))\r\n");
+	ck_assert_str_eq(a.got, "p OK CREATE completed\r\n");
+	say(&a, "q LIST \"\" Keep\r\n");
+	ASSERT_HAS(&a, "* LIST (\\HasNoChildren \\Junk \\Archive) \"/\" Keep\r\n");
+	/* it follows the folder through RENAME */
+	say(&a, "r RENAME Keep Kept\r\n");
+	say(&a, "s LIST \"\" Kept\r\n");
+	ASSERT_HAS(&a, "\\Junk \\Archive) \"/\" Kept\r\n");
+	/* uses this server cannot give: NO [USEATTR], nothing created */
+	say(&a, "t CREATE Everything (USE (\\All))\r\n");
+	ck_assert_str_eq(a.got, "t NO [USEATTR] Unsupported special-use "
+			 "attribute\r\n");
+	say(&a, "u CREATE Odd (USE (\\Sent \\X-Unknown))\r\n");
+	ASSERT_HAS(&a, "u NO [USEATTR]");
+	say(&a, "v LIST \"\" Everything\r\nw LIST \"\" Odd\r\n");
+	ASSERT_NOT(&a, "* LIST");
+	/* bad syntax */
+	say(&a, "x CREATE Y (USE ())\r\n");
+	ASSERT_HAS(&a, "x BAD");
+	say(&a, "x2 CREATE Y (FOO (\\Sent))\r\n");
+	ASSERT_HAS(&a, "x2 BAD");
+	say(&a, "x3 CREATE Y (USE (Sent))\r\n");
+	ASSERT_HAS(&a, "x3 BAD");
+	say(&a, "x4 CREATE Y (USE (\\Sent)\r\n");
+	ASSERT_HAS(&a, "x4 BAD");
+	say(&a, "y LIST (SUBSCRIBED) \"\" *\r\n");
+	ASSERT_HAS(&a, "y BAD");
+	say(&a, "y2 LIST \"\" * RETURN (STATUS)\r\n");
+	ASSERT_HAS(&a, "y2 BAD");
+	say(&a, "y3 LIST \"\" * RETURN\r\n");
+	ASSERT_HAS(&a, "y3 BAD");
+	say(&a, "y4 LIST (SPECIAL-USE \"\" *\r\n");
+	ASSERT_HAS(&a, "y4 BAD");
+	say(&a, "v2 LIST \"\" Y\r\n");
+	ASSERT_NOT(&a, "* LIST");
+	say(&a, "z NOOP\r\n");
+	ck_assert_str_eq(a.got, "z OK NOOP completed\r\n");
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *suite = suite_create("imap-ext");
@@ -642,6 +709,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_idle_bad);
 	tcase_add_test(tc, test_idle_timeout);
 	tcase_add_test(tc, test_notify_shared);
+	tcase_add_test(tc, test_special_use);
 	suite_add_tcase(suite, tc);
 	return suite;
 }
