@@ -225,6 +225,21 @@ class ImapExtTest(unittest.TestCase):
             m._simple_command("LIST", "(BOGUS)", '""', "*")
         m.logout()
 
+    def test_examine_reports_recent(self):
+        m = self.login("bob")
+        m.create("Rec")
+        m.append("Rec", None, None, MSG)
+        m.append("Rec", None, None, MSG)
+        m.select("Rec", readonly=True)
+        self.assertEqual(m.untagged_responses.pop("RECENT"), [b"2"])
+        m.select("Rec", readonly=True)
+        self.assertEqual(m.untagged_responses.pop("RECENT"), [b"2"])
+        m.select("Rec")
+        self.assertEqual(m.untagged_responses.pop("RECENT"), [b"2"])
+        m.select("Rec", readonly=True)
+        self.assertEqual(m.untagged_responses.pop("RECENT"), [b"0"])
+        m.logout()
+
 
 def read_lines(sock, count, timeout, start=None):
     """Reads until `count` CRLF-ended lines have arrived (or the timeout);

@@ -689,6 +689,34 @@ START_TEST(test_special_use)
 }
 END_TEST
 
+START_TEST(test_examine_recent)
+{
+	append_n(&a, "INBOX", 2);
+	/* EXAMINE reports what SELECT would (RFC 3501 6.3.2)... */
+	say(&a, "e EXAMINE INBOX\r\n");
+	ASSERT_HAS(&a, "* 2 EXISTS\r\n* 2 RECENT\r\n");
+	say(&a, "f FETCH 1:* FLAGS\r\n");
+	ASSERT_HAS(&a, "* 1 FETCH (FLAGS (\\Recent))");
+	say(&a, "g SEARCH RECENT\r\n");
+	ASSERT_HAS(&a, "* SEARCH 1 2\r\n");
+	/* ...without taking \Recent away */
+	say(&a, "h STATUS INBOX (RECENT)\r\n");
+	ASSERT_HAS(&a, "* STATUS INBOX (RECENT 2)");
+	say(&a, "i EXAMINE INBOX\r\n");
+	ASSERT_HAS(&a, "* 2 RECENT\r\n");
+	/* a message arriving while examined is recent there too */
+	open_b();
+	append(&b, "INBOX", "", msg1);
+	say(&a, "j NOOP\r\n");
+	ASSERT_HAS(&a, "* 3 EXISTS\r\n* 3 RECENT\r\n");
+	say(&b, "s SELECT INBOX\r\n");
+	ASSERT_HAS(&b, "* 3 RECENT\r\n");
+	/* claimed by that SELECT: gone for the next EXAMINE */
+	say(&a, "k EXAMINE INBOX\r\n");
+	ASSERT_HAS(&a, "* 3 EXISTS\r\n* 0 RECENT\r\n");
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *suite = suite_create("imap-ext");
@@ -710,6 +738,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_idle_timeout);
 	tcase_add_test(tc, test_notify_shared);
 	tcase_add_test(tc, test_special_use);
+	tcase_add_test(tc, test_examine_recent);
 	suite_add_tcase(suite, tc);
 	return suite;
 }
