@@ -3,6 +3,7 @@
  * IDLE) through test sessions on a temporary instance. */
 #include <dirent.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -404,6 +405,63 @@ START_TEST(test_move)
 }
 END_TEST
 
+/* The name of file number `nth` (0-based, in readdir order) of
+ * alice's DIR; "" when there is none. */
+static void nth_file(const char *sub, int nth, char *out, size_t len)
+{
+	char path[4800];
+	struct dirent *de;
+	DIR *d;
+	int i = 0;
+
+	out[0] = '\0';
+	snprintf(path, sizeof(path), "%s/alice/%s", mail, sub);
+	d = opendir(path);
+	ck_assert_ptr_nonnull(d);
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.' && i++ == nth)
+			snprintf(out, len, "%s", de->d_name);
+	closedir(d);
+}
+
+START_TEST(test_move_rolls_back)
+{
+	char name[1024], path[6000];
+	FILE *f;
+
+	append_n(&a, "INBOX", 3);
+	say(&a, "c CREATE Dst\r\n");
+	say(&a, "s SELECT INBOX\r\n");
+	/* a file already in the target under the name one of the moved
+	 * messages has: that rename fails, the ones done are undone */
+	nth_file("cur", 1, name, sizeof(name));
+	ck_assert(name[0] != '\0');
+	snprintf(path, sizeof(path), "%s/alice/.Dst/cur/%s", mail, name);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("Subject: squatter\r\n\r\nx\r\n", f);
+	fclose(f);
+	say(&a, "m MOVE 1:3 Dst\r\n");
+	ASSERT_HAS(&a, "m NO [UNAVAILABLE]");
+	ASSERT_NOT(&a, "EXPUNGE");
+	ASSERT_NOT(&a, "COPYUID");
+	ck_assert_int_eq(count_files("cur"), 3);
+	ck_assert_int_eq(count_files(".Dst/cur"), 1);
+	say(&a, "n NOOP\r\n");
+	ck_assert_str_eq(a.got, "n OK NOOP completed\r\n");
+	say(&a, "o FETCH 1:* UID\r\n");
+	ASSERT_HAS(&a, "* 3 FETCH (UID 3)");
+	/* the squatter is the only message there */
+	say(&a, "p STATUS Dst (MESSAGES)\r\n");
+	ASSERT_HAS(&a, "* STATUS Dst (MESSAGES 1)");
+	/* without it, the move goes through */
+	ck_assert_int_eq(unlink(path), 0);
+	say(&a, "q MOVE 1:3 Dst\r\n");
+	ASSERT_HAS(&a, "q OK MOVE completed");
+	ck_assert_int_eq(count_files("cur"), 0);
+}
+END_TEST
+
 START_TEST(test_move_bad)
 {
 	append_n(&a, "INBOX", 2);
@@ -733,6 +791,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_uidplus);
 	tcase_add_test(tc, test_move);
 	tcase_add_test(tc, test_move_bad);
+	tcase_add_test(tc, test_move_rolls_back);
 	tcase_add_test(tc, test_idle_push);
 	tcase_add_test(tc, test_idle_bad);
 	tcase_add_test(tc, test_idle_timeout);
