@@ -670,6 +670,23 @@ START_TEST(test_notify_shared)
 	ck_assert_int_eq(maildir_notify_dispatch(), 1);
 	ck_assert_int_eq(n3, 1);
 	maildir_watch_free(&w2);
+	/* Trash deleted and created again: the kernel dropped the old
+	 * directories' watches, a new watcher gets new ones */
+	maildir_box_close(&trash);
+	say(&a, "d DELETE Trash\r\n");
+	ASSERT_HAS(&a, "d OK");
+	maildir_notify_dispatch();
+	say(&a, "e CREATE Trash\r\n");
+	ASSERT_HAS(&a, "e OK");
+	ck_assert_int_eq(maildir_box_open(s, "Trash", 0, &trash, err, sizeof(err)), 0);
+	w1 = maildir_watch_box(trash, count_call, &n1);
+	ck_assert_ptr_nonnull(w1);
+	n1 = n3 = 0;
+	ck_assert_int_eq(deliver_text(mail, "alice", "Trash", msg1), 0);
+	ck_assert_int_eq(maildir_notify_dispatch(), 2);
+	ck_assert_int_eq(n1, 1);
+	ck_assert_int_eq(n3, 1);
+	maildir_watch_free(&w1);
 	maildir_watch_free(&w3);
 	maildir_watch_free(&w3);
 	ck_assert_int_eq(deliver_text(mail, "alice", NULL, msg1), 0);
