@@ -1,5 +1,27 @@
-/* Commands valid in any state (RFC 3501 6.1). */
+/* Commands valid in any state (RFC 3501 6.1), and the capability list. */
 #include "imapd/imap-int.h"
+
+/* Extensions valid in every state (RFC 7888, RFC 2971), then those of
+ * the authenticated states. */
+#define CAPS_ANY "IMAP4rev1 SASL-IR LITERAL+ ID"
+#define CAPS_AUTHED " ENABLE IDLE NAMESPACE UNSELECT CHILDREN UIDPLUS MOVE" \
+	" SPECIAL-USE CREATE-SPECIAL-USE"
+
+void imap_capabilities(struct imap_session *s, struct buf *out)
+{
+	buf_puts(out, CAPS_ANY);
+	if (s->state != IMAP_NOT_AUTH) {
+		buf_puts(out, CAPS_AUTHED);
+		return;
+	}
+	if (!s->io->tls && s->io->tls_available)
+		buf_puts(out, " STARTTLS");
+	/* RFC 3501 6.2.3 and 7.2.1: no password in clear where refused */
+	if (auth_plaintext_allowed(s->io))
+		buf_puts(out, " AUTH=PLAIN AUTH=LOGIN");
+	else
+		buf_puts(out, " LOGINDISABLED");
+}
 
 /* CAPABILITY */
 void cmd_capability(struct imap_cmd *cmd)

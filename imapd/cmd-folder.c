@@ -1,5 +1,7 @@
 /* Folder commands (RFC 3501 6.3.3-6.3.10): CREATE, DELETE, RENAME,
- * SUBSCRIBE, UNSUBSCRIBE, LIST, LSUB, STATUS. */
+ * SUBSCRIBE, UNSUBSCRIBE, LIST, LSUB, STATUS; special use (RFC 6154) in
+ * CREATE and LIST. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,24 +22,77 @@ static int parse_mailbox_arg(struct imap_cmd *cmd, struct buf *name, bool last)
 	return 0;
 }
 
-/* CREATE <mailbox>: a trailing '/' only says inferiors will follow
- * (RFC 3501 6.3.3). */
+/* [SP "(" "USE" SP "(" use-attr *(SP use-attr) ")" ")"] (RFC 6154 6,
+ * RFC 4466 create-param).  *uses_r gets the bits; *unsupported_r is set
+ * for a use this server cannot give (\All, \Flagged, extensions). */
+static int parse_create_params(struct imap_parser *p, struct buf *tmp,
+			       unsigned *uses_r, bool *unsupported_r)
+{
+	*uses_r = 0;
+	*unsupported_r = false;
+	if (imap_parse_at_end(p))
+		return 0;
+	if (imap_parse_sp(p) < 0 || imap_parse_char(p, '(') < 0)
+		return -1;
+	if (!imap_parse_keyword(p, "USE"))
+		return imap_parse_fail(p, "Unknown CREATE parameter");
+	if (imap_parse_sp(p) < 0 || imap_parse_char(p, '(') < 0)
+		return -1;
+	do {
+		char attr[32];
+		unsigned bit;
+
+		/* flag-extension = "\\" atom */
+		if (imap_parse_char(p, '\\') < 0 || imap_parse_atom(p, tmp) < 0)
+			return -1;
+		bit = 0;
+		if (tmp->len < sizeof(attr) - 1) {
+			snprintf(attr, sizeof(attr), "\\%s", buf_cstr(tmp));
+			bit = maildir_special_use_bit(attr);
+		}
+		if (bit == 0)
+			*unsupported_r = true;
+		*uses_r |= bit;
+	} while (imap_parse_skip(p, ' '));
+	if (imap_parse_char(p, ')') < 0 || imap_parse_char(p, ')') < 0)
+		return -1;
+	return imap_parse_end(p);
+}
+
+/* CREATE <mailbox> [(USE (<attrs>))]: a trailing '/' only says inferiors
+ * will follow (RFC 3501 6.3.3). */
 void cmd_create(struct imap_cmd *cmd)
 {
 	struct buf name = BUF_INIT(BUF_UNLIMITED);
 	char err[256];
+	unsigned uses;
+	bool unsupported;
 
-	if (parse_mailbox_arg(cmd, &name, true) < 0)
+	if (parse_mailbox_arg(cmd, &name, false) < 0)
 		goto out;
+	if (parse_create_params(&cmd->p, &cmd->tmp, &uses, &unsupported) < 0) {
+		imap_cmd_parse_error(cmd);
+		goto out;
+	}
 	if (name.len > 1 && name.data[name.len - 1] == MAILDIR_DELIMITER)
 		buf_truncate(&name, name.len - 1);
-	if (maildir_folder_is_inbox(buf_cstr(&name))) {
+	if (unsupported) {
+		/* RFC 6154 5.2: nothing is created */
+		imap_cmd_no(cmd, "[USEATTR] Unsupported special-use attribute");
+	} else if (maildir_folder_is_inbox(buf_cstr(&name))) {
 		imap_cmd_no(cmd, "[ALREADYEXISTS] INBOX always exists");
 	} else if (!maildir_folder_name_creatable(buf_cstr(&name), err,
 						  sizeof(err))) {
 		imap_cmd_no(cmd, "[CANNOT] Invalid mailbox name: %s", err);
 	} else if (maildir_folder_create(cmd->s->store, buf_cstr(&name), err,
 					 sizeof(err)) < 0) {
+		imap_cmd_store_error(cmd, "CREATE failed", err);
+	} else if (uses != 0 &&
+		   maildir_folder_set_special_use(cmd->s->store, buf_cstr(&name),
+						  uses, err, sizeof(err)) < 0) {
+		/* all or nothing */
+		maildir_folder_delete(cmd->s->store, buf_cstr(&name), err,
+				      sizeof(err));
 		imap_cmd_store_error(cmd, "CREATE failed", err);
 	} else {
 		imap_cmd_ok(cmd, "CREATE completed");
@@ -177,6 +232,18 @@ static void write_list(struct imap_session *s, const char *what,
 		buf_puts(s->out, "\\HasChildren ");
 	if (attrs & MAILDIR_FOLDER_HASNOCHILDREN)
 		buf_puts(s->out, "\\HasNoChildren ");
+	/* RFC 6154 2: special use, in every LIST reply (allowed, and what
+	 * Dovecot does, for clients that do not ask) */
+	for (unsigned bit = 1; bit != 0 && bit <= MAILDIR_FOLDER_SPECIAL;
+	     bit <<= 1) {
+		const char *use = (attrs & bit) ?
+			maildir_special_use_name(bit) : NULL;
+
+		if (use != NULL) {
+			buf_puts(s->out, use);
+			buf_putc(s->out, ' ');
+		}
+	}
 	if (s->out->data[s->out->len - 1] == ' ')
 		buf_truncate(s->out, s->out->len - 1);
 	buf_puts(s->out, ") \"/\" ");
@@ -184,16 +251,77 @@ static void write_list(struct imap_session *s, const char *what,
 	buf_puts(s->out, "\r\n");
 }
 
-/* LIST <reference> <pattern> */
+/* "(" [option *(SP option)] ")" of LIST (RFC 5258 3, as far as RFC 6154
+ * 5.1 needs it): the selection option SPECIAL-USE, the return options
+ * SPECIAL-USE and CHILDREN (both always returned here). */
+static int parse_list_opts(struct imap_parser *p, bool selection,
+			   bool *special_use_r)
+{
+	if (imap_parse_char(p, '(') < 0)
+		return -1;
+	if (imap_parse_skip(p, ')'))
+		return 0;
+	do {
+		if (imap_parse_keyword(p, "SPECIAL-USE"))
+			*special_use_r = true;
+		else if (selection || !imap_parse_keyword(p, "CHILDREN"))
+			return imap_parse_fail(p, selection ?
+				"Unsupported LIST selection option" :
+				"Unsupported LIST return option");
+	} while (imap_parse_skip(p, ' '));
+	return imap_parse_char(p, ')');
+}
+
+/* [SP selection-opts] SP reference SP pattern [SP "RETURN" SP return-opts] */
+static int parse_list_ext(struct imap_cmd *cmd, struct buf *pattern,
+			  bool *special_only_r)
+{
+	struct imap_parser *p = &cmd->p;
+	struct buf ref = BUF_INIT(BUF_UNLIMITED);
+	bool returned = false;
+	int ret = -1;
+
+	*special_only_r = false;
+	if (imap_parse_sp(p) < 0 ||
+	    (imap_parse_peek(p) == '(' &&
+	     (parse_list_opts(p, true, special_only_r) < 0 ||
+	      imap_parse_sp(p) < 0)) ||
+	    imap_parse_mailbox(p, &ref) < 0 || imap_parse_sp(p) < 0 ||
+	    imap_parse_list_mailbox(p, pattern) < 0)
+		goto out;
+	if (!imap_parse_at_end(p) &&
+	    (imap_parse_sp(p) < 0 || !imap_parse_keyword(p, "RETURN") ||
+	     imap_parse_sp(p) < 0 || parse_list_opts(p, false, &returned) < 0))
+		goto out;
+	if (imap_parse_end(p) < 0)
+		goto out;
+	if (pattern->len > 0 && ref.len > 0) {
+		/* RFC 3501 6.3.8: the reference is a prefix of the pattern */
+		buf_append(&ref, pattern->data, pattern->len);
+		buf_clear(pattern);
+		buf_append(pattern, ref.data, ref.len);
+	}
+	ret = 0;
+out:
+	if (ret < 0 && cmd->p.error == NULL)
+		imap_parse_fail(p, "Invalid LIST arguments");
+	if (ret < 0)
+		imap_cmd_parse_error(cmd);
+	buf_free(&ref);
+	return ret;
+}
+
+/* LIST [(selection)] <reference> <pattern> [RETURN (options)] */
 void cmd_list(struct imap_cmd *cmd)
 {
 	struct imap_session *s = cmd->s;
 	struct buf pattern = BUF_INIT(BUF_UNLIMITED);
 	struct maildir_folder *list;
+	bool special_only;
 	size_t n;
 	char err[256];
 
-	if (parse_list_args(cmd, &pattern) < 0)
+	if (parse_list_ext(cmd, &pattern, &special_only) < 0)
 		goto out;
 	if (pattern.len == 0) {
 		/* the hierarchy delimiter and root (RFC 3501 6.3.8) */
@@ -206,7 +334,8 @@ void cmd_list(struct imap_cmd *cmd)
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++)
-		if (maildir_folder_match(buf_cstr(&pattern), list[i].name))
+		if (maildir_folder_match(buf_cstr(&pattern), list[i].name) &&
+		    (!special_only || (list[i].attrs & MAILDIR_FOLDER_SPECIAL)))
 			write_list(s, "LIST", list[i].attrs, list[i].name);
 	maildir_folder_list_free(list, n);
 	imap_cmd_ok(cmd, "LIST completed");

@@ -49,11 +49,13 @@ static void open_mailbox(struct imap_cmd *cmd, bool readonly)
 	}
 	/* RFC 3501 6.3.1: a failed SELECT leaves no mailbox selected */
 	imap_unselect(s);
-	/* EXAMINE must not take \Recent away from other sessions (6.3.2).
+	/* EXAMINE must not take \Recent away from other sessions, but it
+	 * reports the same RECENT count as SELECT (6.3.2).
 	 * The reply needs only the folder's counts: the snapshot of a big
 	 * folder is loaded after it is sent (session.c, maildir_box_load). */
 	if (maildir_box_open(s->store, buf_cstr(&name),
-			     (readonly ? MAILDIR_BOX_READONLY : MAILDIR_BOX_RECENT) |
+			     (readonly ? MAILDIR_BOX_READONLY |
+			      MAILDIR_BOX_PEEK_RECENT : MAILDIR_BOX_RECENT) |
 			     MAILDIR_BOX_DEFER_LOAD, &s->box, err, sizeof(err)) < 0) {
 		imap_cmd_store_error(cmd, "Cannot open mailbox", err);
 		goto out;

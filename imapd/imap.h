@@ -13,7 +13,9 @@
  * can be enabled yet), NAMESPACE (RFC 2342), UNSELECT (RFC 3691),
  * CHILDREN (RFC 3348), IDLE (RFC 2177: pushes from the shared change
  * notification of maildir/notify.h, no polling), UIDPLUS (RFC 4315: APPENDUID, COPYUID, UID
- * EXPUNGE), MOVE (RFC 6851: a rename of the files, maildir_box_move).
+ * EXPUNGE), MOVE (RFC 6851: a rename of the files, maildir_box_move),
+ * SPECIAL-USE and CREATE-SPECIAL-USE (RFC 6154: by folder name, or set by
+ * CREATE ... (USE (...)); LIST (SPECIAL-USE) and RETURN (SPECIAL-USE)).
  *
  * Limits (config.h):
  *   max_imap_line     each line, and all the text of one command outside

@@ -42,27 +42,6 @@ void imap_untagged(struct imap_session *s, const char *fmt, ...)
 	buf_puts(s->out, "\r\n");
 }
 
-/* Extensions valid in every state (RFC 7888, RFC 2971), then those of
- * the authenticated states. */
-#define CAPS_ANY "IMAP4rev1 SASL-IR LITERAL+ ID"
-#define CAPS_AUTHED " ENABLE IDLE NAMESPACE UNSELECT CHILDREN UIDPLUS MOVE"
-
-void imap_capabilities(struct imap_session *s, struct buf *out)
-{
-	buf_puts(out, CAPS_ANY);
-	if (s->state != IMAP_NOT_AUTH) {
-		buf_puts(out, CAPS_AUTHED);
-		return;
-	}
-	if (!s->io->tls && s->io->tls_available)
-		buf_puts(out, " STARTTLS");
-	/* RFC 3501 6.2.3 and 7.2.1: no password in clear where refused */
-	if (auth_plaintext_allowed(s->io))
-		buf_puts(out, " AUTH=PLAIN AUTH=LOGIN");
-	else
-		buf_puts(out, " LOGINDISABLED");
-}
-
 static void set_result(struct imap_cmd *cmd, const char *status,
 		       const char *fmt, va_list ap)
 {

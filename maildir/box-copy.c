@@ -470,6 +470,18 @@ static void moved_undo(struct moved *v, size_t n, bool undo)
 	free(v);
 }
 
+/* rename(2), except that an existing target is an error (EEXIST) rather
+ * than a message silently replaced; plain rename where the file system
+ * cannot tell. */
+static int rename_noreplace(const char *from, const char *to)
+{
+	if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -1;
+	return rename(from, to);
+}
+
 /* Moves one message (index record rec, file fname) into the destination:
  * renames the file (unless the folder is the same), drops the source
  * record, indexes it there.  0, 1 when the file vanished meanwhile, -1. */
@@ -487,7 +499,7 @@ static int move_one(struct maildir_box *box, struct dest *d, struct frec *srcf,
 	buf_printf(&from, "%s/%s", box->path.data, fname);
 	buf_printf(&to, "%s/cur/%s", d->path.data, base);
 	if (!same) {
-		if (rename(from.data, to.data) < 0) {
+		if (rename_noreplace(from.data, to.data) < 0) {
 			ret = errno == ENOENT ? 1 : -1;
 			goto out;
 		}

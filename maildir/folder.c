@@ -22,6 +22,7 @@ static const struct {
 	{ "Drafts", MAILDIR_FOLDER_DRAFTS },
 	{ "Trash", MAILDIR_FOLDER_TRASH },
 	{ "Junk", MAILDIR_FOLDER_JUNK },
+	{ "Archive", MAILDIR_FOLDER_ARCHIVE },
 };
 
 struct list {
@@ -164,6 +165,7 @@ int maildir_folder_list(struct maildir_store *s, struct maildir_folder **list_r,
 	}
 	read_subscriptions(s, &subs, &nsubs);
 	add_attrs(&l, subs, nsubs);
+	maildir_folder_apply_special_use(s, l.v, l.n);
 	free_strv(subs, nsubs);
 	qsort(l.v, l.n, sizeof(*l.v), cmp_folder);
 	buf_free(&name);

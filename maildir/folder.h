@@ -19,7 +19,12 @@ enum {
 	MAILDIR_FOLDER_DRAFTS = 1 << 5,		/* the names maildir_user_create */
 	MAILDIR_FOLDER_TRASH = 1 << 6,		/* gives them */
 	MAILDIR_FOLDER_JUNK = 1 << 7,
+	MAILDIR_FOLDER_ARCHIVE = 1 << 8,
 };
+/* The special-use bits (maildir_folder_set_special_use). */
+#define MAILDIR_FOLDER_SPECIAL (MAILDIR_FOLDER_SENT | MAILDIR_FOLDER_DRAFTS | \
+				MAILDIR_FOLDER_TRASH | MAILDIR_FOLDER_JUNK | \
+				MAILDIR_FOLDER_ARCHIVE)
 
 struct maildir_folder {
 	char *name;		/* "INBOX", "Work/2026", ... */
@@ -62,6 +67,21 @@ int maildir_folder_subscribe(struct maildir_store *s, const char *name,
 /* The subscribed names (LSUB), malloc'd array of malloc'd strings. */
 int maildir_subscriptions(struct maildir_store *s, char ***names_r,
 			  size_t *n_r, char *err_r, size_t errlen);
+
+/* RFC 6154 special use (special-use.c).  A folder's attributes are those
+ * of its name (Sent, Drafts, Trash, Junk, Archive) unless they were set
+ * for it; maildir_folder_list applies both. */
+/* The MAILDIR_FOLDER_* bit of "\Sent"... (any case), 0 when unknown. */
+unsigned maildir_special_use_bit(const char *attr);
+/* "\Sent"... for one bit, NULL when it is not a special-use bit. */
+const char *maildir_special_use_name(unsigned bit);
+/* Sets the special-use bits of folder `name` (it must exist), replacing
+ * those of its name; 0 sets "none".  Durable.  0, or -1 with err_r. */
+int maildir_folder_set_special_use(struct maildir_store *s, const char *name,
+				   unsigned bits, char *err_r, size_t errlen);
+/* For maildir_folder_list: the set bits replace those of the names. */
+void maildir_folder_apply_special_use(struct maildir_store *s,
+				      struct maildir_folder *list, size_t n);
 
 /* STATUS (RFC 3501 section 6.3.10): syncs the folder and returns its
  * counts (first_unseen and rebuilt are not filled).  Does not claim

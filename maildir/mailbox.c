@@ -369,14 +369,19 @@ static void free_keywords(struct maildir_box *box)
 	box->nkeywords = 0;
 }
 
-/* Claims \Recent for this session when the box asks for it: UIDs >=
- * *recent_from_r are recent.  Always 0. */
+/* Claims \Recent for this session when the box asks for it (or only looks,
+ * MAILDIR_BOX_PEEK_RECENT): UIDs >= *recent_from_r are recent.  Always 0. */
 static int claim_recent(struct maildir_box *box, struct frec *f,
 			uint32_t *recent_from_r)
 {
 	DB_TXN *txn;
 
 	*recent_from_r = UINT32_MAX;
+	if ((box->flags & MAILDIR_BOX_PEEK_RECENT) &&
+	    f->first_recent_uid < f->uidnext) {
+		*recent_from_r = f->first_recent_uid;
+		return 0;
+	}
 	if ((box->flags & MAILDIR_BOX_RECENT) &&
 	    f->first_recent_uid < f->uidnext) {
 		*recent_from_r = f->first_recent_uid;

@@ -93,6 +93,11 @@ enum {
 					 * 6.3.2: it leaves \Recent to the
 					 * other sessions), nor POP3 */
 	MAILDIR_BOX_DEFER_LOAD = 1 << 2,	/* see maildir_box_load */
+	MAILDIR_BOX_PEEK_RECENT = 1 << 3,	/* EXAMINE: show the messages
+						 * no SELECT has claimed as
+						 * \Recent (the same count as
+						 * SELECT would, RFC 3501
+						 * 6.3.2) without claiming */
 };
 
 /* Opens folder `name` (mUTF-7, '/' delimiter, "INBOX" any case) and takes a

@@ -1,3 +1,5 @@
+/* The process's change notification: one inotify instance, one watch per
+ * folder directory, shared by the sessions waiting on the folder. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,7 +58,22 @@ static struct folder_watch *folder_get(const char *path)
 
 	for (fw = folders; fw != NULL; fw = fw->next)
 		if (strcmp(fw->path, path) == 0)
-			return fw;
+			break;
+	if (fw != NULL && fw->wd[0] >= 0 && fw->wd[1] >= 0)
+		return fw;
+	if (fw != NULL) {
+		/* deleted and created again since: the kernel dropped the
+		 * watches of the old directories */
+		for (int i = 0; i < 2; i++) {
+			buf_clear(&p);
+			buf_printf(&p, "%s/%s", path, subdirs[i]);
+			if (fw->wd[i] < 0)
+				fw->wd[i] = inotify_add_watch(notify_fd, p.data,
+							      WATCH_MASK);
+		}
+		buf_free(&p);
+		return fw;
+	}
 	if (maildir_notify_fd() < 0)
 		return NULL;
 	fw = xcalloc(1, sizeof(*fw));

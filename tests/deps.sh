@@ -27,6 +27,7 @@ offlineimap3
 e2fsprogs
 mount
 chromium
+neomutt
 "
 missing=""
 for p in $PKGS; do

@@ -1,6 +1,6 @@
 """IMAP extensions against a live `maillab serve` (issue 11), driven by
 Python's imaplib and raw sockets: ENABLE, ID, NAMESPACE, UNSELECT, CHILDREN,
-LITERAL+, UIDPLUS, MOVE, IDLE (pushes from SMTP, POP3 and IMAP), and bad
+LITERAL+, UIDPLUS, MOVE, SPECIAL-USE, IDLE (pushes from SMTP, POP3 and IMAP), and bad
 input to them."""
 import os
 import poplib
@@ -22,7 +22,8 @@ MSG = (b"From: Alice <alice@lab.test>\r\n"
        b"body\r\n")
 
 AUTHED_CAPS = ["IMAP4REV1", "SASL-IR", "LITERAL+", "ID", "ENABLE", "IDLE",
-               "NAMESPACE", "UNSELECT", "CHILDREN", "UIDPLUS", "MOVE"]
+               "NAMESPACE", "UNSELECT", "CHILDREN", "UIDPLUS", "MOVE",
+               "SPECIAL-USE", "CREATE-SPECIAL-USE"]
 
 
 class ImapExtTest(unittest.TestCase):
@@ -199,6 +200,46 @@ class ImapExtTest(unittest.TestCase):
         m.logout()
         other.logout()
 
+    def test_special_use(self):
+        m = self.login()
+        typ, data = m.list('""', "*")
+        self.assertIn(b'(\\HasNoChildren \\Sent) "/" Sent', data)
+        self.assertIn(b'(\\HasNoChildren \\Trash) "/" Trash', data)
+        typ, data = m._simple_command("CREATE", "Saved", r"(USE (\Archive))")
+        self.assertEqual(typ, "OK")
+        typ, data = m._simple_command("LIST", "(SPECIAL-USE)", '""', "*")
+        self.assertEqual(typ, "OK")
+        listed = m.untagged_responses.pop("LIST")
+        self.assertIn(b'(\\HasNoChildren \\Archive) "/" Saved', listed)
+        self.assertFalse(any(b"INBOX" in x for x in listed), listed)
+        typ, data = m._simple_command("LIST", '""', "Saved", "RETURN",
+                                      "(SPECIAL-USE)")
+        self.assertEqual(m.untagged_responses.pop("LIST"),
+                         [b'(\\HasNoChildren \\Archive) "/" Saved'])
+        # a use this server cannot give: NO [USEATTR], nothing created
+        typ, data = m._simple_command("CREATE", "AllMail", r"(USE (\All))")
+        self.assertEqual(typ, "NO")
+        self.assertIn(b"[USEATTR]", data[0])
+        self.assertEqual(m.list('""', "AllMail")[1], [None])
+        with self.assertRaisesRegex(imaplib.IMAP4.error, "BAD"):
+            m._simple_command("LIST", "(BOGUS)", '""', "*")
+        m.logout()
+
+    def test_examine_reports_recent(self):
+        m = self.login("bob")
+        m.create("Rec")
+        m.append("Rec", None, None, MSG)
+        m.append("Rec", None, None, MSG)
+        m.select("Rec", readonly=True)
+        self.assertEqual(m.untagged_responses.pop("RECENT"), [b"2"])
+        m.select("Rec", readonly=True)
+        self.assertEqual(m.untagged_responses.pop("RECENT"), [b"2"])
+        m.select("Rec")
+        self.assertEqual(m.untagged_responses.pop("RECENT"), [b"2"])
+        m.select("Rec", readonly=True)
+        self.assertEqual(m.untagged_responses.pop("RECENT"), [b"0"])
+        m.logout()
+
 
 def read_lines(sock, count, timeout, start=None):
     """Reads until `count` CRLF-ended lines have arrived (or the timeout);
@@ -217,12 +258,15 @@ def read_lines(sock, count, timeout, start=None):
     return data, time.monotonic() - start
 
 
-class ImapIdleTest(unittest.TestCase):
-    """A raw IDLE session sees what SMTP, POP3 and IMAP clients do."""
+class IdleHelpers:
+    """An instance for the class, a raw session in IDLE, and the check
+    after each test that a normal client is still served."""
+
+    config = {}
 
     @classmethod
     def setUpClass(cls):
-        cls.inst = Instance.start(config={"timeout_imap_idle": "3"})
+        cls.inst = Instance.start(config=cls.config)
         cls.pw = cls.inst.password("bob")
 
     @classmethod
@@ -242,8 +286,13 @@ class ImapIdleTest(unittest.TestCase):
         s.sendall(b"l LOGIN bob %s\r\ns SELECT INBOX\r\n" % self.pw.encode())
         recv_until(s, b"s OK")
         s.sendall(b"i IDLE\r\n")
-        self.assertEqual(recv_until(s, b"\r\n"), b"+ idling\r\n")
+        got = recv_until(s, b"\r\n")
+        self.assertTrue(got.startswith(b"+ idling\r\n"), got)
         return s
+
+
+class ImapIdleTest(IdleHelpers, unittest.TestCase):
+    """A raw IDLE session sees what SMTP, POP3 and IMAP clients do."""
 
     def deliver(self, subject):
         with smtplib.SMTP(self.inst.host, self.inst.port("smtp")) as c:
@@ -308,14 +357,19 @@ class ImapIdleTest(unittest.TestCase):
         self.assertIn(b"y OK", recv_until(s, b"y OK"))
         s.close()
 
+class ImapIdleTimeoutTest(IdleHelpers, unittest.TestCase):
+    """IDLE without DONE, with timeout_imap_idle = 2 s for the test."""
+
+    config = {"timeout_imap_idle": "2"}
+
     def test_idle_without_done_times_out(self):
-        # timeout_imap_idle = 3 here: BYE, then the server closes
         s = self.idle_session()
         got = recv_until(s, b"* BYE", timeout=30)
         self.assertIn(b"* BYE", got)
         s.settimeout(10)
         self.assertEqual(s.recv(100), b"")
         s.close()
+        self.assertIn("S: * BYE Autologout", "".join(self.inst.traces().values()))
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
  * IDLE) through test sessions on a temporary instance. */
 #include <dirent.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -152,7 +153,8 @@ START_TEST(test_capabilities)
 {
 	say(&a, "c CAPABILITY\r\n");
 	ASSERT_HAS(&a, "* CAPABILITY IMAP4rev1 SASL-IR LITERAL+ ID ENABLE "
-		   "IDLE NAMESPACE UNSELECT CHILDREN UIDPLUS MOVE");
+		   "IDLE NAMESPACE UNSELECT CHILDREN UIDPLUS MOVE SPECIAL-USE "
+		   "CREATE-SPECIAL-USE");
 	ASSERT_HAS(&a, "c OK");
 }
 END_TEST
@@ -403,6 +405,63 @@ START_TEST(test_move)
 }
 END_TEST
 
+/* The name of file number `nth` (0-based, in readdir order) of
+ * alice's DIR; "" when there is none. */
+static void nth_file(const char *sub, int nth, char *out, size_t len)
+{
+	char path[4800];
+	struct dirent *de;
+	DIR *d;
+	int i = 0;
+
+	out[0] = '\0';
+	snprintf(path, sizeof(path), "%s/alice/%s", mail, sub);
+	d = opendir(path);
+	ck_assert_ptr_nonnull(d);
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.' && i++ == nth)
+			snprintf(out, len, "%s", de->d_name);
+	closedir(d);
+}
+
+START_TEST(test_move_rolls_back)
+{
+	char name[1024], path[6000];
+	FILE *f;
+
+	append_n(&a, "INBOX", 3);
+	say(&a, "c CREATE Dst\r\n");
+	say(&a, "s SELECT INBOX\r\n");
+	/* a file already in the target under the name one of the moved
+	 * messages has: that rename fails, the ones done are undone */
+	nth_file("cur", 1, name, sizeof(name));
+	ck_assert(name[0] != '\0');
+	snprintf(path, sizeof(path), "%s/alice/.Dst/cur/%s", mail, name);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("Subject: squatter\r\n\r\nx\r\n", f);
+	fclose(f);
+	say(&a, "m MOVE 1:3 Dst\r\n");
+	ASSERT_HAS(&a, "m NO [UNAVAILABLE]");
+	ASSERT_NOT(&a, "EXPUNGE");
+	ASSERT_NOT(&a, "COPYUID");
+	ck_assert_int_eq(count_files("cur"), 3);
+	ck_assert_int_eq(count_files(".Dst/cur"), 1);
+	say(&a, "n NOOP\r\n");
+	ck_assert_str_eq(a.got, "n OK NOOP completed\r\n");
+	say(&a, "o FETCH 1:* UID\r\n");
+	ASSERT_HAS(&a, "* 3 FETCH (UID 3)");
+	/* the squatter is the only message there */
+	say(&a, "p STATUS Dst (MESSAGES)\r\n");
+	ASSERT_HAS(&a, "* STATUS Dst (MESSAGES 1)");
+	/* without it, the move goes through */
+	ck_assert_int_eq(unlink(path), 0);
+	say(&a, "q MOVE 1:3 Dst\r\n");
+	ASSERT_HAS(&a, "q OK MOVE completed");
+	ck_assert_int_eq(count_files("cur"), 0);
+}
+END_TEST
+
 START_TEST(test_move_bad)
 {
 	append_n(&a, "INBOX", 2);
@@ -611,6 +670,23 @@ START_TEST(test_notify_shared)
 	ck_assert_int_eq(maildir_notify_dispatch(), 1);
 	ck_assert_int_eq(n3, 1);
 	maildir_watch_free(&w2);
+	/* Trash deleted and created again: the kernel dropped the old
+	 * directories' watches, a new watcher gets new ones */
+	maildir_box_close(&trash);
+	say(&a, "d DELETE Trash\r\n");
+	ASSERT_HAS(&a, "d OK");
+	maildir_notify_dispatch();
+	say(&a, "e CREATE Trash\r\n");
+	ASSERT_HAS(&a, "e OK");
+	ck_assert_int_eq(maildir_box_open(s, "Trash", 0, &trash, err, sizeof(err)), 0);
+	w1 = maildir_watch_box(trash, count_call, &n1);
+	ck_assert_ptr_nonnull(w1);
+	n1 = n3 = 0;
+	ck_assert_int_eq(deliver_text(mail, "alice", "Trash", msg1), 0);
+	ck_assert_int_eq(maildir_notify_dispatch(), 2);
+	ck_assert_int_eq(n1, 1);
+	ck_assert_int_eq(n3, 1);
+	maildir_watch_free(&w1);
 	maildir_watch_free(&w3);
 	maildir_watch_free(&w3);
 	ck_assert_int_eq(deliver_text(mail, "alice", NULL, msg1), 0);
@@ -619,6 +695,100 @@ START_TEST(test_notify_shared)
 	maildir_box_close(&box2);
 	maildir_box_close(&trash);
 	maildir_store_close(&s);
+}
+END_TEST
+
+START_TEST(test_special_use)
+{
+	/* the folders maildir_user_create makes, by name */
+	say(&a, "l LIST \"\" *\r\n");
+	ASSERT_HAS(&a, "* LIST (\\HasNoChildren \\Sent) \"/\" Sent\r\n");
+	ASSERT_HAS(&a, "* LIST (\\HasNoChildren \\Drafts) \"/\" Drafts\r\n");
+	ASSERT_HAS(&a, "* LIST (\\HasNoChildren \\Trash) \"/\" Trash\r\n");
+	ASSERT_HAS(&a, "* LIST (\\HasNoChildren \\Junk) \"/\" Junk\r\n");
+	ASSERT_HAS(&a, "* LIST (\\HasNoChildren) \"/\" INBOX\r\n");
+	/* \Archive once an Archive folder exists */
+	say(&a, "c CREATE Archive\r\n");
+	say(&a, "c2 CREATE Work\r\n");
+	/* the selection option lists only special-use folders */
+	say(&a, "m LIST (SPECIAL-USE) \"\" *\r\n");
+	ASSERT_HAS(&a, "* LIST (\\HasNoChildren \\Archive) \"/\" Archive\r\n");
+	ASSERT_HAS(&a, "\\Sent) \"/\" Sent\r\n");
+	ASSERT_NOT(&a, "INBOX");
+	ASSERT_NOT(&a, "Work");
+	ASSERT_HAS(&a, "m OK LIST completed");
+	say(&a, "n LIST \"\" \"%\" RETURN (SPECIAL-USE)\r\n");
+	ASSERT_HAS(&a, "\\Junk) \"/\" Junk\r\n");
+	ASSERT_HAS(&a, "* LIST (\\HasNoChildren) \"/\" Work\r\n");
+	say(&a, "o LIST () \"\" Work RETURN (CHILDREN SPECIAL-USE)\r\n");
+	ck_assert_str_eq(a.got, "* LIST (\\HasNoChildren) \"/\" Work\r\n"
+			 "o OK LIST completed\r\n");
+	/* CREATE ... (USE (...)) */
+	say(&a, "p CREATE Keep (USE (\\Archive \\Junk))\r\n");
+	ck_assert_str_eq(a.got, "p OK CREATE completed\r\n");
+	say(&a, "q LIST \"\" Keep\r\n");
+	ASSERT_HAS(&a, "* LIST (\\HasNoChildren \\Junk \\Archive) \"/\" Keep\r\n");
+	/* it follows the folder through RENAME */
+	say(&a, "r RENAME Keep Kept\r\n");
+	say(&a, "s LIST \"\" Kept\r\n");
+	ASSERT_HAS(&a, "\\Junk \\Archive) \"/\" Kept\r\n");
+	/* uses this server cannot give: NO [USEATTR], nothing created */
+	say(&a, "t CREATE Everything (USE (\\All))\r\n");
+	ck_assert_str_eq(a.got, "t NO [USEATTR] Unsupported special-use "
+			 "attribute\r\n");
+	say(&a, "u CREATE Odd (USE (\\Sent \\X-Unknown))\r\n");
+	ASSERT_HAS(&a, "u NO [USEATTR]");
+	say(&a, "v LIST \"\" Everything\r\nw LIST \"\" Odd\r\n");
+	ASSERT_NOT(&a, "* LIST");
+	/* bad syntax */
+	say(&a, "x CREATE Y (USE ())\r\n");
+	ASSERT_HAS(&a, "x BAD");
+	say(&a, "x2 CREATE Y (FOO (\\Sent))\r\n");
+	ASSERT_HAS(&a, "x2 BAD");
+	say(&a, "x3 CREATE Y (USE (Sent))\r\n");
+	ASSERT_HAS(&a, "x3 BAD");
+	say(&a, "x4 CREATE Y (USE (\\Sent)\r\n");
+	ASSERT_HAS(&a, "x4 BAD");
+	say(&a, "y LIST (SUBSCRIBED) \"\" *\r\n");
+	ASSERT_HAS(&a, "y BAD");
+	say(&a, "y2 LIST \"\" * RETURN (STATUS)\r\n");
+	ASSERT_HAS(&a, "y2 BAD");
+	say(&a, "y3 LIST \"\" * RETURN\r\n");
+	ASSERT_HAS(&a, "y3 BAD");
+	say(&a, "y4 LIST (SPECIAL-USE \"\" *\r\n");
+	ASSERT_HAS(&a, "y4 BAD");
+	say(&a, "v2 LIST \"\" Y\r\n");
+	ASSERT_NOT(&a, "* LIST");
+	say(&a, "z NOOP\r\n");
+	ck_assert_str_eq(a.got, "z OK NOOP completed\r\n");
+}
+END_TEST
+
+START_TEST(test_examine_recent)
+{
+	append_n(&a, "INBOX", 2);
+	/* EXAMINE reports what SELECT would (RFC 3501 6.3.2)... */
+	say(&a, "e EXAMINE INBOX\r\n");
+	ASSERT_HAS(&a, "* 2 EXISTS\r\n* 2 RECENT\r\n");
+	say(&a, "f FETCH 1:* FLAGS\r\n");
+	ASSERT_HAS(&a, "* 1 FETCH (FLAGS (\\Recent))");
+	say(&a, "g SEARCH RECENT\r\n");
+	ASSERT_HAS(&a, "* SEARCH 1 2\r\n");
+	/* ...without taking \Recent away */
+	say(&a, "h STATUS INBOX (RECENT)\r\n");
+	ASSERT_HAS(&a, "* STATUS INBOX (RECENT 2)");
+	say(&a, "i EXAMINE INBOX\r\n");
+	ASSERT_HAS(&a, "* 2 RECENT\r\n");
+	/* a message arriving while examined is recent there too */
+	open_b();
+	append(&b, "INBOX", "", msg1);
+	say(&a, "j NOOP\r\n");
+	ASSERT_HAS(&a, "* 3 EXISTS\r\n* 3 RECENT\r\n");
+	say(&b, "s SELECT INBOX\r\n");
+	ASSERT_HAS(&b, "* 3 RECENT\r\n");
+	/* claimed by that SELECT: gone for the next EXAMINE */
+	say(&a, "k EXAMINE INBOX\r\n");
+	ASSERT_HAS(&a, "* 3 EXISTS\r\n* 0 RECENT\r\n");
 }
 END_TEST
 
@@ -638,10 +808,13 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_uidplus);
 	tcase_add_test(tc, test_move);
 	tcase_add_test(tc, test_move_bad);
+	tcase_add_test(tc, test_move_rolls_back);
 	tcase_add_test(tc, test_idle_push);
 	tcase_add_test(tc, test_idle_bad);
 	tcase_add_test(tc, test_idle_timeout);
 	tcase_add_test(tc, test_notify_shared);
+	tcase_add_test(tc, test_special_use);
+	tcase_add_test(tc, test_examine_recent);
 	suite_add_tcase(suite, tc);
 	return suite;
 }
