@@ -17,6 +17,8 @@ enum key_type {
 	KEY_ADDRS,	/* list of IPv4/IPv6 addresses */
 	KEY_PORT,	/* 0..65535 for service `svc`; 0 disables the listener */
 	KEY_PORTS_MODE,	/* standard | unprivileged */
+	KEY_DURATION,	/* seconds (unsigned int), optional s, m, h or d suffix */
+	KEY_ROUTE,	/* `NAME DOMAIN = HOST[:PORT]`, repeatable, a list */
 };
 
 #define KF_EMPTY_OK 0x1

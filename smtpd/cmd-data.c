@@ -96,7 +96,10 @@ static void log_delivery(struct smtp_session *s)
 		buf_printf(&line, " mailbox=%s%s%s", t->dests[i].user,
 			   t->dests[i].folder ? "/" : "",
 			   t->dests[i].folder ? t->dests[i].folder : "");
-	buf_printf(&line, " file=%s", maildir_delivery_name(t->delivery));
+	if (t->n_dests > 0)
+		buf_printf(&line, " file=%s", maildir_delivery_name(t->delivery));
+	if (t->queue_id[0] != '\0')
+		buf_printf(&line, " queued=%s", t->queue_id);
 	log_msg(service_name(s->io->service), s->io->id, "%s", buf_cstr(&line));
 	buf_free(&line);
 }
@@ -112,9 +115,19 @@ static void commit_work(void *arg)
 		rcpts[i].user = t->dests[i].user;
 		rcpts[i].folder = t->dests[i].folder;
 	}
-	t->commit_ret = maildir_delivery_commit(t->delivery, rcpts, t->n_dests,
-						t->commit_err,
-						sizeof(t->commit_err));
+	/* Queue first: taking a queued message back is an unlink, taking a
+	 * delivered one back is not possible. */
+	t->commit_ret = 0;
+	if (smtp_txn_has_remote(t))
+		t->commit_ret = smtp_relay_queue(s, t->commit_err,
+						 sizeof(t->commit_err));
+	if (t->commit_ret == 0 && t->n_dests > 0) {
+		t->commit_ret = maildir_delivery_commit(t->delivery, rcpts,
+							t->n_dests, t->commit_err,
+							sizeof(t->commit_err));
+		if (t->commit_ret < 0 && t->queue_id[0] != '\0')
+			smtp_relay_unqueue(s);
+	}
 	free(rcpts);
 }
 
