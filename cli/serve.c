@@ -10,6 +10,7 @@
 #include "common/server.h"
 #include "imapd/imap.h"
 #include "pop3d/pop3.h"
+#include "smtpd/runner.h"
 #include "smtpd/smtp.h"
 
 /* Which server speaks on which service. */
@@ -34,6 +35,7 @@ int maillab_serve(int argc, char **argv)
 	const char *dir = cli_take_dir(&argc, argv);
 	struct config cfg;
 	struct server srv;
+	struct queue_runner *runner;
 	char err[1024];
 	int ret;
 
@@ -62,11 +64,22 @@ int maillab_serve(int argc, char **argv)
 		log_close();
 		return 1;
 	}
+	runner = queue_runner_start(&srv, err, sizeof(err));
+	if (runner == NULL) {
+		fprintf(stderr, "maillab: %s\n", err);
+		server_free(&srv);
+		log_close();
+		return 1;
+	}
 	instance_print_info(&srv.cfg->cfg, stdout);
 	server_print_listeners(&srv, stdout);
 	fflush(stdout);
 	ret = server_run(&srv);
+	/* The runner's connections and timers go before the loop; its jobs
+	 * still on the worker pool finish in server_free. */
+	queue_runner_stop(runner);
 	server_free(&srv);
+	queue_runner_free(&runner);
 	log_close();
 	return ret;
 }

@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "smtpd/received.h"
+#include "smtpd/runner.h"
 #include "smtpd/session.h"
 
 /* Starts the delivery and the sink in front of it: 0, or -1 (logged; the
@@ -142,6 +143,8 @@ static void commit_done(void *arg)
 	smtp_enter_state(s, SMTP_READY);
 	if (t->commit_ret == 0) {
 		log_delivery(s);
+		if (t->queue_id[0] != '\0')
+			queue_runner_kick(t->queue_id);
 		smtp_reply(s, 250, "2.0.0", "Message accepted for delivery, id %s", id);
 	} else {
 		log_msg(service_name(s->io->service), s->io->id,

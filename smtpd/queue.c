@@ -102,23 +102,67 @@ out:
 	return ret;
 }
 
+int queue_store_buf(const char *qdir, const char *text, size_t len,
+		    struct queue_env *e, char *err_r, size_t errlen)
+{
+	struct buf path = BUF_INIT(BUF_UNLIMITED), tmp = BUF_INIT(BUF_UNLIMITED);
+	int fd = -1, ret = -1;
+
+	if (make_dirs(qdir, err_r, errlen) < 0)
+		return -1;
+	e->size = len;
+	new_id(e->id);
+	queue_path(&path, qdir, e->id, "msg");
+	buf_printf(&tmp, "%s/tmp/%s.msg", qdir, e->id);
+	fd = open(tmp.data, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 || fs_write_all(fd, text, len) < 0 || fsync(fd) < 0 ||
+	    link(tmp.data, path.data) < 0 || fs_fsync_dir(qdir) < 0) {
+		snprintf(err_r, errlen, "writing %s: %s", path.data, strerror(errno));
+		unlink(path.data);
+		goto out;
+	}
+	ret = queue_env_save(qdir, e, err_r, errlen);
+	if (ret != 0) {
+		unlink(path.data);
+		ret = -1;
+	}
+out:
+	if (fd >= 0) {
+		close(fd);
+		unlink(tmp.data);
+	}
+	buf_free(&path);
+	buf_free(&tmp);
+	return ret;
+}
+
 int queue_env_save(const char *qdir, const struct queue_env *e,
 		   char *err_r, size_t errlen)
 {
-	struct buf text = BUF_INIT(BUF_UNLIMITED), tmp = BUF_INIT(BUF_UNLIMITED);
-	struct buf path = BUF_INIT(BUF_UNLIMITED);
+	struct buf text = BUF_INIT(BUF_UNLIMITED);
+	int ret;
+
+	queue_env_format(e, &text);
+	ret = queue_env_write(qdir, e->id, text.data, text.len, err_r, errlen);
+	buf_free(&text);
+	return ret;
+}
+
+int queue_env_write(const char *qdir, const char *id, const char *text,
+		    size_t len, char *err_r, size_t errlen)
+{
+	struct buf tmp = BUF_INIT(BUF_UNLIMITED), path = BUF_INIT(BUF_UNLIMITED);
 	int fd = -1, ret = -1;
 
-	queue_path(&path, qdir, e->id, "msg");
+	queue_path(&path, qdir, id, "msg");
 	if (access(path.data, F_OK) < 0 && errno == ENOENT) {
 		ret = 1;	/* deleted meanwhile: do not bring it back */
 		goto out;
 	}
-	queue_env_format(e, &text);
-	buf_printf(&tmp, "%s/tmp/%s.env", qdir, e->id);
-	queue_path(&path, qdir, e->id, "env");
+	buf_printf(&tmp, "%s/tmp/%s.env", qdir, id);
+	queue_path(&path, qdir, id, "env");
 	fd = open(tmp.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 || fs_write_all(fd, text.data, text.len) < 0 ||
+	if (fd < 0 || fs_write_all(fd, text, len) < 0 ||
 	    fsync(fd) < 0 || rename(tmp.data, path.data) < 0 ||
 	    fs_fsync_dir(qdir) < 0) {
 		snprintf(err_r, errlen, "writing %s: %s", path.data, strerror(errno));
@@ -129,7 +173,6 @@ int queue_env_save(const char *qdir, const struct queue_env *e,
 out:
 	if (fd >= 0)
 		close(fd);
-	buf_free(&text);
 	buf_free(&tmp);
 	buf_free(&path);
 	return ret;

@@ -41,6 +41,7 @@ struct queue_rcpt {
 	unsigned int attempts;	/* delivery attempts so far */
 	int64_t next_try;	/* epoch seconds; 0: at once */
 	char *last_error;	/* the last failure (reply or connection), or NULL */
+	bool queued;		/* not stored: in a job of the runner's attempt */
 };
 
 struct queue_env {
@@ -90,10 +91,17 @@ struct maildir_delivery;
  * then saves ID.env.  The delivery stays usable for a local commit. */
 int queue_store(const char *qdir, struct maildir_delivery *d,
 		struct queue_env *e, char *err_r, size_t errlen);
+/* The same for a message held in memory (a bounce). */
+int queue_store_buf(const char *qdir, const char *text, size_t len,
+		    struct queue_env *e, char *err_r, size_t errlen);
 /* Replaces ID.env with e, durably.  Returns 1 without writing when the
  * message is no longer in the queue (removed with `maillab queue del`). */
 int queue_env_save(const char *qdir, const struct queue_env *e,
 		   char *err_r, size_t errlen);
+/* The same with the text already formatted (queue_env_format), so that
+ * a worker thread can write while the loop thread changes the envelope. */
+int queue_env_write(const char *qdir, const char *id, const char *text,
+		    size_t len, char *err_r, size_t errlen);
 /* Reads ID.env.  Returns 1 when it does not exist. */
 int queue_env_load(const char *qdir, const char *id, struct queue_env *e,
 		   char *err_r, size_t errlen);

@@ -18,9 +18,9 @@ struct queue_runner;
  * message in err_r. */
 struct queue_runner *queue_runner_start(struct server *srv, char *err_r,
 					size_t errlen);
-/* A message was queued: look at the queue now.  A no-op when no runner
- * runs (unit tests). */
-void queue_runner_kick(void);
+/* Message `id` was queued: try it now.  A no-op when no runner runs
+ * (unit tests). */
+void queue_runner_kick(const char *id);
 /* Before server_free: closes every connection and timer.  Jobs still on
  * the worker pool finish harmlessly during server_free. */
 void queue_runner_stop(struct queue_runner *r);

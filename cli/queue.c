@@ -1,0 +1,257 @@
+/* maillab queue list|show|flush|del [-d DIR] [ID]
+ *
+ *   list        every queued message: id, age, size, sender, and each
+ *               recipient with its state, attempts, next try, last error
+ *   show ID     the envelope and the message header
+ *   flush [ID]  retry now (every message, or one)
+ *   del ID      removes a message from the queue (no bounce is sent)
+ *
+ * Works while `maillab serve` runs: list and show read the files the
+ * runner replaces atomically; flush leaves DIR/queue/flush or
+ * DIR/queue/flush-ID, which the runner takes within a second; del removes
+ * the envelope first, and the runner drops a message whose files are
+ * gone. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/instance.h"
+#include "common/buf.h"
+#include "common/xalloc.h"
+#include "smtpd/queue.h"
+
+#define USAGE "usage: maillab queue list|show|flush|del [-d DIR] [ID]\n"
+
+struct id_list {
+	char **ids;
+	size_t n;
+};
+
+static void collect(const char *id, void *arg)
+{
+	struct id_list *l = arg;
+
+	l->ids = xreallocarray(l->ids, l->n + 1, sizeof(*l->ids));
+	l->ids[l->n++] = xstrdup(id);
+}
+
+static int cmp_ids(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* "45s", "3m 20s", "2h 5m", "4d 3h" */
+static void duration(struct buf *out, int64_t s)
+{
+	if (s < 0)
+		s = 0;
+	if (s < 60)
+		buf_printf(out, "%llds", (long long)s);
+	else if (s < 3600)
+		buf_printf(out, "%lldm %llds", (long long)(s / 60), (long long)(s % 60));
+	else if (s < 86400)
+		buf_printf(out, "%lldh %lldm", (long long)(s / 3600),
+			   (long long)(s % 3600 / 60));
+	else
+		buf_printf(out, "%lldd %lldh", (long long)(s / 86400),
+			   (long long)(s % 86400 / 3600));
+}
+
+static void print_rcpt(const struct queue_rcpt *r, int64_t now)
+{
+	struct buf line = BUF_INIT(BUF_UNLIMITED);
+
+	buf_printf(&line, "    <%s> %s, %u attempt%s", r->addr,
+		   queue_rcpt_state_name(r->state), r->attempts,
+		   r->attempts == 1 ? "" : "s");
+	if (r->state == QR_PENDING) {
+		buf_puts(&line, ", next try ");
+		if (r->next_try <= now) {
+			buf_puts(&line, "now");
+		} else {
+			buf_puts(&line, "in ");
+			duration(&line, r->next_try - now);
+		}
+	}
+	printf("%s\n", line.data);
+	if (r->last_error != NULL)
+		printf("      last error: %s\n", r->last_error);
+	buf_free(&line);
+}
+
+static void print_summary(const struct queue_env *e, int64_t now)
+{
+	struct buf age = BUF_INIT(BUF_UNLIMITED);
+
+	duration(&age, now - e->created);
+	printf("%s  age %s  %llu bytes  from <%s>\n", e->id, age.data,
+	       (unsigned long long)e->size, e->sender);
+	for (size_t i = 0; i < e->n_rcpts; i++)
+		print_rcpt(&e->rcpts[i], now);
+	buf_free(&age);
+}
+
+static int cmd_list(const char *qdir)
+{
+	struct id_list l = { NULL, 0 };
+	int64_t now = (int64_t)time(NULL);
+	char err[512];
+	size_t shown = 0;
+
+	if (queue_scan(qdir, collect, &l, err, sizeof(err)) < 0) {
+		fprintf(stderr, "maillab: %s\n", err);
+		return 1;
+	}
+	qsort(l.ids, l.n, sizeof(*l.ids), cmp_ids);
+	for (size_t i = 0; i < l.n; i++) {
+		struct queue_env e;
+		int ret = queue_env_load(qdir, l.ids[i], &e, err, sizeof(err));
+
+		if (ret < 0)
+			fprintf(stderr, "maillab: %s\n", err);
+		if (ret == 0) {
+			print_summary(&e, now);
+			queue_env_free(&e);
+			shown++;
+		}
+		free(l.ids[i]);
+	}
+	free(l.ids);
+	if (shown == 0)
+		printf("The queue is empty.\n");
+	else
+		printf("%zu message%s in the queue.\n", shown, shown == 1 ? "" : "s");
+	return 0;
+}
+
+/* The header of the message (up to its empty line). */
+static void print_header(const char *text, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		const char *nl = memchr(text + i, '\n', len - i);
+		size_t n = nl != NULL ? (size_t)(nl - (text + i)) : len - i;
+
+		if (n == 0 || (n == 1 && text[i] == '\r'))
+			break;
+		printf("%.*s\n", (int)(n > 0 && text[i + n - 1] == '\r' ? n - 1 : n),
+		       text + i);
+		i += n + 1;
+	}
+}
+
+static int cmd_show(const char *qdir, const char *id)
+{
+	struct queue_env e;
+	struct buf text = BUF_INIT(BUF_UNLIMITED);
+	char err[512];
+	int ret = queue_env_load(qdir, id, &e, err, sizeof(err));
+
+	if (ret != 0) {
+		fprintf(stderr, "maillab: %s\n", ret == 1 ? "no such message in the queue" : err);
+		return 1;
+	}
+	print_summary(&e, (int64_t)time(NULL));
+	printf("  body: %s%s%s%s%s%s\n", e.body_8bit ? "8BITMIME" : "7BIT",
+	       e.smtputf8 ? ", SMTPUTF8" : "", e.ret != NULL ? ", RET=" : "",
+	       e.ret != NULL ? e.ret : "", e.envid != NULL ? ", ENVID=" : "",
+	       e.envid != NULL ? e.envid : "");
+	if (queue_msg_read(qdir, id, &text, err, sizeof(err)) < 0) {
+		fprintf(stderr, "maillab: %s\n", err);
+		ret = 1;
+	} else {
+		printf("\n");
+		print_header(text.data != NULL ? text.data : "", text.len);
+	}
+	queue_env_free(&e);
+	buf_free(&text);
+	return ret;
+}
+
+static int cmd_flush(const char *qdir, const char *id)
+{
+	struct buf path = BUF_INIT(BUF_UNLIMITED);
+	int fd;
+
+	if (id != NULL) {
+		buf_printf(&path, "%s/%s.env", qdir, id);
+		if (access(path.data, F_OK) < 0) {
+			fprintf(stderr, "maillab: no such message in the queue: %s\n", id);
+			buf_free(&path);
+			return 1;
+		}
+		buf_clear(&path);
+		buf_printf(&path, "%s/flush-%s", qdir, id);
+	} else {
+		buf_printf(&path, "%s/flush", qdir);
+	}
+	fd = open(path.data, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		fprintf(stderr, "maillab: cannot create %s: %m\n", path.data);
+		buf_free(&path);
+		return 1;
+	}
+	close(fd);
+	printf("Flush requested: the running server retries %s within a second.\n",
+	       id != NULL ? id : "every message");
+	buf_free(&path);
+	return 0;
+}
+
+static int cmd_del(const char *qdir, const char *id)
+{
+	char err[512];
+	int ret = queue_remove(qdir, id, err, sizeof(err));
+
+	if (ret < 0) {
+		fprintf(stderr, "maillab: %s\n", err);
+		return 1;
+	}
+	if (ret == 1) {
+		fprintf(stderr, "maillab: no such message in the queue: %s\n", id);
+		return 1;
+	}
+	printf("Deleted %s (no bounce was sent).\n", id);
+	return 0;
+}
+
+int maillab_queue(int argc, char **argv)
+{
+	const char *dir = cli_take_dir(&argc, argv);
+	const char *verb = argc >= 2 ? argv[1] : "", *id = argc >= 3 ? argv[2] : NULL;
+	bool needs_id = strcmp(verb, "show") == 0 || strcmp(verb, "del") == 0;
+	bool may_id = needs_id || strcmp(verb, "flush") == 0;
+	char *qdir;
+	int ret;
+
+	if (argc < 2 || argc > 3 || (argc == 3 && !may_id) ||
+	    (needs_id && id == NULL) ||
+	    (!may_id && strcmp(verb, "list") != 0)) {
+		fprintf(stderr, USAGE);
+		return 2;
+	}
+	if (id != NULL && !queue_id_valid(id)) {
+		fprintf(stderr, "maillab: '%s' is not a queue id (16 hex digits)\n", id);
+		return 2;
+	}
+	if (!instance_exists(dir)) {
+		fprintf(stderr, "maillab: no instance in %s\n", dir);
+		return 1;
+	}
+	qdir = queue_dir(dir);
+	if (strcmp(verb, "list") == 0)
+		ret = cmd_list(qdir);
+	else if (strcmp(verb, "show") == 0)
+		ret = cmd_show(qdir, id);
+	else if (strcmp(verb, "flush") == 0)
+		ret = cmd_flush(qdir, id);
+	else
+		ret = cmd_del(qdir, id);
+	free(qdir);
+	return ret;
+}
