@@ -106,7 +106,8 @@ static int cmd_list(const char *qdir)
 		fprintf(stderr, "maillab: %s\n", err);
 		return 1;
 	}
-	qsort(l.ids, l.n, sizeof(*l.ids), cmp_ids);
+	if (l.n > 0)
+		qsort(l.ids, l.n, sizeof(*l.ids), cmp_ids);
 	for (size_t i = 0; i < l.n; i++) {
 		struct queue_env e;
 		int ret = queue_env_load(qdir, l.ids[i], &e, err, sizeof(err));

@@ -107,7 +107,7 @@ parse_error(struct parse_state *ps, const char *fmt, ...)
 
 /* RFC 1035 2.3.1 labels (letters, digits, hyphens, not at either end),
  * dot-separated, at most 253 characters. */
-static bool valid_dns_name(const char *s)
+bool config_valid_dns_name(const char *s)
 {
 	size_t label = 0, total = strlen(s);
 
@@ -130,7 +130,7 @@ static bool valid_dns_name(const char *s)
 	}
 }
 
-static bool valid_ip(const char *s)
+bool config_valid_ip(const char *s)
 {
 	unsigned char addr[16];
 
@@ -289,8 +289,8 @@ static int set_list(struct parse_state *ps, struct config *cfg,
 			goto fail;
 		}
 		tmp[n] = xstrndup(p, len);
-		if (k->type == KEY_DOMAINS ? !valid_dns_name(tmp[n]) :
-		    !valid_ip(tmp[n])) {
+		if (k->type == KEY_DOMAINS ? !config_valid_dns_name(tmp[n]) :
+		    !config_valid_ip(tmp[n])) {
 			parse_error(ps, k->type == KEY_DOMAINS ?
 				    "%s: '%s' is not a valid domain name" :
 				    "%s: '%s' is not an IPv4 or IPv6 address",
@@ -315,88 +315,18 @@ fail:
 	return -1;
 }
 
-/* A next hop: an IP address or host name, then ":port" (IPv6 in
- * brackets); 0 or -1. */
-static int parse_hop(const char *v, char *host, size_t hostlen, int *port_r)
-{
-	const char *colon, *end;
-	unsigned long long port = 25;
-
-	if (*v == '[') {
-		end = strchr(v, ']');
-		colon = end != NULL && end[1] == ':' ? end + 1 : NULL;
-		if (end == NULL || (end[1] != '\0' && colon == NULL))
-			return -1;
-		v++;
-	} else {
-		colon = strrchr(v, ':');
-		end = colon != NULL ? colon : v + strlen(v);
-	}
-	if (end == v || (size_t)(end - v) >= hostlen)
-		return -1;
-	memcpy(host, v, (size_t)(end - v));
-	host[end - v] = '\0';
-	if (colon != NULL && (parse_number(colon + 1, KEY_UINT, &port) < 0 ||
-			      port == 0 || port > 65535))
-		return -1;
-	*port_r = (int)port;
-	return valid_ip(host) || valid_dns_name(host) ? 0 : -1;
-}
-
-/* `route DOMAIN = HOST[:PORT]`, repeatable: stored as "domain host port"
- * with the domain in lower case. */
+/* `route DOMAIN = HOST[:PORT]`: repeatable, so not through set_value. */
 static int add_route(struct parse_state *ps, struct config *cfg,
 		     const struct key *k, const char *domain, const char *v)
 {
-	char **items = list_items(cfg, k), host[256];
-	size_t *n = list_count(cfg, k);
-	struct buf b = BUF_INIT(BUF_UNLIMITED);
-	int port;
+	char msg[512];
 
-	if (!valid_dns_name(domain)) {
-		parse_error(ps, "%s: '%s' is not a valid domain name", k->name, domain);
+	if (config_route_add(list_items(cfg, k), list_count(cfg, k), domain, v,
+			     msg, sizeof(msg)) < 0) {
+		parse_error(ps, "%s", msg);
 		return -1;
 	}
-	if (parse_hop(v, host, sizeof(host), &port) < 0) {
-		parse_error(ps, "%s %s: '%s' is not HOST[:PORT]", k->name, domain, v);
-		return -1;
-	}
-	if (config_route(cfg, domain, NULL, 0, NULL)) {
-		parse_error(ps, "%s %s: set twice", k->name, domain);
-		return -1;
-	}
-	if (*n == CONFIG_MAX_LIST) {
-		parse_error(ps, "%s: more than %d routes", k->name, CONFIG_MAX_LIST);
-		return -1;
-	}
-	for (const char *p = domain; *p != '\0'; p++)
-		buf_putc(&b, (char)tolower((unsigned char)*p));
-	buf_printf(&b, " %s %d", host, port);
-	items[(*n)++] = buf_steal(&b);
 	return 0;
-}
-
-bool config_route(const struct config *cfg, const char *domain, char *host_r,
-		  size_t hostlen, int *port_r)
-{
-	size_t len = strlen(domain);
-
-	if (len > 0 && domain[len - 1] == '.')
-		len--;
-	for (size_t i = 0; i < cfg->n_routes; i++) {
-		const char *r = cfg->routes[i], *sp = strchr(r, ' ');
-		int port;
-
-		if ((size_t)(sp - r) != len || strncasecmp(r, domain, len) != 0)
-			continue;
-		if (host_r != NULL && sscanf(sp + 1, "%*s %d", &port) == 1) {
-			snprintf(host_r, hostlen, "%.*s",
-				 (int)strcspn(sp + 1, " "), sp + 1);
-			*port_r = port;
-		}
-		return true;
-	}
-	return false;
 }
 
 static int set_value(struct parse_state *ps, struct config *cfg,
@@ -408,7 +338,7 @@ static int set_value(struct parse_state *ps, struct config *cfg,
 	}
 	switch (k->type) {
 	case KEY_HOST:
-		if (!valid_dns_name(v)) {
+		if (!config_valid_dns_name(v)) {
 			parse_error(ps, "%s: '%s' is not a valid host name",
 				    k->name, v);
 			return -1;
@@ -485,14 +415,14 @@ static char *default_hostname(void)
 	if (strchr(name, '.') == NULL &&
 	    getaddrinfo(name, NULL, &hints, &ai) == 0 && ai != NULL &&
 	    ai->ai_canonname != NULL && strchr(ai->ai_canonname, '.') != NULL &&
-	    valid_dns_name(ai->ai_canonname)) {
+	    config_valid_dns_name(ai->ai_canonname)) {
 		ret = xstrdup(ai->ai_canonname);
 		freeaddrinfo(ai);
 		return ret;
 	}
 	if (ai != NULL)
 		freeaddrinfo(ai);
-	return xstrdup(valid_dns_name(name) ? name : "localhost");
+	return xstrdup(config_valid_dns_name(name) ? name : "localhost");
 }
 
 void config_defaults(struct config *cfg, const char *dir)
