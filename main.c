@@ -21,7 +21,7 @@ static const struct subcommand subcommands[] = {
 	  "maillab user add|del|passwd|list [-d DIR] [NAME] [--password-stdin] [--yes]" },
 	{ "alias", maillab_alias,
 	  "maillab alias add|del|list [-d DIR] [NAME [TARGET...]]" },
-	{ "queue", maillab_queue, "maillab queue list|show|flush|del [-d DIR] [ID]" },
+	{ "queue", maillab_queue, "maillab queue list|show|flush|del [-d DIR] [ID] [--silent]" },
 	{ "version", subcommand_version, "maillab version" },
 	{ "help", subcommand_help, "maillab help [COMMAND]" },
 };

@@ -4,7 +4,9 @@
  *               recipient with its state, attempts, next try, last error
  *   show ID     the envelope and the message header
  *   flush [ID]  retry now (every message, or one)
- *   del ID      removes a message from the queue (no bounce is sent)
+ *   del ID [--silent]  removes a message from the queue; its sender gets
+ *               a delivery status notification for the recipients not yet
+ *               delivered, unless --silent
  *
  * Works while `maillab serve` runs: list and show read the files the
  * runner replaces atomically; flush leaves DIR/queue/flush or
@@ -21,10 +23,12 @@
 #include "cli/cli.h"
 #include "cli/instance.h"
 #include "common/buf.h"
+#include "common/config.h"
 #include "common/xalloc.h"
+#include "smtpd/dsn.h"
 #include "smtpd/queue.h"
 
-#define USAGE "usage: maillab queue list|show|flush|del [-d DIR] [ID]\n"
+#define USAGE "usage: maillab queue list|show|flush|del [-d DIR] [ID] [--silent]\n"
 
 struct id_list {
 	char **ids;
@@ -174,7 +178,7 @@ static int cmd_show(const char *qdir, const char *id)
 	return ret;
 }
 
-static int cmd_flush(const char *qdir, const char *id)
+static int flush_request(const char *qdir, const char *id, bool quiet)
 {
 	struct buf path = BUF_INIT(BUF_UNLIMITED);
 	int fd;
@@ -198,16 +202,90 @@ static int cmd_flush(const char *qdir, const char *id)
 		return 1;
 	}
 	close(fd);
-	printf("Flush requested: the running server retries %s within a second.\n",
-	       id != NULL ? id : "every message");
+	if (!quiet)
+		printf("Flush requested: the running server retries %s within a second.\n",
+		       id != NULL ? id : "every message");
 	buf_free(&path);
 	return 0;
 }
 
-static int cmd_del(const char *qdir, const char *id)
+/* Queues the bounce for the recipients of message id not yet delivered
+ * (RFC 3464, as the runner would), and asks the server to send it.  0, 1
+ * when none is due (a bounce itself, or NOTIFY said no), -1. */
+static int bounce_deleted(const char *qdir, const char *id, const char *host,
+			  struct buf *dsn_id)
 {
+	struct queue_env e, dsn = { 0 };
+	struct buf text = BUF_INIT(BUF_UNLIMITED), msg = BUF_INIT(BUF_UNLIMITED);
 	char err[512];
-	int ret = queue_remove(qdir, id, err, sizeof(err));
+	size_t off = 0;
+	int ret = queue_env_load(qdir, id, &e, err, sizeof(err));
+
+	if (ret == 1)
+		snprintf(err, sizeof(err), "no such message in the queue: %s", id);
+	if (ret != 0 || queue_msg_read(qdir, id, &msg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "maillab: %s\n", err);
+		queue_env_free(&e);
+		buf_free(&msg);
+		return -1;
+	}
+	ret = -1;
+	for (size_t i = 0; i < e.n_rcpts; i++)
+		if (e.rcpts[i].state == QR_PENDING) {
+			e.rcpts[i].state = QR_FAILED;
+			queue_rcpt_set_error(&e.rcpts[i],
+				"5.0.0 Removed from the queue by the administrator");
+		}
+	/* the Return-Path line the session wrote is not part of the message */
+	if (msg.len > 12 && strncmp(msg.data, "Return-Path:", 12) == 0) {
+		const char *nl = memchr(msg.data, '\n', msg.len);
+
+		off = nl != NULL ? (size_t)(nl - msg.data) + 1 : 0;
+	}
+	if (e.sender[0] == '\0' ||
+	    dsn_build(&e, host, msg.data + off, msg.len - off, (int64_t)time(NULL),
+		      &text) == 0) {
+		ret = 1;
+		goto out;
+	}
+	dsn.created = (int64_t)time(NULL);
+	dsn.sender = xstrdup("");
+	dsn.body_8bit = e.body_8bit;
+	queue_env_add_rcpt(&dsn, e.sender, NULL, NULL);
+	if (queue_store_buf(qdir, text.data, text.len, &dsn, err, sizeof(err)) < 0) {
+		fprintf(stderr, "maillab: %s\n", err);
+		goto out;
+	}
+	buf_puts(dsn_id, dsn.id);
+	ret = 0;
+out:
+	queue_env_free(&e);
+	queue_env_free(&dsn);
+	buf_free(&text);
+	buf_free(&msg);
+	return ret;
+}
+
+static int cmd_flush(const char *qdir, const char *id)
+{
+	return flush_request(qdir, id, false);
+}
+
+static int cmd_del(const char *qdir, const char *id, bool silent,
+		   const char *host)
+{
+	struct buf dsn_id = BUF_INIT(BUF_UNLIMITED);
+	char err[512];
+	int ret, bounced = 1;
+
+	if (!silent) {
+		bounced = bounce_deleted(qdir, id, host, &dsn_id);
+		if (bounced < 0) {
+			buf_free(&dsn_id);
+			return 1;
+		}
+	}
+	ret = queue_remove(qdir, id, err, sizeof(err));
 
 	if (ret < 0) {
 		fprintf(stderr, "maillab: %s\n", err);
@@ -217,22 +295,46 @@ static int cmd_del(const char *qdir, const char *id)
 		fprintf(stderr, "maillab: no such message in the queue: %s\n", id);
 		return 1;
 	}
-	printf("Deleted %s (no bounce was sent).\n", id);
+	if (bounced == 0) {
+		/* the running server takes the bounce on at once */
+		flush_request(qdir, buf_cstr(&dsn_id), true);
+		printf("Deleted %s; its sender is told in bounce %s.\n", id,
+		       buf_cstr(&dsn_id));
+	} else {
+		printf("Deleted %s (no bounce was sent).\n", id);
+	}
+	buf_free(&dsn_id);
 	return 0;
+}
+
+/* Removes a "--silent" argument; true when there was one. */
+static bool take_silent(int *argc, char **argv)
+{
+	for (int i = 1; i < *argc; i++) {
+		if (strcmp(argv[i], "--silent") != 0)
+			continue;
+		memmove(&argv[i], &argv[i + 1], (size_t)(*argc - i) * sizeof(*argv));
+		(*argc)--;
+		return true;
+	}
+	return false;
 }
 
 int maillab_queue(int argc, char **argv)
 {
 	const char *dir = cli_take_dir(&argc, argv);
+	bool silent = take_silent(&argc, argv);
 	const char *verb = argc >= 2 ? argv[1] : "", *id = argc >= 3 ? argv[2] : NULL;
 	bool needs_id = strcmp(verb, "show") == 0 || strcmp(verb, "del") == 0;
 	bool may_id = needs_id || strcmp(verb, "flush") == 0;
-	char *qdir;
+	struct config cfg;
+	char *qdir, err[512];
 	int ret;
 
 	if (argc < 2 || argc > 3 || (argc == 3 && !may_id) ||
 	    (needs_id && id == NULL) ||
-	    (!may_id && strcmp(verb, "list") != 0)) {
+	    (!may_id && strcmp(verb, "list") != 0) ||
+	    (silent && strcmp(verb, "del") != 0)) {
 		fprintf(stderr, USAGE);
 		return 2;
 	}
@@ -251,8 +353,14 @@ int maillab_queue(int argc, char **argv)
 		ret = cmd_show(qdir, id);
 	else if (strcmp(verb, "flush") == 0)
 		ret = cmd_flush(qdir, id);
-	else
-		ret = cmd_del(qdir, id);
+	else if (config_load(&cfg, dir, err, sizeof(err)) < 0) {
+		fprintf(stderr, "maillab: %s\n", err);
+		ret = 1;
+	} else {
+		ret = cmd_del(qdir, id, silent, cfg.hostname);
+	}
+	if (strcmp(verb, "del") == 0)
+		config_free(&cfg);
 	free(qdir);
 	return ret;
 }

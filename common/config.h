@@ -80,6 +80,7 @@ struct config {
 	unsigned int queue_lifetime;	/* then give up: 5d */
 	unsigned int queue_max_connections;	/* outbound, in total: 20 */
 	unsigned int queue_max_per_destination;	/* to one next hop: 4 */
+	unsigned int max_received_headers;	/* more: a mail loop (bounce): 50 */
 	unsigned int timeout_client;	/* RFC 5321 4.5.3.2: 300 */
 	unsigned int timeout_client_data_end;	/* after the final dot: 600 */
 

@@ -147,7 +147,7 @@ static void parse_ehlo(struct smtp_client *c)
 
 	c->esmtp = true;
 	c->pipelining = c->starttls = c->eightbitmime = c->smtputf8 = false;
-	c->size = false;
+	c->size = c->dsn = false;
 	c->max_size = 0;
 	/* The first line is the greeting part (RFC 5321 4.1.1.1). */
 	p = strchr(p, '\n');
@@ -165,6 +165,8 @@ static void parse_ehlo(struct smtp_client *c)
 			c->eightbitmime = true;
 		else if (KW("SMTPUTF8"))
 			c->smtputf8 = true;
+		else if (KW("DSN"))
+			c->dsn = true;
 		else if (KW("SIZE")) {
 			/* RFC 1870 4: "SIZE" [SP number], 0 or none: no limit. */
 			c->size = true;
@@ -234,12 +236,26 @@ static void send_mail(struct smtp_client *c)
 		buf_puts(&c->out, " BODY=8BITMIME");
 	if (t->smtputf8 && c->smtputf8)
 		buf_puts(&c->out, " SMTPUTF8");
+	/* RFC 3461 4.3, 4.4: passed on to a server that takes them */
+	if (c->dsn && t->ret != NULL)
+		buf_printf(&c->out, " RET=%s", t->ret);
+	if (c->dsn && t->envid != NULL)
+		buf_printf(&c->out, " ENVID=%s", t->envid);
 	buf_puts(&c->out, "\r\n");
 }
 
 static void send_rcpt(struct smtp_client *c)
 {
-	send_cmd(c, "RCPT TO:<%s>", c->txn->rcpts[c->rcpt_next++]);
+	const struct client_txn *t = c->txn;
+	size_t i = c->rcpt_next++;
+
+	buf_printf(&c->out, "RCPT TO:<%s>", t->rcpts[i]);
+	/* RFC 3461 4.1, 4.2 */
+	if (c->dsn && t->notify != NULL && t->notify[i] != NULL)
+		buf_printf(&c->out, " NOTIFY=%s", t->notify[i]);
+	if (c->dsn && t->orcpt != NULL && t->orcpt[i] != NULL)
+		buf_printf(&c->out, " ORCPT=%s", t->orcpt[i]);
+	buf_puts(&c->out, "\r\n");
 }
 
 /* Why the server cannot take this message at all, or NULL. */

@@ -49,6 +49,11 @@ struct client_txn {
 	size_t body_len;
 	bool body_8bit;			/* needs 8BITMIME */
 	bool smtputf8;			/* needs SMTPUTF8 */
+	/* RFC 3461 parameters, relayed when the server offers DSN (each
+	 * may be NULL, and so may the arrays) */
+	const char *ret, *envid;
+	const char *const *notify;	/* n_rcpts of them */
+	const char *const *orcpt;
 	struct client_result *results;	/* n_rcpts of them, filled in */
 };
 
@@ -69,7 +74,7 @@ struct smtp_client {
 	int error_code;		/* 4xx or 5xx class of that failure */
 
 	/* what the server offered (EHLO keywords) */
-	bool esmtp, pipelining, starttls, eightbitmime, smtputf8, size;
+	bool esmtp, pipelining, starttls, eightbitmime, smtputf8, size, dsn;
 	uint64_t max_size;	/* SIZE n; 0: none announced */
 
 	/* the reply being read (multi-line, RFC 5321 4.2.1) */

@@ -23,6 +23,7 @@ struct job {
 	struct qmsg *m;
 	size_t *idx;			/* recipients: indexes in m->env */
 	const char **addrs;
+	const char **notify, **orcpt;	/* DSN parameters, per recipient */
 	struct client_result *results;
 	size_t n;
 	struct client_txn txn;
@@ -59,6 +60,8 @@ static void free_job(struct job *j)
 		free(j->results[k].text);
 	free(j->idx);
 	free(j->addrs);
+	free(j->notify);
+	free(j->orcpt);
 	free(j->results);
 	free(j);
 }
@@ -259,14 +262,23 @@ static void conn_ready(void *arg)
 	dc->cur = j;
 	m = j->m;
 	j->addrs = xcalloc(j->n, sizeof(*j->addrs));
+	j->notify = xcalloc(j->n, sizeof(*j->notify));
+	j->orcpt = xcalloc(j->n, sizeof(*j->orcpt));
 	ensure_results(j);
-	for (size_t k = 0; k < j->n; k++)
-		j->addrs[k] = m->env.rcpts[j->idx[k]].addr;
+	for (size_t k = 0; k < j->n; k++) {
+		const struct queue_rcpt *rc = &m->env.rcpts[j->idx[k]];
+
+		j->addrs[k] = rc->addr;
+		j->notify[k] = rc->notify;
+		j->orcpt[k] = rc->orcpt;
+	}
 	j->txn = (struct client_txn){
 		.sender = m->env.sender, .rcpts = j->addrs, .n_rcpts = j->n,
 		.body = m->text.data + m->body_off,
 		.body_len = m->text.len - m->body_off,
 		.body_8bit = m->env.body_8bit, .smtputf8 = m->env.smtputf8,
+		.ret = m->env.ret, .envid = m->env.envid,
+		.notify = j->notify, .orcpt = j->orcpt,
 		.results = j->results,
 	};
 	client_conn_send(dc->cc, &j->txn);

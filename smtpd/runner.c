@@ -260,6 +260,43 @@ static void load_work(void *arg)
 	}
 }
 
+/* Received header fields in the header of text[0..len) (RFC 5321 6.3:
+ * counting them finds mail loops). */
+static unsigned int count_received(const char *text, size_t len)
+{
+	unsigned int n = 0;
+	size_t i = 0;
+
+	while (i < len && text[i] != '\r' && text[i] != '\n') {
+		const char *nl = memchr(text + i, '\n', len - i);
+
+		if (len - i > 9 && strncasecmp(text + i, "Received:", 9) == 0)
+			n++;
+		if (nl == NULL)
+			break;
+		i = (size_t)(nl - text) + 1;
+	}
+	return n;
+}
+
+/* A message that went round too often: every recipient fails. */
+static bool looping(struct queue_runner *r, struct qmsg *m)
+{
+	unsigned int max = cfg_of(r)->max_received_headers;
+	unsigned int n = count_received(m->text.data + m->body_off,
+					m->text.len - m->body_off);
+	char text[160];
+
+	if (n <= max)
+		return false;
+	snprintf(text, sizeof(text),
+		 "554 5.4.6 Mail loop: %u Received header fields (at most %u)", n, max);
+	for (size_t i = 0; i < m->env.n_rcpts; i++)
+		if (m->env.rcpts[i].state == QR_PENDING)
+			runner_rcpt_result(r, m, i, 554, text);
+	return true;
+}
+
 /* The recipients due now: grouped by domain into jobs.  Returns how many
  * jobs were made. */
 static unsigned int make_jobs(struct queue_runner *r, struct qmsg *m,
@@ -313,7 +350,8 @@ static void load_done(void *arg)
 		}
 		for (size_t i = 0; i < m->env.n_rcpts; i++)
 			m->env.rcpts[i].queued = false;
-		make_jobs(r, m, now);
+		if (!looping(r, m))
+			make_jobs(r, m, now);
 		runner_dispatch_all(r);
 		if (m->open == 0)
 			/* nothing was due, or only instant failures */
@@ -388,6 +426,11 @@ static void flush_done(void *arg)
 
 	r->flush_pending = false;
 	if (!r->stopping) {
+		/* a message the runner does not know yet (a bounce that
+		 * `maillab queue del` queued) is taken on */
+		for (size_t i = 0; i < j->n; i++)
+			if (find_msg(r, j->ids[i]) == NULL)
+				add_msg(r, j->ids[i], 0);
 		for (struct qmsg *m = r->msgs; m != NULL; m = m->next) {
 			bool want = j->all;
 

@@ -4,8 +4,8 @@ submits over a's submission port with smtplib, bob reads over b's IMAP with
 imaplib; b goes down, the message waits in a's queue (`maillab queue list`
 shows why), b comes back and a retry delivers it; a SIGKILL of a with a
 message queued loses nothing and sends nothing twice; a permanent failure
-comes back to alice as an RFC 3464 report; the MX port still relays
-nothing."""
+comes back to alice as an RFC 3464 report, and so do a mail loop and a
+message deleted from the queue; the MX port still relays nothing."""
 import email
 import imaplib
 import os
@@ -80,6 +80,11 @@ class Relay(unittest.TestCase):
 
     def with_subject(self, inst, user, subject):
         return [m for m in self.messages(inst, user) if m["Subject"] == subject]
+
+    def reports(self):
+        """Delivery status notifications in alice's INBOX at a."""
+        return [m for m in self.messages(self.a, "alice")
+                if m.get_content_type() == "multipart/report"]
 
     def queue(self, *args):
         return run_cli("queue", *args, "-d", self.a.dir).stdout
@@ -183,7 +188,8 @@ class Relay(unittest.TestCase):
         self.assertIn("from <alice@a.test>", shown)
         self.assertIn("retries", self.queue("flush", qid))
         self.assertIn("retries", self.queue("flush"))
-        self.assertIn("Deleted " + qid, self.queue("del", qid))
+        self.assertIn("Deleted %s (no bounce was sent)" % qid,
+                      self.queue("del", qid, "--silent"))
         self.assertIn("The queue is empty.", self.queue("list"))
         p = run_cli("queue", "del", qid, "-d", self.a.dir, check=False)
         self.assertEqual(p.returncode, 1)
@@ -196,7 +202,42 @@ class Relay(unittest.TestCase):
         time.sleep(2)
         self.assertEqual(self.with_subject(self.b, "bob", "to be deleted"), [])
         self.assertIn("The queue is empty.", self.queue("list"))
+        self.assertEqual(self.reports(), [])
+        # without --silent the sender is told
+        pause(self.b)
+        self.submit(["bob@b.test"], "deleted loudly")
+        qid = wait_for("the message in the queue", lambda: (
+            lambda out: "last error" in out and out)(self.queue("list"))).split()[0]
+        out = self.queue("del", qid)
+        self.assertIn("its sender is told in bounce", out)
+        report = wait_for("the bounce", self.reports)[0]
+        status = report.get_payload()[1].get_payload()[1]
+        self.assertEqual(status["Status"], "5.0.0")
+        self.assertEqual(status["Final-Recipient"], "rfc822; bob@b.test")
+        self.assertIn("Removed from the queue",
+                      report.get_payload()[0].get_payload())
+        wait_for("an empty queue",
+                 lambda: "The queue is empty." in self.queue("list"))
         self.a.assert_alive()
+
+    def test_mail_loop_is_returned(self):
+        # RFC 5321 6.3: too many Received fields, a loop: not sent on
+        hops = "".join("Received: from hop%d.example by x; Thu, 1 Jan 2026 "
+                       "00:00:00 +0000\r\n" % i for i in range(60))
+        self.submit(["bob@b.test"], "no loop")
+        a = self.a
+        msg = hops + "From: alice@a.test\r\nSubject: round and round\r\n\r\nx\r\n"
+        with smtplib.SMTP(a.host, a.port("submission")) as c:
+            c.starttls(context=a.tls_context())
+            c.login("alice", a.password("alice"))
+            c.sendmail("alice@a.test", ["bob@b.test"], msg.encode())
+        report = wait_for("the bounce", self.reports)[0]
+        status = report.get_payload()[1].get_payload()[1]
+        self.assertEqual(status["Status"], "5.4.6")
+        self.assertIn("Mail loop", status["Diagnostic-Code"])
+        wait_for("the message without a loop at b",
+                 lambda: self.with_subject(self.b, "bob", "no loop"))
+        self.assertEqual(self.with_subject(self.b, "bob", "round and round"), [])
 
     def test_mx_port_never_relays(self):
         a = self.a

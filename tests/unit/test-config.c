@@ -399,6 +399,7 @@ static void assert_every_key_documented(const char *path)
 		"smtp_reject_bare_lf", "pop3_login_delay", "pop3_apop",
 		"queue_retry_base", "queue_retry_max", "queue_lifetime",
 		"queue_max_connections", "queue_max_per_destination",
+		"max_received_headers",
 		"timeout_client", "timeout_client_data_end",
 		"workers", "trace", "log_file",
 	};

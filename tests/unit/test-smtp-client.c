@@ -147,6 +147,29 @@ START_TEST(test_no_pipelining_no_starttls)
 }
 END_TEST
 
+START_TEST(test_dsn_parameters_relayed)
+{
+	static const char *notify[] = { "SUCCESS,FAILURE", NULL };
+	static const char *orcpt[] = { NULL, "rfc822;carol@b.test" };
+
+	T.ret = "HDRS";
+	T.envid = "QQ+2B1";
+	T.notify = notify;
+	T.orcpt = orcpt;
+	/* RFC 3461: only to a server that offers DSN */
+	ready(true, "250-b.test\n250 PIPELINING");
+	client_start(&C, &T);
+	ck_assert_str_eq(sent(), "MAIL FROM:<alice@a.test>\r\nRCPT TO:<bob@b.test>\r\n"
+			 "RCPT TO:<carol@b.test>\r\nDATA\r\n");
+	client_free(&C);
+	ready(true, "250-b.test\n250-DSN\n250 PIPELINING");
+	client_start(&C, &T);
+	ck_assert_str_eq(sent(), "MAIL FROM:<alice@a.test> RET=HDRS ENVID=QQ+2B1\r\n"
+			 "RCPT TO:<bob@b.test> NOTIFY=SUCCESS,FAILURE\r\n"
+			 "RCPT TO:<carol@b.test> ORCPT=rfc822;carol@b.test\r\nDATA\r\n");
+}
+END_TEST
+
 START_TEST(test_helo_fallback_and_8bit)
 {
 	client_init(&C, "a.test", true);
@@ -333,6 +356,7 @@ Suite *unit_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_pipelining_starttls_per_rcpt);
 	tcase_add_test(tc, test_no_pipelining_no_starttls);
+	tcase_add_test(tc, test_dsn_parameters_relayed);
 	tcase_add_test(tc, test_helo_fallback_and_8bit);
 	tcase_add_test(tc, test_size_refused);
 	tcase_add_test(tc, test_mail_refused_then_rset);
