@@ -75,6 +75,8 @@ struct config {
 	/* outbound queue and relay client (smtpd/queue.h, smtpd/client.h) */
 	char *routes[CONFIG_MAX_LIST];	/* "domain host port" (config_route) */
 	size_t n_routes;
+	char *dns_server;		/* IPv4[:PORT] for MX look-ups; "": system */
+	unsigned int relay_port;	/* port of MX hosts: 25 */
 	unsigned int queue_retry_base;	/* seconds to the first retry: 5m */
 	unsigned int queue_retry_max;	/* longest back-off: 1h */
 	unsigned int queue_lifetime;	/* then give up: 5d */

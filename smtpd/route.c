@@ -14,7 +14,7 @@
 
 #include "smtpd/route.h"
 
-#define SMTP_PORT 25
+#define SMTP_PORT 25	/* of address literals */
 #define MAX_MX 10
 
 struct mx {
@@ -67,22 +67,68 @@ static void fail(struct route *r, bool permanent, const char *fmt,
 	snprintf(r->error, sizeof(r->error), fmt, what);
 }
 
+/* The resolver for this look-up: the system's, or dns_server (an IPv4
+ * address with an optional port, for a lab).  0, or -1 with r failed. */
+static int dns_open(const struct config *cfg, res_state st, struct route *r)
+{
+	char addr[64];
+	const char *colon;
+	long port = 53;
+	struct sockaddr_in *sin = &st->nsaddr_list[0];
+
+	memset(st, 0, sizeof(*st));
+	if (res_ninit(st) < 0) {
+		fail(r, false, "4.4.3 Cannot set up the resolver%s", "");
+		return -1;
+	}
+	if (cfg->dns_server == NULL || cfg->dns_server[0] == '\0')
+		return 0;
+	colon = strchr(cfg->dns_server, ':');
+	snprintf(addr, sizeof(addr), "%.*s", colon != NULL ?
+		 (int)(colon - cfg->dns_server) : (int)strlen(cfg->dns_server),
+		 cfg->dns_server);
+	if (colon != NULL)
+		port = strtol(colon + 1, NULL, 10);
+	if (inet_pton(AF_INET, addr, &sin->sin_addr) != 1 || port < 1 || port > 65535) {
+		res_nclose(st);
+		fail(r, false, "4.3.5 dns_server '%s' is not IPv4[:PORT]", cfg->dns_server);
+		return -1;
+	}
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons((uint16_t)port);
+	st->nscount = 1;
+	return 0;
+}
+
+/* Answers of `type` for name: the count and msg, 0 for none (NODATA), -1
+ * the name does not exist, -2 temporary failure. */
+static int query(res_state st, const char *name, int type,
+		 unsigned char *answer, size_t size, ns_msg *msg)
+{
+	int len = res_nquery(st, name, ns_c_in, type, answer, (int)size);
+
+	if (len < 0)
+		return st->res_h_errno == HOST_NOT_FOUND ? -1 :
+			st->res_h_errno == NO_DATA ? 0 : -2;
+	if (ns_initparse(answer, len, msg) < 0)
+		return -2;
+	return ns_msg_count(*msg, ns_s_an);
+}
+
 /* The MX records of domain, sorted by preference: how many, 0 for none
  * (NODATA), -1 the domain does not exist, -2 temporary failure. */
-static int query_mx(const char *domain, struct mx *mx, size_t max)
+static int query_mx(res_state st, const char *domain, struct mx *mx,
+		    size_t max)
 {
 	unsigned char answer[NS_PACKETSZ * 4];
 	ns_msg msg;
 	ns_rr rr;
-	int len, n = 0;
+	int count = query(st, domain, ns_t_mx, answer, sizeof(answer), &msg);
+	int n = 0;
 
-	len = res_query(domain, ns_c_in, ns_t_mx, answer, sizeof(answer));
-	if (len < 0)
-		return h_errno == HOST_NOT_FOUND ? -1 : h_errno == NO_DATA ? 0 : -2;
-	if (ns_initparse(answer, len, &msg) < 0)
-		return -2;
-	for (int i = 0; i < ns_msg_count(msg, ns_s_an) && (size_t)n < max; i++) {
+	for (int i = 0; i < count && (size_t)n < max; i++) {
 		struct mx m;
+		int j;
 
 		if (ns_parserr(&msg, ns_s_an, i, &rr) < 0 ||
 		    ns_rr_type(rr) != ns_t_mx || ns_rr_rdlen(rr) < 3)
@@ -92,55 +138,84 @@ static int query_mx(const char *domain, struct mx *mx, size_t max)
 				       ns_rr_rdata(rr) + 2, m.host,
 				       sizeof(m.host)) < 0)
 			continue;
-		/* insertion sort: a handful of records */
-		int j = n;
-		while (j > 0 && mx[j - 1].pref > m.pref) {
+		/* insertion sort, stable: equal preferences keep DNS order */
+		for (j = n; j > 0 && mx[j - 1].pref > m.pref; j--)
 			mx[j] = mx[j - 1];
-			j--;
-		}
 		mx[j] = m;
 		n++;
 	}
-	return n;
+	return count < 0 ? count : n;
 }
 
-static size_t from_mx(struct route *r, const char *domain)
+/* The A and AAAA records of host as hops: how many, -1 the name does not
+ * exist, -2 temporary failure. */
+static int add_addrs(struct route *r, res_state st, const char *host, int port)
 {
+	static const ns_type types[] = { ns_t_a, ns_t_aaaa };
+	unsigned char answer[NS_PACKETSZ * 4];
+	int added = 0, worst = 0;
+
+	for (size_t t = 0; t < 2; t++) {
+		ns_msg msg;
+		ns_rr rr;
+		int count = query(st, host, types[t], answer, sizeof(answer), &msg);
+
+		if (count < 0 && count < worst)
+			worst = count;
+		for (int i = 0; i < count && r->n_hops < ROUTE_MAX_HOPS; i++) {
+			struct route_hop *h = &r->hops[r->n_hops];
+			int family = types[t] == ns_t_a ? AF_INET : AF_INET6;
+
+			if (ns_parserr(&msg, ns_s_an, i, &rr) < 0 ||
+			    ns_rr_type(rr) != types[t] ||
+			    ns_rr_rdlen(rr) != (family == AF_INET ? 4 : 16) ||
+			    inet_ntop(family, ns_rr_rdata(rr), h->addr,
+				      sizeof(h->addr)) == NULL)
+				continue;
+			snprintf(h->host, sizeof(h->host), "%s", host);
+			h->port = port;
+			r->n_hops++;
+			added++;
+		}
+	}
+	return added > 0 ? added : worst < 0 ? worst : 0;
+}
+
+static size_t from_mx(const struct config *cfg, struct route *r,
+		      const char *domain)
+{
+	struct __res_state st;
 	struct mx mx[MAX_MX];
-	int n = query_mx(domain, mx, MAX_MX), ret;
+	int port = (int)cfg->relay_port, n, ret;
 	bool temp = false;
 
+	if (dns_open(cfg, &st, r) < 0)
+		return 0;
+	n = query_mx(&st, domain, mx, MAX_MX);
 	if (n == -1) {
 		fail(r, true, "5.1.2 Domain %s does not exist", domain);
-		return 0;
-	}
-	if (n == -2) {
+	} else if (n == -2) {
 		fail(r, false, "4.4.3 DNS lookup of %s failed, will try again", domain);
-		return 0;
-	}
-	/* RFC 7505 3: a single MX "." means the domain takes no mail. */
-	if (n == 1 && (mx[0].host[0] == '\0' || strcmp(mx[0].host, ".") == 0)) {
+	} else if (n == 1 && (mx[0].host[0] == '\0' || strcmp(mx[0].host, ".") == 0)) {
+		/* RFC 7505 3: a single MX "." means the domain takes no mail. */
 		fail(r, true, "5.1.10 Domain %s accepts no mail (null MX, RFC 7505)",
 		     domain);
-		return 0;
-	}
-	if (n == 0) {
+	} else if (n == 0) {
 		/* RFC 5321 5.1: no MX, the domain itself is the host. */
-		ret = add_host(r, domain, SMTP_PORT);
-		if (ret < 0)
-			fail(r, ret == -1, ret == -1 ?
+		ret = add_addrs(r, &st, domain, port);
+		if (ret <= 0)
+			fail(r, ret != -2, ret != -2 ?
 			     "5.1.2 Domain %s has no MX and no address" :
 			     "4.4.3 Address lookup of %s failed, will try again",
 			     domain);
-		return r->n_hops;
+	} else {
+		for (int i = 0; i < n; i++)
+			temp = add_addrs(r, &st, mx[i].host, port) == -2 || temp;
+		if (r->n_hops == 0)
+			fail(r, !temp, temp ? "4.4.3 No address for the MX hosts of %s yet" :
+			     "5.4.4 The MX hosts of %s have no address", domain);
 	}
-	for (int i = 0; i < n; i++) {
-		ret = add_host(r, mx[i].host, SMTP_PORT);
-		temp = temp || ret == -2;
-	}
-	if (r->n_hops == 0)
-		fail(r, !temp, temp ? "4.4.3 No address for the MX hosts of %s yet" :
-		     "5.4.4 The MX hosts of %s have no address", domain);
+	res_nclose(&st);
 	return r->n_hops;
 }
 
@@ -212,5 +287,5 @@ size_t route_lookup(const struct config *cfg, const char *domain,
 	}
 	if (domain[0] == '[')
 		return from_literal(r, domain);
-	return from_mx(r, domain);
+	return from_mx(cfg, r, domain);
 }

@@ -4,7 +4,7 @@
 # command and stops.
 PKGS="gcc make pkg-config libssl-dev libdb-dev check libevent-dev libcrypt-dev
       python3 curl swaks libnet-ssleay-perl openssl ca-certificates fetchmail
-      mutt"
+      mutt dnsmasq-base"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
