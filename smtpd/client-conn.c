@@ -168,7 +168,9 @@ static void read_lines(struct client_conn *cc, struct bufferevent *bev)
 {
 	struct evbuffer *in = bufferevent_get_input(bev);
 
-	while (!cc->done && !cc->handshaking && evbuffer_get_length(in) > 0) {
+	/* bev stops being ours when a handshake fails inside handle() */
+	while (!cc->done && !cc->handshaking && bev == cc->bev &&
+	       evbuffer_get_length(in) > 0) {
 		struct evbuffer_iovec v;
 		enum lr_result r;
 		size_t used;
@@ -196,12 +198,35 @@ static void on_read(struct bufferevent *bev, void *arg)
 {
 	struct client_conn *cc = arg;
 
+	/* a bufferevent given up (after a failed handshake) may still have
+	 * its bytes delivered */
+	if (bev != cc->bev)
+		return;
 	enter(cc);
 	read_lines(cc, bev);
 	leave(cc);
 }
 
 static void connect_hop(struct client_conn *cc);
+
+/* Gives up cc->bev: no callback of it may reach us afterwards (libevent
+ * may still hold bytes for it, and may reuse its address). */
+static void drop_bev(struct client_conn *cc)
+{
+	if (cc->bev == NULL)
+		return;
+	bufferevent_setcb(cc->bev, NULL, NULL, NULL, NULL);
+	bufferevent_disable(cc->bev, EV_READ | EV_WRITE);
+	bufferevent_free(cc->bev);
+	cc->bev = NULL;
+}
+
+static const char *tls_error_text(unsigned long e)
+{
+	const char *why = ERR_reason_error_string(e);
+
+	return why != NULL ? why : "handshake failed";
+}
 
 static void event_happened(struct client_conn *cc, struct bufferevent *bev,
 			   short what)
@@ -228,7 +253,7 @@ static void event_happened(struct client_conn *cc, struct bufferevent *bev,
 			 cc->greeted ? "waiting for a reply" : "connecting");
 	else if (what & BEV_EVENT_ERROR && bufferevent_get_openssl_error(bev) != 0)
 		snprintf(why, sizeof(why), "421 4.7.0 TLS failed: %s",
-			 ERR_reason_error_string(bufferevent_get_openssl_error(bev)));
+			 tls_error_text(bufferevent_get_openssl_error(bev)));
 	else if (what & BEV_EVENT_ERROR)
 		snprintf(why, sizeof(why), "421 4.4.1 %s",
 			 evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
@@ -236,11 +261,24 @@ static void event_happened(struct client_conn *cc, struct bufferevent *bev,
 		snprintf(why, sizeof(why), "421 4.4.2 Connection closed by the server");
 	trace_note(cc->trace, "%s: %s", cc->peer, why);
 	log_msg("smtp-out", cc->id, "%s: %s", cc->peer, why);
+	if (cc->handshaking && cc->client.txn == NULL) {
+		/* RFC 7435: opportunistic TLS that fails is not a reason to
+		 * keep the mail back; the same host again, in the clear. */
+		log_msg("smtp-out", cc->id, "%s: again without STARTTLS", cc->peer);
+		trace_note(cc->trace, "again without STARTTLS");
+		cc->handshaking = false;
+		cc->greeted = false;
+		cc->p.tls = NULL;
+		client_free(&cc->client);
+		client_init(&cc->client, cc->p.helo_name, false);
+		drop_bev(cc);
+		connect_hop(cc);
+		return;
+	}
 	if (!cc->greeted && cc->hop + 1 < cc->route.n_hops) {
 		/* RFC 5321 5.1: try the next address. */
 		cc->hop++;
-		bufferevent_free(cc->bev);
-		cc->bev = NULL;
+		drop_bev(cc);
 		connect_hop(cc);
 		return;
 	}
@@ -252,6 +290,8 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct client_conn *cc = arg;
 
+	if (bev != cc->bev)
+		return;
 	enter(cc);
 	event_happened(cc, bev, what);
 	leave(cc);
@@ -340,9 +380,7 @@ void client_conn_quit(struct client_conn *cc)
 /* Frees everything but cc itself. */
 static void release(struct client_conn *cc)
 {
-	if (cc->bev != NULL)
-		bufferevent_free(cc->bev);
-	cc->bev = NULL;
+	drop_bev(cc);
 	lr_free(&cc->lr);
 	client_free(&cc->client);
 	trace_close(&cc->trace);
