@@ -40,7 +40,15 @@ BENCH_SRCS := $(wildcard bench/*.c)
 BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(B)/bench/%)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz-*.c)
 
-.PHONY: all deps run check unit system bench fuzz fuzz-bins clean
+# `make install` (PREFIX, DESTDIR as usual): the binary, the man page
+# maillab(8), the systemd unit and the sysusers.d entry for its account.
+PREFIX      ?= /usr/local
+SBINDIR     ?= $(PREFIX)/sbin
+MANDIR      ?= $(PREFIX)/share/man
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+
+.PHONY: all deps run check unit system bench fuzz fuzz-bins clean install uninstall
 .PRECIOUS: $(B)/%.o
 all: maillab
 
@@ -91,6 +99,21 @@ fuzz-bins: $(FUZZ_BINS)
 build-fuzz/fuzz/%: build-fuzz/tests/fuzz/%.o build-fuzz/libmaillab.a
 	@mkdir -p $(dir $@)
 	$(CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LIBS)
+
+install: maillab
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR)
+	install -m 0755 $(B)/maillab $(DESTDIR)$(SBINDIR)/maillab
+	install -m 0644 dist/maillab.8 $(DESTDIR)$(MANDIR)/man8/maillab.8
+	sed 's|@SBINDIR@|$(SBINDIR)|g' dist/maillab.service \
+		>$(DESTDIR)$(UNITDIR)/maillab.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/maillab.service
+	install -m 0644 dist/maillab.sysusers $(DESTDIR)$(SYSUSERSDIR)/maillab.conf
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/maillab $(DESTDIR)$(MANDIR)/man8/maillab.8 \
+		$(DESTDIR)$(UNITDIR)/maillab.service \
+		$(DESTDIR)$(SYSUSERSDIR)/maillab.conf
 
 clean:
 	rm -rf build build-san build-fuzz maillab

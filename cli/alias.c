@@ -13,6 +13,7 @@
 
 #include "cli/cli.h"
 #include "cli/instance.h"
+#include "cli/run-as.h"
 #include "common/buf.h"
 #include "common/config.h"
 #include "common/users.h"
@@ -286,7 +287,8 @@ static int open_instance(struct alias_cli *c)
 			"(create one with: maillab init %s)\n", c->dir, c->dir);
 		return -1;
 	}
-	if (config_load(&c->cfg, c->dir, err, sizeof(err)) < 0) {
+	if (run_as_instance_owner(c->dir, err, sizeof(err)) < 0 ||
+	    config_load(&c->cfg, c->dir, err, sizeof(err)) < 0) {
 		fprintf(stderr, "maillab: %s\n", err);
 		return -1;
 	}

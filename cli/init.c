@@ -1,11 +1,15 @@
-/* maillab init DIR [--domain D] [--hostname H] [--demo] */
+/* maillab init DIR [--domain D] [--hostname H] [--demo]
+ * Run as root, it hands the new instance to the run_as user
+ * (cli/run-as.h), creating the maillab account when needed. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/cli.h"
 #include "cli/instance.h"
+#include "cli/run-as.h"
 #include "common/config.h"
+#include "common/users.h"
 
 static const char init_usage[] =
 	"usage: maillab init DIR [--domain D] [--hostname H] [--demo]\n"
@@ -92,6 +96,7 @@ static int parse_args(int argc, char **argv, struct init_args *args)
 int maillab_init(int argc, char **argv)
 {
 	struct init_args args;
+	struct userdb *users;
 	struct config cfg;
 	char err[1024];
 	int ret;
@@ -104,13 +109,21 @@ int maillab_init(int argc, char **argv)
 		fprintf(stderr, "maillab init: %s\n", err);
 		return 1;
 	}
-	if (config_load(&cfg, args.dir, err, sizeof(err)) < 0) {
+	if (config_load(&cfg, args.dir, err, sizeof(err)) < 0 ||
+	    (users = userdb_open(args.dir, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "maillab init: %s\n", err);
 		config_free(&cfg);
 		return 1;
 	}
 	printf("\n");
-	instance_print_info(&cfg, stdout);
+	instance_print_info(&cfg, users, stdout);
+	userdb_close(&users);
+	/* Last, so that the database files opened above are handed over too. */
+	if (run_as_hand_over(&cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "maillab init: %s\n", err);
+		config_free(&cfg);
+		return 1;
+	}
 	printf("\nStart it with: maillab serve -d %s\n", args.dir);
 	config_free(&cfg);
 	return 0;

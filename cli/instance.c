@@ -538,7 +538,41 @@ static void print_examples(const struct config *cfg, const char *user, FILE *f)
 		buf_free(&hp[svc]);
 }
 
-void instance_print_info(const struct config *cfg, FILE *f)
+/* The first few user names, as `maillab user list` reads them. */
+struct user_names {
+	struct buf text;
+	size_t count;
+};
+
+#define USERS_SHOWN 5
+
+static void add_user_name(const char *name, void *arg)
+{
+	struct user_names *names = arg;
+
+	if (names->count < USERS_SHOWN)
+		buf_printf(&names->text, "%s%s", names->count == 0 ? "" : ", ", name);
+	names->count++;
+}
+
+static void print_users(const struct config *cfg, struct userdb *users, FILE *f)
+{
+	struct user_names names = { .text = BUF_INIT(BUF_UNLIMITED) };
+
+	if (users == NULL || userdb_list(users, add_user_name, &names) < 0)
+		fprintf(f, "  %-14s cannot read the user database; try: "
+			"maillab user list -d %s\n", "users", cfg->dir);
+	else if (names.count == 0)
+		fprintf(f, "  %-14s none; add one with: maillab user add -d %s NAME\n",
+			"users", cfg->dir);
+	else
+		fprintf(f, "  %-14s %zu: %s%s\n", "users", names.count,
+			buf_cstr(&names.text), names.count > USERS_SHOWN ?
+			", ... (maillab user list shows all)" : "");
+	buf_free(&names.text);
+}
+
+void instance_print_info(const struct config *cfg, struct userdb *users, FILE *f)
 {
 	char *credentials = path_in(cfg->dir, "credentials.txt");
 	char *user = example_user(credentials);
@@ -552,12 +586,10 @@ void instance_print_info(const struct config *cfg, FILE *f)
 		fprintf(f, "%s%s", i == 0 ? " " : ", ", cfg->domains[i]);
 	fprintf(f, "\n  %-14s %s\n", "certificate", cfg->tls_cert);
 	fprintf(f, "  %-14s %s\n", "private key", cfg->tls_key);
+	print_users(cfg, users, f);
 	if (stat(credentials, &st) == 0)
 		fprintf(f, "  %-14s %s (user password; mode 0600)\n",
 			"credentials", credentials);
-	else
-		fprintf(f, "  %-14s none; add one with: maillab user add -d %s NAME\n",
-			"users", cfg->dir);
 	fprintf(f, "  %-14s %s/mail/USER/ (Maildir++)\n", "mail", cfg->dir);
 	fprintf(f, "  %-14s %s\n", "log", cfg->log_file);
 	if (cfg->trace)

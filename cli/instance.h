@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "common/config.h"
+#include "common/users.h"
 
 /* An instance directory (DESIGN.md "Instance directory"):
  *
@@ -36,10 +37,12 @@ int instance_init(const char *dir, const char *domain, const char *hostname,
 bool instance_exists(const char *dir);
 
 /* Prints where everything of the instance is and how to connect: each
- * enabled service with address:port and its kind of TLS, the credentials
- * file when there is one, the log, and example client commands.  Names the
- * configured services; whether each is listening is the server's business. */
-void instance_print_info(const struct config *cfg, FILE *f);
+ * enabled service with address:port and its kind of TLS, the users in
+ * `users` (the instance's open user database: their number and the first
+ * names), the credentials file when there is one, the log, and example
+ * client commands.  Names the configured services; whether each is
+ * listening is the server's business. */
+void instance_print_info(const struct config *cfg, struct userdb *users, FILE *f);
 
 /* The demo users instance_init(demo) creates. */
 #define INSTANCE_DEMO_USERS { "alice", "bob" }

@@ -22,6 +22,7 @@
 
 #include "cli/cli.h"
 #include "cli/instance.h"
+#include "cli/run-as.h"
 #include "common/buf.h"
 #include "common/config.h"
 #include "common/xalloc.h"
@@ -344,6 +345,12 @@ int maillab_queue(int argc, char **argv)
 	}
 	if (!instance_exists(dir)) {
 		fprintf(stderr, "maillab: no instance in %s\n", dir);
+		return 1;
+	}
+	/* The files it creates (a bounce, a flush request) must stay usable
+	 * by the server. */
+	if (run_as_instance_owner(dir, err, sizeof(err)) < 0) {
+		fprintf(stderr, "maillab: %s\n", err);
 		return 1;
 	}
 	qdir = queue_dir(dir);

@@ -1,10 +1,13 @@
 /* maillab serve [-d DIR]: create a demo instance if there is none, then run
- * every service in the foreground until SIGINT/SIGTERM. */
+ * every service in the foreground until SIGINT/SIGTERM.  Started as root, it
+ * hands the instance to the run_as user and becomes that user after
+ * binding (cli/run-as.h). */
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/cli.h"
 #include "cli/instance.h"
+#include "cli/run-as.h"
 #include "common/config.h"
 #include "common/log.h"
 #include "common/server.h"
@@ -53,15 +56,21 @@ int maillab_serve(int argc, char **argv)
 		config_free(&cfg);
 		return 1;
 	}
-	if (log_open(cfg.log_file, true) < 0) {
-		fprintf(stderr, "maillab: cannot open %s: %m\n", cfg.log_file);
+	if (run_as_hand_over(&cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "maillab: %s\n", err);
 		config_free(&cfg);
 		return 1;
 	}
 	if (server_init(&srv, &cfg, maillab_protocols, err, sizeof(err)) < 0) {
 		fprintf(stderr, "maillab: %s\n", err);
 		server_free(&srv);
-		log_close();
+		return 1;
+	}
+	/* Opened by the user the server runs as, never by root: maillab.conf
+	 * (which names the file) belongs to that user. */
+	if (log_open(srv.cfg->cfg.log_file, true) < 0) {
+		fprintf(stderr, "maillab: cannot open %s: %m\n", srv.cfg->cfg.log_file);
+		server_free(&srv);
 		return 1;
 	}
 	runner = queue_runner_start(&srv, err, sizeof(err));
@@ -71,7 +80,7 @@ int maillab_serve(int argc, char **argv)
 		log_close();
 		return 1;
 	}
-	instance_print_info(&srv.cfg->cfg, stdout);
+	instance_print_info(&srv.cfg->cfg, srv.users, stdout);
 	server_print_listeners(&srv, stdout);
 	fflush(stdout);
 	ret = server_run(&srv);

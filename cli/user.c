@@ -17,6 +17,7 @@
 
 #include "cli/cli.h"
 #include "cli/instance.h"
+#include "cli/run-as.h"
 #include "common/buf.h"
 #include "common/config.h"
 #include "common/users.h"
@@ -380,7 +381,8 @@ int maillab_user(int argc, char **argv)
 			"(create one with: maillab init %s)\n", a.dir, a.dir);
 		return 1;
 	}
-	if ((db = userdb_open(a.dir, err, sizeof(err))) == NULL) {
+	if (run_as_instance_owner(a.dir, err, sizeof(err)) < 0 ||
+	    (db = userdb_open(a.dir, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "maillab: %s\n", err);
 		return 1;
 	}

@@ -4,6 +4,7 @@
 #include "common/auth.h"
 #include "common/log.h"
 #include "common/sasl.h"
+#include "common/trace.h"
 #include "common/users.h"
 #include "common/xalloc.h"
 
@@ -48,6 +49,18 @@ char *auth_normalise_user(const struct config *cfg, const char *user)
 	return name;
 }
 
+void auth_trace_result(struct proto_io *io, enum auth_result result,
+			const char *user)
+{
+	struct buf esc = BUF_INIT(BUF_UNLIMITED);
+
+	log_escape(&esc, user, strlen(user), 64);
+	trace_note(io->trace, "auth %s user=%s", result == AUTH_OK ? "ok" :
+		   result == AUTH_TEMPFAIL ? "tempfail" : "failed",
+		   buf_cstr(&esc));
+	buf_free(&esc);
+}
+
 static void log_attempt(struct auth_job *job, const char *what,
 			const char *reason)
 {
@@ -65,6 +78,7 @@ static void log_attempt(struct auth_job *job, const char *what,
 			buf_cstr(&user), job->st->failures, max,
 			reason != NULL ? " reason=" : "",
 			reason != NULL ? reason : "");
+	auth_trace_result(io, job->result, job->user);
 	buf_free(&user);
 }
 

@@ -80,6 +80,13 @@ void auth_check(struct proto_io *io, struct auth_state *st, const char *user,
 void auth_reject(struct proto_io *io, struct auth_state *st,
 		 const char *reason, auth_done_fn *done, void *sess);
 
+/* Notes the result of an attempt in the session's trace (io->trace):
+ * `auth ok user=NAME`, `auth failed user=NAME` or `auth tempfail user=NAME`
+ * (`maillab trace` shows who logged in from it).  auth_check and auth_reject
+ * call it; a protocol that checks a secret itself (APOP) calls it too. */
+void auth_trace_result(struct proto_io *io, enum auth_result result,
+		       const char *user);
+
 /* The delay before reporting failure number n (1-based) with the
  * configured base delay: base * 2^(n-1), capped. */
 unsigned int auth_fail_delay(unsigned int base_ms, unsigned int n);

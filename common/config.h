@@ -57,6 +57,7 @@ struct config {
 	unsigned int timeout_pop3;	/* RFC 1939 3: at least 600 */
 	unsigned int timeout_imap_preauth;	/* before login: 60 */
 	unsigned int timeout_imap;	/* RFC 3501 5.4: at least 1800 */
+	unsigned int timeout_imap_idle;	/* in IDLE (RFC 2177): 1800 */
 	unsigned int shutdown_grace;	/* seconds sessions get on SIGTERM: 5 */
 
 	/* SMTP (smtpd/settings.h says what each does) */
@@ -66,6 +67,8 @@ struct config {
 	bool smtp_subaddress_folders;
 	char *smtp_subaddress_separator;	/* "" turns sub-addressing off */
 	bool smtp_sender_must_match;
+	bool smtp_from_must_match;
+	bool smtp_received_auth_user;
 	bool smtp_reject_bare_lf;
 
 	/* POP3 (pop3d/) */

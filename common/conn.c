@@ -228,6 +228,15 @@ static void start_tls(struct conn *c)
 		close_when_flushed(c);
 		return;
 	}
+	/* No TLS 1.3 session tickets after a STARTTLS handshake.  They arrive
+	 * just after the client's Finished, when a STARTTLS client, which has
+	 * no greeting to wait for, is already writing its first command; a
+	 * client that reads and writes one SSL object from two threads
+	 * (offlineimap3's imaplib2) then loses that command inside OpenSSL and
+	 * both sides wait until the idle timeout.  Implicit TLS keeps its
+	 * tickets: there the greeting comes with them.  TLS 1.2 tickets are
+	 * part of the handshake and stay. */
+	SSL_set_num_tickets(ssl, 0);
 	c->raw = c->bev;
 	c->plain_fd = -1;
 	c->bev = bufferevent_openssl_filter_new(c->srv->base, c->raw, ssl,
@@ -568,6 +577,14 @@ static void conn_after(struct proto_io *io, unsigned int ms, work_fn *done,
 	event_add(j->timer, &tv);
 }
 
+static void conn_watch_fd(struct proto_io *io, int fd, work_fn *ready,
+			  void *arg)
+{
+	struct conn *c = io->owner;
+
+	server_watch_fd(c->srv, fd, ready, arg);
+}
+
 static void make_session_id(struct server *srv, char *id, size_t len)
 {
 	uint32_t n = ++srv->next_session;
@@ -589,6 +606,7 @@ static void setup_io(struct conn *c, bool loopback, enum service_id svc)
 	c->io.cfg = cfg;
 	c->io.defer = conn_defer;
 	c->io.after = conn_after;
+	c->io.watch_fd = conn_watch_fd;
 	c->io.owner = c;
 	c->io.users = c->srv->users;
 	snprintf(c->io.peer, sizeof(c->io.peer), "%s", c->ip);
@@ -631,6 +649,7 @@ void conn_accept(struct server *srv, int fd, const char *ip, bool loopback,
 	srv->n_conns++;
 	if (srv->cfg->cfg.trace)
 		c->trace = trace_open(srv->trace_dir, service_name(svc), c->io.id);
+	c->io.trace = c->trace;
 	log_msg(c->proto->name, c->io.id, "connect from %s on %s", ip,
 		service_name(svc));
 	trace_note(c->trace, "connection from %s to %s", ip, service_name(svc));
@@ -680,6 +699,7 @@ static void conn_free(struct conn *c)
 	if (c->opened)
 		c->proto->close(c->sess);
 	log_msg(c->proto->name, c->io.id, "disconnect");
+	c->io.trace = NULL;
 	trace_close(&c->trace);
 	if (c->flush_timer != NULL)
 		event_free(c->flush_timer);

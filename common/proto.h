@@ -30,6 +30,7 @@ enum input_mode {
 typedef int data_write_fn(void *arg, const char *p, size_t n);
 
 struct data_reader;
+struct trace;
 struct userdb;
 struct proto_io;
 typedef void work_fn(void *arg);
@@ -69,8 +70,17 @@ struct proto_io {
 	 * input delivered in between (the delay after a failed login).  Unit
 	 * tests run it at once. */
 	void (*after)(struct proto_io *io, unsigned int ms, work_fn *done, void *arg);
+	/* Calls ready(arg) on the loop thread each time fd is readable, until
+	 * the server stops: for a source shared by every session of the
+	 * process (the store's change notification), not for one session.
+	 * An fd already watched is not watched twice.  NULL in unit tests,
+	 * which call the ready function themselves. */
+	void (*watch_fd)(struct proto_io *io, int fd, work_fn *ready, void *arg);
 	void *owner;
 	struct userdb *users;		/* the user database (common/users.h) */
+	/* The session's protocol trace (common/trace.h) for events only the
+	 * protocol knows (a login), or NULL; the I/O layer writes the lines. */
+	struct trace *trace;
 };
 
 struct protocol {

@@ -243,7 +243,8 @@ void server_print_listeners(const struct server *srv, FILE *f)
 }
 
 /* Drops root after binding (DESIGN.md "Listeners"): to run_as, or when it
- * is empty to the owner of the instance directory. */
+ * is empty to the owner of the instance directory, never staying root.  The
+ * instance must already belong to that user (cli/run-as.h hands it over). */
 static int drop_privileges(const char *user, const char *dir, char *err_r,
 			   size_t errlen)
 {
@@ -253,25 +254,37 @@ static int drop_privileges(const char *user, const char *dir, char *err_r,
 	if (geteuid() != 0)
 		return 0;
 	if (user == NULL || *user == '\0') {
-		if (stat(dir, &st) < 0 || st.st_uid == 0)
-			return 0;
-		pw = getpwuid(st.st_uid);
-		if (pw == NULL) {
-			snprintf(err_r, errlen, "%s: owner %u has no passwd entry", dir,
-				 (unsigned)st.st_uid);
+		if (stat(dir, &st) < 0) {
+			snprintf(err_r, errlen, "%s: %s", dir, strerror(errno));
 			return -1;
 		}
-		user = pw->pw_name;
+		pw = getpwuid(st.st_uid);
+	} else {
+		pw = getpwnam(user);
 	}
-	pw = getpwnam(user);
-	if (pw == NULL) {
-		snprintf(err_r, errlen, "maillab.conf: run_as: no user '%s'", user);
+	if (user == NULL || *user == '\0')
+		user = pw != NULL ? pw->pw_name : "(the instance's owner)";
+	if (pw == NULL || pw->pw_uid == 0) {
+		snprintf(err_r, errlen, "refusing to run as root: run_as user "
+			 "'%s' %s; set run_as in maillab.conf", user,
+			 pw == NULL ? "does not exist" : "is root");
 		return -1;
 	}
 	if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
 	    setuid(pw->pw_uid) < 0) {
-		snprintf(err_r, errlen, "cannot become user %s: %s", user,
-			 strerror(errno));
+		snprintf(err_r, errlen, "refusing to run as root: cannot become "
+			 "user %s: %s", pw->pw_name, strerror(errno));
+		return -1;
+	}
+	if (setuid(0) == 0 || geteuid() == 0 || getegid() == 0) {
+		snprintf(err_r, errlen, "refusing to run as root: still root "
+			 "after switching to user %s", pw->pw_name);
+		return -1;
+	}
+	if (access(dir, R_OK | W_OK | X_OK) < 0) {
+		snprintf(err_r, errlen, "%s: %s for user %s (the instance must "
+			 "belong to it and its parent directories be searchable)",
+			 dir, strerror(errno), pw->pw_name);
 		return -1;
 	}
 	return 0;
@@ -461,6 +474,7 @@ void server_free(struct server *srv)
 		event_free(srv->ev_hard);
 	if (srv->ev_poll != NULL)
 		event_free(srv->ev_poll);
+	server_watches_free(srv);
 	if (srv->users != NULL)
 		userdb_close(&srv->users);
 	SSL_CTX_free(srv->tls);

@@ -17,6 +17,7 @@ struct conn;
 struct listener;
 struct worker_pool;
 struct ip_count;
+struct fd_watch;
 
 /* A configuration shared by the sessions that started under it; a reload
  * makes a new one and the old one lives until its last session ends. */
@@ -42,6 +43,7 @@ struct server {
 	bool stopping;
 	uint32_t next_session;
 	struct event *ev_int, *ev_term, *ev_hup, *ev_grace, *ev_hard, *ev_poll;
+	struct fd_watch *watches;	/* io->watch_fd (watch.c) */
 };
 
 /* Sets up everything for the instance in cfg (takes ownership of cfg):
@@ -66,6 +68,10 @@ void conn_abort(struct conn *c);
 /* Frees at once; only when no callback of c is running (server teardown). */
 void conn_destroy(struct conn *c);
 struct conn *conn_next(struct conn *c);
+
+/* watch.c: io->watch_fd for every session of srv, and its teardown. */
+void server_watch_fd(struct server *srv, int fd, work_fn *ready, void *arg);
+void server_watches_free(struct server *srv);
 
 /* server.c, for conn.c */
 void server_conn_gone(struct server *srv, const char *ip);

@@ -19,6 +19,32 @@ struct trace {
 	size_t skipped;		/* bytes of server output not shown */
 };
 
+static void stamp_at(struct trace *t, char who, const struct timeval *tv)
+{
+	struct tm tm;
+	char when[32];
+
+	gmtime_r(&tv->tv_sec, &tm);
+	strftime(when, sizeof(when), "%H:%M:%S", &tm);
+	fprintf(t->f, "%s.%03ld %c: ", when, (long)(tv->tv_usec / 1000), who);
+}
+
+/* The lines carry only the time of day: this gives their date. */
+static void write_start(struct trace *t, const char *service,
+			const char *session_id)
+{
+	struct timeval tv;
+	struct tm tm;
+	char day[16];
+
+	gettimeofday(&tv, NULL);
+	gmtime_r(&tv.tv_sec, &tm);
+	strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+	stamp_at(t, '*', &tv);
+	fprintf(t->f, "trace started %s %s %s\n", day, service, session_id);
+	fflush(t->f);
+}
+
 struct trace *trace_open(const char *trace_dir, const char *service,
 			 const char *session_id)
 {
@@ -41,19 +67,16 @@ struct trace *trace_open(const char *trace_dir, const char *service,
 	t = xcalloc(1, sizeof(*t));
 	t->f = f;
 	buf_init(&t->partial, 65536);
+	write_start(t, service, session_id);
 	return t;
 }
 
 static void stamp(struct trace *t, char who)
 {
 	struct timeval tv;
-	struct tm tm;
-	char when[32];
 
 	gettimeofday(&tv, NULL);
-	gmtime_r(&tv.tv_sec, &tm);
-	strftime(when, sizeof(when), "%H:%M:%S", &tm);
-	fprintf(t->f, "%s.%03ld %c: ", when, (long)(tv.tv_usec / 1000), who);
+	stamp_at(t, who, &tv);
 }
 
 static void put_line(struct trace *t, char who, const char *p, size_t n,
@@ -152,6 +175,8 @@ void trace_close(struct trace **tp)
 		return;
 	*tp = NULL;
 	flush_skipped(t);
+	stamp(t, '*');
+	fputs("session ended\n", t->f);
 	fclose(t->f);
 	buf_free(&t->partial);
 	free(t);

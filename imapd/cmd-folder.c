@@ -33,7 +33,8 @@ void cmd_create(struct imap_cmd *cmd)
 		buf_truncate(&name, name.len - 1);
 	if (maildir_folder_is_inbox(buf_cstr(&name))) {
 		imap_cmd_no(cmd, "[ALREADYEXISTS] INBOX always exists");
-	} else if (!maildir_folder_name_valid(buf_cstr(&name), err, sizeof(err))) {
+	} else if (!maildir_folder_name_creatable(buf_cstr(&name), err,
+						  sizeof(err))) {
 		imap_cmd_no(cmd, "[CANNOT] Invalid mailbox name: %s", err);
 	} else if (maildir_folder_create(cmd->s->store, buf_cstr(&name), err,
 					 sizeof(err)) < 0) {
@@ -102,7 +103,7 @@ void cmd_rename(struct imap_cmd *cmd)
 	    parse_mailbox_arg(cmd, &to, true) < 0)
 		goto out;
 	if (!maildir_folder_is_inbox(buf_cstr(&to)) &&
-	    !maildir_folder_name_valid(buf_cstr(&to), err, sizeof(err)))
+	    !maildir_folder_name_creatable(buf_cstr(&to), err, sizeof(err)))
 		imap_cmd_no(cmd, "[CANNOT] Invalid mailbox name: %s", err);
 	else if (maildir_folder_rename(cmd->s->store, buf_cstr(&from),
 				       buf_cstr(&to), err, sizeof(err)) < 0)

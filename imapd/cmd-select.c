@@ -1,5 +1,6 @@
 /* SELECT, EXAMINE (RFC 3501 6.3.1-2) and the selected-state commands
- * without arguments: CHECK, CLOSE, EXPUNGE (6.4.1-3). */
+ * without arguments: CHECK, CLOSE, EXPUNGE (6.4.1-3), and UID EXPUNGE
+ * (RFC 4315 2.1). */
 #include <stdlib.h>
 
 #include "common/xalloc.h"
@@ -120,12 +121,46 @@ void cmd_close(struct imap_cmd *cmd)
 	imap_cmd_ok(cmd, "CLOSE completed");
 }
 
+/* UID EXPUNGE <uid-set>: only the messages of the set that are \Deleted
+ * (RFC 4315 2.1). */
+static void uid_expunge(struct imap_cmd *cmd)
+{
+	struct imap_session *s = cmd->s;
+	struct imap_seqset set, eval;
+	uint32_t *uids;
+	size_t n;
+	char err[256];
+
+	imap_seqset_init(&set);
+	imap_seqset_init(&eval);
+	if (imap_parse_sp(&cmd->p) < 0 || imap_parse_seqset(&cmd->p, &set) < 0 ||
+	    imap_parse_end(&cmd->p) < 0) {
+		imap_cmd_parse_error(cmd);
+	} else if (s->readonly) {
+		imap_cmd_no(cmd, "[READ-ONLY] Mailbox is read-only");
+	} else if (imap_cmd_eval_set(cmd, &set, &eval) == 0) {
+		uids = imap_set_uids(s->box, &eval, &n);
+		if (n > 0 && maildir_box_expunge_deleted(s->box, uids, n, err,
+							 sizeof(err)) < 0)
+			imap_cmd_store_error(cmd, "Expunge failed", err);
+		else
+			imap_cmd_ok(cmd, "UID EXPUNGE completed");
+		free(uids);
+	}
+	imap_seqset_free(&set);
+	imap_seqset_free(&eval);
+}
+
 /* EXPUNGE: the "* n EXPUNGE" lines come from the sync as it completes */
 void cmd_expunge(struct imap_cmd *cmd)
 {
 	struct imap_session *s = cmd->s;
 	char err[256];
 
+	if (cmd->uid) {
+		uid_expunge(cmd);
+		return;
+	}
 	if (imap_cmd_end(cmd) < 0)
 		return;
 	if (s->readonly) {

@@ -1,14 +1,15 @@
-/* STORE (RFC 3501 6.4.6) and COPY (6.4.7), and their UID forms. */
+/* STORE (RFC 3501 6.4.6), COPY (6.4.7) and MOVE (RFC 6851), and their UID
+ * forms; COPYUID (RFC 4315 3). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/xalloc.h"
 #include "imapd/imap-int.h"
+#include "imapd/writer.h"
 #include "maildir/mailbox.h"
 
-/* The UIDs of an evaluated set; *n_r how many.  Free the result. */
-static uint32_t *set_uids(struct maildir_box *box, const struct imap_seqset *set,
-			  size_t *n_r)
+uint32_t *imap_set_uids(struct maildir_box *box, const struct imap_seqset *set,
+		       size_t *n_r)
 {
 	uint64_t total = imap_seqset_count(set);
 	uint32_t *uids = xreallocarray(NULL, total ? (size_t)total : 1,
@@ -73,7 +74,7 @@ static void store_flags(struct imap_cmd *cmd, const struct imap_seqset *set,
 		return;
 	if (maildir_box_keyword_count(s->box) != nkeywords)
 		imap_send_flags(s);
-	uids = set_uids(s->box, set, &n);
+	uids = imap_set_uids(s->box, set, &n);
 	if (n > 0 && maildir_box_store(s->box, uids, n, mode, flags->system, kw,
 				       err, sizeof(err)) < 0) {
 		free(uids);
@@ -122,15 +123,27 @@ void cmd_store(struct imap_cmd *cmd)
 	imap_seqset_free(&eval);
 }
 
-/* COPY <set> <mailbox> */
-void cmd_copy(struct imap_cmd *cmd)
+/* "[COPYUID uidvalidity src-set dst-set]" (RFC 4315 3). */
+static void write_copyuid(struct buf *out, uint32_t uidvalidity,
+			  const uint32_t *src, const uint32_t *dst, size_t n)
+{
+	buf_printf(out, "[COPYUID %u ", uidvalidity);
+	imap_write_uid_list(out, src, n);
+	buf_putc(out, ' ');
+	imap_write_uid_list(out, dst, n);
+	buf_putc(out, ']');
+}
+
+/* COPY or MOVE <set> <mailbox> */
+static void copy_or_move(struct imap_cmd *cmd, bool move)
 {
 	struct imap_session *s = cmd->s;
 	struct imap_seqset set, eval;
 	struct buf name = BUF_INIT(BUF_UNLIMITED);
-	uint32_t *uids = NULL, *dst_uids = NULL, uidvalidity;
-	size_t n, ncopied;
+	uint32_t *uids = NULL, *src_uids = NULL, *dst_uids = NULL, uidvalidity;
+	size_t n, ndone = 0;
 	char err[256];
+	int r = 0;
 
 	imap_seqset_init(&set);
 	imap_seqset_init(&eval);
@@ -143,23 +156,61 @@ void cmd_copy(struct imap_cmd *cmd)
 	}
 	if (imap_cmd_eval_set(cmd, &set, &eval) < 0)
 		goto out;
-	uids = set_uids(s->box, &eval, &n);
+	if (move && s->readonly) {
+		imap_cmd_no(cmd, "[READ-ONLY] Mailbox is read-only");
+		goto out;
+	}
+	uids = imap_set_uids(s->box, &eval, &n);
+	src_uids = xreallocarray(NULL, n ? n : 1, sizeof(*src_uids));
 	dst_uids = xreallocarray(NULL, n ? n : 1, sizeof(*dst_uids));
-	if (n > 0 && maildir_box_copy(s->box, uids, n, buf_cstr(&name),
-				      &uidvalidity, dst_uids, &ncopied, err,
-				      sizeof(err)) < 0) {
-		/* RFC 3501 6.4.7: TRYCREATE when the target does not exist */
+	if (n > 0 && move)
+		r = maildir_box_move(s->box, uids, n, buf_cstr(&name),
+				     &uidvalidity, src_uids, dst_uids, &ndone,
+				     err, sizeof(err));
+	else if (n > 0)
+		r = maildir_box_copy_pairs(s->box, uids, n, buf_cstr(&name),
+					   &uidvalidity, src_uids, dst_uids,
+					   &ndone, err, sizeof(err));
+	if (r < 0) {
+		/* RFC 3501 6.4.7, RFC 6851 3.3: TRYCREATE when the target
+		 * does not exist (and then nothing was copied or moved) */
 		if (strstr(err, "no such mailbox") != NULL)
 			imap_cmd_no(cmd, "[TRYCREATE] No such mailbox");
 		else
-			imap_cmd_store_error(cmd, "COPY failed", err);
+			imap_cmd_store_error(cmd, move ? "MOVE failed" :
+					     "COPY failed", err);
 		goto out;
 	}
-	imap_cmd_ok(cmd, "COPY completed");
+	buf_clear(&cmd->tmp);
+	if (ndone > 0)
+		write_copyuid(&cmd->tmp, uidvalidity, src_uids, dst_uids, ndone);
+	if (move) {
+		/* RFC 6851 4.3: COPYUID in an untagged OK before the
+		 * EXPUNGEs, which the sync at completion sends */
+		if (ndone > 0)
+			imap_untagged(s, "OK %s Moved", buf_cstr(&cmd->tmp));
+		imap_cmd_ok(cmd, "MOVE completed");
+	} else {
+		imap_cmd_ok(cmd, "%s%sCOPY completed", buf_cstr(&cmd->tmp),
+			    ndone > 0 ? " " : "");
+	}
 out:
 	free(uids);
+	free(src_uids);
 	free(dst_uids);
 	buf_free(&name);
 	imap_seqset_free(&set);
 	imap_seqset_free(&eval);
+}
+
+/* COPY <set> <mailbox> */
+void cmd_copy(struct imap_cmd *cmd)
+{
+	copy_or_move(cmd, false);
+}
+
+/* MOVE <set> <mailbox> (RFC 6851 3.1) */
+void cmd_move(struct imap_cmd *cmd)
+{
+	copy_or_move(cmd, true);
 }

@@ -13,6 +13,7 @@ static const struct imap_command commands[] = {
 	{ "CAPABILITY",	cmd_capability,	IMAP_ANY, INLINE },
 	{ "NOOP",	cmd_noop,	IMAP_ANY, 0 },
 	{ "LOGOUT",	cmd_logout,	IMAP_ANY, INLINE },
+	{ "ID",		cmd_id,		IMAP_ANY, INLINE },	/* RFC 2971 */
 	/* 6.2 not authenticated */
 	{ "STARTTLS",	cmd_starttls,	IMAP_NOT_AUTH, INLINE },
 	{ "AUTHENTICATE", cmd_authenticate, IMAP_NOT_AUTH, INLINE },
@@ -29,14 +30,21 @@ static const struct imap_command commands[] = {
 	{ "LSUB",	cmd_lsub,	IMAP_AUTHED, 0 },
 	{ "STATUS",	cmd_status,	IMAP_AUTHED, 0 },
 	{ "APPEND",	cmd_append,	IMAP_AUTHED, 0 },
+	{ "ENABLE",	cmd_enable,	IMAP_AUTHED, INLINE },	/* RFC 5161 */
+	{ "NAMESPACE",	cmd_namespace,	IMAP_AUTHED, INLINE },	/* RFC 2342 */
+	/* RFC 2177: on the loop, which owns the change notification */
+	{ "IDLE",	cmd_idle,	IMAP_AUTHED, INLINE },
 	/* 6.4 selected */
 	{ "CHECK",	cmd_check,	IMAP_SELECTED, 0 },
 	{ "CLOSE",	cmd_close,	IMAP_SELECTED, 0 },
-	{ "EXPUNGE",	cmd_expunge,	IMAP_SELECTED, 0 },
+	{ "UNSELECT",	cmd_unselect,	IMAP_SELECTED, 0 },	/* RFC 3691 */
+	{ "EXPUNGE",	cmd_expunge,	IMAP_SELECTED, UID_OK },	/* RFC 4315 */
 	{ "SEARCH",	cmd_search,	IMAP_SELECTED, SEQS | UID_OK },
 	{ "FETCH",	cmd_fetch,	IMAP_SELECTED, SEQS | UID_OK },
 	{ "STORE",	cmd_store,	IMAP_SELECTED, SEQS | UID_OK },
 	{ "COPY",	cmd_copy,	IMAP_SELECTED, SEQS | UID_OK },
+	/* RFC 6851: expunges, so the updates at its end may too */
+	{ "MOVE",	cmd_move,	IMAP_SELECTED, UID_OK },
 	{ "UID",	cmd_uid,	IMAP_SELECTED, 0 },
 };
 

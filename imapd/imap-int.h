@@ -109,6 +109,12 @@ struct imap_session {
 	/* FETCH output produced as the client reads */
 	struct imap_fetch_job *fetch;
 	bool close_after;	/* set by a worker; acted on in the loop */
+
+	/* IDLE (cmd-idle.c) */
+	bool idling;		/* between "+ idling" and the line ending it */
+	bool idle_syncing;	/* an update job is out */
+	bool idle_dirty;	/* a change came that no sync has seen yet */
+	struct maildir_watch *idle_watch;
 };
 
 /* Tagged results.  The text is a format; `code` is a response code without
@@ -167,6 +173,11 @@ void imap_write_msg_flags(struct imap_session *s, size_t idx, struct buf *out);
 int imap_cmd_eval_set(struct imap_cmd *cmd, const struct imap_seqset *set,
 		      struct imap_seqset *out);
 
+/* The UIDs of a set evaluated by imap_cmd_eval_set (sequence numbers of
+ * the snapshot); *n_r how many.  Free the result. */
+uint32_t *imap_set_uids(struct maildir_box *box, const struct imap_seqset *set,
+		       size_t *n_r);
+
 /* The APPEND message literal: whether the command collected so far is an
  * APPEND whose next literal is the message (then it is streamed). */
 bool imap_append_literal_is_message(const struct imap_cmdbuf *cb);
@@ -174,6 +185,18 @@ bool imap_append_literal_is_message(const struct imap_cmdbuf *cb);
  * *reply_r (a static "NO ..." text). */
 int imap_append_stream_begin(struct imap_session *s, uint64_t size,
 			     const char **reply_r);
+
+/* After work on a worker thread (or at once): moves s->work_out to the
+ * connection's output and acts on the session's requests (close, idle
+ * timeout, the deferred SELECT load).  Loop thread. */
+void imap_work_done(void *arg);
+
+/* IDLE (cmd-idle.c): the line the client sent while idling (valid: no NUL
+ * or bare CR/LF in it, not overlong), which ends it; and the end of a
+ * session in IDLE. */
+void imap_idle_line(struct imap_session *s, const char *line, size_t len,
+		    bool valid);
+void imap_idle_free(struct imap_session *s);
 
 /* FETCH output on demand (cmd-fetch.c). */
 void imap_fetch_continue(struct imap_session *s);
@@ -186,5 +209,7 @@ imap_cmd_fn cmd_select, cmd_examine, cmd_create, cmd_delete, cmd_rename;
 imap_cmd_fn cmd_subscribe, cmd_unsubscribe, cmd_list, cmd_lsub, cmd_status;
 imap_cmd_fn cmd_append, cmd_check, cmd_close, cmd_expunge, cmd_search;
 imap_cmd_fn cmd_fetch, cmd_store, cmd_copy, cmd_uid;
+imap_cmd_fn cmd_enable, cmd_id, cmd_namespace, cmd_unselect, cmd_move;
+imap_cmd_fn cmd_idle;
 
 #endif

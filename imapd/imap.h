@@ -8,6 +8,13 @@
  * (port 10993, implicit TLS).  Mail lives in the Maildir++ store under
  * DIR/mail (maildir/mailbox.h, maildir/folder.h).
  *
+ * Extensions (advertised in CAPABILITY): LITERAL+ (RFC 7888), ID (RFC
+ * 2971), SASL-IR (RFC 4959), and after login ENABLE (RFC 5161; nothing
+ * can be enabled yet), NAMESPACE (RFC 2342), UNSELECT (RFC 3691),
+ * CHILDREN (RFC 3348), IDLE (RFC 2177: pushes from the shared change
+ * notification of maildir/notify.h, no polling), UIDPLUS (RFC 4315: APPENDUID, COPYUID, UID
+ * EXPUNGE), MOVE (RFC 6851: a rename of the files, maildir_box_move).
+ *
  * Limits (config.h):
  *   max_imap_line     each line, and all the text of one command outside
  *                     its literals: "BAD Command line too long", the
@@ -23,6 +30,7 @@
  *   max_errors        BAD replies in a row before "* BYE" and disconnect
  *   auth_*            LOGIN/AUTHENTICATE failures (common/auth.h)
  *   timeout_imap_preauth, timeout_imap   idle time before "* BYE"
+ *   timeout_imap_idle  the same in IDLE (default 30 minutes)
  * FETCH output is produced as the client reads it (at most 256 KiB queued
  * per step), so a client that stops reading holds no more than that. */
 extern const struct protocol imap_protocol;

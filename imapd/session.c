@@ -42,11 +42,18 @@ void imap_untagged(struct imap_session *s, const char *fmt, ...)
 	buf_puts(s->out, "\r\n");
 }
 
+/* Extensions valid in every state (RFC 7888, RFC 2971), then those of
+ * the authenticated states. */
+#define CAPS_ANY "IMAP4rev1 SASL-IR LITERAL+ ID"
+#define CAPS_AUTHED " ENABLE IDLE NAMESPACE UNSELECT CHILDREN UIDPLUS MOVE"
+
 void imap_capabilities(struct imap_session *s, struct buf *out)
 {
-	buf_puts(out, "IMAP4rev1 SASL-IR");
-	if (s->state != IMAP_NOT_AUTH)
+	buf_puts(out, CAPS_ANY);
+	if (s->state != IMAP_NOT_AUTH) {
+		buf_puts(out, CAPS_AUTHED);
 		return;
+	}
 	if (!s->io->tls && s->io->tls_available)
 		buf_puts(out, " STARTTLS");
 	/* RFC 3501 6.2.3 and 7.2.1: no password in clear where refused */
@@ -162,7 +169,8 @@ static void apply_requests(struct imap_session *s)
 	if (s->close_after)
 		s->io->close = true;
 	s->io->idle_timeout = s->state == IMAP_NOT_AUTH ?
-		cfg->timeout_imap_preauth : cfg->timeout_imap;
+		cfg->timeout_imap_preauth : s->idling ? cfg->timeout_imap_idle :
+		cfg->timeout_imap;
 }
 
 /* After SELECT: loads the snapshot it deferred, holding the index lock it
@@ -232,7 +240,7 @@ static void work_run(void *arg)
 	s->out = &s->io->out;
 }
 
-static void work_done(void *arg)
+void imap_work_done(void *arg)
 {
 	struct imap_session *s = arg;
 
@@ -264,7 +272,7 @@ static void dispatch(struct imap_session *s, const struct imap_command *def)
 		load_box(s);
 		return;
 	}
-	s->io->defer(s->io, work_run, work_done, s);
+	s->io->defer(s->io, work_run, imap_work_done, s);
 }
 
 /* Parses "tag SP command" (and "UID SP command") and runs it. */
@@ -444,6 +452,10 @@ static void imap_line(void *sess, const char *line, size_t len, unsigned flags)
 		sasl_line(s, line, len);
 		return;
 	}
+	if (s->idling) {
+		imap_idle_line(s, line, len, flags == 0);
+		return;
+	}
 	if (s->discarding) {
 		discard_line(s, line, len);
 		return;
@@ -491,6 +503,10 @@ static void imap_overlong(void *sess)
 
 	/* The line is gone, and with it the tag unless an earlier part of
 	 * the command (before a literal) had it. */
+	if (s->idling) {
+		imap_idle_line(s, "", 0, false);
+		return;
+	}
 	if (imap_cmdbuf_pending(&s->input))
 		tag = pending_tag(s, "", 0);
 	if (s->discarding) {
@@ -750,6 +766,7 @@ static void imap_free(void *sess)
 	struct imap_session *s = sess;
 
 	imap_fetch_job_free(&s->fetch);
+	imap_idle_free(s);
 	maildir_delivery_free(&s->append);
 	imap_unselect(s);
 	maildir_store_close(&s->store);

@@ -155,3 +155,22 @@ void imap_write_datetime(struct buf *out, int64_t t)
 		   months[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour,
 		   tm.tm_min, tm.tm_sec);
 }
+
+void imap_write_uid_list(struct buf *out, const uint32_t *uids, size_t n)
+{
+	size_t i = 0, j;
+
+	while (i < n) {
+		for (j = i; j + 1 < n && uids[j] != UINT32_MAX &&
+		     uids[j + 1] == uids[j] + 1; j++)
+			;
+		if (i > 0)
+			buf_putc(out, ',');
+		imap_write_number(out, uids[i]);
+		if (j > i) {
+			buf_putc(out, ':');
+			imap_write_number(out, uids[j]);
+		}
+		i = j + 1;
+	}
+}

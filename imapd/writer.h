@@ -28,6 +28,9 @@ void imap_write_astring(struct buf *out, const char *p, size_t len);
 void imap_write_mailbox(struct buf *out, const char *name);
 /* A decimal number (hot paths: cheaper than buf_printf). */
 void imap_write_number(struct buf *out, uint64_t n);
+/* A list of UIDs as a sequence-set in the order given, runs of
+ * consecutive ascending UIDs as "lo:hi" ("3:5,9"; RFC 4315 uid-set). */
+void imap_write_uid_list(struct buf *out, const uint32_t *uids, size_t n);
 /* A literal of exactly len bytes. */
 void imap_write_literal(struct buf *out, const char *p, size_t len);
 /* "(\Seen \Answered kw1)": system flags (IMAP_FLAG_* bits of parser.h),

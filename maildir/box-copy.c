@@ -252,21 +252,21 @@ static void dest_made(struct dest *d, const char *path)
 	d->made[d->nmade++] = xstrdup(path);
 }
 
-/* Maps the source keyword bits to the destination's list. */
-static int map_keywords(struct dest *d, struct maildir_box *box, uint64_t kw,
-			uint64_t *out)
+/* Maps keyword bits of a source list `names` to the destination's list. */
+static int map_keyword_names(struct dest *d, char *const *names, size_t n,
+			     uint64_t kw, uint64_t *out)
 {
 	size_t i;
 	int k;
 
 	*out = 0;
-	for (i = 0; i < box->nkeywords && i < 64; i++) {
+	for (i = 0; i < n && i < 64; i++) {
 		if (!(kw & (1ULL << i)))
 			continue;
-		k = find_name(d->kw, d->nkw, box->keywords[i]);
+		k = find_name(d->kw, d->nkw, names[i]);
 		if (k < 0 && d->nkw < MAILDIR_MAX_KEYWORDS) {
 			d->kw = xreallocarray(d->kw, d->nkw + 1, sizeof(*d->kw));
-			d->kw[d->nkw++] = xstrdup(box->keywords[i]);
+			d->kw[d->nkw++] = xstrdup(names[i]);
 			if (idx_keywords_put(d->s, d->txn, d->f.id, d->kw, d->nkw) < 0)
 				return -1;
 			k = (int)d->nkw - 1;
@@ -277,10 +277,26 @@ static int map_keywords(struct dest *d, struct maildir_box *box, uint64_t kw,
 	return 0;
 }
 
+static int map_keywords(struct dest *d, struct maildir_box *box, uint64_t kw,
+			uint64_t *out)
+{
+	return map_keyword_names(d, box->keywords, box->nkeywords, kw, out);
+}
+
 int maildir_box_copy(struct maildir_box *box, const uint32_t *uids, size_t n,
 		     const char *dst_name, uint32_t *dst_uidvalidity_r,
 		     uint32_t *dst_uids_r, size_t *ncopied_r,
 		     char *err_r, size_t errlen)
+{
+	return maildir_box_copy_pairs(box, uids, n, dst_name, dst_uidvalidity_r,
+				      NULL, dst_uids_r, ncopied_r, err_r, errlen);
+}
+
+int maildir_box_copy_pairs(struct maildir_box *box, const uint32_t *uids,
+			   size_t n, const char *dst_name,
+			   uint32_t *dst_uidvalidity_r, uint32_t *src_uids_r,
+			   uint32_t *dst_uids_r, size_t *ncopied_r,
+			   char *err_r, size_t errlen)
 {
 	struct buf src = BUF_INIT(BUF_UNLIMITED), dst = BUF_INIT(BUF_UNLIMITED);
 	struct buf name = BUF_INIT(BUF_UNLIMITED);
@@ -342,6 +358,8 @@ int maildir_box_copy(struct maildir_box *box, const uint32_t *uids, size_t n,
 				 dst_name);
 			goto out;
 		}
+		if (src_uids_r != NULL)
+			src_uids_r[*ncopied_r] = msg->uid;
 		(*ncopied_r)++;
 	}
 	ok = 1;
@@ -427,5 +445,156 @@ out:
 	}
 	lock_index_release(lockfd);
 	buf_free(&path);
+	return ok ? 0 : -1;
+}
+
+/* A message file a MOVE renamed, to rename back if the move fails. */
+struct moved {
+	char *from, *to;
+};
+
+static void moved_undo(struct moved *v, size_t n, bool undo)
+{
+	/* Renamed back, a file is in its source again; the index of either
+	 * folder that committed a batch already follows the files at its
+	 * next sync (a new UID in the source, an expunge in the
+	 * destination): nothing is lost or doubled. */
+	for (size_t i = n; i-- > 0;) {
+		if (undo)
+			rename(v[i].to, v[i].from);
+		free(v[i].from);
+		free(v[i].to);
+	}
+	free(v);
+}
+
+/* Moves one message (index record rec, file fname) into the destination:
+ * renames the file (unless the folder is the same), drops the source
+ * record, indexes it there.  0, 1 when the file vanished meanwhile, -1. */
+static int move_one(struct maildir_box *box, struct dest *d, struct frec *srcf,
+		    bool same, char *const *src_kw, size_t n_src_kw,
+		    uint32_t uid, struct mrec *m, const char *fname,
+		    struct moved **movedp, size_t *nmoved, uint32_t *dst_uid_r)
+{
+	const char *base = strrchr(fname, '/') != NULL ?
+		strrchr(fname, '/') + 1 : fname;
+	struct buf from = BUF_INIT(BUF_UNLIMITED), to = BUF_INIT(BUF_UNLIMITED);
+	uint64_t kw;
+	int ret = -1;
+
+	buf_printf(&from, "%s/%s", box->path.data, fname);
+	buf_printf(&to, "%s/cur/%s", d->path.data, base);
+	if (!same) {
+		if (rename(from.data, to.data) < 0) {
+			ret = errno == ENOENT ? 1 : -1;
+			goto out;
+		}
+		*movedp = xreallocarray(*movedp, *nmoved + 1, sizeof(**movedp));
+		(*movedp)[*nmoved].from = buf_steal(&from);
+		(*movedp)[*nmoved].to = buf_steal(&to);
+		(*nmoved)++;
+	}
+	if (idx_msg_del(box->s, d->txn, srcf->id, uid) < 0)
+		goto out;
+	srcf->messages--;
+	if (!(m->flags & MAILDIR_FLAG_SEEN))
+		srcf->unseen--;
+	srcf->modseq++;
+	/* each batch that dest_add commits holds both folder records */
+	if (!same && idx_folder_put(box->s, d->txn, box->dir, srcf) < 0)
+		goto out;
+	if (map_keyword_names(d, src_kw, n_src_kw, m->keywords, &kw) < 0 ||
+	    dest_add(d, base, m, kw, dst_uid_r) < 0)
+		goto out;
+	ret = 0;
+out:
+	buf_free(&from);
+	buf_free(&to);
+	return ret;
+}
+
+int maildir_box_move(struct maildir_box *box, const uint32_t *uids, size_t n,
+		     const char *dst_name, uint32_t *dst_uidvalidity_r,
+		     uint32_t *src_uids_r, uint32_t *dst_uids_r, size_t *nmoved_r,
+		     char *err_r, size_t errlen)
+{
+	struct buf p = BUF_INIT(BUF_UNLIMITED);
+	struct moved *moved = NULL;
+	size_t nmoved = 0, n_src_kw = 0, i;
+	char **src_kw = NULL, *fname;
+	struct frec f, *srcf;
+	struct dest d;
+	struct mrec m;
+	int64_t src_before = 0;
+	bool rebuilt, same = false;
+	int fd, r, ok = 0;
+
+	*nmoved_r = 0;
+	memset(&d, 0, sizeof(d));
+	if (box->flags & MAILDIR_BOX_READONLY) {
+		snprintf(err_r, errlen, "mailbox is read-only");
+		return -1;
+	}
+	fd = box_lock_sync(box->s, box->dir, &f, &rebuilt, err_r, errlen);
+	if (fd < 0)
+		return -1;
+	if (box_check_uidvalidity(box, &f, err_r, errlen) < 0 ||
+	    dest_open(&d, box->s, dst_name, err_r, errlen) < 0)
+		goto out;
+	*dst_uidvalidity_r = d.f.uidvalidity;
+	/* a move within one folder only gives new UIDs: one folder record */
+	same = strcmp(d.dir.data, box->dir) == 0;
+	srcf = same ? &d.f : &f;
+	if (idx_keywords_get(box->s, NULL, srcf->id, &src_kw, &n_src_kw) < 0) {
+		snprintf(err_r, errlen, "index of %s: read failed", box->name);
+		goto out;
+	}
+	if (!same)
+		src_before = own_change_begin(box->path.data);
+	for (i = 0; i < n; i++) {
+		r = idx_msg_get(box->s, d.txn, srcf->id, uids[i], &m, &fname);
+		if (r > 0)
+			continue;	/* expunged by another session */
+		if (r == 0) {
+			errno = 0;
+			r = move_one(box, &d, srcf, same, src_kw, n_src_kw,
+				     uids[i], &m, fname, &moved, &nmoved,
+				     &dst_uids_r[*nmoved_r]);
+			free(fname);
+		}
+		if (r < 0) {
+			snprintf(err_r, errlen, "move to %s: %s", dst_name,
+				 errno != 0 ? strerror(errno) : "index update failed");
+			goto out;
+		}
+		if (r == 0)
+			src_uids_r[(*nmoved_r)++] = uids[i];
+	}
+	if (!same) {
+		buf_printf(&p, "%s/cur", box->path.data);
+		if (fs_fsync_dir(p.data) < 0) {
+			snprintf(err_r, errlen, "move from %s: %s", box->name,
+				 strerror(errno));
+			goto out;
+		}
+		own_change_end(box->path.data, src_before, &f);
+		if (idx_folder_put(box->s, d.txn, box->dir, &f) < 0) {
+			snprintf(err_r, errlen, "index of %s: update failed",
+				 box->name);
+			goto out;
+		}
+	}
+	ok = 1;
+out:
+	if (d.s != NULL && dest_finish(&d, ok) < 0 && ok) {
+		snprintf(err_r, errlen, "move to %s failed", dst_name);
+		ok = 0;
+	}
+	moved_undo(moved, nmoved, !ok);
+	if (!ok)
+		*nmoved_r = 0;
+	free_names(src_kw, n_src_kw);
+	lock_index_release(fd);
+	buf_free(&p);
 	return ok ? 0 : -1;
 }

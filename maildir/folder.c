@@ -229,7 +229,8 @@ int maildir_folder_create(struct maildir_store *s, const char *name,
 		snprintf(err_r, errlen, "INBOX already exists");
 		return -1;
 	}
-	if (maildir_folder_dir(name, &dir, err_r, errlen) < 0)
+	if (!maildir_folder_name_creatable(name, err_r, errlen) ||
+	    maildir_folder_dir(name, &dir, err_r, errlen) < 0)
 		return -1;
 	if ((fd = lock_or_fail(s, err_r, errlen)) < 0)
 		goto out;
@@ -430,6 +431,7 @@ int maildir_folder_rename(struct maildir_store *s, const char *from,
 	int ret = -1, fd;
 
 	if (maildir_folder_is_inbox(to) ||
+	    !maildir_folder_name_creatable(to, err_r, errlen) ||
 	    maildir_folder_dir(to, &tdir, err_r, errlen) < 0) {
 		if (maildir_folder_is_inbox(to))
 			snprintf(err_r, errlen, "INBOX already exists");

@@ -244,6 +244,33 @@ int maildir_box_copy(struct maildir_box *box, const uint32_t *uids, size_t n,
 		     uint32_t *dst_uids_r, size_t *ncopied_r,
 		     char *err_r, size_t errlen);
 
+/* The same, also telling which source UID became which: src_uids_r[i]
+ * (room for n) was copied to dst_uids_r[i] (RFC 4315 COPYUID). */
+int maildir_box_copy_pairs(struct maildir_box *box, const uint32_t *uids,
+			   size_t n, const char *dst_name,
+			   uint32_t *dst_uidvalidity_r, uint32_t *src_uids_r,
+			   uint32_t *dst_uids_r, size_t *ncopied_r,
+			   char *err_r, size_t errlen);
+
+/* MOVE (RFC 6851): moves the messages with the given UIDs (absent or
+ * already expunged ones are skipped) into folder dst_name, whatever their
+ * flags.  Each file is renamed into the destination's cur/ (same name,
+ * same inode: no data is copied) and both indexes change in one
+ * transaction per IDX_BATCH messages, all under the user's index lock, so
+ * another session's sync sees the messages in the source or in the
+ * destination, never in both or neither.  src_uids_r[i] became
+ * dst_uids_r[i] (room for n each; *nmoved_r pairs).  A move within one
+ * folder gives the messages new UIDs.  The snapshot is not changed: the
+ * next maildir_box_sync reports the moved messages as expunged.  0, or -1
+ * with nothing moved (files already renamed are renamed back): "no such
+ * mailbox" in err_r when the destination does not exist, refused like
+ * maildir_box_store (ESTALE) when the UIDVALIDITY changed, "read-only"
+ * for a box opened MAILDIR_BOX_READONLY. */
+int maildir_box_move(struct maildir_box *box, const uint32_t *uids, size_t n,
+		     const char *dst_name, uint32_t *dst_uidvalidity_r,
+		     uint32_t *src_uids_r, uint32_t *dst_uids_r, size_t *nmoved_r,
+		     char *err_r, size_t errlen);
+
 /* APPEND (RFC 3501 section 6.3.11): places a finished delivery (begun with
  * maildir_delivery_begin, filled with maildir_delivery_write) into folder
  * `name` of the store, in cur/ with `flags`, its mtime set to idate

@@ -239,3 +239,31 @@ int mutf7_valid(const char *m)
 {
 	return mutf7_walk(m, NULL) == 0;
 }
+
+/* RFC 9051 section 5.1: no C0 or C1 control, DEL, or line or paragraph
+ * separator in a mailbox name. */
+static int forbidden_in_name(int32_t cp)
+{
+	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) ||
+	       cp == 0x2028 || cp == 0x2029;
+}
+
+int mutf7_has_control(const char *m)
+{
+	struct buf utf8 = BUF_INIT(BUF_UNLIMITED);
+	const unsigned char *s;
+	int found = 0;
+	int32_t cp;
+
+	if (mutf7_decode(m, &utf8) < 0) {
+		buf_free(&utf8);
+		return 0;
+	}
+	s = (const unsigned char *)buf_cstr(&utf8);
+	while (!found && (size_t)((const char *)s - utf8.data) < utf8.len) {
+		cp = utf8_next(&s);
+		found = cp < 0 || forbidden_in_name(cp);
+	}
+	buf_free(&utf8);
+	return found;
+}

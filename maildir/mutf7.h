@@ -22,6 +22,12 @@ int mutf7_decode(const char *m, struct buf *out);
  * printable ASCII character.  0 otherwise. */
 int mutf7_valid(const char *m);
 
+/* 1 when the valid mUTF-7 string m decodes to a character RFC 9051
+ * section 5.1 forbids in a mailbox name: a C0 or C1 control (U+0000-U+001F,
+ * U+0080-U+009F), DEL, U+2028 or U+2029.  0 otherwise (also when m is
+ * not valid mUTF-7; check that with mutf7_valid). */
+int mutf7_has_control(const char *m);
+
 /* 1 when s is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
 int utf8_valid(const char *s);
 

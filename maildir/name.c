@@ -249,6 +249,19 @@ int maildir_folder_name_valid(const char *name, char *err_r, size_t errlen)
 	return 1;
 }
 
+int maildir_folder_name_creatable(const char *name, char *err_r,
+				  size_t errlen)
+{
+	if (!maildir_folder_name_valid(name, err_r, errlen))
+		return 0;
+	if (mutf7_has_control(name)) {
+		snprintf(err_r, errlen,
+			 "Control characters not allowed in new mailbox names");
+		return 0;
+	}
+	return 1;
+}
+
 int maildir_folder_dir(const char *name, struct buf *out,
 		       char *err_r, size_t errlen)
 {

@@ -74,6 +74,13 @@ int maildir_folder_is_inbox(const char *name);
  * and no IMAP wildcard ('%', '*') or '\\'.  0 with the reason in err_r. */
 int maildir_folder_name_valid(const char *name, char *err_r, size_t errlen);
 
+/* maildir_folder_name_valid, and the name decodes to no character that
+ * RFC 9051 section 5.1 forbids (controls, DEL, U+2028, U+2029): the test
+ * for a name being made (CREATE, RENAME's new name).  Existing folders
+ * with such names stay usable, so they can be renamed or deleted. */
+int maildir_folder_name_creatable(const char *name, char *err_r,
+				  size_t errlen);
+
 /* The directory (relative to the user's Maildir) of a valid folder name:
  * "" for INBOX, ".Work.2026" for "Work/2026".  0, or -1 (invalid name, with
  * the reason in err_r). */

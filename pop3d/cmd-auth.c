@@ -249,6 +249,7 @@ static void apop_done(void *arg)
 	explicit_bzero(job->digest, sizeof(job->digest));
 	if (job->result > 0) {
 		pop3_log(s, "auth user=%s mech=APOP ok", job->user);
+		auth_trace_result(s->io, AUTH_OK, job->user);
 		login_done(s, AUTH_OK, job->user);
 	} else if (job->result < 0) {
 		pop3_log(s, "auth user=%s mech=APOP: users.db error", job->user);

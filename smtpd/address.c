@@ -139,7 +139,8 @@ bool smtp_address_literal_valid(const char *s, size_t len)
 	if (ipv4_literal_valid(s, len))
 		return true;
 	if (len > 5 && strncasecmp(s, "IPv6:", 5) == 0) {
-		if (len - 5 >= sizeof(tmp))
+		/* inet_pton would stop at a NUL and take what precedes it */
+		if (len - 5 >= sizeof(tmp) || memchr(s + 5, '\0', len - 5))
 			return false;
 		memcpy(tmp, s + 5, len - 5);
 		tmp[len - 5] = '\0';

@@ -19,6 +19,7 @@ void smtp_body_init(struct smtp_body *b, data_write_fn *sink, void *sink_arg,
 	b->sink_arg = sink_arg;
 	buf_init(&b->prefix, BUF_UNLIMITED);
 	buf_init(&b->head, BUF_UNLIMITED);
+	buf_init(&b->header, BUF_UNLIMITED);
 	buf_append(&b->prefix, prefix, prefix_len);
 	b->head_state = HEAD_LINE_START;
 }
@@ -27,6 +28,7 @@ void smtp_body_free(struct smtp_body *b)
 {
 	buf_free(&b->prefix);
 	buf_free(&b->head);
+	buf_free(&b->header);
 }
 
 static int pass(struct smtp_body *b, const char *p, size_t n)
@@ -86,8 +88,11 @@ static void take_msgid(struct smtp_body *b, const char *p, size_t len)
 /* Notes Date: and Message-ID: among the held-back header fields. */
 static void scan_fields(struct smtp_body *b)
 {
-	const char *p = b->head.data, *end = p + b->head.len, *nl;
+	const char *p = b->head.data, *end, *nl;
 
+	if (b->head.len == 0)	/* empty message: head.data is still NULL */
+		return;
+	end = p + b->head.len;
 	while (p != NULL && p < end) {
 		if (field_is(p, (size_t)(end - p), "date"))
 			b->has_date = true;
@@ -150,6 +155,11 @@ static int flush_head(struct smtp_body *b, bool whole)
 	if (ret == 0)
 		ret = pass(b, b->head.data, b->head.len);
 	buf_free(&b->prefix);
+	if (b->keep_header && whole) {
+		b->header = b->head;
+		buf_init(&b->head, BUF_UNLIMITED);
+	}
+	b->header_too_big = !whole;
 	buf_free(&b->head);
 	return ret;
 }

@@ -14,7 +14,8 @@
  * or Message-ID (RFC 6409 8.2, 8.3) are written in front of it, then
  * passes everything through.  With normalize_lf it stores a bare LF as
  * CRLF.  For BDAT, which has no data reader, it also notes bare LF/CR, NUL
- * and over-long lines. */
+ * and over-long lines.  With keep_header the header block stays in
+ * `header` after the message (for the submission From: check). */
 
 #define BODY_HEAD_MAX (64 * 1024)
 #define BODY_MSGID_MAX 250
@@ -34,6 +35,9 @@ struct smtp_body {
 	const char *id;		/* unique left side of it (session.seq) */
 	bool normalize_lf;	/* store a bare LF as CRLF */
 	bool prev_cr;		/* private: the last byte taken was CR */
+	bool keep_header;	/* keep the header block once flushed */
+	struct buf header;	/* ... here, when it was held whole */
+	bool header_too_big;	/* it was not: passed on unscanned */
 	bool failed;		/* the sink said -1 */
 	int error;		/* its errno */
 	uint64_t size;		/* client bytes taken (without the prefix) */

@@ -8,6 +8,7 @@
 
 #include "common/log.h"
 #include "common/xalloc.h"
+#include "smtpd/from-check.h"
 #include "smtpd/received.h"
 #include "smtpd/runner.h"
 #include "smtpd/session.h"
@@ -35,6 +36,7 @@ static int begin_message(struct smtp_session *s)
 	t->body.hostname = s->io->cfg->hostname;
 	t->body.id = t->id;
 	t->body.normalize_lf = !s->set->reject_bare_lf;
+	t->body.keep_header = smtp_is_submission(s) && s->set->from_must_match;
 	/* The sink measures lines itself: it sees the text without the
 	 * transparency dots (RFC 5321 4.5.3.1.6 does not count them) and ends
 	 * a line at a bare LF too, which it stores as CRLF. */
@@ -185,6 +187,8 @@ static void finish_message(struct smtp_session *s, const struct body_facts *f)
 		/* RFC 5321 4.5.3.1.6 */
 		smtp_reply(s, 500, "5.5.2", "Line too long (limit %zu octets)",
 			   cfg->max_text_line);
+	else if (!failed && smtp_from_refused(s))
+		;	/* its reply is queued */
 	else if (failed) {
 		log_msg(service_name(s->io->service), s->io->id,
 			"writing message failed: %s", strerror(t->body.error));

@@ -103,27 +103,6 @@ static int take_param(struct smtp_session *s, struct smtp_txn *t,
 	return -1;
 }
 
-/* Whether the authenticated user may use `from` (RFC 6409 4.1: the MSA
- * may check the sender): one of the user's addresses, a sub-address of it,
- * or an alias that reaches the user. */
-static int sender_owned(struct smtp_session *s, const struct smtp_path *from)
-{
-	struct resolved r;
-	enum resolve_result res;
-	int owned = 0;
-
-	if (from->null)
-		return 1;
-	res = smtp_resolve(s, from, &r);
-	if (res == RESOLVE_TEMPFAIL)
-		return -1;
-	for (size_t i = 0; res == RESOLVE_LOCAL && i < r.n; i++)
-		if (strcmp(r.dests[i].user, s->user) == 0)
-			owned = 1;
-	smtp_resolved_free(&r);
-	return owned;
-}
-
 static void txn_discard(struct smtp_txn *t)
 {
 	free(t->auth);
@@ -203,7 +182,7 @@ void smtp_cmd_mail(struct smtp_session *s, char *args)
 		return;
 	}
 	if (smtp_is_submission(s) && s->set->sender_must_match) {
-		owned = sender_owned(s, &t->from);
+		owned = smtp_user_owns(s, &t->from);
 		if (owned <= 0) {
 			if (owned < 0)
 				smtp_reply(s, 451, "4.3.0",

@@ -72,6 +72,9 @@ void smtp_trace_fields(const struct smtp_session *s, struct buf *out)
 		buf_printf(out, "\r\n\t(using %s with cipher %s)",
 			   s->io->tls_version,
 			   s->io->tls_cipher != NULL ? s->io->tls_cipher : "unknown");
+	/* Off by default: the login name is then in every copy. */
+	if (s->set->received_auth_user && s->user != NULL)
+		buf_printf(out, "\r\n\t(Authenticated sender: %s)", s->user);
 	/* RFC 5321 4.4 and 7.2: "for" only with a single recipient, so the
 	 * other recipients of a message are not revealed. */
 	if (txn->n_rcpts == 1)

@@ -14,6 +14,24 @@
 #include "smtpd/resolve.h"
 #include "smtpd/session.h"
 
+int smtp_user_owns(struct smtp_session *s, const struct smtp_path *p)
+{
+	struct resolved r;
+	enum resolve_result res;
+	int owned = 0;
+
+	if (p->null)
+		return 1;
+	res = smtp_resolve(s, p, &r);
+	if (res == RESOLVE_TEMPFAIL)
+		return -1;
+	for (size_t i = 0; res == RESOLVE_LOCAL && i < r.n; i++)
+		if (strcmp(r.dests[i].user, s->user) == 0)
+			owned = 1;
+	smtp_resolved_free(&r);
+	return owned;
+}
+
 void smtp_resolved_free(struct resolved *r)
 {
 	for (size_t i = 0; i < r->n; i++) {

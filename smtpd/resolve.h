@@ -31,6 +31,12 @@ enum resolve_result smtp_resolve(struct smtp_session *s,
 				 struct resolved *out);
 void smtp_resolved_free(struct resolved *r);
 
+/* Whether the authenticated user s->user may send as p (RFC 6409 4.1: the
+ * MSA may check the sender): the null path, one of the user's addresses, a
+ * sub-address of it, or an alias that reaches the user (also one that
+ * reaches others too).  1 yes, 0 no, -1 database trouble. */
+int smtp_user_owns(struct smtp_session *s, const struct smtp_path *p);
+
 /* The members of alias `name` for EXPN: 1 and the comma-separated target
  * list in *targets_r (malloc'd), 0 not an alias, -1 database error. */
 int smtp_alias_targets(struct smtp_session *s, const char *name,

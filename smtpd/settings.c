@@ -11,5 +11,7 @@ void smtp_settings(const struct config *cfg, struct smtp_settings *set)
 	set->subaddress_separator = cfg->smtp_subaddress_separator != NULL ?
 		cfg->smtp_subaddress_separator[0] : '\0';
 	set->sender_must_match = cfg->smtp_sender_must_match;
+	set->from_must_match = cfg->smtp_from_must_match;
+	set->received_auth_user = cfg->smtp_received_auth_user;
 	set->reject_bare_lf = cfg->smtp_reject_bare_lf;
 }

@@ -25,6 +25,13 @@ struct smtp_settings {
 	/* smtp_sender_must_match: on submission, MAIL FROM must be an address
 	 * of the authenticated user (RFC 6409 4.1). */
 	bool sender_must_match;
+	/* smtp_from_must_match: on submission, every address of the From:
+	 * field must pass the same test as MAIL FROM (smtp_user_owns). */
+	bool from_must_match;
+	/* smtp_received_auth_user: the Received field names the
+	 * authenticated user (off by default: it tells every recipient the
+	 * login name). */
+	bool received_auth_user;
 	/* smtp_reject_bare_lf: a message with a bare LF gets 554 5.6.0; off:
 	 * each bare LF is stored as CRLF (as Postfix's default does), so no
 	 * bare LF can be smuggled on when the message is relayed.  Either way

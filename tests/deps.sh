@@ -2,9 +2,30 @@
 # Installs the Debian packages maillab needs to build and test, when they are
 # missing.  As root (or with sudo) it runs apt-get; otherwise it prints the exact
 # command and stops.
-PKGS="gcc make pkg-config libssl-dev libdb-dev check libevent-dev libcrypt-dev
-      python3 curl swaks libnet-ssleay-perl openssl ca-certificates fetchmail
-      mutt dnsmasq-base"
+# One package a line, so that additions do not collide.
+PKGS="
+gcc
+libc6-dev
+make
+pkg-config
+libssl-dev
+libdb-dev
+check
+libevent-dev
+libcrypt-dev
+python3
+curl
+swaks
+libnet-ssleay-perl
+openssl
+ca-certificates
+fetchmail
+mutt
+man-db
+groff-base
+offlineimap3
+dnsmasq-base
+"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

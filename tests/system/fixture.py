@@ -75,6 +75,9 @@ class Instance:
     @classmethod
     def start(cls, config=None, services=None):
         inst = cls(tempfile.mkdtemp(prefix="maillab-sys-"))
+        # As root the server hands the instance to its run_as user and
+        # becomes that user, who must be able to reach it (mkdtemp is 0700).
+        os.chmod(inst.root, 0o711)
         inst.create(config or {})
         inst.launch(services)
         return inst

@@ -18,6 +18,9 @@ from fixture import Instance, recv_until, run_cli, binary
 class CommandLine(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="maillab-cli-")
+        # Run as root, init hands instances to the run_as user, and the
+        # commands work as that user, who must reach them.
+        os.chmod(self.tmp, 0o711)
 
     def tearDown(self):
         shutil.rmtree(self.tmp, ignore_errors=True)

@@ -78,6 +78,12 @@ MESSAGE = ("From: sender@example.com\n"
            "end\n")
 
 
+def authored(user):
+    """MESSAGE as written by a local user: submission checks that From:
+    is the authenticated user's (smtp_from_must_match)."""
+    return MESSAGE.replace("From: sender@example.com", "From: %s@lab.test" % user)
+
+
 class SmtpTest(unittest.TestCase):
     inst = None
     config = {"auth_fail_delay_ms": "50"}
@@ -146,10 +152,11 @@ class TestSmtplib(SmtpTest):
             self.assertIn(b"AUTH PLAIN LOGIN", caps)
             c.login("alice", self.inst.password("alice"))
             refused = c.sendmail("alice@lab.test",
-                                 ["alice@lab.test", "bob@lab.test"], MESSAGE)
+                                 ["alice@lab.test", "bob@lab.test"], authored("alice"))
             self.assertEqual(refused, {})
         for box in boxes:
-            received = self.check_delivered(box, "alice@lab.test", smtp_bytes(MESSAGE),
+            received = self.check_delivered(box, "alice@lab.test",
+                                            smtp_bytes(authored("alice")),
                                             "ESMTPSA")
             self.assertNotIn(b"for <", received)
             self.assertRegex(received, rb"\(using TLSv1\.[23] with cipher [A-Z0-9_-]+\)")
@@ -163,8 +170,8 @@ class TestSmtplib(SmtpTest):
                 c.user, c.password = "bob", self.inst.password("bob")
                 code, _ = c.auth(method, getattr(c, "auth_" + method.lower()))
                 self.assertEqual(code, 235)
-                c.sendmail("bob@lab.test", ["bob@lab.test"], MESSAGE)
-            self.check_delivered(box, "bob@lab.test", smtp_bytes(MESSAGE), "ESMTPSA",
+                c.sendmail("bob@lab.test", ["bob@lab.test"], authored("bob"))
+            self.check_delivered(box, "bob@lab.test", smtp_bytes(authored("bob")), "ESMTPSA",
                                  "bob@lab.test")
 
     def test_wrong_password(self):
@@ -286,9 +293,11 @@ class TestCurl(SmtpTest):
         tmp = tempfile.NamedTemporaryFile("wb", delete=False, suffix=".eml")
         tmp.write(MESSAGE.encode())
         tmp.close()
-        crlf = tempfile.NamedTemporaryFile("wb", delete=False, suffix=".eml")
-        crlf.write(smtp_bytes(MESSAGE))
-        crlf.close()
+        crlf = {}
+        for user in ("alice", "bob"):
+            crlf[user] = tempfile.NamedTemporaryFile("wb", delete=False, suffix=".eml")
+            crlf[user].write(smtp_bytes(authored(user)))
+            crlf[user].close()
         try:
             box = Mailbox(self.inst, "alice")
             self.curl("smtp://%s:%d" % (self.inst.host, self.inst.port("smtp")),
@@ -303,19 +312,22 @@ class TestCurl(SmtpTest):
                       "--cacert", self.inst.cafile,
                       "-u", "bob:" + self.inst.password("bob"),
                       "--mail-from", "bob@lab.test", "--mail-rcpt", "alice@lab.test",
-                      "--mail-rcpt", "bob@lab.test", "--upload-file", crlf.name)
+                      "--mail-rcpt", "bob@lab.test", "--upload-file", crlf["bob"].name)
             for box in boxes:
-                self.check_delivered(box, "bob@lab.test", smtp_bytes(MESSAGE), "ESMTPSA")
+                self.check_delivered(box, "bob@lab.test", smtp_bytes(authored("bob")),
+                                     "ESMTPSA")
             box = Mailbox(self.inst, "alice")
             self.curl("smtp://%s:%d" % (self.inst.host, self.inst.port("submission")),
                       "--ssl-reqd", "--cacert", self.inst.cafile,
                       "-u", "alice:" + self.inst.password("alice"),
                       "--mail-from", "alice@lab.test", "--mail-rcpt", "alice@lab.test",
-                      "--upload-file", crlf.name)
-            self.check_delivered(box, "alice@lab.test", smtp_bytes(MESSAGE), "ESMTPSA")
+                      "--upload-file", crlf["alice"].name)
+            self.check_delivered(box, "alice@lab.test", smtp_bytes(authored("alice")),
+                                 "ESMTPSA")
         finally:
             os.unlink(tmp.name)
-            os.unlink(crlf.name)
+            for f in crlf.values():
+                os.unlink(f.name)
 
 
 @unittest.skipIf(shutil.which("swaks") is None, "swaks not installed")
@@ -342,9 +354,9 @@ class TestSwaks(SmtpTest):
                          "--auth", "PLAIN", "--auth-user", "alice",
                          "--auth-password", self.inst.password("alice"),
                          "--from", "alice@lab.test", "--to", "bob@lab.test",
-                         "--data", MESSAGE.rstrip("\n").replace("\n", "\r\n"))
+                         "--data", authored("alice").rstrip("\n").replace("\n", "\r\n"))
         self.assertIn("235 2.7.0", out)
-        self.check_delivered(box, "alice@lab.test", smtp_bytes(MESSAGE), "ESMTPSA",
+        self.check_delivered(box, "alice@lab.test", smtp_bytes(authored("alice")), "ESMTPSA",
                              "bob@lab.test")
 
 

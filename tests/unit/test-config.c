@@ -50,7 +50,7 @@ START_TEST(test_defaults)
 	ck_assert(!cfg.standard_ports);
 	for (int i = 0; i < SVC_COUNT; i++)
 		ck_assert_int_eq(cfg.port[i], ports[i]);
-	ck_assert_str_eq(cfg.run_as, "");
+	ck_assert_str_eq(cfg.run_as, "maillab");
 	ck_assert_str_eq(cfg.tls_cert, DIR "/tls/cert.pem");
 	ck_assert_str_eq(cfg.tls_key, DIR "/tls/key.pem");
 	ck_assert(!cfg.allow_plaintext_auth);
@@ -73,6 +73,7 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(cfg.timeout_pop3, 600);
 	ck_assert_uint_eq(cfg.timeout_imap_preauth, 60);
 	ck_assert_uint_eq(cfg.timeout_imap, 1800);
+	ck_assert_uint_eq(cfg.timeout_imap_idle, 1800);
 	ck_assert_uint_eq(cfg.shutdown_grace, 5);
 	ck_assert_uint_eq(cfg.workers, 16);
 	ck_assert(cfg.trace);
@@ -393,9 +394,11 @@ static void assert_every_key_documented(const char *path)
 		"max_connections", "max_connections_per_ip",
 		"max_output_buffer", "max_errors", "timeout_smtp",
 		"timeout_smtp_data", "timeout_pop3", "timeout_imap_preauth",
-		"timeout_imap", "shutdown_grace", "smtp_postmaster_user",
+		"timeout_imap", "timeout_imap_idle", "shutdown_grace",
+		"smtp_postmaster_user",
 		"smtp_vrfy", "smtp_expn", "smtp_subaddress_folders",
 		"smtp_subaddress_separator", "smtp_sender_must_match",
+		"smtp_from_must_match", "smtp_received_auth_user",
 		"smtp_reject_bare_lf", "pop3_login_delay", "pop3_apop",
 		"dns_server", "relay_port",
 		"queue_retry_base", "queue_retry_max", "queue_lifetime",

@@ -418,7 +418,9 @@ START_TEST(test_copy)
 	append(&a, "INBOX", "(\\Flagged) ", msg1);
 	say(&a, "s SELECT INBOX\r\n");
 	say(&a, "c COPY 1 Trash\r\n");
-	ck_assert_str_eq(a.got, "c OK COPY completed\r\n");
+	/* with the COPYUID of RFC 4315 (UIDVALIDITY, source, target UIDs) */
+	ck_assert_msg(strncmp(a.got, "c OK [COPYUID ", 14) == 0, "%s", a.got);
+	ASSERT_HAS(&a, " 1 1] COPY completed\r\n");
 	say(&a, "d COPY 1 Nowhere\r\n");
 	ASSERT_HAS(&a, "d NO [TRYCREATE]");
 	say(&a, "e UID COPY 99 Trash\r\n");

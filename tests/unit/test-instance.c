@@ -442,6 +442,7 @@ END_TEST
 static char *info_of(const char *dir, const char *extra_conf)
 {
 	struct config cfg;
+	struct userdb *users;
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
@@ -450,7 +451,10 @@ static char *info_of(const char *dir, const char *extra_conf)
 	if (extra_conf != NULL)
 		ck_assert_int_eq(config_parse(&cfg, "extra", extra_conf, err,
 					      sizeof(err)), 0);
-	instance_print_info(&cfg, f);
+	users = userdb_open(dir, err, sizeof(err));
+	ck_assert_msg(users != NULL, "%s", err);
+	instance_print_info(&cfg, users, f);
+	userdb_close(&users);
 	fclose(f);
 	config_free(&cfg);
 	return text;
@@ -504,6 +508,51 @@ START_TEST(test_print_info)
 	free(text);
 
 	unit_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
+/* The users line counts what `maillab user list` reads, with or without a
+ * credentials file. */
+START_TEST(test_print_info_users)
+{
+	char *dir = unit_tmpdir();
+	char *cred = path_in(dir, "credentials.txt");
+	static const char *const names[] = { "u1", "u2", "u3", "u4", "u5", "u6" };
+	struct userdb *db;
+	char *text;
+
+	ck_assert_int_eq(instance_init(dir, NULL, "h.test", false, NULL, err,
+				       sizeof(err)), 0);
+	text = info_of(dir, NULL);
+	ck_assert_ptr_nonnull(strstr(text, "users          none; add one with: "
+				     "maillab user add -d "));
+	free(text);
+
+	db = userdb_open(dir, err, sizeof(err));
+	ck_assert_msg(db != NULL, "%s", err);
+	ck_assert_int_eq(userdb_add(db, "carol", "carol password", err,
+				    sizeof(err)), 0);
+	userdb_close(&db);
+	ck_assert_int_eq(access(cred, F_OK), -1);
+	text = info_of(dir, NULL);
+	ck_assert_ptr_null(strstr(text, "none"));
+	ck_assert_ptr_nonnull(strstr(text, "users          1: carol\n"));
+	free(text);
+
+	db = userdb_open(dir, err, sizeof(err));
+	ck_assert_msg(db != NULL, "%s", err);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		ck_assert_int_eq(userdb_add(db, names[i], "a password", err,
+					    sizeof(err)), 0);
+	userdb_close(&db);
+	text = info_of(dir, NULL);
+	ck_assert_ptr_nonnull(strstr(text, "users          7: carol, u1, u2, u3, "
+				     "u4, ... (maillab user list shows all)\n"));
+	free(text);
+
+	unit_rmtree(dir);
+	free(cred);
 	free(dir);
 }
 END_TEST
@@ -579,6 +628,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_failure_cleans_up);
 	tcase_add_test(tc, test_demo_users);
 	tcase_add_test(tc, test_print_info);
+	tcase_add_test(tc, test_print_info_users);
 	tcase_add_test(tc, test_cmd_init);
 	suite_add_tcase(s, tc);
 	return s;

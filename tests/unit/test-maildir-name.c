@@ -106,6 +106,44 @@ START_TEST(test_mutf7)
 }
 END_TEST
 
+/* RFC 9051 section 5.1: a name that decodes to a control character, DEL
+ * or a line/paragraph separator is valid mUTF-7 but may not be created. */
+START_TEST(test_mutf7_controls)
+{
+	static const char *const bad[] = {
+		"&AAA-", "&AA0ACg-", "&ABs-", "&AH8-", "&AIA-", "&AJ8-",
+		"x&AIU-y", "a/&AAk-", "&AOkAGw-", "&ICg-", "&ICk-",
+	};
+	static const char *const ok[] = {
+		"plain", "&AKA-", "&AOk-", "Entw&APw-rfe", "&2D3c5w- mail",
+		"A &- B",
+	};
+	char err[128];
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_msg(mutf7_valid(bad[i]), "\"%s\" not mUTF-7", bad[i]);
+		ck_assert_msg(mutf7_has_control(bad[i]), "missed \"%s\"", bad[i]);
+		err[0] = '\0';
+		ck_assert_msg(!maildir_folder_name_creatable(bad[i], err,
+							     sizeof(err)),
+			      "creatable \"%s\"", bad[i]);
+		ck_assert_str_eq(err,
+			"Control characters not allowed in new mailbox names");
+		/* Still a name one may select, rename or delete. */
+		ck_assert(maildir_folder_name_valid(bad[i], err, sizeof(err)));
+	}
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		ck_assert_msg(!mutf7_has_control(ok[i]), "refused \"%s\"", ok[i]);
+		ck_assert_msg(maildir_folder_name_creatable(ok[i], err,
+							    sizeof(err)),
+			      "\"%s\": %s", ok[i], err);
+	}
+	ck_assert(!mutf7_has_control("&Jjo"));	/* invalid: not our question */
+	ck_assert(!maildir_folder_name_creatable("a.b", err, sizeof(err)));
+}
+END_TEST
+
 START_TEST(test_flag_letters)
 {
 	struct buf b = BUF_INIT(BUF_UNLIMITED);
@@ -184,6 +222,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_folder_names_ok_and_dirs);
 	tcase_add_test(tc, test_user_names);
 	tcase_add_test(tc, test_mutf7);
+	tcase_add_test(tc, test_mutf7_controls);
 	tcase_add_test(tc, test_flag_letters);
 	tcase_add_test(tc, test_unique_names);
 	tcase_add_test(tc, test_crlf_conversion);

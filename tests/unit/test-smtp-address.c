@@ -76,6 +76,22 @@ START_TEST(test_literals)
 }
 END_TEST
 
+/* Found by tests/fuzz/fuzz-smtp-address.c: an IPv6 literal with a NUL in
+ * it was judged by what precedes the NUL (inet_pton stops there). */
+START_TEST(test_literal_with_nul)
+{
+	static const char lit[] = "[IPv6:2001:db8::\0junk]";
+	static const char path[] = "<u@[IPv6:2001:db8::\0\0``\0\0\x89\xc7" "1]>";
+	struct smtp_path p;
+	size_t used;
+
+	ck_assert(!smtp_address_literal_valid(lit, sizeof(lit) - 1));
+	ck_assert_int_eq(smtp_path_parse(path, sizeof(path) - 1, true, true,
+					 true, &p, &used), PATH_SYNTAX);
+	ck_assert(smtp_address_literal_valid("[IPv6:2001:db8::]", 17));
+}
+END_TEST
+
 START_TEST(test_bad)
 {
 	static const char *const bad[] = {
@@ -256,6 +272,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_simple);
 	tcase_add_test(tc, test_quoted_and_routes);
 	tcase_add_test(tc, test_literals);
+	tcase_add_test(tc, test_literal_with_nul);
 	tcase_add_test(tc, test_bad);
 	tcase_add_test(tc, test_lengths);
 	tcase_add_test(tc, test_long_literal_path);

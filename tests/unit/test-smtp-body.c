@@ -167,6 +167,25 @@ START_TEST(test_huge_header_not_held)
 }
 END_TEST
 
+/* An empty message (DATA then "."): no header block was ever held, so the
+ * field scan must not do arithmetic on its NULL buffer (issue 10: clang's
+ * UBSan reports "applying zero offset to null pointer"; GCC's does not
+ * check that, so build with `make check SAN=1 CC=clang` to see it). */
+START_TEST(test_empty_message)
+{
+	struct result r;
+
+	run(&r, "", 0, 1, true, true);
+	ck_assert(strncmp(r.out.data, "Return-Path: <a@b>\r\nDate: ", 26) == 0);
+	ck_assert_ptr_nonnull(strstr(r.out.data, "\r\nMessage-ID: <"));
+	ck_assert(r.b.has_date == false && r.b.has_msgid == false);
+	done(&r);
+	run(&r, "", 0, 1, false, false);
+	ck_assert_str_eq(r.out.data, "Return-Path: <a@b>\r\n");
+	done(&r);
+}
+END_TEST
+
 START_TEST(test_rfc5322_date)
 {
 	struct buf b = BUF_INIT(BUF_UNLIMITED);
@@ -177,6 +196,29 @@ START_TEST(test_rfc5322_date)
 	smtp_rfc5322_date(&b, 1795408000);
 	ck_assert_str_eq(b.data, "Mon, 23 Nov 2026 04:26:40 +0000");
 	buf_free(&b);
+}
+END_TEST
+
+/* Found by tests/fuzz/fuzz-smtp-session.c: an empty body ("DATA" then
+ * "." at once) scanned a header that was never allocated (NULL + 0: clang's
+ * UBSan, as `make fuzz` builds, reports it; gcc's does not, so under
+ * `make check SAN=1` this passes either way). */
+START_TEST(test_empty_message_fuzz_case)
+{
+	struct result r;
+	const char *p;
+
+	run(&r, "", 0, 1, true, true);
+	p = r.out.data + 20;
+	ck_assert_msg(strncmp(p, "Date: ", 6) == 0, "%s", p);
+	p = strstr(p, "\r\n") + 2;
+	ck_assert_msg(strncmp(p, "Message-ID: <", 13) == 0, "%s", p);
+	ck_assert(!r.b.has_date && !r.b.has_msgid);
+	ck_assert_uint_eq(r.b.size, 0);
+	done(&r);
+	run(&r, "", 0, 1, false, true);
+	ck_assert_str_eq(r.out.data, "Return-Path: <a@b>\r\n");
+	done(&r);
 }
 END_TEST
 
@@ -191,6 +233,8 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_line_checks);
 	tcase_add_test(tc, test_huge_header_not_held);
 	tcase_add_test(tc, test_rfc5322_date);
+	tcase_add_test(tc, test_empty_message);
+	tcase_add_test(tc, test_empty_message_fuzz_case);
 	suite_add_tcase(s, tc);
 	return s;
 }
