@@ -34,6 +34,7 @@ struct dconn {
 	struct dest *d;
 	struct client_conn *cc;
 	struct job *cur;		/* the transaction under way */
+	bool worked;			/* a transaction got its results */
 	struct dconn *next;
 };
 
@@ -47,6 +48,10 @@ struct dest {
 	struct job *head, *tail;	/* waiting jobs, in order */
 	struct dconn *conns;
 	unsigned int n_conns;
+	/* A connection failed before any transaction: the destination is
+	 * down for this round; its waiting jobs fail with this (4xx) at once
+	 * instead of a new connection each. */
+	char *down;
 	struct dest *next;
 };
 
@@ -145,6 +150,7 @@ static void free_dest(struct queue_runner *r, struct dest *d)
 	while (*p != d)
 		p = &(*p)->next;
 	*p = d->next;
+	free(d->down);
 	free(d->domain);
 	free(d);
 }
@@ -292,6 +298,7 @@ static void conn_txn_done(void *arg)
 	dc->cur = NULL;
 	if (j == NULL)
 		return;
+	dc->worked = true;
 	record(dc->d->r, j, client_conn_peer(dc->cc));
 	finish_job(dc->d->r, j);
 }
@@ -314,14 +321,11 @@ static void conn_closed(void *arg, const char *error)
 	*p = dc->next;
 	d->n_conns--;
 	r->n_conns--;
-	if (error != NULL && d->n_conns == 0 && d->head != NULL) {
-		/* The destination cannot be reached now: the rest waits for
-		 * its retry instead of a connection per message. */
+	if (error != NULL && !dc->worked && d->down == NULL) {
 		struct buf text = BUF_INIT(BUF_UNLIMITED);
 
 		buf_printf(&text, "%s: %s", client_conn_peer(dc->cc), error);
-		fail_waiting(d, error[0] == '5' ? 550 : 451, text.data);
-		buf_free(&text);
+		d->down = buf_steal(&text);
 	}
 	free(dc);
 	dispatch(d);
@@ -377,6 +381,14 @@ static void dispatch(struct dest *d)
 		return;
 	case D_READY:
 		break;
+	}
+	if (d->down != NULL) {
+		/* the rest waits for its retry (a connection failure is
+		 * never permanent: 4xx) */
+		fail_waiting(d, 451, d->down);
+		if (d->n_conns == 0)
+			free_dest(r, d);
+		return;
 	}
 	if (d->route.n_hops == 0) {
 		snprintf(text, sizeof(text), "%d %s", d->route.permanent ? 550 : 451,
