@@ -14,7 +14,7 @@ import smtplib
 import time
 import unittest
 
-from fixture import Instance, run_cli, SANITIZER_MARKS
+from fixture import Instance, free_ports, run_cli
 
 LAB_TIMINGS = {"queue_retry_base": "1s", "queue_retry_max": "2s",
                "timeout_client": "10s"}
@@ -255,3 +255,36 @@ class Relay(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class DeadDestination(unittest.TestCase):
+    """Many messages for a host that refuses connections: each round costs
+    at most a connection per message, never a storm of reconnections."""
+
+    def setUp(self):
+        self.dead_port = free_ports(1)[0]
+        self.a = Instance.start(config={
+            "domains": "a.test", "queue_retry_base": "1h",
+            "route b.test": "127.0.0.1:%d" % self.dead_port})
+
+    def tearDown(self):
+        self.a.stop()
+
+    def test_flush_of_many_messages_to_a_dead_host(self):
+        a = self.a
+        with smtplib.SMTP(a.host, a.port("submission")) as c:
+            c.starttls(context=a.tls_context())
+            c.login("alice", a.password("alice"))
+            for i in range(8):
+                c.sendmail("alice@a.test", ["bob@b.test"],
+                           b"Subject: dead %d\r\n\r\nx\r\n" % i)
+        queue = lambda: run_cli("queue", "list", "-d", a.dir).stdout
+        wait_for("8 deferrals", lambda: queue().count("1 attempt,") == 8)
+        run_cli("queue", "flush", "-d", a.dir)
+        wait_for("8 second deferrals", lambda: queue().count("2 attempts,") == 8)
+        connects = a.log().count("connecting to 127.0.0.1 for b.test")
+        # 8 for the first round (one message each), at most 4
+        # (queue_max_per_destination) for the flushed round
+        self.assertLessEqual(connects, 12)
+        self.assertIn("Connection refused", queue())
+        a.assert_alive()
