@@ -27,7 +27,7 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototyp
 CFLAGS  := -std=gnu11 $(OPT) -g $(WARN) $(SANFLAGS) -D_GNU_SOURCE -I. \
            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDFLAGS := $(SANFLAGS)
-LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldb -lpthread
+LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldb -lresolv -lpthread
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 

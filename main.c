@@ -23,6 +23,7 @@ static const struct subcommand subcommands[] = {
 	  "maillab alias add|del|list [-d DIR] [NAME [TARGET...]]" },
 	{ "trace", maillab_trace,
 	  "maillab trace list|follow|show [-d DIR] [ID] [--explain] [--html]" },
+	{ "queue", maillab_queue, "maillab queue list|show|flush|del [-d DIR] [ID] [--silent]" },
 	{ "version", subcommand_version, "maillab version" },
 	{ "help", subcommand_help, "maillab help [COMMAND]" },
 };

@@ -13,6 +13,7 @@
 #include "common/server.h"
 #include "imapd/imap.h"
 #include "pop3d/pop3.h"
+#include "smtpd/runner.h"
 #include "smtpd/smtp.h"
 
 /* Which server speaks on which service. */
@@ -37,6 +38,7 @@ int maillab_serve(int argc, char **argv)
 	const char *dir = cli_take_dir(&argc, argv);
 	struct config cfg;
 	struct server srv;
+	struct queue_runner *runner;
 	char err[1024];
 	int ret;
 
@@ -71,11 +73,22 @@ int maillab_serve(int argc, char **argv)
 		server_free(&srv);
 		return 1;
 	}
+	runner = queue_runner_start(&srv, err, sizeof(err));
+	if (runner == NULL) {
+		fprintf(stderr, "maillab: %s\n", err);
+		server_free(&srv);
+		log_close();
+		return 1;
+	}
 	instance_print_info(&srv.cfg->cfg, srv.users, stdout);
 	server_print_listeners(&srv, stdout);
 	fflush(stdout);
 	ret = server_run(&srv);
+	/* The runner's connections and timers go before the loop; its jobs
+	 * still on the worker pool finish in server_free. */
+	queue_runner_stop(runner);
 	server_free(&srv);
+	queue_runner_free(&runner);
 	log_close();
 	return ret;
 }

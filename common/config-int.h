@@ -1,5 +1,6 @@
 #ifndef COMMON_CONFIG_INT_H
 #define COMMON_CONFIG_INT_H
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "common/config.h"
@@ -17,6 +18,8 @@ enum key_type {
 	KEY_ADDRS,	/* list of IPv4/IPv6 addresses */
 	KEY_PORT,	/* 0..65535 for service `svc`; 0 disables the listener */
 	KEY_PORTS_MODE,	/* standard | unprivileged */
+	KEY_DURATION,	/* seconds (unsigned int), optional s, m, h or d suffix */
+	KEY_ROUTE,	/* `NAME DOMAIN = HOST[:PORT]`, repeatable, a list */
 };
 
 #define KF_EMPTY_OK 0x1
@@ -41,6 +44,14 @@ struct key {
 
 /* Room for every key: config.c keeps a line number per key. */
 #define CONFIG_MAX_KEYS 128
+
+/* config.c: RFC 1035 2.3.1 host names; IPv4/IPv6 addresses. */
+bool config_valid_dns_name(const char *s);
+bool config_valid_ip(const char *s);
+/* config-route.c: adds `route DOMAIN = VALUE` to the list items[0..*n)
+ * as "domain host port".  0, or -1 with a message (no file:line). */
+int config_route_add(char **items, size_t *n, const char *domain,
+		     const char *value, char *err_r, size_t errlen);
 
 extern const struct key config_keys[];
 extern const size_t config_n_keys;

@@ -83,7 +83,8 @@ static size_t *list_count(struct config *cfg, const struct key *k)
 
 static bool is_list(const struct key *k)
 {
-	return k->type == KEY_DOMAINS || k->type == KEY_ADDRS;
+	return k->type == KEY_DOMAINS || k->type == KEY_ADDRS ||
+	       k->type == KEY_ROUTE;
 }
 
 static bool is_string(const struct key *k)
@@ -106,7 +107,7 @@ parse_error(struct parse_state *ps, const char *fmt, ...)
 
 /* RFC 1035 2.3.1 labels (letters, digits, hyphens, not at either end),
  * dot-separated, at most 253 characters. */
-static bool valid_dns_name(const char *s)
+bool config_valid_dns_name(const char *s)
 {
 	size_t label = 0, total = strlen(s);
 
@@ -129,7 +130,7 @@ static bool valid_dns_name(const char *s)
 	}
 }
 
-static bool valid_ip(const char *s)
+bool config_valid_ip(const char *s)
 {
 	unsigned char addr[16];
 
@@ -155,9 +156,26 @@ static int parse_bool(const char *v, bool *out)
 	return -1;
 }
 
-/* Digits only (no sign, no spaces), then an optional suffix from
- * `suffixes` ("KMG" or ""), case-insensitive.  -1 syntax, -2 overflow. */
-static int parse_number(const char *v, bool with_suffix,
+/* The multiplier of a unit suffix for keys of type t: K, M, G for sizes,
+ * s, m, h, d for durations; 0 when there is none. */
+static unsigned long long suffix_mult(enum key_type t, char c)
+{
+	static const struct { enum key_type t; char c; unsigned long long m; }
+	units[] = {
+		{ KEY_SIZE, 'K', KiB }, { KEY_SIZE, 'M', MiB }, { KEY_SIZE, 'G', GiB },
+		{ KEY_DURATION, 'S', 1 }, { KEY_DURATION, 'M', 60 },
+		{ KEY_DURATION, 'H', 3600 }, { KEY_DURATION, 'D', 86400 },
+	};
+
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (units[i].t == t && units[i].c == toupper((unsigned char)c))
+			return units[i].m;
+	return 0;
+}
+
+/* Digits only (no sign, no spaces), then an optional unit suffix for keys
+ * of type t (suffix_mult), case-insensitive.  -1 syntax, -2 overflow. */
+static int parse_number(const char *v, enum key_type t,
 			unsigned long long *out)
 {
 	unsigned long long n = 0, mult = 1;
@@ -173,14 +191,8 @@ static int parse_number(const char *v, bool with_suffix,
 		n = n * 10 + d;
 	}
 	if (*p != '\0') {
-		if (!with_suffix || p[1] != '\0')
+		if (p[1] != '\0' || (mult = suffix_mult(t, *p)) == 0)
 			return -1;
-		switch (toupper((unsigned char)*p)) {
-		case 'K': mult = KiB; break;
-		case 'M': mult = MiB; break;
-		case 'G': mult = GiB; break;
-		default: return -1;
-		}
 		if (n > ULLONG_MAX / mult)
 			return -2;
 	}
@@ -191,7 +203,6 @@ static int parse_number(const char *v, bool with_suffix,
 static int set_number(struct parse_state *ps, struct config *cfg,
 		      const struct key *k, const char *v)
 {
-	bool with_suffix = k->type == KEY_SIZE;
 	unsigned long long n;
 	int ret;
 
@@ -199,10 +210,12 @@ static int set_number(struct parse_state *ps, struct config *cfg,
 		parse_error(ps, "%s: negative values are not allowed", k->name);
 		return -1;
 	}
-	ret = parse_number(v, with_suffix, &n);
+	ret = parse_number(v, k->type, &n);
 	if (ret == -1) {
-		parse_error(ps, with_suffix ?
+		parse_error(ps, k->type == KEY_SIZE ?
 			    "%s: bad size '%s' (a number with optional K, M or G)" :
+			    k->type == KEY_DURATION ?
+			    "%s: bad duration '%s' (a number with optional s, m, h or d)" :
 			    "%s: bad number '%s'", k->name, v);
 		return -1;
 	}
@@ -216,6 +229,7 @@ static int set_number(struct parse_state *ps, struct config *cfg,
 		*(size_t *)field(cfg, k) = (size_t)n;
 		break;
 	case KEY_UINT:
+	case KEY_DURATION:
 		*(unsigned int *)field(cfg, k) = (unsigned int)n;
 		break;
 	default:
@@ -275,8 +289,8 @@ static int set_list(struct parse_state *ps, struct config *cfg,
 			goto fail;
 		}
 		tmp[n] = xstrndup(p, len);
-		if (k->type == KEY_DOMAINS ? !valid_dns_name(tmp[n]) :
-		    !valid_ip(tmp[n])) {
+		if (k->type == KEY_DOMAINS ? !config_valid_dns_name(tmp[n]) :
+		    !config_valid_ip(tmp[n])) {
 			parse_error(ps, k->type == KEY_DOMAINS ?
 				    "%s: '%s' is not a valid domain name" :
 				    "%s: '%s' is not an IPv4 or IPv6 address",
@@ -301,6 +315,20 @@ fail:
 	return -1;
 }
 
+/* `route DOMAIN = HOST[:PORT]`: repeatable, so not through set_value. */
+static int add_route(struct parse_state *ps, struct config *cfg,
+		     const struct key *k, const char *domain, const char *v)
+{
+	char msg[512];
+
+	if (config_route_add(list_items(cfg, k), list_count(cfg, k), domain, v,
+			     msg, sizeof(msg)) < 0) {
+		parse_error(ps, "%s", msg);
+		return -1;
+	}
+	return 0;
+}
+
 static int set_value(struct parse_state *ps, struct config *cfg,
 		     const struct key *k, const char *v)
 {
@@ -310,7 +338,7 @@ static int set_value(struct parse_state *ps, struct config *cfg,
 	}
 	switch (k->type) {
 	case KEY_HOST:
-		if (!valid_dns_name(v)) {
+		if (!config_valid_dns_name(v)) {
 			parse_error(ps, "%s: '%s' is not a valid host name",
 				    k->name, v);
 			return -1;
@@ -335,8 +363,11 @@ static int set_value(struct parse_state *ps, struct config *cfg,
 		return 0;
 	case KEY_SIZE:
 	case KEY_UINT:
+	case KEY_DURATION:
 	case KEY_PORT:
 		return set_number(ps, cfg, k, v);
+	case KEY_ROUTE:
+		break;		/* parse_line: it has an argument */
 	case KEY_DOMAINS:
 	case KEY_ADDRS:
 		return set_list(ps, cfg, k, v);
@@ -384,14 +415,14 @@ static char *default_hostname(void)
 	if (strchr(name, '.') == NULL &&
 	    getaddrinfo(name, NULL, &hints, &ai) == 0 && ai != NULL &&
 	    ai->ai_canonname != NULL && strchr(ai->ai_canonname, '.') != NULL &&
-	    valid_dns_name(ai->ai_canonname)) {
+	    config_valid_dns_name(ai->ai_canonname)) {
 		ret = xstrdup(ai->ai_canonname);
 		freeaddrinfo(ai);
 		return ret;
 	}
 	if (ai != NULL)
 		freeaddrinfo(ai);
-	return xstrdup(valid_dns_name(name) ? name : "localhost");
+	return xstrdup(config_valid_dns_name(name) ? name : "localhost");
 }
 
 void config_defaults(struct config *cfg, const char *dir)
@@ -475,7 +506,7 @@ static bool is_blank(char c)
 /* One line without its newline, NUL-terminated and modifiable. */
 static int parse_line(struct parse_state *ps, struct config *cfg, char *line)
 {
-	char *p = line, *eq, *end, *value;
+	char *p = line, *eq, *end, *value, *arg;
 	const struct key *k;
 	size_t idx, len;
 
@@ -506,10 +537,25 @@ static int parse_line(struct parse_state *ps, struct config *cfg, char *line)
 		parse_error(ps, "empty key before '='");
 		return -1;
 	}
-	k = find_key(p, len, &idx);
+	*end = '\0';
+	arg = strpbrk(p, " \t");
+	k = find_key(p, arg != NULL ? (size_t)(arg - p) : len, &idx);
 	if (k == NULL) {
-		parse_error(ps, "unknown key '%.*s'", (int)len, p);
+		parse_error(ps, "unknown key '%s'", p);
 		return -1;
+	}
+	if ((arg != NULL) != (k->type == KEY_ROUTE)) {
+		parse_error(ps, arg != NULL ? "key '%s' takes no argument before '='" :
+			    "key '%s' needs a domain before '='", k->name);
+		return -1;
+	}
+	value = eq + 1;
+	while (is_blank(*value))
+		value++;
+	if (arg != NULL) {
+		while (is_blank(*arg))
+			arg++;
+		return add_route(ps, cfg, k, arg, value);
 	}
 	if (ps->key_line[idx] != 0) {
 		parse_error(ps, "duplicate key '%s' (first set on line %u)",
@@ -517,9 +563,6 @@ static int parse_line(struct parse_state *ps, struct config *cfg, char *line)
 		return -1;
 	}
 	ps->key_line[idx] = ps->line;
-	value = eq + 1;
-	while (is_blank(*value))
-		value++;
 	return set_value(ps, cfg, k, value);
 }
 
@@ -649,6 +692,8 @@ static void template_key(struct buf *b, const struct key *k,
 		buf_printf(b, "%s = %s\n", k->name, hostname);
 	else if (k->type == KEY_DOMAINS)
 		buf_printf(b, "%s = %s\n", k->name, domain);
+	else if (k->type == KEY_ROUTE)
+		buf_printf(b, "#%s example.org = 192.0.2.1:25\n", k->name);
 	else if (k->type == KEY_PORT)
 		buf_printf(b, "#%s = %d\n", k->name,
 			   standard_port[k->svc] + UNPRIVILEGED_OFFSET);

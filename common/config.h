@@ -83,6 +83,20 @@ struct config {
 	unsigned int pop3_login_delay;	/* seconds between logins; 0: off */
 	bool pop3_apop;			/* APOP offered, secrets stored */
 
+	/* outbound queue and relay client (smtpd/queue.h, smtpd/client.h) */
+	char *routes[CONFIG_MAX_LIST];	/* "domain host port" (config_route) */
+	size_t n_routes;
+	char *dns_server;		/* IPv4[:PORT] for MX look-ups; "": system */
+	unsigned int relay_port;	/* port of MX hosts: 25 */
+	unsigned int queue_retry_base;	/* seconds to the first retry: 5m */
+	unsigned int queue_retry_max;	/* longest back-off: 1h */
+	unsigned int queue_lifetime;	/* then give up: 5d */
+	unsigned int queue_max_connections;	/* outbound, in total: 20 */
+	unsigned int queue_max_per_destination;	/* to one next hop: 4 */
+	unsigned int max_received_headers;	/* more: a mail loop (bounce): 50 */
+	unsigned int timeout_client;	/* RFC 5321 4.5.3.2: 300 */
+	unsigned int timeout_client_data_end;	/* after the final dot: 600 */
+
 	unsigned int workers;		/* worker threads: 16 */
 	bool trace;			/* per-session dialogue in DIR/log/trace */
 	char *log_file;			/* default DIR/log/maillab.log */
@@ -108,5 +122,10 @@ bool config_is_local_domain(const struct config *cfg, const char *domain);
  * (command_deadline_smtp, _pop3 or _imap). */
 unsigned int config_command_deadline(const struct config *cfg,
 				     enum service_id svc);
+/* The configured next hop for mail to `domain` (`route DOMAIN = HOST:PORT`):
+ * true with host_r and *port_r filled (when host_r is not NULL), false when
+ * there is no route for it. */
+bool config_route(const struct config *cfg, const char *domain, char *host_r,
+		  size_t hostlen, int *port_r);
 
 #endif

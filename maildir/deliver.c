@@ -367,6 +367,72 @@ out:
 	return ret;
 }
 
+/* Copies the delivery's bytes to `path` through path.tmp: write, fsync,
+ * rename. */
+static int copy_to_path(struct maildir_delivery *d, const char *path)
+{
+	struct buf tmp = BUF_INIT(BUF_UNLIMITED);
+	char chunk[WBUF_SIZE];
+	off_t off = 0;
+	ssize_t r = 0;
+	int fd, ret = -1, saved;
+
+	buf_printf(&tmp, "%s.tmp", path);
+	fd = open(tmp.data, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		goto out;
+	while ((r = pread(d->fd, chunk, sizeof(chunk), off)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 || fs_write_all(fd, chunk, (size_t)r) < 0)
+			break;
+		off += r;
+	}
+	if (r == 0 && fsync(fd) == 0 && rename(tmp.data, path) == 0)
+		ret = 0;
+	saved = errno;
+	close(fd);
+	if (ret < 0)
+		unlink(tmp.data);
+	errno = saved;
+out:
+	buf_free(&tmp);
+	return ret;
+}
+
+int maildir_delivery_link(struct maildir_delivery *d, const char *path,
+			  char *err_r, size_t errlen)
+{
+	char *dir, *slash;
+	int ret;
+
+	if (d->tmp_path == NULL || d->name[0] != '\0') {
+		snprintf(err_r, errlen, "delivery already committed");
+		return -1;
+	}
+	if (make_durable(d, err_r, errlen) < 0)
+		return -1;
+	if (maildir_fault("link") < 0 ||
+	    (link(d->tmp_path, path) < 0 &&
+	     ((errno != EXDEV && errno != EPERM && errno != EMLINK) ||
+	      copy_to_path(d, path) < 0))) {
+		snprintf(err_r, errlen, "link(%s): %s", path, strerror(errno));
+		return -1;
+	}
+	dir = xstrdup(path);
+	slash = strrchr(dir, '/');
+	if (slash != NULL)
+		*slash = '\0';
+	ret = maildir_fault("fsync-dir") < 0 ? -1 :
+		fs_fsync_dir(slash != NULL ? dir : ".");
+	if (ret < 0) {
+		snprintf(err_r, errlen, "fsync(%s): %s", dir, strerror(errno));
+		unlink(path);
+	}
+	free(dir);
+	return ret;
+}
+
 int delivery_place(struct maildir_delivery *d, const char *maildir,
 		   const char *subdir, const char *suffix, int64_t mtime,
 		   struct buf *path_r, char *err_r, size_t errlen)

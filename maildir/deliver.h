@@ -58,6 +58,15 @@ int maildir_delivery_commit(struct maildir_delivery *d,
 			    const struct maildir_rcpt *rcpts, size_t n,
 			    char *err_r, size_t errlen);
 
+/* Makes the bytes written so far durable and gives them a second name,
+ * `path` (any directory on the same file system; a copy, fsync'd, when a
+ * hard link is not possible), then fsyncs path's directory.  The delivery
+ * itself stays uncommitted (its tmp file is still there for a commit or
+ * for free).  For the outbound queue.  0, or -1 with err_r and nothing
+ * left at path. */
+int maildir_delivery_link(struct maildir_delivery *d, const char *path,
+			  char *err_r, size_t errlen);
+
 /* The delivered file name ("time.M..P..Q...host,S=size"), valid until
  * maildir_delivery_free; NULL before a successful commit. */
 const char *maildir_delivery_name(const struct maildir_delivery *d);

@@ -160,7 +160,7 @@ void pop3_stream_more(struct pop3_session *s)
 	case POP3_STREAM_NONE:
 		return;
 	case POP3_STREAM_MESSAGE:
-		done = pop3_ml_write(&s->ml, &s->io->out, STREAM_CHUNK);
+		done = dot_writer_write(&s->ml, &s->io->out, STREAM_CHUNK);
 		break;
 	case POP3_STREAM_LIST:
 	case POP3_STREAM_UIDL:
@@ -243,7 +243,7 @@ static int send_message(struct pop3_session *s, size_t idx, int64_t top)
 			(unsigned long long)maildrop_size(s->drop, idx));
 	else
 		pop3_ok(s, "top of message follows");
-	pop3_ml_init(&s->ml, s->text.data, s->text.size, convert, top);
+	dot_writer_init(&s->ml, s->text.data, s->text.size, convert, top);
 	s->streaming = POP3_STREAM_MESSAGE;
 	pop3_stream_more(s);
 	return 0;

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "common/auth.h"
+#include "common/dotstuff.h"
 #include "common/log.h"
 #include "common/proto.h"
 #include "common/sasl.h"
@@ -25,34 +26,6 @@ enum pop3_state {
  * a session, deleted messages keep theirs). */
 #define POP3_MARK_DELETED	0x01	/* DELE; undone by RSET */
 #define POP3_MARK_RETRIEVED	0x02	/* RETR: \Seen at QUIT */
-
-/* ---- the byte-stuffing writer (multiline.c), RFC 1939 3 ---- */
-
-/* Writes a message (or the head of it, for TOP) as the body of a multi-line
- * response: every line that starts with '.' gets one more, bare LF becomes
- * CRLF when the file needs it, and the response ends with ".\r\n" on a line
- * of its own.  The source bytes belong to the caller and must stay valid
- * until pop3_ml_write() has returned true. */
-struct pop3_ml {
-	const char *data;
-	size_t size;
-	size_t pos;		/* next source byte */
-	bool convert_lf;	/* bare LF -> CRLF */
-	bool limited;		/* TOP: stop after `lines_left` body lines */
-	bool in_body;		/* TOP: the header's empty line was sent */
-	uint64_t lines_left;
-	bool line_start;	/* the next byte sent starts a line */
-	bool finished;		/* the terminator is written */
-};
-
-/* Starts writing data[0..size).  top_lines < 0: all of it (RETR); else the
- * header, the empty line and that many body lines (RFC 1939 7 TOP). */
-void pop3_ml_init(struct pop3_ml *ml, const char *data, size_t size,
-		  bool convert_lf, int64_t top_lines);
-/* Appends about `chunk` bytes to out (at most chunk + 1, the stuffed dot;
- * fewer when the message ends, then the terminator too).  Returns true when
- * the terminator has been written. */
-bool pop3_ml_write(struct pop3_ml *ml, struct buf *out, size_t chunk);
 
 /* ---- the maildrop (maildrop.c): the user's INBOX snapshot ---- */
 
@@ -142,7 +115,7 @@ struct pop3_session {
 	size_t list_next;	/* LIST/UIDL: next message index */
 	struct maildrop_text text;	/* RETR/TOP */
 	struct buf readbuf;	/* small messages, reused */
-	struct pop3_ml ml;
+	struct dot_writer ml;
 };
 
 /* One line in the event log, tagged with the service and session id. */

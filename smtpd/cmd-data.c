@@ -10,6 +10,7 @@
 #include "common/xalloc.h"
 #include "smtpd/from-check.h"
 #include "smtpd/received.h"
+#include "smtpd/runner.h"
 #include "smtpd/session.h"
 
 /* Starts the delivery and the sink in front of it: 0, or -1 (logged; the
@@ -98,7 +99,10 @@ static void log_delivery(struct smtp_session *s)
 		buf_printf(&line, " mailbox=%s%s%s", t->dests[i].user,
 			   t->dests[i].folder ? "/" : "",
 			   t->dests[i].folder ? t->dests[i].folder : "");
-	buf_printf(&line, " file=%s", maildir_delivery_name(t->delivery));
+	if (t->n_dests > 0)
+		buf_printf(&line, " file=%s", maildir_delivery_name(t->delivery));
+	if (t->queue_id[0] != '\0')
+		buf_printf(&line, " queued=%s", t->queue_id);
 	log_msg(service_name(s->io->service), s->io->id, "%s", buf_cstr(&line));
 	buf_free(&line);
 }
@@ -114,9 +118,19 @@ static void commit_work(void *arg)
 		rcpts[i].user = t->dests[i].user;
 		rcpts[i].folder = t->dests[i].folder;
 	}
-	t->commit_ret = maildir_delivery_commit(t->delivery, rcpts, t->n_dests,
-						t->commit_err,
-						sizeof(t->commit_err));
+	/* Queue first: taking a queued message back is an unlink, taking a
+	 * delivered one back is not possible. */
+	t->commit_ret = 0;
+	if (smtp_txn_has_remote(t))
+		t->commit_ret = smtp_relay_queue(s, t->commit_err,
+						 sizeof(t->commit_err));
+	if (t->commit_ret == 0 && t->n_dests > 0) {
+		t->commit_ret = maildir_delivery_commit(t->delivery, rcpts,
+							t->n_dests, t->commit_err,
+							sizeof(t->commit_err));
+		if (t->commit_ret < 0 && t->queue_id[0] != '\0')
+			smtp_relay_unqueue(s);
+	}
 	free(rcpts);
 }
 
@@ -131,6 +145,8 @@ static void commit_done(void *arg)
 	smtp_enter_state(s, SMTP_READY);
 	if (t->commit_ret == 0) {
 		log_delivery(s);
+		if (t->queue_id[0] != '\0')
+			queue_runner_kick(t->queue_id);
 		smtp_reply(s, 250, "2.0.0", "Message accepted for delivery, id %s", id);
 	} else {
 		log_msg(service_name(s->io->service), s->io->id,

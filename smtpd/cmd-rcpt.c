@@ -113,12 +113,10 @@ static bool refuse(struct smtp_session *s, enum resolve_result res,
 		smtp_reply(s, 550, "5.1.1", "<%s>: User unknown", addr);
 		break;
 	case RESOLVE_REMOTE:
+		/* Only an authenticated client may relay (RFC 6409 4.3). */
 		if (s->user != NULL)
-			/* Relaying comes with the outbound queue. */
-			smtp_reply(s, 451, "4.3.2",
-				   "<%s>: Relay not configured, try again later", addr);
-		else
-			smtp_reply(s, 554, "5.7.1", "<%s>: Relay access denied", addr);
+			return false;
+		smtp_reply(s, 554, "5.7.1", "<%s>: Relay access denied", addr);
 		break;
 	case RESOLVE_ALIAS_REMOTE:
 		smtp_reply(s, 451, "4.3.2",
@@ -143,7 +141,7 @@ static bool refuse(struct smtp_session *s, enum resolve_result res,
 void smtp_cmd_rcpt(struct smtp_session *s, char *args)
 {
 	struct smtp_txn *t = s->txn;
-	struct smtp_rcpt rcpt = { NULL, NULL, NULL };
+	struct smtp_rcpt rcpt = { NULL, NULL, NULL, false };
 	struct smtp_path path;
 	enum smtp_path_err err;
 	struct resolved r;
@@ -185,6 +183,7 @@ void smtp_cmd_rcpt(struct smtp_session *s, char *args)
 	add_dests(t, &r);
 	smtp_resolved_free(&r);
 	rcpt.addr = xstrdup(path.mailbox);
+	rcpt.remote = res == RESOLVE_REMOTE;
 	if (t->n_rcpts == t->cap_rcpts) {
 		t->cap_rcpts = t->cap_rcpts ? t->cap_rcpts * 2 : 4;
 		t->rcpts = xreallocarray(t->rcpts, t->cap_rcpts, sizeof(*t->rcpts));

@@ -40,6 +40,7 @@ struct smtp_rcpt {
 	char *addr;		/* the forward-path mailbox as written */
 	char *notify;		/* DSN NOTIFY= (RFC 3461 4.1) or NULL */
 	char *orcpt;		/* DSN ORCPT= (RFC 3461 4.2) or NULL */
+	bool remote;		/* not ours: relayed through the queue */
 };
 
 /* One mailbox a message goes to (a user's inbox or folder). */
@@ -73,6 +74,7 @@ struct smtp_txn {
 	/* the commit, on a worker thread */
 	int commit_ret;
 	char commit_err[256];
+	char queue_id[24];	/* set when remote recipients were queued */
 	unsigned int seq;	/* message number in the session */
 	char id[40];		/* SESSION.SEQ: in logs, Received, Message-ID */
 };
@@ -152,6 +154,15 @@ void smtp_cmd_not_implemented(struct smtp_session *s, char *args);
 void smtp_auth_line(struct smtp_session *s, const char *line, size_t len);
 /* cmd-auth.c: the exchange is abandoned (overlong line, bad octets). */
 void smtp_auth_abort(struct smtp_session *s);
+
+/* relay.c: whether the transaction has recipients for the queue. */
+bool smtp_txn_has_remote(const struct smtp_txn *t);
+/* relay.c, worker thread: queues the message for the remote recipients
+ * (t->queue_id set).  0, or -1 with err_r. */
+int smtp_relay_queue(struct smtp_session *s, char *err_r, size_t errlen);
+/* relay.c, worker thread: takes the queued message back (the local
+ * delivery failed, so the client will send it again). */
+void smtp_relay_unqueue(struct smtp_session *s);
 
 /* cmd-data.c: the DATA body ended (ops->data_end), BDAT chunk read
  * (ops->bytes). */

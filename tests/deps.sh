@@ -28,6 +28,7 @@ e2fsprogs
 mount
 chromium
 neomutt
+dnsmasq-base
 "
 missing=""
 for p in $PKGS; do

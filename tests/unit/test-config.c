@@ -403,6 +403,11 @@ static void assert_every_key_documented(const char *path)
 		"smtp_subaddress_separator", "smtp_sender_must_match",
 		"smtp_from_must_match", "smtp_received_auth_user",
 		"smtp_reject_bare_lf", "pop3_login_delay", "pop3_apop",
+		"dns_server", "relay_port",
+		"queue_retry_base", "queue_retry_max", "queue_lifetime",
+		"queue_max_connections", "queue_max_per_destination",
+		"max_received_headers",
+		"timeout_client", "timeout_client_data_end",
 		"workers", "trace", "log_file",
 	};
 	size_t n = sizeof(names) / sizeof(names[0]);
@@ -438,6 +443,84 @@ static void assert_every_key_documented(const char *path)
 		ck_assert_msg(seen[i] == 1, "%s appears %d times", names[i], seen[i]);
 	ck_assert_int_eq(keys, (int)n);
 }
+
+START_TEST(test_durations)
+{
+	struct config cfg;
+
+	config_defaults(&cfg, DIR);
+	ck_assert_uint_eq(cfg.queue_retry_base, 300);
+	ck_assert_uint_eq(cfg.queue_retry_max, 3600);
+	ck_assert_uint_eq(cfg.queue_lifetime, 5 * 86400);
+	ck_assert_uint_eq(cfg.timeout_client, 300);
+	ck_assert_uint_eq(cfg.timeout_client_data_end, 600);
+	config_free(&cfg);
+	ck_assert_int_eq(parse(&cfg, "queue_retry_base = 2s\nqueue_retry_max = 10\n"
+			       "queue_lifetime = 2h\ntimeout_client = 1m\n"), 0);
+	ck_assert_uint_eq(cfg.queue_retry_base, 2);
+	ck_assert_uint_eq(cfg.queue_retry_max, 10);
+	ck_assert_uint_eq(cfg.queue_lifetime, 7200);
+	ck_assert_uint_eq(cfg.timeout_client, 60);
+	config_free(&cfg);
+	expect_error("queue_retry_base = 2x\n",
+		     "maillab.conf:1: queue_retry_base: bad duration '2x' (a number with optional s, m, h or d)");
+	expect_error("queue_retry_base = 0s\n",
+		     "maillab.conf:1: queue_retry_base: 0s is out of range (1 to 86400)");
+	/* a size suffix is no duration, and the reverse */
+	expect_error("queue_lifetime = 1K\n",
+		     "maillab.conf:1: queue_lifetime: bad duration '1K' (a number with optional s, m, h or d)");
+	expect_error("max_message_size = 1d\n",
+		     "maillab.conf:1: max_message_size: bad size '1d' (a number with optional K, M or G)");
+}
+END_TEST
+
+START_TEST(test_routes)
+{
+	struct config cfg, copy;
+	char host[256];
+	int port = 0;
+
+	ck_assert_int_eq(parse(&cfg, "route B.test = 127.0.0.1:20025\n"
+			       "route c.test = [::1]:2525\n"
+			       "route\td.test\t=\tmx.example.org\n"), 0);
+	ck_assert_uint_eq(cfg.n_routes, 3);
+	ck_assert(config_route(&cfg, "b.TEST", host, sizeof(host), &port));
+	ck_assert_str_eq(host, "127.0.0.1");
+	ck_assert_int_eq(port, 20025);
+	ck_assert(config_route(&cfg, "c.test.", host, sizeof(host), &port));
+	ck_assert_str_eq(host, "::1");
+	ck_assert_int_eq(port, 2525);
+	ck_assert(config_route(&cfg, "d.test", host, sizeof(host), &port));
+	ck_assert_str_eq(host, "mx.example.org");
+	ck_assert_int_eq(port, 25);
+	ck_assert(!config_route(&cfg, "e.test", NULL, 0, NULL));
+	ck_assert(!config_route(&cfg, "test", NULL, 0, NULL));
+	/* a reload keeps them (the parse works on a copy) */
+	config_defaults(&copy, DIR);
+	ck_assert_int_eq(config_parse(&copy, "x", "route b.test = 10.0.0.1\n", err,
+				      sizeof(err)), 0);
+	ck_assert_int_eq(config_parse(&copy, "x", "route b.test = 10.0.0.2\n", err,
+				      sizeof(err)), -1);
+	ck_assert(config_route(&copy, "b.test", host, sizeof(host), &port));
+	ck_assert_str_eq(host, "10.0.0.1");
+	config_free(&copy);
+	config_free(&cfg);
+	expect_error("route b.test = 127.0.0.1:20025\nroute B.TEST = 127.0.0.1:1\n",
+		     "maillab.conf:2: route B.TEST: set twice");
+	expect_error("route = 127.0.0.1\n",
+		     "maillab.conf:1: key 'route' needs a domain before '='");
+	expect_error("workers x = 3\n",
+		     "maillab.conf:1: key 'workers' takes no argument before '='");
+	expect_error("route b..test = 127.0.0.1\n",
+		     "maillab.conf:1: route: 'b..test' is not a valid domain name");
+	expect_error("route b.test = 127.0.0.1:0\n",
+		     "maillab.conf:1: route b.test: '127.0.0.1:0' is not HOST[:PORT]");
+	expect_error("route b.test = [::1\n",
+		     "maillab.conf:1: route b.test: '[::1' is not HOST[:PORT]");
+	expect_error("route b.test = bad_host:25\n",
+		     "maillab.conf:1: route b.test: 'bad_host:25' is not HOST[:PORT]");
+}
+END_TEST
 
 START_TEST(test_template_round_trip)
 {
@@ -601,6 +684,8 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_run_as_may_be_empty);
 	tcase_add_test(tc, test_local_domain);
 	tcase_add_test(tc, test_service_names);
+	tcase_add_test(tc, test_durations);
+	tcase_add_test(tc, test_routes);
 	tcase_add_test(tc, test_template_round_trip);
 	tcase_add_test(tc, test_load);
 	tcase_add_test(tc, test_cli_take_dir);

@@ -3,18 +3,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pop3d/pop3-int.h"
+#include "common/dotstuff.h"
 #include "tests/unit/unit.h"
 
 /* Runs the writer to the end with the given chunk size. */
 static char *render(const char *msg, bool convert, int64_t top, size_t chunk)
 {
-	struct pop3_ml ml;
+	struct dot_writer ml;
 	struct buf out = BUF_INIT(BUF_UNLIMITED);
 	int calls = 0;
 
-	pop3_ml_init(&ml, msg, strlen(msg), convert, top);
-	while (!pop3_ml_write(&ml, &out, chunk))
+	dot_writer_init(&ml, msg, strlen(msg), convert, top);
+	while (!dot_writer_write(&ml, &out, chunk))
 		ck_assert_int_lt(++calls, 1000000);
 	return buf_steal(&out);
 }
@@ -128,7 +128,7 @@ START_TEST(test_chunk_bounds_output)
 	/* 1 MiB of text: no single call produces much more than the chunk */
 	size_t size = 1 << 20;
 	char *msg = malloc(size + 1);
-	struct pop3_ml ml;
+	struct dot_writer ml;
 	struct buf out = BUF_INIT(BUF_UNLIMITED);
 	size_t calls = 0;
 
@@ -136,10 +136,10 @@ START_TEST(test_chunk_bounds_output)
 		msg[i] = (i % 80 == 78) ? '\r' : (i % 80 == 79) ? '\n' :
 			 (i % 80 == 0) ? '.' : 'x';
 	msg[size] = '\0';
-	pop3_ml_init(&ml, msg, size, false, -1);
+	dot_writer_init(&ml, msg, size, false, -1);
 	for (;;) {
 		size_t before = out.len;
-		bool done = pop3_ml_write(&ml, &out, 4096);
+		bool done = dot_writer_write(&ml, &out, 4096);
 
 		ck_assert_uint_le(out.len - before, 4096 + 200);
 		calls++;

@@ -1,13 +1,14 @@
-/* Multi-line responses (RFC 1939 3): the message text, each line that
- * begins with the termination octet '.' stuffed with one more, then
- * CRLF "." CRLF.  The client removes the stuffing, so what it stores is
- * byte for byte what the store holds (with CRLF line ends). */
+/* Dot-stuffed text: POP3 multi-line responses (RFC 1939 3) and SMTP DATA
+ * (RFC 5321 4.5.2) share the rule: each line that begins with the
+ * termination octet '.' is stuffed with one more, then CRLF "." CRLF.  The
+ * reader removes the stuffing, so what it stores is byte for byte what we
+ * hold (with CRLF line ends). */
 #include <string.h>
 
-#include "pop3d/pop3-int.h"
+#include "common/dotstuff.h"
 
-void pop3_ml_init(struct pop3_ml *ml, const char *data, size_t size,
-		  bool convert_lf, int64_t top_lines)
+void dot_writer_init(struct dot_writer *ml, const char *data, size_t size,
+		     bool convert_lf, int64_t top_lines)
 {
 	memset(ml, 0, sizeof(*ml));
 	ml->data = data;
@@ -18,7 +19,7 @@ void pop3_ml_init(struct pop3_ml *ml, const char *data, size_t size,
 	ml->line_start = true;
 }
 
-static bool at_end(const struct pop3_ml *ml)
+static bool at_end(const struct dot_writer *ml)
 {
 	return ml->pos >= ml->size ||
 	       (ml->limited && ml->in_body && ml->lines_left == 0);
@@ -41,7 +42,7 @@ static const char *next_dot_line(const char *p, size_t n)
 /* The fast path (RETR of a file with CRLF line ends): copy everything up
  * to the next line that starts with '.' in one piece, at most `budget`
  * bytes. */
-static void write_run(struct pop3_ml *ml, struct buf *out, size_t budget)
+static void write_run(struct dot_writer *ml, struct buf *out, size_t budget)
 {
 	const char *p = ml->data + ml->pos;
 	size_t left = ml->size - ml->pos, n;
@@ -61,7 +62,7 @@ static void write_run(struct pop3_ml *ml, struct buf *out, size_t budget)
 /* One line, or a part of a long one: needed to turn bare LF into CRLF, and
  * for TOP to count the lines of the body (RFC 1939 7: the header, the empty
  * line, then n lines). */
-static void write_line(struct pop3_ml *ml, struct buf *out, size_t budget)
+static void write_line(struct dot_writer *ml, struct buf *out, size_t budget)
 {
 	const char *p = ml->data + ml->pos;
 	size_t left = ml->size - ml->pos;
@@ -100,7 +101,7 @@ static void write_line(struct pop3_ml *ml, struct buf *out, size_t budget)
 	}
 }
 
-bool pop3_ml_write(struct pop3_ml *ml, struct buf *out, size_t chunk)
+bool dot_writer_write(struct dot_writer *ml, struct buf *out, size_t chunk)
 {
 	size_t start = out->len;
 

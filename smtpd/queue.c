@@ -1,0 +1,367 @@
+/* The queue's files under DIR/queue/ (smtpd/queue.h says which and why in
+ * that order).  Blocking: worker threads and the CLI only. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/xalloc.h"
+#include "maildir/deliver.h"
+#include "maildir/fsutil.h"
+#include "smtpd/queue.h"
+
+/* An envelope file larger than this is not one of ours. */
+#define ENV_MAX_FILE (64 * 1024 * 1024)
+
+bool queue_id_valid(const char *id)
+{
+	size_t i;
+
+	for (i = 0; id[i] != '\0'; i++)
+		if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'A' && id[i] <= 'F')))
+			return false;
+	return i == QUEUE_ID_LEN;
+}
+
+char *queue_dir(const char *instance_dir)
+{
+	struct buf b = BUF_INIT(BUF_UNLIMITED);
+
+	buf_printf(&b, "%s/queue", instance_dir);
+	return buf_steal(&b);
+}
+
+void queue_path(struct buf *out, const char *qdir, const char *id,
+		const char *suffix)
+{
+	buf_clear(out);
+	buf_printf(out, "%s/%s.%s", qdir, id, suffix);
+}
+
+/* Seconds since the epoch, then 32 random bits: ids sort by age. */
+static void new_id(char id[QUEUE_ID_LEN + 1])
+{
+	uint32_t r = 0;
+
+	if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+		r = (uint32_t)rand();
+	snprintf(id, QUEUE_ID_LEN + 1, "%08X%08X",
+		 (unsigned int)((uint64_t)time(NULL) & 0xffffffffu), (unsigned int)r);
+}
+
+static int make_dirs(const char *qdir, char *err_r, size_t errlen)
+{
+	struct buf tmp = BUF_INIT(BUF_UNLIMITED);
+	int ret;
+
+	buf_printf(&tmp, "%s/tmp", qdir);
+	ret = fs_mkdir(qdir) < 0 || fs_mkdir(tmp.data) < 0 ? -1 : 0;
+	if (ret < 0)
+		snprintf(err_r, errlen, "mkdir(%s): %s", tmp.data, strerror(errno));
+	buf_free(&tmp);
+	return ret;
+}
+
+int queue_store(const char *qdir, struct maildir_delivery *d,
+		struct queue_env *e, char *err_r, size_t errlen)
+{
+	struct buf path = BUF_INIT(BUF_UNLIMITED);
+	int tries, ret = -1;
+
+	if (make_dirs(qdir, err_r, errlen) < 0)
+		return -1;
+	e->size = maildir_delivery_size(d);
+	for (tries = 0; tries < 10; tries++) {
+		new_id(e->id);
+		queue_path(&path, qdir, e->id, "env");
+		if (access(path.data, F_OK) == 0)
+			continue;
+		queue_path(&path, qdir, e->id, "msg");
+		if (maildir_delivery_link(d, path.data, err_r, errlen) == 0)
+			break;
+		if (errno != EEXIST)
+			goto out;
+	}
+	if (tries == 10) {
+		snprintf(err_r, errlen, "no free queue id in %s", qdir);
+		goto out;
+	}
+	ret = queue_env_save(qdir, e, err_r, errlen);
+	if (ret != 0) {
+		unlink(path.data);
+		ret = -1;
+	}
+out:
+	buf_free(&path);
+	return ret;
+}
+
+int queue_store_buf(const char *qdir, const char *text, size_t len,
+		    struct queue_env *e, char *err_r, size_t errlen)
+{
+	struct buf path = BUF_INIT(BUF_UNLIMITED), tmp = BUF_INIT(BUF_UNLIMITED);
+	int fd = -1, ret = -1;
+
+	if (make_dirs(qdir, err_r, errlen) < 0)
+		return -1;
+	e->size = len;
+	new_id(e->id);
+	queue_path(&path, qdir, e->id, "msg");
+	buf_printf(&tmp, "%s/tmp/%s.msg", qdir, e->id);
+	fd = open(tmp.data, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 || fs_write_all(fd, text, len) < 0 || fsync(fd) < 0 ||
+	    link(tmp.data, path.data) < 0 || fs_fsync_dir(qdir) < 0) {
+		snprintf(err_r, errlen, "writing %s: %s", path.data, strerror(errno));
+		unlink(path.data);
+		goto out;
+	}
+	ret = queue_env_save(qdir, e, err_r, errlen);
+	if (ret != 0) {
+		unlink(path.data);
+		ret = -1;
+	}
+out:
+	if (fd >= 0) {
+		close(fd);
+		unlink(tmp.data);
+	}
+	buf_free(&path);
+	buf_free(&tmp);
+	return ret;
+}
+
+int queue_env_save(const char *qdir, const struct queue_env *e,
+		   char *err_r, size_t errlen)
+{
+	struct buf text = BUF_INIT(BUF_UNLIMITED);
+	int ret;
+
+	queue_env_format(e, &text);
+	ret = queue_env_write(qdir, e->id, text.data, text.len, err_r, errlen);
+	buf_free(&text);
+	return ret;
+}
+
+int queue_env_write(const char *qdir, const char *id, const char *text,
+		    size_t len, char *err_r, size_t errlen)
+{
+	struct buf tmp = BUF_INIT(BUF_UNLIMITED), path = BUF_INIT(BUF_UNLIMITED);
+	int fd = -1, ret = -1;
+
+	queue_path(&path, qdir, id, "msg");
+	if (access(path.data, F_OK) < 0 && errno == ENOENT) {
+		ret = 1;	/* deleted meanwhile: do not bring it back */
+		goto out;
+	}
+	buf_printf(&tmp, "%s/tmp/%s.env", qdir, id);
+	queue_path(&path, qdir, id, "env");
+	fd = open(tmp.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || fs_write_all(fd, text, len) < 0 ||
+	    fsync(fd) < 0 || rename(tmp.data, path.data) < 0 ||
+	    fs_fsync_dir(qdir) < 0) {
+		snprintf(err_r, errlen, "writing %s: %s", path.data, strerror(errno));
+		unlink(tmp.data);
+		goto out;
+	}
+	ret = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	buf_free(&tmp);
+	buf_free(&path);
+	return ret;
+}
+
+/* Reads a whole file into out: 0, 1 when it does not exist, -1. */
+static int read_file(const char *path, struct buf *out, char *err_r,
+		     size_t errlen)
+{
+	char chunk[65536];
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 1;
+		snprintf(err_r, errlen, "open(%s): %s", path, strerror(errno));
+		return -1;
+	}
+	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || buf_append(out, chunk, (size_t)n) < 0) {
+			snprintf(err_r, errlen, "read(%s): %s", path,
+				 n < 0 ? strerror(errno) : "file too large");
+			close(fd);
+			return -1;
+		}
+	}
+	close(fd);
+	return 0;
+}
+
+int queue_env_load(const char *qdir, const char *id, struct queue_env *e,
+		   char *err_r, size_t errlen)
+{
+	struct buf path = BUF_INIT(BUF_UNLIMITED), text = BUF_INIT(ENV_MAX_FILE);
+	char why[128];
+	int ret;
+
+	memset(e, 0, sizeof(*e));
+	queue_path(&path, qdir, id, "env");
+	ret = read_file(path.data, &text, err_r, errlen);
+	if (ret == 0 && queue_env_parse(text.data != NULL ? text.data : "",
+					text.len, e, why, sizeof(why)) < 0) {
+		snprintf(err_r, errlen, "%s: %s", path.data, why);
+		ret = -1;
+	}
+	if (ret == 0)
+		snprintf(e->id, sizeof(e->id), "%s", id);
+	buf_free(&path);
+	buf_free(&text);
+	return ret;
+}
+
+int queue_msg_read(const char *qdir, const char *id, struct buf *out,
+		   char *err_r, size_t errlen)
+{
+	struct buf path = BUF_INIT(BUF_UNLIMITED);
+	int ret;
+
+	queue_path(&path, qdir, id, "msg");
+	ret = read_file(path.data, out, err_r, errlen);
+	if (ret == 1) {
+		snprintf(err_r, errlen, "%s: no such file", path.data);
+		ret = -1;
+	}
+	buf_free(&path);
+	return ret;
+}
+
+int queue_remove(const char *qdir, const char *id, char *err_r, size_t errlen)
+{
+	struct buf path = BUF_INIT(BUF_UNLIMITED);
+	int ret = 0;
+
+	queue_path(&path, qdir, id, "env");
+	if (unlink(path.data) < 0) {
+		if (errno != ENOENT)
+			goto fail;
+		ret = 1;
+	}
+	queue_path(&path, qdir, id, "msg");
+	if (unlink(path.data) < 0 && errno != ENOENT)
+		goto fail;
+	if (fs_fsync_dir(qdir) < 0)
+		goto fail;
+	buf_free(&path);
+	return ret;
+fail:
+	snprintf(err_r, errlen, "removing %s: %s", path.data, strerror(errno));
+	buf_free(&path);
+	return -1;
+}
+
+/* The id of a directory entry "ID.SUFFIX", or false. */
+static bool entry_id(const char *name, const char *suffix,
+		     char id[QUEUE_ID_LEN + 1])
+{
+	size_t len = strlen(name);
+
+	if (len != QUEUE_ID_LEN + 1 + strlen(suffix) || name[QUEUE_ID_LEN] != '.' ||
+	    strcmp(name + QUEUE_ID_LEN + 1, suffix) != 0)
+		return false;
+	memcpy(id, name, QUEUE_ID_LEN);
+	id[QUEUE_ID_LEN] = '\0';
+	return queue_id_valid(id);
+}
+
+int queue_scan(const char *qdir, void (*fn)(const char *id, void *arg),
+	       void *arg, char *err_r, size_t errlen)
+{
+	char id[QUEUE_ID_LEN + 1];
+	struct dirent *de;
+	DIR *dir;
+
+	if (make_dirs(qdir, err_r, errlen) < 0)
+		return -1;
+	dir = opendir(qdir);
+	if (dir == NULL) {
+		snprintf(err_r, errlen, "opendir(%s): %s", qdir, strerror(errno));
+		return -1;
+	}
+	while ((de = readdir(dir)) != NULL)
+		if (entry_id(de->d_name, "env", id))
+			fn(id, arg);
+	closedir(dir);
+	return 0;
+}
+
+/* Unlinks every file in dir (tmp/); returns how many. */
+static int clear_dir(const char *dir)
+{
+	struct buf path = BUF_INIT(BUF_UNLIMITED);
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	int n = 0;
+
+	if (d == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		buf_clear(&path);
+		buf_printf(&path, "%s/%s", dir, de->d_name);
+		if (unlink(path.data) == 0)
+			n++;
+	}
+	closedir(d);
+	buf_free(&path);
+	return n;
+}
+
+int queue_recover(const char *qdir, char *err_r, size_t errlen)
+{
+	struct buf path = BUF_INIT(BUF_UNLIMITED);
+	char id[QUEUE_ID_LEN + 1];
+	struct dirent *de;
+	DIR *dir;
+	int n;
+
+	if (make_dirs(qdir, err_r, errlen) < 0)
+		return -1;
+	buf_printf(&path, "%s/tmp", qdir);
+	n = clear_dir(path.data);
+	dir = opendir(qdir);
+	if (dir == NULL) {
+		snprintf(err_r, errlen, "opendir(%s): %s", qdir, strerror(errno));
+		buf_free(&path);
+		return -1;
+	}
+	while ((de = readdir(dir)) != NULL) {
+		bool copy = strstr(de->d_name, ".msg.tmp") != NULL;
+
+		if (!copy && !entry_id(de->d_name, "msg", id))
+			continue;
+		if (!copy) {
+			queue_path(&path, qdir, id, "env");
+			if (access(path.data, F_OK) == 0)
+				continue;
+		}
+		buf_clear(&path);
+		buf_printf(&path, "%s/%s", qdir, de->d_name);
+		if (unlink(path.data) == 0)
+			n++;
+	}
+	closedir(dir);
+	buf_free(&path);
+	if (n > 0)
+		fs_fsync_dir(qdir);
+	return n;
+}

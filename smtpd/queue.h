@@ -1,0 +1,123 @@
+#ifndef SMTPD_QUEUE_H
+#define SMTPD_QUEUE_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "common/buf.h"
+
+/* The outbound queue, DIR/queue/ (DESIGN.md "Durability and integrity"):
+ *
+ *   ID.msg   the message, exactly as it is sent (CRLF line ends, not
+ *            dot-stuffed); a hard link to the file the session wrote
+ *   ID.env   the envelope and the state of every recipient, a text file
+ *            (queue_env_format) replaced as a whole on every change:
+ *            written under tmp/, fsync'd, renamed, directory fsync'd
+ *   tmp/     envelope files being written
+ *
+ * A message is queued once its .env exists: .msg is made durable first,
+ * so a SIGKILL at any instant leaves either a whole queued message or a
+ * .msg alone (never acknowledged, removed by queue_recover).  A queued
+ * message is removed .env first.  Every function here does blocking file
+ * I/O: call it on a worker thread (or from the CLI).  0 / -1 with a
+ * message in err_r, unless said otherwise. */
+
+#define QUEUE_ID_LEN 16		/* hex digits */
+#define QUEUE_ERROR_MAX 512	/* bytes of last error kept per recipient */
+
+enum queue_rcpt_state {
+	QR_PENDING,	/* to be tried at next_try */
+	QR_SENT,	/* the next hop accepted it (2xx) */
+	QR_FAILED,	/* permanent failure; the sender is not told yet */
+	QR_REPORTED,	/* permanent failure, reported to the sender */
+};
+
+struct queue_rcpt {
+	char *addr;		/* the forward-path mailbox */
+	char *notify;		/* DSN NOTIFY= (RFC 3461 4.1) or NULL */
+	char *orcpt;		/* DSN ORCPT= (RFC 3461 4.2) or NULL */
+	enum queue_rcpt_state state;
+	unsigned int attempts;	/* delivery attempts so far */
+	int64_t next_try;	/* epoch seconds; 0: at once */
+	char *last_error;	/* the last failure (reply or connection), or NULL */
+	bool queued;		/* not stored: in a job of the runner's attempt */
+};
+
+struct queue_env {
+	char id[QUEUE_ID_LEN + 1];
+	int64_t created;	/* epoch seconds */
+	char *sender;		/* reverse-path mailbox; "" for <> (a bounce) */
+	uint64_t size;		/* of ID.msg */
+	bool body_8bit;		/* BODY=8BITMIME (RFC 6152) */
+	bool smtputf8;		/* SMTPUTF8 (RFC 6531) */
+	char *ret;		/* DSN RET= (RFC 3461 4.3) or NULL */
+	char *envid;		/* DSN ENVID= (RFC 3461 4.4) or NULL */
+	struct queue_rcpt *rcpts;
+	size_t n_rcpts;
+};
+
+/* Frees what e holds (not e itself) and zeroes it. */
+void queue_env_free(struct queue_env *e);
+/* Adds a pending recipient (strings copied; notify, orcpt may be NULL). */
+void queue_env_add_rcpt(struct queue_env *e, const char *addr,
+			const char *notify, const char *orcpt);
+/* Sets the last error of recipient i (copied, cut to QUEUE_ERROR_MAX). */
+void queue_rcpt_set_error(struct queue_rcpt *r, const char *text);
+/* Whether every recipient is done with (sent or reported). */
+bool queue_env_finished(const struct queue_env *e);
+/* The earliest next_try of a pending recipient, or -1 when none is. */
+int64_t queue_env_next_try(const struct queue_env *e);
+const char *queue_rcpt_state_name(enum queue_rcpt_state st);
+
+/* The text form of the .env file.  Pure. */
+void queue_env_format(const struct queue_env *e, struct buf *out);
+/* Parses the text form into e (which it zeroes first; the id is not part
+ * of the text).  Pure.  -1 with a message for anything malformed. */
+int queue_env_parse(const char *text, size_t len, struct queue_env *e,
+		    char *err_r, size_t errlen);
+
+/* True for a well-formed queue id (QUEUE_ID_LEN upper-case hex digits). */
+bool queue_id_valid(const char *id);
+/* DIR/queue for instance directory dir (malloc'd). */
+char *queue_dir(const char *instance_dir);
+/* Path of QDIR/ID.SUFFIX into out ("msg" or "env"). */
+void queue_path(struct buf *out, const char *qdir, const char *id,
+		const char *suffix);
+
+struct maildir_delivery;
+/* Queues the message being written by delivery d (durable) with envelope
+ * e: picks e->id, links the message as ID.msg (maildir_delivery_link),
+ * then saves ID.env.  The delivery stays usable for a local commit. */
+int queue_store(const char *qdir, struct maildir_delivery *d,
+		struct queue_env *e, char *err_r, size_t errlen);
+/* The same for a message held in memory (a bounce). */
+int queue_store_buf(const char *qdir, const char *text, size_t len,
+		    struct queue_env *e, char *err_r, size_t errlen);
+/* Replaces ID.env with e, durably.  Returns 1 without writing when the
+ * message is no longer in the queue (removed with `maillab queue del`). */
+int queue_env_save(const char *qdir, const struct queue_env *e,
+		   char *err_r, size_t errlen);
+/* The same with the text already formatted (queue_env_format), so that
+ * a worker thread can write while the loop thread changes the envelope. */
+int queue_env_write(const char *qdir, const char *id, const char *text,
+		    size_t len, char *err_r, size_t errlen);
+/* Reads ID.env.  Returns 1 when it does not exist. */
+int queue_env_load(const char *qdir, const char *id, struct queue_env *e,
+		   char *err_r, size_t errlen);
+/* Reads ID.msg into out. */
+int queue_msg_read(const char *qdir, const char *id, struct buf *out,
+		   char *err_r, size_t errlen);
+/* Removes a message (.env first, then .msg) and fsyncs the directory.
+ * Returns 1 when it was not there. */
+int queue_remove(const char *qdir, const char *id, char *err_r,
+		 size_t errlen);
+/* Calls fn(id, arg) for each queued message (each ID.env), in no order.
+ * Creates qdir when it is missing. */
+int queue_scan(const char *qdir, void (*fn)(const char *id, void *arg),
+	       void *arg, char *err_r, size_t errlen);
+/* At server start: removes what an interrupted write left (tmp/ files, a
+ * .msg without .env).  Returns how many files it removed, or -1. */
+int queue_recover(const char *qdir, char *err_r, size_t errlen);
+
+#endif

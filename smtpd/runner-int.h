@@ -1,0 +1,76 @@
+#ifndef SMTPD_RUNNER_INT_H
+#define SMTPD_RUNNER_INT_H
+/* Internal to the queue runner: runner.c (messages, attempts, saving),
+ * runner-dest.c (destinations, connections, jobs), bounce.c (DSNs). */
+#include <openssl/ssl.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/buf.h"
+#include "smtpd/queue.h"
+#include "smtpd/runner.h"
+
+struct event;
+struct dest;
+
+/* A queued message the runner knows of. */
+struct qmsg {
+	struct queue_runner *r;
+	char id[QUEUE_ID_LEN + 1];
+	int64_t next_try;	/* when to look at it again; 0: now */
+	bool active;		/* an attempt is under way: env and text hold */
+	bool flush;		/* `maillab queue flush`: every recipient now */
+	bool saving, dirty;	/* an envelope write runs / is needed again */
+	bool gone;		/* removed from the queue */
+	bool bounce_retry;	/* queueing the bounce failed: next attempt */
+	unsigned int open;	/* jobs of the attempt not finished */
+	struct queue_env env;
+	struct buf text;	/* the message as it is queued */
+	size_t body_off;	/* text + body_off is what goes out */
+	struct qmsg *next;
+};
+
+struct queue_runner {
+	struct server *srv;
+	char *qdir;
+	SSL_CTX *tls;		/* the client's, for STARTTLS */
+	struct qmsg *msgs;
+	size_t n_msgs, n_active;
+	struct dest *dests;
+	unsigned int n_conns;	/* outbound connections open */
+	unsigned int next_conn;	/* for connection ids */
+	struct event *ev_kick, *ev_tick;
+	bool flush_pending;
+	bool stopping;
+};
+
+/* runner.c */
+/* Records one recipient's outcome (2xx sent, 5xx failed, 4xx deferred
+ * with back-off, or failed when the queue lifetime is over). */
+void runner_rcpt_result(struct queue_runner *r, struct qmsg *m, size_t i,
+			int code, const char *text);
+/* Writes the envelope (now, or after the write under way). */
+void runner_save(struct queue_runner *r, struct qmsg *m);
+/* Looks at due messages on the next pass of the loop. */
+void runner_schedule(struct queue_runner *r);
+
+/* runner-dest.c */
+/* Adds recipient i of m to m's job for `domain` (a new job and
+ * destination as needed).  True when a new job was made. */
+bool runner_add_to_job(struct queue_runner *r, struct qmsg *m,
+		       const char *domain, size_t i);
+/* Starts connections for destinations with waiting jobs. */
+void runner_dispatch_all(struct queue_runner *r);
+/* Server stop: every connection closed, no callbacks. */
+void runner_close_conns(struct queue_runner *r);
+void runner_free_dests(struct queue_runner *r);
+/* Worker: the ids of DIR/queue/flush-ID files (removed). */
+void runner_take_flush_ids(const char *qdir, char ***ids_r, size_t *n_r);
+
+/* bounce.c */
+/* When m has failed recipients: queues a delivery status notification to
+ * its sender (RFC 3464) and marks them reported, then saves m.  Returns
+ * true when it started that (the attempt goes on in after_save). */
+bool runner_report_failures(struct queue_runner *r, struct qmsg *m);
+
+#endif

@@ -1,0 +1,372 @@
+/* The outbound queue: the envelope file's text form (round trips, every
+ * malformed line refused), the queue files (store, save, load, scan,
+ * remove, recover), and a submission session that queues its remote
+ * recipients before the 250 while local ones are delivered at once. */
+#include "smtpd/queue.h"
+#include "tests/unit/test-smtp-drv.h"
+
+static struct drv D;
+static char err[512];
+
+static void setup(void)
+{
+	drv_setup(&D);
+	maildir_fault_set(NULL);
+}
+
+static void teardown(void)
+{
+	maildir_fault_set(NULL);
+	drv_teardown(&D);
+}
+
+static void sample_env(struct queue_env *e)
+{
+	memset(e, 0, sizeof(*e));
+	snprintf(e->id, sizeof(e->id), "0123456789ABCDEF");
+	e->created = 1733400000;
+	e->sender = xstrdup("alice@a.test");
+	e->size = 1234;
+	e->body_8bit = true;
+	e->ret = xstrdup("HDRS");
+	e->envid = xstrdup("QQ+2B-1");
+	queue_env_add_rcpt(e, "bob@b.test", NULL, NULL);
+	/* a quoted local part with a space and a percent sign */
+	queue_env_add_rcpt(e, "\"x y%\"@c.test", "SUCCESS,FAILURE",
+			   "rfc822;x@c.test");
+	e->rcpts[1].state = QR_PENDING;
+	e->rcpts[1].attempts = 3;
+	e->rcpts[1].next_try = 1733400500;
+	queue_rcpt_set_error(&e->rcpts[1], "c.test said: 451 4.3.0 try\r\nlater");
+	queue_env_add_rcpt(e, "-", NULL, NULL);
+	e->rcpts[2].state = QR_SENT;
+}
+
+START_TEST(test_env_round_trip)
+{
+	struct queue_env e, back;
+	struct buf text = BUF_INIT(BUF_UNLIMITED), again = BUF_INIT(BUF_UNLIMITED);
+
+	sample_env(&e);
+	queue_env_format(&e, &text);
+	ck_assert_msg(strstr(text.data, "rcpt pending 3 1733400500 \"x%20y%25\"@c.test "
+			     "SUCCESS,FAILURE rfc822;x@c.test c.test said: 451 4.3.0 "
+			     "try%0D%0Alater\n") != NULL, "%s", text.data);
+	ck_assert_int_eq(queue_env_parse(text.data, text.len, &back, err,
+					 sizeof(err)), 0);
+	ck_assert_int_eq(back.created, 1733400000);
+	ck_assert_str_eq(back.sender, "alice@a.test");
+	ck_assert_uint_eq(back.size, 1234);
+	ck_assert(back.body_8bit);
+	ck_assert(!back.smtputf8);
+	ck_assert_str_eq(back.ret, "HDRS");
+	ck_assert_str_eq(back.envid, "QQ+2B-1");
+	ck_assert_uint_eq(back.n_rcpts, 3);
+	ck_assert_str_eq(back.rcpts[0].addr, "bob@b.test");
+	ck_assert_ptr_null(back.rcpts[0].notify);
+	ck_assert_ptr_null(back.rcpts[0].last_error);
+	ck_assert_str_eq(back.rcpts[1].addr, "\"x y%\"@c.test");
+	ck_assert_str_eq(back.rcpts[1].notify, "SUCCESS,FAILURE");
+	ck_assert_str_eq(back.rcpts[1].orcpt, "rfc822;x@c.test");
+	ck_assert_uint_eq(back.rcpts[1].attempts, 3);
+	ck_assert_int_eq(back.rcpts[1].next_try, 1733400500);
+	ck_assert_str_eq(back.rcpts[1].last_error, "c.test said: 451 4.3.0 try\r\nlater");
+	ck_assert_str_eq(back.rcpts[2].addr, "-");
+	ck_assert_int_eq(back.rcpts[2].state, QR_SENT);
+	snprintf(back.id, sizeof(back.id), "%s", e.id);
+	queue_env_format(&back, &again);
+	ck_assert_str_eq(again.data, text.data);
+	ck_assert(!queue_env_finished(&back));
+	ck_assert_int_eq(queue_env_next_try(&back), 0);
+	queue_env_free(&back);
+	queue_env_free(&e);
+	buf_free(&text);
+	buf_free(&again);
+
+	/* the null reverse-path of a bounce */
+	memset(&e, 0, sizeof(e));
+	e.sender = xstrdup("");
+	queue_env_add_rcpt(&e, "a@b.test", NULL, NULL);
+	e.rcpts[0].state = QR_REPORTED;
+	buf_init(&text, BUF_UNLIMITED);
+	queue_env_format(&e, &text);
+	ck_assert(strstr(text.data, "sender <>\n") != NULL);
+	ck_assert_int_eq(queue_env_parse(text.data, text.len, &back, err,
+					 sizeof(err)), 0);
+	ck_assert_str_eq(back.sender, "");
+	ck_assert(queue_env_finished(&back));
+	ck_assert_int_eq(queue_env_next_try(&back), -1);
+	queue_env_free(&back);
+	queue_env_free(&e);
+	buf_free(&text);
+}
+END_TEST
+
+START_TEST(test_env_malformed)
+{
+	static const char *const bad[] = {
+		"",
+		"maillab-queue 2\nsender <>\nrcpt pending 0 0 a@b - -\n",
+		"maillab-queue 1\nrcpt pending 0 0 a@b - -\n",		/* no sender */
+		"maillab-queue 1\nsender <>\n",				/* no rcpt */
+		"maillab-queue 1\nsender <>\nrcpt pending 0 0 a@b - -",	/* no LF */
+		"maillab-queue 1\nsender <>\nrcpt waiting 0 0 a@b - -\n",
+		"maillab-queue 1\nsender <>\nrcpt pending x 0 a@b - -\n",
+		"maillab-queue 1\nsender <>\nrcpt pending 0 -1 a@b - -\n",
+		"maillab-queue 1\nsender <>\nrcpt pending 0 0 - - -\n",
+		"maillab-queue 1\nsender <>\nrcpt pending 0 0 a@b -\n",
+		"maillab-queue 1\nsender <>\nrcpt pending 0 0 a%0@b - -\n",
+		"maillab-queue 1\nsender <>\nrcpt pending 0 0 a%00b - -\n",
+		"maillab-queue 1\nsender <>\nrcpt pending 0 0  a@b - -\n",
+		"maillab-queue 1\nsender <>\nsender <>\nrcpt pending 0 0 a@b - -\n",
+		"maillab-queue 1\nsender x\nrcpt pending 0 0 a@b - -\n",
+		"maillab-queue 1\nsender <>\nbody 9bit\nrcpt pending 0 0 a@b - -\n",
+		"maillab-queue 1\nsender <>\nsize 99999999999999999999\nrcpt pending 0 0 a@b - -\n",
+		"maillab-queue 1\nsender <>\nret -\nrcpt pending 0 0 a@b - -\n",
+		"maillab-queue 1\nsender <>\nfrobnicate 1\nrcpt pending 0 0 a@b - -\n",
+		"maillab-queue 1\nsender <>\nrcpt pending 0 0 a@b - -\n\n",
+	};
+	struct queue_env e;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert_msg(queue_env_parse(bad[i], strlen(bad[i]), &e, err,
+					      sizeof(err)) == -1, "accepted %zu", i);
+		ck_assert_uint_eq(e.n_rcpts, 0);
+		ck_assert_ptr_null(e.sender);
+	}
+	/* a NUL inside a line */
+	ck_assert_int_eq(queue_env_parse("maillab-queue 1\nsender <>\nrcpt pending 0 0 a\0b - -\n",
+					 45, &e, err, sizeof(err)), -1);
+}
+END_TEST
+
+static void count_id(const char *id, void *arg)
+{
+	(void)id;
+	(*(int *)arg)++;
+}
+
+static char *qdir(void)
+{
+	return queue_dir(D.dir);
+}
+
+START_TEST(test_queue_files)
+{
+	char *q = qdir(), *path;
+	struct maildir_delivery *d;
+	struct queue_env e, back;
+	struct buf msg = BUF_INIT(BUF_UNLIMITED), p = BUF_INIT(BUF_UNLIMITED);
+	char mail_root[4096];
+	int n = 0, fd;
+
+	snprintf(mail_root, sizeof(mail_root), "%s/mail", D.dir);
+	d = maildir_delivery_begin(mail_root, err, sizeof(err));
+	ck_assert_ptr_nonnull(d);
+	ck_assert_int_eq(maildir_delivery_write(d, "Subject: x\r\n\r\nhi\r\n", 18), 0);
+	sample_env(&e);
+	ck_assert_int_eq(queue_store(q, d, &e, err, sizeof(err)), 0);
+	ck_assert(queue_id_valid(e.id));
+	ck_assert_uint_eq(e.size, 18);
+	maildir_delivery_free(&d);	/* the tmp name goes, the queued one stays */
+	ck_assert_int_eq(queue_msg_read(q, e.id, &msg, err, sizeof(err)), 0);
+	ck_assert_uint_eq(msg.len, 18);
+	ck_assert_int_eq(queue_env_load(q, e.id, &back, err, sizeof(err)), 0);
+	ck_assert_str_eq(back.id, e.id);
+	ck_assert_str_eq(back.rcpts[1].addr, "\"x y%\"@c.test");
+	back.rcpts[0].state = QR_SENT;
+	ck_assert_int_eq(queue_env_save(q, &back, err, sizeof(err)), 0);
+	queue_env_free(&back);
+	ck_assert_int_eq(queue_env_load(q, e.id, &back, err, sizeof(err)), 0);
+	ck_assert_int_eq(back.rcpts[0].state, QR_SENT);
+	queue_env_free(&back);
+	ck_assert_int_eq(queue_scan(q, count_id, &n, err, sizeof(err)), 0);
+	ck_assert_int_eq(n, 1);
+
+	/* what a crash leaves: a .msg with no .env, a tmp envelope */
+	buf_printf(&p, "%s/FFFFFFFF00000000.msg", q);
+	fd = open(p.data, O_WRONLY | O_CREAT, 0600);
+	close(fd);
+	buf_clear(&p);
+	buf_printf(&p, "%s/tmp/%s.env", q, e.id);
+	fd = open(p.data, O_WRONLY | O_CREAT, 0600);
+	close(fd);
+	ck_assert_int_eq(queue_recover(q, err, sizeof(err)), 2);
+	ck_assert_int_eq(queue_env_load(q, e.id, &back, err, sizeof(err)), 0);
+	queue_env_free(&back);
+
+	ck_assert_int_eq(queue_remove(q, e.id, err, sizeof(err)), 0);
+	ck_assert_int_eq(queue_remove(q, e.id, err, sizeof(err)), 1);
+	ck_assert_int_eq(queue_env_load(q, e.id, &back, err, sizeof(err)), 1);
+	/* a save after `queue del` does not bring it back */
+	ck_assert_int_eq(queue_env_save(q, &e, err, sizeof(err)), 1);
+	n = 0;
+	ck_assert_int_eq(queue_scan(q, count_id, &n, err, sizeof(err)), 0);
+	ck_assert_int_eq(n, 0);
+	path = xstrdup(p.data);
+	ck_assert_int_ne(access(path, F_OK), 0);
+	free(path);
+
+	ck_assert(!queue_id_valid("0123456789abcdef"));
+	ck_assert(!queue_id_valid("0123456789ABCDE"));
+	ck_assert(!queue_id_valid("../../etc/passwd"));
+	queue_env_free(&e);
+	buf_free(&msg);
+	buf_free(&p);
+	free(q);
+}
+END_TEST
+
+/* An authenticated submission session with EHLO said. */
+static void submission(void)
+{
+	drv_open(&D, SVC_SUBMISSIONS);
+	D.io.tls = true;
+	drv_output(&D);
+	drv_send(&D, "EHLO x\r\n");
+	ck_reply(drv_send(&D, "AUTH PLAIN AGFsaWNlAGFsaWNlLXNlY3JldC0x\r\n"), "235 2.7.0");
+}
+
+struct found {
+	char id[QUEUE_ID_LEN + 1];
+	int n;
+};
+
+static void remember_id(const char *id, void *arg)
+{
+	struct found *f = arg;
+
+	snprintf(f->id, sizeof(f->id), "%s", id);
+	f->n++;
+}
+
+static struct found queued(void)
+{
+	struct found f = { "", 0 };
+	char *q = qdir();
+
+	ck_assert_int_eq(queue_scan(q, remember_id, &f, err, sizeof(err)), 0);
+	free(q);
+	return f;
+}
+
+#define BODY "Subject: relay\r\nFrom: alice@lab.test\r\n\r\nHello.\r\n"
+
+START_TEST(test_session_queues_remote)
+{
+	struct queue_env e;
+	struct buf msg = BUF_INIT(BUF_UNLIMITED);
+	struct found f;
+	char *q = qdir();
+
+	submission();
+	ck_reply(drv_send(&D, "MAIL FROM:<alice@lab.test> BODY=8BITMIME RET=HDRS ENVID=e1\r\n"),
+		 "250 2.1.0");
+	ck_reply(drv_send(&D, "RCPT TO:<bob@b.test> NOTIFY=FAILURE\r\n"), "250 2.1.5");
+	ck_reply(drv_send(&D, "RCPT TO:<bob@lab.test>\r\n"), "250 2.1.5");
+	ck_reply(drv_send(&D, "RCPT TO:<carol@c.test>\r\n"), "250 2.1.5");
+	ck_reply(drv_send(&D, "DATA\r\n"), "354 ");
+	ck_reply(drv_send(&D, BODY ".\r\n"), "250 2.0.0");
+	/* the local recipient at once, the remote ones in the queue */
+	ck_assert_int_eq(drv_count(&D, "bob", "new"), 1);
+	f = queued();
+	ck_assert_int_eq(f.n, 1);
+	ck_assert_int_eq(queue_env_load(q, f.id, &e, err, sizeof(err)), 0);
+	ck_assert_str_eq(e.sender, "alice@lab.test");
+	ck_assert(e.body_8bit);
+	ck_assert_str_eq(e.ret, "HDRS");
+	ck_assert_str_eq(e.envid, "e1");
+	ck_assert_uint_eq(e.n_rcpts, 2);
+	ck_assert_str_eq(e.rcpts[0].addr, "bob@b.test");
+	ck_assert_str_eq(e.rcpts[0].notify, "FAILURE");
+	ck_assert_str_eq(e.rcpts[1].addr, "carol@c.test");
+	ck_assert_int_eq(e.rcpts[0].state, QR_PENDING);
+	ck_assert_int_eq(queue_msg_read(q, f.id, &msg, err, sizeof(err)), 0);
+	ck_assert_uint_eq(msg.len, e.size);
+	ck_assert(msg.len > strlen(BODY));
+	ck_assert(memcmp(msg.data + msg.len - strlen(BODY), BODY, strlen(BODY)) == 0);
+	queue_env_free(&e);
+	buf_free(&msg);
+
+	/* remote only: nothing delivered locally, a second queue entry */
+	ck_reply(drv_send(&D, "MAIL FROM:<alice@lab.test>\r\n"), "250 2.1.0");
+	ck_reply(drv_send(&D, "RCPT TO:<dave@d.test>\r\n"), "250 2.1.5");
+	ck_reply(drv_send(&D, "DATA\r\n"), "354 ");
+	ck_reply(drv_send(&D, BODY ".\r\n"), "250 2.0.0");
+	ck_assert_int_eq(queued().n, 2);
+	ck_assert_int_eq(drv_count(&D, "bob", "new"), 1);
+	free(q);
+}
+END_TEST
+
+static void data_to_bob_both(void)
+{
+	ck_reply(drv_send(&D, "MAIL FROM:<alice@lab.test>\r\n"), "250 2.1.0");
+	ck_reply(drv_send(&D, "RCPT TO:<bob@b.test>\r\n"), "250 2.1.5");
+	ck_reply(drv_send(&D, "RCPT TO:<bob@lab.test>\r\n"), "250 2.1.5");
+	ck_reply(drv_send(&D, "DATA\r\n"), "354 ");
+}
+
+START_TEST(test_session_local_failure_takes_queue_back)
+{
+	char a[4096], b[4096];
+
+	submission();
+	/* the queue takes it, the local delivery fails (bob's new/ is
+	 * gone): 451, and the queued copy is taken back, since the client
+	 * will send the message again */
+	snprintf(a, sizeof(a), "%s/mail/bob/new", D.dir);
+	snprintf(b, sizeof(b), "%s/mail/bob/new.away", D.dir);
+	ck_assert_int_eq(rename(a, b), 0);
+	data_to_bob_both();
+	ck_reply(drv_send(&D, BODY ".\r\n"), "451 4.3.0");
+	ck_assert_int_eq(rename(b, a), 0);
+	ck_assert_int_eq(queued().n, 0);
+	ck_assert_int_eq(drv_count(&D, "bob", "new"), 0);
+	/* a queue that cannot be written (DIR/queue is a file): 451, and
+	 * nothing delivered locally either */
+	snprintf(a, sizeof(a), "%s/queue", D.dir);
+	unit_rmtree(a);
+	close(open(a, O_WRONLY | O_CREAT, 0600));
+	data_to_bob_both();
+	ck_reply(drv_send(&D, BODY ".\r\n"), "451 4.3.0");
+	ck_assert_int_eq(drv_count(&D, "bob", "new"), 0);
+	ck_assert_int_eq(unlink(a), 0);
+	/* and the session goes on: the same message now passes */
+	data_to_bob_both();
+	ck_reply(drv_send(&D, BODY ".\r\n"), "250 2.0.0");
+	ck_assert_int_eq(queued().n, 1);
+	ck_assert_int_eq(drv_count(&D, "bob", "new"), 1);
+}
+END_TEST
+
+START_TEST(test_mx_port_never_relays)
+{
+	drv_open(&D, SVC_SMTP);
+	drv_output(&D);
+	drv_send(&D, "EHLO x\r\n");
+	ck_reply(drv_send(&D, "MAIL FROM:<a@example.com>\r\n"), "250 2.1.0");
+	ck_assert_str_eq(drv_send(&D, "RCPT TO:<bob@b.test>\r\n"),
+			 "554 5.7.1 <bob@b.test>: Relay access denied\r\n");
+	ck_reply(drv_send(&D, "RCPT TO:<bob@lab.test>\r\n"), "250 2.1.5");
+	ck_reply(drv_send(&D, "DATA\r\n"), "354 ");
+	ck_reply(drv_send(&D, BODY ".\r\n"), "250 2.0.0");
+	ck_assert_int_eq(queued().n, 0);
+}
+END_TEST
+
+Suite *unit_suite(void)
+{
+	Suite *s = suite_create("smtp-queue");
+	TCase *tc = tcase_create("queue");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_env_round_trip);
+	tcase_add_test(tc, test_env_malformed);
+	tcase_add_test(tc, test_queue_files);
+	tcase_add_test(tc, test_session_queues_remote);
+	tcase_add_test(tc, test_session_local_failure_takes_queue_back);
+	tcase_add_test(tc, test_mx_port_never_relays);
+	suite_add_tcase(s, tc);
+	return s;
+}
