@@ -1,7 +1,7 @@
 /* libFuzzer target for the queue's envelope parser (smtpd/queue.h,
  * queue_env_parse): any input is refused or parsed into an envelope whose
- * text form parses back to the same text.  tests/unit/test-fuzz-queue-env.c
- * includes this file to replay tests/fuzz/corpus-queue-env/ in `make check`. */
+ * text form parses back to the same text.  tests/unit/test-fuzz-replay.c
+ * replays tests/fuzz/corpus-queue-env/ in `make check`. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -3,7 +3,7 @@
  * service, the rest is a trace file.  Every line is read, walked, printed
  * with --explain and drawn as HTML; the page must hold one arrow element
  * per arrow the walk produced (no text from the trace may open an
- * element).  tests/unit/test-trace-replay.c includes this file to replay
+ * element).  tests/unit/test-fuzz-replay.c replays
  * tests/fuzz/corpus-trace/ in `make check`. */
 #include <stdint.h>
 #include <stdio.h>

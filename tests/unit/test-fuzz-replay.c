@@ -23,7 +23,8 @@ typedef int fuzz_entry(const uint8_t *data, size_t size);
 fuzz_entry fuzz_replay_config, fuzz_replay_datareader, fuzz_replay_header,
 	fuzz_replay_imap_parser, fuzz_replay_imap_session,
 	fuzz_replay_linereader, fuzz_replay_mime, fuzz_replay_pop3_session,
-	fuzz_replay_sasl, fuzz_replay_smtp_address, fuzz_replay_smtp_session;
+	fuzz_replay_queue_env, fuzz_replay_sasl, fuzz_replay_smtp_address,
+	fuzz_replay_smtp_session, fuzz_replay_trace;
 
 static const struct target {
 	const char *name;
@@ -37,9 +38,11 @@ static const struct target {
 	{ "linereader", fuzz_replay_linereader },
 	{ "mime", fuzz_replay_mime },
 	{ "pop3-session", fuzz_replay_pop3_session },
+	{ "queue-env", fuzz_replay_queue_env },
 	{ "sasl", fuzz_replay_sasl },
 	{ "smtp-address", fuzz_replay_smtp_address },
 	{ "smtp-session", fuzz_replay_smtp_session },
+	{ "trace", fuzz_replay_trace },
 };
 #define N_TARGETS (sizeof(targets) / sizeof(*targets))
 
