@@ -170,6 +170,8 @@ static const struct explain_entry imap_entries[] = {
 	  "name.", "RFC 5530 3" },
 	{ "[PRIVACYREQUIRED]", "[PRIVACYREQUIRED]: passwords are not accepted "
 	  "without TLS: STARTTLS first.", "RFC 5530 3" },
+	{ "[USEATTR]", "[USEATTR]: the special-use attribute asked for (CREATE "
+	  "... USE) is not one this server can give a mailbox.", "RFC 6154 5.3" },
 	{ "[UNAVAILABLE]", "[UNAVAILABLE]: a temporary problem on the server; "
 	  "try again later.", "RFC 5530 3" },
 	{ "[TOOBIG]", "[TOOBIG]: the message or literal is larger than the "

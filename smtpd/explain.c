@@ -93,6 +93,9 @@ static const struct explain_entry smtp_entries[] = {
 	  "available); the client should try again later.", "RFC 5321 3.8" },
 	{ "421 4.3.2", "The server is shutting down (4.3.2: system not accepting "
 	  "network messages); try again later.", "RFC 5321 3.8; RFC 3463 3.4" },
+	{ "421 4.4.1", "The next server could not be reached (4.4.1: no answer "
+	  "from host); the message stays queued and is tried again later.",
+	  "RFC 5321 4.5.4.1; RFC 3463 3.5" },
 	{ "421 4.4.2", "The client was silent too long; the server closes the "
 	  "connection (4.4.2: bad connection).", "RFC 5321 4.5.3.2; RFC 3463 3.5" },
 	{ "421 4.5.0", "The server cannot tell where the BDAT chunk ends, so it "
@@ -149,6 +152,9 @@ static const struct explain_entry smtp_entries[] = {
 	  "(5.7.1: not authorized).", "RFC 6409 8; RFC 5322 3.6.2" },
 	{ "552 5.3.4", "The message is bigger than the server takes (its SIZE "
 	  "limit, advertised in EHLO).", "RFC 1870 6; RFC 3463 3.4" },
+	{ "553 5.1.3", "The recipient has no domain, so there is no server to "
+	  "send it to (5.1.3: bad destination mailbox address syntax).",
+	  "RFC 5321 4.1.2; RFC 3463 3.2" },
 	{ "553 5.6.7", "A non-ASCII address needs the SMTPUTF8 parameter on "
 	  "MAIL FROM.", "RFC 6531 3.7.4" },
 	{ "553 5.7.1", "The logged-in user may not send with this sender "
@@ -157,6 +163,12 @@ static const struct explain_entry smtp_entries[] = {
 	  "the message to.", "RFC 5321 3.3" },
 	{ "554 5.6.0", "The message is refused: it contains NUL bytes or lines "
 	  "not ending in CRLF (bare CR or LF).", "RFC 5321 2.3.8" },
+	{ "554 5.4.6", "The message has passed through too many servers (too "
+	  "many Received: fields): a mail loop, so it is returned (5.4.6: "
+	  "routing loop detected).", "RFC 5321 6.3; RFC 3463 3.5" },
+	{ "554 5.6.3", "The next server does not take 8-bit data (no 8BITMIME) "
+	  "and the message cannot be sent as it is (5.6.3: conversion "
+	  "required but not supported).", "RFC 6152 3; RFC 3463 3.7" },
 	{ "554 5.7.1", "Relay access denied: this server takes mail only for "
 	  "its own domains here.", "RFC 5321 3.6.2, 7.1" },
 	{ "555 5.5.4", "A MAIL FROM or RCPT TO parameter the server does not "

@@ -56,6 +56,8 @@ class FullDisk(unittest.TestCase):
     def setUp(self):
         self.inst = Instance(tempfile.mkdtemp(prefix="maillab-sys-"))
         self.addCleanup(shutil.rmtree, self.inst.root, True)
+        # the server, as root, becomes its run_as user, who must reach it
+        os.chmod(self.inst.root, 0o711)
         self.inst.create({})
         mail = os.path.join(self.inst.dir, "mail")
         saved = mail + ".orig"
