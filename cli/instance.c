@@ -174,11 +174,12 @@ static int make_subdirs(const char *dir, char *err_r, size_t errlen)
 
 /* INSTANCE_PASSWORD_LEN characters from a 64-letter URL-safe alphabet; one
  * random byte per character, masked to 6 bits, so every letter is equally
- * likely (96 bits in all). */
+ * likely (96 bits in all).  No '-': a password starting with one is taken
+ * for an option by command-line clients (swaks --auth-password -x...). */
 static int random_password(char *out, char *err_r, size_t errlen)
 {
 	static const char alphabet[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._";
 	unsigned char bytes[INSTANCE_PASSWORD_LEN];
 
 	if (RAND_bytes(bytes, sizeof(bytes)) != 1) {

@@ -389,8 +389,9 @@ START_TEST(test_failure_cleans_up)
 }
 END_TEST
 
+/* URL-safe, and without '-' so that no password looks like an option */
 static const char url_safe[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._";
 
 START_TEST(test_demo_users)
 {
