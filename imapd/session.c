@@ -254,6 +254,17 @@ static void dispatch(struct imap_session *s, const struct imap_command *def)
 	s->io->defer(s->io, work_run, imap_work_done, s);
 }
 
+static void run_command(struct imap_session *s);
+
+/* A command held back by a delay fault runs now. */
+static void run_command_again(void *arg)
+{
+	struct imap_session *s = arg;
+
+	run_command(s);
+	apply_requests(s);
+}
+
 /* Parses "tag SP command" (and "UID SP command") and runs it. */
 static void run_command(struct imap_session *s)
 {
@@ -297,6 +308,8 @@ static void run_command(struct imap_session *s)
 			     "BAD Command not valid in this state");
 		goto refused;
 	}
+	if (imap_fault_command(s, def, run_command_again))
+		return;
 	dispatch(s, def);
 	return;
 refused:
@@ -660,6 +673,7 @@ static void *imap_open(struct proto_io *io)
 	buf_init(&s->work_out, BUF_UNLIMITED);
 	imap_cmdbuf_init(&s->input, cfg->max_imap_line, cfg->max_literal_size);
 	sasl_init(&s->sasl);
+	fault_session_init(&s->fault, io);
 	buf_printf(&caps, "%s/mail", cfg->dir);
 	s->mail_root = buf_steal(&caps);
 	io->max_line = cfg->max_imap_line;
@@ -758,6 +772,7 @@ static void imap_free(void *sess)
 	buf_free(&s->cmd.result);
 	buf_free(&s->cmd.tmp);
 	buf_free(&s->work_out);
+	fault_session_free(&s->fault);
 	free(s->cmd.tag);
 	free(s->discard_reply);
 	free(s->user);

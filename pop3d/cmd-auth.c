@@ -182,6 +182,7 @@ void pop3_cmd_user(struct pop3_session *s, char *args)
 		return;
 	/* Whether the user exists is told only after PASS, so that USER
 	 * cannot be used to probe for names. */
+	fault_take_name(&s->fault, s->io, argv[0]);
 	free(s->user);
 	s->user = xstrdup(argv[0]);
 	pop3_ok(s, "send your password");
