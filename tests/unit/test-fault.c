@@ -4,8 +4,10 @@
  * fault_injection is off). */
 #include "tests/unit/test-smtp-drv.h"
 
+#include "common/explain.h"
 #include "common/fault.h"
 #include "common/log.h"
+#include "smtpd/explain.h"
 
 static struct drv d;
 
@@ -348,6 +350,35 @@ START_TEST(test_smtp_mail_by_sender_name)
 }
 END_TEST
 
+/* trace show --explain: the note and the reply after it are marked */
+START_TEST(test_explain_marks_injected)
+{
+	struct explain_session es = { .ex = &smtp_explainer };
+	struct explain_line out;
+
+	explain_feed(&es, EXPLAIN_SERVER, "220 mx ESMTP maillab", &out);
+	ck_assert(!out.fault);
+	explain_feed(&es, EXPLAIN_CLIENT, "RCPT TO:<bob@lab.test>", &out);
+	explain_feed(&es, EXPLAIN_EVENT, "fault injected: smtp RCPT greylist2 "
+		     "(at RCPT): 451 4.7.1, attempt 1 of 2 refused", &out);
+	ck_assert(out.fault);
+	ck_assert_uint_eq(out.n_rows, 1);
+	ck_assert_ptr_nonnull(strstr(out.rows[0]->text, "on purpose"));
+	explain_feed(&es, EXPLAIN_SERVER, "451 4.7.1 <bob@lab.test>: Greylisted, "
+		     "try again later", &out);
+	ck_assert(out.fault);
+	ck_assert_ptr_nonnull(strstr(out.rows[0]->text, "Greylisted"));
+	explain_feed(&es, EXPLAIN_CLIENT, "RCPT TO:<bob@lab.test>", &out);
+	explain_feed(&es, EXPLAIN_SERVER, "250 2.1.5 Recipient OK", &out);
+	ck_assert(!out.fault);
+	explain_feed(&es, EXPLAIN_EVENT, "fault requested by name bob@lab.test: "
+		     "smtp RCPT 451", &out);
+	ck_assert(out.fault);
+	explain_feed(&es, EXPLAIN_SERVER, "250 2.1.5 Recipient OK", &out);
+	ck_assert(!out.fault);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("fault");
@@ -366,6 +397,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_smtp_data_end_reply_and_bye);
 	tcase_add_test(tc, test_smtp_delay_waits_for_timer);
 	tcase_add_test(tc, test_smtp_mail_by_sender_name);
+	tcase_add_test(tc, test_explain_marks_injected);
 	suite_add_tcase(s, tc);
 	return s;
 }
