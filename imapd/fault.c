@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "imapd/imap-int.h"
+#include "maildir/deliver.h"
 
 #define IMMEDIATE (FAULT_KIND_BIT(FAULT_REPLY) | FAULT_KIND_BIT(FAULT_DROP) | \
 		   FAULT_KIND_BIT(FAULT_BYE) | FAULT_KIND_BIT(FAULT_UNAVAILABLE))
@@ -56,6 +57,10 @@ bool imap_fault_command(struct imap_session *s, const struct imap_command *def,
 		return false;
 	}
 	cmd->def = def;
+	/* an APPEND's message, already streamed, is not stored (its tmp
+	 * file goes) */
+	maildir_delivery_free(&s->append);
+	s->streaming = false;
 	if (apply(cmd, f, def->name)) {
 		/* untagged updates would need the store: none this time */
 		cmd->updates_done = true;

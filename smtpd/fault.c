@@ -71,7 +71,12 @@ bool smtp_fault_command(struct smtp_session *s, const char *cmd,
 
 	if (fault_delay_line(&s->fault, s->io, cmd, line, len, 0, line_fn, s))
 		return true;
-	if ((f = fault_find(&s->fault, cmd, IMMEDIATE, 0, false)) == NULL)
+	/* RFC 3030 2: a BDAT chunk follows its command whatever the reply,
+	 * and only BDAT reads it: a reply instead of BDAT would leave the
+	 * chunk to be taken for commands.  Closing is fine. */
+	if ((f = fault_find(&s->fault, cmd, strcmp(cmd, "BDAT") == 0 ?
+			    IMMEDIATE & ~FAULT_KIND_BIT(FAULT_REPLY) : IMMEDIATE,
+			    0, false)) == NULL)
 		return false;
 	apply(s, f, cmd);
 	return true;

@@ -151,6 +151,9 @@ class FaultsByName(unittest.TestCase):
         time.sleep(0.3)
         self.assertEqual(self.inbox_count(), before)
         self.assertEqual(files(inst, "bob", "tmp"), [])
+        tmp = os.path.join(inst.dir, "mail", ".tmp")
+        self.assertEqual([n for n in os.listdir(tmp) if not n.startswith(".")]
+                         if os.path.isdir(tmp) else [], [])
         self.assertTrue(any("connection closed without a reply" in t
                             for t in fault_traces(inst, "smtp").values()))
         # a normal client afterwards

@@ -300,6 +300,41 @@ START_TEST(test_imap_config_reply_and_delay)
 }
 END_TEST
 
+/* An APPEND refused by a fault after its message literal came stores
+ * nothing and leaves no file in tmp/. */
+START_TEST(test_imap_append_refused_leaves_nothing)
+{
+	const char *text = "Subject: x\r\n\r\nhi\r\n";
+	char path[4200];
+	struct dirent *e;
+	DIR *dp;
+	int seen, tmp = 0;
+
+	configure("fault_injection = on\nfault imap APPEND = 451\n");
+	open_session(&imap_protocol, SVC_IMAP);
+	ck_starts(say("a1 LOGIN bob bobpw"), "a1 OK");
+	P->line(sess, "a2 APPEND INBOX {18+}", 21, 0);
+	ck_assert_int_eq(io.mode, INPUT_BYTES);
+	ck_assert_uint_eq(io.bytes_wanted, strlen(text));
+	if (io.bytes_sink != NULL)
+		io.bytes_sink(io.bytes_sink_arg, text, strlen(text));
+	io.mode = INPUT_LINE;
+	P->bytes(sess, io.bytes_sink != NULL ? "" : text,
+		 io.bytes_sink != NULL ? 0 : strlen(text));
+	ck_starts(say(""), "a2 NO [UNAVAILABLE] Injected fault");
+	ck_assert_int_eq(inbox(&seen), 0);
+	/* deliveries are written under MAIL_ROOT/.tmp (maildir/deliver.h) */
+	snprintf(path, sizeof(path), "%s/.tmp", mail_root);
+	dp = opendir(path);
+	ck_assert_ptr_nonnull(dp);
+	while ((e = readdir(dp)) != NULL)
+		tmp += e->d_name[0] != '.';
+	closedir(dp);
+	ck_assert_int_eq(tmp, 0);
+	ck_starts(say("a3 NOOP"), "a3 OK");
+}
+END_TEST
+
 START_TEST(test_imap_off_means_off)
 {
 	configure("fault imap LOGIN = unavailable\n");
@@ -325,6 +360,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_imap_bye_mid_session);
 	tcase_add_test(tc, test_imap_fetch_cut_sets_no_flag);
 	tcase_add_test(tc, test_imap_config_reply_and_delay);
+	tcase_add_test(tc, test_imap_append_refused_leaves_nothing);
 	tcase_add_test(tc, test_imap_off_means_off);
 	suite_add_tcase(s, tc);
 	return s;

@@ -289,6 +289,7 @@ START_TEST(test_smtp_drop_after_data)
 	ck_assert(d.io.close);
 	ck_assert_int_eq(drv_count(&d, "bob", "new"), 0);
 	ck_assert_int_eq(drv_count(&d, "bob", "tmp"), 0);
+	ck_assert_int_le(drv_count(&d, ".tmp", "."), 0);
 	drv_close(&d);
 	/* the next session delivers */
 	greet();
@@ -311,6 +312,7 @@ START_TEST(test_smtp_data_end_reply_and_bye)
 	ck_reply(drv_send(&d, BODY), "554 5.3.0 Injected fault");
 	ck_assert_int_eq(drv_count(&d, "bob", "new"), 0);
 	ck_assert_int_eq(drv_count(&d, "bob", "tmp"), 0);
+	ck_assert_int_le(drv_count(&d, ".tmp", "."), 0);
 	/* the transaction is over: a new one may start */
 	ck_reply(drv_send(&d, "MAIL FROM:<a@example.com>\r\n"), "250");
 	ck_reply(drv_send(&d, "NOOP\r\n"), "421 4.3.0");
@@ -337,6 +339,24 @@ START_TEST(test_smtp_delay_waits_for_timer)
 	after_done = NULL;
 	ck_reply(drv_send(&d, MSG), "354");
 	ck_assert_ptr_null(after_done);
+}
+END_TEST
+
+/* A BDAT chunk follows its command whatever happens: a reply rule for
+ * BDAT does not apply (its chunk would be read as commands). */
+START_TEST(test_smtp_bdat_keeps_framing)
+{
+	char cmd[64];
+	const char *body = "Subject: hi\r\n\r\nhello\r\n";
+
+	configure("fault_injection = on\nfault smtp BDAT = 451\n");
+	greet();
+	ck_reply(drv_send(&d, "MAIL FROM:<a@example.com>\r\n"), "250");
+	ck_reply(drv_send(&d, "RCPT TO:<bob@lab.test>\r\n"), "250");
+	snprintf(cmd, sizeof(cmd), "BDAT %zu LAST\r\n%s", strlen(body), body);
+	ck_reply(drv_send(&d, cmd), "250 2.0.0");
+	ck_reply(drv_send(&d, "NOOP\r\n"), "250");
+	ck_assert_int_eq(drv_count(&d, "bob", "new"), 1);
 }
 END_TEST
 
@@ -396,6 +416,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_smtp_drop_after_data);
 	tcase_add_test(tc, test_smtp_data_end_reply_and_bye);
 	tcase_add_test(tc, test_smtp_delay_waits_for_timer);
+	tcase_add_test(tc, test_smtp_bdat_keeps_framing);
 	tcase_add_test(tc, test_smtp_mail_by_sender_name);
 	tcase_add_test(tc, test_explain_marks_injected);
 	suite_add_tcase(s, tc);
