@@ -16,6 +16,9 @@
 /* The marker that starts a fault suffix in a name. */
 #define NAME_MARKER "+fault."
 #define NAME_MARKER_LEN (sizeof(NAME_MARKER) - 1)
+/* What ends a suffix: the domain of an address, or the closing quote of
+ * a quoted local part ("bob+fault.rcpt.451"@lab.test). */
+#define SUFFIX_END "@\""
 
 static const char *const proto_names[FAULT_N_PROTO] = {
 	[FAULT_SMTP] = "smtp", [FAULT_POP3] = "pop3", [FAULT_IMAP] = "imap",
@@ -311,7 +314,7 @@ void fault_strip_name(char *name)
 	char *marker = find_marker(name);
 
 	if (marker != NULL) {
-		char *end = marker + strcspn(marker, "@");
+		char *end = marker + strcspn(marker, SUFFIX_END);
 
 		memmove(marker, end, strlen(end) + 1);
 	}
@@ -326,7 +329,7 @@ int fault_take_name(struct fault_session *fs, struct proto_io *io, char *name)
 
 	if (!fs->on || (marker = find_marker(name)) == NULL)
 		return 0;
-	end = marker + strcspn(marker, "@");
+	end = marker + strcspn(marker, SUFFIX_END);
 	n = parse_suffix(fs->proto, marker + NAME_MARKER_LEN,
 			 (size_t)(end - marker) - NAME_MARKER_LEN, rules,
 			 FAULT_MAX_NAMED - fs->n_named, err, sizeof(err));
@@ -395,7 +398,8 @@ static void replay_line(void *arg)
 
 	fs->again_line(fs->line_sess, buf_cstr(&fs->held), fs->held.len,
 		       fs->held_flags);
-	explicit_bzero(fs->held.data, fs->held.len);
+	if (fs->held.data != NULL)
+		explicit_bzero(fs->held.data, fs->held.len);
 	buf_clear(&fs->held);
 }
 

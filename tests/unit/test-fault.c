@@ -169,6 +169,10 @@ START_TEST(test_name_suffix)
 	snprintf(name, sizeof(name), "bob+FAULT.rcpt.451@lab.test");
 	ck_assert_int_eq(fault_take_name(&fs, &d.io, name), 1);
 	ck_assert_str_eq(name, "bob@lab.test");
+	/* a quoted local part keeps its closing quote */
+	snprintf(name, sizeof(name), "\"bob+fault.rcpt.451\"@lab.test");
+	fault_strip_name(name);
+	ck_assert_str_eq(name, "\"bob\"@lab.test");
 	fault_forget_named(&fs);
 	ck_assert_ptr_null(fault_find(&fs, "RCPT", ~0u, 0, false));
 	fault_session_free(&fs);
@@ -273,6 +277,11 @@ START_TEST(test_smtp_rcpt_by_name)
 		 "451 4.7.1 <bob@lab.test>");
 	ck_reply(drv_send(&d, "RCPT TO:<bob+fault.rcpt.greylist1@lab.test>\r\n"),
 		 "250 2.1.5 Recipient <bob@lab.test> OK");
+	/* a quoted local part */
+	ck_reply(drv_send(&d, "RSET\r\n"), "250");
+	ck_reply(drv_send(&d, "MAIL FROM:<a@example.com>\r\n"), "250");
+	ck_reply(drv_send(&d, "RCPT TO:<\"bob+fault.rcpt.greylist1\"@lab.test>\r\n"),
+		 "451 4.7.1 <\"bob\"@lab.test>");
 }
 END_TEST
 
