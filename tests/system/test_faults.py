@@ -59,6 +59,11 @@ class FaultsByConfig(unittest.TestCase):
     def tearDownClass(cls):
         cls.inst.stop()
 
+    def test_serve_says_it_is_on(self):
+        with open(self.inst.stdout_path) as f:
+            self.assertIn("FAULT INJECTION IS ON: 3 fault line(s)", f.read())
+        self.assertIn("fault injection is on", self.inst.log())
+
     def test_greylist_then_accepted(self):
         inst = self.inst
         sender = "grey-%d@example.com" % os.getpid()
@@ -274,6 +279,8 @@ class FaultsOff(unittest.TestCase):
             m.logout()
             for t in inst.traces().values():
                 self.assertNotIn("*: fault", t)
+            with open(inst.stdout_path) as f:
+                self.assertNotIn("FAULT INJECTION", f.read())
         finally:
             inst.stop()
 
