@@ -77,10 +77,14 @@ bool imap_fault_login(struct imap_cmd *cmd, char *user)
 
 	if (fault_take_name(fs, cmd->s->io, user) <= 0)
 		return false;
+	/* LOGIN and AUTHENTICATE stand for each other here: the user picks
+	 * the name, the mail program picks the command */
 	f = fault_find(fs, "LOGIN", IMMEDIATE, before, true);
 	if (f == NULL)
+		f = fault_find(fs, "AUTHENTICATE", IMMEDIATE, before, true);
+	if (f == NULL)
 		return false;
-	if (!apply(cmd, f, "LOGIN"))
+	if (!apply(cmd, f, cmd->def->name))
 		cmd->async = true;	/* no tagged reply: the session ends */
 	return true;
 }

@@ -211,9 +211,9 @@ void imap_fetch_job_free(struct imap_fetch_job **jobp);
  * the session ends).  A drop at FETCH lets it run with s->fault_cut set. */
 bool imap_fault_command(struct imap_session *s, const struct imap_command *def,
 			void (*again)(void *arg));
-/* LOGIN with `user` (modified: a fault suffix is removed): true when a
- * fault it named answers the LOGIN (cmd->result set, or cmd->async when
- * the session ends). */
+/* LOGIN or AUTHENTICATE with `user` (modified: a fault suffix is
+ * removed): true when a fault it named (for LOGIN or AUTHENTICATE) answers
+ * the command (cmd->result set, or cmd->async when the session ends). */
 bool imap_fault_login(struct imap_cmd *cmd, char *user);
 /* cmd-fetch.c cut the FETCH output after `sent` of a literal's `size`
  * octets: notes it and closes the connection. */

@@ -524,6 +524,30 @@ static void imap_overlong(void *sess)
 static void auth_finished(void *sess, enum auth_result result,
 			  const char *user);
 
+/* The SASL exchange gave a user and a password: check them, unless a
+ * fault the user name asks for answers first (imapd/fault.c). */
+static void sasl_verify(struct imap_session *s)
+{
+	struct imap_cmd *cmd = &s->cmd;
+	const char *name = sasl_user(&s->sasl);
+	char user[512];
+
+	s->in_sasl = false;
+	cmd->async = true;
+	if (strlen(name) < sizeof(user)) {
+		memcpy(user, name, strlen(name) + 1);
+		if (imap_fault_login(cmd, user)) {
+			if (!s->io->close)
+				imap_cmd_finish(cmd);
+			apply_requests(s);
+			return;
+		}
+		name = user;
+	}
+	auth_check(s->io, &s->auth, name, sasl_password(&s->sasl),
+		   auth_finished, s);
+}
+
 static void sasl_line(struct imap_session *s, const char *line, size_t len)
 {
 	struct imap_cmd *cmd = &s->cmd;
@@ -534,9 +558,7 @@ static void sasl_line(struct imap_session *s, const char *line, size_t len)
 		buf_printf(s->out, "+ %s\r\n", sasl_challenge(&s->sasl));
 		return;
 	case SASL_VERIFY:
-		s->in_sasl = false;
-		auth_check(s->io, &s->auth, sasl_user(&s->sasl),
-			   sasl_password(&s->sasl), auth_finished, s);
+		sasl_verify(s);
 		sasl_reset(&s->sasl);
 		return;
 	case SASL_FAILED:
@@ -570,9 +592,7 @@ void imap_sasl_start(struct imap_cmd *cmd, const char *mech,
 		buf_printf(s->out, "+ %s\r\n", sasl_challenge(&s->sasl));
 		return;
 	case SASL_VERIFY:
-		cmd->async = true;
-		auth_check(s->io, &s->auth, sasl_user(&s->sasl),
-			   sasl_password(&s->sasl), auth_finished, s);
+		sasl_verify(s);
 		break;
 	case SASL_FAILED:
 		cmd->async = true;

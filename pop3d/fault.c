@@ -81,6 +81,24 @@ bool pop3_fault_command(struct pop3_session *s, const char *cmd,
 	return true;
 }
 
+bool pop3_fault_login(struct pop3_session *s, char *user, const char *cmd)
+{
+	static const char *const logins[] = { "PASS", "APOP", "AUTH" };
+	size_t before = s->fault.n_named;
+	const struct fault *f = NULL;
+
+	if (fault_take_name(&s->fault, s->io, user) <= 0)
+		return false;
+	/* PASS, APOP and AUTH stand for each other here: the user picks
+	 * the name, the mail program picks the command */
+	for (size_t i = 0; i < 3 && f == NULL; i++)
+		f = fault_find(&s->fault, logins[i], IMMEDIATE, before, true);
+	if (f == NULL)
+		return false;
+	apply(s, f, cmd);
+	return true;
+}
+
 void pop3_fault_cut(struct pop3_session *s)
 {
 	size_t half = s->ml.size / 2;

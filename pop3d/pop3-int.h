@@ -158,6 +158,9 @@ bool pop3_fault_command(struct pop3_session *s, const char *cmd,
 			const char *line, size_t len,
 			void (*line_fn)(void *sess, const char *line, size_t len,
 					unsigned flags));
+/* AUTH (`cmd`) with SASL user name `user` (modified: a fault suffix is
+ * removed): true when a fault it named for PASS, APOP or AUTH answered. */
+bool pop3_fault_login(struct pop3_session *s, char *user, const char *cmd);
 /* Sends part of the message being streamed, then closes. */
 void pop3_fault_cut(struct pop3_session *s);
 

@@ -184,6 +184,22 @@ START_TEST(test_pop3_in_use_by_name)
 }
 END_TEST
 
+/* AUTH PLAIN: the SASL user name carries the suffix; PASS, APOP and AUTH
+ * rules stand for each other at login */
+START_TEST(test_pop3_sasl_name)
+{
+	configure("fault_injection = on\n");
+	open_session(&pop3_protocol, SVC_POP3);
+	/* "\0bob+fault.pass.in-use\0bobpw" */
+	ck_starts(say("AUTH PLAIN AGJvYitmYXVsdC5wYXNzLmluLXVzZQBib2Jwdw=="),
+		  "-ERR [IN-USE] Injected fault");
+	open_session(&pop3_protocol, SVC_POP3);
+	/* "\0bob+fault.retr.drop\0bobpw": logged in as bob */
+	ck_starts(say("AUTH PLAIN AGJvYitmYXVsdC5yZXRyLmRyb3AAYm9icHc="), "+OK");
+	ck_starts(say("STAT"), "+OK");
+}
+END_TEST
+
 START_TEST(test_pop3_retr_cut_deletes_nothing)
 {
 	const char *r;
@@ -248,6 +264,26 @@ START_TEST(test_imap_login_unavailable_by_name)
 		  "a1 NO [UNAVAILABLE] Injected fault");
 	open_session(&imap_protocol, SVC_IMAP);
 	ck_starts(say("a1 LOGIN bob bobpw"), "a1 OK");
+}
+END_TEST
+
+START_TEST(test_imap_authenticate_name)
+{
+	configure("fault_injection = on\n");
+	open_session(&imap_protocol, SVC_IMAP);
+	/* "\0bob+fault.login.unavailable\0bobpw" */
+	ck_starts(say("a1 AUTHENTICATE PLAIN "
+		      "AGJvYitmYXVsdC5sb2dpbi51bmF2YWlsYWJsZQBib2Jwdw=="),
+		  "a1 NO [UNAVAILABLE] Injected fault");
+	ck_starts(say("a2 CAPABILITY"), "* CAPABILITY");
+	/* the same through a continuation, and a BYE */
+	open_session(&imap_protocol, SVC_IMAP);
+	ck_starts(say("a1 AUTHENTICATE PLAIN"), "+ ");
+	ck_assert_str_eq(say("AGJvYitmYXVsdC5hdXRoZW50aWNhdGUuYnllAGJvYnB3"),
+			 "* BYE Injected fault: closing connection\r\n");
+	ck_assert(io.close);
+	open_session(&imap_protocol, SVC_IMAP);
+	ck_starts(say("a1 AUTHENTICATE PLAIN AGJvYgBib2Jwdw=="), "a1 OK");
 }
 END_TEST
 
@@ -353,10 +389,12 @@ Suite *unit_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_pop3_in_use_by_name);
+	tcase_add_test(tc, test_pop3_sasl_name);
 	tcase_add_test(tc, test_pop3_retr_cut_deletes_nothing);
 	tcase_add_test(tc, test_pop3_config_bye_and_delay);
 	tcase_add_test(tc, test_pop3_off_means_off);
 	tcase_add_test(tc, test_imap_login_unavailable_by_name);
+	tcase_add_test(tc, test_imap_authenticate_name);
 	tcase_add_test(tc, test_imap_bye_mid_session);
 	tcase_add_test(tc, test_imap_fetch_cut_sets_no_flag);
 	tcase_add_test(tc, test_imap_config_reply_and_delay);
