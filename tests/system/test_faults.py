@@ -228,6 +228,20 @@ class FaultsByName(unittest.TestCase):
         self.assertEqual(m.select("INBOX")[0], "OK")
         m.logout()
 
+    def test_imap_authenticate_plain_name(self):
+        inst = self.inst
+        pw = inst.password("bob").encode()
+        m = imaplib.IMAP4(inst.host, inst.port("imap"), timeout=20)
+        with self.assertRaises(imaplib.IMAP4.error) as cm:
+            m.authenticate("PLAIN", lambda _: b"\0bob+fault.login.unavailable\0"
+                           + pw)
+        self.assertIn("UNAVAILABLE", str(cm.exception))
+        m.logout()
+        m = imaplib.IMAP4(inst.host, inst.port("imap"), timeout=20)
+        m.authenticate("PLAIN", lambda _: b"\0bob\0" + pw)
+        self.assertEqual(m.select("INBOX")[0], "OK")
+        m.logout()
+
     def test_imap_bye_mid_session(self):
         inst = self.inst
         m = imaplib.IMAP4(inst.host, inst.port("imap"), timeout=20)
