@@ -82,6 +82,14 @@ int maillab_serve(int argc, char **argv)
 	}
 	instance_print_info(&srv.cfg->cfg, srv.users, stdout);
 	server_print_listeners(&srv, stdout);
+	if (srv.cfg->cfg.fault_injection) {
+		/* a lab setting that must not go unnoticed (labs/faults.md) */
+		printf("FAULT INJECTION IS ON: %zu fault line(s) in maillab.conf, "
+		       "and names ending in +fault. inject faults (labs/faults.md)\n",
+		       srv.cfg->cfg.n_faults);
+		log_msg("server", NULL, "fault injection is on (%zu fault lines)",
+			srv.cfg->cfg.n_faults);
+	}
 	fflush(stdout);
 	ret = server_run(&srv);
 	/* The runner's connections and timers go before the loop; its jobs

@@ -100,8 +100,8 @@ static int draw_arrow(struct buf *b, const struct show_item *it, int y)
 	size_t lines;
 	int h;
 
-	buf_printf(b, "<g class=\"arrow %s%s%s\">\n<title>", c2s ? "c2s" : "s2c",
-		   kind, it->elided ? " elided" : "");
+	buf_printf(b, "<g class=\"arrow %s%s%s%s\">\n<title>", c2s ? "c2s" : "s2c",
+		   kind, it->elided ? " elided" : "", it->ex.fault ? " fault" : "");
 	put_escaped(b, it->text, (size_t)-1);
 	buf_printf(b, "</title>\n<text class=\"time\" x=\"%d\" y=\"%d\">%s</text>\n",
 		   TIME_X, y + 16, it->time);
@@ -112,7 +112,12 @@ static int draw_arrow(struct buf *b, const struct show_item *it, int y)
 	buf_printf(b, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" "
 		   "marker-end=\"url(#head%s)\"/>\n", from, y + 26,
 		   c2s ? to - 4 : to + 4, y + 26, kind[0] ? kind + 1 : c2s ? "c" : "s");
-	if (it->ex.auth)
+	if (it->ex.fault)
+		buf_printf(b, "<g class=\"badge fault\"><rect x=\"%d\" y=\"%d\" "
+			   "width=\"72\" height=\"20\" rx=\"4\"/><text x=\"%d\" "
+			   "y=\"%d\">INJECTED</text></g>\n", CLIENT_X - 80, y + 16,
+			   CLIENT_X - 44, y + 31);
+	else if (it->ex.auth)
 		buf_printf(b, "<g class=\"badge\"><rect x=\"%d\" y=\"%d\" "
 			   "width=\"48\" height=\"20\" rx=\"4\"/><text x=\"%d\" "
 			   "y=\"%d\">AUTH</text></g>\n", CLIENT_X - 64, y + 16,
@@ -137,8 +142,8 @@ static int draw_state(struct buf *b, const struct show_item *it, int y)
 static int draw_event(struct buf *b, const struct show_item *it, int y,
 		      int *tls_y)
 {
-	const char *cls = it->ex.tls ? "event tls" : it->ex.auth ? "event auth" :
-			  "event";
+	const char *cls = it->ex.fault ? "event fault" : it->ex.tls ? "event tls" :
+			  it->ex.auth ? "event auth" : "event";
 	size_t lines;
 	int h;
 
@@ -190,6 +195,11 @@ static const char style[] =
 	"svg .event rect{fill:#f6f6f6;stroke:#ccc}\n"
 	"svg .event.tls rect{fill:#dff3e4;stroke:#2e8b57}\n"
 	"svg .event.auth rect{fill:#fff0e0;stroke:#c25400}\n"
+	"svg .event.fault rect{fill:#fde2e2;stroke:#b00020;stroke-width:2}\n"
+	"svg .event.fault .note{fill:#b00020;font-weight:bold}\n"
+	"svg .fault line{stroke:#b00020;stroke-dasharray:4 3}\n"
+	"svg .fault .msg{fill:#b00020}\n"
+	"svg .badge.fault rect{fill:#b00020}\n"
 	"svg .note{text-anchor:middle;font-style:italic;fill:#444}\n"
 	"svg .head rect{fill:#1f2a44}\n"
 	"svg .head text{fill:#fff;text-anchor:middle;font-weight:bold;font-size:16px}\n"

@@ -33,10 +33,12 @@ int trace_show_text(const struct trace_session *ts, bool explain, FILE *out)
 			fprintf(out, "%12s    -- state: %s --\n", "", it->text);
 			continue;
 		case SHOW_ARROW:
-			fprintf(out, "%s %c: %s\n", it->time, it->who, it->text);
+			fprintf(out, "%s %c: %s%s\n", it->time, it->who, it->text,
+				it->ex.fault ? "   <== INJECTED FAULT" : "");
 			break;
 		case SHOW_EVENT:
-			fprintf(out, "%s *: %s\n", it->time, it->text);
+			fprintf(out, "%s *: %s%s\n", it->time,
+				it->ex.fault ? "!! " : "", it->text);
 			break;
 		}
 		if (explain)

@@ -20,6 +20,7 @@ enum key_type {
 	KEY_PORTS_MODE,	/* standard | unprivileged */
 	KEY_DURATION,	/* seconds (unsigned int), optional s, m, h or d suffix */
 	KEY_ROUTE,	/* `NAME DOMAIN = HOST[:PORT]`, repeatable, a list */
+	KEY_FAULT,	/* `NAME PROTO COMMAND = ACTION`, repeatable, a list */
 };
 
 #define KF_EMPTY_OK 0x1
@@ -51,6 +52,12 @@ bool config_valid_ip(const char *s);
 /* config-route.c: adds `route DOMAIN = VALUE` to the list items[0..*n)
  * as "domain host port".  0, or -1 with a message (no file:line). */
 int config_route_add(char **items, size_t *n, const char *domain,
+		     const char *value, char *err_r, size_t errlen);
+
+/* config-fault.c: adds `fault PROTO COMMAND = ACTION` (arg: "PROTO
+ * COMMAND") to items[0..*n) as "proto CMD action".  0, or -1 with a
+ * message (no file:line). */
+int config_fault_add(char **items, size_t *n, const char *arg,
 		     const char *value, char *err_r, size_t errlen);
 
 extern const struct key config_keys[];

@@ -235,6 +235,14 @@ const struct key config_keys[] = {
 	  "Relay client: wait for the reply to the final dot of a message (RFC 5321 4.5.3.2.6: 10 minutes).",
 	  NULL },
 
+	{ "fault_injection", KEY_BOOL, OFF(fault_injection), 0, 0, 0, 0, 0,
+	  "off",
+	  "Lab setting: on makes the servers misbehave on purpose, as the fault lines below and the names clients use ask (user+fault.COMMAND.ACTION; see labs/faults.md). Never on a real server.",
+	  "Fault injection (lab)" },
+	{ "fault", KEY_FAULT, OFF(faults), OFF(n_faults), 0, 0, 0, 0, NULL,
+	  "A fault for every session while fault_injection is on (repeatable): fault smtp|pop3|imap COMMAND|* = 421..554|greylistN|delayMS|drop|bye|in-use|unavailable.",
+	  NULL },
+
 	{ "workers", KEY_UINT, OFF(workers), 0, 1, 256, 0, 0, "16",
 	  "Worker threads for blocking work (fsync, password hashing, DNS).",
 	  "Server" },

@@ -84,7 +84,13 @@ static size_t *list_count(struct config *cfg, const struct key *k)
 static bool is_list(const struct key *k)
 {
 	return k->type == KEY_DOMAINS || k->type == KEY_ADDRS ||
-	       k->type == KEY_ROUTE;
+	       k->type == KEY_ROUTE || k->type == KEY_FAULT;
+}
+
+/* Keys with a word before '=' (`route DOMAIN = ...`), repeatable. */
+static bool takes_arg(const struct key *k)
+{
+	return k->type == KEY_ROUTE || k->type == KEY_FAULT;
 }
 
 static bool is_string(const struct key *k)
@@ -315,14 +321,18 @@ fail:
 	return -1;
 }
 
-/* `route DOMAIN = HOST[:PORT]`: repeatable, so not through set_value. */
+/* `route DOMAIN = HOST[:PORT]` and `fault PROTO CMD = ACTION`: repeatable,
+ * so not through set_value. */
 static int add_route(struct parse_state *ps, struct config *cfg,
 		     const struct key *k, const char *domain, const char *v)
 {
 	char msg[512];
 
-	if (config_route_add(list_items(cfg, k), list_count(cfg, k), domain, v,
-			     msg, sizeof(msg)) < 0) {
+	if ((k->type == KEY_FAULT ?
+	     config_fault_add(list_items(cfg, k), list_count(cfg, k), domain, v,
+			      msg, sizeof(msg)) :
+	     config_route_add(list_items(cfg, k), list_count(cfg, k), domain, v,
+			      msg, sizeof(msg))) < 0) {
 		parse_error(ps, "%s", msg);
 		return -1;
 	}
@@ -367,6 +377,7 @@ static int set_value(struct parse_state *ps, struct config *cfg,
 	case KEY_PORT:
 		return set_number(ps, cfg, k, v);
 	case KEY_ROUTE:
+	case KEY_FAULT:
 		break;		/* parse_line: it has an argument */
 	case KEY_DOMAINS:
 	case KEY_ADDRS:
@@ -544,8 +555,10 @@ static int parse_line(struct parse_state *ps, struct config *cfg, char *line)
 		parse_error(ps, "unknown key '%s'", p);
 		return -1;
 	}
-	if ((arg != NULL) != (k->type == KEY_ROUTE)) {
+	if ((arg != NULL) != takes_arg(k)) {
 		parse_error(ps, arg != NULL ? "key '%s' takes no argument before '='" :
+			    k->type == KEY_FAULT ?
+			    "key '%s' needs a protocol and a command before '='" :
 			    "key '%s' needs a domain before '='", k->name);
 		return -1;
 	}
@@ -694,6 +707,8 @@ static void template_key(struct buf *b, const struct key *k,
 		buf_printf(b, "%s = %s\n", k->name, domain);
 	else if (k->type == KEY_ROUTE)
 		buf_printf(b, "#%s example.org = 192.0.2.1:25\n", k->name);
+	else if (k->type == KEY_FAULT)
+		buf_printf(b, "#%s smtp RCPT = greylist2\n", k->name);
 	else if (k->type == KEY_PORT)
 		buf_printf(b, "#%s = %d\n", k->name,
 			   standard_port[k->svc] + UNPRIVILEGED_OFFSET);

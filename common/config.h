@@ -97,6 +97,11 @@ struct config {
 	unsigned int timeout_client;	/* RFC 5321 4.5.3.2: 300 */
 	unsigned int timeout_client_data_end;	/* after the final dot: 600 */
 
+	/* fault injection, a lab setting (common/fault.h) */
+	bool fault_injection;		/* off: no fault, no name suffix */
+	char *faults[CONFIG_MAX_LIST];	/* "PROTO CMD ACTION" (config-fault.c) */
+	size_t n_faults;
+
 	unsigned int workers;		/* worker threads: 16 */
 	bool trace;			/* per-session dialogue in DIR/log/trace */
 	char *log_file;			/* default DIR/log/maillab.log */

@@ -34,6 +34,10 @@ void explain_feed(struct explain_session *es, enum explain_who who,
 		  const char *line, struct explain_line *out)
 {
 	memset(out, 0, sizeof(*out));
+	if (who == EXPLAIN_SERVER && es->fault_next) {
+		out->fault = true;
+		es->fault_next = false;
+	}
 	if (who == EXPLAIN_EVENT && explain_common_event(es, line, out))
 		return;
 	es->ex->feed(es, who, line, out);
@@ -159,6 +163,18 @@ static const struct explain_entry events[] = {
 	  "first, it just went away).", "" },
 	{ "connection closed",
 	  "The TCP connection is gone.", "" },
+	{ "fault injected",
+	  "NOT A REAL PROBLEM: the lab setting fault_injection made the server "
+	  "misbehave here on purpose (a refusal, a delay, a cut connection), "
+	  "to show how the client copes. Nothing stored was harmed.",
+	  "labs/faults.md" },
+	{ "fault requested by name",
+	  "The name the client used ends in +fault. and asks for faults in "
+	  "this session; the server removed that suffix before using the "
+	  "name.", "labs/faults.md" },
+	{ "fault not injected",
+	  "The name has a +fault. suffix the server could not read, so it "
+	  "was taken as a plain name.", "labs/faults.md" },
 	{ "session ended",
 	  "The server has forgotten the session; this is the end of the "
 	  "trace.", "" },
@@ -200,6 +216,10 @@ bool explain_common_event(struct explain_session *es, const char *line,
 			out->tls = true;
 			if (strcmp(key, "TLS established") == 0)
 				es->tls = true;
+		}
+		if (strncmp(key, "fault ", 6) == 0) {
+			out->fault = true;
+			es->fault_next = strcmp(key, "fault injected") == 0;
 		}
 		if (strncmp(key, "auth ", 5) == 0) {
 			const char *u = strstr(line, "user=");

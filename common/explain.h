@@ -35,6 +35,9 @@ struct explain_line {
 	/* The line is one of the events a diagram marks. */
 	bool tls;		/* STARTTLS accepted / TLS established */
 	bool auth;		/* an authentication exchange or its result */
+	/* A fault injected on purpose (common/fault.h): the `*: fault ...`
+	 * note, or the server line that came right after one. */
+	bool fault;
 };
 
 /* A session being walked.  Zero it, set `ex`, then feed every line in
@@ -55,6 +58,7 @@ struct explain_session {
 	int data_mode;			/* the protocol's: multi-line reply */
 	bool greeted;			/* the greeting has been seen */
 	size_t literal_left;		/* IMAP: server literal bytes to come */
+	bool fault_next;		/* the next server line is a fault's */
 };
 
 enum explain_who {

@@ -76,6 +76,8 @@ void cmd_login(struct imap_cmd *cmd)
 		   memchr(password.data ? password.data : "", '\0',
 			  password.len) != NULL) {
 		imap_cmd_bad(cmd, "NUL in user name or password");
+	} else if (imap_fault_login(cmd, user.data)) {
+		;	/* an injected fault answered */
 	} else {
 		imap_login_check(cmd, buf_cstr(&user), buf_cstr(&password));
 	}

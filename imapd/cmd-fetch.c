@@ -171,8 +171,9 @@ void cmd_fetch(struct imap_cmd *cmd)
 	cmd->updates_done = true;
 	if (imap_cmd_eval_set(cmd, &set, &job->set) < 0)
 		goto fail;
+	/* a FETCH that fault injection cuts must not look read */
 	if (imap_fetch_sets_seen(&job->att) && !s->readonly &&
-	    mark_seen(cmd, job) < 0)
+	    s->fault_cut == NULL && mark_seen(cmd, job) < 0)
 		goto fail;
 	plan(job);
 	job->seq = job->set.n > 0 ? job->set.r[0].lo : 0;
@@ -650,6 +651,10 @@ static void finish(struct imap_session *s)
 	bool vanished = s->fetch->vanished;
 
 	imap_fetch_job_free(&s->fetch);
+	if (s->fault_cut != NULL) {
+		imap_fault_cut(s, 0, 0);
+		return;
+	}
 	if (vanished)
 		imap_cmd_no(cmd, "[EXPUNGEISSUED] Some messages were expunged");
 	else
@@ -663,6 +668,14 @@ void imap_fetch_continue(struct imap_session *s)
 	struct buf *out = &s->io->out;
 
 	while (out->len < FETCH_BUDGET) {
+		if (job->lit != NULL && s->fault_cut != NULL) {
+			size_t left = job->lit_len - job->lit_pos;
+
+			copy_literal(job, out, left / 2);
+			imap_fault_cut(s, left / 2, left);
+			imap_fetch_job_free(&s->fetch);
+			return;
+		}
 		if (job->lit != NULL) {
 			copy_literal(job, out, FETCH_BUDGET - out->len);
 			continue;

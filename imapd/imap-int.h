@@ -7,6 +7,7 @@
 
 #include "common/auth.h"
 #include "common/buf.h"
+#include "common/fault.h"
 #include "common/proto.h"
 #include "common/sasl.h"
 #include "imapd/parser.h"
@@ -115,6 +116,9 @@ struct imap_session {
 	bool idle_syncing;	/* an update job is out */
 	bool idle_dirty;	/* a change came that no sync has seen yet */
 	struct maildir_watch *idle_watch;
+
+	struct fault_session fault;	/* fault injection (fault.c) */
+	const struct fault *fault_cut;	/* cut this FETCH's output */
 };
 
 /* Tagged results.  The text is a format; `code` is a response code without
@@ -201,6 +205,19 @@ void imap_idle_free(struct imap_session *s);
 /* FETCH output on demand (cmd-fetch.c). */
 void imap_fetch_continue(struct imap_session *s);
 void imap_fetch_job_free(struct imap_fetch_job **jobp);
+
+/* Fault injection (fault.c).  Before command `def` runs: true when a
+ * fault took it over (a delay runs again(s) later; a tagged NO is sent, or
+ * the session ends).  A drop at FETCH lets it run with s->fault_cut set. */
+bool imap_fault_command(struct imap_session *s, const struct imap_command *def,
+			void (*again)(void *arg));
+/* LOGIN or AUTHENTICATE with `user` (modified: a fault suffix is
+ * removed): true when a fault it named (for LOGIN or AUTHENTICATE) answers
+ * the command (cmd->result set, or cmd->async when the session ends). */
+bool imap_fault_login(struct imap_cmd *cmd, char *user);
+/* cmd-fetch.c cut the FETCH output after `sent` of a literal's `size`
+ * octets: notes it and closes the connection. */
+void imap_fault_cut(struct imap_session *s, size_t sent, size_t size);
 
 /* Handlers. */
 imap_cmd_fn cmd_capability, cmd_noop, cmd_logout;

@@ -257,6 +257,17 @@ static void dispatch(struct imap_session *s, const struct imap_command *def)
 	s->io->defer(s->io, work_run, imap_work_done, s);
 }
 
+static void run_command(struct imap_session *s);
+
+/* A command held back by a delay fault runs now. */
+static void run_command_again(void *arg)
+{
+	struct imap_session *s = arg;
+
+	run_command(s);
+	apply_requests(s);
+}
+
 /* Parses "tag SP command" (and "UID SP command") and runs it. */
 static void run_command(struct imap_session *s)
 {
@@ -300,6 +311,8 @@ static void run_command(struct imap_session *s)
 			     "BAD Command not valid in this state");
 		goto refused;
 	}
+	if (imap_fault_command(s, def, run_command_again))
+		return;
 	dispatch(s, def);
 	return;
 refused:
@@ -514,6 +527,30 @@ static void imap_overlong(void *sess)
 static void auth_finished(void *sess, enum auth_result result,
 			  const char *user);
 
+/* The SASL exchange gave a user and a password: check them, unless a
+ * fault the user name asks for answers first (imapd/fault.c). */
+static void sasl_verify(struct imap_session *s)
+{
+	struct imap_cmd *cmd = &s->cmd;
+	const char *name = sasl_user(&s->sasl);
+	char user[512];
+
+	s->in_sasl = false;
+	cmd->async = true;
+	if (strlen(name) < sizeof(user)) {
+		memcpy(user, name, strlen(name) + 1);
+		if (imap_fault_login(cmd, user)) {
+			if (!s->io->close)
+				imap_cmd_finish(cmd);
+			apply_requests(s);
+			return;
+		}
+		name = user;
+	}
+	auth_check(s->io, &s->auth, name, sasl_password(&s->sasl),
+		   auth_finished, s);
+}
+
 static void sasl_line(struct imap_session *s, const char *line, size_t len)
 {
 	struct imap_cmd *cmd = &s->cmd;
@@ -524,9 +561,7 @@ static void sasl_line(struct imap_session *s, const char *line, size_t len)
 		buf_printf(s->out, "+ %s\r\n", sasl_challenge(&s->sasl));
 		return;
 	case SASL_VERIFY:
-		s->in_sasl = false;
-		auth_check(s->io, &s->auth, sasl_user(&s->sasl),
-			   sasl_password(&s->sasl), auth_finished, s);
+		sasl_verify(s);
 		sasl_reset(&s->sasl);
 		return;
 	case SASL_FAILED:
@@ -560,9 +595,7 @@ void imap_sasl_start(struct imap_cmd *cmd, const char *mech,
 		buf_printf(s->out, "+ %s\r\n", sasl_challenge(&s->sasl));
 		return;
 	case SASL_VERIFY:
-		cmd->async = true;
-		auth_check(s->io, &s->auth, sasl_user(&s->sasl),
-			   sasl_password(&s->sasl), auth_finished, s);
+		sasl_verify(s);
 		break;
 	case SASL_FAILED:
 		cmd->async = true;
@@ -663,6 +696,7 @@ static void *imap_open(struct proto_io *io)
 	buf_init(&s->work_out, BUF_UNLIMITED);
 	imap_cmdbuf_init(&s->input, cfg->max_imap_line, cfg->max_literal_size);
 	sasl_init(&s->sasl);
+	fault_session_init(&s->fault, io);
 	buf_printf(&caps, "%s/mail", cfg->dir);
 	s->mail_root = buf_steal(&caps);
 	io->max_line = cfg->max_imap_line;
@@ -761,6 +795,7 @@ static void imap_free(void *sess)
 	buf_free(&s->cmd.result);
 	buf_free(&s->cmd.tmp);
 	buf_free(&s->work_out);
+	fault_session_free(&s->fault);
 	free(s->cmd.tag);
 	free(s->discard_reply);
 	free(s->user);

@@ -182,6 +182,7 @@ void pop3_cmd_user(struct pop3_session *s, char *args)
 		return;
 	/* Whether the user exists is told only after PASS, so that USER
 	 * cannot be used to probe for names. */
+	fault_take_name(&s->fault, s->io, argv[0]);
 	free(s->user);
 	s->user = xstrdup(argv[0]);
 	pop3_ok(s, "send your password");
@@ -307,6 +308,23 @@ void pop3_cmd_apop(struct pop3_session *s, char *args)
 	s->io->defer(s->io, apop_work, apop_done, job);
 }
 
+/* The SASL exchange gave a user and a password: check them, unless a
+ * fault the user name asks for answers first (pop3d/fault.c). */
+static void sasl_verify(struct pop3_session *s)
+{
+	const char *name = sasl_user(&s->sasl);
+	char user[512];
+
+	if (strlen(name) < sizeof(user)) {
+		memcpy(user, name, strlen(name) + 1);
+		if (pop3_fault_login(s, user, "AUTH"))
+			return;
+		name = user;
+	}
+	s->job_pending = true;
+	auth_check(s->io, &s->auth, name, sasl_password(&s->sasl), login_done, s);
+}
+
 /* Acts on what the shared SASL server said (common/sasl.h). */
 static void sasl_result(struct pop3_session *s, enum sasl_result r)
 {
@@ -323,9 +341,7 @@ static void sasl_result(struct pop3_session *s, enum sasl_result r)
 			io->max_line = SASL_LINE_MAX;
 		return;
 	case SASL_VERIFY:
-		s->job_pending = true;
-		auth_check(io, &s->auth, sasl_user(&s->sasl),
-			   sasl_password(&s->sasl), login_done, s);
+		sasl_verify(s);
 		break;
 	case SASL_BAD_BASE64:
 		pop3_bad(s, "invalid base64 in the authentication response");

@@ -160,6 +160,10 @@ void pop3_stream_more(struct pop3_session *s)
 	case POP3_STREAM_NONE:
 		return;
 	case POP3_STREAM_MESSAGE:
+		if (s->fault_cut != NULL) {
+			pop3_fault_cut(s);
+			return;
+		}
 		done = dot_writer_write(&s->ml, &s->io->out, STREAM_CHUNK);
 		break;
 	case POP3_STREAM_LIST:

@@ -8,6 +8,7 @@
 
 #include "common/auth.h"
 #include "common/dotstuff.h"
+#include "common/fault.h"
 #include "common/log.h"
 #include "common/proto.h"
 #include "common/sasl.h"
@@ -116,6 +117,9 @@ struct pop3_session {
 	struct maildrop_text text;	/* RETR/TOP */
 	struct buf readbuf;	/* small messages, reused */
 	struct dot_writer ml;
+
+	struct fault_session fault;	/* fault injection (fault.c) */
+	const struct fault *fault_cut;	/* cut the message being sent */
 };
 
 /* One line in the event log, tagged with the service and session id. */
@@ -144,6 +148,21 @@ void pop3_close(struct pop3_session *s);
  * number of words, or -1 when there are more than max, or an empty word
  * (two spaces in a row, a trailing space). */
 int pop3_split_args(char *args, char **argv, int max);
+
+/* ---- fault injection (fault.c) ---- */
+
+/* Before command `cmd` (its line) runs: true when a fault took it over
+ * (a delay gives the line back to line_fn later; a reply or a close is
+ * queued).  A drop at RETR or TOP lets it run and sets s->fault_cut. */
+bool pop3_fault_command(struct pop3_session *s, const char *cmd,
+			const char *line, size_t len,
+			void (*line_fn)(void *sess, const char *line, size_t len,
+					unsigned flags));
+/* AUTH (`cmd`) with SASL user name `user` (modified: a fault suffix is
+ * removed): true when a fault it named for PASS, APOP or AUTH answered. */
+bool pop3_fault_login(struct pop3_session *s, char *user, const char *cmd);
+/* Sends part of the message being streamed, then closes. */
+void pop3_fault_cut(struct pop3_session *s);
 
 /* ---- commands: args is the text after "CMD " ("" when none) ---- */
 

@@ -136,6 +136,9 @@ int pop3_split_args(char *args, char **argv, int max)
 	}
 }
 
+static void pop3_line(void *sess, const char *line, size_t len,
+		      unsigned flags);
+
 static const struct pop3_command *find_command(const char *name, size_t len)
 {
 	for (size_t i = 0; i < N_COMMANDS; i++)
@@ -163,6 +166,8 @@ static void run_command(struct pop3_session *s, char *line, size_t len)
 			 state_names[s->state]);
 		return;
 	}
+	if (pop3_fault_command(s, cmd->name, line, len, pop3_line))
+		return;
 	cmd->handler(s, sp != NULL ? sp + 1 : line + len);
 }
 
@@ -194,6 +199,7 @@ static void *pop3_open(struct proto_io *io)
 	s->io = io;
 	s->state = POP3_AUTHORIZATION;
 	sasl_init(&s->sasl);
+	fault_session_init(&s->fault, io);
 	buf_init(&s->readbuf, BUF_UNLIMITED);
 	buf_printf(&root, "%s/mail", io->cfg->dir);
 	s->mail_root = buf_steal(&root);
@@ -349,6 +355,7 @@ static void pop3_free(void *sess)
 	sasl_reset(&s->sasl);
 	maildrop_close(&s->drop);
 	buf_free(&s->readbuf);
+	fault_session_free(&s->fault);
 	free(s->marks);
 	free(s->user);
 	free(s->mail_root);

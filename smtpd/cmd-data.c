@@ -206,7 +206,7 @@ void smtp_data_end(struct smtp_session *s)
 	struct smtp_body *b;
 
 	s->io->data = NULL;
-	if (s->state != SMTP_DATA || s->txn == NULL)
+	if (s->state != SMTP_DATA || s->txn == NULL || smtp_fault_data_end(s))
 		return;
 	b = &s->txn->body;
 	/* Past the size cap the reader stopped writing: its own flags

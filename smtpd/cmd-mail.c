@@ -166,6 +166,12 @@ void smtp_cmd_mail(struct smtp_session *s, char *args)
 	}
 	if ((t = parse_mail(s, args)) == NULL)
 		return;
+	/* faults named by a sender last as long as its transaction */
+	fault_forget_named(&s->fault);
+	if (smtp_fault_address(s, &t->from, "MAIL")) {
+		txn_discard(t);
+		return;
+	}
 	if (t->from.utf8 && !t->smtputf8) {
 		/* RFC 6531 3.5 */
 		smtp_reply(s, 553, "5.6.7",

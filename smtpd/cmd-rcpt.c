@@ -168,6 +168,9 @@ void smtp_cmd_rcpt(struct smtp_session *s, char *args)
 			   "Non-ASCII recipient address needs SMTPUTF8 on MAIL");
 		return;
 	}
+	if (smtp_fault_address(s, &path, "RCPT") ||
+	    smtp_fault_greylist(s, path.mailbox))
+		return;
 	/* RFC 5321 4.5.3.1.10: 452, the client tries the rest later. */
 	if (t->n_rcpts >= s->io->cfg->max_recipients) {
 		smtp_reply(s, 452, "4.5.3", "Too many recipients");

@@ -106,6 +106,32 @@ static const struct explain_entry smtp_entries[] = {
 	{ "451 4.3.0", "A temporary problem on the server (4.3.0: mail system "
 	  "trouble): nothing was lost, the client should retry later.",
 	  "RFC 5321 4.2.5; RFC 3463 3.4" },
+	{ "451 4.7.1", "Greylisted: the server refuses the first attempts "
+	  "from an unknown (client, sender, recipient) and takes the message "
+	  "when the client tries again later, as real mail servers do and "
+	  "spam robots often do not (4.7.1: delivery not authorized).",
+	  "RFC 6647 2.1" },
+	{ "421 4.3.0", "The server is not available and closes the connection "
+	  "(4.3.0: mail system status, other); try again later.",
+	  "RFC 5321 3.8, RFC 3463 3.4" },
+	{ "450 4.3.0", "Temporary failure: the action was not taken, try "
+	  "again later (4.3.0: mail system status, other).",
+	  "RFC 5321 4.2.2, RFC 3463 3.4" },
+	{ "452 4.3.0", "Temporary failure for lack of resources on the "
+	  "server; try again later (4.3.0: mail system status, other).",
+	  "RFC 5321 4.2.2, RFC 3463 3.4" },
+	{ "550 5.3.0", "Permanent failure: the action was not taken and "
+	  "retrying will not help (5.3.0: mail system status, other).",
+	  "RFC 5321 4.2.2, RFC 3463 3.4" },
+	{ "551 5.3.0", "Permanent failure: the user is not local here "
+	  "(5.3.0: mail system status, other).", "RFC 5321 4.2.2, RFC 3463 3.4" },
+	{ "552 5.3.0", "Permanent failure: storage allocation exceeded "
+	  "(5.3.0: mail system status, other).", "RFC 5321 4.2.2, RFC 3463 3.4" },
+	{ "553 5.3.0", "Permanent failure: the mailbox name is not allowed "
+	  "(5.3.0: mail system status, other).", "RFC 5321 4.2.2, RFC 3463 3.4" },
+	{ "554 5.3.0", "Permanent failure: the transaction failed (5.3.0: mail "
+	  "system status, other); do not retry as it is.",
+	  "RFC 5321 4.2.2, RFC 3463 3.4" },
 	{ "451 4.3.2", "This recipient needs relaying to another server, which "
 	  "is not configured; retry later.", "RFC 5321 4.2.5; RFC 3463 3.4" },
 	{ "452 4.5.3", "Too many recipients for one message: send the rest in "

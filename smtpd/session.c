@@ -28,6 +28,7 @@ struct smtp_command {
 };
 
 static void smtp_cmd_unknown(struct smtp_session *s, char *args);
+static void smtp_line(void *sess, const char *line, size_t len, unsigned flags);
 
 /* RFC 5321 4.1 and the extensions advertised in EHLO.  RFC 3030 2: between
  * BDAT chunks a transaction is open, so MAIL, RCPT, DATA and STARTTLS are
@@ -152,6 +153,7 @@ void smtp_txn_end(struct smtp_session *s)
 		s->io->data = NULL;
 	txn_free(s->txn);
 	s->txn = NULL;
+	fault_forget_named(&s->fault);
 }
 
 void smtp_session_reset(struct smtp_session *s)
@@ -251,6 +253,9 @@ static void dispatch(struct smtp_session *s, const char *line, size_t len)
 			   cmd->name);
 		return;
 	}
+	if (cmd->name != NULL &&
+	    smtp_fault_command(s, cmd->name, line, len, smtp_line))
+		return;
 	cmd->run(s, args);
 }
 
@@ -266,6 +271,7 @@ static void *smtp_open(struct proto_io *io)
 	s->set = &s->settings;
 	buf_init(&s->line, BUF_UNLIMITED);
 	sasl_init(&s->sasl);
+	fault_session_init(&s->fault, io);
 	buf_printf(&root, "%s/mail", io->cfg->dir);
 	s->mail_root = buf_steal(&root);
 	/* A bare LF ends a line so that it gets an answer (and a hint)
@@ -379,6 +385,7 @@ static void smtp_free(void *sess)
 	smtp_session_reset(s);
 	alias_db_close(&s->aliases);
 	buf_free(&s->line);
+	fault_session_free(&s->fault);
 	free(s->mail_root);
 	free(s);
 }

@@ -6,6 +6,7 @@
 
 #include "common/auth.h"
 #include "common/datareader.h"
+#include "common/fault.h"
 #include "common/proto.h"
 #include "common/sasl.h"
 #include "maildir/deliver.h"
@@ -101,6 +102,7 @@ struct smtp_session {
 	uint64_t bdat_size;
 	bool bdat_last;
 	int bdat_refusal;	/* its error reply, 0 when it is stored */
+	struct fault_session fault;	/* fault injection (fault.c) */
 };
 
 /* --- session.c --- */
@@ -131,6 +133,25 @@ bool smtp_is_submission(const struct smtp_session *s);
 /* cmd-mail.c: after keyword `kw` ("FROM:", "TO:", any case) and any
  * spaces: the path; NULL when args does not start with kw. */
 char *smtp_skip_keyword(char *args, const char *kw);
+
+/* --- fault.c: fault injection hooks; each returns true when a fault
+ * took the command over (its reply, if any, is queued) --- */
+
+/* Before a command runs: a delay (the line comes back to line_fn), or a
+ * reply, drop or bye for it. */
+bool smtp_fault_command(struct smtp_session *s, const char *cmd,
+			const char *line, size_t len,
+			void (*line_fn)(void *sess, const char *line, size_t len,
+					unsigned flags));
+/* MAIL or RCPT (`cmd`) with a parsed path: a fault suffix in its local
+ * part is removed and its rules added to the transaction; true when one
+ * of them answers this command. */
+bool smtp_fault_address(struct smtp_session *s, struct smtp_path *path,
+			const char *cmd);
+/* RCPT of `rcpt`: greylisting refuses it (451 4.7.1). */
+bool smtp_fault_greylist(struct smtp_session *s, const char *rcpt);
+/* The end of DATA, before the message is checked and committed. */
+bool smtp_fault_data_end(struct smtp_session *s);
 
 /* --- command handlers: args is the rest of the line after the verb and
  * its space ("" when none), writable --- */

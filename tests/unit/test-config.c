@@ -408,6 +408,7 @@ static void assert_every_key_documented(const char *path)
 		"queue_max_connections", "queue_max_per_destination",
 		"max_received_headers",
 		"timeout_client", "timeout_client_data_end",
+		"fault_injection",
 		"workers", "trace", "log_file",
 	};
 	size_t n = sizeof(names) / sizeof(names[0]);

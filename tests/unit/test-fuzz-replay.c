@@ -20,7 +20,8 @@
 
 typedef int fuzz_entry(const uint8_t *data, size_t size);
 
-fuzz_entry fuzz_replay_config, fuzz_replay_datareader, fuzz_replay_header,
+fuzz_entry fuzz_replay_config, fuzz_replay_datareader, fuzz_replay_fault,
+	fuzz_replay_header,
 	fuzz_replay_imap_parser, fuzz_replay_imap_session,
 	fuzz_replay_linereader, fuzz_replay_mime, fuzz_replay_pop3_session,
 	fuzz_replay_queue_env, fuzz_replay_sasl, fuzz_replay_smtp_address,
@@ -32,6 +33,7 @@ static const struct target {
 } targets[] = {
 	{ "config", fuzz_replay_config },
 	{ "datareader", fuzz_replay_datareader },
+	{ "fault", fuzz_replay_fault },
 	{ "header", fuzz_replay_header },
 	{ "imap-parser", fuzz_replay_imap_parser },
 	{ "imap-session", fuzz_replay_imap_session },
