@@ -212,4 +212,16 @@ imap_cmd_fn cmd_fetch, cmd_store, cmd_copy, cmd_uid;
 imap_cmd_fn cmd_enable, cmd_id, cmd_namespace, cmd_unselect, cmd_move;
 imap_cmd_fn cmd_idle;
 
+/* strict.c: strict mode (common/strict.h), the rules a client broke, as
+ * trace lines; none of these changes a reply or the state.  A command
+ * line's LINE_* flags; a literal announced (s->input says which kind);
+ * a command refused before it ran (def: the command, when the refusal was
+ * for the state, else NULL; s->input still holds its text); the session
+ * freed. */
+void imap_strict_line(struct imap_session *s, unsigned flags);
+void imap_strict_literal(struct imap_session *s, unsigned flags);
+void imap_strict_refused(struct imap_session *s,
+			 const struct imap_command *def);
+void imap_strict_close(struct imap_session *s);
+
 #endif

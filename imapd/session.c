@@ -258,7 +258,7 @@ static void dispatch(struct imap_session *s, const struct imap_command *def)
 static void run_command(struct imap_session *s)
 {
 	struct imap_cmd *cmd = &s->cmd;
-	const struct imap_command *def;
+	const struct imap_command *def = NULL;
 
 	free(cmd->tag);
 	cmd->tag = NULL;
@@ -300,6 +300,9 @@ static void run_command(struct imap_session *s)
 	dispatch(s, def);
 	return;
 refused:
+	/* def is set only when the state was the reason */
+	imap_strict_refused(s, def != NULL && !(def->states & s->state) ?
+			    def : NULL);
 	count_error(s, true);
 	apply_requests(s);
 	imap_cmdbuf_reset(&s->input);
@@ -431,8 +434,9 @@ static void imap_line(void *sess, const char *line, size_t len, unsigned flags)
 		sasl_line(s, line, len);
 		return;
 	}
+	imap_strict_line(s, flags);
 	if (s->idling) {
-		imap_idle_line(s, line, len, flags == 0);
+		imap_idle_line(s, line, len, !(flags & LINE_BAD_OCTETS));
 		return;
 	}
 	if (s->discarding) {
@@ -451,6 +455,7 @@ static void imap_line(void *sess, const char *line, size_t len, unsigned flags)
 		break;
 	case IMAP_FEED_LITERAL:
 	case IMAP_FEED_TOO_BIG:
+		imap_strict_literal(s, flags);
 		literal_announced(s, line, len, r);
 		break;
 	case IMAP_FEED_TOO_LONG:
@@ -748,6 +753,7 @@ static void imap_free(void *sess)
 {
 	struct imap_session *s = sess;
 
+	imap_strict_close(s);
 	imap_fetch_job_free(&s->fetch);
 	imap_idle_free(s);
 	maildir_delivery_free(&s->append);
