@@ -83,10 +83,10 @@ static const struct explain_entry imap_entries[] = {
 	 * trace line as it is: lower case, no final stop. --- */
 	{ "imap-no-tag", "the command has no tag; every IMAP command starts "
 	  "with a tag the client chooses (a1 LOGIN ...), which comes back on "
-	  "the result", "RFC 3501 2.2.1, 9 (tag)" },
+	  "the result", "RFC 3501 2.2.1, 9" },
 	{ "imap-bad-tag", "the tag holds a character a tag may not have "
 	  "(space, control, ( ) { % * \" \\ or +); tags are letters and "
-	  "digits such as a1", "RFC 3501 2.2.1, 9 (tag)" },
+	  "digits such as a1", "RFC 3501 2.2.1, 9" },
 	{ "imap-unknown-command", "after the tag comes no IMAP command this "
 	  "server knows (CAPABILITY, LOGIN, SELECT, FETCH, LOGOUT...)",
 	  "RFC 3501 6" },
