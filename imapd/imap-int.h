@@ -115,6 +115,10 @@ struct imap_session {
 	bool idle_syncing;	/* an update job is out */
 	bool idle_dirty;	/* a change came that no sync has seen yet */
 	struct maildir_watch *idle_watch;
+
+	/* strict mode: the last line had input queued behind it; the line
+	 * before it did (this one was sent before that reply came) */
+	bool strict_more, strict_blind;
 };
 
 /* Tagged results.  The text is a format; `code` is a response code without

@@ -15,6 +15,8 @@ static void note(struct imap_session *s, const char *rule)
 
 void imap_strict_line(struct imap_session *s, unsigned flags)
 {
+	s->strict_blind = s->strict_more;
+	s->strict_more = (flags & LINE_MORE_QUEUED) != 0;
 	if (flags & LINE_BARE_LF)
 		note(s, "imap-bare-lf");
 }
@@ -66,7 +68,10 @@ void imap_strict_refused(struct imap_session *s, const struct imap_command *def)
 		return;
 	}
 	if (def != NULL) {
-		state_rule(s, def);
+		/* RFC 3501 5.5: a pipelined command may meet a state the
+		 * client could not foresee (a failed LOGIN or SELECT). */
+		if (!s->strict_blind)
+			state_rule(s, def);
 		return;
 	}
 	if (n >= sizeof(word)) {

@@ -116,6 +116,10 @@ struct pop3_session {
 	struct maildrop_text text;	/* RETR/TOP */
 	struct buf readbuf;	/* small messages, reused */
 	struct dot_writer ml;
+
+	/* strict mode: the last line had input queued behind it; the line
+	 * before it did (this one was sent before that reply came) */
+	bool strict_more, strict_blind;
 };
 
 /* One line in the event log, tagged with the service and session id. */

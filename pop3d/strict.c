@@ -17,6 +17,8 @@ static void note(struct pop3_session *s, const char *rule)
 
 void pop3_strict_line(struct pop3_session *s, size_t len, unsigned flags)
 {
+	s->strict_blind = s->strict_more;
+	s->strict_more = (flags & LINE_MORE_QUEUED) != 0;
 	if (flags & LINE_BARE_LF)
 		note(s, "pop3-bare-lf");
 	if (len + 2 > RFC_LINE_MAX)
@@ -33,6 +35,11 @@ void pop3_strict_command(struct pop3_session *s, const char *name,
 {
 	if (name == NULL)
 		note(s, "pop3-unknown-command");
+	/* RFC 2449 6.6 (PIPELINING): a command sent before the last reply
+	 * came may find a state the client could not foresee (a failed
+	 * PASS). */
+	else if (s->strict_blind)
+		return;
 	else if (!state_ok)
 		note(s, s->state == POP3_AUTHORIZATION ? "pop3-not-logged-in" :
 		     "pop3-already-logged-in");

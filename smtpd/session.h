@@ -101,6 +101,9 @@ struct smtp_session {
 	uint64_t bdat_size;
 	bool bdat_last;
 	int bdat_refusal;	/* its error reply, 0 when it is stored */
+	/* strict mode: the last line had input queued behind it; the line
+	 * before it did (this one was sent before that reply came) */
+	bool strict_more, strict_blind;
 };
 
 /* --- session.c --- */

@@ -31,6 +31,8 @@ void smtp_strict_open(struct smtp_session *s)
 
 void smtp_strict_line(struct smtp_session *s, unsigned flags)
 {
+	s->strict_blind = s->strict_more;
+	s->strict_more = (flags & LINE_MORE_QUEUED) != 0;
 	if (flags & LINE_BARE_LF)
 		note(s, "smtp-bare-lf");
 	else if (flags & LINE_BARE_CR)
@@ -68,6 +70,11 @@ static void check_sequence(struct smtp_session *s, const char *name)
 {
 	bool greeted = s->state != SMTP_INIT;
 
+	/* RFC 2920 3.1: a pipelining client sends RCPT and DATA before it
+	 * knows whether MAIL and RCPT succeeded; out of sequence is then the
+	 * server's news, not the client's mistake. */
+	if (s->esmtp && s->strict_blind)
+		return;
 	if (is(name, "MAIL") && !greeted)
 		note(s, "smtp-mail-before-helo");
 	else if (is(name, "RCPT") && (s->state == SMTP_INIT ||

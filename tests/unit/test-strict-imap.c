@@ -108,6 +108,16 @@ START_TEST(test_done_outside_idle)
 }
 END_TEST
 
+/* RFC 3501 5.5: a pipelined SELECT after a LOGIN that fails finds the
+ * Not Authenticated state; the client could not know. */
+START_TEST(test_pipelined_state_is_no_mistake)
+{
+	sd_expect_clean(&in, IMAP("a1 LOGIN alice wrong\r\na2 SELECT INBOX\r\n", LOGOUT));
+	sd_expect_rule(&in, IMAP("a1 LOGIN alice wrong\r\n", "a2 SELECT INBOX\r\n",
+				 LOGOUT), "imap-not-authenticated");
+}
+END_TEST
+
 START_TEST(test_no_logout)
 {
 	sd_expect_rule(&in, IMAP(LOGIN, SELECT), "imap-no-logout");
@@ -132,6 +142,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_fetch_before_select);
 	tcase_add_test(tc, test_login_twice);
 	tcase_add_test(tc, test_done_outside_idle);
+	tcase_add_test(tc, test_pipelined_state_is_no_mistake);
 	tcase_add_test(tc, test_no_logout);
 	suite_add_tcase(s, tc);
 	return s;

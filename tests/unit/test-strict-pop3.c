@@ -99,6 +99,16 @@ START_TEST(test_deleted_message)
 }
 END_TEST
 
+/* RFC 2449 6.6: a pipelined STAT after a PASS that fails finds the
+ * AUTHORIZATION state; the client could not know. */
+START_TEST(test_pipelined_state_is_no_mistake)
+{
+	sd_expect_clean(&in, POP3("USER alice\r\nPASS wrong\r\nSTAT\r\n", "QUIT\r\n"));
+	sd_expect_rule(&in, POP3("USER alice\r\n", "PASS wrong\r\n", "STAT\r\n",
+				 "QUIT\r\n"), "pop3-not-logged-in");
+}
+END_TEST
+
 START_TEST(test_no_quit)
 {
 	sd_expect_rule(&in, POP3(LOGIN, "STAT\r\n"), "pop3-no-quit");
@@ -146,6 +156,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_line_too_long);
 	tcase_add_test(tc, test_no_such_message);
 	tcase_add_test(tc, test_deleted_message);
+	tcase_add_test(tc, test_pipelined_state_is_no_mistake);
 	tcase_add_test(tc, test_no_quit);
 	tcase_add_test(tc, test_no_quit_keeps_deleted_messages);
 	suite_add_tcase(s, tc);

@@ -198,6 +198,20 @@ START_TEST(test_pipelining_group_end)
 }
 END_TEST
 
+/* RFC 2920 3.1: with PIPELINING, RCPT and DATA go out before the client
+ * knows MAIL failed; their 503s are no mistake of the client's. */
+START_TEST(test_pipelined_sequence_is_no_mistake)
+{
+	sd_expect_clean(&in, SMTP(HELLO, "MAIL FROM:<s@sender.example> FOO=1\r\n"
+				  TO "DATA\r\n", "QUIT\r\n"));
+	sd_expect_reply(&in, SMTP(HELLO, "MAIL FROM:<s@sender.example> FOO=1\r\n"
+				  TO "DATA\r\n"), "555 5.5.4");
+	/* but one command at a time, the same order is */
+	sd_expect_rule(&in, SMTP(HELLO, "MAIL FROM:<s@sender.example> FOO=1\r\n",
+				 TO, "QUIT\r\n"), "smtp-rcpt-before-mail");
+}
+END_TEST
+
 START_TEST(test_no_quit)
 {
 	sd_expect_rule(&in, SMTP(HELLO), "smtp-no-quit");
@@ -231,6 +245,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_early_talker);
 	tcase_add_test(tc, test_pipelining_without_extension);
 	tcase_add_test(tc, test_pipelining_group_end);
+	tcase_add_test(tc, test_pipelined_sequence_is_no_mistake);
 	tcase_add_test(tc, test_no_quit);
 	suite_add_tcase(s, tc);
 	return s;
