@@ -44,7 +44,7 @@ void smtp_strict_line(struct smtp_session *s, unsigned flags)
 static bool ends_group(const char *name)
 {
 	static const char *const verbs[] = {
-		"EHLO", "HELO", "VRFY", "EXPN", "NOOP", "QUIT",
+		"EHLO", "VRFY", "EXPN", "NOOP", "QUIT",
 	};
 
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
@@ -89,7 +89,6 @@ static void check_sequence(struct smtp_session *s, const char *name)
 static void check_helo(struct smtp_session *s, const char *args)
 {
 	size_t len = strlen(args);
-
 	struct in_addr ip;
 
 	/* A bare IPv4 address matches the Domain grammar, but an address
