@@ -3,7 +3,8 @@
  * fonts or images fetched.  Client on the left, server on the right, one
  * arrow per line of dialogue with its explanation beside it; the session's
  * state in a band whenever it changes; TLS turns the lifelines green from
- * the handshake on; the steps of a login are drawn in orange. */
+ * the handshake on; the steps of a login are drawn in orange; a rule the
+ * client broke (strict mode) is a red event with a RULE badge. */
 #include <stdio.h>
 #include <string.h>
 
@@ -142,9 +143,11 @@ static int draw_state(struct buf *b, const struct show_item *it, int y)
 static int draw_event(struct buf *b, const struct show_item *it, int y,
 		      int *tls_y)
 {
-	const char *cls = it->ex.fault ? "event fault" : it->ex.tls ? "event tls" :
-			  it->ex.auth ? "event auth" : "event";
-	size_t lines;
+	const char *cls = it->ex.fault ? "event fault" :
+			  it->ex.broken_rule ? "event strict" :
+			  it->ex.tls ? "event tls" : it->ex.auth ? "event auth" :
+			  "event";
+	size_t lines = 0;
 	int h;
 
 	if (it->ex.tls && strncmp(it->text, "TLS established", 15) == 0 &&
@@ -159,7 +162,17 @@ static int draw_event(struct buf *b, const struct show_item *it, int y,
 		   (CLIENT_X + SERVER_X) / 2, y + 19);
 	put_escaped(b, it->text, LABEL_CHARS);
 	buf_puts(b, "</text>\n");
-	lines = put_rows(b, &it->ex, y + 18);
+	if (it->ex.broken_rule) {
+		/* strict mode (common/strict.h): the client broke a rule */
+		buf_printf(b, "<g class=\"badge strict\"><rect x=\"%d\" y=\"%d\" "
+			   "width=\"48\" height=\"20\" rx=\"4\"/><text x=\"%d\" "
+			   "y=\"%d\">RULE</text></g>\n", CLIENT_X - 64, y + 4,
+			   CLIENT_X - 40, y + 19);
+		buf_printf(b, "<text class=\"expl rulehead\" x=\"%d\" y=\"%d\">"
+			   "Broken rule (strict mode):</text>\n", EXPL_X, y + 18);
+		lines = 1;
+	}
+	lines += put_rows(b, &it->ex, y + 18 + (int)lines * LINE_H);
 	buf_puts(b, "</g>\n");
 	h = 12 + (int)lines * LINE_H;
 	return h > 34 ? h : 34;
@@ -200,6 +213,10 @@ static const char style[] =
 	"svg .fault line{stroke:#b00020;stroke-dasharray:4 3}\n"
 	"svg .fault .msg{fill:#b00020}\n"
 	"svg .badge.fault rect{fill:#b00020}\n"
+	"svg .event.strict rect{fill:#fde4e4;stroke:#b3261e;stroke-width:2}\n"
+	"svg .event.strict .note{fill:#b3261e;font-style:normal;font-weight:bold}\n"
+	"svg .badge.strict rect{fill:#b3261e}\n"
+	"svg .rulehead{fill:#b3261e;font-weight:bold}\n"
 	"svg .note{text-anchor:middle;font-style:italic;fill:#444}\n"
 	"svg .head rect{fill:#1f2a44}\n"
 	"svg .head text{fill:#fff;text-anchor:middle;font-weight:bold;font-size:16px}\n"
@@ -281,7 +298,8 @@ int trace_show_html(const struct trace_session *ts, FILE *out)
 	fprintf(out, "</h1>\n<p class=\"sub\">client %s, %s, times UTC; %zu lines "
 		"of dialogue. Blue: client to server; green: server to client; "
 		"orange: logging in; dashed: message data, size only; green "
-		"lifelines: encrypted (TLS).</p>\n", buf_cstr(&title),
+		"lifelines: encrypted (TLS); red RULE: a protocol rule the client "
+		"broke (strict mode).</p>\n", buf_cstr(&title),
 		ts->day[0] ? ts->day : "?", ts->n_dialogue);
 	fprintf(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
 		"height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\">\n", PAGE_W, y,

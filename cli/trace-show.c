@@ -11,11 +11,18 @@ static void print_rows(const struct explain_line *ex, FILE *out)
 	for (size_t i = 0; i < ex->n_rows; i++) {
 		const struct explain_entry *e = ex->rows[i];
 
-		fprintf(out, INDENT "%s", e->text);
+		/* strict mode (common/strict.h): the client broke a rule */
+		if (ex->broken_rule)
+			fprintf(out, INDENT "!! BROKEN RULE %s: ", e->key);
+		else
+			fputs(INDENT, out);
+		fprintf(out, "%s", e->text);
 		if (e->rfc[0] != '\0')
 			fprintf(out, " [%s]", e->rfc);
 		fputc('\n', out);
 	}
+	if (ex->broken_rule && ex->n_rows == 0)
+		fputs(INDENT "!! BROKEN RULE (not in the explanation table)\n", out);
 }
 
 int trace_show_text(const struct trace_session *ts, bool explain, FILE *out)

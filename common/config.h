@@ -104,6 +104,7 @@ struct config {
 
 	unsigned int workers;		/* worker threads: 16 */
 	bool trace;			/* per-session dialogue in DIR/log/trace */
+	bool strict;			/* name broken protocol rules in the trace */
 	char *log_file;			/* default DIR/log/maillab.log */
 };
 

@@ -9,6 +9,7 @@
 #include <event2/event.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <openssl/err.h>
 #include <stdlib.h>
@@ -355,6 +356,11 @@ static size_t feed_chunk(struct conn *c, const char *p, size_t n)
 		complete = r != LR_MORE;
 		if (complete)
 			unit_ended(c);
+		/* p[0..n) is still in the input buffer: anything past `used`
+		 * was sent before the reply to this line. */
+		if (r == LR_LINE &&
+		    evbuffer_get_length(bufferevent_get_input(c->bev)) > used)
+			c->lr.flags |= LINE_MORE_QUEUED;
 		if (r == LR_LINE)
 			deliver_line(c);
 		else if (r == LR_OVERLONG) {
@@ -471,6 +477,12 @@ static void on_write(struct bufferevent *bev, void *arg)
 
 static void open_session(struct conn *c)
 {
+	int waiting = 0;
+
+	/* Bytes in the socket before the greeting was written: a client
+	 * that did not wait for it (RFC 5321 4.3.1; strict mode). */
+	if (c->plain_fd >= 0 && ioctl(c->plain_fd, FIONREAD, &waiting) == 0)
+		c->io.early_input = waiting > 0;
 	c->opened = true;
 	c->sess = c->proto->open(&c->io);
 	after_unit(c);

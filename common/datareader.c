@@ -48,12 +48,22 @@ static void count_line_byte(struct data_reader *dr, unsigned char c)
 		dr->has_nul = true;
 }
 
+static void note_bare_lf(struct data_reader *dr)
+{
+	dr->bare_lf = true;
+	dr->lf_dot = 1;
+}
+
 /* Advances over one byte; returns true when the byte must not be copied to
  * the sink as part of the current run (it was withheld or removed). */
 static bool step(struct data_reader *dr, char ch)
 {
 	unsigned char c = (unsigned char)ch;
 
+	/* "\n." then a line end: not the terminator (bad_end). */
+	if (dr->lf_dot == 2 && (c == '\r' || c == '\n'))
+		dr->bad_end = true;
+	dr->lf_dot = dr->lf_dot == 1 && c == '.' ? 2 : 0;
 	switch (dr->state) {
 	case ST_LINE_START:
 		dr->line_len = 0;
@@ -70,7 +80,7 @@ static bool step(struct data_reader *dr, char ch)
 		if (c == '\r')
 			dr->state = ST_CR;
 		else if (c == '\n')
-			dr->bare_lf = true;
+			note_bare_lf(dr);
 		return false;
 	case ST_CR:
 		count_line_byte(dr, c);
@@ -83,7 +93,7 @@ static bool step(struct data_reader *dr, char ch)
 		if (c == '\r')
 			dr->state = ST_CR;
 		else if (c == '\n')
-			dr->bare_lf = true;
+			note_bare_lf(dr);
 		return false;
 	case ST_DOT:
 		/* RFC 5321 4.5.2: the leading dot is removed. */
@@ -91,6 +101,8 @@ static bool step(struct data_reader *dr, char ch)
 			dr->state = ST_DOT_CR;
 			return true;
 		}
+		if (c == '\n')
+			dr->bad_end = true;	/* CRLF "." LF */
 		dr->state = ST_MID;
 		goto mid;
 	case ST_DOT_CR:
@@ -131,6 +143,9 @@ bool dr_feed(struct data_reader *dr, const char *data, size_t len,
 			dr->line_len += k;
 			if (dr->line_len > dr->max_line)
 				dr->long_line = true;
+			if (k > 0)
+				dr->lf_dot = dr->lf_dot == 1 && k == 1 &&
+					     p[0] == '.' ? 2 : 0;
 			i += k;
 			if (i == len)
 				break;

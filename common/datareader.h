@@ -28,6 +28,11 @@ struct data_reader {
 	bool eight_bit;		/* a byte >= 0x80 */
 	bool write_failed;	/* the sink said -1; see write_errno */
 	int write_errno;
+	/* A line of just "." ended in or followed a bare LF ("\n.\n",
+	 * "\r\n.\n", "\n.\r\n"): a client's attempt at the terminator,
+	 * taken as text (strict mode names it). */
+	bool bad_end;
+	int lf_dot;		/* private: after a bare LF (1), and "." (2) */
 	bool done;		/* the terminator was read */
 };
 

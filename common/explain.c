@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "common/explain.h"
+#include "common/strict.h"
 
 const struct explain_entry *explain_find(const struct explainer *ex,
 					 const char *key)
@@ -38,9 +39,30 @@ void explain_feed(struct explain_session *es, enum explain_who who,
 		out->fault = true;
 		es->fault_next = false;
 	}
+	if (who == EXPLAIN_EVENT && explain_strict_event(es, line, out))
+		return;
 	if (who == EXPLAIN_EVENT && explain_common_event(es, line, out))
 		return;
 	es->ex->feed(es, who, line, out);
+}
+
+bool explain_strict_event(struct explain_session *es, const char *line,
+			  struct explain_line *out)
+{
+	size_t n = strlen(STRICT_PREFIX), len;
+	char rule[64];
+
+	if (strncmp(line, STRICT_PREFIX, n) != 0)
+		return false;
+	line += n;
+	len = strcspn(line, ":");
+	out->broken_rule = true;
+	if (len < sizeof(rule)) {
+		memcpy(rule, line, len);
+		rule[len] = '\0';
+		explain_add(es->ex, out, rule);
+	}
+	return true;
 }
 
 void explain_push(struct explain_session *es, const char *cmd)

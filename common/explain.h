@@ -38,6 +38,9 @@ struct explain_line {
 	/* A fault injected on purpose (common/fault.h): the `*: fault ...`
 	 * note, or the server line that came right after one. */
 	bool fault;
+	/* A `*: strict: RULE: ...` line (common/strict.h): the client broke
+	 * the rule in rows[0] (when the table has it). */
+	bool broken_rule;
 };
 
 /* A session being walked.  Zero it, set `ex`, then feed every line in
@@ -104,6 +107,12 @@ size_t explain_raw_len(const char *line);
 /* The first word of `line` upper-cased into word (at most len-1 bytes);
  * returns a pointer after it and its spaces. */
 const char *explain_word(const char *line, char *word, size_t len);
+
+/* A strict-mode line (`strict: RULE: ...`, common/strict.h): marks out
+ * as a broken rule with RULE's row of es->ex's table.  False for any other
+ * line. */
+bool explain_strict_event(struct explain_session *es, const char *line,
+			  struct explain_line *out);
 
 /* The rows explaining events every protocol's trace has (the `*:` lines
  * written by common/: TLS, authentication, message bodies, the end). */

@@ -23,6 +23,11 @@ enum input_mode {
 #define LINE_BARE_CR	0x02	/* a CR not followed by LF */
 #define LINE_BARE_LF	0x04	/* an LF not preceded by CR (only when bare LF
 				   does not end lines) */
+#define LINE_MORE_QUEUED 0x08	/* more client bytes had arrived behind the
+				   line when it was delivered: they were sent
+				   before any reply to it (pipelining) */
+/* The flags that say the line's octets are wrong. */
+#define LINE_BAD_OCTETS	(LINE_HAS_NUL | LINE_BARE_CR | LINE_BARE_LF)
 
 /* Where DATA bodies and streamed literals go: returns 0, or -1 with errno
  * (ENOSPC...), after which the reader goes on to the terminator but stops
@@ -58,6 +63,8 @@ struct proto_io {
 	bool tls_available;		/* a certificate is loaded */
 	const char *tls_version;	/* "TLSv1.3"..., NULL before TLS */
 	const char *tls_cipher;
+	bool early_input;		/* the client sent bytes before the
+					   greeting (known at ops->open) */
 	char peer[64];			/* client address, text */
 	char id[20];			/* session id, in logs and traces */
 	enum service_id service;

@@ -77,6 +77,40 @@ static const struct explain_entry imap_entries[] = {
 	  "version.", "RFC 2971 3.1" },
 	{ "unknown command", "The server does not know this command.",
 	  "RFC 3501 7.1.5" },
+
+	/* --- strict mode: a rule the client broke (common/strict.h; the
+	 * list for students is labs/strict-rules.md).  The text goes into the
+	 * trace line as it is: lower case, no final stop. --- */
+	{ "imap-no-tag", "the command has no tag; every IMAP command starts "
+	  "with a tag the client chooses (a1 LOGIN ...), which comes back on "
+	  "the result", "RFC 3501 2.2.1, 9" },
+	{ "imap-bad-tag", "the tag holds a character a tag may not have "
+	  "(space, control, ( ) { % * \" \\ or +); tags are letters and "
+	  "digits such as a1", "RFC 3501 2.2.1, 9" },
+	{ "imap-unknown-command", "after the tag comes no IMAP command this "
+	  "server knows (CAPABILITY, LOGIN, SELECT, FETCH, LOGOUT...)",
+	  "RFC 3501 6" },
+	{ "imap-literal-no-wait", "the client sent the data of a literal {N} "
+	  "without waiting for the server's + continuation; only a "
+	  "non-synchronising literal {N+} (LITERAL+) may be sent at once",
+	  "RFC 3501 7.5, 4.3" },
+	{ "imap-bare-lf", "the line ended in or held a bare LF; IMAP lines "
+	  "end in CRLF", "RFC 3501 2.2" },
+	{ "imap-not-authenticated", "this command needs a login first (the "
+	  "Authenticated state); before it only CAPABILITY, NOOP, LOGOUT, "
+	  "STARTTLS, AUTHENTICATE and LOGIN are valid", "RFC 3501 3, 6" },
+	{ "imap-not-selected", "this command works on a selected mailbox: "
+	  "SELECT or EXAMINE one first (the Selected state)",
+	  "RFC 3501 3, 6.4" },
+	{ "imap-already-authenticated", "the client is already logged in; "
+	  "LOGIN, AUTHENTICATE and STARTTLS belong to the Not Authenticated "
+	  "state", "RFC 3501 3, 6.2" },
+	{ "imap-done-outside-idle", "DONE ends an IDLE command, but no IDLE "
+	  "was running, so it was read as a command with tag DONE",
+	  "RFC 2177 3" },
+	{ "imap-no-logout", "the client closed the connection without LOGOUT; "
+	  "a client ends the session with LOGOUT and waits for its OK",
+	  "RFC 3501 6.1.3" },
 	{ "literal continued", "The rest of the command, after the literal.",
 	  "RFC 3501 4.3" },
 	{ "SASL response", "The client's answer to the server's challenge, in "

@@ -119,6 +119,9 @@ struct imap_session {
 
 	struct fault_session fault;	/* fault injection (fault.c) */
 	const struct fault *fault_cut;	/* cut this FETCH's output */
+	/* strict mode: the last line had input queued behind it; the line
+	 * before it did (this one was sent before that reply came) */
+	bool strict_more, strict_blind;
 };
 
 /* Tagged results.  The text is a format; `code` is a response code without
@@ -228,5 +231,17 @@ imap_cmd_fn cmd_append, cmd_check, cmd_close, cmd_expunge, cmd_search;
 imap_cmd_fn cmd_fetch, cmd_store, cmd_copy, cmd_uid;
 imap_cmd_fn cmd_enable, cmd_id, cmd_namespace, cmd_unselect, cmd_move;
 imap_cmd_fn cmd_idle;
+
+/* strict.c: strict mode (common/strict.h), the rules a client broke, as
+ * trace lines; none of these changes a reply or the state.  A command
+ * line's LINE_* flags; a literal announced (s->input says which kind);
+ * a command refused before it ran (def: the command, when the refusal was
+ * for the state, else NULL; s->input still holds its text); the session
+ * freed. */
+void imap_strict_line(struct imap_session *s, unsigned flags);
+void imap_strict_literal(struct imap_session *s, unsigned flags);
+void imap_strict_refused(struct imap_session *s,
+			 const struct imap_command *def);
+void imap_strict_close(struct imap_session *s);
 
 #endif

@@ -272,7 +272,7 @@ static void run_command_again(void *arg)
 static void run_command(struct imap_session *s)
 {
 	struct imap_cmd *cmd = &s->cmd;
-	const struct imap_command *def;
+	const struct imap_command *def = NULL;
 
 	free(cmd->tag);
 	cmd->tag = NULL;
@@ -316,6 +316,9 @@ static void run_command(struct imap_session *s)
 	dispatch(s, def);
 	return;
 refused:
+	/* def is set only when the state was the reason */
+	imap_strict_refused(s, def != NULL && !(def->states & s->state) ?
+			    def : NULL);
 	count_error(s, true);
 	apply_requests(s);
 	imap_cmdbuf_reset(&s->input);
@@ -447,8 +450,9 @@ static void imap_line(void *sess, const char *line, size_t len, unsigned flags)
 		sasl_line(s, line, len);
 		return;
 	}
+	imap_strict_line(s, flags);
 	if (s->idling) {
-		imap_idle_line(s, line, len, flags == 0);
+		imap_idle_line(s, line, len, !(flags & LINE_BAD_OCTETS));
 		return;
 	}
 	if (s->discarding) {
@@ -467,6 +471,7 @@ static void imap_line(void *sess, const char *line, size_t len, unsigned flags)
 		break;
 	case IMAP_FEED_LITERAL:
 	case IMAP_FEED_TOO_BIG:
+		imap_strict_literal(s, flags);
 		literal_announced(s, line, len, r);
 		break;
 	case IMAP_FEED_TOO_LONG:
@@ -785,6 +790,7 @@ static void imap_free(void *sess)
 {
 	struct imap_session *s = sess;
 
+	imap_strict_close(s);
 	imap_fetch_job_free(&s->fetch);
 	imap_idle_free(s);
 	maildir_delivery_free(&s->append);

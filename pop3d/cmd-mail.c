@@ -53,10 +53,12 @@ static int message_index(struct pop3_session *s, const char *arg,
 		return -1;
 	}
 	if (n == 0 || n > s->count) {
+		pop3_strict_message(s, false);
 		pop3_err(s, NULL, "no such message");
 		return -1;
 	}
 	if (s->marks[n - 1] & POP3_MARK_DELETED) {
+		pop3_strict_message(s, true);
 		pop3_err(s, NULL, "message %llu is deleted",
 			 (unsigned long long)n);
 		return -1;

@@ -98,6 +98,38 @@ static const struct explain_entry pop3_entries[] = {
 	{ "[SYS/PERM]", "[SYS/PERM]: a lasting problem on the server; retrying "
 	  "will not help.", "RFC 3206 4" },
 
+	/* --- strict mode: a rule the client broke (common/strict.h; the
+	 * list for students is labs/strict-rules.md).  The text goes into the
+	 * trace line as it is: lower case, no final stop. --- */
+	{ "pop3-not-logged-in", "this command works only after a login (the "
+	  "TRANSACTION state); before it, only USER, PASS, APOP, AUTH, STLS, "
+	  "CAPA and QUIT are valid", "RFC 1939 3" },
+	{ "pop3-already-logged-in", "this command belongs to the "
+	  "AUTHORIZATION state; the client is already logged in",
+	  "RFC 1939 3" },
+	{ "pop3-pass-without-user", "PASS came without a USER command before "
+	  "it; the order is USER name, then PASS password", "RFC 1939 7" },
+	{ "pop3-unknown-command", "this is not a POP3 command; commands are "
+	  "keywords such as USER, PASS, STAT, LIST, RETR, DELE, QUIT",
+	  "RFC 1939 3" },
+	{ "pop3-bare-lf", "the line ended in a bare LF; POP3 commands end in "
+	  "CRLF", "RFC 1939 3" },
+	{ "pop3-line-too-long", "the command line was longer than 255 octets "
+	  "(CRLF included), the most a POP3 command line may be",
+	  "RFC 2449 4" },
+	{ "pop3-no-such-message", "there is no message with this number; "
+	  "numbers go from 1 to the count STAT gives", "RFC 1939 5" },
+	{ "pop3-message-deleted", "this message is marked as deleted in this "
+	  "session; a command may not refer to it (RSET unmarks it)",
+	  "RFC 1939 5" },
+	{ "pop3-no-quit", "the client closed the connection without QUIT; a "
+	  "client ends the session with QUIT and waits for +OK",
+	  "RFC 1939 6" },
+	{ "pop3-no-quit-dele-lost", "the client closed the connection without "
+	  "QUIT, so the session never entered the UPDATE state: the messages "
+	  "it marked with DELE were NOT deleted and are still in the mailbox",
+	  "RFC 1939 6" },
+
 	/* --- CAPA lines --- */
 	{ "CAPA TOP", "TOP is available.", "RFC 2449 6.1" },
 	{ "CAPA UIDL", "UIDL is available.", "RFC 2449 6.7" },

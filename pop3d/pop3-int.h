@@ -120,6 +120,9 @@ struct pop3_session {
 
 	struct fault_session fault;	/* fault injection (fault.c) */
 	const struct fault *fault_cut;	/* cut the message being sent */
+	/* strict mode: the last line had input queued behind it; the line
+	 * before it did (this one was sent before that reply came) */
+	bool strict_more, strict_blind;
 };
 
 /* One line in the event log, tagged with the service and session id. */
@@ -185,5 +188,21 @@ void pop3_auth_abort(struct pop3_session *s, const char *why);
  * message (cmd-mail.c). */
 void pop3_stream_more(struct pop3_session *s);
 void pop3_stream_stop(struct pop3_session *s);
+
+/* ---- strict mode (strict.c, common/strict.h): the rules a client broke,
+ * as trace lines; none of these changes a reply or the state ---- */
+
+/* A command line (its length without CRLF and LINE_* flags). */
+void pop3_strict_line(struct pop3_session *s, size_t len, unsigned flags);
+/* A line past the reader's limit. */
+void pop3_strict_overlong(struct pop3_session *s);
+/* A command before it runs: name NULL when unknown, state_ok whether the
+ * state allows it. */
+void pop3_strict_command(struct pop3_session *s, const char *name,
+			 bool state_ok);
+/* A message number that names no message, or a deleted one. */
+void pop3_strict_message(struct pop3_session *s, bool deleted);
+/* The session is freed. */
+void pop3_strict_close(struct pop3_session *s);
 
 #endif

@@ -157,6 +157,8 @@ static void run_command(struct pop3_session *s, char *line, size_t len)
 	/* RFC 1939 3: keywords are case-insensitive, three or four
 	 * characters, separated from arguments by a single space. */
 	cmd = find_command(line, name_len);
+	pop3_strict_command(s, cmd != NULL ? cmd->name : NULL,
+			    cmd != NULL && (cmd->states & POP3_IN(s->state)));
 	if (cmd == NULL) {
 		pop3_bad(s, "unknown command");
 		return;
@@ -247,6 +249,7 @@ static void pop3_line(void *sess, const char *line, size_t len,
 		pop3_auth_continue(s, line, len);
 		return;
 	}
+	pop3_strict_line(s, len, flags);
 	if (flags & (LINE_HAS_NUL | LINE_BARE_CR)) {
 		pop3_bad(s, "NUL or CR inside the command line");
 		return;
@@ -273,6 +276,7 @@ static void pop3_overlong(void *sess)
 		count_error(s);
 		return;
 	}
+	pop3_strict_overlong(s);
 	/* RFC 2449 4: the whole line has been skipped, so the next one is a
 	 * command again. */
 	pop3_bad(s, "line too long (the limit is %zu octets)",
@@ -351,6 +355,7 @@ static void pop3_free(void *sess)
 	/* A connection that ends without QUIT never reaches UPDATE: the
 	 * marks are dropped with the session and nothing is deleted
 	 * (RFC 1939 6, DESIGN.md "Durability and integrity" 4). */
+	pop3_strict_close(s);
 	pop3_stream_stop(s);
 	sasl_reset(&s->sasl);
 	maildrop_close(&s->drop);

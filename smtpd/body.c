@@ -85,7 +85,7 @@ static void take_msgid(struct smtp_body *b, const char *p, size_t len)
 	b->msgid[n] = '\0';
 }
 
-/* Notes Date: and Message-ID: among the held-back header fields. */
+/* Notes Date:, From: and Message-ID: among the held-back header fields. */
 static void scan_fields(struct smtp_body *b)
 {
 	const char *p = b->head.data, *end, *nl;
@@ -96,6 +96,8 @@ static void scan_fields(struct smtp_body *b)
 	while (p != NULL && p < end) {
 		if (field_is(p, (size_t)(end - p), "date"))
 			b->has_date = true;
+		if (field_is(p, (size_t)(end - p), "from"))
+			b->has_from = true;
 		if (field_is(p, (size_t)(end - p), "message-id") &&
 		    !b->has_msgid) {
 			b->has_msgid = true;
@@ -212,6 +214,8 @@ static void check_lines(struct smtp_body *b, const char *p, size_t n)
 		if (c == '\n') {
 			if (!b->last_cr)
 				b->bare_lf = true;
+			if (b->line_len > b->longest_line)
+				b->longest_line = b->line_len;
 			b->line_len = 0;
 		} else if (c == '\0') {
 			b->has_nul = true;

@@ -29,6 +29,7 @@ struct smtp_body {
 	int head_state;		/* private: where in a line the scan is */
 	bool add_date_msgid;	/* submission: add Date/Message-ID if absent */
 	bool has_date;
+	bool has_from;
 	bool has_msgid;
 	char msgid[BODY_MSGID_MAX + 1];	/* Message-ID value, seen or made */
 	const char *hostname;	/* right side of a generated Message-ID */
@@ -46,6 +47,7 @@ struct smtp_body {
 	bool check_lines;
 	size_t max_line;
 	size_t line_len;
+	size_t longest_line;	/* octets of the longest line, its end included */
 	bool last_cr;
 	bool long_line, bare_lf, bare_cr, has_nul, eight_bit;
 };

@@ -160,6 +160,7 @@ static void commit_done(void *arg)
  * (DATA) or the sink's own checks (BDAT). */
 struct body_facts {
 	bool too_big, has_nul, bare_lf, bare_cr, long_line, write_failed;
+	const struct data_reader *dr;	/* DATA's reader; NULL for BDAT */
 };
 
 /* The message is complete: refuse it, or commit it.  Ends in READY (or
@@ -170,6 +171,7 @@ static void finish_message(struct smtp_session *s, const struct body_facts *f)
 	const struct config *cfg = s->io->cfg;
 	bool failed = smtp_body_finish(&t->body) < 0 || f->write_failed;
 
+	smtp_strict_message(s, f->dr, &t->body);
 	smtp_enter_state(s, SMTP_READY);
 	if (f->too_big)
 		/* RFC 1870 6.3 */
@@ -215,6 +217,7 @@ void smtp_data_end(struct smtp_session *s)
 		.too_big = s->dr.too_big, .has_nul = b->has_nul || s->dr.has_nul,
 		.bare_lf = b->bare_lf, .bare_cr = b->bare_cr || s->dr.bare_cr,
 		.long_line = b->long_line, .write_failed = s->dr.write_failed,
+		.dr = &s->dr,
 	});
 }
 

@@ -200,6 +200,66 @@ static const struct explain_entry smtp_entries[] = {
 	{ "555 5.5.4", "A MAIL FROM or RCPT TO parameter the server does not "
 	  "know.", "RFC 5321 4.1.1.11" },
 
+	/* --- strict mode: a rule the client broke (common/strict.h; the
+	 * list for students is labs/strict-rules.md).  The text goes into the
+	 * trace line as it is: lower case, no final stop. --- */
+	{ "smtp-early-talker", "the client sent a command before the server's "
+	  "220 greeting; a client waits for the greeting, then for each reply",
+	  "RFC 5321 4.3.1" },
+	{ "smtp-pipelining-not-offered", "the client sent more before this "
+	  "command's reply came; without EHLO and its PIPELINING keyword a "
+	  "client waits for every reply", "RFC 5321 4.3.1; RFC 2920 3" },
+	{ "smtp-pipelining-group-end", "the client sent more before this "
+	  "command's reply came; even with PIPELINING, EHLO, VRFY, EXPN, "
+	  "NOOP and QUIT must be the last command of a group",
+	  "RFC 2920 3.1" },
+	{ "smtp-data-before-354", "the client sent the message right after "
+	  "DATA without waiting for the 354 reply; DATA must end a group and "
+	  "the text may follow only after 354", "RFC 2920 3.1; RFC 5321 4.1.1.4" },
+	{ "smtp-bare-lf", "the line ended in a bare LF; SMTP lines end in CRLF",
+	  "RFC 5321 2.3.8" },
+	{ "smtp-bare-cr", "the line held a CR not followed by LF; CR and LF "
+	  "travel only together, as CRLF, the end of a line", "RFC 5321 2.3.8" },
+	{ "smtp-command-too-long", "the command line was longer than 512 "
+	  "octets (CRLF included), the most a server must accept",
+	  "RFC 5321 4.5.3.1.4" },
+	{ "smtp-text-line-too-long", "a line of the message was longer than "
+	  "1000 octets (CRLF included), the most a server must accept",
+	  "RFC 5321 4.5.3.1.6" },
+	{ "smtp-unknown-command", "this is not an SMTP command; commands are "
+	  "four-letter verbs such as EHLO, MAIL, RCPT, DATA, QUIT",
+	  "RFC 5321 4.1.1, 4.2.4" },
+	{ "smtp-helo-no-domain", "EHLO or HELO came without the client's name; "
+	  "the client says EHLO followed by its domain name", "RFC 5321 4.1.1.1" },
+	{ "smtp-helo-not-domain", "the name after EHLO or HELO is neither a "
+	  "domain name (client.example.org) nor an address literal "
+	  "([192.0.2.1])", "RFC 5321 4.1.1.1, 4.1.3" },
+	{ "smtp-mail-before-helo", "MAIL came before EHLO or HELO; a client "
+	  "greets the server first", "RFC 5321 4.1.4" },
+	{ "smtp-rcpt-before-mail", "RCPT came before a MAIL FROM was accepted; "
+	  "the order is MAIL, then RCPT for each recipient, then DATA",
+	  "RFC 5321 4.1.4, 3.3" },
+	{ "smtp-data-before-rcpt", "DATA came before any RCPT TO was accepted; "
+	  "a message needs at least one recipient first", "RFC 5321 3.3, 4.1.4" },
+	{ "smtp-space-after-colon", "a space followed \"FROM:\" or \"TO:\"; the "
+	  "grammar puts the < right after the colon (MAIL FROM:<a@b.example>)",
+	  "RFC 5321 4.1.1.2, 4.1.1.3" },
+	{ "smtp-path-no-brackets", "the address was not enclosed in < and >; a "
+	  "path is written <user@domain> (or <> for no sender)",
+	  "RFC 5321 4.1.2" },
+	{ "smtp-data-end-not-crlf", "a line holding only \".\" ended in (or "
+	  "followed) a bare LF; only CRLF . CRLF ends the message, so the "
+	  "server kept reading it as text", "RFC 5321 4.1.1.4" },
+	{ "smtp-data-bare-lf", "the message text held a bare LF; every line "
+	  "of a message ends in CRLF", "RFC 5321 2.3.8" },
+	{ "smtp-no-date", "the message has no Date: header field; every "
+	  "message must have one", "RFC 5322 3.6" },
+	{ "smtp-no-from", "the message has no From: header field; every "
+	  "message must have one", "RFC 5322 3.6" },
+	{ "smtp-no-quit", "the client closed the connection without QUIT; a "
+	  "client ends the session with QUIT and waits for the 221 reply",
+	  "RFC 5321 4.1.1.10" },
+
 	/* --- EHLO keywords: the extensions on offer --- */
 	{ "EHLO PIPELINING", "The client may send several commands without "
 	  "waiting for each reply.", "RFC 2920" },

@@ -224,7 +224,8 @@ static bool line_octets_ok(struct smtp_session *s, unsigned flags)
 	return false;
 }
 
-static void dispatch(struct smtp_session *s, const char *line, size_t len)
+static void dispatch(struct smtp_session *s, const char *line, size_t len,
+		     unsigned flags)
 {
 	const struct smtp_command *cmd;
 	size_t verb_len = 0;
@@ -233,6 +234,8 @@ static void dispatch(struct smtp_session *s, const char *line, size_t len)
 	while (verb_len < len && line[verb_len] != ' ')
 		verb_len++;
 	cmd = find_command(line, verb_len);
+	smtp_strict_command(s, cmd->name, line, len, cmd->flags & CMD_LONG_LINE,
+			    flags);
 	/* RFC 5321 4.5.3.1.4: 512 octets, RFC 4954 4: 12288 for AUTH. */
 	if (len + 2 > s->io->cfg->max_command_line &&
 	    !(cmd->flags & CMD_LONG_LINE)) {
@@ -280,6 +283,7 @@ static void *smtp_open(struct proto_io *io)
 	io->max_line = io->cfg->max_command_line > SMTP_AUTH_LINE_MAX ?
 		io->cfg->max_command_line : SMTP_AUTH_LINE_MAX;
 	smtp_enter_state(s, SMTP_INIT);
+	smtp_strict_open(s);
 	/* RFC 5321 4.2: the greeting; RFC 2034 3: no enhanced code. */
 	io_printf(io, "220 %s ESMTP maillab\r\n", io->cfg->hostname);
 	return s;
@@ -291,6 +295,7 @@ static void smtp_line(void *sess, const char *line, size_t len, unsigned flags)
 
 	switch (s->state) {
 	case SMTP_AUTH:
+		smtp_strict_line(s, flags);
 		if (!line_octets_ok(s, flags)) {
 			smtp_auth_abort(s);
 			return;
@@ -308,9 +313,10 @@ static void smtp_line(void *sess, const char *line, size_t len, unsigned flags)
 	default:
 		break;
 	}
+	smtp_strict_line(s, flags);
 	if (!line_octets_ok(s, flags))
 		return;
-	dispatch(s, line, len);
+	dispatch(s, line, len, flags);
 }
 
 static void smtp_overlong(void *sess)
@@ -325,6 +331,7 @@ static void smtp_overlong(void *sess)
 	}
 	if (s->state == SMTP_TLS || s->state == SMTP_CLOSED)
 		return;
+	smtp_strict_overlong(s);
 	/* RFC 5321 4.5.3.1.10 */
 	smtp_reply(s, 500, "5.5.2", "Line too long");
 }
@@ -382,6 +389,7 @@ static void smtp_free(void *sess)
 {
 	struct smtp_session *s = sess;
 
+	smtp_strict_close(s);
 	smtp_session_reset(s);
 	alias_db_close(&s->aliases);
 	buf_free(&s->line);

@@ -103,6 +103,9 @@ struct smtp_session {
 	bool bdat_last;
 	int bdat_refusal;	/* its error reply, 0 when it is stored */
 	struct fault_session fault;	/* fault injection (fault.c) */
+	/* strict mode: the last line had input queued behind it; the line
+	 * before it did (this one was sent before that reply came) */
+	bool strict_more, strict_blind;
 };
 
 /* --- session.c --- */
@@ -189,5 +192,21 @@ void smtp_relay_unqueue(struct smtp_session *s);
  * (ops->bytes). */
 void smtp_data_end(struct smtp_session *s);
 void smtp_bdat_chunk_done(struct smtp_session *s);
+
+/* strict.c: strict mode (common/strict.h), the rules a client broke,
+ * as trace lines; none of these changes a reply or the state.  At the
+ * greeting; on a command line's octets (flags: LINE_*); on a command
+ * before it runs (name NULL when unknown, line its whole text, long_ok
+ * for AUTH's longer lines); on a line past the reader's limit; at the end
+ * of a message (dr NULL for BDAT); when the session is freed. */
+void smtp_strict_open(struct smtp_session *s);
+void smtp_strict_line(struct smtp_session *s, unsigned flags);
+void smtp_strict_command(struct smtp_session *s, const char *name,
+			 const char *line, size_t len, bool long_ok,
+			 unsigned flags);
+void smtp_strict_overlong(struct smtp_session *s);
+void smtp_strict_message(struct smtp_session *s, const struct data_reader *dr,
+			 const struct smtp_body *b);
+void smtp_strict_close(struct smtp_session *s);
 
 #endif

@@ -8,8 +8,9 @@
  * known messages before every input, so that a crash replays alone.
  *
  * Input: byte 0 options (bits 0-1 the service variant, bits 2-3 what ends
- * the session: close, timeout, shutdown), bytes 1-2 the chunk seed, the
- * rest the client's bytes. */
+ * the session: close, timeout, shutdown, bit 4 loopback, bit 5 strict mode
+ * with a trace, bit 6 bytes sent before the greeting), bytes 1-2 the chunk
+ * seed, the rest the client's bytes. */
 #ifndef TESTS_FUZZ_FUZZ_SESSION_H
 #define TESTS_FUZZ_FUZZ_SESSION_H
 #include <stdbool.h>
@@ -24,6 +25,7 @@
 #include "common/linereader.h"
 #include "common/log.h"
 #include "common/proto.h"
+#include "common/trace.h"
 #include "common/users.h"
 #include "common/xalloc.h"
 #include "maildir/deliver.h"
@@ -201,6 +203,9 @@ static size_t fuzz_feed_chunk(struct fuzz_sess *f, const char *p, size_t n)
 		}
 		switch (lr_feed(&f->lr, p, n, &used)) {
 		case LR_LINE:
+			/* conn.c: bytes of this read left behind the line */
+			if (used < n)
+				f->lr.flags |= LINE_MORE_QUEUED;
 			if (f->P->trace_visible != NULL)
 				FUZZ_CHECK(f->P->trace_visible(f->s,
 					buf_cstr(&f->lr.line), f->lr.line.len) <=
@@ -276,9 +281,16 @@ static void fuzz_session_run(const struct protocol *P,
 	f.P = P;
 	f.max_reply_line = max_reply_line;
 	buf_init(&f.bytes, BUF_UNLIMITED);
+	fuzz_inst.cfg.strict = opts & 0x20;
 	io_init_test(&f.io, &fuzz_inst.cfg, svc[opts & 3]);
 	f.io.users = fuzz_inst.users;
 	f.io.loopback = opts & 0x10;
+	f.io.early_input = opts & 0x40;
+	/* strict mode writes its lines to the trace (common/strict.h) */
+	if (fuzz_inst.cfg.strict) {
+		f.io.trace = trace_open(fuzz_inst.dir, P->name, "fuzz");
+		FUZZ_CHECK(f.io.trace != NULL);
+	}
 	if (svc[opts & 3] == SVC_SUBMISSIONS || svc[opts & 3] == SVC_POP3S ||
 	    svc[opts & 3] == SVC_IMAPS) {
 		f.io.tls = true;
@@ -332,6 +344,14 @@ static void fuzz_session_run(const struct protocol *P,
 		break;
 	}
 	P->close(f.s);
+	if (f.io.trace != NULL) {
+		char path[512];
+
+		trace_close(&f.io.trace);
+		snprintf(path, sizeof(path), "%s/%s-fuzz.log", fuzz_inst.dir,
+			 P->name);
+		unlink(path);
+	}
 	lr_free(&f.lr);
 	buf_free(&f.bytes);
 	io_free(&f.io);

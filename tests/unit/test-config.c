@@ -77,6 +77,7 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(cfg.shutdown_grace, 5);
 	ck_assert_uint_eq(cfg.workers, 16);
 	ck_assert(cfg.trace);
+	ck_assert(!cfg.strict);
 	ck_assert_str_eq(cfg.log_file, DIR "/log/maillab.log");
 	config_free(&cfg);
 	ck_assert_ptr_null(cfg.hostname);
@@ -377,6 +378,7 @@ static void assert_same_config(const struct config *a, const struct config *b)
 	ck_assert_uint_eq(a->shutdown_grace, b->shutdown_grace);
 	ck_assert_uint_eq(a->workers, b->workers);
 	ck_assert_int_eq(a->trace, b->trace);
+	ck_assert_int_eq(a->strict, b->strict);
 }
 
 /* Every key appears once, as `key = ` or `#key = `, right below a "# "
@@ -409,7 +411,7 @@ static void assert_every_key_documented(const char *path)
 		"max_received_headers",
 		"timeout_client", "timeout_client_data_end",
 		"fault_injection",
-		"workers", "trace", "log_file",
+		"workers", "trace", "strict", "log_file",
 	};
 	size_t n = sizeof(names) / sizeof(names[0]);
 	int seen[sizeof(names) / sizeof(names[0])] = { 0 };
