@@ -650,8 +650,11 @@ static void finish(struct imap_session *s)
 	bool vanished = s->fetch->vanished;
 
 	imap_fetch_job_free(&s->fetch);
+	/* RFC 2180 4.1: of the choices it allows, Dovecot's: the messages
+	 * another session expunged are left out and the command still
+	 * succeeds, so a client does not take it for a failed FETCH */
 	if (vanished)
-		imap_cmd_no(cmd, "[EXPUNGEISSUED] Some messages were expunged");
+		imap_cmd_ok(cmd, "[EXPUNGEISSUED] Some messages were already expunged");
 	else
 		imap_cmd_ok(cmd, "FETCH completed");
 	imap_cmd_finish(cmd);

@@ -162,7 +162,8 @@ static const struct explain_entry imap_entries[] = {
 	{ "[CANNOT]", "[CANNOT]: the server will never do this (an invalid "
 	  "name, INBOX, a mailbox with children).", "RFC 5530 3" },
 	{ "[EXPUNGEISSUED]", "[EXPUNGEISSUED]: some of the messages were "
-	  "removed meanwhile.", "RFC 5530 3" },
+	  "removed meanwhile by another session; after FETCH (OK) they are "
+	  "simply left out of the answer.", "RFC 5530 3, RFC 2180 4.1" },
 	{ "[INUSE]", "[INUSE]: the mailbox is in use (selected), so this "
 	  "cannot be done now.", "RFC 5530 3" },
 	{ "[LIMIT]", "[LIMIT]: a server limit was reached.", "RFC 5530 3" },

