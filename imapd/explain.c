@@ -41,11 +41,16 @@ static const struct explain_entry imap_entries[] = {
 	{ "UNSUBSCRIBE", "Removes a mailbox from the subscribed list.",
 	  "RFC 3501 6.3.7" },
 	{ "LIST", "Lists mailbox names matching a pattern (* any, % one "
-	  "level).", "RFC 3501 6.3.8" },
+	  "level).  Extended forms: options before the reference select "
+	  "(SUBSCRIBED, RECURSIVEMATCH, SPECIAL-USE), several patterns go in "
+	  "parentheses, and RETURN (...) asks for more (SUBSCRIBED, CHILDREN, "
+	  "STATUS (...) for the counts of each mailbox).",
+	  "RFC 3501 6.3.8, RFC 5258 3, RFC 5819" },
 	{ "LSUB", "Lists the subscribed mailboxes matching a pattern.",
 	  "RFC 3501 6.3.9" },
-	{ "STATUS", "Asks for counts (MESSAGES, UNSEEN, UIDNEXT...) of a "
-	  "mailbox without opening it.", "RFC 3501 6.3.10" },
+	{ "STATUS", "Asks for counts (MESSAGES, UNSEEN, UIDNEXT...; SIZE: "
+	  "the total size of its messages in bytes) of a mailbox without "
+	  "opening it.", "RFC 3501 6.3.10, RFC 8438" },
 	{ "APPEND", "Uploads a message into a mailbox (it is sent as a literal "
 	  "{size}).", "RFC 3501 6.3.11" },
 	{ "CHECK", "Asks the server to save its state for the mailbox.",
@@ -109,9 +114,14 @@ static const struct explain_entry imap_entries[] = {
 	{ "* CAPABILITY", "The list of what this server supports.",
 	  "RFC 3501 7.2.1" },
 	{ "* LIST", "One mailbox: its attributes, the hierarchy separator and "
-	  "its name.", "RFC 3501 7.2.2" },
+	  "its name.  \\Subscribed: it is subscribed; \\NonExistent: only "
+	  "its name is (a subscription or a level above one); a trailing "
+	  "(\"CHILDINFO\" (\"SUBSCRIBED\")): a mailbox below it matched.",
+	  "RFC 3501 7.2.2, RFC 5258 3.4-3.5" },
 	{ "* LSUB", "One subscribed mailbox.", "RFC 3501 7.2.3" },
-	{ "* STATUS", "The counts asked for with STATUS.", "RFC 3501 7.2.4" },
+	{ "* STATUS", "The counts asked for with STATUS (or with LIST ... "
+	  "RETURN (STATUS (...)), right after that mailbox's LIST line).",
+	  "RFC 3501 7.2.4, RFC 5819" },
 	{ "* SEARCH", "The numbers (or UIDs) of the messages that matched.",
 	  "RFC 3501 7.2.5" },
 	{ "* FLAGS", "The flags that can be used in this mailbox.",

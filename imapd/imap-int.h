@@ -166,6 +166,30 @@ void imap_login_check(struct imap_cmd *cmd, const char *user,
 void imap_cmd_store_error(struct imap_cmd *cmd, const char *what,
 			  const char *err);
 
+/* STATUS items in the order asked (cmd-folder.c), also for LIST-STATUS
+ * (RFC 5819). */
+#define IMAP_STATUS_MAX_ITEMS 16
+struct imap_status_items {
+	int item[IMAP_STATUS_MAX_ITEMS];
+	size_t n;
+};
+/* "(" status-att *(SP status-att) ")" */
+int imap_parse_status_items(struct imap_parser *p,
+			    struct imap_status_items *it);
+/* Reads the counts of folder `name` and writes "* STATUS name (...)".
+ * 0, or -1 with err_r (nothing written). */
+int imap_send_status(struct imap_session *s, const char *name,
+		     const struct imap_status_items *it, char *err_r,
+		     size_t errlen);
+
+/* A LIST or LSUB reply line (cmd-list.c): attrs are MAILDIR_FOLDER_* bits
+ * (MAILDIR_FOLDER_SUBSCRIBED gives \Subscribed) and IMAP_LIST_NONEXISTENT;
+ * childinfo, when not NULL, the CHILDINFO extended data item's list
+ * contents (RFC 5258 3.5), e.g. "\"SUBSCRIBED\"". */
+#define IMAP_LIST_NONEXISTENT (1u << 30)
+void imap_write_list(struct imap_session *s, const char *what,
+		     unsigned attrs, const char *name, const char *childinfo);
+
 /* Message data of the selected mailbox for handlers. */
 void imap_write_msg_flags(struct imap_session *s, size_t idx, struct buf *out);
 /* Evaluates a parsed set as sequence numbers or (uid) UIDs: 0, or -1 with

@@ -137,6 +137,8 @@ struct maildir_box_info {
 	uint32_t recent;
 	uint32_t unseen;
 	uint32_t first_unseen;	/* sequence number of the first unseen, 0 */
+	uint64_t size;		/* wire bytes of all messages: filled only by
+				 * maildir_folder_status_size (RFC 8438) */
 	bool rebuilt;		/* the index of this folder was (re)created
 				 * over existing files at open */
 	bool readonly;		/* the index could not be written at open (a

@@ -90,6 +90,37 @@ class ImapInteropTest(unittest.TestCase):
         a.close()
         b.logout()
 
+    def test_list_extended_status_size(self):
+        m = self.login()
+        caps = m.capability()[1][0].decode().upper().split()
+        for cap in ("LIST-EXTENDED", "LIST-STATUS", "STATUS=SIZE"):
+            self.assertIn(cap, caps)
+        self.fresh_folder(m, "Sized", 2)
+        size = len(MSG % (1, 1)) + len(MSG % (2, 2))
+        typ, data = m.status("Sized", "(SIZE MESSAGES)")
+        self.assertEqual(typ, "OK")
+        self.assertEqual(data[0], b"Sized (SIZE %d MESSAGES 2)" % size)
+        m.subscribe("Sized")
+        typ, data = m._simple_command(
+            "LIST", "(SUBSCRIBED)", '""', "(Sized Nothing*)", "RETURN",
+            "(STATUS (MESSAGES UNSEEN SIZE))")
+        self.assertEqual(typ, "OK")
+        self.assertEqual(m.untagged_responses.pop("LIST"),
+                         [b'(\\HasNoChildren \\Subscribed) "/" Sized'])
+        self.assertEqual(m.untagged_responses.pop("STATUS"),
+                         [b"Sized (MESSAGES 2 UNSEEN 2 SIZE %d)" % size])
+        # bad input: BAD, and the session goes on
+        s = self.raw()
+        got = self.cmd(s, b"b", b"LIST (RECURSIVEMATCH) \"\" *")
+        self.assertIn(b"b BAD", got)
+        got = self.cmd(s, b"c", b"LIST \"\" (Sized")
+        self.assertIn(b"c BAD", got)
+        got = self.cmd(s, b"d", b"LIST \"\" Sized RETURN (STATUS (BOGUS))")
+        self.assertIn(b"d BAD", got)
+        self.assertIn(b"e OK", self.cmd(s, b"e", b"NOOP"))
+        s.close()
+        m.logout()
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -1,0 +1,321 @@
+/* LIST-EXTENDED (RFC 5258), LIST-STATUS (RFC 5819) and STATUS=SIZE
+ * (RFC 8438) through a test session on a temporary instance; the cases
+ * follow Dovecot imaptest's "listext" group. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/users.h"
+#include "imapd/imap.h"
+#include "maildir/user.h"
+#include "tests/unit/maildir-helpers.h"
+#include "tests/unit/unit.h"
+
+struct client {
+	struct proto_io io;
+	void *sess;
+	char *got;
+};
+
+static char *dir;
+static char mail[4200];
+static struct config cfg;
+static struct userdb *db;
+static struct client a;
+
+/* 50 bytes and 53 bytes on the wire */
+static const char msg1[] =
+	"From: Alice <alice@lab.test>\r\n"
+	"Subject: one\r\n"
+	"\r\n"
+	"first\r\n";
+static const char msg2[] =
+	"From: Alice <alice@lab.test>\r\n"
+	"Subject: two\r\n"
+	"\r\n"
+	"second!!\r\n";
+
+static void client_open(struct client *c)
+{
+	io_init_test(&c->io, &cfg, SVC_IMAP);
+	c->io.users = db;
+	c->sess = imap_protocol.open(&c->io);
+	c->got = NULL;
+}
+
+static void client_close(struct client *c)
+{
+	if (c->sess != NULL)
+		imap_protocol.close(c->sess);
+	c->sess = NULL;
+	free(c->got);
+	c->got = NULL;
+	io_free(&c->io);
+}
+
+static void feed(struct client *c, const char *data, size_t len)
+{
+	size_t pos = 0;
+
+	while (!c->io.close) {
+		if (c->io.mode == INPUT_BYTES) {
+			size_t want = c->io.bytes_wanted;
+			bool sink = c->io.bytes_sink != NULL;
+
+			if (want > len - pos)
+				break;
+			if (sink)
+				c->io.bytes_sink(c->io.bytes_sink_arg, data + pos, want);
+			c->io.mode = INPUT_LINE;
+			imap_protocol.bytes(c->sess, sink ? "" : data + pos,
+					    sink ? 0 : want);
+			pos += want;
+		} else {
+			const char *nl = memmem(data + pos, len - pos, "\r\n", 2);
+			size_t n;
+			char *line;
+
+			if (nl == NULL)
+				break;
+			n = (size_t)(nl - (data + pos));
+			line = strndup(data + pos, n);
+			imap_protocol.line(c->sess, line, n, 0);
+			free(line);
+			pos += n + 2;
+		}
+		while (c->io.more_output && !c->io.close) {
+			c->io.more_output = false;
+			imap_protocol.resume_output(c->sess);
+		}
+	}
+}
+
+static const char *say(struct client *c, const char *wire)
+{
+	free(c->got);
+	buf_clear(&c->io.out);
+	feed(c, wire, strlen(wire));
+	c->got = strdup(buf_cstr(&c->io.out));
+	buf_clear(&c->io.out);
+	return c->got;
+}
+
+#define ASSERT_HAS(c, s) ck_assert_msg(strstr((c)->got, s) != NULL, \
+				       "no \"%s\" in:\n%s", s, (c)->got)
+#define ASSERT_NOT(c, s) ck_assert_msg(strstr((c)->got, s) == NULL, \
+				       "\"%s\" in:\n%s", s, (c)->got)
+
+static void append(struct client *c, const char *box, const char *extra,
+		   const char *msg)
+{
+	char line[512];
+
+	snprintf(line, sizeof(line), "ap APPEND %s %s{%zu}\r\n", box, extra,
+		 strlen(msg));
+	say(c, line);
+	ASSERT_HAS(c, "+ Ready for literal data");
+	say(c, msg);
+	say(c, "\r\n");
+	ASSERT_HAS(c, "ap OK [APPENDUID ");
+}
+
+static void setup(void)
+{
+	char err[512];
+
+	log_open(NULL, false);
+	dir = unit_tmpdir();
+	config_defaults(&cfg, dir);
+	cfg.max_literal_size = 100000;
+	db = userdb_open(dir, err, sizeof(err));
+	ck_assert_msg(db != NULL, "%s", err);
+	ck_assert_int_eq(userdb_add(db, "alice", "secret", err, sizeof(err)), 0);
+	snprintf(mail, sizeof(mail), "%s/mail", dir);
+	ck_assert_int_eq(maildir_user_create(mail, "alice", err, sizeof(err)), 0);
+	client_open(&a);
+	say(&a, "1 LOGIN alice secret\r\n");
+	ASSERT_HAS(&a, "1 OK");
+}
+
+static void teardown(void)
+{
+	client_close(&a);
+	userdb_close(&db);
+	config_free(&cfg);
+	unit_rmtree(dir);
+	free(dir);
+}
+
+/* The folders and subscriptions of imaptest's listext group. */
+static void make_tree(void)
+{
+	static const char *const create[] = {
+		"t/test1", "t/test2/", "t/test2/test1", "t/test3",
+		"t/test4/test5", "t/test4/test52", "t/test6", "t/test7/test7",
+		"t/test8/test8", "t/test8/test9",
+	};
+	static const char *const subscribe[] = {
+		"t/test1", "t/test2/test1", "t/test6", "t/test7/test7",
+		"t/test8/test8", "t/test8/test9",
+	};
+	char line[128];
+
+	for (size_t i = 0; i < sizeof(create) / sizeof(create[0]); i++) {
+		snprintf(line, sizeof(line), "c CREATE %s\r\n", create[i]);
+		say(&a, line);
+		ASSERT_HAS(&a, "c OK");
+	}
+	for (size_t i = 0; i < sizeof(subscribe) / sizeof(subscribe[0]); i++) {
+		snprintf(line, sizeof(line), "s SUBSCRIBE %s\r\n", subscribe[i]);
+		say(&a, line);
+		ASSERT_HAS(&a, "s OK");
+	}
+	say(&a, "d DELETE t/test6\r\n");
+	ASSERT_HAS(&a, "d OK");
+}
+
+START_TEST(test_capabilities)
+{
+	say(&a, "c CAPABILITY\r\n");
+	ASSERT_HAS(&a, " LIST-EXTENDED LIST-STATUS STATUS=SIZE");
+}
+END_TEST
+
+START_TEST(test_patterns_and_errors)
+{
+	make_tree();
+	/* several patterns (RFC 5258 3) */
+	say(&a, "m LIST \"\" (t/*2 t/test3)\r\n");
+	ck_assert_str_eq(a.got,
+			 "* LIST (\\HasChildren) \"/\" t/test2\r\n"
+			 "* LIST (\\HasNoChildren) \"/\" t/test3\r\n"
+			 "* LIST (\\HasNoChildren) \"/\" t/test4/test52\r\n"
+			 "m OK LIST completed\r\n");
+	/* unknown options, RECURSIVEMATCH alone or with REMOTE only */
+	say(&a, "e1 LIST (imaptest) \"\" \"\"\r\n");
+	ASSERT_HAS(&a, "e1 BAD");
+	say(&a, "e2 LIST (recursivematch) \"\" \"\"\r\n");
+	ASSERT_HAS(&a, "e2 BAD");
+	say(&a, "e3 LIST (recursivematch remote) \"\" \"\"\r\n");
+	ASSERT_HAS(&a, "e3 BAD");
+	say(&a, "e4 LIST \"\" \"\" return (imaptest)\r\n");
+	ASSERT_HAS(&a, "e4 BAD");
+	say(&a, "e5 LIST \"\" (t/test1\r\n");
+	ASSERT_HAS(&a, "e5 BAD");
+	say(&a, "e6 LIST \"\" ()\r\n");
+	ASSERT_HAS(&a, "e6 BAD");
+	say(&a, "e7 LIST \"\" * RETURN (STATUS (MESSAGES NOSUCH))\r\n");
+	ASSERT_HAS(&a, "e7 BAD");
+	say(&a, "r LIST (remote) \"\" t\r\n");
+	ck_assert_str_eq(a.got, "* LIST (\\HasChildren) \"/\" t\r\n"
+			 "r OK LIST completed\r\n");
+	/* the session still works */
+	say(&a, "n NOOP\r\n");
+	ck_assert_str_eq(a.got, "n OK NOOP completed\r\n");
+}
+END_TEST
+
+START_TEST(test_subscribed)
+{
+	make_tree();
+	/* subscribed names, one of them no longer a folder (RFC 5258 3.1) */
+	say(&a, "s LIST (SUBSCRIBED) \"\" t/*\r\n");
+	ck_assert_str_eq(a.got,
+			 "* LIST (\\HasNoChildren \\Subscribed) \"/\" t/test1\r\n"
+			 "* LIST (\\HasNoChildren \\Subscribed) \"/\" t/test2/test1\r\n"
+			 "* LIST (\\HasNoChildren \\Subscribed) \"/\" t/test7/test7\r\n"
+			 "* LIST (\\HasNoChildren \\Subscribed) \"/\" t/test8/test8\r\n"
+			 "* LIST (\\HasNoChildren \\Subscribed) \"/\" t/test8/test9\r\n"
+			 "* LIST (\\NonExistent \\Subscribed) \"/\" t/test6\r\n"
+			 "s OK LIST completed\r\n");
+	/* RETURN (SUBSCRIBED) over the ordinary selection (3.4) */
+	say(&a, "r LIST \"\" t/% RETURN (CHILDREN SUBSCRIBED)\r\n");
+	ASSERT_HAS(&a, "* LIST (\\HasNoChildren \\Subscribed) \"/\" t/test1\r\n");
+	ASSERT_HAS(&a, "* LIST (\\HasChildren) \"/\" t/test2\r\n");
+	ASSERT_NOT(&a, "t/test6");
+	/* without it, no \Subscribed */
+	say(&a, "p LIST \"\" t/test1\r\n");
+	ck_assert_str_eq(a.got, "* LIST (\\HasNoChildren) \"/\" t/test1\r\n"
+			 "p OK LIST completed\r\n");
+}
+END_TEST
+
+START_TEST(test_recursivematch)
+{
+	make_tree();
+	/* a parent whose subscribed child the pattern does not reach comes
+	 * with CHILDINFO (RFC 5258 3.5) */
+	say(&a, "a LIST (SUBSCRIBED RECURSIVEMATCH) \"\" t/test2% RETURN (CHILDREN)\r\n");
+	ck_assert_str_eq(a.got, "* LIST (\\HasChildren) \"/\" t/test2 "
+			 "(\"CHILDINFO\" (\"SUBSCRIBED\"))\r\n"
+			 "a OK LIST completed\r\n");
+	/* ... but not when that child is listed itself */
+	say(&a, "b LIST (SUBSCRIBED RECURSIVEMATCH) \"\" t*test7\r\n");
+	ck_assert_str_eq(a.got, "* LIST (\\HasNoChildren \\Subscribed) \"/\" "
+			 "t/test7/test7\r\nb OK LIST completed\r\n");
+	say(&a, "c LIST (SUBSCRIBED RECURSIVEMATCH) \"\" t*test8\r\n");
+	ck_assert_str_eq(a.got, "* LIST (\\HasChildren) \"/\" t/test8 "
+			 "(\"CHILDINFO\" (\"SUBSCRIBED\"))\r\n"
+			 "* LIST (\\HasNoChildren \\Subscribed) \"/\" t/test8/test8\r\n"
+			 "c OK LIST completed\r\n");
+	say(&a, "d LIST (SUBSCRIBED RECURSIVEMATCH) \"\" (t/test2 t/test2/test1)\r\n");
+	ck_assert_str_eq(a.got, "* LIST (\\HasNoChildren \\Subscribed) \"/\" "
+			 "t/test2/test1\r\nd OK LIST completed\r\n");
+	/* a level that exists only in a subscribed name */
+	say(&a, "s SUBSCRIBE ghost/child\r\n");
+	say(&a, "e LIST (SUBSCRIBED RECURSIVEMATCH) \"\" ghost\r\n");
+	ck_assert_str_eq(a.got, "* LIST (\\NonExistent) \"/\" ghost "
+			 "(\"CHILDINFO\" (\"SUBSCRIBED\"))\r\n"
+			 "e OK LIST completed\r\n");
+}
+END_TEST
+
+START_TEST(test_list_status_and_size)
+{
+	char want[512];
+
+	say(&a, "c CREATE Box\r\n");
+	append(&a, "Box", "", msg1);
+	append(&a, "Box", "(\\Seen) ", msg2);
+	/* RFC 8438: SIZE is the sum of the RFC822.SIZEs */
+	say(&a, "s STATUS Box (SIZE MESSAGES UNSEEN)\r\n");
+	snprintf(want, sizeof(want), "* STATUS Box (SIZE %zu MESSAGES 2 "
+		 "UNSEEN 1)\r\ns OK STATUS completed\r\n",
+		 strlen(msg1) + strlen(msg2));
+	ck_assert_str_eq(a.got, want);
+	say(&a, "e STATUS NoSuchBox (SIZE)\r\n");
+	ASSERT_HAS(&a, "e NO");
+	say(&a, "f STATUS Box (SIZE\r\n");
+	ASSERT_HAS(&a, "f BAD");
+	/* RFC 5819: STATUS after each selectable mailbox listed, none for
+	 * a \Noselect one */
+	say(&a, "c CREATE t/x\r\n");
+	say(&a, "d DELETE t\r\n");
+	ASSERT_HAS(&a, "d OK");
+	say(&a, "l LIST \"\" (Box t t/x) RETURN (STATUS (MESSAGES SIZE))\r\n");
+	snprintf(want, sizeof(want),
+		 "* LIST (\\HasNoChildren) \"/\" Box\r\n"
+		 "* STATUS Box (MESSAGES 2 SIZE %zu)\r\n"
+		 "* LIST (\\Noselect \\HasChildren) \"/\" t\r\n"
+		 "* LIST (\\HasNoChildren) \"/\" t/x\r\n"
+		 "* STATUS t/x (MESSAGES 0 SIZE 0)\r\n"
+		 "l OK LIST completed\r\n", strlen(msg1) + strlen(msg2));
+	ck_assert_str_eq(a.got, want);
+}
+END_TEST
+
+Suite *unit_suite(void)
+{
+	Suite *suite = suite_create("imap-list");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_capabilities);
+	tcase_add_test(tc, test_patterns_and_errors);
+	tcase_add_test(tc, test_subscribed);
+	tcase_add_test(tc, test_recursivematch);
+	tcase_add_test(tc, test_list_status_and_size);
+	suite_add_tcase(suite, tc);
+	return suite;
+}
