@@ -277,6 +277,13 @@ imap = {
                        '\r\n' + b64('secret') + '\r\nc NAMESPACE\r\n',
     'starttls': 'a STARTTLS\r\nb LOGIN dropped x\r\nc LOGIN alice secret\r\n'
                 'd SELECT INBOX\r\n',
+    'list-extended': 'a LOGIN alice secret\r\nb CREATE Work/2026\r\n'
+                     'c SUBSCRIBE Work/2026\r\nd SUBSCRIBE Gone/x\r\n'
+                     'e LIST (SUBSCRIBED RECURSIVEMATCH) "" (% Work/%) RETURN '
+                     '(CHILDREN STATUS (MESSAGES SIZE UNSEEN))\r\n'
+                     'f LIST (REMOTE SPECIAL-USE) "" * RETURN (SUBSCRIBED)\r\n'
+                     'g STATUS INBOX (SIZE)\r\nh LIST (RECURSIVEMATCH) "" %\r\n'
+                     'i LIST "" ("" %\r\n',
     'errors': 'a LOGIN alice wrong\r\n* LOGIN\r\nb SELECT INBOX\r\n'
               'c LOGIN {999999}\r\nd LOGIN {3}\r\nbob {6}\r\nsecret\r\n'
               'e FETCH 1 BODY[\r\n' + 'f ' + 'X' * 5000 + '\r\nLOGOUT\r\n',
