@@ -1,130 +1,236 @@
-/* APPEND <mailbox> [<flags>] [<date-time>] <literal> (RFC 3501 6.3.11).
+/* APPEND <mailbox> [<flags>] [<date-time>] <literal> (RFC 3501 6.3.11),
+ * with MULTIAPPEND (RFC 3502): more [<flags>] [<date-time>] <literal>
+ * after the first, all appended or none.
  *
- * The message literal never sits in memory: when a line ends in the
- * announcement of the message literal, the session streams its bytes into
+ * The message literals never sit in memory: when a line ends in the
+ * announcement of a message literal, the session streams its bytes into
  * a delivery file (maildir/deliver.h) through io->bytes_sink, and the
- * command, once complete, places that file in the folder. */
+ * command, once complete, places those files in the folder. */
+#include <stdlib.h>
 #include <string.h>
 
+#include "common/xalloc.h"
 #include "imapd/imap-int.h"
+#include "imapd/writer.h"
 #include "maildir/deliver.h"
 #include "maildir/mailbox.h"
 #include "maildir/name.h"
 
-/* tag SP "APPEND" SP mailbox [SP flag-list] [SP date-time] SP; the parser
- * is left at the message literal.  -1 on a syntax error. */
-static int parse_prefix(struct imap_parser *p, struct buf *name,
-			struct imap_flags *flags, int64_t *idate)
+/* Bounds on one MULTIAPPEND: the messages wait in tmp/ until the last
+ * one has arrived. */
+#define APPEND_MAX_MESSAGES 256
+#define APPEND_MAX_TOTAL_FACTOR 4	/* times max_message_size */
+
+/* One message of the command. */
+struct append_msg {
+	struct imap_flags flags;
+	int64_t idate;
+};
+
+/* tag SP "APPEND" SP mailbox SP */
+static int parse_head(struct imap_parser *p, struct buf *name)
 {
 	struct buf tmp = BUF_INIT(BUF_UNLIMITED);
 	int ret = -1;
 
-	*idate = -1;
-	if (imap_parse_tag(p, &tmp) < 0 || imap_parse_sp(p) < 0 ||
-	    !imap_parse_keyword(p, "APPEND") || imap_parse_sp(p) < 0 ||
-	    imap_parse_mailbox(p, name) < 0 || imap_parse_sp(p) < 0)
-		goto out;
-	if (imap_parse_peek(p) == '(' &&
-	    (imap_parse_flag_list(p, flags) < 0 || imap_parse_sp(p) < 0))
-		goto out;
-	if (imap_parse_peek(p) == '"' &&
-	    (imap_parse_datetime(p, idate) < 0 || imap_parse_sp(p) < 0))
-		goto out;
-	ret = imap_parse_peek(p) == '{' ? 0 : imap_parse_fail(p, "Missing message");
-out:
+	if (imap_parse_tag(p, &tmp) == 0 && imap_parse_sp(p) == 0 &&
+	    imap_parse_keyword(p, "APPEND") && imap_parse_sp(p) == 0 &&
+	    imap_parse_mailbox(p, name) == 0 && imap_parse_sp(p) == 0)
+		ret = 0;
 	buf_free(&tmp);
 	return ret;
+}
+
+/* [flag-list SP] [date-time SP]; the parser is left at the literal. */
+static int parse_msg_opts(struct imap_parser *p, struct append_msg *m)
+{
+	m->idate = -1;
+	if (imap_parse_peek(p) == '(' &&
+	    (imap_parse_flag_list(p, &m->flags) < 0 || imap_parse_sp(p) < 0))
+		return -1;
+	if (imap_parse_peek(p) == '"' &&
+	    (imap_parse_datetime(p, &m->idate) < 0 || imap_parse_sp(p) < 0))
+		return -1;
+	return imap_parse_peek(p) == '{' ? 0 :
+		imap_parse_fail(p, "Missing message");
+}
+
+/* A streamed message literal, then SP and the next message or the end:
+ * 1 another message follows, 0 the end, -1 a syntax error. */
+static int parse_msg_literal(struct imap_parser *p, struct buf *tmp)
+{
+	bool streamed = false;
+
+	if (imap_parse_string(p, tmp, &streamed) < 0)
+		return -1;
+	if (!streamed)
+		return imap_parse_fail(p, "Invalid message literal");
+	if (imap_parse_at_end(p))
+		return 0;
+	return imap_parse_sp(p) < 0 ? -1 : 1;
 }
 
 bool imap_append_literal_is_message(const struct imap_cmdbuf *cb)
 {
 	struct imap_parser p;
 	struct buf name = BUF_INIT(BUF_UNLIMITED);
-	struct imap_flags flags = { 0 };
-	int64_t idate;
+	struct buf tmp = BUF_INIT(BUF_UNLIMITED);
+	struct append_msg m;
 	size_t off;
 	uint64_t size;
-	bool nonsync, ok;
+	bool nonsync, ok = false;
 
 	if (cb->text.len < 2 ||
 	    !imap_literal_at_end(cb->text.data, cb->text.len - 2, &off, &size,
 				 &nonsync))
 		return false;
-	imap_parser_init(&p, cb->text.data, cb->text.len);
-	ok = parse_prefix(&p, &name, &flags, &idate) == 0 && p.pos == off;
-	imap_flags_free(&flags);
+	imap_parser_init_cmd(&p, cb);
+	if (parse_head(&p, &name) < 0)
+		goto out;
+	for (;;) {
+		memset(&m, 0, sizeof(m));
+		if (parse_msg_opts(&p, &m) < 0) {
+			imap_flags_free(&m.flags);
+			break;
+		}
+		imap_flags_free(&m.flags);
+		if (p.pos == off) {
+			ok = true;
+			break;
+		}
+		if (parse_msg_literal(&p, &tmp) != 1)
+			break;
+	}
+out:
+	buf_free(&tmp);
 	buf_free(&name);
 	return ok;
+}
+
+void imap_append_free(struct imap_session *s)
+{
+	for (size_t i = 0; i < s->nappends; i++)
+		maildir_delivery_free(&s->appends[i]);
+	free(s->appends);
+	s->appends = NULL;
+	s->nappends = 0;
+	s->append_bytes = 0;
 }
 
 int imap_append_stream_begin(struct imap_session *s, uint64_t size,
 			     const char **reply_r)
 {
+	uint64_t max = s->io->cfg->max_message_size, total;
+	struct maildir_delivery *dl;
 	char err[256];
 
 	if (size == 0) {
 		*reply_r = "NO Cannot append an empty message";
 		return -1;
 	}
-	if (size > s->io->cfg->max_message_size) {
+	if (size > max) {
 		*reply_r = "NO [TOOBIG] Message too big";
 		return -1;
 	}
-	maildir_delivery_free(&s->append);
-	s->append = maildir_delivery_begin(s->mail_root, err, sizeof(err));
-	if (s->append == NULL) {
+	total = max > UINT64_MAX / APPEND_MAX_TOTAL_FACTOR ? UINT64_MAX :
+		max * APPEND_MAX_TOTAL_FACTOR;
+	if (s->nappends >= APPEND_MAX_MESSAGES ||
+	    size > total - s->append_bytes) {
+		*reply_r = "NO [LIMIT] Too many messages in one APPEND";
+		return -1;
+	}
+	dl = maildir_delivery_begin(s->mail_root, err, sizeof(err));
+	if (dl == NULL) {
 		*reply_r = "NO [UNAVAILABLE] Cannot store the message now";
 		return -1;
 	}
+	s->appends = xreallocarray(s->appends, s->nappends + 1,
+				   sizeof(*s->appends));
+	s->appends[s->nappends++] = dl;
+	s->append_bytes += size;
 	s->io->bytes_sink = maildir_delivery_write;
-	s->io->bytes_sink_arg = s->append;
+	s->io->bytes_sink_arg = dl;
 	return 0;
 }
 
 static void append_commit(struct imap_cmd *cmd, const char *name,
-			  const struct imap_flags *flags, int64_t idate)
+			  const struct append_msg *msgs, size_t n)
 {
 	struct imap_session *s = cmd->s;
-	uint32_t uidvalidity, uid;
+	struct maildir_append_msg *am = xcalloc(n, sizeof(*am));
+	uint32_t *uids = xcalloc(n, sizeof(*uids));
+	uint32_t uidvalidity;
 	char err[256];
 
+	for (size_t i = 0; i < n; i++) {
+		am[i].dl = s->appends[i];
+		am[i].flags = msgs[i].flags.system;
+		am[i].keywords = (const char *const *)msgs[i].flags.keywords;
+		am[i].nkeywords = msgs[i].flags.nkeywords;
+		am[i].idate = msgs[i].idate;
+	}
 	if (!maildir_folder_is_inbox(name) &&
 	    !maildir_folder_name_valid(name, err, sizeof(err))) {
 		imap_cmd_no(cmd, "[TRYCREATE] No such mailbox");
-		return;
-	}
-	if (maildir_append(s->store, name, s->append, flags->system,
-			   (const char *const *)flags->keywords,
-			   flags->nkeywords, idate, &uidvalidity, &uid, err,
-			   sizeof(err)) < 0) {
+	} else if (maildir_append_many(s->store, name, am, n, &uidvalidity,
+				       uids, err, sizeof(err)) < 0) {
 		if (strstr(err, "no such mailbox") != NULL)
 			imap_cmd_no(cmd, "[TRYCREATE] No such mailbox");
 		else
 			imap_cmd_store_error(cmd, "APPEND failed", err);
-		return;
+	} else {
+		/* RFC 4315 3: the UIDs in the order of the messages */
+		buf_clear(&cmd->tmp);
+		imap_write_uid_list(&cmd->tmp, uids, n);
+		imap_cmd_ok(cmd, "[APPENDUID %u %s] APPEND completed",
+			    uidvalidity, buf_cstr(&cmd->tmp));
 	}
-	imap_cmd_ok(cmd, "[APPENDUID %u %u] APPEND completed", uidvalidity, uid);
+	free(am);
+	free(uids);
+}
+
+/* Parses the messages after the mailbox into *msgs_r (*n_r of them). */
+static int parse_messages(struct imap_cmd *cmd, struct append_msg **msgs_r,
+			  size_t *n_r)
+{
+	struct append_msg *msgs = NULL;
+	size_t n = 0;
+	int more;
+
+	do {
+		msgs = xreallocarray(msgs, n + 1, sizeof(*msgs));
+		memset(&msgs[n], 0, sizeof(msgs[n]));
+		n++;
+		if (parse_msg_opts(&cmd->p, &msgs[n - 1]) < 0)
+			more = -1;
+		else
+			more = parse_msg_literal(&cmd->p, &cmd->tmp);
+	} while (more == 1);
+	*msgs_r = msgs;
+	*n_r = n;
+	return more < 0 ? -1 : 0;
 }
 
 void cmd_append(struct imap_cmd *cmd)
 {
 	struct imap_session *s = cmd->s;
 	struct buf name = BUF_INIT(BUF_UNLIMITED);
-	struct imap_flags flags = { 0 };
-	int64_t idate;
-	bool streamed = false;
+	struct append_msg *msgs = NULL;
+	size_t n = 0;
 
 	/* the session's parser is past the command name: start over */
 	cmd->p.pos = 0;
-	if (parse_prefix(&cmd->p, &name, &flags, &idate) < 0 ||
-	    imap_parse_string(&cmd->p, &cmd->tmp, &streamed) < 0 ||
+	if (parse_head(&cmd->p, &name) < 0 ||
+	    parse_messages(cmd, &msgs, &n) < 0 ||
 	    imap_parse_end(&cmd->p) < 0)
 		imap_cmd_parse_error(cmd);
-	else if (!streamed || s->append == NULL)
+	else if (n != s->nappends)
 		imap_cmd_bad(cmd, "Invalid message literal");
 	else
-		append_commit(cmd, buf_cstr(&name), &flags, idate);
-	maildir_delivery_free(&s->append);
-	imap_flags_free(&flags);
+		append_commit(cmd, buf_cstr(&name), msgs, n);
+	imap_append_free(s);
+	for (size_t i = 0; i < n; i++)
+		imap_flags_free(&msgs[i].flags);
+	free(msgs);
 	buf_free(&name);
 }

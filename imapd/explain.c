@@ -52,7 +52,9 @@ static const struct explain_entry imap_entries[] = {
 	  "the total size of its messages in bytes) of a mailbox without "
 	  "opening it.", "RFC 3501 6.3.10, RFC 8438" },
 	{ "APPEND", "Uploads a message into a mailbox (it is sent as a literal "
-	  "{size}).", "RFC 3501 6.3.11" },
+	  "{size}); with MULTIAPPEND several follow one another in one "
+	  "command, and either all are stored or none.",
+	  "RFC 3501 6.3.11, RFC 3502" },
 	{ "CHECK", "Asks the server to save its state for the mailbox.",
 	  "RFC 3501 6.4.1" },
 	{ "CLOSE", "Closes the mailbox, removing messages flagged \\Deleted, "

@@ -103,8 +103,11 @@ struct imap_session {
 	bool box_loading;
 	bool box_load_failed;
 
-	/* APPEND streaming its message literal into a delivery */
-	struct maildir_delivery *append;
+	/* APPEND streaming its message literals into deliveries, one per
+	 * message (several: MULTIAPPEND, RFC 3502) */
+	struct maildir_delivery **appends;
+	size_t nappends;
+	uint64_t append_bytes;	/* announced by those literals */
 	bool streaming;		/* the literal being read goes to `append` */
 	/* FETCH output produced as the client reads */
 	struct imap_fetch_job *fetch;
@@ -209,6 +212,8 @@ bool imap_append_literal_is_message(const struct imap_cmdbuf *cb);
  * *reply_r (a static "NO ..." text). */
 int imap_append_stream_begin(struct imap_session *s, uint64_t size,
 			     const char **reply_r);
+/* Drops the deliveries of an APPEND that did not complete. */
+void imap_append_free(struct imap_session *s);
 
 /* After work on a worker thread (or at once): moves s->work_out to the
  * connection's output and acts on the session's requests (close, idle

@@ -1,7 +1,7 @@
 """IMAP behaviour that Dovecot's imaptest checks (tests/interop/), driven by
 Python's imaplib and raw sockets: FETCH of messages another session expunged
 (RFC 2180 4.1), LIST-EXTENDED (RFC 5258), LIST-STATUS (RFC 5819),
-STATUS=SIZE (RFC 8438), and bad input to them."""
+STATUS=SIZE (RFC 8438), MULTIAPPEND (RFC 3502), and bad input to them."""
 import imaplib
 import socket
 import unittest
@@ -118,6 +118,30 @@ class ImapInteropTest(unittest.TestCase):
         got = self.cmd(s, b"d", b"LIST \"\" Sized RETURN (STATUS (BOGUS))")
         self.assertIn(b"d BAD", got)
         self.assertIn(b"e OK", self.cmd(s, b"e", b"NOOP"))
+        s.close()
+        m.logout()
+
+    def test_multiappend(self):
+        m = self.login()
+        m.delete("Multi")
+        m.create("Multi")
+        s = self.raw()
+        one, two = MSG % (1, 1), MSG % (2, 2)
+        s.sendall(b"a APPEND Multi (\\Seen) {%d}\r\n" % len(one))
+        self.assertTrue(s.recv(100).startswith(b"+ "))
+        s.sendall(one + b" {%d}\r\n" % len(two))
+        self.assertTrue(s.recv(100).startswith(b"+ "))
+        s.sendall(two + b"\r\n")
+        got = self.cmd(s, b"n", b"NOOP")
+        self.assertRegex(got, rb"a OK \[APPENDUID \d+ 1:2\] ")
+        # all or nothing: a bad second message appends neither
+        got = self.cmd(s, b"b", b"APPEND Multi {3+}\r\nabc (\\Recent) {3+}\r\ndef")
+        self.assertIn(b"b BAD", got)
+        m.select("Multi")
+        typ, data = m.fetch("1:*", "(FLAGS BODY.PEEK[TEXT])")
+        bodies = [d[1] for d in data if isinstance(d, tuple)]
+        self.assertEqual(bodies, [b"body 1\r\n", b"body 2\r\n"])
+        self.assertIn(b"\\Seen", data[0][0])
         s.close()
         m.logout()
 

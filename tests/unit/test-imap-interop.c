@@ -1,6 +1,7 @@
-/* LIST-EXTENDED (RFC 5258), LIST-STATUS (RFC 5819) and STATUS=SIZE
- * (RFC 8438) through a test session on a temporary instance; the cases
- * follow Dovecot imaptest's "listext" group. */
+/* What Dovecot's imaptest groups check beyond RFC 3501 (tests/interop/):
+ * LIST-EXTENDED (RFC 5258; the cases of its "listext" group), LIST-STATUS
+ * (RFC 5819), STATUS=SIZE (RFC 8438) and MULTIAPPEND (RFC 3502), through a
+ * test session on a temporary instance. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,7 +179,7 @@ static void make_tree(void)
 START_TEST(test_capabilities)
 {
 	say(&a, "c CAPABILITY\r\n");
-	ASSERT_HAS(&a, " LIST-EXTENDED LIST-STATUS STATUS=SIZE");
+	ASSERT_HAS(&a, " LIST-EXTENDED LIST-STATUS STATUS=SIZE MULTIAPPEND");
 }
 END_TEST
 
@@ -305,9 +306,68 @@ START_TEST(test_list_status_and_size)
 }
 END_TEST
 
+START_TEST(test_multiappend)
+{
+	char line[256];
+
+	say(&a, "c CREATE Box\r\n");
+	/* two messages, each with its own flags and date (RFC 3502 6.3.11) */
+	snprintf(line, sizeof(line), "m APPEND Box (\\Seen) {%zu}\r\n",
+		 strlen(msg1));
+	say(&a, line);
+	ASSERT_HAS(&a, "+ Ready");
+	snprintf(line, sizeof(line), "%s (\\Flagged kw) "
+		 "\"01-Feb-2026 10:00:00 +0000\" {%zu}\r\n", msg1, strlen(msg2));
+	say(&a, line);
+	ASSERT_HAS(&a, "+ Ready");
+	say(&a, msg2);
+	say(&a, "\r\n");
+	ASSERT_HAS(&a, "m OK [APPENDUID ");
+	ASSERT_HAS(&a, " 1:2] APPEND completed");
+	say(&a, "s SELECT Box\r\n");
+	ASSERT_HAS(&a, "* 2 EXISTS");
+	say(&a, "f FETCH 1:2 (FLAGS INTERNALDATE BODY.PEEK[HEADER.FIELDS (SUBJECT)])\r\n");
+	ASSERT_HAS(&a, "* 1 FETCH (FLAGS (\\Seen \\Recent) ");
+	ASSERT_HAS(&a, "Subject: one");
+	ASSERT_HAS(&a, "* 2 FETCH (FLAGS (\\Flagged \\Recent kw) INTERNALDATE "
+		   "\"01-Feb-2026 10:00:00 +0000\"");
+	ASSERT_HAS(&a, "Subject: two");
+	/* non-synchronising literals (RFC 7888) for all three */
+	say(&a, "n APPEND Box {3+}\r\nabc {3+}\r\ndef {3+}\r\nghi\r\n");
+	ASSERT_HAS(&a, " 3:5] APPEND completed");
+}
+END_TEST
+
+START_TEST(test_multiappend_all_or_nothing)
+{
+	say(&a, "c CREATE Box\r\n");
+	/* the second message is too big: the first is not appended either */
+	cfg.max_message_size = 10;
+	say(&a, "a APPEND Box {3}\r\n");
+	ASSERT_HAS(&a, "+ Ready");
+	say(&a, "abc {11}\r\n");
+	ck_assert_str_eq(a.got, "a NO [TOOBIG] Message too big\r\n");
+	/* a bad flag in the second: BAD, nothing appended */
+	say(&a, "b APPEND Box {3+}\r\nabc (\\Recent) {3+}\r\ndef\r\n");
+	ASSERT_HAS(&a, "b BAD");
+	/* to a missing mailbox: NO [TRYCREATE] */
+	say(&a, "d APPEND NoSuch {3+}\r\nabc {3+}\r\ndef\r\n");
+	ASSERT_HAS(&a, "d NO [TRYCREATE]");
+	/* more than four times the message limit in one command */
+	say(&a, "e APPEND Box {10+}\r\n0123456789 {10+}\r\n0123456789 "
+	    "{10+}\r\n0123456789 {10+}\r\n0123456789 {1+}\r\nx\r\n");
+	ASSERT_HAS(&a, "e NO [LIMIT]");
+	say(&a, "s STATUS Box (MESSAGES)\r\n");
+	ASSERT_HAS(&a, "* STATUS Box (MESSAGES 0)");
+	/* the session still works */
+	say(&a, "g APPEND Box {3+}\r\nabc {3+}\r\ndef\r\n");
+	ASSERT_HAS(&a, " 1:2] APPEND completed");
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
-	Suite *suite = suite_create("imap-list");
+	Suite *suite = suite_create("imap-interop");
 	TCase *tc = tcase_create("core");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
@@ -316,6 +376,8 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_subscribed);
 	tcase_add_test(tc, test_recursivematch);
 	tcase_add_test(tc, test_list_status_and_size);
+	tcase_add_test(tc, test_multiappend);
+	tcase_add_test(tc, test_multiappend_all_or_nothing);
 	suite_add_tcase(suite, tc);
 	return suite;
 }
