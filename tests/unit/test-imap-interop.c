@@ -208,6 +208,18 @@ START_TEST(test_patterns_and_errors)
 	ASSERT_HAS(&a, "e6 BAD");
 	say(&a, "e7 LIST \"\" * RETURN (STATUS (MESSAGES NOSUCH))\r\n");
 	ASSERT_HAS(&a, "e7 BAD");
+	{
+		/* at most 64 patterns */
+		struct buf line = BUF_INIT(BUF_UNLIMITED);
+
+		buf_puts(&line, "e8 LIST \"\" (");
+		for (int i = 0; i < 65; i++)
+			buf_printf(&line, "%sp%d", i ? " " : "", i);
+		buf_puts(&line, ")\r\n");
+		say(&a, buf_cstr(&line));
+		ck_assert_str_eq(a.got, "e8 BAD Too many LIST patterns\r\n");
+		buf_free(&line);
+	}
 	say(&a, "r LIST (remote) \"\" t\r\n");
 	ck_assert_str_eq(a.got, "* LIST (\\HasChildren) \"/\" t\r\n"
 			 "r OK LIST completed\r\n");
@@ -357,6 +369,21 @@ START_TEST(test_multiappend_all_or_nothing)
 	say(&a, "e APPEND Box {10+}\r\n0123456789 {10+}\r\n0123456789 "
 	    "{10+}\r\n0123456789 {10+}\r\n0123456789 {1+}\r\nx\r\n");
 	ASSERT_HAS(&a, "e NO [LIMIT]");
+	{
+		/* at most 256 messages (their 257 bytes are below the
+		 * total limit now) */
+		struct buf line = BUF_INIT(BUF_UNLIMITED);
+
+		cfg.max_message_size = 1000;
+		buf_puts(&line, "h APPEND Box");
+		for (int i = 0; i < 257; i++)
+			buf_puts(&line, " {1+}\r\nx");
+		buf_puts(&line, "\r\n");
+		say(&a, buf_cstr(&line));
+		ck_assert_str_eq(a.got, "h NO [LIMIT] Too many messages in one "
+				 "APPEND\r\n");
+		buf_free(&line);
+	}
 	say(&a, "s STATUS Box (MESSAGES)\r\n");
 	ASSERT_HAS(&a, "* STATUS Box (MESSAGES 0)");
 	/* the session still works */
