@@ -25,6 +25,13 @@
 struct append_msg {
 	struct imap_flags flags;
 	int64_t idate;
+	bool literal8;		/* sent as "~{n}" (RFC 3516 4.4) */
+};
+
+/* A message literal streamed into a delivery. */
+struct imap_append_literal {
+	struct maildir_delivery *dl;
+	bool has_nul;
 };
 
 /* tag SP "APPEND" SP mailbox SP */
@@ -51,16 +58,18 @@ static int parse_msg_opts(struct imap_parser *p, struct append_msg *m)
 	if (imap_parse_peek(p) == '"' &&
 	    (imap_parse_datetime(p, &m->idate) < 0 || imap_parse_sp(p) < 0))
 		return -1;
-	return imap_parse_peek(p) == '{' ? 0 :
+	return imap_parse_peek(p) == '{' || imap_parse_peek(p) == '~' ? 0 :
 		imap_parse_fail(p, "Missing message");
 }
 
 /* A streamed message literal, then SP and the next message or the end:
  * 1 another message follows, 0 the end, -1 a syntax error. */
-static int parse_msg_literal(struct imap_parser *p, struct buf *tmp)
+static int parse_msg_literal(struct imap_parser *p, struct append_msg *m,
+			     struct buf *tmp)
 {
 	bool streamed = false;
 
+	m->literal8 = imap_parse_skip(p, '~');
 	if (imap_parse_string(p, tmp, &streamed) < 0)
 		return -1;
 	if (!streamed)
@@ -94,11 +103,11 @@ bool imap_append_literal_is_message(const struct imap_cmdbuf *cb)
 			break;
 		}
 		imap_flags_free(&m.flags);
-		if (p.pos == off) {
+		if (p.pos == off || (p.data[p.pos] == '~' && p.pos + 1 == off)) {
 			ok = true;
 			break;
 		}
-		if (parse_msg_literal(&p, &tmp) != 1)
+		if (parse_msg_literal(&p, &m, &tmp) != 1)
 			break;
 	}
 out:
@@ -109,18 +118,31 @@ out:
 
 void imap_append_free(struct imap_session *s)
 {
-	for (size_t i = 0; i < s->nappends; i++)
-		maildir_delivery_free(&s->appends[i]);
+	for (size_t i = 0; i < s->nappends; i++) {
+		maildir_delivery_free(&s->appends[i]->dl);
+		free(s->appends[i]);
+	}
 	free(s->appends);
 	s->appends = NULL;
 	s->nappends = 0;
 	s->append_bytes = 0;
 }
 
+/* The message bytes go to the delivery; a NUL among them is noted. */
+static int append_sink(void *arg, const char *p, size_t n)
+{
+	struct imap_append_literal *lit = arg;
+
+	if (memchr(p, '\0', n) != NULL)
+		lit->has_nul = true;
+	return maildir_delivery_write(lit->dl, p, n);
+}
+
 int imap_append_stream_begin(struct imap_session *s, uint64_t size,
 			     const char **reply_r)
 {
 	uint64_t max = s->io->cfg->max_message_size, total;
+	struct imap_append_literal *lit;
 	struct maildir_delivery *dl;
 	char err[256];
 
@@ -144,13 +166,25 @@ int imap_append_stream_begin(struct imap_session *s, uint64_t size,
 		*reply_r = "NO [UNAVAILABLE] Cannot store the message now";
 		return -1;
 	}
+	lit = xcalloc(1, sizeof(*lit));
+	lit->dl = dl;
 	s->appends = xreallocarray(s->appends, s->nappends + 1,
 				   sizeof(*s->appends));
-	s->appends[s->nappends++] = dl;
+	s->appends[s->nappends++] = lit;
 	s->append_bytes += size;
-	s->io->bytes_sink = maildir_delivery_write;
-	s->io->bytes_sink_arg = dl;
+	s->io->bytes_sink = append_sink;
+	s->io->bytes_sink_arg = lit;
 	return 0;
+}
+
+/* Whether a literal8 message holds a NUL. */
+static bool binary_content(const struct imap_session *s,
+			   const struct append_msg *msgs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (msgs[i].literal8 && s->appends[i]->has_nul)
+			return true;
+	return false;
 }
 
 static void append_commit(struct imap_cmd *cmd, const char *name,
@@ -163,7 +197,7 @@ static void append_commit(struct imap_cmd *cmd, const char *name,
 	char err[256];
 
 	for (size_t i = 0; i < n; i++) {
-		am[i].dl = s->appends[i];
+		am[i].dl = s->appends[i]->dl;
 		am[i].flags = msgs[i].flags.system;
 		am[i].keywords = (const char *const *)msgs[i].flags.keywords;
 		am[i].nkeywords = msgs[i].flags.nkeywords;
@@ -172,6 +206,11 @@ static void append_commit(struct imap_cmd *cmd, const char *name,
 	if (!maildir_folder_is_inbox(name) &&
 	    !maildir_folder_name_valid(name, err, sizeof(err))) {
 		imap_cmd_no(cmd, "[TRYCREATE] No such mailbox");
+	} else if (binary_content(s, msgs, n)) {
+		/* RFC 3516 4.4: BODY[] could not return it (RFC 3501 4.3:
+		 * no NUL in a literal), and no conversion is made here */
+		imap_cmd_no(cmd, "[UNKNOWN-CTE] Binary content (NUL) cannot "
+			    "be stored");
 	} else if (maildir_append_many(s->store, name, am, n, &uidvalidity,
 				       uids, err, sizeof(err)) < 0) {
 		if (strstr(err, "no such mailbox") != NULL)
@@ -204,7 +243,8 @@ static int parse_messages(struct imap_cmd *cmd, struct append_msg **msgs_r,
 		if (parse_msg_opts(&cmd->p, &msgs[n - 1]) < 0)
 			more = -1;
 		else
-			more = parse_msg_literal(&cmd->p, &cmd->tmp);
+			more = parse_msg_literal(&cmd->p, &msgs[n - 1],
+						 &cmd->tmp);
 	} while (more == 1);
 	*msgs_r = msgs;
 	*n_r = n;

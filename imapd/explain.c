@@ -64,7 +64,10 @@ static const struct explain_entry imap_entries[] = {
 	{ "SEARCH", "Asks which messages match criteria (UNSEEN, FROM, SINCE...); "
 	  "the answer is a list of numbers.", "RFC 3501 6.4.4" },
 	{ "FETCH", "Asks for data about messages (FLAGS, ENVELOPE, BODY[]...); "
-	  "BODY[] also sets \\Seen, BODY.PEEK[] does not.", "RFC 3501 6.4.5" },
+	  "BODY[] also sets \\Seen, BODY.PEEK[] does not.  BINARY[1] gives a "
+	  "part decoded from base64 or quoted-printable (as ~{n} when it holds "
+	  "a NUL byte), BINARY.SIZE[1] its decoded size.",
+	  "RFC 3501 6.4.5, RFC 3516 4.2" },
 	{ "STORE", "Changes flags: FLAGS replaces, +FLAGS adds, -FLAGS removes "
 	  "(.SILENT: no report back).", "RFC 3501 6.4.6" },
 	{ "COPY", "Copies messages into another mailbox.", "RFC 3501 6.4.7" },
@@ -173,6 +176,9 @@ static const struct explain_entry imap_entries[] = {
 	  "the ones it knows are listed.", "RFC 3501 7.1" },
 	{ "[CANNOT]", "[CANNOT]: the server will never do this (an invalid "
 	  "name, INBOX, a mailbox with children).", "RFC 5530 3" },
+	{ "[UNKNOWN-CTE]", "[UNKNOWN-CTE]: the part is encoded in a way the "
+	  "server cannot decode for BINARY, or (APPEND) binary content with "
+	  "NUL bytes that this server does not store.", "RFC 3516 4.2, 4.4" },
 	{ "[EXPUNGEISSUED]", "[EXPUNGEISSUED]: some of the messages were "
 	  "removed meanwhile by another session; after FETCH (OK) they are "
 	  "simply left out of the answer.", "RFC 5530 3, RFC 2180 4.1" },

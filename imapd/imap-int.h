@@ -16,6 +16,7 @@ struct maildir_store;
 struct maildir_box;
 struct maildir_delivery;
 struct imap_fetch_job;
+struct imap_append_literal;
 
 /* RFC 3501 3: the states, as bits so a command lists where it is allowed. */
 enum imap_state {
@@ -105,7 +106,7 @@ struct imap_session {
 
 	/* APPEND streaming its message literals into deliveries, one per
 	 * message (several: MULTIAPPEND, RFC 3502) */
-	struct maildir_delivery **appends;
+	struct imap_append_literal **appends;	/* cmd-append.c */
 	size_t nappends;
 	uint64_t append_bytes;	/* announced by those literals */
 	bool streaming;		/* the literal being read goes to `append` */
@@ -226,6 +227,14 @@ void imap_work_done(void *arg);
 void imap_idle_line(struct imap_session *s, const char *line, size_t len,
 		    bool valid);
 void imap_idle_free(struct imap_session *s);
+
+/* BINARY (fetch-binary.c, RFC 3516 4.2): appends to out the content of
+ * the part that `parts` name, decoded from its Content-Transfer-Encoding
+ * (the whole part in memory: at most max_message_size).  0, -1 when there
+ * is no such part, -2 when the encoding is unknown. */
+struct msg_parse;
+int imap_binary_content(const struct msg_parse *p, const char *data,
+			const uint32_t *parts, size_t nparts, struct buf *out);
 
 /* FETCH output on demand (cmd-fetch.c). */
 void imap_fetch_continue(struct imap_session *s);

@@ -192,9 +192,18 @@ enum imap_section_kind {
 
 #define IMAP_MAX_SECTION_PARTS 32
 
-/* One BODY[section]<partial>. */
+/* BINARY (RFC 3516 4.2): a part's content decoded from its
+ * Content-Transfer-Encoding, or only the decoded size. */
+enum imap_binary {
+	IMAP_BINARY_NO,		/* BODY[...] */
+	IMAP_BINARY_DATA,	/* BINARY[...], BINARY.PEEK[...] */
+	IMAP_BINARY_SIZE,	/* BINARY.SIZE[...] */
+};
+
+/* One BODY[section]<partial> (or BINARY[section-part]<partial>). */
 struct imap_fetch_body {
 	bool peek;
+	enum imap_binary binary;
 	uint32_t parts[IMAP_MAX_SECTION_PARTS];
 	size_t nparts;
 	enum imap_section_kind kind;

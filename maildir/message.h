@@ -238,6 +238,11 @@ struct msg_range {
 int msg_section_find(const struct msg_parse *p, const char *data,
 		     const struct msg_section *s, struct msg_range *r,
 		     struct buf *built);
+/* The index of the part that section numbers name (RFC 3501 6.4.5: a
+ * number after a message/rfc822 part counts in its embedded message), or
+ * MSG_NONE. */
+uint32_t msg_section_part(const struct msg_parse *p, const uint32_t *nums,
+			  size_t n);
 /* HEADER.FIELDS without a parse: appends to out the fields of the header
  * block data[off..off+len) that are named in fields[] (with `not`: that
  * are not), then the empty line, all with CRLF line ends (RFC 3501 6.4.5).

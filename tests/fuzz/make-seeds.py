@@ -284,6 +284,10 @@ imap = {
                      'f LIST (REMOTE SPECIAL-USE) "" * RETURN (SUBSCRIBED)\r\n'
                      'g STATUS INBOX (SIZE)\r\nh LIST (RECURSIVEMATCH) "" %\r\n'
                      'i LIST "" ("" %\r\n',
+    'binary-multiappend': 'a LOGIN alice secret\r\nb APPEND INBOX (\\Seen) {3+}\r\n'
+                          'abc ~{4+}\r\nd\x00e\n {2}\r\nhi\r\nc SELECT INBOX\r\n'
+                          'd FETCH 1:* (BINARY.SIZE[1] BINARY.PEEK[1]<1.2> '
+                          'BINARY[] BINARY.SIZE[2.1])\r\ne FETCH 1 BINARY[1.\r\n',
     'errors': 'a LOGIN alice wrong\r\n* LOGIN\r\nb SELECT INBOX\r\n'
               'c LOGIN {999999}\r\nd LOGIN {3}\r\nbob {6}\r\nsecret\r\n'
               'e FETCH 1 BODY[\r\n' + 'f ' + 'X' * 5000 + '\r\nLOGOUT\r\n',

@@ -1,6 +1,7 @@
 /* What Dovecot's imaptest groups check beyond RFC 3501 (tests/interop/):
  * LIST-EXTENDED (RFC 5258; the cases of its "listext" group), LIST-STATUS
- * (RFC 5819), STATUS=SIZE (RFC 8438) and MULTIAPPEND (RFC 3502), through a
+ * (RFC 5819), STATUS=SIZE (RFC 8438), MULTIAPPEND (RFC 3502) and BINARY
+ * (RFC 3516), through a
  * test session on a temporary instance. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -179,7 +180,7 @@ static void make_tree(void)
 START_TEST(test_capabilities)
 {
 	say(&a, "c CAPABILITY\r\n");
-	ASSERT_HAS(&a, " LIST-EXTENDED LIST-STATUS STATUS=SIZE MULTIAPPEND");
+	ASSERT_HAS(&a, " LIST-EXTENDED LIST-STATUS STATUS=SIZE MULTIAPPEND BINARY");
 }
 END_TEST
 
@@ -392,6 +393,111 @@ START_TEST(test_multiappend_all_or_nothing)
 }
 END_TEST
 
+/* A multipart with a base64, a quoted-printable, an unknown-encoding and
+ * a binary part holding a bare CR (after imaptest's fetch-binary-mime). */
+static const char mime_msg[] =
+	"From: user@domain.org\r\n"
+	"Mime-Version: 1.0\r\n"
+	"Content-Type: multipart/mixed; boundary=\"b\"\r\n"
+	"\r\n"
+	"--b\r\n"
+	"Content-Transfer-Encoding: base64\r\n"
+	"\r\n"
+	"  aGVs  \r\n"
+	" bG8gd29y\r\n"
+	"bGQ=\r\n"
+	"--b\r\n"
+	"Content-Transfer-Encoding: quoted-printable\r\n"
+	"\r\n"
+	"hello  \r\n"
+	"foo\t=\r\n"
+	"bar =62\r\n"
+	"--b\r\n"
+	"Content-Transfer-Encoding: x-uuencode\r\n"
+	"\r\n"
+	"begin\r\n"
+	"--b\r\n"
+	"Content-Transfer-Encoding: base64\r\n"
+	"\r\n"
+	"YWIAYw1k\r\n"
+	"--b--\r\n";
+
+START_TEST(test_binary_fetch)
+{
+	char want[256];
+
+	say(&a, "c CREATE Box\r\n");
+	append(&a, "Box", "", mime_msg);
+	say(&a, "s SELECT Box\r\n");
+	/* base64 and quoted-printable decoded (RFC 3516 4.2) */
+	say(&a, "f FETCH 1 (BINARY.SIZE[1] BINARY.PEEK[1] BINARY.PEEK[2])\r\n");
+	ck_assert_str_eq(a.got, "* 1 FETCH (BINARY.SIZE[1] 11 BINARY[1] {11}\r\n"
+			 "hello world BINARY[2] {16}\r\nhello\r\nfoo\tbar b)\r\n"
+			 "f OK FETCH completed\r\n");
+	/* a NUL: literal8; a partial counts decoded octets */
+	{
+		static const char cmd[] =
+			"g FETCH 1 (BINARY.PEEK[4] BINARY.PEEK[4]<1.3>)\r\n";
+		static const char want8[] =
+			"* 1 FETCH (BINARY[4] ~{6}\r\nab\0c\rd "
+			"BINARY[4]<1> ~{3}\r\nb\0c)\r\ng OK FETCH completed\r\n";
+
+		buf_clear(&a.io.out);
+		feed(&a, cmd, strlen(cmd));
+		ck_assert_uint_eq(a.io.out.len, sizeof(want8) - 1);
+		ck_assert_int_eq(memcmp(a.io.out.data, want8, sizeof(want8) - 1), 0);
+		buf_clear(&a.io.out);
+	}
+	/* BINARY[] is the message as it is; no such part: NIL */
+	say(&a, "h FETCH 1 (BINARY.SIZE[] BINARY.PEEK[9] BINARY.SIZE[1.2])\r\n");
+	snprintf(want, sizeof(want), "* 1 FETCH (BINARY.SIZE[] %zu BINARY[9] "
+		 "NIL BINARY.SIZE[1.2] NIL)\r\nh OK FETCH completed\r\n",
+		 strlen(mime_msg));
+	ck_assert_str_eq(a.got, want);
+	/* an encoding it cannot undo: NO [UNKNOWN-CTE] */
+	say(&a, "i FETCH 1 BINARY.PEEK[3]\r\n");
+	ASSERT_HAS(&a, "i NO [UNKNOWN-CTE]");
+	/* BINARY without PEEK sets \Seen, BINARY.SIZE does not */
+	say(&a, "j FETCH 1 BINARY.SIZE[2]\r\n");
+	ASSERT_NOT(&a, "\\Seen");
+	say(&a, "k FETCH 1 BINARY[2]\r\n");
+	ASSERT_HAS(&a, "FLAGS (\\Seen \\Recent)");
+	/* bad syntax */
+	say(&a, "l FETCH 1 BINARY[1.MIME]\r\n");
+	ASSERT_HAS(&a, "l BAD");
+	say(&a, "m FETCH 1 BINARY.SIZE[1]<0.1>\r\n");
+	ASSERT_HAS(&a, "m BAD");
+	say(&a, "n FETCH 1 BINARY[1\r\n");
+	ASSERT_HAS(&a, "n BAD");
+	say(&a, "o FETCH 1 BINARY.PEEK[0]\r\n");
+	ASSERT_HAS(&a, "o BAD");
+	say(&a, "p NOOP\r\n");
+	ck_assert_str_eq(a.got, "p OK NOOP completed\r\n");
+}
+END_TEST
+
+START_TEST(test_binary_append)
+{
+	say(&a, "c CREATE Box\r\n");
+	/* literal8 (RFC 3516 4.4), here without NUL: stored */
+	say(&a, "a APPEND Box ~{7+}\r\nab\r\n\xe4\r\n\r\n");
+	ASSERT_HAS(&a, "a OK [APPENDUID ");
+	/* with a NUL: refused, nothing stored */
+	say(&a, "");
+	feed(&a, "b APPEND Box ~{6+}\r\nab\0c\r\n\r\n", 28);
+	free(a.got);
+	a.got = strdup(buf_cstr(&a.io.out));
+	ASSERT_HAS(&a, "b NO [UNKNOWN-CTE]");
+	say(&a, "s STATUS Box (MESSAGES)\r\n");
+	ASSERT_HAS(&a, "* STATUS Box (MESSAGES 1)");
+	/* literal8 where a message is not expected: BAD */
+	say(&a, "d SELECT ~{3+}\r\nBox\r\n");
+	ASSERT_HAS(&a, "d BAD");
+	say(&a, "e NOOP\r\n");
+	ASSERT_HAS(&a, "e OK");
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *suite = suite_create("imap-interop");
@@ -405,6 +511,8 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_list_status_and_size);
 	tcase_add_test(tc, test_multiappend);
 	tcase_add_test(tc, test_multiappend_all_or_nothing);
+	tcase_add_test(tc, test_binary_fetch);
+	tcase_add_test(tc, test_binary_append);
 	suite_add_tcase(suite, tc);
 	return suite;
 }

@@ -22,7 +22,7 @@ static char *got;	/* output of the last say(), malloc'd */
 #define CAPS_ANY "IMAP4rev1 SASL-IR LITERAL+ ID"
 #define CAPS_AUTHED CAPS_ANY " ENABLE IDLE NAMESPACE UNSELECT CHILDREN UIDPLUS MOVE" \
 	" SPECIAL-USE CREATE-SPECIAL-USE LIST-EXTENDED LIST-STATUS STATUS=SIZE" \
-	" MULTIAPPEND"
+	" MULTIAPPEND BINARY"
 
 static void open_session(void)
 {
