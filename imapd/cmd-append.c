@@ -14,6 +14,7 @@
 #include "imapd/writer.h"
 #include "maildir/deliver.h"
 #include "maildir/mailbox.h"
+#include "maildir/message.h"
 #include "maildir/name.h"
 
 /* Bounds on one MULTIAPPEND: the messages wait in tmp/ until the last
@@ -32,6 +33,9 @@ struct append_msg {
 struct imap_append_literal {
 	struct maildir_delivery *dl;
 	bool has_nul;
+	bool literal8;		/* "~{n}": its bytes are also kept in copy,
+				   to be converted should they hold a NUL */
+	struct buf copy;
 };
 
 /* tag SP "APPEND" SP mailbox SP */
@@ -120,6 +124,7 @@ void imap_append_free(struct imap_session *s)
 {
 	for (size_t i = 0; i < s->nappends; i++) {
 		maildir_delivery_free(&s->appends[i]->dl);
+		buf_free(&s->appends[i]->copy);
 		free(s->appends[i]);
 	}
 	free(s->appends);
@@ -135,7 +140,24 @@ static int append_sink(void *arg, const char *p, size_t n)
 
 	if (memchr(p, '\0', n) != NULL)
 		lit->has_nul = true;
+	/* the size was checked against max_message_size before */
+	if (lit->literal8 && buf_append(&lit->copy, p, n) < 0)
+		return -1;
 	return maildir_delivery_write(lit->dl, p, n);
+}
+
+/* Whether the literal announced last (at the end of the command so far)
+ * is a literal8, "~{n}". */
+static bool announced_literal8(const struct imap_cmdbuf *cb)
+{
+	size_t off;
+	uint64_t size;
+	bool nonsync;
+
+	return cb->text.len >= 2 &&
+		imap_literal_at_end(cb->text.data, cb->text.len - 2, &off,
+				    &size, &nonsync) &&
+		off > 0 && cb->text.data[off - 1] == '~';
 }
 
 int imap_append_stream_begin(struct imap_session *s, uint64_t size,
@@ -168,6 +190,8 @@ int imap_append_stream_begin(struct imap_session *s, uint64_t size,
 	}
 	lit = xcalloc(1, sizeof(*lit));
 	lit->dl = dl;
+	lit->literal8 = announced_literal8(&s->input);
+	buf_init(&lit->copy, (size_t)size);
 	s->appends = xreallocarray(s->appends, s->nappends + 1,
 				   sizeof(*s->appends));
 	s->appends[s->nappends++] = lit;
@@ -177,14 +201,43 @@ int imap_append_stream_begin(struct imap_session *s, uint64_t size,
 	return 0;
 }
 
-/* Whether a literal8 message holds a NUL. */
-static bool binary_content(const struct imap_session *s,
-			   const struct append_msg *msgs, size_t n)
+/* A literal8 message with NUL bytes, which BODY[] could not send (RFC
+ * 3501 4.3), gets its binary parts in base64 (RFC 3516 4.4, as Dovecot
+ * does): a new delivery replaces the streamed one.  0, -1 when that cannot
+ * be done. */
+static int convert_binary(struct imap_session *s,
+			  struct imap_append_literal *lit)
+{
+	struct buf conv = BUF_INIT(BUF_UNLIMITED);
+	struct maildir_delivery *dl = NULL;
+	char err[256];
+	int ret = -1;
+
+	if (msg_binary_to_base64(lit->copy.data, lit->copy.len, &conv) < 0 ||
+	    memchr(conv.data, '\0', conv.len) != NULL)
+		goto out;
+	dl = maildir_delivery_begin(s->mail_root, err, sizeof(err));
+	if (dl == NULL || maildir_delivery_write(dl, conv.data, conv.len) < 0)
+		goto out;
+	maildir_delivery_free(&lit->dl);
+	lit->dl = dl;
+	dl = NULL;
+	ret = 0;
+out:
+	maildir_delivery_free(&dl);
+	buf_free(&conv);
+	return ret;
+}
+
+/* Converts the binary messages; false when one cannot be stored. */
+static bool binary_stored(struct imap_session *s,
+			  const struct append_msg *msgs, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (msgs[i].literal8 && s->appends[i]->has_nul)
-			return true;
-	return false;
+		if (msgs[i].literal8 && s->appends[i]->has_nul &&
+		    convert_binary(s, s->appends[i]) < 0)
+			return false;
+	return true;
 }
 
 static void append_commit(struct imap_cmd *cmd, const char *name,
@@ -196,6 +249,16 @@ static void append_commit(struct imap_cmd *cmd, const char *name,
 	uint32_t uidvalidity;
 	char err[256];
 
+	if (!maildir_folder_is_inbox(name) &&
+	    !maildir_folder_name_valid(name, err, sizeof(err))) {
+		imap_cmd_no(cmd, "[TRYCREATE] No such mailbox");
+		goto out;
+	}
+	if (!binary_stored(s, msgs, n)) {
+		imap_cmd_no(cmd, "[UNKNOWN-CTE] Binary content (NUL) that "
+			    "cannot be stored");
+		goto out;
+	}
 	for (size_t i = 0; i < n; i++) {
 		am[i].dl = s->appends[i]->dl;
 		am[i].flags = msgs[i].flags.system;
@@ -203,15 +266,7 @@ static void append_commit(struct imap_cmd *cmd, const char *name,
 		am[i].nkeywords = msgs[i].flags.nkeywords;
 		am[i].idate = msgs[i].idate;
 	}
-	if (!maildir_folder_is_inbox(name) &&
-	    !maildir_folder_name_valid(name, err, sizeof(err))) {
-		imap_cmd_no(cmd, "[TRYCREATE] No such mailbox");
-	} else if (binary_content(s, msgs, n)) {
-		/* RFC 3516 4.4: BODY[] could not return it (RFC 3501 4.3:
-		 * no NUL in a literal), and no conversion is made here */
-		imap_cmd_no(cmd, "[UNKNOWN-CTE] Binary content (NUL) cannot "
-			    "be stored");
-	} else if (maildir_append_many(s->store, name, am, n, &uidvalidity,
+	if (maildir_append_many(s->store, name, am, n, &uidvalidity,
 				       uids, err, sizeof(err)) < 0) {
 		if (strstr(err, "no such mailbox") != NULL)
 			imap_cmd_no(cmd, "[TRYCREATE] No such mailbox");
@@ -224,6 +279,7 @@ static void append_commit(struct imap_cmd *cmd, const char *name,
 		imap_cmd_ok(cmd, "[APPENDUID %u %s] APPEND completed",
 			    uidvalidity, buf_cstr(&cmd->tmp));
 	}
+out:
 	free(am);
 	free(uids);
 }

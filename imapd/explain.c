@@ -177,8 +177,8 @@ static const struct explain_entry imap_entries[] = {
 	{ "[CANNOT]", "[CANNOT]: the server will never do this (an invalid "
 	  "name, INBOX, a mailbox with children).", "RFC 5530 3" },
 	{ "[UNKNOWN-CTE]", "[UNKNOWN-CTE]: the part is encoded in a way the "
-	  "server cannot decode for BINARY, or (APPEND) binary content with "
-	  "NUL bytes that this server does not store.", "RFC 3516 4.2, 4.4" },
+	  "server cannot decode for BINARY, or (APPEND) NUL bytes where "
+	  "base64 cannot hold them (in a header).", "RFC 3516 4.2, 4.4" },
 	{ "[EXPUNGEISSUED]", "[EXPUNGEISSUED]: some of the messages were "
 	  "removed meanwhile by another session; after FETCH (OK) they are "
 	  "simply left out of the answer.", "RFC 5530 3, RFC 2180 4.1" },
