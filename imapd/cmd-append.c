@@ -8,11 +8,13 @@
  * command, once complete, places those files in the folder. */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/xalloc.h"
 #include "imapd/imap-int.h"
 #include "imapd/writer.h"
 #include "maildir/deliver.h"
+#include "maildir/folder.h"
 #include "maildir/mailbox.h"
 #include "maildir/message.h"
 #include "maildir/name.h"
@@ -22,12 +24,31 @@
 #define APPEND_MAX_MESSAGES 256
 #define APPEND_MAX_TOTAL_FACTOR 4	/* times max_message_size */
 
+/* A CATENATE part (RFC 4469 5): TEXT bytes, or a URL to copy from. */
+struct cat_part {
+	bool is_url;
+	struct buf data;
+};
+
 /* One message of the command. */
 struct append_msg {
 	struct imap_flags flags;
 	int64_t idate;
 	bool literal8;		/* sent as "~{n}" (RFC 3516 4.4) */
+	struct cat_part *cat;	/* CATENATE: its parts; NULL: a literal,
+				   streamed into s->appends[streamed] */
+	size_t ncat;
+	size_t streamed;
 };
+
+static void append_msg_free(struct append_msg *m)
+{
+	imap_flags_free(&m->flags);
+	for (size_t i = 0; i < m->ncat; i++)
+		buf_free(&m->cat[i].data);
+	free(m->cat);
+	memset(m, 0, sizeof(*m));
+}
 
 /* A message literal streamed into a delivery. */
 struct imap_append_literal {
@@ -62,22 +83,62 @@ static int parse_msg_opts(struct imap_parser *p, struct append_msg *m)
 	if (imap_parse_peek(p) == '"' &&
 	    (imap_parse_datetime(p, &m->idate) < 0 || imap_parse_sp(p) < 0))
 		return -1;
-	return imap_parse_peek(p) == '{' || imap_parse_peek(p) == '~' ? 0 :
-		imap_parse_fail(p, "Missing message");
+	if (imap_parse_peek(p) == '{' || imap_parse_peek(p) == '~' ||
+	    (p->len - p->pos > 9 &&
+	     strncasecmp(p->data + p->pos, "CATENATE ", 9) == 0))
+		return 0;
+	return imap_parse_fail(p, "Missing message");
 }
 
-/* A streamed message literal, then SP and the next message or the end:
- * 1 another message follows, 0 the end, -1 a syntax error. */
-static int parse_msg_literal(struct imap_parser *p, struct append_msg *m,
-			     struct buf *tmp)
+/* SP "(" cat-part *(SP cat-part) ")", cat-part = "TEXT" SP literal /
+ * "URL" SP astring (RFC 4469 5).  TEXT literals are read as usual (not
+ * streamed): they are bounded by max_literal_size together. */
+static int parse_catenate(struct imap_parser *p, struct append_msg *m)
+{
+	if (imap_parse_sp(p) < 0 || imap_parse_char(p, '(') < 0)
+		return -1;
+	do {
+		struct cat_part *c;
+		bool text = imap_parse_keyword(p, "TEXT");
+
+		if (!text && !imap_parse_keyword(p, "URL"))
+			return imap_parse_fail(p, "Unknown CATENATE part");
+		m->cat = xreallocarray(m->cat, m->ncat + 1, sizeof(*m->cat));
+		c = &m->cat[m->ncat++];
+		c->is_url = !text;
+		buf_init(&c->data, BUF_UNLIMITED);
+		if (imap_parse_sp(p) < 0)
+			return -1;
+		if (text) {
+			imap_parse_skip(p, '~');
+			if (imap_parse_peek(p) != '{')
+				return imap_parse_fail(p, "TEXT needs a literal");
+			if (imap_parse_string(p, &c->data, NULL) < 0)
+				return -1;
+		} else if (imap_parse_astring(p, &c->data) < 0) {
+			return -1;
+		}
+	} while (imap_parse_skip(p, ' '));
+	return imap_parse_char(p, ')');
+}
+
+/* A streamed message literal or a CATENATE, then SP and the next message
+ * or the end: 1 another message follows, 0 the end, -1 a syntax error. */
+static int parse_message(struct imap_parser *p, struct append_msg *m,
+			 struct buf *tmp)
 {
 	bool streamed = false;
 
-	m->literal8 = imap_parse_skip(p, '~');
-	if (imap_parse_string(p, tmp, &streamed) < 0)
-		return -1;
-	if (!streamed)
-		return imap_parse_fail(p, "Invalid message literal");
+	if (imap_parse_keyword(p, "CATENATE")) {
+		if (parse_catenate(p, m) < 0)
+			return -1;
+	} else {
+		m->literal8 = imap_parse_skip(p, '~');
+		if (imap_parse_string(p, tmp, &streamed) < 0)
+			return -1;
+		if (!streamed)
+			return imap_parse_fail(p, "Invalid message literal");
+	}
 	if (imap_parse_at_end(p))
 		return 0;
 	return imap_parse_sp(p) < 0 ? -1 : 1;
@@ -100,20 +161,21 @@ bool imap_append_literal_is_message(const struct imap_cmdbuf *cb)
 	imap_parser_init_cmd(&p, cb);
 	if (parse_head(&p, &name) < 0)
 		goto out;
+	memset(&m, 0, sizeof(m));
 	for (;;) {
-		memset(&m, 0, sizeof(m));
-		if (parse_msg_opts(&p, &m) < 0) {
-			imap_flags_free(&m.flags);
+		append_msg_free(&m);
+		if (parse_msg_opts(&p, &m) < 0)
 			break;
-		}
-		imap_flags_free(&m.flags);
 		if (p.pos == off || (p.data[p.pos] == '~' && p.pos + 1 == off)) {
 			ok = true;
 			break;
 		}
-		if (parse_msg_literal(&p, &m, &tmp) != 1)
+		/* a TEXT literal of CATENATE is not a message literal: the
+		 * parse of the CATENATE stops at it */
+		if (parse_message(&p, &m, &tmp) != 1)
 			break;
 	}
+	append_msg_free(&m);
 out:
 	buf_free(&tmp);
 	buf_free(&name);
@@ -233,11 +295,97 @@ out:
 static bool binary_stored(struct imap_session *s,
 			  const struct append_msg *msgs, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		if (msgs[i].literal8 && s->appends[i]->has_nul &&
-		    convert_binary(s, s->appends[i]) < 0)
+	for (size_t i = 0; i < n; i++) {
+		struct imap_append_literal *lit;
+
+		if (msgs[i].cat != NULL || !msgs[i].literal8)
+			continue;
+		lit = s->appends[msgs[i].streamed];
+		if (lit->has_nul && convert_binary(s, lit) < 0)
 			return false;
+	}
 	return true;
+}
+
+/* "NO [BADURL url]" when the URL can go in a response code. */
+static void bad_url(struct imap_cmd *cmd, const char *url)
+{
+	for (const char *c = url; *c != '\0'; c++)
+		if (*c < 0x21 || *c > 0x7e || *c == ']') {
+			imap_cmd_no(cmd, "Bad CATENATE URL");
+			return;
+		}
+	imap_cmd_no(cmd, "[BADURL %s] Bad CATENATE URL", url);
+}
+
+/* The message a CATENATE makes (RFC 4469 5), as a delivery: NULL with the
+ * reply set when a URL does not resolve or the message is empty or too
+ * big. */
+static struct maildir_delivery *catenate(struct imap_cmd *cmd,
+					 const struct append_msg *m)
+{
+	struct imap_session *s = cmd->s;
+	struct buf msg = BUF_INIT(BUF_UNLIMITED);
+	struct maildir_delivery *dl = NULL;
+	char err[256];
+
+	for (size_t i = 0; i < m->ncat; i++) {
+		const struct cat_part *c = &m->cat[i];
+
+		if (c->is_url ? imap_url_fetch(s, buf_cstr(&c->data), &msg) < 0 :
+		    buf_append(&msg, c->data.data, c->data.len) < 0) {
+			bad_url(cmd, buf_cstr(&c->data));
+			goto out;
+		}
+		if (msg.len > s->io->cfg->max_message_size) {
+			imap_cmd_no(cmd, "[TOOBIG] Message too big");
+			goto out;
+		}
+	}
+	if (msg.len == 0) {
+		imap_cmd_no(cmd, "Cannot append an empty message");
+		goto out;
+	}
+	dl = maildir_delivery_begin(s->mail_root, err, sizeof(err));
+	if (dl == NULL || maildir_delivery_write(dl, msg.data, msg.len) < 0) {
+		maildir_delivery_free(&dl);
+		imap_cmd_no(cmd, "[UNAVAILABLE] Cannot store the message now");
+	}
+out:
+	buf_free(&msg);
+	return dl;
+}
+
+/* Checks the target and builds what the messages need: 0, or -1 with the
+ * reply set.  cat_dls[i] gets the delivery of a CATENATE message i. */
+static int prepare(struct imap_cmd *cmd, const char *name,
+		   const struct append_msg *msgs, size_t n,
+		   struct maildir_delivery **cat_dls)
+{
+	struct maildir_box_info info;
+	bool any_cat = false;
+	char err[256];
+
+	for (size_t i = 0; i < n; i++)
+		any_cat |= msgs[i].cat != NULL;
+	/* RFC 4469 5: a missing target is [TRYCREATE] whatever the URLs */
+	if ((!maildir_folder_is_inbox(name) &&
+	     !maildir_folder_name_valid(name, err, sizeof(err))) ||
+	    (any_cat && maildir_folder_status(cmd->s->store, name, &info, err,
+					      sizeof(err)) < 0)) {
+		imap_cmd_no(cmd, "[TRYCREATE] No such mailbox");
+		return -1;
+	}
+	if (!binary_stored(cmd->s, msgs, n)) {
+		imap_cmd_no(cmd, "[UNKNOWN-CTE] Binary content (NUL) that "
+			    "cannot be stored");
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (msgs[i].cat != NULL &&
+		    (cat_dls[i] = catenate(cmd, &msgs[i])) == NULL)
+			return -1;
+	return 0;
 }
 
 static void append_commit(struct imap_cmd *cmd, const char *name,
@@ -245,22 +393,16 @@ static void append_commit(struct imap_cmd *cmd, const char *name,
 {
 	struct imap_session *s = cmd->s;
 	struct maildir_append_msg *am = xcalloc(n, sizeof(*am));
+	struct maildir_delivery **cat_dls = xcalloc(n, sizeof(*cat_dls));
 	uint32_t *uids = xcalloc(n, sizeof(*uids));
 	uint32_t uidvalidity;
 	char err[256];
 
-	if (!maildir_folder_is_inbox(name) &&
-	    !maildir_folder_name_valid(name, err, sizeof(err))) {
-		imap_cmd_no(cmd, "[TRYCREATE] No such mailbox");
+	if (prepare(cmd, name, msgs, n, cat_dls) < 0)
 		goto out;
-	}
-	if (!binary_stored(s, msgs, n)) {
-		imap_cmd_no(cmd, "[UNKNOWN-CTE] Binary content (NUL) that "
-			    "cannot be stored");
-		goto out;
-	}
 	for (size_t i = 0; i < n; i++) {
-		am[i].dl = s->appends[i]->dl;
+		am[i].dl = msgs[i].cat != NULL ? cat_dls[i] :
+			s->appends[msgs[i].streamed]->dl;
 		am[i].flags = msgs[i].flags.system;
 		am[i].keywords = (const char *const *)msgs[i].flags.keywords;
 		am[i].nkeywords = msgs[i].flags.nkeywords;
@@ -280,30 +422,39 @@ static void append_commit(struct imap_cmd *cmd, const char *name,
 			    uidvalidity, buf_cstr(&cmd->tmp));
 	}
 out:
+	for (size_t i = 0; i < n; i++)
+		maildir_delivery_free(&cat_dls[i]);
+	free(cat_dls);
 	free(am);
 	free(uids);
 }
 
 /* Parses the messages after the mailbox into *msgs_r (*n_r of them). */
 static int parse_messages(struct imap_cmd *cmd, struct append_msg **msgs_r,
-			  size_t *n_r)
+			  size_t *n_r, size_t *nstreamed_r)
 {
 	struct append_msg *msgs = NULL;
 	size_t n = 0;
 	int more;
 
+	size_t streamed = 0;
+
 	do {
+		struct append_msg *m;
+
 		msgs = xreallocarray(msgs, n + 1, sizeof(*msgs));
-		memset(&msgs[n], 0, sizeof(msgs[n]));
-		n++;
-		if (parse_msg_opts(&cmd->p, &msgs[n - 1]) < 0)
+		m = &msgs[n++];
+		memset(m, 0, sizeof(*m));
+		if (parse_msg_opts(&cmd->p, m) < 0)
 			more = -1;
 		else
-			more = parse_msg_literal(&cmd->p, &msgs[n - 1],
-						 &cmd->tmp);
+			more = parse_message(&cmd->p, m, &cmd->tmp);
+		if (m->cat == NULL)
+			m->streamed = streamed++;
 	} while (more == 1);
 	*msgs_r = msgs;
 	*n_r = n;
+	*nstreamed_r = streamed;
 	return more < 0 ? -1 : 0;
 }
 
@@ -312,21 +463,21 @@ void cmd_append(struct imap_cmd *cmd)
 	struct imap_session *s = cmd->s;
 	struct buf name = BUF_INIT(BUF_UNLIMITED);
 	struct append_msg *msgs = NULL;
-	size_t n = 0;
+	size_t n = 0, nstreamed = 0;
 
 	/* the session's parser is past the command name: start over */
 	cmd->p.pos = 0;
 	if (parse_head(&cmd->p, &name) < 0 ||
-	    parse_messages(cmd, &msgs, &n) < 0 ||
+	    parse_messages(cmd, &msgs, &n, &nstreamed) < 0 ||
 	    imap_parse_end(&cmd->p) < 0)
 		imap_cmd_parse_error(cmd);
-	else if (n != s->nappends)
+	else if (nstreamed != s->nappends)
 		imap_cmd_bad(cmd, "Invalid message literal");
 	else
 		append_commit(cmd, buf_cstr(&name), msgs, n);
 	imap_append_free(s);
 	for (size_t i = 0; i < n; i++)
-		imap_flags_free(&msgs[i].flags);
+		append_msg_free(&msgs[i]);
 	free(msgs);
 	buf_free(&name);
 }

@@ -53,8 +53,10 @@ static const struct explain_entry imap_entries[] = {
 	  "opening it.", "RFC 3501 6.3.10, RFC 8438" },
 	{ "APPEND", "Uploads a message into a mailbox (it is sent as a literal "
 	  "{size}); with MULTIAPPEND several follow one another in one "
-	  "command, and either all are stored or none.",
-	  "RFC 3501 6.3.11, RFC 3502" },
+	  "command, and either all are stored or none; CATENATE (TEXT {n} "
+	  "URL \"/box/;UID=n/;SECTION=..\") builds one from pieces, some "
+	  "copied from messages already on the server.",
+	  "RFC 3501 6.3.11, RFC 3502, RFC 4469" },
 	{ "CHECK", "Asks the server to save its state for the mailbox.",
 	  "RFC 3501 6.4.1" },
 	{ "CLOSE", "Closes the mailbox, removing messages flagged \\Deleted, "
@@ -176,6 +178,9 @@ static const struct explain_entry imap_entries[] = {
 	  "the ones it knows are listed.", "RFC 3501 7.1" },
 	{ "[CANNOT]", "[CANNOT]: the server will never do this (an invalid "
 	  "name, INBOX, a mailbox with children).", "RFC 5530 3" },
+	{ "[BADURL]", "[BADURL url]: an IMAP URL in APPEND ... CATENATE names "
+	  "no message or section the user can read; nothing was appended.",
+	  "RFC 4469 6" },
 	{ "[UNKNOWN-CTE]", "[UNKNOWN-CTE]: the part is encoded in a way the "
 	  "server cannot decode for BINARY, or (APPEND) NUL bytes where "
 	  "base64 cannot hold them (in a header).", "RFC 3516 4.2, 4.4" },

@@ -236,6 +236,11 @@ struct msg_parse;
 int imap_binary_content(const struct msg_parse *p, const char *data,
 			const uint32_t *parts, size_t nparts, struct buf *out);
 
+/* CATENATE (catenate-url.c, RFC 4469 5): appends the bytes the IMAP URL
+ * names (a message or section in the user's mailboxes, RFC 5092 relative
+ * form) to out.  0, or -1 when it names nothing. */
+int imap_url_fetch(struct imap_session *s, const char *url, struct buf *out);
+
 /* FETCH output on demand (cmd-fetch.c). */
 void imap_fetch_continue(struct imap_session *s);
 void imap_fetch_job_free(struct imap_fetch_job **jobp);

@@ -1,7 +1,7 @@
 /* What Dovecot's imaptest groups check beyond RFC 3501 (tests/interop/):
  * LIST-EXTENDED (RFC 5258; the cases of its "listext" group), LIST-STATUS
- * (RFC 5819), STATUS=SIZE (RFC 8438), MULTIAPPEND (RFC 3502) and BINARY
- * (RFC 3516), through a
+ * (RFC 5819), STATUS=SIZE (RFC 8438), MULTIAPPEND (RFC 3502), BINARY
+ * (RFC 3516) and CATENATE (RFC 4469), through a
  * test session on a temporary instance. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -180,7 +180,7 @@ static void make_tree(void)
 START_TEST(test_capabilities)
 {
 	say(&a, "c CAPABILITY\r\n");
-	ASSERT_HAS(&a, " LIST-EXTENDED LIST-STATUS STATUS=SIZE MULTIAPPEND BINARY");
+	ASSERT_HAS(&a, " LIST-EXTENDED LIST-STATUS STATUS=SIZE MULTIAPPEND BINARY CATENATE");
 }
 END_TEST
 
@@ -539,6 +539,71 @@ START_TEST(test_binary_append)
 }
 END_TEST
 
+START_TEST(test_catenate)
+{
+	char line[512];
+	const char *uv;
+
+	say(&a, "c CREATE \"Src Box\"\r\n");
+	say(&a, "c CREATE Dst\r\n");
+	append(&a, "\"Src Box\"", "", msg1);
+	say(&a, "x EXAMINE \"Src Box\"\r\n");
+	uv = strstr(a.got, "[UIDVALIDITY ");
+	ck_assert_ptr_nonnull(uv);
+	/* TEXT and URL parts (RFC 4469 5), the mailbox %-encoded, sections
+	 * and a partial (RFC 5092) */
+	say(&a, "a APPEND Dst (\\Seen) CATENATE (URL \"/Src%20Box/;UID=1/;"
+	    "SECTION=HEADER\" TEXT {6+}\r\nbody1\n URL "
+	    "\"/Src%20Box/;uid=1/;section=TEXT/;partial=1.3\")\r\n");
+	ASSERT_HAS(&a, "a OK [APPENDUID ");
+	snprintf(line, sizeof(line), "b APPEND Dst CATENATE (URL "
+		 "\"/Src%%20Box;UIDVALIDITY=%u/;UID=1\") CATENATE (TEXT {3+}\r\n"
+		 "x\r\n)\r\n", (unsigned)strtoul(uv + 13, NULL, 10));
+	say(&a, line);
+	ASSERT_HAS(&a, " 2:3] APPEND completed");
+	say(&a, "s SELECT Dst\r\n");
+	say(&a, "f FETCH 1:3 BODY.PEEK[]\r\n");
+	ASSERT_HAS(&a, "* 1 FETCH (BODY[] {56}\r\nFrom: Alice <alice@lab.test>\r\n"
+		   "Subject: one\r\n\r\nbody1\r\nirs)");
+	snprintf(line, sizeof(line), "* 2 FETCH (BODY[] {%zu}\r\n%s)",
+		 strlen(msg1), msg1);
+	ASSERT_HAS(&a, line);
+	ASSERT_HAS(&a, "* 3 FETCH (BODY[] {3}\r\nx\r\n)");
+	/* URLs that name nothing: NO [BADURL], nothing appended */
+	say(&a, "e1 APPEND Dst CATENATE (URL \"/Src%20Box;UIDVALIDITY=1/;UID=1\")\r\n");
+	ASSERT_HAS(&a, "e1 NO [BADURL /Src%20Box;UIDVALIDITY=1/;UID=1]");
+	say(&a, "e2 APPEND Dst CATENATE (TEXT {2+}\r\nhi URL \"/Src%20Box/;UID=9\")\r\n");
+	ASSERT_HAS(&a, "e2 NO [BADURL");
+	say(&a, "e3 APPEND Dst CATENATE (URL \"/Src%20Box/;UID=1/;SECTION=7\")\r\n");
+	ASSERT_HAS(&a, "e3 NO [BADURL");
+	say(&a, "e4 APPEND Dst CATENATE (URL \"imap://localhost/Src%20Box/;UID=1\")\r\n");
+	ASSERT_HAS(&a, "e4 NO [BADURL");
+	say(&a, "e5 APPEND Dst CATENATE (URL \"/Src%2/;UID=1\")\r\n");
+	ASSERT_HAS(&a, "e5 NO [BADURL");
+	say(&a, "e6 APPEND Dst CATENATE (URL \"/NoBox/;UID=1\")\r\n");
+	ASSERT_HAS(&a, "e6 NO [BADURL");
+	say(&a, "e7 APPEND Dst CATENATE (URL \"/Src%20Box/;UID=1/;PARTIAL=999\")\r\n");
+	ck_assert_str_eq(a.got, "e7 NO Cannot append an empty message\r\n");
+	/* a missing target is [TRYCREATE] before any URL is looked at */
+	say(&a, "e8 APPEND NoSuch CATENATE (URL \"/x/;UID=1\")\r\n");
+	ASSERT_HAS(&a, "e8 NO [TRYCREATE]");
+	/* bad syntax: BAD */
+	say(&a, "e9 APPEND Dst CATENATE (TEXT \"quoted\")\r\n");
+	ASSERT_HAS(&a, "e9 BAD");
+	say(&a, "e10 APPEND Dst CATENATE (FOO \"x\")\r\n");
+	ASSERT_HAS(&a, "e10 BAD");
+	say(&a, "e11 APPEND Dst CATENATE ()\r\n");
+	ASSERT_HAS(&a, "e11 BAD");
+	/* too big in all */
+	cfg.max_message_size = 60;
+	say(&a, "e12 APPEND Dst CATENATE (URL \"/Src%20Box/;UID=1\" "
+	    "URL \"/Src%20Box/;UID=1\")\r\n");
+	ASSERT_HAS(&a, "e12 NO [TOOBIG]");
+	say(&a, "n STATUS Dst (MESSAGES)\r\n");
+	ASSERT_HAS(&a, "* STATUS Dst (MESSAGES 3)");
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *suite = suite_create("imap-interop");
@@ -554,6 +619,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_multiappend_all_or_nothing);
 	tcase_add_test(tc, test_binary_fetch);
 	tcase_add_test(tc, test_binary_append);
+	tcase_add_test(tc, test_catenate);
 	suite_add_tcase(suite, tc);
 	return suite;
 }
