@@ -582,6 +582,13 @@ START_TEST(test_catenate)
 	ASSERT_HAS(&a, "e5 NO [BADURL");
 	say(&a, "e6 APPEND Dst CATENATE (URL \"/NoBox/;UID=1\")\r\n");
 	ASSERT_HAS(&a, "e6 NO [BADURL");
+	/* no way out of the user's folders */
+	say(&a, "e6b APPEND Dst CATENATE (URL \"/..%2F..%2Falice/;UID=1\")\r\n");
+	ASSERT_HAS(&a, "e6b NO [BADURL");
+	say(&a, "e6c APPEND Dst CATENATE (URL \"/..%2FSrc Box/;UID=1\")\r\n");
+	ASSERT_HAS(&a, "e6c NO Bad CATENATE URL");
+	say(&a, "e6d APPEND Dst CATENATE (URL \"/Src%00Box/;UID=1\")\r\n");
+	ASSERT_HAS(&a, "e6d NO [BADURL");
 	say(&a, "e7 APPEND Dst CATENATE (URL \"/Src%20Box/;UID=1/;PARTIAL=999\")\r\n");
 	ck_assert_str_eq(a.got, "e7 NO Cannot append an empty message\r\n");
 	/* a missing target is [TRYCREATE] before any URL is looked at */
