@@ -346,6 +346,20 @@ static struct maildir_delivery *catenate(struct imap_cmd *cmd,
 		imap_cmd_no(cmd, "Cannot append an empty message");
 		goto out;
 	}
+	/* a TEXT literal8 may have brought NUL bytes: as for APPEND */
+	if (memchr(msg.data, '\0', msg.len) != NULL) {
+		struct buf conv = BUF_INIT(BUF_UNLIMITED);
+
+		if (msg_binary_to_base64(msg.data, msg.len, &conv) < 0 ||
+		    memchr(conv.data, '\0', conv.len) != NULL) {
+			buf_free(&conv);
+			imap_cmd_no(cmd, "[UNKNOWN-CTE] Binary content (NUL) "
+				    "that cannot be stored");
+			goto out;
+		}
+		buf_free(&msg);
+		msg = conv;
+	}
 	dl = maildir_delivery_begin(s->mail_root, err, sizeof(err));
 	if (dl == NULL || maildir_delivery_write(dl, msg.data, msg.len) < 0) {
 		maildir_delivery_free(&dl);

@@ -601,13 +601,26 @@ START_TEST(test_catenate)
 	ASSERT_HAS(&a, "e10 BAD");
 	say(&a, "e11 APPEND Dst CATENATE ()\r\n");
 	ASSERT_HAS(&a, "e11 BAD");
+	{
+		/* a TEXT literal8 with a NUL in a body: stored in base64 */
+		static const char cmd[] = "t APPEND Dst CATENATE (TEXT ~{21+}\r\n"
+			"Subject: s\r\n\r\nab\0cd\r\n)\r\n";
+
+		buf_clear(&a.io.out);
+		feed(&a, cmd, sizeof(cmd) - 1);
+		ck_assert_msg(strstr(a.io.out.data, "t OK [APPENDUID ") != NULL,
+			      "%s", a.io.out.data);
+		say(&a, "u FETCH 4 (BODY.PEEK[HEADER] BINARY.SIZE[1])\r\n");
+		ASSERT_HAS(&a, "Content-Transfer-Encoding: base64\r\n");
+		ASSERT_HAS(&a, "BINARY.SIZE[1] 7)");
+	}
 	/* too big in all */
 	cfg.max_message_size = 60;
 	say(&a, "e12 APPEND Dst CATENATE (URL \"/Src%20Box/;UID=1\" "
 	    "URL \"/Src%20Box/;UID=1\")\r\n");
 	ASSERT_HAS(&a, "e12 NO [TOOBIG]");
 	say(&a, "n STATUS Dst (MESSAGES)\r\n");
-	ASSERT_HAS(&a, "* STATUS Dst (MESSAGES 3)");
+	ASSERT_HAS(&a, "* STATUS Dst (MESSAGES 4)");
 }
 END_TEST
 
