@@ -291,6 +291,18 @@ out:
 	return ret;
 }
 
+/* Whether a literal that is not a literal8 held a NUL, which RFC 3501 9
+ * does not allow in one (CHAR8). */
+static bool nul_in_literal(const struct imap_session *s,
+			   const struct append_msg *msgs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (msgs[i].cat == NULL && !msgs[i].literal8 &&
+		    s->appends[msgs[i].streamed]->has_nul)
+			return true;
+	return false;
+}
+
 /* Converts the binary messages; false when one cannot be stored. */
 static bool binary_stored(struct imap_session *s,
 			  const struct append_msg *msgs, size_t n)
@@ -388,6 +400,11 @@ static int prepare(struct imap_cmd *cmd, const char *name,
 	    (any_cat && maildir_folder_status(cmd->s->store, name, &info, err,
 					      sizeof(err)) < 0)) {
 		imap_cmd_no(cmd, "[TRYCREATE] No such mailbox");
+		return -1;
+	}
+	if (nul_in_literal(cmd->s, msgs, n)) {
+		imap_cmd_bad(cmd, "NUL in a message literal (a literal8 "
+			     "~{n} may hold one, RFC 3516)");
 		return -1;
 	}
 	if (!binary_stored(cmd->s, msgs, n)) {

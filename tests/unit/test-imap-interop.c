@@ -482,6 +482,12 @@ START_TEST(test_binary_append)
 	/* literal8 (RFC 3516 4.4), here without NUL: stored */
 	say(&a, "a APPEND Box ~{7+}\r\nab\r\n\xe4\r\n\r\n");
 	ASSERT_HAS(&a, "a OK [APPENDUID ");
+	/* a NUL in an ordinary literal is not IMAP (RFC 3501 9, CHAR8) */
+	say(&a, "");
+	feed(&a, "n APPEND Box {3+}\r\na\0b\r\n", 24);
+	free(a.got);
+	a.got = strdup(buf_cstr(&a.io.out));
+	ASSERT_HAS(&a, "n BAD NUL in a message literal");
 	/* a NUL in a header cannot be made storable: refused, nothing
 	 * stored */
 	say(&a, "");
