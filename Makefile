@@ -49,7 +49,7 @@ MANDIR      ?= $(PREFIX)/share/man
 UNITDIR     ?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 
-.PHONY: all deps run check unit system bench fuzz fuzz-bins clean install uninstall
+.PHONY: all deps run check unit system bench fuzz fuzz-bins clean install uninstall interop
 .PRECIOUS: $(B)/%.o
 all: maillab
 
@@ -104,6 +104,15 @@ bench: deps
 	@$(MAKE) --no-print-directory maillab $(BENCH_BINS)
 	@sh bench/run.sh $(B)
 
+# Dovecot's imaptest (tests/interop/, its tarball is kept there) against a
+# fresh instance: PASS/FAIL/SKIP per scripted test group.  Not part of check.
+IMAPTEST := build-interop/imaptest/src/imaptest
+interop: deps
+	@sh tests/interop/deps.sh
+	@$(MAKE) --no-print-directory maillab
+	@[ -x $(IMAPTEST) ] || bash tests/interop/build.sh build-interop
+	python3 tests/interop/run.py --binary $(B)/maillab --imaptest $(IMAPTEST)
+
 # libFuzzer targets (clang): `make fuzz` builds build-fuzz/fuzz/NAME for each
 # tests/fuzz/fuzz-NAME.c; `make check` replays their corpora instead.
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build-fuzz/fuzz/%)
@@ -130,7 +139,7 @@ uninstall:
 		$(DESTDIR)$(SYSUSERSDIR)/maillab.conf
 
 clean:
-	rm -rf build build-san build-fuzz maillab
+	rm -rf build build-san build-fuzz build-interop maillab
 
 -include $(LIB_OBJS:.o=.d) $(B)/main.d $(TEST_BINS:$(B)/tests/%=$(B)/tests/unit/%.d) \
 	$(FUZZ_REPLAY_OBJS:.o=.d) $(FUZZ_SRCS:tests/fuzz/%.c=build-fuzz/tests/fuzz/%.d)

@@ -54,6 +54,7 @@ struct imap_fetch_job {
 	struct buf lit_buf;		/* built header fields */
 	struct buf cache;		/* serialised parse */
 	bool vanished;			/* a message's file was gone */
+	bool unknown_cte;		/* BINARY met an unknown encoding */
 	/* cache records read ahead for a range (maildir_box_cache_range):
 	 * UIDs pre_from..pre_to were looked for, those found are in ents */
 	struct buf pre;
@@ -538,28 +539,58 @@ static void raw_range(struct imap_fetch_job *job,
 		(size_t)msg_wire_size(data + r->off, r->len) : r->len;
 }
 
+/* The bytes of a section: 0 with *r set, or -1 when it does not exist.
+ * A BINARY part is decoded into lit_buf (RFC 3516 4.2); BINARY[] is the
+ * message as BODY[] gives it. */
+static int section_range(struct imap_fetch_job *job,
+			 const struct imap_fetch_body *b, struct msg_range *r)
+{
+	struct msg_section sect = {
+		.parts = b->parts, .nparts = b->nparts,
+		.kind = section_kind(b->kind),
+		.fields = (const char *const *)b->fields, .nfields = b->nfields,
+	};
+	int ret;
+
+	if (b->binary != IMAP_BINARY_NO && b->nparts > 0) {
+		ret = job->parse == NULL ? -1 :
+			imap_binary_content(job->parse, job->map.data,
+					    b->parts, b->nparts, &job->lit_buf);
+		if (ret == -2)
+			job->unknown_cte = true;
+		if (ret < 0)
+			return -1;
+		memset(r, 0, sizeof(*r));
+		r->len = r->wire_len = job->lit_buf.len;
+		r->built = true;
+		return 0;
+	}
+	if (job->no_parse) {
+		raw_range(job, b, r);
+		return 0;
+	}
+	return msg_section_find(job->parse, job->map.data, &sect, r,
+				&job->lit_buf);
+}
+
 /* Writes "NAME " and the literal's announcement, and sets up job->lit for
  * its bytes (or writes NIL for a section that does not exist). */
 static void start_body(struct imap_session *s, struct imap_fetch_job *job,
 		       const struct imap_fetch_body *b)
 {
 	struct buf *out = &s->io->out;
-	struct msg_section sect = {
-		.parts = b->parts, .nparts = b->nparts,
-		.kind = section_kind(b->kind),
-		.fields = (const char *const *)b->fields, .nfields = b->nfields,
-	};
 	struct msg_range r;
 	size_t start, len;
 
 	buf_puts(out, b->name);
 	buf_putc(out, ' ');
 	buf_clear(&job->lit_buf);
-	if (job->no_parse) {
-		raw_range(job, b, &r);
-	} else if (msg_section_find(job->parse, job->map.data, &sect, &r,
-				    &job->lit_buf) < 0) {
+	if (section_range(job, b, &r) < 0) {
 		buf_puts(out, "NIL");
+		return;
+	}
+	if (b->binary == IMAP_BINARY_SIZE) {
+		imap_write_number(out, r.wire_len);
 		return;
 	}
 	start = b->partial ? (b->offset < r.wire_len ? b->offset : r.wire_len) : 0;
@@ -581,6 +612,10 @@ static void start_body(struct imap_session *s, struct imap_fetch_job *job,
 	} else {
 		job->lit = job->map.data + r.off + start;
 	}
+	/* RFC 3516 4.2: content with NUL goes as a literal8 */
+	if (b->binary == IMAP_BINARY_DATA && job->lit != NULL &&
+	    !job->converting && memchr(job->lit, '\0', len) != NULL)
+		buf_putc(out, '~');
 	buf_putc(out, '{');
 	imap_write_number(out, len);
 	buf_puts(out, "}\r\n");
@@ -649,14 +684,24 @@ static void finish(struct imap_session *s)
 {
 	struct imap_cmd *cmd = &s->cmd;
 	bool vanished = s->fetch->vanished;
+	bool unknown_cte = s->fetch->unknown_cte;
 
 	imap_fetch_job_free(&s->fetch);
 	if (s->fault_cut != NULL) {
 		imap_fault_cut(s, 0, 0);
 		return;
 	}
+	/* RFC 3516 4.2: an encoding BINARY cannot undo fails the command */
+	if (unknown_cte) {
+		imap_cmd_no(cmd, "[UNKNOWN-CTE] Unknown Content-Transfer-Encoding");
+		imap_cmd_finish(cmd);
+		return;
+	}
+	/* RFC 2180 4.1: of the choices it allows, Dovecot's: the messages
+	 * another session expunged are left out and the command still
+	 * succeeds, so a client does not take it for a failed FETCH */
 	if (vanished)
-		imap_cmd_no(cmd, "[EXPUNGEISSUED] Some messages were expunged");
+		imap_cmd_ok(cmd, "[EXPUNGEISSUED] Some messages were already expunged");
 	else
 		imap_cmd_ok(cmd, "FETCH completed");
 	imap_cmd_finish(cmd);

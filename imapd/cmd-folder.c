@@ -1,6 +1,6 @@
 /* Folder commands (RFC 3501 6.3.3-6.3.10): CREATE, DELETE, RENAME,
- * SUBSCRIBE, UNSUBSCRIBE, LIST, LSUB, STATUS; special use (RFC 6154) in
- * CREATE and LIST. */
+ * SUBSCRIBE, UNSUBSCRIBE, LSUB, STATUS (with SIZE, RFC 8438); special use
+ * (RFC 6154) in CREATE.  LIST is in cmd-list.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -222,127 +222,6 @@ static int parse_list_args(struct imap_cmd *cmd, struct buf *pattern)
 	return ret;
 }
 
-static void write_list(struct imap_session *s, const char *what,
-		       unsigned attrs, const char *name)
-{
-	buf_printf(s->out, "* %s (", what);
-	if (attrs & MAILDIR_FOLDER_NOSELECT)
-		buf_puts(s->out, "\\Noselect ");
-	if (attrs & MAILDIR_FOLDER_HASCHILDREN)
-		buf_puts(s->out, "\\HasChildren ");
-	if (attrs & MAILDIR_FOLDER_HASNOCHILDREN)
-		buf_puts(s->out, "\\HasNoChildren ");
-	/* RFC 6154 2: special use, in every LIST reply (allowed, and what
-	 * Dovecot does, for clients that do not ask) */
-	for (unsigned bit = 1; bit != 0 && bit <= MAILDIR_FOLDER_SPECIAL;
-	     bit <<= 1) {
-		const char *use = (attrs & bit) ?
-			maildir_special_use_name(bit) : NULL;
-
-		if (use != NULL) {
-			buf_puts(s->out, use);
-			buf_putc(s->out, ' ');
-		}
-	}
-	if (s->out->data[s->out->len - 1] == ' ')
-		buf_truncate(s->out, s->out->len - 1);
-	buf_puts(s->out, ") \"/\" ");
-	imap_write_mailbox(s->out, name);
-	buf_puts(s->out, "\r\n");
-}
-
-/* "(" [option *(SP option)] ")" of LIST (RFC 5258 3, as far as RFC 6154
- * 5.1 needs it): the selection option SPECIAL-USE, the return options
- * SPECIAL-USE and CHILDREN (both always returned here). */
-static int parse_list_opts(struct imap_parser *p, bool selection,
-			   bool *special_use_r)
-{
-	if (imap_parse_char(p, '(') < 0)
-		return -1;
-	if (imap_parse_skip(p, ')'))
-		return 0;
-	do {
-		if (imap_parse_keyword(p, "SPECIAL-USE"))
-			*special_use_r = true;
-		else if (selection || !imap_parse_keyword(p, "CHILDREN"))
-			return imap_parse_fail(p, selection ?
-				"Unsupported LIST selection option" :
-				"Unsupported LIST return option");
-	} while (imap_parse_skip(p, ' '));
-	return imap_parse_char(p, ')');
-}
-
-/* [SP selection-opts] SP reference SP pattern [SP "RETURN" SP return-opts] */
-static int parse_list_ext(struct imap_cmd *cmd, struct buf *pattern,
-			  bool *special_only_r)
-{
-	struct imap_parser *p = &cmd->p;
-	struct buf ref = BUF_INIT(BUF_UNLIMITED);
-	bool returned = false;
-	int ret = -1;
-
-	*special_only_r = false;
-	if (imap_parse_sp(p) < 0 ||
-	    (imap_parse_peek(p) == '(' &&
-	     (parse_list_opts(p, true, special_only_r) < 0 ||
-	      imap_parse_sp(p) < 0)) ||
-	    imap_parse_mailbox(p, &ref) < 0 || imap_parse_sp(p) < 0 ||
-	    imap_parse_list_mailbox(p, pattern) < 0)
-		goto out;
-	if (!imap_parse_at_end(p) &&
-	    (imap_parse_sp(p) < 0 || !imap_parse_keyword(p, "RETURN") ||
-	     imap_parse_sp(p) < 0 || parse_list_opts(p, false, &returned) < 0))
-		goto out;
-	if (imap_parse_end(p) < 0)
-		goto out;
-	if (pattern->len > 0 && ref.len > 0) {
-		/* RFC 3501 6.3.8: the reference is a prefix of the pattern */
-		buf_append(&ref, pattern->data, pattern->len);
-		buf_clear(pattern);
-		buf_append(pattern, ref.data, ref.len);
-	}
-	ret = 0;
-out:
-	if (ret < 0 && cmd->p.error == NULL)
-		imap_parse_fail(p, "Invalid LIST arguments");
-	if (ret < 0)
-		imap_cmd_parse_error(cmd);
-	buf_free(&ref);
-	return ret;
-}
-
-/* LIST [(selection)] <reference> <pattern> [RETURN (options)] */
-void cmd_list(struct imap_cmd *cmd)
-{
-	struct imap_session *s = cmd->s;
-	struct buf pattern = BUF_INIT(BUF_UNLIMITED);
-	struct maildir_folder *list;
-	bool special_only;
-	size_t n;
-	char err[256];
-
-	if (parse_list_ext(cmd, &pattern, &special_only) < 0)
-		goto out;
-	if (pattern.len == 0) {
-		/* the hierarchy delimiter and root (RFC 3501 6.3.8) */
-		imap_untagged(s, "LIST (\\Noselect) \"/\" \"\"");
-		imap_cmd_ok(cmd, "LIST completed");
-		goto out;
-	}
-	if (maildir_folder_list(s->store, &list, &n, err, sizeof(err)) < 0) {
-		imap_cmd_store_error(cmd, "LIST failed", err);
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++)
-		if (maildir_folder_match(buf_cstr(&pattern), list[i].name) &&
-		    (!special_only || (list[i].attrs & MAILDIR_FOLDER_SPECIAL)))
-			write_list(s, "LIST", list[i].attrs, list[i].name);
-	maildir_folder_list_free(list, n);
-	imap_cmd_ok(cmd, "LIST completed");
-out:
-	buf_free(&pattern);
-}
-
 static bool in_names(char **names, size_t n, const char *name)
 {
 	for (size_t i = 0; i < n; i++)
@@ -372,7 +251,7 @@ void cmd_lsub(struct imap_cmd *cmd)
 		const char *slash;
 
 		if (maildir_folder_match(buf_cstr(&pattern), names[i])) {
-			write_list(s, "LSUB", 0, names[i]);
+			imap_write_list(s, "LSUB", 0, names[i], NULL);
 			continue;
 		}
 		for (slash = strchr(names[i], '/'); slash != NULL;
@@ -387,8 +266,8 @@ void cmd_lsub(struct imap_cmd *cmd)
 			parents = xreallocarray(parents, nparents + 1,
 						sizeof(*parents));
 			parents[nparents++] = xstrdup(buf_cstr(&parent));
-			write_list(s, "LSUB", MAILDIR_FOLDER_NOSELECT,
-				   buf_cstr(&parent));
+			imap_write_list(s, "LSUB", MAILDIR_FOLDER_NOSELECT,
+					buf_cstr(&parent), NULL);
 		}
 	}
 	for (size_t i = 0; i < n; i++)
@@ -403,72 +282,97 @@ out:
 	buf_free(&pattern);
 }
 
-enum { ST_MESSAGES, ST_RECENT, ST_UIDNEXT, ST_UIDVALIDITY, ST_UNSEEN };
-static const char *const status_items[] = {
+enum { ST_MESSAGES, ST_RECENT, ST_UIDNEXT, ST_UIDVALIDITY, ST_UNSEEN,
+       ST_SIZE, ST_COUNT };
+static const char *const status_items[ST_COUNT] = {
 	"MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY", "UNSEEN",
+	"SIZE",		/* RFC 8438 */
 };
 
-/* "(" status-att *(SP status-att) ")" in the order given */
-static int parse_status_items(struct imap_parser *p, int *items, size_t *n)
+int imap_parse_status_items(struct imap_parser *p,
+			    struct imap_status_items *it)
 {
-	*n = 0;
-	if (imap_parse_sp(p) < 0 || imap_parse_char(p, '(') < 0)
+	it->n = 0;
+	if (imap_parse_char(p, '(') < 0)
 		return -1;
 	do {
 		size_t k;
 
-		for (k = 0; k < 5; k++)
+		for (k = 0; k < ST_COUNT; k++)
 			if (imap_parse_keyword(p, status_items[k]))
 				break;
-		if (k == 5)
+		if (k == ST_COUNT)
 			return imap_parse_fail(p, "Unknown STATUS item");
-		if (*n < 16)
-			items[(*n)++] = (int)k;
+		if (it->n < IMAP_STATUS_MAX_ITEMS)
+			it->item[it->n++] = (int)k;
 	} while (imap_parse_skip(p, ' '));
-	if (imap_parse_char(p, ')') < 0)
-		return -1;
-	return imap_parse_end(p);
+	return imap_parse_char(p, ')');
 }
 
-/* STATUS <mailbox> (<items>) */
-void cmd_status(struct imap_cmd *cmd)
+static bool wants_size(const struct imap_status_items *it)
 {
-	struct imap_session *s = cmd->s;
-	struct buf name = BUF_INIT(BUF_UNLIMITED);
+	for (size_t i = 0; i < it->n; i++)
+		if (it->item[i] == ST_SIZE)
+			return true;
+	return false;
+}
+
+int imap_send_status(struct imap_session *s, const char *name,
+		     const struct imap_status_items *it, char *err_r,
+		     size_t errlen)
+{
 	struct maildir_box_info info;
-	int items[16];
-	size_t n;
-	char err[256];
+	int ret = wants_size(it) ?
+		maildir_folder_status_size(s->store, name, &info, err_r,
+					   errlen) :
+		maildir_folder_status(s->store, name, &info, err_r, errlen);
 
-	if (parse_mailbox_arg(cmd, &name, false) < 0)
-		goto out;
-	if (parse_status_items(&cmd->p, items, &n) < 0) {
-		imap_cmd_parse_error(cmd);
-		goto out;
-	}
-	if (maildir_folder_status(s->store, buf_cstr(&name), &info, err,
-				  sizeof(err)) < 0) {
-		imap_cmd_store_error(cmd, "STATUS failed", err);
-		goto out;
-	}
+	if (ret < 0)
+		return -1;
 	buf_puts(s->out, "* STATUS ");
-	imap_write_mailbox(s->out, buf_cstr(&name));
+	imap_write_mailbox(s->out, name);
 	buf_puts(s->out, " (");
-	for (size_t i = 0; i < n; i++) {
-		uint32_t v = 0;
+	for (size_t i = 0; i < it->n; i++) {
+		uint64_t v = 0;
 
-		switch (items[i]) {
+		switch (it->item[i]) {
 		case ST_MESSAGES: v = info.messages; break;
 		case ST_RECENT: v = info.recent; break;
 		case ST_UIDNEXT: v = info.uidnext; break;
 		case ST_UIDVALIDITY: v = info.uidvalidity; break;
 		case ST_UNSEEN: v = info.unseen; break;
+		case ST_SIZE: v = info.size; break;
 		}
-		buf_printf(s->out, "%s%s %u", i ? " " : "",
-			   status_items[items[i]], v);
+		if (i > 0)
+			buf_putc(s->out, ' ');
+		buf_puts(s->out, status_items[it->item[i]]);
+		buf_putc(s->out, ' ');
+		imap_write_number(s->out, v);
 	}
 	buf_puts(s->out, ")\r\n");
-	imap_cmd_ok(cmd, "STATUS completed");
+	return 0;
+}
+
+/* STATUS <mailbox> (<items>) */
+void cmd_status(struct imap_cmd *cmd)
+{
+	struct buf name = BUF_INIT(BUF_UNLIMITED);
+	struct imap_status_items items;
+	char err[256];
+
+	if (parse_mailbox_arg(cmd, &name, false) < 0)
+		goto out;
+	if (imap_parse_sp(&cmd->p) < 0 ||
+	    imap_parse_status_items(&cmd->p, &items) < 0 ||
+	    imap_parse_end(&cmd->p) < 0) {
+		imap_cmd_parse_error(cmd);
+		goto out;
+	}
+	if (imap_send_status(cmd->s, buf_cstr(&name), &items, err,
+			     sizeof(err)) < 0)
+		imap_cmd_store_error(cmd, "STATUS failed", err);
+	else
+		imap_cmd_ok(cmd, "STATUS completed");
 out:
 	buf_free(&name);
 }

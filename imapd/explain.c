@@ -41,13 +41,22 @@ static const struct explain_entry imap_entries[] = {
 	{ "UNSUBSCRIBE", "Removes a mailbox from the subscribed list.",
 	  "RFC 3501 6.3.7" },
 	{ "LIST", "Lists mailbox names matching a pattern (* any, % one "
-	  "level).", "RFC 3501 6.3.8" },
+	  "level).  Extended forms: options before the reference select "
+	  "(SUBSCRIBED, RECURSIVEMATCH, SPECIAL-USE), several patterns go in "
+	  "parentheses, and RETURN (...) asks for more (SUBSCRIBED, CHILDREN, "
+	  "STATUS (...) for the counts of each mailbox).",
+	  "RFC 3501 6.3.8, RFC 5258 3, RFC 5819" },
 	{ "LSUB", "Lists the subscribed mailboxes matching a pattern.",
 	  "RFC 3501 6.3.9" },
-	{ "STATUS", "Asks for counts (MESSAGES, UNSEEN, UIDNEXT...) of a "
-	  "mailbox without opening it.", "RFC 3501 6.3.10" },
+	{ "STATUS", "Asks for counts (MESSAGES, UNSEEN, UIDNEXT...; SIZE: "
+	  "the total size of its messages in bytes) of a mailbox without "
+	  "opening it.", "RFC 3501 6.3.10, RFC 8438" },
 	{ "APPEND", "Uploads a message into a mailbox (it is sent as a literal "
-	  "{size}).", "RFC 3501 6.3.11" },
+	  "{size}); with MULTIAPPEND several follow one another in one "
+	  "command, and either all are stored or none; CATENATE (TEXT {n} "
+	  "URL \"/box/;UID=n/;SECTION=..\") builds one from pieces, some "
+	  "copied from messages already on the server.",
+	  "RFC 3501 6.3.11, RFC 3502, RFC 4469" },
 	{ "CHECK", "Asks the server to save its state for the mailbox.",
 	  "RFC 3501 6.4.1" },
 	{ "CLOSE", "Closes the mailbox, removing messages flagged \\Deleted, "
@@ -57,7 +66,10 @@ static const struct explain_entry imap_entries[] = {
 	{ "SEARCH", "Asks which messages match criteria (UNSEEN, FROM, SINCE...); "
 	  "the answer is a list of numbers.", "RFC 3501 6.4.4" },
 	{ "FETCH", "Asks for data about messages (FLAGS, ENVELOPE, BODY[]...); "
-	  "BODY[] also sets \\Seen, BODY.PEEK[] does not.", "RFC 3501 6.4.5" },
+	  "BODY[] also sets \\Seen, BODY.PEEK[] does not.  BINARY[1] gives a "
+	  "part decoded from base64 or quoted-printable (as ~{n} when it holds "
+	  "a NUL byte), BINARY.SIZE[1] its decoded size.",
+	  "RFC 3501 6.4.5, RFC 3516 4.2" },
 	{ "STORE", "Changes flags: FLAGS replaces, +FLAGS adds, -FLAGS removes "
 	  "(.SILENT: no report back).", "RFC 3501 6.4.6" },
 	{ "COPY", "Copies messages into another mailbox.", "RFC 3501 6.4.7" },
@@ -143,9 +155,14 @@ static const struct explain_entry imap_entries[] = {
 	{ "* CAPABILITY", "The list of what this server supports.",
 	  "RFC 3501 7.2.1" },
 	{ "* LIST", "One mailbox: its attributes, the hierarchy separator and "
-	  "its name.", "RFC 3501 7.2.2" },
+	  "its name.  \\Subscribed: it is subscribed; \\NonExistent: only "
+	  "its name is (a subscription or a level above one); a trailing "
+	  "(\"CHILDINFO\" (\"SUBSCRIBED\")): a mailbox below it matched.",
+	  "RFC 3501 7.2.2, RFC 5258 3.4-3.5" },
 	{ "* LSUB", "One subscribed mailbox.", "RFC 3501 7.2.3" },
-	{ "* STATUS", "The counts asked for with STATUS.", "RFC 3501 7.2.4" },
+	{ "* STATUS", "The counts asked for with STATUS (or with LIST ... "
+	  "RETURN (STATUS (...)), right after that mailbox's LIST line).",
+	  "RFC 3501 7.2.4, RFC 5819" },
 	{ "* SEARCH", "The numbers (or UIDs) of the messages that matched.",
 	  "RFC 3501 7.2.5" },
 	{ "* FLAGS", "The flags that can be used in this mailbox.",
@@ -195,8 +212,15 @@ static const struct explain_entry imap_entries[] = {
 	  "the ones it knows are listed.", "RFC 3501 7.1" },
 	{ "[CANNOT]", "[CANNOT]: the server will never do this (an invalid "
 	  "name, INBOX, a mailbox with children).", "RFC 5530 3" },
+	{ "[BADURL]", "[BADURL url]: an IMAP URL in APPEND ... CATENATE names "
+	  "no message or section the user can read; nothing was appended.",
+	  "RFC 4469 6" },
+	{ "[UNKNOWN-CTE]", "[UNKNOWN-CTE]: the part is encoded in a way the "
+	  "server cannot decode for BINARY, or (APPEND) NUL bytes where "
+	  "base64 cannot hold them (in a header).", "RFC 3516 4.2, 4.4" },
 	{ "[EXPUNGEISSUED]", "[EXPUNGEISSUED]: some of the messages were "
-	  "removed meanwhile.", "RFC 5530 3" },
+	  "removed meanwhile by another session; after FETCH (OK) they are "
+	  "simply left out of the answer.", "RFC 5530 3, RFC 2180 4.1" },
 	{ "[INUSE]", "[INUSE]: the mailbox is in use (selected), so this "
 	  "cannot be done now.", "RFC 5530 3" },
 	{ "[LIMIT]", "[LIMIT]: a server limit was reached.", "RFC 5530 3" },

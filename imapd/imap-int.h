@@ -17,6 +17,7 @@ struct maildir_store;
 struct maildir_box;
 struct maildir_delivery;
 struct imap_fetch_job;
+struct imap_append_literal;
 
 /* RFC 3501 3: the states, as bits so a command lists where it is allowed. */
 enum imap_state {
@@ -104,8 +105,11 @@ struct imap_session {
 	bool box_loading;
 	bool box_load_failed;
 
-	/* APPEND streaming its message literal into a delivery */
-	struct maildir_delivery *append;
+	/* APPEND streaming its message literals into deliveries, one per
+	 * message (several: MULTIAPPEND, RFC 3502) */
+	struct imap_append_literal **appends;	/* cmd-append.c */
+	size_t nappends;
+	uint64_t append_bytes;	/* announced by those literals */
 	bool streaming;		/* the literal being read goes to `append` */
 	/* FETCH output produced as the client reads */
 	struct imap_fetch_job *fetch;
@@ -173,6 +177,30 @@ void imap_login_check(struct imap_cmd *cmd, const char *user,
 void imap_cmd_store_error(struct imap_cmd *cmd, const char *what,
 			  const char *err);
 
+/* STATUS items in the order asked (cmd-folder.c), also for LIST-STATUS
+ * (RFC 5819). */
+#define IMAP_STATUS_MAX_ITEMS 16
+struct imap_status_items {
+	int item[IMAP_STATUS_MAX_ITEMS];
+	size_t n;
+};
+/* "(" status-att *(SP status-att) ")" */
+int imap_parse_status_items(struct imap_parser *p,
+			    struct imap_status_items *it);
+/* Reads the counts of folder `name` and writes "* STATUS name (...)".
+ * 0, or -1 with err_r (nothing written). */
+int imap_send_status(struct imap_session *s, const char *name,
+		     const struct imap_status_items *it, char *err_r,
+		     size_t errlen);
+
+/* A LIST or LSUB reply line (cmd-list.c): attrs are MAILDIR_FOLDER_* bits
+ * (MAILDIR_FOLDER_SUBSCRIBED gives \Subscribed) and IMAP_LIST_NONEXISTENT;
+ * childinfo, when not NULL, the CHILDINFO extended data item's list
+ * contents (RFC 5258 3.5), e.g. "\"SUBSCRIBED\"". */
+#define IMAP_LIST_NONEXISTENT (1u << 30)
+void imap_write_list(struct imap_session *s, const char *what,
+		     unsigned attrs, const char *name, const char *childinfo);
+
 /* Message data of the selected mailbox for handlers. */
 void imap_write_msg_flags(struct imap_session *s, size_t idx, struct buf *out);
 /* Evaluates a parsed set as sequence numbers or (uid) UIDs: 0, or -1 with
@@ -192,6 +220,8 @@ bool imap_append_literal_is_message(const struct imap_cmdbuf *cb);
  * *reply_r (a static "NO ..." text). */
 int imap_append_stream_begin(struct imap_session *s, uint64_t size,
 			     const char **reply_r);
+/* Drops the deliveries of an APPEND that did not complete. */
+void imap_append_free(struct imap_session *s);
 
 /* After work on a worker thread (or at once): moves s->work_out to the
  * connection's output and acts on the session's requests (close, idle
@@ -204,6 +234,19 @@ void imap_work_done(void *arg);
 void imap_idle_line(struct imap_session *s, const char *line, size_t len,
 		    bool valid);
 void imap_idle_free(struct imap_session *s);
+
+/* BINARY (fetch-binary.c, RFC 3516 4.2): appends to out the content of
+ * the part that `parts` name, decoded from its Content-Transfer-Encoding
+ * (the whole part in memory: at most max_message_size).  0, -1 when there
+ * is no such part, -2 when the encoding is unknown. */
+struct msg_parse;
+int imap_binary_content(const struct msg_parse *p, const char *data,
+			const uint32_t *parts, size_t nparts, struct buf *out);
+
+/* CATENATE (catenate-url.c, RFC 4469 5): appends the bytes the IMAP URL
+ * names (a message or section in the user's mailboxes, RFC 5092 relative
+ * form) to out.  0, or -1 when it names nothing. */
+int imap_url_fetch(struct imap_session *s, const char *url, struct buf *out);
 
 /* FETCH output on demand (cmd-fetch.c). */
 void imap_fetch_continue(struct imap_session *s);

@@ -185,6 +185,47 @@ static int parse_body_section(struct imap_parser *p, struct imap_fetch *f,
 	return 0;
 }
 
+/* section-binary = "[" [section-part] "]" (RFC 3516 5), then a partial
+ * except for BINARY.SIZE */
+static int parse_binary_section(struct imap_parser *p, struct imap_fetch *f,
+				bool peek, enum imap_binary what)
+{
+	struct imap_fetch_body *b = add_body(f);
+	struct buf name = BUF_INIT(BUF_UNLIMITED);
+	int ret = -1;
+
+	b->peek = peek;
+	b->binary = what;
+	b->kind = IMAP_SECT_ALL;
+	buf_puts(&name, what == IMAP_BINARY_SIZE ? "BINARY.SIZE[" : "BINARY[");
+	if (imap_parse_char(p, '[') < 0)
+		goto out;
+	while (imap_parse_peek(p) != ']') {
+		uint32_t n;
+
+		if ((b->nparts > 0 && !imap_parse_skip(p, '.')) ||
+		    imap_parse_nz_number(p, &n) < 0) {
+			imap_parse_fail(p, "Invalid binary section");
+			goto out;
+		}
+		if (b->nparts == IMAP_MAX_SECTION_PARTS) {
+			imap_parse_fail(p, "Section nested too deep");
+			goto out;
+		}
+		b->parts[b->nparts++] = n;
+		buf_printf(&name, b->nparts > 1 ? ".%u" : "%u", n);
+	}
+	imap_parse_skip(p, ']');
+	buf_putc(&name, ']');
+	if (what == IMAP_BINARY_DATA && parse_partial(p, b, &name) < 0)
+		goto out;
+	b->name = buf_steal(&name);
+	ret = 0;
+out:
+	buf_free(&name);
+	return ret;
+}
+
 static void add_rfc822(struct imap_fetch *f, const char *name,
 		       enum imap_section_kind kind, bool peek)
 {
@@ -238,6 +279,12 @@ static int parse_att(struct imap_parser *p, struct imap_fetch *f)
 		f->items |= IMAP_FETCH_BODY;
 	else if (strcasecmp(word, "BODY.PEEK") == 0)
 		return parse_body_section(p, f, true);
+	else if (strcasecmp(word, "BINARY") == 0)
+		return parse_binary_section(p, f, false, IMAP_BINARY_DATA);
+	else if (strcasecmp(word, "BINARY.PEEK") == 0)
+		return parse_binary_section(p, f, true, IMAP_BINARY_DATA);
+	else if (strcasecmp(word, "BINARY.SIZE") == 0)
+		return parse_binary_section(p, f, true, IMAP_BINARY_SIZE);
 	else
 		return imap_parse_fail(p, "Unknown fetch attribute");
 	return 0;

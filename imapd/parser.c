@@ -23,6 +23,8 @@ void imap_cmdbuf_init(struct imap_cmdbuf *cb, size_t max_text,
 void imap_cmdbuf_free(struct imap_cmdbuf *cb)
 {
 	buf_free(&cb->text);
+	free(cb->streamed_earlier);
+	cb->streamed_earlier = NULL;
 }
 
 void imap_cmdbuf_reset(struct imap_cmdbuf *cb)
@@ -42,6 +44,9 @@ void imap_cmdbuf_reset(struct imap_cmdbuf *cb)
 	cb->literal_nonsync = false;
 	cb->streamed_off = SIZE_MAX;
 	cb->streamed_size = 0;
+	free(cb->streamed_earlier);
+	cb->streamed_earlier = NULL;
+	cb->nstreamed_earlier = 0;
 }
 
 bool imap_cmdbuf_pending(const struct imap_cmdbuf *cb)
@@ -116,6 +121,14 @@ void imap_cmdbuf_literal_streamed(struct imap_cmdbuf *cb)
 	if (cb->text.len >= 2 &&
 	    imap_literal_at_end(cb->text.data, cb->text.len - 2, &off, &size,
 				&nonsync)) {
+		if (cb->streamed_off != SIZE_MAX) {
+			cb->streamed_earlier = xreallocarray(
+				cb->streamed_earlier,
+				cb->nstreamed_earlier + 1,
+				sizeof(*cb->streamed_earlier));
+			cb->streamed_earlier[cb->nstreamed_earlier++] =
+				cb->streamed_off;
+		}
 		cb->streamed_off = off;
 		cb->streamed_size = size;
 	}
@@ -156,6 +169,18 @@ void imap_parser_init_cmd(struct imap_parser *p, const struct imap_cmdbuf *cb)
 			 cb->text.len);
 	p->streamed_off = cb->streamed_off;
 	p->streamed_size = cb->streamed_size;
+	p->streamed_earlier = cb->streamed_earlier;
+	p->nstreamed_earlier = cb->nstreamed_earlier;
+}
+
+static bool is_streamed(const struct imap_parser *p, size_t off)
+{
+	if (off == p->streamed_off)
+		return true;
+	for (size_t i = 0; i < p->nstreamed_earlier; i++)
+		if (p->streamed_earlier[i] == off)
+			return true;
+	return false;
 }
 
 int imap_parse_fail(struct imap_parser *p, const char *error)
@@ -309,10 +334,11 @@ static int parse_literal(struct imap_parser *p, struct buf *out,
 	if (p->len - p->pos < 3 || memcmp(p->data + p->pos, "}\r\n", 3) != 0)
 		return imap_parse_fail(p, "Invalid literal");
 	p->pos += 3;
-	if (start == p->streamed_off) {
+	if (is_streamed(p, start)) {
 		if (streamed_r == NULL)
 			return imap_parse_fail(p, "Unexpected literal");
 		*streamed_r = true;
+		p->streamed_size = n;
 		return 0;
 	}
 	if (p->len - p->pos < n)

@@ -44,6 +44,10 @@ struct imap_cmdbuf {
 	size_t streamed_off;	/* offset in text where a literal's bytes were
 				   streamed elsewhere (APPEND); SIZE_MAX none */
 	uint64_t streamed_size;
+	size_t *streamed_earlier;	/* the offsets of the streamed literals
+					   before that one (MULTIAPPEND,
+					   RFC 3502), malloc'd */
+	size_t nstreamed_earlier;
 };
 
 void imap_cmdbuf_init(struct imap_cmdbuf *cb, size_t max_text,
@@ -73,7 +77,9 @@ struct imap_parser {
 	const char *data;
 	size_t len, pos;
 	size_t streamed_off;	/* see imap_cmdbuf; SIZE_MAX none */
-	uint64_t streamed_size;
+	uint64_t streamed_size;	/* of the streamed literal parsed last */
+	const size_t *streamed_earlier;	/* the cmdbuf's */
+	size_t nstreamed_earlier;
 	const char *error;	/* the first error, static text */
 	bool error_no;		/* refuse with NO rather than BAD */
 	unsigned int depth;	/* list / search nesting */
@@ -186,9 +192,18 @@ enum imap_section_kind {
 
 #define IMAP_MAX_SECTION_PARTS 32
 
-/* One BODY[section]<partial>. */
+/* BINARY (RFC 3516 4.2): a part's content decoded from its
+ * Content-Transfer-Encoding, or only the decoded size. */
+enum imap_binary {
+	IMAP_BINARY_NO,		/* BODY[...] */
+	IMAP_BINARY_DATA,	/* BINARY[...], BINARY.PEEK[...] */
+	IMAP_BINARY_SIZE,	/* BINARY.SIZE[...] */
+};
+
+/* One BODY[section]<partial> (or BINARY[section-part]<partial>). */
 struct imap_fetch_body {
 	bool peek;
+	enum imap_binary binary;
 	uint32_t parts[IMAP_MAX_SECTION_PARTS];
 	size_t nparts;
 	enum imap_section_kind kind;

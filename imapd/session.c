@@ -25,7 +25,7 @@ static void session_reset_input(struct imap_session *s)
 	imap_cmdbuf_reset(&s->input);
 	/* a refused APPEND leaves nothing behind */
 	s->streaming = false;
-	maildir_delivery_free(&s->append);
+	imap_append_free(s);
 	s->io->mode = INPUT_LINE;
 	s->io->bytes_sink = NULL;
 	s->io->bytes_sink_arg = NULL;
@@ -793,7 +793,7 @@ static void imap_free(void *sess)
 	imap_strict_close(s);
 	imap_fetch_job_free(&s->fetch);
 	imap_idle_free(s);
-	maildir_delivery_free(&s->append);
+	imap_append_free(s);
 	imap_unselect(s);
 	maildir_store_close(&s->store);
 	sasl_reset(&s->sasl);

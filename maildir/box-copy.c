@@ -379,33 +379,25 @@ out:
 	return ok ? 0 : -1;
 }
 
-int maildir_append(struct maildir_store *store, const char *name,
-		   struct maildir_delivery *dl, unsigned flags,
-		   const char *const *keywords, size_t nkeywords, int64_t idate,
-		   uint32_t *uidvalidity_r, uint32_t *uid_r,
-		   char *err_r, size_t errlen)
+/* Places one delivery into the destination and indexes it. */
+static int append_one(struct dest *d, const char *name,
+		      const struct maildir_append_msg *msg, uint32_t *uid_r,
+		      char *err_r, size_t errlen)
 {
 	struct buf path = BUF_INIT(BUF_UNLIMITED);
 	char suffix[16], letters[8];
 	uint64_t size, wire, kw = 0;
 	bool no_eol;
-	struct dest d;
 	struct mrec m;
 	size_t i;
-	int lockfd, fd, ok = 0, k;
+	int fd, k, ret = -1;
 
-	memset(&d, 0, sizeof(d));
-	lockfd = store_lock(store, err_r, errlen);
-	if (lockfd < 0)
-		return -1;
-	if (dest_open(&d, store, name, err_r, errlen) < 0)
-		goto out;
-	maildir_flags_to_letters(flags & MAILDIR_FLAGS_ALL, letters);
+	maildir_flags_to_letters(msg->flags & MAILDIR_FLAGS_ALL, letters);
 	snprintf(suffix, sizeof(suffix), ":2,%s", letters);
-	if (delivery_place(dl, d.path.data, "cur", suffix, idate, &path,
-			   err_r, errlen) < 0)
+	if (delivery_place(msg->dl, d->path.data, "cur", suffix, msg->idate,
+			   &path, err_r, errlen) < 0)
 		goto out;
-	dest_made(&d, path.data);
+	dest_made(d, path.data);
 	fd = open(path.data, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || file_wire_size(fd, &size, &wire, &no_eol) < 0) {
 		snprintf(err_r, errlen, "reading %s: %s", path.data,
@@ -415,39 +407,78 @@ int maildir_append(struct maildir_store *store, const char *name,
 		goto out;
 	}
 	close(fd);
-	for (i = 0; i < nkeywords; i++) {
-		k = find_name(d.kw, d.nkw, keywords[i]);
-		if (k < 0 && d.nkw < MAILDIR_MAX_KEYWORDS) {
-			d.kw = xreallocarray(d.kw, d.nkw + 1, sizeof(*d.kw));
-			d.kw[d.nkw++] = xstrdup(keywords[i]);
-			if (idx_keywords_put(store, d.txn, d.f.id, d.kw, d.nkw) < 0)
+	for (i = 0; i < msg->nkeywords; i++) {
+		k = find_name(d->kw, d->nkw, msg->keywords[i]);
+		if (k < 0 && d->nkw < MAILDIR_MAX_KEYWORDS) {
+			d->kw = xreallocarray(d->kw, d->nkw + 1, sizeof(*d->kw));
+			d->kw[d->nkw++] = xstrdup(msg->keywords[i]);
+			if (idx_keywords_put(d->s, d->txn, d->f.id, d->kw,
+					     d->nkw) < 0)
 				goto dberr;
-			k = (int)d.nkw - 1;
+			k = (int)d->nkw - 1;
 		}
 		if (k >= 0)
 			kw |= 1ULL << k;
 	}
 	memset(&m, 0, sizeof(m));
-	m.flags = (uint8_t)(flags & MAILDIR_FLAGS_ALL);
+	m.flags = (uint8_t)(msg->flags & MAILDIR_FLAGS_ALL);
 	m.size = wire;
 	m.needs_crlf = wire != size;
 	m.no_final_eol = no_eol;
-	m.idate = idate >= 0 ? idate : (int64_t)time(NULL);
-	if (dest_add(&d, strrchr(path.data, '/') + 1, &m, kw, uid_r) < 0)
+	m.idate = msg->idate >= 0 ? msg->idate : (int64_t)time(NULL);
+	if (dest_add(d, strrchr(path.data, '/') + 1, &m, kw, uid_r) < 0)
 		goto dberr;
-	*uidvalidity_r = d.f.uidvalidity;
-	ok = 1;
+	ret = 0;
 	goto out;
 dberr:
 	snprintf(err_r, errlen, "index of %s: update failed", name);
+out:
+	buf_free(&path);
+	return ret;
+}
+
+int maildir_append_many(struct maildir_store *store, const char *name,
+			const struct maildir_append_msg *msgs, size_t n,
+			uint32_t *uidvalidity_r, uint32_t *uids_r,
+			char *err_r, size_t errlen)
+{
+	struct dest d;
+	int lockfd, ok = 0;
+
+	memset(&d, 0, sizeof(d));
+	lockfd = store_lock(store, err_r, errlen);
+	if (lockfd < 0)
+		return -1;
+	if (dest_open(&d, store, name, err_r, errlen) < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		if (append_one(&d, name, &msgs[i], &uids_r[i], err_r,
+			       errlen) < 0)
+			goto out;
+	*uidvalidity_r = d.f.uidvalidity;
+	ok = 1;
 out:
 	if (d.s != NULL && dest_finish(&d, ok) < 0 && ok) {
 		snprintf(err_r, errlen, "append to %s failed", name);
 		ok = 0;
 	}
 	lock_index_release(lockfd);
-	buf_free(&path);
 	return ok ? 0 : -1;
+}
+
+int maildir_append(struct maildir_store *store, const char *name,
+		   struct maildir_delivery *dl, unsigned flags,
+		   const char *const *keywords, size_t nkeywords, int64_t idate,
+		   uint32_t *uidvalidity_r, uint32_t *uid_r,
+		   char *err_r, size_t errlen)
+{
+	struct maildir_append_msg msg = {
+		.dl = dl, .flags = flags, .keywords = keywords,
+		.nkeywords = nkeywords, .idate = idate,
+	};
+
+	return maildir_append_many(store, name, &msg, 1, uidvalidity_r, uid_r,
+				   err_r, errlen);
 }
 
 /* A message file a MOVE renamed, to rename back if the move fails. */

@@ -546,9 +546,22 @@ static int count_recent(void *arg, uint32_t uid, const struct mrec *m,
 	return 0;
 }
 
-int maildir_folder_status(struct maildir_store *s, const char *name,
-			  struct maildir_box_info *info,
-			  char *err_r, size_t errlen)
+static int sum_size(void *arg, uint32_t uid, const struct mrec *m,
+		    const char *fname)
+{
+	uint64_t *total = arg;
+
+	(void)uid;
+	(void)fname;
+	/* sizes are below the message limit: no overflow in 64 bits, but
+	 * a damaged record must not wrap the total */
+	*total = m->size > UINT64_MAX - *total ? UINT64_MAX : *total + m->size;
+	return 0;
+}
+
+static int folder_status(struct maildir_store *s, const char *name,
+			 struct maildir_box_info *info, bool want_size,
+			 char *err_r, size_t errlen)
 {
 	struct buf dir = BUF_INIT(BUF_UNLIMITED), path = BUF_INIT(BUF_UNLIMITED);
 	struct frec f;
@@ -569,10 +582,30 @@ int maildir_folder_status(struct maildir_store *s, const char *name,
 	if (f.first_recent_uid < f.uidnext)
 		idx_msg_iter(s, f.id, f.first_recent_uid, count_recent,
 			     &info->recent);
+	if (want_size && f.messages > 0 &&
+	    idx_msg_iter(s, f.id, 1, sum_size, &info->size) < 0) {
+		snprintf(err_r, errlen, "reading the index of %s failed", name);
+		lock_index_release(fd);
+		goto out;
+	}
 	lock_index_release(fd);
 	ret = 0;
 out:
 	buf_free(&dir);
 	buf_free(&path);
 	return ret;
+}
+
+int maildir_folder_status(struct maildir_store *s, const char *name,
+			  struct maildir_box_info *info,
+			  char *err_r, size_t errlen)
+{
+	return folder_status(s, name, info, false, err_r, errlen);
+}
+
+int maildir_folder_status_size(struct maildir_store *s, const char *name,
+			       struct maildir_box_info *info,
+			       char *err_r, size_t errlen)
+{
+	return folder_status(s, name, info, true, err_r, errlen);
 }

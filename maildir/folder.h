@@ -89,5 +89,9 @@ void maildir_folder_apply_special_use(struct maildir_store *s,
 int maildir_folder_status(struct maildir_store *s, const char *name,
 			  struct maildir_box_info *info,
 			  char *err_r, size_t errlen);
+/* The same, with info->size: one more walk over the folder's records. */
+int maildir_folder_status_size(struct maildir_store *s, const char *name,
+			       struct maildir_box_info *info,
+			       char *err_r, size_t errlen);
 
 #endif

@@ -137,6 +137,8 @@ struct maildir_box_info {
 	uint32_t recent;
 	uint32_t unseen;
 	uint32_t first_unseen;	/* sequence number of the first unseen, 0 */
+	uint64_t size;		/* wire bytes of all messages: filled only by
+				 * maildir_folder_status_size (RFC 8438) */
 	bool rebuilt;		/* the index of this folder was (re)created
 				 * over existing files at open */
 	bool readonly;		/* the index could not be written at open (a
@@ -293,6 +295,21 @@ int maildir_append(struct maildir_store *store, const char *name,
 		   const char *const *keywords, size_t nkeywords, int64_t idate,
 		   uint32_t *uidvalidity_r, uint32_t *uid_r,
 		   char *err_r, size_t errlen);
+/* MULTIAPPEND (RFC 3502): several deliveries into folder `name`, all or
+ * none: the store lock is held throughout, so no other session sees a
+ * part, and on failure the files placed are removed.  uids_r gets n UIDs,
+ * ascending.  0, or -1. */
+struct maildir_append_msg {
+	struct maildir_delivery *dl;
+	unsigned flags;
+	const char *const *keywords;
+	size_t nkeywords;
+	int64_t idate;		/* < 0: now */
+};
+int maildir_append_many(struct maildir_store *store, const char *name,
+			const struct maildir_append_msg *msgs, size_t n,
+			uint32_t *uidvalidity_r, uint32_t *uids_r,
+			char *err_r, size_t errlen);
 
 /* What changed since the snapshot, as reported by maildir_box_sync. */
 struct maildir_changes {

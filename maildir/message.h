@@ -109,6 +109,12 @@ int mime_to_utf8(const char *in, size_t len, const char *charset,
  * "name*" parameter) to UTF-8.  Returns 0, -1 over max. */
 int mime_decode_param(const char *value, struct buf *out);
 
+/* Appends data[0..size) to out with every part that holds a NUL byte or
+ * says Content-Transfer-Encoding: binary re-encoded in base64 (its
+ * Content-Transfer-Encoding field replaced), the rest unchanged
+ * (binary-convert.c; RFC 3516 4.4).  0, -1 over out's max. */
+int msg_binary_to_base64(const char *data, size_t size, struct buf *out);
+
 /* RFC 5322 3.3 date-time (obsolete forms and missing parts tolerated).
  * Returns 0 with the UTC time and the zone offset in minutes, -1 if no
  * date can be made of it. */
@@ -238,6 +244,11 @@ struct msg_range {
 int msg_section_find(const struct msg_parse *p, const char *data,
 		     const struct msg_section *s, struct msg_range *r,
 		     struct buf *built);
+/* The index of the part that section numbers name (RFC 3501 6.4.5: a
+ * number after a message/rfc822 part counts in its embedded message), or
+ * MSG_NONE. */
+uint32_t msg_section_part(const struct msg_parse *p, const uint32_t *nums,
+			  size_t n);
 /* HEADER.FIELDS without a parse: appends to out the fields of the header
  * block data[off..off+len) that are named in fields[] (with `not`: that
  * are not), then the empty line, all with CRLF line ends (RFC 3501 6.4.5).

@@ -232,6 +232,12 @@ static uint32_t resolve(const struct msg_parse *p, const uint32_t *nums,
 	return cur;
 }
 
+uint32_t msg_section_part(const struct msg_parse *p, const uint32_t *nums,
+			  size_t n)
+{
+	return p->nparts == 0 ? MSG_NONE : resolve(p, nums, n);
+}
+
 int msg_section_find(const struct msg_parse *p, const char *data,
 		     const struct msg_section *s, struct msg_range *r,
 		     struct buf *built)

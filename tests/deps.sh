@@ -29,6 +29,7 @@ mount
 chromium
 neomutt
 dnsmasq-base
+isync
 "
 missing=""
 for p in $PKGS; do

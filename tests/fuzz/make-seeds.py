@@ -277,6 +277,21 @@ imap = {
                        '\r\n' + b64('secret') + '\r\nc NAMESPACE\r\n',
     'starttls': 'a STARTTLS\r\nb LOGIN dropped x\r\nc LOGIN alice secret\r\n'
                 'd SELECT INBOX\r\n',
+    'list-extended': 'a LOGIN alice secret\r\nb CREATE Work/2026\r\n'
+                     'c SUBSCRIBE Work/2026\r\nd SUBSCRIBE Gone/x\r\n'
+                     'e LIST (SUBSCRIBED RECURSIVEMATCH) "" (% Work/%) RETURN '
+                     '(CHILDREN STATUS (MESSAGES SIZE UNSEEN))\r\n'
+                     'f LIST (REMOTE SPECIAL-USE) "" * RETURN (SUBSCRIBED)\r\n'
+                     'g STATUS INBOX (SIZE)\r\nh LIST (RECURSIVEMATCH) "" %\r\n'
+                     'i LIST "" ("" %\r\n',
+    'binary-multiappend': 'a LOGIN alice secret\r\nb APPEND INBOX (\\Seen) {3+}\r\n'
+                          'abc ~{4+}\r\nd\x00e\n {2}\r\nhi\r\nc SELECT INBOX\r\n'
+                          'd FETCH 1:* (BINARY.SIZE[1] BINARY.PEEK[1]<1.2> '
+                          'BINARY[] BINARY.SIZE[2.1])\r\ne FETCH 1 BINARY[1.\r\n',
+    'catenate': 'a LOGIN alice secret\r\nb APPEND Sent CATENATE (URL '
+                '"/INBOX/;UID=1/;SECTION=HEADER" TEXT {4+}\r\nhi\r\n URL '
+                '"/INBOX;UIDVALIDITY=1/;UID=2/;PARTIAL=0.5") CATENATE (TEXT '
+                '~{2}\r\nx\n)\r\nc APPEND Sent CATENATE (URL "/%2/;UID=1")\r\n',
     'errors': 'a LOGIN alice wrong\r\n* LOGIN\r\nb SELECT INBOX\r\n'
               'c LOGIN {999999}\r\nd LOGIN {3}\r\nbob {6}\r\nsecret\r\n'
               'e FETCH 1 BODY[\r\n' + 'f ' + 'X' * 5000 + '\r\nLOGOUT\r\n',

@@ -229,6 +229,41 @@ START_TEST(test_streamed_literal)
 }
 END_TEST
 
+/* MULTIAPPEND (RFC 3502): each message literal streamed, an inline one
+ * between them still read as usual */
+START_TEST(test_streamed_literals)
+{
+	bool streamed = false;
+
+	ck_assert_int_eq(imap_cmdbuf_line(&cb, "a APPEND INBOX {50}", 19),
+			 IMAP_FEED_LITERAL);
+	imap_cmdbuf_literal_streamed(&cb);
+	ck_assert_int_eq(imap_cmdbuf_line(&cb, " {2}", 4), IMAP_FEED_LITERAL);
+	imap_cmdbuf_literal(&cb, "xy", 2);
+	ck_assert_int_eq(imap_cmdbuf_line(&cb, " {7}", 4), IMAP_FEED_LITERAL);
+	imap_cmdbuf_literal_streamed(&cb);
+	ck_assert_int_eq(imap_cmdbuf_line(&cb, "", 0), IMAP_FEED_DONE);
+	ck_assert_uint_eq(cb.nstreamed_earlier, 1);
+	imap_parser_init_cmd(&p, &cb);
+	p.pos = 15;
+	ck_assert_int_eq(imap_parse_string(&p, &s, &streamed), 0);
+	ck_assert(streamed);
+	ck_assert_uint_eq(p.streamed_size, 50);
+	streamed = false;
+	ck_assert_int_eq(imap_parse_sp(&p), 0);
+	ck_assert_int_eq(imap_parse_string(&p, &s, &streamed), 0);
+	ck_assert(!streamed);
+	ck_assert_str_eq(buf_cstr(&s), "xy");
+	ck_assert_int_eq(imap_parse_sp(&p), 0);
+	ck_assert_int_eq(imap_parse_string(&p, &s, &streamed), 0);
+	ck_assert(streamed);
+	ck_assert_uint_eq(p.streamed_size, 7);
+	ck_assert_int_eq(imap_parse_end(&p), 0);
+	imap_cmdbuf_reset(&cb);
+	ck_assert_uint_eq(cb.nstreamed_earlier, 0);
+}
+END_TEST
+
 START_TEST(test_numbers)
 {
 	uint32_t n;
@@ -679,6 +714,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_quoted);
 	tcase_add_test(tc, test_literal_in_parser);
 	tcase_add_test(tc, test_streamed_literal);
+	tcase_add_test(tc, test_streamed_literals);
 	tcase_add_test(tc, test_numbers);
 	tcase_add_test(tc, test_seqset);
 	tcase_add_test(tc, test_mailbox);
