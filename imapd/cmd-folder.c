@@ -403,9 +403,11 @@ out:
 	buf_free(&pattern);
 }
 
-enum { ST_MESSAGES, ST_RECENT, ST_UIDNEXT, ST_UIDVALIDITY, ST_UNSEEN };
+enum { ST_MESSAGES, ST_RECENT, ST_UIDNEXT, ST_UIDVALIDITY, ST_UNSEEN,
+       ST_HIGHESTMODSEQ, ST_COUNT };
 static const char *const status_items[] = {
 	"MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY", "UNSEEN",
+	"HIGHESTMODSEQ",	/* RFC 7162 3.1.2.3 */
 };
 
 /* "(" status-att *(SP status-att) ")" in the order given */
@@ -417,10 +419,10 @@ static int parse_status_items(struct imap_parser *p, int *items, size_t *n)
 	do {
 		size_t k;
 
-		for (k = 0; k < 5; k++)
+		for (k = 0; k < ST_COUNT; k++)
 			if (imap_parse_keyword(p, status_items[k]))
 				break;
-		if (k == 5)
+		if (k == ST_COUNT)
 			return imap_parse_fail(p, "Unknown STATUS item");
 		if (*n < 16)
 			items[(*n)++] = (int)k;
@@ -446,6 +448,9 @@ void cmd_status(struct imap_cmd *cmd)
 		imap_cmd_parse_error(cmd);
 		goto out;
 	}
+	for (size_t i = 0; i < n; i++)
+		if (items[i] == ST_HIGHESTMODSEQ)
+			imap_condstore_enable(s);
 	if (maildir_folder_status(s->store, buf_cstr(&name), &info, err,
 				  sizeof(err)) < 0) {
 		imap_cmd_store_error(cmd, "STATUS failed", err);
@@ -455,7 +460,7 @@ void cmd_status(struct imap_cmd *cmd)
 	imap_write_mailbox(s->out, buf_cstr(&name));
 	buf_puts(s->out, " (");
 	for (size_t i = 0; i < n; i++) {
-		uint32_t v = 0;
+		uint64_t v = 0;
 
 		switch (items[i]) {
 		case ST_MESSAGES: v = info.messages; break;
@@ -463,9 +468,10 @@ void cmd_status(struct imap_cmd *cmd)
 		case ST_UIDNEXT: v = info.uidnext; break;
 		case ST_UIDVALIDITY: v = info.uidvalidity; break;
 		case ST_UNSEEN: v = info.unseen; break;
+		case ST_HIGHESTMODSEQ: v = info.highestmodseq; break;
 		}
-		buf_printf(s->out, "%s%s %u", i ? " " : "",
-			   status_items[items[i]], v);
+		buf_printf(s->out, "%s%s %llu", i ? " " : "",
+			   status_items[items[i]], (unsigned long long)v);
 	}
 	buf_puts(s->out, ")\r\n");
 	imap_cmd_ok(cmd, "STATUS completed");
