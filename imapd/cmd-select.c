@@ -55,8 +55,9 @@ static void open_mailbox(struct imap_cmd *cmd, bool readonly)
 		imap_cmd_bad(cmd, "QRESYNC is not enabled");
 		goto out;
 	}
-	/* RFC 7162 3.2.11: the end of the old mailbox's responses */
-	if (s->box != NULL && s->qresync)
+	/* RFC 7162 3.2.11: the end of the old mailbox's responses (sent
+	 * whether or not QRESYNC is enabled, as Dovecot does) */
+	if (s->box != NULL)
 		imap_untagged(s, "OK [CLOSED] Previous mailbox closed");
 	/* RFC 3501 6.3.1: a failed SELECT leaves no mailbox selected */
 	imap_unselect(s);

@@ -108,6 +108,11 @@ void imap_send_updates(struct imap_session *s, bool no_expunge)
 		imap_write_msg_modseq(s, seq - 1, false, s->out);
 		buf_puts(s->out, ")\r\n");
 	}
+	/* RFC 7162 3.2.10: expunges and new messages raise HIGHESTMODSEQ
+	 * without a MODSEQ the client saw: tell it */
+	if (s->condstore && (ch.n_expunged > 0 || ch.n_new > 0))
+		imap_untagged(s, "OK [HIGHESTMODSEQ %llu] Highest",
+			      (unsigned long long)info.highestmodseq);
 	maildir_changes_free(&ch);
 }
 

@@ -204,6 +204,8 @@ START_TEST(test_enable_and_select)
 	/* from now on every SELECT tells it, FLAGS come with MODSEQ */
 	say(&a, "s2 EXAMINE INBOX\r\n");
 	ck_assert_uint_eq(num_after(&a, "* OK [HIGHESTMODSEQ "), h);
+	/* [CLOSED] also without QRESYNC (as Dovecot) */
+	ck_assert_msg(strncmp(a.got, "* OK [CLOSED]", 13) == 0, "%s", a.got);
 	say(&a, "f3 FETCH 2 (FLAGS)\r\n");
 	ASSERT_HAS(&a, "* 2 FETCH (FLAGS () MODSEQ (");
 	/* STATUS HIGHESTMODSEQ */
@@ -471,6 +473,8 @@ START_TEST(test_vanished_unsolicited)
 	ASSERT_NOT(&a, "EXPUNGE");
 	ASSERT_HAS(&a, "* 1 FETCH (UID 1 FLAGS (\\Flagged \\Recent) MODSEQ (");
 	ASSERT_HAS(&a, "* 2 EXISTS");
+	/* the expunge raised HIGHESTMODSEQ with no MODSEQ to show it */
+	ASSERT_HAS(&a, "* OK [HIGHESTMODSEQ ");
 	/* without QRESYNC b keeps EXPUNGE and plain FETCH */
 	say(&a, "d STORE 1:2 +FLAGS.SILENT (\\Deleted)\r\n");
 	ASSERT_HAS(&a, "* 1 FETCH (UID 1 MODSEQ (");
