@@ -13,6 +13,8 @@
 #include "common/users.h"
 #include "imapd/imap.h"
 #include "maildir/deliver.h"
+#include "maildir/box-int.h"
+#include "maildir/lock.h"
 #include "maildir/mailbox.h"
 #include "maildir/notify.h"
 #include "maildir/user.h"
@@ -485,6 +487,85 @@ START_TEST(test_vanished_unsolicited)
 }
 END_TEST
 
+/* Deletes the expunge log's "G" record of INBOX, as an index written
+ * before the log has none: what was expunged before is then unknown. */
+static void forget_expunge_log(void)
+{
+	struct maildir_store *st = NULL;
+	struct maildir_box *box = NULL;
+	unsigned char k[5] = { 'G' };
+	char err[256];
+	DBT key;
+	int fd;
+
+	ck_assert_int_eq(maildir_store_open(mail, "alice", &st, err,
+					    sizeof(err)), 0);
+	ck_assert_int_eq(maildir_box_open(st, "INBOX", MAILDIR_BOX_READONLY,
+					  &box, err, sizeof(err)), 0);
+	for (int i = 0; i < 4; i++)
+		k[1 + i] = (unsigned char)(box->f.id >> (24 - 8 * i));
+	memset(&key, 0, sizeof(key));
+	key.data = k;
+	key.size = sizeof(k);
+	fd = store_lock(st, err, sizeof(err));
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(st->db->del(st->db, NULL, &key, 0), 0);
+	lock_index_release(fd);
+	maildir_box_close(&box);
+	maildir_store_close(&st);
+}
+
+START_TEST(test_qresync_without_log)
+{
+	uint32_t uv;
+	uint64_t h, h2;
+	char line[256];
+
+	/* UID 3 expunged, then the log forgotten: h is below its floor */
+	changes_while_away(&uv, &h);
+	forget_expunge_log();
+	/* RFC 7162 3.2.5.1: every UID below UIDNEXT the mailbox lacks */
+	snprintf(line, sizeof(line), "q SELECT INBOX (QRESYNC (%u %llu))\r\n",
+		 uv, (unsigned long long)h);
+	say(&a, line);
+	ASSERT_HAS(&a, "* VANISHED (EARLIER) 3\r\n");
+	ASSERT_HAS(&a, "* 2 FETCH (UID 2 FLAGS (\\Flagged) MODSEQ (");
+	/* known UIDs narrow it */
+	snprintf(line, sizeof(line), "q2 SELECT INBOX (QRESYNC (%u %llu 4:9))"
+		 "\r\n", uv, (unsigned long long)h);
+	say(&a, line);
+	ASSERT_NOT(&a, "VANISHED");
+	/* seq-match (3.2.5.2): the client had UID 5 at sequence number 4,
+	 * as now: nothing below UID 5 can have gone since */
+	snprintf(line, sizeof(line), "q3 SELECT INBOX (QRESYNC (%u %llu 1:5 "
+		 "(1:4 1:2,4:5)))\r\n", uv, (unsigned long long)h);
+	say(&a, line);
+	ASSERT_NOT(&a, "VANISHED");
+	ASSERT_HAS(&a, "q3 OK");
+	/* a pair that does not match the mailbox proves nothing */
+	snprintf(line, sizeof(line), "q4 SELECT INBOX (QRESYNC (%u %llu 1:5 "
+		 "(3 3)))\r\n", uv, (unsigned long long)h);
+	say(&a, line);
+	ASSERT_HAS(&a, "* VANISHED (EARLIER) 3\r\n");
+	/* from the modseq of the first expunge logged on, the log is
+	 * exact again */
+	say(&a, "x STORE 1 +FLAGS.SILENT (\\Deleted)\r\n");
+	h2 = num_after(&a, "* 1 FETCH (UID 1 MODSEQ (");
+	say(&a, "x2 EXPUNGE\r\n");
+	ASSERT_HAS(&a, "* VANISHED 1\r\n");
+	say(&a, "u UNSELECT\r\n");
+	snprintf(line, sizeof(line), "q5 SELECT INBOX (QRESYNC (%u %llu))\r\n",
+		 uv, (unsigned long long)h2);
+	say(&a, line);
+	ASSERT_HAS(&a, "* VANISHED (EARLIER) 1\r\n");
+	snprintf(line, sizeof(line), "q6 SELECT INBOX (QRESYNC (%u %llu))\r\n",
+		 uv, (unsigned long long)h);
+	say(&a, line);
+	ASSERT_HAS(&a, "* VANISHED (EARLIER) 1,3\r\n");
+	still_works(&a);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *suite = suite_create("imap-condstore");
@@ -498,6 +579,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_qresync_select);
 	tcase_add_test(tc, test_qresync_bad);
 	tcase_add_test(tc, test_vanished_unsolicited);
+	tcase_add_test(tc, test_qresync_without_log);
 	suite_add_tcase(suite, tc);
 	return suite;
 }
