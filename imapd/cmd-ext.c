@@ -12,23 +12,39 @@
 #define ID_MAX_PAIRS 30
 
 /* ENABLE SP capability *(SP capability)
- * None of the extensions this server has changes behaviour when enabled,
- * so every name is one we do not know: RFC 5161 3.1 says to ignore it and
- * answer an empty "* ENABLED". */
+ * CONDSTORE and QRESYNC (RFC 7162 3.1, 3.2.3) change how the server
+ * answers; other names are ignored (RFC 5161 3.1).  "* ENABLED" lists
+ * those this command turned on. */
 void cmd_enable(struct imap_cmd *cmd)
 {
+	struct imap_session *s = cmd->s;
 	struct imap_parser *p = &cmd->p;
+	bool condstore = false, qresync = false;
 
 	if (imap_parse_at_end(p)) {
 		imap_cmd_bad(cmd, "ENABLE needs a capability");
 		return;
 	}
-	while (!imap_parse_at_end(p))
+	while (!imap_parse_at_end(p)) {
 		if (imap_parse_sp(p) < 0 || imap_parse_atom(p, &cmd->tmp) < 0) {
 			imap_cmd_parse_error(cmd);
 			return;
 		}
-	imap_untagged(cmd->s, "ENABLED");
+		if (strcasecmp(buf_cstr(&cmd->tmp), "CONDSTORE") == 0)
+			condstore = true;
+		else if (strcasecmp(buf_cstr(&cmd->tmp), "QRESYNC") == 0)
+			qresync = true;
+	}
+	buf_clear(&cmd->tmp);
+	if (condstore && !s->condstore)
+		buf_puts(&cmd->tmp, " CONDSTORE");
+	if (qresync && !s->qresync)
+		buf_puts(&cmd->tmp, " QRESYNC");
+	if (qresync)
+		imap_qresync_enable(s);
+	else if (condstore)
+		imap_condstore_enable(s);
+	imap_untagged(s, "ENABLED%s", buf_cstr(&cmd->tmp));
 	imap_cmd_ok(cmd, "ENABLE completed");
 }
 

@@ -145,11 +145,32 @@ static void plan(struct imap_fetch_job *job)
 	}
 }
 
+/* CHANGEDSINCE (RFC 7162 3.1.4.1): only the messages whose modseq is
+ * above it. */
+static void keep_changed(struct imap_session *s, struct imap_seqset *set,
+			 uint64_t changedsince)
+{
+	struct imap_seqset kept;
+
+	imap_seqset_init(&kept);
+	for (size_t r = 0; r < set->n; r++)
+		for (uint64_t seq = set->r[r].lo; seq <= set->r[r].hi; seq++)
+			if (maildir_box_msg(s->box, (size_t)seq - 1)->modseq >
+			    changedsince)
+				imap_seqset_add(&kept, (uint32_t)seq,
+						(uint32_t)seq);
+	imap_seqset_free(set);
+	*set = kept;
+}
+
+/* FETCH <set> <items> [(CHANGEDSINCE n [VANISHED])] */
 void cmd_fetch(struct imap_cmd *cmd)
 {
 	struct imap_session *s = cmd->s;
 	struct imap_fetch_job *job = xcalloc(1, sizeof(*job));
 	struct imap_seqset set;
+	uint64_t changedsince;
+	bool vanished;
 
 	imap_seqset_init(&set);
 	buf_init(&job->lit_buf, BUF_UNLIMITED);
@@ -159,10 +180,20 @@ void cmd_fetch(struct imap_cmd *cmd)
 	if (imap_parse_sp(&cmd->p) < 0 || imap_parse_seqset(&cmd->p, &set) < 0 ||
 	    imap_parse_sp(&cmd->p) < 0 ||
 	    imap_parse_fetch(&cmd->p, &job->att) < 0 ||
-	    imap_parse_end(&cmd->p) < 0) {
+	    imap_parse_fetch_modifiers(&cmd->p, &changedsince, &vanished) < 0) {
 		imap_cmd_parse_error(cmd);
 		goto fail;
 	}
+	/* RFC 7162 3.2.6: VANISHED is for UID FETCH once QRESYNC is on */
+	if (vanished && (!cmd->uid || !s->qresync)) {
+		imap_cmd_bad(cmd, cmd->uid ? "QRESYNC is not enabled" :
+			     "VANISHED needs UID FETCH");
+		goto fail;
+	}
+	if (changedsince != 0)
+		job->att.items |= IMAP_FETCH_MODSEQ;
+	if (job->att.items & IMAP_FETCH_MODSEQ)
+		imap_condstore_enable(s);
 	/* UID FETCH may report expunges, and does so before the data, so
 	 * that the set is evaluated against what the client will know. */
 	if (cmd->uid) {
@@ -170,8 +201,15 @@ void cmd_fetch(struct imap_cmd *cmd)
 		job->att.items |= IMAP_FETCH_UID;
 	}
 	cmd->updates_done = true;
+	if (vanished && imap_send_vanished_earlier(s, changedsince, &set, NULL,
+						   NULL) < 0) {
+		imap_cmd_no(cmd, "[UNAVAILABLE] Cannot read the expunge log");
+		goto fail;
+	}
 	if (imap_cmd_eval_set(cmd, &set, &job->set) < 0)
 		goto fail;
+	if (changedsince != 0)
+		keep_changed(s, &job->set, changedsince);
 	/* a FETCH that fault injection cuts must not look read */
 	if (imap_fetch_sets_seen(&job->att) && !s->readonly &&
 	    s->fault_cut == NULL && mark_seen(cmd, job) < 0)
@@ -462,6 +500,15 @@ static void write_simple_items(struct imap_session *s,
 		sep(out, first);
 		buf_puts(out, "FLAGS ");
 		imap_write_msg_flags(s, job->seq - 1, out);
+		/* RFC 7162 3.1.4: FLAGS come with MODSEQ once it is on */
+		if (!(items & IMAP_FETCH_MODSEQ))
+			imap_write_msg_modseq(s, job->seq - 1, false, out);
+	}
+	if (items & IMAP_FETCH_MODSEQ) {
+		sep(out, first);
+		buf_puts(out, "MODSEQ (");
+		imap_write_number(out, m->modseq);
+		buf_putc(out, ')');
 	}
 	if (items & IMAP_FETCH_INTERNALDATE) {
 		sep(out, first);

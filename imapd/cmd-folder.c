@@ -283,10 +283,11 @@ out:
 }
 
 enum { ST_MESSAGES, ST_RECENT, ST_UIDNEXT, ST_UIDVALIDITY, ST_UNSEEN,
-       ST_SIZE, ST_COUNT };
+       ST_SIZE, ST_HIGHESTMODSEQ, ST_COUNT };
 static const char *const status_items[ST_COUNT] = {
 	"MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY", "UNSEEN",
-	"SIZE",		/* RFC 8438 */
+	"SIZE",			/* RFC 8438 */
+	"HIGHESTMODSEQ",	/* RFC 7162 3.1.2.3 */
 };
 
 int imap_parse_status_items(struct imap_parser *p,
@@ -329,6 +330,10 @@ int imap_send_status(struct imap_session *s, const char *name,
 
 	if (ret < 0)
 		return -1;
+	/* RFC 7162 3.1: STATUS HIGHESTMODSEQ enables CONDSTORE */
+	for (size_t i = 0; i < it->n; i++)
+		if (it->item[i] == ST_HIGHESTMODSEQ)
+			imap_condstore_enable(s);
 	buf_puts(s->out, "* STATUS ");
 	imap_write_mailbox(s->out, name);
 	buf_puts(s->out, " (");
@@ -342,6 +347,7 @@ int imap_send_status(struct imap_session *s, const char *name,
 		case ST_UIDVALIDITY: v = info.uidvalidity; break;
 		case ST_UNSEEN: v = info.unseen; break;
 		case ST_SIZE: v = info.size; break;
+		case ST_HIGHESTMODSEQ: v = info.highestmodseq; break;
 		}
 		if (i > 0)
 			buf_putc(s->out, ' ');

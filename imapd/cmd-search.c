@@ -11,6 +11,8 @@ void cmd_search(struct imap_cmd *cmd)
 	struct imap_session *s = cmd->s;
 	struct imap_search *search = NULL;
 	char *charset = NULL;
+	uint64_t max_modseq = 0;
+	bool modseq;
 	size_t count;
 
 	if (imap_parse_sp(&cmd->p) < 0 ||
@@ -29,14 +31,25 @@ void cmd_search(struct imap_cmd *cmd)
 		imap_send_updates(s, false);
 		cmd->updates_done = true;
 	}
+	modseq = imap_search_has_modseq(search);
+	if (modseq)
+		imap_condstore_enable(s);
 	imap_search_prepare(search);
 	count = maildir_box_count(s->box);
 	buf_puts(s->out, "* SEARCH");
 	for (size_t i = 0; i < count; i++)
-		if (imap_search_match(search, s->box, i))
-			buf_printf(s->out, " %u", cmd->uid ?
-				   maildir_box_msg(s->box, i)->uid :
+		if (imap_search_match(search, s->box, i)) {
+			const struct maildir_msg *m = maildir_box_msg(s->box, i);
+
+			buf_printf(s->out, " %u", cmd->uid ? m->uid :
 				   (unsigned)(i + 1));
+			if (m->modseq > max_modseq)
+				max_modseq = m->modseq;
+		}
+	/* RFC 7162 3.1.5: the highest modseq of the matches */
+	if (modseq && max_modseq > 0)
+		buf_printf(s->out, " (MODSEQ %llu)",
+			   (unsigned long long)max_modseq);
 	buf_puts(s->out, "\r\n");
 	imap_cmd_ok(cmd, "SEARCH completed");
 out:

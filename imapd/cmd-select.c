@@ -39,29 +39,46 @@ static void open_mailbox(struct imap_cmd *cmd, bool readonly)
 {
 	struct imap_session *s = cmd->s;
 	struct buf name = BUF_INIT(BUF_UNLIMITED);
+	struct imap_select_params sp;
 	struct maildir_box_info info;
+	unsigned flags;
 	char err[256];
 
+	imap_select_params_init(&sp);
 	if (imap_parse_sp(&cmd->p) < 0 || imap_parse_mailbox(&cmd->p, &name) < 0 ||
-	    imap_parse_end(&cmd->p) < 0) {
+	    imap_parse_select_params(&cmd->p, &sp) < 0) {
 		imap_cmd_parse_error(cmd);
 		goto out;
 	}
+	/* RFC 7162 3.2.5: QRESYNC must have been enabled first */
+	if (sp.qresync && !s->qresync) {
+		imap_cmd_bad(cmd, "QRESYNC is not enabled");
+		goto out;
+	}
+	/* RFC 7162 3.2.11: the end of the old mailbox's responses (sent
+	 * whether or not QRESYNC is enabled, as Dovecot does) */
+	if (s->box != NULL)
+		imap_untagged(s, "OK [CLOSED] Previous mailbox closed");
 	/* RFC 3501 6.3.1: a failed SELECT leaves no mailbox selected */
 	imap_unselect(s);
+	if (sp.condstore || sp.qresync)
+		imap_condstore_enable(s);
 	/* EXAMINE must not take \Recent away from other sessions, but it
 	 * reports the same RECENT count as SELECT (6.3.2).
 	 * The reply needs only the folder's counts: the snapshot of a big
-	 * folder is loaded after it is sent (session.c, maildir_box_load). */
-	if (maildir_box_open(s->store, buf_cstr(&name),
-			     (readonly ? MAILDIR_BOX_READONLY |
-			      MAILDIR_BOX_PEEK_RECENT : MAILDIR_BOX_RECENT) |
-			     MAILDIR_BOX_DEFER_LOAD, &s->box, err, sizeof(err)) < 0) {
+	 * folder is loaded after it is sent (session.c, maildir_box_load),
+	 * except for QRESYNC, whose reply reports from the snapshot. */
+	flags = readonly ? MAILDIR_BOX_READONLY | MAILDIR_BOX_PEEK_RECENT :
+		MAILDIR_BOX_RECENT;
+	if (!sp.qresync)
+		flags |= MAILDIR_BOX_DEFER_LOAD;
+	if (maildir_box_open(s->store, buf_cstr(&name), flags, &s->box, err,
+			     sizeof(err)) < 0) {
 		imap_cmd_store_error(cmd, "Cannot open mailbox", err);
 		goto out;
 	}
 	s->state = IMAP_SELECTED;
-	s->box_loading = true;
+	s->box_loading = !sp.qresync;
 	/* nothing to update: the box was opened just now (and is not
 	 * loaded before the reply is sent) */
 	cmd->updates_done = true;
@@ -76,6 +93,7 @@ static void open_mailbox(struct imap_cmd *cmd, bool readonly)
 		imap_untagged(s, "OK [UNSEEN %u] First unseen", info.first_unseen);
 	imap_untagged(s, "OK [UIDVALIDITY %u] UIDs valid", info.uidvalidity);
 	imap_untagged(s, "OK [UIDNEXT %u] Predicted next UID", info.uidnext);
+	imap_select_modseq(cmd, &sp);
 	if (readonly)
 		imap_cmd_ok(cmd, "[READ-ONLY] EXAMINE completed");
 	else if (info.readonly)
@@ -85,6 +103,7 @@ static void open_mailbox(struct imap_cmd *cmd, bool readonly)
 	else
 		imap_cmd_ok(cmd, "[READ-WRITE] SELECT completed");
 out:
+	imap_select_params_free(&sp);
 	buf_free(&name);
 }
 

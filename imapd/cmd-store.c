@@ -59,15 +59,44 @@ static int keyword_bits(struct imap_cmd *cmd, const struct imap_flags *flags,
 	return 0;
 }
 
+/* "* n FETCH ([UID u ][FLAGS (...)][ MODSEQ (m)])" for a stored message:
+ * the flags unless .SILENT; with CONDSTORE the modseq, which .SILENT
+ * still reports for the messages this STORE changed (RFC 7162 3.1.3). */
+static void write_stored(struct imap_cmd *cmd, size_t idx, bool silent)
+{
+	struct imap_session *s = cmd->s;
+	const struct maildir_msg *m = maildir_box_msg(s->box, idx);
+
+	buf_puts(s->out, "* ");
+	imap_write_number(s->out, idx + 1);
+	buf_puts(s->out, " FETCH (");
+	if (cmd->uid || s->qresync) {
+		buf_puts(s->out, "UID ");
+		imap_write_number(s->out, m->uid);
+		buf_puts(s->out, silent ? " " : " FLAGS ");
+	} else if (!silent) {
+		buf_puts(s->out, "FLAGS ");
+	}
+	if (!silent) {
+		imap_write_msg_flags(s, idx, s->out);
+		imap_write_msg_modseq(s, idx, false, s->out);
+	} else {
+		buf_puts(s->out, "MODSEQ (");
+		imap_write_number(s->out, m->modseq);
+		buf_putc(s->out, ')');
+	}
+	buf_puts(s->out, ")\r\n");
+}
+
 static void store_flags(struct imap_cmd *cmd, const struct imap_seqset *set,
 			enum maildir_store_mode mode, bool silent,
-			const struct imap_flags *flags)
+			const struct imap_flags *flags, uint64_t unchangedsince)
 {
 	struct imap_session *s = cmd->s;
 	size_t nkeywords = maildir_box_keyword_count(s->box);
-	uint64_t kw;
-	uint32_t *uids;
-	size_t n;
+	uint64_t kw, *before;
+	uint32_t *uids, *modified;
+	size_t n, nmod = 0, m = 0;
 	char err[256];
 
 	if (keyword_bits(cmd, flags, mode, &kw) < 0)
@@ -75,49 +104,73 @@ static void store_flags(struct imap_cmd *cmd, const struct imap_seqset *set,
 	if (maildir_box_keyword_count(s->box) != nkeywords)
 		imap_send_flags(s);
 	uids = imap_set_uids(s->box, set, &n);
-	if (n > 0 && maildir_box_store(s->box, uids, n, mode, flags->system, kw,
-				       err, sizeof(err)) < 0) {
-		free(uids);
+	modified = xreallocarray(NULL, n ? n : 1, sizeof(*modified));
+	before = xreallocarray(NULL, n ? n : 1, sizeof(*before));
+	for (size_t i = 0; i < n; i++)
+		before[i] = maildir_box_msg(s->box, (size_t)
+					    maildir_box_find(s->box, uids[i]))->modseq;
+	if (n > 0 && maildir_box_store_cond(s->box, uids, n, mode,
+					    flags->system, kw, unchangedsince,
+					    modified, &nmod, err,
+					    sizeof(err)) < 0) {
 		imap_cmd_store_error(cmd, "STORE failed", err);
-		return;
+		goto out;
 	}
-	free(uids);
-	for (size_t r = 0; r < set->n && !silent; r++)
-		for (uint64_t seq = set->r[r].lo; seq <= set->r[r].hi; seq++) {
-			buf_printf(s->out, "* %llu FETCH (",
-				   (unsigned long long)seq);
-			if (cmd->uid)
-				buf_printf(s->out, "UID %u ",
-					   maildir_box_msg(s->box,
-							   (size_t)seq - 1)->uid);
-			buf_puts(s->out, "FLAGS ");
-			imap_write_msg_flags(s, (size_t)seq - 1, s->out);
-			buf_puts(s->out, ")\r\n");
+	for (size_t i = 0; i < n; i++) {
+		size_t idx = (size_t)maildir_box_find(s->box, uids[i]);
+
+		if (m < nmod && modified[m] == uids[i]) {
+			/* RFC 7162 3.1.3: [MODIFIED] takes sequence
+			 * numbers, or UIDs for UID STORE */
+			modified[m++] = cmd->uid ? uids[i] : (uint32_t)idx + 1;
+			continue;
 		}
-	imap_cmd_ok(cmd, "STORE completed");
+		if (!silent || (s->condstore &&
+				maildir_box_msg(s->box, idx)->modseq != before[i]))
+			write_stored(cmd, idx, silent);
+	}
+	if (nmod > 0) {
+		buf_clear(&cmd->tmp);
+		imap_write_uid_list(&cmd->tmp, modified, nmod);
+		imap_cmd_ok(cmd, "[MODIFIED %s] Conditional STORE failed",
+			    buf_cstr(&cmd->tmp));
+	} else {
+		imap_cmd_ok(cmd, "STORE completed");
+	}
+out:
+	free(uids);
+	free(modified);
+	free(before);
 }
 
-/* STORE <set> <item> <flags> */
+/* STORE <set> [(UNCHANGEDSINCE n)] <item> <flags> (RFC 7162 3.1.3) */
 void cmd_store(struct imap_cmd *cmd)
 {
 	struct imap_seqset set, eval;
 	struct imap_flags flags = { 0 };
 	enum maildir_store_mode mode;
+	uint64_t unchangedsince;
 	bool silent;
 
 	imap_seqset_init(&set);
 	imap_seqset_init(&eval);
 	if (imap_parse_sp(&cmd->p) < 0 || imap_parse_seqset(&cmd->p, &set) < 0 ||
 	    imap_parse_sp(&cmd->p) < 0 ||
+	    imap_parse_store_modifiers(&cmd->p, &unchangedsince) < 0 ||
 	    parse_store_att(&cmd->p, &mode, &silent) < 0 ||
 	    imap_parse_sp(&cmd->p) < 0 ||
 	    imap_parse_store_flags(&cmd->p, &flags) < 0 ||
-	    imap_parse_end(&cmd->p) < 0)
+	    imap_parse_end(&cmd->p) < 0) {
 		imap_cmd_parse_error(cmd);
-	else if (cmd->s->readonly)
+		goto out;
+	}
+	if (unchangedsince != UINT64_MAX)
+		imap_condstore_enable(cmd->s);
+	if (cmd->s->readonly)
 		imap_cmd_no(cmd, "[READ-ONLY] Mailbox is read-only");
 	else if (imap_cmd_eval_set(cmd, &set, &eval) == 0)
-		store_flags(cmd, &eval, mode, silent, &flags);
+		store_flags(cmd, &eval, mode, silent, &flags, unchangedsince);
+out:
 	imap_flags_free(&flags);
 	imap_seqset_free(&set);
 	imap_seqset_free(&eval);

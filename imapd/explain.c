@@ -179,6 +179,9 @@ static const struct explain_entry imap_entries[] = {
 	{ "* NAMESPACE", "Personal, other users' and shared namespaces.",
 	  "RFC 2342 5" },
 	{ "* ID", "The server's name and version.", "RFC 2971 3.2" },
+	{ "* VANISHED", "The UIDs of messages removed from the mailbox: sent "
+	  "in place of EXPUNGE once QRESYNC is enabled; with (EARLIER), "
+	  "those removed while the client was away.", "RFC 7162 3.2.10" },
 
 	/* --- response codes, in brackets (RFC 3501 7.1, RFC 5530) --- */
 	{ "[CAPABILITY]", "[CAPABILITY]: the capability list, sent along so "
@@ -243,6 +246,16 @@ static const struct explain_entry imap_entries[] = {
 	  "RFC 5530 3" },
 	{ "[CLOSED]", "[CLOSED]: the mailbox that was selected is now "
 	  "closed.", "RFC 7162 3.2.11" },
+	{ "[HIGHESTMODSEQ]", "[HIGHESTMODSEQ]: the highest modification "
+	  "sequence in the mailbox; every flag change raises it, so a "
+	  "client that remembers it can later ask only for what changed "
+	  "since (CHANGEDSINCE, QRESYNC).", "RFC 7162 3.1.2.1" },
+	{ "[NOMODSEQ]", "[NOMODSEQ]: this mailbox keeps no modification "
+	  "sequences (maillab keeps them for every mailbox).",
+	  "RFC 7162 3.1.2.2" },
+	{ "[MODIFIED]", "[MODIFIED]: these messages were changed by someone "
+	  "else after the modification sequence given with UNCHANGEDSINCE, "
+	  "so this STORE left them alone.", "RFC 7162 3.1.3" },
 };
 
 enum imap_x_state { X_NOT_AUTH, X_AUTH, X_SELECTED, X_LOGOUT };

@@ -115,6 +115,12 @@ struct imap_session {
 	struct imap_fetch_job *fetch;
 	bool close_after;	/* set by a worker; acted on in the loop */
 
+	/* RFC 7162 (modseq.c): CONDSTORE enabled (MODSEQ in FETCH
+	 * responses that carry FLAGS), QRESYNC enabled (VANISHED for
+	 * EXPUNGE, UID in unsolicited FETCH, [CLOSED]) */
+	bool condstore;
+	bool qresync;
+
 	/* IDLE (cmd-idle.c) */
 	bool idling;		/* between "+ idling" and the line ending it */
 	bool idle_syncing;	/* an update job is out */
@@ -264,6 +270,30 @@ bool imap_fault_login(struct imap_cmd *cmd, char *user);
 /* cmd-fetch.c cut the FETCH output after `sent` of a literal's `size`
  * octets: notes it and closes the connection. */
 void imap_fault_cut(struct imap_session *s, size_t sent, size_t size);
+
+/* CONDSTORE and QRESYNC (RFC 7162; modseq.c). */
+/* A CONDSTORE-enabling command ran (RFC 7162 3.1): CONDSTORE is on, and
+ * when it was not and a mailbox is selected, "* OK [HIGHESTMODSEQ n]". */
+void imap_condstore_enable(struct imap_session *s);
+/* ENABLE QRESYNC (RFC 7162 3.2.3): both on. */
+void imap_qresync_enable(struct imap_session *s);
+/* " MODSEQ (n)" of message idx when CONDSTORE is on or `always`. */
+void imap_write_msg_modseq(struct imap_session *s, size_t idx, bool always,
+			   struct buf *out);
+/* "* VANISHED (EARLIER) uids" for the UIDs in `within` (a parsed UID set,
+ * '*' the highest UID; NULL: any) expunged after `since` that the session
+ * no longer shows; seq-match data from SELECT ... QRESYNC narrows the
+ * answer when the expunge log does not reach back that far (RFC 7162
+ * 3.2.5.2; NULLs: none).  Nothing when there are none.  0, or -1. */
+int imap_send_vanished_earlier(struct imap_session *s, uint64_t since,
+			       const struct imap_seqset *within,
+			       const struct imap_seqset *match_seqs,
+			       const struct imap_seqset *match_uids);
+/* The end of a SELECT/EXAMINE reply: [HIGHESTMODSEQ] when CONDSTORE is
+ * on, and for QRESYNC with the right UIDVALIDITY the VANISHED (EARLIER)
+ * and FETCH of what changed (RFC 7162 3.2.5).  The box is loaded. */
+void imap_select_modseq(struct imap_cmd *cmd,
+			const struct imap_select_params *sp);
 
 /* Handlers. */
 imap_cmd_fn cmd_capability, cmd_noop, cmd_logout;

@@ -248,6 +248,7 @@ static int parse_att(struct imap_parser *p, struct imap_fetch *f)
 		{ "RFC822.SIZE", IMAP_FETCH_SIZE },
 		{ "BODYSTRUCTURE", IMAP_FETCH_BODYSTRUCTURE },
 		{ "UID", IMAP_FETCH_UID },
+		{ "MODSEQ", IMAP_FETCH_MODSEQ },
 	};
 	char word[32];
 	size_t n = 0;

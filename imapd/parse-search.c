@@ -153,10 +153,51 @@ static int parse_list(struct imap_parser *p, struct imap_search **out)
 	}
 }
 
+/* MODSEQ [SP entry-name SP entry-type-req] SP mod-sequence-valzer
+ * (RFC 7162 3.1.5).  Modseqs are kept per message, not per flag, so the
+ * entry is checked and then ignored, as 3.1.5 allows. */
+static int parse_modseq_key(struct imap_parser *p, struct imap_search **out)
+{
+	struct imap_search *s = node(IMAP_SK_MODSEQ);
+	struct buf tmp = BUF_INIT(BUF_UNLIMITED);
+	int ret = -1;
+
+	*out = s;
+	if (imap_parse_sp(p) < 0)
+		goto out;
+	if (imap_parse_peek(p) == '"' || imap_parse_peek(p) == '{') {
+		if (imap_parse_string(p, &tmp, NULL) < 0 || imap_parse_sp(p) < 0)
+			goto out;
+		if (!imap_parse_keyword(p, "priv") &&
+		    !imap_parse_keyword(p, "shared") &&
+		    !imap_parse_keyword(p, "all")) {
+			imap_parse_fail(p, "Invalid MODSEQ entry type");
+			goto out;
+		}
+		if (imap_parse_sp(p) < 0)
+			goto out;
+	}
+	ret = imap_parse_modseq(p, true, &s->number);
+out:
+	buf_free(&tmp);
+	return ret;
+}
+
+bool imap_search_has_modseq(const struct imap_search *search)
+{
+	for (; search != NULL; search = search->next)
+		if (search->kind == IMAP_SK_MODSEQ ||
+		    imap_search_has_modseq(search->child))
+			return true;
+	return false;
+}
+
 static int parse_named(struct imap_parser *p, struct imap_search **out)
 {
 	struct imap_search *s;
 
+	if (imap_parse_keyword(p, "MODSEQ"))
+		return parse_modseq_key(p, out);
 	if (imap_parse_keyword(p, "NOT")) {
 		*out = s = node(IMAP_SK_NOT);
 		return imap_parse_sp(p) < 0 ? -1 : parse_key(p, &s->child);

@@ -177,6 +177,7 @@ enum {
 	IMAP_FETCH_ENVELOPE	= 1 << 4,
 	IMAP_FETCH_BODY		= 1 << 5,	/* BODY: structure, no extensions */
 	IMAP_FETCH_BODYSTRUCTURE = 1 << 6,
+	IMAP_FETCH_MODSEQ	= 1 << 7,	/* RFC 7162 3.1.4 */
 };
 /* RFC822, RFC822.HEADER and RFC822.TEXT are kept as bodies: BODY[],
  * BODY.PEEK[HEADER] and BODY[TEXT] under their own response names. */
@@ -256,6 +257,7 @@ enum imap_search_kind {
 	IMAP_SK_HEADER,		/* str = field name, str2 = substring */
 	IMAP_SK_BODY,		/* str */
 	IMAP_SK_TEXT,		/* str: header and body */
+	IMAP_SK_MODSEQ,		/* number: modseq at least (RFC 7162 3.1.5) */
 };
 
 struct imap_search {
@@ -274,5 +276,41 @@ struct imap_search {
 int imap_parse_search(struct imap_parser *p, char **charset_r,
 		      struct imap_search **search_r);
 void imap_search_free(struct imap_search **sp);
+/* Whether the criteria use MODSEQ (the SEARCH reply then ends with
+ * "(MODSEQ n)", RFC 7162 3.1.5). */
+bool imap_search_has_modseq(const struct imap_search *search);
+
+/* ---- CONDSTORE and QRESYNC (RFC 7162 7; parse-modseq.c) ---- */
+
+/* mod-sequence-value (1 .. 2^63-1), or with zero_ok mod-sequence-valzer
+ * (0 .. 2^63-1). */
+int imap_parse_modseq(struct imap_parser *p, bool zero_ok, uint64_t *r);
+
+/* select-params of SELECT/EXAMINE: "(CONDSTORE)", "(QRESYNC (...))". */
+struct imap_select_params {
+	bool condstore;
+	bool qresync;
+	uint32_t uidvalidity;		/* QRESYNC: the client's */
+	uint64_t modseq;		/* and its last known modseq */
+	bool have_known;
+	struct imap_seqset known_uids;	/* no '*' */
+	bool have_match;		/* seq-match-data, same sizes */
+	struct imap_seqset match_seqs, match_uids;
+};
+void imap_select_params_init(struct imap_select_params *sp);
+void imap_select_params_free(struct imap_select_params *sp);
+/* After the mailbox name: nothing, or SP "(" select-param *(SP
+ * select-param) ")" and the end of the command. */
+int imap_parse_select_params(struct imap_parser *p,
+			     struct imap_select_params *sp);
+/* After the fetch attributes: nothing, or SP "(" modifiers ")" and the
+ * end: CHANGEDSINCE n (0 when absent), VANISHED (RFC 7162 3.1.4.1,
+ * 3.2.6; VANISHED without CHANGEDSINCE is an error). */
+int imap_parse_fetch_modifiers(struct imap_parser *p, uint64_t *changedsince,
+			       bool *vanished);
+/* Before the STORE item: "(UNCHANGEDSINCE n) " or nothing (then
+ * *unchangedsince is UINT64_MAX). */
+int imap_parse_store_modifiers(struct imap_parser *p,
+			       uint64_t *unchangedsince);
 
 #endif

@@ -292,6 +292,7 @@ static bool match(struct msg_ctx *c, const struct imap_search *k)
 		return m->recent && !(m->flags & MAILDIR_FLAG_SEEN);
 	case IMAP_SK_OLD: return !m->recent;
 	case IMAP_SK_RECENT: return m->recent;
+	case IMAP_SK_MODSEQ: return m->modseq >= k->number;
 	case IMAP_SK_LARGER: return m->size > k->number;
 	case IMAP_SK_SMALLER: return m->size < k->number;
 	case IMAP_SK_BEFORE: return day_of(m->idate) < day_of(k->date);

@@ -75,8 +75,15 @@ void imap_send_updates(struct imap_session *s, bool no_expunge)
 		maildir_changes_free(&ch);
 		return;
 	}
-	for (size_t i = 0; i < ch.n_expunged; i++)
-		imap_untagged(s, "%u EXPUNGE", ch.expunged_seqs[i]);
+	if (s->qresync && ch.n_expunged > 0) {
+		/* RFC 7162 3.2.10: UIDs, in place of "* n EXPUNGE" */
+		buf_puts(s->out, "* VANISHED ");
+		imap_write_uid_list(s->out, ch.expunged_uids, ch.n_expunged);
+		buf_puts(s->out, "\r\n");
+	} else {
+		for (size_t i = 0; i < ch.n_expunged; i++)
+			imap_untagged(s, "%u EXPUNGE", ch.expunged_seqs[i]);
+	}
 	/* RFC 3501 7.2.6: the client learns of new keywords before a
 	 * FETCH FLAGS shows one */
 	if (ch.keywords_changed)
@@ -91,10 +98,21 @@ void imap_send_updates(struct imap_session *s, bool no_expunge)
 
 		if (seq == 0 || seq > maildir_box_count(s->box))
 			continue;
-		buf_printf(s->out, "* %u FETCH (FLAGS ", seq);
+		buf_printf(s->out, "* %u FETCH (", seq);
+		/* RFC 7162 3.2.4: with QRESYNC unsolicited FETCH has the UID */
+		if (s->qresync)
+			buf_printf(s->out, "UID %u ",
+				   maildir_box_msg(s->box, seq - 1)->uid);
+		buf_puts(s->out, "FLAGS ");
 		imap_write_msg_flags(s, seq - 1, s->out);
+		imap_write_msg_modseq(s, seq - 1, false, s->out);
 		buf_puts(s->out, ")\r\n");
 	}
+	/* RFC 7162 3.2.10: expunges and new messages raise HIGHESTMODSEQ
+	 * without a MODSEQ the client saw: tell it */
+	if (s->condstore && (ch.n_expunged > 0 || ch.n_new > 0))
+		imap_untagged(s, "OK [HIGHESTMODSEQ %llu] Highest",
+			      (unsigned long long)info.highestmodseq);
 	maildir_changes_free(&ch);
 }
 

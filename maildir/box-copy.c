@@ -92,7 +92,8 @@ static int expunge(struct maildir_box *box, const uint32_t *uids, size_t n,
 		if (!(m.flags & MAILDIR_FLAG_SEEN))
 			f.unseen--;
 		f.modseq++;
-		if (idx_rollover(box->s, &txn, box->dir, &f, &batch) < 0)
+		if (xlog_add(box->s, txn, &f, doomed_uids[i]) < 0 ||
+		    idx_rollover(box->s, &txn, box->dir, &f, &batch) < 0)
 			goto dberr;
 	}
 	buf_clear(&p);
@@ -545,6 +546,8 @@ static int move_one(struct maildir_box *box, struct dest *d, struct frec *srcf,
 	if (!(m->flags & MAILDIR_FLAG_SEEN))
 		srcf->unseen--;
 	srcf->modseq++;
+	if (xlog_add(box->s, d->txn, srcf, uid) < 0)
+		goto out;
 	/* each batch that dest_add commits holds both folder records */
 	if (!same && idx_folder_put(box->s, d->txn, box->dir, srcf) < 0)
 		goto out;

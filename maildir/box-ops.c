@@ -220,8 +220,8 @@ int maildir_box_store(struct maildir_box *box, const uint32_t *uids,
 		      size_t n, enum maildir_store_mode mode, unsigned flags,
 		      uint64_t keywords, char *err_r, size_t errlen)
 {
-	return maildir_box_store_cond(box, uids, n, mode, flags, keywords, 0,
-				      NULL, NULL, err_r, errlen);
+	return maildir_box_store_cond(box, uids, n, mode, flags, keywords,
+				      UINT64_MAX, NULL, NULL, err_r, errlen);
 }
 
 int maildir_box_store_cond(struct maildir_box *box, const uint32_t *uids,
@@ -266,7 +266,7 @@ int maildir_box_store_cond(struct maildir_box *box, const uint32_t *uids,
 		msg = &box->msgs[at];
 		if (idx_msg_get(box->s, txn, f.id, uids[i], &m, &fname) != 0)
 			continue;	/* expunged by another session */
-		if (unchangedsince != 0 && m.modseq > unchangedsince) {
+		if (m.modseq > unchangedsince) {
 			/* RFC 7162 section 3.1.3: left alone, reported. */
 			if (modified_r != NULL)
 				modified_r[(*nmodified_r)++] = uids[i];

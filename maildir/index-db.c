@@ -328,12 +328,14 @@ int idx_folder_new(struct maildir_store *s, DB_TXN *txn, struct frec *f,
 	f->uidnext = 1;
 	f->first_recent_uid = 1;
 	f->modseq = 1;
+	if (xlog_init(s, txn, f->id) < 0)
+		return -1;
 	return put_raw(s, txn, key, sizeof(key) - 1, &id, sizeof(id));
 }
 
 int idx_folder_purge(struct maildir_store *s, DB_TXN *txn, uint32_t id)
 {
-	static const char kinds[] = "MKC";
+	static const char kinds[] = "MKCEG";
 	unsigned char prefix[5];
 	DBT key, val;
 	DBC *c;
@@ -342,7 +344,7 @@ int idx_folder_purge(struct maildir_store *s, DB_TXN *txn, uint32_t id)
 
 	if (s->db->cursor(s->db, txn, &c, 0) != 0)
 		return -1;
-	for (i = 0; i < 3 && ret == 0; i++) {
+	for (i = 0; i < sizeof(kinds) - 1 && ret == 0; i++) {
 		prefix[0] = (unsigned char)kinds[i];
 		put_be32(prefix + 1, id);
 		memset(&key, 0, sizeof(key));

@@ -11,6 +11,9 @@
  *   "K" ID(be32)                -> keyword names, each NUL-terminated
  *   "M" ID(be32) UID(be32)      -> struct mrec + file name ("cur/...")
  *   "C" ID(be32) UID(be32)      -> cached bytes (maildir_box_cache_put)
+ *   "E" ID(be32) MODSEQ(be64)   -> UID(be32): expunged at that modseq
+ *   "G" ID(be32)                -> the expunge log's floor and size
+ *                                  (expunge-log.c)
  *
  * Big-endian numbers in keys keep a folder's messages together in UID
  * order.  Every change is made holding the user's index lock (lock.c), so
@@ -118,7 +121,7 @@ int idx_folder_del(struct maildir_store *s, DB_TXN *txn, const char *dir);
  * above every one given before (not stored). */
 int idx_folder_new(struct maildir_store *s, DB_TXN *txn, struct frec *f,
 		   uint32_t above);
-/* Removes all "M", "K" and "C" records of folder `id`. */
+/* Removes all "M", "K", "C", "E" and "G" records of folder `id`. */
 int idx_folder_purge(struct maildir_store *s, DB_TXN *txn, uint32_t id);
 
 int idx_keywords_get(struct maildir_store *s, DB_TXN *txn, uint32_t id,
@@ -182,6 +185,20 @@ int store_lock(struct maildir_store *s, char *err_r, size_t errlen);
 #define IDX_BATCH 1000
 int idx_rollover(struct maildir_store *s, DB_TXN **txn, const char *dir,
 		 const struct frec *f, unsigned *count);
+
+/* The expunge log (expunge-log.c).  Every expunge of a message (EXPUNGE,
+ * MOVE, a file gone from the Maildir) bumps the folder's modseq and logs
+ * the UID under the new value, in the transaction that drops the message.
+ * At most XLOG_MAX entries per folder are kept (past XLOG_MAX + XLOG_MAX/8
+ * the oldest are dropped); the floor is the highest modseq whose expunges
+ * may be missing from the log: 0 for a folder created with the log, its
+ * modseq of the moment for an index from before the log.
+ * xlog_init: a new folder (floor 0).  xlog_add: uid expunged at
+ * f->modseq.  0, or -1. */
+#define XLOG_MAX 50000
+int xlog_init(struct maildir_store *s, DB_TXN *txn, uint32_t id);
+int xlog_add(struct maildir_store *s, DB_TXN *txn, const struct frec *f,
+	     uint32_t uid);
 
 /* Periodic checkpoint (cheap when little was written). */
 void idx_checkpoint(struct maildir_store *s);

@@ -225,12 +225,25 @@ int maildir_box_store(struct maildir_box *box, const uint32_t *uids,
 /* STORE (UNCHANGEDSINCE unchangedsince) (RFC 7162 section 3.1.3): as
  * maildir_box_store, but a message whose modseq in the index is above
  * unchangedsince is left alone and its UID appended to modified_r (room for
- * n; *nmodified_r counts them).  unchangedsince 0: no condition. */
+ * n; *nmodified_r counts them).  unchangedsince UINT64_MAX: no
+ * condition; 0 fails every message (modseqs start at 1). */
 int maildir_box_store_cond(struct maildir_box *box, const uint32_t *uids,
 			   size_t n, enum maildir_store_mode mode,
 			   unsigned flags, uint64_t keywords,
 			   uint64_t unchangedsince, uint32_t *modified_r,
 			   size_t *nmodified_r, char *err_r, size_t errlen);
+
+/* QRESYNC (RFC 7162 3.2.5.1, 3.2.6): the UIDs expunged from the folder
+ * after modseq `since`, ascending (*uids_r malloc'd, even when *n_r is 0),
+ * leaving out those the snapshot still holds (the session reports them
+ * when it syncs).  *complete_r is false when the folder's expunge log does
+ * not reach back to `since` (its oldest entries were dropped, or the index
+ * predates the log; index-int.h), and then *n_r is 0: the caller must
+ * take every UID below UIDNEXT that is not in the snapshot as possibly
+ * expunged since.
+ * 0, or -1. */
+int maildir_box_vanished(struct maildir_box *box, uint64_t since,
+			 uint32_t **uids_r, size_t *n_r, bool *complete_r);
 
 /* Removes the messages with the given UIDs, or when uids is NULL every
  * message flagged \Deleted now (also by another session): unlinks the

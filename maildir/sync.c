@@ -310,6 +310,8 @@ static int expunge_vanished(struct scan *sc)
 			return -1;
 		count_flags(sc->f, k->m.flags, -1);
 		sc->f->modseq++;
+		if (xlog_add(sc->s, txn, sc->f, k->uid) < 0)
+			return -1;
 	}
 	return 0;
 }

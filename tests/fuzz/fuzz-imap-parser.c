@@ -1,5 +1,5 @@
 /* libFuzzer target for the IMAP command grammar (imapd/parser.h,
- * parse-fetch.c, parse-search.c, seqset.c).  The first byte holds options
+ * parse-fetch.c, parse-search.c, parse-modseq.c, seqset.c).  The first byte holds options
  * (the text and literal limits, streaming the last literal as APPEND
  * does, the mailbox size seqsets are evaluated against); the rest is
  * client input, CRLF lines and literals, collected into commands by
@@ -170,8 +170,50 @@ static int rule_flags(struct imap_parser *p, bool store)
 	return ret;
 }
 
+/* SELECT/EXAMINE parameters (RFC 7162 3.1.2, 3.2.5). */
+static int rule_select_params(struct imap_parser *p)
+{
+	struct imap_select_params sp;
+	int ret;
+
+	imap_select_params_init(&sp);
+	ret = imap_parse_select_params(p, &sp);
+	if (ret == 0 && sp.qresync) {
+		FUZZ_CHECK(sp.uidvalidity > 0);
+		FUZZ_CHECK(sp.modseq >= 1 && sp.modseq <= (uint64_t)INT64_MAX);
+		FUZZ_CHECK(!imap_seqset_has_star(&sp.known_uids));
+		FUZZ_CHECK(!sp.have_match || (sp.match_seqs.n > 0 &&
+					      sp.match_uids.n > 0));
+	}
+	imap_select_params_free(&sp);
+	return ret;
+}
+
+static int rule_modifiers(struct imap_parser *p, int which)
+{
+	uint64_t v;
+	bool vanished;
+	int ret;
+
+	switch (which) {
+	case 0:
+		ret = imap_parse_fetch_modifiers(p, &v, &vanished);
+		FUZZ_CHECK(ret < 0 || v <= (uint64_t)INT64_MAX);
+		FUZZ_CHECK(ret < 0 || !vanished || v > 0);
+		return ret;
+	case 1:
+		ret = imap_parse_store_modifiers(p, &v);
+		FUZZ_CHECK(ret < 0 || v <= (uint64_t)INT64_MAX || v == UINT64_MAX);
+		return ret;
+	default:
+		ret = imap_parse_modseq(p, false, &v);
+		FUZZ_CHECK(ret < 0 || (v >= 1 && v <= (uint64_t)INT64_MAX));
+		return ret;
+	}
+}
+
 /* One grammar rule by number, from the parser's position. */
-enum { N_RULES = 18 };
+enum { N_RULES = 22 };
 static int rule(struct imap_parser *p, int which, uint32_t count,
 		struct buf *b)
 {
@@ -204,6 +246,10 @@ static int rule(struct imap_parser *p, int which, uint32_t count,
 	case 14: return rule_fetch(p);
 	case 15: return rule_search(p);
 	case 16: return imap_parse_sp(p);
+	case 18: return rule_select_params(p);
+	case 19: return rule_modifiers(p, 0);
+	case 20: return rule_modifiers(p, 1);
+	case 21: return rule_modifiers(p, 2);
 	default: return imap_parse_end(p);
 	}
 }
@@ -211,19 +257,19 @@ static int rule(struct imap_parser *p, int which, uint32_t count,
 /* The rules a command's arguments follow (RFC 3501 9), roughly. */
 static const struct {
 	const char *name;
-	signed char rules[6];
+	signed char rules[8];
 } grammar[] = {
 	{ "LOGIN", { 3, 16, 3, 17, -1 } },
-	{ "SELECT", { 7, 17, -1 } },
-	{ "EXAMINE", { 7, 17, -1 } },
+	{ "SELECT", { 7, 18, -1 } },
+	{ "EXAMINE", { 7, 18, -1 } },
 	{ "CREATE", { 7, 17, -1 } },
 	{ "DELETE", { 7, 17, -1 } },
 	{ "RENAME", { 7, 16, 7, 17, -1 } },
 	{ "LIST", { 7, 16, 8, 17, -1 } },
 	{ "LSUB", { 7, 16, 8, 17, -1 } },
 	{ "APPEND", { 7, 16, 12, 16, 11, -1 } },
-	{ "FETCH", { 9, 16, 14, 17, -1 } },
-	{ "STORE", { 9, 16, 1, 16, 13, 17 } },
+	{ "FETCH", { 9, 16, 14, 19, -1 } },
+	{ "STORE", { 9, 16, 20, 1, 16, 13, 17, -1 } },
 	{ "COPY", { 9, 16, 7, 17, -1 } },
 	{ "SEARCH", { 15, 17, -1 } },
 	{ "AUTHENTICATE", { 1, 16, 3, 17, -1 } },
@@ -255,7 +301,7 @@ static void run_command(const struct imap_cmdbuf *cb, uint32_t count)
 		for (size_t g = 0; g < sizeof(grammar) / sizeof(*grammar); g++) {
 			if (strcasecmp(name, grammar[g].name) != 0)
 				continue;
-			for (size_t r = 0; r < 6 && grammar[g].rules[r] >= 0;
+			for (size_t r = 0; r < 8 && grammar[g].rules[r] >= 0;
 			     r++) {
 				/* APPEND's flags and date are optional */
 				if (grammar[g].rules[r] == 12 &&

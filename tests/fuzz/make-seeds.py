@@ -152,6 +152,14 @@ imap_cmds = {
     'bad': b'a FETCH 0 (BODY[1.0])\r\n* NOOP\r\na+ X\r\na FETCH 1 (BODY[)\r\n'
            b'a {99999999999}\r\n',
     'nested': b'a SEARCH ' + b'(' * 70 + b'ALL' + b')' * 70 + b'\r\n',
+    'condstore': b'a SELECT INBOX (CONDSTORE)\r\n'
+                 b'b EXAMINE INBOX (QRESYNC (67890007 20050715194045000 '
+                 b'41,43:211,214:541 (1:5,7 41,43:46,48)))\r\n'
+                 b'c UID FETCH 300:500 (FLAGS MODSEQ) (CHANGEDSINCE 12 '
+                 b'VANISHED)\r\nd STORE 1:* (UNCHANGEDSINCE 0) +FLAGS.SILENT '
+                 b'(\\Deleted)\r\ne SEARCH MODSEQ "/flags/\\\\draft" all 620162338\r\n'
+                 b'f FETCH 1 (FLAGS) (CHANGEDSINCE 9223372036854775808)\r\n'
+                 b'g SELECT INBOX (QRESYNC (1 0 1:*))\r\n',
 }
 for name, text in imap_cmds.items():
     write('imap-parser', name, b'\x28' + text)
@@ -296,6 +304,21 @@ imap = {
               'c LOGIN {999999}\r\nd LOGIN {3}\r\nbob {6}\r\nsecret\r\n'
               'e FETCH 1 BODY[\r\n' + 'f ' + 'X' * 5000 + '\r\nLOGOUT\r\n',
 }
+imap['condstore'] = (
+    'a LOGIN alice secret\r\nb ENABLE CONDSTORE QRESYNC\r\n'
+    'c SELECT INBOX (CONDSTORE)\r\nd STORE 1 (UNCHANGEDSINCE 1) +FLAGS '
+    '(\\Seen)\r\ne UID STORE 1:* (UNCHANGEDSINCE 0) FLAGS.SILENT (kw)\r\n'
+    'f FETCH 1:* (FLAGS) (CHANGEDSINCE 1)\r\ng SEARCH MODSEQ 2\r\n'
+    'h STORE 2 +FLAGS (\\Deleted)\r\ni EXPUNGE\r\n'
+    'j UID FETCH 1:* (UID) (CHANGEDSINCE 1 VANISHED)\r\n'
+    'k STATUS INBOX (HIGHESTMODSEQ)\r\n'
+    'l SELECT INBOX (QRESYNC (1 1 1:9 (1:2 1:2)))\r\n')
+imap['qresync-bad'] = (
+    'a LOGIN alice secret\r\nb SELECT INBOX (QRESYNC (1 1))\r\n'
+    'c FETCH 1 (FLAGS) (CHANGEDSINCE 0)\r\nd ENABLE QRESYNC\r\n'
+    'e SELECT INBOX (QRESYNC (1 9223372036854775808))\r\n'
+    'f SELECT INBOX (QRESYNC (1 1 1:3 (1:2 1)))\r\n'
+    'g UID FETCH 1:* (FLAGS) (VANISHED)\r\nh NOOP\r\n')
 for name, text in imap.items():
     sess_all('imap-session', name, text)
 sess('imap-session', 'remote', imap['select-fetch'], opts=0)

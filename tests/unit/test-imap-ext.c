@@ -154,16 +154,20 @@ START_TEST(test_capabilities)
 	say(&a, "c CAPABILITY\r\n");
 	ASSERT_HAS(&a, "* CAPABILITY IMAP4rev1 SASL-IR LITERAL+ ID ENABLE "
 		   "IDLE NAMESPACE UNSELECT CHILDREN UIDPLUS MOVE SPECIAL-USE "
-		   "CREATE-SPECIAL-USE");
+		   "CREATE-SPECIAL-USE CONDSTORE QRESYNC");
 	ASSERT_HAS(&a, "c OK");
 }
 END_TEST
 
 START_TEST(test_enable)
 {
-	/* RFC 5161 3.1: unknown names are ignored, ENABLED lists none */
+	/* RFC 5161 3.1: unknown names are ignored, ENABLED lists what
+	 * this command turned on */
 	say(&a, "e ENABLE FOO-BAR CONDSTORE X-NONE\r\n");
-	ck_assert_str_eq(a.got, "* ENABLED\r\ne OK ENABLE completed\r\n");
+	ck_assert_str_eq(a.got, "* ENABLED CONDSTORE\r\n"
+			 "e OK ENABLE completed\r\n");
+	say(&a, "e2 ENABLE X-NONE CONDSTORE\r\n");
+	ck_assert_str_eq(a.got, "* ENABLED\r\ne2 OK ENABLE completed\r\n");
 	say(&a, "f ENABLE\r\n");
 	ASSERT_HAS(&a, "f BAD");
 	say(&a, "g ENABLE (X)\r\n");
