@@ -239,6 +239,8 @@ enum imap_search_kind {
 	IMAP_SK_SENTON,
 	IMAP_SK_SENTSINCE,
 	IMAP_SK_HEADER,		/* str = field name, str2 = substring */
+	IMAP_SK_ADDRESS,	/* FROM/TO/CC/BCC: str = field name, str2 =
+				   substring of its parsed addresses */
 	IMAP_SK_BODY,		/* str */
 	IMAP_SK_TEXT,		/* str: header and body */
 };

@@ -119,6 +119,7 @@ static void walk_search(const struct imap_search *s, unsigned depth)
 			FUZZ_CHECK(s->child != NULL && s->child->next == NULL);
 			break;
 		case IMAP_SK_HEADER:
+		case IMAP_SK_ADDRESS:
 			FUZZ_CHECK(s->str != NULL && s->str2 != NULL);
 			break;
 		case IMAP_SK_KEYWORD:

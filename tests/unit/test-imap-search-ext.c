@@ -1,0 +1,101 @@
+/* SEARCH on parsed addresses (RFC 3501 6.4.4), ESEARCH (RFC 4731) and
+ * SEARCHRES (RFC 5182) through test sessions on a temporary instance. */
+#include "tests/unit/imap-client.h"
+
+static struct instance inst;
+static struct client a;
+
+static void setup(void)
+{
+	instance_start(&inst, &a);
+}
+
+static void teardown(void)
+{
+	instance_stop(&inst, &a);
+}
+
+/* The messages of imaptest's search-addresses test (Dovecot's). */
+static const char *const address_msgs[] = {
+	"From: user-from@domain.org\r\nTo: user-to@domain.org\r\n"
+	"Cc: user-cc@domain.org\r\nBcc: user-bcc@domain.org\r\n\r\nbody\r\n",
+	"From: RealFrom <user-from@domain.org>\r\n"
+	"To: RealTo <user-to@domain.org>\r\nCc: RealCc <user-cc@domain.org>\r\n"
+	"Bcc: RealBcc <user-bcc@domain.org>\r\n\r\nbody2\r\n",
+	"From: <user-from (comment)@ (comment) domain.org>\r\n"
+	"To: <user-to@domain.org>\r\nCc: <user-cc@domain.org>\r\n"
+	"Bcc: <user-bcc@domain.org>\r\n\r\nbody3\r\n",
+	"From: user-from@domain.org (RealFrom)\r\n"
+	"To: user-to@domain.org (RealTo)\r\nCc: user-cc@domain.org (RealCc)\r\n"
+	"Bcc: user-bcc@domain.org (RealBcc)\r\n\r\nbody4\r\n",
+	"From: user-from1@domain.org, user-from2@domain.org\r\n"
+	"Cc: user-cc@domain.org\r\n\r\nbody5\r\n",
+	"From: RealFrom <user-from@domain.org>\r\n"
+	"To: groupname: groupuser1@domain.org, groupuser2@domain.org;,\r\n"
+	"  groupname2: groupuser3@domain.org;\r\n\r\nbody6\r\n",
+	"From: =?utf-8?q?J=C3=BCrgen?= <jurgen@domain.org>\r\n"
+	"To: groupname:;\r\n\r\nbody7\r\n",
+};
+
+static void load_addresses(void)
+{
+	for (size_t i = 0; i < sizeof(address_msgs) / sizeof(*address_msgs); i++)
+		append(&a, "INBOX", "", address_msgs[i]);
+	say(&a, "s SELECT INBOX\r\n");
+	ASSERT_HAS(&a, "s OK");
+}
+
+START_TEST(test_search_addresses)
+{
+	static const struct {
+		const char *cmd, *reply;
+	} cases[] = {
+		/* the comment inside the address no longer hides it */
+		{ "FROM user-from@domain.org", "* SEARCH 1 2 3 4 6\r\n" },
+		{ "TO user-to@domain.org", "* SEARCH 1 2 3 4\r\n" },
+		{ "CC user-cc@domain.org", "* SEARCH 1 2 3 4 5\r\n" },
+		{ "BCC user-bcc@domain.org", "* SEARCH 1 2 3 4\r\n" },
+		/* display names, also from a comment, and decoded */
+		{ "FROM realfrom", "* SEARCH 2 4 6\r\n" },
+		{ "BCC realbcc", "* SEARCH 2 4\r\n" },
+		{ "FROM \"J\xc3\xbcrgen <jurgen@\"", "* SEARCH 7\r\n" },
+		/* substrings of the address and the name */
+		{ "FROM ser-fro", "* SEARCH 1 2 3 4 5 6\r\n" },
+		{ "CC ealc", "* SEARCH 2 4\r\n" },
+		{ "FROM user-from2", "* SEARCH 5\r\n" },
+		/* groups: their names and members */
+		{ "TO groupname", "* SEARCH 6 7\r\n" },
+		{ "TO groupname2", "* SEARCH 6\r\n" },
+		{ "TO groupuser3", "* SEARCH 6\r\n" },
+		{ "TO groupuser4", "* SEARCH\r\n" },
+		/* the empty string: the field exists */
+		{ "TO \"\"", "* SEARCH 1 2 3 4 6 7\r\n" },
+		{ "HEADER FROM \"\"", "* SEARCH 1 2 3 4 5 6 7\r\n" },
+		/* the comment is text of the header, not of the address */
+		{ "FROM comment", "* SEARCH\r\n" },
+		{ "HEADER FROM comment", "* SEARCH 3\r\n" },
+	};
+	char line[256];
+
+	load_addresses();
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		snprintf(line, sizeof(line), "t SEARCH %s\r\n", cases[i].cmd);
+		say(&a, line);
+		ck_assert_msg(strstr(a.got, cases[i].reply) == a.got &&
+			      strstr(a.got, "t OK SEARCH completed") != NULL,
+			      "%s gave:\n%s", cases[i].cmd, a.got);
+	}
+}
+END_TEST
+
+Suite *unit_suite(void)
+{
+	Suite *suite = suite_create("imap-search-ext");
+	TCase *tc = tcase_create("core");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_search_addresses);
+	suite_add_tcase(suite, tc);
+	return suite;
+}
