@@ -6,12 +6,15 @@
 #define CAPS_ANY "IMAP4rev1 SASL-IR LITERAL+ ID"
 #define CAPS_AUTHED " ENABLE IDLE NAMESPACE UNSELECT CHILDREN UIDPLUS MOVE" \
 	" SPECIAL-USE CREATE-SPECIAL-USE"
+/* RFC 5256, RFC 5957 (cmd-sort.c) */
+#define CAPS_SORT " SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES"
 
 void imap_capabilities(struct imap_session *s, struct buf *out)
 {
 	buf_puts(out, CAPS_ANY);
 	if (s->state != IMAP_NOT_AUTH) {
 		buf_puts(out, CAPS_AUTHED);
+		buf_puts(out, CAPS_SORT);
 		return;
 	}
 	if (!s->io->tls && s->io->tls_available)

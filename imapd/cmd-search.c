@@ -18,9 +18,7 @@ void cmd_search(struct imap_cmd *cmd)
 		imap_cmd_parse_error(cmd);
 		goto out;
 	}
-	/* strings are matched as UTF-8, of which US-ASCII is a subset */
-	if (charset != NULL && strcasecmp(charset, "UTF-8") != 0 &&
-	    strcasecmp(charset, "US-ASCII") != 0) {
+	if (charset != NULL && !imap_charset_ok(charset)) {
 		imap_cmd_no(cmd, "[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset");
 		goto out;
 	}

@@ -67,6 +67,12 @@ static const struct explain_entry imap_entries[] = {
 	  "client sends DONE.", "RFC 2177 3" },
 	{ "DONE", "Ends IDLE.", "RFC 2177 3" },
 	{ "MOVE", "Moves messages into another mailbox.", "RFC 6851 3.1" },
+	{ "SORT", "Asks for the messages matching criteria in an order (by "
+	  "DATE, SUBJECT, FROM, SIZE..., REVERSE to turn one key around); "
+	  "ties go by message number.", "RFC 5256 3" },
+	{ "THREAD", "Asks for the matching messages grouped into "
+	  "conversations: ORDEREDSUBJECT by subject alone, REFERENCES by the "
+	  "Message-ID each reply names.", "RFC 5256 3" },
 	{ "UNSELECT", "Closes the mailbox without removing \\Deleted messages.",
 	  "RFC 3691 2" },
 	{ "ENABLE", "Turns on extensions that change how the server answers.",
@@ -114,6 +120,11 @@ static const struct explain_entry imap_entries[] = {
 	{ "* STATUS", "The counts asked for with STATUS.", "RFC 3501 7.2.4" },
 	{ "* SEARCH", "The numbers (or UIDs) of the messages that matched.",
 	  "RFC 3501 7.2.5" },
+	{ "* SORT", "The numbers (or UIDs) of the matching messages, in the "
+	  "order asked for.", "RFC 5256 4" },
+	{ "* THREAD", "The conversations: each (...) is one thread, a number "
+	  "followed by its reply, several replies each in their own (...).",
+	  "RFC 5256 4" },
 	{ "* FLAGS", "The flags that can be used in this mailbox.",
 	  "RFC 3501 7.2.6" },
 	{ "* EXISTS", "How many messages the mailbox holds now.",

@@ -15,7 +15,9 @@
  * notification of maildir/notify.h, no polling), UIDPLUS (RFC 4315: APPENDUID, COPYUID, UID
  * EXPUNGE), MOVE (RFC 6851: a rename of the files, maildir_box_move),
  * SPECIAL-USE and CREATE-SPECIAL-USE (RFC 6154: by folder name, or set by
- * CREATE ... (USE (...)); LIST (SPECIAL-USE) and RETURN (SPECIAL-USE)).
+ * CREATE ... (USE (...)); LIST (SPECIAL-USE) and RETURN (SPECIAL-USE)),
+ * SORT and SORT=DISPLAY (RFC 5256, RFC 5957), THREAD=ORDEREDSUBJECT and
+ * THREAD=REFERENCES (RFC 5256; cmd-sort.c over sort.c and thread.c).
  *
  * Limits (config.h):
  *   max_imap_line     each line, and all the text of one command outside

@@ -48,7 +48,7 @@ static uint32_t fold_cp(uint32_t cp)
 	return cp;
 }
 
-static void fold_utf8(char *text, size_t n)
+void imap_fold_utf8(char *text, size_t n)
 {
 	unsigned char *p = (unsigned char *)text;
 
@@ -78,8 +78,14 @@ static bool contains(char *hay, size_t n, const char *needle)
 		return true;
 	if (hay == NULL)
 		return false;
-	fold_utf8(hay, n);
+	imap_fold_utf8(hay, n);
 	return memmem(hay, n, needle, k) != NULL;
+}
+
+bool imap_charset_ok(const char *charset)
+{
+	return strcasecmp(charset, "UTF-8") == 0 ||
+	       strcasecmp(charset, "US-ASCII") == 0;
 }
 
 void imap_search_prepare(struct imap_search *k)
@@ -87,10 +93,10 @@ void imap_search_prepare(struct imap_search *k)
 	for (; k != NULL; k = k->next) {
 		if ((k->kind == IMAP_SK_HEADER ||
 		     k->kind == IMAP_SK_ADDRESS) && k->str2 != NULL)
-			fold_utf8(k->str2, strlen(k->str2));
+			imap_fold_utf8(k->str2, strlen(k->str2));
 		if ((k->kind == IMAP_SK_BODY || k->kind == IMAP_SK_TEXT) &&
 		    k->str != NULL)
-			fold_utf8(k->str, strlen(k->str));
+			imap_fold_utf8(k->str, strlen(k->str));
 		imap_search_prepare(k->child);
 	}
 }

@@ -1,5 +1,5 @@
-/* SEARCH on parsed addresses (RFC 3501 6.4.4), ESEARCH (RFC 4731) and
- * SEARCHRES (RFC 5182) through test sessions on a temporary instance. */
+/* SEARCH on parsed addresses (RFC 3501 6.4.4), SORT and THREAD (RFC
+ * 5256, RFC 5957) through test sessions on a temporary instance. */
 #include "tests/unit/imap-client.h"
 
 static struct instance inst;
@@ -88,6 +88,95 @@ START_TEST(test_search_addresses)
 }
 END_TEST
 
+static void load_conversation(void)
+{
+	append(&a, "INBOX", "\"22-Feb-2008 10:00:00 +0000\" ",
+	       "Message-ID: <1@x>\r\nFrom: Zed <zed@x>\r\nSubject: hello\r\n"
+	       "\r\nbody\r\n");
+	append(&a, "INBOX", "\"22-Feb-2008 09:00:00 +0000\" ",
+	       "Message-ID: <2@x>\r\nIn-Reply-To: <1@x>\r\n"
+	       "From: adam@x\r\nSubject: Re: hello\r\n"
+	       "Date: Fri, 22 Feb 2008 11:00:00 +0000\r\n\r\nbody two\r\n");
+	append(&a, "INBOX", "\"22-Feb-2008 08:00:00 +0000\" ",
+	       "Message-ID: <3@x>\r\nFrom: <bob (b)@x>\r\n"
+	       "Subject: [list] another\r\n\r\nb\r\n");
+	say(&a, "s SELECT INBOX\r\n");
+	ASSERT_HAS(&a, "s OK");
+}
+
+START_TEST(test_sort_thread)
+{
+	load_conversation();
+	say(&a, "c CAPABILITY\r\n");
+	ASSERT_HAS(&a, " SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT "
+		   "THREAD=REFERENCES");
+	say(&a, "t SORT (SUBJECT) UTF-8 ALL\r\n");
+	ASSERT_IS(&a, "* SORT 3 1 2\r\nt OK SORT completed\r\n");
+	say(&a, "t sort (reverse arrival) us-ascii all\r\n");
+	ASSERT_IS(&a, "* SORT 1 2 3\r\nt OK SORT completed\r\n");
+	say(&a, "t SORT (FROM) UTF-8 NOT FROM adam\r\n");
+	ASSERT_IS(&a, "* SORT 3 1\r\nt OK SORT completed\r\n");
+	say(&a, "t UID SORT (DATE REVERSE SIZE) UTF-8 1:*\r\n");
+	ASSERT_IS(&a, "* SORT 3 1 2\r\nt OK SORT completed\r\n");
+	say(&a, "t SORT (DISPLAYFROM) UTF-8 ALL\r\n");
+	ASSERT_IS(&a, "* SORT 2 3 1\r\nt OK SORT completed\r\n");
+	say(&a, "t SORT (SIZE) UTF-8 DELETED\r\n");
+	ASSERT_IS(&a, "* SORT\r\nt OK SORT completed\r\n");
+	say(&a, "t THREAD REFERENCES UTF-8 ALL\r\n");
+	ASSERT_IS(&a, "* THREAD (3)(1 2)\r\nt OK THREAD completed\r\n");
+	say(&a, "t UID THREAD ORDEREDSUBJECT US-ASCII ALL\r\n");
+	ASSERT_IS(&a, "* THREAD (3)(1 2)\r\nt OK THREAD completed\r\n");
+	say(&a, "t THREAD REFERENCES UTF-8 2:3\r\n");
+	ASSERT_IS(&a, "* THREAD (3)(2)\r\nt OK THREAD completed\r\n");
+	say(&a, "t THREAD REFERENCES UTF-8 SEEN\r\n");
+	ASSERT_IS(&a, "* THREAD\r\nt OK THREAD completed\r\n");
+}
+END_TEST
+
+/* Bad SORT and THREAD commands: each refused, the session goes on. */
+START_TEST(test_sort_thread_bad)
+{
+	static const struct {
+		const char *cmd, *reply;
+	} cases[] = {
+		{ "SORT (NAME) UTF-8 ALL", "b BAD Unknown sort key" },
+		{ "SORT (REVERSE) UTF-8 ALL", "b BAD " },
+		{ "SORT () UTF-8 ALL", "b BAD Unknown sort key" },
+		{ "SORT (SUBJECT) ALL", "b BAD " },
+		{ "SORT (SUBJECT)", "b BAD " },
+		{ "SORT SUBJECT UTF-8 ALL", "b BAD " },
+		{ "SORT (SUBJECT UTF-8 ALL", "b BAD " },
+		{ "SORT (SUBJECT) KOI8-R ALL",
+		  "b NO [BADCHARSET (UTF-8 US-ASCII)] Unsupported charset" },
+		{ "SORT (SUBJECT) UTF-8 CHARSET UTF-8 ALL",
+		  "b BAD CHARSET is given before the criteria" },
+		{ "SORT (SUBJECT) UTF-8 NOSUCHKEY", "b BAD Unknown search key" },
+		{ "THREAD JWZ UTF-8 ALL", "b BAD Unknown thread algorithm" },
+		{ "THREAD REFERENCES ALL", "b BAD " },
+		{ "THREAD", "b BAD " },
+		{ "THREAD REFERENCES EBCDIC ALL",
+		  "b NO [BADCHARSET (UTF-8 US-ASCII)] Unsupported charset" },
+		{ "UID THREAD REFERENCES UTF-8 ALL junk", "b BAD " },
+	};
+	char line[256];
+
+	load_conversation();
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		snprintf(line, sizeof(line), "b %s\r\n", cases[i].cmd);
+		say(&a, line);
+		ck_assert_msg(strncmp(a.got, cases[i].reply,
+				      strlen(cases[i].reply)) == 0,
+			      "%s gave:\n%s", cases[i].cmd, a.got);
+		say(&a, "n SORT (ARRIVAL) UTF-8 ALL\r\n");
+		ASSERT_IS(&a, "* SORT 3 2 1\r\nn OK SORT completed\r\n");
+	}
+	/* not before SELECT */
+	say(&a, "u UNSELECT\r\n");
+	say(&a, "b SORT (ARRIVAL) UTF-8 ALL\r\n");
+	ASSERT_HAS(&a, "b BAD Command not valid in this state");
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *suite = suite_create("imap-search-ext");
@@ -96,6 +185,8 @@ Suite *unit_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_search_addresses);
+	tcase_add_test(tc, test_sort_thread);
+	tcase_add_test(tc, test_sort_thread_bad);
 	suite_add_tcase(suite, tc);
 	return suite;
 }

@@ -1,0 +1,215 @@
+/* SORT (sort-criteria) charset search-criteria   (RFC 5256 3, RFC 5957)
+ * THREAD algorithm charset search-criteria       (RFC 5256 3)
+ * and their UID forms.  The keys of each matching message are computed
+ * once, from its header block, before ordering (sort.c, thread.c). */
+#include <stdlib.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/xalloc.h"
+#include "imapd/imap-int.h"
+#include "imapd/search.h"
+#include "imapd/sort.h"
+#include "imapd/thread.h"
+#include "maildir/mailbox.h"
+#include "maildir/message.h"
+
+static const struct {
+	const char *name;
+	enum imap_sort_key key;
+} sort_keys[] = {
+	{ "ARRIVAL", IMAP_SORT_ARRIVAL }, { "CC", IMAP_SORT_CC },
+	{ "DATE", IMAP_SORT_DATE }, { "FROM", IMAP_SORT_FROM },
+	{ "SIZE", IMAP_SORT_SIZE }, { "SUBJECT", IMAP_SORT_SUBJECT },
+	{ "TO", IMAP_SORT_TO },
+	{ "DISPLAYFROM", IMAP_SORT_DISPLAYFROM },	/* RFC 5957 */
+	{ "DISPLAYTO", IMAP_SORT_DISPLAYTO },
+};
+
+/* sort-criteria = "(" sort-criterion *(SP sort-criterion) ")",
+ * sort-criterion = ["REVERSE" SP] sort-key */
+static int parse_sort_criteria(struct imap_parser *p,
+			       struct imap_sort_crit *crit, size_t *n_r)
+{
+	size_t n = 0, i;
+
+	if (imap_parse_char(p, '(') < 0)
+		return -1;
+	for (;;) {
+		if (n == IMAP_SORT_MAX_CRIT)
+			return imap_parse_fail(p, "Too many sort criteria");
+		crit[n].reverse = imap_parse_keyword(p, "REVERSE");
+		if (crit[n].reverse && imap_parse_sp(p) < 0)
+			return -1;
+		for (i = 0; i < sizeof(sort_keys) / sizeof(*sort_keys); i++)
+			if (imap_parse_keyword(p, sort_keys[i].name))
+				break;
+		if (i == sizeof(sort_keys) / sizeof(*sort_keys))
+			return imap_parse_fail(p, "Unknown sort key");
+		crit[n++].key = sort_keys[i].key;
+		if (imap_parse_skip(p, ')'))
+			break;
+		if (imap_parse_sp(p) < 0)
+			return -1;
+	}
+	*n_r = n;
+	return 0;
+}
+
+/* SP charset SP search-criteria: 0, or -1 with the reply sent. */
+static int parse_charset_search(struct imap_cmd *cmd,
+				struct imap_search **search_r)
+{
+	struct buf charset = BUF_INIT(BUF_UNLIMITED);
+	char *inner = NULL;
+	int ret = -1;
+
+	*search_r = NULL;
+	if (imap_parse_sp(&cmd->p) < 0 ||
+	    imap_parse_astring(&cmd->p, &charset) < 0 ||
+	    imap_parse_sp(&cmd->p) < 0 ||
+	    imap_parse_search(&cmd->p, &inner, search_r) < 0) {
+		imap_cmd_parse_error(cmd);
+	} else if (inner != NULL) {
+		imap_cmd_bad(cmd, "CHARSET is given before the criteria");
+	} else if (!imap_charset_ok(buf_cstr(&charset))) {
+		imap_cmd_no(cmd, "[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset");
+	} else {
+		ret = 0;
+	}
+	free(inner);
+	buf_free(&charset);
+	return ret;
+}
+
+/* The keys of message idx from its header block; a message whose file is
+ * gone sorts as one with an empty header. */
+static void load_keys(struct maildir_box *box, size_t idx, unsigned want,
+		      struct imap_msg_keys *k)
+{
+	const struct maildir_msg *m = maildir_box_msg(box, idx);
+	struct msg_map map = { "", 0 };
+	char err[256];
+	struct stat st;
+	int fd;
+
+	k->seq = (uint32_t)(idx + 1);
+	k->uid = m->uid;
+	k->size = m->size;
+	k->arrival = m->idate;
+	if (want == 0)
+		return;
+	fd = maildir_box_open_msg(box, m->uid, err, sizeof(err));
+	if (fd >= 0) {
+		if (fstat(fd, &st) < 0 ||
+		    msg_map_fd(fd, (size_t)st.st_size, &map, err,
+			       sizeof(err)) < 0) {
+			map.data = "";
+			map.size = 0;
+		}
+		close(fd);
+	}
+	imap_msg_keys_parse(k, map.data, hdr_block_end(map.data, 0, map.size),
+			    want);
+	msg_unmap(&map);
+}
+
+/* The matching messages with their keys; *n_r how many.  Free with
+ * free_keys. */
+static struct imap_msg_keys **matching(struct imap_cmd *cmd,
+				       struct imap_search *search,
+				       unsigned want, size_t *n_r)
+{
+	struct maildir_box *box = cmd->s->box;
+	size_t count = maildir_box_count(box), n = 0;
+	struct imap_msg_keys **v = xreallocarray(NULL, count + 1, sizeof(*v));
+
+	imap_search_prepare(search);
+	for (size_t i = 0; i < count; i++) {
+		if (!imap_search_match(search, box, i))
+			continue;
+		v[n] = xcalloc(1, sizeof(**v));
+		load_keys(box, i, want, v[n++]);
+	}
+	*n_r = n;
+	return v;
+}
+
+static void free_keys(struct imap_msg_keys **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		imap_msg_keys_free(v[i]);
+		free(v[i]);
+	}
+	free(v);
+}
+
+void cmd_sort(struct imap_cmd *cmd)
+{
+	struct imap_sort_crit crit[IMAP_SORT_MAX_CRIT];
+	struct imap_search *search = NULL;
+	struct imap_msg_keys **v;
+	size_t ncrit = 0, n;
+
+	if (imap_parse_sp(&cmd->p) < 0 ||
+	    parse_sort_criteria(&cmd->p, crit, &ncrit) < 0) {
+		imap_cmd_parse_error(cmd);
+		return;
+	}
+	if (parse_charset_search(cmd, &search) < 0)
+		goto out;
+	if (cmd->uid) {
+		/* a UID command may see expunges first (RFC 3501 7.4.1) */
+		imap_send_updates(cmd->s, false);
+		cmd->updates_done = true;
+	}
+	v = matching(cmd, search, imap_sort_keys_needed(crit, ncrit), &n);
+	imap_sort(v, n, crit, ncrit);
+	buf_puts(cmd->s->out, "* SORT");
+	for (size_t i = 0; i < n; i++)
+		buf_printf(cmd->s->out, " %u", cmd->uid ? v[i]->uid : v[i]->seq);
+	buf_puts(cmd->s->out, "\r\n");
+	free_keys(v, n);
+	imap_cmd_ok(cmd, "SORT completed");
+out:
+	imap_search_free(&search);
+}
+
+void cmd_thread(struct imap_cmd *cmd)
+{
+	struct imap_search *search = NULL;
+	struct imap_msg_keys **v;
+	enum imap_thread_alg alg;
+	size_t n;
+
+	if (imap_parse_sp(&cmd->p) < 0) {
+		imap_cmd_parse_error(cmd);
+		return;
+	}
+	if (imap_parse_keyword(&cmd->p, "REFERENCES")) {
+		alg = IMAP_THREAD_REFERENCES;
+	} else if (imap_parse_keyword(&cmd->p, "ORDEREDSUBJECT")) {
+		alg = IMAP_THREAD_ORDEREDSUBJECT;
+	} else {
+		imap_cmd_bad(cmd, "Unknown thread algorithm");
+		return;
+	}
+	if (parse_charset_search(cmd, &search) < 0)
+		goto out;
+	if (cmd->uid) {
+		imap_send_updates(cmd->s, false);
+		cmd->updates_done = true;
+	}
+	v = matching(cmd, search, imap_thread_keys_needed(alg), &n);
+	/* thread-data = "THREAD" [SP 1*thread-list] (RFC 5256 5) */
+	buf_puts(cmd->s->out, "* THREAD");
+	if (n > 0)
+		buf_putc(cmd->s->out, ' ');
+	imap_thread(v, n, alg, cmd->uid, cmd->s->out);
+	buf_puts(cmd->s->out, "\r\n");
+	free_keys(v, n);
+	imap_cmd_ok(cmd, "THREAD completed");
+out:
+	imap_search_free(&search);
+}
