@@ -125,6 +125,7 @@ static struct imap_msg_keys **matching(struct imap_cmd *cmd,
 	size_t count = maildir_box_count(box), n = 0;
 	struct imap_msg_keys **v = xreallocarray(NULL, count + 1, sizeof(*v));
 
+	imap_search_use_saved(search, &cmd->s->search_saved);
 	imap_search_prepare(search);
 	for (size_t i = 0; i < count; i++) {
 		if (!imap_search_match(search, box, i))

@@ -120,6 +120,9 @@ static const struct explain_entry imap_entries[] = {
 	{ "* STATUS", "The counts asked for with STATUS.", "RFC 3501 7.2.4" },
 	{ "* SEARCH", "The numbers (or UIDs) of the messages that matched.",
 	  "RFC 3501 7.2.5" },
+	{ "* ESEARCH", "The answer to SEARCH RETURN (...): only what was asked "
+	  "for (MIN, MAX, COUNT, ALL as ranges like 2:5,9), tagged with the "
+	  "command's tag.", "RFC 4731 3.1" },
 	{ "* SORT", "The numbers (or UIDs) of the matching messages, in the "
 	  "order asked for.", "RFC 5256 4" },
 	{ "* THREAD", "The conversations: each (...) is one thread, a number "

@@ -115,6 +115,11 @@ struct imap_session {
 	bool idle_syncing;	/* an update job is out */
 	bool idle_dirty;	/* a change came that no sync has seen yet */
 	struct maildir_watch *idle_watch;
+
+	/* SEARCHRES (RFC 5182): the UIDs saved by SEARCH RETURN (SAVE), as
+	 * ranges; "$" in a later command.  Emptied when a mailbox is
+	 * (un)selected. */
+	struct imap_seqset search_saved;
 };
 
 /* Tagged results.  The text is a format; `code` is a response code without
@@ -168,8 +173,9 @@ void imap_cmd_store_error(struct imap_cmd *cmd, const char *what,
 
 /* Message data of the selected mailbox for handlers. */
 void imap_write_msg_flags(struct imap_session *s, size_t idx, struct buf *out);
-/* Evaluates a parsed set as sequence numbers or (uid) UIDs: 0, or -1 with
- * BAD sent for a sequence number outside the mailbox. */
+/* Evaluates a parsed set as sequence numbers or (uid) UIDs, "$" as the
+ * saved search result: 0, or -1 with BAD sent for a sequence number
+ * outside the mailbox. */
 int imap_cmd_eval_set(struct imap_cmd *cmd, const struct imap_seqset *set,
 		      struct imap_seqset *out);
 

@@ -17,7 +17,9 @@
  * SPECIAL-USE and CREATE-SPECIAL-USE (RFC 6154: by folder name, or set by
  * CREATE ... (USE (...)); LIST (SPECIAL-USE) and RETURN (SPECIAL-USE)),
  * SORT and SORT=DISPLAY (RFC 5256, RFC 5957), THREAD=ORDEREDSUBJECT and
- * THREAD=REFERENCES (RFC 5256; cmd-sort.c over sort.c and thread.c).
+ * THREAD=REFERENCES (RFC 5256; cmd-sort.c over sort.c and thread.c),
+ * ESEARCH (RFC 4731: SEARCH RETURN (MIN MAX ALL COUNT)) and SEARCHRES
+ * (RFC 5182: RETURN (SAVE), "$" in later sequence sets).
  *
  * Limits (config.h):
  *   max_imap_line     each line, and all the text of one command outside

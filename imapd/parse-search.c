@@ -205,7 +205,7 @@ static int parse_key(struct imap_parser *p, struct imap_search **out)
 	p->depth++;
 	if (c == '(') {
 		ret = parse_list(p, out);
-	} else if (c == '*' || (c >= '1' && c <= '9')) {
+	} else if (c == '*' || c == '$' || (c >= '1' && c <= '9')) {
 		*out = node(IMAP_SK_SEQSET);
 		ret = imap_parse_seqset(p, &(*out)->set);
 	} else if (c == '0') {

@@ -121,7 +121,8 @@ int imap_parse_nz_number(struct imap_parser *p, uint32_t *n_r);
 int imap_parse_mailbox(struct imap_parser *p, struct buf *out);
 /* list-mailbox = 1*list-char / string (LIST/LSUB patterns, '%' and '*'). */
 int imap_parse_list_mailbox(struct imap_parser *p, struct buf *out);
-/* sequence-set; numbers 1..4294967295 or '*'.  Adds to set. */
+/* sequence-set; numbers 1..4294967295 or '*'.  Adds to set.  "$" alone
+ * (RFC 5182 seq-last-command) sets set->saved instead. */
 int imap_parse_seqset(struct imap_parser *p, struct imap_seqset *set);
 
 /* date = date-text / DQUOTE date-text DQUOTE, as midnight UTC of that

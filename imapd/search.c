@@ -88,6 +88,22 @@ bool imap_charset_ok(const char *charset)
 	       strcasecmp(charset, "US-ASCII") == 0;
 }
 
+void imap_search_use_saved(struct imap_search *k,
+			   const struct imap_seqset *saved)
+{
+	for (; k != NULL; k = k->next) {
+		if ((k->kind == IMAP_SK_SEQSET || k->kind == IMAP_SK_UID) &&
+		    k->set.saved) {
+			k->kind = IMAP_SK_UID;
+			imap_seqset_clear(&k->set);
+			for (size_t i = 0; i < saved->n; i++)
+				imap_seqset_add(&k->set, saved->r[i].lo,
+						saved->r[i].hi);
+		}
+		imap_search_use_saved(k->child, saved);
+	}
+}
+
 void imap_search_prepare(struct imap_search *k)
 {
 	for (; k != NULL; k = k->next) {

@@ -130,7 +130,7 @@ static void walk_search(const struct imap_search *s, unsigned depth)
 			break;
 		case IMAP_SK_SEQSET:
 		case IMAP_SK_UID:
-			FUZZ_CHECK(s->set.n > 0);
+			FUZZ_CHECK(s->set.n > 0 || s->set.saved);
 			break;
 		default:
 			break;

@@ -1,5 +1,6 @@
 /* SEARCH on parsed addresses (RFC 3501 6.4.4), SORT and THREAD (RFC
- * 5256, RFC 5957) through test sessions on a temporary instance. */
+ * 5256, RFC 5957), ESEARCH (RFC 4731) and SEARCHRES (RFC 5182) through
+ * test sessions on a temporary instance. */
 #include "tests/unit/imap-client.h"
 
 static struct instance inst;
@@ -177,6 +178,168 @@ START_TEST(test_sort_thread_bad)
 }
 END_TEST
 
+static void load_six(void)
+{
+	char msg[128];
+
+	for (int i = 1; i <= 7; i++) {
+		snprintf(msg, sizeof(msg), "Subject: m%d\r\n\r\nbody\r\n", i);
+		append(&a, "INBOX", "", msg);
+	}
+	say(&a, "s SELECT INBOX\r\n");
+	say(&a, "s STORE 4 +FLAGS \\Deleted\r\n");
+	say(&a, "s EXPUNGE\r\n");
+	ASSERT_HAS(&a, "* 4 EXPUNGE\r\n");
+	/* now 6 messages, UIDs 1 2 3 5 6 7 */
+}
+
+/* imaptest's esearch script, as Dovecot answers it */
+START_TEST(test_esearch)
+{
+	static const struct {
+		const char *cmd, *reply;
+	} cases[] = {
+		{ "SEARCH RETURN (ALL) ALL", "* ESEARCH (TAG \"t\") ALL 1:6" },
+		{ "SEARCH RETURN () ALL", "* ESEARCH (TAG \"t\") ALL 1:6" },
+		{ "SEARCH RETURN (MIN) ALL", "* ESEARCH (TAG \"t\") MIN 1" },
+		{ "SEARCH RETURN (MAX) ALL", "* ESEARCH (TAG \"t\") MAX 6" },
+		{ "SEARCH RETURN (COUNT) ALL", "* ESEARCH (TAG \"t\") COUNT 6" },
+		{ "search return (min max count all) all",
+		  "* ESEARCH (TAG \"t\") MIN 1 MAX 6 ALL 1:6 COUNT 6" },
+		{ "UID SEARCH RETURN (ALL) ALL",
+		  "* ESEARCH (TAG \"t\") UID ALL 1:3,5:7" },
+		{ "UID SEARCH RETURN (MIN MAX) ALL",
+		  "* ESEARCH (TAG \"t\") UID MIN 1 MAX 7" },
+		{ "UID SEARCH RETURN (COUNT) ALL",
+		  "* ESEARCH (TAG \"t\") UID COUNT 6" },
+		{ "UID SEARCH RETURN (ALL) SEEN",
+		  "* ESEARCH (TAG \"t\") UID ALL 2,5" },
+		{ "SEARCH RETURN (ALL) 1000", "* ESEARCH (TAG \"t\")\r\n" },
+		{ "SEARCH RETURN (MIN MAX) 1000",
+		  "* ESEARCH (TAG \"t\")\r\n" },
+		{ "SEARCH RETURN (COUNT) 1000",
+		  "* ESEARCH (TAG \"t\") COUNT 0\r\n" },
+		{ "UID SEARCH RETURN () 1000", "* ESEARCH (TAG \"t\") UID\r\n" },
+		{ "SEARCH RETURN (ALL) CHARSET UTF-8 SUBJECT m",
+		  "* ESEARCH (TAG \"t\") ALL 1:6" },
+		/* the plain form is unchanged */
+		{ "SEARCH ALL", "* SEARCH 1 2 3 4 5 6\r\n" },
+	};
+	char line[256];
+
+	load_six();
+	say(&a, "s STORE 2,4 +FLAGS \\Seen\r\n");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		snprintf(line, sizeof(line), "t %s\r\n", cases[i].cmd);
+		say(&a, line);
+		ck_assert_msg(strncmp(a.got, cases[i].reply,
+				      strlen(cases[i].reply)) == 0 &&
+			      strstr(a.got, "t OK SEARCH completed") != NULL,
+			      "%s gave:\n%s", cases[i].cmd, a.got);
+	}
+}
+END_TEST
+
+START_TEST(test_searchres)
+{
+	load_six();
+	/* before any SAVE, "$" is empty */
+	say(&a, "a FETCH $ UID\r\n");
+	ASSERT_IS(&a, "a OK FETCH completed\r\n");
+	say(&a, "a SEARCH $\r\n");
+	ASSERT_IS(&a, "* SEARCH\r\na OK SEARCH completed\r\n");
+	/* SAVE alone: no ESEARCH */
+	say(&a, "b SEARCH RETURN (SAVE) SUBJECT m2\r\n");
+	ASSERT_IS(&a, "b OK SEARCH completed\r\n");
+	say(&a, "c FETCH $ (UID)\r\n");
+	ASSERT_IS(&a, "* 2 FETCH (UID 2)\r\nc OK FETCH completed\r\n");
+	/* UID SEARCH saves, a non-UID command uses it by number */
+	say(&a, "d UID SEARCH RETURN (SAVE COUNT) UID 3:6\r\n");
+	ASSERT_IS(&a, "* ESEARCH (TAG \"d\") UID COUNT 3\r\n"
+		  "d OK SEARCH completed\r\n");
+	say(&a, "e FETCH $ (UID)\r\n");
+	ASSERT_IS(&a, "* 3 FETCH (UID 3)\r\n* 4 FETCH (UID 5)\r\n"
+		  "* 5 FETCH (UID 6)\r\ne OK FETCH completed\r\n");
+	say(&a, "f UID FETCH $ (FLAGS)\r\n");
+	ASSERT_HAS(&a, "* 4 FETCH (UID 5 FLAGS (");
+	ASSERT_NOT(&a, "* 2 FETCH");
+	ASSERT_HAS(&a, "f OK FETCH completed");
+	say(&a, "g STORE $ +FLAGS.SILENT (\\Flagged)\r\n");
+	ASSERT_IS(&a, "g OK STORE completed\r\n");
+	say(&a, "h SEARCH FLAGGED\r\n");
+	ASSERT_IS(&a, "* SEARCH 3 4 5\r\nh OK SEARCH completed\r\n");
+	/* "$" inside criteria, and a SAVE that refers to the old "$" */
+	say(&a, "i SEARCH RETURN (SAVE) $ SUBJECT m6\r\n");
+	ASSERT_IS(&a, "i OK SEARCH completed\r\n");
+	say(&a, "j UID SEARCH UID $\r\n");
+	ASSERT_IS(&a, "* SEARCH 6\r\nj OK SEARCH completed\r\n");
+	say(&a, "k COPY $ INBOX\r\n");
+	ASSERT_HAS(&a, "k OK [COPYUID ");
+	say(&a, "l SEARCH OR $ 1\r\n");
+	ASSERT_IS(&a, "* SEARCH 1 5\r\nl OK SEARCH completed\r\n");
+	/* MIN and MAX alone save only those (RFC 5182 2.1); the copy is
+	 * not in the snapshot yet (no EXISTS during SEARCH, 7.4.1) */
+	say(&a, "m SEARCH RETURN (SAVE MIN MAX) ALL\r\n");
+	ASSERT_IS(&a, "* ESEARCH (TAG \"m\") MIN 1 MAX 6\r\n"
+		  "m OK SEARCH completed\r\n");
+	say(&a, "n SEARCH $\r\n");
+	ASSERT_IS(&a, "* SEARCH 1 6\r\nn OK SEARCH completed\r\n");
+	/* an expunged message leaves "$": UID 7 is now number 5 */
+	say(&a, "o STORE 1 +FLAGS.SILENT \\Deleted\r\n");
+	say(&a, "p EXPUNGE\r\n");
+	say(&a, "q SEARCH $\r\n");
+	ASSERT_IS(&a, "* SEARCH 5\r\nq OK SEARCH completed\r\n");
+	say(&a, "r MOVE $ INBOX\r\n");
+	ASSERT_HAS(&a, "r OK");
+	/* a new SELECT empties it */
+	say(&a, "s SEARCH RETURN (SAVE) ALL\r\n");
+	say(&a, "t SELECT INBOX\r\n");
+	say(&a, "u SEARCH $\r\n");
+	ASSERT_IS(&a, "* SEARCH\r\nu OK SEARCH completed\r\n");
+}
+END_TEST
+
+/* Malformed RETURN options and failed SAVEs (RFC 5182 2.1: "$" is then
+ * empty); the session goes on. */
+START_TEST(test_esearch_bad)
+{
+	static const struct {
+		const char *cmd, *reply;
+	} cases[] = {
+		{ "SEARCH RETURN (SAVE) CHARSET KOI8-R ALL",
+		  "b NO [BADCHARSET (UTF-8 US-ASCII)]" },
+		{ "SEARCH RETURN (SAVE FOO) ALL", "b BAD Unknown RETURN option" },
+		{ "SEARCH RETURN (SAVE) NOSUCHKEY", "b BAD Unknown search key" },
+		{ "SEARCH RETURN (MIN", "b BAD " },
+		{ "SEARCH RETURN MIN ALL", "b BAD " },
+		{ "SEARCH RETURN (MIN)ALL", "b BAD " },
+		{ "SEARCH RETURN (MIN  MAX) ALL", "b BAD " },
+		{ "SEARCH RETURN ( MIN) ALL", "b BAD " },
+		{ "SEARCH RETURN (MIN)", "b BAD " },
+		{ "SEARCH RETURN", "b BAD " },
+		{ "SEARCH $,1", "b BAD " },
+		{ "SEARCH 1,$", "b BAD " },
+		{ "FETCH $:3 UID", "b BAD " },
+		{ "FETCH $$ UID", "b BAD " },
+	};
+	char line[256];
+
+	load_six();
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		say(&a, "a SEARCH RETURN (SAVE) 2\r\n");
+		snprintf(line, sizeof(line), "b %s\r\n", cases[i].cmd);
+		say(&a, line);
+		ck_assert_msg(strncmp(a.got, cases[i].reply,
+				      strlen(cases[i].reply)) == 0,
+			      "%s gave:\n%s", cases[i].cmd, a.got);
+		say(&a, "c SEARCH $\r\n");
+		ck_assert_msg(strcmp(a.got, i < 3 ? "* SEARCH\r\nc OK SEARCH completed\r\n" :
+				     "* SEARCH 2\r\nc OK SEARCH completed\r\n") == 0,
+			      "after %s:\n%s", cases[i].cmd, a.got);
+	}
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *suite = suite_create("imap-search-ext");
@@ -187,6 +350,9 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_search_addresses);
 	tcase_add_test(tc, test_sort_thread);
 	tcase_add_test(tc, test_sort_thread_bad);
+	tcase_add_test(tc, test_esearch);
+	tcase_add_test(tc, test_searchres);
+	tcase_add_test(tc, test_esearch_bad);
 	suite_add_tcase(suite, tc);
 	return suite;
 }
