@@ -1,4 +1,5 @@
-/* SORT (sort-criteria) charset search-criteria   (RFC 5256 3, RFC 5957)
+/* SORT [RETURN (options)] (sort-criteria) charset search-criteria
+ *                                      (RFC 5256 3, RFC 5957, RFC 5267 3)
  * THREAD algorithm charset search-criteria       (RFC 5256 3)
  * and their UID forms.  The keys of each matching message are computed
  * once, from its header block, before ordering (sort.c, thread.c). */
@@ -8,6 +9,7 @@
 #include <unistd.h>
 
 #include "common/xalloc.h"
+#include "imapd/esearch.h"
 #include "imapd/imap-int.h"
 #include "imapd/search.h"
 #include "imapd/sort.h"
@@ -146,17 +148,45 @@ static void free_keys(struct imap_msg_keys **v, size_t n)
 	free(v);
 }
 
+/* The sorted result: "* SORT n...", or with RETURN (ESORT, RFC 5267 3.1)
+ * an ESEARCH response in sort order. */
+static void sort_results(struct imap_cmd *cmd, unsigned ret,
+			 struct imap_msg_keys **v, size_t n)
+{
+	uint32_t *numbers, *uids;
+
+	if (!(ret & IMAP_RET_GIVEN)) {
+		buf_puts(cmd->s->out, "* SORT");
+		for (size_t i = 0; i < n; i++)
+			buf_printf(cmd->s->out, " %u",
+				   cmd->uid ? v[i]->uid : v[i]->seq);
+		buf_puts(cmd->s->out, "\r\n");
+		return;
+	}
+	numbers = xreallocarray(NULL, n + 1, sizeof(*numbers));
+	uids = xreallocarray(NULL, n + 1, sizeof(*uids));
+	for (size_t i = 0; i < n; i++) {
+		uids[i] = v[i]->uid;
+		numbers[i] = cmd->uid ? v[i]->uid : v[i]->seq;
+	}
+	imap_return_results(cmd, ret, numbers, uids, n);
+	free(numbers);
+	free(uids);
+}
+
 void cmd_sort(struct imap_cmd *cmd)
 {
 	struct imap_sort_crit crit[IMAP_SORT_MAX_CRIT];
 	struct imap_search *search = NULL;
 	struct imap_msg_keys **v;
 	size_t ncrit = 0, n;
+	unsigned ret = 0;
 
 	if (imap_parse_sp(&cmd->p) < 0 ||
+	    imap_parse_return(&cmd->p, &ret) < 0 ||
 	    parse_sort_criteria(&cmd->p, crit, &ncrit) < 0) {
 		imap_cmd_parse_error(cmd);
-		return;
+		goto out;
 	}
 	if (parse_charset_search(cmd, &search) < 0)
 		goto out;
@@ -167,13 +197,14 @@ void cmd_sort(struct imap_cmd *cmd)
 	}
 	v = matching(cmd, search, imap_sort_keys_needed(crit, ncrit), &n);
 	imap_sort(v, n, crit, ncrit);
-	buf_puts(cmd->s->out, "* SORT");
-	for (size_t i = 0; i < n; i++)
-		buf_printf(cmd->s->out, " %u", cmd->uid ? v[i]->uid : v[i]->seq);
-	buf_puts(cmd->s->out, "\r\n");
+	sort_results(cmd, ret, v, n);
 	free_keys(v, n);
 	imap_cmd_ok(cmd, "SORT completed");
+	ret &= ~IMAP_RET_SAVE;
 out:
+	/* RFC 5182 2.1: a command with SAVE that fails empties "$" */
+	if (ret & IMAP_RET_SAVE)
+		imap_seqset_free(&cmd->s->search_saved);
 	imap_search_free(&search);
 }
 

@@ -19,7 +19,8 @@
  * SORT and SORT=DISPLAY (RFC 5256, RFC 5957), THREAD=ORDEREDSUBJECT and
  * THREAD=REFERENCES (RFC 5256; cmd-sort.c over sort.c and thread.c),
  * ESEARCH (RFC 4731: SEARCH RETURN (MIN MAX ALL COUNT)) and SEARCHRES
- * (RFC 5182: RETURN (SAVE), "$" in later sequence sets).
+ * (RFC 5182: RETURN (SAVE), "$" in later sequence sets), ESORT (RFC 5267
+ * section 3: RETURN on SORT; not CONTEXT=SEARCH/SORT, section 4).
  *
  * Limits (config.h):
  *   max_imap_line     each line, and all the text of one command outside

@@ -1,5 +1,6 @@
 /* SEARCH on parsed addresses (RFC 3501 6.4.4), SORT and THREAD (RFC
- * 5256, RFC 5957), ESEARCH (RFC 4731) and SEARCHRES (RFC 5182) through
+ * 5256, RFC 5957), ESEARCH (RFC 4731), SEARCHRES (RFC 5182) and ESORT
+ * (RFC 5267 3) through
  * test sessions on a temporary instance. */
 #include "tests/unit/imap-client.h"
 
@@ -131,6 +132,54 @@ START_TEST(test_sort_thread)
 	ASSERT_IS(&a, "* THREAD (3)(2)\r\nt OK THREAD completed\r\n");
 	say(&a, "t THREAD REFERENCES UTF-8 SEEN\r\n");
 	ASSERT_IS(&a, "* THREAD\r\nt OK THREAD completed\r\n");
+}
+END_TEST
+
+/* ESORT (RFC 5267 3): SORT's answer as ESEARCH, in sort order */
+START_TEST(test_esort)
+{
+	load_conversation();
+	say(&a, "c CAPABILITY\r\n");
+	ASSERT_HAS(&a, " ESORT");
+	ASSERT_NOT(&a, "CONTEXT=");
+	say(&a, "t SORT RETURN (MIN MAX COUNT ALL) (SUBJECT) UTF-8 ALL\r\n");
+	ASSERT_IS(&a, "* ESEARCH (TAG \"t\") MIN 3 MAX 2 ALL 3,1:2 COUNT 3\r\n"
+		  "t OK SORT completed\r\n");
+	/* ranges only where the order ascends (3.2) */
+	say(&a, "t SORT RETURN (ALL) (REVERSE DATE) UTF-8 ALL\r\n");
+	ASSERT_IS(&a, "* ESEARCH (TAG \"t\") ALL 2,1,3\r\n"
+		  "t OK SORT completed\r\n");
+	say(&a, "t UID SORT RETURN () (REVERSE ARRIVAL) UTF-8 ALL\r\n");
+	ASSERT_IS(&a, "* ESEARCH (TAG \"t\") UID ALL 1:3\r\n"
+		  "t OK SORT completed\r\n");
+	say(&a, "t SORT RETURN (COUNT) (SUBJECT) UTF-8 DELETED\r\n");
+	ASSERT_IS(&a, "* ESEARCH (TAG \"t\") COUNT 0\r\n"
+		  "t OK SORT completed\r\n");
+	/* SAVE from SORT, then "$" */
+	say(&a, "t SORT RETURN (SAVE) (SUBJECT) UTF-8 FROM adam\r\n");
+	ASSERT_IS(&a, "t OK SORT completed\r\n");
+	say(&a, "t SEARCH $\r\n");
+	ASSERT_IS(&a, "* SEARCH 2\r\nt OK SEARCH completed\r\n");
+	say(&a, "t SORT RETURN (SAVE MIN) (SUBJECT) UTF-8 ALL\r\n");
+	ASSERT_IS(&a, "* ESEARCH (TAG \"t\") MIN 3\r\nt OK SORT completed\r\n");
+	say(&a, "t SEARCH $\r\n");
+	ASSERT_IS(&a, "* SEARCH 3\r\nt OK SEARCH completed\r\n");
+	/* a failed SORT with SAVE empties "$" */
+	say(&a, "t SORT RETURN (SAVE) (SUBJECT) KOI8-R ALL\r\n");
+	ASSERT_HAS(&a, "t NO [BADCHARSET");
+	say(&a, "t SEARCH $\r\n");
+	ASSERT_IS(&a, "* SEARCH\r\nt OK SEARCH completed\r\n");
+	say(&a, "t SORT RETURN (SAVE) (SUBJECT) UTF-8 ALL\r\n");
+	say(&a, "t SORT RETURN (SAVE PARTIAL 1:2) (SUBJECT) UTF-8 ALL\r\n");
+	ASSERT_IS(&a, "t BAD Unknown RETURN option\r\n");
+	say(&a, "t SEARCH $\r\n");
+	ASSERT_IS(&a, "* SEARCH\r\nt OK SEARCH completed\r\n");
+	say(&a, "t SORT RETURN (MIN) SUBJECT UTF-8 ALL\r\n");
+	ASSERT_HAS(&a, "t BAD ");
+	say(&a, "t SORT RETURN (MIN)(SUBJECT) UTF-8 ALL\r\n");
+	ASSERT_HAS(&a, "t BAD ");
+	say(&a, "t SORT (SUBJECT) UTF-8 ALL\r\n");
+	ASSERT_IS(&a, "* SORT 3 1 2\r\nt OK SORT completed\r\n");
 }
 END_TEST
 
@@ -350,6 +399,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_search_addresses);
 	tcase_add_test(tc, test_sort_thread);
 	tcase_add_test(tc, test_sort_thread_bad);
+	tcase_add_test(tc, test_esort);
 	tcase_add_test(tc, test_esearch);
 	tcase_add_test(tc, test_searchres);
 	tcase_add_test(tc, test_esearch_bad);
