@@ -210,7 +210,8 @@ static char *threads(struct box *b, enum imap_thread_alg alg, bool uid)
 	struct imap_msg_keys **v = xreallocarray(NULL, b->n + 1, sizeof(*v));
 	struct buf out = BUF_INIT(BUF_UNLIMITED);
 
-	memcpy(v, b->v, b->n * sizeof(*v));
+	if (b->n > 0)
+		memcpy(v, b->v, b->n * sizeof(*v));
 	imap_thread(v, b->n, alg, uid, &out);
 	free(v);
 	return buf_steal(&out);
