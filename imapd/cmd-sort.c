@@ -85,13 +85,19 @@ static int parse_charset_search(struct imap_cmd *cmd,
 	return ret;
 }
 
-/* The keys of message idx from its header block; a message whose file is
- * gone sorts as one with an empty header. */
+#define HEAD_READ 16384	/* most header blocks fit: one read(2) */
+
+/* The keys of message idx from its header block, read with one pread
+ * when it fits in `head` (HEAD_READ bytes), else from the mapped file; a
+ * message whose file is gone sorts as one with an empty header. */
 static void load_keys(struct maildir_box *box, size_t idx, unsigned want,
-		      struct imap_msg_keys *k)
+		      char *head, struct imap_msg_keys *k)
 {
 	const struct maildir_msg *m = maildir_box_msg(box, idx);
 	struct msg_map map = { "", 0 };
+	const char *data = "";
+	size_t len = 0;
+	ssize_t got;
 	char err[256];
 	struct stat st;
 	int fd;
@@ -104,16 +110,22 @@ static void load_keys(struct maildir_box *box, size_t idx, unsigned want,
 		return;
 	fd = maildir_box_open_msg(box, m->uid, err, sizeof(err));
 	if (fd >= 0) {
-		if (fstat(fd, &st) < 0 ||
+		got = pread(fd, head, HEAD_READ, 0);
+		if (got > 0) {
+			data = head;
+			len = hdr_block_end(head, 0, (size_t)got);
+		}
+		/* the header may go on past what was read */
+		if (got == HEAD_READ && len == HEAD_READ &&
+		    fstat(fd, &st) == 0 && st.st_size > HEAD_READ &&
 		    msg_map_fd(fd, (size_t)st.st_size, &map, err,
-			       sizeof(err)) < 0) {
-			map.data = "";
-			map.size = 0;
+			       sizeof(err)) == 0) {
+			data = map.data;
+			len = hdr_block_end(map.data, 0, map.size);
 		}
 		close(fd);
 	}
-	imap_msg_keys_parse(k, map.data, hdr_block_end(map.data, 0, map.size),
-			    want);
+	imap_msg_keys_parse(k, data, len, want);
 	msg_unmap(&map);
 }
 
@@ -126,6 +138,7 @@ static struct imap_msg_keys **matching(struct imap_cmd *cmd,
 	struct maildir_box *box = cmd->s->box;
 	size_t count = maildir_box_count(box), n = 0;
 	struct imap_msg_keys **v = xreallocarray(NULL, count + 1, sizeof(*v));
+	char *head = want != 0 ? xmalloc(HEAD_READ) : NULL;
 
 	imap_search_use_saved(search, &cmd->s->search_saved);
 	imap_search_prepare(search);
@@ -133,8 +146,9 @@ static struct imap_msg_keys **matching(struct imap_cmd *cmd,
 		if (!imap_search_match(search, box, i))
 			continue;
 		v[n] = xcalloc(1, sizeof(**v));
-		load_keys(box, i, want, v[n++]);
+		load_keys(box, i, want, head, v[n++]);
 	}
+	free(head);
 	*n_r = n;
 	return v;
 }

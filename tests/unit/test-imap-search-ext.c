@@ -183,6 +183,27 @@ START_TEST(test_esort)
 }
 END_TEST
 
+/* A header past the first read (16 KiB) is read from the whole file. */
+START_TEST(test_sort_big_header)
+{
+	struct buf big = BUF_INIT(BUF_UNLIMITED);
+
+	append(&a, "INBOX", "", "Subject: b\r\n\r\nsmall\r\n");
+	buf_puts(&big, "X-Padding: start\r\n");
+	while (big.len < 40000)
+		buf_puts(&big, " padding padding padding padding padding\r\n");
+	buf_puts(&big, "Subject: z\r\nMessage-ID: <big@x>\r\n\r\nbody\r\n");
+	append(&a, "INBOX", "", buf_cstr(&big));
+	append(&a, "INBOX", "", "Subject: c\r\nIn-Reply-To: <big@x>\r\n\r\nx\r\n");
+	buf_free(&big);
+	say(&a, "s SELECT INBOX\r\n");
+	say(&a, "t SORT (SUBJECT) UTF-8 ALL\r\n");
+	ASSERT_IS(&a, "* SORT 1 3 2\r\nt OK SORT completed\r\n");
+	say(&a, "t THREAD REFERENCES UTF-8 ALL\r\n");
+	ASSERT_IS(&a, "* THREAD (1)(2 3)\r\nt OK THREAD completed\r\n");
+}
+END_TEST
+
 /* Bad SORT and THREAD commands: each refused, the session goes on. */
 START_TEST(test_sort_thread_bad)
 {
@@ -399,6 +420,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_search_addresses);
 	tcase_add_test(tc, test_sort_thread);
 	tcase_add_test(tc, test_sort_thread_bad);
+	tcase_add_test(tc, test_sort_big_header);
 	tcase_add_test(tc, test_esort);
 	tcase_add_test(tc, test_esearch);
 	tcase_add_test(tc, test_searchres);
