@@ -20,6 +20,8 @@ struct auth_job {
 	size_t password_len;
 	int verified;		/* userdb_verify's answer */
 	bool admitted;		/* holds a slot in io->penalty */
+	bool rejected;		/* auth_reject: a failure without a check */
+	char *reason;		/* of the rejection, for the log, or NULL */
 	enum auth_result result;
 };
 
@@ -93,22 +95,24 @@ static struct penalty_limits limits_of(const struct config *cfg)
 	};
 }
 
-/* Whether the failures counted across connections let this attempt be
- * checked; *recent_r: this address's recent failures. */
-static bool admit(struct auth_job *job, unsigned int *recent_r)
+/* What the failures counted across connections say of this attempt (a
+ * slot is reserved when admitted); *recent_r: this address's recent
+ * failures. */
+static enum penalty_verdict admit(struct auth_job *job,
+				  unsigned int *recent_r)
 {
 	struct proto_io *io = job->io;
 	struct penalty_limits lim;
+	enum penalty_verdict v;
 
 	*recent_r = 0;
 	if (io->penalty == NULL || io->cfg == NULL)
-		return true;
+		return PENALTY_ADMIT;
 	lim = limits_of(io->cfg);
-	if (penalty_admit(io->penalty, &lim, io->peer, job->user,
-			  penalty_clock(), recent_r) == PENALTY_REFUSE)
-		return false;
-	job->admitted = true;
-	return true;
+	v = penalty_admit(io->penalty, &lim, io->peer, job->user,
+			  penalty_clock(), recent_r);
+	job->admitted = v == PENALTY_ADMIT;
+	return v;
 }
 
 /* Gives the slot back, counting a failure; a lock this begins is logged
@@ -147,6 +151,7 @@ static void job_free(struct auth_job *job)
 		explicit_bzero(job->password, job->password_len);
 		free(job->password);
 	}
+	free(job->reason);
 	free(job->user);
 	free(job);
 }
@@ -238,29 +243,34 @@ static struct auth_job *job_new(struct proto_io *io, struct auth_state *st,
 	return job;
 }
 
-void auth_check(struct proto_io *io, struct auth_state *st, const char *user,
-		const char *password, auth_done_fn *done, void *sess)
+/* Every slot of the address or user is held by checks under way: asks
+ * again a little later (never refused for that alone). */
+#define AUTH_ADMIT_RETRY_MS 20
+
+/* Admits the attempt against the failures counted across connections,
+ * then checks the password (after any delay the address has earned), or
+ * counts the rejection. */
+static void admit_and_verify(void *arg)
 {
-	struct auth_job *job = job_new(io, st, done, sess);
+	struct auth_job *job = arg;
+	struct proto_io *io = job->io;
 	unsigned int recent, base;
 
-	job->user = auth_normalise_user(io->cfg, user);
-	/* The protocol should have refused before the password was sent;
-	 * if it did not, the policy still holds. */
-	if (!auth_plaintext_allowed(io)) {
-		failed(job, "encryption required");
-		return;
-	}
-	if (!admit(job, &recent)) {
+	switch (admit(job, &recent)) {
+	case PENALTY_REFUSE:
 		locked_out(job);
 		return;
+	case PENALTY_WAIT:
+		io->after(io, AUTH_ADMIT_RETRY_MS, admit_and_verify, job);
+		return;
+	case PENALTY_ADMIT:
+		break;
 	}
-	if (!io->tls && !io->loopback)
-		log_msg(service_name(io->service), io->id,
-			"WARNING: password sent unencrypted from %s "
-			"(allow_plaintext_auth = yes)", io->peer);
-	job->password_len = strlen(password);
-	job->password = xstrndup(password, job->password_len);
+	if (job->rejected) {
+		release(job, true);
+		failed(job, job->reason);
+		return;
+	}
 	/* An address with recent failures waits before its check, success
 	 * or not, from the first attempt of a new connection: reconnecting
 	 * does not reset the delay, and the answer cannot be told early. */
@@ -269,6 +279,27 @@ void auth_check(struct proto_io *io, struct auth_state *st, const char *user,
 		io->after(io, auth_fail_delay(base, recent), start_verify, job);
 	else
 		start_verify(job);
+}
+
+void auth_check(struct proto_io *io, struct auth_state *st, const char *user,
+		const char *password, auth_done_fn *done, void *sess)
+{
+	struct auth_job *job = job_new(io, st, done, sess);
+
+	job->user = auth_normalise_user(io->cfg, user);
+	/* The protocol should have refused before the password was sent;
+	 * if it did not, the policy still holds. */
+	if (!auth_plaintext_allowed(io)) {
+		failed(job, "encryption required");
+		return;
+	}
+	if (!io->tls && !io->loopback)
+		log_msg(service_name(io->service), io->id,
+			"WARNING: password sent unencrypted from %s "
+			"(allow_plaintext_auth = yes)", io->peer);
+	job->password_len = strlen(password);
+	job->password = xstrndup(password, job->password_len);
+	admit_and_verify(job);
 }
 
 bool auth_locked(struct proto_io *io, const char *user)
@@ -291,15 +322,11 @@ void auth_reject(struct proto_io *io, struct auth_state *st,
 		 const char *reason, auth_done_fn *done, void *sess)
 {
 	struct auth_job *job = job_new(io, st, done, sess);
-	unsigned int recent;
 
 	job->user = xstrdup("");
-	if (!admit(job, &recent)) {
-		locked_out(job);
-		return;
-	}
-	release(job, true);
-	failed(job, reason);
+	job->rejected = true;
+	job->reason = reason != NULL ? xstrdup(reason) : NULL;
+	admit_and_verify(job);
 }
 
 size_t auth_trace_visible(const char *line, size_t len, unsigned int words)

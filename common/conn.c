@@ -647,6 +647,15 @@ static void conn_defer(struct proto_io *io, work_fn *work, work_fn *done,
 	worker_submit(c->srv->pool, job_work, job_done, job_new(io, work, done, arg));
 }
 
+static void conn_defer_holding(struct proto_io *io, work_fn *work,
+			       work_fn *done, void *arg)
+{
+	struct conn *c = io->owner;
+
+	worker_submit_holding(c->srv->pool, job_work, job_done,
+			      job_new(io, work, done, arg));
+}
+
 static void on_after_timer(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
@@ -693,6 +702,7 @@ static void setup_io(struct conn *c, bool loopback, enum service_id svc)
 	c->io.service = svc;
 	c->io.cfg = cfg;
 	c->io.defer = conn_defer;
+	c->io.defer_holding = conn_defer_holding;
 	c->io.after = conn_after;
 	c->io.watch_fd = conn_watch_fd;
 	c->io.owner = c;

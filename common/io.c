@@ -51,6 +51,7 @@ void io_init_test(struct proto_io *io, const struct config *cfg,
 	snprintf(io->peer, sizeof(io->peer), "127.0.0.1");
 	snprintf(io->id, sizeof(io->id), "test0001");
 	io->defer = defer_now;
+	io->defer_holding = defer_now;
 	io->after = after_now;
 }
 

@@ -168,8 +168,13 @@ static void forget_if_idle(struct penalty *p, struct entry *e)
 
 static bool refused(const struct entry *e, unsigned int limit, time_t now)
 {
-	return e != NULL && (e->locked_until > now ||
-			     e->failures + e->pending >= limit);
+	return e != NULL && (e->locked_until > now || e->failures >= limit);
+}
+
+/* Every slot of the window is counted or reserved by a check under way. */
+static bool saturated(const struct entry *e, unsigned int limit)
+{
+	return e != NULL && e->failures + e->pending >= limit;
 }
 
 enum penalty_verdict penalty_admit(struct penalty *p,
@@ -191,6 +196,12 @@ enum penalty_verdict penalty_admit(struct penalty *p,
 		forget_if_idle(p, by_ip);
 		forget_if_idle(p, by_user);
 		return PENALTY_REFUSE;
+	}
+	if (saturated(by_ip, lim->per_ip) ||
+	    saturated(by_user, lim->per_user)) {
+		forget_if_idle(p, by_ip);
+		forget_if_idle(p, by_user);
+		return PENALTY_WAIT;
 	}
 	if (by_ip != NULL) {
 		by_ip->pending++;

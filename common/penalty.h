@@ -14,7 +14,10 @@
  * attempt under it is refused before any password is checked.  Checks
  * under way are reserved against the limit, so that parallel connections
  * cannot all pass it at once: at most `limit` guesses are verified per
- * key and window.  Keys without failures are forgotten. */
+ * key and window.  An attempt that finds every slot reserved by checks
+ * still under way (not by failures) waits for one to end: many correct
+ * logins at once from one address (a classroom behind NAT) are slowed,
+ * never refused.  Keys without failures are forgotten. */
 
 struct penalty;
 
@@ -27,7 +30,9 @@ struct penalty_limits {
 /* What penalty_admit decided. */
 enum penalty_verdict {
 	PENALTY_ADMIT,		/* check it (a slot is reserved) */
-	PENALTY_REFUSE,		/* locked or every slot reserved: refuse */
+	PENALTY_WAIT,		/* every slot is held by a check under way:
+				 * ask again when one may have ended */
+	PENALTY_REFUSE,		/* locked: refuse */
 };
 
 /* Keys at most; beyond it new keys are not counted (logged once). */

@@ -67,6 +67,10 @@ struct proto_io {
 	 * with no input delivered in between.  Set by the owner: conn.c uses the
 	 * worker pool, unit tests run both at once. */
 	void (*defer)(struct proto_io *io, work_fn *work, work_fn *done, void *arg);
+	/* The same, for work that holds a lock other sessions' work may wait
+	 * for (common/worker.h, worker_submit_holding). */
+	void (*defer_holding)(struct proto_io *io, work_fn *work, work_fn *done,
+			      void *arg);
 	/* Runs done(arg) on the loop thread after `ms` milliseconds, with no
 	 * input delivered in between (the delay after a failed login).  Unit
 	 * tests run it at once. */

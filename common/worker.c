@@ -21,14 +21,30 @@ struct job_queue {
 	struct job *head, *tail;
 };
 
+/* Jobs of one kind and the threads that take them: the general lane, and
+ * the lane of work that holds a lock (worker_submit_holding), served by a
+ * thread of its own so that it never waits behind jobs waiting for that
+ * lock. */
+struct lane {
+	struct job_queue waiting;	/* for a thread */
+	pthread_cond_t wake;
+};
+
+enum { LANE_ANY, LANE_HOLDING, N_LANES };
+
+struct worker_thread {
+	struct worker_pool *pool;
+	struct lane *lane;
+	pthread_t id;
+};
+
 struct worker_pool {
 	pthread_mutex_t lock;
-	pthread_cond_t wake;
-	struct job_queue waiting;	/* for a thread */
+	struct lane lanes[N_LANES];
 	struct job_queue finished;	/* waiting for done() on the loop */
 	unsigned int pending;
 	bool stopping;
-	pthread_t *threads;
+	struct worker_thread *threads;
 	unsigned int n_threads;
 	int notify[2];			/* worker -> loop: "finished has jobs" */
 	struct event *notify_ev;
@@ -54,20 +70,22 @@ static struct job *queue_take_all(struct job_queue *q)
 
 static void *worker_main(void *arg)
 {
-	struct worker_pool *pool = arg;
+	struct worker_thread *self = arg;
+	struct worker_pool *pool = self->pool;
+	struct job_queue *q = &self->lane->waiting;
 
 	pthread_mutex_lock(&pool->lock);
 	for (;;) {
 		struct job *j;
 
-		while (pool->waiting.head == NULL && !pool->stopping)
-			pthread_cond_wait(&pool->wake, &pool->lock);
-		if (pool->waiting.head == NULL)
+		while (q->head == NULL && !pool->stopping)
+			pthread_cond_wait(&self->lane->wake, &pool->lock);
+		if (q->head == NULL)
 			break;
-		j = pool->waiting.head;
-		pool->waiting.head = j->next;
-		if (pool->waiting.head == NULL)
-			pool->waiting.tail = NULL;
+		j = q->head;
+		q->head = j->next;
+		if (q->head == NULL)
+			q->tail = NULL;
 		pthread_mutex_unlock(&pool->lock);
 
 		j->work(j->arg);
@@ -114,7 +132,8 @@ struct worker_pool *worker_pool_new(struct event_base *base, unsigned int thread
 	if (threads == 0)
 		threads = 1;
 	pthread_mutex_init(&pool->lock, NULL);
-	pthread_cond_init(&pool->wake, NULL);
+	for (int i = 0; i < N_LANES; i++)
+		pthread_cond_init(&pool->lanes[i].wake, NULL);
 	if (pipe2(pool->notify, O_CLOEXEC | O_NONBLOCK) < 0) {
 		log_msg("maillab", NULL, "pipe() failed: %m");
 		abort();
@@ -122,19 +141,24 @@ struct worker_pool *worker_pool_new(struct event_base *base, unsigned int thread
 	pool->notify_ev = event_new(base, pool->notify[0], EV_READ | EV_PERSIST,
 				    on_notify, pool);
 	event_add(pool->notify_ev, NULL);
-	pool->threads = xcalloc(threads, sizeof(*pool->threads));
-	for (unsigned int i = 0; i < threads; i++) {
-		if (pthread_create(&pool->threads[i], NULL, worker_main, pool) != 0) {
+	/* the general threads, then the one of the holding lane */
+	pool->n_threads = threads + 1;
+	pool->threads = xcalloc(pool->n_threads, sizeof(*pool->threads));
+	for (unsigned int i = 0; i < pool->n_threads; i++) {
+		struct worker_thread *t = &pool->threads[i];
+
+		t->pool = pool;
+		t->lane = &pool->lanes[i < threads ? LANE_ANY : LANE_HOLDING];
+		if (pthread_create(&t->id, NULL, worker_main, t) != 0) {
 			log_msg("maillab", NULL, "pthread_create() failed");
 			abort();
 		}
 	}
-	pool->n_threads = threads;
 	return pool;
 }
 
-void worker_submit(struct worker_pool *pool, work_fn *work, work_fn *done,
-		   void *arg)
+static void submit(struct worker_pool *pool, struct lane *lane, work_fn *work,
+		   work_fn *done, void *arg)
 {
 	struct job *j = xmalloc(sizeof(*j));
 
@@ -143,9 +167,21 @@ void worker_submit(struct worker_pool *pool, work_fn *work, work_fn *done,
 	j->arg = arg;
 	pool->pending++;
 	pthread_mutex_lock(&pool->lock);
-	queue_push(&pool->waiting, j);
-	pthread_cond_signal(&pool->wake);
+	queue_push(&lane->waiting, j);
+	pthread_cond_signal(&lane->wake);
 	pthread_mutex_unlock(&pool->lock);
+}
+
+void worker_submit(struct worker_pool *pool, work_fn *work, work_fn *done,
+		   void *arg)
+{
+	submit(pool, &pool->lanes[LANE_ANY], work, done, arg);
+}
+
+void worker_submit_holding(struct worker_pool *pool, work_fn *work,
+			   work_fn *done, void *arg)
+{
+	submit(pool, &pool->lanes[LANE_HOLDING], work, done, arg);
 }
 
 unsigned int worker_pending(const struct worker_pool *pool)
@@ -162,16 +198,18 @@ void worker_pool_free(struct worker_pool **poolp)
 	*poolp = NULL;
 	pthread_mutex_lock(&pool->lock);
 	pool->stopping = true;
-	pthread_cond_broadcast(&pool->wake);
+	for (int i = 0; i < N_LANES; i++)
+		pthread_cond_broadcast(&pool->lanes[i].wake);
 	pthread_mutex_unlock(&pool->lock);
 	for (unsigned int i = 0; i < pool->n_threads; i++)
-		pthread_join(pool->threads[i], NULL);
+		pthread_join(pool->threads[i].id, NULL);
 	run_finished(pool);
 	event_free(pool->notify_ev);
 	close(pool->notify[0]);
 	close(pool->notify[1]);
 	pthread_mutex_destroy(&pool->lock);
-	pthread_cond_destroy(&pool->wake);
+	for (int i = 0; i < N_LANES; i++)
+		pthread_cond_destroy(&pool->lanes[i].wake);
 	free(pool->threads);
 	free(pool);
 }

@@ -182,8 +182,11 @@ static void box_load_start(void *arg)
 {
 	struct imap_session *s = arg;
 
-	if (s->io->defer != NULL) {
-		s->io->defer(s->io, box_load_work, box_load_done, s);
+	/* It holds the index lock the SELECT took: on the pool's own thread
+	 * for such work, never queued behind jobs (other SELECTs of the same
+	 * user) that wait on every worker for that lock. */
+	if (s->io->defer_holding != NULL) {
+		s->io->defer_holding(s->io, box_load_work, box_load_done, s);
 		return;
 	}
 	box_load_work(s);

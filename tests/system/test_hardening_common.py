@@ -416,6 +416,20 @@ class BruteForceAcrossConnections(unittest.TestCase):
         self.assertIn(b"ok OK", self.login_ok("127.0.0.5", "alice"))
         self.inst.assert_alive()
 
+    def test_c_parallel_correct_logins_never_refused(self):
+        # Many students behind one NAT address log in at the same moment:
+        # more checks at once than the failure limit allows in flight.
+        # Each waits for a slot; none may be refused as "too many failed".
+        import concurrent.futures
+        with concurrent.futures.ThreadPoolExecutor(30) as pool:
+            replies = list(pool.map(
+                lambda _: self.login_ok("127.0.0.6", "alice"), range(30)))
+        for r in replies:
+            self.assertIn(b"ok OK", r)
+        self.assertNotIn("auth locked: %d failures from 127.0.0.6"
+                         % self.PER_IP, self.inst.log())
+        self.inst.assert_alive()
+
 
 # ---- slow clients ----
 

@@ -55,21 +55,55 @@ START_TEST(test_address_locked_then_released)
 END_TEST
 
 /* Checks under way are reserved: parallel attempts cannot pass the limit
- * together. */
+ * together; the others wait for a slot, and are refused only once the
+ * failures themselves reach the limit. */
 START_TEST(test_parallel_attempts_reserved)
 {
 	struct penalty *p = penalty_new();
-	int admitted = 0;
+	int admitted = 0, waiting = 0;
 
-	for (int i = 0; i < 30; i++)
-		if (admit(p, "192.0.2.1", "alice", 100) == PENALTY_ADMIT)
-			admitted++;
+	for (int i = 0; i < 30; i++) {
+		enum penalty_verdict v = admit(p, "192.0.2.1", "alice", 100);
+
+		admitted += v == PENALTY_ADMIT;
+		waiting += v == PENALTY_WAIT;
+	}
 	ck_assert_int_eq(admitted, 3);
+	ck_assert_int_eq(waiting, 27);
 	ck_assert_uint_eq(penalty_done(p, &lim, "192.0.2.1", "alice", true, 101), 0);
 	ck_assert_uint_eq(penalty_done(p, &lim, "192.0.2.1", "alice", true, 101), 0);
 	ck_assert_uint_eq(penalty_done(p, &lim, "192.0.2.1", "alice", true, 101),
 			  PENALTY_LOCKED_IP);
 	ck_assert_int_eq(admit(p, "192.0.2.1", "alice", 101), PENALTY_REFUSE);
+	penalty_free(&p);
+}
+END_TEST
+
+/* Many correct logins at once from one address (a classroom behind NAT):
+ * each waits for a slot, none is refused. */
+START_TEST(test_parallel_successes_never_refused)
+{
+	struct penalty *p = penalty_new();
+	int done = 0;
+
+	for (int round = 0; round < 10; round++) {
+		int admitted = 0;
+
+		for (int i = 0; i < 30; i++) {
+			enum penalty_verdict v = admit(p, "192.0.2.1", "alice",
+						       100 + round);
+
+			ck_assert_int_ne(v, PENALTY_REFUSE);
+			admitted += v == PENALTY_ADMIT;
+		}
+		ck_assert_int_eq(admitted, 3);
+		for (int i = 0; i < admitted; i++, done++)
+			ck_assert_uint_eq(penalty_done(p, &lim, "192.0.2.1",
+						       "alice", false,
+						       100 + round), 0);
+	}
+	ck_assert_int_eq(done, 30);
+	ck_assert_uint_eq(penalty_keys(p), 0);
 	penalty_free(&p);
 }
 END_TEST
@@ -266,6 +300,7 @@ Suite *unit_suite(void)
 
 	tcase_add_test(tc, test_address_locked_then_released);
 	tcase_add_test(tc, test_parallel_attempts_reserved);
+	tcase_add_test(tc, test_parallel_successes_never_refused);
 	tcase_add_test(tc, test_user_locked_across_addresses);
 	tcase_add_test(tc, test_window_expires);
 	tcase_add_test(tc, test_no_limits);
