@@ -15,6 +15,7 @@
  * Output, one line per command (and one for the login):
  *   imap status=OK|NO|BAD|ERR seconds=S untagged=U fetch=F exists=E
  *        search_hits=H literal_bytes=L bytes=B cmd="COMMAND"
+ * (search_hits counts the numbers of SEARCH and SORT responses)
  * ERR means the connection closed, timed out or sent something this client
  * cannot parse; the commands after it are reported as status=SKIPPED.
  * Exit 0 when every command got a tagged OK. */
@@ -201,6 +202,8 @@ static void read_until_tagged(struct reader *r, const char *tag, struct result *
 			res->untagged++;
 			if (len > 9 && memcmp(line + 2, "SEARCH", 6) == 0)
 				res->search_hits += count_words(line + 8, len - 8);
+			else if (len > 7 && memcmp(line + 2, "SORT", 4) == 0)
+				res->search_hits += count_words(line + 6, len - 6);
 			else if (isdigit((unsigned char)line[2])) {
 				const char *sp = memchr(line + 2, ' ', len - 2);
 

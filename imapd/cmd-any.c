@@ -7,12 +7,16 @@
 #define CAPS_AUTHED " ENABLE IDLE NAMESPACE UNSELECT CHILDREN UIDPLUS MOVE" \
 	" SPECIAL-USE CREATE-SPECIAL-USE LIST-EXTENDED LIST-STATUS STATUS=SIZE" \
 	" MULTIAPPEND BINARY CATENATE CONDSTORE QRESYNC"
+/* RFC 5256, RFC 5957, RFC 5267 3 (cmd-sort.c), RFC 4731, RFC 5182 */
+#define CAPS_SORT " SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES" \
+	" ESEARCH SEARCHRES ESORT"
 
 void imap_capabilities(struct imap_session *s, struct buf *out)
 {
 	buf_puts(out, CAPS_ANY);
 	if (s->state != IMAP_NOT_AUTH) {
 		buf_puts(out, CAPS_AUTHED);
+		buf_puts(out, CAPS_SORT);
 		return;
 	}
 	if (!s->io->tls && s->io->tls_available)

@@ -46,6 +46,9 @@ static const struct imap_command commands[] = {
 	/* RFC 6851: expunges, so the updates at its end may too */
 	{ "MOVE",	cmd_move,	IMAP_SELECTED, UID_OK },
 	{ "UID",	cmd_uid,	IMAP_SELECTED, 0 },
+	/* RFC 5256 */
+	{ "SORT",	cmd_sort,	IMAP_SELECTED, SEQS | UID_OK },
+	{ "THREAD",	cmd_thread,	IMAP_SELECTED, SEQS | UID_OK },
 };
 
 const struct imap_command *imap_command_find(const char *name)

@@ -79,6 +79,12 @@ static const struct explain_entry imap_entries[] = {
 	  "client sends DONE.", "RFC 2177 3" },
 	{ "DONE", "Ends IDLE.", "RFC 2177 3" },
 	{ "MOVE", "Moves messages into another mailbox.", "RFC 6851 3.1" },
+	{ "SORT", "Asks for the messages matching criteria in an order (by "
+	  "DATE, SUBJECT, FROM, SIZE..., REVERSE to turn one key around); "
+	  "ties go by message number.", "RFC 5256 3" },
+	{ "THREAD", "Asks for the matching messages grouped into "
+	  "conversations: ORDEREDSUBJECT by subject alone, REFERENCES by the "
+	  "Message-ID each reply names.", "RFC 5256 3" },
 	{ "UNSELECT", "Closes the mailbox without removing \\Deleted messages.",
 	  "RFC 3691 2" },
 	{ "ENABLE", "Turns on extensions that change how the server answers.",
@@ -165,6 +171,14 @@ static const struct explain_entry imap_entries[] = {
 	  "RFC 3501 7.2.4, RFC 5819" },
 	{ "* SEARCH", "The numbers (or UIDs) of the messages that matched.",
 	  "RFC 3501 7.2.5" },
+	{ "* ESEARCH", "The answer to SEARCH RETURN (...): only what was asked "
+	  "for (MIN, MAX, COUNT, ALL as ranges like 2:5,9), tagged with the "
+	  "command's tag.", "RFC 4731 3.1" },
+	{ "* SORT", "The numbers (or UIDs) of the matching messages, in the "
+	  "order asked for.", "RFC 5256 4" },
+	{ "* THREAD", "The conversations: each (...) is one thread, a number "
+	  "followed by its reply, several replies each in their own (...).",
+	  "RFC 5256 4" },
 	{ "* FLAGS", "The flags that can be used in this mailbox.",
 	  "RFC 3501 7.2.6" },
 	{ "* EXISTS", "How many messages the mailbox holds now.",

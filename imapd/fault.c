@@ -59,7 +59,7 @@ bool imap_fault_command(struct imap_session *s, const struct imap_command *def,
 	cmd->def = def;
 	/* an APPEND's message, already streamed, is not stored (its tmp
 	 * file goes) */
-	maildir_delivery_free(&s->append);
+	imap_append_free(s);
 	s->streaming = false;
 	if (apply(cmd, f, def->name)) {
 		/* untagged updates would need the store: none this time */

@@ -132,6 +132,10 @@ struct imap_session {
 	/* strict mode: the last line had input queued behind it; the line
 	 * before it did (this one was sent before that reply came) */
 	bool strict_more, strict_blind;
+	/* SEARCHRES (RFC 5182): the UIDs saved by SEARCH RETURN (SAVE), as
+	 * ranges; "$" in a later command.  Emptied when a mailbox is
+	 * (un)selected. */
+	struct imap_seqset search_saved;
 };
 
 /* Tagged results.  The text is a format; `code` is a response code without
@@ -209,8 +213,9 @@ void imap_write_list(struct imap_session *s, const char *what,
 
 /* Message data of the selected mailbox for handlers. */
 void imap_write_msg_flags(struct imap_session *s, size_t idx, struct buf *out);
-/* Evaluates a parsed set as sequence numbers or (uid) UIDs: 0, or -1 with
- * BAD sent for a sequence number outside the mailbox. */
+/* Evaluates a parsed set as sequence numbers or (uid) UIDs, "$" as the
+ * saved search result: 0, or -1 with BAD sent for a sequence number
+ * outside the mailbox. */
 int imap_cmd_eval_set(struct imap_cmd *cmd, const struct imap_seqset *set,
 		      struct imap_seqset *out);
 
@@ -304,6 +309,7 @@ imap_cmd_fn cmd_append, cmd_check, cmd_close, cmd_expunge, cmd_search;
 imap_cmd_fn cmd_fetch, cmd_store, cmd_copy, cmd_uid;
 imap_cmd_fn cmd_enable, cmd_id, cmd_namespace, cmd_unselect, cmd_move;
 imap_cmd_fn cmd_idle;
+imap_cmd_fn cmd_sort, cmd_thread;	/* RFC 5256 */
 
 /* strict.c: strict mode (common/strict.h), the rules a client broke, as
  * trace lines; none of these changes a reply or the state.  A command

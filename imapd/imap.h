@@ -15,7 +15,14 @@
  * notification of maildir/notify.h, no polling), UIDPLUS (RFC 4315: APPENDUID, COPYUID, UID
  * EXPUNGE), MOVE (RFC 6851: a rename of the files, maildir_box_move),
  * SPECIAL-USE and CREATE-SPECIAL-USE (RFC 6154: by folder name, or set by
- * CREATE ... (USE (...)); LIST (SPECIAL-USE) and RETURN (SPECIAL-USE)).
+ * CREATE ... (USE (...)); LIST (SPECIAL-USE) and RETURN (SPECIAL-USE)),
+ * SORT and SORT=DISPLAY (RFC 5256, RFC 5957), THREAD=ORDEREDSUBJECT and
+ * THREAD=REFERENCES (RFC 5256; cmd-sort.c over sort.c and thread.c: the
+ * keys come from each matching message's header on every command, nothing
+ * is cached between commands),
+ * ESEARCH (RFC 4731: SEARCH RETURN (MIN MAX ALL COUNT)) and SEARCHRES
+ * (RFC 5182: RETURN (SAVE), "$" in later sequence sets), ESORT (RFC 5267
+ * section 3: RETURN on SORT; not CONTEXT=SEARCH/SORT, section 4).
  *
  * Limits (config.h):
  *   max_imap_line     each line, and all the text of one command outside

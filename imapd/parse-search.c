@@ -71,10 +71,16 @@ static const struct {
 	{ "UID", IMAP_SK_UID, 0, ARG_SET },
 };
 
-/* Keys that are HEADER <name> <string> in disguise. */
-static const char *const header_keys[][2] = {
-	{ "BCC", "Bcc" }, { "CC", "Cc" }, { "FROM", "From" },
-	{ "SUBJECT", "Subject" }, { "TO", "To" },
+/* Keys on one header field: SUBJECT is HEADER Subject <string>; the
+ * address keys match the parsed addresses (search.c). */
+static const struct {
+	const char *key, *field;
+	enum imap_search_kind kind;
+} header_keys[] = {
+	{ "BCC", "Bcc", IMAP_SK_ADDRESS }, { "CC", "Cc", IMAP_SK_ADDRESS },
+	{ "FROM", "From", IMAP_SK_ADDRESS },
+	{ "SUBJECT", "Subject", IMAP_SK_HEADER },
+	{ "TO", "To", IMAP_SK_ADDRESS },
 };
 
 static int parse_key(struct imap_parser *p, struct imap_search **out);
@@ -210,11 +216,11 @@ static int parse_named(struct imap_parser *p, struct imap_search **out)
 		return parse_key(p, &s->child->next);
 	}
 	for (size_t i = 0; i < sizeof(header_keys) / sizeof(header_keys[0]); i++) {
-		if (imap_parse_keyword(p, header_keys[i][0])) {
+		if (imap_parse_keyword(p, header_keys[i].key)) {
 			struct buf tmp = BUF_INIT(BUF_UNLIMITED);
 
-			*out = s = node(IMAP_SK_HEADER);
-			s->str = xstrdup(header_keys[i][1]);
+			*out = s = node(header_keys[i].kind);
+			s->str = xstrdup(header_keys[i].field);
 			s->str2 = take_astring(p, &tmp);
 			buf_free(&tmp);
 			return s->str2 == NULL ? -1 : 0;
@@ -240,7 +246,7 @@ static int parse_key(struct imap_parser *p, struct imap_search **out)
 	p->depth++;
 	if (c == '(') {
 		ret = parse_list(p, out);
-	} else if (c == '*' || (c >= '1' && c <= '9')) {
+	} else if (c == '*' || c == '$' || (c >= '1' && c <= '9')) {
 		*out = node(IMAP_SK_SEQSET);
 		ret = imap_parse_seqset(p, &(*out)->set);
 	} else if (c == '0') {

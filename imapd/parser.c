@@ -459,6 +459,10 @@ static int parse_seq_number(struct imap_parser *p, uint32_t *n_r)
 
 int imap_parse_seqset(struct imap_parser *p, struct imap_seqset *set)
 {
+	if (set->n == 0 && imap_parse_skip(p, '$')) {
+		set->saved = true;
+		goto end;
+	}
 	do {
 		uint32_t lo, hi;
 
@@ -469,6 +473,7 @@ int imap_parse_seqset(struct imap_parser *p, struct imap_seqset *set)
 			return -1;
 		imap_seqset_add(set, lo, hi);
 	} while (imap_parse_skip(p, ','));
+end:
 	/* "1:2x" or "1," is not a set followed by something else */
 	if (p->pos < p->len && is_atom_char((unsigned char)p->data[p->pos]))
 		return imap_parse_fail(p, "Invalid sequence set");

@@ -127,7 +127,8 @@ int imap_parse_nz_number(struct imap_parser *p, uint32_t *n_r);
 int imap_parse_mailbox(struct imap_parser *p, struct buf *out);
 /* list-mailbox = 1*list-char / string (LIST/LSUB patterns, '%' and '*'). */
 int imap_parse_list_mailbox(struct imap_parser *p, struct buf *out);
-/* sequence-set; numbers 1..4294967295 or '*'.  Adds to set. */
+/* sequence-set; numbers 1..4294967295 or '*'.  Adds to set.  "$" alone
+ * (RFC 5182 seq-last-command) sets set->saved instead. */
 int imap_parse_seqset(struct imap_parser *p, struct imap_seqset *set);
 
 /* date = date-text / DQUOTE date-text DQUOTE, as midnight UTC of that
@@ -255,6 +256,8 @@ enum imap_search_kind {
 	IMAP_SK_SENTON,
 	IMAP_SK_SENTSINCE,
 	IMAP_SK_HEADER,		/* str = field name, str2 = substring */
+	IMAP_SK_ADDRESS,	/* FROM/TO/CC/BCC: str = field name, str2 =
+				   substring of its parsed addresses */
 	IMAP_SK_BODY,		/* str */
 	IMAP_SK_TEXT,		/* str: header and body */
 	IMAP_SK_MODSEQ,		/* number: modseq at least (RFC 7162 3.1.5) */

@@ -2,7 +2,8 @@
  *
  * Keys on flags, sizes, dates and numbers use the snapshot only; HEADER,
  * BODY, TEXT and the SENT* keys map and parse the message's file, once per
- * message.  Strings match as case-insensitive substrings (simple
+ * message.  FROM/TO/CC/BCC match the parsed addresses (as Dovecot does).
+ * Strings match as case-insensitive substrings (simple
  * folding: ASCII, Latin, Greek, Cyrillic) of the text decoded to UTF-8:
  * RFC 2047 words in header fields, transfer encodings and charsets in text
  * parts. */
@@ -47,7 +48,7 @@ static uint32_t fold_cp(uint32_t cp)
 	return cp;
 }
 
-static void fold_utf8(char *text, size_t n)
+void imap_fold_utf8(char *text, size_t n)
 {
 	unsigned char *p = (unsigned char *)text;
 
@@ -77,18 +78,41 @@ static bool contains(char *hay, size_t n, const char *needle)
 		return true;
 	if (hay == NULL)
 		return false;
-	fold_utf8(hay, n);
+	imap_fold_utf8(hay, n);
 	return memmem(hay, n, needle, k) != NULL;
+}
+
+bool imap_charset_ok(const char *charset)
+{
+	return strcasecmp(charset, "UTF-8") == 0 ||
+	       strcasecmp(charset, "US-ASCII") == 0;
+}
+
+void imap_search_use_saved(struct imap_search *k,
+			   const struct imap_seqset *saved)
+{
+	for (; k != NULL; k = k->next) {
+		if ((k->kind == IMAP_SK_SEQSET || k->kind == IMAP_SK_UID) &&
+		    k->set.saved) {
+			k->kind = IMAP_SK_UID;
+			imap_seqset_clear(&k->set);
+			for (size_t i = 0; i < saved->n; i++)
+				imap_seqset_add(&k->set, saved->r[i].lo,
+						saved->r[i].hi);
+		}
+		imap_search_use_saved(k->child, saved);
+	}
 }
 
 void imap_search_prepare(struct imap_search *k)
 {
 	for (; k != NULL; k = k->next) {
-		if (k->kind == IMAP_SK_HEADER && k->str2 != NULL)
-			fold_utf8(k->str2, strlen(k->str2));
+		if ((k->kind == IMAP_SK_HEADER ||
+		     k->kind == IMAP_SK_ADDRESS) && k->str2 != NULL)
+			imap_fold_utf8(k->str2, strlen(k->str2));
 		if ((k->kind == IMAP_SK_BODY || k->kind == IMAP_SK_TEXT) &&
 		    k->str != NULL)
-			fold_utf8(k->str, strlen(k->str));
+			imap_fold_utf8(k->str, strlen(k->str));
 		imap_search_prepare(k->child);
 	}
 }
@@ -146,6 +170,72 @@ static bool header_match(struct msg_ctx *c, uint32_t idx, const char *name,
 	}
 	buf_free(&raw);
 	return found;
+}
+
+/* The parsed address list of field `name` in the message's ENVELOPE. */
+static const struct msg_addr_list *envelope_list(const struct msg_parse *p,
+						 const char *name)
+{
+	const struct msg_envelope *e;
+
+	if (p->nparts == 0 || p->parts[0].envelope >= p->nenvs)
+		return NULL;
+	e = &p->envs[p->parts[0].envelope];
+	if (strcasecmp(name, "From") == 0)
+		return &e->from;
+	if (strcasecmp(name, "To") == 0)
+		return &e->to;
+	if (strcasecmp(name, "Cc") == 0)
+		return &e->cc;
+	if (strcasecmp(name, "Bcc") == 0)
+		return &e->bcc;
+	return NULL;
+}
+
+/* One address as Dovecot writes it back for matching: "Name <box@host>"
+ * or "box@host", a group as "name:" ... ";" (RFC 5322 3.4), the display
+ * name with its RFC 2047 words decoded. */
+static void address_text(const struct msg_parse *p, const struct msg_addr *a,
+			 struct buf *out)
+{
+	const char *name = msg_str(p, a->name);
+	const char *mbox = msg_str(p, a->mailbox);
+	const char *host = msg_str(p, a->host);
+
+	if (host == NULL) {
+		buf_puts(out, mbox != NULL ? mbox : "");
+		buf_puts(out, mbox != NULL ? ":" : ";");
+		return;
+	}
+	if (name != NULL) {
+		mime_decode_header(name, strlen(name), out);
+		buf_puts(out, " <");
+	}
+	buf_puts(out, mbox != NULL ? mbox : "");
+	buf_putc(out, '@');
+	buf_puts(out, host);
+	if (name != NULL)
+		buf_putc(out, '>');
+}
+
+/* FROM/TO/CC/BCC (RFC 3501 6.4.4): a substring of the field's addresses
+ * as parsed, so that comments and folding inside an address do not hide
+ * it; an empty string asks only that the field exists.  A field of which
+ * no address could be parsed is matched as text. */
+static bool address_match(struct msg_ctx *c, const char *name,
+			  const char *needle)
+{
+	const struct msg_addr_list *l = envelope_list(c->parse, name);
+
+	if (needle[0] == '\0' || l == NULL || l->count == 0)
+		return header_match(c, 0, name, needle);
+	buf_clear(&c->text);
+	for (uint32_t i = l->first; i < l->first + l->count; i++) {
+		if (i > l->first)
+			buf_puts(&c->text, ", ");
+		address_text(c->parse, &c->parse->addrs[i], &c->text);
+	}
+	return contains(c->text.data, c->text.len, needle);
 }
 
 static bool is_text_leaf(const struct msg_parse *p, const struct msg_part *pt)
@@ -309,6 +399,8 @@ static bool match(struct msg_ctx *c, const struct imap_search *k)
 		return day >= 0 && day >= day_of(k->date);
 	case IMAP_SK_HEADER:
 		return load(c) && header_match(c, 0, k->str, k->str2);
+	case IMAP_SK_ADDRESS:
+		return load(c) && address_match(c, k->str, k->str2);
 	case IMAP_SK_BODY:
 		return load(c) && body_match(c, k->str);
 	case IMAP_SK_TEXT:

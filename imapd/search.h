@@ -6,6 +6,15 @@
 #include "imapd/parser.h"
 #include "maildir/mailbox.h"
 
+/* Simple case folding of UTF-8 text in place, keeping its length: ASCII,
+ * Latin-1, Latin Extended-A, Greek and Cyrillic capitals to small. */
+void imap_fold_utf8(char *text, size_t n);
+/* Whether SEARCH, SORT and THREAD take strings in `charset`: UTF-8 and
+ * its subset US-ASCII (RFC 3501 6.4.4, RFC 5256 3). */
+bool imap_charset_ok(const char *charset);
+/* Replaces each "$" (RFC 5182) in the criteria by the saved UIDs. */
+void imap_search_use_saved(struct imap_search *search,
+			   const struct imap_seqset *saved);
 /* Folds the strings of the criteria the way message text is folded
  * (case-insensitive matching); once, before imap_search_match. */
 void imap_search_prepare(struct imap_search *search);

@@ -33,6 +33,7 @@ void imap_unselect(struct imap_session *s)
 	free(s->box_name);
 	s->box_name = NULL;
 	s->readonly = false;
+	imap_seqset_free(&s->search_saved);	/* RFC 5182 2.1 */
 	if (s->state == IMAP_SELECTED)
 		s->state = IMAP_AUTH;
 }
@@ -127,6 +128,12 @@ int imap_cmd_eval_set(struct imap_cmd *cmd, const struct imap_seqset *set,
 	struct maildir_box *box = cmd->s->box;
 	size_t count = maildir_box_count(box);
 
+	if (set->saved) {
+		/* RFC 5182 2.2: the messages saved, expunged ones gone */
+		imap_seqset_eval_uid_fn(&cmd->s->search_saved, uid_at, box,
+					count, out);
+		return 0;
+	}
 	if (cmd->uid) {
 		imap_seqset_eval_uid_fn(set, uid_at, box, count, out);
 		return 0;

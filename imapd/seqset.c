@@ -18,6 +18,7 @@ void imap_seqset_free(struct imap_seqset *set)
 void imap_seqset_clear(struct imap_seqset *set)
 {
 	set->n = 0;
+	set->saved = false;
 }
 
 void imap_seqset_add(struct imap_seqset *set, uint32_t lo, uint32_t hi)

@@ -18,6 +18,8 @@ struct imap_seq_range {
 struct imap_seqset {
 	struct imap_seq_range *r;
 	size_t n, cap;
+	bool saved;		/* "$" (RFC 5182): the result SEARCH saved,
+				   no ranges; imap_cmd_eval_set resolves it */
 };
 
 void imap_seqset_init(struct imap_seqset *set);

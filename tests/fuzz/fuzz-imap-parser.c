@@ -70,7 +70,10 @@ static int rule_seqset(struct imap_parser *p, uint32_t count)
 
 	imap_seqset_init(&set);
 	ret = imap_parse_seqset(p, &set);
-	if (ret == 0) {
+	if (ret == 0 && set.saved) {
+		/* "$" (RFC 5182): resolved by the session, never ranges */
+		FUZZ_CHECK(set.n == 0);
+	} else if (ret == 0) {
 		FUZZ_CHECK(set.n > 0);
 		for (size_t i = 0; i < set.n; i++)
 			FUZZ_CHECK(set.r[i].lo != IMAP_SEQ_STAR ||
@@ -119,6 +122,7 @@ static void walk_search(const struct imap_search *s, unsigned depth)
 			FUZZ_CHECK(s->child != NULL && s->child->next == NULL);
 			break;
 		case IMAP_SK_HEADER:
+		case IMAP_SK_ADDRESS:
 			FUZZ_CHECK(s->str != NULL && s->str2 != NULL);
 			break;
 		case IMAP_SK_KEYWORD:
@@ -129,7 +133,7 @@ static void walk_search(const struct imap_search *s, unsigned depth)
 			break;
 		case IMAP_SK_SEQSET:
 		case IMAP_SK_UID:
-			FUZZ_CHECK(s->set.n > 0);
+			FUZZ_CHECK(s->set.n > 0 || s->set.saved);
 			break;
 		default:
 			break;

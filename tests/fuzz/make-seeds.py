@@ -160,6 +160,14 @@ imap_cmds = {
                  b'(\\Deleted)\r\ne SEARCH MODSEQ "/flags/\\\\draft" all 620162338\r\n'
                  b'f FETCH 1 (FLAGS) (CHANGEDSINCE 9223372036854775808)\r\n'
                  b'g SELECT INBOX (QRESYNC (1 0 1:*))\r\n',
+    'search-return': b'a SEARCH RETURN (MIN MAX ALL COUNT SAVE) CHARSET UTF-8 '
+                     b'FROM x\r\nb UID SEARCH RETURN () UID $\r\n'
+                     b'c FETCH $ (FLAGS)\r\nd UID STORE $ +FLAGS \\Seen\r\n'
+                     b'e COPY $,1 X\r\nf SEARCH OR $ 2:3\r\n',
+    'sort-thread': b'a SORT (REVERSE SUBJECT DATE) UTF-8 ALL\r\n'
+                   b'b UID SORT RETURN (MIN) (DISPLAYFROM) US-ASCII 1:*\r\n'
+                   b'c THREAD REFERENCES UTF-8 NOT DELETED\r\n'
+                   b'd UID THREAD ORDEREDSUBJECT UTF-8 $\r\n',
 }
 for name, text in imap_cmds.items():
     write('imap-parser', name, b'\x28' + text)
@@ -189,6 +197,31 @@ hdrs = {
 }
 for name, text in hdrs.items():
     write('header', name, text)
+
+# ---- sort: header blocks separated by NUL, one message each
+sort_msgs = {
+    'thread': 'Message-ID: <1@x>\r\nSubject: hello\r\n\0'
+              'Message-ID: <2@x>\r\nReferences: <1@x> <3@x>\r\n'
+              'Subject: Re: hello\r\n\0Message-ID: <3@x>\r\n'
+              'In-Reply-To: <2@x>\r\nSubject: [list] Fwd: hello (fwd)\r\n\0'
+              'Message-ID: <1@x>\r\nReferences: <gone@x>\r\n\0'
+              'References: <gone@x>\r\nSubject: hello\r\n',
+    'subjects': 'Subject: Re: [list] Fwd: Re[2]: x (fwd)\r\n\0'
+                'Subject: =?utf-8?b?UmU6IGjDqQ==?=\r\n\0'
+                'Subject: [fwd: [fwd: re: x]]\r\n\0Subject: [xyz]\r\n\0'
+                'Subject: re:\r\n  \tfw: (fwd) (fwd)\r\n',
+    'addresses': 'From: Zed <z@x>\r\nTo: g: a@b, c@d;\r\nCc: (c) <e (f)@ g>\r\n'
+                 'Date: Fri, 22 Feb 2008 00:00:00 +0200\r\n\0'
+                 'From: =?iso-8859-1?q?=C9mile?= <e@x>\r\nDate: garbage\r\n\0'
+                 'From: d\r\nTo: <>\r\n',
+    'loops': 'Message-ID: <a@b>\r\nReferences: <b@b> <a@b>\r\n\0'
+             'Message-ID: <b@b>\r\nReferences: <a@b> <b@b> <a@b>\r\n\0'
+             'Message-ID: <c@b>\r\nIn-Reply-To: <c@b>\r\n',
+    'junk': '\0\0Subject\r\n\0: x\0Subject: [\0Subject: ]]][[[ re: \xff\xfe\r\n'
+            '\0References: <<<@>>> <a@b <c@d>> (<e@f>\r\n',
+}
+for name, text in sort_msgs.items():
+    write('sort', name, text)
 
 # ---- sessions: options byte, two chunk-seed bytes, the client's bytes;
 # 0x10 in the options puts the client on loopback (where plaintext logins
@@ -303,6 +336,21 @@ imap = {
     'errors': 'a LOGIN alice wrong\r\n* LOGIN\r\nb SELECT INBOX\r\n'
               'c LOGIN {999999}\r\nd LOGIN {3}\r\nbob {6}\r\nsecret\r\n'
               'e FETCH 1 BODY[\r\n' + 'f ' + 'X' * 5000 + '\r\nLOGOUT\r\n',
+    'sort-thread': 'a LOGIN alice secret\r\nb SELECT INBOX\r\n'
+                   'c SORT (REVERSE DATE SUBJECT) UTF-8 ALL\r\n'
+                   'd UID SORT RETURN (MIN MAX ALL COUNT) (FROM DISPLAYTO) '
+                   'US-ASCII NOT SEEN\r\ne THREAD REFERENCES UTF-8 ALL\r\n'
+                   'f UID THREAD ORDEREDSUBJECT UTF-8 1:*\r\n'
+                   'g SORT (NAME) UTF-8 ALL\r\nh THREAD JWZ UTF-8 ALL\r\n'
+                   'i SORT (SIZE) KOI8-R ALL\r\nj SORT (SIZE) ALL\r\n',
+    'esearch-searchres': 'a LOGIN alice secret\r\nb SELECT INBOX\r\n'
+                         'c FETCH $ UID\r\nd SEARCH RETURN (SAVE) FROM alice\r\n'
+                         'e SEARCH RETURN (MIN MAX COUNT ALL) $\r\n'
+                         'f UID SEARCH RETURN () UID $\r\ng STORE $ +FLAGS '
+                         '(\\Deleted)\r\nh EXPUNGE\r\ni UID FETCH $ FLAGS\r\n'
+                         'j SEARCH RETURN (BOGUS SAVE) ALL\r\nk COPY $ Trash\r\n'
+                         'l SORT RETURN (SAVE) (SUBJECT) UTF-8 ALL\r\n'
+                         'm MOVE $ Trash\r\nn SEARCH FROM "bob@lab.test"\r\n',
 }
 imap['condstore'] = (
     'a LOGIN alice secret\r\nb ENABLE CONDSTORE QRESYNC\r\n'

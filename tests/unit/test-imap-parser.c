@@ -589,7 +589,7 @@ START_TEST(test_search_tree)
 	k = sr->child;
 	ck_assert_int_eq(k->kind, IMAP_SK_OR);
 	ck_assert_int_eq(k->child->kind, IMAP_SK_AND);
-	ck_assert_int_eq(k->child->child->kind, IMAP_SK_HEADER);
+	ck_assert_int_eq(k->child->child->kind, IMAP_SK_ADDRESS);
 	ck_assert_str_eq(k->child->child->str, "From");
 	ck_assert_str_eq(k->child->child->str2, "alice");
 	ck_assert_str_eq(k->child->child->next->str, "Subject");
@@ -614,10 +614,10 @@ START_TEST(test_search_every_key)
 		enum imap_search_kind kind;
 	} ok[] = {
 		{ "ALL", IMAP_SK_ALL }, { "ANSWERED", IMAP_SK_FLAG },
-		{ "BCC x", IMAP_SK_HEADER }, { "BEFORE 1-Jan-2020", IMAP_SK_BEFORE },
-		{ "BODY word", IMAP_SK_BODY }, { "CC {2}\r\nab", IMAP_SK_HEADER },
+		{ "BCC x", IMAP_SK_ADDRESS }, { "BEFORE 1-Jan-2020", IMAP_SK_BEFORE },
+		{ "BODY word", IMAP_SK_BODY }, { "CC {2}\r\nab", IMAP_SK_ADDRESS },
 		{ "DELETED", IMAP_SK_FLAG }, { "DRAFT", IMAP_SK_FLAG },
-		{ "FLAGGED", IMAP_SK_FLAG }, { "FROM x", IMAP_SK_HEADER },
+		{ "FLAGGED", IMAP_SK_FLAG }, { "FROM x", IMAP_SK_ADDRESS },
 		{ "HEADER X-Spam yes", IMAP_SK_HEADER },
 		{ "KEYWORD $Junk", IMAP_SK_KEYWORD }, { "LARGER 10", IMAP_SK_LARGER },
 		{ "NEW", IMAP_SK_NEW }, { "NOT ALL", IMAP_SK_NOT },
@@ -628,7 +628,7 @@ START_TEST(test_search_every_key)
 		{ "SENTSINCE 1-Jan-2020", IMAP_SK_SENTSINCE },
 		{ "SINCE 1-Jan-2020", IMAP_SK_SINCE }, { "SMALLER 5", IMAP_SK_SMALLER },
 		{ "SUBJECT \"\"", IMAP_SK_HEADER }, { "TEXT t", IMAP_SK_TEXT },
-		{ "TO x", IMAP_SK_HEADER }, { "UID 1:*", IMAP_SK_UID },
+		{ "TO x", IMAP_SK_ADDRESS }, { "UID 1:*", IMAP_SK_UID },
 		{ "UNANSWERED", IMAP_SK_UNFLAG }, { "UNDELETED", IMAP_SK_UNFLAG },
 		{ "UNDRAFT", IMAP_SK_UNFLAG }, { "UNFLAGGED", IMAP_SK_UNFLAG },
 		{ "UNKEYWORD k", IMAP_SK_UNKEYWORD }, { "UNSEEN", IMAP_SK_UNFLAG },

@@ -1,0 +1,118 @@
+/* RETURN options and the ESEARCH response (RFC 4731, RFC 5267 3, RFC
+ * 5182). */
+#include "imapd/esearch.h"
+
+static const struct {
+	const char *name;
+	unsigned bit;
+} return_opts[] = {
+	{ "MIN", IMAP_RET_MIN }, { "MAX", IMAP_RET_MAX },
+	{ "ALL", IMAP_RET_ALL }, { "COUNT", IMAP_RET_COUNT },
+	{ "SAVE", IMAP_RET_SAVE },
+};
+
+int imap_parse_return(struct imap_parser *p, unsigned *ret_r)
+{
+	size_t i;
+
+	*ret_r = 0;
+	if (!imap_parse_keyword(p, "RETURN"))
+		return 0;
+	*ret_r = IMAP_RET_GIVEN;
+	if (imap_parse_sp(p) < 0 || imap_parse_char(p, '(') < 0)
+		return -1;
+	while (!imap_parse_skip(p, ')')) {
+		if (*ret_r != IMAP_RET_GIVEN && imap_parse_sp(p) < 0)
+			return -1;
+		for (i = 0; i < sizeof(return_opts) / sizeof(*return_opts); i++)
+			if (imap_parse_keyword(p, return_opts[i].name))
+				break;
+		if (i == sizeof(return_opts) / sizeof(*return_opts))
+			return imap_parse_fail(p, "Unknown RETURN option");
+		*ret_r |= return_opts[i].bit;
+	}
+	/* RFC 4731 3.1, RFC 5267 3.3: RETURN () means RETURN (ALL) */
+	if (*ret_r == IMAP_RET_GIVEN)
+		*ret_r |= IMAP_RET_ALL;
+	return imap_parse_sp(p);
+}
+
+/* numbers[0..n) as a sequence-set in their order: a range only where
+ * they ascend one by one (RFC 5267 3.2): "2,4:7,9", "5,3:4". */
+static void write_set(struct buf *out, const uint32_t *numbers, size_t n)
+{
+	for (size_t i = 0; i < n; ) {
+		size_t j = i;
+
+		while (j + 1 < n && numbers[j] != UINT32_MAX &&
+		       numbers[j + 1] == numbers[j] + 1)
+			j++;
+		buf_printf(out, i > 0 ? ",%u" : "%u", numbers[i]);
+		if (j > i)
+			buf_printf(out, ":%u", numbers[j]);
+		i = j + 1;
+	}
+}
+
+/* RFC 4731 3.1: no MIN, MAX or ALL when nothing matched. */
+static void write_esearch(struct imap_cmd *cmd, unsigned ret,
+			  const uint32_t *numbers, size_t n)
+{
+	struct buf *out = cmd->s->out;
+
+	/* a tag holds no '"' or '\' (RFC 3501 9, tag) */
+	buf_printf(out, "* ESEARCH (TAG \"%s\")", cmd->tag);
+	if (cmd->uid)
+		buf_puts(out, " UID");
+	if ((ret & IMAP_RET_MIN) && n > 0)
+		buf_printf(out, " MIN %u", numbers[0]);
+	if ((ret & IMAP_RET_MAX) && n > 0)
+		buf_printf(out, " MAX %u", numbers[n - 1]);
+	if ((ret & IMAP_RET_ALL) && n > 0) {
+		buf_puts(out, " ALL ");
+		write_set(out, numbers, n);
+	}
+	if (ret & IMAP_RET_COUNT)
+		buf_printf(out, " COUNT %zu", n);
+	buf_puts(out, "\r\n");
+}
+
+static void save_uid(struct imap_seqset *saved, uint32_t uid)
+{
+	if (saved->n > 0 && saved->r[saved->n - 1].hi != UINT32_MAX &&
+	    saved->r[saved->n - 1].hi + 1 == uid)
+		saved->r[saved->n - 1].hi = uid;
+	else
+		imap_seqset_add(saved, uid, uid);
+}
+
+/* RFC 5182 2.1: with only MIN and/or MAX asked for, "$" holds just those
+ * messages; otherwise every one found.  UIDs, so that expunges take
+ * messages out of it. */
+static void save_result(struct imap_session *s, unsigned ret,
+			const uint32_t *uids, size_t n)
+{
+	imap_seqset_free(&s->search_saved);
+	if (n == 0)
+		return;
+	if ((ret & (IMAP_RET_MIN | IMAP_RET_MAX)) &&
+	    !(ret & (IMAP_RET_ALL | IMAP_RET_COUNT))) {
+		if (ret & IMAP_RET_MIN)
+			save_uid(&s->search_saved, uids[0]);
+		if ((ret & IMAP_RET_MAX) && (n > 1 || !(ret & IMAP_RET_MIN)))
+			save_uid(&s->search_saved, uids[n - 1]);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		save_uid(&s->search_saved, uids[i]);
+}
+
+void imap_return_results(struct imap_cmd *cmd, unsigned ret,
+			 const uint32_t *numbers, const uint32_t *uids,
+			 size_t n)
+{
+	if (ret & IMAP_RET_SAVE)
+		save_result(cmd->s, ret, uids, n);
+	if (ret & IMAP_RET_DATA)
+		write_esearch(cmd, ret, numbers, n);
+}

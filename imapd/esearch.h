@@ -1,0 +1,36 @@
+#ifndef IMAPD_ESEARCH_H
+#define IMAPD_ESEARCH_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "imapd/imap-int.h"
+
+/* RETURN options of SEARCH (ESEARCH, RFC 4731), of SORT (ESORT, RFC 5267
+ * section 3) and SAVE (SEARCHRES, RFC 5182). */
+enum {
+	IMAP_RET_GIVEN = 1 << 0,	/* RETURN (...) was there */
+	IMAP_RET_MIN = 1 << 1,
+	IMAP_RET_MAX = 1 << 2,
+	IMAP_RET_ALL = 1 << 3,
+	IMAP_RET_COUNT = 1 << 4,
+	IMAP_RET_SAVE = 1 << 5,
+};
+#define IMAP_RET_DATA (IMAP_RET_MIN | IMAP_RET_MAX | IMAP_RET_ALL | \
+		       IMAP_RET_COUNT)
+
+/* ["RETURN" SP "(" [option *(SP option)] ")" SP] (RFC 4466 2.6): *ret_r
+ * gets IMAP_RET_* bits as they are read (0: no RETURN); "()" means ALL.
+ * 0, or -1 with the parser's error. */
+int imap_parse_return(struct imap_parser *p, unsigned *ret_r);
+
+/* Answers the command's RETURN options for numbers[0..n) (sequence
+ * numbers, or UIDs for a UID command), in the order they are to be
+ * reported (ascending for SEARCH, the sort order for SORT: MIN and MAX
+ * are the first and last, RFC 5267 3.1): "* ESEARCH (TAG "t") [UID]
+ * [MIN n] [MAX n] [ALL set] [COUNT n]", nothing when only SAVE was
+ * asked.  With SAVE, uids[0..n) become "$". */
+void imap_return_results(struct imap_cmd *cmd, unsigned ret,
+			 const uint32_t *numbers, const uint32_t *uids,
+			 size_t n);
+
+#endif
