@@ -5,7 +5,8 @@
  * the authenticated states. */
 #define CAPS_ANY "IMAP4rev1 SASL-IR LITERAL+ ID"
 #define CAPS_AUTHED " ENABLE IDLE NAMESPACE UNSELECT CHILDREN UIDPLUS MOVE" \
-	" SPECIAL-USE CREATE-SPECIAL-USE"
+	" SPECIAL-USE CREATE-SPECIAL-USE QUOTA QUOTA=RES-STORAGE" \
+	" QUOTA=RES-MESSAGE"
 
 void imap_capabilities(struct imap_session *s, struct buf *out)
 {

@@ -93,6 +93,8 @@ static void append_commit(struct imap_cmd *cmd, const char *name,
 		imap_cmd_no(cmd, "[TRYCREATE] No such mailbox");
 		return;
 	}
+	if (imap_quota_check(cmd, maildir_delivery_size(s->append), 1) != 0)
+		return;
 	if (maildir_append(s->store, name, s->append, flags->system,
 			   (const char *const *)flags->keywords,
 			   flags->nkeywords, idate, &uidvalidity, &uid, err,

@@ -5,11 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/quota.h"
 #include "common/xalloc.h"
 #include "imapd/imap-int.h"
 #include "imapd/writer.h"
 #include "maildir/folder.h"
 #include "maildir/name.h"
+#include "maildir/quota.h"
 
 /* SP mailbox, with the end of the command when `last` */
 static int parse_mailbox_arg(struct imap_cmd *cmd, struct buf *name, bool last)
@@ -403,9 +405,13 @@ out:
 	buf_free(&pattern);
 }
 
-enum { ST_MESSAGES, ST_RECENT, ST_UIDNEXT, ST_UIDVALIDITY, ST_UNSEEN };
-static const char *const status_items[] = {
+enum { ST_MESSAGES, ST_RECENT, ST_UIDNEXT, ST_UIDVALIDITY, ST_UNSEEN,
+       ST_DELETED, ST_DELETED_STORAGE, ST_N };
+/* DELETED, DELETED-STORAGE: RFC 9208 4.2 (QUOTA=RES-MESSAGE and
+ * QUOTA=RES-STORAGE require them, 5.1 and 5.2) */
+static const char *const status_items[ST_N] = {
 	"MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY", "UNSEEN",
+	"DELETED", "DELETED-STORAGE",
 };
 
 /* "(" status-att *(SP status-att) ")" in the order given */
@@ -417,10 +423,10 @@ static int parse_status_items(struct imap_parser *p, int *items, size_t *n)
 	do {
 		size_t k;
 
-		for (k = 0; k < 5; k++)
+		for (k = 0; k < ST_N; k++)
 			if (imap_parse_keyword(p, status_items[k]))
 				break;
-		if (k == 5)
+		if (k == ST_N)
 			return imap_parse_fail(p, "Unknown STATUS item");
 		if (*n < 16)
 			items[(*n)++] = (int)k;
@@ -430,12 +436,21 @@ static int parse_status_items(struct imap_parser *p, int *items, size_t *n)
 	return imap_parse_end(p);
 }
 
+static bool wants_deleted(const int *items, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (items[i] == ST_DELETED || items[i] == ST_DELETED_STORAGE)
+			return true;
+	return false;
+}
+
 /* STATUS <mailbox> (<items>) */
 void cmd_status(struct imap_cmd *cmd)
 {
 	struct imap_session *s = cmd->s;
 	struct buf name = BUF_INIT(BUF_UNLIMITED);
 	struct maildir_box_info info;
+	uint64_t deleted = 0, deleted_bytes = 0;
 	int items[16];
 	size_t n;
 	char err[256];
@@ -451,11 +466,17 @@ void cmd_status(struct imap_cmd *cmd)
 		imap_cmd_store_error(cmd, "STATUS failed", err);
 		goto out;
 	}
+	if (wants_deleted(items, n) &&
+	    maildir_folder_deleted(s->store, buf_cstr(&name), &deleted,
+				   &deleted_bytes, err, sizeof(err)) < 0) {
+		imap_cmd_store_error(cmd, "STATUS failed", err);
+		goto out;
+	}
 	buf_puts(s->out, "* STATUS ");
 	imap_write_mailbox(s->out, buf_cstr(&name));
 	buf_puts(s->out, " (");
 	for (size_t i = 0; i < n; i++) {
-		uint32_t v = 0;
+		uint64_t v = 0;
 
 		switch (items[i]) {
 		case ST_MESSAGES: v = info.messages; break;
@@ -463,9 +484,12 @@ void cmd_status(struct imap_cmd *cmd)
 		case ST_UIDNEXT: v = info.uidnext; break;
 		case ST_UIDVALIDITY: v = info.uidvalidity; break;
 		case ST_UNSEEN: v = info.unseen; break;
+		case ST_DELETED: v = deleted; break;
+		/* in KiB like STORAGE (RFC 9208 4.2) */
+		case ST_DELETED_STORAGE: v = quota_kib(deleted_bytes); break;
 		}
-		buf_printf(s->out, "%s%s %u", i ? " " : "",
-			   status_items[items[i]], v);
+		buf_printf(s->out, "%s%s %llu", i ? " " : "",
+			   status_items[items[i]], (unsigned long long)v);
 	}
 	buf_puts(s->out, ")\r\n");
 	imap_cmd_ok(cmd, "STATUS completed");

@@ -211,5 +211,12 @@ imap_cmd_fn cmd_append, cmd_check, cmd_close, cmd_expunge, cmd_search;
 imap_cmd_fn cmd_fetch, cmd_store, cmd_copy, cmd_uid;
 imap_cmd_fn cmd_enable, cmd_id, cmd_namespace, cmd_unselect, cmd_move;
 imap_cmd_fn cmd_idle;
+imap_cmd_fn cmd_getquota, cmd_getquotaroot, cmd_setquota;	/* cmd-quota.c */
+
+/* QUOTA (cmd-quota.c): whether storing `bytes` in `messages` more
+ * messages keeps the session's user within their limits (RFC 9208).
+ * 0 yes; 1 no, replied NO [OVERQUOTA]; -1 the limits or usage could not
+ * be read, replied NO [UNAVAILABLE].  Worker thread. */
+int imap_quota_check(struct imap_cmd *cmd, uint64_t bytes, uint64_t messages);
 
 #endif

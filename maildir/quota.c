@@ -10,6 +10,7 @@
 #include "common/xalloc.h"
 #include "maildir/folder.h"
 #include "maildir/fsutil.h"
+#include "maildir/box-int.h"
 #include "maildir/index-int.h"
 #include "maildir/lock.h"
 #include "maildir/name.h"
@@ -129,6 +130,52 @@ int maildir_usage(struct maildir_store *s, struct maildir_usage *u,
 out:
 	lock_index_release(fd);
 	dir_list_free(&dirs);
+	return ret;
+}
+
+struct deleted_sum {
+	uint64_t count, bytes;
+};
+
+static int add_deleted(void *arg, uint32_t uid, const struct mrec *m,
+		       const char *fname)
+{
+	struct deleted_sum *sum = arg;
+
+	(void)uid;
+	(void)fname;
+	if (m->flags & MAILDIR_FLAG_DELETED) {
+		sum->count++;
+		sum->bytes += m->size;
+	}
+	return 0;
+}
+
+int maildir_folder_deleted(struct maildir_store *s, const char *name,
+			   uint64_t *count_r, uint64_t *bytes_r,
+			   char *err_r, size_t errlen)
+{
+	struct buf dir = BUF_INIT(BUF_UNLIMITED), path = BUF_INIT(BUF_UNLIMITED);
+	struct deleted_sum sum = { 0, 0 };
+	struct frec f;
+	bool rebuilt;
+	int fd, ret = -1;
+
+	if (box_resolve(s, name, &dir, &path, err_r, errlen) < 0)
+		goto out;
+	fd = box_lock_sync(s, dir.data, &f, &rebuilt, err_r, errlen);
+	if (fd < 0)
+		goto out;
+	if (idx_msg_iter(s, f.id, 0, add_deleted, &sum) < 0)
+		snprintf(err_r, errlen, "index of %s: read failed", name);
+	else
+		ret = 0;
+	lock_index_release(fd);
+	*count_r = sum.count;
+	*bytes_r = sum.bytes;
+out:
+	buf_free(&dir);
+	buf_free(&path);
 	return ret;
 }
 

@@ -28,6 +28,14 @@ struct maildir_usage {
 int maildir_usage(struct maildir_store *s, struct maildir_usage *u,
 		  char *err_r, size_t errlen);
 
+/* STATUS DELETED and DELETED-STORAGE (RFC 9208 4.2): how many messages
+ * of folder `name` are flagged \Deleted now and the sum of their sizes
+ * (what an EXPUNGE would give back).  Syncs the folder first.  0, or -1
+ * with err_r ("no such mailbox" when it does not exist). */
+int maildir_folder_deleted(struct maildir_store *s, const char *name,
+			   uint64_t *count_r, uint64_t *bytes_r,
+			   char *err_r, size_t errlen);
+
 /* Empties the mailbox of the store's user: every message of every folder
  * (files and index records, keywords too) is removed and the folders the
  * user created are deleted; INBOX and the standard folders stay (created

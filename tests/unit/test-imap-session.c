@@ -21,7 +21,8 @@ static char *got;	/* output of the last say(), malloc'd */
 /* The capabilities every state has, and those after login. */
 #define CAPS_ANY "IMAP4rev1 SASL-IR LITERAL+ ID"
 #define CAPS_AUTHED CAPS_ANY " ENABLE IDLE NAMESPACE UNSELECT CHILDREN UIDPLUS MOVE" \
-	" SPECIAL-USE CREATE-SPECIAL-USE"
+	" SPECIAL-USE CREATE-SPECIAL-USE QUOTA QUOTA=RES-STORAGE" \
+	" QUOTA=RES-MESSAGE"
 
 static void open_session(void)
 {
