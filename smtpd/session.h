@@ -79,6 +79,8 @@ struct smtp_txn {
 	char id[40];		/* SESSION.SEQ: in logs, Received, Message-ID */
 };
 
+struct smtp_rcpt_check;
+
 struct smtp_session {
 	struct proto_io *io;
 	const struct smtp_settings *set;	/* points at settings */
@@ -101,6 +103,8 @@ struct smtp_session {
 	uint64_t bdat_size;
 	bool bdat_last;
 	int bdat_refusal;	/* its error reply, 0 when it is stored */
+	/* a RCPT waiting for its quota check (cmd-rcpt.c, smtpd/quota.h) */
+	struct smtp_rcpt_check *rcpt_check;
 };
 
 /* --- session.c --- */
