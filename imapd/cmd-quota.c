@@ -36,7 +36,8 @@ int imap_quota_check(struct imap_cmd *cmd, uint64_t bytes, uint64_t messages)
 	char err[256];
 
 	if (user_limits(s, &q) < 0) {
-		imap_cmd_store_error(cmd, "quota", "cannot read the user's limits");
+		imap_cmd_store_error(cmd, "quota",
+				     "the user's limits could not be read");
 		return -1;
 	}
 	if (q.storage == 0 && q.messages == 0)
@@ -105,7 +106,7 @@ void cmd_getquotaroot(struct imap_cmd *cmd)
 	}
 	if (user_limits(s, &q) < 0) {
 		imap_cmd_store_error(cmd, "GETQUOTAROOT failed",
-				     "cannot read the user's limits");
+				     "the user's limits could not be read");
 		goto out;
 	}
 	has_root = q.storage != 0 || q.messages != 0;
@@ -133,7 +134,7 @@ void cmd_getquota(struct imap_cmd *cmd)
 	}
 	if (user_limits(cmd->s, &q) < 0) {
 		imap_cmd_store_error(cmd, "GETQUOTA failed",
-				     "cannot read the user's limits");
+				     "the user's limits could not be read");
 		return;
 	}
 	if (cmd->tmp.len != 0 || (q.storage == 0 && q.messages == 0)) {
