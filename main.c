@@ -18,7 +18,10 @@ static const struct subcommand subcommands[] = {
 	  "maillab init DIR [--domain D] [--hostname H] [--demo]" },
 	{ "serve", maillab_serve, "maillab serve [-d DIR]" },
 	{ "user", maillab_user,
-	  "maillab user add|del|passwd|list [-d DIR] [NAME] [--password-stdin] [--yes]" },
+	  "maillab user add|del|passwd|list [-d DIR] [NAME] [--password-stdin] [--yes]\n"
+	  "  maillab user add [-d DIR] NAME|--from-file FILE [--quota SIZE] [--messages N]\n"
+	  "  maillab user quota [-d DIR] NAME [SIZE|none] [--messages N|none]\n"
+	  "  maillab user reset [-d DIR] NAME|--all [--yes]" },
 	{ "alias", maillab_alias,
 	  "maillab alias add|del|list [-d DIR] [NAME [TARGET...]]" },
 	{ "trace", maillab_trace,

@@ -176,7 +176,7 @@ static int make_subdirs(const char *dir, char *err_r, size_t errlen)
  * random byte per character, masked to 6 bits, so every letter is equally
  * likely (96 bits in all).  No '-': a password starting with one is taken
  * for an option by command-line clients (swaks --auth-password -x...). */
-static int random_password(char *out, char *err_r, size_t errlen)
+int instance_random_password(char *out, char *err_r, size_t errlen)
 {
 	static const char alphabet[] =
 		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._";
@@ -250,7 +250,7 @@ static int add_demo_users(const char *dir, struct demo_user *users,
 	}
 	for (size_t i = 0; i < N_DEMO_USERS && ret == 0; i++) {
 		users[i].name = demo_users[i];
-		ret = random_password(users[i].password, err_r, errlen);
+		ret = instance_random_password(users[i].password, err_r, errlen);
 		if (ret == 0 &&
 		    userdb_add(db, users[i].name, users[i].password, msg,
 			       sizeof(msg)) < 0) {

@@ -48,4 +48,9 @@ void instance_print_info(const struct config *cfg, struct userdb *users, FILE *f
 #define INSTANCE_DEMO_USERS { "alice", "bob" }
 #define INSTANCE_PASSWORD_LEN 16
 
+/* A random password of INSTANCE_PASSWORD_LEN characters (96 bits) into out
+ * (room for INSTANCE_PASSWORD_LEN + 1), as the demo users get.  0, or -1
+ * with err_r. */
+int instance_random_password(char *out, char *err_r, size_t errlen);
+
 #endif

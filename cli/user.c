@@ -1,4 +1,6 @@
-/* maillab user add|del|passwd|list [-d DIR] [NAME] [--password-stdin] [--yes]
+/* maillab user add|del|passwd|list|quota|reset [-d DIR] [NAME] ...
+ *   (the usage text below; quota in cli/user-quota.c, add --from-file and
+ *   reset in cli/user-class.c)
  *
  * Works on the instance's user database while `maillab serve` may be
  * running: the Berkeley DB environment is shared (common/dbenv.h), so a new
@@ -18,21 +20,21 @@
 #include "cli/cli.h"
 #include "cli/instance.h"
 #include "cli/run-as.h"
+#include "cli/user-int.h"
 #include "common/buf.h"
 #include "common/config.h"
 #include "common/users.h"
 #include "maildir/user.h"
 
 #define USAGE "usage: maillab user add|del|passwd|list [-d DIR] [NAME] " \
-	"[--password-stdin] [--yes]\n"
-
-struct user_args {
-	const char *dir;
-	const char *action;
-	const char *name;	/* NULL for list */
-	bool password_stdin;
-	bool yes;
-};
+	"[--password-stdin] [--yes]\n" \
+	"       maillab user add [-d DIR] NAME|--from-file FILE " \
+	"[--quota SIZE] [--messages N]\n" \
+	"       maillab user quota [-d DIR] NAME [SIZE|none] " \
+	"[--messages N|none]\n" \
+	"       maillab user reset [-d DIR] NAME|--all [--yes]\n" \
+	"SIZE: a number of bytes with an optional unit K, M, G or T " \
+	"(e.g. 50M)\n"
 
 /* --- reading a password --- */
 
@@ -147,7 +149,7 @@ static int get_password(const struct user_args *a, struct buf *pw)
 
 /* --- the actions --- */
 
-static char *mail_root(const char *dir)
+char *user_mail_root(const char *dir)
 {
 	struct buf b = BUF_INIT(BUF_UNLIMITED);
 
@@ -184,7 +186,7 @@ static int user_add(struct userdb *db, const struct user_args *a,
 		    const char *password)
 {
 	char err[512], err2[512];
-	char *root = mail_root(a->dir);
+	char *root = user_mail_root(a->dir);
 	int ret = 1;
 
 	if (userdb_add(db, a->name, password, err, sizeof(err)) < 0) {
@@ -200,7 +202,7 @@ static int user_add(struct userdb *db, const struct user_args *a,
 		goto out;
 	}
 	printf("user %s added, mail in %s/%s\n", a->name, root, a->name);
-	ret = 0;
+	ret = user_add_limits(db, a, a->name);
 out:
 	free(root);
 	return ret;
@@ -223,36 +225,35 @@ static int user_passwd(struct userdb *db, const struct user_args *a,
  * POP3 APOP (common/users.h says what that costs).  The config is read
  * here rather than trusted from the caller, so that turning pop3_apop on
  * takes effect at the next add/passwd.  0, or 1 after printing why. */
-static int store_apop_secret(struct userdb *db, const struct user_args *a,
-			     const char *password)
+int user_store_apop_secret(struct userdb *db, const char *dir,
+			   const char *name, const char *password)
 {
 	struct config cfg;
 	char err[512];
 	int ret = 0;
 
-	if (config_load(&cfg, a->dir, err, sizeof(err)) < 0) {
+	if (config_load(&cfg, dir, err, sizeof(err)) < 0) {
 		fprintf(stderr, "maillab: %s\n", err);
 		config_free(&cfg);
 		return 1;
 	}
 	if (cfg.pop3_apop) {
-		if (userdb_set_apop_secret(db, a->name, password, err,
+		if (userdb_set_apop_secret(db, name, password, err,
 					   sizeof(err)) < 0) {
 			fprintf(stderr, "maillab: %s/db/users.db: %s\n",
-				a->dir, err);
+				dir, err);
 			ret = 1;
 		} else {
 			printf("pop3_apop is on: the password of %s is also "
 			       "stored in a reversible form for APOP\n",
-			       a->name);
+			       name);
 		}
 	}
 	config_free(&cfg);
 	return ret;
 }
 
-/* Asks on stdout, reads the answer from stdin: true for y/yes. */
-static bool confirm(const char *question)
+bool user_confirm(const char *question)
 {
 	struct buf answer = BUF_INIT(64);
 	bool yes;
@@ -268,7 +269,7 @@ static bool confirm(const char *question)
 
 static int user_del(struct userdb *db, const struct user_args *a)
 {
-	char err[512], question[128], *root = mail_root(a->dir), *home;
+	char err[512], question[128], *root = user_mail_root(a->dir), *home;
 	struct buf path = BUF_INIT(BUF_UNLIMITED);
 	struct stat st;
 	bool has_mail;
@@ -290,7 +291,7 @@ static int user_del(struct userdb *db, const struct user_args *a)
 	if (!has_mail)
 		goto out;
 	snprintf(question, sizeof(question), "remove mail of %s?", a->name);
-	if (!a->yes && !confirm(question)) {
+	if (!a->yes && !user_confirm(question)) {
 		printf("mail kept in %s\n", home);
 		goto out;
 	}
@@ -324,40 +325,108 @@ static int user_list(struct userdb *db, const struct user_args *a)
 
 /* --- arguments --- */
 
+/* The value after option argv[*i]: NULL when missing. */
+static const char *option_value(int argc, char **argv, int *i)
+{
+	return *i + 1 < argc ? argv[++*i] : NULL;
+}
+
+/* Options and positionals into a; -1 on anything unknown. */
+static int scan_args(int argc, char **argv, struct user_args *a)
+{
+	const char **slot;
+
+	for (int i = 2; i < argc; i++) {
+		const char *o = argv[i];
+
+		if (strcmp(o, "--password-stdin") == 0)
+			a->password_stdin = true;
+		else if (strcmp(o, "--yes") == 0 || strcmp(o, "-y") == 0)
+			a->yes = true;
+		else if (strcmp(o, "--all") == 0)
+			a->all = true;
+		else if ((slot = strcmp(o, "--from-file") == 0 ? &a->from_file :
+			  strcmp(o, "--quota") == 0 ? &a->quota :
+			  strcmp(o, "--messages") == 0 ? &a->messages :
+			  NULL) != NULL) {
+			if (*slot != NULL ||
+			    (*slot = option_value(argc, argv, &i)) == NULL)
+				return -1;
+		} else if (o[0] == '-' && !(a->name != NULL && a->value == NULL &&
+					    o[1] >= '0' && o[1] <= '9')) {
+			return -1;	/* "-5" passes on, to be refused as
+					 * negative with its reason */
+		} else if (a->name == NULL) {
+			a->name = o;
+		} else if (a->value == NULL) {
+			a->value = o;	/* quota's SIZE */
+		} else {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Which options each action takes: 0, or -1 (usage). */
+static int check_args(const struct user_args *a)
+{
+	const char *act = a->action;
+	bool limits = a->quota != NULL || a->messages != NULL;
+	bool named = a->name != NULL;
+
+	if (a->value != NULL && strcmp(act, "quota") != 0)
+		return -1;
+	if (strcmp(act, "list") == 0)
+		return !named && !a->password_stdin && !a->yes && !a->all &&
+			!limits && a->from_file == NULL ? 0 : -1;
+	if (a->all && strcmp(act, "reset") != 0)
+		return -1;
+	if (a->from_file != NULL && strcmp(act, "add") != 0)
+		return -1;
+	if (strcmp(act, "add") == 0)
+		return named != (a->from_file != NULL) && !a->yes &&
+			!(a->from_file != NULL && a->password_stdin) ? 0 : -1;
+	if (strcmp(act, "reset") == 0)
+		return named != a->all && !a->password_stdin && !limits ? 0 : -1;
+	if (!named || a->all)
+		return -1;
+	if (strcmp(act, "del") == 0)
+		return !a->password_stdin && !limits ? 0 : -1;
+	if (strcmp(act, "passwd") == 0)
+		return !a->yes && !limits ? 0 : -1;
+	if (strcmp(act, "quota") == 0)
+		return !a->yes && !a->password_stdin && a->quota == NULL ? 0 : -1;
+	return -1;
+}
+
 static int parse_args(int argc, char **argv, struct user_args *a)
 {
-	int i;
-
 	memset(a, 0, sizeof(*a));
 	a->dir = cli_take_dir(&argc, argv);
 	if (argc < 2)
 		return -1;
 	a->action = argv[1];
-	for (i = 2; i < argc; i++) {
-		if (strcmp(argv[i], "--password-stdin") == 0)
-			a->password_stdin = true;
-		else if (strcmp(argv[i], "--yes") == 0 ||
-			 strcmp(argv[i], "-y") == 0)
-			a->yes = true;
-		else if (argv[i][0] == '-' || a->name != NULL)
-			return -1;
-		else
-			a->name = argv[i];
-	}
-	if (strcmp(a->action, "list") == 0)
-		return a->name == NULL && !a->password_stdin && !a->yes ? 0 : -1;
-	if (a->name == NULL)
+	if (scan_args(argc, argv, a) < 0)
 		return -1;
+	return check_args(a);
+}
+
+/* The actions that need no password: with the database open. */
+static int run_without_password(struct userdb *db, const struct user_args *a)
+{
 	if (strcmp(a->action, "del") == 0)
-		return a->password_stdin ? -1 : 0;
-	if (strcmp(a->action, "add") == 0 || strcmp(a->action, "passwd") == 0)
-		return a->yes ? -1 : 0;
-	return -1;
+		return user_del(db, a);
+	if (strcmp(a->action, "quota") == 0)
+		return user_quota(db, a);
+	if (strcmp(a->action, "reset") == 0)
+		return user_reset(db, a);
+	return user_list(db, a);
 }
 
 int maillab_user(int argc, char **argv)
 {
 	struct buf pw = BUF_INIT(USER_PASSWORD_MAX);
+	struct buf file_text = BUF_INIT(BUF_UNLIMITED);
 	struct user_args a;
 	struct userdb *db;
 	bool with_password;
@@ -368,8 +437,15 @@ int maillab_user(int argc, char **argv)
 		fprintf(stderr, USAGE);
 		return 2;
 	}
-	with_password = strcmp(a.action, "add") == 0 ||
-		strcmp(a.action, "passwd") == 0;
+	with_password = (strcmp(a.action, "add") == 0 &&
+			 a.from_file == NULL) || strcmp(a.action, "passwd") == 0;
+	if (a.quota != NULL || a.messages != NULL || a.value != NULL) {
+		struct user_quota q;
+
+		/* bad sizes are usage errors, found before anything is done */
+		if (user_quota_args(&a, NULL, &q) != 0)
+			return 2;
+	}
 	if (a.name != NULL && !user_name_valid(a.name)) {
 		fprintf(stderr, "maillab: invalid user name '%s': 1-%d of "
 			"a-z 0-9 . _ -, not starting with . or -\n",
@@ -381,14 +457,22 @@ int maillab_user(int argc, char **argv)
 			"(create one with: maillab init %s)\n", a.dir, a.dir);
 		return 1;
 	}
+	if (a.from_file != NULL && user_read_from_file(&a, &file_text) != 0)
+		return 1;
 	if (run_as_instance_owner(a.dir, err, sizeof(err)) < 0 ||
 	    (db = userdb_open(a.dir, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "maillab: %s\n", err);
+		buf_free(&file_text);
 		return 1;
 	}
+	if (a.from_file != NULL) {
+		ret = user_add_from_file(db, &a);
+		userdb_close(&db);
+		buf_free(&file_text);
+		return ret;
+	}
 	if (!with_password) {
-		ret = strcmp(a.action, "del") == 0 ? user_del(db, &a) :
-			user_list(db, &a);
+		ret = run_without_password(db, &a);
 		userdb_close(&db);
 		return ret;
 	}
@@ -410,7 +494,7 @@ int maillab_user(int argc, char **argv)
 		ret = user_passwd(db, &a, buf_cstr(&pw));
 	}
 	if (db != NULL && ret == 0)
-		ret = store_apop_secret(db, &a, buf_cstr(&pw));
+		ret = user_store_apop_secret(db, a.dir, a.name, buf_cstr(&pw));
 	userdb_close(&db);
 	wipe_buf(&pw);
 	return ret;

@@ -11,6 +11,7 @@
 
 #include "common/buf.h"
 #include "common/dbenv.h"
+#include "common/quota.h"
 #include "common/users.h"
 #include "common/xalloc.h"
 
@@ -20,6 +21,7 @@
 #define HASH_PREFIX	"$y$"	/* yescrypt */
 #define APOP_FIELD	"apop="		/* hex of the password (APOP) */
 #define POP3_LOGIN_FIELD "pop3_login="	/* seconds since the epoch */
+#define QUOTA_FIELD	"quota="	/* storage bytes,messages */
 #define MD5_DIGEST_LEN	16
 
 struct userdb {
@@ -553,7 +555,7 @@ int userdb_list(struct userdb *db, void (*each)(const char *name, void *arg),
 struct field_ctx {
 	const char *name;
 	const char *key;	/* "pop3_login=" */
-	const char *value;	/* NUL-ended */
+	const char *value;	/* NUL-ended; NULL removes the field */
 };
 
 /* Replaces (or adds) one field of an existing record, keeping the rest. */
@@ -572,8 +574,10 @@ static int txn_set_field(struct userdb *db, DB_TXN *txn, void *arg)
 		return ret;
 	buf_append(&rec, RECORD_VERSION, sizeof(RECORD_VERSION));
 	record_keep(&rec, data.data, data.size, ctx->key, NULL);
-	buf_puts(&rec, ctx->key);
-	buf_append(&rec, ctx->value, strlen(ctx->value) + 1);
+	if (ctx->value != NULL) {	/* NULL: the field is removed */
+		buf_puts(&rec, ctx->key);
+		buf_append(&rec, ctx->value, strlen(ctx->value) + 1);
+	}
 	explicit_bzero(data.data, data.size);
 	free(data.data);
 	memset(&data, 0, sizeof(data));
@@ -657,6 +661,42 @@ int userdb_set_pop3_last_login(struct userdb *db, const char *name,
 
 	snprintf(value, sizeof(value), "%" PRId64, when);
 	return set_field(db, name, POP3_LOGIN_FIELD, value, err_r, errlen);
+}
+
+int userdb_quota(struct userdb *db, const char *name, struct user_quota *q_r)
+{
+	char value[64], *end;
+	unsigned long long storage, messages;
+	int found;
+
+	memset(q_r, 0, sizeof(*q_r));
+	found = get_field(db, name, QUOTA_FIELD, value, sizeof(value));
+	if (found == 0)
+		return userdb_exists(db, name);
+	if (found < 0)
+		return -1;
+	errno = 0;
+	storage = strtoull(value, &end, 10);
+	if (errno != 0 || *end != ',' || value[0] == '-')
+		return 1;	/* unreadable: no limit */
+	messages = strtoull(end + 1, &end, 10);
+	if (errno != 0 || *end != '\0' || end[-1] == ',')
+		return 1;
+	q_r->storage = storage;
+	q_r->messages = messages;
+	return 1;
+}
+
+int userdb_set_quota(struct userdb *db, const char *name,
+		     const struct user_quota *q, char *err_r, size_t errlen)
+{
+	char value[64];
+
+	snprintf(value, sizeof(value), "%" PRIu64 ",%" PRIu64, q->storage,
+		 q->messages);
+	return set_field(db, name, QUOTA_FIELD,
+			 q->storage == 0 && q->messages == 0 ? NULL : value,
+			 err_r, errlen);
 }
 
 static void to_hex(const unsigned char *in, size_t n, char *out)

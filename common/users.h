@@ -18,6 +18,8 @@
  *   pop3_login=SECONDS  the last successful POP3 login (LOGIN-DELAY)
  *   apop=HEX            the password itself, hex-encoded, for APOP
  *                       (only when pop3_apop is on; see below)
+ *   quota=BYTES,COUNT   storage and message limits (0: none; absent:
+ *                       no limits), see userdb_quota
  *
  * Every function may be called from any thread (the handles are opened
  * DB_THREAD); userdb_verify is the one the servers call, on a worker
@@ -88,6 +90,15 @@ int userdb_set_apop_secret(struct userdb *db, const char *name,
  * (CRYPTO_memcmp). */
 int userdb_apop_verify(struct userdb *db, const char *name,
 		       const char *timestamp, const char *digest_hex);
+
+/* The user's limits (common/quota.h; 0 fields: no limit): 1 with *q_r
+ * filled (zeros when none were set, or the field is unreadable), 0 no
+ * such user, -1 database error. */
+struct user_quota;
+int userdb_quota(struct userdb *db, const char *name, struct user_quota *q_r);
+/* Sets them (both 0: removes the field).  0, or -1 with a message. */
+int userdb_set_quota(struct userdb *db, const char *name,
+		     const struct user_quota *q, char *err_r, size_t errlen);
 
 /* A user name becomes a directory name and an address local part: 1 to 64
  * of lowercase letters, digits, '.', '_', '-', not starting with '.' or

@@ -419,6 +419,18 @@ static int prepare(struct imap_cmd *cmd, const char *name,
 	return 0;
 }
 
+/* The user's quota against all the messages at once (RFC 9208 4.3.1:
+ * nothing is stored when they do not fit): as imap_quota_check. */
+static int quota_check(struct imap_cmd *cmd,
+		       const struct maildir_append_msg *am, size_t n)
+{
+	uint64_t bytes = 0;
+
+	for (size_t i = 0; i < n; i++)
+		bytes += maildir_delivery_size(am[i].dl);
+	return imap_quota_check(cmd, bytes, n);
+}
+
 static void append_commit(struct imap_cmd *cmd, const char *name,
 			  const struct append_msg *msgs, size_t n)
 {
@@ -439,6 +451,8 @@ static void append_commit(struct imap_cmd *cmd, const char *name,
 		am[i].nkeywords = msgs[i].flags.nkeywords;
 		am[i].idate = msgs[i].idate;
 	}
+	if (quota_check(cmd, am, n) != 0)
+		goto out;
 	if (maildir_append_many(s->store, name, am, n, &uidvalidity,
 				       uids, err, sizeof(err)) < 0) {
 		if (strstr(err, "no such mailbox") != NULL)

@@ -5,11 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/quota.h"
 #include "common/xalloc.h"
 #include "imapd/imap-int.h"
 #include "imapd/writer.h"
 #include "maildir/folder.h"
 #include "maildir/name.h"
+#include "maildir/quota.h"
 
 /* SP mailbox, with the end of the command when `last` */
 static int parse_mailbox_arg(struct imap_cmd *cmd, struct buf *name, bool last)
@@ -283,11 +285,14 @@ out:
 }
 
 enum { ST_MESSAGES, ST_RECENT, ST_UIDNEXT, ST_UIDVALIDITY, ST_UNSEEN,
-       ST_SIZE, ST_HIGHESTMODSEQ, ST_COUNT };
+       ST_SIZE, ST_HIGHESTMODSEQ, ST_DELETED, ST_DELETED_STORAGE, ST_COUNT };
+/* DELETED, DELETED-STORAGE: RFC 9208 4.2 (QUOTA=RES-MESSAGE and
+ * QUOTA=RES-STORAGE require them, 5.1 and 5.2) */
 static const char *const status_items[ST_COUNT] = {
 	"MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY", "UNSEEN",
 	"SIZE",			/* RFC 8438 */
 	"HIGHESTMODSEQ",	/* RFC 7162 3.1.2.3 */
+	"DELETED", "DELETED-STORAGE",
 };
 
 int imap_parse_status_items(struct imap_parser *p,
@@ -310,10 +315,10 @@ int imap_parse_status_items(struct imap_parser *p,
 	return imap_parse_char(p, ')');
 }
 
-static bool wants_size(const struct imap_status_items *it)
+static bool wants(const struct imap_status_items *it, int a, int b)
 {
 	for (size_t i = 0; i < it->n; i++)
-		if (it->item[i] == ST_SIZE)
+		if (it->item[i] == a || it->item[i] == b)
 			return true;
 	return false;
 }
@@ -323,12 +328,17 @@ int imap_send_status(struct imap_session *s, const char *name,
 		     size_t errlen)
 {
 	struct maildir_box_info info;
-	int ret = wants_size(it) ?
+	uint64_t deleted = 0, deleted_bytes = 0;
+	int ret = wants(it, ST_SIZE, ST_SIZE) ?
 		maildir_folder_status_size(s->store, name, &info, err_r,
 					   errlen) :
 		maildir_folder_status(s->store, name, &info, err_r, errlen);
 
 	if (ret < 0)
+		return -1;
+	if (wants(it, ST_DELETED, ST_DELETED_STORAGE) &&
+	    maildir_folder_deleted(s->store, name, &deleted, &deleted_bytes,
+				   err_r, errlen) < 0)
 		return -1;
 	/* RFC 7162 3.1: STATUS HIGHESTMODSEQ enables CONDSTORE */
 	for (size_t i = 0; i < it->n; i++)
@@ -348,6 +358,9 @@ int imap_send_status(struct imap_session *s, const char *name,
 		case ST_UNSEEN: v = info.unseen; break;
 		case ST_SIZE: v = info.size; break;
 		case ST_HIGHESTMODSEQ: v = info.highestmodseq; break;
+		case ST_DELETED: v = deleted; break;
+		/* in KiB like STORAGE (RFC 9208 4.2) */
+		case ST_DELETED_STORAGE: v = quota_kib(deleted_bytes); break;
 		}
 		if (i > 0)
 			buf_putc(s->out, ' ');

@@ -187,6 +187,25 @@ static void write_copyuid(struct buf *out, uint32_t uidvalidity,
 	buf_putc(out, ']');
 }
 
+/* COPY adds the messages' sizes to the user's usage (RFC 9208 5.1, even
+ * where the copy is a hard link); MOVE within the user's mailboxes does
+ * not, so only COPY is checked.  As imap_quota_check. */
+static int copy_quota_check(struct imap_cmd *cmd, const uint32_t *uids,
+			    size_t n)
+{
+	uint64_t bytes = 0, count = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		ssize_t idx = maildir_box_find(cmd->s->box, uids[i]);
+
+		if (idx >= 0) {
+			bytes += maildir_box_msg(cmd->s->box, (size_t)idx)->size;
+			count++;
+		}
+	}
+	return imap_quota_check(cmd, bytes, count);
+}
+
 /* COPY or MOVE <set> <mailbox> */
 static void copy_or_move(struct imap_cmd *cmd, bool move)
 {
@@ -214,6 +233,8 @@ static void copy_or_move(struct imap_cmd *cmd, bool move)
 		goto out;
 	}
 	uids = imap_set_uids(s->box, &eval, &n);
+	if (!move && n > 0 && copy_quota_check(cmd, uids, n) != 0)
+		goto out;
 	src_uids = xreallocarray(NULL, n ? n : 1, sizeof(*src_uids));
 	dst_uids = xreallocarray(NULL, n ? n : 1, sizeof(*dst_uids));
 	if (n > 0 && move)

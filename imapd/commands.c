@@ -32,6 +32,10 @@ static const struct imap_command commands[] = {
 	{ "APPEND",	cmd_append,	IMAP_AUTHED, 0 },
 	{ "ENABLE",	cmd_enable,	IMAP_AUTHED, INLINE },	/* RFC 5161 */
 	{ "NAMESPACE",	cmd_namespace,	IMAP_AUTHED, INLINE },	/* RFC 2342 */
+	/* RFC 9208 4.1 */
+	{ "GETQUOTA",	cmd_getquota,	IMAP_AUTHED, 0 },
+	{ "GETQUOTAROOT", cmd_getquotaroot, IMAP_AUTHED, 0 },
+	{ "SETQUOTA",	cmd_setquota,	IMAP_AUTHED, INLINE },
 	/* RFC 2177: on the loop, which owns the change notification */
 	{ "IDLE",	cmd_idle,	IMAP_AUTHED, INLINE },
 	/* 6.4 selected */

@@ -57,6 +57,13 @@ static const struct explain_entry imap_entries[] = {
 	  "URL \"/box/;UID=n/;SECTION=..\") builds one from pieces, some "
 	  "copied from messages already on the server.",
 	  "RFC 3501 6.3.11, RFC 3502, RFC 4469" },
+	{ "GETQUOTAROOT", "Asks which quota roots (sets of limits) a mailbox "
+	  "counts against, and their usage and limits.", "RFC 9208 4.1.2" },
+	{ "GETQUOTA", "Asks for the usage and limits of one quota root.",
+	  "RFC 9208 4.1.1" },
+	{ "SETQUOTA", "Asks to change the limits of a quota root; this server "
+	  "lets only the administrator do that (maillab user quota).",
+	  "RFC 9208 4.1.4" },
 	{ "CHECK", "Asks the server to save its state for the mailbox.",
 	  "RFC 3501 6.4.1" },
 	{ "CLOSE", "Closes the mailbox, removing messages flagged \\Deleted, "
@@ -189,6 +196,10 @@ static const struct explain_entry imap_entries[] = {
 	  "after it move down by one.", "RFC 3501 7.4.1" },
 	{ "* FETCH", "Data about one message (by sequence number): flags, "
 	  "size, envelope or content.", "RFC 3501 7.4.2" },
+	{ "* QUOTAROOT", "The quota roots of the mailbox named first (none: "
+	  "no limit applies to it).", "RFC 9208 4.1.2" },
+	{ "* QUOTA", "Usage and limit of each resource of a quota root: "
+	  "STORAGE in KiB, MESSAGE in messages.", "RFC 9208 4.1.1, 5" },
 	{ "* ENABLED", "The extensions ENABLE turned on.", "RFC 5161 3.2" },
 	{ "* NAMESPACE", "Personal, other users' and shared namespaces.",
 	  "RFC 2342 5" },

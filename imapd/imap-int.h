@@ -322,5 +322,12 @@ void imap_strict_literal(struct imap_session *s, unsigned flags);
 void imap_strict_refused(struct imap_session *s,
 			 const struct imap_command *def);
 void imap_strict_close(struct imap_session *s);
+imap_cmd_fn cmd_getquota, cmd_getquotaroot, cmd_setquota;	/* cmd-quota.c */
+
+/* QUOTA (cmd-quota.c): whether storing `bytes` in `messages` more
+ * messages keeps the session's user within their limits (RFC 9208).
+ * 0 yes; 1 no, replied NO [OVERQUOTA]; -1 the limits or usage could not
+ * be read, replied NO [UNAVAILABLE].  Worker thread. */
+int imap_quota_check(struct imap_cmd *cmd, uint64_t bytes, uint64_t messages);
 
 #endif

@@ -88,9 +88,7 @@ static int expunge(struct maildir_box *box, const uint32_t *uids, size_t n,
 			goto dberr;
 		}
 		free(fname);
-		f.messages--;
-		if (!(m.flags & MAILDIR_FLAG_SEEN))
-			f.unseen--;
+		frec_count(&f, m.flags, m.size, -1);
 		f.modseq++;
 		if (xlog_add(box->s, txn, &f, doomed_uids[i]) < 0 ||
 		    idx_rollover(box->s, &txn, box->dir, &f, &batch) < 0)
@@ -210,9 +208,7 @@ static int dest_add(struct dest *d, const char *name, const struct mrec *src,
 	m.modseq = ++d->f.modseq;
 	*uid_r = d->f.uidnext++;
 	ret = idx_msg_put(d->s, d->txn, d->f.id, *uid_r, &m, rel.data);
-	d->f.messages++;
-	if (!(m.flags & MAILDIR_FLAG_SEEN))
-		d->f.unseen++;
+	frec_count(&d->f, m.flags, m.size, 1);
 	if (ret == 0)
 		ret = idx_rollover(d->s, &d->txn, d->dir.data, &d->f, &d->batch);
 	buf_free(&rel);
@@ -542,9 +538,7 @@ static int move_one(struct maildir_box *box, struct dest *d, struct frec *srcf,
 	}
 	if (idx_msg_del(box->s, d->txn, srcf->id, uid) < 0)
 		goto out;
-	srcf->messages--;
-	if (!(m->flags & MAILDIR_FLAG_SEEN))
-		srcf->unseen--;
+	frec_count(srcf, m->flags, m->size, -1);
 	srcf->modseq++;
 	if (xlog_add(box->s, d->txn, srcf, uid) < 0)
 		goto out;

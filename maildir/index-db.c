@@ -239,6 +239,16 @@ int idx_folder_get(struct maildir_store *s, DB_TXN *txn, const char *dir,
 	buf_free(&k);
 	if (ret != 0)
 		return ret;
+	if (vlen == FREC_V1_SIZE) {
+		/* version 1: no byte count yet (maildir_usage counts it) */
+		memcpy(f, v, FREC_V1_SIZE);
+		free(v);
+		if (f->version != 1)
+			return 1;
+		f->version = FREC_VERSION;
+		f->bytes = FREC_BYTES_UNKNOWN;
+		return 0;
+	}
 	if (vlen != sizeof(*f)) {
 		free(v);
 		return 1;	/* unreadable: treated as missing */
@@ -246,6 +256,22 @@ int idx_folder_get(struct maildir_store *s, DB_TXN *txn, const char *dir,
 	memcpy(f, v, sizeof(*f));
 	free(v);
 	return f->version == FREC_VERSION ? 0 : 1;
+}
+
+void frec_count(struct frec *f, unsigned flags, uint64_t size, int delta)
+{
+	f->messages += (uint32_t)delta;
+	if (!(flags & MAILDIR_FLAG_SEEN))
+		f->unseen += (uint32_t)delta;
+	if (f->bytes == FREC_BYTES_UNKNOWN)
+		return;
+	if (delta > 0)
+		f->bytes = size <= FREC_BYTES_UNKNOWN - 1 - f->bytes ?
+			f->bytes + size : FREC_BYTES_UNKNOWN;
+	else
+		/* below zero would be a miscount: count again */
+		f->bytes = f->bytes >= size ? f->bytes - size :
+			FREC_BYTES_UNKNOWN;
 }
 
 int idx_folder_put(struct maildir_store *s, DB_TXN *txn, const char *dir,

@@ -19,13 +19,14 @@
  * order.  Every change is made holding the user's index lock (lock.c), so
  * the DB transactions never wait on each other across processes; they give
  * atomicity and crash recovery. */
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
 #include <db.h>
 
 #include "maildir/mailbox.h"
 
-#define FREC_VERSION 1
+#define FREC_VERSION 2
 #define INDEX_DIR "maillab-index"
 
 struct frec {
@@ -40,7 +41,19 @@ struct frec {
 	uint32_t pad;
 	int64_t new_mtime;	/* new/ mtime (ns) when last fully synced; 0 dirty */
 	int64_t cur_mtime;	/* cur/ likewise */
+	/* version 2: the sum of the messages' mrec.size, kept with
+	 * `messages` in the same transactions (quota, maildir/quota.h);
+	 * FREC_BYTES_UNKNOWN in a record read from version 1 (or after a
+	 * count went wrong) until maildir_usage counts the folder again */
+	uint64_t bytes;
 };
+#define FREC_BYTES_UNKNOWN UINT64_MAX
+/* A version 1 record: the same fields without `bytes`. */
+#define FREC_V1_SIZE offsetof(struct frec, bytes)
+
+/* Counts a message with `flags` and wire `size` into (delta 1) or out of
+ * (delta -1) the folder record: messages, unseen, bytes. */
+void frec_count(struct frec *f, unsigned flags, uint64_t size, int delta);
 
 struct mrec {
 	uint64_t modseq;

@@ -196,13 +196,6 @@ static int batch_txn(struct scan *sc, DB_TXN **txn_r)
 	return 0;
 }
 
-static void count_flags(struct frec *f, unsigned flags, int delta)
-{
-	f->messages += (uint32_t)delta;
-	if (!(flags & MAILDIR_FLAG_SEEN))
-		f->unseen += (uint32_t)delta;
-}
-
 /* Moves new/NAME to cur/NAME:2, and returns the folder-relative name
  * (malloc'd), or NULL when the file is gone. */
 static char *move_to_cur(struct scan *sc, const char *name)
@@ -231,8 +224,8 @@ static int update_known(struct scan *sc, struct known *k, const char *rel)
 		return 0;
 	if (batch_txn(sc, &txn) < 0)
 		return -1;
-	count_flags(sc->f, k->m.flags, -1);
-	count_flags(sc->f, flags, 1);
+	frec_count(sc->f, k->m.flags, k->m.size, -1);
+	frec_count(sc->f, flags, k->m.size, 1);
 	if (flags != k->m.flags)
 		k->m.modseq = ++sc->f->modseq;
 	k->m.flags = (uint8_t)flags;
@@ -308,7 +301,7 @@ static int expunge_vanished(struct scan *sc)
 			return -1;
 		if (idx_msg_del(sc->s, txn, sc->f->id, k->uid) < 0)
 			return -1;
-		count_flags(sc->f, k->m.flags, -1);
+		frec_count(sc->f, k->m.flags, k->m.size, -1);
 		sc->f->modseq++;
 		if (xlog_add(sc->s, txn, sc->f, k->uid) < 0)
 			return -1;
@@ -364,7 +357,7 @@ static int index_fresh(struct scan *sc, struct fresh *fr)
 	    idx_msg_put(sc->s, txn, sc->f->id, sc->f->uidnext, &m, rel) < 0)
 		ret = -1;
 	sc->f->uidnext++;
-	count_flags(sc->f, m.flags, 1);
+	frec_count(sc->f, m.flags, m.size, 1);
 	free(rel);
 	return ret;
 }

@@ -13,6 +13,14 @@
  * names (ASCII, so the modified UTF-7 form is the same). */
 static const char *const default_folders[] = { "Sent", "Drafts", "Trash", "Junk" };
 
+bool maildir_user_default_folder(const char *name)
+{
+	for (size_t i = 0; i < sizeof(default_folders) / sizeof(default_folders[0]); i++)
+		if (strcmp(name, default_folders[i]) == 0)
+			return true;
+	return false;
+}
+
 int maildir_user_name_valid(const char *user, char *err_r, size_t errlen)
 {
 	size_t i, len = strlen(user);

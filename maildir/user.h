@@ -1,5 +1,6 @@
 #ifndef MAILDIR_USER_H
 #define MAILDIR_USER_H
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Creates the Maildir++ of a new user: MAIL_ROOT/USER/{cur,new,tmp} and the
@@ -16,6 +17,10 @@ int maildir_user_create(const char *mail_root, const char *user,
  * 0 on success; -1 with a message in err_r. */
 int maildir_user_remove(const char *mail_root, const char *user,
 			char *err_r, size_t errlen);
+
+/* Whether folder `name` (IMAP name) is one that maildir_user_create
+ * makes (Sent, Drafts, Trash, Junk). */
+bool maildir_user_default_folder(const char *name);
 
 /* 1 when `user` can be used as a directory name under mail_root: 1..64 bytes
  * of [A-Za-z0-9._+-], not starting with '.' or '-'.  0 otherwise, with the

@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "smtpd/from-check.h"
+#include "smtpd/quota.h"
 #include "smtpd/received.h"
 #include "smtpd/runner.h"
 #include "smtpd/session.h"
@@ -107,12 +108,50 @@ static void log_delivery(struct smtp_session *s)
 	buf_free(&line);
 }
 
+/* commit_ret when no mailbox has room for the message (smtpd/quota.h) */
+#define COMMIT_OVER_QUOTA 1
+
+/* Worker thread: whether the message fits (smtpd/quota.h): 0 deliver,
+ * COMMIT_OVER_QUOTA when it fits in none of its mailboxes and goes to
+ * nobody else, -1 when the limits cannot be read. */
+static int quota_verdict(struct smtp_session *s)
+{
+	struct smtp_txn *t = s->txn;
+	bool *full = xcalloc(t->n_dests + 1, sizeof(*full));
+	size_t n_full = 0;
+	int r;
+
+	r = smtp_quota_full(s, t->dests, t->n_dests,
+			    maildir_delivery_size(t->delivery), full);
+	for (size_t i = 0; r == 0 && i < t->n_dests; i++) {
+		if (!full[i])
+			continue;
+		n_full++;
+		log_msg(service_name(s->io->service), s->io->id,
+			"mailbox=%s over quota with this message", t->dests[i].user);
+	}
+	if (r == 0 && n_full == t->n_dests && !smtp_txn_has_remote(t))
+		r = COMMIT_OVER_QUOTA;
+	else if (r == 0 && n_full > 0)
+		log_msg(service_name(s->io->service), s->io->id, "delivered "
+			"over quota too: one reply covers every recipient");
+	if (r < 0)
+		snprintf(t->commit_err, sizeof(t->commit_err),
+			 "quota check failed");
+	free(full);
+	return r;
+}
+
 /* Worker thread: fsync, link into every mailbox, fsync the directories. */
 static void commit_work(void *arg)
 {
 	struct smtp_session *s = arg;
 	struct smtp_txn *t = s->txn;
-	struct maildir_rcpt *rcpts = xcalloc(t->n_dests, sizeof(*rcpts));
+	struct maildir_rcpt *rcpts;
+
+	if (t->n_dests > 0 && (t->commit_ret = quota_verdict(s)) != 0)
+		return;
+	rcpts = xcalloc(t->n_dests, sizeof(*rcpts));
 
 	for (size_t i = 0; i < t->n_dests; i++) {
 		rcpts[i].user = t->dests[i].user;
@@ -148,6 +187,11 @@ static void commit_done(void *arg)
 		if (t->queue_id[0] != '\0')
 			queue_runner_kick(t->queue_id);
 		smtp_reply(s, 250, "2.0.0", "Message accepted for delivery, id %s", id);
+	} else if (t->commit_ret == COMMIT_OVER_QUOTA) {
+		log_msg(service_name(s->io->service), s->io->id,
+			"refused id=%s: every mailbox over quota", id);
+		/* RFC 3463 X.2.2; 452: the client tries again later */
+		smtp_reply(s, 452, "4.2.2", "Mailbox full, try again later");
 	} else {
 		log_msg(service_name(s->io->service), s->io->id,
 			"delivery failed id=%s: %s", id, t->commit_err);

@@ -1,13 +1,15 @@
 /* RCPT TO:<forward-path> [SP Rcpt-parameters]  (RFC 5321 4.1.1.3)
  *
  * Parameters: NOTIFY and ORCPT (RFC 3461 4.1, 4.2), stored for the relay.
- * Unknown local users are refused here, not bounced later. */
+ * Unknown local users are refused here, not bounced later, and so are
+ * mailboxes that are full (smtpd/quota.h): that check runs on a worker. */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "common/log.h"
 #include "common/xalloc.h"
+#include "smtpd/quota.h"
 #include "smtpd/resolve.h"
 #include "smtpd/session.h"
 
@@ -138,6 +140,94 @@ static bool refuse(struct smtp_session *s, enum resolve_result res,
 	return true;
 }
 
+/* Takes the recipient into the transaction (rcpt and r are moved). */
+static void accept_rcpt(struct smtp_session *s, struct smtp_rcpt *rcpt,
+			struct resolved *r)
+{
+	struct smtp_txn *t = s->txn;
+
+	add_dests(t, r);
+	smtp_resolved_free(r);
+	if (t->n_rcpts == t->cap_rcpts) {
+		t->cap_rcpts = t->cap_rcpts ? t->cap_rcpts * 2 : 4;
+		t->rcpts = xreallocarray(t->rcpts, t->cap_rcpts, sizeof(*t->rcpts));
+	}
+	t->rcpts[t->n_rcpts++] = *rcpt;
+	smtp_enter_state(s, SMTP_RCPT);
+	smtp_reply(s, 250, "2.1.5", "Recipient <%s> OK", rcpt->addr);
+}
+
+static void rcpt_free(struct smtp_rcpt *rcpt)
+{
+	free(rcpt->addr);
+	free(rcpt->notify);
+	free(rcpt->orcpt);
+}
+
+/* --- the quota check --- */
+
+struct smtp_rcpt_check {
+	struct smtp_rcpt rcpt;
+	struct resolved r;
+	uint64_t size;		/* SIZE= declared, else 1: room for anything */
+	int result;		/* 0 room, 1 every mailbox full, -1 error */
+};
+
+static void check_work(void *arg)
+{
+	struct smtp_session *s = arg;
+	struct smtp_rcpt_check *c = s->rcpt_check;
+	bool *full = xcalloc(c->r.n, sizeof(*full));
+
+	c->result = smtp_quota_full(s, c->r.dests, c->r.n, c->size, full);
+	if (c->result == 0) {
+		c->result = 1;	/* refused only when no mailbox has room */
+		for (size_t i = 0; i < c->r.n; i++)
+			if (!full[i])
+				c->result = 0;
+	}
+	free(full);
+}
+
+static void check_done(void *arg)
+{
+	struct smtp_session *s = arg;
+	struct smtp_rcpt_check *c = s->rcpt_check;
+
+	s->rcpt_check = NULL;
+	smtp_enter_state(s, s->txn->n_rcpts > 0 ? SMTP_RCPT : SMTP_MAIL);
+	if (c->result == 0) {
+		accept_rcpt(s, &c->rcpt, &c->r);
+	} else {
+		if (c->result > 0)
+			/* RFC 5321 4.5.3.1.10, RFC 3463 X.2.2: try later */
+			smtp_reply(s, 452, "4.2.2", "<%s>: Mailbox full, try "
+				   "again later", c->rcpt.addr);
+		else
+			smtp_reply(s, 451, "4.3.0", "<%s>: Temporary lookup "
+				   "failure, try again later", c->rcpt.addr);
+		rcpt_free(&c->rcpt);
+		smtp_resolved_free(&c->r);
+	}
+	free(c);
+}
+
+/* Checks the recipient's mailboxes on a worker, then accepts it or not
+ * (rcpt and r are moved). */
+static void check_quota(struct smtp_session *s, struct smtp_rcpt *rcpt,
+			struct resolved *r)
+{
+	struct smtp_rcpt_check *c = xcalloc(1, sizeof(*c));
+
+	c->rcpt = *rcpt;
+	c->r = *r;
+	c->size = s->txn->declared_size > 0 ? s->txn->declared_size : 1;
+	s->rcpt_check = c;
+	/* done may run at once (unit tests): be BUSY first */
+	smtp_enter_state(s, SMTP_BUSY);
+	s->io->defer(s->io, check_work, check_done, s);
+}
+
 void smtp_cmd_rcpt(struct smtp_session *s, char *args)
 {
 	struct smtp_txn *t = s->txn;
@@ -183,17 +273,12 @@ void smtp_cmd_rcpt(struct smtp_session *s, char *args)
 		smtp_resolved_free(&r);
 		goto out;
 	}
-	add_dests(t, &r);
-	smtp_resolved_free(&r);
 	rcpt.addr = xstrdup(path.mailbox);
 	rcpt.remote = res == RESOLVE_REMOTE;
-	if (t->n_rcpts == t->cap_rcpts) {
-		t->cap_rcpts = t->cap_rcpts ? t->cap_rcpts * 2 : 4;
-		t->rcpts = xreallocarray(t->rcpts, t->cap_rcpts, sizeof(*t->rcpts));
-	}
-	t->rcpts[t->n_rcpts++] = rcpt;
-	smtp_enter_state(s, SMTP_RCPT);
-	smtp_reply(s, 250, "2.1.5", "Recipient <%s> OK", path.mailbox);
+	if (r.n > 0 && smtp_quota_limited(s, r.dests, r.n))
+		check_quota(s, &rcpt, &r);
+	else
+		accept_rcpt(s, &rcpt, &r);
 	return;
 out:
 	free(rcpt.notify);

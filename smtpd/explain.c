@@ -134,6 +134,10 @@ static const struct explain_entry smtp_entries[] = {
 	  "RFC 5321 4.2.2, RFC 3463 3.4" },
 	{ "451 4.3.2", "This recipient needs relaying to another server, which "
 	  "is not configured; retry later.", "RFC 5321 4.2.5; RFC 3463 3.4" },
+	{ "452 4.2.2", "The recipient's mailbox is full (its quota is used "
+	  "up, 4.2.2: mailbox full): after RCPT only this recipient is "
+	  "refused; after the message nothing was stored.  The client "
+	  "tries again later.", "RFC 5321 4.2.2, 4.2.5; RFC 3463 3.3" },
 	{ "452 4.5.3", "Too many recipients for one message: send the rest in "
 	  "another transaction.", "RFC 5321 4.5.3.1.10" },
 	{ "454 4.7.0", "A temporary security problem (TLS or the password "

@@ -80,6 +80,8 @@ struct smtp_txn {
 	char id[40];		/* SESSION.SEQ: in logs, Received, Message-ID */
 };
 
+struct smtp_rcpt_check;
+
 struct smtp_session {
 	struct proto_io *io;
 	const struct smtp_settings *set;	/* points at settings */
@@ -106,6 +108,8 @@ struct smtp_session {
 	/* strict mode: the last line had input queued behind it; the line
 	 * before it did (this one was sent before that reply came) */
 	bool strict_more, strict_blind;
+	/* a RCPT waiting for its quota check (cmd-rcpt.c, smtpd/quota.h) */
+	struct smtp_rcpt_check *rcpt_check;
 };
 
 /* --- session.c --- */

@@ -24,8 +24,9 @@ fuzz_entry fuzz_replay_config, fuzz_replay_datareader, fuzz_replay_fault,
 	fuzz_replay_header,
 	fuzz_replay_imap_parser, fuzz_replay_imap_session,
 	fuzz_replay_linereader, fuzz_replay_mime, fuzz_replay_pop3_session,
-	fuzz_replay_queue_env, fuzz_replay_sasl, fuzz_replay_smtp_address,
-	fuzz_replay_smtp_session, fuzz_replay_sort, fuzz_replay_trace;
+	fuzz_replay_queue_env, fuzz_replay_roster, fuzz_replay_sasl,
+	fuzz_replay_smtp_address, fuzz_replay_smtp_session, fuzz_replay_sort,
+	fuzz_replay_trace;
 
 static const struct target {
 	const char *name;
@@ -41,6 +42,7 @@ static const struct target {
 	{ "mime", fuzz_replay_mime },
 	{ "pop3-session", fuzz_replay_pop3_session },
 	{ "queue-env", fuzz_replay_queue_env },
+	{ "roster", fuzz_replay_roster },
 	{ "sasl", fuzz_replay_sasl },
 	{ "smtp-address", fuzz_replay_smtp_address },
 	{ "smtp-session", fuzz_replay_smtp_session },
