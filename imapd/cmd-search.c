@@ -19,6 +19,8 @@ static void search_run(struct imap_cmd *cmd, struct imap_search *search,
 	bool modseq = imap_search_has_modseq(search);
 	uint32_t *numbers = xreallocarray(NULL, count + 1, sizeof(*numbers));
 	uint32_t *uids = xreallocarray(NULL, count + 1, sizeof(*uids));
+	uint64_t *modseqs = modseq ?
+		xreallocarray(NULL, count + 1, sizeof(*modseqs)) : NULL;
 
 	if (modseq)
 		imap_condstore_enable(s);
@@ -32,12 +34,14 @@ static void search_run(struct imap_cmd *cmd, struct imap_search *search,
 		m = maildir_box_msg(s->box, i);
 		if (m->modseq > max_modseq)
 			max_modseq = m->modseq;
+		if (modseqs != NULL)
+			modseqs[n] = m->modseq;
 		uids[n] = m->uid;
 		numbers[n] = cmd->uid ? uids[n] : (uint32_t)(i + 1);
 		n++;
 	}
 	if (ret & IMAP_RET_GIVEN) {
-		imap_return_results(cmd, ret, numbers, uids, n);
+		imap_return_results(cmd, ret, numbers, uids, modseqs, n);
 	} else {
 		buf_puts(s->out, "* SEARCH");
 		for (size_t i = 0; i < n; i++)
@@ -50,6 +54,7 @@ static void search_run(struct imap_cmd *cmd, struct imap_search *search,
 	}
 	free(numbers);
 	free(uids);
+	free(modseqs);
 }
 
 void cmd_search(struct imap_cmd *cmd)
