@@ -23,6 +23,8 @@ struct qmsg {
 	bool saving, dirty;	/* an envelope write runs / is needed again */
 	bool gone;		/* removed from the queue */
 	bool bounce_retry;	/* queueing the bounce failed: next attempt */
+	/* a bounce queued for m, to be sent once m's envelope is saved */
+	char kick_after_save[QUEUE_ID_LEN + 1];
 	unsigned int open;	/* jobs of the attempt not finished */
 	struct queue_env env;
 	struct buf text;	/* the message as it is queued */
@@ -72,5 +74,9 @@ void runner_take_flush_ids(const char *qdir, char ***ids_r, size_t *n_r);
  * its sender (RFC 3464) and marks them reported, then saves m.  Returns
  * true when it started that (the attempt goes on in after_save). */
 bool runner_report_failures(struct queue_runner *r, struct qmsg *m);
+/* Worker, at start, before any attempt: when message id's envelope says
+ * failed and its bounce is queued (a SIGKILL came between the two), marks
+ * those recipients reported. */
+void runner_settle_bounce(const char *qdir, const char *id);
 
 #endif

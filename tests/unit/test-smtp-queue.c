@@ -3,6 +3,7 @@
  * remove, recover), and a submission session that queues its remote
  * recipients before the 250 while local ones are delivered at once. */
 #include "smtpd/queue.h"
+#include "smtpd/runner-int.h"
 #include "tests/unit/test-smtp-drv.h"
 
 static struct drv D;
@@ -217,6 +218,63 @@ START_TEST(test_queue_files)
 }
 END_TEST
 
+/* A SIGKILL between queueing a bounce and recording that it is queued:
+ * the same bounce id is made again and found, and at start the envelope
+ * is brought up to date instead of a second report being queued. */
+START_TEST(test_bounce_once_across_a_crash)
+{
+	char *q = qdir();
+	char id1[QUEUE_ID_LEN + 1], id2[QUEUE_ID_LEN + 1];
+	struct queue_env orig, dsn, back;
+	const char *text = "Subject: report\r\n\r\nfailed\r\n";
+
+	sample_env(&orig);
+	orig.rcpts[1].state = QR_FAILED;
+	ck_assert_int_eq(queue_store_buf(q, "Subject: x\r\n\r\n", 15, &orig,
+					 err, sizeof(err)), 0);
+	queue_bounce_id(orig.id, 1, id1);
+	queue_bounce_id(orig.id, 1, id2);
+	ck_assert(queue_id_valid(id1));
+	ck_assert_str_eq(id1, id2);
+	ck_assert_str_ne(id1, orig.id);
+	ck_assert_int_eq(strncmp(id1, orig.id, 8), 0);	/* sorts beside it */
+	queue_bounce_id(orig.id, 2, id2);
+	ck_assert_str_ne(id1, id2);
+
+	/* no bounce queued yet: settling changes nothing */
+	runner_settle_bounce(q, orig.id);
+	ck_assert_int_eq(queue_env_load(q, orig.id, &back, err, sizeof(err)), 0);
+	ck_assert_int_eq(back.rcpts[1].state, QR_FAILED);
+	queue_env_free(&back);
+
+	memset(&dsn, 0, sizeof(dsn));
+	memcpy(dsn.id, id1, sizeof(id1));
+	dsn.sender = xstrdup("");
+	queue_env_add_rcpt(&dsn, "alice@a.test", NULL, NULL);
+	ck_assert_int_eq(queue_store_buf(q, text, strlen(text), &dsn, err,
+					 sizeof(err)), 0);
+	ck_assert_str_eq(dsn.id, id1);
+	ck_assert(queue_exists(q, id1));
+	/* the second time (after a restart): already there, not written */
+	ck_assert_int_eq(queue_store_buf(q, text, strlen(text), &dsn, err,
+					 sizeof(err)), 1);
+
+	runner_settle_bounce(q, orig.id);
+	ck_assert_int_eq(queue_env_load(q, orig.id, &back, err, sizeof(err)), 0);
+	ck_assert_int_eq(back.rcpts[1].state, QR_REPORTED);
+	ck_assert_int_eq(back.rcpts[0].state, QR_PENDING);
+	queue_env_free(&back);
+	/* a bounce is never settled as an original */
+	runner_settle_bounce(q, id1);
+	ck_assert_int_eq(queue_env_load(q, id1, &back, err, sizeof(err)), 0);
+	ck_assert_int_eq(back.rcpts[0].state, QR_PENDING);
+	queue_env_free(&back);
+	queue_env_free(&dsn);
+	queue_env_free(&orig);
+	free(q);
+}
+END_TEST
+
 /* An authenticated submission session with EHLO said. */
 static void submission(void)
 {
@@ -364,6 +422,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_env_round_trip);
 	tcase_add_test(tc, test_env_malformed);
 	tcase_add_test(tc, test_queue_files);
+	tcase_add_test(tc, test_bounce_once_across_a_crash);
 	tcase_add_test(tc, test_session_queues_remote);
 	tcase_add_test(tc, test_session_local_failure_takes_queue_back);
 	tcase_add_test(tc, test_mx_port_never_relays);
