@@ -84,7 +84,13 @@ static size_t *list_count(struct config *cfg, const struct key *k)
 static bool is_list(const struct key *k)
 {
 	return k->type == KEY_DOMAINS || k->type == KEY_ADDRS ||
-	       k->type == KEY_ROUTE;
+	       k->type == KEY_ROUTE || k->type == KEY_DNS;
+}
+
+/* `key ARG = value` rather than `key = value` */
+static bool takes_arg(const struct key *k)
+{
+	return k->type == KEY_ROUTE || k->type == KEY_DNS;
 }
 
 static bool is_string(const struct key *k)
@@ -315,14 +321,19 @@ fail:
 	return -1;
 }
 
-/* `route DOMAIN = HOST[:PORT]`: repeatable, so not through set_value. */
-static int add_route(struct parse_state *ps, struct config *cfg,
-		     const struct key *k, const char *domain, const char *v)
+/* `route DOMAIN = HOST[:PORT]`, `dns NAME = TYPE DATA`: repeatable, so
+ * not through set_value. */
+static int add_item(struct parse_state *ps, struct config *cfg,
+		    const struct key *k, const char *domain, const char *v)
 {
 	char msg[512];
+	int ret = k->type == KEY_DNS ?
+		config_dns_add(list_items(cfg, k), list_count(cfg, k), domain, v,
+			       msg, sizeof(msg)) :
+		config_route_add(list_items(cfg, k), list_count(cfg, k), domain, v,
+				 msg, sizeof(msg));
 
-	if (config_route_add(list_items(cfg, k), list_count(cfg, k), domain, v,
-			     msg, sizeof(msg)) < 0) {
+	if (ret < 0) {
 		parse_error(ps, "%s", msg);
 		return -1;
 	}
@@ -367,6 +378,7 @@ static int set_value(struct parse_state *ps, struct config *cfg,
 	case KEY_PORT:
 		return set_number(ps, cfg, k, v);
 	case KEY_ROUTE:
+	case KEY_DNS:
 		break;		/* parse_line: it has an argument */
 	case KEY_DOMAINS:
 	case KEY_ADDRS:
@@ -544,7 +556,7 @@ static int parse_line(struct parse_state *ps, struct config *cfg, char *line)
 		parse_error(ps, "unknown key '%s'", p);
 		return -1;
 	}
-	if ((arg != NULL) != (k->type == KEY_ROUTE)) {
+	if ((arg != NULL) != takes_arg(k)) {
 		parse_error(ps, arg != NULL ? "key '%s' takes no argument before '='" :
 			    "key '%s' needs a domain before '='", k->name);
 		return -1;
@@ -555,7 +567,7 @@ static int parse_line(struct parse_state *ps, struct config *cfg, char *line)
 	if (arg != NULL) {
 		while (is_blank(*arg))
 			arg++;
-		return add_route(ps, cfg, k, arg, value);
+		return add_item(ps, cfg, k, arg, value);
 	}
 	if (ps->key_line[idx] != 0) {
 		parse_error(ps, "duplicate key '%s' (first set on line %u)",
@@ -694,6 +706,9 @@ static void template_key(struct buf *b, const struct key *k,
 		buf_printf(b, "%s = %s\n", k->name, domain);
 	else if (k->type == KEY_ROUTE)
 		buf_printf(b, "#%s example.org = 192.0.2.1:25\n", k->name);
+	else if (k->type == KEY_DNS)
+		buf_printf(b, "#%s b.test = MX 10 mx.b.test\n"
+			   "#%s mx.b.test = A 127.0.0.1\n", k->name, k->name);
 	else if (k->type == KEY_PORT)
 		buf_printf(b, "#%s = %d\n", k->name,
 			   standard_port[k->svc] + UNPRIVILEGED_OFFSET);

@@ -9,6 +9,7 @@
  * adding a row there and a field here. */
 
 #define CONFIG_MAX_LIST 16
+#define CONFIG_MAX_DNS 256	/* lab DNS records (`dns NAME = ...`) */
 
 enum service_id {
 	SVC_SMTP,		/* MX, incoming */
@@ -87,6 +88,8 @@ struct config {
 	char *routes[CONFIG_MAX_LIST];	/* "domain host port" (config_route) */
 	size_t n_routes;
 	char *dns_server;		/* IPv4[:PORT] for MX look-ups; "": system */
+	char *dns[CONFIG_MAX_DNS];	/* lab DNS, "name TYPE data" */
+	size_t n_dns;
 	unsigned int relay_port;	/* port of MX hosts: 25 */
 	unsigned int queue_retry_base;	/* seconds to the first retry: 5m */
 	unsigned int queue_retry_max;	/* longest back-off: 1h */
@@ -127,5 +130,17 @@ unsigned int config_command_deadline(const struct config *cfg,
  * there is no route for it. */
 bool config_route(const struct config *cfg, const char *domain, char *host_r,
 		  size_t hostlen, int *port_r);
+
+/* The lab DNS (`dns NAME = TYPE DATA`, common/config-dns.c), which answers
+ * before the real DNS: the data of name's records of `type` ("MX", "A",
+ * "AAAA", "TXT") into data_r[0..max) (pointers into cfg: "10 mx.b.test",
+ * "127.0.0.1", the TXT text).  Returns how many (0: the lab knows the name
+ * but has none of this type), CONFIG_DNS_NXDOMAIN for a name under a lab
+ * name with no records of its own (it does not exist), or
+ * CONFIG_DNS_NOT_LAB when the lab does not know the name (ask the DNS). */
+#define CONFIG_DNS_NXDOMAIN (-1)
+#define CONFIG_DNS_NOT_LAB (-2)
+int config_dns_lookup(const struct config *cfg, const char *name,
+		      const char *type, const char **data_r, size_t max);
 
 #endif

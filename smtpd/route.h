@@ -7,7 +7,8 @@
 
 /* The next hop for a recipient domain: the configured route (`route DOMAIN
  * = HOST:PORT`), else an address literal, else the domain's MX records
- * through the system resolver (res_query) in preference order, falling
+ * from the lab DNS (`dns NAME = TYPE DATA`) for the names it knows, else
+ * through the system resolver (res_query), in preference order, falling
  * back to its A/AAAA records when it has none (RFC 5321 5.1); a null MX
  * (RFC 7505) or a domain that does not exist is a permanent failure.
  * Blocking: run it on a worker thread. */

@@ -125,6 +125,64 @@ START_TEST(test_routes_without_dns)
 }
 END_TEST
 
+/* The lab DNS answers before the resolver: nothing here reaches a DNS
+ * server (dns_server is a closed loopback port, for what is not lab). */
+START_TEST(test_routes_lab_dns)
+{
+	struct config cfg;
+	struct route r;
+	char err[256];
+
+	config_defaults(&cfg, "/srv/x");
+	ck_assert_int_eq(config_parse(&cfg, "t", "domains = a.test\n"
+				      "relay_port = 2525\ndns_server = 127.0.0.1:1\n"
+				      "dns b.test = MX 20 mx2.b.test\n"
+				      "dns b.test = MX 10 mx1.b.test\n"
+				      "dns mx1.b.test = A 127.0.0.2\n"
+				      "dns mx2.b.test = A 127.0.0.1\n"
+				      "dns mx2.b.test = AAAA ::1\n"
+				      "dns plain.test = AAAA ::1\n"
+				      "dns null.test = MX 0 .\n"
+				      "dns dangling.test = MX 10 gone.dangling.test\n"
+				      "dns txtonly.test = TXT hello\n"
+				      "dns r.test = A 127.0.0.3\n"
+				      "route routed.test = r.test:2626\n",
+				      err, sizeof(err)), 0);
+	/* preference order, then each host's A before AAAA */
+	ck_assert_uint_eq(route_lookup(&cfg, "b.test", &r), 3);
+	ck_assert_str_eq(r.hops[0].host, "mx1.b.test");
+	ck_assert_str_eq(r.hops[0].addr, "127.0.0.2");
+	ck_assert_int_eq(r.hops[0].port, 2525);
+	ck_assert_str_eq(r.hops[1].addr, "127.0.0.1");
+	ck_assert_str_eq(r.hops[2].addr, "::1");
+	/* RFC 5321 5.1: no MX, the address */
+	ck_assert_uint_eq(route_lookup(&cfg, "plain.test", &r), 1);
+	ck_assert_str_eq(r.hops[0].addr, "::1");
+	/* RFC 7505: null MX, a permanent failure */
+	ck_assert_uint_eq(route_lookup(&cfg, "null.test", &r), 0);
+	ck_assert(r.permanent);
+	ck_assert_str_eq(r.error, "5.1.10 Domain null.test accepts no mail (null MX, RFC 7505)");
+	/* a name under a lab name without records does not exist */
+	ck_assert_uint_eq(route_lookup(&cfg, "nosuch.b.test", &r), 0);
+	ck_assert(r.permanent);
+	ck_assert_str_eq(r.error, "5.1.2 Domain nosuch.b.test does not exist");
+	ck_assert_uint_eq(route_lookup(&cfg, "dangling.test", &r), 0);
+	ck_assert(r.permanent);
+	ck_assert_str_eq(r.error, "5.4.4 The MX hosts of dangling.test have no address");
+	ck_assert_uint_eq(route_lookup(&cfg, "txtonly.test", &r), 0);
+	ck_assert(r.permanent);
+	ck_assert_str_eq(r.error, "5.1.2 Domain txtonly.test has no MX and no address");
+	/* a route's host may be a lab name */
+	ck_assert_uint_eq(route_lookup(&cfg, "routed.test", &r), 1);
+	ck_assert_str_eq(r.hops[0].addr, "127.0.0.3");
+	ck_assert_int_eq(r.hops[0].port, 2626);
+	/* not the lab's: the resolver, here a closed port: try again later */
+	ck_assert_uint_eq(route_lookup(&cfg, "elsewhere.test", &r), 0);
+	ck_assert(!r.permanent);
+	config_free(&cfg);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("smtp-dsn");
@@ -132,6 +190,7 @@ Suite *unit_suite(void)
 
 	tcase_add_test(tc, test_dsn_fields);
 	tcase_add_test(tc, test_routes_without_dns);
+	tcase_add_test(tc, test_routes_lab_dns);
 	suite_add_tcase(s, tc);
 	return s;
 }
