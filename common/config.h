@@ -90,6 +90,7 @@ struct config {
 	char *dns_server;		/* IPv4[:PORT] for MX look-ups; "": system */
 	char *dns[CONFIG_MAX_DNS];	/* lab DNS, "name TYPE data" */
 	size_t n_dns;
+	bool alias_remote_targets;	/* aliases may forward outside: no */
 	unsigned int relay_port;	/* port of MX hosts: 25 */
 	unsigned int queue_retry_base;	/* seconds to the first retry: 5m */
 	unsigned int queue_retry_max;	/* longest back-off: 1h */

@@ -102,6 +102,36 @@ static void add_dests(struct smtp_txn *t, struct resolved *r)
 	}
 }
 
+static void push_rcpt(struct smtp_txn *t, const struct smtp_rcpt *rcpt)
+{
+	if (t->n_rcpts == t->cap_rcpts) {
+		t->cap_rcpts = t->cap_rcpts ? t->cap_rcpts * 2 : 4;
+		t->rcpts = xreallocarray(t->rcpts, t->cap_rcpts, sizeof(*t->rcpts));
+	}
+	t->rcpts[t->n_rcpts++] = *rcpt;
+}
+
+/* The remote targets of a forwarding alias (alias_remote_targets) go to
+ * the queue as recipients of their own, with the DSN parameters of the
+ * RCPT and, unless it had one, ORCPT naming the alias (RFC 3461 4.2). */
+static void add_forwards(struct smtp_txn *t, const struct resolved *r,
+			 const struct smtp_rcpt *rcpt, const char *alias)
+{
+	for (size_t i = 0; i < r->n_remote; i++) {
+		struct smtp_rcpt fwd = { NULL, NULL, NULL, true };
+		struct buf orcpt = BUF_INIT(BUF_UNLIMITED);
+
+		fwd.addr = xstrdup(r->remote[i]);
+		fwd.notify = rcpt->notify != NULL ? xstrdup(rcpt->notify) : NULL;
+		if (rcpt->orcpt != NULL)
+			buf_puts(&orcpt, rcpt->orcpt);
+		else
+			buf_printf(&orcpt, "rfc822;%s", alias);
+		fwd.orcpt = buf_steal(&orcpt);
+		push_rcpt(t, &fwd);
+	}
+}
+
 /* The reply for a recipient that is not accepted; false if accepted. */
 static bool refuse(struct smtp_session *s, enum resolve_result res,
 		   const char *addr)
@@ -181,14 +211,11 @@ void smtp_cmd_rcpt(struct smtp_session *s, char *args)
 		goto out;
 	}
 	add_dests(t, &r);
+	add_forwards(t, &r, &rcpt, path.mailbox);
 	smtp_resolved_free(&r);
 	rcpt.addr = xstrdup(path.mailbox);
 	rcpt.remote = res == RESOLVE_REMOTE;
-	if (t->n_rcpts == t->cap_rcpts) {
-		t->cap_rcpts = t->cap_rcpts ? t->cap_rcpts * 2 : 4;
-		t->rcpts = xreallocarray(t->rcpts, t->cap_rcpts, sizeof(*t->rcpts));
-	}
-	t->rcpts[t->n_rcpts++] = rcpt;
+	push_rcpt(t, &rcpt);
 	smtp_enter_state(s, SMTP_RCPT);
 	smtp_reply(s, 250, "2.1.5", "Recipient <%s> OK", path.mailbox);
 	return;

@@ -403,7 +403,7 @@ static void assert_every_key_documented(const char *path)
 		"smtp_subaddress_separator", "smtp_sender_must_match",
 		"smtp_from_must_match", "smtp_received_auth_user",
 		"smtp_reject_bare_lf", "pop3_login_delay", "pop3_apop",
-		"dns_server", "relay_port",
+		"dns_server", "alias_remote_targets", "relay_port",
 		"queue_retry_base", "queue_retry_max", "queue_lifetime",
 		"queue_max_connections", "queue_max_per_destination",
 		"max_received_headers",
