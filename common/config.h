@@ -91,6 +91,8 @@ struct config {
 	char *dns[CONFIG_MAX_DNS];	/* lab DNS, "name TYPE data" */
 	size_t n_dns;
 	bool alias_remote_targets;	/* aliases may forward outside: no */
+	unsigned int rate_messages_per_hour;	/* per auth. user; 0: off */
+	unsigned int rate_recipients_per_hour;	/* per auth. user; 0: off */
 	unsigned int relay_port;	/* port of MX hosts: 25 */
 	unsigned int queue_retry_base;	/* seconds to the first retry: 5m */
 	unsigned int queue_retry_max;	/* longest back-off: 1h */

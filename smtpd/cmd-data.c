@@ -11,6 +11,7 @@
 #include "smtpd/from-check.h"
 #include "smtpd/received.h"
 #include "smtpd/runner.h"
+#include "smtpd/ratelimit.h"
 #include "smtpd/session.h"
 
 /* Starts the delivery and the sink in front of it: 0, or -1 (logged; the
@@ -147,6 +148,7 @@ static void commit_done(void *arg)
 		log_delivery(s);
 		if (t->queue_id[0] != '\0')
 			queue_runner_kick(t->queue_id);
+		smtp_rate_record(s);
 		smtp_reply(s, 250, "2.0.0", "Message accepted for delivery, id %s", id);
 	} else {
 		log_msg(service_name(s->io->service), s->io->id,

@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "smtpd/resolve.h"
+#include "smtpd/ratelimit.h"
 #include "smtpd/session.h"
 
 /* RFC 3461 4.1: "NEVER" alone, or a list of SUCCESS, FAILURE, DELAY. */
@@ -203,6 +204,8 @@ void smtp_cmd_rcpt(struct smtp_session *s, char *args)
 		smtp_reply(s, 452, "4.5.3", "Too many recipients");
 		return;
 	}
+	if (smtp_rate_refuse_rcpt(s))
+		return;
 	if (take_params(s, rest, &rcpt) < 0)
 		goto out;
 	res = smtp_resolve(s, &path, &r);

@@ -103,13 +103,18 @@ static const struct explain_entry smtp_entries[] = {
 	{ "421 4.7.0", "Too many errors, failed logins or connections: the "
 	  "server closes the connection (4.7.0: security policy).",
 	  "RFC 5321 3.8; RFC 3463 3.8" },
+	{ "450 4.7.1", "This user has sent as many messages as the server "
+	  "allows in an hour (rate_messages_per_hour), which limits the harm a "
+	  "stolen password can do; the client may try again later (4.7.1: not "
+	  "authorized now).", "RFC 5321 4.2.5; RFC 3463 3.8" },
 	{ "451 4.3.0", "A temporary problem on the server (4.3.0: mail system "
 	  "trouble): nothing was lost, the client should retry later.",
 	  "RFC 5321 4.2.5; RFC 3463 3.4" },
 	{ "451 4.3.2", "This recipient needs relaying to another server, which "
 	  "is not configured; retry later.", "RFC 5321 4.2.5; RFC 3463 3.4" },
-	{ "452 4.5.3", "Too many recipients for one message: send the rest in "
-	  "another transaction.", "RFC 5321 4.5.3.1.10" },
+	{ "452 4.5.3", "Too many recipients: for one message (send the rest in "
+	  "another transaction), or for this user in an hour "
+	  "(rate_recipients_per_hour; send the rest later).", "RFC 5321 4.5.3.1.10" },
 	{ "454 4.7.0", "A temporary security problem (TLS or the password "
 	  "check is not available right now); try again later.",
 	  "RFC 3207 4; RFC 4954 6" },

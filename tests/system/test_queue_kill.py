@@ -43,6 +43,7 @@ class RecordingHop:
         self.accepted = []          # (token, rcpt), in order
         self.tries = {}             # (token, rcpt) -> RCPT commands seen
         self.active = 0             # sessions open
+        self.max_active = 0         # the most at once
         self.mode = "ok"            # ok | slow | down
         threading.Thread(target=self.serve, daemon=True).start()
 
@@ -54,6 +55,7 @@ class RecordingHop:
                 return
             with self.lock:
                 self.active += 1
+                self.max_active = max(self.max_active, self.active)
             threading.Thread(target=self.session, args=(conn,), daemon=True).start()
 
     def session(self, conn):

@@ -116,5 +116,48 @@ class AliasForwardingOnAndBounces(unittest.TestCase):
                 for n in os.listdir(os.path.join(base, "new"))]
 
 
+class Limits(unittest.TestCase):
+    """Rate limits per authenticated user and the per-destination
+    connection cap (queue_max_per_destination)."""
+
+    def setUp(self):
+        self.hop = RecordingHop()
+        self.hop.mode = "slow"
+        self.a = Instance.start(config=dict(
+            LAB_TIMINGS, domains="a.test", queue_max_per_destination="2",
+            rate_messages_per_hour="8", rate_recipients_per_hour="9",
+            **{"route c.test": "127.0.0.1:%d" % self.hop.port}))
+
+    def tearDown(self):
+        self.a.stop()
+        self.hop.close()
+
+    def test_rate_limits_and_destination_cap(self):
+        a = self.a
+        with smtplib.SMTP(a.host, a.port("submission")) as c:
+            c.starttls(context=a.tls_context())
+            c.login("alice", a.password("alice"))
+            for i in range(8):
+                c.sendmail("alice@a.test", ["ok-%d@c.test" % i],
+                           b"Subject: kq-%d\r\n\r\nx\r\n" % i)
+            with self.assertRaises(smtplib.SMTPSenderRefused) as cm:
+                c.sendmail("alice@a.test", ["ok-9@c.test"], b"Subject: kq-9\r\n\r\nx\r\n")
+            self.assertEqual(cm.exception.smtp_code, 450)
+            self.assertIn(b"4.7.1", cm.exception.smtp_error)
+            self.assertEqual(c.noop()[0], 250)
+        # bob has his own counts; alice's recipients: 8 of 9 used
+        with smtplib.SMTP(a.host, a.port("submission")) as c:
+            c.starttls(context=a.tls_context())
+            c.login("bob", a.password("bob"))
+            c.sendmail("bob@a.test", ["ok-10@c.test", "ok-11@c.test"],
+                       b"Subject: kq-10\r\n\r\nx\r\n")
+        wait_for("10 deliveries at the hop", lambda: len(self.hop.received()) == 10)
+        wait_for("an empty queue", lambda: "The queue is empty." in
+                 run_cli("queue", "list", "-d", a.dir).stdout)
+        # never more than queue_max_per_destination connections at once
+        self.assertLessEqual(self.hop.max_active, 2)
+        a.assert_alive()
+
+
 if __name__ == "__main__":
     unittest.main()
