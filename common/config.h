@@ -97,6 +97,7 @@ struct config {
 	unsigned int queue_retry_base;	/* seconds to the first retry: 5m */
 	unsigned int queue_retry_max;	/* longest back-off: 1h */
 	unsigned int queue_lifetime;	/* then give up: 5d */
+	unsigned int queue_delay_warning;	/* then tell the sender: 4h */
 	unsigned int queue_max_connections;	/* outbound, in total: 20 */
 	unsigned int queue_max_per_destination;	/* to one next hop: 4 */
 	unsigned int max_received_headers;	/* more: a mail loop (bounce): 50 */

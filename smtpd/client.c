@@ -229,6 +229,7 @@ static void send_mail(struct smtp_client *c)
 {
 	struct client_txn *t = c->txn;
 
+	t->peer_dsn = c->dsn;
 	buf_printf(&c->out, "MAIL FROM:<%s>", t->sender);
 	if (c->size)
 		buf_printf(&c->out, " SIZE=%zu", t->body_len);

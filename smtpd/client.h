@@ -55,6 +55,9 @@ struct client_txn {
 	const char *const *notify;	/* n_rcpts of them */
 	const char *const *orcpt;
 	struct client_result *results;	/* n_rcpts of them, filled in */
+	/* filled in: the server offered DSN, so the parameters went on and
+	 * success is the next hop's to report (RFC 3461 5.2.2) */
+	bool peer_dsn;
 };
 
 enum client_step {

@@ -105,11 +105,21 @@ out:
 void queue_bounce_id(const char *orig_id, size_t first_failed,
 		     char id_r[QUEUE_ID_LEN + 1])
 {
-	/* FNV-1a over the original's id and the recipient index */
+	queue_report_id(orig_id, 'f', first_failed, id_r);
+}
+
+void queue_report_id(const char *orig_id, char kind, size_t first,
+		     char id_r[QUEUE_ID_LEN + 1])
+{
+	/* FNV-1a over the original's id, the kind and the recipient index
+	 * ("/N" for failures, as the first queue_bounce_id made them) */
 	uint32_t h = 2166136261u;
 	char idx[24];
 
-	snprintf(idx, sizeof(idx), "/%zu", first_failed);
+	if (kind == 'f')
+		snprintf(idx, sizeof(idx), "/%zu", first);
+	else
+		snprintf(idx, sizeof(idx), "/%c%zu", kind, first);
 	for (const char *p = orig_id; *p != '\0'; p++)
 		h = (h ^ (unsigned char)*p) * 16777619u;
 	for (const char *p = idx; *p != '\0'; p++)

@@ -70,13 +70,14 @@ void runner_free_dests(struct queue_runner *r);
 void runner_take_flush_ids(const char *qdir, char ***ids_r, size_t *n_r);
 
 /* bounce.c */
-/* When m has failed recipients: queues a delivery status notification to
- * its sender (RFC 3464) and marks them reported, then saves m.  Returns
- * true when it started that (the attempt goes on in after_save). */
+/* When m has a report due (failed recipients, successes the sender asked
+ * to hear of, the delay warning): queues a delivery status notification
+ * to its sender (RFC 3464) and records it, then saves m.  Returns true
+ * when it started that (the attempt goes on in after_save). */
 bool runner_report_failures(struct queue_runner *r, struct qmsg *m);
-/* Worker, at start, before any attempt: when message id's envelope says
- * failed and its bounce is queued (a SIGKILL came between the two), marks
- * those recipients reported. */
+/* Worker, at start, before any attempt: when message id's envelope shows
+ * a report due that is queued already (a SIGKILL came between the two),
+ * records it as made. */
 void runner_settle_bounce(const char *qdir, const char *id);
 
 #endif

@@ -98,7 +98,8 @@ class RecordingHop:
                     body += line
                 else:
                     return      # the client died in the middle
-                token = int(TOKEN.search(body).group(1))
+                found = TOKEN.search(body)
+                token = int(found.group(1)) if found else -1
                 with self.lock:
                     self.accepted.extend((token, r) for r in rcpts)
                 conn.sendall(b"250 2.0.0 queued\r\n")

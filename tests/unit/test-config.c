@@ -406,6 +406,7 @@ static void assert_every_key_documented(const char *path)
 		"dns_server", "alias_remote_targets", "rate_messages_per_hour",
 		"rate_recipients_per_hour", "relay_port",
 		"queue_retry_base", "queue_retry_max", "queue_lifetime",
+		"queue_delay_warning",
 		"queue_max_connections", "queue_max_per_destination",
 		"max_received_headers",
 		"timeout_client", "timeout_client_data_end",
