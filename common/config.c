@@ -250,7 +250,7 @@ static void set_string(struct config *cfg, const struct key *k, const char *v)
 	char **slot = field(cfg, k);
 	char *s;
 
-	if (k->type == KEY_PATH && v[0] != '/') {
+	if (k->type == KEY_PATH && v[0] != '/' && v[0] != '\0') {
 		struct buf b = BUF_INIT(BUF_UNLIMITED);
 
 		buf_printf(&b, "%s/%s", cfg->dir, v);

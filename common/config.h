@@ -88,6 +88,7 @@ struct config {
 	char *routes[CONFIG_MAX_LIST];	/* "domain host port" (config_route) */
 	size_t n_routes;
 	char *dns_server;		/* IPv4[:PORT] for MX look-ups; "": system */
+	char *relay_ca_file;		/* CAs for routes with tls=require */
 	char *dns[CONFIG_MAX_DNS];	/* lab DNS, "name TYPE data" */
 	size_t n_dns;
 	bool alias_remote_targets;	/* aliases may forward outside: no */
@@ -134,6 +135,16 @@ unsigned int config_command_deadline(const struct config *cfg,
  * there is no route for it. */
 bool config_route(const struct config *cfg, const char *domain, char *host_r,
 		  size_t hostlen, int *port_r);
+/* The same with the smart host options (`tls=require`,
+ * `auth=USER:PASSWORD`); domain "*" gives the catch-all route. */
+struct config_route_info {
+	char host[256];
+	int port;
+	bool require_tls;
+	char user[256], pass[256];	/* "" without auth= */
+};
+bool config_route_get(const struct config *cfg, const char *domain,
+		      struct config_route_info *out);
 
 /* The lab DNS (`dns NAME = TYPE DATA`, common/config-dns.c), which answers
  * before the real DNS: the data of name's records of `type` ("MX", "A",

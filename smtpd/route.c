@@ -327,24 +327,37 @@ static size_t to_self(const struct config *cfg, const char *domain,
 	return 1;
 }
 
+/* A configured route (or the smart host). */
+static size_t from_route(const struct config *cfg,
+			 const struct config_route_info *ri, struct route *r)
+{
+	int ret = lab_addrs(cfg, r, ri->host, ri->port);
+
+	if (ret == CONFIG_DNS_NOT_LAB)
+		ret = add_host(r, ri->host, ri->port);
+	if (ret <= 0) {
+		fail(r, false, "4.4.3 Cannot resolve the route's host %s", ri->host);
+		return 0;
+	}
+	r->require_tls = ri->require_tls;
+	snprintf(r->auth_user, sizeof(r->auth_user), "%s", ri->user);
+	snprintf(r->auth_pass, sizeof(r->auth_pass), "%s", ri->pass);
+	return r->n_hops;
+}
+
 size_t route_lookup(const struct config *cfg, const char *domain,
 		    struct route *r)
 {
-	char host[256];
-	int port, ret;
+	struct config_route_info ri;
 
 	memset(r, 0, sizeof(*r));
 	if (config_is_local_domain(cfg, domain))
 		return to_self(cfg, domain, r);
-	if (config_route(cfg, domain, host, sizeof(host), &port)) {
-		ret = lab_addrs(cfg, r, host, port);
-		if (ret == CONFIG_DNS_NOT_LAB)
-			ret = add_host(r, host, port);
-		if (ret <= 0)
-			fail(r, false, "4.4.3 Cannot resolve the route's host %s", host);
-		return r->n_hops;
-	}
+	if (config_route_get(cfg, domain, &ri))
+		return from_route(cfg, &ri, r);
 	if (domain[0] == '[')
 		return from_literal(r, domain);
+	if (config_route_get(cfg, "*", &ri))
+		return from_route(cfg, &ri, r);
 	return from_mx(cfg, r, domain);
 }

@@ -241,12 +241,17 @@ static void open_conn(struct dest *d)
 		.timeout = cfg->timeout_client,
 		.data_end_timeout = cfg->timeout_client_data_end,
 		.trace_dir = cfg->trace ? r->srv->trace_dir : NULL,
+		.require_tls = d->route.require_tls,
+		.auth_user = d->route.auth_user[0] != '\0' ? d->route.auth_user : NULL,
+		.auth_pass = d->route.auth_pass,
 	};
 	char id[24];
 
 	snprintf(id, sizeof(id), "%06xo%04x", (unsigned)(time(NULL) & 0xffffff),
 		 ++r->next_conn & 0xffff);
 	p.id = id;
+	if (d->route.require_tls)
+		p.tls = r->tls_verify;
 	dc->d = d;
 	dc->next = d->conns;
 	d->conns = dc;

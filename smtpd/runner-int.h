@@ -36,6 +36,8 @@ struct queue_runner {
 	struct server *srv;
 	char *qdir;
 	SSL_CTX *tls;		/* the client's, for STARTTLS */
+	SSL_CTX *tls_verify;	/* for routes with tls=require: checks the
+				   certificate against relay_ca_file */
 	struct qmsg *msgs;
 	size_t n_msgs, n_active;
 	struct dest *dests;

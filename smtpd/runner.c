@@ -525,6 +525,13 @@ static void scan_done(void *arg)
 	run_due(r);
 }
 
+/* The verifying context for routes with tls=require (relay_ca_file,
+ * made absolute by the config parser; "": the system's CAs). */
+static SSL_CTX *verify_ctx(const struct config *cfg, char *err_r, size_t errlen)
+{
+	return client_tls_verify_ctx_new(cfg->relay_ca_file, err_r, errlen);
+}
+
 struct queue_runner *queue_runner_start(struct server *srv, char *err_r,
 					size_t errlen)
 {
@@ -534,8 +541,12 @@ struct queue_runner *queue_runner_start(struct server *srv, char *err_r,
 	r->srv = srv;
 	r->qdir = queue_dir(srv->cfg->cfg.dir);
 	r->tls = client_tls_ctx_new();
-	if (r->tls == NULL) {
-		snprintf(err_r, errlen, "cannot create the relay client's TLS context");
+	if (r->tls != NULL)
+		r->tls_verify = verify_ctx(&srv->cfg->cfg, err_r, errlen);
+	if (r->tls == NULL || r->tls_verify == NULL) {
+		if (r->tls == NULL)
+			snprintf(err_r, errlen, "cannot create the relay client's TLS context");
+		SSL_CTX_free(r->tls);
 		free(r->qdir);
 		free(r);
 		free(j);
@@ -586,6 +597,7 @@ void queue_runner_free(struct queue_runner **rp)
 		free_msg(m);
 	}
 	SSL_CTX_free(r->tls);
+	SSL_CTX_free(r->tls_verify);
 	free(r->qdir);
 	free(r);
 }

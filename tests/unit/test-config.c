@@ -403,7 +403,7 @@ static void assert_every_key_documented(const char *path)
 		"smtp_subaddress_separator", "smtp_sender_must_match",
 		"smtp_from_must_match", "smtp_received_auth_user",
 		"smtp_reject_bare_lf", "pop3_login_delay", "pop3_apop",
-		"dns_server", "alias_remote_targets", "rate_messages_per_hour",
+		"dns_server", "relay_ca_file", "alias_remote_targets", "rate_messages_per_hour",
 		"rate_recipients_per_hour", "relay_port",
 		"queue_retry_base", "queue_retry_max", "queue_lifetime",
 		"queue_delay_warning",
@@ -596,6 +596,39 @@ START_TEST(test_lab_dns)
 }
 END_TEST
 
+START_TEST(test_smarthost_routes)
+{
+	struct config cfg;
+	struct config_route_info ri;
+
+	ck_assert_int_eq(parse(&cfg, "route * = smtp.example.org:587 tls=require auth=me@x:p:w\n"
+			       "route b.test = 127.0.0.1:2525 tls=require\n"
+			       "route c.test = 127.0.0.1\n"), 0);
+	ck_assert(config_route_get(&cfg, "*", &ri));
+	ck_assert_str_eq(ri.host, "smtp.example.org");
+	ck_assert_int_eq(ri.port, 587);
+	ck_assert(ri.require_tls);
+	ck_assert_str_eq(ri.user, "me@x");
+	ck_assert_str_eq(ri.pass, "p:w");
+	ck_assert(config_route_get(&cfg, "B.test", &ri));
+	ck_assert(ri.require_tls);
+	ck_assert_str_eq(ri.user, "");
+	ck_assert(config_route_get(&cfg, "c.test", &ri));
+	ck_assert(!ri.require_tls);
+	ck_assert_int_eq(ri.port, 25);
+	ck_assert(!config_route_get(&cfg, "d.test", &ri));
+	config_free(&cfg);
+	expect_error("route b.test = 127.0.0.1 tls=maybe\n",
+		     "maillab.conf:1: route b.test: 'tls=maybe' is not tls=require or auth=USER:PASSWORD");
+	expect_error("route b.test = 127.0.0.1 auth=nopassword\n",
+		     "maillab.conf:1: route b.test: 'auth=nopassword' is not tls=require or auth=USER:PASSWORD");
+	expect_error("route b.test = 127.0.0.1 tls=require tls=require\n",
+		     "maillab.conf:1: route b.test: 'tls=require' is not tls=require or auth=USER:PASSWORD");
+	expect_error("route ** = 127.0.0.1\n",
+		     "maillab.conf:1: route: '**' is not a valid domain name");
+}
+END_TEST
+
 START_TEST(test_template_round_trip)
 {
 	char *dir = unit_tmpdir();
@@ -761,6 +794,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_durations);
 	tcase_add_test(tc, test_routes);
 	tcase_add_test(tc, test_lab_dns);
+	tcase_add_test(tc, test_smarthost_routes);
 	tcase_add_test(tc, test_template_round_trip);
 	tcase_add_test(tc, test_load);
 	tcase_add_test(tc, test_cli_take_dir);
