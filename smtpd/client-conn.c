@@ -96,28 +96,30 @@ static void flush(struct client_conn *cc)
 	struct buf *out = &cc->client.out;
 	struct timeval tv = { cc->p.timeout, 0 };
 	struct timeval long_tv = { cc->p.data_end_timeout, 0 };
-	const char *p = buf_cstr(out), *end = p + out->len;
+	size_t body = cc->client.body_from < out->len ? cc->client.body_from :
+		out->len;
+	const char *p = buf_cstr(out), *end = p + body;
 
-	if (cc->client.long_wait && out->len > 0) {
-		trace_note(cc->trace, "C: <message body and final dot, %zu bytes>",
-			   out->len);
-	} else {
-		while (p < end) {
-			const char *nl = memchr(p, '\n', (size_t)(end - p));
-			size_t n = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
-			size_t len = n > 0 && p[n - 1] == '\r' ? n - 1 : n;
-			size_t start = (size_t)(p - out->data), visible = len;
-			int secret = cc->client.secret_visible;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
+		size_t len = n > 0 && p[n - 1] == '\r' ? n - 1 : n;
+		size_t start = (size_t)(p - out->data), visible = len;
+		int secret = cc->client.secret_visible;
 
-			/* AUTH data: <redacted> (DESIGN.md rule 6) */
-			if (secret >= 0 && (size_t)secret >= start &&
-			    (size_t)secret <= start + len)
-				visible = (size_t)secret - start;
-			trace_client(cc->trace, p, len, visible);
-			p += n + 1;
-		}
-		cc->client.secret_visible = -1;
+		/* AUTH data: <redacted> (DESIGN.md rule 6) */
+		if (secret >= 0 && (size_t)secret >= start &&
+		    (size_t)secret <= start + len)
+			visible = (size_t)secret - start;
+		trace_client(cc->trace, p, len, visible);
+		p += n + 1;
 	}
+	if (body < out->len)
+		trace_note(cc->trace, "C: <message body%s, %zu bytes>",
+			   cc->client.chunking ? " (BDAT)" : " and final dot",
+			   out->len - body);
+	cc->client.secret_visible = -1;
+	cc->client.body_from = SIZE_MAX;
 	if (out->len > 0 && cc->bev != NULL)
 		bufferevent_write(cc->bev, out->data, out->len);
 	buf_clear(out);

@@ -35,6 +35,7 @@ void client_init(struct smtp_client *c, const char *helo_name,
 	c->tls_possible = tls_possible;
 	c->step = CL_GREETING;
 	c->secret_visible = -1;
+	c->body_from = SIZE_MAX;
 	buf_init(&c->out, BUF_UNLIMITED);
 	buf_init(&c->reply, REPLY_TEXT_MAX);
 }
@@ -159,7 +160,7 @@ static void parse_ehlo(struct smtp_client *c)
 
 	c->esmtp = true;
 	c->pipelining = c->starttls = c->eightbitmime = c->smtputf8 = false;
-	c->size = c->dsn = c->auth_plain = c->auth_login = false;
+	c->size = c->dsn = c->auth_plain = c->auth_login = c->chunking = false;
 	c->max_size = 0;
 	/* The first line is the greeting part (RFC 5321 4.1.1.1). */
 	p = strchr(p, '\n');
@@ -179,6 +180,8 @@ static void parse_ehlo(struct smtp_client *c)
 			c->smtputf8 = true;
 		else if (KW("DSN"))
 			c->dsn = true;
+		else if (KW("CHUNKING"))
+			c->chunking = true;
 		else if (KW("AUTH")) {
 			/* RFC 4954 3: AUTH SP mechanisms, space-separated */
 			for (const char *m = kw + wlen; m < kw + len; ) {
@@ -362,6 +365,17 @@ static void send_rcpt(struct smtp_client *c)
 	buf_puts(&c->out, "\r\n");
 }
 
+/* RFC 3030 2: the whole message as one last chunk, as it is (no dot
+ * stuffing: BDAT counts octets); the reply is read as the final dot's. */
+static void send_bdat(struct smtp_client *c)
+{
+	const struct client_txn *t = c->txn;
+
+	buf_printf(&c->out, "BDAT %zu LAST\r\n", t->body_len);
+	c->body_from = c->out.len;
+	buf_append(&c->out, t->body, t->body_len);
+}
+
 /* Why the server cannot take this message at all, or NULL. */
 static const char *cannot_take(const struct smtp_client *c, int *code_r)
 {
@@ -405,7 +419,12 @@ enum client_event client_start(struct smtp_client *c, struct client_txn *t)
 		/* RFC 2920 3.1: MAIL, every RCPT and DATA in one go. */
 		while (c->rcpt_next < t->n_rcpts)
 			send_rcpt(c);
-		send_cmd(c, "DATA");
+		/* RFC 3030 4.2: BDAT may be pipelined after the RCPTs; the
+		 * server reads the chunk even when no recipient is left */
+		if (c->chunking)
+			send_bdat(c);
+		else
+			send_cmd(c, "DATA");
 	}
 	return CE_NONE;
 }
@@ -463,12 +482,16 @@ static enum client_event on_rcpt(struct smtp_client *c)
 			send_rcpt(c);
 		return CE_NONE;
 	}
-	c->step = CL_DATA;
+	c->step = c->chunking ? CL_DOT : CL_DATA;
+	c->long_wait = c->chunking;
 	if (c->pipelining)
 		return CE_NONE;
 	if (c->accepted == 0)
 		return txn_over(c, true);
-	send_cmd(c, "DATA");
+	if (c->chunking)
+		send_bdat(c);
+	else
+		send_cmd(c, "DATA");
 	return CE_NONE;
 }
 
@@ -485,6 +508,7 @@ static enum client_event on_data(struct smtp_client *c)
 			buf_puts(&c->out, ".\r\n");
 			return CE_NONE;
 		}
+		c->body_from = c->out.len;
 		client_dot_stuff(c->txn->body, c->txn->body_len, &c->out);
 		return CE_NONE;
 	}
@@ -510,7 +534,8 @@ static enum client_event on_dot(struct smtp_client *c)
 				t->results[i].text = xstrdup(why);
 			}
 	free(why);
-	return txn_over(c, false);
+	/* a refused BDAT may leave the server's transaction open */
+	return txn_over(c, c->chunking && c->reply_code / 100 != 2);
 }
 
 bool client_ready(const struct smtp_client *c)

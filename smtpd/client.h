@@ -76,6 +76,9 @@ struct smtp_client {
 	/* the bytes of c->out after the first `secret_visible` are a secret
 	 * (AUTH data): the trace shows <redacted>; -1: nothing secret */
 	int secret_visible;
+	/* c->out from this offset on is message content (the trace shows
+	 * its size); SIZE_MAX: none */
+	size_t body_from;
 	bool tls;		/* the connection is encrypted */
 	enum client_step step;	/* the reply it waits for */
 	struct buf out;		/* commands (and body) to send */
@@ -87,6 +90,7 @@ struct smtp_client {
 	/* what the server offered (EHLO keywords) */
 	bool esmtp, pipelining, starttls, eightbitmime, smtputf8, size, dsn;
 	bool auth_plain, auth_login;	/* AUTH mechanisms (RFC 4954) */
+	bool chunking;			/* CHUNKING (RFC 3030): BDAT */
 	uint64_t max_size;	/* SIZE n; 0: none announced */
 
 	/* the reply being read (multi-line, RFC 5321 4.2.1) */

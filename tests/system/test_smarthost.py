@@ -2,7 +2,8 @@
 `route * = HOST:PORT tls=require auth=USER:PASSWORD` sends everything not
 local through another server's submission port, here a second maillab
 instance b, with STARTTLS required, b's certificate checked against
-`relay_ca_file`, and AUTH PLAIN; b relays on to a recording next hop.
+`relay_ca_file`, and AUTH PLAIN, the message in one BDAT chunk (b offers
+CHUNKING); b relays on to a recording next hop.
 The password never reaches a's trace.  A certificate that the CA file
 does not vouch for, a wrong password and a smart host without STARTTLS
 each keep the mail in the queue with the reason."""
@@ -63,6 +64,10 @@ class SmartHost(unittest.TestCase):
         self.assertNotIn(self.b.password("bob"), trace)
         self.assertLess(trace.index("STARTTLS"), trace.index("AUTH PLAIN"))
         self.assertLess(trace.index("AUTH PLAIN"), trace.index("MAIL FROM"))
+        # b offers CHUNKING (RFC 3030): the message goes as one BDAT chunk
+        self.assertIn("C: BDAT ", trace)
+        self.assertIn("<message body (BDAT)", trace)
+        self.assertNotIn("C: DATA", trace)
         # b saw bob log in and relayed for him
         self.assertIn("bob", "".join(t for n, t in self.b.traces().items()
                                      if n.startswith("submission")))

@@ -422,6 +422,46 @@ START_TEST(test_smarthost_auth)
 }
 END_TEST
 
+/* CHUNKING (RFC 3030): the message goes as one BDAT LAST chunk, octets
+ * as they are (no dot stuffing), pipelined after the RCPTs when the
+ * server pipelines; its reply is the message's. */
+START_TEST(test_chunking)
+{
+	T.body = "Subject: x\r\n\r\n.dot\r\n";
+	T.body_len = strlen(T.body);
+	ready(false, "250-b.test\n250-PIPELINING\n250 CHUNKING");
+	ck_assert_int_eq(client_start(&C, &T), CE_NONE);
+	ck_assert_str_eq(sent(), "MAIL FROM:<alice@a.test>\r\n"
+			 "RCPT TO:<bob@b.test>\r\nRCPT TO:<carol@b.test>\r\n"
+			 "BDAT 20 LAST\r\nSubject: x\r\n\r\n.dot\r\n");
+	ck_assert_int_eq(feed("250 ok\n250 ok\n550 5.1.1 no"), CE_NONE);
+	ck_assert(C.long_wait);
+	ck_assert_int_eq(feed("250 2.0.0 queued"), CE_TXN_DONE);
+	ck_assert_int_eq(results[0].code, 250);
+	ck_assert_int_eq(results[1].code, 550);
+	ck_assert(client_ready(&C));
+	client_free(&C);
+	free(results[0].text);
+	free(results[1].text);
+	memset(results, 0, sizeof(results));
+
+	/* without PIPELINING: one step at a time; a refused chunk: RSET */
+	ready(false, "250-b.test\n250 CHUNKING");
+	client_start(&C, &T);
+	ck_assert_str_eq(sent(), "MAIL FROM:<alice@a.test>\r\n");
+	feed("250 ok");
+	ck_assert_str_eq(sent(), "RCPT TO:<bob@b.test>\r\n");
+	feed("250 ok");
+	ck_assert_str_eq(sent(), "RCPT TO:<carol@b.test>\r\n");
+	feed("250 ok");
+	ck_assert_str_eq(sent(), "BDAT 20 LAST\r\nSubject: x\r\n\r\n.dot\r\n");
+	ck_assert_int_eq(feed("554 5.6.0 no thanks"), CE_TXN_DONE);
+	ck_assert_str_eq(sent(), "RSET\r\n");
+	ck_assert_int_eq(results[0].code, 554);
+	ck_assert_int_eq(results[1].code, 554);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("smtp-client");
@@ -430,6 +470,7 @@ Suite *unit_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_pipelining_starttls_per_rcpt);
 	tcase_add_test(tc, test_smarthost_auth);
+	tcase_add_test(tc, test_chunking);
 	tcase_add_test(tc, test_no_pipelining_no_starttls);
 	tcase_add_test(tc, test_dsn_parameters_relayed);
 	tcase_add_test(tc, test_helo_fallback_and_8bit);
