@@ -218,9 +218,10 @@ static int serve_children(const char *dir, const struct lab *lab)
 			fprintf(stderr, "maillab lab: fork: %s\n", strerror(errno));
 			ret = 1;
 		}
+		/* before the next fork, or that child prints it again */
+		fflush(stdout);
 		buf_free(&path);
 	}
-	fflush(stdout);
 	while (live > 0) {
 		int status;
 		pid_t pid = waitpid(-1, &status, 0);
