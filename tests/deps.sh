@@ -30,6 +30,7 @@ chromium
 neomutt
 dnsmasq-base
 isync
+zlib1g-dev
 "
 missing=""
 for p in $PKGS; do

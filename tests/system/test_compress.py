@@ -1,0 +1,194 @@
+"""COMPRESS=DEFLATE (RFC 4978) against a live `maillab serve`, driven with
+Python's zlib over a raw socket, plain and after STARTTLS: LOGIN, COMPRESS
+DEFLATE, then SELECT, APPEND and FETCH compressed; COMPRESS twice; a
+deflate bomb (cut off with BYE, the server's peak memory stays bounded and
+it serves the next client); bytes that are not deflate data."""
+import imaplib
+import os
+import socket
+import ssl
+import unittest
+import zlib
+
+from fixture import Instance
+
+MESSAGE = (b"From: Bob <bob@lab.test>\r\nTo: alice@lab.test\r\n"
+           b"Subject: squeezed\r\n\r\n" + b"compressible line of text\r\n" * 200)
+
+
+def peak_rss_kib(pid):
+    """VmHWM of a process: the most resident memory it ever had."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmHWM for %d" % pid)
+
+
+class Wire:
+    """An IMAP connection that can switch to raw deflate both ways."""
+
+    def __init__(self, inst, tls=False):
+        self.sock = socket.create_connection((inst.host, inst.port("imap")),
+                                             timeout=20)
+        self.pending = b""
+        self.inflate = self.deflate = None
+        self.read_line()  # greeting
+        if tls:
+            self.command(b"t STARTTLS")
+            self.sock = inst.tls_context().wrap_socket(
+                self.sock, server_hostname=inst.host)
+
+    def send(self, data):
+        if self.deflate is not None:
+            data = self.deflate.compress(data) + self.deflate.flush(zlib.Z_SYNC_FLUSH)
+        self.sock.sendall(data)
+
+    def fill(self):
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise EOFError("server closed the connection")
+        if self.inflate is not None:
+            chunk = self.inflate.decompress(chunk)
+        self.pending += chunk
+
+    def read_line(self):
+        while b"\r\n" not in self.pending:
+            self.fill()
+        line, self.pending = self.pending.split(b"\r\n", 1)
+        return line + b"\r\n"
+
+    def read_all(self):
+        """Everything until the server closes."""
+        try:
+            while True:
+                self.fill()
+        except (EOFError, ConnectionResetError):
+            return self.pending
+
+    def command(self, line, literal=None):
+        """Sends a command; returns every reply line up to its tagged one."""
+        tag = line.split(b" ", 1)[0]
+        self.send(line + b"\r\n")
+        out = b""
+        if literal is not None:
+            out += self.read_line()
+            assert out.startswith(b"+"), out
+            self.send(literal + b"\r\n")
+        while True:
+            got = self.read_line()
+            out += got
+            if got.startswith(tag + b" "):
+                return out
+
+    def compress(self):
+        reply = self.command(b"z COMPRESS DEFLATE")
+        assert reply == b"z OK DEFLATE active\r\n", reply
+        assert self.pending == b"", self.pending
+        self.inflate = zlib.decompressobj(-15)
+        self.deflate = zlib.compressobj(6, zlib.DEFLATED, -15)
+
+    def close(self):
+        self.sock.close()
+
+
+class CompressTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.inst = Instance.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.inst.stop()
+
+    def tearDown(self):
+        self.inst.assert_alive()
+        self.assert_normal_client()
+
+    def assert_normal_client(self):
+        m = imaplib.IMAP4(self.inst.host, self.inst.port("imap"))
+        m.starttls(ssl_context=self.inst.tls_context())
+        m.login("alice", self.inst.password("alice"))
+        self.assertEqual(m.select("INBOX")[0], "OK")
+        self.assertEqual(m.noop()[0], "OK")
+        m.logout()
+
+    def login(self, tls=False):
+        w = Wire(self.inst, tls)
+        reply = w.command(b"l LOGIN alice " + self.inst.password("alice").encode())
+        self.assertIn(b"l OK", reply)
+        self.assertIn(b"COMPRESS=DEFLATE", w.command(b"c CAPABILITY"))
+        return w
+
+    def session(self, tls):
+        w = self.login(tls)
+        w.compress()
+        reply = w.command(b"s SELECT INBOX")
+        self.assertIn(b"s OK [READ-WRITE]", reply)
+        reply = w.command(b"a APPEND INBOX {%d}" % len(MESSAGE), MESSAGE)
+        self.assertIn(b"a OK [APPENDUID ", reply)
+        uid = reply.split(b"[APPENDUID ")[1].split(b"]")[0].split()[1]
+        reply = w.command(b"f UID FETCH " + uid + b" BODY.PEEK[]")
+        self.assertIn(b"{%d}\r\n" % len(MESSAGE) + MESSAGE, reply)
+        self.assertIn(b"f OK", reply)
+        # RFC 4978 3: only once
+        self.assertEqual(w.command(b"y COMPRESS DEFLATE"),
+                         b"y NO [COMPRESSIONACTIVE] DEFLATE is already active\r\n")
+        reply = w.command(b"d UID STORE " + uid + b" +FLAGS.SILENT (\\Deleted)")
+        self.assertIn(b"d OK", reply)
+        self.assertIn(b"e OK", w.command(b"e EXPUNGE"))
+        reply = w.command(b"o LOGOUT")
+        self.assertIn(b"* BYE", reply)
+        w.close()
+
+    def test_plain(self):
+        self.session(tls=False)
+
+    def test_after_starttls(self):
+        self.session(tls=True)
+
+    def test_unknown_algorithm_and_before_login(self):
+        w = Wire(self.inst)
+        self.assertIn(b"z BAD", w.command(b"z COMPRESS DEFLATE"))
+        w.command(b"l LOGIN alice " + self.inst.password("alice").encode())
+        self.assertEqual(w.command(b"z COMPRESS LZ4"),
+                         b"z BAD Unknown compression algorithm\r\n")
+        self.assertIn(b"n OK", w.command(b"n NOOP"))
+        w.close()
+
+    def test_deflate_bomb(self):
+        pid = self.inst.proc.pid
+        before = peak_rss_kib(pid)
+        # 10 MB of zeros, deflated to about 10 KB, sent 20 times: 200 MB
+        # once inflated, unless the server stops it
+        bomb = zlib.compressobj(9, zlib.DEFLATED, -15)
+        chunk = bomb.compress(b"\0" * (10 << 20)) + bomb.flush(zlib.Z_SYNC_FLUSH)
+        self.assertLess(len(chunk), 20 << 10)
+        w = self.login()
+        w.compress()
+        sent = 0
+        try:
+            for _ in range(20):
+                w.sock.sendall(chunk)
+                sent += len(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        rest = w.read_all()
+        w.close()
+        self.assertIn(b"* BYE compressed input expands beyond any mail", rest)
+        grew = peak_rss_kib(pid) - before
+        print("deflate bomb: %d bytes sent, server peak RSS grew by %d KiB"
+              % (sent, grew))
+        self.assertLess(grew, 32 << 10)
+
+    def test_not_deflate(self):
+        w = self.login()
+        w.compress()
+        w.sock.sendall(b"a NOOP\r\n" + os.urandom(64))
+        rest = w.read_all()
+        w.close()
+        self.assertIn(b"* BYE invalid compressed data", rest)
+
+
+if __name__ == "__main__":
+    unittest.main()
