@@ -2,11 +2,14 @@
 Python's zlib over a raw socket, plain and after STARTTLS: LOGIN, COMPRESS
 DEFLATE, then SELECT, APPEND and FETCH compressed; COMPRESS twice; a
 deflate bomb (cut off with BYE, the server's peak memory stays bounded and
-it serves the next client); bytes that are not deflate data."""
+it serves the next client); bytes that are not deflate data; mutt with
+imap_deflate (an independent client's zlib), when installed."""
 import imaplib
 import os
+import shutil
 import socket
-import ssl
+import subprocess
+import tempfile
 import unittest
 import zlib
 
@@ -188,6 +191,84 @@ class CompressTest(unittest.TestCase):
         rest = w.read_all()
         w.close()
         self.assertIn(b"* BYE invalid compressed data", rest)
+
+
+MUTT = shutil.which("mutt")
+SCRIPT = shutil.which("script")
+
+
+@unittest.skipUnless(MUTT and SCRIPT, "mutt or script(1) not installed")
+class MuttDeflateTest(unittest.TestCase):
+    """mutt's imap_deflate (mutt 2.2; Debian 12's neomutt 20220429 has no
+    COMPRESS support): reads INBOX and saves a message into a new
+    folder (FETCH, CREATE, COPY) over a compressed connection."""
+
+    def setUp(self):
+        self.inst = Instance.start()
+        self.tmp = tempfile.mkdtemp(prefix="maillab-deflate-")
+
+    def tearDown(self):
+        self.inst.stop()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def imap(self):
+        c = imaplib.IMAP4(self.inst.host, self.inst.port("imap"))
+        c.login("alice", self.inst.password("alice"))
+        return c
+
+    def imap_traces(self):
+        return "".join(t for name, t in self.inst.traces().items()
+                       if name.startswith("imap"))
+
+    def test_mutt_deflate(self):
+        c = self.imap()
+        self.assertEqual(c.append("INBOX", None, None, MESSAGE)[0], "OK")
+        c.logout()
+        rc = os.path.join(self.tmp, "muttrc")
+        url = "imap://%s:%d/" % (self.inst.host, self.inst.port("imap"))
+        with open(rc, "w") as f:
+            f.write("set imap_user=alice\n"
+                    "set imap_pass=\"%s\"\n"
+                    "set imap_deflate=yes\n"
+                    "set folder=%s\n"
+                    "set spoolfile=+INBOX\n"
+                    "set ssl_starttls=no\n"
+                    "set ssl_force_tls=no\n"
+                    "set header_cache=\n"
+                    "set message_cachedir=\n"
+                    "set confirmappend=no\n"
+                    "set confirmcreate=no\n"
+                    "set move=no\n"
+                    "set delete=yes\n"
+                    "set mail_check=600\n"
+                    "set timeout=600\n"
+                    "set quit=yes\n"
+                    "set wait_key=no\n"
+                    % (self.inst.password("alice"), url))
+        cmd = ("mutt -n -F %s -f %sINBOX -e 'push \"<save-message>"
+               "=Squeezed<enter><quit>\"'" % (rc, url))
+        env = dict(os.environ, TERM="vt100", HOME=self.tmp)
+        try:
+            p = subprocess.run([SCRIPT, "-qfec", cmd, "/dev/null"], env=env,
+                               stdin=subprocess.DEVNULL, capture_output=True,
+                               timeout=60)
+        except subprocess.TimeoutExpired as e:
+            self.fail("mutt hung; trace:\n%s\nscreen:\n%s" % (
+                self.imap_traces()[-3000:],
+                (e.stdout or b"").decode("latin-1")[-1500:]))
+        out = p.stdout.decode("latin-1")
+        self.assertEqual(p.returncode, 0, out[-2000:])
+        traces = self.imap_traces()
+        self.assertIn("COMPRESS DEFLATE", traces)
+        self.assertIn("DEFLATE compression on", traces)
+        self.assertIn("[COPYUID ", traces)
+        c = self.imap()
+        self.assertEqual(c.select("Squeezed"), ("OK", [b"1"]), traces[-3000:])
+        typ, data = c.fetch("1", "(BODY.PEEK[])")
+        self.assertEqual(data[0][1], MESSAGE)
+        # the save took the message out of INBOX (EXPUNGE, compressed)
+        self.assertEqual(c.select("INBOX"), ("OK", [b"0"]), traces[-3000:])
+        c.logout()
 
 
 if __name__ == "__main__":
