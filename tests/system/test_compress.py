@@ -159,30 +159,65 @@ class CompressTest(unittest.TestCase):
         self.assertIn(b"n OK", w.command(b"n NOOP"))
         w.close()
 
-    def test_deflate_bomb(self):
-        pid = self.inst.proc.pid
-        before = peak_rss_kib(pid)
-        # 10 MB of zeros, deflated to about 10 KB, sent 20 times: 200 MB
-        # once inflated, unless the server stops it
+    def bomb(self, inst, tls):
+        """Sends 20 times 10 MB of zeros deflated to ~10 KB; returns what
+        the server said."""
         bomb = zlib.compressobj(9, zlib.DEFLATED, -15)
         chunk = bomb.compress(b"\0" * (10 << 20)) + bomb.flush(zlib.Z_SYNC_FLUSH)
         self.assertLess(len(chunk), 20 << 10)
-        w = self.login()
+        w = Wire(inst, tls)
+        self.assertIn(b"l OK", w.command(
+            b"l LOGIN alice " + inst.password("alice").encode()))
         w.compress()
-        sent = 0
+        self.assertIn(b"s OK", w.command(b"s SELECT INBOX"))
         try:
             for _ in range(20):
                 w.sock.sendall(chunk)
-                sent += len(chunk)
         except (BrokenPipeError, ConnectionResetError):
             pass
         rest = w.read_all()
         w.close()
-        self.assertIn(b"* BYE compressed input expands beyond any mail", rest)
-        grew = peak_rss_kib(pid) - before
-        print("deflate bomb: %d bytes sent, server peak RSS grew by %d KiB"
-              % (sent, grew))
-        self.assertLess(grew, 32 << 10)
+        return rest
+
+    def test_deflate_bomb(self):
+        # an instance of its own, so that its peak memory is this test's
+        inst = Instance.start()
+        try:
+            pid = inst.proc.pid
+            w = Wire(inst)
+            w.command(b"l LOGIN alice " + inst.password("alice").encode())
+            w.compress()
+            self.assertIn(b"s OK", w.command(b"s SELECT INBOX"))
+            w.close()
+            before = peak_rss_kib(pid)
+            for tls in (False, True):
+                rest = self.bomb(inst, tls)
+                self.assertIn(b"* BYE compressed input expands beyond any "
+                              b"mail (deflate bomb)\r\n", rest)
+            after = peak_rss_kib(pid)
+            print("deflate bomb (2 x 200 MB inflated): server peak RSS "
+                  "%d KiB before, %d KiB after" % (before, after))
+            self.assertLess(after - before, 16 << 10)
+            inst.assert_alive()
+            m = imaplib.IMAP4(inst.host, inst.port("imap"))
+            m.login("alice", inst.password("alice"))
+            self.assertEqual(m.select("INBOX")[0], "OK")
+            m.logout()
+        finally:
+            inst.stop()
+
+    def test_line_limit_after_inflate(self):
+        """A compressed line longer than the line limit is skipped like a
+        plain one; the session goes on."""
+        w = self.login()
+        w.compress()
+        # compresses about 5:1, far from a bomb
+        text = bytes(b"abcdefghijklmnop"[b % 16] for b in os.urandom(200000))
+        w.send(b"x NOOP " + text + b"\r\n")
+        line = w.read_line()
+        self.assertRegex(line, rb"^(\* |x )BAD ")
+        self.assertIn(b"n OK NOOP completed", w.command(b"n NOOP"))
+        w.close()
 
     def test_not_deflate(self):
         w = self.login()
