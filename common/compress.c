@@ -190,8 +190,12 @@ struct bufferevent *compress_filter_new(struct bufferevent *under,
 		zfilter_free(z);
 		return NULL;
 	}
+	/* Deferred: the filter runs its write callback inside
+	 * bufferevent_write and its read callback inside a drain of its
+	 * input; the owner must not be re-entered from its own writes. */
 	bev = bufferevent_filter_new(under, inflate_filter, deflate_filter,
-				     BEV_OPT_CLOSE_ON_FREE, zfilter_free, z);
+				     BEV_OPT_CLOSE_ON_FREE |
+				     BEV_OPT_DEFER_CALLBACKS, zfilter_free, z);
 	if (bev == NULL)
 		zfilter_free(z);
 	return bev;

@@ -21,8 +21,9 @@
 struct bufferevent;
 typedef void compress_refused_fn(void *arg, const char *why);
 
-/* A filter over `under` (which it frees when freed).  NULL when zlib or
- * libevent cannot set it up. */
+/* A filter over `under` (which it frees when freed), with deferred
+ * callbacks: they run from the event loop, never inside a write or a
+ * drain by the caller.  NULL when zlib or libevent cannot set it up. */
 struct bufferevent *compress_filter_new(struct bufferevent *under,
 					compress_refused_fn *refused,
 					void *arg);

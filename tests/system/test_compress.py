@@ -150,6 +150,27 @@ class CompressTest(unittest.TestCase):
     def test_after_starttls(self):
         self.session(tls=True)
 
+    def test_pipelined(self):
+        """Commands sent in one burst (as mbsync does) get each reply
+        once, in order."""
+        w = self.login()
+        w.compress()
+        self.assertIn(b"a OK", w.command(b"a APPEND INBOX {%d}" % len(MESSAGE),
+                                         MESSAGE))
+        w.send(b"s SELECT INBOX\r\n" + b"".join(
+            b"f%d FETCH 1 (BODY.PEEK[])\r\n" % i for i in range(5)) +
+            b"n NOOP\r\n")
+        out = b""
+        while b"n OK" not in out:
+            out += w.read_line()
+        for i in range(5):
+            self.assertEqual(out.count(b"f%d OK" % i), 1, out[-3000:])
+        self.assertEqual(out.count(MESSAGE), 5)
+        self.assertEqual(w.pending, b"")
+        w.command(b"d STORE 1:* +FLAGS.SILENT (\\Deleted)")
+        self.assertIn(b"e OK", w.command(b"e EXPUNGE"))
+        w.close()
+
     def test_unknown_algorithm_and_before_login(self):
         w = Wire(self.inst)
         self.assertIn(b"z BAD", w.command(b"z COMPRESS DEFLATE"))
