@@ -4,7 +4,7 @@
 
 CC      ?= cc
 SAN     ?=
-PKGS    := openssl libevent libevent_openssl libcrypt
+PKGS    := openssl libevent libevent_openssl libcrypt zlib
 
 ifeq ($(FUZZ),1)
 B       := build-fuzz

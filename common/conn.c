@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/compress.h"
 #include "common/datareader.h"
 #include "common/deadline.h"
 #include "common/linereader.h"
@@ -37,6 +38,8 @@ struct conn {
 	struct conn *prev, *next;
 	struct bufferevent *bev;	/* what we read and write */
 	struct bufferevent *raw;	/* the socket under a STARTTLS filter */
+	struct bufferevent *mid;	/* the STARTTLS filter between a COMPRESS
+					   filter (bev) and the socket (raw) */
 	int plain_fd;			/* bev's socket when bev is not TLS, or -1 */
 	struct config_ref *cfg;
 	const struct protocol *proto;
@@ -49,6 +52,8 @@ struct conn {
 	struct event *flush_timer;	/* waits for a filter's output to drain */
 	struct event *free_ev;		/* frees the connection from the loop */
 	struct event *deadline_ev;	/* the unit being read is too slow */
+	struct event *refuse_ev;	/* tells the session its input is refused */
+	const char *refused_why;	/* set by the COMPRESS filter */
 	unsigned int saved_timeout;	/* the protocol's, during a handshake */
 	char ip[64];
 	unsigned int busy;		/* deferred jobs and timers outstanding */
@@ -73,6 +78,7 @@ struct job {
 static void process_input(struct conn *c);
 static void conn_free(struct conn *c);
 static void set_callbacks(struct conn *c);
+static void after_unit(struct conn *c);
 
 struct conn *conn_next(struct conn *c)
 {
@@ -85,6 +91,8 @@ static size_t output_length(const struct conn *c)
 
 	if (c->bev != NULL)
 		n += evbuffer_get_length(bufferevent_get_output(c->bev));
+	if (c->mid != NULL)
+		n += evbuffer_get_length(bufferevent_get_output(c->mid));
 	if (c->raw != NULL)
 		n += evbuffer_get_length(bufferevent_get_output(c->raw));
 	return n;
@@ -214,6 +222,7 @@ static void drop_socket(struct conn *c)
 		bufferevent_free(c->bev);
 	c->bev = NULL;
 	c->raw = NULL;
+	c->mid = NULL;
 	c->plain_fd = -1;
 	schedule_free(c);
 }
@@ -296,6 +305,77 @@ static void start_tls(struct conn *c)
 	set_callbacks(c);
 	apply_timeout(c);
 	trace_note(c->trace, "TLS handshake");
+}
+
+/* The session hears of a refused input from the loop, not from inside
+ * the filter, which may run below process_input. */
+static void on_refuse(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	if (c->dead || c->closing)
+		return;
+	log_msg(c->proto->name, c->io.id, "input refused: %s", c->refused_why);
+	trace_note(c->trace, "input refused: %s", c->refused_why);
+	if (c->busy > 0 || c->proto->input_refused == NULL) {
+		drop_socket(c);
+		return;
+	}
+	c->proto->input_refused(c->sess, c->refused_why);
+	c->io.close = true;
+	after_unit(c);
+}
+
+static void compress_refused(void *arg, const char *why)
+{
+	struct conn *c = arg;
+
+	c->refused_why = why;
+	if (c->dead)
+		return;
+	bufferevent_disable(c->bev, EV_READ);
+	if (c->refuse_ev == NULL)
+		c->refuse_ev = evtimer_new(c->srv->base, on_refuse, c);
+	event_add(c->refuse_ev, &(struct timeval){ 0, 0 });
+}
+
+/* RFC 4978 3: compression starts right after the tagged OK, which is
+ * already in bev's output and leaves uncompressed below the filter. */
+static void start_compress(struct conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	size_t junk = evbuffer_get_length(in);
+	struct bufferevent *z;
+
+	c->io.compress = false;
+	/* RFC 4978 3: the client sends nothing until it has seen the OK. */
+	evbuffer_drain(in, junk);
+	lr_reset(&c->lr);
+	unit_ended(c);
+	if (junk > 0)
+		trace_note(c->trace, "discarded %zu bytes sent before COMPRESS "
+			   "was answered", junk);
+	/* Only the top bufferevent keeps the session's idle timeout. */
+	bufferevent_set_timeouts(c->bev, NULL, NULL);
+	z = compress_filter_new(c->bev, compress_refused, c);
+	if (z == NULL) {
+		log_msg(c->proto->name, c->io.id, "COMPRESS failed: no filter");
+		close_when_flushed(c);
+		return;
+	}
+	if (c->raw != NULL)
+		c->mid = c->bev;
+	else
+		c->raw = c->bev;
+	c->bev = z;
+	c->plain_fd = -1;
+	c->io.compressed = true;
+	c->timeout_set = 0;
+	set_callbacks(c);
+	apply_timeout(c);
+	trace_note(c->trace, "DEFLATE compression on");
 }
 
 /* After every unit of input: send replies, act on the protocol's requests. */
@@ -409,8 +489,8 @@ static size_t feed_chunk(struct conn *c, const char *p, size_t n)
 static bool can_take_input(const struct conn *c)
 {
 	return c->opened && !c->dead && !c->closing && c->busy == 0 &&
-		!c->handshaking &&
-		!c->io.starttls && !c->io.close && !output_full(c);
+		!c->handshaking && c->refused_why == NULL &&
+		!c->io.starttls && !c->io.compress && !c->io.close && !output_full(c);
 }
 
 static void process_input(struct conn *c)
@@ -446,6 +526,8 @@ static void process_input(struct conn *c)
 		start_tls(c);
 		return;
 	}
+	if (c->io.compress && c->busy == 0 && !c->closing && !c->dead)
+		start_compress(c);
 	if (c->eof && evbuffer_get_length(in) == 0 && !c->closing && c->busy == 0) {
 		close_when_flushed(c);
 		return;
@@ -819,6 +901,8 @@ static void conn_free(struct conn *c)
 		event_free(c->free_ev);
 	if (c->deadline_ev != NULL)
 		event_free(c->deadline_ev);
+	if (c->refuse_ev != NULL)
+		event_free(c->refuse_ev);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else

@@ -55,10 +55,14 @@ struct proto_io {
 	/* requests to the I/O layer, acted on once io->out is flushed */
 	bool close;			/* disconnect */
 	bool starttls;			/* handshake; buffered input is discarded */
+	bool compress;			/* start DEFLATE both ways (RFC 4978)
+					   after the replies queued now;
+					   buffered input is discarded */
 	bool more_output;		/* call ops->resume_output when drained */
 
 	/* facts the I/O layer fills in */
 	bool tls;			/* the connection is encrypted */
+	bool compressed;		/* DEFLATE is on (common/compress.h) */
 	bool loopback;			/* the peer is on a loopback address */
 	bool tls_available;		/* a certificate is loaded */
 	const char *tls_version;	/* "TLSv1.3"..., NULL before TLS */
@@ -110,6 +114,11 @@ struct protocol {
 	void (*tls_done)(void *sess);	/* the STARTTLS handshake succeeded */
 	void (*timeout)(void *sess);	/* idle too long: queue a reply, close */
 	void (*shutdown)(void *sess);	/* the server is stopping: say so, close */
+	/* The I/O layer refuses the client's input (a compressed stream that
+	 * is invalid or inflates absurdly): queue a farewell naming why; the
+	 * connection closes after it.  NULL for a protocol that never asks
+	 * for io->compress. */
+	void (*input_refused)(void *sess, const char *why);
 	void (*resume_output)(void *sess);
 	/* How many leading bytes of a client line the trace may show; the rest
 	 * becomes <redacted>.  NULL: all of it. */

@@ -96,6 +96,9 @@ static const struct explain_entry imap_entries[] = {
 	  "RFC 3691 2" },
 	{ "ENABLE", "Turns on extensions that change how the server answers.",
 	  "RFC 5161 3.1" },
+	{ "COMPRESS", "Asks to compress everything both ways with DEFLATE "
+	  "from the server's OK on; later bytes are raw deflate data, not "
+	  "text.", "RFC 4978 3" },
 	{ "NAMESPACE", "Asks where personal and shared mailboxes live and the "
 	  "hierarchy separator.", "RFC 2342 5" },
 	{ "ID", "Client and server tell each other their software name and "
@@ -267,6 +270,9 @@ static const struct explain_entry imap_entries[] = {
 	{ "[SERVERBUG]", "[SERVERBUG]: the server hit a bug of its own.",
 	  "RFC 5530 3" },
 	{ "[NOPERM]", "[NOPERM]: the user may not do that.", "RFC 5530 3" },
+	{ "[COMPRESSIONACTIVE]", "[COMPRESSIONACTIVE]: compression is "
+	  "already on for this connection; COMPRESS works once.",
+	  "RFC 4978 4" },
 	{ "[OVERQUOTA]", "[OVERQUOTA]: the user's storage quota is full.",
 	  "RFC 5530 3" },
 	{ "[CLOSED]", "[CLOSED]: the mailbox that was selected is now "

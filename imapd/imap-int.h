@@ -309,6 +309,7 @@ imap_cmd_fn cmd_append, cmd_check, cmd_close, cmd_expunge, cmd_search;
 imap_cmd_fn cmd_fetch, cmd_store, cmd_copy, cmd_uid;
 imap_cmd_fn cmd_enable, cmd_id, cmd_namespace, cmd_unselect, cmd_move;
 imap_cmd_fn cmd_idle;
+imap_cmd_fn cmd_compress;	/* RFC 4978 */
 imap_cmd_fn cmd_sort, cmd_thread;	/* RFC 5256 */
 
 /* strict.c: strict mode (common/strict.h), the rules a client broke, as

@@ -742,6 +742,11 @@ static void imap_shutdown(void *sess)
 	say_bye(sess, "Server shutting down");
 }
 
+static void imap_input_refused(void *sess, const char *why)
+{
+	say_bye(sess, why);
+}
+
 static void imap_resume(void *sess)
 {
 	struct imap_session *s = sess;
@@ -820,6 +825,7 @@ const struct protocol imap_protocol = {
 	.tls_done = imap_tls_done,
 	.timeout = imap_timeout,
 	.shutdown = imap_shutdown,
+	.input_refused = imap_input_refused,
 	.resume_output = imap_resume,
 	.trace_visible = imap_trace_visible,
 	.busy_reply = "* BYE [UNAVAILABLE] Too many connections\r\n",

@@ -31,6 +31,7 @@ neomutt
 dnsmasq-base
 isync
 postfix
+zlib1g-dev
 "
 missing=""
 for p in $PKGS; do

@@ -20,7 +20,7 @@
 
 typedef int fuzz_entry(const uint8_t *data, size_t size);
 
-fuzz_entry fuzz_replay_config, fuzz_replay_datareader, fuzz_replay_fault,
+fuzz_entry fuzz_replay_compress, fuzz_replay_config, fuzz_replay_datareader, fuzz_replay_fault,
 	fuzz_replay_header,
 	fuzz_replay_imap_parser, fuzz_replay_imap_session,
 	fuzz_replay_linereader, fuzz_replay_mime, fuzz_replay_pop3_session,
@@ -32,6 +32,7 @@ static const struct target {
 	const char *name;
 	fuzz_entry *run;
 } targets[] = {
+	{ "compress", fuzz_replay_compress },
 	{ "config", fuzz_replay_config },
 	{ "datareader", fuzz_replay_datareader },
 	{ "fault", fuzz_replay_fault },
