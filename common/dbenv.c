@@ -47,7 +47,7 @@ static DB_ENV *env_open(const char *home, char *err_r, size_t errlen)
 {
 	const u_int32_t flags = DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK |
 		DB_INIT_LOG | DB_INIT_MPOOL | DB_THREAD | DB_RECOVER |
-		DB_REGISTER | DB_FAILCHK;
+		DB_REGISTER;
 	DB_ENV *env;
 	int ret;
 
@@ -58,10 +58,20 @@ static DB_ENV *env_open(const char *home, char *err_r, size_t errlen)
 	/* Berkeley DB's own messages go to the log, never to stdout. */
 	env->set_errcall(env, db_errcall);
 	env->set_msgcall(env, db_msgcall);
-	/* A process that dies with the environment open (a `maillab user`
-	 * killed at its prompt) is cleaned up by failchk, its transactions
-	 * aborted, instead of a recovery that would panic every other
-	 * process using the environment. */
+	/* No DB_FAILCHK in the open flags: a process killed while one of its
+	 * threads was inside Berkeley DB (a server's workers waiting on a
+	 * lock) leaves region mutexes locked and condition variables waited
+	 * on, and failchk's cleanup of them fails ("BDB2027 unable to destroy
+	 * mutex: Device or resource busy", the open fails) or blocks forever
+	 * in pthread_cond_destroy.  The Reference Guide, "Handling failure in
+	 * Transactional Data Store applications" (transapp_fail.html): when a
+	 * data structure mutex or a write lock is left held, the environment
+	 * must not be used further and recovery must run.  DB_REGISTER with
+	 * DB_RECOVER does exactly that, and only when a registered process
+	 * has died (envopen.html, DB_REGISTER): it rebuilds the regions from
+	 * the log, committed data kept, the dead transactions rolled back.
+	 * The thread count and is_alive stay for the failchk of
+	 * dbenv_retry. */
 	env->set_thread_count(env, DBENV_THREADS);
 	env->set_isalive(env, dbenv_is_alive);
 	/* Resolve deadlocks at once (callers that wait for locks at all). */
