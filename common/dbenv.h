@@ -11,8 +11,9 @@
  * The environment is transactional and may be shared by several processes
  * at once (`maillab serve` and `maillab user add`).  DB_REGISTER and
  * DB_RECOVER: when a process that had it open died, the next open runs
- * full recovery (committed data kept, its transactions rolled back), never
- * when all registered processes are alive. */
+ * full recovery (committed data kept, its transactions rolled back), or,
+ * while another process still uses the environment, failchk (DB_FAILCHK)
+ * so that the live process is not panicked. */
 
 /* Opens (creating DIR/db and the environment if missing) the environment of
  * instance directory `dir`.  Returns the handle, or NULL with a message
