@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -42,12 +43,35 @@ int dbenv_is_alive(DB_ENV *env, pid_t pid, db_threadid_t tid,
 	return kill(pid, 0) == 0 || errno == EPERM;
 }
 
+/* Whether a live process has the environment in `home` open: DB_REGISTER
+ * holds an fcntl lock on its slot of __db.register while a process has the
+ * environment open, and the kernel drops it when the process dies. */
+static bool env_has_live_user(const char *home)
+{
+	char path[PATH_MAX];
+	struct flock fl;
+	int fd;
+	bool live;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/__db.register", home) >=
+	    sizeof(path))
+		return true;
+	if ((fd = open(path, O_RDWR | O_CLOEXEC)) < 0)
+		return false;
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	live = fcntl(fd, F_GETLK, &fl) < 0 || fl.l_type != F_UNLCK;
+	close(fd);
+	return live;
+}
+
 /* Opens the environment in `home` (which exists). */
 static DB_ENV *env_open(const char *home, char *err_r, size_t errlen)
 {
-	const u_int32_t flags = DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK |
+	u_int32_t flags = DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK |
 		DB_INIT_LOG | DB_INIT_MPOOL | DB_THREAD | DB_RECOVER |
-		DB_REGISTER | DB_FAILCHK;
+		DB_REGISTER;
 	DB_ENV *env;
 	int ret;
 
@@ -58,10 +82,23 @@ static DB_ENV *env_open(const char *home, char *err_r, size_t errlen)
 	/* Berkeley DB's own messages go to the log, never to stdout. */
 	env->set_errcall(env, db_errcall);
 	env->set_msgcall(env, db_msgcall);
-	/* A process that dies with the environment open (a `maillab user`
-	 * killed at its prompt) is cleaned up by failchk, its transactions
-	 * aborted, instead of a recovery that would panic every other
-	 * process using the environment. */
+	/* DB_FAILCHK only while another process uses the environment: then
+	 * a dead process (a `maillab user` killed at its prompt) is cleaned
+	 * up by failchk instead of a recovery that would panic the live
+	 * server.  With no live user, DB_REGISTER | DB_RECOVER alone: a
+	 * process killed while its threads were inside Berkeley DB (a
+	 * server's workers waiting on a lock) leaves region mutexes locked
+	 * and condition variables waited on, and failchk's cleanup of them
+	 * fails ("BDB2027 unable to destroy mutex: Device or resource busy",
+	 * the open fails) or blocks in pthread_cond_destroy.  Reference
+	 * Guide, "Handling failure in Transactional Data Store applications"
+	 * (transapp_fail.html): a data structure mutex left held means the
+	 * environment must not be used and recovery must run; DB_REGISTER
+	 * with DB_RECOVER runs it when a registered process died
+	 * (envopen.html), committed data kept, dead transactions rolled
+	 * back. */
+	if (env_has_live_user(home))
+		flags |= DB_FAILCHK;
 	env->set_thread_count(env, DBENV_THREADS);
 	env->set_isalive(env, dbenv_is_alive);
 	/* Resolve deadlocks at once (callers that wait for locks at all). */

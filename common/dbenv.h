@@ -10,9 +10,10 @@
  *
  * The environment is transactional and may be shared by several processes
  * at once (`maillab serve` and `maillab user add`).  DB_REGISTER and
- * DB_FAILCHK: when a process that had it open died, the next open cleans up
- * after it (aborting its transactions) and runs full recovery only if that
- * is not enough, never under a live process otherwise. */
+ * DB_RECOVER: when a process that had it open died, the next open runs
+ * full recovery (committed data kept, its transactions rolled back), or,
+ * while another process still uses the environment, failchk (DB_FAILCHK)
+ * so that the live process is not panicked. */
 
 /* Opens (creating DIR/db and the environment if missing) the environment of
  * instance directory `dir`.  Returns the handle, or NULL with a message
