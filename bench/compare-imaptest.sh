@@ -93,6 +93,10 @@ case "$DC_PORT" in "$ML_PORT"|"$ML_POP3") DC_PORT=$((ML_PORT + 2)) ;; esac
 sed -e "s|@DIR@|$DC|g" -e "s|@PORT@|$DC_PORT|g" -e "s|@PROTOCOL@|imap|g" \
     -e "s|@UID@|$(id -u nobody)|g" -e "s|@GID@|$(id -g nobody)|g" \
     "$HERE/dovecot/dovecot.conf.in" >"$DC/dovecot.conf" || die "writing $DC/dovecot.conf"
+# imaptest's clients are all alice from 127.0.0.1: lift Dovecot's default
+# of 10 sessions per user and IP (maillab has no such limit), or most of
+# the 50 clients get NO [LIMIT] instead of work.
+printf 'protocol imap {\n  mail_max_userip_connections = 1000\n}\n' >>"$DC/dovecot.conf"
 DC_STARTED=1
 dovecot -c "$DC/dovecot.conf" >"$T/dovecot.out" 2>&1 ||
 	{ cat "$T/dovecot.out" "$DC/dovecot.log" >&2; die "dovecot did not start"; }
