@@ -146,6 +146,7 @@ echo
 echo "raw imaptest output (Totals and errors; averages per command in ms):"
 for f in "$T"/imaptest.*; do
 	echo "--- $(basename "$f")"
+	grep 'ms/cmd avg' "$f" | tail -1
 	sed -n '/^Totals:/,$p' "$f"
 	grep 'Error:' "$f" | sort | uniq -c | sort -rn | head -10
 done
