@@ -113,15 +113,15 @@ static inline void append(struct client *c, const char *box,
 	ASSERT_HAS(c, "ap OK [APPENDUID ");
 }
 
-/* A fresh instance with alice, and c logged in as her. */
-static inline void instance_start(struct instance *in, struct client *c)
+/* A fresh instance with user alice (password "secret") and her Maildir,
+ * default config; no client yet. */
+static inline void instance_create(struct instance *in)
 {
 	char err[512];
 
 	log_open(NULL, false);
 	in->dir = unit_tmpdir();
 	config_defaults(&in->cfg, in->dir);
-	in->cfg.max_literal_size = 100000;
 	in->db = userdb_open(in->dir, err, sizeof(err));
 	ck_assert_msg(in->db != NULL, "%s", err);
 	ck_assert_int_eq(userdb_add(in->db, "alice", "secret", err,
@@ -129,9 +129,23 @@ static inline void instance_start(struct instance *in, struct client *c)
 	snprintf(in->mail, sizeof(in->mail), "%s/mail", in->dir);
 	ck_assert_int_eq(maildir_user_create(in->mail, "alice", err,
 					     sizeof(err)), 0);
+}
+
+/* Opens c on in and logs it in as alice. */
+static inline void client_login(struct client *c, struct instance *in)
+{
 	client_open(c, in);
 	say(c, "1 LOGIN alice secret\r\n");
 	ASSERT_HAS(c, "1 OK");
+}
+
+/* A fresh instance with alice, literals up to 100000 bytes, and c logged
+ * in as her. */
+static inline void instance_start(struct instance *in, struct client *c)
+{
+	instance_create(in);
+	in->cfg.max_literal_size = 100000;
+	client_login(c, in);
 }
 
 static inline void instance_stop(struct instance *in, struct client *c)
