@@ -148,13 +148,19 @@ static inline void instance_start(struct instance *in, struct client *c)
 	client_login(c, in);
 }
 
-static inline void instance_stop(struct instance *in, struct client *c)
+/* Removes what instance_create() made; clients must be closed first. */
+static inline void instance_free(struct instance *in)
 {
-	client_close(c);
 	userdb_close(&in->db);
 	config_free(&in->cfg);
 	unit_rmtree(in->dir);
 	free(in->dir);
+}
+
+static inline void instance_stop(struct instance *in, struct client *c)
+{
+	client_close(c);
+	instance_free(in);
 }
 
 #endif
