@@ -4,77 +4,22 @@ its keys pushed by -e 'push ...': it flags the first message, saves the
 second to a new folder (COPY, then \\Deleted and EXPUNGE since delete=yes),
 syncs and quits.  The result is checked over IMAP with imaplib and in the
 Maildir.  Skipped when mutt or script is not installed."""
-import imaplib
 import os
 import shutil
-import subprocess
-import tempfile
 import unittest
 
-from fixture import Instance
+from mutt_driver import SCRIPT, ReaderSession, reader_message
 
 MUTT = shutil.which("mutt")
-SCRIPT = shutil.which("script")
 
 
 def message(n, subject):
-    return ("From: Bob <bob@lab.test>\r\n"
-            "To: alice@lab.test\r\n"
-            "Subject: %s\r\n"
-            "Date: Mon, %d Feb 2026 10:00:00 +0000\r\n"
-            "Message-ID: <mutt%d@lab.test>\r\n"
-            "\r\n"
-            "body %d\r\n" % (subject, n + 2, n, n)).encode()
+    return reader_message("mutt", n, subject)
 
 
 @unittest.skipUnless(MUTT and SCRIPT, "mutt or script(1) not installed")
-class MuttTest(unittest.TestCase):
-    def setUp(self):
-        self.inst = Instance.start()
-        self.port = self.inst.port("imap")
-        self.pw = self.inst.password("alice")
-        self.tmp = tempfile.mkdtemp(prefix="maillab-mutt-")
-
-    def tearDown(self):
-        self.inst.stop()
-        shutil.rmtree(self.tmp, ignore_errors=True)
-
-    def imap(self):
-        c = imaplib.IMAP4(self.inst.host, self.port)
-        c.login("alice", self.pw)
-        return c
-
-    def run_mutt(self, keys):
-        rc = os.path.join(self.tmp, "muttrc")
-        with open(rc, "w") as f:
-            f.write("set imap_user=alice\n"
-                    "set imap_pass=\"%s\"\n"
-                    "set folder=imap://%s:%d/\n"
-                    "set spoolfile=+INBOX\n"
-                    # plain IMAP on loopback: no certificate prompt
-                    "set ssl_starttls=no\n"
-                    "set ssl_force_tls=no\n"
-                    "set header_cache=\n"
-                    "set message_cachedir=\n"
-                    "set move=no\n"
-                    "set confirmappend=no\n"
-                    "set confirmcreate=no\n"
-                    "set delete=yes\n"
-                    "set quit=yes\n"
-                    "set sort=date\n"
-                    "set wait_key=no\n"
-                    "set mail_check=600\n"
-                    "set timeout=600\n"
-                    % (self.pw, self.inst.host, self.port))
-        cmd = "mutt -n -F %s -f imap://%s:%d/INBOX -e 'push \"%s\"'" % (
-            rc, self.inst.host, self.port, keys)
-        env = dict(os.environ, TERM="vt100", HOME=self.tmp)
-        p = subprocess.run([SCRIPT, "-qfec", cmd, "/dev/null"], env=env,
-                           stdin=subprocess.DEVNULL, capture_output=True,
-                           timeout=60)
-        out = p.stdout.decode("latin-1")
-        self.assertEqual(p.returncode, 0, out[-2000:])
-        return out
+class MuttTest(ReaderSession, unittest.TestCase):
+    reader = "mutt"
 
     def test_flag_save_expunge(self):
         c = self.imap()
@@ -83,9 +28,9 @@ class MuttTest(unittest.TestCase):
             self.assertEqual(typ, "OK")
         c.logout()
 
-        out = self.run_mutt("<flag-message><next-entry>"
-                            "<save-message>=Saved<enter>"
-                            "<sync-mailbox><quit>")
+        out = self.run_reader("<flag-message><next-entry>"
+                              "<save-message>=Saved<enter>"
+                              "<sync-mailbox><quit>")
         self.assertIn("first mutt", out)
 
         c = self.imap()

@@ -16,59 +16,12 @@
 #include "common/log.h"
 #include "common/quota.h"
 #include "common/users.h"
+#include "tests/unit/cli-user-run.h"
 #include "tests/unit/maildir-helpers.h"
 #include "tests/unit/unit.h"
 
 static char *dir;
 static char err[512];
-
-/* Runs `maillab user ARGS...` with `input` on stdin; returns its exit
- * status.  Its output goes to `out` (stdout and stderr together). */
-static int run_user_cmd(const char *input, struct buf *out, ...)
-{
-	char *argv[16];
-	int argc = 0, in[2], outp[2], status;
-	char chunk[512];
-	ssize_t n;
-	va_list ap;
-	pid_t pid;
-
-	argv[argc++] = "user";
-	va_start(ap, out);
-	while (argc < 15 && (argv[argc] = va_arg(ap, char *)) != NULL)
-		argc++;
-	va_end(ap);
-	argv[argc] = NULL;
-	ck_assert_int_eq(pipe(in), 0);
-	ck_assert_int_eq(pipe(outp), 0);
-	pid = fork();
-	ck_assert_int_ne(pid, -1);
-	if (pid == 0) {
-		dup2(in[0], STDIN_FILENO);
-		dup2(outp[1], STDOUT_FILENO);
-		dup2(outp[1], STDERR_FILENO);
-		close(in[1]);
-		close(outp[0]);
-		/* no terminal: the prompt path must fail cleanly */
-		setsid();
-		status = maillab_user(argc, argv);
-		fflush(stdout);
-		_exit(status);
-	}
-	close(in[0]);
-	close(outp[1]);
-	if (input != NULL)
-		ck_assert_int_eq(write(in[1], input, strlen(input)),
-				 (ssize_t)strlen(input));
-	close(in[1]);
-	buf_clear(out);
-	while ((n = read(outp[0], chunk, sizeof(chunk))) > 0)
-		buf_append(out, chunk, (size_t)n);
-	close(outp[0]);
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert(WIFEXITED(status));
-	return WEXITSTATUS(status);
-}
 
 static char *inst;
 

@@ -2,31 +2,15 @@
  * UNSELECT, 3348 CHILDREN, 7888 LITERAL+, 4315 UIDPLUS, 6851 MOVE, 2177
  * IDLE) through test sessions on a temporary instance. */
 #include <dirent.h>
-#include <stdio.h>
 #include <unistd.h>
-#include <stdlib.h>
-#include <string.h>
+#include "tests/unit/imap-client.h"
 
-#include "common/log.h"
-#include "common/users.h"
-#include "imapd/imap.h"
 #include "maildir/deliver.h"
 #include "maildir/mailbox.h"
 #include "maildir/notify.h"
-#include "maildir/user.h"
 #include "tests/unit/maildir-helpers.h"
-#include "tests/unit/unit.h"
 
-struct client {
-	struct proto_io io;
-	void *sess;
-	char *got;
-};
-
-static char *dir;
-static char mail[4200];
-static struct config cfg;
-static struct userdb *db;
+static struct instance inst;
 static struct client a, b;
 
 static const char msg1[] =
@@ -35,118 +19,17 @@ static const char msg1[] =
 	"\r\n"
 	"first\r\n";
 
-static void client_open(struct client *c)
-{
-	io_init_test(&c->io, &cfg, SVC_IMAP);
-	c->io.users = db;
-	c->sess = imap_protocol.open(&c->io);
-	c->got = NULL;
-}
-
-static void client_close(struct client *c)
-{
-	if (c->sess != NULL)
-		imap_protocol.close(c->sess);
-	c->sess = NULL;
-	free(c->got);
-	c->got = NULL;
-	io_free(&c->io);
-}
-
-static void feed(struct client *c, const char *data, size_t len)
-{
-	size_t pos = 0;
-
-	while (!c->io.close) {
-		if (c->io.mode == INPUT_BYTES) {
-			size_t want = c->io.bytes_wanted;
-			bool sink = c->io.bytes_sink != NULL;
-
-			if (want > len - pos)
-				break;
-			if (sink)
-				c->io.bytes_sink(c->io.bytes_sink_arg, data + pos, want);
-			c->io.mode = INPUT_LINE;
-			imap_protocol.bytes(c->sess, sink ? "" : data + pos,
-					    sink ? 0 : want);
-			pos += want;
-		} else {
-			const char *nl = memmem(data + pos, len - pos, "\r\n", 2);
-			size_t n;
-			char *line;
-
-			if (nl == NULL)
-				break;
-			n = (size_t)(nl - (data + pos));
-			line = strndup(data + pos, n);
-			imap_protocol.line(c->sess, line, n, 0);
-			free(line);
-			pos += n + 2;
-		}
-		while (c->io.more_output && !c->io.close) {
-			c->io.more_output = false;
-			imap_protocol.resume_output(c->sess);
-		}
-	}
-}
-
-static const char *say(struct client *c, const char *wire)
-{
-	free(c->got);
-	buf_clear(&c->io.out);
-	feed(c, wire, strlen(wire));
-	c->got = strdup(buf_cstr(&c->io.out));
-	buf_clear(&c->io.out);
-	return c->got;
-}
-
-#define ASSERT_HAS(c, s) ck_assert_msg(strstr((c)->got, s) != NULL, \
-				       "no \"%s\" in:\n%s", s, (c)->got)
-#define ASSERT_NOT(c, s) ck_assert_msg(strstr((c)->got, s) == NULL, \
-				       "\"%s\" in:\n%s", s, (c)->got)
-
-static void append(struct client *c, const char *box, const char *extra,
-		   const char *msg)
-{
-	char line[512];
-
-	snprintf(line, sizeof(line), "ap APPEND %s %s{%zu}\r\n", box, extra,
-		 strlen(msg));
-	say(c, line);
-	ASSERT_HAS(c, "+ Ready for literal data");
-	say(c, msg);
-	say(c, "\r\n");
-	ASSERT_HAS(c, "ap OK [APPENDUID ");
-}
-
 static void setup(void)
 {
-	char err[512];
-
-	log_open(NULL, false);
-	dir = unit_tmpdir();
-	config_defaults(&cfg, dir);
-	cfg.max_literal_size = 100000;
-	db = userdb_open(dir, err, sizeof(err));
-	ck_assert_msg(db != NULL, "%s", err);
-	ck_assert_int_eq(userdb_add(db, "alice", "secret", err, sizeof(err)), 0);
-	snprintf(mail, sizeof(mail), "%s/mail", dir);
-	ck_assert_int_eq(maildir_user_create(mail, "alice", err, sizeof(err)), 0);
-	client_open(&a);
-	say(&a, "1 LOGIN alice secret\r\n");
-	ASSERT_HAS(&a, "1 OK");
+	instance_start(&inst, &a);
 	memset(&b, 0, sizeof(b));
 }
 
 static void teardown(void)
 {
-	client_close(&a);
 	if (b.sess != NULL)
 		client_close(&b);
-	userdb_close(&db);
-	config_free(&cfg);
-	unit_rmtree(dir);
-	free(dir);
+	instance_stop(&inst, &a);
 }
 
 START_TEST(test_capabilities)
@@ -182,7 +65,7 @@ START_TEST(test_enable)
 	say(&a, "n NOOP\r\n");
 	ck_assert_str_eq(a.got, "n OK NOOP completed\r\n");
 	/* before login it is refused */
-	client_open(&b);
+	client_open(&b, &inst);
 	say(&b, "x ENABLE IDLE\r\n");
 	ASSERT_HAS(&b, "x BAD Command not valid before login");
 }
@@ -212,7 +95,7 @@ START_TEST(test_id)
 	say(&a, "q NOOP\r\n");
 	ck_assert_str_eq(a.got, "q OK NOOP completed\r\n");
 	/* valid before login too */
-	client_open(&b);
+	client_open(&b, &inst);
 	say(&b, "r ID NIL\r\n");
 	ASSERT_HAS(&b, "* ID (\"name\" \"maillab\")");
 	ASSERT_HAS(&b, "r OK");
@@ -268,7 +151,7 @@ START_TEST(test_literal_plus)
 	ASSERT_HAS(&a, "s OK [READ-WRITE]");
 	/* the size limit still applies: read, thrown away, NO [TOOBIG] */
 	{
-		size_t big = cfg.max_literal_size + 1, n;
+		size_t big = inst.cfg.max_literal_size + 1, n;
 		char *wire = malloc(big + 100);
 
 		n = (size_t)snprintf(wire, 100, "t STATUS {%zu+}\r\n", big);
@@ -276,7 +159,7 @@ START_TEST(test_literal_plus)
 		n += big;
 		n += (size_t)snprintf(wire + n, 100, " (MESSAGES)\r\nu NOOP\r\n");
 		buf_clear(&a.io.out);
-		feed(&a, wire, n);
+		client_feed(&a, wire, n);
 		ck_assert_str_eq(buf_cstr(&a.io.out), "t NO [TOOBIG] Literal too big\r\n"
 				 "u OK NOOP completed\r\n");
 		free(wire);
@@ -286,7 +169,6 @@ START_TEST(test_literal_plus)
 }
 END_TEST
 
-
 /* Files in alice's folder DIR ("cur", ".Trash/cur"). */
 static int count_files(const char *sub)
 {
@@ -295,7 +177,7 @@ static int count_files(const char *sub)
 	DIR *d;
 	int n = 0;
 
-	snprintf(path, sizeof(path), "%s/alice/%s", mail, sub);
+	snprintf(path, sizeof(path), "%s/alice/%s", inst.mail, sub);
 	d = opendir(path);
 	if (d == NULL)
 		return -1;
@@ -369,7 +251,7 @@ START_TEST(test_move)
 	say(&a, "c CREATE Archive\r\n");
 	say(&a, "s SELECT INBOX\r\n");
 	say(&a, "f STORE 2 +FLAGS.SILENT (\\Seen $Work)\r\n");
-	client_open(&b);
+	client_open(&b, &inst);
 	say(&b, "1 LOGIN alice secret\r\n");
 	say(&b, "s SELECT INBOX\r\n");
 	/* RFC 6851 4.3: COPYUID in an untagged OK, then the expunges */
@@ -424,7 +306,7 @@ static void nth_file(const char *sub, int nth, char *out, size_t len)
 	int i = 0;
 
 	out[0] = '\0';
-	snprintf(path, sizeof(path), "%s/alice/%s", mail, sub);
+	snprintf(path, sizeof(path), "%s/alice/%s", inst.mail, sub);
 	d = opendir(path);
 	ck_assert_ptr_nonnull(d);
 	while ((de = readdir(d)) != NULL)
@@ -445,7 +327,7 @@ START_TEST(test_move_rolls_back)
 	 * messages has: that rename fails, the ones done are undone */
 	nth_file("cur", 1, name, sizeof(name));
 	ck_assert(name[0] != '\0');
-	snprintf(path, sizeof(path), "%s/alice/.Dst/cur/%s", mail, name);
+	snprintf(path, sizeof(path), "%s/alice/.Dst/cur/%s", inst.mail, name);
 	f = fopen(path, "w");
 	ck_assert_ptr_nonnull(f);
 	fputs("Subject: squatter\r\n\r\nx\r\n", f);
@@ -516,7 +398,7 @@ static const char *pushed(struct client *c)
 
 static void open_b(void)
 {
-	client_open(&b);
+	client_open(&b, &inst);
 	say(&b, "1 LOGIN alice secret\r\n");
 	ASSERT_HAS(&b, "1 OK");
 }
@@ -531,13 +413,13 @@ START_TEST(test_idle_push)
 	append(&b, "INBOX", "", msg1);
 	say(&a, "i IDLE\r\n");
 	ck_assert_str_eq(a.got, "+ idling\r\n* 2 EXISTS\r\n* 1 RECENT\r\n");
-	ck_assert_uint_eq(a.io.idle_timeout, cfg.timeout_imap_idle);
+	ck_assert_uint_eq(a.io.idle_timeout, inst.cfg.timeout_imap_idle);
 	/* another IMAP session's APPEND */
 	append(&b, "INBOX", "", msg1);
 	pushed(&a);
 	ASSERT_HAS(&a, "* 3 EXISTS\r\n");
 	/* a delivery (SMTP) */
-	ck_assert_int_eq(deliver_text(mail, "alice", NULL, msg1), 0);
+	ck_assert_int_eq(deliver_text(inst.mail, "alice", NULL, msg1), 0);
 	pushed(&a);
 	ASSERT_HAS(&a, "* 4 EXISTS\r\n");
 	/* a flag change, a keyword change */
@@ -560,7 +442,7 @@ START_TEST(test_idle_push)
 	ck_assert_str_eq(pushed(&a), "");
 	say(&a, "DONE\r\n");
 	ck_assert_str_eq(a.got, "i OK IDLE terminated\r\n");
-	ck_assert_uint_eq(a.io.idle_timeout, cfg.timeout_imap);
+	ck_assert_uint_eq(a.io.idle_timeout, inst.cfg.timeout_imap);
 	/* after DONE no more pushes */
 	append(&b, "INBOX", "", msg1);
 	ck_assert_str_eq(pushed(&a), "");
@@ -610,7 +492,7 @@ START_TEST(test_idle_bad)
 	say(&a, "q NOOP\r\n");
 	ck_assert_str_eq(a.got, "q OK NOOP completed\r\n");
 	/* before login */
-	client_open(&b);
+	client_open(&b, &inst);
 	say(&b, "r IDLE\r\n");
 	ASSERT_HAS(&b, "r BAD Command not valid before login");
 }
@@ -620,8 +502,8 @@ START_TEST(test_idle_timeout)
 {
 	say(&a, "s SELECT INBOX\r\n");
 	say(&a, "i IDLE\r\n");
-	ck_assert_uint_eq(a.io.idle_timeout, cfg.timeout_imap_idle);
-	ck_assert_uint_ge(cfg.timeout_imap_idle, 29 * 60);
+	ck_assert_uint_eq(a.io.idle_timeout, inst.cfg.timeout_imap_idle);
+	ck_assert_uint_ge(inst.cfg.timeout_imap_idle, 29 * 60);
 	/* the I/O layer's timer fired: BYE and close, watch released */
 	buf_clear(&a.io.out);
 	imap_protocol.timeout(a.sess);
@@ -630,10 +512,10 @@ START_TEST(test_idle_timeout)
 	ck_assert(a.io.close);
 	client_close(&a);
 	/* the folder is watched no more: a change calls nobody */
-	ck_assert_int_eq(deliver_text(mail, "alice", NULL, msg1), 0);
+	ck_assert_int_eq(deliver_text(inst.mail, "alice", NULL, msg1), 0);
 	ck_assert_int_eq(maildir_notify_dispatch(), 0);
 	/* a new session works */
-	client_open(&a);
+	client_open(&a, &inst);
 	say(&a, "1 LOGIN alice secret\r\n");
 	say(&a, "s SELECT INBOX\r\n");
 	ASSERT_HAS(&a, "* 1 EXISTS");
@@ -654,7 +536,8 @@ START_TEST(test_notify_shared)
 	char err[256];
 
 	say(&a, "c CREATE Trash\r\n");
-	ck_assert_int_eq(maildir_store_open(mail, "alice", &s, err, sizeof(err)), 0);
+	ck_assert_int_eq(maildir_store_open(inst.mail, "alice", &s, err,
+					    sizeof(err)), 0);
 	ck_assert_int_eq(maildir_box_open(s, "INBOX", 0, &box1, err, sizeof(err)), 0);
 	ck_assert_int_eq(maildir_box_open(s, "INBOX", 0, &box2, err, sizeof(err)), 0);
 	ck_assert_int_eq(maildir_box_open(s, "Trash", 0, &trash, err, sizeof(err)), 0);
@@ -664,7 +547,7 @@ START_TEST(test_notify_shared)
 	w3 = maildir_watch_box(trash, count_call, &n3);
 	ck_assert(w1 != NULL && w2 != NULL && w3 != NULL);
 	/* one delivery wakes each watcher of INBOX once, not Trash's */
-	ck_assert_int_eq(deliver_text(mail, "alice", NULL, msg1), 0);
+	ck_assert_int_eq(deliver_text(inst.mail, "alice", NULL, msg1), 0);
 	ck_assert_int_eq(maildir_notify_dispatch(), 2);
 	ck_assert_int_eq(n1, 1);
 	ck_assert_int_eq(n2, 1);
@@ -672,10 +555,10 @@ START_TEST(test_notify_shared)
 	/* with one watcher gone the folder is still watched */
 	maildir_watch_free(&w1);
 	ck_assert_ptr_null(w1);
-	ck_assert_int_eq(deliver_text(mail, "alice", NULL, msg1), 0);
+	ck_assert_int_eq(deliver_text(inst.mail, "alice", NULL, msg1), 0);
 	ck_assert_int_eq(maildir_notify_dispatch(), 1);
 	ck_assert_int_eq(n2, 2);
-	ck_assert_int_eq(deliver_text(mail, "alice", "Trash", msg1), 0);
+	ck_assert_int_eq(deliver_text(inst.mail, "alice", "Trash", msg1), 0);
 	ck_assert_int_eq(maildir_notify_dispatch(), 1);
 	ck_assert_int_eq(n3, 1);
 	maildir_watch_free(&w2);
@@ -691,14 +574,14 @@ START_TEST(test_notify_shared)
 	w1 = maildir_watch_box(trash, count_call, &n1);
 	ck_assert_ptr_nonnull(w1);
 	n1 = n3 = 0;
-	ck_assert_int_eq(deliver_text(mail, "alice", "Trash", msg1), 0);
+	ck_assert_int_eq(deliver_text(inst.mail, "alice", "Trash", msg1), 0);
 	ck_assert_int_eq(maildir_notify_dispatch(), 2);
 	ck_assert_int_eq(n1, 1);
 	ck_assert_int_eq(n3, 1);
 	maildir_watch_free(&w1);
 	maildir_watch_free(&w3);
 	maildir_watch_free(&w3);
-	ck_assert_int_eq(deliver_text(mail, "alice", NULL, msg1), 0);
+	ck_assert_int_eq(deliver_text(inst.mail, "alice", NULL, msg1), 0);
 	ck_assert_int_eq(maildir_notify_dispatch(), 0);
 	maildir_box_close(&box1);
 	maildir_box_close(&box2);

@@ -3,27 +3,11 @@
  * (RFC 5819), STATUS=SIZE (RFC 8438), MULTIAPPEND (RFC 3502), BINARY
  * (RFC 3516) and CATENATE (RFC 4469), through a
  * test session on a temporary instance. */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
-#include "common/log.h"
-#include "common/users.h"
-#include "imapd/imap.h"
-#include "maildir/user.h"
 #include "tests/unit/maildir-helpers.h"
-#include "tests/unit/unit.h"
+#include "tests/unit/imap-client.h"
 
-struct client {
-	struct proto_io io;
-	void *sess;
-	char *got;
-};
-
-static char *dir;
-static char mail[4200];
-static struct config cfg;
-static struct userdb *db;
+static struct instance inst;
 static struct client a;
 
 /* 50 bytes and 53 bytes on the wire */
@@ -38,115 +22,14 @@ static const char msg2[] =
 	"\r\n"
 	"second!!\r\n";
 
-static void client_open(struct client *c)
-{
-	io_init_test(&c->io, &cfg, SVC_IMAP);
-	c->io.users = db;
-	c->sess = imap_protocol.open(&c->io);
-	c->got = NULL;
-}
-
-static void client_close(struct client *c)
-{
-	if (c->sess != NULL)
-		imap_protocol.close(c->sess);
-	c->sess = NULL;
-	free(c->got);
-	c->got = NULL;
-	io_free(&c->io);
-}
-
-static void feed(struct client *c, const char *data, size_t len)
-{
-	size_t pos = 0;
-
-	while (!c->io.close) {
-		if (c->io.mode == INPUT_BYTES) {
-			size_t want = c->io.bytes_wanted;
-			bool sink = c->io.bytes_sink != NULL;
-
-			if (want > len - pos)
-				break;
-			if (sink)
-				c->io.bytes_sink(c->io.bytes_sink_arg, data + pos, want);
-			c->io.mode = INPUT_LINE;
-			imap_protocol.bytes(c->sess, sink ? "" : data + pos,
-					    sink ? 0 : want);
-			pos += want;
-		} else {
-			const char *nl = memmem(data + pos, len - pos, "\r\n", 2);
-			size_t n;
-			char *line;
-
-			if (nl == NULL)
-				break;
-			n = (size_t)(nl - (data + pos));
-			line = strndup(data + pos, n);
-			imap_protocol.line(c->sess, line, n, 0);
-			free(line);
-			pos += n + 2;
-		}
-		while (c->io.more_output && !c->io.close) {
-			c->io.more_output = false;
-			imap_protocol.resume_output(c->sess);
-		}
-	}
-}
-
-static const char *say(struct client *c, const char *wire)
-{
-	free(c->got);
-	buf_clear(&c->io.out);
-	feed(c, wire, strlen(wire));
-	c->got = strdup(buf_cstr(&c->io.out));
-	buf_clear(&c->io.out);
-	return c->got;
-}
-
-#define ASSERT_HAS(c, s) ck_assert_msg(strstr((c)->got, s) != NULL, \
-				       "no \"%s\" in:\n%s", s, (c)->got)
-#define ASSERT_NOT(c, s) ck_assert_msg(strstr((c)->got, s) == NULL, \
-				       "\"%s\" in:\n%s", s, (c)->got)
-
-static void append(struct client *c, const char *box, const char *extra,
-		   const char *msg)
-{
-	char line[512];
-
-	snprintf(line, sizeof(line), "ap APPEND %s %s{%zu}\r\n", box, extra,
-		 strlen(msg));
-	say(c, line);
-	ASSERT_HAS(c, "+ Ready for literal data");
-	say(c, msg);
-	say(c, "\r\n");
-	ASSERT_HAS(c, "ap OK [APPENDUID ");
-}
-
 static void setup(void)
 {
-	char err[512];
-
-	log_open(NULL, false);
-	dir = unit_tmpdir();
-	config_defaults(&cfg, dir);
-	cfg.max_literal_size = 100000;
-	db = userdb_open(dir, err, sizeof(err));
-	ck_assert_msg(db != NULL, "%s", err);
-	ck_assert_int_eq(userdb_add(db, "alice", "secret", err, sizeof(err)), 0);
-	snprintf(mail, sizeof(mail), "%s/mail", dir);
-	ck_assert_int_eq(maildir_user_create(mail, "alice", err, sizeof(err)), 0);
-	client_open(&a);
-	say(&a, "1 LOGIN alice secret\r\n");
-	ASSERT_HAS(&a, "1 OK");
+	instance_start(&inst, &a);
 }
 
 static void teardown(void)
 {
-	client_close(&a);
-	userdb_close(&db);
-	config_free(&cfg);
-	unit_rmtree(dir);
-	free(dir);
+	instance_stop(&inst, &a);
 }
 
 /* The folders and subscriptions of imaptest's listext group. */
@@ -355,7 +238,7 @@ START_TEST(test_multiappend_all_or_nothing)
 {
 	say(&a, "c CREATE Box\r\n");
 	/* the second message is too big: the first is not appended either */
-	cfg.max_message_size = 10;
+	inst.cfg.max_message_size = 10;
 	say(&a, "a APPEND Box {3}\r\n");
 	ASSERT_HAS(&a, "+ Ready");
 	say(&a, "abc {11}\r\n");
@@ -375,7 +258,7 @@ START_TEST(test_multiappend_all_or_nothing)
 		 * total limit now) */
 		struct buf line = BUF_INIT(BUF_UNLIMITED);
 
-		cfg.max_message_size = 1000;
+		inst.cfg.max_message_size = 1000;
 		buf_puts(&line, "h APPEND Box");
 		for (int i = 0; i < 257; i++)
 			buf_puts(&line, " {1+}\r\nx");
@@ -443,7 +326,7 @@ START_TEST(test_binary_fetch)
 			"BINARY[4]<1> ~{3}\r\nb\0c)\r\ng OK FETCH completed\r\n";
 
 		buf_clear(&a.io.out);
-		feed(&a, cmd, strlen(cmd));
+		client_feed(&a, cmd, strlen(cmd));
 		ck_assert_uint_eq(a.io.out.len, sizeof(want8) - 1);
 		ck_assert_int_eq(memcmp(a.io.out.data, want8, sizeof(want8) - 1), 0);
 		buf_clear(&a.io.out);
@@ -484,14 +367,14 @@ START_TEST(test_binary_append)
 	ASSERT_HAS(&a, "a OK [APPENDUID ");
 	/* a NUL in an ordinary literal is not IMAP (RFC 3501 9, CHAR8) */
 	say(&a, "");
-	feed(&a, "n APPEND Box {3+}\r\na\0b\r\n", 24);
+	client_feed(&a, "n APPEND Box {3+}\r\na\0b\r\n", 24);
 	free(a.got);
 	a.got = strdup(buf_cstr(&a.io.out));
 	ASSERT_HAS(&a, "n BAD NUL in a message literal");
 	/* a NUL in a header cannot be made storable: refused, nothing
 	 * stored */
 	say(&a, "");
-	feed(&a, "b APPEND Box ~{16+}\r\nSubject: a\0b\r\n\r\n\r\n", 40);
+	client_feed(&a, "b APPEND Box ~{16+}\r\nSubject: a\0b\r\n\r\n\r\n", 40);
 	free(a.got);
 	a.got = strdup(buf_cstr(&a.io.out));
 	ASSERT_HAS(&a, "b NO [UNKNOWN-CTE]");
@@ -523,12 +406,12 @@ START_TEST(test_binary_append)
 			"f FETCH 2 (BINARY.SIZE[2] BINARY.PEEK[2] BODY.PEEK[1])\r\n";
 
 		buf_clear(&a.io.out);
-		feed(&a, msg, sizeof(msg) - 1);
+		client_feed(&a, msg, sizeof(msg) - 1);
 		ck_assert_msg(strstr(a.io.out.data, "c OK [APPENDUID ") != NULL,
 			      "%s", a.io.out.data);
 		say(&a, "s SELECT Box\r\n");
 		buf_clear(&a.io.out);
-		feed(&a, fetch, strlen(fetch));
+		client_feed(&a, fetch, strlen(fetch));
 		ck_assert_uint_eq(a.io.out.len, sizeof(want8) - 1);
 		ck_assert_int_eq(memcmp(a.io.out.data, want8,
 					sizeof(want8) - 1), 0);
@@ -613,7 +496,7 @@ START_TEST(test_catenate)
 			"Subject: s\r\n\r\nab\0cd\r\n)\r\n";
 
 		buf_clear(&a.io.out);
-		feed(&a, cmd, sizeof(cmd) - 1);
+		client_feed(&a, cmd, sizeof(cmd) - 1);
 		ck_assert_msg(strstr(a.io.out.data, "t OK [APPENDUID ") != NULL,
 			      "%s", a.io.out.data);
 		say(&a, "u FETCH 4 (BODY.PEEK[HEADER] BINARY.SIZE[1])\r\n");
@@ -621,7 +504,7 @@ START_TEST(test_catenate)
 		ASSERT_HAS(&a, "BINARY.SIZE[1] 7)");
 	}
 	/* too big in all */
-	cfg.max_message_size = 60;
+	inst.cfg.max_message_size = 60;
 	say(&a, "e12 APPEND Dst CATENATE (URL \"/Src%20Box/;UID=1\" "
 	    "URL \"/Src%20Box/;UID=1\")\r\n");
 	ASSERT_HAS(&a, "e12 NO [TOOBIG]");

@@ -2,27 +2,11 @@
  * temporary instance: SELECT, APPEND, FETCH, STORE, SEARCH, COPY, EXPUNGE,
  * folders, and updates between two sessions. */
 #include <dirent.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include "tests/unit/imap-client.h"
 
-#include "common/log.h"
-#include "common/users.h"
-#include "imapd/imap.h"
 #include "maildir/deliver.h"
-#include "maildir/user.h"
-#include "tests/unit/unit.h"
 
-struct client {
-	struct proto_io io;
-	void *sess;
-	char *got;
-};
-
-static char *dir;
-static char mail[4200];
-static struct config cfg;
-static struct userdb *db;
+static struct instance inst;
 static struct client a, b;
 
 static const char msg1[] =
@@ -53,90 +37,6 @@ static const char msg2[] =
 	"<p>hi</p>\r\n"
 	"--XX--\r\n";
 
-static void client_open(struct client *c)
-{
-	io_init_test(&c->io, &cfg, SVC_IMAP);
-	c->io.users = db;
-	c->sess = imap_protocol.open(&c->io);
-	c->got = NULL;
-}
-
-static void client_close(struct client *c)
-{
-	if (c->sess != NULL)
-		imap_protocol.close(c->sess);
-	c->sess = NULL;
-	free(c->got);
-	c->got = NULL;
-	io_free(&c->io);
-}
-
-static void feed(struct client *c, const char *data, size_t len)
-{
-	size_t pos = 0;
-
-	while (!c->io.close) {
-		if (c->io.mode == INPUT_BYTES) {
-			size_t want = c->io.bytes_wanted;
-			bool sink = c->io.bytes_sink != NULL;
-
-			if (want > len - pos)
-				break;
-			if (sink)
-				c->io.bytes_sink(c->io.bytes_sink_arg, data + pos, want);
-			c->io.mode = INPUT_LINE;
-			imap_protocol.bytes(c->sess, sink ? "" : data + pos,
-					    sink ? 0 : want);
-			pos += want;
-		} else {
-			const char *nl = memmem(data + pos, len - pos, "\r\n", 2);
-			size_t n;
-			char *line;
-
-			if (nl == NULL)
-				break;
-			n = (size_t)(nl - (data + pos));
-			line = strndup(data + pos, n);
-			imap_protocol.line(c->sess, line, n, 0);
-			free(line);
-			pos += n + 2;
-		}
-		while (c->io.more_output && !c->io.close) {
-			c->io.more_output = false;
-			imap_protocol.resume_output(c->sess);
-		}
-	}
-}
-
-static const char *say(struct client *c, const char *wire)
-{
-	free(c->got);
-	buf_clear(&c->io.out);
-	feed(c, wire, strlen(wire));
-	c->got = strdup(buf_cstr(&c->io.out));
-	buf_clear(&c->io.out);
-	return c->got;
-}
-
-#define ASSERT_HAS(c, s) ck_assert_msg(strstr((c)->got, s) != NULL, \
-				       "no \"%s\" in:\n%s", s, (c)->got)
-#define ASSERT_NOT(c, s) ck_assert_msg(strstr((c)->got, s) == NULL, \
-				       "\"%s\" in:\n%s", s, (c)->got)
-
-static void append(struct client *c, const char *box, const char *extra,
-		   const char *msg)
-{
-	char line[512];
-
-	snprintf(line, sizeof(line), "ap APPEND %s %s{%zu}\r\n", box, extra,
-		 strlen(msg));
-	say(c, line);
-	ASSERT_HAS(c, "+ Ready for literal data");
-	say(c, msg);
-	say(c, "\r\n");
-	ASSERT_HAS(c, "ap OK [APPENDUID ");
-}
-
 /* Moves every file of alice's INBOX from one subdirectory to another. */
 static void move_files(const char *from, const char *to)
 {
@@ -144,15 +44,15 @@ static void move_files(const char *from, const char *to)
 	struct dirent *de;
 	DIR *d;
 
-	snprintf(path, sizeof(path), "%s/alice/%s", mail, from);
+	snprintf(path, sizeof(path), "%s/alice/%s", inst.mail, from);
 	d = opendir(path);
 	ck_assert_ptr_nonnull(d);
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.')
 			continue;
-		snprintf(path, sizeof(path), "%s/alice/%s/%s", mail, from,
+		snprintf(path, sizeof(path), "%s/alice/%s/%s", inst.mail, from,
 			 de->d_name);
-		snprintf(dst, sizeof(dst), "%s/alice/%s/%s", mail, to,
+		snprintf(dst, sizeof(dst), "%s/alice/%s/%s", inst.mail, to,
 			 de->d_name);
 		ck_assert_int_eq(rename(path, dst), 0);
 	}
@@ -161,31 +61,17 @@ static void move_files(const char *from, const char *to)
 
 static void setup(void)
 {
-	char err[512];
-
-	log_open(NULL, false);
-	dir = unit_tmpdir();
-	config_defaults(&cfg, dir);
-	db = userdb_open(dir, err, sizeof(err));
-	ck_assert_msg(db != NULL, "%s", err);
-	ck_assert_int_eq(userdb_add(db, "alice", "secret", err, sizeof(err)), 0);
-	snprintf(mail, sizeof(mail), "%s/mail", dir);
-	ck_assert_int_eq(maildir_user_create(mail, "alice", err, sizeof(err)), 0);
-	client_open(&a);
-	say(&a, "1 LOGIN alice secret\r\n");
-	ASSERT_HAS(&a, "1 OK");
+	/* default literal limit, unlike instance_start() */
+	instance_create(&inst);
+	client_login(&a, &inst);
 	memset(&b, 0, sizeof(b));
 }
 
 static void teardown(void)
 {
-	client_close(&a);
 	if (b.sess != NULL)
 		client_close(&b);
-	userdb_close(&db);
-	config_free(&cfg);
-	unit_rmtree(dir);
-	free(dir);
+	instance_stop(&inst, &a);
 }
 
 START_TEST(test_select_empty)
@@ -301,7 +187,7 @@ START_TEST(test_append_errors)
 	ASSERT_HAS(&a, "a NO [TRYCREATE]");
 	say(&a, "b APPEND INBOX {0}\r\n");
 	ck_assert_str_eq(a.got, "b NO Cannot append an empty message\r\n");
-	cfg.max_message_size = 10;
+	inst.cfg.max_message_size = 10;
 	say(&a, "c APPEND INBOX {11}\r\n");
 	ck_assert_str_eq(a.got, "c NO [TOOBIG] Message too big\r\n");
 	say(&a, "d APPEND INBOX {11+}\r\n0123456789x\r\ne NOOP\r\n");
@@ -513,7 +399,7 @@ START_TEST(test_two_sessions)
 {
 	append(&a, "INBOX", "", msg1);
 	append(&a, "INBOX", "", msg2);
-	client_open(&b);
+	client_open(&b, &inst);
 	say(&b, "1 LOGIN alice secret\r\n");
 	say(&a, "s SELECT INBOX\r\n");
 	say(&b, "s SELECT INBOX\r\n");
@@ -528,7 +414,7 @@ START_TEST(test_two_sessions)
 	/* a delivery (as SMTP makes it) shows as EXISTS */
 	{
 		char err[256];
-		struct maildir_delivery *d = maildir_delivery_begin(mail, err,
+		struct maildir_delivery *d = maildir_delivery_begin(inst.mail, err,
 								    sizeof(err));
 		struct maildir_rcpt rcpt = { "alice", NULL };
 
@@ -571,7 +457,7 @@ END_TEST
 START_TEST(test_keyword_from_other_session)
 {
 	append(&a, "INBOX", "", msg1);
-	client_open(&b);
+	client_open(&b, &inst);
 	say(&b, "1 LOGIN alice secret\r\n");
 	say(&a, "s SELECT INBOX\r\n");
 	say(&b, "s SELECT INBOX\r\n");
@@ -605,7 +491,7 @@ START_TEST(test_fetch_streams)
 	for (size_t i = 16; i < size; i++)
 		big[i] = (i % 80 == 78) ? '\r' : (i % 80 == 79) ? '\n' : 'x';
 	big[size] = '\0';
-	cfg.max_message_size = size;
+	inst.cfg.max_message_size = size;
 	snprintf(line, sizeof(line), "ap APPEND INBOX {%zu}\r\n", size);
 	say(&a, line);
 	say(&a, big);
@@ -640,7 +526,8 @@ START_TEST(test_bare_lf_file)
 	const char *text = "Subject: lf\n\nline one\nline two\n";
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/alice/new/1700000000.M1P1Q1.test", mail);
+	snprintf(path, sizeof(path), "%s/alice/new/1700000000.M1P1Q1.test",
+		 inst.mail);
 	f = fopen(path, "w");
 	ck_assert_ptr_nonnull(f);
 	fputs(text, f);
@@ -712,7 +599,8 @@ START_TEST(test_big_bare_lf)
 	struct buf all = BUF_INIT(BUF_UNLIMITED);
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/alice/new/1700000001.M1P1Q2.test", mail);
+	snprintf(path, sizeof(path), "%s/alice/new/1700000001.M1P1Q2.test",
+		 inst.mail);
 	f = fopen(path, "w");
 	ck_assert_ptr_nonnull(f);
 	fputs("Subject: big lf\n\n", f);

@@ -1,27 +1,10 @@
 /* IMAP QUOTA (RFC 9208) through a test session on a temporary instance:
  * GETQUOTAROOT, GETQUOTA, SETQUOTA, [OVERQUOTA] on APPEND and COPY (not
  * MOVE), STATUS DELETED and DELETED-STORAGE, and bad input. */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "common/log.h"
 #include "common/quota.h"
-#include "common/users.h"
-#include "imapd/imap.h"
-#include "maildir/user.h"
-#include "tests/unit/unit.h"
+#include "tests/unit/imap-client.h"
 
-struct client {
-	struct proto_io io;
-	void *sess;
-	char *got;
-};
-
-static char *dir;
-static char mail[4200];
-static struct config cfg;
-static struct userdb *db;
+static struct instance inst;
 static struct client a;
 
 static const char msg1[] =
@@ -30,124 +13,23 @@ static const char msg1[] =
 	"\r\n"
 	"first\r\n";
 
-static void client_open(struct client *c)
-{
-	io_init_test(&c->io, &cfg, SVC_IMAP);
-	c->io.users = db;
-	c->sess = imap_protocol.open(&c->io);
-	c->got = NULL;
-}
-
-static void client_close(struct client *c)
-{
-	if (c->sess != NULL)
-		imap_protocol.close(c->sess);
-	c->sess = NULL;
-	free(c->got);
-	c->got = NULL;
-	io_free(&c->io);
-}
-
-static void feed(struct client *c, const char *data, size_t len)
-{
-	size_t pos = 0;
-
-	while (!c->io.close) {
-		if (c->io.mode == INPUT_BYTES) {
-			size_t want = c->io.bytes_wanted;
-			bool sink = c->io.bytes_sink != NULL;
-
-			if (want > len - pos)
-				break;
-			if (sink)
-				c->io.bytes_sink(c->io.bytes_sink_arg, data + pos, want);
-			c->io.mode = INPUT_LINE;
-			imap_protocol.bytes(c->sess, sink ? "" : data + pos,
-					    sink ? 0 : want);
-			pos += want;
-		} else {
-			const char *nl = memmem(data + pos, len - pos, "\r\n", 2);
-			size_t n;
-			char *line;
-
-			if (nl == NULL)
-				break;
-			n = (size_t)(nl - (data + pos));
-			line = strndup(data + pos, n);
-			imap_protocol.line(c->sess, line, n, 0);
-			free(line);
-			pos += n + 2;
-		}
-		while (c->io.more_output && !c->io.close) {
-			c->io.more_output = false;
-			imap_protocol.resume_output(c->sess);
-		}
-	}
-}
-
-static const char *say(struct client *c, const char *wire)
-{
-	free(c->got);
-	buf_clear(&c->io.out);
-	feed(c, wire, strlen(wire));
-	c->got = strdup(buf_cstr(&c->io.out));
-	buf_clear(&c->io.out);
-	return c->got;
-}
-
-#define ASSERT_HAS(c, s) ck_assert_msg(strstr((c)->got, s) != NULL, \
-				       "no \"%s\" in:\n%s", s, (c)->got)
-#define ASSERT_NOT(c, s) ck_assert_msg(strstr((c)->got, s) == NULL, \
-				       "\"%s\" in:\n%s", s, (c)->got)
-
-static void append(struct client *c, const char *box, const char *extra,
-		   const char *msg)
-{
-	char line[512];
-
-	snprintf(line, sizeof(line), "ap APPEND %s %s{%zu}\r\n", box, extra,
-		 strlen(msg));
-	say(c, line);
-	ASSERT_HAS(c, "+ Ready for literal data");
-	say(c, msg);
-	say(c, "\r\n");
-	ASSERT_HAS(c, "ap OK [APPENDUID ");
-}
-
 static void setup(void)
 {
-	char err[512];
-
-	log_open(NULL, false);
-	dir = unit_tmpdir();
-	config_defaults(&cfg, dir);
-	cfg.max_literal_size = 100000;
-	db = userdb_open(dir, err, sizeof(err));
-	ck_assert_msg(db != NULL, "%s", err);
-	ck_assert_int_eq(userdb_add(db, "alice", "secret", err, sizeof(err)), 0);
-	snprintf(mail, sizeof(mail), "%s/mail", dir);
-	ck_assert_int_eq(maildir_user_create(mail, "alice", err, sizeof(err)), 0);
-	client_open(&a);
-	say(&a, "1 LOGIN alice secret\r\n");
-	ASSERT_HAS(&a, "1 OK");
+	instance_start(&inst, &a);
 }
 
 static void teardown(void)
 {
-	client_close(&a);
-	userdb_close(&db);
-	config_free(&cfg);
-	unit_rmtree(dir);
-	free(dir);
+	instance_stop(&inst, &a);
 }
-
 
 static void set_limits(uint64_t storage, uint64_t messages)
 {
 	struct user_quota q = { storage, messages };
 	char err[256];
 
-	ck_assert_int_eq(userdb_set_quota(db, "alice", &q, err, sizeof(err)), 0);
+	ck_assert_int_eq(userdb_set_quota(inst.db, "alice", &q, err,
+					   sizeof(err)), 0);
 }
 
 /* A message of exactly n bytes. */
@@ -274,7 +156,7 @@ START_TEST(test_bad_input)
 	ck_assert_str_eq(a.got, "n OK NOOP completed\r\n");
 	/* not before login */
 	client_close(&a);
-	client_open(&a);
+	client_open(&a, &inst);
 	say(&a, "g GETQUOTAROOT INBOX\r\n");
 	ASSERT_HAS(&a, "g BAD");
 }

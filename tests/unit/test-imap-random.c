@@ -3,21 +3,10 @@
  * logged-in session with messages: every command gets exactly one tagged
  * reply and the session keeps working.  Run under `make SAN=1` for memory
  * errors.  The generator is seeded, so a failure repeats. */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include "tests/unit/imap-client.h"
 
-#include "common/log.h"
-#include "common/users.h"
-#include "imapd/imap.h"
-#include "maildir/user.h"
-#include "tests/unit/unit.h"
-
-static char *dir;
-static struct config cfg;
-static struct userdb *db;
-static struct proto_io io;
-static void *sess;
+static struct instance inst;
+static struct client c;
 static uint64_t rng = 88172645463325252ull;
 
 static uint32_t rnd(uint32_t n)
@@ -28,103 +17,40 @@ static uint32_t rnd(uint32_t n)
 	return (uint32_t)(rng % n);
 }
 
-static void drain(void)
-{
-	while (io.more_output && !io.close) {
-		io.more_output = false;
-		imap_protocol.resume_output(sess);
-	}
-}
-
-/* Feeds wire bytes as conn.c would (see test-imap-session.c). */
-static void feed(const char *data, size_t len)
-{
-	size_t pos = 0;
-
-	while (!io.close) {
-		if (io.mode == INPUT_BYTES) {
-			size_t want = io.bytes_wanted;
-			bool sink = io.bytes_sink != NULL;
-
-			if (want > len - pos)
-				break;
-			if (sink)
-				io.bytes_sink(io.bytes_sink_arg, data + pos, want);
-			io.mode = INPUT_LINE;
-			imap_protocol.bytes(sess, sink ? "" : data + pos,
-					    sink ? 0 : want);
-			pos += want;
-		} else {
-			const char *nl = memmem(data + pos, len - pos, "\r\n", 2);
-			size_t n;
-			char *line;
-
-			if (nl == NULL)
-				break;
-			n = (size_t)(nl - (data + pos));
-			line = strndup(data + pos, n);
-			imap_protocol.line(sess, line, n, 0);
-			free(line);
-			pos += n + 2;
-		}
-		drain();
-	}
-}
-
 static void feed_str(const char *s)
 {
-	feed(s, strlen(s));
+	client_feed(&c, s, strlen(s));
 }
 
 static void start_session(void)
 {
-	if (sess != NULL)
-		imap_protocol.close(sess);
-	io_free(&io);
-	io_init_test(&io, &cfg, SVC_IMAP);
-	io.users = db;
-	sess = imap_protocol.open(&io);
+	if (c.sess != NULL)
+		client_close(&c);
+	client_open(&c, &inst);
 	feed_str("l LOGIN alice secret\r\n");
-	ck_assert_msg(strstr(buf_cstr(&io.out), "l OK") != NULL, "%s",
-		      buf_cstr(&io.out));
+	ck_assert_msg(strstr(buf_cstr(&c.io.out), "l OK") != NULL, "%s",
+		      buf_cstr(&c.io.out));
 	feed_str("a APPEND INBOX (\\Seen) {56}\r\nSubject: one\r\nContent-Type: "
 		 "multipart/mixed; b=x\r\n\r\nbody\r\n");
 	feed_str("b APPEND INBOX {27}\r\nFrom: x@y\r\n\r\nsecond body\r\n");
 	feed_str("c CREATE Other\r\nd SELECT INBOX\r\n");
-	buf_clear(&io.out);
+	buf_clear(&c.io.out);
 }
 
 static void setup(void)
 {
-	char err[512], mail[4200];
-
-	log_open(NULL, false);
-	dir = unit_tmpdir();
-	config_defaults(&cfg, dir);
-	cfg.max_imap_line = 4096;
-	cfg.max_literal_size = 4096;
-	cfg.max_errors = 0;
-	cfg.auth_fail_delay_ms = 0;
-	db = userdb_open(dir, err, sizeof(err));
-	ck_assert_msg(db != NULL, "%s", err);
-	ck_assert_int_eq(userdb_add(db, "alice", "secret", err, sizeof(err)), 0);
-	snprintf(mail, sizeof(mail), "%s/mail", dir);
-	ck_assert_int_eq(maildir_user_create(mail, "alice", err, sizeof(err)), 0);
-	memset(&io, 0, sizeof(io));
-	buf_init(&io.out, BUF_UNLIMITED);
-	sess = NULL;
+	instance_create(&inst);
+	inst.cfg.max_imap_line = 4096;
+	inst.cfg.max_literal_size = 4096;
+	inst.cfg.max_errors = 0;
+	inst.cfg.auth_fail_delay_ms = 0;
+	memset(&c, 0, sizeof(c));
 	start_session();
 }
 
 static void teardown(void)
 {
-	imap_protocol.close(sess);
-	sess = NULL;
-	io_free(&io);
-	userdb_close(&db);
-	config_free(&cfg);
-	unit_rmtree(dir);
-	free(dir);
+	instance_stop(&inst, &c);
 }
 
 static const char *const sets[] = {
@@ -246,33 +172,33 @@ START_TEST(test_random_commands)
 	for (unsigned int n = 0; n < 3000; n++) {
 		buf_clear(&wire);
 		random_command(&wire, n);
-		buf_clear(&io.out);
-		feed(wire.data, wire.len);
-		if (io.mode == INPUT_BYTES || imap_protocol.trace_visible(sess,
-					       "x", 1) == 0) {
+		buf_clear(&c.io.out);
+		client_feed(&c, wire.data, wire.len);
+		if (c.io.mode == INPUT_BYTES ||
+		    imap_protocol.trace_visible(c.sess, "x", 1) == 0) {
 			/* left waiting for a literal or a SASL response:
 			 * end the command ("*" cancels a SASL exchange) */
-			feed_str(io.mode == INPUT_BYTES ? "\r\n\r\n" : "*\r\n");
+			feed_str(c.io.mode == INPUT_BYTES ? "\r\n\r\n" : "*\r\n");
 		}
 		/* the command ends with exactly one tagged reply (or the
 		 * session ended it with BYE) */
 		snprintf(tag, sizeof(tag), "r%u ", n);
-		if (io.close) {
-			ck_assert_msg(strstr(buf_cstr(&io.out), "* BYE") != NULL,
+		if (c.io.close) {
+			ck_assert_msg(strstr(buf_cstr(&c.io.out), "* BYE") != NULL,
 				      "closed without BYE: %s", wire.data);
 			start_session();
 			continue;
 		}
-		ck_assert_msg(tagged_reply(buf_cstr(&io.out), tag),
+		ck_assert_msg(tagged_reply(buf_cstr(&c.io.out), tag),
 			      "no reply to %s\ngot: %s", wire.data,
-			      buf_cstr(&io.out));
-		ck_assert_int_eq(io.mode, INPUT_LINE);
+			      buf_cstr(&c.io.out));
+		ck_assert_int_eq(c.io.mode, INPUT_LINE);
 	}
 	/* and it still works */
-	buf_clear(&io.out);
+	buf_clear(&c.io.out);
 	feed_str("z NOOP\r\n");
-	ck_assert_msg(strstr(buf_cstr(&io.out), "z OK") != NULL, "%s",
-		      buf_cstr(&io.out));
+	ck_assert_msg(strstr(buf_cstr(&c.io.out), "z OK") != NULL, "%s",
+		      buf_cstr(&c.io.out));
 	buf_free(&wire);
 }
 END_TEST

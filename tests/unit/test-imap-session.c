@@ -1,20 +1,10 @@
 /* The IMAP session (imapd/imap.h) driven through a test proto_io: lines and
  * literals in, replies out, no socket. */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
 #include "common/base64.h"
-#include "common/log.h"
-#include "common/users.h"
-#include "imapd/imap.h"
-#include "maildir/user.h"
-#include "tests/unit/unit.h"
+#include "tests/unit/imap-harness.h"
 
-static char *dir;
-static struct config cfg;
+static struct instance inst;
 static struct proto_io io;
-static struct userdb *db;
 static void *sess;
 static char *got;	/* output of the last say(), malloc'd */
 
@@ -39,21 +29,12 @@ static void open_session(void)
 
 static void setup(void)
 {
-	char err[512], mail[4200];
-
-	log_open(NULL, false);
-	dir = unit_tmpdir();
-	config_defaults(&cfg, dir);
-	cfg.auth_max_failures = 3;
-	cfg.max_literal_size = 100000;
-	cfg.max_imap_line = 2000;
-	db = userdb_open(dir, err, sizeof(err));
-	ck_assert_msg(db != NULL, "%s", err);
-	ck_assert_int_eq(userdb_add(db, "alice", "secret", err, sizeof(err)), 0);
-	snprintf(mail, sizeof(mail), "%s/mail", dir);
-	ck_assert_int_eq(maildir_user_create(mail, "alice", err, sizeof(err)), 0);
-	io_init_test(&io, &cfg, SVC_IMAP);
-	io.users = db;
+	instance_create(&inst);
+	inst.cfg.auth_max_failures = 3;
+	inst.cfg.max_literal_size = 100000;
+	inst.cfg.max_imap_line = 2000;
+	io_init_test(&io, &inst.cfg, SVC_IMAP);
+	io.users = inst.db;
 	sess = NULL;
 	got = NULL;
 }
@@ -64,54 +45,12 @@ static void teardown(void)
 		imap_protocol.close(sess);
 	free(got);
 	io_free(&io);
-	userdb_close(&db);
-	config_free(&cfg);
-	unit_rmtree(dir);
-	free(dir);
+	instance_free(&inst);
 }
 
-static void drain(void)
-{
-	while (io.more_output && !io.close) {
-		io.more_output = false;
-		imap_protocol.resume_output(sess);
-	}
-}
-
-/* Feeds wire bytes as conn.c would: lines in INPUT_LINE mode, exactly
- * io.bytes_wanted bytes (to io.bytes_sink when set) in INPUT_BYTES. */
 static void feed(const char *data, size_t len)
 {
-	size_t pos = 0;
-
-	while (!io.close) {
-		if (io.mode == INPUT_BYTES) {
-			size_t want = io.bytes_wanted;
-			bool sink = io.bytes_sink != NULL;
-
-			if (want > len - pos)
-				break;	/* the test sends all of it later */
-			if (sink)
-				io.bytes_sink(io.bytes_sink_arg, data + pos, want);
-			io.mode = INPUT_LINE;
-			imap_protocol.bytes(sess, sink ? "" : data + pos,
-					    sink ? 0 : want);
-			pos += want;
-		} else {
-			const char *nl = memmem(data + pos, len - pos, "\r\n", 2);
-			char *line;
-			size_t n;
-
-			if (nl == NULL)
-				break;
-			n = (size_t)(nl - (data + pos));
-			line = strndup(data + pos, n);
-			imap_protocol.line(sess, line, n, 0);
-			free(line);
-			pos += n + 2;
-		}
-		drain();
-	}
+	imap_test_feed(&io, sess, data, len);
 }
 
 /* Sends wire text and returns everything the session queued meanwhile. */
@@ -147,7 +86,7 @@ START_TEST(test_greeting_capability)
 			 "STARTTLS AUTH=PLAIN AUTH=LOGIN] maillab IMAP4rev1 "
 			 "server ready\r\n");
 	ck_assert_uint_eq(io.max_line, 2000);
-	ck_assert_uint_eq(io.idle_timeout, cfg.timeout_imap_preauth);
+	ck_assert_uint_eq(io.idle_timeout, inst.cfg.timeout_imap_preauth);
 	say("a CAPABILITY\r\n");
 	ck_assert_str_eq(got, "* CAPABILITY " CAPS_ANY " STARTTLS "
 			 "AUTH=PLAIN AUTH=LOGIN\r\na OK CAPABILITY completed\r\n");
@@ -200,7 +139,7 @@ START_TEST(test_login)
 	ck_assert_str_eq(got, "+ Ready for literal data\r\n");
 	say("secret\r\n");
 	ck_assert_str_eq(got, "b OK [CAPABILITY " CAPS_AUTHED "] Logged in\r\n");
-	ck_assert_uint_eq(io.idle_timeout, cfg.timeout_imap);
+	ck_assert_uint_eq(io.idle_timeout, inst.cfg.timeout_imap);
 	say("c LOGIN alice secret\r\n");
 	ASSERT_HAS("c BAD Command not valid in this state");
 	say("d CAPABILITY\r\n");
@@ -318,7 +257,7 @@ END_TEST
 
 START_TEST(test_too_many_errors)
 {
-	cfg.max_errors = 3;
+	inst.cfg.max_errors = 3;
 	open_session();
 	say("a X\r\nb X\r\n");
 	ck_assert(!io.close);
