@@ -50,13 +50,30 @@ struct dest {
 	struct dconn *conns;
 	unsigned int n_conns;
 	/* A connection failed before any transaction: the destination is
-	 * down for this round; its waiting jobs fail with this (4xx) at once
-	 * instead of a new connection each. */
+	 * down; its waiting jobs, and those that come until down_until,
+	 * fail with this (4xx) at once instead of a new connection each (as
+	 * Postfix marks a dead destination).  `maillab queue flush` forgets
+	 * it. */
 	char *down;
+	time_t down_until;
 	struct dest *next;
 };
 
 static void dispatch(struct dest *d);
+
+/* Seconds at most that a destination found down stays marked down (less
+ * when queue_retry_base is shorter). */
+#define DOWN_HOLD_MAX 60
+
+/* Whether d is marked down now; an expired mark is dropped. */
+static bool is_down(struct dest *d)
+{
+	if (d->down != NULL && time(NULL) >= d->down_until) {
+		free(d->down);
+		d->down = NULL;
+	}
+	return d->down != NULL;
+}
 
 /* --- jobs --- */
 
@@ -334,9 +351,12 @@ static void conn_closed(void *arg, const char *error)
 	r->n_conns--;
 	if (error != NULL && !dc->worked && d->down == NULL) {
 		struct buf text = BUF_INIT(BUF_UNLIMITED);
+		unsigned int hold = r->srv->cfg->cfg.queue_retry_base;
 
 		buf_printf(&text, "%s: %s", client_conn_peer(dc->cc), error);
 		d->down = buf_steal(&text);
+		d->down_until = time(NULL) +
+			(time_t)(hold < DOWN_HOLD_MAX ? hold : DOWN_HOLD_MAX);
 	}
 	free(dc);
 	dispatch(d);
@@ -375,7 +395,8 @@ static void dispatch(struct dest *d)
 	if (r->stopping)
 		return;
 	if (d->head == NULL) {
-		if (d->n_conns == 0 && d->state != D_RESOLVING)
+		/* kept while down, so that new jobs do not reconnect */
+		if (d->n_conns == 0 && d->state != D_RESOLVING && !is_down(d))
 			free_dest(r, d);
 		return;
 	}
@@ -393,12 +414,10 @@ static void dispatch(struct dest *d)
 	case D_READY:
 		break;
 	}
-	if (d->down != NULL) {
+	if (is_down(d)) {
 		/* the rest waits for its retry (a connection failure is
 		 * never permanent: 4xx) */
 		fail_waiting(d, 451, d->down);
-		if (d->n_conns == 0)
-			free_dest(r, d);
 		return;
 	}
 	if (d->route.n_hops == 0) {
@@ -414,6 +433,14 @@ static void dispatch(struct dest *d)
 	       d->n_conns < cfg->queue_max_per_destination &&
 	       r->n_conns < cfg->queue_max_connections)
 		open_conn(d);
+}
+
+void runner_forget_down(struct queue_runner *r)
+{
+	for (struct dest *d = r->dests; d != NULL; d = d->next) {
+		free(d->down);
+		d->down = NULL;
+	}
 }
 
 void runner_dispatch_all(struct queue_runner *r)

@@ -59,6 +59,8 @@ void runner_save(struct queue_runner *r, struct qmsg *m);
 void runner_schedule(struct queue_runner *r);
 
 /* runner-dest.c */
+/* `maillab queue flush`: destinations marked down are tried again. */
+void runner_forget_down(struct queue_runner *r);
 /* Adds recipient i of m to m's job for `domain` (a new job and
  * destination as needed).  True when a new job was made. */
 bool runner_add_to_job(struct queue_runner *r, struct qmsg *m,

@@ -446,9 +446,11 @@ static void flush_done(void *arg)
 			if (want)
 				m->flush = true;
 		}
-		if (j->all || j->n > 0)
+		if (j->all || j->n > 0) {
 			log_msg("queue", NULL, "flush requested (%s)",
 				j->all ? "all" : "some messages");
+			runner_forget_down(r);
+		}
 		run_due(r);
 	}
 	for (size_t i = 0; i < j->n; i++)
