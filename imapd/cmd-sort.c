@@ -183,7 +183,7 @@ static void sort_results(struct imap_cmd *cmd, unsigned ret,
 		uids[i] = v[i]->uid;
 		numbers[i] = cmd->uid ? v[i]->uid : v[i]->seq;
 	}
-	imap_return_results(cmd, ret, numbers, uids, n);
+	imap_return_results(cmd, ret, numbers, uids, n, cmd->partial);
 	free(numbers);
 	free(uids);
 }
@@ -197,9 +197,14 @@ void cmd_sort(struct imap_cmd *cmd)
 	unsigned ret = 0;
 
 	if (imap_parse_sp(&cmd->p) < 0 ||
-	    imap_parse_return(&cmd->p, &ret) < 0 ||
+	    imap_parse_return(&cmd->p, &ret, cmd->partial) < 0 ||
 	    parse_sort_criteria(&cmd->p, crit, &ncrit) < 0) {
 		imap_cmd_parse_error(cmd);
+		goto out;
+	}
+	if (ret & IMAP_RET_UPDATE) {
+		/* CONTEXT=SORT (RFC 5267 4.1) is not offered */
+		imap_cmd_bad(cmd, "RETURN (UPDATE) is for SEARCH only");
 		goto out;
 	}
 	if (parse_charset_search(cmd, &search) < 0)
