@@ -202,9 +202,9 @@ void cmd_sort(struct imap_cmd *cmd)
 		imap_cmd_parse_error(cmd);
 		goto out;
 	}
-	if (ret & IMAP_RET_UPDATE) {
-		/* CONTEXT=SORT (RFC 5267 4.1) is not offered */
-		imap_cmd_bad(cmd, "RETURN (UPDATE) is for SEARCH only");
+	if (ret & (IMAP_RET_UPDATE | IMAP_RET_PARTIAL)) {
+		/* CONTEXT=SORT (RFC 5267 4) is not offered */
+		imap_cmd_bad(cmd, "Unknown RETURN option");
 		goto out;
 	}
 	if (parse_charset_search(cmd, &search) < 0)
