@@ -27,6 +27,8 @@ static const struct subcommand subcommands[] = {
 	{ "trace", maillab_trace,
 	  "maillab trace list|follow|show [-d DIR] [ID] [--explain] [--html]" },
 	{ "queue", maillab_queue, "maillab queue list|show|flush|del [-d DIR] [ID] [--silent]" },
+	{ "lab", maillab_lab,
+	  "maillab lab list | start N [-d DIR] [--port-offset K] | check N [-d DIR]" },
 	{ "version", subcommand_version, "maillab version" },
 	{ "help", subcommand_help, "maillab help [COMMAND]" },
 };

@@ -214,6 +214,11 @@ static int send_message(struct conn *c, long num)
 	return ok ? 0 : -1;
 }
 
+/* -A: AUTH PLAIN with this base64 initial response (RFC 4954), for a
+ * submission port */
+static const char *auth_plain;
+static char auth_cmd[600];
+
 static void *client_main(void *arg)
 {
 	struct conn *c = arg;
@@ -230,7 +235,8 @@ static void *client_main(void *arg)
 		}
 		connect_failures = 0;
 		broken = read_reply(c) != 220 ||
-			 command(c, "EHLO bench.example.org\r\n", 250) < 0;
+			 command(c, "EHLO bench.example.org\r\n", 250) < 0 ||
+			 (auth_plain != NULL && command(c, auth_cmd, 235) < 0);
 		for (i = 0; !broken && i < per_conn; i++) {
 			num = __atomic_fetch_add(&next_msg, 1, __ATOMIC_SEQ_CST);
 			if (num >= total)
@@ -269,7 +275,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: bench-smtp-client -p PORT -n MESSAGES [-c CLIENTS] "
 		"[-k PER_CONNECTION] [-s SIZE] [-f FROM] [-r RCPT] [-a ADDR] "
-		"[-w NEWDIR] [-T SECONDS]\n");
+		"[-w NEWDIR] [-T SECONDS] [-A AUTH-PLAIN-BASE64]\n");
 	exit(2);
 }
 
@@ -282,7 +288,7 @@ int main(int argc, char **argv)
 	struct conn *conns;
 	int clients = 1, i, c;
 
-	while ((c = getopt(argc, argv, "p:n:c:k:s:f:r:a:w:T:")) != -1) {
+	while ((c = getopt(argc, argv, "p:n:c:k:s:f:r:a:w:T:A:")) != -1) {
 		switch (c) {
 		case 'p': port = atoi(optarg); break;
 		case 'n': total = atol(optarg); break;
@@ -294,9 +300,12 @@ int main(int argc, char **argv)
 		case 'a': addr = optarg; break;
 		case 'w': wait_dir = optarg; break;
 		case 'T': limit = atof(optarg); break;
+		case 'A': auth_plain = optarg; break;
 		default: usage();
 		}
 	}
+	if (auth_plain != NULL)
+		snprintf(auth_cmd, sizeof(auth_cmd), "AUTH PLAIN %.500s\r\n", auth_plain);
 	if (port <= 0 || total <= 0 || clients <= 0 || clients > 1000 ||
 	    per_conn <= 0 || msg_size < 256 || msg_size > (64 << 20) ||
 	    strlen(mail_from) > 256 || strlen(rcpt_to) > 256)

@@ -62,6 +62,14 @@ static int check_target(struct alias_cli *c, const char *target,
 		    strchr(target, ',') != NULL) {
 			fprintf(stderr, "maillab: invalid address '%s'\n", target);
 			ret = -1;
+		} else if (!c->cfg.alias_remote_targets &&
+			   !config_is_local_domain(&c->cfg, strrchr(p.mailbox, '@') + 1)) {
+			/* forwarding out would relay mail that anyone can
+			 * send to the alias */
+			fprintf(stderr, "maillab: %s is outside the local domains; "
+				"set alias_remote_targets = yes in maillab.conf to let "
+				"aliases forward there\n", target);
+			ret = -1;
 		} else {
 			buf_puts(norm, target);
 		}

@@ -12,6 +12,7 @@ int maillab_user(int argc, char **argv);	/* cli/user.c */
 int maillab_alias(int argc, char **argv);	/* cli/alias.c */
 int maillab_trace(int argc, char **argv);	/* cli/trace.c */
 int maillab_queue(int argc, char **argv);	/* cli/queue.c */
+int maillab_lab(int argc, char **argv);		/* cli/lab.c */
 
 /* Default instance directory when -d is not given. */
 #define DEFAULT_INSTANCE_DIR "./maillab-data"

@@ -1,6 +1,7 @@
 /* Reading a session's trace file (common/trace.h gives the format) and
  * walking it with the protocol's explainer into what `maillab trace show`
  * prints and draws. */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -207,4 +208,58 @@ const struct explainer *trace_explainer(const char *service)
 		if (strcmp(map[i].service, service) == 0)
 			return map[i].ex;
 	return NULL;
+}
+
+int trace_session_cmp_start(const void *a, const void *b)
+{
+	const struct trace_session *x = a, *y = b;
+	int c = strcmp(x->day, y->day);
+	long long tx = x->n_lines ? x->lines[0].ms : 0;
+	long long ty = y->n_lines ? y->lines[0].ms : 0;
+
+	if (c != 0)
+		return c;
+	if (tx != ty)
+		return tx < ty ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
+int trace_sessions_load_all(const char *dir, struct trace_session **all_r,
+			    size_t *n_r)
+{
+	struct trace_session *all = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	*all_r = NULL;
+	*n_r = 0;
+	if (d == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL) {
+		struct trace_session ts;
+
+		if (de->d_name[0] == '.' ||
+		    trace_session_load(dir, de->d_name, &ts) < 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			all = xreallocarray(all, cap, sizeof(*all));
+		}
+		all[n++] = ts;
+	}
+	closedir(d);
+	if (n > 0)
+		qsort(all, n, sizeof(*all), trace_session_cmp_start);
+	*all_r = all;
+	*n_r = n;
+	return 0;
+}
+
+void trace_sessions_free(struct trace_session **all, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		trace_session_free(&(*all)[i]);
+	free(*all);
+	*all = NULL;
 }

@@ -54,20 +54,6 @@ static bool wanted(const struct trace_session *ts, const struct list_filter *f)
 	return f->user == NULL || strcmp(f->user, ts->user) == 0;
 }
 
-static int by_start(const void *a, const void *b)
-{
-	const struct trace_session *x = a, *y = b;
-	int c = strcmp(x->day, y->day);
-	long long tx = x->n_lines ? x->lines[0].ms : 0;
-	long long ty = y->n_lines ? y->lines[0].ms : 0;
-
-	if (c != 0)
-		return c;
-	if (tx != ty)
-		return tx < ty ? -1 : 1;
-	return strcmp(x->id, y->id);
-}
-
 static void print_session(const struct trace_session *ts)
 {
 	char outcome[64];
@@ -93,41 +79,22 @@ static int open_dir(const char *path, DIR **d)
 
 static int cmd_list(const char *dir, const struct list_filter *f)
 {
-	struct trace_session *all = NULL;
-	size_t n = 0, cap = 0, from;
-	struct dirent *de;
-	DIR *d;
+	struct trace_session *all;
+	size_t n, n_wanted = 0, seen = 0;
 
-	if (open_dir(dir, &d) != 0)
+	if (trace_sessions_load_all(dir, &all, &n) < 0) {
+		fprintf(stderr, "maillab trace: %s: %s\n", dir, strerror(errno));
 		return 1;
-	while ((de = readdir(d)) != NULL) {
-		struct trace_session ts;
-
-		if (de->d_name[0] == '.' ||
-		    trace_session_load(dir, de->d_name, &ts) < 0)
-			continue;
-		if (!wanted(&ts, f)) {
-			trace_session_free(&ts);
-			continue;
-		}
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			all = xreallocarray(all, cap, sizeof(*all));
-		}
-		all[n++] = ts;
 	}
-	closedir(d);
-	if (n > 0)
-		qsort(all, n, sizeof(*all), by_start);
+	for (size_t i = 0; i < n; i++)
+		n_wanted += wanted(&all[i], f);
 	printf("%-14s %-12s %-16s %-10s %-19s %9s %6s  %s\n", "ID", "SERVICE",
 	       "CLIENT", "USER", "START (UTC)", "DURATION", "LINES", "OUTCOME");
-	from = n > f->last ? n - f->last : 0;
 	for (size_t i = 0; i < n; i++) {
-		if (i >= from)
+		if (wanted(&all[i], f) && seen++ + f->last >= n_wanted)
 			print_session(&all[i]);
-		trace_session_free(&all[i]);
 	}
-	free(all);
+	trace_sessions_free(&all, n);
 	return ferror(stdout) ? 1 : 0;
 }
 

@@ -40,6 +40,15 @@ int trace_session_load(const char *dir, const char *name,
  * "HH:MM:SS.mmm W: text" is skipped.  Set ts->service before the first. */
 void trace_session_add_line(struct trace_session *ts, const char *raw);
 void trace_session_free(struct trace_session *ts);
+/* Loads every session file of trace directory `dir` (unreadable files
+ * are skipped), oldest first (trace_session_cmp_start).  0 with the array
+ * in *all_r (free with trace_sessions_free) and its length in *n_r, or -1
+ * with errno when the directory cannot be read. */
+int trace_sessions_load_all(const char *dir, struct trace_session **all_r,
+			    size_t *n_r);
+void trace_sessions_free(struct trace_session **all, size_t n);
+/* qsort order of sessions by their first line (day, time, id). */
+int trace_session_cmp_start(const void *a, const void *b);
 /* How the session ended, in a word or three ("quit", "timeout", "open"). */
 void trace_session_outcome(const struct trace_session *ts, char *buf,
 			   size_t len);

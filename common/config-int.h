@@ -21,6 +21,7 @@ enum key_type {
 	KEY_DURATION,	/* seconds (unsigned int), optional s, m, h or d suffix */
 	KEY_ROUTE,	/* `NAME DOMAIN = HOST[:PORT]`, repeatable, a list */
 	KEY_FAULT,	/* `NAME PROTO COMMAND = ACTION`, repeatable, a list */
+	KEY_DNS,	/* `NAME DOMAIN = TYPE DATA`, repeatable, a list */
 };
 
 #define KF_EMPTY_OK 0x1
@@ -59,6 +60,10 @@ int config_route_add(char **items, size_t *n, const char *domain,
  * message (no file:line). */
 int config_fault_add(char **items, size_t *n, const char *arg,
 		     const char *value, char *err_r, size_t errlen);
+/* config-dns.c: adds `dns NAME = VALUE` (a lab DNS record) to the list
+ * items[0..*n) as "name TYPE data".  0, or -1 with a message. */
+int config_dns_add(char **items, size_t *n, const char *name,
+		   const char *value, char *err_r, size_t errlen);
 
 extern const struct key config_keys[];
 extern const size_t config_n_keys;

@@ -1,5 +1,8 @@
-/* The repeatable `route DOMAIN = HOST[:PORT]` key of maillab.conf: the next
- * hop for mail to DOMAIN (smtpd/route.c uses it before DNS). */
+/* The repeatable `route DOMAIN = HOST[:PORT] [tls=require]
+ * [auth=USER:PASSWORD]` key of maillab.conf: the next hop for mail to
+ * DOMAIN (smtpd/route.c uses it before DNS); DOMAIN `*` is a smart host
+ * for every domain without a route of its own.  Kept as "domain host port"
+ * followed by " require" and " auth=USER:PASSWORD" when given. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,13 +52,35 @@ int config_route_add(char **items, size_t *n, const char *domain,
 	char host[256];
 	int port;
 
-	if (!config_valid_dns_name(domain)) {
+	char hop[300];
+	const char *opts = v + strcspn(v, " \t");
+	bool require = false, auth = false;
+
+	if (strcmp(domain, "*") != 0 && !config_valid_dns_name(domain)) {
 		snprintf(err_r, errlen, "route: '%s' is not a valid domain name", domain);
 		return -1;
 	}
-	if (parse_hop(v, host, sizeof(host), &port) < 0) {
-		snprintf(err_r, errlen, "route %s: '%s' is not HOST[:PORT]", domain, v);
+	snprintf(hop, sizeof(hop), "%.*s", (int)(opts - v), v);
+	if (parse_hop(hop, host, sizeof(host), &port) < 0) {
+		snprintf(err_r, errlen, "route %s: '%s' is not HOST[:PORT]", domain, hop);
 		return -1;
+	}
+	while (*(opts += strspn(opts, " \t")) != '\0') {
+		size_t len = strcspn(opts, " \t");
+		const char *colon = memchr(opts, ':', len);
+
+		if (len == 11 && strncmp(opts, "tls=require", 11) == 0 && !require) {
+			require = true;
+		} else if (len > 5 && strncmp(opts, "auth=", 5) == 0 && !auth &&
+			   colon != NULL && colon > opts + 5 && colon < opts + len - 1 &&
+			   len < 512) {
+			auth = true;
+		} else {
+			snprintf(err_r, errlen, "route %s: '%.*s' is not tls=require or "
+				 "auth=USER:PASSWORD", domain, (int)len, opts);
+			return -1;
+		}
+		opts += len;
 	}
 	for (size_t i = 0; i < *n; i++) {
 		size_t len = strcspn(items[i], " ");
@@ -72,8 +97,48 @@ int config_route_add(char **items, size_t *n, const char *domain,
 	for (const char *p = domain; *p != '\0'; p++)
 		buf_putc(&b, (char)tolower((unsigned char)*p));
 	buf_printf(&b, " %s %d", host, port);
+	if (require)
+		buf_puts(&b, " require");
+	if (auth) {
+		const char *a = strstr(v + strlen(hop), "auth=");
+
+		buf_printf(&b, " %.*s", (int)strcspn(a, " \t"), a);
+	}
 	items[(*n)++] = buf_steal(&b);
 	return 0;
+}
+
+bool config_route_get(const struct config *cfg, const char *domain,
+		      struct config_route_info *out)
+{
+	size_t len = strlen(domain);
+
+	memset(out, 0, sizeof(*out));
+	if (len > 0 && domain[len - 1] == '.')
+		len--;
+	for (size_t i = 0; i < cfg->n_routes; i++) {
+		const char *r = cfg->routes[i], *sp = strchr(r, ' '), *p, *auth;
+
+		if ((size_t)(sp - r) != len || strncasecmp(r, domain, len) != 0)
+			continue;
+		p = sp + 1;
+		snprintf(out->host, sizeof(out->host), "%.*s",
+			 (int)strcspn(p, " "), p);
+		p += strcspn(p, " ") + 1;
+		out->port = atoi(p);
+		out->require_tls = strstr(p, " require") != NULL;
+		auth = strstr(p, " auth=");
+		if (auth != NULL) {
+			const char *user = auth + 6, *colon = strchr(user, ':');
+
+			snprintf(out->user, sizeof(out->user), "%.*s",
+				 (int)(colon - user), user);
+			snprintf(out->pass, sizeof(out->pass), "%.*s",
+				 (int)strcspn(colon + 1, " "), colon + 1);
+		}
+		return true;
+	}
+	return false;
 }
 
 bool config_route(const struct config *cfg, const char *domain, char *host_r,

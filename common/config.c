@@ -84,13 +84,16 @@ static size_t *list_count(struct config *cfg, const struct key *k)
 static bool is_list(const struct key *k)
 {
 	return k->type == KEY_DOMAINS || k->type == KEY_ADDRS ||
-	       k->type == KEY_ROUTE || k->type == KEY_FAULT;
+	       k->type == KEY_ROUTE || k->type == KEY_FAULT ||
+	       k->type == KEY_DNS;
 }
 
-/* Keys with a word before '=' (`route DOMAIN = ...`), repeatable. */
+/* `key ARG = value` rather than `key = value` (`route DOMAIN = ...`),
+ * repeatable. */
 static bool takes_arg(const struct key *k)
 {
-	return k->type == KEY_ROUTE || k->type == KEY_FAULT;
+	return k->type == KEY_ROUTE || k->type == KEY_FAULT ||
+	       k->type == KEY_DNS;
 }
 
 static bool is_string(const struct key *k)
@@ -250,7 +253,7 @@ static void set_string(struct config *cfg, const struct key *k, const char *v)
 	char **slot = field(cfg, k);
 	char *s;
 
-	if (k->type == KEY_PATH && v[0] != '/') {
+	if (k->type == KEY_PATH && v[0] != '/' && v[0] != '\0') {
 		struct buf b = BUF_INIT(BUF_UNLIMITED);
 
 		buf_printf(&b, "%s/%s", cfg->dir, v);
@@ -321,18 +324,21 @@ fail:
 	return -1;
 }
 
-/* `route DOMAIN = HOST[:PORT]` and `fault PROTO CMD = ACTION`: repeatable,
- * so not through set_value. */
-static int add_route(struct parse_state *ps, struct config *cfg,
-		     const struct key *k, const char *domain, const char *v)
+/* `route DOMAIN = HOST[:PORT]`, `fault PROTO CMD = ACTION`, `dns NAME =
+ * TYPE DATA`: repeatable, so not through set_value. */
+static int add_item(struct parse_state *ps, struct config *cfg,
+		    const struct key *k, const char *domain, const char *v)
 {
 	char msg[512];
+	char **items = list_items(cfg, k);
+	size_t *n = list_count(cfg, k);
+	int ret = k->type == KEY_DNS ?
+		config_dns_add(items, n, domain, v, msg, sizeof(msg)) :
+		k->type == KEY_FAULT ?
+		config_fault_add(items, n, domain, v, msg, sizeof(msg)) :
+		config_route_add(items, n, domain, v, msg, sizeof(msg));
 
-	if ((k->type == KEY_FAULT ?
-	     config_fault_add(list_items(cfg, k), list_count(cfg, k), domain, v,
-			      msg, sizeof(msg)) :
-	     config_route_add(list_items(cfg, k), list_count(cfg, k), domain, v,
-			      msg, sizeof(msg))) < 0) {
+	if (ret < 0) {
 		parse_error(ps, "%s", msg);
 		return -1;
 	}
@@ -378,6 +384,7 @@ static int set_value(struct parse_state *ps, struct config *cfg,
 		return set_number(ps, cfg, k, v);
 	case KEY_ROUTE:
 	case KEY_FAULT:
+	case KEY_DNS:
 		break;		/* parse_line: it has an argument */
 	case KEY_DOMAINS:
 	case KEY_ADDRS:
@@ -568,7 +575,7 @@ static int parse_line(struct parse_state *ps, struct config *cfg, char *line)
 	if (arg != NULL) {
 		while (is_blank(*arg))
 			arg++;
-		return add_route(ps, cfg, k, arg, value);
+		return add_item(ps, cfg, k, arg, value);
 	}
 	if (ps->key_line[idx] != 0) {
 		parse_error(ps, "duplicate key '%s' (first set on line %u)",
@@ -709,6 +716,9 @@ static void template_key(struct buf *b, const struct key *k,
 		buf_printf(b, "#%s example.org = 192.0.2.1:25\n", k->name);
 	else if (k->type == KEY_FAULT)
 		buf_printf(b, "#%s smtp RCPT = greylist2\n", k->name);
+	else if (k->type == KEY_DNS)
+		buf_printf(b, "#%s b.test = MX 10 mx.b.test\n"
+			   "#%s mx.b.test = A 127.0.0.1\n", k->name, k->name);
 	else if (k->type == KEY_PORT)
 		buf_printf(b, "#%s = %d\n", k->name,
 			   standard_port[k->svc] + UNPRIVILEGED_OFFSET);

@@ -9,6 +9,7 @@
  * adding a row there and a field here. */
 
 #define CONFIG_MAX_LIST 16
+#define CONFIG_MAX_DNS 256	/* lab DNS records (`dns NAME = ...`) */
 
 enum service_id {
 	SVC_SMTP,		/* MX, incoming */
@@ -87,10 +88,17 @@ struct config {
 	char *routes[CONFIG_MAX_LIST];	/* "domain host port" (config_route) */
 	size_t n_routes;
 	char *dns_server;		/* IPv4[:PORT] for MX look-ups; "": system */
+	char *relay_ca_file;		/* CAs for routes with tls=require */
+	char *dns[CONFIG_MAX_DNS];	/* lab DNS, "name TYPE data" */
+	size_t n_dns;
+	bool alias_remote_targets;	/* aliases may forward outside: no */
+	unsigned int rate_messages_per_hour;	/* per auth. user; 0: off */
+	unsigned int rate_recipients_per_hour;	/* per auth. user; 0: off */
 	unsigned int relay_port;	/* port of MX hosts: 25 */
 	unsigned int queue_retry_base;	/* seconds to the first retry: 5m */
 	unsigned int queue_retry_max;	/* longest back-off: 1h */
 	unsigned int queue_lifetime;	/* then give up: 5d */
+	unsigned int queue_delay_warning;	/* then tell the sender: 4h */
 	unsigned int queue_max_connections;	/* outbound, in total: 20 */
 	unsigned int queue_max_per_destination;	/* to one next hop: 4 */
 	unsigned int max_received_headers;	/* more: a mail loop (bounce): 50 */
@@ -133,5 +141,27 @@ unsigned int config_command_deadline(const struct config *cfg,
  * there is no route for it. */
 bool config_route(const struct config *cfg, const char *domain, char *host_r,
 		  size_t hostlen, int *port_r);
+/* The same with the smart host options (`tls=require`,
+ * `auth=USER:PASSWORD`); domain "*" gives the catch-all route. */
+struct config_route_info {
+	char host[256];
+	int port;
+	bool require_tls;
+	char user[256], pass[256];	/* "" without auth= */
+};
+bool config_route_get(const struct config *cfg, const char *domain,
+		      struct config_route_info *out);
+
+/* The lab DNS (`dns NAME = TYPE DATA`, common/config-dns.c), which answers
+ * before the real DNS: the data of name's records of `type` ("MX", "A",
+ * "AAAA", "TXT") into data_r[0..max) (pointers into cfg: "10 mx.b.test",
+ * "127.0.0.1", the TXT text).  Returns how many (0: the lab knows the name
+ * but has none of this type), CONFIG_DNS_NXDOMAIN for a name under a lab
+ * name with no records of its own (it does not exist), or
+ * CONFIG_DNS_NOT_LAB when the lab does not know the name (ask the DNS). */
+#define CONFIG_DNS_NXDOMAIN (-1)
+#define CONFIG_DNS_NOT_LAB (-2)
+int config_dns_lookup(const struct config *cfg, const char *name,
+		      const char *type, const char **data_r, size_t max);
 
 #endif

@@ -24,6 +24,8 @@ static int search_run(struct imap_cmd *cmd, struct imap_search **searchp,
 	bool modseq = imap_search_has_modseq(search);
 	uint32_t *numbers = xreallocarray(NULL, count + 1, sizeof(*numbers));
 	uint32_t *uids = xreallocarray(NULL, count + 1, sizeof(*uids));
+	uint64_t *modseqs = modseq ?
+		xreallocarray(NULL, count + 1, sizeof(*modseqs)) : NULL;
 
 	if (modseq)
 		imap_condstore_enable(s);
@@ -37,6 +39,8 @@ static int search_run(struct imap_cmd *cmd, struct imap_search **searchp,
 		m = maildir_box_msg(s->box, i);
 		if (m->modseq > max_modseq)
 			max_modseq = m->modseq;
+		if (modseqs != NULL)
+			modseqs[n] = m->modseq;
 		uids[n] = m->uid;
 		numbers[n] = cmd->uid ? uids[n] : (uint32_t)(i + 1);
 		n++;
@@ -47,7 +51,7 @@ static int search_run(struct imap_cmd *cmd, struct imap_search **searchp,
 			    "tag is in use (CANCELUPDATE one)");
 		r = -1;
 	} else if (ret & IMAP_RET_GIVEN) {
-		imap_return_results(cmd, ret, numbers, uids, n, cmd->partial);
+		imap_return_results(cmd, ret, numbers, uids, modseqs, n);
 	} else {
 		buf_puts(s->out, "* SEARCH");
 		for (size_t i = 0; i < n; i++)
@@ -60,6 +64,7 @@ static int search_run(struct imap_cmd *cmd, struct imap_search **searchp,
 	}
 	free(numbers);
 	free(uids);
+	free(modseqs);
 	return r;
 }
 

@@ -183,7 +183,7 @@ static void sort_results(struct imap_cmd *cmd, unsigned ret,
 		uids[i] = v[i]->uid;
 		numbers[i] = cmd->uid ? v[i]->uid : v[i]->seq;
 	}
-	imap_return_results(cmd, ret, numbers, uids, n, cmd->partial);
+	imap_return_results(cmd, ret, numbers, uids, NULL, n);
 	free(numbers);
 	free(uids);
 }

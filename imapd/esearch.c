@@ -74,11 +74,35 @@ void imap_write_number_set(struct buf *out, const uint32_t *numbers,
 	}
 }
 
+/* RFC 7162 3.1.5: the highest modseq of the messages returned: all that
+ * matched for ALL or COUNT, else those MIN and MAX name; 0 when none. */
+static uint64_t returned_modseq(unsigned ret, const uint64_t *modseqs,
+				size_t n)
+{
+	uint64_t max = 0;
+
+	if (modseqs == NULL || n == 0)
+		return 0;
+	if (ret & (IMAP_RET_ALL | IMAP_RET_COUNT)) {
+		for (size_t i = 0; i < n; i++)
+			if (modseqs[i] > max)
+				max = modseqs[i];
+		return max;
+	}
+	if (ret & IMAP_RET_MIN)
+		max = modseqs[0];
+	if ((ret & IMAP_RET_MAX) && modseqs[n - 1] > max)
+		max = modseqs[n - 1];
+	return max;
+}
+
 /* RFC 4731 3.1: no MIN, MAX or ALL when nothing matched. */
 static void write_esearch(struct imap_cmd *cmd, unsigned ret,
-			  const uint32_t *numbers, size_t n,
-			  const uint32_t partial[2])
+			  const uint32_t *numbers, const uint64_t *modseqs,
+			  size_t n)
 {
+	uint64_t modseq = returned_modseq(ret, modseqs, n);
+	const uint32_t *partial = cmd->partial;
 	struct buf *out = cmd->s->out;
 
 	/* a tag holds no '"' or '\' (RFC 3501 9, tag) */
@@ -109,6 +133,8 @@ static void write_esearch(struct imap_cmd *cmd, unsigned ret,
 		}
 		buf_puts(out, ")");
 	}
+	if (modseq > 0)
+		buf_printf(out, " MODSEQ %llu", (unsigned long long)modseq);
 	buf_puts(out, "\r\n");
 }
 
@@ -144,10 +170,10 @@ static void save_result(struct imap_session *s, unsigned ret,
 
 void imap_return_results(struct imap_cmd *cmd, unsigned ret,
 			 const uint32_t *numbers, const uint32_t *uids,
-			 size_t n, const uint32_t partial[2])
+			 const uint64_t *modseqs, size_t n)
 {
 	if (ret & IMAP_RET_SAVE)
 		save_result(cmd->s, ret, uids, n);
 	if (ret & IMAP_RET_DATA)
-		write_esearch(cmd, ret, numbers, n, partial);
+		write_esearch(cmd, ret, numbers, modseqs, n);
 }

@@ -491,3 +491,30 @@ void maildir_delivery_free(struct maildir_delivery **dp)
 	free(d);
 	*dp = NULL;
 }
+
+int maildir_delivery_read_head(struct maildir_delivery *d, struct buf *out,
+			       size_t max)
+{
+	char chunk[8192];
+	uint64_t off = 0;
+
+	if (d->fd < 0 || d->wlen > 0) {
+		errno = EINVAL;		/* not written out yet */
+		return -1;
+	}
+	while (off < max && off < d->size) {
+		size_t want = max - off < sizeof(chunk) ? max - off : sizeof(chunk);
+		ssize_t n = pread(d->fd, chunk, want, (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -1 : 0;
+		if (buf_append(out, chunk, (size_t)n) < 0) {
+			errno = EFBIG;
+			return -1;
+		}
+		off += (uint64_t)n;
+	}
+	return 0;
+}

@@ -4,6 +4,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "common/buf.h"
+
 /* Durable delivery into Maildirs (DESIGN.md "Durability and integrity").
  *
  *   d = maildir_delivery_begin(mail_root, err, len);   loop thread
@@ -66,6 +68,12 @@ int maildir_delivery_commit(struct maildir_delivery *d,
  * left at path. */
 int maildir_delivery_link(struct maildir_delivery *d, const char *path,
 			  char *err_r, size_t errlen);
+
+/* Up to `max` bytes from the start of the message, once it is durable
+ * (after maildir_delivery_link or a commit), appended to out (a delivery
+ * report quotes its header).  0, or -1 with errno. */
+int maildir_delivery_read_head(struct maildir_delivery *d, struct buf *out,
+			       size_t max);
 
 /* The delivered file name ("time.M..P..Q...host,S=size"), valid until
  * maildir_delivery_free; NULL before a successful commit. */

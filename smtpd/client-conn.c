@@ -63,6 +63,32 @@ SSL_CTX *client_tls_ctx_new(void)
 	return ctx;
 }
 
+SSL_CTX *client_tls_verify_ctx_new(const char *ca_file, char *err_r,
+				   size_t errlen)
+{
+	SSL_CTX *ctx = client_tls_ctx_new();
+	int ok;
+
+	if (ctx == NULL) {
+		snprintf(err_r, errlen, "cannot create a TLS context");
+		return NULL;
+	}
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	ok = ca_file != NULL && ca_file[0] != '\0' ?
+		SSL_CTX_load_verify_locations(ctx, ca_file, NULL) :
+		SSL_CTX_set_default_verify_paths(ctx);
+	if (ok != 1) {
+		const char *why = ERR_reason_error_string(ERR_get_error());
+
+		snprintf(err_r, errlen, "cannot load the CA file %s: %s",
+			 ca_file != NULL && ca_file[0] != '\0' ? ca_file : "(system)",
+			 why != NULL ? why : "unknown error");
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
 /* Sends what the protocol queued, tracing it, and sets the timeout for
  * the reply it now waits for (RFC 5321 4.5.3.2). */
 static void flush(struct client_conn *cc)
@@ -70,21 +96,30 @@ static void flush(struct client_conn *cc)
 	struct buf *out = &cc->client.out;
 	struct timeval tv = { cc->p.timeout, 0 };
 	struct timeval long_tv = { cc->p.data_end_timeout, 0 };
-	const char *p = buf_cstr(out), *end = p + out->len;
+	size_t body = cc->client.body_from < out->len ? cc->client.body_from :
+		out->len;
+	const char *p = buf_cstr(out), *end = p + body;
 
-	if (cc->client.long_wait && out->len > 0) {
-		trace_note(cc->trace, "C: <message body and final dot, %zu bytes>",
-			   out->len);
-	} else {
-		while (p < end) {
-			const char *nl = memchr(p, '\n', (size_t)(end - p));
-			size_t n = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
+		size_t len = n > 0 && p[n - 1] == '\r' ? n - 1 : n;
+		size_t start = (size_t)(p - out->data), visible = len;
+		int secret = cc->client.secret_visible;
 
-			trace_client(cc->trace, p, n > 0 && p[n - 1] == '\r' ? n - 1 : n,
-				     n);
-			p += n + 1;
-		}
+		/* AUTH data: <redacted> (DESIGN.md rule 6) */
+		if (secret >= 0 && (size_t)secret >= start &&
+		    (size_t)secret <= start + len)
+			visible = (size_t)secret - start;
+		trace_client(cc->trace, p, len, visible);
+		p += n + 1;
 	}
+	if (body < out->len)
+		trace_note(cc->trace, "C: <message body%s, %zu bytes>",
+			   cc->client.chunking ? " (BDAT)" : " and final dot",
+			   out->len - body);
+	cc->client.secret_visible = -1;
+	cc->client.body_from = SIZE_MAX;
 	if (out->len > 0 && cc->bev != NULL)
 		bufferevent_write(cc->bev, out->data, out->len);
 	buf_clear(out);
@@ -109,8 +144,14 @@ static void start_tls(struct client_conn *cc)
 	}
 	/* RFC 6066 3: the name, never an address */
 	if (inet_pton(AF_INET, h->host, bin) != 1 &&
-	    inet_pton(AF_INET6, h->host, bin) != 1)
+	    inet_pton(AF_INET6, h->host, bin) != 1) {
 		SSL_set_tlsext_host_name(ssl, h->host);
+		/* RFC 6125: the certificate names the host we meant */
+		if (cc->p.require_tls)
+			SSL_set1_host(ssl, h->host);
+	} else if (cc->p.require_tls) {
+		X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), h->host);
+	}
 	tls = bufferevent_openssl_filter_new(cc->p.base, cc->bev, ssl,
 					     BUFFEREVENT_SSL_CONNECTING,
 					     BEV_OPT_CLOSE_ON_FREE);
@@ -228,6 +269,15 @@ static const char *tls_error_text(unsigned long e)
 	return why != NULL ? why : "handshake failed";
 }
 
+/* Why the peer's certificate was not accepted, or NULL. */
+static const char *verify_failed(struct bufferevent *bev)
+{
+	SSL *ssl = bufferevent_openssl_get_ssl(bev);
+	long res = ssl != NULL ? SSL_get_verify_result(ssl) : X509_V_OK;
+
+	return res != X509_V_OK ? X509_verify_cert_error_string(res) : NULL;
+}
+
 static void event_happened(struct client_conn *cc, struct bufferevent *bev,
 			   short what)
 {
@@ -251,6 +301,11 @@ static void event_happened(struct client_conn *cc, struct bufferevent *bev,
 	if (what & BEV_EVENT_TIMEOUT)
 		snprintf(why, sizeof(why), "421 4.4.2 Timeout %s",
 			 cc->greeted ? "waiting for a reply" : "connecting");
+	else if (what & BEV_EVENT_ERROR && cc->handshaking && cc->p.require_tls &&
+		 verify_failed(bev) != NULL)
+		/* RFC 3463 X.7.5: the certificate the route requires is wrong */
+		snprintf(why, sizeof(why), "421 4.7.5 TLS failed: certificate verify "
+			 "failed: %s", verify_failed(bev));
 	else if (what & BEV_EVENT_ERROR && bufferevent_get_openssl_error(bev) != 0)
 		snprintf(why, sizeof(why), "421 4.7.0 TLS failed: %s",
 			 tls_error_text(bufferevent_get_openssl_error(bev)));
@@ -261,7 +316,7 @@ static void event_happened(struct client_conn *cc, struct bufferevent *bev,
 		snprintf(why, sizeof(why), "421 4.4.2 Connection closed by the server");
 	trace_note(cc->trace, "%s: %s", cc->peer, why);
 	log_msg("smtp-out", cc->id, "%s: %s", cc->peer, why);
-	if (cc->handshaking && cc->client.txn == NULL) {
+	if (cc->handshaking && cc->client.txn == NULL && !cc->p.require_tls) {
 		/* RFC 7435: opportunistic TLS that fails is not a reason to
 		 * keep the mail back; the same host again, in the clear. */
 		log_msg("smtp-out", cc->id, "%s: again without STARTTLS", cc->peer);
@@ -271,6 +326,8 @@ static void event_happened(struct client_conn *cc, struct bufferevent *bev,
 		cc->p.tls = NULL;
 		client_free(&cc->client);
 		client_init(&cc->client, cc->p.helo_name, false);
+		client_set_smarthost(&cc->client, false, cc->p.auth_user,
+				     cc->p.auth_pass);
 		drop_bev(cc);
 		connect_hop(cc);
 		return;
@@ -351,6 +408,8 @@ struct client_conn *client_conn_new(const struct client_conn_params *p,
 	cc->arg = arg;
 	lr_init(&cc->lr, REPLY_LINE_MAX, true);
 	client_init(&cc->client, p->helo_name, p->tls != NULL);
+	client_set_smarthost(&cc->client, p->require_tls, p->auth_user,
+			     p->auth_pass);
 	if (p->trace_dir != NULL)
 		cc->trace = trace_open(p->trace_dir, "smtp-out", cc->id);
 	connect_hop(cc);

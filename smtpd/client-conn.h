@@ -33,6 +33,12 @@ struct client_conn_params {
 	unsigned int data_end_timeout;	/* after the final dot */
 	const char *trace_dir;		/* NULL: no trace */
 	const char *id;			/* session id for logs and the trace */
+	/* a smart host (smtpd/route.h): TLS required, its certificate
+	 * checked against the host name (tls then verifies peers:
+	 * client_tls_verify_ctx_new), and AUTH (NULL: none); the strings
+	 * stay the caller's while the connection lives */
+	bool require_tls;
+	const char *auth_user, *auth_pass;
 };
 
 /* Starts connecting (route r is copied).  Never NULL. */
@@ -53,5 +59,10 @@ const char *client_conn_peer(const struct client_conn *cc);
  * certificate verification: RFC 7435 opportunistic security).  NULL on
  * failure. */
 SSL_CTX *client_tls_ctx_new(void);
+/* A client TLS context that verifies the server's certificate chain
+ * against ca_file (NULL or "": the system's CA store), for routes that
+ * require TLS.  NULL with a message in err_r. */
+SSL_CTX *client_tls_verify_ctx_new(const char *ca_file, char *err_r,
+				   size_t errlen);
 
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/base64.h"
 #include "common/dotstuff.h"
 #include "common/xalloc.h"
 #include "smtpd/client.h"
@@ -19,6 +20,8 @@
 static const char *const step_names[] = {
 	[CL_GREETING] = "the greeting", [CL_EHLO] = "EHLO", [CL_HELO] = "HELO",
 	[CL_STARTTLS] = "STARTTLS", [CL_TLS] = "the TLS handshake",
+	[CL_AUTH] = "AUTH", [CL_AUTH_USER] = "AUTH LOGIN",
+	[CL_AUTH_PASS] = "the AUTH LOGIN user name",
 	[CL_READY] = "nothing", [CL_MAIL] = "MAIL FROM", [CL_RCPT] = "RCPT TO",
 	[CL_DATA] = "DATA", [CL_DOT] = "end of data", [CL_RSET] = "RSET",
 	[CL_QUIT] = "QUIT", [CL_CLOSED] = "nothing",
@@ -31,8 +34,18 @@ void client_init(struct smtp_client *c, const char *helo_name,
 	c->helo_name = helo_name;
 	c->tls_possible = tls_possible;
 	c->step = CL_GREETING;
+	c->secret_visible = -1;
+	c->body_from = SIZE_MAX;
 	buf_init(&c->out, BUF_UNLIMITED);
 	buf_init(&c->reply, REPLY_TEXT_MAX);
+}
+
+void client_set_smarthost(struct smtp_client *c, bool require_tls,
+			  const char *user, const char *pass)
+{
+	c->require_tls = require_tls;
+	c->auth_user = user;
+	c->auth_pass = pass;
 }
 
 void client_free(struct smtp_client *c)
@@ -147,7 +160,7 @@ static void parse_ehlo(struct smtp_client *c)
 
 	c->esmtp = true;
 	c->pipelining = c->starttls = c->eightbitmime = c->smtputf8 = false;
-	c->size = c->dsn = false;
+	c->size = c->dsn = c->auth_plain = c->auth_login = c->chunking = false;
 	c->max_size = 0;
 	/* The first line is the greeting part (RFC 5321 4.1.1.1). */
 	p = strchr(p, '\n');
@@ -167,6 +180,22 @@ static void parse_ehlo(struct smtp_client *c)
 			c->smtputf8 = true;
 		else if (KW("DSN"))
 			c->dsn = true;
+		else if (KW("CHUNKING"))
+			c->chunking = true;
+		else if (KW("AUTH")) {
+			/* RFC 4954 3: AUTH SP mechanisms, space-separated */
+			for (const char *m = kw + wlen; m < kw + len; ) {
+				size_t mlen;
+
+				m += strspn(m, " ");
+				mlen = strcspn(m, " \n");
+				if (mlen == 5 && strncasecmp(m, "PLAIN", 5) == 0)
+					c->auth_plain = true;
+				else if (mlen == 5 && strncasecmp(m, "LOGIN", 5) == 0)
+					c->auth_login = true;
+				m += mlen;
+			}
+		}
 		else if (KW("SIZE")) {
 			/* RFC 1870 4: "SIZE" [SP number], 0 or none: no limit. */
 			c->size = true;
@@ -182,6 +211,84 @@ static void say_ehlo(struct smtp_client *c)
 {
 	c->step = CL_EHLO;
 	send_cmd(c, "EHLO %s", c->helo_name);
+}
+
+/* The secret part of a command: base64 of data, traced as <redacted>. */
+static void send_secret(struct smtp_client *c, const char *prefix,
+			const void *data, size_t len)
+{
+	c->secret_visible = (int)(c->out.len + strlen(prefix));
+	buf_puts(&c->out, prefix);
+	base64_encode(&c->out, data, len);
+	buf_puts(&c->out, "\r\n");
+}
+
+/* A smart host's session cannot go on: 4xx, the mail waits. */
+static enum client_event refuse_session(struct smtp_client *c, const char *why)
+{
+	fail_session(c, 454, why);
+	client_quit(c);
+	return CE_NONE;
+}
+
+/* Encrypted (or not: opportunistic): AUTH when the route has it. */
+static enum client_event after_tls(struct smtp_client *c)
+{
+	struct buf plain = BUF_INIT(BUF_UNLIMITED);
+
+	if (c->require_tls && !c->tls)
+		/* RFC 3207 4.1, RFC 3463 5.7.10 in its 4xx form */
+		return refuse_session(c, "454 4.7.10 TLS is required for this route "
+				      "and the server did not start it");
+	if (c->auth_user == NULL) {
+		c->step = CL_READY;
+		return CE_READY;
+	}
+	if (!c->tls)
+		return refuse_session(c, "454 4.7.0 Not sending the password over "
+				      "a connection without TLS");
+	if (c->auth_plain) {
+		/* RFC 4616 2: authzid NUL authcid NUL passwd */
+		buf_putc(&plain, '\0');
+		buf_puts(&plain, c->auth_user);
+		buf_putc(&plain, '\0');
+		buf_puts(&plain, c->auth_pass);
+		send_secret(c, "AUTH PLAIN ", plain.data, plain.len);
+		buf_free(&plain);
+		c->step = CL_AUTH;
+		return CE_NONE;
+	}
+	if (c->auth_login) {
+		c->step = CL_AUTH_USER;
+		send_cmd(c, "AUTH LOGIN");
+		return CE_NONE;
+	}
+	return refuse_session(c, "454 4.7.0 The server offers neither AUTH PLAIN "
+			      "nor AUTH LOGIN");
+}
+
+/* Replies during AUTH (RFC 4954 4): 334 asks for the next part, 235 is
+ * success; anything else ends the session (the mail waits). */
+static enum client_event on_auth(struct smtp_client *c)
+{
+	char *why;
+
+	if (c->step == CL_AUTH && c->reply_code == 235) {
+		c->step = CL_READY;
+		return CE_READY;
+	}
+	if (c->step != CL_AUTH && c->reply_code == 334) {
+		const char *secret = c->step == CL_AUTH_USER ? c->auth_user :
+			c->auth_pass;
+
+		send_secret(c, "", secret, strlen(secret));
+		c->step = c->step == CL_AUTH_USER ? CL_AUTH_PASS : CL_AUTH;
+		return CE_NONE;
+	}
+	why = reply_summary(c, c->step);
+	refuse_session(c, why);
+	free(why);
+	return CE_NONE;
 }
 
 static enum client_event on_ehlo(struct smtp_client *c)
@@ -212,8 +319,7 @@ static enum client_event on_ehlo(struct smtp_client *c)
 		send_cmd(c, "STARTTLS");
 		return CE_NONE;
 	}
-	c->step = CL_READY;
-	return CE_READY;
+	return after_tls(c);
 }
 
 void client_tls_done(struct smtp_client *c)
@@ -229,6 +335,7 @@ static void send_mail(struct smtp_client *c)
 {
 	struct client_txn *t = c->txn;
 
+	t->peer_dsn = c->dsn;
 	buf_printf(&c->out, "MAIL FROM:<%s>", t->sender);
 	if (c->size)
 		buf_printf(&c->out, " SIZE=%zu", t->body_len);
@@ -256,6 +363,17 @@ static void send_rcpt(struct smtp_client *c)
 	if (c->dsn && t->orcpt != NULL && t->orcpt[i] != NULL)
 		buf_printf(&c->out, " ORCPT=%s", t->orcpt[i]);
 	buf_puts(&c->out, "\r\n");
+}
+
+/* RFC 3030 2: the whole message as one last chunk, as it is (no dot
+ * stuffing: BDAT counts octets); the reply is read as the final dot's. */
+static void send_bdat(struct smtp_client *c)
+{
+	const struct client_txn *t = c->txn;
+
+	buf_printf(&c->out, "BDAT %zu LAST\r\n", t->body_len);
+	c->body_from = c->out.len;
+	buf_append(&c->out, t->body, t->body_len);
 }
 
 /* Why the server cannot take this message at all, or NULL. */
@@ -301,7 +419,12 @@ enum client_event client_start(struct smtp_client *c, struct client_txn *t)
 		/* RFC 2920 3.1: MAIL, every RCPT and DATA in one go. */
 		while (c->rcpt_next < t->n_rcpts)
 			send_rcpt(c);
-		send_cmd(c, "DATA");
+		/* RFC 3030 4.2: BDAT may be pipelined after the RCPTs; the
+		 * server reads the chunk even when no recipient is left */
+		if (c->chunking)
+			send_bdat(c);
+		else
+			send_cmd(c, "DATA");
 	}
 	return CE_NONE;
 }
@@ -359,12 +482,16 @@ static enum client_event on_rcpt(struct smtp_client *c)
 			send_rcpt(c);
 		return CE_NONE;
 	}
-	c->step = CL_DATA;
+	c->step = c->chunking ? CL_DOT : CL_DATA;
+	c->long_wait = c->chunking;
 	if (c->pipelining)
 		return CE_NONE;
 	if (c->accepted == 0)
 		return txn_over(c, true);
-	send_cmd(c, "DATA");
+	if (c->chunking)
+		send_bdat(c);
+	else
+		send_cmd(c, "DATA");
 	return CE_NONE;
 }
 
@@ -381,6 +508,7 @@ static enum client_event on_data(struct smtp_client *c)
 			buf_puts(&c->out, ".\r\n");
 			return CE_NONE;
 		}
+		c->body_from = c->out.len;
 		client_dot_stuff(c->txn->body, c->txn->body_len, &c->out);
 		return CE_NONE;
 	}
@@ -406,7 +534,8 @@ static enum client_event on_dot(struct smtp_client *c)
 				t->results[i].text = xstrdup(why);
 			}
 	free(why);
-	return txn_over(c, false);
+	/* a refused BDAT may leave the server's transaction open */
+	return txn_over(c, c->chunking && c->reply_code / 100 != 2);
 }
 
 bool client_ready(const struct smtp_client *c)
@@ -467,9 +596,13 @@ static enum client_event on_reply(struct smtp_client *c)
 			c->step = CL_TLS;
 			return CE_TLS;
 		}
-		/* RFC 3207 4: go on without TLS. */
-		c->step = CL_READY;
-		return CE_READY;
+		/* RFC 3207 4: go on without TLS (not to a smart host that
+		 * requires it) */
+		return after_tls(c);
+	case CL_AUTH:
+	case CL_AUTH_USER:
+	case CL_AUTH_PASS:
+		return on_auth(c);
 	case CL_MAIL:
 		return on_mail(c);
 	case CL_RCPT:

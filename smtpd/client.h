@@ -55,16 +55,30 @@ struct client_txn {
 	const char *const *notify;	/* n_rcpts of them */
 	const char *const *orcpt;
 	struct client_result *results;	/* n_rcpts of them, filled in */
+	/* filled in: the server offered DSN, so the parameters went on and
+	 * success is the next hop's to report (RFC 3461 5.2.2) */
+	bool peer_dsn;
 };
 
 enum client_step {
-	CL_GREETING, CL_EHLO, CL_HELO, CL_STARTTLS, CL_TLS, CL_READY,
+	CL_GREETING, CL_EHLO, CL_HELO, CL_STARTTLS, CL_TLS,
+	CL_AUTH, CL_AUTH_USER, CL_AUTH_PASS, CL_READY,
 	CL_MAIL, CL_RCPT, CL_DATA, CL_DOT, CL_RSET, CL_QUIT, CL_CLOSED,
 };
 
 struct smtp_client {
 	const char *helo_name;	/* ours, for EHLO/HELO */
 	bool tls_possible;	/* the I/O layer can do STARTTLS */
+	/* a smart host (client_set_smarthost): no session without TLS, and
+	 * AUTH with these credentials (NULL: none) */
+	bool require_tls;
+	const char *auth_user, *auth_pass;
+	/* the bytes of c->out after the first `secret_visible` are a secret
+	 * (AUTH data): the trace shows <redacted>; -1: nothing secret */
+	int secret_visible;
+	/* c->out from this offset on is message content (the trace shows
+	 * its size); SIZE_MAX: none */
+	size_t body_from;
 	bool tls;		/* the connection is encrypted */
 	enum client_step step;	/* the reply it waits for */
 	struct buf out;		/* commands (and body) to send */
@@ -75,6 +89,8 @@ struct smtp_client {
 
 	/* what the server offered (EHLO keywords) */
 	bool esmtp, pipelining, starttls, eightbitmime, smtputf8, size, dsn;
+	bool auth_plain, auth_login;	/* AUTH mechanisms (RFC 4954) */
+	bool chunking;			/* CHUNKING (RFC 3030): BDAT */
 	uint64_t max_size;	/* SIZE n; 0: none announced */
 
 	/* the reply being read (multi-line, RFC 5321 4.2.1) */
@@ -92,6 +108,12 @@ struct smtp_client {
 void client_init(struct smtp_client *c, const char *helo_name,
 		 bool tls_possible);
 void client_free(struct smtp_client *c);
+/* For a smart host (after client_init): TLS required (STARTTLS refused
+ * or not offered ends the session, 4xx), and AUTH PLAIN (else LOGIN)
+ * with user and pass (kept by the caller; NULL: no AUTH) once encrypted;
+ * a password never goes over a connection without TLS. */
+void client_set_smarthost(struct smtp_client *c, bool require_tls,
+			  const char *user, const char *pass);
 /* One line from the server, without its CRLF. */
 enum client_event client_line(struct smtp_client *c, const char *line,
 			      size_t len);

@@ -12,6 +12,7 @@
 #include "smtpd/quota.h"
 #include "smtpd/received.h"
 #include "smtpd/runner.h"
+#include "smtpd/ratelimit.h"
 #include "smtpd/session.h"
 
 /* Starts the delivery and the sink in front of it: 0, or -1 (logged; the
@@ -169,6 +170,8 @@ static void commit_work(void *arg)
 							sizeof(t->commit_err));
 		if (t->commit_ret < 0 && t->queue_id[0] != '\0')
 			smtp_relay_unqueue(s);
+		if (t->commit_ret == 0)
+			smtp_relay_success_report(s);
 	}
 	free(rcpts);
 }
@@ -186,6 +189,9 @@ static void commit_done(void *arg)
 		log_delivery(s);
 		if (t->queue_id[0] != '\0')
 			queue_runner_kick(t->queue_id);
+		if (t->report_id[0] != '\0')
+			queue_runner_kick(t->report_id);
+		smtp_rate_record(s);
 		smtp_reply(s, 250, "2.0.0", "Message accepted for delivery, id %s", id);
 	} else if (t->commit_ret == COMMIT_OVER_QUOTA) {
 		log_msg(service_name(s->io->service), s->io->id,

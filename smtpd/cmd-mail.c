@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "smtpd/resolve.h"
+#include "smtpd/ratelimit.h"
 #include "smtpd/session.h"
 
 /* RFC 3461 4.4: ENVID is at most 100 characters. */
@@ -200,6 +201,10 @@ void smtp_cmd_mail(struct smtp_session *s, char *args)
 			txn_discard(t);
 			return;
 		}
+	}
+	if (smtp_rate_refuse_mail(s)) {
+		txn_discard(t);
+		return;
 	}
 	t->seq = ++s->messages;
 	snprintf(t->id, sizeof(t->id), "%s.%u", s->io->id, t->seq);

@@ -11,6 +11,7 @@
 #include "common/xalloc.h"
 #include "smtpd/quota.h"
 #include "smtpd/resolve.h"
+#include "smtpd/ratelimit.h"
 #include "smtpd/session.h"
 
 /* RFC 3461 4.1: "NEVER" alone, or a list of SUCCESS, FAILURE, DELAY. */
@@ -104,6 +105,36 @@ static void add_dests(struct smtp_txn *t, struct resolved *r)
 	}
 }
 
+static void push_rcpt(struct smtp_txn *t, const struct smtp_rcpt *rcpt)
+{
+	if (t->n_rcpts == t->cap_rcpts) {
+		t->cap_rcpts = t->cap_rcpts ? t->cap_rcpts * 2 : 4;
+		t->rcpts = xreallocarray(t->rcpts, t->cap_rcpts, sizeof(*t->rcpts));
+	}
+	t->rcpts[t->n_rcpts++] = *rcpt;
+}
+
+/* The remote targets of a forwarding alias (alias_remote_targets) go to
+ * the queue as recipients of their own, with the DSN parameters of the
+ * RCPT and, unless it had one, ORCPT naming the alias (RFC 3461 4.2). */
+static void add_forwards(struct smtp_txn *t, const struct resolved *r,
+			 const struct smtp_rcpt *rcpt, const char *alias)
+{
+	for (size_t i = 0; i < r->n_remote; i++) {
+		struct smtp_rcpt fwd = { NULL, NULL, NULL, true };
+		struct buf orcpt = BUF_INIT(BUF_UNLIMITED);
+
+		fwd.addr = xstrdup(r->remote[i]);
+		fwd.notify = rcpt->notify != NULL ? xstrdup(rcpt->notify) : NULL;
+		if (rcpt->orcpt != NULL)
+			buf_puts(&orcpt, rcpt->orcpt);
+		else
+			buf_printf(&orcpt, "rfc822;%s", alias);
+		fwd.orcpt = buf_steal(&orcpt);
+		push_rcpt(t, &fwd);
+	}
+}
+
 /* The reply for a recipient that is not accepted; false if accepted. */
 static bool refuse(struct smtp_session *s, enum resolve_result res,
 		   const char *addr)
@@ -147,12 +178,9 @@ static void accept_rcpt(struct smtp_session *s, struct smtp_rcpt *rcpt,
 	struct smtp_txn *t = s->txn;
 
 	add_dests(t, r);
+	add_forwards(t, r, rcpt, rcpt->addr);
 	smtp_resolved_free(r);
-	if (t->n_rcpts == t->cap_rcpts) {
-		t->cap_rcpts = t->cap_rcpts ? t->cap_rcpts * 2 : 4;
-		t->rcpts = xreallocarray(t->rcpts, t->cap_rcpts, sizeof(*t->rcpts));
-	}
-	t->rcpts[t->n_rcpts++] = *rcpt;
+	push_rcpt(t, rcpt);
 	smtp_enter_state(s, SMTP_RCPT);
 	smtp_reply(s, 250, "2.1.5", "Recipient <%s> OK", rcpt->addr);
 }
@@ -266,6 +294,8 @@ void smtp_cmd_rcpt(struct smtp_session *s, char *args)
 		smtp_reply(s, 452, "4.5.3", "Too many recipients");
 		return;
 	}
+	if (smtp_rate_refuse_rcpt(s))
+		return;
 	if (take_params(s, rest, &rcpt) < 0)
 		goto out;
 	res = smtp_resolve(s, &path, &r);

@@ -103,6 +103,14 @@ static const struct explain_entry smtp_entries[] = {
 	{ "421 4.7.0", "Too many errors, failed logins or connections: the "
 	  "server closes the connection (4.7.0: security policy).",
 	  "RFC 5321 3.8; RFC 3463 3.8" },
+	{ "450 4.7.1", "This user has sent as many messages as the server "
+	  "allows in an hour (rate_messages_per_hour), which limits the harm a "
+	  "stolen password can do; the client may try again later (4.7.1: not "
+	  "authorized now).", "RFC 5321 4.2.5; RFC 3463 3.8" },
+	{ "421 4.7.5", "(Relay client, in the queue's last error) The next hop's "
+	  "TLS certificate did not verify against relay_ca_file or did not "
+	  "name the host, on a route that requires TLS: nothing was sent, the "
+	  "message waits (4.7.5: cryptographic failure).", "RFC 3463 3.8; RFC 6125" },
 	{ "451 4.3.0", "A temporary problem on the server (4.3.0: mail system "
 	  "trouble): nothing was lost, the client should retry later.",
 	  "RFC 5321 4.2.5; RFC 3463 3.4" },
@@ -138,8 +146,13 @@ static const struct explain_entry smtp_entries[] = {
 	  "up, 4.2.2: mailbox full): after RCPT only this recipient is "
 	  "refused; after the message nothing was stored.  The client "
 	  "tries again later.", "RFC 5321 4.2.2, 4.2.5; RFC 3463 3.3" },
-	{ "452 4.5.3", "Too many recipients for one message: send the rest in "
-	  "another transaction.", "RFC 5321 4.5.3.1.10" },
+	{ "452 4.5.3", "Too many recipients: for one message (send the rest in "
+	  "another transaction), or for this user in an hour "
+	  "(rate_recipients_per_hour; send the rest later).", "RFC 5321 4.5.3.1.10" },
+	{ "454 4.7.10", "(Relay client, in the queue's last error) The route "
+	  "requires TLS and the next hop did not offer or start STARTTLS: "
+	  "nothing was sent, the message waits (4.7.10: encryption needed).",
+	  "RFC 3207 4; RFC 5248" },
 	{ "454 4.7.0", "A temporary security problem (TLS or the password "
 	  "check is not available right now); try again later.",
 	  "RFC 3207 4; RFC 4954 6" },

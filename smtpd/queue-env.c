@@ -8,6 +8,7 @@
  *   smtputf8 yes | no
  *   ret FULL | HDRS                    (optional, RFC 3461 4.3)
  *   envid XTEXT                        (optional, RFC 3461 4.4)
+ *   warned yes                         (optional: the delay warning went)
  *   rcpt STATE ATTEMPTS NEXT_TRY ADDR NOTIFY ORCPT [LAST ERROR...]
  *
  * Fields are separated by one space; an address, NOTIFY and ORCPT have
@@ -31,11 +32,13 @@ static const char *const state_names[] = {
 	[QR_SENT] = "sent",
 	[QR_FAILED] = "failed",
 	[QR_REPORTED] = "reported",
+	[QR_SUCCEEDED] = "succeeded",
 };
+#define N_STATES (sizeof(state_names) / sizeof(state_names[0]))
 
 const char *queue_rcpt_state_name(enum queue_rcpt_state st)
 {
-	return (unsigned int)st < 4 ? state_names[st] : "unknown";
+	return (unsigned int)st < N_STATES ? state_names[st] : "unknown";
 }
 
 void queue_env_free(struct queue_env *e)
@@ -77,7 +80,8 @@ void queue_rcpt_set_error(struct queue_rcpt *r, const char *text)
 bool queue_env_finished(const struct queue_env *e)
 {
 	for (size_t i = 0; i < e->n_rcpts; i++)
-		if (e->rcpts[i].state == QR_PENDING || e->rcpts[i].state == QR_FAILED)
+		if (e->rcpts[i].state == QR_PENDING || e->rcpts[i].state == QR_FAILED ||
+		    e->rcpts[i].state == QR_SUCCEEDED)
 			return false;
 	return true;
 }
@@ -133,6 +137,8 @@ void queue_env_format(const struct queue_env *e, struct buf *out)
 		put_field(out, e->envid);
 		buf_putc(out, '\n');
 	}
+	if (e->warned)
+		buf_puts(out, "warned yes\n");
 	for (size_t i = 0; i < e->n_rcpts; i++) {
 		const struct queue_rcpt *r = &e->rcpts[i];
 
@@ -227,7 +233,7 @@ static int parse_int64(const char *f, size_t len, int64_t *out)
 
 static int parse_state(const char *f, size_t len, enum queue_rcpt_state *st)
 {
-	for (unsigned int i = 0; i < 4; i++) {
+	for (unsigned int i = 0; i < N_STATES; i++) {
 		if (strlen(state_names[i]) == len &&
 		    memcmp(state_names[i], f, len) == 0) {
 			*st = (enum queue_rcpt_state)i;
@@ -314,6 +320,12 @@ static int parse_line(struct queue_env *e, const char *key, size_t klen,
 		*flag = len == strlen(yes) && memcmp(p, yes, len) == 0;
 		return *flag || (len == strlen(no) && memcmp(p, no, len) == 0) ?
 			0 : -1;
+	}
+	if (IS("warned")) {
+		if (e->warned || end - p != 3 || memcmp(p, "yes", 3) != 0)
+			return -1;
+		e->warned = true;
+		return 0;
 	}
 	if (IS("ret") || IS("envid")) {
 		char **slot = IS("ret") ? &e->ret : &e->envid;

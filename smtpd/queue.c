@@ -102,6 +102,46 @@ out:
 	return ret;
 }
 
+void queue_bounce_id(const char *orig_id, size_t first_failed,
+		     char id_r[QUEUE_ID_LEN + 1])
+{
+	queue_report_id(orig_id, 'f', first_failed, id_r);
+}
+
+void queue_report_id(const char *orig_id, char kind, size_t first,
+		     char id_r[QUEUE_ID_LEN + 1])
+{
+	/* FNV-1a over the original's id, the kind and the recipient index
+	 * ("/N" for failures, as the first queue_bounce_id made them) */
+	uint32_t h = 2166136261u;
+	char idx[24];
+
+	if (kind == 'f')
+		snprintf(idx, sizeof(idx), "/%zu", first);
+	else
+		snprintf(idx, sizeof(idx), "/%c%zu", kind, first);
+	for (const char *p = orig_id; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	for (const char *p = idx; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	/* the original's time part first: the bounce sorts beside it */
+	snprintf(id_r, QUEUE_ID_LEN + 1, "%.8s%08X", orig_id, (unsigned int)h);
+	if (strcmp(id_r, orig_id) == 0)
+		snprintf(id_r, QUEUE_ID_LEN + 1, "%.8s%08X", orig_id,
+			 (unsigned int)(h ^ 1u));
+}
+
+bool queue_exists(const char *qdir, const char *id)
+{
+	struct buf path = BUF_INIT(BUF_UNLIMITED);
+	bool there;
+
+	queue_path(&path, qdir, id, "env");
+	there = access(path.data, F_OK) == 0;
+	buf_free(&path);
+	return there;
+}
+
 int queue_store_buf(const char *qdir, const char *text, size_t len,
 		    struct queue_env *e, char *err_r, size_t errlen)
 {
@@ -111,7 +151,10 @@ int queue_store_buf(const char *qdir, const char *text, size_t len,
 	if (make_dirs(qdir, err_r, errlen) < 0)
 		return -1;
 	e->size = len;
-	new_id(e->id);
+	if (e->id[0] == '\0')
+		new_id(e->id);
+	else if (queue_exists(qdir, e->id))
+		return 1;	/* queued before a crash (smtpd/queue.h) */
 	queue_path(&path, qdir, e->id, "msg");
 	buf_printf(&tmp, "%s/tmp/%s.msg", qdir, e->id);
 	fd = open(tmp.data, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);

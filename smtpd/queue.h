@@ -31,6 +31,9 @@ enum queue_rcpt_state {
 	QR_SENT,	/* the next hop accepted it (2xx) */
 	QR_FAILED,	/* permanent failure; the sender is not told yet */
 	QR_REPORTED,	/* permanent failure, reported to the sender */
+	QR_SUCCEEDED,	/* accepted (2xx) and the sender asked to be told
+			   (NOTIFY=SUCCESS, RFC 3461 4.1); not told yet;
+			   once told: QR_SENT */
 };
 
 struct queue_rcpt {
@@ -53,6 +56,7 @@ struct queue_env {
 	bool smtputf8;		/* SMTPUTF8 (RFC 6531) */
 	char *ret;		/* DSN RET= (RFC 3461 4.3) or NULL */
 	char *envid;		/* DSN ENVID= (RFC 3461 4.4) or NULL */
+	bool warned;		/* the delay warning was sent */
 	struct queue_rcpt *rcpts;
 	size_t n_rcpts;
 };
@@ -91,9 +95,26 @@ struct maildir_delivery;
  * then saves ID.env.  The delivery stays usable for a local commit. */
 int queue_store(const char *qdir, struct maildir_delivery *d,
 		struct queue_env *e, char *err_r, size_t errlen);
-/* The same for a message held in memory (a bounce). */
+/* The same for a message held in memory (a bounce).  With e->id set it
+ * is queued under that id, and returns 1 without writing when a message
+ * of that id is queued already; with e->id empty a new id is picked. */
 int queue_store_buf(const char *qdir, const char *text, size_t len,
 		    struct queue_env *e, char *err_r, size_t errlen);
+/* The id of the bounce that reports the failed recipients of message
+ * orig_id, the first of them being recipient first_failed.  A recipient
+ * is reported once, so (orig_id, first_failed) names one report: after a
+ * SIGKILL between queueing the bounce and recording that it is queued,
+ * the same id is made again and queue_store_buf finds it there instead of
+ * queueing a second report.  Pure. */
+void queue_bounce_id(const char *orig_id, size_t first_failed,
+		     char id_r[QUEUE_ID_LEN + 1]);
+/* The same for the other reports: kind 'd' a delay warning (one per
+ * message, first = 0), 's' a success report (first: the first recipient
+ * it reports); 'f' is queue_bounce_id. */
+void queue_report_id(const char *orig_id, char kind, size_t first,
+		     char id_r[QUEUE_ID_LEN + 1]);
+/* Whether message id is queued (its ID.env exists). */
+bool queue_exists(const char *qdir, const char *id);
 /* Replaces ID.env with e, durably.  Returns 1 without writing when the
  * message is no longer in the queue (removed with `maillab queue del`). */
 int queue_env_save(const char *qdir, const struct queue_env *e,

@@ -41,6 +41,11 @@ void smtp_resolved_free(struct resolved *r)
 	free(r->dests);
 	r->dests = NULL;
 	r->n = 0;
+	for (size_t i = 0; i < r->n_remote; i++)
+		free(r->remote[i]);
+	free(r->remote);
+	r->remote = NULL;
+	r->n_remote = 0;
 }
 
 static void add_dest(struct resolved *r, const char *user, const char *folder)
@@ -152,13 +157,17 @@ static enum resolve_result from_alias(struct smtp_session *s,
 		r = RESOLVE_LOOP;
 	else if (exp.too_many)
 		r = RESOLVE_TOO_MANY;
-	else if (exp.n_remote > 0)
+	else if (exp.n_remote > 0 && !s->set->alias_remote)
 		r = RESOLVE_ALIAS_REMOTE;
-	else if (exp.n_users == 0)
+	else if (exp.n_users == 0 && exp.n_remote == 0)
 		r = RESOLVE_UNKNOWN;
-	else
+	else {
 		for (size_t i = 0; i < exp.n_users; i++)
 			add_dest(out, exp.users[i], NULL);
+		out->remote = xcalloc(exp.n_remote + 1, sizeof(*out->remote));
+		for (size_t i = 0; i < exp.n_remote; i++)
+			out->remote[out->n_remote++] = xstrdup(exp.remote[i]);
+	}
 	if (exp.n_missing > 0)
 		log_msg("smtp", s->io->id, "alias %s: %zu unknown target(s), first %s",
 			name, exp.n_missing, exp.missing[0]);

@@ -21,6 +21,10 @@ enum resolve_result {
 struct resolved {
 	struct smtp_dest *dests;	/* owned; free with smtp_resolved_free */
 	size_t n;
+	/* RESOLVE_LOCAL through an alias with alias_remote_targets on: the
+	 * addresses outside the local domains it forwards to (owned) */
+	char **remote;
+	size_t n_remote;
 };
 
 /* Resolves path p for session s: aliases first, then users, then

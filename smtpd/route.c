@@ -1,5 +1,6 @@
 /* Next-hop routing (smtpd/route.h): routes table, address literals, MX
- * with A/AAAA fallback, null MX.  Runs on worker threads: glibc's resolver
+ * with A/AAAA fallback, null MX; the lab DNS (`dns NAME = ...` in
+ * maillab.conf) answers for the names it knows before the resolver.  Runs on worker threads: glibc's resolver
  * keeps its state per thread. */
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
@@ -147,13 +148,67 @@ static int query_mx(res_state st, const char *domain, struct mx *mx,
 	return count < 0 ? count : n;
 }
 
+/* The lab DNS's MX records of domain (common/config.h), sorted as
+ * query_mx sorts; CONFIG_DNS_NOT_LAB when the lab does not know it. */
+static int lab_mx(const struct config *cfg, const char *domain, struct mx *mx,
+		  size_t max)
+{
+	const char *data[MAX_MX];
+	int count = config_dns_lookup(cfg, domain, "MX", data, MAX_MX);
+	int n = 0;
+
+	for (int i = 0; i < count && (size_t)n < max; i++) {
+		struct mx m;
+		const char *host = strchr(data[i], ' ') + 1;
+		int j;
+
+		m.pref = (unsigned int)strtoul(data[i], NULL, 10);
+		/* the root "." is the null MX; query_mx gives it as "" */
+		snprintf(m.host, sizeof(m.host), "%s", strcmp(host, ".") == 0 ? "" : host);
+		for (j = n; j > 0 && mx[j - 1].pref > m.pref; j--)
+			mx[j] = mx[j - 1];
+		mx[j] = m;
+		n++;
+	}
+	return count < 0 ? count : n;
+}
+
+/* The lab DNS's A and AAAA records of host as hops, as add_addrs counts;
+ * CONFIG_DNS_NOT_LAB when the lab does not know it. */
+static int lab_addrs(const struct config *cfg, struct route *r,
+		     const char *host, int port)
+{
+	static const char *const types[] = { "A", "AAAA" };
+	const char *data[ROUTE_MAX_HOPS];
+	int added = 0, count = CONFIG_DNS_NOT_LAB;
+
+	for (size_t t = 0; t < 2; t++) {
+		count = config_dns_lookup(cfg, host, types[t], data, ROUTE_MAX_HOPS);
+		for (int i = 0; i < count && r->n_hops < ROUTE_MAX_HOPS; i++) {
+			struct route_hop *h = &r->hops[r->n_hops++];
+
+			snprintf(h->host, sizeof(h->host), "%s", host);
+			snprintf(h->addr, sizeof(h->addr), "%s", data[i]);
+			h->port = port;
+			added++;
+		}
+	}
+	return added > 0 ? added : count;
+}
+
 /* The A and AAAA records of host as hops: how many, -1 the name does not
  * exist, -2 temporary failure. */
-static int add_addrs(struct route *r, res_state st, const char *host, int port)
+static int add_addrs(const struct config *cfg, struct route *r, res_state st,
+		     const char *host, int port)
 {
 	static const ns_type types[] = { ns_t_a, ns_t_aaaa };
 	unsigned char answer[NS_PACKETSZ * 4];
 	int added = 0, worst = 0;
+
+	added = lab_addrs(cfg, r, host, port);
+	if (added != CONFIG_DNS_NOT_LAB)
+		return added;	/* the lab answers for host: -1 or how many */
+	added = 0;
 
 	for (size_t t = 0; t < 2; t++) {
 		ns_msg msg;
@@ -191,7 +246,9 @@ static size_t from_mx(const struct config *cfg, struct route *r,
 
 	if (dns_open(cfg, &st, r) < 0)
 		return 0;
-	n = query_mx(&st, domain, mx, MAX_MX);
+	n = lab_mx(cfg, domain, mx, MAX_MX);
+	if (n == CONFIG_DNS_NOT_LAB)
+		n = query_mx(&st, domain, mx, MAX_MX);
 	if (n == -1) {
 		fail(r, true, "5.1.2 Domain %s does not exist", domain);
 	} else if (n == -2) {
@@ -202,7 +259,7 @@ static size_t from_mx(const struct config *cfg, struct route *r,
 		     domain);
 	} else if (n == 0) {
 		/* RFC 5321 5.1: no MX, the domain itself is the host. */
-		ret = add_addrs(r, &st, domain, port);
+		ret = add_addrs(cfg, r, &st, domain, port);
 		if (ret <= 0)
 			fail(r, ret != -2, ret != -2 ?
 			     "5.1.2 Domain %s has no MX and no address" :
@@ -210,7 +267,7 @@ static size_t from_mx(const struct config *cfg, struct route *r,
 			     domain);
 	} else {
 		for (int i = 0; i < n; i++)
-			temp = add_addrs(r, &st, mx[i].host, port) == -2 || temp;
+			temp = add_addrs(cfg, r, &st, mx[i].host, port) == -2 || temp;
 		if (r->n_hops == 0)
 			fail(r, !temp, temp ? "4.4.3 No address for the MX hosts of %s yet" :
 			     "5.4.4 The MX hosts of %s have no address", domain);
@@ -270,22 +327,37 @@ static size_t to_self(const struct config *cfg, const char *domain,
 	return 1;
 }
 
+/* A configured route (or the smart host). */
+static size_t from_route(const struct config *cfg,
+			 const struct config_route_info *ri, struct route *r)
+{
+	int ret = lab_addrs(cfg, r, ri->host, ri->port);
+
+	if (ret == CONFIG_DNS_NOT_LAB)
+		ret = add_host(r, ri->host, ri->port);
+	if (ret <= 0) {
+		fail(r, false, "4.4.3 Cannot resolve the route's host %s", ri->host);
+		return 0;
+	}
+	r->require_tls = ri->require_tls;
+	snprintf(r->auth_user, sizeof(r->auth_user), "%s", ri->user);
+	snprintf(r->auth_pass, sizeof(r->auth_pass), "%s", ri->pass);
+	return r->n_hops;
+}
+
 size_t route_lookup(const struct config *cfg, const char *domain,
 		    struct route *r)
 {
-	char host[256];
-	int port, ret;
+	struct config_route_info ri;
 
 	memset(r, 0, sizeof(*r));
 	if (config_is_local_domain(cfg, domain))
 		return to_self(cfg, domain, r);
-	if (config_route(cfg, domain, host, sizeof(host), &port)) {
-		ret = add_host(r, host, port);
-		if (ret <= 0)
-			fail(r, false, "4.4.3 Cannot resolve the route's host %s", host);
-		return r->n_hops;
-	}
+	if (config_route_get(cfg, domain, &ri))
+		return from_route(cfg, &ri, r);
 	if (domain[0] == '[')
 		return from_literal(r, domain);
+	if (config_route_get(cfg, "*", &ri))
+		return from_route(cfg, &ri, r);
 	return from_mx(cfg, r, domain);
 }

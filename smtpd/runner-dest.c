@@ -16,6 +16,7 @@
 #include "common/worker.h"
 #include "common/xalloc.h"
 #include "smtpd/client-conn.h"
+#include "smtpd/dsn.h"
 #include "smtpd/route.h"
 #include "smtpd/runner-int.h"
 
@@ -94,6 +95,11 @@ static void record(struct queue_runner *r, struct job *j, const char *peer)
 		buf_puts(&text, res->text != NULL ? res->text : "no result");
 		runner_rcpt_result(r, j->m, j->idx[k], res->code != 0 ? res->code : 451,
 				   text.data);
+		/* RFC 3461 5.2.2: a next hop without DSN took it, so the
+		 * sender who asked for SUCCESS hears "relayed" from us */
+		if (j->m->env.rcpts[j->idx[k]].state == QR_SENT && !j->txn.peer_dsn &&
+		    dsn_wants(&j->m->env.rcpts[j->idx[k]], "SUCCESS"))
+			j->m->env.rcpts[j->idx[k]].state = QR_SUCCEEDED;
 	}
 	buf_free(&text);
 }
@@ -235,12 +241,17 @@ static void open_conn(struct dest *d)
 		.timeout = cfg->timeout_client,
 		.data_end_timeout = cfg->timeout_client_data_end,
 		.trace_dir = cfg->trace ? r->srv->trace_dir : NULL,
+		.require_tls = d->route.require_tls,
+		.auth_user = d->route.auth_user[0] != '\0' ? d->route.auth_user : NULL,
+		.auth_pass = d->route.auth_pass,
 	};
 	char id[24];
 
 	snprintf(id, sizeof(id), "%06xo%04x", (unsigned)(time(NULL) & 0xffffff),
 		 ++r->next_conn & 0xffff);
 	p.id = id;
+	if (d->route.require_tls)
+		p.tls = r->tls_verify;
 	dc->d = d;
 	dc->next = d->conns;
 	d->conns = dc;

@@ -23,6 +23,8 @@ struct qmsg {
 	bool saving, dirty;	/* an envelope write runs / is needed again */
 	bool gone;		/* removed from the queue */
 	bool bounce_retry;	/* queueing the bounce failed: next attempt */
+	/* a bounce queued for m, to be sent once m's envelope is saved */
+	char kick_after_save[QUEUE_ID_LEN + 1];
 	unsigned int open;	/* jobs of the attempt not finished */
 	struct queue_env env;
 	struct buf text;	/* the message as it is queued */
@@ -34,6 +36,8 @@ struct queue_runner {
 	struct server *srv;
 	char *qdir;
 	SSL_CTX *tls;		/* the client's, for STARTTLS */
+	SSL_CTX *tls_verify;	/* for routes with tls=require: checks the
+				   certificate against relay_ca_file */
 	struct qmsg *msgs;
 	size_t n_msgs, n_active;
 	struct dest *dests;
@@ -68,9 +72,14 @@ void runner_free_dests(struct queue_runner *r);
 void runner_take_flush_ids(const char *qdir, char ***ids_r, size_t *n_r);
 
 /* bounce.c */
-/* When m has failed recipients: queues a delivery status notification to
- * its sender (RFC 3464) and marks them reported, then saves m.  Returns
- * true when it started that (the attempt goes on in after_save). */
+/* When m has a report due (failed recipients, successes the sender asked
+ * to hear of, the delay warning): queues a delivery status notification
+ * to its sender (RFC 3464) and records it, then saves m.  Returns true
+ * when it started that (the attempt goes on in after_save). */
 bool runner_report_failures(struct queue_runner *r, struct qmsg *m);
+/* Worker, at start, before any attempt: when message id's envelope shows
+ * a report due that is queued already (a SIGKILL came between the two),
+ * records it as made. */
+void runner_settle_bounce(const char *qdir, const char *id);
 
 #endif

@@ -101,6 +101,7 @@ struct save_job {
 	struct qmsg *m;
 	struct buf text;
 	bool remove;
+	char kick[QUEUE_ID_LEN + 1];	/* a bounce to send after it */
 	int ret;
 	char err[256];
 };
@@ -128,6 +129,10 @@ static void save_done(void *arg)
 	m->saving = false;
 	if (j->ret < 0)
 		log_msg("queue", m->id, "%s", j->err);
+	if (j->kick[0] != '\0' && j->ret < 0 && m->kick_after_save[0] == '\0')
+		memcpy(m->kick_after_save, j->kick, sizeof(j->kick));
+	else if (j->kick[0] != '\0' && !r->stopping)
+		queue_runner_kick(j->kick);
 	if (!r->stopping) {
 		if (j->remove || j->ret == 1) {
 			if (j->ret == 1)
@@ -148,6 +153,8 @@ static void start_save(struct queue_runner *r, struct qmsg *m, bool remove)
 
 	j->m = m;
 	j->remove = remove;
+	memcpy(j->kick, m->kick_after_save, sizeof(j->kick));
+	m->kick_after_save[0] = '\0';
 	buf_init(&j->text, BUF_UNLIMITED);
 	if (!remove)
 		queue_env_format(&m->env, &j->text);
@@ -493,6 +500,8 @@ static void scan_work(void *arg)
 	j->recovered = queue_recover(j->r->qdir, j->err, sizeof(j->err));
 	if (j->recovered >= 0)
 		queue_scan(j->r->qdir, collect_id, j, j->err, sizeof(j->err));
+	for (size_t i = 0; i < j->n; i++)
+		runner_settle_bounce(j->r->qdir, j->ids[i]);
 }
 
 static void scan_done(void *arg)
@@ -516,6 +525,13 @@ static void scan_done(void *arg)
 	run_due(r);
 }
 
+/* The verifying context for routes with tls=require (relay_ca_file,
+ * made absolute by the config parser; "": the system's CAs). */
+static SSL_CTX *verify_ctx(const struct config *cfg, char *err_r, size_t errlen)
+{
+	return client_tls_verify_ctx_new(cfg->relay_ca_file, err_r, errlen);
+}
+
 struct queue_runner *queue_runner_start(struct server *srv, char *err_r,
 					size_t errlen)
 {
@@ -525,8 +541,12 @@ struct queue_runner *queue_runner_start(struct server *srv, char *err_r,
 	r->srv = srv;
 	r->qdir = queue_dir(srv->cfg->cfg.dir);
 	r->tls = client_tls_ctx_new();
-	if (r->tls == NULL) {
-		snprintf(err_r, errlen, "cannot create the relay client's TLS context");
+	if (r->tls != NULL)
+		r->tls_verify = verify_ctx(&srv->cfg->cfg, err_r, errlen);
+	if (r->tls == NULL || r->tls_verify == NULL) {
+		if (r->tls == NULL)
+			snprintf(err_r, errlen, "cannot create the relay client's TLS context");
+		SSL_CTX_free(r->tls);
 		free(r->qdir);
 		free(r);
 		free(j);
@@ -577,6 +597,7 @@ void queue_runner_free(struct queue_runner **rp)
 		free_msg(m);
 	}
 	SSL_CTX_free(r->tls);
+	SSL_CTX_free(r->tls_verify);
 	free(r->qdir);
 	free(r);
 }

@@ -76,6 +76,7 @@ struct smtp_txn {
 	int commit_ret;
 	char commit_err[256];
 	char queue_id[24];	/* set when remote recipients were queued */
+	char report_id[24];	/* a "delivered" report queued (NOTIFY=SUCCESS) */
 	unsigned int seq;	/* message number in the session */
 	char id[40];		/* SESSION.SEQ: in logs, Received, Message-ID */
 };
@@ -191,6 +192,11 @@ int smtp_relay_queue(struct smtp_session *s, char *err_r, size_t errlen);
 /* relay.c, worker thread: takes the queued message back (the local
  * delivery failed, so the client will send it again). */
 void smtp_relay_unqueue(struct smtp_session *s);
+/* relay.c, worker thread, after the local delivery: queues a "delivered"
+ * report (RFC 3464) to the sender for the local recipients that asked
+ * for NOTIFY=SUCCESS (t->report_id set).  A failure is logged only: the
+ * message itself is delivered. */
+void smtp_relay_success_report(struct smtp_session *s);
 
 /* cmd-data.c: the DATA body ended (ops->data_end), BDAT chunk read
  * (ops->bytes). */

@@ -14,4 +14,5 @@ void smtp_settings(const struct config *cfg, struct smtp_settings *set)
 	set->from_must_match = cfg->smtp_from_must_match;
 	set->received_auth_user = cfg->smtp_received_auth_user;
 	set->reject_bare_lf = cfg->smtp_reject_bare_lf;
+	set->alias_remote = cfg->alias_remote_targets;
 }

@@ -38,6 +38,9 @@ struct smtp_settings {
 	 * only CRLF "." CRLF ends DATA (RFC 5321 4.1.1.4), and a bare CR is
 	 * always refused (RFC 5321 2.3.8). */
 	bool reject_bare_lf;
+	/* alias_remote_targets: an alias may forward outside the local
+	 * domains (through the queue); off: such an alias gets 451 4.3.2. */
+	bool alias_remote;
 };
 
 /* Fills *set from cfg; strings point into cfg. */

@@ -30,6 +30,7 @@ chromium
 neomutt
 dnsmasq-base
 isync
+postfix
 "
 missing=""
 for p in $PKGS; do
@@ -48,5 +49,11 @@ else
 	exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
+# tests and benchmarks run private Postfix instances; the system's own
+# stays unconfigured and stopped
+case "$missing" in *" postfix"*)
+	echo "postfix postfix/main_mailer_type select No configuration" |
+		$SUDO debconf-set-selections ;;
+esac
 $SUDO apt-get update -qq >/dev/null || exit 1
 $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null || exit 1

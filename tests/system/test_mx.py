@@ -12,6 +12,7 @@ import smtplib
 import socket
 import subprocess
 import tempfile
+import time
 import unittest
 
 from fixture import Instance
@@ -33,6 +34,27 @@ def free_udp_port():
     return port
 
 
+def wait_dns(port, timeout=20):
+    """Waits until the server on port answers a query (an MX query for
+    b.test): under load dnsmasq may start after the first lookup, which
+    must not be what the test measures."""
+    query = (b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00"
+             b"\x01b\x04test\x00\x00\x0f\x00\x01")
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.settimeout(0.5)
+        try:
+            s.sendto(query, ("127.0.0.1", port))
+            if s.recv(512)[:2] == b"\x12\x34":
+                return
+        except OSError:
+            time.sleep(0.1)
+        finally:
+            s.close()
+    raise AssertionError("dnsmasq did not answer on port %d" % port)
+
+
 class MxRouting(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="maillab-dns-")
@@ -51,6 +73,7 @@ class MxRouting(unittest.TestCase):
             # RFC 7505: preference 0, the root as exchange
             "--dns-rr=null.test,15,000000",
         ], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        wait_dns(self.dns_port)
         self.b = Instance.start(config={"domains": "b.test, plain.test"})
         self.a = Instance.start(config=dict(
             LAB_TIMINGS, domains="a.test",

@@ -405,8 +405,10 @@ static void assert_every_key_documented(const char *path)
 		"smtp_subaddress_separator", "smtp_sender_must_match",
 		"smtp_from_must_match", "smtp_received_auth_user",
 		"smtp_reject_bare_lf", "pop3_login_delay", "pop3_apop",
-		"dns_server", "relay_port",
+		"dns_server", "relay_ca_file", "alias_remote_targets", "rate_messages_per_hour",
+		"rate_recipients_per_hour", "relay_port",
 		"queue_retry_base", "queue_retry_max", "queue_lifetime",
+		"queue_delay_warning",
 		"queue_max_connections", "queue_max_per_destination",
 		"max_received_headers",
 		"timeout_client", "timeout_client_data_end",
@@ -522,6 +524,111 @@ START_TEST(test_routes)
 		     "maillab.conf:1: route b.test: '[::1' is not HOST[:PORT]");
 	expect_error("route b.test = bad_host:25\n",
 		     "maillab.conf:1: route b.test: 'bad_host:25' is not HOST[:PORT]");
+}
+END_TEST
+
+START_TEST(test_lab_dns)
+{
+	struct config cfg;
+	const char *data[8];
+
+	ck_assert_int_eq(parse(&cfg, "dns B.test = MX 20 backup.b.test\n"
+			       "dns b.test = mx   10\tmx.b.test\n"
+			       "dns mx.b.test = A 127.0.0.1\n"
+			       "dns mx.b.test. = AAAA ::1\n"
+			       "dns b.test = TXT \"v=spf1 \\\"x\\\" -all\"\n"
+			       "dns c.test = TXT bare text\n"
+			       "dns nomail.test = MX 0 .\n"), 0);
+	ck_assert_uint_eq(cfg.n_dns, 7);
+	ck_assert_int_eq(config_dns_lookup(&cfg, "b.TEST.", "MX", data, 8), 2);
+	ck_assert_str_eq(data[0], "20 backup.b.test");
+	ck_assert_str_eq(data[1], "10 mx.b.test");
+	ck_assert_int_eq(config_dns_lookup(&cfg, "b.test", "MX", data, 1), 1);
+	ck_assert_int_eq(config_dns_lookup(&cfg, "mx.b.test", "A", data, 8), 1);
+	ck_assert_str_eq(data[0], "127.0.0.1");
+	ck_assert_int_eq(config_dns_lookup(&cfg, "mx.b.test", "AAAA", data, 8), 1);
+	ck_assert_str_eq(data[0], "::1");
+	ck_assert_int_eq(config_dns_lookup(&cfg, "b.test", "TXT", data, 8), 1);
+	ck_assert_str_eq(data[0], "v=spf1 \"x\" -all");
+	ck_assert_int_eq(config_dns_lookup(&cfg, "c.test", "TXT", data, 8), 1);
+	ck_assert_str_eq(data[0], "bare text");
+	ck_assert_int_eq(config_dns_lookup(&cfg, "nomail.test", "MX", data, 8), 1);
+	ck_assert_str_eq(data[0], "0 .");
+	/* known name, other type: none (NODATA) */
+	ck_assert_int_eq(config_dns_lookup(&cfg, "b.test", "A", data, 8), 0);
+	/* under a lab name, no records: does not exist */
+	ck_assert_int_eq(config_dns_lookup(&cfg, "nosuch.b.test", "MX", data, 8),
+			 CONFIG_DNS_NXDOMAIN);
+	/* not the lab's: the real DNS answers */
+	ck_assert_int_eq(config_dns_lookup(&cfg, "d.test", "MX", data, 8),
+			 CONFIG_DNS_NOT_LAB);
+	ck_assert_int_eq(config_dns_lookup(&cfg, "xb.test", "MX", data, 8),
+			 CONFIG_DNS_NOT_LAB);
+	ck_assert_int_eq(config_dns_lookup(&cfg, "test", "MX", data, 8),
+			 CONFIG_DNS_NOT_LAB);
+	config_free(&cfg);
+
+	expect_error("dns = MX 10 a.test\n",
+		     "maillab.conf:1: key 'dns' needs a domain before '='");
+	expect_error("dns b..test = A 127.0.0.1\n",
+		     "maillab.conf:1: dns: 'b..test' is not a valid domain name");
+	expect_error("dns b.test = CNAME a.test\n",
+		     "maillab.conf:1: dns b.test: 'CNAME a.test' is not MX, A, AAAA or TXT followed by its data");
+	expect_error("dns b.test = MX\n",
+		     "maillab.conf:1: dns b.test: bad MX data '' (PREFERENCE HOST)");
+	expect_error("dns b.test = MX 70000 mx.b.test\n",
+		     "maillab.conf:1: dns b.test: bad MX data '70000 mx.b.test' (PREFERENCE HOST)");
+	expect_error("dns b.test = MX ten mx.b.test\n",
+		     "maillab.conf:1: dns b.test: bad MX data 'ten mx.b.test' (PREFERENCE HOST)");
+	expect_error("dns b.test = MX 10 bad_host\n",
+		     "maillab.conf:1: dns b.test: bad MX data '10 bad_host' (PREFERENCE HOST)");
+	expect_error("dns b.test = A ::1\n",
+		     "maillab.conf:1: dns b.test: bad A data '::1' (an IPv4 address)");
+	expect_error("dns b.test = AAAA 127.0.0.1\n",
+		     "maillab.conf:1: dns b.test: bad AAAA data '127.0.0.1' (an IPv6 address)");
+	expect_error("dns b.test = TXT \"open\n",
+		     "maillab.conf:1: dns b.test: bad TXT data '\"open' (text, or one \"quoted string\", of at most 1024 bytes)");
+	expect_error("dns b.test = TXT\n",
+		     "maillab.conf:1: dns b.test: bad TXT data '' (text, or one \"quoted string\", of at most 1024 bytes)");
+	expect_error("dns b.test = MX 0 .\ndns b.test = MX 10 mx.b.test\n",
+		     "maillab.conf:2: dns b.test: a null MX (MX 0 .) must be the name's only MX record (RFC 7505 3)");
+	expect_error("dns b.test = MX 10 mx.b.test\ndns b.test = MX 0 .\n",
+		     "maillab.conf:2: dns b.test: a null MX (MX 0 .) must be the name's only MX record (RFC 7505 3)");
+	expect_error("dns b.test = A 127.0.0.1\ndns B.TEST = A 127.0.0.1\n",
+		     "maillab.conf:2: dns B.TEST: the same record twice");
+}
+END_TEST
+
+START_TEST(test_smarthost_routes)
+{
+	struct config cfg;
+	struct config_route_info ri;
+
+	ck_assert_int_eq(parse(&cfg, "route * = smtp.example.org:587 tls=require auth=me@x:p:w\n"
+			       "route b.test = 127.0.0.1:2525 tls=require\n"
+			       "route c.test = 127.0.0.1\n"), 0);
+	ck_assert(config_route_get(&cfg, "*", &ri));
+	ck_assert_str_eq(ri.host, "smtp.example.org");
+	ck_assert_int_eq(ri.port, 587);
+	ck_assert(ri.require_tls);
+	ck_assert_str_eq(ri.user, "me@x");
+	ck_assert_str_eq(ri.pass, "p:w");
+	ck_assert(config_route_get(&cfg, "B.test", &ri));
+	ck_assert(ri.require_tls);
+	ck_assert_str_eq(ri.user, "");
+	ck_assert(config_route_get(&cfg, "c.test", &ri));
+	ck_assert(!ri.require_tls);
+	ck_assert_int_eq(ri.port, 25);
+	ck_assert(!config_route_get(&cfg, "d.test", &ri));
+	config_free(&cfg);
+	expect_error("route b.test = 127.0.0.1 tls=maybe\n",
+		     "maillab.conf:1: route b.test: 'tls=maybe' is not tls=require or auth=USER:PASSWORD");
+	expect_error("route b.test = 127.0.0.1 auth=nopassword\n",
+		     "maillab.conf:1: route b.test: 'auth=nopassword' is not tls=require or auth=USER:PASSWORD");
+	expect_error("route b.test = 127.0.0.1 tls=require tls=require\n",
+		     "maillab.conf:1: route b.test: 'tls=require' is not tls=require or auth=USER:PASSWORD");
+	expect_error("route ** = 127.0.0.1\n",
+		     "maillab.conf:1: route: '**' is not a valid domain name");
 }
 END_TEST
 
@@ -689,6 +796,8 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_service_names);
 	tcase_add_test(tc, test_durations);
 	tcase_add_test(tc, test_routes);
+	tcase_add_test(tc, test_lab_dns);
+	tcase_add_test(tc, test_smarthost_routes);
 	tcase_add_test(tc, test_template_round_trip);
 	tcase_add_test(tc, test_load);
 	tcase_add_test(tc, test_cli_take_dir);

@@ -289,6 +289,21 @@ START_TEST(test_store_changedsince)
 		ASSERT_HAS(&a, "* SEARCH 2 3 (MODSEQ ");
 		ASSERT_HAS(&a, "r2 OK");
 	}
+	/* ESEARCH (RFC 4731) with MODSEQ: the highest modseq of what is
+	 * returned (RFC 7162 3.1.5): of message 1 alone for MIN */
+	say(&a, "e1 SEARCH RETURN (MIN) MODSEQ 1\r\n");
+	{
+		char want[128];
+
+		snprintf(want, sizeof(want), "* ESEARCH (TAG \"e1\") MIN 1 "
+			 "MODSEQ %llu\r\n", (unsigned long long)m1);
+		ASSERT_HAS(&a, want);
+	}
+	say(&a, "e2 SEARCH RETURN (ALL) MODSEQ 1\r\n");
+	ASSERT_HAS(&a, "* ESEARCH (TAG \"e2\") ALL 1:3 MODSEQ ");
+	say(&a, "e3 SEARCH RETURN (COUNT) ALL\r\n");
+	ck_assert_str_eq(a.got, "* ESEARCH (TAG \"e3\") COUNT 3\r\n"
+			 "e3 OK SEARCH completed\r\n");
 	say(&a, "r3 SEARCH MODSEQ 9223372036854775807\r\n");
 	ck_assert_str_eq(a.got, "* SEARCH\r\nr3 OK SEARCH completed\r\n");
 	say(&a, "r4 SEARCH MODSEQ \"/flags/\\\\seen\" bogus 1\r\n");

@@ -81,10 +81,28 @@ static char *targets(const char *name)
 	free(t_); \
 } while (0)
 
+/* alias_remote_targets = yes in the instance's maillab.conf */
+static void allow_remote_targets(void)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/maillab.conf", dir);
+	f = fopen(path, "a");
+	ck_assert_ptr_nonnull(f);
+	fputs("alias_remote_targets = yes\n", f);
+	fclose(f);
+}
+
 START_TEST(test_add_del_list)
 {
 	ck_assert_int_eq(run("add", "Team", "alice", "BOB"), 0);
 	ck_targets("team", "alice,bob");
+	/* a target outside the local domains only with alias_remote_targets
+	 * (issue 12: no relaying through aliases unless configured) */
+	ck_assert_int_eq(run("add", "team", "bob", "x@example.org"), 1);
+	ck_targets("team", "alice,bob");
+	allow_remote_targets();
 	/* adding again keeps each target once */
 	ck_assert_int_eq(run("add", "team", "bob", "x@example.org"), 0);
 	ck_targets("team", "alice,bob,x@example.org");

@@ -348,6 +348,120 @@ START_TEST(test_dot_stuff)
 }
 END_TEST
 
+/* A smart host: STARTTLS required, then AUTH PLAIN (else LOGIN); a
+ * refusal of either ends the session with a 4xx (the mail waits), and
+ * no password goes out without TLS (RFC 4954 4, RFC 4616 2). */
+START_TEST(test_smarthost_auth)
+{
+	/* PLAIN after TLS */
+	client_init(&C, "a.test", true);
+	client_set_smarthost(&C, true, "bob", "pw");
+	feed("220 b.test ESMTP");
+	sent();
+	ck_assert_int_eq(feed("250-b.test\n250-AUTH LOGIN PLAIN\n250 STARTTLS"), CE_NONE);
+	ck_assert_str_eq(sent(), "STARTTLS\r\n");
+	ck_assert_int_eq(feed("220 go"), CE_TLS);
+	client_tls_done(&C);
+	ck_assert_str_eq(sent(), "EHLO a.test\r\n");
+	ck_assert_int_eq(feed("250-b.test\n250 AUTH PLAIN LOGIN"), CE_NONE);
+	ck_assert_int_eq(C.secret_visible, 11);
+	/* base64("\0bob\0pw") */
+	ck_assert_str_eq(sent(), "AUTH PLAIN AGJvYgBwdw==\r\n");
+	ck_assert_int_eq(feed("235 2.7.0 ok"), CE_READY);
+	client_free(&C);
+
+	/* LOGIN when PLAIN is not offered */
+	client_init(&C, "a.test", true);
+	client_set_smarthost(&C, true, "bob", "pw");
+	feed("220 b.test ESMTP");
+	feed("250-b.test\n250 STARTTLS");
+	feed("220 go");
+	client_tls_done(&C);
+	sent();
+	ck_assert_int_eq(feed("250-b.test\n250 AUTH LOGIN"), CE_NONE);
+	ck_assert_str_eq(sent(), "AUTH LOGIN\r\n");
+	ck_assert_int_eq(feed("334 VXNlcm5hbWU6"), CE_NONE);
+	ck_assert_str_eq(sent(), "Ym9i\r\n");
+	ck_assert_int_eq(feed("334 UGFzc3dvcmQ6"), CE_NONE);
+	ck_assert_str_eq(sent(), "cHc=\r\n");
+	ck_assert_int_eq(feed("535 5.7.8 bad credentials"), CE_NONE);
+	ck_assert_str_eq(sent(), "QUIT\r\n");
+	ck_assert_str_eq(C.error, "535 5.7.8 bad credentials (in reply to AUTH)");
+	ck_assert_int_eq(C.error_code, 400);
+	client_free(&C);
+
+	/* TLS required, STARTTLS not offered: no MAIL, no AUTH */
+	client_init(&C, "a.test", true);
+	client_set_smarthost(&C, true, "bob", "pw");
+	feed("220 b.test ESMTP");
+	sent();
+	ck_assert_int_eq(feed("250-b.test\n250 AUTH PLAIN"), CE_NONE);
+	ck_assert_str_eq(sent(), "QUIT\r\n");
+	ck_assert_int_eq(C.error_code, 400);
+	ck_assert_ptr_nonnull(strstr(C.error, "4.7.10 TLS is required"));
+	client_free(&C);
+
+	/* STARTTLS refused */
+	client_init(&C, "a.test", true);
+	client_set_smarthost(&C, true, NULL, NULL);
+	feed("220 b.test ESMTP");
+	feed("250-b.test\n250 STARTTLS");
+	sent();
+	ck_assert_int_eq(feed("454 4.7.0 not now"), CE_NONE);
+	ck_assert_str_eq(sent(), "QUIT\r\n");
+	client_free(&C);
+
+	/* AUTH without required TLS, and no TLS: the password stays home */
+	client_init(&C, "a.test", false);
+	client_set_smarthost(&C, false, "bob", "pw");
+	feed("220 b.test ESMTP");
+	sent();
+	ck_assert_int_eq(feed("250-b.test\n250 AUTH PLAIN"), CE_NONE);
+	ck_assert_str_eq(sent(), "QUIT\r\n");
+	ck_assert_ptr_nonnull(strstr(C.error, "without TLS"));
+}
+END_TEST
+
+/* CHUNKING (RFC 3030): the message goes as one BDAT LAST chunk, octets
+ * as they are (no dot stuffing), pipelined after the RCPTs when the
+ * server pipelines; its reply is the message's. */
+START_TEST(test_chunking)
+{
+	T.body = "Subject: x\r\n\r\n.dot\r\n";
+	T.body_len = strlen(T.body);
+	ready(false, "250-b.test\n250-PIPELINING\n250 CHUNKING");
+	ck_assert_int_eq(client_start(&C, &T), CE_NONE);
+	ck_assert_str_eq(sent(), "MAIL FROM:<alice@a.test>\r\n"
+			 "RCPT TO:<bob@b.test>\r\nRCPT TO:<carol@b.test>\r\n"
+			 "BDAT 20 LAST\r\nSubject: x\r\n\r\n.dot\r\n");
+	ck_assert_int_eq(feed("250 ok\n250 ok\n550 5.1.1 no"), CE_NONE);
+	ck_assert(C.long_wait);
+	ck_assert_int_eq(feed("250 2.0.0 queued"), CE_TXN_DONE);
+	ck_assert_int_eq(results[0].code, 250);
+	ck_assert_int_eq(results[1].code, 550);
+	ck_assert(client_ready(&C));
+	client_free(&C);
+	free(results[0].text);
+	free(results[1].text);
+	memset(results, 0, sizeof(results));
+
+	/* without PIPELINING: one step at a time; a refused chunk: RSET */
+	ready(false, "250-b.test\n250 CHUNKING");
+	client_start(&C, &T);
+	ck_assert_str_eq(sent(), "MAIL FROM:<alice@a.test>\r\n");
+	feed("250 ok");
+	ck_assert_str_eq(sent(), "RCPT TO:<bob@b.test>\r\n");
+	feed("250 ok");
+	ck_assert_str_eq(sent(), "RCPT TO:<carol@b.test>\r\n");
+	feed("250 ok");
+	ck_assert_str_eq(sent(), "BDAT 20 LAST\r\nSubject: x\r\n\r\n.dot\r\n");
+	ck_assert_int_eq(feed("554 5.6.0 no thanks"), CE_TXN_DONE);
+	ck_assert_str_eq(sent(), "RSET\r\n");
+	ck_assert_int_eq(results[0].code, 554);
+	ck_assert_int_eq(results[1].code, 554);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("smtp-client");
@@ -355,6 +469,8 @@ Suite *unit_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_pipelining_starttls_per_rcpt);
+	tcase_add_test(tc, test_smarthost_auth);
+	tcase_add_test(tc, test_chunking);
 	tcase_add_test(tc, test_no_pipelining_no_starttls);
 	tcase_add_test(tc, test_dsn_parameters_relayed);
 	tcase_add_test(tc, test_helo_fallback_and_8bit);

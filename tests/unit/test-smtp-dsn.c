@@ -90,6 +90,74 @@ START_TEST(test_dsn_fields)
 }
 END_TEST
 
+START_TEST(test_dsn_kinds)
+{
+	struct queue_env e = { 0 }, back;
+	struct dsn_params dp = { "mx.a.test", 1733401000, DSN_DELAYED, 1733800000 };
+	struct buf out = BUF_INIT(BUF_UNLIMITED), text = BUF_INIT(BUF_UNLIMITED);
+	char id1[QUEUE_ID_LEN + 1], id2[QUEUE_ID_LEN + 1], err[128];
+
+	snprintf(e.id, sizeof(e.id), "0123456789ABCDEF");
+	e.created = 1733400000;
+	e.sender = xstrdup("alice@a.test");
+	e.ret = xstrdup("FULL");
+	queue_env_add_rcpt(&e, "late@b.test", NULL, NULL);
+	queue_env_add_rcpt(&e, "never@b.test", "NEVER", NULL);
+	queue_env_add_rcpt(&e, "fail@b.test", "FAILURE", NULL);
+	queue_env_add_rcpt(&e, "ok@b.test", "SUCCESS", "rfc822;OK@b.test");
+	for (size_t i = 0; i < 3; i++) {
+		e.rcpts[i].attempts = 2;
+		queue_rcpt_set_error(&e.rcpts[i], "b.test[127.0.0.1]:25: 451 4.4.1 later");
+	}
+	e.rcpts[3].state = QR_SUCCEEDED;
+	queue_rcpt_set_error(&e.rcpts[3], "b.test[127.0.0.1]:25: 250 2.0.0 queued as X");
+	/* NOTIFY absent: FAILURE and DELAY; NEVER and FAILURE alone: no delay */
+	ck_assert(dsn_covers(&e.rcpts[0], DSN_DELAYED));
+	ck_assert(!dsn_covers(&e.rcpts[1], DSN_DELAYED));
+	ck_assert(!dsn_covers(&e.rcpts[2], DSN_DELAYED));
+	ck_assert(!dsn_wants(&e.rcpts[0], "SUCCESS"));
+	ck_assert(dsn_wants(&e.rcpts[3], "success"));
+	ck_assert_uint_eq(dsn_build_kind(&e, &dp, ORIG, strlen(ORIG), &out), 1);
+	ck_assert_ptr_nonnull(strstr(out.data, "Subject: Delayed Mail (still being retried)\r\n"));
+	ck_assert_ptr_nonnull(strstr(out.data, "Final-Recipient: rfc822; late@b.test\r\n"
+				     "Action: delayed\r\nStatus: 4.4.1\r\n"
+				     "Diagnostic-Code: smtp; 451 4.4.1 later\r\n"));
+	ck_assert_ptr_nonnull(strstr(out.data, "Will-Retry-Until: "));
+	/* RET=FULL is for failures: a delay warning returns the header */
+	ck_assert_ptr_nonnull(strstr(out.data, "Content-Type: text/rfc822-headers"));
+	ck_assert_ptr_null(strstr(out.data, "never@"));
+	buf_clear(&out);
+	dp.kind = DSN_RELAYED;
+	ck_assert_uint_eq(dsn_build_kind(&e, &dp, ORIG, strlen(ORIG), &out), 1);
+	ck_assert_ptr_nonnull(strstr(out.data, "Final-Recipient: rfc822; ok@b.test\r\n"
+				     "Original-Recipient: rfc822;OK@b.test\r\n"
+				     "Action: relayed\r\nStatus: 2.0.0\r\n"
+				     "Diagnostic-Code: smtp; 250 2.0.0 queued as X\r\n"));
+	ck_assert_ptr_null(strstr(out.data, "Will-Retry-Until"));
+	/* the envelope keeps the new state and the warning */
+	e.warned = true;
+	queue_env_format(&e, &text);
+	ck_assert_ptr_nonnull(strstr(text.data, "warned yes\n"));
+	ck_assert_ptr_nonnull(strstr(text.data, "rcpt succeeded 0 0 ok@b.test"));
+	ck_assert_int_eq(queue_env_parse(text.data, text.len, &back, err, sizeof(err)), 0);
+	ck_assert(back.warned);
+	ck_assert_int_eq(back.rcpts[3].state, QR_SUCCEEDED);
+	ck_assert(!queue_env_finished(&back));
+	queue_env_free(&back);
+	/* one id per report kind */
+	queue_report_id(e.id, 'd', 0, id1);
+	queue_report_id(e.id, 's', 0, id2);
+	ck_assert_str_ne(id1, id2);
+	queue_bounce_id(e.id, 0, id2);
+	ck_assert_str_ne(id1, id2);
+	queue_report_id(e.id, 'f', 0, id1);
+	ck_assert_str_eq(id1, id2);
+	buf_free(&out);
+	buf_free(&text);
+	queue_env_free(&e);
+}
+END_TEST
+
 START_TEST(test_routes_without_dns)
 {
 	struct config cfg;
@@ -125,13 +193,73 @@ START_TEST(test_routes_without_dns)
 }
 END_TEST
 
+/* The lab DNS answers before the resolver: nothing here reaches a DNS
+ * server (dns_server is a closed loopback port, for what is not lab). */
+START_TEST(test_routes_lab_dns)
+{
+	struct config cfg;
+	struct route r;
+	char err[256];
+
+	config_defaults(&cfg, "/srv/x");
+	ck_assert_int_eq(config_parse(&cfg, "t", "domains = a.test\n"
+				      "relay_port = 2525\ndns_server = 127.0.0.1:1\n"
+				      "dns b.test = MX 20 mx2.b.test\n"
+				      "dns b.test = MX 10 mx1.b.test\n"
+				      "dns mx1.b.test = A 127.0.0.2\n"
+				      "dns mx2.b.test = A 127.0.0.1\n"
+				      "dns mx2.b.test = AAAA ::1\n"
+				      "dns plain.test = AAAA ::1\n"
+				      "dns null.test = MX 0 .\n"
+				      "dns dangling.test = MX 10 gone.dangling.test\n"
+				      "dns txtonly.test = TXT hello\n"
+				      "dns r.test = A 127.0.0.3\n"
+				      "route routed.test = r.test:2626\n",
+				      err, sizeof(err)), 0);
+	/* preference order, then each host's A before AAAA */
+	ck_assert_uint_eq(route_lookup(&cfg, "b.test", &r), 3);
+	ck_assert_str_eq(r.hops[0].host, "mx1.b.test");
+	ck_assert_str_eq(r.hops[0].addr, "127.0.0.2");
+	ck_assert_int_eq(r.hops[0].port, 2525);
+	ck_assert_str_eq(r.hops[1].addr, "127.0.0.1");
+	ck_assert_str_eq(r.hops[2].addr, "::1");
+	/* RFC 5321 5.1: no MX, the address */
+	ck_assert_uint_eq(route_lookup(&cfg, "plain.test", &r), 1);
+	ck_assert_str_eq(r.hops[0].addr, "::1");
+	/* RFC 7505: null MX, a permanent failure */
+	ck_assert_uint_eq(route_lookup(&cfg, "null.test", &r), 0);
+	ck_assert(r.permanent);
+	ck_assert_str_eq(r.error, "5.1.10 Domain null.test accepts no mail (null MX, RFC 7505)");
+	/* a name under a lab name without records does not exist */
+	ck_assert_uint_eq(route_lookup(&cfg, "nosuch.b.test", &r), 0);
+	ck_assert(r.permanent);
+	ck_assert_str_eq(r.error, "5.1.2 Domain nosuch.b.test does not exist");
+	ck_assert_uint_eq(route_lookup(&cfg, "dangling.test", &r), 0);
+	ck_assert(r.permanent);
+	ck_assert_str_eq(r.error, "5.4.4 The MX hosts of dangling.test have no address");
+	ck_assert_uint_eq(route_lookup(&cfg, "txtonly.test", &r), 0);
+	ck_assert(r.permanent);
+	ck_assert_str_eq(r.error, "5.1.2 Domain txtonly.test has no MX and no address");
+	/* a route's host may be a lab name */
+	ck_assert_uint_eq(route_lookup(&cfg, "routed.test", &r), 1);
+	ck_assert_str_eq(r.hops[0].addr, "127.0.0.3");
+	ck_assert_int_eq(r.hops[0].port, 2626);
+	/* not the lab's: the resolver, here a closed port: try again later */
+	ck_assert_uint_eq(route_lookup(&cfg, "elsewhere.test", &r), 0);
+	ck_assert(!r.permanent);
+	config_free(&cfg);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("smtp-dsn");
 	TCase *tc = tcase_create("dsn");
 
 	tcase_add_test(tc, test_dsn_fields);
+	tcase_add_test(tc, test_dsn_kinds);
 	tcase_add_test(tc, test_routes_without_dns);
+	tcase_add_test(tc, test_routes_lab_dns);
 	suite_add_tcase(s, tc);
 	return s;
 }

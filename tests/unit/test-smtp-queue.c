@@ -2,7 +2,9 @@
  * malformed line refused), the queue files (store, save, load, scan,
  * remove, recover), and a submission session that queues its remote
  * recipients before the 250 while local ones are delivered at once. */
+#include "smtpd/aliases.h"
 #include "smtpd/queue.h"
+#include "smtpd/runner-int.h"
 #include "tests/unit/test-smtp-drv.h"
 
 static struct drv D;
@@ -217,6 +219,63 @@ START_TEST(test_queue_files)
 }
 END_TEST
 
+/* A SIGKILL between queueing a bounce and recording that it is queued:
+ * the same bounce id is made again and found, and at start the envelope
+ * is brought up to date instead of a second report being queued. */
+START_TEST(test_bounce_once_across_a_crash)
+{
+	char *q = qdir();
+	char id1[QUEUE_ID_LEN + 1], id2[QUEUE_ID_LEN + 1];
+	struct queue_env orig, dsn, back;
+	const char *text = "Subject: report\r\n\r\nfailed\r\n";
+
+	sample_env(&orig);
+	orig.rcpts[1].state = QR_FAILED;
+	ck_assert_int_eq(queue_store_buf(q, "Subject: x\r\n\r\n", 15, &orig,
+					 err, sizeof(err)), 0);
+	queue_bounce_id(orig.id, 1, id1);
+	queue_bounce_id(orig.id, 1, id2);
+	ck_assert(queue_id_valid(id1));
+	ck_assert_str_eq(id1, id2);
+	ck_assert_str_ne(id1, orig.id);
+	ck_assert_int_eq(strncmp(id1, orig.id, 8), 0);	/* sorts beside it */
+	queue_bounce_id(orig.id, 2, id2);
+	ck_assert_str_ne(id1, id2);
+
+	/* no bounce queued yet: settling changes nothing */
+	runner_settle_bounce(q, orig.id);
+	ck_assert_int_eq(queue_env_load(q, orig.id, &back, err, sizeof(err)), 0);
+	ck_assert_int_eq(back.rcpts[1].state, QR_FAILED);
+	queue_env_free(&back);
+
+	memset(&dsn, 0, sizeof(dsn));
+	memcpy(dsn.id, id1, sizeof(id1));
+	dsn.sender = xstrdup("");
+	queue_env_add_rcpt(&dsn, "alice@a.test", NULL, NULL);
+	ck_assert_int_eq(queue_store_buf(q, text, strlen(text), &dsn, err,
+					 sizeof(err)), 0);
+	ck_assert_str_eq(dsn.id, id1);
+	ck_assert(queue_exists(q, id1));
+	/* the second time (after a restart): already there, not written */
+	ck_assert_int_eq(queue_store_buf(q, text, strlen(text), &dsn, err,
+					 sizeof(err)), 1);
+
+	runner_settle_bounce(q, orig.id);
+	ck_assert_int_eq(queue_env_load(q, orig.id, &back, err, sizeof(err)), 0);
+	ck_assert_int_eq(back.rcpts[1].state, QR_REPORTED);
+	ck_assert_int_eq(back.rcpts[0].state, QR_PENDING);
+	queue_env_free(&back);
+	/* a bounce is never settled as an original */
+	runner_settle_bounce(q, id1);
+	ck_assert_int_eq(queue_env_load(q, id1, &back, err, sizeof(err)), 0);
+	ck_assert_int_eq(back.rcpts[0].state, QR_PENDING);
+	queue_env_free(&back);
+	queue_env_free(&dsn);
+	queue_env_free(&orig);
+	free(q);
+}
+END_TEST
+
 /* An authenticated submission session with EHLO said. */
 static void submission(void)
 {
@@ -340,6 +399,54 @@ START_TEST(test_session_local_failure_takes_queue_back)
 }
 END_TEST
 
+/* An alias that forwards outside (issue 12, safety): refused unless
+ * alias_remote_targets is on; then its remote targets are queued with
+ * ORCPT naming the alias, and its local ones delivered at once. */
+START_TEST(test_alias_forwarding_only_when_configured)
+{
+	struct queue_env e;
+	struct found f;
+	char *q = qdir();
+	struct alias_db *a = alias_db_open(userdb_env(D.users), err, sizeof(err));
+
+	ck_assert_msg(a != NULL, "%s", err);
+	ck_assert_int_eq(alias_put(a, "fwd", "bob,someone@other.test", err,
+				   sizeof(err)), 0);
+	alias_db_close(&a);
+	drv_open(&D, SVC_SMTP);
+	drv_output(&D);
+	drv_send(&D, "EHLO x\r\n");
+	ck_reply(drv_send(&D, "MAIL FROM:<a@example.com>\r\n"), "250 2.1.0");
+	ck_assert_str_eq(drv_send(&D, "RCPT TO:<fwd@lab.test>\r\n"),
+			 "451 4.3.2 <fwd@lab.test>: Alias leads to remote addresses "
+			 "and relay is not configured\r\n");
+	ck_assert_str_eq(drv_send(&D, "RCPT TO:<someone@other.test>\r\n"),
+			 "554 5.7.1 <someone@other.test>: Relay access denied\r\n");
+	ck_reply(drv_send(&D, "RSET\r\n"), "250 2.0.0");
+	ck_assert_int_eq(queued().n, 0);
+
+	D.set.alias_remote = true;
+	ck_reply(drv_send(&D, "MAIL FROM:<a@example.com>\r\n"), "250 2.1.0");
+	ck_reply(drv_send(&D, "RCPT TO:<fwd@lab.test> NOTIFY=FAILURE,DELAY\r\n"),
+		 "250 2.1.5");
+	/* the alias forwards; the MX port still relays nothing else */
+	ck_reply(drv_send(&D, "RCPT TO:<someone@other.test>\r\n"), "554 5.7.1");
+	ck_reply(drv_send(&D, "DATA\r\n"), "354 ");
+	ck_reply(drv_send(&D, BODY ".\r\n"), "250 2.0.0");
+	ck_assert_int_eq(drv_count(&D, "bob", "new"), 1);
+	f = queued();
+	ck_assert_int_eq(f.n, 1);
+	ck_assert_int_eq(queue_env_load(q, f.id, &e, err, sizeof(err)), 0);
+	ck_assert_str_eq(e.sender, "a@example.com");
+	ck_assert_uint_eq(e.n_rcpts, 1);
+	ck_assert_str_eq(e.rcpts[0].addr, "someone@other.test");
+	ck_assert_str_eq(e.rcpts[0].notify, "FAILURE,DELAY");
+	ck_assert_str_eq(e.rcpts[0].orcpt, "rfc822;fwd@lab.test");
+	queue_env_free(&e);
+	free(q);
+}
+END_TEST
+
 START_TEST(test_mx_port_never_relays)
 {
 	drv_open(&D, SVC_SMTP);
@@ -364,9 +471,11 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_env_round_trip);
 	tcase_add_test(tc, test_env_malformed);
 	tcase_add_test(tc, test_queue_files);
+	tcase_add_test(tc, test_bounce_once_across_a_crash);
 	tcase_add_test(tc, test_session_queues_remote);
 	tcase_add_test(tc, test_session_local_failure_takes_queue_back);
 	tcase_add_test(tc, test_mx_port_never_relays);
+	tcase_add_test(tc, test_alias_forwarding_only_when_configured);
 	suite_add_tcase(s, tc);
 	return s;
 }
