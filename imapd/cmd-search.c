@@ -8,11 +8,16 @@
 #include "imapd/esearch.h"
 #include "imapd/imap-int.h"
 #include "imapd/search.h"
+#include "imapd/search-context.h"
 #include "maildir/mailbox.h"
 
-static void search_run(struct imap_cmd *cmd, struct imap_search *search,
-		       unsigned ret)
+/* The result, and with RETURN (UPDATE) the context kept: 0, or -1 when
+ * no context could be kept (replied NO). */
+static int search_run(struct imap_cmd *cmd, struct imap_search **searchp,
+		      unsigned ret)
 {
+	struct imap_search *search = *searchp;
+	int r = 0;
 	struct imap_session *s = cmd->s;
 	size_t count = maildir_box_count(s->box), n = 0;
 	uint64_t max_modseq = 0;
@@ -40,7 +45,12 @@ static void search_run(struct imap_cmd *cmd, struct imap_search *search,
 		numbers[n] = cmd->uid ? uids[n] : (uint32_t)(i + 1);
 		n++;
 	}
-	if (ret & IMAP_RET_GIVEN) {
+	if ((ret & IMAP_RET_UPDATE) &&
+	    imap_context_add(cmd, searchp, uids, n) < 0) {
+		imap_cmd_no(cmd, "[LIMIT] Too many search contexts, or the "
+			    "tag is in use (CANCELUPDATE one)");
+		r = -1;
+	} else if (ret & IMAP_RET_GIVEN) {
 		imap_return_results(cmd, ret, numbers, uids, modseqs, n);
 	} else {
 		buf_puts(s->out, "* SEARCH");
@@ -55,6 +65,7 @@ static void search_run(struct imap_cmd *cmd, struct imap_search *search,
 	free(numbers);
 	free(uids);
 	free(modseqs);
+	return r;
 }
 
 void cmd_search(struct imap_cmd *cmd)
@@ -64,11 +75,15 @@ void cmd_search(struct imap_cmd *cmd)
 	char *charset = NULL;
 	unsigned ret = 0;
 
-	if (imap_parse_sp(&cmd->p) < 0 || imap_parse_return(&cmd->p, &ret) < 0 ||
+	if (imap_parse_sp(&cmd->p) < 0 || imap_parse_return(&cmd->p, &ret,
+						       cmd->partial) < 0 ||
 	    imap_parse_search(&cmd->p, &charset, &search) < 0) {
 		imap_cmd_parse_error(cmd);
 	} else if (charset != NULL && !imap_charset_ok(charset)) {
 		imap_cmd_no(cmd, "[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset");
+	} else if ((ret & IMAP_RET_UPDATE) && (ret & IMAP_RET_SAVE)) {
+		/* RFC 5267 4.1: UPDATE gives no saved result */
+		imap_cmd_bad(cmd, "RETURN (UPDATE) with SAVE");
 	} else {
 		if (cmd->uid) {
 			/* a UID command may see expunges first (RFC 3501
@@ -76,9 +91,10 @@ void cmd_search(struct imap_cmd *cmd)
 			imap_send_updates(s, false);
 			cmd->updates_done = true;
 		}
-		search_run(cmd, search, ret);
-		imap_cmd_ok(cmd, "SEARCH completed");
-		ret &= ~IMAP_RET_SAVE;
+		if (search_run(cmd, &search, ret) == 0) {
+			imap_cmd_ok(cmd, "SEARCH completed");
+			ret &= ~IMAP_RET_SAVE;
+		}
 	}
 	/* RFC 5182 2.1: a SEARCH with SAVE that fails empties "$" */
 	if (ret & IMAP_RET_SAVE)

@@ -197,9 +197,14 @@ void cmd_sort(struct imap_cmd *cmd)
 	unsigned ret = 0;
 
 	if (imap_parse_sp(&cmd->p) < 0 ||
-	    imap_parse_return(&cmd->p, &ret) < 0 ||
+	    imap_parse_return(&cmd->p, &ret, cmd->partial) < 0 ||
 	    parse_sort_criteria(&cmd->p, crit, &ncrit) < 0) {
 		imap_cmd_parse_error(cmd);
+		goto out;
+	}
+	if (ret & (IMAP_RET_UPDATE | IMAP_RET_PARTIAL)) {
+		/* CONTEXT=SORT (RFC 5267 4) is not offered */
+		imap_cmd_bad(cmd, "Unknown RETURN option");
 		goto out;
 	}
 	if (parse_charset_search(cmd, &search) < 0)

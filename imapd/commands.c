@@ -55,6 +55,7 @@ static const struct imap_command commands[] = {
 	/* RFC 5256 */
 	{ "SORT",	cmd_sort,	IMAP_SELECTED, SEQS | UID_OK },
 	{ "THREAD",	cmd_thread,	IMAP_SELECTED, SEQS | UID_OK },
+	{ "CANCELUPDATE", cmd_cancelupdate, IMAP_SELECTED, 0 },	/* RFC 5267 */
 };
 
 const struct imap_command *imap_command_find(const char *name)

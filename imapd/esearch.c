@@ -8,10 +8,25 @@ static const struct {
 } return_opts[] = {
 	{ "MIN", IMAP_RET_MIN }, { "MAX", IMAP_RET_MAX },
 	{ "ALL", IMAP_RET_ALL }, { "COUNT", IMAP_RET_COUNT },
-	{ "SAVE", IMAP_RET_SAVE },
+	{ "SAVE", IMAP_RET_SAVE }, { "UPDATE", IMAP_RET_UPDATE },
+	{ "PARTIAL", IMAP_RET_PARTIAL },
 };
 
-int imap_parse_return(struct imap_parser *p, unsigned *ret_r)
+/* RFC 5267 4.4: partial-range = nz-number ":" nz-number, no "*" */
+static int parse_partial(struct imap_parser *p, uint32_t partial_r[2])
+{
+	uint32_t a, b;
+
+	if (imap_parse_sp(p) < 0 || imap_parse_nz_number(p, &a) < 0 ||
+	    imap_parse_char(p, ':') < 0 || imap_parse_nz_number(p, &b) < 0)
+		return imap_parse_fail(p, "Invalid PARTIAL range");
+	partial_r[0] = a < b ? a : b;
+	partial_r[1] = a < b ? b : a;
+	return 0;
+}
+
+int imap_parse_return(struct imap_parser *p, unsigned *ret_r,
+		      uint32_t partial_r[2])
 {
 	size_t i;
 
@@ -30,16 +45,21 @@ int imap_parse_return(struct imap_parser *p, unsigned *ret_r)
 		if (i == sizeof(return_opts) / sizeof(*return_opts))
 			return imap_parse_fail(p, "Unknown RETURN option");
 		*ret_r |= return_opts[i].bit;
+		if (return_opts[i].bit == IMAP_RET_PARTIAL &&
+		    parse_partial(p, partial_r) < 0)
+			return -1;
 	}
-	/* RFC 4731 3.1, RFC 5267 3.3: RETURN () means RETURN (ALL) */
+	/* RFC 4731 3.1, RFC 5267 3.3: RETURN () means RETURN (ALL); RFC
+	 * 5267 4.4: PARTIAL instead of ALL, not both */
+	if ((*ret_r & IMAP_RET_PARTIAL) && (*ret_r & IMAP_RET_ALL))
+		return imap_parse_fail(p, "PARTIAL and ALL together");
 	if (*ret_r == IMAP_RET_GIVEN)
 		*ret_r |= IMAP_RET_ALL;
 	return imap_parse_sp(p);
 }
 
-/* numbers[0..n) as a sequence-set in their order: a range only where
- * they ascend one by one (RFC 5267 3.2): "2,4:7,9", "5,3:4". */
-static void write_set(struct buf *out, const uint32_t *numbers, size_t n)
+void imap_write_number_set(struct buf *out, const uint32_t *numbers,
+			   size_t n)
 {
 	for (size_t i = 0; i < n; ) {
 		size_t j = i;
@@ -82,7 +102,7 @@ static void write_esearch(struct imap_cmd *cmd, unsigned ret,
 			  size_t n)
 {
 	uint64_t modseq = returned_modseq(ret, modseqs, n);
-
+	const uint32_t *partial = cmd->partial;
 	struct buf *out = cmd->s->out;
 
 	/* a tag holds no '"' or '\' (RFC 3501 9, tag) */
@@ -95,10 +115,24 @@ static void write_esearch(struct imap_cmd *cmd, unsigned ret,
 		buf_printf(out, " MAX %u", numbers[n - 1]);
 	if ((ret & IMAP_RET_ALL) && n > 0) {
 		buf_puts(out, " ALL ");
-		write_set(out, numbers, n);
+		imap_write_number_set(out, numbers, n);
 	}
 	if (ret & IMAP_RET_COUNT)
 		buf_printf(out, " COUNT %zu", n);
+	if (ret & IMAP_RET_PARTIAL) {
+		/* RFC 5267 4.4: positions lo..hi (1-based) of the result,
+		 * NIL when none of them exists */
+		buf_printf(out, " PARTIAL (%u:%u ", partial[0], partial[1]);
+		if (partial[0] > n) {
+			buf_puts(out, "NIL");
+		} else {
+			size_t hi = partial[1] < n ? partial[1] : n;
+
+			imap_write_number_set(out, numbers + partial[0] - 1,
+					      hi - partial[0] + 1);
+		}
+		buf_puts(out, ")");
+	}
 	if (modseq > 0)
 		buf_printf(out, " MODSEQ %llu", (unsigned long long)modseq);
 	buf_puts(out, "\r\n");

@@ -92,6 +92,9 @@ static const struct explain_entry imap_entries[] = {
 	{ "THREAD", "Asks for the matching messages grouped into "
 	  "conversations: ORDEREDSUBJECT by subject alone, REFERENCES by the "
 	  "Message-ID each reply names.", "RFC 5256 3" },
+	{ "CANCELUPDATE", "Stops the updates of a SEARCH RETURN (UPDATE) "
+	  "started under the tag given; an unknown tag is BAD.",
+	  "RFC 5267 4.2" },
 	{ "UNSELECT", "Closes the mailbox without removing \\Deleted messages.",
 	  "RFC 3691 2" },
 	{ "ENABLE", "Turns on extensions that change how the server answers.",
@@ -182,8 +185,11 @@ static const struct explain_entry imap_entries[] = {
 	{ "* SEARCH", "The numbers (or UIDs) of the messages that matched.",
 	  "RFC 3501 7.2.5" },
 	{ "* ESEARCH", "The answer to SEARCH RETURN (...): only what was asked "
-	  "for (MIN, MAX, COUNT, ALL as ranges like 2:5,9), tagged with the "
-	  "command's tag.", "RFC 4731 3.1" },
+	  "for (MIN, MAX, COUNT, ALL as ranges like 2:5,9, PARTIAL (lo:hi "
+	  "set) for the lo-th to hi-th match), tagged with the command's tag. "
+	  "After SEARCH RETURN (UPDATE) it also comes unasked: ADDTO (pos "
+	  "set) names messages that now match, REMOVEFROM (pos set) those "
+	  "that no longer do.", "RFC 4731 3.1, RFC 5267 4.3-4.4" },
 	{ "* SORT", "The numbers (or UIDs) of the matching messages, in the "
 	  "order asked for.", "RFC 5256 4" },
 	{ "* THREAD", "The conversations: each (...) is one thread, a number "

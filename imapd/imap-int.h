@@ -68,6 +68,7 @@ struct imap_cmd {
 	bool async;		/* the tagged reply comes later */
 	bool finished;		/* imap_cmd_finish ran */
 	bool updates_done;	/* untagged updates already sent */
+	uint32_t partial[2];	/* RETURN (PARTIAL lo:hi), RFC 5267 4.4 */
 	struct imap_parser p;
 	struct buf result;	/* "OK [READ-WRITE] SELECT completed" */
 	struct buf tmp;		/* scratch for handlers */
@@ -136,6 +137,10 @@ struct imap_session {
 	 * ranges; "$" in a later command.  Emptied when a mailbox is
 	 * (un)selected. */
 	struct imap_seqset search_saved;
+	/* CONTEXT=SEARCH (search-context.c): SEARCH RETURN (UPDATE)
+	 * contexts, at most IMAP_MAX_CONTEXTS; dropped with the mailbox */
+	struct imap_search_context *contexts[4];
+	size_t ncontexts;
 };
 
 /* Tagged results.  The text is a format; `code` is a response code without
@@ -311,6 +316,7 @@ imap_cmd_fn cmd_enable, cmd_id, cmd_namespace, cmd_unselect, cmd_move;
 imap_cmd_fn cmd_idle;
 imap_cmd_fn cmd_compress;	/* RFC 4978 */
 imap_cmd_fn cmd_sort, cmd_thread;	/* RFC 5256 */
+imap_cmd_fn cmd_cancelupdate;	/* RFC 5267 4.2 */
 
 /* strict.c: strict mode (common/strict.h), the rules a client broke, as
  * trace lines; none of these changes a reply or the state.  A command

@@ -7,6 +7,7 @@
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "imapd/imap-int.h"
+#include "imapd/search-context.h"
 #include "imapd/writer.h"
 #include "maildir/mailbox.h"
 
@@ -34,6 +35,7 @@ void imap_unselect(struct imap_session *s)
 	s->box_name = NULL;
 	s->readonly = false;
 	imap_seqset_free(&s->search_saved);	/* RFC 5182 2.1 */
+	imap_context_free_all(s);		/* RFC 5267 4.2 */
 	if (s->state == IMAP_SELECTED)
 		s->state = IMAP_AUTH;
 }
@@ -62,8 +64,15 @@ void imap_send_updates(struct imap_session *s, bool no_expunge)
 	struct maildir_box_info info;
 	char err[256];
 
-	if (s->box == NULL || no_expunge)
+	if (s->box == NULL)
 		return;
+	if (no_expunge) {
+		/* RFC 5267 4.3: a context follows the session's own STORE
+		 * even when expunges must wait */
+		imap_context_removed(s, NULL);
+		imap_context_added(s);
+		return;
+	}
 	memset(&ch, 0, sizeof(ch));
 	if (maildir_box_sync(s->box, &ch, err, sizeof(err)) < 0) {
 		log_msg("imap", s->io->id, "sync of %s: %s", s->box_name, err);
@@ -76,6 +85,7 @@ void imap_send_updates(struct imap_session *s, bool no_expunge)
 		maildir_changes_free(&ch);
 		return;
 	}
+	imap_context_removed(s, &ch);
 	if (s->qresync && ch.n_expunged > 0) {
 		/* RFC 7162 3.2.10: UIDs, in place of "* n EXPUNGE" */
 		buf_puts(s->out, "* VANISHED ");
@@ -114,6 +124,7 @@ void imap_send_updates(struct imap_session *s, bool no_expunge)
 	if (s->condstore && (ch.n_expunged > 0 || ch.n_new > 0))
 		imap_untagged(s, "OK [HIGHESTMODSEQ %llu] Highest",
 			      (unsigned long long)info.highestmodseq);
+	imap_context_added(s);
 	maildir_changes_free(&ch);
 }
 

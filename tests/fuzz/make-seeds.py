@@ -367,6 +367,14 @@ imap['qresync-bad'] = (
     'e SELECT INBOX (QRESYNC (1 9223372036854775808))\r\n'
     'f SELECT INBOX (QRESYNC (1 1 1:3 (1:2 1)))\r\n'
     'g UID FETCH 1:* (FLAGS) (VANISHED)\r\nh NOOP\r\n')
+imap['context-search'] = (
+    'a LOGIN alice secret\r\nb SELECT INBOX\r\n'
+    'c SEARCH RETURN (UPDATE) SEEN\r\nd UID SEARCH RETURN (UPDATE ALL) ALL\r\n'
+    'e STORE 1:2 +FLAGS (\\Seen)\r\nf STORE 1 +FLAGS (\\Deleted)\r\n'
+    'g EXPUNGE\r\nh CANCELUPDATE "c" "zz"\r\ni CANCELUPDATE "d"\r\n'
+    'j SEARCH RETURN (PARTIAL 2:1) ALL\r\nk SEARCH RETURN (PARTIAL 1:*) ALL\r\n'
+    'l SEARCH RETURN (PARTIAL 0:4294967295 COUNT) ALL\r\n'
+    'm SEARCH RETURN (UPDATE SAVE) ALL\r\nn UNSELECT\r\no CANCELUPDATE "d"\r\n')
 for name, text in imap.items():
     sess_all('imap-session', name, text)
 sess('imap-session', 'remote', imap['select-fetch'], opts=0)

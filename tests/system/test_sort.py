@@ -76,7 +76,8 @@ class SortTest(unittest.TestCase):
         for cap in ("SORT", "SORT=DISPLAY", "THREAD=ORDEREDSUBJECT",
                     "THREAD=REFERENCES", "ESEARCH", "SEARCHRES", "ESORT"):
             self.assertIn(cap, caps)
-        self.assertNotIn("CONTEXT=SEARCH", caps)
+        self.assertIn("CONTEXT=SEARCH", caps)
+        self.assertNotIn("CONTEXT=SORT", caps)
 
     def test_sort(self):
         m = self.m
