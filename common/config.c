@@ -7,7 +7,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
-#include <netdb.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +18,7 @@
 #include "common/buf.h"
 #include "common/config.h"
 #include "common/config-int.h"
+#include "common/hostname.h"
 #include "common/xalloc.h"
 
 /* A maillab.conf larger than this is not a configuration file. */
@@ -418,29 +418,10 @@ static void default_ports(struct config *cfg, bool only_unset,
 	}
 }
 
-/* The machine's fully qualified name if the resolver knows one, else its
- * short name, else "localhost". */
+/* The machine's name, without the DNS (common/hostname.h). */
 static char *default_hostname(void)
 {
-	struct addrinfo hints = { .ai_flags = AI_CANONNAME };
-	struct addrinfo *ai = NULL;
-	char name[256];
-	char *ret;
-
-	if (gethostname(name, sizeof(name)) < 0 || name[0] == '\0')
-		return xstrdup("localhost");
-	name[sizeof(name) - 1] = '\0';
-	if (strchr(name, '.') == NULL &&
-	    getaddrinfo(name, NULL, &hints, &ai) == 0 && ai != NULL &&
-	    ai->ai_canonname != NULL && strchr(ai->ai_canonname, '.') != NULL &&
-	    config_valid_dns_name(ai->ai_canonname)) {
-		ret = xstrdup(ai->ai_canonname);
-		freeaddrinfo(ai);
-		return ret;
-	}
-	if (ai != NULL)
-		freeaddrinfo(ai);
-	return xstrdup(config_valid_dns_name(name) ? name : "localhost");
+	return hostname_default("/etc/hosts");
 }
 
 void config_defaults(struct config *cfg, const char *dir)
