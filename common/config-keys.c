@@ -13,7 +13,7 @@
 
 const struct key config_keys[] = {
 	{ "hostname", KEY_HOST, OFF(hostname), 0, 0, 0, 0, 0, NULL,
-	  "Name of this server in greetings and in its certificate (default: the machine's FQDN).",
+	  "Name of this server in greetings and in its certificate (default: the machine's name, with its domain when /etc/hosts gives one; no DNS query).",
 	  "Identity" },
 	{ "domains", KEY_DOMAINS, OFF(domains), OFF(n_domains), 0, 0, 0, 0,
 	  "lab.test",

@@ -24,7 +24,7 @@ enum service_id {
 
 struct config {
 	char *dir;			/* the instance directory (not a key) */
-	char *hostname;			/* default: the machine's FQDN or "localhost" */
+	char *hostname;			/* default: common/hostname.h */
 	char *domains[CONFIG_MAX_LIST];	/* local domains; domains[0] is primary */
 	size_t n_domains;
 	char *listen[CONFIG_MAX_LIST];	/* listen addresses; default 127.0.0.1 */
