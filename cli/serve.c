@@ -4,6 +4,7 @@
  * binding (cli/run-as.h). */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli/cli.h"
 #include "cli/instance.h"
@@ -13,6 +14,7 @@
 #include "common/server.h"
 #include "imapd/imap.h"
 #include "pop3d/pop3.h"
+#include "smtpd/ratelimit.h"
 #include "smtpd/runner.h"
 #include "smtpd/smtp.h"
 
@@ -73,10 +75,14 @@ int maillab_serve(int argc, char **argv)
 		server_free(&srv);
 		return 1;
 	}
+	/* After the drop to run_as, so that the file belongs to it. */
+	if (rate_store_open(srv.cfg->cfg.dir, time(NULL), err, sizeof(err)) < 0)
+		log_msg("smtp", NULL, "sending limits count from zero: %s", err);
 	runner = queue_runner_start(&srv, err, sizeof(err));
 	if (runner == NULL) {
 		fprintf(stderr, "maillab: %s\n", err);
 		server_free(&srv);
+		rate_store_close();
 		log_close();
 		return 1;
 	}
@@ -97,6 +103,8 @@ int maillab_serve(int argc, char **argv)
 	queue_runner_stop(runner);
 	server_free(&srv);
 	queue_runner_free(&runner);
+	/* last: the workers' last replies may still have counted */
+	rate_store_close();
 	log_close();
 	return ret;
 }

@@ -3,8 +3,8 @@
  * entries whose hour is over are reused. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-#include "common/penalty.h"
 #include "common/xalloc.h"
 #include "smtpd/ratelimit.h"
 #include "smtpd/session.h"
@@ -85,6 +85,23 @@ void rate_record(const char *user, size_t n_rcpts, time_t now)
 	}
 	e->messages++;
 	e->rcpts += n_rcpts;
+	rate_store_put(e->user, e->start, e->messages, e->rcpts);
+}
+
+void rate_restore(const char *user, time_t start, unsigned int messages,
+		  size_t rcpts, time_t now)
+{
+	struct rate_entry *e;
+
+	if (find(user, now) != NULL || start > now || now - start >= RATE_WINDOW ||
+	    n_entries == RATE_MAX_USERS)
+		return;
+	entries = xreallocarray(entries, n_entries + 1, sizeof(*entries));
+	e = &entries[n_entries++];
+	e->user = xstrdup(user);
+	e->start = start;
+	e->messages = messages;
+	e->rcpts = rcpts;
 }
 
 /* --- the session's side --- */
@@ -93,7 +110,7 @@ bool smtp_rate_refuse_mail(struct smtp_session *s)
 {
 	unsigned int limit = s->io->cfg->rate_messages_per_hour;
 
-	if (s->user == NULL || rate_allows_message(s->user, limit, penalty_clock()))
+	if (s->user == NULL || rate_allows_message(s->user, limit, time(NULL)))
 		return false;
 	/* RFC 3463 3.8: 4.7.1, not allowed now; it passes with the hour */
 	smtp_reply(s, 450, "4.7.1",
@@ -107,7 +124,7 @@ bool smtp_rate_refuse_rcpt(struct smtp_session *s)
 	unsigned int limit = s->io->cfg->rate_recipients_per_hour;
 
 	if (s->user == NULL ||
-	    rate_allows_rcpts(s->user, limit, s->txn->n_rcpts + 1, penalty_clock()))
+	    rate_allows_rcpts(s->user, limit, s->txn->n_rcpts + 1, time(NULL)))
 		return false;
 	/* RFC 5321 4.5.3.1.10: 452, the client sends the rest later */
 	smtp_reply(s, 452, "4.5.3",
@@ -119,5 +136,5 @@ bool smtp_rate_refuse_rcpt(struct smtp_session *s)
 void smtp_rate_record(struct smtp_session *s)
 {
 	if (s->user != NULL)
-		rate_record(s->user, s->txn->n_rcpts, penalty_clock());
+		rate_record(s->user, s->txn->n_rcpts, time(NULL));
 }

@@ -13,6 +13,7 @@
 
 #define RATE_WINDOW 3600	/* seconds */
 #define RATE_MAX_USERS 65536	/* users counted at most; more are not limited */
+#define RATE_USER_MAX 255	/* bytes of a user name kept in the store */
 
 struct smtp_session;
 
@@ -32,7 +33,23 @@ bool rate_allows_message(const char *user, unsigned int limit, time_t now);
 bool rate_allows_rcpts(const char *user, unsigned int limit, size_t more,
 		       time_t now);
 void rate_record(const char *user, size_t n_rcpts, time_t now);
-/* Forgets every count (tests, and a server that starts). */
+/* Forgets every count (tests). */
 void rate_reset(void);
+/* Puts an hour's count read from the store back into the table (ignored
+ * when the user already has one, or its hour is over at now). */
+void rate_restore(const char *user, time_t start, unsigned int messages,
+		  size_t rcpts, time_t now);
+
+/* The store: opens (creating) DIR/db/ratelimit.db, takes the counts of
+ * hours still open at `now` into the table, drops the others and starts
+ * the writer thread.  0, or -1 with a message in err_r (the limits then
+ * count in memory only).  Call once, after the server dropped root. */
+int rate_store_open(const char *dir, time_t now, char *err_r, size_t errlen);
+/* Queues a user's count for the writer (nothing when the store is not
+ * open).  Loop thread. */
+void rate_store_put(const char *user, time_t start, unsigned int messages,
+		    size_t rcpts);
+/* Writes what is queued, stops the writer, closes the database. */
+void rate_store_close(void);
 
 #endif

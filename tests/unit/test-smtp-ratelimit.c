@@ -56,6 +56,41 @@ START_TEST(test_table)
 }
 END_TEST
 
+/* The store: counts written while it is open come back at the next open
+ * while their hour lasts; expired ones are dropped. */
+START_TEST(test_store_across_restart)
+{
+	char *dir = unit_tmpdir(), err[256];
+	time_t t0 = 1800000000;
+
+	ck_assert_msg(rate_store_open(dir, t0, err, sizeof(err)) == 0, "%s", err);
+	rate_record("alice", 3, t0);
+	rate_record("alice", 2, t0 + 10);
+	rate_record("bob", 1, t0 + 20);
+	rate_store_close();
+	rate_reset();
+	ck_assert(rate_allows_message("alice", 2, t0 + 30));
+	ck_assert_msg(rate_store_open(dir, t0 + 30, err, sizeof(err)) == 0, "%s", err);
+	ck_assert(!rate_allows_message("alice", 2, t0 + 30));
+	ck_assert(rate_allows_rcpts("alice", 6, 1, t0 + 30));
+	ck_assert(!rate_allows_rcpts("alice", 5, 1, t0 + 30));
+	ck_assert(!rate_allows_message("bob", 1, t0 + 30));
+	ck_assert(rate_allows_message("bob", 2, t0 + 30));
+	/* a new window for alice replaces the old one in the store */
+	rate_record("alice", 1, t0 + RATE_WINDOW);
+	rate_store_close();
+	rate_reset();
+	ck_assert(rate_store_open(dir, t0 + RATE_WINDOW + 25, err, sizeof(err)) == 0);
+	ck_assert(!rate_allows_message("alice", 1, t0 + RATE_WINDOW + 25));
+	ck_assert(rate_allows_message("alice", 2, t0 + RATE_WINDOW + 25));
+	ck_assert(rate_allows_message("bob", 1, t0 + RATE_WINDOW + 25)); /* over */
+	rate_store_close();
+	rate_reset();
+	unit_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
 static void submission(void)
 {
 	drv_open(&D, SVC_SUBMISSIONS);
@@ -139,6 +174,7 @@ Suite *unit_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_table);
+	tcase_add_test(tc, test_store_across_restart);
 	tcase_add_test(tc, test_messages_per_hour);
 	tcase_add_test(tc, test_recipients_per_hour);
 	suite_add_tcase(s, tc);
