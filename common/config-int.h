@@ -2,6 +2,7 @@
 #define COMMON_CONFIG_INT_H
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "common/config.h"
 
@@ -54,6 +55,11 @@ bool config_valid_ip(const char *s);
  * as "domain host port".  0, or -1 with a message (no file:line). */
 int config_route_add(char **items, size_t *n, const char *domain,
 		     const char *value, char *err_r, size_t errlen);
+/* config-route.c: -1 with a message when cfg, read from `path` of `mode`,
+ * holds a route password (auth=) and the file is open to group or others;
+ * 0 otherwise. */
+int config_route_check_secrecy(const struct config *cfg, const char *path,
+			       mode_t mode, char *err_r, size_t errlen);
 
 /* config-fault.c: adds `fault PROTO COMMAND = ACTION` (arg: "PROTO
  * COMMAND") to items[0..*n) as "proto CMD action".  0, or -1 with a

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "common/buf.h"
 #include "common/config-int.h"
@@ -162,4 +163,27 @@ bool config_route(const struct config *cfg, const char *domain, char *host_r,
 		return true;
 	}
 	return false;
+}
+
+/* A file holding a password must be the owner's alone, as the OpenBSD
+ * daemons demand of theirs (check_file_secrecy) and as Dovecot answered
+ * CVE-2008-4870 (a world-readable dovecot.conf with ssl_key_password):
+ * refused, never just warned about, so the password is not left open. */
+int config_route_check_secrecy(const struct config *cfg, const char *path,
+			       mode_t mode, char *err_r, size_t errlen)
+{
+	const char *domain = NULL;
+
+	if ((mode & (S_IRWXG | S_IRWXO)) == 0)
+		return 0;
+	for (size_t i = 0; i < cfg->n_routes && domain == NULL; i++)
+		if (strstr(cfg->routes[i], " auth=") != NULL)
+			domain = cfg->routes[i];
+	if (domain == NULL)
+		return 0;
+	snprintf(err_r, errlen, "%s: holds a password (route %.*s ... auth=) but "
+		 "its mode %04o lets group or others read or write it; "
+		 "run: chmod 600 %s", path, (int)strcspn(domain, " "), domain,
+		 (unsigned int)(mode & 07777), path);
+	return -1;
 }

@@ -627,18 +627,23 @@ int config_parse(struct config *cfg, const char *name, const char *text,
 	return 0;
 }
 
-static int read_file(const char *path, struct buf *out, char *err_r,
-		     size_t errlen)
+/* The file into out, and its mode into *mode_r. */
+static int read_file(const char *path, struct buf *out, mode_t *mode_r,
+		     char *err_r, size_t errlen)
 {
 	char chunk[8192];
+	struct stat st;
 	ssize_t n;
 	int fd;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
+	if (fd < 0 || fstat(fd, &st) < 0) {
 		snprintf(err_r, errlen, "%s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		return -1;
 	}
+	*mode_r = st.st_mode;
 	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
 		if (n < 0) {
 			if (errno == EINTR)
@@ -667,15 +672,18 @@ int config_load(struct config *cfg, const char *dir, char *err_r, size_t errlen)
 {
 	struct buf path = BUF_INIT(BUF_UNLIMITED);
 	struct buf text = BUF_INIT(CONFIG_MAX_FILE);
+	mode_t mode = 0;
 	int ret = 0;
 
 	config_defaults(cfg, dir);
 	buf_printf(&path, "%s/maillab.conf", dir);
 	if (access(buf_cstr(&path), F_OK) < 0 && errno == ENOENT)
 		goto out;
-	if (read_file(buf_cstr(&path), &text, err_r, errlen) < 0 ||
+	if (read_file(buf_cstr(&path), &text, &mode, err_r, errlen) < 0 ||
 	    config_parse(cfg, buf_cstr(&path), buf_cstr(&text), err_r,
-			 errlen) < 0)
+			 errlen) < 0 ||
+	    config_route_check_secrecy(cfg, buf_cstr(&path), mode, err_r,
+				       errlen) < 0)
 		ret = -1;
 out:
 	buf_free(&path);

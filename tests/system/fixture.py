@@ -110,6 +110,9 @@ class Instance:
         text += "".join("%s = %s\n" % kv for kv in self.keys.items())
         with open(path, "w") as f:
             f.write(text)
+        # the server refuses a password in a file others may read
+        if any("auth=" in v for v in self.keys.values()):
+            os.chmod(path, 0o600)
 
     def launch(self, services=None):
         env = dict(os.environ)
