@@ -164,7 +164,9 @@ int config_dns_add(char **items, size_t *n, const char *name,
 		buf_printf(&rec, "%.*s %s", (int)plen, data,
 			   data + plen + strspn(data + plen, " \t"));
 	} else {
-		buf_puts(&rec, type == dns_types[3] ? text.data : data);
+		/* "" is an empty TXT string (RFC 1035 3.3.14), and text then
+		 * has no data at all */
+		buf_puts(&rec, type == dns_types[3] ? buf_cstr(&text) : data);
 	}
 	for (size_t i = 0; i < *n; i++) {
 		if (strcmp(items[i], rec.data) == 0) {

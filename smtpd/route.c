@@ -13,15 +13,17 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+#include "common/xalloc.h"
+#include "smtpd/dns-answer.h"
 #include "smtpd/route.h"
 
 #define SMTP_PORT 25	/* of address literals */
 #define MAX_MX 10
+/* RFC 1035 4.2.2: over TCP a message has a 16-bit length */
+#define DNS_MESSAGE_MAX 65535
 
-struct mx {
-	unsigned int pref;
-	char host[NS_MAXDNAME];
-};
+_Static_assert(DNS_ADDR_MAX <= sizeof(((struct route_hop *)0)->addr),
+	       "a hop holds any address text");
 
 /* Adds every address of host (numeric or a name) as a hop; returns how
  * many were added, -1 when the name does not exist, -2 on a temporary
@@ -101,56 +103,42 @@ static int dns_open(const struct config *cfg, res_state st, struct route *r)
 	return 0;
 }
 
-/* Answers of `type` for name: the count and msg, 0 for none (NODATA), -1
- * the name does not exist, -2 temporary failure. */
+/* The response to a query of `type` for name into answer: its length, 0
+ * for none (NODATA), -1 the name does not exist, -2 temporary failure. */
 static int query(res_state st, const char *name, int type,
-		 unsigned char *answer, size_t size, ns_msg *msg)
+		 unsigned char *answer, size_t size)
 {
 	int len = res_nquery(st, name, ns_c_in, type, answer, (int)size);
 
 	if (len < 0)
 		return st->res_h_errno == HOST_NOT_FOUND ? -1 :
 			st->res_h_errno == NO_DATA ? 0 : -2;
-	if (ns_initparse(answer, len, msg) < 0)
-		return -2;
-	return ns_msg_count(*msg, ns_s_an);
+	/* glibc's TCP path (send_vc) cuts a response longer than the
+	 * buffer but returns its full length: read only what was stored */
+	return len > (int)size ? (int)size : len;
 }
 
 /* The MX records of domain, sorted by preference: how many, 0 for none
  * (NODATA), -1 the domain does not exist, -2 temporary failure. */
-static int query_mx(res_state st, const char *domain, struct mx *mx,
+static int query_mx(res_state st, const char *domain, struct dns_mx *mx,
 		    size_t max)
 {
-	unsigned char answer[NS_PACKETSZ * 4];
-	ns_msg msg;
-	ns_rr rr;
-	int count = query(st, domain, ns_t_mx, answer, sizeof(answer), &msg);
-	int n = 0;
+	unsigned char *answer = xmalloc(DNS_MESSAGE_MAX);
+	int len = query(st, domain, ns_t_mx, answer, DNS_MESSAGE_MAX);
+	int n = len;
 
-	for (int i = 0; i < count && (size_t)n < max; i++) {
-		struct mx m;
-		int j;
-
-		if (ns_parserr(&msg, ns_s_an, i, &rr) < 0 ||
-		    ns_rr_type(rr) != ns_t_mx || ns_rr_rdlen(rr) < 3)
-			continue;
-		m.pref = ns_get16(ns_rr_rdata(rr));
-		if (ns_name_uncompress(ns_msg_base(msg), ns_msg_end(msg),
-				       ns_rr_rdata(rr) + 2, m.host,
-				       sizeof(m.host)) < 0)
-			continue;
-		/* insertion sort, stable: equal preferences keep DNS order */
-		for (j = n; j > 0 && mx[j - 1].pref > m.pref; j--)
-			mx[j] = mx[j - 1];
-		mx[j] = m;
-		n++;
+	if (len > 0) {
+		n = dns_answer_mx(answer, (size_t)len, mx, max);
+		if (n < 0)
+			n = -2;
 	}
-	return count < 0 ? count : n;
+	free(answer);
+	return n;
 }
 
 /* The lab DNS's MX records of domain (common/config.h), sorted as
  * query_mx sorts; CONFIG_DNS_NOT_LAB when the lab does not know it. */
-static int lab_mx(const struct config *cfg, const char *domain, struct mx *mx,
+static int lab_mx(const struct config *cfg, const char *domain, struct dns_mx *mx,
 		  size_t max)
 {
 	const char *data[MAX_MX];
@@ -158,7 +146,7 @@ static int lab_mx(const struct config *cfg, const char *domain, struct mx *mx,
 	int n = 0;
 
 	for (int i = 0; i < count && (size_t)n < max; i++) {
-		struct mx m;
+		struct dns_mx m;
 		const char *host = strchr(data[i], ' ') + 1;
 		int j;
 
@@ -202,37 +190,36 @@ static int add_addrs(const struct config *cfg, struct route *r, res_state st,
 		     const char *host, int port)
 {
 	static const ns_type types[] = { ns_t_a, ns_t_aaaa };
-	unsigned char answer[NS_PACKETSZ * 4];
+	unsigned char *answer;
 	int added = 0, worst = 0;
 
 	added = lab_addrs(cfg, r, host, port);
 	if (added != CONFIG_DNS_NOT_LAB)
 		return added;	/* the lab answers for host: -1 or how many */
 	added = 0;
+	answer = xmalloc(DNS_MESSAGE_MAX);
 
 	for (size_t t = 0; t < 2; t++) {
-		ns_msg msg;
-		ns_rr rr;
-		int count = query(st, host, types[t], answer, sizeof(answer), &msg);
+		char addrs[ROUTE_MAX_HOPS][DNS_ADDR_MAX];
+		int len = query(st, host, types[t], answer, DNS_MESSAGE_MAX);
+		int count = len > 0 ? dns_answer_addrs(answer, (size_t)len, types[t],
+						       addrs, ROUTE_MAX_HOPS) : len;
 
+		if (len > 0 && count < 0)
+			count = -2;	/* a response that does not parse */
 		if (count < 0 && count < worst)
 			worst = count;
 		for (int i = 0; i < count && r->n_hops < ROUTE_MAX_HOPS; i++) {
-			struct route_hop *h = &r->hops[r->n_hops];
-			int family = types[t] == ns_t_a ? AF_INET : AF_INET6;
+			struct route_hop *h = &r->hops[r->n_hops++];
 
-			if (ns_parserr(&msg, ns_s_an, i, &rr) < 0 ||
-			    ns_rr_type(rr) != types[t] ||
-			    ns_rr_rdlen(rr) != (family == AF_INET ? 4 : 16) ||
-			    inet_ntop(family, ns_rr_rdata(rr), h->addr,
-				      sizeof(h->addr)) == NULL)
-				continue;
 			snprintf(h->host, sizeof(h->host), "%s", host);
+			/* inet_ntop's text, NUL-terminated, fits */
+			memcpy(h->addr, addrs[i], sizeof(addrs[i]));
 			h->port = port;
-			r->n_hops++;
 			added++;
 		}
 	}
+	free(answer);
 	return added > 0 ? added : worst < 0 ? worst : 0;
 }
 
@@ -240,7 +227,7 @@ static size_t from_mx(const struct config *cfg, struct route *r,
 		      const char *domain)
 {
 	struct __res_state st;
-	struct mx mx[MAX_MX];
+	struct dns_mx mx[MAX_MX];
 	int port = (int)cfg->relay_port, n, ret;
 	bool temp = false;
 

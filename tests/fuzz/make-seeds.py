@@ -380,3 +380,60 @@ for name, text in imap.items():
 sess('imap-session', 'remote', imap['select-fetch'], opts=0)
 sess('imap-session', 'imaps-shutdown', 'a LOGIN alice secret\r\nb SELECT INBOX\r\n'
      'c FETCH 1:* FULL\r\n', opts=0x11 | 8)
+
+# ---- config-dns: lines "NAME = TYPE DATA" (the `dns` key of maillab.conf)
+dnsconf = {
+    'readme': 'b.test = MX 10 mx.b.test\nb.test = MX 20 backup.b.test\n'
+              'mx.b.test = A 127.0.0.1\nmx.b.test = AAAA ::1\n'
+              'b.test = TXT "v=spf1 ip4:127.0.0.1 -all"\n'
+              'nomail.test = MX 0 .\n',
+    'case-dot': 'B.Test. = mx 5 MX.B.TEST\nb.test = a 192.0.2.1\n',
+    'txt-escapes': 'c.test = TXT "a \\"quoted\\" \\\\ text"\nc.test = TXT bare text\n',
+    'bad': 'x = MX\n-a.test = A 1.2.3.4\na.test = CNAME b.test\n'
+           'a.test = MX 70000 h.test\nn.test = MX 0 .\nn.test = MX 10 h.test\n'
+           'a.test = AAAA 1.2.3.4\na.test = TXT "open\n',
+    'below': 'lab.test = A 127.0.0.1\nsub.lab.test = MX 1 lab.test\n',
+}
+for name, text in dnsconf.items():
+    write('config-dns', name, text)
+
+
+# ---- dns-answer: DNS responses (RFC 1035 4.1) as the resolver returns them
+def dns_name(name):
+    out = b''
+    for label in name.split('.'):
+        if label:
+            out += bytes([len(label)]) + label.encode()
+    return out + b'\0'
+
+
+def dns_msg(qname, qtype, answers, flags=0x8180):
+    """answers: (type, rdata) for the question's name (pointer 0xc00c)."""
+    head = (0x1234).to_bytes(2, 'big') + flags.to_bytes(2, 'big') + \
+        (1).to_bytes(2, 'big') + len(answers).to_bytes(2, 'big') + bytes(4)
+    body = dns_name(qname) + qtype.to_bytes(2, 'big') + b'\0\1'
+    for rtype, rdata in answers:
+        body += b'\xc0\x0c' + rtype.to_bytes(2, 'big') + b'\0\1' + \
+            (300).to_bytes(4, 'big') + len(rdata).to_bytes(2, 'big') + rdata
+    return head + body
+
+
+def mx_rdata(pref, host):
+    return pref.to_bytes(2, 'big') + dns_name(host)
+
+
+MX, A, AAAA, CNAME = 15, 1, 28, 5
+write('dns-answer', 'mx-two', dns_msg('b.test', MX, [
+    (MX, mx_rdata(20, 'backup.b.test')), (MX, mx_rdata(10, 'mx.b.test'))]))
+write('dns-answer', 'mx-null', dns_msg('nomail.test', MX, [(MX, mx_rdata(0, ''))]))
+# the exchange compressed: a pointer to the question's name
+write('dns-answer', 'mx-compressed', dns_msg('b.test', MX, [
+    (MX, (10).to_bytes(2, 'big') + b'\x02mx\xc0\x0c')]))
+write('dns-answer', 'mx-cname', dns_msg('alias.test', MX, [
+    (CNAME, dns_name('b.test')), (MX, mx_rdata(5, 'mx.b.test'))]))
+write('dns-answer', 'a-two', dns_msg('mx.b.test', A, [
+    (A, bytes([127, 0, 0, 1])), (A, bytes([192, 0, 2, 1]))]))
+write('dns-answer', 'aaaa', dns_msg('mx.b.test', AAAA, [(AAAA, bytes(15) + b'\1')]))
+write('dns-answer', 'nodata', dns_msg('b.test', MX, []))
+write('dns-answer', 'truncated', dns_msg('b.test', MX, [
+    (MX, mx_rdata(10, 'mx.b.test'))])[:-5])

@@ -3,7 +3,9 @@ dnsmasq (Debian's dnsmasq-base) serves a test zone, instance a looks it up
 (`dns_server`) and relays to instance b, whose MX port stands in for port 25
 (`relay_port`).  b.test has two MX hosts, the preferred one unreachable;
 plain.test has no MX but an address; null.test has a null MX; nosuch.test
-does not exist."""
+does not exist.  big.test has 60 MX records, more than fit in 2 KiB (so
+the answer comes over TCP) and more than the 10 a lookup keeps, its one
+reachable host the most preferred and the last in the answer."""
 import email
 import imaplib
 import os
@@ -55,6 +57,13 @@ def wait_dns(port, timeout=20):
     raise AssertionError("dnsmasq did not answer on port %d" % port)
 
 
+# 60 MX hosts without an address, then the one that has one (RFC 5321
+# 5.1: the most preferred is tried first, wherever the answer lists it)
+BIG_MX = ["--mx-host=big.test,mx-%02d.with-a-rather-long-name-to-fill-the-"
+          "answer.big.test,%d" % (i, 20 + i) for i in range(60)] + \
+    ["--mx-host=big.test,good.big.test,5"]
+
+
 class MxRouting(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="maillab-dns-")
@@ -72,9 +81,9 @@ class MxRouting(unittest.TestCase):
             "--host-record=plain.test,127.0.0.1",
             # RFC 7505: preference 0, the root as exchange
             "--dns-rr=null.test,15,000000",
-        ], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        ] + BIG_MX + ["--host-record=good.big.test,127.0.0.1"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         wait_dns(self.dns_port)
-        self.b = Instance.start(config={"domains": "b.test, plain.test"})
+        self.b = Instance.start(config={"domains": "b.test, plain.test, big.test"})
         self.a = Instance.start(config=dict(
             LAB_TIMINGS, domains="a.test",
             dns_server="127.0.0.1:%d" % self.dns_port,
@@ -128,6 +137,20 @@ class MxRouting(unittest.TestCase):
         self.assertEqual(status, {"rfc822; x@null.test": "5.1.10",
                                   "rfc822; y@nosuch.test": "5.1.2"})
         self.assertIn("null MX", report[0].get_payload()[0].get_payload())
+        self.a.assert_alive()
+
+    def test_large_mx_answer_over_tcp(self):
+        a = self.a
+        msg = "From: alice@a.test\r\nSubject: many mx\r\n\r\nhello\r\n"
+        with smtplib.SMTP(a.host, a.port("submission")) as c:
+            c.starttls(context=a.tls_context())
+            c.login("alice", a.password("alice"))
+            self.assertEqual(c.sendmail("alice@a.test", ["bob@big.test"],
+                                        msg.encode()), {})
+        wait_for("the delivery at b", lambda: [
+            m for m in self.inbox(self.b, "bob") if m["Subject"] == "many mx"])
+        self.assertIn("to=<bob@big.test> attempts=1 status=sent "
+                      "(good.big.test[127.0.0.1]", a.log())
         self.a.assert_alive()
 
 

@@ -20,7 +20,8 @@
 
 typedef int fuzz_entry(const uint8_t *data, size_t size);
 
-fuzz_entry fuzz_replay_compress, fuzz_replay_config, fuzz_replay_datareader, fuzz_replay_fault,
+fuzz_entry fuzz_replay_compress, fuzz_replay_config, fuzz_replay_config_dns,
+	fuzz_replay_datareader, fuzz_replay_dns_answer, fuzz_replay_fault,
 	fuzz_replay_header,
 	fuzz_replay_imap_parser, fuzz_replay_imap_session,
 	fuzz_replay_linereader, fuzz_replay_mime, fuzz_replay_pop3_session,
@@ -34,7 +35,9 @@ static const struct target {
 } targets[] = {
 	{ "compress", fuzz_replay_compress },
 	{ "config", fuzz_replay_config },
+	{ "config-dns", fuzz_replay_config_dns },
 	{ "datareader", fuzz_replay_datareader },
+	{ "dns-answer", fuzz_replay_dns_answer },
 	{ "fault", fuzz_replay_fault },
 	{ "header", fuzz_replay_header },
 	{ "imap-parser", fuzz_replay_imap_parser },
