@@ -20,6 +20,8 @@ Instance.start(config={"max_connections_per_ip": "3"}) adds keys to
 maillab.conf.  Every instance lives in its own temporary directory, removed by
 stop() unless MAILLAB_KEEP=1.  The binary is $MAILLAB_BIN (run.py sets it).
 """
+import email
+import imaplib
 import os
 import shutil
 import signal
@@ -159,6 +161,17 @@ class Instance:
 
     def maildir(self, user):
         return os.path.join(self.dir, "mail", user)
+
+    def inbox_messages(self, user):
+        """Every message in USER's INBOX, read over IMAP, as email objects."""
+        m = imaplib.IMAP4(self.host, self.port("imap"))
+        try:
+            m.login(user, self.password(user))
+            m.select("INBOX")
+            return [email.message_from_bytes(m.fetch(num, "(RFC822)")[1][0][1])
+                    for num in m.search(None, "ALL")[1][0].split()]
+        finally:
+            m.logout()
 
     @property
     def cafile(self):

@@ -10,7 +10,6 @@ report is parsed with Python's `email` and every field checked.
   then the failure report when it gives up; NOTIFY=NEVER: never a word."""
 import email
 import email.utils
-import imaplib
 import re
 import smtplib
 import time
@@ -63,18 +62,8 @@ class Reports(unittest.TestCase):
             self.assertEqual(code, 250, resp)
 
     def reports(self):
-        m = imaplib.IMAP4(self.a.host, self.a.port("imap"))
-        try:
-            m.login("alice", self.a.password("alice"))
-            m.select("INBOX")
-            out = []
-            for num in m.search(None, "ALL")[1][0].split():
-                msg = email.message_from_bytes(m.fetch(num, "(RFC822)")[1][0][1])
-                if msg.get_content_type() == "multipart/report":
-                    out.append(msg)
-            return out
-        finally:
-            m.logout()
+        return [msg for msg in self.a.inbox_messages("alice")
+                if msg.get_content_type() == "multipart/report"]
 
     def report_for(self, subject, action):
         """The reports about `subject` whose recipients say `action`."""

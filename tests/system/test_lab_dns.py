@@ -6,8 +6,6 @@ b, whose MX port stands in for port 25 (`relay_port`); nosuch.b.test, under
 a lab name, does not exist; elsewhere.test is not the lab's and goes to the
 real resolver, here `dns_server` on a closed loopback port (a temporary
 failure: the message waits).  Nothing leaves loopback."""
-import email
-import imaplib
 import os
 import smtplib
 import socket
@@ -61,16 +59,7 @@ class LabDns(unittest.TestCase):
         self.b.stop()
 
     def inbox(self, inst, user):
-        m = imaplib.IMAP4(inst.host, inst.port("imap"))
-        try:
-            m.login(user, inst.password(user))
-            m.select("INBOX")
-            out = []
-            for num in m.search(None, "ALL")[1][0].split():
-                out.append(email.message_from_bytes(m.fetch(num, "(RFC822)")[1][0][1]))
-            return out
-        finally:
-            m.logout()
+        return inst.inbox_messages(user)
 
     def test_mx_preference_fallback_null_mx_nxdomain_and_real_dns(self):
         a = self.a

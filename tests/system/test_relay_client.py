@@ -4,8 +4,6 @@ server written here (no PIPELINING, STARTTLS offered but broken, a 4xx and a
 plain text, RFC 7435), commands wait for their replies, the body is
 dot-stuffed on the wire (RFC 5321 4.5.2), the deferred recipient is retried
 and delivered, the refused one comes back to alice as a report."""
-import email
-import imaplib
 import socket
 import smtplib
 import threading
@@ -130,15 +128,8 @@ class RelayClient(unittest.TestCase):
         retry = [l for l in s[-1] if l.startswith("RCPT")]
         self.assertEqual(retry, ["RCPT TO:<later@fake.test>"])
         # nope@ came back as a report
-        m = imaplib.IMAP4(a.host, a.port("imap"))
-        m.login("alice", a.password("alice"))
-        m.select("INBOX")
-        reports = []
-        for num in m.search(None, "ALL")[1][0].split():
-            msg = email.message_from_bytes(m.fetch(num, "(RFC822)")[1][0][1])
-            if msg.get_content_type() == "multipart/report":
-                reports.append(msg)
-        m.logout()
+        reports = [msg for msg in a.inbox_messages("alice")
+                   if msg.get_content_type() == "multipart/report"]
         self.assertEqual(len(reports), 1)
         group = reports[0].get_payload()[1].get_payload()[1]
         self.assertEqual(group["Final-Recipient"], "rfc822; nope@fake.test")
