@@ -356,11 +356,54 @@ static void begin_stop(struct server *srv)
 	on_check_empty(-1, 0, srv);
 }
 
+/* A file the server cannot read since it dropped root: a reload must
+ * keep what was read at start, and say why and what to do, as neither a
+ * kept descriptor (a renewed certificate is a new file) nor re-reading as
+ * root (Postfix and Dovecot keep a root master process for it) is open
+ * to a process that is no longer root.  True when path is such a file. */
+static bool unreadable_since_drop(const char *what, const char *path,
+				  const char *action)
+{
+	const struct passwd *pw;
+	const struct group *gr;
+	const char *user;
+
+	if (path == NULL || path[0] == '\0' || access(path, R_OK) == 0 ||
+	    errno != EACCES)
+		return false;
+	pw = getpwuid(geteuid());
+	user = pw != NULL ? pw->pw_name : "the server's user";
+	gr = pw != NULL ? getgrgid(pw->pw_gid) : NULL;
+	log_msg("maillab", NULL, "%s %s is not readable by user %s (it was read as "
+		"root at start): %s; make it readable by %s (chgrp %s, chmod 640) "
+		"or restart the server", what, path, user, action, user,
+		gr != NULL ? gr->gr_name : "its group");
+	return true;
+}
+
+/* After the drop: says which files a SIGHUP will not be able to re-read. */
+static void check_reloadable(const struct config *cfg)
+{
+	unreadable_since_drop("tls_cert", cfg->tls_cert,
+			      "a reload (SIGHUP) cannot re-read it");
+	unreadable_since_drop("tls_key", cfg->tls_key,
+			      "a reload (SIGHUP) cannot re-read it");
+}
+
+void server_on_reload(struct server *srv, server_reload_fn *fn, void *arg)
+{
+	if (srv->n_reload_hooks == SERVER_MAX_RELOAD_HOOKS)
+		abort();
+	srv->reload_hooks[srv->n_reload_hooks].fn = fn;
+	srv->reload_hooks[srv->n_reload_hooks].arg = arg;
+	srv->n_reload_hooks++;
+}
+
 static void reload(struct server *srv)
 {
 	struct config_ref *ref = xcalloc(1, sizeof(*ref));
 	char err[512];
-	SSL_CTX *tls;
+	SSL_CTX *tls = NULL;
 
 	if (config_load(&ref->cfg, srv->cfg->cfg.dir, err, sizeof(err)) < 0) {
 		log_msg("maillab", NULL, "reload failed, keeping the old configuration: %s",
@@ -370,10 +413,14 @@ static void reload(struct server *srv)
 		return;
 	}
 	ref->refs = 1;
-	tls = tls_server_ctx_new(ref->cfg.tls_cert, ref->cfg.tls_key, err, sizeof(err));
-	if (tls == NULL) {
+	if (!unreadable_since_drop("reload: tls_cert", ref->cfg.tls_cert,
+				   "keeping the old certificate") &&
+	    !unreadable_since_drop("reload: tls_key", ref->cfg.tls_key,
+				   "keeping the old certificate") &&
+	    (tls = tls_server_ctx_new(ref->cfg.tls_cert, ref->cfg.tls_key, err,
+				      sizeof(err))) == NULL)
 		log_msg("maillab", NULL, "reload: keeping the old certificate: %s", err);
-	} else {
+	if (tls != NULL) {
 		/* Sessions already in TLS hold their own reference. */
 		SSL_CTX_free(srv->tls);
 		srv->tls = tls;
@@ -382,6 +429,8 @@ static void reload(struct server *srv)
 	srv->cfg = ref;
 	if (log_reopen() < 0)
 		log_msg("maillab", NULL, "reload: cannot reopen the log: %m");
+	for (size_t i = 0; i < srv->n_reload_hooks; i++)
+		srv->reload_hooks[i].fn(srv->reload_hooks[i].arg, &ref->cfg);
 	log_msg("maillab", NULL, "configuration and certificate reloaded "
 		"(listeners and ports change only on restart)");
 }
@@ -439,6 +488,7 @@ int server_init(struct server *srv, struct config *cfg,
 int server_run(struct server *srv)
 {
 	log_msg("maillab", NULL, "serving %s", srv->cfg->cfg.dir);
+	check_reloadable(&srv->cfg->cfg);
 	event_base_dispatch(srv->base);
 	log_msg("maillab", NULL, "stopped");
 	return 0;

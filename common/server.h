@@ -28,6 +28,10 @@ struct config_ref {
 };
 
 #define IP_BUCKETS 256
+#define SERVER_MAX_RELOAD_HOOKS 4
+
+/* Told the new configuration after a reload (server_on_reload). */
+typedef void server_reload_fn(void *arg, const struct config *cfg);
 
 struct server {
 	struct event_base *base;
@@ -46,6 +50,11 @@ struct server {
 	uint32_t next_session;
 	struct event *ev_int, *ev_term, *ev_hup, *ev_grace, *ev_hard, *ev_poll;
 	struct fd_watch *watches;	/* io->watch_fd (watch.c) */
+	struct {
+		server_reload_fn *fn;
+		void *arg;
+	} reload_hooks[SERVER_MAX_RELOAD_HOOKS];
+	size_t n_reload_hooks;
 };
 
 /* Sets up everything for the instance in cfg (takes ownership of cfg):
@@ -54,6 +63,10 @@ struct server {
 int server_init(struct server *srv, struct config *cfg,
 		const struct protocol *const protocols[SVC_COUNT],
 		char *err_r, size_t errlen);
+/* After each reload (SIGHUP) that took, fn(arg, the new configuration)
+ * runs on the loop thread: for what a module built from the old one (the
+ * queue runner's CA file).  At most SERVER_MAX_RELOAD_HOOKS; more abort. */
+void server_on_reload(struct server *srv, server_reload_fn *fn, void *arg);
 /* Runs until SIGINT/SIGTERM and a graceful stop.  Returns 0. */
 int server_run(struct server *srv);
 void server_free(struct server *srv);

@@ -401,6 +401,9 @@ struct client_conn *client_conn_new(const struct client_conn_params *p,
 	struct client_conn *cc = xcalloc(1, sizeof(*cc));
 
 	cc->p = *p;
+	/* a reload may replace the runner's context while cc is open */
+	if (cc->p.tls != NULL)
+		SSL_CTX_up_ref(cc->p.tls);
 	snprintf(cc->id, sizeof(cc->id), "%s", p->id);
 	cc->p.id = cc->id;
 	cc->route = *r;
@@ -443,6 +446,8 @@ static void release(struct client_conn *cc)
 	lr_free(&cc->lr);
 	client_free(&cc->client);
 	trace_close(&cc->trace);
+	SSL_CTX_free(cc->p.tls);
+	cc->p.tls = NULL;
 }
 
 static void finish(struct client_conn *cc, const char *error)

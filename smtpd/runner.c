@@ -534,6 +534,22 @@ static SSL_CTX *verify_ctx(const struct config *cfg, char *err_r, size_t errlen)
 	return client_tls_verify_ctx_new(cfg->relay_ca_file, err_r, errlen);
 }
 
+/* SIGHUP: relay_ca_file read again (a CA added to it, or the key naming
+ * another file); connections already open keep the context they have. */
+static void reload_ca(void *arg, const struct config *cfg)
+{
+	struct queue_runner *r = arg;
+	char err[512];
+	SSL_CTX *ctx = verify_ctx(cfg, err, sizeof(err));
+
+	if (ctx == NULL) {
+		log_msg("queue", NULL, "reload: keeping the old relay CAs: %s", err);
+		return;
+	}
+	SSL_CTX_free(r->tls_verify);
+	r->tls_verify = ctx;
+}
+
 struct queue_runner *queue_runner_start(struct server *srv, char *err_r,
 					size_t errlen)
 {
@@ -559,6 +575,7 @@ struct queue_runner *queue_runner_start(struct server *srv, char *err_r,
 	event_add(r->ev_tick, &(struct timeval){ 1, 0 });
 	j->r = r;
 	worker_submit(srv->pool, scan_work, scan_done, j);
+	server_on_reload(srv, reload_ca, r);
 	the_runner = r;
 	return r;
 }
