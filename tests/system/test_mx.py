@@ -79,7 +79,8 @@ class MxRouting(unittest.TestCase):
             "--host-record=plain.test,127.0.0.1",
             # RFC 7505: preference 0, the root as exchange
             "--dns-rr=null.test,15,000000",
-        ] + BIG_MX + ["--host-record=good.big.test,127.0.0.1"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        ] + BIG_MX + ["--host-record=good.big.test,127.0.0.1"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         wait_dns(self.dns_port)
         self.b = Instance.start(config={"domains": "b.test, plain.test, big.test"})
         self.a = Instance.start(config=dict(
