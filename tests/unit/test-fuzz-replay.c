@@ -22,7 +22,7 @@ typedef int fuzz_entry(const uint8_t *data, size_t size);
 
 fuzz_entry fuzz_replay_compress, fuzz_replay_config, fuzz_replay_datareader, fuzz_replay_fault,
 	fuzz_replay_header,
-	fuzz_replay_imap_parser, fuzz_replay_imap_session,
+	fuzz_replay_imap_notify, fuzz_replay_imap_parser, fuzz_replay_imap_session,
 	fuzz_replay_linereader, fuzz_replay_mime, fuzz_replay_pop3_session,
 	fuzz_replay_queue_env, fuzz_replay_roster, fuzz_replay_sasl,
 	fuzz_replay_smtp_address, fuzz_replay_smtp_session, fuzz_replay_sort,
@@ -37,6 +37,7 @@ static const struct target {
 	{ "datareader", fuzz_replay_datareader },
 	{ "fault", fuzz_replay_fault },
 	{ "header", fuzz_replay_header },
+	{ "imap-notify", fuzz_replay_imap_notify },
 	{ "imap-parser", fuzz_replay_imap_parser },
 	{ "imap-session", fuzz_replay_imap_session },
 	{ "linereader", fuzz_replay_linereader },
