@@ -263,7 +263,10 @@ static void notify_done(void *arg)
  * in IDLE a command is in progress, RFC 2177). */
 static bool quiet(const struct imap_session *s)
 {
+	/* io->compress: output from now on must wait for the switch
+	 * (RFC 4978 3) */
 	if (s->notify->job_out || s->io->close || s->close_after ||
+	    s->io->compress || s->io->starttls ||
 	    s->fetch != NULL || s->box_loading || s->box_load_out ||
 	    s->in_sasl || s->discarding || s->idle_syncing ||
 	    s->io->defer == NULL)

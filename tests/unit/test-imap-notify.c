@@ -242,6 +242,20 @@ START_TEST(test_idle_and_none)
 }
 END_TEST
 
+/* After COMPRESS's OK every byte is compressed (RFC 4978 3): nothing
+ * goes out between that OK and the switch, which the I/O layer makes. */
+START_TEST(test_nothing_before_compress)
+{
+	say(&a, "c CREATE Other\r\n");
+	say(&a, "n NOTIFY SET (MAILBOXES Other (MessageNew MessageExpunge))\r\n");
+	say(&a, "z COMPRESS DEFLATE\r\n");
+	ASSERT_HAS(&a, "z OK");
+	ck_assert(a.io.compress);
+	append(&b, "Other", "", msg1);
+	ck_assert_str_eq(pushed(&a), "");
+}
+END_TEST
+
 /* A NOTIFY that fails leaves the state as it was. */
 static void refused(const char *cmd, const char *reply)
 {
@@ -351,6 +365,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_selected_delayed);
 	tcase_add_test(tc, test_mailbox_name_events);
 	tcase_add_test(tc, test_idle_and_none);
+	tcase_add_test(tc, test_nothing_before_compress);
 	tcase_add_test(tc, test_bad_input);
 	tcase_add_test(tc, test_not_authenticated);
 	suite_add_tcase(suite, tc);
