@@ -695,6 +695,7 @@ static void job_done(void *arg)
 
 	if (j->timer != NULL)
 		event_free(j->timer);
+	c->io.jobs_out--;
 	j->done(j->arg);
 	free(j);
 	c->busy--;
@@ -726,6 +727,7 @@ static struct job *job_new(struct proto_io *io, work_fn *work, work_fn *done,
 	j->done = done;
 	j->arg = arg;
 	c->busy++;
+	c->io.jobs_out++;
 	/* Replies queued before the job are sent now, not after it. */
 	flush_replies(c);
 	if (!c->dead)

@@ -92,6 +92,11 @@ struct proto_io {
 	 * An fd already watched is not watched twice.  NULL in unit tests,
 	 * which call the ready function themselves. */
 	void (*watch_fd)(struct proto_io *io, int fd, work_fn *ready, void *arg);
+	/* Work handed to defer, defer_holding or after whose done has not
+	 * been called yet (conn.c; a done callback does not count itself).
+	 * While it is not 0 a worker may be using the session: the loop may
+	 * not read what workers write.  Always 0 in unit tests. */
+	unsigned int jobs_out;
 	void *owner;
 	struct userdb *users;		/* the user database (common/users.h) */
 	/* The session's protocol trace (common/trace.h) for events only the

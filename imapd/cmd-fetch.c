@@ -54,6 +54,7 @@ struct imap_fetch_job {
 	struct buf lit_buf;		/* built header fields */
 	struct buf cache;		/* serialised parse */
 	bool vanished;			/* a message's file was gone */
+	bool unsolicited;		/* NOTIFY's: no command, no reply */
 	bool unknown_cte;		/* BINARY met an unknown encoding */
 	/* cache records read ahead for a range (maildir_box_cache_range):
 	 * UIDs pre_from..pre_to were looked for, those found are in ents */
@@ -163,20 +164,27 @@ static void keep_changed(struct imap_session *s, struct imap_seqset *set,
 	*set = kept;
 }
 
+static struct imap_fetch_job *job_new(void)
+{
+	struct imap_fetch_job *job = xcalloc(1, sizeof(*job));
+
+	buf_init(&job->lit_buf, BUF_UNLIMITED);
+	buf_init(&job->file, BUF_UNLIMITED);
+	buf_init(&job->cache, MAILDIR_CACHE_MAX);
+	buf_init(&job->pre, BUF_UNLIMITED);
+	return job;
+}
+
 /* FETCH <set> <items> [(CHANGEDSINCE n [VANISHED])] */
 void cmd_fetch(struct imap_cmd *cmd)
 {
 	struct imap_session *s = cmd->s;
-	struct imap_fetch_job *job = xcalloc(1, sizeof(*job));
+	struct imap_fetch_job *job = job_new();
 	struct imap_seqset set;
 	uint64_t changedsince;
 	bool vanished;
 
 	imap_seqset_init(&set);
-	buf_init(&job->lit_buf, BUF_UNLIMITED);
-	buf_init(&job->file, BUF_UNLIMITED);
-	buf_init(&job->cache, MAILDIR_CACHE_MAX);
-	buf_init(&job->pre, BUF_UNLIMITED);
 	if (imap_parse_sp(&cmd->p) < 0 || imap_parse_seqset(&cmd->p, &set) < 0 ||
 	    imap_parse_sp(&cmd->p) < 0 ||
 	    imap_parse_fetch(&cmd->p, &job->att) < 0 ||
@@ -732,8 +740,11 @@ static void finish(struct imap_session *s)
 	struct imap_cmd *cmd = &s->cmd;
 	bool vanished = s->fetch->vanished;
 	bool unknown_cte = s->fetch->unknown_cte;
+	bool unsolicited = s->fetch->unsolicited;
 
 	imap_fetch_job_free(&s->fetch);
+	if (unsolicited)
+		return;
 	if (s->fault_cut != NULL) {
 		imap_fault_cut(s, 0, 0);
 		return;
@@ -796,4 +807,37 @@ void imap_fetch_continue(struct imap_session *s)
 			job->range = job->set.n;
 	}
 	s->io->more_output = true;
+}
+
+int imap_fetch_unsolicited(struct imap_session *s, const char *atts,
+			   uint32_t above_uid)
+{
+	struct imap_fetch_job *job;
+	struct imap_parser p;
+	size_t count, first;
+
+	if (s->box == NULL || s->fetch != NULL)
+		return -1;
+	count = maildir_box_count(s->box);
+	for (first = count; first > 0 &&
+	     maildir_box_msg(s->box, first - 1)->uid > above_uid; first--)
+		;
+	if (first == count)
+		return 0;
+	job = job_new();
+	imap_seqset_init(&job->set);
+	imap_parser_init(&p, atts, strlen(atts));
+	if (imap_parse_fetch(&p, &job->att) < 0 || imap_fetch_sets_seen(&job->att)) {
+		imap_fetch_job_free(&job);
+		return -1;
+	}
+	/* RFC 7162 3.2.4: with QRESYNC an unsolicited FETCH has the UID */
+	if (s->qresync)
+		job->att.items |= IMAP_FETCH_UID;
+	imap_seqset_add(&job->set, (uint32_t)first + 1, (uint32_t)count);
+	job->unsolicited = true;
+	plan(job);
+	job->seq = (uint32_t)first + 1;
+	s->fetch = job;
+	return 0;
 }

@@ -64,6 +64,14 @@ void cmd_idle(struct imap_cmd *cmd)
 
 	if (imap_cmd_end(cmd) < 0)
 		return;
+	/* RFC 5465 4: after NOTIFY, IDLE sends what NOTIFY asked for, and
+	 * NOTIFY delivers it (notify-deliver.c) */
+	if (imap_notify_handles_idle(s)) {
+		cmd->async = true;
+		s->idling = true;
+		buf_puts(s->out, "+ idling\r\n");
+		return;
+	}
 	if (s->box != NULL) {
 		fd = maildir_notify_fd();
 		s->idle_watch = fd < 0 ? NULL :

@@ -38,6 +38,8 @@ static const struct imap_command commands[] = {
 	{ "SETQUOTA",	cmd_setquota,	IMAP_AUTHED, INLINE },
 	/* RFC 2177: on the loop, which owns the change notification */
 	{ "IDLE",	cmd_idle,	IMAP_AUTHED, INLINE },
+	/* RFC 5465: reads the folders on a worker; watching is the loop's */
+	{ "NOTIFY",	cmd_notify,	IMAP_AUTHED, 0 },
 	/* RFC 4978: the switch happens in the I/O layer after the OK */
 	{ "COMPRESS",	cmd_compress,	IMAP_AUTHED, INLINE },
 	/* 6.4 selected */

@@ -85,6 +85,14 @@ static const struct explain_entry imap_entries[] = {
 	{ "IDLE", "Waits for the server to push news (new mail) until the "
 	  "client sends DONE.", "RFC 2177 3" },
 	{ "DONE", "Ends IDLE.", "RFC 2177 3" },
+	{ "NOTIFY", "Says which changes the server should push without being "
+	  "asked, at any time (not only in IDLE): SET lists groups of "
+	  "mailboxes (SELECTED, PERSONAL, SUBSCRIBED, SUBTREE x, MAILBOXES "
+	  "x...) each with events (MessageNew, MessageExpunge, FlagChange, "
+	  "MailboxName, SubscriptionChange); other mailboxes' changes come "
+	  "as STATUS, new and deleted mailboxes as LIST.  SET STATUS first "
+	  "sends the counts of each mailbox; NONE stops it all.",
+	  "RFC 5465 3.1, 5, 6" },
 	{ "MOVE", "Moves messages into another mailbox.", "RFC 6851 3.1" },
 	{ "SORT", "Asks for the messages matching criteria in an order (by "
 	  "DATE, SUBJECT, FROM, SIZE..., REVERSE to turn one key around); "
@@ -290,6 +298,14 @@ static const struct explain_entry imap_entries[] = {
 	{ "[NOMODSEQ]", "[NOMODSEQ]: this mailbox keeps no modification "
 	  "sequences (maillab keeps them for every mailbox).",
 	  "RFC 7162 3.1.2.2" },
+	{ "[BADEVENT]", "[BADEVENT (...)]: NOTIFY asked for an event this "
+	  "server cannot report (AnnotationChange, the METADATA events, or "
+	  "one it does not know); the list names those it can.",
+	  "RFC 5465 3.1" },
+	{ "[NOTIFICATIONOVERFLOW]", "[NOTIFICATIONOVERFLOW]: the server will "
+	  "not (or no longer) send the notifications NOTIFY asked for: too "
+	  "many mailboxes, or they cannot be watched; untagged, it means "
+	  "NOTIFY is now off, as after NOTIFY NONE.", "RFC 5465 3.1, 5.8" },
 	{ "[MODIFIED]", "[MODIFIED]: these messages were changed by someone "
 	  "else after the modification sequence given with UNCHANGEDSINCE, "
 	  "so this STORE left them alone.", "RFC 7162 3.1.3" },

@@ -128,6 +128,13 @@ struct imap_session {
 	bool idle_dirty;	/* a change came that no sync has seen yet */
 	struct maildir_watch *idle_watch;
 
+	/* NOTIFY (RFC 5465; notify-deliver.c): the state in force, and the
+	 * one a NOTIFY command (on a worker) left for the loop to install */
+	struct imap_notify *notify;
+	struct imap_notify *notify_next;
+	bool notify_set;
+	bool box_load_out;	/* the deferred SELECT load is under way */
+
 	struct fault_session fault;	/* fault injection (fault.c) */
 	const struct fault *fault_cut;	/* cut this FETCH's output */
 	/* strict mode: the last line had input queued behind it; the line
@@ -251,6 +258,15 @@ void imap_idle_line(struct imap_session *s, const char *line, size_t len,
 		    bool valid);
 void imap_idle_free(struct imap_session *s);
 
+/* NOTIFY (notify-deliver.c, loop thread): delivers the events that came
+ * when the session is quiet (called after every command and by the
+ * change notification); frees the session's NOTIFY state; whether
+ * NOTIFY is set, so that IDLE sends what it asks for and nothing else
+ * (RFC 5465 4). */
+void imap_notify_poke(struct imap_session *s);
+void imap_notify_free(struct imap_session *s);
+bool imap_notify_handles_idle(const struct imap_session *s);
+
 /* BINARY (fetch-binary.c, RFC 3516 4.2): appends to out the content of
  * the part that `parts` name, decoded from its Content-Transfer-Encoding
  * (the whole part in memory: at most max_message_size).  0, -1 when there
@@ -266,6 +282,12 @@ int imap_url_fetch(struct imap_session *s, const char *url, struct buf *out);
 
 /* FETCH output on demand (cmd-fetch.c). */
 void imap_fetch_continue(struct imap_session *s);
+/* NOTIFY's MessageNew fetch-att (RFC 5465 5.2): the FETCH responses of
+ * `atts` (a fetch-att list that does not set \Seen) for the selected
+ * messages with UIDs above `above_uid`, produced the same way, with no
+ * tagged reply.  Loop thread, no FETCH running.  0, or -1. */
+int imap_fetch_unsolicited(struct imap_session *s, const char *atts,
+			   uint32_t above_uid);
 void imap_fetch_job_free(struct imap_fetch_job **jobp);
 
 /* Fault injection (fault.c).  Before command `def` runs: true when a
@@ -314,6 +336,7 @@ imap_cmd_fn cmd_append, cmd_check, cmd_close, cmd_expunge, cmd_search;
 imap_cmd_fn cmd_fetch, cmd_store, cmd_copy, cmd_uid;
 imap_cmd_fn cmd_enable, cmd_id, cmd_namespace, cmd_unselect, cmd_move;
 imap_cmd_fn cmd_idle;
+imap_cmd_fn cmd_notify;		/* RFC 5465 */
 imap_cmd_fn cmd_compress;	/* RFC 4978 */
 imap_cmd_fn cmd_sort, cmd_thread;	/* RFC 5256 */
 imap_cmd_fn cmd_cancelupdate;	/* RFC 5267 4.2 */

@@ -22,7 +22,10 @@
  * is cached between commands),
  * ESEARCH (RFC 4731: SEARCH RETURN (MIN MAX ALL COUNT)) and SEARCHRES
  * (RFC 5182: RETURN (SAVE), "$" in later sequence sets), ESORT (RFC 5267
- * section 3: RETURN on SORT; not CONTEXT=SEARCH/SORT, section 4).
+ * section 3: RETURN on SORT; not CONTEXT=SEARCH/SORT, section 4),
+ * NOTIFY (RFC 5465: cmd-notify.c, notify-*.c; events pushed between
+ * commands and in IDLE from the same shared change notification; no
+ * AnnotationChange or METADATA events, refused with [BADEVENT]).
  *
  * Limits (config.h):
  *   max_imap_line     each line, and all the text of one command outside

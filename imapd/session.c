@@ -150,6 +150,7 @@ static void apply_requests(struct imap_session *s)
 	s->io->idle_timeout = s->state == IMAP_NOT_AUTH ?
 		cfg->timeout_imap_preauth : s->idling ? cfg->timeout_imap_idle :
 		cfg->timeout_imap;
+	imap_notify_poke(s);
 }
 
 /* After SELECT: loads the snapshot it deferred, holding the index lock it
@@ -169,6 +170,7 @@ static void box_load_done(void *arg)
 {
 	struct imap_session *s = arg;
 
+	s->box_load_out = false;
 	if (s->box_load_failed) {
 		/* the client was told counts the session cannot back */
 		s->box_load_failed = false;
@@ -204,6 +206,7 @@ static void load_box(struct imap_session *s)
 	if (!s->box_loading)
 		return;
 	s->box_loading = false;
+	s->box_load_out = true;
 	if (s->io->after != NULL)
 		s->io->after(s->io, BOX_LOAD_DELAY_MS, box_load_start, s);
 	else
@@ -798,6 +801,7 @@ static void imap_free(void *sess)
 	imap_strict_close(s);
 	imap_fetch_job_free(&s->fetch);
 	imap_idle_free(s);
+	imap_notify_free(s);
 	imap_append_free(s);
 	imap_unselect(s);
 	maildir_store_close(&s->store);

@@ -256,6 +256,10 @@ int maildir_folder_create(struct maildir_store *s, const char *name,
 	folder_path(s, dir.data, &p);
 	if (fs_mkmaildir(p.data, 1) < 0 || fs_fsync_dir(s->path) < 0)
 		goto fserr;
+	/* The folder lists once its cur/ exists, after the mkdir a watcher
+	 * of the user's Maildir saw (maildir_watch_dir): touching it then
+	 * tells them it is complete. */
+	utimensat(AT_FDCWD, p.data, NULL, 0);
 	ret = 0;
 	goto unlock;
 fserr:

@@ -11,7 +11,8 @@
  * readable.
  *
  * All calls from one thread (the event loop's); callbacks run inside
- * maildir_notify_dispatch and must not free other watches. */
+ * maildir_notify_dispatch and may free watches (theirs or others: a watch
+ * freed then is not called any more). */
 
 struct maildir_box;
 struct maildir_watch;
@@ -26,6 +27,14 @@ int maildir_notify_fd(void);
  * changes.  NULL (errno set) when the folder cannot be watched: inotify
  * missing or out of watches. */
 struct maildir_watch *maildir_watch_box(const struct maildir_box *box,
+					maildir_watch_fn *fn, void *arg);
+/* The same for the folder whose Maildir is `maildir` (not opened). */
+struct maildir_watch *maildir_watch_path(const char *maildir,
+					 maildir_watch_fn *fn, void *arg);
+/* Calls fn(arg) when entries of directory `dir` itself are made, removed
+ * or renamed: for a user's Maildir, a folder created, deleted or renamed
+ * and the subscriptions changed (folder.c). */
+struct maildir_watch *maildir_watch_dir(const char *dir,
 					maildir_watch_fn *fn, void *arg);
 /* Stops it (the folder's inotify watch goes with its last watcher). */
 void maildir_watch_free(struct maildir_watch **watchp);
