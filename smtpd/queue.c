@@ -13,6 +13,7 @@
 
 #include "common/xalloc.h"
 #include "maildir/deliver.h"
+#include "maildir/dirsync.h"
 #include "maildir/fsutil.h"
 #include "smtpd/queue.h"
 
@@ -68,10 +69,45 @@ static int make_dirs(const char *qdir, char *err_r, size_t errlen)
 	return ret;
 }
 
-int queue_store(const char *qdir, struct maildir_delivery *d,
+/* Writes ID.env through tmp/ (write, fsync, rename); durable once the
+ * queue directory is fsync'd.  On failure ID.env is as it was. */
+static int env_replace(const char *qdir, const char *id, const char *text,
+		       size_t len, char *err_r, size_t errlen)
+{
+	struct buf tmp = BUF_INIT(BUF_UNLIMITED), path = BUF_INIT(BUF_UNLIMITED);
+	int fd, ret = -1;
+
+	buf_printf(&tmp, "%s/tmp/%s.env", qdir, id);
+	queue_path(&path, qdir, id, "env");
+	fd = open(tmp.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || fs_write_all(fd, text, len) < 0 || fsync(fd) < 0 ||
+	    rename(tmp.data, path.data) < 0) {
+		snprintf(err_r, errlen, "writing %s: %s", path.data, strerror(errno));
+		unlink(tmp.data);
+	} else {
+		ret = 0;
+	}
+	if (fd >= 0)
+		close(fd);
+	buf_free(&tmp);
+	buf_free(&path);
+	return ret;
+}
+
+/* The queue directory's fsync after a change to message id's names. */
+static int sync_qdir(const char *qdir, const char *id, char *err_r,
+		     size_t errlen)
+{
+	if (fs_fsync_dir_shared(qdir) == 0)
+		return 0;
+	snprintf(err_r, errlen, "fsync(%s) for %s: %s", qdir, id, strerror(errno));
+	return -1;
+}
+
+int queue_store(const char *qdir, struct maildir_delivery *d, bool move,
 		struct queue_env *e, char *err_r, size_t errlen)
 {
-	struct buf path = BUF_INIT(BUF_UNLIMITED);
+	struct buf path = BUF_INIT(BUF_UNLIMITED), text = BUF_INIT(BUF_UNLIMITED);
 	int tries, ret = -1;
 
 	if (make_dirs(qdir, err_r, errlen) < 0)
@@ -83,7 +119,7 @@ int queue_store(const char *qdir, struct maildir_delivery *d,
 		if (access(path.data, F_OK) == 0)
 			continue;
 		queue_path(&path, qdir, e->id, "msg");
-		if (maildir_delivery_link(d, path.data, err_r, errlen) == 0)
+		if (maildir_delivery_link(d, path.data, move, err_r, errlen) == 0)
 			break;
 		if (errno != EEXIST)
 			goto out;
@@ -92,13 +128,24 @@ int queue_store(const char *qdir, struct maildir_delivery *d,
 		snprintf(err_r, errlen, "no free queue id in %s", qdir);
 		goto out;
 	}
-	ret = queue_env_save(qdir, e, err_r, errlen);
-	if (ret != 0) {
-		unlink(path.data);
+	/* ID.msg is named before ID.env; one directory fsync, shared with
+	 * the other sessions queueing now, makes both names durable. */
+	queue_env_format(e, &text);
+	ret = env_replace(qdir, e->id, text.data, text.len, err_r, errlen);
+	if (ret == 0 && sync_qdir(qdir, e->id, err_r, errlen) < 0) {
+		struct buf env = BUF_INIT(BUF_UNLIMITED);
+
+		/* never acknowledged: taken back, .env first */
+		queue_path(&env, qdir, e->id, "env");
+		unlink(env.data);
+		buf_free(&env);
 		ret = -1;
 	}
+	if (ret < 0)
+		unlink(path.data);
 out:
 	buf_free(&path);
+	buf_free(&text);
 	return ret;
 }
 
@@ -194,29 +241,16 @@ int queue_env_save(const char *qdir, const struct queue_env *e,
 int queue_env_write(const char *qdir, const char *id, const char *text,
 		    size_t len, char *err_r, size_t errlen)
 {
-	struct buf tmp = BUF_INIT(BUF_UNLIMITED), path = BUF_INIT(BUF_UNLIMITED);
-	int fd = -1, ret = -1;
+	struct buf path = BUF_INIT(BUF_UNLIMITED);
+	int ret;
 
 	queue_path(&path, qdir, id, "msg");
-	if (access(path.data, F_OK) < 0 && errno == ENOENT) {
+	if (access(path.data, F_OK) < 0 && errno == ENOENT)
 		ret = 1;	/* deleted meanwhile: do not bring it back */
-		goto out;
-	}
-	buf_printf(&tmp, "%s/tmp/%s.env", qdir, id);
-	queue_path(&path, qdir, id, "env");
-	fd = open(tmp.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0 || fs_write_all(fd, text, len) < 0 ||
-	    fsync(fd) < 0 || rename(tmp.data, path.data) < 0 ||
-	    fs_fsync_dir(qdir) < 0) {
-		snprintf(err_r, errlen, "writing %s: %s", path.data, strerror(errno));
-		unlink(tmp.data);
-		goto out;
-	}
-	ret = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	buf_free(&tmp);
+	else
+		ret = env_replace(qdir, id, text, len, err_r, errlen);
+	if (ret == 0)
+		ret = sync_qdir(qdir, id, err_r, errlen);
 	buf_free(&path);
 	return ret;
 }
@@ -301,7 +335,7 @@ int queue_remove(const char *qdir, const char *id, char *err_r, size_t errlen)
 	queue_path(&path, qdir, id, "msg");
 	if (unlink(path.data) < 0 && errno != ENOENT)
 		goto fail;
-	if (fs_fsync_dir(qdir) < 0)
+	if (fs_fsync_dir_shared(qdir) < 0)
 		goto fail;
 	buf_free(&path);
 	return ret;
@@ -389,11 +423,16 @@ int queue_recover(const char *qdir, char *err_r, size_t errlen)
 	}
 	while ((de = readdir(dir)) != NULL) {
 		bool copy = strstr(de->d_name, ".msg.tmp") != NULL;
+		const char *other = "env";
 
-		if (!copy && !entry_id(de->d_name, "msg", id))
-			continue;
+		if (!copy && !entry_id(de->d_name, "msg", id)) {
+			if (!entry_id(de->d_name, "env", id))
+				continue;
+			other = "msg";
+		}
 		if (!copy) {
-			queue_path(&path, qdir, id, "env");
+			/* the file without its partner (smtpd/queue.h) */
+			queue_path(&path, qdir, id, other);
 			if (access(path.data, F_OK) == 0)
 				continue;
 		}
