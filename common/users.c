@@ -13,6 +13,7 @@
 #include "common/dbenv.h"
 #include "common/quota.h"
 #include "common/users.h"
+#include "common/verify-cache.h"
 #include "common/xalloc.h"
 
 #define USERS_FILE	"users.db"
@@ -31,6 +32,7 @@ struct userdb {
 	/* a yescrypt setting with the cost of real hashes: unknown users
 	 * are "verified" against it so they cost the same time */
 	char dummy_setting[CRYPT_GENSALT_OUTPUT_SIZE];
+	struct verify_cache *verified;	/* NULL: none */
 };
 
 bool user_name_valid(const char *name)
@@ -293,6 +295,7 @@ struct userdb *userdb_open(const char *dir, char *err_r, size_t errlen)
 
 	buf_printf(&path, "%s/db/%s", dir, USERS_FILE);
 	db->path = buf_steal(&path);
+	db->verified = verify_cache_new();
 	if (new_setting(db->dummy_setting, sizeof(db->dummy_setting)) < 0) {
 		snprintf(err_r, errlen, "crypt_gensalt(yescrypt): %s",
 			 strerror(errno));
@@ -318,6 +321,7 @@ void userdb_close(struct userdb **dbp)
 	if (db->users != NULL)
 		db->users->close(db->users, 0);
 	dbenv_close(&db->env);
+	verify_cache_free(&db->verified);
 	free(db->path);
 	free(db);
 	*dbp = NULL;
@@ -483,12 +487,16 @@ int userdb_verify(struct userdb *db, const char *name, const char *password)
 	/* An over-long password is hashed as "" so it costs the same. */
 	if (strlen(password) > USER_PASSWORD_MAX)
 		password = "";
+	else if (found == 1 && verify_cache_hit(db->verified, name, stored, password))
+		return 1;
 	if (hash_with(password, setting, computed) < 0)
 		return found == 1 ? -1 : found;
 	ok = equal_ct(computed, setting);
 	explicit_bzero(computed, sizeof(computed));
 	if (found != 1)
 		return found;
+	if (ok)
+		verify_cache_add(db->verified, name, stored, password);
 	return ok ? 1 : 0;
 }
 

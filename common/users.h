@@ -52,7 +52,8 @@ int userdb_exists(struct userdb *db, const char *name);
 /* Checks a password: 1 right, 0 unknown user or wrong password (not told
  * apart), -1 database error.  The hash comparison is constant-time, and an
  * unknown user costs one hash too, so timing does not reveal which names
- * exist. */
+ * exist.  A password that matched lately is found in a cache instead of
+ * hashed again (common/verify-cache.h: successes only). */
 int userdb_verify(struct userdb *db, const char *name, const char *password);
 /* Calls each(name, arg) for every user in name order: 0, or -1 on a
  * database error (then `each` was not called).  `name` is valid during the

@@ -400,11 +400,17 @@ out:
 	return ret;
 }
 
-int maildir_delivery_link(struct maildir_delivery *d, const char *path,
-			  char *err_r, size_t errlen)
+/* rename(2) that never replaces an existing target (EEXIST instead, as
+ * link(2) gives); EINVAL where the file system cannot promise that. */
+static int rename_new(const char *from, const char *to)
 {
-	char *dir, *slash;
-	int ret;
+	return renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE);
+}
+
+int maildir_delivery_link(struct maildir_delivery *d, const char *path,
+			  bool move, char *err_r, size_t errlen)
+{
+	int r = -1;
 
 	if (d->tmp_path == NULL || d->name[0] != '\0') {
 		snprintf(err_r, errlen, "delivery already committed");
@@ -412,25 +418,18 @@ int maildir_delivery_link(struct maildir_delivery *d, const char *path,
 	}
 	if (make_durable(d, err_r, errlen) < 0)
 		return -1;
-	if (maildir_fault("link") < 0 ||
-	    (link(d->tmp_path, path) < 0 &&
-	     ((errno != EXDEV && errno != EPERM && errno != EMLINK) ||
-	      copy_to_path(d, path) < 0))) {
+	if (maildir_fault("link") < 0)
+		r = -1;
+	else if (move && (r = rename_new(d->tmp_path, path)) == 0) {
+		free(d->tmp_path);
+		d->tmp_path = NULL;
+	} else if (!move || errno == EINVAL)
+		r = link(d->tmp_path, path);
+	if (r < 0 && (errno == EXDEV || errno == EPERM || errno == EMLINK))
+		r = copy_to_path(d, path);
+	if (r < 0)
 		snprintf(err_r, errlen, "link(%s): %s", path, strerror(errno));
-		return -1;
-	}
-	dir = xstrdup(path);
-	slash = strrchr(dir, '/');
-	if (slash != NULL)
-		*slash = '\0';
-	ret = maildir_fault("fsync-dir") < 0 ? -1 :
-		fs_fsync_dir(slash != NULL ? dir : ".");
-	if (ret < 0) {
-		snprintf(err_r, errlen, "fsync(%s): %s", dir, strerror(errno));
-		unlink(path);
-	}
-	free(dir);
-	return ret;
+	return r;
 }
 
 int delivery_place(struct maildir_delivery *d, const char *maildir,

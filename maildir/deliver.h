@@ -1,5 +1,6 @@
 #ifndef MAILDIR_DELIVER_H
 #define MAILDIR_DELIVER_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -62,12 +63,14 @@ int maildir_delivery_commit(struct maildir_delivery *d,
 
 /* Makes the bytes written so far durable and gives them a second name,
  * `path` (any directory on the same file system; a copy, fsync'd, when a
- * hard link is not possible), then fsyncs path's directory.  The delivery
- * itself stays uncommitted (its tmp file is still there for a commit or
- * for free).  For the outbound queue.  0, or -1 with err_r and nothing
- * left at path. */
+ * hard link is not possible), for the outbound queue.  With `move` the
+ * name is moved instead (no commit may follow: the delivery goes nowhere
+ * else); else the delivery stays uncommitted (its tmp file is still there
+ * for a commit or for free).  An existing `path` is never replaced: -1
+ * with errno EEXIST.  The new name is durable once the caller has fsync'd
+ * path's directory.  0, or -1 with err_r and nothing left at path. */
 int maildir_delivery_link(struct maildir_delivery *d, const char *path,
-			  char *err_r, size_t errlen);
+			  bool move, char *err_r, size_t errlen);
 
 /* Up to `max` bytes from the start of the message, once it is durable
  * (after maildir_delivery_link or a commit), appended to out (a delivery

@@ -10,18 +10,24 @@
 /* The outbound queue, DIR/queue/ (DESIGN.md "Durability and integrity"):
  *
  *   ID.msg   the message, exactly as it is sent (CRLF line ends, not
- *            dot-stuffed); a hard link to the file the session wrote
+ *            dot-stuffed): the file the session wrote, moved here (or
+ *            hard-linked when a local delivery shares it)
  *   ID.env   the envelope and the state of every recipient, a text file
  *            (queue_env_format) replaced as a whole on every change:
  *            written under tmp/, fsync'd, renamed, directory fsync'd
  *   tmp/     envelope files being written
  *
- * A message is queued once its .env exists: .msg is made durable first,
- * so a SIGKILL at any instant leaves either a whole queued message or a
- * .msg alone (never acknowledged, removed by queue_recover).  A queued
- * message is removed .env first.  Every function here does blocking file
- * I/O: call it on a worker thread (or from the CLI).  0 / -1 with a
- * message in err_r, unless said otherwise. */
+ * A message is queued once its .env exists.  Both files' data are fsync'd
+ * before they are named, .msg is named before .env, and one fsync of the
+ * directory (shared by the sessions queueing at that moment:
+ * maildir/dirsync.h) makes both names durable before the 250.  So a
+ * SIGKILL at any instant leaves either a whole queued message or a .msg
+ * alone, and a power loss, which may keep the later name and lose the
+ * earlier, at worst an .env alone; neither was acknowledged, and
+ * queue_recover removes both.  A queued message is removed .env first.
+ * Every function here does blocking file I/O: call it on a worker thread
+ * (or from the CLI).  0 / -1 with a message in err_r, unless said
+ * otherwise. */
 
 #define QUEUE_ID_LEN 16		/* hex digits */
 #define QUEUE_ERROR_MAX 512	/* bytes of last error kept per recipient */
@@ -91,9 +97,10 @@ void queue_path(struct buf *out, const char *qdir, const char *id,
 
 struct maildir_delivery;
 /* Queues the message being written by delivery d (durable) with envelope
- * e: picks e->id, links the message as ID.msg (maildir_delivery_link),
- * then saves ID.env.  The delivery stays usable for a local commit. */
-int queue_store(const char *qdir, struct maildir_delivery *d,
+ * e: picks e->id, names the message ID.msg (maildir_delivery_link: moved
+ * with `move`, else linked and the delivery stays usable for a local
+ * commit), then writes ID.env, then fsyncs the directory. */
+int queue_store(const char *qdir, struct maildir_delivery *d, bool move,
 		struct queue_env *e, char *err_r, size_t errlen);
 /* The same for a message held in memory (a bounce).  With e->id set it
  * is queued under that id, and returns 1 without writing when a message
@@ -138,7 +145,8 @@ int queue_remove(const char *qdir, const char *id, char *err_r,
 int queue_scan(const char *qdir, void (*fn)(const char *id, void *arg),
 	       void *arg, char *err_r, size_t errlen);
 /* At server start: removes what an interrupted write left (tmp/ files, a
- * .msg without .env).  Returns how many files it removed, or -1. */
+ * .msg without .env, an .env without .msg).  Returns how many files it
+ * removed, or -1. */
 int queue_recover(const char *qdir, char *err_r, size_t errlen);
 
 #endif

@@ -44,7 +44,8 @@ int smtp_relay_queue(struct smtp_session *s, char *err_r, size_t errlen)
 		if (t->rcpts[i].remote)
 			queue_env_add_rcpt(&e, t->rcpts[i].addr, t->rcpts[i].notify,
 					   t->rcpts[i].orcpt);
-	ret = queue_store(qdir, t->delivery, &e, err_r, errlen);
+	/* a message with no local recipient has no other use for its file */
+	ret = queue_store(qdir, t->delivery, t->n_dests == 0, &e, err_r, errlen);
 	if (ret == 0)
 		snprintf(t->queue_id, sizeof(t->queue_id), "%s", e.id);
 	/* The strings above belong to the transaction. */

@@ -53,7 +53,8 @@ struct queue_runner {
  * with back-off, or failed when the queue lifetime is over). */
 void runner_rcpt_result(struct queue_runner *r, struct qmsg *m, size_t i,
 			int code, const char *text);
-/* Writes the envelope (now, or after the write under way). */
+/* Writes the envelope (now, or after the write under way), or removes
+ * the message when every recipient is done. */
 void runner_save(struct queue_runner *r, struct qmsg *m);
 /* Looks at due messages on the next pass of the loop. */
 void runner_schedule(struct queue_runner *r);

@@ -147,6 +147,14 @@ static void save_done(void *arg)
 	free(j);
 }
 
+/* Every recipient done: removing the message is the record; an envelope
+ * written just before would be unlinked at once (the window for a second
+ * copy, from the next hop's 250 to the record on disk, stays the same). */
+static bool save_removes(const struct qmsg *m)
+{
+	return m->open == 0 && queue_env_finished(&m->env);
+}
+
 static void start_save(struct queue_runner *r, struct qmsg *m, bool remove)
 {
 	struct save_job *j = xcalloc(1, sizeof(*j));
@@ -168,7 +176,7 @@ void runner_save(struct queue_runner *r, struct qmsg *m)
 	if (m->saving)
 		m->dirty = true;
 	else
-		start_save(r, m, false);
+		start_save(r, m, save_removes(m));
 }
 
 /* A save finished: save again if the envelope changed meanwhile, else
@@ -183,7 +191,7 @@ static void after_save(struct queue_runner *r, struct qmsg *m)
 		return;
 	}
 	if (m->dirty) {
-		start_save(r, m, false);
+		start_save(r, m, save_removes(m));
 		return;
 	}
 	if (m->open > 0)

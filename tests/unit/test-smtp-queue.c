@@ -167,7 +167,7 @@ START_TEST(test_queue_files)
 	ck_assert_ptr_nonnull(d);
 	ck_assert_int_eq(maildir_delivery_write(d, "Subject: x\r\n\r\nhi\r\n", 18), 0);
 	sample_env(&e);
-	ck_assert_int_eq(queue_store(q, d, &e, err, sizeof(err)), 0);
+	ck_assert_int_eq(queue_store(q, d, false, &e, err, sizeof(err)), 0);
 	ck_assert(queue_id_valid(e.id));
 	ck_assert_uint_eq(e.size, 18);
 	maildir_delivery_free(&d);	/* the tmp name goes, the queued one stays */
@@ -185,15 +185,20 @@ START_TEST(test_queue_files)
 	ck_assert_int_eq(queue_scan(q, count_id, &n, err, sizeof(err)), 0);
 	ck_assert_int_eq(n, 1);
 
-	/* what a crash leaves: a .msg with no .env, a tmp envelope */
+	/* what a crash leaves: a .msg with no .env, a tmp envelope, and
+	 * after a power loss an .env with no .msg */
 	buf_printf(&p, "%s/FFFFFFFF00000000.msg", q);
+	fd = open(p.data, O_WRONLY | O_CREAT, 0600);
+	close(fd);
+	buf_clear(&p);
+	buf_printf(&p, "%s/FFFFFFFF00000001.env", q);
 	fd = open(p.data, O_WRONLY | O_CREAT, 0600);
 	close(fd);
 	buf_clear(&p);
 	buf_printf(&p, "%s/tmp/%s.env", q, e.id);
 	fd = open(p.data, O_WRONLY | O_CREAT, 0600);
 	close(fd);
-	ck_assert_int_eq(queue_recover(q, err, sizeof(err)), 2);
+	ck_assert_int_eq(queue_recover(q, err, sizeof(err)), 3);
 	ck_assert_int_eq(queue_env_load(q, e.id, &back, err, sizeof(err)), 0);
 	queue_env_free(&back);
 
@@ -212,6 +217,67 @@ START_TEST(test_queue_files)
 	ck_assert(!queue_id_valid("0123456789abcdef"));
 	ck_assert(!queue_id_valid("0123456789ABCDE"));
 	ck_assert(!queue_id_valid("../../etc/passwd"));
+	queue_env_free(&e);
+	buf_free(&msg);
+	buf_free(&p);
+	free(q);
+}
+END_TEST
+
+/* Files left in DIR/mail/.tmp (deliveries not committed or freed). */
+static int tmp_files(void)
+{
+	char path[4096];
+	struct dirent *de;
+	DIR *dir;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "%s/mail/.tmp", D.dir);
+	if ((dir = opendir(path)) == NULL)
+		return 0;
+	while ((de = readdir(dir)) != NULL)
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(dir);
+	return n;
+}
+
+/* A message with no local recipient: its file is moved into the queue,
+ * not linked, and the move never replaces a queued message's file. */
+START_TEST(test_queue_store_moves)
+{
+	char *q = qdir();
+	struct maildir_delivery *d, *d2;
+	struct queue_env e;
+	struct buf msg = BUF_INIT(BUF_UNLIMITED), p = BUF_INIT(BUF_UNLIMITED);
+	char mail_root[4096];
+
+	snprintf(mail_root, sizeof(mail_root), "%s/mail", D.dir);
+	d = maildir_delivery_begin(mail_root, err, sizeof(err));
+	ck_assert_ptr_nonnull(d);
+	ck_assert_int_eq(maildir_delivery_write(d, "Subject: m\r\n\r\nhi\r\n", 18), 0);
+	ck_assert_int_eq(tmp_files(), 1);
+	sample_env(&e);
+	ck_assert_int_eq(queue_store(q, d, true, &e, err, sizeof(err)), 0);
+	ck_assert_int_eq(tmp_files(), 0);
+	maildir_delivery_free(&d);
+	ck_assert_int_eq(queue_msg_read(q, e.id, &msg, err, sizeof(err)), 0);
+	ck_assert_uint_eq(msg.len, 18);
+	ck_assert_int_eq(memcmp(msg.data, "Subject: m\r\n", 12), 0);
+
+	d2 = maildir_delivery_begin(mail_root, err, sizeof(err));
+	ck_assert_ptr_nonnull(d2);
+	ck_assert_int_eq(maildir_delivery_write(d2, "other\r\n", 7), 0);
+	queue_path(&p, q, e.id, "msg");
+	ck_assert_int_eq(maildir_delivery_link(d2, p.data, true, err, sizeof(err)), -1);
+	ck_assert_int_eq(errno, EEXIST);
+	maildir_delivery_free(&d2);
+	ck_assert_int_eq(tmp_files(), 0);
+	buf_clear(&msg);
+	ck_assert_int_eq(queue_msg_read(q, e.id, &msg, err, sizeof(err)), 0);
+	ck_assert_uint_eq(msg.len, 18);
+
+	ck_assert_int_eq(queue_remove(q, e.id, err, sizeof(err)), 0);
 	queue_env_free(&e);
 	buf_free(&msg);
 	buf_free(&p);
@@ -471,6 +537,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_env_round_trip);
 	tcase_add_test(tc, test_env_malformed);
 	tcase_add_test(tc, test_queue_files);
+	tcase_add_test(tc, test_queue_store_moves);
 	tcase_add_test(tc, test_bounce_once_across_a_crash);
 	tcase_add_test(tc, test_session_queues_remote);
 	tcase_add_test(tc, test_session_local_failure_takes_queue_back);

@@ -125,10 +125,15 @@ START_TEST(test_passwd_del)
 	ck_assert_int_eq(userdb_exists(db, "bob"), 0);
 	ck_assert_int_eq(userdb_passwd(db, "alice", "", err, sizeof(err)), -1);
 	ck_assert_int_eq(userdb_verify(db, "alice", "new"), 1);
+	/* "new" matched lately (common/verify-cache.h): a change ends that */
+	ck_assert_int_eq(userdb_passwd(db, "alice", "newer", err, sizeof(err)), 0);
+	ck_assert_int_eq(userdb_verify(db, "alice", "new"), 0);
+	ck_assert_int_eq(userdb_verify(db, "alice", "newer"), 1);
+	ck_assert_int_eq(userdb_verify(db, "alice", "newer"), 1);
 
 	ck_assert_int_eq(userdb_del(db, "alice", err, sizeof(err)), 0);
 	ck_assert_int_eq(userdb_exists(db, "alice"), 0);
-	ck_assert_int_eq(userdb_verify(db, "alice", "new"), 0);
+	ck_assert_int_eq(userdb_verify(db, "alice", "newer"), 0);
 	ck_assert_int_eq(userdb_del(db, "alice", err, sizeof(err)), -1);
 	ck_assert_str_eq(err, "no such user: alice");
 	/* the name is free again */
