@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "cli/lab.h"
+#include "common/strict.h"
 
 static void store_step(struct lab_check *c, const char *name, const char *user,
 		       const char *where, const char *subject, const char *hint)
@@ -174,6 +175,41 @@ static void lab6_run_steps(struct lab_check *c, const struct trace_session *ts)
 	no_errors(c, ts);
 }
 
+/* Steps: the rules strict mode (common/strict.h, `strict = on` in lab 6)
+ * saw the client break in session ts, one FAIL a rule with the text and
+ * RFC section of its row in the protocol's explain table; one PASS when
+ * there were none. */
+static void strict_steps(struct lab_check *c, const struct trace_session *ts)
+{
+	const struct explainer *ex = trace_explainer(ts->service);
+	const size_t plen = strlen(STRICT_PREFIX);
+	char seen[16][48];
+	size_t n_seen = 0;
+
+	for (ssize_t i = lab_line(ts, 0, '*', STRICT_PREFIX); i >= 0;
+	     i = lab_line(ts, (size_t)i + 1, '*', STRICT_PREFIX)) {
+		const char *rule = ts->lines[i].text + plen;
+		const struct explain_entry *e;
+		bool again = false;
+		char id[48];
+
+		snprintf(id, sizeof(id), "%.*s", (int)strcspn(rule, ":"), rule);
+		for (size_t k = 0; k < n_seen && !again; k++)
+			again = strcmp(seen[k], id) == 0;
+		if (again || n_seen == sizeof(seen) / sizeof(seen[0]))
+			continue;
+		memcpy(seen[n_seen++], id, sizeof(id));
+		e = ex != NULL ? explain_find(ex, id) : NULL;
+		lab_fail(c, "strict mode: your client broke %s: %s: %s, session %s (read it with: maillab trace show -d %s %s --explain)",
+			 id, e != NULL ? e->text : "a protocol rule",
+			 e != NULL ? e->rfc : "see labs/strict-rules.md", ts->id,
+			 c->dir, ts->id);
+	}
+	if (n_seen == 0)
+		lab_pass(c, "strict mode: your client broke no protocol rule in session %s",
+			 ts->id);
+}
+
 void lab6_check(struct lab_check *c)
 {
 	const struct trace_session *ts;
@@ -194,6 +230,10 @@ void lab6_check(struct lab_check *c)
 	else
 		lab_fail(c, "bob has no message '%s' with the body line '.signature': your client must send it as '..signature' (RFC 5321 4.5.2)",
 			 LAB6_SUBJECT);
+	if (ts != NULL)
+		strict_steps(c, ts);
+	else
+		lab_fail(c, "strict mode: no session of your client to check yet");
 	lab_sessions_free(&s);
 }
 

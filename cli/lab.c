@@ -38,6 +38,9 @@ static const struct lab_seed lab4_seeds[] = {
 };
 
 #define ONE_INSTANCE { { NULL, "lab.test", 0, "" } }, 1
+/* Lab 6: strict mode names every rule the student's client breaks
+ * (common/strict.h), and the check grades them. */
+#define LAB6_INSTANCE { { NULL, "lab.test", 0, "strict = on\n" } }, 1
 #define SEEDS(a) a, sizeof(a) / sizeof(a[0])
 
 static const struct lab lab_table[] = {
@@ -58,7 +61,7 @@ static const struct lab lab_table[] = {
 	  ONE_INSTANCE, NULL, 0, lab5_check },
 	{ 6, "Write your own SMTP client", "06-smtp-client.md",
 	  "the socket lab: a client in Python or C, graded from the trace", 60,
-	  ONE_INSTANCE, NULL, 0, lab6_check },
+	  LAB6_INSTANCE, NULL, 0, lab6_check },
 	{ 7, "Store and forward", "07-store-and-forward.md",
 	  "two servers relaying: queue, retries while one is down, a bounce", 40,
 	  { { "north", "north.test", 0, LAB7_QUEUE },

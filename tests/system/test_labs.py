@@ -395,8 +395,12 @@ class Lab5Test(unittest.TestCase):
 
 
 LAB6_MESSAGE = (b"From: student@example.com\r\nTo: bob@lab.test\r\n"
-                b"Subject: Sent by my own client\r\n\r\nHello\r\n"
+                b"Subject: Sent by my own client\r\n"
+                b"Date: Sat, 05 Dec 2026 19:30:00 +0000\r\n\r\nHello\r\n"
                 b"..signature\r\n.\r\n")
+LAB6_RIGHT = [b"EHLO client.example\r\n", b"MAIL FROM:<student@example.com>\r\n",
+              b"RCPT TO:<bob@lab.test>\r\n", b"DATA\r\n", LAB6_MESSAGE,
+              b"QUIT\r\n"]
 
 
 class Lab6Test(unittest.TestCase):
@@ -409,13 +413,23 @@ class Lab6Test(unittest.TestCase):
         self.lab.stop()
 
     def test_right_client_passes(self):
-        dialogue(self.lab.port("smtp"), [
-            b"EHLO client.example\r\n", b"MAIL FROM:<student@example.com>\r\n",
-            b"RCPT TO:<bob@lab.test>\r\n", b"DATA\r\n", LAB6_MESSAGE,
-            b"QUIT\r\n"])
+        dialogue(self.lab.port("smtp"), LAB6_RIGHT)
         code, out = self.lab.check()
         self.assertEqual(code, 0, out)
-        self.assertIn("8 of 8 steps passed", out)
+        self.assertIn("9 of 9 steps passed", out)
+        self.assertRegex(self.lab.step(out, 9)[1],
+                         r"^strict mode: your client broke no protocol rule "
+                         r"in session \S+$")
+
+    def test_lab_start_turns_strict_mode_on(self):
+        with open(os.path.join(self.lab.dir, "maillab.conf")) as f:
+            self.assertRegex(f.read(), r"(?m)^strict = on$")
+
+    def strict_fails(self, out):
+        """The strict-mode FAIL lines of a check: {rule: hint}."""
+        return {m.group(1): m.group(0) for m in re.finditer(
+            r"(?m)^FAIL  step \d+: strict mode: your client broke ([a-z0-9-]+): .*$",
+            out)}
 
     def test_reference_client_of_the_guide(self):
         """The instructor's client in labs/06-smtp-client.md, as printed."""
@@ -450,6 +464,51 @@ class Lab6Test(unittest.TestCase):
         self.assertRegex(self.lab.step(out, 6)[1],
                          r"^your client ended a line with a bare LF "
                          r"\('EHLO client.example'\): SMTP lines end with CRLF")
+        fails = self.strict_fails(out)
+        self.assertIn("smtp-bare-lf", fails, out)
+        self.assertRegex(fails["smtp-bare-lf"],
+                         r"^FAIL  step 9: strict mode: your client broke "
+                         r"smtp-bare-lf: the line ended in a bare LF; SMTP lines "
+                         r"end in CRLF: RFC 5321 2\.3\.8, session (\S+) \(read it "
+                         r"with: maillab trace show -d \S+ \1 --explain\)$")
+        # one line per rule, however often it was broken
+        self.assertEqual(out.count("broke smtp-bare-lf"), 1, out)
+        # the server still serves a right client, and the newest run counts
+        dialogue(self.lab.port("smtp"), LAB6_RIGHT)
+        code, out = self.lab.check()
+        self.assertEqual(code, 0, out)
+
+    def test_mail_before_ehlo(self):
+        out = dialogue(self.lab.port("smtp"), [
+            b"MAIL FROM:<student@example.com>\r\n", b"EHLO client.example\r\n",
+            b"QUIT\r\n"])
+        self.assertIn("503 5.5.1 Bad sequence of commands: send EHLO or HELO first",
+                      out)
+        code, out = self.lab.check()
+        self.assertEqual(code, 1, out)
+        fails = self.strict_fails(out)
+        self.assertEqual(list(fails), ["smtp-mail-before-helo"], out)
+        self.assertRegex(fails["smtp-mail-before-helo"],
+                         r"broke smtp-mail-before-helo: MAIL came before EHLO or "
+                         r"HELO; a client greets the server first: RFC 5321 "
+                         r"4\.1\.4, session \S+ ")
+
+    def test_rule_the_server_forgives(self):
+        """A space after MAIL FROM: is accepted (250), so only strict mode
+        can tell the student; and a message without Date:."""
+        out = dialogue(self.lab.port("smtp"), [
+            b"EHLO client.example\r\n", b"MAIL FROM: <student@example.com>\r\n",
+            b"RCPT TO:<bob@lab.test>\r\n", b"DATA\r\n",
+            LAB6_MESSAGE.replace(b"Date: Sat, 05 Dec 2026 19:30:00 +0000\r\n", b""),
+            b"QUIT\r\n"])
+        self.assertIn("250 2.1.0", out)
+        code, out = self.lab.check()
+        self.assertEqual(code, 1, out)
+        self.assertIn("7 of 10 steps passed", out)   # step 2 wants FROM:<
+        fails = self.strict_fails(out)
+        self.assertEqual(sorted(fails), ["smtp-no-date", "smtp-space-after-colon"], out)
+        self.assertIn("RFC 5321 4.1.1.2, 4.1.1.3, session", fails["smtp-space-after-colon"])
+        self.assertIn("RFC 5322 3.6, session", fails["smtp-no-date"])
 
     def test_no_dot_stuffing(self):
         dialogue(self.lab.port("smtp"), [
@@ -458,7 +517,7 @@ class Lab6Test(unittest.TestCase):
             LAB6_MESSAGE.replace(b"..signature", b".signature"), b"QUIT\r\n"])
         code, out = self.lab.check()
         self.assertEqual(code, 1, out)
-        self.assertIn("7 of 8 steps passed", out)
+        self.assertIn("8 of 9 steps passed", out)
         self.assertRegex(self.lab.step(out, 8)[1], r"must send it as '\.\.signature'")
 
 
