@@ -139,10 +139,12 @@ class LabRun:
             assert mark not in out, out
 
 
-def dialogue(port, lines, pause=0.05):
+def dialogue(port, lines, pause=0.05, source=None):
     """Sends lines (bytes, each complete) one by one like a student at nc,
-    reading what arrives after each; returns everything read."""
-    s = socket.create_connection((HOST, port), 10)
+    reading what arrives after each; returns everything read.  source: the
+    client's address (127.0.0.N: a student's own machine)."""
+    s = socket.create_connection((HOST, port), 10,
+                                 source_address=(source, 0) if source else None)
     got = recv_until(s, b"\r\n")
     for line in lines:
         s.sendall(line)
@@ -519,6 +521,79 @@ class Lab6Test(unittest.TestCase):
         self.assertEqual(code, 1, out)
         self.assertIn("8 of 9 steps passed", out)
         self.assertRegex(self.lab.step(out, 8)[1], r"must send it as '\.\.signature'")
+
+
+class SharedClassTest(unittest.TestCase):
+    """README "For instructors", one shared server: one lab 6 instance, a
+    user per student (user add --from-file), each student's client on its
+    own machine (source address); `lab check 6 --user NAME` grades one
+    student from the shared traces and store."""
+
+    def setUp(self):
+        self.lab = LabRun(6)
+        roster = os.path.join(self.lab.root, "students.txt")
+        with open(roster, "w") as f:
+            f.write("ann\nben\n")
+        run_cli("user", "add", "-d", self.lab.dir, "--from-file", roster)
+
+    def tearDown(self):
+        self.lab.stop()
+
+    def check(self, *args):
+        time.sleep(0.5)
+        p = run_cli("lab", "check", "6", "-d", self.lab.dir, *args, check=False)
+        return p.returncode, p.stdout
+
+    def test_two_students_one_right_one_wrong(self):
+        port = self.lab.port("smtp")
+        ann = [l.replace(b"<bob@", b"<ann@") for l in LAB6_RIGHT]
+        dialogue(port, ann, source="127.0.0.2")
+        # ben: RCPT before MAIL, then (newest) a run with bare LFs that
+        # fails before naming anyone: his by his machine's address
+        out = dialogue(port, [b"EHLO ben.example\r\n", b"RCPT TO:<ben@lab.test>\r\n",
+                              b"MAIL FROM:<ben@lab.test>\r\n", b"QUIT\r\n"],
+                       source="127.0.0.3")
+        self.assertIn("503 5.5.1", out)
+        dialogue(port, [b"EHLO ben.example\n", b"QUIT\n"], source="127.0.0.3")
+
+        code, out = self.check("--user", "ann")
+        ann_out = out
+        self.assertEqual(code, 0, out)
+        self.assertIn("student ann", out)
+        self.assertIn("9 of 9 steps passed", out)
+        self.assertIn("PASS  step 7: ann has the message with Subject "
+                      "'Sent by my own client'", out)
+
+        code, out = self.check("--user", "ben")
+        self.assertEqual(code, 1, out)
+        self.assertEqual(self.lab.step(out, 1)[0], "FAIL")
+        self.assertRegex(self.lab.step(out, 6)[1],
+                         r"^your client ended a line with a bare LF "
+                         r"\('EHLO ben.example'\)")
+        self.assertEqual(self.lab.step(out, 7),
+                         ("FAIL", "ben has no message with Subject 'Sent by my "
+                          "own client' (your client's Subject: header line)"))
+        self.assertRegex(self.lab.step(out, 9)[1],
+                         r"^strict mode: your client broke smtp-bare-lf: .*: "
+                         r"RFC 5321 2\.3\.8, session \S+ ")
+        ben_run = re.search(r"session (\S+)\)$", self.lab.step(out, 1)[1]).group(1)
+        self.assertNotIn(ben_run, ann_out)
+
+        # bob did nothing: without --user the newest run (ben's) is graded
+        code, out = self.check()
+        self.assertEqual(code, 1, out)
+        self.assertIn("bob has no message", out)
+
+    def test_usage(self):
+        for args in (["--user"], ["--user", "Ann Lee"], ["--user", "../x"]):
+            p = run_cli("lab", "check", "6", "-d", self.lab.dir, *args, check=False)
+            self.assertEqual(p.returncode, 2, args)
+        p = run_cli("lab", "start", "6", "--user", "ann", check=False)
+        self.assertEqual(p.returncode, 2)
+        p = run_cli("lab", "check", "7", "-d", self.lab.dir, "--user", "ann",
+                    check=False)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("--user is for one shared instance", p.stderr)
 
 
 class Lab7Test(unittest.TestCase):
