@@ -2,7 +2,9 @@
 on free ports, done by scripted clients (Python's smtplib, poplib, imaplib
 and raw sockets, as a student at nc would), then graded by `maillab lab
 check N`: a right run passes every step, a wrong run fails the right step
-with its hint.  Lab 5's capture (tcpdump) is not run here; its check is."""
+with its hint.  Lab 5's capture runs tcpdump on loopback as its guide says
+(skipped only when this machine does not permit capturing)."""
+import base64
 import imaplib
 import os
 import poplib
@@ -26,6 +28,8 @@ HOST = "127.0.0.1"
 GUIDES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
                       "labs")
 MUTT = shutil.which("mutt")
+TCPDUMP = shutil.which("tcpdump")
+SWAKS = shutil.which("swaks")
 SCRIPT = shutil.which("script")
 
 
@@ -394,6 +398,108 @@ class Lab5Test(unittest.TestCase):
         self.assertRegex(self.lab.step(out, 3)[1],
                          r"^session \S+ sent AUTH before STARTTLS \(at [0-9:.]+\): "
                          r"anyone capturing read the base64 of the password$")
+
+
+class Capture:
+    """tcpdump -i lo -s0 -w FILE 'tcp port P' (labs/05-encryption.md),
+    started and stopped around the sessions it records."""
+
+    def __init__(self, path, port):
+        self.path = path
+        # as root tcpdump would become the user tcpdump before writing
+        # the file: -Z root keeps it able to write where the test can
+        user = ["-Z", "root"] if os.geteuid() == 0 else []
+        # --immediate-mode: without it the packets of the last moment
+        # before the interrupt can stay in the kernel's ring (a student
+        # who presses Ctrl-C later does not lose them); -U writes each
+        # packet at once
+        self.proc = subprocess.Popen(
+            [TCPDUMP, "-i", "lo", "-s0", "-U", "--immediate-mode", "-n", *user,
+             "-w", path,
+             "tcp port %d" % port],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        line = self.proc.stderr.readline()
+        if "listening on" not in line:
+            err = line + self.proc.stderr.read()
+            self.proc.wait(timeout=10)
+            raise unittest.SkipTest("capture on lo not permitted here: " + err.strip())
+
+    def stop(self):
+        time.sleep(0.5)     # the last packets reach the file (-U)
+        self.proc.send_signal(signal.SIGINT)
+        self.proc.communicate(timeout=20)
+
+    def text(self):
+        """What the eavesdropper reads: tcpdump -A -r FILE."""
+        p = subprocess.run([TCPDUMP, "-A", "-n", "-r", self.path],
+                           capture_output=True, timeout=30)
+        assert p.returncode == 0, p.stderr
+        return p.stdout.decode("latin-1")
+
+
+@unittest.skipUnless(TCPDUMP and SWAKS, "tcpdump or swaks not installed: "
+                     "run sh tests/deps.sh")
+class Lab5CaptureTest(unittest.TestCase):
+    """The capture step of lab 5: what an eavesdropper on loopback sees of a
+    plaintext session (the MX by hand, and a login without TLS: the AUTH
+    PLAIN base64, hence the password) and of a STARTTLS session (none of
+    it)."""
+
+    def setUp(self):
+        self.lab = LabRun(5)
+
+    def tearDown(self):
+        self.lab.stop()
+
+    def swaks(self, tls, subject, body):
+        args = [SWAKS, "--server", "%s:%d" % (HOST, self.lab.port("submission")),
+                "--auth", "PLAIN", "--auth-user", "alice",
+                "--auth-password", self.lab.password("alice"),
+                "--from", "alice@lab.test", "--to", "bob@lab.test",
+                "--header", "Subject: " + subject, "--body", body]
+        if tls:
+            args.insert(3, "--tls")
+        p = subprocess.run(args, capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertIn("235 2.7.0", p.stdout)
+
+    def test_capture_plaintext_and_starttls(self):
+        pw = self.lab.password("alice")
+        # printf '\0alice\0PASSWORD' | base64, as the guide builds it
+        plain_b64 = base64.b64encode(b"\0alice\0" + pw.encode()).decode()
+
+        clear = Capture(os.path.join(self.lab.root, "clear.pcap"),
+                        self.lab.port("submission"))
+        self.swaks(False, "Lab 5: in the clear", "My secret is 1234.")
+        clear.stop()
+        seen = clear.text()
+        # the eavesdropper reads the login, the envelope and the message
+        self.assertIn("AUTH PLAIN " + plain_b64, seen)
+        self.assertEqual(base64.b64decode(plain_b64).split(b"\0")[2].decode(), pw)
+        for text in ("MAIL FROM:<alice@lab.test>", "RCPT TO:<bob@lab.test>",
+                     "Subject: Lab 5: in the clear", "My secret is 1234."):
+            self.assertIn(text, seen)
+
+        tls = Capture(os.path.join(self.lab.root, "tls.pcap"),
+                      self.lab.port("submission"))
+        self.swaks(True, "Lab 5: under TLS", "My secret is 5678.")
+        tls.stop()
+        seen = tls.text()
+        # only what came before STARTTLS is readable (the guide's grep)
+        self.assertIn("250-STARTTLS", seen)
+        self.assertIn("STARTTLS", seen.split("250-STARTTLS", 1)[1])
+        self.assertRegex(seen, r"\d+ packets? |length \d+")
+        for text in (plain_b64, pw, "MAIL FROM", "bob@lab.test",
+                     "Lab 5: under TLS", "My secret is 5678."):
+            self.assertNotIn(text, seen)
+        # AUTH only as the offer in the EHLO reply, never the command
+        self.assertEqual(seen.count("AUTH PLAIN"),
+                         seen.count("250-AUTH PLAIN LOGIN"), seen)
+
+        # the trace, one end of the encryption, has both, the secret redacted
+        code, out = self.lab.check()
+        self.assertRegex(self.lab.step(out, 3)[1], r"sent AUTH before STARTTLS")
+        self.assertEqual(self.lab.step(out, 5)[0], "PASS")
 
 
 LAB6_MESSAGE = (b"From: student@example.com\r\nTo: bob@lab.test\r\n"
