@@ -74,7 +74,90 @@ void lab_sessions_load(const struct lab_check *c, const char *name,
 		out->all = NULL;
 		out->n = 0;
 	}
+	if (c->student != NULL)
+		lab_sessions_of(out, c->student);
 	buf_free(&path);
+}
+
+/* The user a client line names: the local part of a MAIL FROM or RCPT TO
+ * path (up to a "+detail"), the name of POP3 USER or IMAP LOGIN.  False
+ * when the line names none. */
+static bool line_names(const struct trace_session *ts, const char *text,
+		       char *name, size_t len)
+{
+	const char *proto = lab_protocol(ts), *p = text;
+	char w[16];
+	size_t n;
+
+	if (strcmp(proto, "imap") == 0)		/* after the tag */
+		p = explain_word(p, w, sizeof(w));
+	p = explain_word(p, w, sizeof(w));
+	if (strcmp(proto, "smtp") == 0) {
+		if (strcmp(w, "MAIL") != 0 && strcmp(w, "RCPT") != 0)
+			return false;
+		p = strchr(p, ':');
+		if (p == NULL)
+			return false;
+		p++;
+		p += strspn(p, " ");
+		p += *p == '<';
+		n = strcspn(p, "@+> ");
+	} else if (strcmp(w, "USER") == 0 || strcmp(w, "LOGIN") == 0) {
+		p += *p == '"';
+		n = strcspn(p, "\" +");
+	} else {
+		return false;
+	}
+	if (n == 0 || n >= len)
+		return false;
+	memcpy(name, p, n);
+	name[n] = '\0';
+	return true;
+}
+
+/* 1: session ts is student `name`'s, -1: it names someone else only, 0:
+ * it names nobody. */
+static int session_owner(const struct trace_session *ts, const char *name)
+{
+	int owner = ts->user[0] == '\0' ? 0 :
+		    strcasecmp(ts->user, name) == 0 ? 1 : -1;
+
+	for (size_t i = 0; i < ts->n_lines && owner <= 0; i++) {
+		char who[64];
+
+		if (ts->lines[i].who == 'C' &&
+		    line_names(ts, ts->lines[i].text, who, sizeof(who)))
+			owner = strcasecmp(who, name) == 0 ? 1 : -1;
+	}
+	return owner;
+}
+
+void lab_sessions_of(struct lab_sessions *s, const char *name)
+{
+	int *owner = calloc(s->n > 0 ? s->n : 1, sizeof(*owner));
+	size_t kept = 0;
+
+	if (owner == NULL)
+		return;
+	for (size_t k = 0; k < s->n; k++)
+		owner[k] = session_owner(&s->all[k], name);
+	/* the sessions that name nobody, from the student's addresses */
+	for (size_t k = 0; k < s->n; k++)
+		for (size_t j = 0; j < s->n && owner[k] == 0; j++)
+			if (owner[j] == 1 && s->all[k].peer[0] != '\0' &&
+			    strcmp(s->all[j].peer, s->all[k].peer) == 0)
+				owner[k] = 2;
+	for (size_t k = 0; k < s->n; k++) {
+		if (owner[k] <= 0) {
+			trace_session_free(&s->all[k]);
+			continue;
+		}
+		if (kept != k)
+			s->all[kept] = s->all[k];
+		kept++;
+	}
+	s->n = kept;
+	free(owner);
 }
 
 void lab_sessions_free(struct lab_sessions *s)

@@ -43,15 +43,17 @@ void lab1_check(struct lab_check *c)
 	struct lab_sessions s;
 	struct lab_hit hit;
 	struct lab_msg m;
+	char to[96], what[128], never[128];
 
 	lab_sessions_load(c, NULL, &s);
 	first_command_ehlo(c, &s);
 	lab_step_exchange(c, &s, "smtp", NULL, "MAIL", "FROM:", "250",
 			  "the server accepted a MAIL FROM",
 			  "no MAIL FROM:<address> was sent yet");
-	lab_step_exchange(c, &s, "smtp", NULL, "RCPT", "TO:<bob@", "250",
-			  "the server accepted RCPT TO:<bob@lab.test>",
-			  "no RCPT TO:<bob@lab.test> was sent yet");
+	snprintf(to, sizeof(to), "TO:<%s@", c->bob);
+	snprintf(what, sizeof(what), "the server accepted RCPT %s...>", to);
+	snprintf(never, sizeof(never), "no RCPT %s...> was sent yet", to);
+	lab_step_exchange(c, &s, "smtp", NULL, "RCPT", to, "250", what, never);
 	sent = lab_smtp_sent(&s, NULL);
 	if (sent != NULL)
 		lab_pass(c, "DATA: the message ended with a lone '.' and was accepted (session %s)",
@@ -61,16 +63,17 @@ void lab1_check(struct lab_check *c)
 			 hit.ts->id);
 	else
 		lab_fail(c, "no DATA was answered 354 yet (send it after MAIL and RCPT were accepted)");
-	if (lab_find_msg(c, NULL, "bob", NULL, "Subject", LAB1_SUBJECT, &m) == 1)
-		lab_pass(c, "bob has the message with Subject '%s'", LAB1_SUBJECT);
+	if (lab_find_msg(c, NULL, c->bob, NULL, "Subject", LAB1_SUBJECT, &m) == 1)
+		lab_pass(c, "%s has the message with Subject '%s'", c->bob, LAB1_SUBJECT);
 	else
-		lab_fail(c, "bob has no message with Subject '%s' (type the header line 'Subject: %s' after DATA)",
-			 LAB1_SUBJECT, LAB1_SUBJECT);
+		lab_fail(c, "%s has no message with Subject '%s' (type the header line 'Subject: %s' after DATA)",
+			 c->bob, LAB1_SUBJECT, LAB1_SUBJECT);
 	if (m.path[0] != '\0' && lab_body_has_line(&m, "."))
-		lab_pass(c, "dot-stuffing: the body of bob's message has a line that begins with '.'");
+		lab_pass(c, "dot-stuffing: the body of %s's message has a line that begins with '.'",
+			 c->bob);
 	else
-		lab_fail(c, "bob's message '%s' has no body line that begins with '.': type one as '..text' (RFC 5321 4.5.2: the server removes the first dot)",
-			 LAB1_SUBJECT);
+		lab_fail(c, "%s's message '%s' has no body line that begins with '.': type one as '..text' (RFC 5321 4.5.2: the server removes the first dot)",
+			 c->bob, LAB1_SUBJECT);
 	lab_step_exchange(c, &s, "smtp", NULL, "QUIT", NULL, "221",
 			  "a session ended with QUIT and 221",
 			  "no session ended with QUIT yet");
@@ -86,31 +89,31 @@ void lab2_check(struct lab_check *c)
 	struct lab_hit dele;
 	struct lab_msg m;
 	bool gone;
+	char what[128], never[192];
 
 	lab_sessions_load(c, NULL, &s);
-	lab_step_exchange(c, &s, "pop3", "bob", "PASS", NULL, "+OK",
-			  "bob logged in over POP3 (USER, PASS)",
-			  "no POP3 session logged in as bob yet: USER bob, then PASS and bob's password");
+	snprintf(what, sizeof(what), "%s logged in over POP3 (USER, PASS)", c->bob);
+	snprintf(never, sizeof(never), "no POP3 session logged in as %s yet: USER %s, then PASS and %s's password",
+		 c->bob, c->bob, c->bob);
+	lab_step_exchange(c, &s, "pop3", c->bob, "PASS", NULL, "+OK", what, never);
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
-		char what[64], never[96];
-
 		snprintf(what, sizeof(what), "%s answered +OK", verbs[i]);
-		snprintf(never, sizeof(never), "bob's POP3 sessions never sent %s",
-			 verbs[i]);
-		lab_step_exchange(c, &s, "pop3", "bob", verbs[i], NULL, "+OK", what,
+		snprintf(never, sizeof(never), "%s's POP3 sessions never sent %s",
+			 c->bob, verbs[i]);
+		lab_step_exchange(c, &s, "pop3", c->bob, verbs[i], NULL, "+OK", what,
 				  never);
 	}
-	gone = lab_find_msg(c, NULL, "bob", NULL, "Subject", "Lab 2: delete me", &m) == 0;
+	gone = lab_find_msg(c, NULL, c->bob, NULL, "Subject", "Lab 2: delete me", &m) == 0;
 	if (gone)
-		lab_pass(c, "'Lab 2: delete me' is gone from bob's Maildir");
-	else if (lab_find_exchange(&s, "pop3", "bob", "DELE", NULL, "+OK", &dele) > 0 &&
+		lab_pass(c, "'Lab 2: delete me' is gone from %s's Maildir", c->bob);
+	else if (lab_find_exchange(&s, "pop3", c->bob, "DELE", NULL, "+OK", &dele) > 0 &&
 		 lab_command(dele.ts, (size_t)dele.line, "QUIT", NULL) < 0)
 		lab_fail(c, "'Lab 2: delete me' is still in %s: session %s sent DELE but no QUIT, and POP3 deletes only at QUIT (RFC 1939 6)",
 			 m.path, dele.ts->id);
 	else
 		lab_fail(c, "'Lab 2: delete me' is still in %s: DELE it (its number is in LIST), then QUIT",
 			 m.path);
-	if (lab_find_msg(c, NULL, "bob", NULL, "Subject", "Lab 2: keep me", &m) == 1)
+	if (lab_find_msg(c, NULL, c->bob, NULL, "Subject", "Lab 2: keep me", &m) == 1)
 		lab_pass(c, "'Lab 2: keep me' is still on the server");
 	else
 		lab_fail(c, "'Lab 2: keep me' was deleted too: only 'Lab 2: delete me' should go (restart from a new lab directory)");
@@ -127,7 +130,7 @@ static void idle_saw_mail(struct lab_check *c, const struct lab_sessions *s)
 	for (size_t k = s->n; k-- > 0;) {
 		const struct trace_session *ts = &s->all[k];
 
-		if (strcmp(lab_protocol(ts), "imap") != 0 || strcmp(ts->user, "bob") != 0)
+		if (strcmp(lab_protocol(ts), "imap") != 0 || strcmp(ts->user, c->bob) != 0)
 			continue;
 		for (ssize_t i = lab_command(ts, 0, "IDLE", NULL); i >= 0;
 		     i = lab_command(ts, (size_t)i + 1, "IDLE", NULL)) {
@@ -147,9 +150,12 @@ static void idle_saw_mail(struct lab_check *c, const struct lab_sessions *s)
 			}
 		}
 	}
-	lab_fail(c, idled ?
-		 "bob's IDLE never announced new mail: while IDLE waits, send bob a message from another terminal, then type DONE" :
-		 "bob's IMAP sessions never sent IDLE (a4 IDLE, wait, then DONE)");
+	if (idled)
+		lab_fail(c, "%s's IDLE never announced new mail: while IDLE waits, send %s a message from another terminal, then type DONE",
+			 c->bob, c->bob);
+	else
+		lab_fail(c, "%s's IMAP sessions never sent IDLE (a4 IDLE, wait, then DONE)",
+			 c->bob);
 }
 
 void lab3_check(struct lab_check *c)
@@ -157,34 +163,39 @@ void lab3_check(struct lab_check *c)
 	static const struct {
 		const char *verb, *what, *never;
 	} cmds[] = {
-		{ "LIST", "LIST answered OK", "bob's IMAP sessions never sent LIST (a2 LIST \"\" \"*\")" },
-		{ "SELECT", "SELECT answered OK", "bob's IMAP sessions never sent SELECT INBOX" },
-		{ "FETCH", "FETCH answered OK", "bob's IMAP sessions never sent FETCH" },
-		{ "STORE", "STORE answered OK", "bob's IMAP sessions never sent STORE" },
-		{ "CREATE", "CREATE answered OK", "bob's IMAP sessions never sent CREATE Lab3" },
-		{ "COPY", "COPY answered OK", "bob's IMAP sessions never sent COPY" },
-		{ "SEARCH", "SEARCH answered OK", "bob's IMAP sessions never sent SEARCH" },
+		{ "LIST", "LIST answered OK", "LIST (a2 LIST \"\" \"*\")" },
+		{ "SELECT", "SELECT answered OK", "SELECT INBOX" },
+		{ "FETCH", "FETCH answered OK", "FETCH" },
+		{ "STORE", "STORE answered OK", "STORE" },
+		{ "CREATE", "CREATE answered OK", "CREATE Lab3" },
+		{ "COPY", "COPY answered OK", "COPY" },
+		{ "SEARCH", "SEARCH answered OK", "SEARCH" },
 	};
 	struct lab_sessions s;
 	struct lab_msg m;
+	char what[128], never[192];
 
 	lab_sessions_load(c, NULL, &s);
-	lab_step_exchange(c, &s, "imap", "bob", "LOGIN", NULL, "OK",
-			  "bob logged in over IMAP",
-			  "no IMAP session logged in as bob yet: a1 LOGIN bob PASSWORD");
-	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		lab_step_exchange(c, &s, "imap", "bob", cmds[i].verb, NULL, "OK",
-				  cmds[i].what, cmds[i].never);
-	if (lab_find_msg(c, NULL, "bob", NULL, "Subject", "Lab 3: first message", &m) == 1 &&
+	snprintf(what, sizeof(what), "%s logged in over IMAP", c->bob);
+	snprintf(never, sizeof(never), "no IMAP session logged in as %s yet: a1 LOGIN %s PASSWORD",
+		 c->bob, c->bob);
+	lab_step_exchange(c, &s, "imap", c->bob, "LOGIN", NULL, "OK", what, never);
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		snprintf(never, sizeof(never), "%s's IMAP sessions never sent %s",
+			 c->bob, cmds[i].never);
+		lab_step_exchange(c, &s, "imap", c->bob, cmds[i].verb, NULL, "OK",
+				  cmds[i].what, never);
+	}
+	if (lab_find_msg(c, NULL, c->bob, NULL, "Subject", "Lab 3: first message", &m) == 1 &&
 	    strchr(m.flags, 'S') != NULL)
 		lab_pass(c, "'Lab 3: first message' is \\Seen: its file name ends in :2,%s",
 			 m.flags);
 	else
 		lab_fail(c, "'Lab 3: first message' is not \\Seen in the Maildir: STORE 1 +FLAGS (\\Seen)");
-	if (lab_find_msg(c, NULL, "bob", "Lab3", "Subject", "Lab 3: second message", &m) == 1)
+	if (lab_find_msg(c, NULL, c->bob, "Lab3", "Subject", "Lab 3: second message", &m) == 1)
 		lab_pass(c, "folder Lab3 holds a copy of 'Lab 3: second message'");
-	else if (!lab_folder_exists(c, NULL, "bob", "Lab3"))
-		lab_fail(c, "bob has no folder Lab3: CREATE Lab3");
+	else if (!lab_folder_exists(c, NULL, c->bob, "Lab3"))
+		lab_fail(c, "%s has no folder Lab3: CREATE Lab3", c->bob);
 	else
 		lab_fail(c, "folder Lab3 has no copy of 'Lab 3: second message': COPY 2 Lab3");
 	idle_saw_mail(c, &s);
@@ -193,29 +204,31 @@ void lab3_check(struct lab_check *c)
 
 /* ---- lab 4: POP3 and IMAP on one mailbox ---- */
 
-/* Step: a POP3 and an IMAP session of bob open at the same time. */
+/* Step: a POP3 and an IMAP session of the lab's user open at the same
+ * time. */
 static void overlapping(struct lab_check *c, const struct lab_sessions *s)
 {
 	for (size_t i = 0; i < s->n; i++) {
 		const struct trace_session *p = &s->all[i];
 
-		if (strcmp(lab_protocol(p), "pop3") != 0 || strcmp(p->user, "bob") != 0)
+		if (strcmp(lab_protocol(p), "pop3") != 0 || strcmp(p->user, c->bob) != 0)
 			continue;
 		for (size_t j = 0; j < s->n; j++) {
 			const struct trace_session *m = &s->all[j];
 
 			if (strcmp(lab_protocol(m), "imap") != 0 ||
-			    strcmp(m->user, "bob") != 0)
+			    strcmp(m->user, c->bob) != 0)
 				continue;
 			if (lab_start_ms(p) < lab_end_ms(m) &&
 			    lab_start_ms(m) < lab_end_ms(p)) {
-				lab_pass(c, "bob had POP3 session %s and IMAP session %s open at the same time",
-					 p->id, m->id);
+				lab_pass(c, "%s had POP3 session %s and IMAP session %s open at the same time",
+					 c->bob, p->id, m->id);
 				return;
 			}
 		}
 	}
-	lab_fail(c, "bob never had a POP3 and an IMAP session open at the same time: keep both terminals logged in");
+	lab_fail(c, "%s never had a POP3 and an IMAP session open at the same time: keep both terminals logged in",
+		 c->bob);
 }
 
 void lab4_check(struct lab_check *c)
@@ -226,7 +239,7 @@ void lab4_check(struct lab_check *c)
 
 	lab_sessions_load(c, NULL, &s);
 	overlapping(c, &s);
-	if (lab_find_msg(c, NULL, "bob", NULL, "Subject", "Lab 4: read me over IMAP", &m) == 0)
+	if (lab_find_msg(c, NULL, c->bob, NULL, "Subject", "Lab 4: read me over IMAP", &m) == 0)
 		lab_fail(c, "'Lab 4: read me over IMAP' is gone: it should stay, marked \\Seen");
 	else if (!m.in_cur || strchr(m.flags, 'S') == NULL)
 		lab_fail(c, "'Lab 4: read me over IMAP' is %s without the S flag: over IMAP, STORE its number +FLAGS (\\Seen)",
@@ -234,7 +247,7 @@ void lab4_check(struct lab_check *c)
 	else
 		lab_pass(c, "'Lab 4: read me over IMAP' moved from new/ to cur/ and its name ends in :2,%s",
 			 m.flags);
-	if (lab_find_msg(c, NULL, "bob", NULL, "Subject", "Lab 4: delete me over POP3", &m) == 1)
+	if (lab_find_msg(c, NULL, c->bob, NULL, "Subject", "Lab 4: delete me over POP3", &m) == 1)
 		lab_fail(c, "'Lab 4: delete me over POP3' is still in %s: DELE it over POP3, then QUIT",
 			 m.path);
 	else
@@ -242,7 +255,7 @@ void lab4_check(struct lab_check *c)
 	for (size_t k = 0; k < s.n && !expunge_seen; k++) {
 		const struct trace_session *ts = &s.all[k];
 
-		if (strcmp(lab_protocol(ts), "imap") != 0 || strcmp(ts->user, "bob") != 0)
+		if (strcmp(lab_protocol(ts), "imap") != 0 || strcmp(ts->user, c->bob) != 0)
 			continue;
 		for (size_t i = 0; i < ts->n_lines && !expunge_seen; i++)
 			expunge_seen = ts->lines[i].who == 'S' &&
@@ -253,6 +266,7 @@ void lab4_check(struct lab_check *c)
 				 ts->id);
 	}
 	if (!expunge_seen)
-		lab_fail(c, "no IMAP session of bob was told of the deletion: keep IMAP open while POP3 QUITs, then send NOOP over IMAP");
+		lab_fail(c, "no IMAP session of %s was told of the deletion: keep IMAP open while POP3 QUITs, then send NOOP over IMAP",
+			 c->bob);
 	lab_sessions_free(&s);
 }

@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "cli/lab.h"
+#include "common/strict.h"
 
 static void store_step(struct lab_check *c, const char *name, const char *user,
 		       const char *where, const char *subject, const char *hint)
@@ -72,9 +73,9 @@ void lab5_check(struct lab_check *c)
 	else
 		lab_fail(c, "no session delivered a message after STARTTLS: use the submission port and STARTTLS (swaks --tls)");
 	auth_after_tls(c, &s);
-	store_step(c, NULL, "bob", "bob", "Lab 5: in the clear",
+	store_step(c, NULL, c->bob, c->bob, "Lab 5: in the clear",
 		   " (the plaintext session's message)");
-	store_step(c, NULL, "bob", "bob", "Lab 5: under TLS",
+	store_step(c, NULL, c->bob, c->bob, "Lab 5: under TLS",
 		   " (the STARTTLS session's message)");
 	lab_sessions_free(&s);
 }
@@ -148,6 +149,7 @@ static void lab6_run_steps(struct lab_check *c, const struct trace_session *ts)
 {
 	ssize_t first = lab_line(ts, 0, 'C', ""), i;
 	struct lab_sessions one = { (struct trace_session *)ts, 1 };
+	char to[96], what[128], never[128];
 
 	lab_step(c, (lab_command(ts, 0, "EHLO", NULL) == first ||
 		     lab_command(ts, 0, "HELO", NULL) == first) &&
@@ -157,9 +159,10 @@ static void lab6_run_steps(struct lab_check *c, const struct trace_session *ts)
 	lab_step_exchange(c, &one, "smtp", NULL, "MAIL", "FROM:<", "250",
 			  "MAIL FROM:<...> was accepted",
 			  "your client sent no MAIL FROM:<address> (the address in <>)");
-	lab_step_exchange(c, &one, "smtp", NULL, "RCPT", "TO:<bob@lab.test>", "250",
-			  "RCPT TO:<bob@lab.test> was accepted",
-			  "your client sent no RCPT TO:<bob@lab.test>");
+	snprintf(to, sizeof(to), "TO:<%s@", c->bob);
+	snprintf(what, sizeof(what), "RCPT %s...> was accepted", to);
+	snprintf(never, sizeof(never), "your client sent no RCPT %s...>", to);
+	lab_step_exchange(c, &one, "smtp", NULL, "RCPT", to, "250", what, never);
 	i = lab_command(ts, 0, "DATA", NULL);
 	if (lab_smtp_accepted(ts) >= 0)
 		lab_pass(c, "DATA: the message was ended with CRLF.CRLF and accepted");
@@ -174,6 +177,41 @@ static void lab6_run_steps(struct lab_check *c, const struct trace_session *ts)
 	no_errors(c, ts);
 }
 
+/* Steps: the rules strict mode (common/strict.h, `strict = on` in lab 6)
+ * saw the client break in session ts, one FAIL a rule with the text and
+ * RFC section of its row in the protocol's explain table; one PASS when
+ * there were none. */
+static void strict_steps(struct lab_check *c, const struct trace_session *ts)
+{
+	const struct explainer *ex = trace_explainer(ts->service);
+	const size_t plen = strlen(STRICT_PREFIX);
+	char seen[16][48];
+	size_t n_seen = 0;
+
+	for (ssize_t i = lab_line(ts, 0, '*', STRICT_PREFIX); i >= 0;
+	     i = lab_line(ts, (size_t)i + 1, '*', STRICT_PREFIX)) {
+		const char *rule = ts->lines[i].text + plen;
+		const struct explain_entry *e;
+		bool again = false;
+		char id[48];
+
+		snprintf(id, sizeof(id), "%.*s", (int)strcspn(rule, ":"), rule);
+		for (size_t k = 0; k < n_seen && !again; k++)
+			again = strcmp(seen[k], id) == 0;
+		if (again || n_seen == sizeof(seen) / sizeof(seen[0]))
+			continue;
+		memcpy(seen[n_seen++], id, sizeof(id));
+		e = ex != NULL ? explain_find(ex, id) : NULL;
+		lab_fail(c, "strict mode: your client broke %s: %s: %s, session %s (read it with: maillab trace show -d %s %s --explain)",
+			 id, e != NULL ? e->text : "a protocol rule",
+			 e != NULL ? e->rfc : "see labs/strict-rules.md", ts->id,
+			 c->dir, ts->id);
+	}
+	if (n_seen == 0)
+		lab_pass(c, "strict mode: your client broke no protocol rule in session %s",
+			 ts->id);
+}
+
 void lab6_check(struct lab_check *c)
 {
 	const struct trace_session *ts;
@@ -186,14 +224,18 @@ void lab6_check(struct lab_check *c)
 		lab_fail(c, "no client has talked to the smtp port yet: run your client");
 	else
 		lab6_run_steps(c, ts);
-	store_step(c, NULL, "bob", "bob", LAB6_SUBJECT,
+	store_step(c, NULL, c->bob, c->bob, LAB6_SUBJECT,
 		   " (your client's Subject: header line)");
-	if (lab_find_msg(c, NULL, "bob", NULL, "Subject", LAB6_SUBJECT, &m) == 1 &&
+	if (lab_find_msg(c, NULL, c->bob, NULL, "Subject", LAB6_SUBJECT, &m) == 1 &&
 	    lab_body_has_line(&m, ".signature"))
 		lab_pass(c, "dot-stuffing: the line '.signature' arrived with its dot");
 	else
-		lab_fail(c, "bob has no message '%s' with the body line '.signature': your client must send it as '..signature' (RFC 5321 4.5.2)",
-			 LAB6_SUBJECT);
+		lab_fail(c, "%s has no message '%s' with the body line '.signature': your client must send it as '..signature' (RFC 5321 4.5.2)",
+			 c->bob, LAB6_SUBJECT);
+	if (ts != NULL)
+		strict_steps(c, ts);
+	else
+		lab_fail(c, "strict mode: no session of your client to check yet");
 	lab_sessions_free(&s);
 }
 
@@ -301,10 +343,11 @@ void lab8_check(struct lab_check *c)
 	else
 		lab_pass(c, "your client sent a message over TLS as %s (session %s, %s)",
 			 sent->user, sent->id, sent->service);
-	store_step(c, NULL, "bob", "bob", "Lab 8: from a real client",
+	store_step(c, NULL, c->bob, c->bob, "Lab 8: from a real client",
 		   " (send one from alice's account in your client)");
 	if (read == NULL)
-		lab_fail(c, "no client logged in and downloaded a message over IMAP or POP3: open bob's INBOX in your client");
+		lab_fail(c, "no client logged in and downloaded a message over IMAP or POP3: open %s's INBOX in your client",
+			 c->bob);
 	else if (!encrypted(read))
 		lab_fail(c, "session %s read mail without TLS: set the client's IMAP security to SSL/TLS (port imaps) or STARTTLS", read->id);
 	else

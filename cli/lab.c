@@ -12,13 +12,16 @@
 
 #include "cli/cli.h"
 #include "cli/lab.h"
+#include "common/users.h"
 
 #define USAGE \
 	"usage: maillab lab list\n" \
 	"       maillab lab start N [-d DIR] [--port-offset K]\n" \
-	"       maillab lab check N [-d DIR]\n" \
+	"       maillab lab check N [-d DIR] [--user NAME]\n" \
 	"  DIR defaults to ./lab-N.  --port-offset K adds K to every port\n" \
-	"  (for several labs or students on one machine).\n"
+	"  (for several labs or students on one machine).  --user NAME grades\n" \
+	"  student NAME on a shared instance DIR (a user per student): NAME's\n" \
+	"  sessions and mailbox instead of bob's.\n"
 
 /* Lab 7: two instances (each routes the other's domain to it, see
  * cli/lab-start.c), with retries short enough to watch. */
@@ -38,6 +41,9 @@ static const struct lab_seed lab4_seeds[] = {
 };
 
 #define ONE_INSTANCE { { NULL, "lab.test", 0, "" } }, 1
+/* Lab 6: strict mode names every rule the student's client breaks
+ * (common/strict.h), and the check grades them. */
+#define LAB6_INSTANCE { { NULL, "lab.test", 0, "strict = on\n" } }, 1
 #define SEEDS(a) a, sizeof(a) / sizeof(a[0])
 
 static const struct lab lab_table[] = {
@@ -58,7 +64,7 @@ static const struct lab lab_table[] = {
 	  ONE_INSTANCE, NULL, 0, lab5_check },
 	{ 6, "Write your own SMTP client", "06-smtp-client.md",
 	  "the socket lab: a client in Python or C, graded from the trace", 60,
-	  ONE_INSTANCE, NULL, 0, lab6_check },
+	  LAB6_INSTANCE, NULL, 0, lab6_check },
 	{ 7, "Store and forward", "07-store-and-forward.md",
 	  "two servers relaying: queue, retries while one is down, a bounce", 40,
 	  { { "north", "north.test", 0, LAB7_QUEUE },
@@ -94,9 +100,11 @@ static int cmd_list(void)
 	return ferror(stdout) ? 1 : 0;
 }
 
-static int cmd_check(const struct lab *lab, const char *dir)
+static int cmd_check(const struct lab *lab, const char *dir,
+		     const char *student)
 {
-	struct lab_check c = { dir, 0, 0 };
+	struct lab_check c = { .dir = dir, .student = student,
+			       .bob = student != NULL ? student : "bob" };
 	struct stat st;
 
 	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
@@ -105,7 +113,16 @@ static int cmd_check(const struct lab *lab, const char *dir)
 			lab->number, dir);
 		return 1;
 	}
-	printf("Lab %d: %s (%s)\n", lab->number, lab->title, dir);
+	if (student != NULL && lab->n_instances > 1) {
+		fprintf(stderr, "maillab lab: lab %d runs %zu instances of its own: --user is for one shared instance\n",
+			lab->number, lab->n_instances);
+		return 2;
+	}
+	if (student != NULL)
+		printf("Lab %d: %s (%s, student %s)\n", lab->number, lab->title,
+		       dir, student);
+	else
+		printf("Lab %d: %s (%s)\n", lab->number, lab->title, dir);
 	lab->check(&c);
 	printf("%d of %d steps passed\n", c.step - c.failed, c.step);
 	return c.failed == 0 && c.step > 0 ? 0 : 1;
@@ -126,7 +143,7 @@ static int parse_int(const char *s, int min, int max, int *out)
 
 int maillab_lab(int argc, char **argv)
 {
-	const char *dir = NULL;
+	const char *dir = NULL, *student = NULL;
 	const struct lab *lab;
 	char default_dir[32];
 	int number, offset = 0;
@@ -138,6 +155,10 @@ int maillab_lab(int argc, char **argv)
 	for (int i = 3; i < argc; i++) {
 		if (strcmp(argv[i], "-d") == 0 && i + 1 < argc && dir == NULL)
 			dir = argv[++i];
+		else if (strcmp(argv[i], "--user") == 0 && i + 1 < argc &&
+			 strcmp(argv[1], "check") == 0 && student == NULL &&
+			 user_name_valid(argv[i + 1]))
+			student = argv[++i];
 		else if (strcmp(argv[i], "--port-offset") == 0 && i + 1 < argc &&
 			 strcmp(argv[1], "start") == 0 &&
 			 parse_int(argv[++i], 0, 50000, &offset) == 0)
@@ -157,6 +178,6 @@ int maillab_lab(int argc, char **argv)
 	if (strcmp(argv[1], "start") == 0)
 		return lab_start(lab, dir, offset);
 	if (strcmp(argv[1], "check") == 0)
-		return cmd_check(lab, dir);
+		return cmd_check(lab, dir, student);
 	return usage();
 }

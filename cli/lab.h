@@ -57,6 +57,11 @@ int lab_start(const struct lab *lab, const char *dir, int port_offset);
 
 struct lab_check {
 	const char *dir;	/* the lab directory */
+	/* --user NAME: the student graded on a shared instance (one user
+	 * per student), whose sessions alone are read; NULL: every session */
+	const char *student;
+	/* the mailbox the lab's steps look at: "bob", or the student */
+	const char *bob;
 	int step;		/* steps reported so far */
 	int failed;
 };
@@ -77,10 +82,17 @@ struct lab_sessions {
 };
 
 /* Loads INSTANCE/log/trace (INSTANCE: the lab directory, or sub-directory
- * `name` of it).  A missing trace directory gives no sessions. */
+ * `name` of it).  A missing trace directory gives no sessions.  With
+ * c->student set, only the student's sessions (lab_session_of). */
 void lab_sessions_load(const struct lab_check *c, const char *name,
 		       struct lab_sessions *out);
 void lab_sessions_free(struct lab_sessions *s);
+/* Keeps the sessions of student `name` on a shared instance: those logged
+ * in as name, those whose envelope (MAIL FROM, RCPT TO) has the local part
+ * name (a "+detail" ignored), and those that name no user at all but came
+ * from an address one of the former came from (a student's own machine;
+ * a client that fails before MAIL names nobody). */
+void lab_sessions_of(struct lab_sessions *s, const char *name);
 
 /* The protocol of a session: "smtp" (smtp, submission, submissions),
  * "pop3", "imap", "smtp-out" (the queue's outbound sessions). */

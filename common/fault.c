@@ -133,6 +133,25 @@ static int parse_cmd(const char *c, char *out)
 	return 0;
 }
 
+/* What a greeting may be instead of itself: RFC 5321 3.1, 3.8: SMTP's
+ * 554 (no service here) or 421 (closing); a POP3 -ERR or an IMAP BYE
+ * (RFC 3501 7.1.5) and the close, for any reply code. */
+static bool greeting_action(const struct fault *f)
+{
+	switch (f->kind) {
+	case FAULT_DELAY:
+	case FAULT_DROP:
+	case FAULT_BYE:
+		return true;
+	case FAULT_REPLY:
+		return f->proto != FAULT_SMTP || f->arg == 421 || f->arg == 554;
+	case FAULT_UNAVAILABLE:
+		return f->proto == FAULT_IMAP;
+	default:
+		return false;
+	}
+}
+
 int fault_parse(const char *proto, const char *cmd, const char *action,
 		struct fault *out, char *err_r, size_t errlen)
 {
@@ -157,6 +176,14 @@ int fault_parse(const char *proto, const char *cmd, const char *action,
 		snprintf(err_r, errlen, "fault %s %s: '%s' is not an action (421, 450, "
 			 "451, 452, 550-554, greylistN, delayN, drop, bye, in-use, "
 			 "unavailable)", proto, cmd, action);
+		return -1;
+	}
+	if (strcmp(f.cmd, FAULT_GREETING) == 0 && !greeting_action(&f)) {
+		snprintf(err_r, errlen, "fault %s %s: %s cannot answer a greeting "
+			 "(delayN, drop, bye, %s)", proto, cmd, action,
+			 f.proto == FAULT_SMTP ? "421, 554" :
+			 f.proto == FAULT_POP3 ? "a 4xx or 5xx code" :
+			 "a 4xx or 5xx code, unavailable");
 		return -1;
 	}
 	if ((f.kind == FAULT_GREYLIST &&
@@ -236,13 +263,22 @@ void fault_session_free(struct fault_session *fs)
 
 void fault_forget_named(struct fault_session *fs)
 {
-	fs->n_named = 0;
+	fs->n_named = fs->n_kept;
+}
+
+void fault_keep_named(struct fault_session *fs)
+{
+	fs->n_kept = fs->n_named;
 }
 
 static bool matches(const struct fault *f, const char *cmd, unsigned int kinds)
 {
-	return (kinds & FAULT_KIND_BIT(f->kind)) &&
-		(strcmp(f->cmd, FAULT_ANY) == 0 || strcasecmp(f->cmd, cmd) == 0);
+	if (!(kinds & FAULT_KIND_BIT(f->kind)))
+		return false;
+	/* the greeting is no command: "*" is for every command */
+	if (strcmp(f->cmd, FAULT_ANY) == 0)
+		return strcmp(cmd, FAULT_GREETING) != 0;
+	return strcasecmp(f->cmd, cmd) == 0;
 }
 
 const struct fault *fault_find(const struct fault_session *fs, const char *cmd,
@@ -302,6 +338,11 @@ static int parse_suffix(enum fault_proto proto, const char *s, size_t len,
 		if (fault_parse(proto_names[proto], cmd, action, &rules[n], err_r,
 				errlen) < 0)
 			return -1;
+		if (strcmp(rules[n].cmd, FAULT_GREETING) == 0) {
+			snprintf(err_r, errlen, "fault suffix: the greeting comes before "
+				 "any name (a GREETING fault only from maillab.conf)");
+			return -1;
+		}
 		n++;
 	}
 	if (n == 0)

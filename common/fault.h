@@ -43,6 +43,9 @@ enum fault_kind {
 
 #define FAULT_CMD_MAX 16	/* longest command name + 1 */
 #define FAULT_ANY "*"		/* the command of a rule for every command */
+/* The "command" of a rule for the greeting, before any command: only from
+ * maillab.conf (no name has been sent yet), never matched by FAULT_ANY. */
+#define FAULT_GREETING "GREETING"
 #define FAULT_MAX_NAMED 8	/* rules a session may add by names */
 #define FAULT_MAX_DELAY_MS 60000
 #define FAULT_MAX_GREYLIST 100
@@ -73,6 +76,9 @@ struct fault_session {
 	size_t n_rules;
 	struct fault named[FAULT_MAX_NAMED];	/* from names the client used */
 	size_t n_named;
+	size_t n_kept;		/* named[0..n_kept): for the whole session */
+	/* SMTP: the greeting was 554; commands get 503 until QUIT */
+	bool greeting_refused;
 	/* a command held back by a delay */
 	bool replaying;			/* it runs now: no second delay */
 	void (*again)(void *arg);
@@ -87,8 +93,12 @@ struct fault_session {
 /* Loads the configured rules for io's service (none when off). */
 void fault_session_init(struct fault_session *fs, const struct proto_io *io);
 void fault_session_free(struct fault_session *fs);
-/* Forgets the rules added by names (SMTP: at the end of a transaction). */
+/* Forgets the rules added by names (SMTP: at the end of a transaction),
+ * but those fault_keep_named kept. */
 void fault_forget_named(struct fault_session *fs);
+/* The rules added by names so far last for the session (SMTP: named at
+ * AUTH, by the user who logs in). */
+void fault_keep_named(struct fault_session *fs);
 
 /* `name` (a user name, or an address local part, which may go on with
  * "@domain") carries a fault suffix: when fault injection is on, removes

@@ -89,6 +89,37 @@ bool imap_fault_login(struct imap_cmd *cmd, char *user)
 	return true;
 }
 
+static void greeting_again(void *arg)
+{
+	imap_greet(arg);
+}
+
+bool imap_fault_greeting(struct imap_session *s)
+{
+	const struct fault *f;
+
+	if (fault_delay(&s->fault, s->io, FAULT_GREETING, greeting_again, s))
+		return true;
+	f = fault_find(&s->fault, FAULT_GREETING, IMMEDIATE, 0, false);
+	if (f == NULL)
+		return false;
+	/* RFC 3501 7.1.5: a BYE greeting refuses the connection */
+	if (f->kind == FAULT_DROP) {
+		fault_note(s->io, f, FAULT_GREETING, "connection closed without a greeting");
+	} else if (f->kind == FAULT_REPLY && f->arg >= 500) {
+		fault_note(s->io, f, FAULT_GREETING, "* BYE instead of * OK, "
+			   "connection closed");
+		imap_untagged(s, "BYE Injected fault: no IMAP service here");
+	} else {
+		fault_note(s->io, f, FAULT_GREETING, "* BYE [UNAVAILABLE] instead of "
+			   "* OK, connection closed");
+		imap_untagged(s, "BYE [UNAVAILABLE] Injected fault: server not "
+			      "available, try again later");
+	}
+	s->io->close = true;
+	return true;
+}
+
 void imap_fault_cut(struct imap_session *s, size_t sent, size_t size)
 {
 	char what[96];

@@ -299,6 +299,13 @@ bool imap_fault_command(struct imap_session *s, const struct imap_command *def,
  * removed): true when a fault it named (for LOGIN or AUTHENTICATE) answers
  * the command (cmd->result set, or cmd->async when the session ends). */
 bool imap_fault_login(struct imap_cmd *cmd, char *user);
+/* The greeting: a GREETING fault from maillab.conf delays it (imap_greet
+ * runs again later), or says BYE and closes (RFC 3501 7.1.5), or drops the
+ * connection. */
+bool imap_fault_greeting(struct imap_session *s);
+/* session.c: queues the greeting (or what a GREETING fault puts in its
+ * place). */
+void imap_greet(struct imap_session *s);
 /* cmd-fetch.c cut the FETCH output after `sent` of a literal's `size`
  * octets: notes it and closes the connection. */
 void imap_fault_cut(struct imap_session *s, size_t sent, size_t size);

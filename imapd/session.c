@@ -709,11 +709,21 @@ static void *imap_open(struct proto_io *io)
 	s->mail_root = buf_steal(&caps);
 	io->max_line = cfg->max_imap_line;
 	io->idle_timeout = cfg->timeout_imap_preauth;
+	buf_free(&caps);
+	imap_greet(s);
+	return s;
+}
+
+void imap_greet(struct imap_session *s)
+{
+	struct buf caps = BUF_INIT(BUF_UNLIMITED);
+
+	if (imap_fault_greeting(s))
+		return;
 	imap_capabilities(s, &caps);
 	imap_untagged(s, "OK [CAPABILITY %s] maillab IMAP4rev1 server ready",
 		      buf_cstr(&caps));
 	buf_free(&caps);
-	return s;
 }
 
 static void imap_tls_done(void *sess)

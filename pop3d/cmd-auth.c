@@ -182,7 +182,8 @@ void pop3_cmd_user(struct pop3_session *s, char *args)
 		return;
 	/* Whether the user exists is told only after PASS, so that USER
 	 * cannot be used to probe for names. */
-	fault_take_name(&s->fault, s->io, argv[0]);
+	if (pop3_fault_user(s, argv[0]))
+		return;
 	free(s->user);
 	s->user = xstrdup(argv[0]);
 	pop3_ok(s, "send your password");
@@ -295,6 +296,9 @@ void pop3_cmd_apop(struct pop3_session *s, char *args)
 	}
 	free(s->user);
 	s->user = NULL;
+	/* the name may carry a fault suffix; the digest does not cover it */
+	if (pop3_fault_login(s, argv[0], "APOP"))
+		return;
 	if (auth_locked(s->io, argv[0])) {
 		login_done(s, AUTH_LOCKED, argv[0]);
 		return;

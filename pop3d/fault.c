@@ -99,6 +99,53 @@ bool pop3_fault_login(struct pop3_session *s, char *user, const char *cmd)
 	return true;
 }
 
+bool pop3_fault_user(struct pop3_session *s, char *user)
+{
+	size_t before = s->fault.n_named;
+	const struct fault *f;
+
+	if (fault_take_name(&s->fault, s->io, user) <= 0)
+		return false;
+	f = fault_find(&s->fault, "USER", IMMEDIATE, before, true);
+	if (f == NULL)
+		return false;
+	apply(s, f, "USER");
+	return true;
+}
+
+static void greeting_again(void *arg)
+{
+	pop3_greet(arg);
+}
+
+bool pop3_fault_greeting(struct pop3_session *s)
+{
+	const struct fault *f;
+
+	if (fault_delay(&s->fault, s->io, FAULT_GREETING, greeting_again, s))
+		return true;
+	f = fault_find(&s->fault, FAULT_GREETING, IMMEDIATE, 0, false);
+	if (f == NULL)
+		return false;
+	/* RFC 1939 4 knows only +OK greetings; a server that will not
+	 * serve says -ERR and closes, as servers do (RFC 2449 8: the code
+	 * says how long the trouble lasts) */
+	if (f->kind == FAULT_DROP) {
+		fault_note(s->io, f, FAULT_GREETING, "connection closed without a greeting");
+	} else if (f->kind == FAULT_REPLY && f->arg >= 500) {
+		fault_note(s->io, f, FAULT_GREETING, "-ERR [SYS/PERM] instead of +OK, "
+			   "connection closed");
+		pop3_err(s, "SYS/PERM", "Injected fault: no POP3 service here");
+	} else {
+		fault_note(s->io, f, FAULT_GREETING, "-ERR [SYS/TEMP] instead of +OK, "
+			   "connection closed");
+		pop3_err(s, "SYS/TEMP", "Injected fault: service not available, try "
+			 "again later");
+	}
+	pop3_close(s);
+	return true;
+}
+
 void pop3_fault_cut(struct pop3_session *s)
 {
 	size_t half = s->ml.size / 2;

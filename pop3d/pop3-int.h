@@ -146,6 +146,8 @@ void pop3_bad(struct pop3_session *s, const char *fmt, ...)
 /* Closes the connection once the replies queued so far are sent; no
  * further input is read. */
 void pop3_close(struct pop3_session *s);
+/* Queues the greeting (or what a GREETING fault puts in its place). */
+void pop3_greet(struct pop3_session *s);
 
 /* Splits args at single spaces into argv (at most max words).  Returns the
  * number of words, or -1 when there are more than max, or an empty word
@@ -164,6 +166,12 @@ bool pop3_fault_command(struct pop3_session *s, const char *cmd,
 /* AUTH (`cmd`) with SASL user name `user` (modified: a fault suffix is
  * removed): true when a fault it named for PASS, APOP or AUTH answered. */
 bool pop3_fault_login(struct pop3_session *s, char *user, const char *cmd);
+/* USER `user` (modified: a fault suffix is removed): true when a fault it
+ * named answers USER itself. */
+bool pop3_fault_user(struct pop3_session *s, char *user);
+/* The greeting: a GREETING fault from maillab.conf delays it (pop3_greet
+ * runs again later), or answers -ERR and closes, or drops the connection. */
+bool pop3_fault_greeting(struct pop3_session *s);
 /* Sends part of the message being streamed, then closes. */
 void pop3_fault_cut(struct pop3_session *s);
 

@@ -210,16 +210,25 @@ static void *pop3_open(struct proto_io *io)
 	io->max_line = io->cfg->max_pop3_line;
 	io->bare_lf_ends_line = true;	/* `nc` without -C sends bare LF */
 	io->idle_timeout = io->cfg->timeout_pop3;
+	pop3_greet(s);
+	return s;
+}
+
+void pop3_greet(struct pop3_session *s)
+{
+	const struct config *cfg = s->io->cfg;
+
+	if (pop3_fault_greeting(s))
+		return;
 	/* RFC 1939 4, 7: the greeting carries a timestamp only when APOP is
 	 * offered (cmd-auth.c); clients take its absence as "no APOP". */
-	if (io->cfg->pop3_apop) {
-		s->apop_ts = apop_timestamp(io->cfg->hostname);
+	if (cfg->pop3_apop) {
+		s->apop_ts = apop_timestamp(cfg->hostname);
 		pop3_ok(s, "%s maillab POP3 server ready %s",
-			io->cfg->hostname, s->apop_ts);
+			cfg->hostname, s->apop_ts);
 	} else {
-		pop3_ok(s, "%s maillab POP3 server ready", io->cfg->hostname);
+		pop3_ok(s, "%s maillab POP3 server ready", cfg->hostname);
 	}
-	return s;
 }
 
 /* Finishes a multi-line response that is still being sent, so that replies stay in

@@ -34,6 +34,22 @@ static void auth_done(void *sess, enum auth_result result, const char *user)
 	}
 }
 
+/* The SASL exchange gave a user and a password: check them, unless a
+ * fault the user name asks for answers first (smtpd/fault.c). */
+static void verify(struct smtp_session *s)
+{
+	const char *name = sasl_user(&s->sasl);
+	char user[512];
+
+	if (strlen(name) < sizeof(user)) {
+		memcpy(user, name, strlen(name) + 1);
+		if (smtp_fault_auth(s, user))
+			return;
+		name = user;
+	}
+	auth_check(s->io, &s->auth, name, sasl_password(&s->sasl), auth_done, s);
+}
+
 /* Acts on what SASL said. */
 static void sasl_result(struct smtp_session *s, enum sasl_result r)
 {
@@ -46,8 +62,7 @@ static void sasl_result(struct smtp_session *s, enum sasl_result r)
 	case SASL_VERIFY:
 		/* done may run at once (unit tests): be BUSY first. */
 		smtp_enter_state(s, SMTP_BUSY);
-		auth_check(s->io, &s->auth, sasl_user(&s->sasl),
-			   sasl_password(&s->sasl), auth_done, s);
+		verify(s);
 		sasl_reset(&s->sasl);
 		return;
 	case SASL_FAILED:

@@ -393,7 +393,6 @@ static void chunk_refused(struct smtp_session *s)
 void smtp_bdat_chunk_done(struct smtp_session *s)
 {
 	struct smtp_txn *t = s->txn;
-	struct smtp_body *b;
 
 	s->io->bytes_sink = NULL;
 	s->io->bytes_sink_arg = NULL;
@@ -410,7 +409,16 @@ void smtp_bdat_chunk_done(struct smtp_session *s)
 			   (unsigned long long)s->bdat_size);
 		return;
 	}
-	b = &t->body;
+	smtp_bdat_last(s);
+}
+
+void smtp_bdat_last(struct smtp_session *s)
+{
+	struct smtp_body *b;
+
+	if (s->state != SMTP_BDAT || s->txn == NULL || smtp_fault_data_end(s))
+		return;
+	b = &s->txn->body;
 	finish_message(s, &(struct body_facts){
 		.too_big = false, .has_nul = b->has_nul, .bare_lf = b->bare_lf,
 		.bare_cr = b->bare_cr, .long_line = b->long_line,

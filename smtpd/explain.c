@@ -91,6 +91,9 @@ static const struct explain_entry smtp_entries[] = {
 	  "RFC 5321 4.1.1.4" },
 	{ "421", "The server is closing the connection (421: service not "
 	  "available); the client should try again later.", "RFC 5321 3.8" },
+	{ "554", "Instead of the 220 greeting: there is no SMTP service here "
+	  "for this client. The server waits for QUIT and answers every other "
+	  "command with 503.", "RFC 5321 3.1, 4.3.2" },
 	{ "421 4.3.2", "The server is shutting down (4.3.2: system not accepting "
 	  "network messages); try again later.", "RFC 5321 3.8; RFC 3463 3.4" },
 	{ "421 4.4.1", "The next server could not be reached (4.4.1: no answer "

@@ -122,7 +122,12 @@ bool smtp_fault_greylist(struct smtp_session *s, const char *rcpt)
 
 static void data_end_again(void *arg)
 {
-	smtp_data_end(arg);
+	struct smtp_session *s = arg;
+
+	if (s->state == SMTP_BDAT)
+		smtp_bdat_last(s);
+	else
+		smtp_data_end(s);
 }
 
 bool smtp_fault_data_end(struct smtp_session *s)
@@ -138,5 +143,70 @@ bool smtp_fault_data_end(struct smtp_session *s)
 	smtp_txn_end(s);
 	smtp_enter_state(s, SMTP_READY);
 	apply(s, f, "DATA-END");
+	return true;
+}
+
+bool smtp_fault_auth(struct smtp_session *s, char *user)
+{
+	size_t before = s->fault.n_named;
+	const struct fault *f;
+
+	if (fault_take_name(&s->fault, s->io, user) <= 0)
+		return false;
+	/* the user's faults, unlike an address's, outlive the transaction */
+	fault_keep_named(&s->fault);
+	f = fault_find(&s->fault, "AUTH", IMMEDIATE, before, true);
+	if (f == NULL)
+		return false;
+	smtp_enter_state(s, SMTP_READY);
+	apply(s, f, "AUTH");
+	return true;
+}
+
+/* --- the greeting --- */
+
+static void greeting_again(void *arg)
+{
+	smtp_greet(arg);
+}
+
+bool smtp_fault_greeting(struct smtp_session *s)
+{
+	struct proto_io *io = s->io;
+	const struct fault *f;
+
+	if (fault_delay(&s->fault, io, FAULT_GREETING, greeting_again, s))
+		return true;
+	f = fault_find(&s->fault, FAULT_GREETING, IMMEDIATE, 0, false);
+	if (f == NULL)
+		return false;
+	/* RFC 2034 3: no enhanced status code before EHLO */
+	if (f->kind == FAULT_REPLY && f->arg == 554) {
+		fault_note(io, f, FAULT_GREETING, "554 instead of 220, then 503 to "
+			   "every command but QUIT");
+		/* RFC 5321 3.1: the server then waits for QUIT */
+		io_printf(io, "554 %s Injected fault: no SMTP service here\r\n",
+			  io->cfg->hostname);
+		s->fault.greeting_refused = true;
+		return true;
+	}
+	if (f->kind == FAULT_DROP) {
+		fault_note(io, f, FAULT_GREETING, "connection closed without a greeting");
+		drop(s);
+		return true;
+	}
+	fault_note(io, f, FAULT_GREETING, "421 instead of 220, connection closed");
+	io_printf(io, "421 %s Injected fault: service not available, closing "
+		  "connection\r\n", io->cfg->hostname);
+	drop(s);
+	return true;
+}
+
+bool smtp_fault_refused(struct smtp_session *s, const char *cmd)
+{
+	if (!s->fault.greeting_refused || (cmd != NULL && strcmp(cmd, "QUIT") == 0))
+		return false;
+	smtp_reply(s, 503, "5.5.1", "Bad sequence of commands: no SMTP service "
+		   "here (injected fault), send QUIT");
 	return true;
 }

@@ -242,6 +242,8 @@ static void dispatch(struct smtp_session *s, const char *line, size_t len,
 		smtp_reply(s, 500, "5.5.2", "Line too long");
 		return;
 	}
+	if (smtp_fault_refused(s, cmd->name))
+		return;
 	if (!(cmd->states & ST(s->state))) {
 		smtp_reply(s, 503, "5.5.1", "%s", sequence_hint[s->state]);
 		return;
@@ -284,9 +286,16 @@ static void *smtp_open(struct proto_io *io)
 		io->cfg->max_command_line : SMTP_AUTH_LINE_MAX;
 	smtp_enter_state(s, SMTP_INIT);
 	smtp_strict_open(s);
-	/* RFC 5321 4.2: the greeting; RFC 2034 3: no enhanced code. */
-	io_printf(io, "220 %s ESMTP maillab\r\n", io->cfg->hostname);
+	smtp_greet(s);
 	return s;
+}
+
+void smtp_greet(struct smtp_session *s)
+{
+	if (smtp_fault_greeting(s))
+		return;
+	/* RFC 5321 4.2: the greeting; RFC 2034 3: no enhanced code. */
+	io_printf(s->io, "220 %s ESMTP maillab\r\n", s->io->cfg->hostname);
 }
 
 static void smtp_line(void *sess, const char *line, size_t len, unsigned flags)

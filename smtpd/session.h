@@ -128,6 +128,8 @@ void smtp_enter_state(struct smtp_session *s, enum smtp_state st);
 void smtp_close(struct smtp_session *s, const char *esc, const char *why);
 /* Ends the transaction, if any (frees it and the unfinished delivery). */
 void smtp_txn_end(struct smtp_session *s);
+/* Queues the greeting (or what a GREETING fault puts in its place). */
+void smtp_greet(struct smtp_session *s);
 /* Forgets everything learned from the client: the transaction, the
  * EHLO name and the authentication (STARTTLS, RFC 3207 4.2). */
 void smtp_session_reset(struct smtp_session *s);
@@ -158,8 +160,18 @@ bool smtp_fault_address(struct smtp_session *s, struct smtp_path *path,
 			const char *cmd);
 /* RCPT of `rcpt`: greylisting refuses it (451 4.7.1). */
 bool smtp_fault_greylist(struct smtp_session *s, const char *rcpt);
-/* The end of DATA, before the message is checked and committed. */
+/* The end of DATA, or of BDAT's LAST chunk, before the message is
+ * checked and committed. */
 bool smtp_fault_data_end(struct smtp_session *s);
+/* The greeting: a GREETING fault from maillab.conf delays it (smtp_greet
+ * runs again later), or says 421 or 554 instead, or drops the connection. */
+bool smtp_fault_greeting(struct smtp_session *s);
+/* After a 554 greeting (RFC 5321 3.1): command `cmd` (NULL: unknown) gets
+ * 503, but QUIT. */
+bool smtp_fault_refused(struct smtp_session *s, const char *cmd);
+/* AUTH's SASL user name `user` (modified: a fault suffix is removed): its
+ * rules last for the session; true when one of them answers AUTH. */
+bool smtp_fault_auth(struct smtp_session *s, char *user);
 
 /* --- command handlers: args is the rest of the line after the verb and
  * its space ("" when none), writable --- */
@@ -169,6 +181,8 @@ void smtp_cmd_mail(struct smtp_session *s, char *args);
 void smtp_cmd_rcpt(struct smtp_session *s, char *args);
 void smtp_cmd_data(struct smtp_session *s, char *args);
 void smtp_cmd_bdat(struct smtp_session *s, char *args);
+/* cmd-data.c: BDAT's LAST chunk is in: the message is complete. */
+void smtp_bdat_last(struct smtp_session *s);
 void smtp_cmd_auth(struct smtp_session *s, char *args);
 void smtp_cmd_rset(struct smtp_session *s, char *args);
 void smtp_cmd_noop(struct smtp_session *s, char *args);

@@ -32,6 +32,8 @@ dnsmasq-base
 isync
 postfix
 zlib1g-dev
+netcat-openbsd
+tcpdump
 "
 missing=""
 for p in $PKGS; do

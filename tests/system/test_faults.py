@@ -9,10 +9,11 @@ import imaplib
 import os
 import poplib
 import smtplib
+import socket
 import time
 import unittest
 
-from fixture import Instance, run_cli
+from fixture import Instance, recv_until, run_cli
 
 MSG = (b"From: sender@example.com\r\nTo: bob@lab.test\r\n"
        b"Subject: fault lab\r\n\r\n"
@@ -273,6 +274,157 @@ class FaultsByName(unittest.TestCase):
         m.logout()
         self.assertTrue(any("FETCH cut after" in t
                             for t in fault_traces(inst, "imap").values()))
+
+
+class FaultsAtGreeting(unittest.TestCase):
+    """GREETING rules from maillab.conf: the greeting refused (SMTP 554,
+    then 503 until QUIT; POP3 -ERR) or delayed (IMAP), as real clients see
+    it, and marked in the trace."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.inst = Instance.start(config={
+            "fault_injection": "on",
+            "fault smtp GREETING": "554",
+            "fault pop3 GREETING": "451",
+            "fault imap GREETING": "delay300",
+        })
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.inst.stop()
+
+    def test_smtp_554_greeting(self):
+        inst = self.inst
+        with self.assertRaises(smtplib.SMTPConnectError) as cm:
+            smtplib.SMTP(inst.host, inst.port("smtp"), timeout=20)
+        self.assertEqual(cm.exception.smtp_code, 554)
+        self.assertIn(b"Injected fault: no SMTP service here",
+                      cm.exception.smtp_error)
+        # RFC 5321 3.1: the server waits for QUIT, 503 meanwhile
+        s = socket.create_connection((inst.host, inst.port("smtp")), 20)
+        got = recv_until(s, b"\r\n")
+        self.assertTrue(got.startswith(b"554 localhost "), got)
+        s.sendall(b"EHLO client.example\r\n")
+        self.assertIn(b"503 5.5.1", recv_until(s, b"\r\n"))
+        s.sendall(b"QUIT\r\n")
+        self.assertIn(b"221", recv_until(s, b"\r\n"))
+        s.close()
+        traces = fault_traces(inst, "smtp")
+        name, text = next((n, t) for n, t in traces.items()
+                          if "smtp GREETING 554 (at GREETING)" in t)
+        shown = run_cli("trace", "show", "-d", inst.dir,
+                        name.split("-", 1)[1].rsplit(".", 1)[0]).stdout
+        self.assertRegex(shown, r"S: 554 localhost Injected fault: no SMTP "
+                         r"service here   <== INJECTED FAULT")
+
+    def test_pop3_err_greeting(self):
+        with self.assertRaises(poplib.error_proto) as cm:
+            poplib.POP3(self.inst.host, self.inst.port("pop3"), timeout=20)
+        self.assertIn(b"-ERR [SYS/TEMP] Injected fault", cm.exception.args[0])
+        self.assertTrue(any("pop3 GREETING 451" in t for t in
+                            fault_traces(self.inst, "pop3").values()))
+
+    def test_imap_greeting_delayed_then_served(self):
+        inst = self.inst
+        m = imaplib.IMAP4(inst.host, inst.port("imap"), timeout=20)
+        m.login("alice", inst.password("alice"))
+        self.assertEqual(m.select("INBOX")[0], "OK")
+        m.logout()
+        self.assertTrue(any("imap GREETING delay300 (at GREETING): reply delayed "
+                            "by 300 ms" in t
+                            for t in fault_traces(inst, "imap").values()))
+
+
+class FaultsByLoginName(unittest.TestCase):
+    """+fault. in the name an SMTP AUTH, a POP3 USER or APOP logs in with;
+    DATA-END at the end of BDAT LAST."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.inst = Instance.start(config={"fault_injection": "on",
+                                          "pop3_apop": "yes"})
+        # APOP needs the secret that passwd stores with pop3_apop on
+        run_cli("user", "passwd", "-d", cls.inst.dir, "bob", "--password-stdin",
+                stdin=cls.inst.password("bob") + "\n")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.inst.stop()
+
+    def inbox_count(self):
+        return len(files(self.inst, "bob", "new")) + \
+            len(files(self.inst, "bob", "cur"))
+
+    def test_smtp_auth_name(self):
+        inst = self.inst
+        with smtplib.SMTP(inst.host, inst.port("submission"), timeout=20) as s:
+            s.ehlo()
+            s.login("alice+fault.mail.451", inst.password("alice"))
+            with self.assertRaises(smtplib.SMTPSenderRefused) as cm:
+                s.sendmail("alice@lab.test", ["bob@lab.test"], MSG)
+            self.assertEqual(cm.exception.smtp_code, 451)
+        traces = inst.traces()
+        self.assertTrue(any("fault requested by name alice: smtp MAIL 451" in t
+                            and "auth ok user=alice" in t
+                            for n, t in traces.items() if n.startswith("submission-")))
+        # without the suffix alice sends as always
+        before = self.inbox_count()
+        with smtplib.SMTP(inst.host, inst.port("submission"), timeout=20) as s:
+            s.login("alice", inst.password("alice"))
+            s.sendmail("alice@lab.test", ["bob@lab.test"],
+                       MSG.replace(b"sender@example.com", b"alice@lab.test"))
+        self.assertTrue(wait_for(lambda: self.inbox_count() == before + 1))
+
+    def test_bdat_last_dropped_by_name(self):
+        inst = self.inst
+        before = self.inbox_count()
+
+        def bdat(rcpt):
+            s = socket.create_connection((inst.host, inst.port("smtp")), 20)
+            recv_until(s, b"\r\n")
+            s.sendall(b"EHLO client.example\r\n")
+            recv_until(s, b"250 ")
+            s.sendall(b"MAIL FROM:<sender@example.com>\r\n")
+            recv_until(s, b"\r\n")
+            s.sendall(b"RCPT TO:<%s>\r\n" % rcpt)
+            self.assertIn(b"250", recv_until(s, b"\r\n"))
+            s.sendall(b"BDAT %d LAST\r\n" % len(MSG) + MSG)
+            got = recv_until(s, b"\r\n")
+            s.close()
+            return got
+
+        # no reply, the connection closes, nothing is delivered
+        self.assertEqual(bdat(b"bob+fault.data-end.drop@lab.test"), b"")
+        time.sleep(0.3)
+        self.assertEqual(self.inbox_count(), before)
+        self.assertEqual(files(inst, "bob", "tmp"), [])
+        self.assertTrue(any("smtp DATA-END drop (at DATA-END)" in t
+                            for t in fault_traces(inst, "smtp").values()))
+        self.assertIn(b"250 2.0.0", bdat(b"bob@lab.test"))
+        self.assertTrue(wait_for(lambda: self.inbox_count() == before + 1))
+
+    def test_pop3_user_name(self):
+        inst = self.inst
+        p = poplib.POP3(inst.host, inst.port("pop3"), timeout=20)
+        with self.assertRaises(poplib.error_proto) as cm:
+            p.user("bob+fault.user.in-use")
+        self.assertIn(b"-ERR [IN-USE] Injected fault", cm.exception.args[0])
+        p.quit()
+
+    def test_pop3_apop_name(self):
+        inst = self.inst
+        p = poplib.POP3(inst.host, inst.port("pop3"), timeout=20)
+        self.assertTrue(p.apop("bob+fault.stat.452", inst.password("bob"))
+                        .startswith(b"+OK bob has"))
+        with self.assertRaises(poplib.error_proto) as cm:
+            p.stat()
+        self.assertIn(b"-ERR [SYS/TEMP] Injected fault", cm.exception.args[0])
+        p.quit()
+        p = poplib.POP3(inst.host, inst.port("pop3"), timeout=20)
+        p.apop("bob", inst.password("bob"))
+        self.assertGreaterEqual(p.stat()[0], 0)
+        p.quit()
 
 
 class FaultsOff(unittest.TestCase):

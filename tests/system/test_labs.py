@@ -2,7 +2,9 @@
 on free ports, done by scripted clients (Python's smtplib, poplib, imaplib
 and raw sockets, as a student at nc would), then graded by `maillab lab
 check N`: a right run passes every step, a wrong run fails the right step
-with its hint.  Lab 5's capture (tcpdump) is not run here; its check is."""
+with its hint.  Lab 5's capture runs tcpdump on loopback as its guide says
+(skipped only when this machine does not permit capturing)."""
+import base64
 import imaplib
 import os
 import poplib
@@ -26,6 +28,8 @@ HOST = "127.0.0.1"
 GUIDES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
                       "labs")
 MUTT = shutil.which("mutt")
+TCPDUMP = shutil.which("tcpdump")
+SWAKS = shutil.which("swaks")
 SCRIPT = shutil.which("script")
 
 
@@ -139,10 +143,12 @@ class LabRun:
             assert mark not in out, out
 
 
-def dialogue(port, lines, pause=0.05):
+def dialogue(port, lines, pause=0.05, source=None):
     """Sends lines (bytes, each complete) one by one like a student at nc,
-    reading what arrives after each; returns everything read."""
-    s = socket.create_connection((HOST, port), 10)
+    reading what arrives after each; returns everything read.  source: the
+    client's address (127.0.0.N: a student's own machine)."""
+    s = socket.create_connection((HOST, port), 10,
+                                 source_address=(source, 0) if source else None)
     got = recv_until(s, b"\r\n")
     for line in lines:
         s.sendall(line)
@@ -394,9 +400,115 @@ class Lab5Test(unittest.TestCase):
                          r"anyone capturing read the base64 of the password$")
 
 
+class Capture:
+    """tcpdump -i lo -s0 -w FILE 'tcp port P' (labs/05-encryption.md),
+    started and stopped around the sessions it records."""
+
+    def __init__(self, path, port):
+        self.path = path
+        # as root tcpdump would become the user tcpdump before writing
+        # the file: -Z root keeps it able to write where the test can
+        user = ["-Z", "root"] if os.geteuid() == 0 else []
+        # --immediate-mode: without it the packets of the last moment
+        # before the interrupt can stay in the kernel's ring (a student
+        # who presses Ctrl-C later does not lose them); -U writes each
+        # packet at once
+        self.proc = subprocess.Popen(
+            [TCPDUMP, "-i", "lo", "-s0", "-U", "--immediate-mode", "-n", *user,
+             "-w", path,
+             "tcp port %d" % port],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        line = self.proc.stderr.readline()
+        if "listening on" not in line:
+            err = line + self.proc.stderr.read()
+            self.proc.wait(timeout=10)
+            raise unittest.SkipTest("capture on lo not permitted here: " + err.strip())
+
+    def stop(self):
+        time.sleep(0.5)     # the last packets reach the file (-U)
+        self.proc.send_signal(signal.SIGINT)
+        self.proc.communicate(timeout=20)
+
+    def text(self):
+        """What the eavesdropper reads: tcpdump -A -r FILE."""
+        p = subprocess.run([TCPDUMP, "-A", "-n", "-r", self.path],
+                           capture_output=True, timeout=30)
+        assert p.returncode == 0, p.stderr
+        return p.stdout.decode("latin-1")
+
+
+@unittest.skipUnless(TCPDUMP and SWAKS, "tcpdump or swaks not installed: "
+                     "run sh tests/deps.sh")
+class Lab5CaptureTest(unittest.TestCase):
+    """The capture step of lab 5: what an eavesdropper on loopback sees of a
+    plaintext session (the MX by hand, and a login without TLS: the AUTH
+    PLAIN base64, hence the password) and of a STARTTLS session (none of
+    it)."""
+
+    def setUp(self):
+        self.lab = LabRun(5)
+
+    def tearDown(self):
+        self.lab.stop()
+
+    def swaks(self, tls, subject, body):
+        args = [SWAKS, "--server", "%s:%d" % (HOST, self.lab.port("submission")),
+                "--auth", "PLAIN", "--auth-user", "alice",
+                "--auth-password", self.lab.password("alice"),
+                "--from", "alice@lab.test", "--to", "bob@lab.test",
+                "--header", "Subject: " + subject, "--body", body]
+        if tls:
+            args.insert(3, "--tls")
+        p = subprocess.run(args, capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertIn("235 2.7.0", p.stdout)
+
+    def test_capture_plaintext_and_starttls(self):
+        pw = self.lab.password("alice")
+        # printf '\0alice\0PASSWORD' | base64, as the guide builds it
+        plain_b64 = base64.b64encode(b"\0alice\0" + pw.encode()).decode()
+
+        clear = Capture(os.path.join(self.lab.root, "clear.pcap"),
+                        self.lab.port("submission"))
+        self.swaks(False, "Lab 5: in the clear", "My secret is 1234.")
+        clear.stop()
+        seen = clear.text()
+        # the eavesdropper reads the login, the envelope and the message
+        self.assertIn("AUTH PLAIN " + plain_b64, seen)
+        self.assertEqual(base64.b64decode(plain_b64).split(b"\0")[2].decode(), pw)
+        for text in ("MAIL FROM:<alice@lab.test>", "RCPT TO:<bob@lab.test>",
+                     "Subject: Lab 5: in the clear", "My secret is 1234."):
+            self.assertIn(text, seen)
+
+        tls = Capture(os.path.join(self.lab.root, "tls.pcap"),
+                      self.lab.port("submission"))
+        self.swaks(True, "Lab 5: under TLS", "My secret is 5678.")
+        tls.stop()
+        seen = tls.text()
+        # only what came before STARTTLS is readable (the guide's grep)
+        self.assertIn("250-STARTTLS", seen)
+        self.assertIn("STARTTLS", seen.split("250-STARTTLS", 1)[1])
+        self.assertRegex(seen, r"\d+ packets? |length \d+")
+        for text in (plain_b64, pw, "MAIL FROM", "bob@lab.test",
+                     "Lab 5: under TLS", "My secret is 5678."):
+            self.assertNotIn(text, seen)
+        # AUTH only as the offer in the EHLO reply, never the command
+        self.assertEqual(seen.count("AUTH PLAIN"),
+                         seen.count("250-AUTH PLAIN LOGIN"), seen)
+
+        # the trace, one end of the encryption, has both, the secret redacted
+        code, out = self.lab.check()
+        self.assertRegex(self.lab.step(out, 3)[1], r"sent AUTH before STARTTLS")
+        self.assertEqual(self.lab.step(out, 5)[0], "PASS")
+
+
 LAB6_MESSAGE = (b"From: student@example.com\r\nTo: bob@lab.test\r\n"
-                b"Subject: Sent by my own client\r\n\r\nHello\r\n"
+                b"Subject: Sent by my own client\r\n"
+                b"Date: Sat, 05 Dec 2026 19:30:00 +0000\r\n\r\nHello\r\n"
                 b"..signature\r\n.\r\n")
+LAB6_RIGHT = [b"EHLO client.example\r\n", b"MAIL FROM:<student@example.com>\r\n",
+              b"RCPT TO:<bob@lab.test>\r\n", b"DATA\r\n", LAB6_MESSAGE,
+              b"QUIT\r\n"]
 
 
 class Lab6Test(unittest.TestCase):
@@ -409,13 +521,23 @@ class Lab6Test(unittest.TestCase):
         self.lab.stop()
 
     def test_right_client_passes(self):
-        dialogue(self.lab.port("smtp"), [
-            b"EHLO client.example\r\n", b"MAIL FROM:<student@example.com>\r\n",
-            b"RCPT TO:<bob@lab.test>\r\n", b"DATA\r\n", LAB6_MESSAGE,
-            b"QUIT\r\n"])
+        dialogue(self.lab.port("smtp"), LAB6_RIGHT)
         code, out = self.lab.check()
         self.assertEqual(code, 0, out)
-        self.assertIn("8 of 8 steps passed", out)
+        self.assertIn("9 of 9 steps passed", out)
+        self.assertRegex(self.lab.step(out, 9)[1],
+                         r"^strict mode: your client broke no protocol rule "
+                         r"in session \S+$")
+
+    def test_lab_start_turns_strict_mode_on(self):
+        with open(os.path.join(self.lab.dir, "maillab.conf")) as f:
+            self.assertRegex(f.read(), r"(?m)^strict = on$")
+
+    def strict_fails(self, out):
+        """The strict-mode FAIL lines of a check: {rule: hint}."""
+        return {m.group(1): m.group(0) for m in re.finditer(
+            r"(?m)^FAIL  step \d+: strict mode: your client broke ([a-z0-9-]+): .*$",
+            out)}
 
     def test_reference_client_of_the_guide(self):
         """The instructor's client in labs/06-smtp-client.md, as printed."""
@@ -450,6 +572,51 @@ class Lab6Test(unittest.TestCase):
         self.assertRegex(self.lab.step(out, 6)[1],
                          r"^your client ended a line with a bare LF "
                          r"\('EHLO client.example'\): SMTP lines end with CRLF")
+        fails = self.strict_fails(out)
+        self.assertIn("smtp-bare-lf", fails, out)
+        self.assertRegex(fails["smtp-bare-lf"],
+                         r"^FAIL  step 9: strict mode: your client broke "
+                         r"smtp-bare-lf: the line ended in a bare LF; SMTP lines "
+                         r"end in CRLF: RFC 5321 2\.3\.8, session (\S+) \(read it "
+                         r"with: maillab trace show -d \S+ \1 --explain\)$")
+        # one line per rule, however often it was broken
+        self.assertEqual(out.count("broke smtp-bare-lf"), 1, out)
+        # the server still serves a right client, and the newest run counts
+        dialogue(self.lab.port("smtp"), LAB6_RIGHT)
+        code, out = self.lab.check()
+        self.assertEqual(code, 0, out)
+
+    def test_mail_before_ehlo(self):
+        out = dialogue(self.lab.port("smtp"), [
+            b"MAIL FROM:<student@example.com>\r\n", b"EHLO client.example\r\n",
+            b"QUIT\r\n"])
+        self.assertIn("503 5.5.1 Bad sequence of commands: send EHLO or HELO first",
+                      out)
+        code, out = self.lab.check()
+        self.assertEqual(code, 1, out)
+        fails = self.strict_fails(out)
+        self.assertEqual(list(fails), ["smtp-mail-before-helo"], out)
+        self.assertRegex(fails["smtp-mail-before-helo"],
+                         r"broke smtp-mail-before-helo: MAIL came before EHLO or "
+                         r"HELO; a client greets the server first: RFC 5321 "
+                         r"4\.1\.4, session \S+ ")
+
+    def test_rule_the_server_forgives(self):
+        """A space after MAIL FROM: is accepted (250), so only strict mode
+        can tell the student; and a message without Date:."""
+        out = dialogue(self.lab.port("smtp"), [
+            b"EHLO client.example\r\n", b"MAIL FROM: <student@example.com>\r\n",
+            b"RCPT TO:<bob@lab.test>\r\n", b"DATA\r\n",
+            LAB6_MESSAGE.replace(b"Date: Sat, 05 Dec 2026 19:30:00 +0000\r\n", b""),
+            b"QUIT\r\n"])
+        self.assertIn("250 2.1.0", out)
+        code, out = self.lab.check()
+        self.assertEqual(code, 1, out)
+        self.assertIn("7 of 10 steps passed", out)   # step 2 wants FROM:<
+        fails = self.strict_fails(out)
+        self.assertEqual(sorted(fails), ["smtp-no-date", "smtp-space-after-colon"], out)
+        self.assertIn("RFC 5321 4.1.1.2, 4.1.1.3, session", fails["smtp-space-after-colon"])
+        self.assertIn("RFC 5322 3.6, session", fails["smtp-no-date"])
 
     def test_no_dot_stuffing(self):
         dialogue(self.lab.port("smtp"), [
@@ -458,8 +625,81 @@ class Lab6Test(unittest.TestCase):
             LAB6_MESSAGE.replace(b"..signature", b".signature"), b"QUIT\r\n"])
         code, out = self.lab.check()
         self.assertEqual(code, 1, out)
-        self.assertIn("7 of 8 steps passed", out)
+        self.assertIn("8 of 9 steps passed", out)
         self.assertRegex(self.lab.step(out, 8)[1], r"must send it as '\.\.signature'")
+
+
+class SharedClassTest(unittest.TestCase):
+    """README "For instructors", one shared server: one lab 6 instance, a
+    user per student (user add --from-file), each student's client on its
+    own machine (source address); `lab check 6 --user NAME` grades one
+    student from the shared traces and store."""
+
+    def setUp(self):
+        self.lab = LabRun(6)
+        roster = os.path.join(self.lab.root, "students.txt")
+        with open(roster, "w") as f:
+            f.write("ann\nben\n")
+        run_cli("user", "add", "-d", self.lab.dir, "--from-file", roster)
+
+    def tearDown(self):
+        self.lab.stop()
+
+    def check(self, *args):
+        time.sleep(0.5)
+        p = run_cli("lab", "check", "6", "-d", self.lab.dir, *args, check=False)
+        return p.returncode, p.stdout
+
+    def test_two_students_one_right_one_wrong(self):
+        port = self.lab.port("smtp")
+        ann = [l.replace(b"<bob@", b"<ann@") for l in LAB6_RIGHT]
+        dialogue(port, ann, source="127.0.0.2")
+        # ben: RCPT before MAIL, then (newest) a run with bare LFs that
+        # fails before naming anyone: his by his machine's address
+        out = dialogue(port, [b"EHLO ben.example\r\n", b"RCPT TO:<ben@lab.test>\r\n",
+                              b"MAIL FROM:<ben@lab.test>\r\n", b"QUIT\r\n"],
+                       source="127.0.0.3")
+        self.assertIn("503 5.5.1", out)
+        dialogue(port, [b"EHLO ben.example\n", b"QUIT\n"], source="127.0.0.3")
+
+        code, out = self.check("--user", "ann")
+        ann_out = out
+        self.assertEqual(code, 0, out)
+        self.assertIn("student ann", out)
+        self.assertIn("9 of 9 steps passed", out)
+        self.assertIn("PASS  step 7: ann has the message with Subject "
+                      "'Sent by my own client'", out)
+
+        code, out = self.check("--user", "ben")
+        self.assertEqual(code, 1, out)
+        self.assertEqual(self.lab.step(out, 1)[0], "FAIL")
+        self.assertRegex(self.lab.step(out, 6)[1],
+                         r"^your client ended a line with a bare LF "
+                         r"\('EHLO ben.example'\)")
+        self.assertEqual(self.lab.step(out, 7),
+                         ("FAIL", "ben has no message with Subject 'Sent by my "
+                          "own client' (your client's Subject: header line)"))
+        self.assertRegex(self.lab.step(out, 9)[1],
+                         r"^strict mode: your client broke smtp-bare-lf: .*: "
+                         r"RFC 5321 2\.3\.8, session \S+ ")
+        ben_run = re.search(r"session (\S+)\)$", self.lab.step(out, 1)[1]).group(1)
+        self.assertNotIn(ben_run, ann_out)
+
+        # bob did nothing: without --user the newest run (ben's) is graded
+        code, out = self.check()
+        self.assertEqual(code, 1, out)
+        self.assertIn("bob has no message", out)
+
+    def test_usage(self):
+        for args in (["--user"], ["--user", "Ann Lee"], ["--user", "../x"]):
+            p = run_cli("lab", "check", "6", "-d", self.lab.dir, *args, check=False)
+            self.assertEqual(p.returncode, 2, args)
+        p = run_cli("lab", "start", "6", "--user", "ann", check=False)
+        self.assertEqual(p.returncode, 2)
+        p = run_cli("lab", "check", "7", "-d", self.lab.dir, "--user", "ann",
+                    check=False)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("--user is for one shared instance", p.stderr)
 
 
 class Lab7Test(unittest.TestCase):

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "common/fault.h"
 #include "common/log.h"
 #include "common/users.h"
@@ -241,6 +243,155 @@ START_TEST(test_pop3_config_bye_and_delay)
 }
 END_TEST
 
+/* A session whose greeting is returned; with_timer: the I/O layer's
+ * timer is recorded instead of run at once. */
+static const char *open_greeting(const struct protocol *proto,
+				 enum service_id svc, bool with_timer)
+{
+	close_session();
+	P = proto;
+	io_init_test(&io, &cfg, svc);
+	io.users = db;
+	if (with_timer)
+		io.after = record_after;
+	sess = P->open(&io);
+	return take();
+}
+
+START_TEST(test_pop3_greeting_faults)
+{
+	configure("fault_injection = on\nfault pop3 GREETING = 451\n");
+	ck_starts(open_greeting(&pop3_protocol, SVC_POP3, false),
+		  "-ERR [SYS/TEMP] Injected fault: service not available");
+	ck_assert(io.close);
+	/* later lines are not read */
+	ck_assert_str_eq(say("USER bob"), "");
+}
+END_TEST
+
+START_TEST(test_pop3_greeting_perm_and_delay)
+{
+	configure("fault_injection = on\nfault pop3 GREETING = delay1200\n"
+		  "fault pop3 GREETING = 554\n");
+	ck_assert_str_eq(open_greeting(&pop3_protocol, SVC_POP3, true), "");
+	ck_assert_uint_eq(after_ms, 1200);
+	after_done(after_arg);
+	ck_starts(take(), "-ERR [SYS/PERM] Injected fault: no POP3 service here");
+	ck_assert(io.close);
+}
+END_TEST
+
+START_TEST(test_pop3_greeting_delay_then_served)
+{
+	configure("fault_injection = on\nfault pop3 GREETING = delay50\n"
+		  "fault pop3 * = delay60\n");
+	ck_assert_str_eq(open_greeting(&pop3_protocol, SVC_POP3, true), "");
+	ck_assert_uint_eq(after_ms, 50);	/* "*" is no greeting rule */
+	after_done(after_arg);
+	ck_starts(take(), "+OK");
+	ck_assert(!io.close);
+}
+END_TEST
+
+/* USER names a fault for USER itself; later USERs of the session too */
+START_TEST(test_pop3_user_name)
+{
+	configure("fault_injection = on\n");
+	open_session(&pop3_protocol, SVC_POP3);
+	ck_starts(say("USER bob+fault.user.in-use"), "-ERR [IN-USE] Injected fault");
+	ck_starts(say("USER bob"), "-ERR [IN-USE]");
+	open_session(&pop3_protocol, SVC_POP3);
+	ck_starts(say("USER bob+fault.user.bye"), "-ERR [SYS/TEMP] Injected fault: closing");
+	ck_assert(io.close);
+	/* a suffix for another command: USER goes on as always */
+	open_session(&pop3_protocol, SVC_POP3);
+	ck_starts(say("USER bob+fault.stat.554"), "+OK");
+	ck_starts(say("PASS bobpw"), "+OK");
+	ck_starts(say("STAT"), "-ERR [SYS/PERM] Injected fault");
+}
+END_TEST
+
+/* MD5(timestamp + secret) in hex, as an APOP client computes it. */
+static void apop_digest(const char *ts, const char *secret, char out[33])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+
+	ck_assert_ptr_nonnull(ctx);
+	ck_assert_int_eq(EVP_DigestInit_ex(ctx, EVP_md5(), NULL), 1);
+	ck_assert_int_eq(EVP_DigestUpdate(ctx, ts, strlen(ts)), 1);
+	ck_assert_int_eq(EVP_DigestUpdate(ctx, secret, strlen(secret)), 1);
+	ck_assert_int_eq(EVP_DigestFinal_ex(ctx, md, &len), 1);
+	EVP_MD_CTX_free(ctx);
+	for (unsigned int i = 0; i < len; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+/* APOP name digest: the name may carry the suffix (the digest covers
+ * only the timestamp and the secret) */
+START_TEST(test_pop3_apop_name)
+{
+	char err[256], ts[256], digest[33], line[512];
+	const char *greeting, *lt, *gt;
+
+	configure("fault_injection = on\npop3_apop = yes\n");
+	ck_assert_msg(userdb_set_apop_secret(db, "bob", "bobpw", err, sizeof(err)) == 0,
+		      "%s", err);
+	open_greeting(&pop3_protocol, SVC_POP3, false);
+	ck_starts(say("APOP bob+fault.apop.in-use 0123456789abcdef0123456789abcdef"),
+		  "-ERR [IN-USE] Injected fault");
+	greeting = open_greeting(&pop3_protocol, SVC_POP3, false);
+	lt = strchr(greeting, '<');
+	gt = strchr(greeting, '>');
+	ck_assert(lt != NULL && gt != NULL && gt - lt < 255);
+	snprintf(ts, sizeof(ts), "%.*s", (int)(gt - lt + 1), lt);
+	apop_digest(ts, "bobpw", digest);
+	snprintf(line, sizeof(line), "APOP bob+fault.stat.452 %s", digest);
+	ck_starts(say(line), "+OK bob has");
+	ck_starts(say("STAT"), "-ERR [SYS/TEMP] Injected fault");
+}
+END_TEST
+
+START_TEST(test_imap_greeting_faults)
+{
+	configure("fault_injection = on\nfault imap GREETING = bye\n");
+	ck_starts(open_greeting(&imap_protocol, SVC_IMAP, false),
+		  "* BYE [UNAVAILABLE] Injected fault");
+	ck_assert(io.close);
+}
+END_TEST
+
+START_TEST(test_imap_greeting_perm_and_delay)
+{
+	configure("fault_injection = on\nfault imap GREETING = delay400\n"
+		  "fault imap GREETING = 550\n");
+	ck_assert_str_eq(open_greeting(&imap_protocol, SVC_IMAP, true), "");
+	ck_assert_uint_eq(after_ms, 400);
+	after_done(after_arg);
+	ck_starts(take(), "* BYE Injected fault: no IMAP service here");
+	ck_assert(io.close);
+}
+END_TEST
+
+START_TEST(test_imap_greeting_delay_then_served)
+{
+	configure("fault_injection = on\nfault imap GREETING = delay40\n");
+	ck_assert_str_eq(open_greeting(&imap_protocol, SVC_IMAP, true), "");
+	after_done(after_arg);
+	ck_starts(take(), "* OK [CAPABILITY IMAP4rev1");
+	ck_starts(say("a1 LOGIN bob bobpw"), "a1 OK");
+}
+END_TEST
+
+START_TEST(test_imap_greeting_drop)
+{
+	configure("fault_injection = on\nfault imap GREETING = drop\n");
+	ck_assert_str_eq(open_greeting(&imap_protocol, SVC_IMAP, false), "");
+	ck_assert(io.close);
+}
+END_TEST
+
 START_TEST(test_pop3_off_means_off)
 {
 	configure("fault pop3 PASS = in-use\n");
@@ -400,6 +551,15 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_imap_config_reply_and_delay);
 	tcase_add_test(tc, test_imap_append_refused_leaves_nothing);
 	tcase_add_test(tc, test_imap_off_means_off);
+	tcase_add_test(tc, test_pop3_greeting_faults);
+	tcase_add_test(tc, test_pop3_greeting_perm_and_delay);
+	tcase_add_test(tc, test_pop3_greeting_delay_then_served);
+	tcase_add_test(tc, test_pop3_user_name);
+	tcase_add_test(tc, test_pop3_apop_name);
+	tcase_add_test(tc, test_imap_greeting_faults);
+	tcase_add_test(tc, test_imap_greeting_perm_and_delay);
+	tcase_add_test(tc, test_imap_greeting_delay_then_served);
+	tcase_add_test(tc, test_imap_greeting_drop);
 	suite_add_tcase(s, tc);
 	return s;
 }

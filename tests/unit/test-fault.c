@@ -379,6 +379,229 @@ START_TEST(test_smtp_mail_by_sender_name)
 }
 END_TEST
 
+/* --- the greeting, AUTH names, BDAT LAST --- */
+
+START_TEST(test_parse_greeting_rules)
+{
+	struct fault_session fs;
+	struct fault f;
+	char err[256], name[64];
+
+	ck_assert_int_eq(fault_parse("smtp", "greeting", "554", &f, err, sizeof(err)), 0);
+	ck_assert_str_eq(f.cmd, FAULT_GREETING);
+	ck_assert_int_eq(fault_parse("smtp", "GREETING", "421", &f, err, sizeof(err)), 0);
+	ck_assert_int_eq(fault_parse("smtp", "GREETING", "delay900", &f, err,
+				     sizeof(err)), 0);
+	ck_assert_int_eq(fault_parse("pop3", "GREETING", "451", &f, err, sizeof(err)), 0);
+	ck_assert_int_eq(fault_parse("imap", "GREETING", "unavailable", &f, err,
+				     sizeof(err)), 0);
+	ck_assert_int_eq(fault_parse("imap", "GREETING", "drop", &f, err, sizeof(err)), 0);
+	/* RFC 5321 3.1, 3.8: only 554 or 421 stand for an SMTP greeting */
+	ck_assert_int_eq(fault_parse("smtp", "GREETING", "451", &f, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "cannot answer a greeting"));
+	ck_assert_int_eq(fault_parse("pop3", "GREETING", "in-use", &f, err,
+				     sizeof(err)), -1);
+	bad_config("fault_injection = on\nfault smtp GREETING = 550\n",
+		   "cannot answer a greeting");
+	/* a name comes after the greeting */
+	configure("fault_injection = on\n");
+	drv_open(&d, SVC_SMTP);
+	fault_session_init(&fs, &d.io);
+	snprintf(name, sizeof(name), "bob+fault.greeting.drop@lab.test");
+	ck_assert_int_eq(fault_take_name(&fs, &d.io, name), -1);
+	/* "*" is every command, not the greeting */
+	configure("fault_injection = on\nfault smtp * = 554\n");
+	fault_session_free(&fs);
+	fault_session_init(&fs, &d.io);
+	ck_assert_ptr_null(fault_find(&fs, FAULT_GREETING, ~0u, 0, false));
+	ck_assert_ptr_nonnull(fault_find(&fs, "HELO", ~0u, 0, false));
+	fault_session_free(&fs);
+}
+END_TEST
+
+START_TEST(test_smtp_greeting_554_waits_for_quit)
+{
+	configure("fault_injection = on\nfault smtp GREETING = 554\n");
+	drv_open(&d, SVC_SMTP);
+	/* RFC 2034 3: no enhanced code in a greeting */
+	ck_reply(drv_output(&d), "554 mx.lab.test Injected fault: no SMTP service here");
+	ck_assert(!d.io.close);
+	/* RFC 5321 3.1: 503 to every command until QUIT */
+	ck_reply(drv_send(&d, "EHLO client.example\r\n"),
+		 "503 5.5.1 Bad sequence of commands: no SMTP service here");
+	ck_reply(drv_send(&d, "MAIL FROM:<a@example.com>\r\n"), "503 5.5.1");
+	ck_reply(drv_send(&d, "FOO\r\n"), "503 5.5.1");
+	ck_reply(drv_send(&d, "QUIT\r\n"), "221");
+	ck_assert(d.io.close);
+	drv_close(&d);
+	/* "*" rules leave the greeting alone */
+	configure("fault_injection = on\nfault smtp * = 554\n");
+	drv_open(&d, SVC_SMTP);
+	ck_reply(drv_output(&d), "220 mx.lab.test ESMTP");
+	ck_reply(drv_send(&d, "EHLO client.example\r\n"), "554 5.3.0 Injected fault");
+	drv_close(&d);
+	/* off: the same rule is not even loaded */
+	configure("fault smtp GREETING = 554\n");
+	greet();
+}
+END_TEST
+
+START_TEST(test_smtp_greeting_421_and_drop)
+{
+	configure("fault_injection = on\nfault smtp GREETING = 421\n");
+	drv_open(&d, SVC_SMTP);
+	ck_reply(drv_output(&d), "421 mx.lab.test Injected fault: service not available");
+	ck_assert(d.io.close);
+	drv_close(&d);
+	configure("fault_injection = on\nfault smtp GREETING = bye\n");
+	drv_open(&d, SVC_SMTP);
+	ck_reply(drv_output(&d), "421 mx.lab.test Injected fault");
+	ck_assert(d.io.close);
+	drv_close(&d);
+	configure("fault_injection = on\nfault smtp GREETING = drop\n");
+	drv_open(&d, SVC_SMTP);
+	ck_assert_str_eq(drv_output(&d), "");
+	ck_assert(d.io.close);
+}
+END_TEST
+
+/* drv_open, with the I/O layer's timer recorded instead of run at once */
+static void open_with_timer(enum service_id svc)
+{
+	io_init_test(&d.io, &d.cfg, svc);
+	d.io.users = d.users;
+	d.io.after = record_after;
+	d.s = smtp_protocol.open(&d.io);
+	d.set = *d.s->set;
+	d.s->set = &d.set;
+	lr_init(&d.lr, d.io.max_line, d.io.bare_lf_ends_line);
+	d.opened = true;
+	d.out_seen = 0;
+}
+
+START_TEST(test_smtp_greeting_delay)
+{
+	configure("fault_injection = on\nfault smtp GREETING = delay2500\n");
+	open_with_timer(SVC_SMTP);
+	ck_assert_str_eq(drv_output(&d), "");
+	ck_assert_uint_eq(after_ms, 2500);
+	after_done(after_arg);
+	ck_reply(drv_output(&d), "220 mx.lab.test ESMTP");
+	ck_reply(drv_send(&d, "EHLO client.example\r\n"), "250");
+	drv_close(&d);
+	/* a delay, then a refusal */
+	configure("fault_injection = on\nfault smtp GREETING = delay300\n"
+		  "fault smtp GREETING = 421\n");
+	after_done = NULL;
+	open_with_timer(SVC_SMTP);
+	ck_assert_str_eq(drv_output(&d), "");
+	ck_assert_ptr_nonnull(after_done);
+	after_done(after_arg);
+	ck_reply(drv_output(&d), "421 mx.lab.test Injected fault");
+	ck_assert(d.io.close);
+}
+END_TEST
+
+/* AUTH PLAIN with the fault suffix in the user name (RFC 4616 authcid) */
+START_TEST(test_smtp_auth_name)
+{
+	configure("fault_injection = on\n");
+	drv_open(&d, SVC_SUBMISSION);
+	d.io.loopback = true;	/* AUTH without TLS (common/auth.h) */
+	drv_output(&d);
+	ck_reply(drv_send(&d, "EHLO client.example\r\n"), "250");
+	/* "\0alice+fault.auth.451\0alice-secret-1": AUTH itself answers */
+	ck_reply(drv_send(&d, "AUTH PLAIN AGFsaWNlK2ZhdWx0LmF1dGguNDUxAGFsaWNlLXNlY3JldC0x\r\n"),
+		 "451 4.3.0 Injected fault");
+	ck_assert_int_eq(d.s->state, SMTP_READY);
+	ck_assert_ptr_null(d.s->user);
+	drv_close(&d);
+	/* "\0alice+fault.mail.451\0alice-secret-1": logged in as alice; the
+	 * fault lasts for the session, past the end of a transaction */
+	drv_open(&d, SVC_SUBMISSION);
+	d.io.loopback = true;
+	drv_output(&d);
+	ck_reply(drv_send(&d, "EHLO client.example\r\n"), "250");
+	ck_reply(drv_send(&d, "AUTH PLAIN AGFsaWNlK2ZhdWx0Lm1haWwuNDUxAGFsaWNlLXNlY3JldC0x\r\n"),
+		 "235 2.7.0");
+	ck_assert_str_eq(d.s->user, "alice");
+	ck_reply(drv_send(&d, "MAIL FROM:<alice@lab.test>\r\n"), "451 4.3.0 Injected fault");
+	ck_reply(drv_send(&d, "RSET\r\n"), "250");
+	ck_reply(drv_send(&d, "MAIL FROM:<alice@lab.test>\r\n"), "451 4.3.0");
+	drv_close(&d);
+	/* "\0alice+fault.data-end.drop\0alice-secret-1" */
+	drv_open(&d, SVC_SUBMISSION);
+	d.io.loopback = true;
+	drv_output(&d);
+	ck_reply(drv_send(&d, "EHLO client.example\r\n"), "250");
+	ck_reply(drv_send(&d, "AUTH PLAIN AGFsaWNlK2ZhdWx0LmRhdGEtZW5kLmRyb3AAYWxpY2Utc2VjcmV0LTE=\r\n"),
+		 "235 2.7.0");
+	ck_reply(drv_send(&d, "MAIL FROM:<alice@lab.test>\r\n"), "250");
+	ck_reply(drv_send(&d, "RCPT TO:<bob@lab.test>\r\n"), "250");
+	ck_reply(drv_send(&d, MSG), "354");
+	ck_assert_str_eq(drv_send(&d, BODY), "");
+	ck_assert(d.io.close);
+	ck_assert_int_eq(drv_count(&d, "bob", "new"), 0);
+	drv_close(&d);
+	/* off: the suffix is part of the name, which does not exist */
+	configure("fault_injection = off\n");
+	drv_open(&d, SVC_SUBMISSION);
+	d.io.loopback = true;
+	drv_output(&d);
+	ck_reply(drv_send(&d, "EHLO client.example\r\n"), "250");
+	ck_reply(drv_send(&d, "AUTH PLAIN AGFsaWNlK2ZhdWx0LmF1dGguNDUxAGFsaWNlLXNlY3JldC0x\r\n"),
+		 "535 5.7.8");
+}
+END_TEST
+
+static void bdat_message(const char *rcpt)
+{
+	char cmd[128];
+	const char *head = "Subject: hi\r\n", *rest = "\r\nhello\r\n";
+
+	ck_reply(drv_send(&d, "MAIL FROM:<a@example.com>\r\n"), "250");
+	snprintf(cmd, sizeof(cmd), "RCPT TO:<%s>\r\n", rcpt);
+	ck_reply(drv_send(&d, cmd), "250");
+	snprintf(cmd, sizeof(cmd), "BDAT %zu\r\n%s", strlen(head), head);
+	ck_reply(drv_send(&d, cmd), "250 2.0.0");
+	snprintf(cmd, sizeof(cmd), "BDAT %zu LAST\r\n%s", strlen(rest), rest);
+	drv_send(&d, cmd);
+}
+
+/* DATA-END is also the end of BDAT's LAST chunk (RFC 3030 2) */
+START_TEST(test_smtp_data_end_at_bdat_last)
+{
+	configure("fault_injection = on\nfault smtp DATA-END = 554\n");
+	greet();
+	bdat_message("bob@lab.test");
+	ck_reply(buf_cstr(&d.reply), "554 5.3.0 Injected fault");
+	ck_assert_int_eq(drv_count(&d, "bob", "new"), 0);
+	ck_assert_int_eq(drv_count(&d, "bob", "tmp"), 0);
+	/* the transaction is over; the session goes on */
+	ck_reply(drv_send(&d, "NOOP\r\n"), "250");
+	drv_close(&d);
+	/* by name: drop */
+	configure("fault_injection = on\n");
+	greet();
+	bdat_message("bob+fault.data-end.drop@lab.test");
+	ck_assert_str_eq(buf_cstr(&d.reply), "");
+	ck_assert(d.io.close);
+	ck_assert_int_eq(drv_count(&d, "bob", "new"), 0);
+	ck_assert_int_eq(drv_count(&d, "bob", "tmp"), 0);
+	drv_close(&d);
+	/* a delay holds the 250 back; the message is stored once, whole */
+	configure("fault_injection = on\nfault smtp DATA-END = delay800\n");
+	greet();
+	d.io.after = record_after;
+	bdat_message("bob@lab.test");
+	ck_assert_str_eq(buf_cstr(&d.reply), "");
+	ck_assert_uint_eq(after_ms, 800);
+	after_done(after_arg);
+	ck_reply(drv_output(&d), "250 2.0.0 Message accepted");
+	ck_assert_int_eq(drv_count(&d, "bob", "new"), 1);
+}
+END_TEST
+
 /* trace show --explain: the note and the reply after it are marked */
 START_TEST(test_explain_marks_injected)
 {
@@ -428,6 +651,12 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_smtp_bdat_keeps_framing);
 	tcase_add_test(tc, test_smtp_mail_by_sender_name);
 	tcase_add_test(tc, test_explain_marks_injected);
+	tcase_add_test(tc, test_parse_greeting_rules);
+	tcase_add_test(tc, test_smtp_greeting_554_waits_for_quit);
+	tcase_add_test(tc, test_smtp_greeting_421_and_drop);
+	tcase_add_test(tc, test_smtp_greeting_delay);
+	tcase_add_test(tc, test_smtp_auth_name);
+	tcase_add_test(tc, test_smtp_data_end_at_bdat_last);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -141,7 +141,7 @@ END_TEST
 
 START_TEST(test_check_lines_and_exchange_hints)
 {
-	struct lab_check c = { "/nonexistent", 0, 0 };
+	struct lab_check c = { .dir = "/nonexistent", .bob = "bob" };
 	struct lab_sessions s;
 	char *text = NULL;
 	size_t len = 0;
@@ -185,6 +185,56 @@ START_TEST(test_check_lines_and_exchange_hints)
 }
 END_TEST
 
+/* --user NAME on a shared instance: which sessions are NAME's. */
+START_TEST(test_sessions_of_a_student)
+{
+	static const char *const texts[][2] = {
+		/* 0: logged in as ann over IMAP */
+		{ "imap", "10:00:00.000 *: connection from 127.0.0.2 to imap\n"
+		  "10:00:00.001 C: a1 LOGIN ann <redacted>\n"
+		  "10:00:00.002 *: auth ok user=ann\n" },
+		/* 1: ben's client sent to ben (+detail) from 127.0.0.3 */
+		{ "smtp", "10:00:01.000 *: connection from 127.0.0.3 to smtp\n"
+		  "10:00:01.001 C: MAIL FROM:<x@example.com>\n"
+		  "10:00:01.002 C: RCPT TO: <Ben+lab6@lab.test>\n" },
+		/* 2: names nobody, from ann's machine */
+		{ "smtp", "10:00:02.000 *: connection from 127.0.0.2 to smtp\n"
+		  "10:00:02.001 C: EHLO x\n" },
+		/* 3: names nobody, from a third machine */
+		{ "smtp", "10:00:03.000 *: connection from 127.0.0.9 to smtp\n"
+		  "10:00:03.001 C: EHLO y\n" },
+		/* 4: a POP3 USER ann that never logged in, from 127.0.0.4 */
+		{ "pop3", "10:00:04.000 *: connection from 127.0.0.4 to pop3\n"
+		  "10:00:04.001 C: USER ann\n" },
+		/* 5: annie is not ann */
+		{ "smtp", "10:00:05.000 *: connection from 127.0.0.2 to smtp\n"
+		  "10:00:05.001 C: RCPT TO:<annie@lab.test>\n" },
+	};
+	const size_t n = sizeof(texts) / sizeof(texts[0]);
+	struct lab_sessions s;
+
+	for (int who = 0; who < 2; who++) {
+		s.n = n;
+		s.all = xcalloc(n, sizeof(*s.all));
+		for (size_t i = 0; i < n; i++) {
+			load_text(&s.all[i], texts[i][0], texts[i][1]);
+			snprintf(s.all[i].id, sizeof(s.all[i].id), "S%zu", i);
+		}
+		lab_sessions_of(&s, who == 0 ? "ann" : "ben");
+		if (who == 0) {
+			ck_assert_uint_eq(s.n, 3);
+			ck_assert_str_eq(s.all[0].id, "S0");
+			ck_assert_str_eq(s.all[1].id, "S2");
+			ck_assert_str_eq(s.all[2].id, "S4");
+		} else {
+			ck_assert_uint_eq(s.n, 1);
+			ck_assert_str_eq(s.all[0].id, "S1");
+		}
+		lab_sessions_free(&s);
+	}
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("lab");
@@ -193,6 +243,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_smtp_pipelined_replies);
 	tcase_add_test(tc, test_pop3_and_imap_replies);
 	tcase_add_test(tc, test_check_lines_and_exchange_hints);
+	tcase_add_test(tc, test_sessions_of_a_student);
 	suite_add_tcase(s, tc);
 	return s;
 }
