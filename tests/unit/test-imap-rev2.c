@@ -160,6 +160,30 @@ START_TEST(test_search_esearch)
 }
 END_TEST
 
+/* Extensions folded into IMAP4rev2 (Appendix E item 2) answer the same
+ * in both: BINARY's FETCH side, MOVE with COPYUID (item 7), TRYCREATE
+ * (item 8), UNSELECT, NAMESPACE. */
+START_TEST(test_folded_extensions)
+{
+	append(&a, "INBOX", "", msg1);
+	say(&b, "s SELECT INBOX\r\n");
+	say(&b, "f FETCH 1 (BINARY.SIZE[1] BINARY.PEEK[1])\r\n");
+	ASSERT_HAS(&b, "BINARY.SIZE[1] 7");
+	ASSERT_HAS(&b, "BINARY[1] {7}\r\nfirst\r\n");
+	say(&b, "m UID MOVE 1 nosuch\r\n");
+	ASSERT_HAS(&b, "m NO [TRYCREATE]");
+	say(&b, "m2 UID MOVE 1 Trash\r\n");
+	ASSERT_HAS(&b, "* OK [COPYUID ");
+	ASSERT_HAS(&b, "* 1 EXPUNGE\r\n");
+	ASSERT_HAS(&b, "m2 OK MOVE completed");
+	say(&b, "n NAMESPACE\r\n");
+	ASSERT_HAS(&b, "* NAMESPACE ((\"\" \"/\")) NIL NIL\r\n");
+	say(&b, "u UNSELECT\r\n");
+	ASSERT_HAS(&b, "u OK UNSELECT completed");
+	still_works(&b);
+}
+END_TEST
+
 START_TEST(test_status)
 {
 	append(&a, "INBOX", "(\\Deleted) ", msg1);
@@ -305,6 +329,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_recent_flag);
 	tcase_add_test(tc, test_updates);
 	tcase_add_test(tc, test_search_esearch);
+	tcase_add_test(tc, test_folded_extensions);
 	tcase_add_test(tc, test_status);
 	tcase_add_test(tc, test_utf8_names);
 	tcase_add_test(tc, test_nonexistent);
