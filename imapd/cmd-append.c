@@ -159,8 +159,14 @@ bool imap_append_literal_is_message(const struct imap_cmdbuf *cb)
 				 &nonsync))
 		return false;
 	imap_parser_init_cmd(&p, cb);
-	if (parse_head(&p, &name) < 0)
-		goto out;
+	if (parse_head(&p, &name) < 0) {
+		/* a UTF-8 name (RFC 9051 5.1, IMAP4rev2 enabled): the
+		 * command checks it against the session when it runs */
+		imap_parser_init_cmd(&p, cb);
+		p.rev2 = true;
+		if (parse_head(&p, &name) < 0)
+			goto out;
+	}
 	memset(&m, 0, sizeof(m));
 	for (;;) {
 		append_msg_free(&m);

@@ -12,14 +12,15 @@
 #define ID_MAX_PAIRS 30
 
 /* ENABLE SP capability *(SP capability)
- * CONDSTORE and QRESYNC (RFC 7162 3.1, 3.2.3) change how the server
- * answers; other names are ignored (RFC 5161 3.1).  "* ENABLED" lists
- * those this command turned on. */
+ * CONDSTORE and QRESYNC (RFC 7162 3.1, 3.2.3) and IMAP4rev2 (RFC 9051
+ * 6.3.1, Appendix E) change how the server answers; other names are
+ * ignored (RFC 5161 3.1).  "* ENABLED" lists those this command turned
+ * on: one already on is not listed again (RFC 5161 3.2). */
 void cmd_enable(struct imap_cmd *cmd)
 {
 	struct imap_session *s = cmd->s;
 	struct imap_parser *p = &cmd->p;
-	bool condstore = false, qresync = false;
+	bool condstore = false, qresync = false, rev2 = false;
 
 	if (imap_parse_at_end(p)) {
 		imap_cmd_bad(cmd, "ENABLE needs a capability");
@@ -34,8 +35,13 @@ void cmd_enable(struct imap_cmd *cmd)
 			condstore = true;
 		else if (strcasecmp(buf_cstr(&cmd->tmp), "QRESYNC") == 0)
 			qresync = true;
+		else if (strcasecmp(buf_cstr(&cmd->tmp), "IMAP4rev2") == 0)
+			rev2 = true;
 	}
 	buf_clear(&cmd->tmp);
+	if (rev2 && !s->rev2)
+		buf_puts(&cmd->tmp, " IMAP4rev2");
+	s->rev2 = s->rev2 || rev2;
 	if (condstore && !s->condstore)
 		buf_puts(&cmd->tmp, " CONDSTORE");
 	if (qresync && !s->qresync)

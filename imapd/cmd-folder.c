@@ -215,7 +215,11 @@ static int parse_list_args(struct imap_cmd *cmd, struct buf *pattern)
 		imap_cmd_parse_error(cmd);
 		ret = -1;
 	} else if (pattern->len > 0 && ref.len > 0) {
-		/* RFC 3501 6.3.8: the reference is a prefix of the pattern */
+		/* RFC 3501 6.3.8: the reference is a prefix of the pattern
+		 * (both in the client's form, imap_list_match) */
+		imap_client_name(cmd->s, buf_cstr(&ref), &cmd->tmp);
+		buf_clear(&ref);
+		buf_append(&ref, cmd->tmp.data, cmd->tmp.len);
 		buf_append(&ref, pattern->data, pattern->len);
 		buf_clear(pattern);
 		buf_append(pattern, ref.data, ref.len);
@@ -252,7 +256,7 @@ void cmd_lsub(struct imap_cmd *cmd)
 	for (size_t i = 0; i < n; i++) {
 		const char *slash;
 
-		if (maildir_folder_match(buf_cstr(&pattern), names[i])) {
+		if (imap_list_match(s, buf_cstr(&pattern), names[i])) {
 			imap_write_list(s, "LSUB", 0, names[i], NULL);
 			continue;
 		}
@@ -260,8 +264,8 @@ void cmd_lsub(struct imap_cmd *cmd)
 		     slash = strchr(slash + 1, '/')) {
 			buf_clear(&parent);
 			buf_append(&parent, names[i], (size_t)(slash - names[i]));
-			if (!maildir_folder_match(buf_cstr(&pattern),
-						  buf_cstr(&parent)) ||
+			if (!imap_list_match(s, buf_cstr(&pattern),
+					     buf_cstr(&parent)) ||
 			    in_names(names, n, buf_cstr(&parent)) ||
 			    in_names(parents, nparents, buf_cstr(&parent)))
 				continue;
@@ -309,6 +313,10 @@ int imap_parse_status_items(struct imap_parser *p,
 				break;
 		if (k == ST_COUNT)
 			return imap_parse_fail(p, "Unknown STATUS item");
+		/* RFC 9051 Appendix A and E item 12: no RECENT data for a
+		 * client that enabled IMAP4rev2 */
+		if (k == ST_RECENT && p->rev2)
+			return imap_parse_fail(p, "No STATUS RECENT in IMAP4rev2");
 		if (it->n < IMAP_STATUS_MAX_ITEMS)
 			it->item[it->n++] = (int)k;
 	} while (imap_parse_skip(p, ' '));
@@ -345,7 +353,7 @@ int imap_send_status(struct imap_session *s, const char *name,
 		if (it->item[i] == ST_HIGHESTMODSEQ)
 			imap_condstore_enable(s);
 	buf_puts(s->out, "* STATUS ");
-	imap_write_mailbox(s->out, name);
+	imap_write_box_name(s, s->out, name);
 	buf_puts(s->out, " (");
 	for (size_t i = 0; i < it->n; i++) {
 		uint64_t v = 0;

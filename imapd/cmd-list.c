@@ -59,7 +59,7 @@ void imap_write_list(struct imap_session *s, const char *what,
 	if (out->data[out->len - 1] == ' ')
 		buf_truncate(out, out->len - 1);
 	buf_puts(out, ") \"/\" ");
-	imap_write_mailbox(out, name);
+	imap_write_box_name(s, out, name);
 	if (childinfo != NULL)
 		buf_printf(out, " (\"CHILDINFO\" (%s))", childinfo);
 	buf_puts(out, "\r\n");
@@ -161,8 +161,13 @@ static int parse_list(struct imap_cmd *cmd, struct list_request *rq)
 
 	if (imap_parse_sp(p) < 0 ||
 	    (imap_parse_peek(p) == '(' && parse_selection(p, rq) < 0) ||
-	    imap_parse_mailbox(p, &ref) < 0 || imap_parse_sp(p) < 0 ||
-	    parse_patterns(p, rq, &ref, &cmd->tmp) < 0)
+	    imap_parse_mailbox(p, &ref) < 0 || imap_parse_sp(p) < 0)
+		goto out;
+	/* joined with the patterns in the client's form */
+	imap_client_name(cmd->s, buf_cstr(&ref), &cmd->tmp);
+	buf_clear(&ref);
+	buf_append(&ref, cmd->tmp.data, cmd->tmp.len);
+	if (parse_patterns(p, rq, &ref, &cmd->tmp) < 0)
 		goto out;
 	if (!imap_parse_at_end(p) &&
 	    (imap_parse_sp(p) < 0 || !imap_parse_keyword(p, "RETURN") ||
@@ -178,11 +183,12 @@ out:
 	return ret;
 }
 
-static bool any_pattern_matches(const struct list_request *rq,
+static bool any_pattern_matches(const struct imap_session *s,
+				const struct list_request *rq,
 				const char *name)
 {
 	for (size_t i = 0; i < rq->npatterns; i++)
-		if (maildir_folder_match(rq->patterns[i], name))
+		if (imap_list_match(s, rq->patterns[i], name))
 			return true;
 	return false;
 }
@@ -291,6 +297,7 @@ static void report(struct imap_session *s, const struct list_request *rq,
 	/* \Subscribed only when asked (RFC 5258 3.4) */
 	if (!rq->sel_subscribed && !rq->ret_subscribed)
 		attrs &= ~MAILDIR_FOLDER_SUBSCRIBED;
+	attrs = imap_rev2_list_attrs(s, attrs);
 	imap_write_list(s, "LIST", attrs, e->name, childinfo);
 	/* RFC 5819 1: STATUS right after the LIST of a selectable mailbox;
 	 * a mailbox that fails it is left without one */
@@ -343,7 +350,7 @@ void cmd_list(struct imap_cmd *cmd)
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++)
-		v[i].matched = any_pattern_matches(&rq, v[i].name);
+		v[i].matched = any_pattern_matches(s, &rq, v[i].name);
 	for (size_t i = 0; i < n; i++)
 		if (v[i].matched)
 			report(s, &rq, v, n, &v[i]);

@@ -111,7 +111,7 @@ void cmd_getquotaroot(struct imap_cmd *cmd)
 	}
 	has_root = q.storage != 0 || q.messages != 0;
 	buf_puts(s->out, "* QUOTAROOT ");
-	imap_write_mailbox(s->out, buf_cstr(&name));
+	imap_write_box_name(s, s->out, buf_cstr(&name));
 	buf_puts(s->out, has_root ? " \"\"\r\n" : "\r\n");
 	if (has_root && send_quota(cmd, &q) < 0)
 		goto out;

@@ -85,6 +85,10 @@ void cmd_search(struct imap_cmd *cmd)
 		/* RFC 5267 4.1: UPDATE gives no saved result */
 		imap_cmd_bad(cmd, "RETURN (UPDATE) with SAVE");
 	} else {
+		/* RFC 9051 6.4.4 and Appendix E item 4: IMAP4rev2 gets
+		 * ESEARCH, ALL when no RETURN option was given */
+		if (ret == 0 && s->rev2)
+			ret = IMAP_RET_GIVEN | IMAP_RET_ALL;
 		if (cmd->uid) {
 			/* a UID command may see expunges first (RFC 3501
 			 * 7.4.1) */

@@ -88,9 +88,18 @@ static void open_mailbox(struct imap_cmd *cmd, bool readonly)
 
 	imap_send_flags(s);
 	imap_untagged(s, "%u EXISTS", info.messages);
-	imap_untagged(s, "%u RECENT", info.recent);
-	if (info.first_unseen != 0)
+	/* RFC 9051 Appendix E items 10-12: IMAP4rev2 has no RECENT and no
+	 * [UNSEEN], and a LIST response instead */
+	if (!s->rev2)
+		imap_untagged(s, "%u RECENT", info.recent);
+	if (info.first_unseen != 0 && !s->rev2)
 		imap_untagged(s, "OK [UNSEEN %u] First unseen", info.first_unseen);
+	if (s->rev2 && imap_rev2_select_list(s, s->box_name, err,
+					     sizeof(err)) < 0) {
+		imap_unselect(s);
+		imap_cmd_store_error(cmd, "Cannot open mailbox", err);
+		goto out;
+	}
 	imap_untagged(s, "OK [UIDVALIDITY %u] UIDs valid", info.uidvalidity);
 	imap_untagged(s, "OK [UIDNEXT %u] Predicted next UID", info.uidnext);
 	imap_select_modseq(cmd, &sp);

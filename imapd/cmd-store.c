@@ -265,6 +265,15 @@ static void copy_or_move(struct imap_cmd *cmd, bool move)
 			imap_untagged(s, "OK %s Moved", buf_cstr(&cmd->tmp));
 		imap_cmd_ok(cmd, "MOVE completed");
 	} else {
+		/* Into the selected mailbox: its new EXISTS goes out with
+		 * the reply, as Dovecot does.  RFC 3501 7.4.1 (RFC 9051
+		 * 7.5.1) keeps EXPUNGE from FETCH, STORE and SEARCH only, so
+		 * the full update may run (UID COPY does it at completion) */
+		if (ndone > 0 && !cmd->uid &&
+		    strcmp(buf_cstr(&name), s->box_name) == 0) {
+			imap_send_updates(s, false);
+			cmd->updates_done = true;
+		}
 		imap_cmd_ok(cmd, "%s%sCOPY completed", buf_cstr(&cmd->tmp),
 			    ndone > 0 ? " " : "");
 	}

@@ -105,8 +105,11 @@ static const struct explain_entry imap_entries[] = {
 	  "RFC 5267 4.2" },
 	{ "UNSELECT", "Closes the mailbox without removing \\Deleted messages.",
 	  "RFC 3691 2" },
-	{ "ENABLE", "Turns on extensions that change how the server answers.",
-	  "RFC 5161 3.1" },
+	{ "ENABLE", "Turns on extensions that change how the server answers. "
+	  "ENABLE IMAP4rev2 switches to the newer protocol version: no "
+	  "\\Recent or RECENT, SEARCH answered with ESEARCH, a LIST line "
+	  "in the SELECT reply, mailbox names in UTF-8 instead of modified "
+	  "UTF-7.", "RFC 5161 3.1, RFC 9051 Appendix A and E" },
 	{ "COMPRESS", "Asks to compress everything both ways with DEFLATE "
 	  "from the server's OK on; later bytes are raw deflate data, not "
 	  "text.", "RFC 4978 3" },
@@ -183,7 +186,8 @@ static const struct explain_entry imap_entries[] = {
 	  "RFC 3501 7.2.1" },
 	{ "* LIST", "One mailbox: its attributes, the hierarchy separator and "
 	  "its name.  \\Subscribed: it is subscribed; \\NonExistent: only "
-	  "its name is (a subscription or a level above one); a trailing "
+	  "its name is (a subscription or a level above one; for IMAP4rev2 "
+	  "also a level with no mailbox of its own); a trailing "
 	  "(\"CHILDINFO\" (\"SUBSCRIBED\")): a mailbox below it matched.",
 	  "RFC 3501 7.2.2, RFC 5258 3.4-3.5" },
 	{ "* LSUB", "One subscribed mailbox.", "RFC 3501 7.2.3" },
@@ -192,12 +196,13 @@ static const struct explain_entry imap_entries[] = {
 	  "RFC 3501 7.2.4, RFC 5819" },
 	{ "* SEARCH", "The numbers (or UIDs) of the messages that matched.",
 	  "RFC 3501 7.2.5" },
-	{ "* ESEARCH", "The answer to SEARCH RETURN (...): only what was asked "
+	{ "* ESEARCH", "The answer to SEARCH RETURN (...), and to every "
+	  "SEARCH once IMAP4rev2 is enabled: only what was asked "
 	  "for (MIN, MAX, COUNT, ALL as ranges like 2:5,9, PARTIAL (lo:hi "
 	  "set) for the lo-th to hi-th match), tagged with the command's tag. "
 	  "After SEARCH RETURN (UPDATE) it also comes unasked: ADDTO (pos "
 	  "set) names messages that now match, REMOVEFROM (pos set) those "
-	  "that no longer do.", "RFC 4731 3.1, RFC 5267 4.3-4.4" },
+	  "that no longer do.", "RFC 4731 3.1, RFC 5267 4.3-4.4, RFC 9051 6.4.4" },
 	{ "* SORT", "The numbers (or UIDs) of the matching messages, in the "
 	  "order asked for.", "RFC 5256 4" },
 	{ "* THREAD", "The conversations: each (...) is one thread, a number "
@@ -208,7 +213,8 @@ static const struct explain_entry imap_entries[] = {
 	{ "* EXISTS", "How many messages the mailbox holds now.",
 	  "RFC 3501 7.3.1" },
 	{ "* RECENT", "How many messages are new since the last session "
-	  "looked.", "RFC 3501 7.3.2" },
+	  "looked (never sent once IMAP4rev2 is enabled).",
+	  "RFC 3501 7.3.2, RFC 9051 Appendix E" },
 	{ "* EXPUNGE", "The message with this number was removed; the ones "
 	  "after it move down by one.", "RFC 3501 7.4.1" },
 	{ "* FETCH", "Data about one message (by sequence number): flags, "

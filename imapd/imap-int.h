@@ -121,6 +121,10 @@ struct imap_session {
 	 * EXPUNGE, UID in unsolicited FETCH, [CLOSED]) */
 	bool condstore;
 	bool qresync;
+	/* ENABLE IMAP4rev2 (RFC 9051 Appendix E, rev2.c): no \Recent or
+	 * RECENT, ESEARCH for SEARCH, UTF-8 mailbox names, \NonExistent,
+	 * UID in unsolicited FETCH */
+	bool rev2;
 
 	/* IDLE (cmd-idle.c) */
 	bool idling;		/* between "+ idling" and the line ending it */
@@ -222,6 +226,26 @@ int imap_send_status(struct imap_session *s, const char *name,
 #define IMAP_LIST_NONEXISTENT (1u << 30)
 void imap_write_list(struct imap_session *s, const char *what,
 		     unsigned attrs, const char *name, const char *childinfo);
+
+/* IMAP4rev2 (rev2.c, RFC 9051).  A mailbox name for this client: UTF-8
+ * after ENABLE IMAP4rev2, else modified UTF-7 (as stored). */
+void imap_write_box_name(struct imap_session *s, struct buf *out,
+			 const char *name);
+/* LIST attributes for this client: an implicit level of the hierarchy
+ * (MAILDIR_FOLDER_NOSELECT) is IMAP_LIST_NONEXISTENT for IMAP4rev2. */
+unsigned imap_rev2_list_attrs(const struct imap_session *s, unsigned attrs);
+/* A stored name (modified UTF-7) as this client writes it: UTF-8 for
+ * IMAP4rev2 (out is cleared first). */
+void imap_client_name(const struct imap_session *s, const char *name,
+		      struct buf *out);
+/* LIST/LSUB: whether the client's pattern (joined with its reference, in
+ * the client's form) matches stored name `name`. */
+bool imap_list_match(const struct imap_session *s, const char *pattern,
+		     const char *name);
+/* SELECT/EXAMINE for IMAP4rev2: "* LIST (attrs) "/" name" (RFC 9051
+ * 6.3.2).  0, or -1 with err_r (nothing written). */
+int imap_rev2_select_list(struct imap_session *s, const char *name,
+			  char *err_r, size_t errlen);
 
 /* Message data of the selected mailbox for handlers. */
 void imap_write_msg_flags(struct imap_session *s, size_t idx, struct buf *out);

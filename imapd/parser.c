@@ -415,9 +415,29 @@ int imap_parse_nz_number(struct imap_parser *p, uint32_t *n_r)
 	return parse_u32(p, n_r);
 }
 
+/* RFC 9051 5.1: an IMAP4rev2 client names mailboxes in UTF-8; the store
+ * keeps the modified UTF-7 form (maildir/mutf7.h). */
+static int utf8_name_to_mutf7(struct imap_parser *p, struct buf *name)
+{
+	struct buf m = BUF_INIT(BUF_UNLIMITED);
+	int ret = 0;
+
+	if (memchr(buf_cstr(name), '\0', name->len) != NULL ||
+	    !utf8_valid(buf_cstr(name)) || mutf7_encode(buf_cstr(name), &m) < 0)
+		ret = imap_parse_refuse(p, "Mailbox name is not valid UTF-8");
+	else {
+		buf_clear(name);
+		buf_append(name, m.data, m.len);
+	}
+	buf_free(&m);
+	return ret;
+}
+
 int imap_parse_mailbox(struct imap_parser *p, struct buf *out)
 {
 	if (imap_parse_astring(p, out) < 0)
+		return -1;
+	if (p->rev2 && utf8_name_to_mutf7(p, out) < 0)
 		return -1;
 	if (strcasecmp(buf_cstr(out), "INBOX") == 0) {
 		buf_clear(out);
@@ -434,10 +454,16 @@ int imap_parse_list_mailbox(struct imap_parser *p, struct buf *out)
 {
 	int c = imap_parse_peek(p);
 
-	if (c == '"' || c == '{')
-		return imap_parse_string(p, out, NULL);
-	if (take_run(p, is_list_char, out) == 0)
+	if (c == '"' || c == '{') {
+		if (imap_parse_string(p, out, NULL) < 0)
+			return -1;
+	} else if (take_run(p, is_list_char, out) == 0) {
 		return imap_parse_fail(p, "Missing mailbox pattern");
+	}
+	/* RFC 9051 5.1: kept in UTF-8, matched against the UTF-8 names */
+	if (p->rev2 && (memchr(buf_cstr(out), '\0', out->len) != NULL ||
+			!utf8_valid(buf_cstr(out))))
+		return imap_parse_refuse(p, "Mailbox name is not valid UTF-8");
 	return 0;
 }
 

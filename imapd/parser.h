@@ -83,6 +83,8 @@ struct imap_parser {
 	const char *error;	/* the first error, static text */
 	bool error_no;		/* refuse with NO rather than BAD */
 	unsigned int depth;	/* list / search nesting */
+	bool rev2;		/* IMAP4rev2 enabled: mailbox names are
+				   UTF-8 (RFC 9051 5.1), no STATUS RECENT */
 };
 
 #define IMAP_MAX_DEPTH 64	/* nested lists and search keys */
@@ -123,9 +125,12 @@ int imap_parse_nstring(struct imap_parser *p, struct buf *out, bool *nil_r);
 int imap_parse_number(struct imap_parser *p, uint32_t *n_r);
 int imap_parse_nz_number(struct imap_parser *p, uint32_t *n_r);
 /* mailbox = "INBOX" / astring: INBOX in any case becomes "INBOX"; the name
- * must be valid modified UTF-7 (RFC 3501 5.1.3), else a NO error. */
+ * must be valid modified UTF-7 (RFC 3501 5.1.3), else a NO error.  With
+ * p->rev2 it must be valid UTF-8 (RFC 9051 5.1) and is returned in
+ * the modified UTF-7 form the store uses. */
 int imap_parse_mailbox(struct imap_parser *p, struct buf *out);
-/* list-mailbox = 1*list-char / string (LIST/LSUB patterns, '%' and '*'). */
+/* list-mailbox = 1*list-char / string (LIST/LSUB patterns, '%' and '*');
+ * with p->rev2 it must be valid UTF-8 (kept so: see imap_list_match). */
 int imap_parse_list_mailbox(struct imap_parser *p, struct buf *out);
 /* sequence-set; numbers 1..4294967295 or '*'.  Adds to set.  "$" alone
  * (RFC 5182 seq-last-command) sets set->saved instead. */

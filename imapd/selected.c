@@ -54,8 +54,9 @@ void imap_write_msg_flags(struct imap_session *s, size_t idx, struct buf *out)
 			if (name != NULL)
 				names[n++] = name;
 		}
-	/* MAILDIR_FLAG_* and IMAP_FLAG_* are the same bits */
-	imap_write_flags(out, m->flags, m->recent, names, n);
+	/* MAILDIR_FLAG_* and IMAP_FLAG_* are the same bits; IMAP4rev2 has
+	 * no \Recent (RFC 9051 Appendix E item 12) */
+	imap_write_flags(out, m->flags, m->recent && !s->rev2, names, n);
 }
 
 void imap_send_updates(struct imap_session *s, bool no_expunge)
@@ -102,7 +103,8 @@ void imap_send_updates(struct imap_session *s, bool no_expunge)
 	maildir_box_info(s->box, &info);
 	if (ch.n_new > 0 || ch.n_expunged > 0) {
 		imap_untagged(s, "%u EXISTS", info.messages);
-		imap_untagged(s, "%u RECENT", info.recent);
+		if (!s->rev2)	/* RFC 9051 Appendix E item 12 */
+			imap_untagged(s, "%u RECENT", info.recent);
 	}
 	for (size_t i = 0; i < ch.n_changed; i++) {
 		uint32_t seq = ch.changed_seqs[i];
@@ -110,8 +112,9 @@ void imap_send_updates(struct imap_session *s, bool no_expunge)
 		if (seq == 0 || seq > maildir_box_count(s->box))
 			continue;
 		buf_printf(s->out, "* %u FETCH (", seq);
-		/* RFC 7162 3.2.4: with QRESYNC unsolicited FETCH has the UID */
-		if (s->qresync)
+		/* RFC 7162 3.2.4: with QRESYNC unsolicited FETCH has the
+		 * UID; IMAP4rev2 always (RFC 9051 Appendix E item 21) */
+		if (s->qresync || s->rev2)
 			buf_printf(s->out, "UID %u ",
 				   maildir_box_msg(s->box, seq - 1)->uid);
 		buf_puts(s->out, "FLAGS ");

@@ -284,6 +284,7 @@ static void run_command(struct imap_session *s)
 	cmd->updates_done = false;
 	buf_clear(&cmd->result);
 	imap_parser_init_cmd(&cmd->p, &s->input);
+	cmd->p.rev2 = s->rev2;	/* RFC 9051 5.1 */
 	if (imap_parse_tag(&cmd->p, &cmd->tmp) < 0) {
 		reply_tagged(s, NULL, "BAD Invalid tag");
 		goto refused;

@@ -5,6 +5,7 @@
 
 #include "imapd/parser.h"
 #include "imapd/writer.h"
+#include "maildir/mutf7.h"
 
 enum form { FORM_ATOM, FORM_QUOTED, FORM_LITERAL };
 
@@ -99,6 +100,34 @@ void imap_write_astring(struct buf *out, const char *p, size_t len)
 void imap_write_mailbox(struct buf *out, const char *name)
 {
 	imap_write_astring(out, name, strlen(name));
+}
+
+/* RFC 9051 4.3: a quoted string may hold UTF-8 (QUOTED-CHAR, UTF8-2..4),
+ * so only a quote, a backslash or a control character needs a literal. */
+static bool utf8_quotable(const char *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		if (c == '"' || c == '\\' || c < 0x20 || c == 0x7f)
+			return false;
+	}
+	return true;
+}
+
+void imap_write_mailbox_utf8(struct buf *out, const char *name)
+{
+	struct buf utf8 = BUF_INIT(BUF_UNLIMITED);
+
+	if (mutf7_decode(name, &utf8) < 0) {
+		imap_write_mailbox(out, name);
+	} else if (string_form(utf8.data, utf8.len) != FORM_LITERAL ||
+		   !utf8_quotable(utf8.data, utf8.len)) {
+		imap_write_astring(out, utf8.data, utf8.len);
+	} else {
+		write_quoted(out, utf8.data, utf8.len);
+	}
+	buf_free(&utf8);
 }
 
 void imap_write_flags(struct buf *out, unsigned system, int recent,

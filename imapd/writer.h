@@ -26,6 +26,9 @@ void imap_write_ncstring(struct buf *out, const char *s);
 void imap_write_astring(struct buf *out, const char *p, size_t len);
 /* A mailbox name (already modified UTF-7): astring, INBOX as is. */
 void imap_write_mailbox(struct buf *out, const char *name);
+/* The same name (modified UTF-7 inside) in UTF-8 for an IMAP4rev2 client
+ * (RFC 9051 5.1): a quoted string may then hold UTF-8. */
+void imap_write_mailbox_utf8(struct buf *out, const char *name);
 /* A decimal number (hot paths: cheaper than buf_printf). */
 void imap_write_number(struct buf *out, uint64_t n);
 /* A list of UIDs as a sequence-set in the order given, runs of

@@ -9,7 +9,7 @@ static void *sess;
 static char *got;	/* output of the last say(), malloc'd */
 
 /* The capabilities every state has, and those after login. */
-#define CAPS_ANY "IMAP4rev1 SASL-IR LITERAL+ ID"
+#define CAPS_ANY "IMAP4rev1 IMAP4rev2 SASL-IR LITERAL+ ID"
 #define CAPS_AUTHED CAPS_ANY " ENABLE IDLE NAMESPACE UNSELECT CHILDREN UIDPLUS MOVE" \
 	" SPECIAL-USE CREATE-SPECIAL-USE LIST-EXTENDED LIST-STATUS STATUS=SIZE" \
 	" MULTIAPPEND BINARY CATENATE CONDSTORE QRESYNC QUOTA QUOTA=RES-STORAGE" \
