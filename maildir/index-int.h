@@ -18,7 +18,9 @@
  * Big-endian numbers in keys keep a folder's messages together in UID
  * order.  Every change is made holding the user's index lock (lock.c), so
  * the DB transactions never wait on each other across processes; they give
- * atomicity and crash recovery. */
+ * atomicity and crash recovery.  The one exception, the message cache
+ * ("C", written and read by FETCH without the lock), uses transactions
+ * that never wait (idx_begin_unlocked). */
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -123,6 +125,13 @@ void idx_close_stale(struct maildir_store *s);
 int idx_begin(struct maildir_store *s, DB_TXN **txn_r);
 int idx_commit(DB_TXN *txn);
 void idx_abort(DB_TXN *txn);
+/* A transaction for what runs without the index lock (the message cache,
+ * a file name looked up for FETCH) while a writer may hold it: it never
+ * waits for a lock, so it can never deadlock with the writer (whose
+ * EXPUNGE or STORE would fail); an operation that would have waited fails
+ * at once, and the caller does without (reads the message file).  No
+ * fsync at commit: only cache records are written in it. */
+int idx_begin_unlocked(struct maildir_store *s, DB_TXN **txn_r);
 
 /* 0 found, 1 not found, -1 error. */
 int idx_folder_get(struct maildir_store *s, DB_TXN *txn, const char *dir,
@@ -145,6 +154,10 @@ int idx_keywords_put(struct maildir_store *s, DB_TXN *txn, uint32_t id,
 /* 0 found, 1 not found, -1 error.  *fname_r is malloc'd. */
 int idx_msg_get(struct maildir_store *s, DB_TXN *txn, uint32_t id,
 		uint32_t uid, struct mrec *m, char **fname_r);
+/* The same without the index lock (idx_begin_unlocked): the file name
+ * only. */
+int idx_msg_fname(struct maildir_store *s, uint32_t id, uint32_t uid,
+		  char **fname_r);
 int idx_msg_put(struct maildir_store *s, DB_TXN *txn, uint32_t id,
 		uint32_t uid, const struct mrec *m, const char *fname);
 /* Also drops the message's cache record. */

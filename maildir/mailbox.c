@@ -766,7 +766,6 @@ int maildir_box_open_msg(struct maildir_box *box, uint32_t uid,
 	ssize_t i = maildir_box_find(box, uid);
 	struct buf p = BUF_INIT(BUF_UNLIMITED);
 	struct maildir_msg *msg;
-	struct mrec m;
 	char *fname = NULL;
 	int fd;
 
@@ -780,8 +779,7 @@ int maildir_box_open_msg(struct maildir_box *box, uint32_t uid,
 	if (fd >= 0)
 		return fd;
 	if (errno == ENOENT) {
-		if (idx_enter(box->s) < 0 ||
-		    idx_msg_get(box->s, NULL, box->f.id, uid, &m, &fname) != 0)
+		if (idx_msg_fname(box->s, box->f.id, uid, &fname) != 0)
 			fname = find_in_cur(box, msg->fname);
 		if (fname != NULL) {
 			free(msg->fname);
