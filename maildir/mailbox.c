@@ -489,6 +489,11 @@ static int pending_counts(struct maildir_box *box)
 	return 0;
 }
 
+bool maildir_box_load_pending(const struct maildir_box *box)
+{
+	return box->pending_lock >= 0;
+}
+
 int maildir_box_load(struct maildir_box *box, char *err_r, size_t errlen)
 {
 	struct loader l;
@@ -567,6 +572,11 @@ static int box_lock_unsynced(struct maildir_box *box, const char *why)
 	return fd;
 }
 
+/* MAILDIR_BOX_LOAD_SMALL: reading this many records takes less than the
+ * loop turn a deferred load waits for, during which the index lock, held,
+ * keeps every other session of the user waiting. */
+#define LOAD_SMALL_MAX 4096
+
 int maildir_box_open(struct maildir_store *store, const char *name,
 		     unsigned flags, struct maildir_box **box_r,
 		     char *err_r, size_t errlen)
@@ -596,7 +606,9 @@ int maildir_box_open(struct maildir_store *store, const char *name,
 		fd = box_lock_unsynced(box, err_r);
 	if (fd < 0)
 		goto fail;
-	if (flags & MAILDIR_BOX_DEFER_LOAD) {
+	if ((flags & MAILDIR_BOX_DEFER_LOAD) &&
+	    (!(flags & MAILDIR_BOX_LOAD_SMALL) ||
+	     box->f.messages > LOAD_SMALL_MAX)) {
 		/* the lock is kept until maildir_box_load() */
 		if (claim_recent(box, &box->f, &box->recent_from) < 0 ||
 		    load_keywords(box, &box->f) < 0 ||
