@@ -150,16 +150,48 @@ static int db_fail(int ret)
 	return -1;
 }
 
+/* The store whose log this thread flushes when it releases its index
+ * lock (lock.c). */
+static __thread struct maildir_store *flush_store;
+
+void idx_note_locked(struct maildir_store *s)
+{
+	flush_store = s;
+}
+
+int idx_flush_pending(void)
+{
+	struct maildir_store *s = flush_store;
+	int ret;
+
+	flush_store = NULL;
+	if (s == NULL || s->env == NULL)
+		return 0;
+	/* everything committed up to now, by any session: a change another
+	 * session made is not reported from here before it is durable */
+	ret = s->env->log_flush(s->env, NULL);
+	if (ret == 0)
+		return 0;
+	log_msg("maildir", NULL, "index of %s: log flush: %s", s->user,
+		db_strerror(ret));
+	return db_fail(ret);
+}
+
 int idx_begin(struct maildir_store *s, DB_TXN **txn_r)
 {
 	int ret = s->env->txn_begin(s->env, NULL, txn_r, 0);
 
+	if (lock_index_held())
+		flush_store = s;
 	return ret == 0 ? 0 : db_fail(ret);
 }
 
 int idx_commit(DB_TXN *txn)
 {
-	int ret = txn->commit(txn, 0);
+	/* Under the index lock the fsync waits for its release (lock.c);
+	 * the log is still written out now, so that a file system that
+	 * refuses it (full, a size limit) fails the commit, not the flush. */
+	int ret = txn->commit(txn, lock_index_held() ? DB_TXN_WRITE_NOSYNC : 0);
 
 	return ret == 0 ? 0 : db_fail(ret);
 }

@@ -122,9 +122,16 @@ void idx_close(struct maildir_store *s);
  * store, mailbox.c): nothing is written back into what is there now. */
 void idx_close_stale(struct maildir_store *s);
 
+/* idx_commit under the index lock writes the log but does not wait for it
+ * to reach the disk: lock_index_release does, after the lock is released
+ * (lock.h). */
 int idx_begin(struct maildir_store *s, DB_TXN **txn_r);
 int idx_commit(DB_TXN *txn);
 void idx_abort(DB_TXN *txn);
+/* store_lock: the store whose log the lock's release flushes. */
+void idx_note_locked(struct maildir_store *s);
+/* That flush (lock.c): 0, or -1 with errno. */
+int idx_flush_pending(void);
 /* A transaction for what runs without the index lock (the message cache,
  * a file name looked up for FETCH) while a writer may hold it: it never
  * waits for a lock, so it can never deadlock with the writer (whose

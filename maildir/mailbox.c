@@ -280,6 +280,7 @@ int store_lock(struct maildir_store *s, char *err_r, size_t errlen)
 		lock_index_release(fd);
 		return -1;
 	}
+	idx_note_locked(s);
 	return fd;
 }
 
@@ -504,7 +505,7 @@ int maildir_box_load(struct maildir_box *box, char *err_r, size_t errlen)
 		return 0;
 	memset(&l, 0, sizeof(l));
 	ret = idx_msg_iter(box->s, box->f.id, 0, load_one, &l);
-	lock_index_release(box->pending_lock);
+	lock_index_release_handed(box->pending_lock);
 	box->pending_lock = -1;
 	if (ret < 0) {
 		snprintf(err_r, errlen, "index of %s: read failed", box->name);
@@ -618,6 +619,7 @@ int maildir_box_open(struct maildir_store *store, const char *name,
 			goto fail;
 		}
 		box->pending_lock = fd;
+		lock_index_hand_off();
 		*box_r = box;
 		return 0;
 	}
@@ -648,7 +650,7 @@ void maildir_box_close(struct maildir_box **boxp)
 	if (box == NULL)
 		return;
 	if (box->pending_lock >= 0)
-		lock_index_release(box->pending_lock);
+		lock_index_release_handed(box->pending_lock);
 	if (box->s != NULL && box->s->env != NULL && idx_enter(box->s) == 0)
 		idx_checkpoint(box->s);	/* lets old log files go */
 	for (i = 0; i < box->n; i++)
