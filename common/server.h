@@ -46,6 +46,9 @@ struct server {
 	uint32_t next_session;
 	struct event *ev_int, *ev_term, *ev_hup, *ev_grace, *ev_hard, *ev_poll;
 	struct fd_watch *watches;	/* io->watch_fd (watch.c) */
+	size_t conns_peak;		/* most connections since the last
+					 * memory trim (server_conn_closed) */
+	struct event *ev_trim;
 };
 
 /* Sets up everything for the instance in cfg (takes ownership of cfg):
@@ -57,6 +60,10 @@ int server_init(struct server *srv, struct config *cfg,
 /* Runs until SIGINT/SIGTERM and a graceful stop.  Returns 0. */
 int server_run(struct server *srv);
 void server_free(struct server *srv);
+/* conn.c, after a connection is gone: once many of the connections there
+ * were have closed (or all), the memory they freed is given back to the
+ * system a moment later. */
+void server_conn_closed(struct server *srv);
 /* Prints the listening services ("smtp 127.0.0.1:10025 ...") to f. */
 void server_print_listeners(const struct server *srv, FILE *f);
 
