@@ -912,6 +912,7 @@ static void conn_free(struct conn *c)
 	if (c->next != NULL)
 		c->next->prev = c->prev;
 	srv->n_conns--;
+	server_conn_closed(srv);
 	lr_free(&c->lr);
 	buf_free(&c->bytes);
 	io_free(&c->io);

@@ -5,6 +5,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <grp.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <pwd.h>
 #include <signal.h>
@@ -397,6 +398,38 @@ void server_on_reload(struct server *srv, server_reload_fn *fn, void *arg)
 	srv->reload_hooks[srv->n_reload_hooks].fn = fn;
 	srv->reload_hooks[srv->n_reload_hooks].arg = arg;
 	srv->n_reload_hooks++;
+/* glibc keeps what threads free in their arenas (one per worker thread,
+ * up to 8 per CPU) and gives back to the system only the top of each: a
+ * server that had 1000 sessions stayed that big after they closed, and
+ * grew with each such wave.  malloc_trim(0) releases the free pages of
+ * every arena.  At most once per TRIM_DELAY, after a drop to half the peak
+ * or to none: not at every logout of a busy server. */
+#define TRIM_DELAY_MS 1000
+#define TRIM_MIN_DROP 64
+
+static void on_trim(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+
+	(void)fd;
+	(void)what;
+	malloc_trim(0);
+	srv->conns_peak = srv->n_conns;
+}
+
+void server_conn_closed(struct server *srv)
+{
+	const struct timeval delay = { 0, TRIM_DELAY_MS * 1000 };
+
+	if (srv->n_conns + 1 > srv->conns_peak)
+		srv->conns_peak = srv->n_conns + 1;
+	if (srv->n_conns > 0 && (srv->n_conns > srv->conns_peak / 2 ||
+				 srv->conns_peak - srv->n_conns < TRIM_MIN_DROP))
+		return;
+	if (srv->ev_trim == NULL)
+		srv->ev_trim = evtimer_new(srv->base, on_trim, srv);
+	if (srv->ev_trim != NULL && !evtimer_pending(srv->ev_trim, NULL))
+		evtimer_add(srv->ev_trim, &delay);
 }
 
 static void reload(struct server *srv)
@@ -526,6 +559,8 @@ void server_free(struct server *srv)
 		event_free(srv->ev_hard);
 	if (srv->ev_poll != NULL)
 		event_free(srv->ev_poll);
+	if (srv->ev_trim != NULL)
+		event_free(srv->ev_trim);
 	server_watches_free(srv);
 	if (srv->users != NULL)
 		userdb_close(&srv->users);

@@ -55,6 +55,9 @@ struct server {
 		void *arg;
 	} reload_hooks[SERVER_MAX_RELOAD_HOOKS];
 	size_t n_reload_hooks;
+	size_t conns_peak;		/* most connections since the last
+					 * memory trim (server_conn_closed) */
+	struct event *ev_trim;
 };
 
 /* Sets up everything for the instance in cfg (takes ownership of cfg):
@@ -70,6 +73,10 @@ void server_on_reload(struct server *srv, server_reload_fn *fn, void *arg);
 /* Runs until SIGINT/SIGTERM and a graceful stop.  Returns 0. */
 int server_run(struct server *srv);
 void server_free(struct server *srv);
+/* conn.c, after a connection is gone: once many of the connections there
+ * were have closed (or all), the memory they freed is given back to the
+ * system a moment later. */
+void server_conn_closed(struct server *srv);
 /* Prints the listening services ("smtp 127.0.0.1:10025 ...") to f. */
 void server_print_listeners(const struct server *srv, FILE *f);
 

@@ -71,14 +71,14 @@ static void open_mailbox(struct imap_cmd *cmd, bool readonly)
 	flags = readonly ? MAILDIR_BOX_READONLY | MAILDIR_BOX_PEEK_RECENT :
 		MAILDIR_BOX_RECENT;
 	if (!sp.qresync)
-		flags |= MAILDIR_BOX_DEFER_LOAD;
+		flags |= MAILDIR_BOX_DEFER_LOAD | MAILDIR_BOX_LOAD_SMALL;
 	if (maildir_box_open(s->store, buf_cstr(&name), flags, &s->box, err,
 			     sizeof(err)) < 0) {
 		imap_cmd_store_error(cmd, "Cannot open mailbox", err);
 		goto out;
 	}
 	s->state = IMAP_SELECTED;
-	s->box_loading = !sp.qresync;
+	s->box_loading = !sp.qresync && maildir_box_load_pending(s->box);
 	/* nothing to update: the box was opened just now (and is not
 	 * loaded before the reply is sent) */
 	cmd->updates_done = true;

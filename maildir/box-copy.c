@@ -94,9 +94,6 @@ static int expunge(struct maildir_box *box, const uint32_t *uids, size_t n,
 		    idx_rollover(box->s, &txn, box->dir, &f, &batch) < 0)
 			goto dberr;
 	}
-	buf_clear(&p);
-	buf_printf(&p, "%s/cur", box->path.data);
-	fs_fsync_dir(p.data);
 	own_change_end(box->path.data, before, &f);
 	if (idx_folder_put(box->s, txn, box->dir, &f) < 0)
 		goto dberr;
@@ -110,7 +107,16 @@ dberr:
 	ret = -1;
 out:
 	idx_abort(txn);
-	lock_index_release(fd);
+	if (lock_index_release(fd) < 0 && ret == 0) {
+		snprintf(err_r, errlen, "expunge in %s: %s", box->name,
+			 strerror(errno));
+		ret = -1;
+	}
+	/* the unlinks on disk before the reply, without holding the lock
+	 * meanwhile (a crash before leaves files the next sync expunges) */
+	buf_clear(&p);
+	buf_printf(&p, "%s/cur", box->path.data);
+	fs_fsync_dir(p.data);
 	buf_free(&p);
 	free(doomed_uids);
 	return ret;
@@ -170,6 +176,8 @@ struct dest {
 	int64_t before;
 	char **made;		/* files made visible, unlinked on failure */
 	size_t nmade;
+	bool cur_synced;	/* cur/ fsync'd after each file placed
+				 * (APPEND: delivery_place) */
 	unsigned batch;		/* changes in the current transaction */
 };
 
@@ -219,7 +227,7 @@ static int dest_finish(struct dest *d, int ok)
 {
 	size_t i;
 
-	if (ok) {
+	if (ok && !d->cur_synced) {
 		buf_puts(&d->path, "/cur");
 		ok = fs_fsync_dir(d->path.data) == 0;
 		buf_truncate(&d->path, d->path.len - 4);
@@ -395,6 +403,7 @@ static int append_one(struct dest *d, const char *name,
 			   &path, err_r, errlen) < 0)
 		goto out;
 	dest_made(d, path.data);
+	d->cur_synced = true;	/* delivery_place fsync'd cur/ */
 	fd = open(path.data, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || file_wire_size(fd, &size, &wire, &no_eol) < 0) {
 		snprintf(err_r, errlen, "reading %s: %s", path.data,
@@ -443,6 +452,11 @@ int maildir_append_many(struct maildir_store *store, const char *name,
 	int lockfd, ok = 0;
 
 	memset(&d, 0, sizeof(d));
+	/* the files' fsyncs before the lock: other sessions do not wait
+	 * for them */
+	for (size_t i = 0; i < n; i++)
+		if (delivery_make_durable(msgs[i].dl, err_r, errlen) < 0)
+			return -1;
 	lockfd = store_lock(store, err_r, errlen);
 	if (lockfd < 0)
 		return -1;
@@ -459,7 +473,11 @@ out:
 		snprintf(err_r, errlen, "append to %s failed", name);
 		ok = 0;
 	}
-	lock_index_release(lockfd);
+	if (lock_index_release(lockfd) < 0 && ok) {
+		snprintf(err_r, errlen, "append to %s: %s", name,
+			 strerror(errno));
+		ok = 0;
+	}
 	return ok ? 0 : -1;
 }
 

@@ -327,6 +327,10 @@ dberr:
 	ret = -1;
 out:
 	idx_abort(txn);
-	lock_index_release(fd);
+	if (lock_index_release(fd) < 0 && ret == 0) {
+		snprintf(err_r, errlen, "index of %s: %s", box->name,
+			 strerror(errno));
+		ret = -1;
+	}
 	return ret;
 }

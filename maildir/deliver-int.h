@@ -4,6 +4,11 @@
 #include "common/buf.h"
 #include "maildir/deliver.h"
 
+/* Flushes and fsyncs the file (once: again only after more was written).
+ * APPEND does it before taking the index lock.  0, or -1 with err_r. */
+int delivery_make_durable(struct maildir_delivery *d, char *err_r,
+			  size_t errlen);
+
 /* Flushes, fsyncs the file and, when mtime >= 0, sets its mtime.  Then links
  * it as MAILDIR/SUBDIR/NAME where NAME is the delivery's unique base name
  * plus `suffix` (e.g. ":2,S"), fsyncs MAILDIR/SUBDIR and puts the path in

@@ -24,6 +24,7 @@ struct maildir_delivery {
 	uint64_t size;		/* bytes accepted by write */
 	char name[256];		/* final base name, "" before commit */
 	size_t wlen;
+	bool synced;		/* fsync'd since the last write */
 	char wbuf[WBUF_SIZE];
 };
 
@@ -129,6 +130,8 @@ int maildir_delivery_write(void *arg, const char *p, size_t n)
 		errno = d->error;
 		return -1;
 	}
+	if (n > 0)
+		d->synced = false;
 	while (n > 0) {
 		room = WBUF_SIZE - d->wlen;
 		if (room > n)
@@ -157,6 +160,8 @@ const char *maildir_delivery_name(const struct maildir_delivery *d)
 /* Flush + fsync, once. */
 static int make_durable(struct maildir_delivery *d, char *err_r, size_t errlen)
 {
+	if (d->synced && d->error == 0)
+		return 0;
 	if (flush(d) < 0) {
 		snprintf(err_r, errlen, "write(%s): %s", d->tmp_path,
 			 strerror(errno));
@@ -168,7 +173,14 @@ static int make_durable(struct maildir_delivery *d, char *err_r, size_t errlen)
 			 strerror(errno));
 		return -1;
 	}
+	d->synced = true;
 	return 0;
+}
+
+int delivery_make_durable(struct maildir_delivery *d, char *err_r,
+			  size_t errlen)
+{
+	return make_durable(d, err_r, errlen);
 }
 
 /* Copies the delivery's bytes through MAILDIR/tmp/ to `target` (the

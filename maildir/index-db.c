@@ -150,16 +150,48 @@ static int db_fail(int ret)
 	return -1;
 }
 
+/* The store whose log this thread flushes when it releases its index
+ * lock (lock.c). */
+static __thread struct maildir_store *flush_store;
+
+void idx_note_locked(struct maildir_store *s)
+{
+	flush_store = s;
+}
+
+int idx_flush_pending(void)
+{
+	struct maildir_store *s = flush_store;
+	int ret;
+
+	flush_store = NULL;
+	if (s == NULL || s->env == NULL)
+		return 0;
+	/* everything committed up to now, by any session: a change another
+	 * session made is not reported from here before it is durable */
+	ret = s->env->log_flush(s->env, NULL);
+	if (ret == 0)
+		return 0;
+	log_msg("maildir", NULL, "index of %s: log flush: %s", s->user,
+		db_strerror(ret));
+	return db_fail(ret);
+}
+
 int idx_begin(struct maildir_store *s, DB_TXN **txn_r)
 {
 	int ret = s->env->txn_begin(s->env, NULL, txn_r, 0);
 
+	if (lock_index_held())
+		flush_store = s;
 	return ret == 0 ? 0 : db_fail(ret);
 }
 
 int idx_commit(DB_TXN *txn)
 {
-	int ret = txn->commit(txn, 0);
+	/* Under the index lock the fsync waits for its release (lock.c);
+	 * the log is still written out now, so that a file system that
+	 * refuses it (full, a size limit) fails the commit, not the flush. */
+	int ret = txn->commit(txn, lock_index_held() ? DB_TXN_WRITE_NOSYNC : 0);
 
 	return ret == 0 ? 0 : db_fail(ret);
 }
@@ -168,6 +200,19 @@ void idx_abort(DB_TXN *txn)
 {
 	if (txn != NULL)
 		txn->abort(txn);
+}
+
+int idx_begin_unlocked(struct maildir_store *s, DB_TXN **txn_r)
+{
+	/* DB_TXN_NOWAIT: a lock held by the writer is refused at once
+	 * (DB_LOCK_NOTGRANTED) instead of waited for, so this transaction
+	 * never waits while holding a lock, and no cycle can pass through
+	 * it.  DB_READ_COMMITTED: read locks go as the cursor moves on.
+	 * DB_TXN_NOSYNC: it writes only the cache. */
+	int ret = s->env->txn_begin(s->env, NULL, txn_r, DB_TXN_NOWAIT |
+				    DB_READ_COMMITTED | DB_TXN_NOSYNC);
+
+	return ret == 0 ? 0 : db_fail(ret);
 }
 
 static void dbt_in(DBT *d, const void *p, size_t n)
@@ -483,6 +528,23 @@ int idx_msg_get(struct maildir_store *s, DB_TXN *txn, uint32_t id,
 	return 0;
 }
 
+int idx_msg_fname(struct maildir_store *s, uint32_t id, uint32_t uid,
+		  char **fname_r)
+{
+	struct mrec m;
+	DB_TXN *txn;
+	int ret;
+
+	if (idx_enter(s) < 0 || idx_begin_unlocked(s, &txn) < 0)
+		return -1;
+	ret = idx_msg_get(s, txn, id, uid, &m, fname_r);
+	if (idx_commit(txn) < 0 && ret == 0) {
+		free(*fname_r);
+		ret = -1;
+	}
+	return ret;
+}
+
 int idx_msg_put(struct maildir_store *s, DB_TXN *txn, uint32_t id,
 		uint32_t uid, const struct mrec *m, const char *fname)
 {
@@ -519,14 +581,18 @@ int idx_cache_get(struct maildir_store *s, uint32_t id, uint32_t uid,
 	size_t vlen = 0;
 	int ret;
 
-	if (idx_enter(s) < 0)
+	DB_TXN *txn;
+
+	if (idx_enter(s) < 0 || idx_begin_unlocked(s, &txn) < 0)
 		return -1;
 	msg_key(k, id, uid);
 	k[0] = 'C';
-	ret = get_raw(s, NULL, k, sizeof(k), &v, &vlen);
+	ret = get_raw(s, txn, k, sizeof(k), &v, &vlen);
 	if (ret == 0 && buf_append(out, v, vlen) < 0)
 		ret = -1;
 	free(v);
+	if (idx_commit(txn) < 0)
+		ret = -1;
 	return ret;
 }
 
@@ -540,8 +606,7 @@ int idx_cache_put(struct maildir_store *s, uint32_t id, uint32_t uid,
 		return -1;
 	msg_key(k, id, uid);
 	k[0] = 'C';
-	/* A cache: no fsync at commit. */
-	if (s->env->txn_begin(s->env, NULL, &txn, DB_TXN_NOSYNC) != 0)
+	if (idx_begin_unlocked(s, &txn) < 0)
 		return -1;
 	if (put_raw(s, txn, k, sizeof(k), data, len) < 0) {
 		txn->abort(txn);
@@ -623,11 +688,16 @@ int idx_cache_range(struct maildir_store *s, uint32_t id, uint32_t from_uid,
 	unsigned char start[9];
 	void *bulk, *p;
 	DBT key, val;
+	DB_TXN *txn;
 	DBC *c;
 	int ret = 0, r, first = 1, done = 0;
 
-	if (idx_enter(s) < 0 || s->db->cursor(s->db, NULL, &c, 0) != 0)
+	if (idx_enter(s) < 0 || idx_begin_unlocked(s, &txn) < 0)
 		return -1;
+	if (s->db->cursor(s->db, txn, &c, 0) != 0) {
+		idx_abort(txn);
+		return -1;
+	}
 	bulk = xmalloc(CACHE_BULK);
 	msg_key(start, id, from_uid);
 	start[0] = 'C';
@@ -673,6 +743,8 @@ int idx_cache_range(struct maildir_store *s, uint32_t id, uint32_t from_uid,
 	}
 	c->close(c);
 	free(bulk);
+	if (idx_commit(txn) < 0)
+		ret = -1;
 	return ret;
 }
 

@@ -18,7 +18,9 @@
  * Big-endian numbers in keys keep a folder's messages together in UID
  * order.  Every change is made holding the user's index lock (lock.c), so
  * the DB transactions never wait on each other across processes; they give
- * atomicity and crash recovery. */
+ * atomicity and crash recovery.  The one exception, the message cache
+ * ("C", written and read by FETCH without the lock), uses transactions
+ * that never wait (idx_begin_unlocked). */
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -120,9 +122,23 @@ void idx_close(struct maildir_store *s);
  * store, mailbox.c): nothing is written back into what is there now. */
 void idx_close_stale(struct maildir_store *s);
 
+/* idx_commit under the index lock writes the log but does not wait for it
+ * to reach the disk: lock_index_release does, after the lock is released
+ * (lock.h). */
 int idx_begin(struct maildir_store *s, DB_TXN **txn_r);
 int idx_commit(DB_TXN *txn);
 void idx_abort(DB_TXN *txn);
+/* store_lock: the store whose log the lock's release flushes. */
+void idx_note_locked(struct maildir_store *s);
+/* That flush (lock.c): 0, or -1 with errno. */
+int idx_flush_pending(void);
+/* A transaction for what runs without the index lock (the message cache,
+ * a file name looked up for FETCH) while a writer may hold it: it never
+ * waits for a lock, so it can never deadlock with the writer (whose
+ * EXPUNGE or STORE would fail); an operation that would have waited fails
+ * at once, and the caller does without (reads the message file).  No
+ * fsync at commit: only cache records are written in it. */
+int idx_begin_unlocked(struct maildir_store *s, DB_TXN **txn_r);
 
 /* 0 found, 1 not found, -1 error. */
 int idx_folder_get(struct maildir_store *s, DB_TXN *txn, const char *dir,
@@ -145,6 +161,10 @@ int idx_keywords_put(struct maildir_store *s, DB_TXN *txn, uint32_t id,
 /* 0 found, 1 not found, -1 error.  *fname_r is malloc'd. */
 int idx_msg_get(struct maildir_store *s, DB_TXN *txn, uint32_t id,
 		uint32_t uid, struct mrec *m, char **fname_r);
+/* The same without the index lock (idx_begin_unlocked): the file name
+ * only. */
+int idx_msg_fname(struct maildir_store *s, uint32_t id, uint32_t uid,
+		  char **fname_r);
 int idx_msg_put(struct maildir_store *s, DB_TXN *txn, uint32_t id,
 		uint32_t uid, const struct mrec *m, const char *fname);
 /* Also drops the message's cache record. */

@@ -76,6 +76,13 @@ void maildir_pop3_unlock(int *fdp)
 	*fdp = -1;
 }
 
+/* Index locks this thread holds (they nest).  While it holds one, its
+ * index transactions commit without a log flush (idx_commit); the flush
+ * comes when the last is released (idx_flush_pending), so the next session
+ * of the user does not wait for this one's fsync, and sessions that flush
+ * at the same moment share one (Berkeley DB's group commit). */
+static __thread unsigned held;
+
 int lock_index(const char *userdir, bool exclusive)
 {
 	int fd = open_lock_file(userdir, "index.lock"), saved;
@@ -90,10 +97,33 @@ int lock_index(const char *userdir, bool exclusive)
 		errno = saved;
 		return -1;
 	}
+	held++;
 	return fd;
 }
 
-void lock_index_release(int fd)
+bool lock_index_held(void)
+{
+	return held > 0;
+}
+
+int lock_index_release(int fd)
+{
+	if (fd < 0)
+		return 0;
+	close(fd);
+	if (held > 0 && --held == 0)
+		return idx_flush_pending();
+	return 0;
+}
+
+int lock_index_hand_off(void)
+{
+	if (held > 0)
+		held--;
+	return idx_flush_pending();
+}
+
+void lock_index_release_handed(int fd)
 {
 	if (fd >= 0)
 		close(fd);

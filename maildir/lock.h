@@ -19,8 +19,21 @@ void maildir_pop3_unlock(int *fdp);
 
 /* Internal: the per-user index lock that orders every change to a user's
  * index and Maildir made by maillab (lock.c).  Blocking; exclusive or
- * shared.  Returns an fd for lock_index_release, or -1 with errno. */
+ * shared.  Returns an fd for lock_index_release, or -1 with errno.
+ *
+ * The index changes made under it are made durable (the log flushed) when
+ * the thread releases its last index lock, after the lock is gone and
+ * before lock_index_release returns: 0, or -1 with errno when that flush
+ * failed (the changes are then not known to be on disk). */
 int lock_index(const char *userdir, bool exclusive);
-void lock_index_release(int fd);
+int lock_index_release(int fd);
+/* Whether this thread holds an index lock. */
+bool lock_index_held(void);
+/* A lock kept beyond this thread's work (a deferred SELECT load, released
+ * by another thread): what was changed under it is flushed now, and it no
+ * longer counts as this thread's.  Release it with
+ * lock_index_release_handed.  0, or -1 as lock_index_release. */
+int lock_index_hand_off(void);
+void lock_index_release_handed(int fd);
 
 #endif

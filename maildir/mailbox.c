@@ -280,6 +280,7 @@ int store_lock(struct maildir_store *s, char *err_r, size_t errlen)
 		lock_index_release(fd);
 		return -1;
 	}
+	idx_note_locked(s);
 	return fd;
 }
 
@@ -489,6 +490,11 @@ static int pending_counts(struct maildir_box *box)
 	return 0;
 }
 
+bool maildir_box_load_pending(const struct maildir_box *box)
+{
+	return box->pending_lock >= 0;
+}
+
 int maildir_box_load(struct maildir_box *box, char *err_r, size_t errlen)
 {
 	struct loader l;
@@ -499,7 +505,7 @@ int maildir_box_load(struct maildir_box *box, char *err_r, size_t errlen)
 		return 0;
 	memset(&l, 0, sizeof(l));
 	ret = idx_msg_iter(box->s, box->f.id, 0, load_one, &l);
-	lock_index_release(box->pending_lock);
+	lock_index_release_handed(box->pending_lock);
 	box->pending_lock = -1;
 	if (ret < 0) {
 		snprintf(err_r, errlen, "index of %s: read failed", box->name);
@@ -567,6 +573,11 @@ static int box_lock_unsynced(struct maildir_box *box, const char *why)
 	return fd;
 }
 
+/* MAILDIR_BOX_LOAD_SMALL: reading this many records takes less than the
+ * loop turn a deferred load waits for, during which the index lock, held,
+ * keeps every other session of the user waiting. */
+#define LOAD_SMALL_MAX 4096
+
 int maildir_box_open(struct maildir_store *store, const char *name,
 		     unsigned flags, struct maildir_box **box_r,
 		     char *err_r, size_t errlen)
@@ -596,7 +607,9 @@ int maildir_box_open(struct maildir_store *store, const char *name,
 		fd = box_lock_unsynced(box, err_r);
 	if (fd < 0)
 		goto fail;
-	if (flags & MAILDIR_BOX_DEFER_LOAD) {
+	if ((flags & MAILDIR_BOX_DEFER_LOAD) &&
+	    (!(flags & MAILDIR_BOX_LOAD_SMALL) ||
+	     box->f.messages > LOAD_SMALL_MAX)) {
 		/* the lock is kept until maildir_box_load() */
 		if (claim_recent(box, &box->f, &box->recent_from) < 0 ||
 		    load_keywords(box, &box->f) < 0 ||
@@ -606,6 +619,7 @@ int maildir_box_open(struct maildir_store *store, const char *name,
 			goto fail;
 		}
 		box->pending_lock = fd;
+		lock_index_hand_off();
 		*box_r = box;
 		return 0;
 	}
@@ -636,7 +650,7 @@ void maildir_box_close(struct maildir_box **boxp)
 	if (box == NULL)
 		return;
 	if (box->pending_lock >= 0)
-		lock_index_release(box->pending_lock);
+		lock_index_release_handed(box->pending_lock);
 	if (box->s != NULL && box->s->env != NULL && idx_enter(box->s) == 0)
 		idx_checkpoint(box->s);	/* lets old log files go */
 	for (i = 0; i < box->n; i++)
@@ -766,7 +780,6 @@ int maildir_box_open_msg(struct maildir_box *box, uint32_t uid,
 	ssize_t i = maildir_box_find(box, uid);
 	struct buf p = BUF_INIT(BUF_UNLIMITED);
 	struct maildir_msg *msg;
-	struct mrec m;
 	char *fname = NULL;
 	int fd;
 
@@ -780,8 +793,7 @@ int maildir_box_open_msg(struct maildir_box *box, uint32_t uid,
 	if (fd >= 0)
 		return fd;
 	if (errno == ENOENT) {
-		if (idx_enter(box->s) < 0 ||
-		    idx_msg_get(box->s, NULL, box->f.id, uid, &m, &fname) != 0)
+		if (idx_msg_fname(box->s, box->f.id, uid, &fname) != 0)
 			fname = find_in_cur(box, msg->fname);
 		if (fname != NULL) {
 			free(msg->fname);

@@ -98,6 +98,10 @@ enum {
 						 * \Recent (the same count as
 						 * SELECT would, RFC 3501
 						 * 6.3.2) without claiming */
+	MAILDIR_BOX_LOAD_SMALL = 1 << 4,	/* with DEFER_LOAD: a folder
+						 * of at most 4096 messages
+						 * is loaded at once all the
+						 * same */
 };
 
 /* Opens folder `name` (mUTF-7, '/' delimiter, "INBOX" any case) and takes a
@@ -121,6 +125,9 @@ void maildir_box_close(struct maildir_box **boxp);
  * nothing was deferred), or -1 with err_r: the box is then empty and the
  * session should end. */
 int maildir_box_load(struct maildir_box *box, char *err_r, size_t errlen);
+/* Whether maildir_box_load has work to do: a folder small enough is
+ * loaded by maildir_box_open even with MAILDIR_BOX_DEFER_LOAD. */
+bool maildir_box_load_pending(const struct maildir_box *box);
 
 /* The snapshot: messages 0..count-1 (IMAP sequence number = index + 1). */
 size_t maildir_box_count(const struct maildir_box *box);

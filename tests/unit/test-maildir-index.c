@@ -607,6 +607,33 @@ START_TEST(test_deferred_load)
 }
 END_TEST
 
+/* MAILDIR_BOX_LOAD_SMALL: a small folder is loaded by the open itself,
+ * and the index lock is not kept (another session opens at once). */
+START_TEST(test_small_folder_not_deferred)
+{
+	struct maildir_store *s = NULL;
+	struct maildir_box *box, *other;
+	struct maildir_box_info info;
+
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(deliver_text(mail, "alice", NULL, MSG_A), 0);
+	box = open_box(&s, "INBOX", MAILDIR_BOX_RECENT |
+		       MAILDIR_BOX_DEFER_LOAD | MAILDIR_BOX_LOAD_SMALL);
+	ck_assert(!maildir_box_load_pending(box));
+	ck_assert_uint_eq(maildir_box_count(box), 3);
+	maildir_box_info(box, &info);
+	ck_assert_uint_eq(info.messages, 3);
+	ck_assert_uint_eq(info.recent, 3);
+	other = open_box(&s, "INBOX", MAILDIR_BOX_RECENT);
+	ck_assert_uint_eq(maildir_box_count(other), 3);
+	maildir_box_close(&other);
+	ck_assert_int_eq(maildir_box_load(box, err, sizeof(err)), 0);
+	ck_assert_uint_eq(maildir_box_count(box), 3);
+	maildir_box_close(&box);
+	maildir_store_close(&s);
+}
+END_TEST
+
 struct range_seen {
 	uint32_t uids[16];
 	size_t lens[16];
@@ -735,6 +762,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_message_cache);
 	tcase_add_test(tc, test_stale_uidvalidity_refused);
 	tcase_add_test(tc, test_deferred_load);
+	tcase_add_test(tc, test_small_folder_not_deferred);
 	tcase_add_test(tc, test_cache_range);
 	tcase_add_test(tc, test_idle_store_reuse);
 	suite_add_tcase(s, tc);
