@@ -221,8 +221,8 @@ static int cmp_num(int64_t a, int64_t b)
 	return a < b ? -1 : a > b;
 }
 
-static int cmp_key(const struct imap_msg_keys *a,
-		   const struct imap_msg_keys *b, enum imap_sort_key key)
+int imap_sort_cmp_key(const struct imap_msg_keys *a,
+		      const struct imap_msg_keys *b, enum imap_sort_key key)
 {
 	switch (key) {
 	case IMAP_SORT_ARRIVAL: return cmp_num(a->arrival, b->arrival);
@@ -253,7 +253,7 @@ static int cmp_msgs(const void *x, const void *y, void *arg)
 	int r;
 
 	for (size_t i = 0; i < prog->ncrit; i++) {
-		r = cmp_key(a, b, prog->crit[i].key);
+		r = imap_sort_cmp_key(a, b, prog->crit[i].key);
 		if (r != 0)
 			return prog->crit[i].reverse ? -r : r;
 	}
@@ -268,6 +268,53 @@ void imap_sort(struct imap_msg_keys **v, size_t n,
 
 	if (n > 1)
 		qsort_r(v, n, sizeof(*v), cmp_msgs, &prog);
+}
+
+/* One stable counting pass over 16 bits of each criterion's rank. */
+static void radix_pass(struct imap_msg_keys **src, struct imap_msg_keys **dst,
+		       size_t n, const struct imap_sort_crit *c,
+		       unsigned shift, size_t *count)
+{
+	size_t sum = 0, k;
+
+	memset(count, 0, 65536 * sizeof(*count));
+	for (size_t i = 0; i < n; i++) {
+		uint32_t r = src[i]->rank[c->key];
+
+		count[((c->reverse ? ~r : r) >> shift) & 0xffff]++;
+	}
+	for (k = 0; k < 65536; k++) {
+		size_t c0 = count[k];
+
+		count[k] = sum;
+		sum += c0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		uint32_t r = src[i]->rank[c->key];
+
+		dst[count[((c->reverse ? ~r : r) >> shift) & 0xffff]++] =
+			src[i];
+	}
+}
+
+void imap_sort_ranked(struct imap_msg_keys **v, size_t n,
+		      const struct imap_sort_crit *crit, size_t ncrit)
+{
+	struct imap_msg_keys **tmp;
+	size_t *count;
+
+	if (n < 2 || ncrit == 0)
+		return;
+	tmp = xreallocarray(NULL, n, sizeof(*tmp));
+	count = xreallocarray(NULL, 65536, sizeof(*count));
+	/* least significant first; each pass keeps the order of equal
+	 * keys, so ties end in sequence order (RFC 5256 2.2) */
+	for (size_t i = ncrit; i-- > 0; ) {
+		radix_pass(v, tmp, n, &crit[i], 0, count);
+		radix_pass(tmp, v, n, &crit[i], 16, count);
+	}
+	free(count);
+	free(tmp);
 }
 
 /* ---- msg-id (RFC 5322 3.6.4) ---- */
