@@ -126,18 +126,34 @@ static void free_matches(struct matches *m)
 }
 
 /* The sorted result: "* SORT n...", or with RETURN (ESORT, RFC 5267 3.1)
- * an ESEARCH response in sort order. */
+ * an ESEARCH response in sort order.  With a MODSEQ search key, the
+ * highest modseq of the messages returned follows (RFC 7162 3.1.5:
+ * search-sort-mod-seq in sort-data, MODSEQ in ESEARCH). */
 static void sort_results(struct imap_cmd *cmd, unsigned ret,
-			 struct imap_msg_keys **v, size_t n)
+			 struct imap_msg_keys **v, size_t n, bool modseq)
 {
 	uint32_t *numbers, *uids;
+	uint64_t *modseqs = NULL, max = 0;
 
+	if (modseq) {
+		modseqs = xreallocarray(NULL, n + 1, sizeof(*modseqs));
+		for (size_t i = 0; i < n; i++) {
+			modseqs[i] = maildir_box_msg(cmd->s->box,
+						     v[i]->seq - 1)->modseq;
+			if (modseqs[i] > max)
+				max = modseqs[i];
+		}
+	}
 	if (!(ret & IMAP_RET_GIVEN)) {
 		buf_puts(cmd->s->out, "* SORT");
 		for (size_t i = 0; i < n; i++)
 			buf_printf(cmd->s->out, " %u",
 				   cmd->uid ? v[i]->uid : v[i]->seq);
+		if (max > 0)
+			buf_printf(cmd->s->out, " (MODSEQ %llu)",
+				   (unsigned long long)max);
 		buf_puts(cmd->s->out, "\r\n");
+		free(modseqs);
 		return;
 	}
 	numbers = xreallocarray(NULL, n + 1, sizeof(*numbers));
@@ -146,9 +162,10 @@ static void sort_results(struct imap_cmd *cmd, unsigned ret,
 		uids[i] = v[i]->uid;
 		numbers[i] = cmd->uid ? v[i]->uid : v[i]->seq;
 	}
-	imap_return_results(cmd, ret, numbers, uids, NULL, n);
+	imap_return_results(cmd, ret, numbers, uids, modseqs, n);
 	free(numbers);
 	free(uids);
+	free(modseqs);
 }
 
 void cmd_sort(struct imap_cmd *cmd)
@@ -158,6 +175,7 @@ void cmd_sort(struct imap_cmd *cmd)
 	struct matches m;
 	size_t ncrit = 0;
 	unsigned ret = 0;
+	bool modseq;
 
 	if (imap_parse_sp(&cmd->p) < 0 ||
 	    imap_parse_return(&cmd->p, &ret, cmd->partial) < 0 ||
@@ -177,9 +195,12 @@ void cmd_sort(struct imap_cmd *cmd)
 		imap_send_updates(cmd->s, false);
 		cmd->updates_done = true;
 	}
+	modseq = imap_search_has_modseq(search);
+	if (modseq)
+		imap_condstore_enable(cmd->s);	/* as SEARCH (RFC 7162 3.1) */
 	matching(cmd, search, true, &m);
 	imap_sort_ranked(m.v, m.n, crit, ncrit);
-	sort_results(cmd, ret, m.v, m.n);
+	sort_results(cmd, ret, m.v, m.n, modseq);
 	free_matches(&m);
 	imap_cmd_ok(cmd, "SORT completed");
 	ret &= ~IMAP_RET_SAVE;

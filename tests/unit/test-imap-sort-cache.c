@@ -171,6 +171,52 @@ START_TEST(test_damaged_key_file)
 }
 END_TEST
 
+/* RFC 7162 3.1.5: SORT with a MODSEQ search key answers the highest
+ * modseq of the messages it returns. */
+START_TEST(test_sort_modseq)
+{
+	struct instance in;
+	struct client c;
+	char want[128];
+	const char *p;
+	unsigned long long top;
+
+	instance_start(&in, &c);
+	append_subject(&c, "b");
+	append_subject(&c, "a");
+	append_subject(&c, "c");
+	say(&c, "2 SELECT INBOX (CONDSTORE)\r\n");
+	say(&c, "3 STORE 2 +FLAGS.SILENT (\\Flagged)\r\n");
+	say(&c, "4 FETCH 2 (MODSEQ)\r\n");
+	p = strstr(c.got, "MODSEQ (");
+	ck_assert_ptr_nonnull(p);
+	top = strtoull(p + 8, NULL, 10);
+	say(&c, "5 SORT (SUBJECT) UTF-8 MODSEQ 1\r\n");
+	snprintf(want, sizeof(want), "* SORT 2 1 3 (MODSEQ %llu)\r\n5 OK", top);
+	ASSERT_HAS(&c, want);
+	say(&c, "6a UID SORT (SUBJECT) UTF-8 MODSEQ x\r\n");
+	ASSERT_HAS(&c, "6a BAD");
+	snprintf(want, sizeof(want), "6 UID SORT (SUBJECT) UTF-8 MODSEQ %llu\r\n",
+		 top);
+	say(&c, want);
+	snprintf(want, sizeof(want), "* SORT 2 (MODSEQ %llu)\r\n6 OK", top);
+	ASSERT_HAS(&c, want);
+	/* no key, no modseq; nothing returned, none either */
+	say(&c, "7 SORT (SUBJECT) UTF-8 ALL\r\n");
+	ASSERT_HAS(&c, "* SORT 2 1 3\r\n7 OK");
+	say(&c, "8 SORT (SUBJECT) UTF-8 MODSEQ 999999\r\n");
+	ASSERT_HAS(&c, "* SORT\r\n8 OK");
+	/* ESORT: MODSEQ in the ESEARCH response (RFC 7162 3.1.5) */
+	say(&c, "9 SORT RETURN (ALL) (REVERSE SUBJECT) UTF-8 MODSEQ 1\r\n");
+	snprintf(want, sizeof(want), "* ESEARCH (TAG \"9\") ALL 3,1:2 "
+		 "MODSEQ %llu\r\n9 OK", top);
+	ASSERT_HAS(&c, want);
+	say(&c, "10 NOOP\r\n");
+	ASSERT_HAS(&c, "10 OK");
+	instance_stop(&in, &c);
+}
+END_TEST
+
 START_TEST(test_record_round_trip)
 {
 	char *refs[] = { "a@b", "c@d" };
@@ -213,6 +259,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_repeat_reads_cache);
 	tcase_add_test(tc, test_expunge_and_new_mail);
 	tcase_add_test(tc, test_damaged_key_file);
+	tcase_add_test(tc, test_sort_modseq);
 	tcase_add_test(tc, test_record_round_trip);
 	suite_add_tcase(s, tc);
 	return s;
