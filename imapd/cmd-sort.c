@@ -95,9 +95,10 @@ struct matches {
 };
 
 /* The matching messages with their keys (sort-cache.h), in sequence
- * order; with `ranked` their ranks too.  Free with free_matches. */
+ * order, with their ranks by the keys of `ranked` (bit 1 << key).  Free
+ * with free_matches. */
 static void matching(struct imap_cmd *cmd, struct imap_search *search,
-		     bool ranked, struct matches *m)
+		     unsigned ranked, struct matches *m)
 {
 	struct maildir_box *box = cmd->s->box;
 	size_t count = maildir_box_count(box), n = 0;
@@ -125,6 +126,20 @@ static void free_matches(struct matches *m)
 	free(m->v);
 }
 
+/* " n" (a SORT answer may hold millions: no printf per number). */
+static void put_number(struct buf *out, uint32_t n)
+{
+	char d[11];
+	size_t i = sizeof(d);
+
+	do {
+		d[--i] = (char)('0' + n % 10);
+		n /= 10;
+	} while (n != 0);
+	d[--i] = ' ';
+	buf_append(out, d + i, sizeof(d) - i);
+}
+
 /* The sorted result: "* SORT n...", or with RETURN (ESORT, RFC 5267 3.1)
  * an ESEARCH response in sort order.  With a MODSEQ search key, the
  * highest modseq of the messages returned follows (RFC 7162 3.1.5:
@@ -147,7 +162,7 @@ static void sort_results(struct imap_cmd *cmd, unsigned ret,
 	if (!(ret & IMAP_RET_GIVEN)) {
 		buf_puts(cmd->s->out, "* SORT");
 		for (size_t i = 0; i < n; i++)
-			buf_printf(cmd->s->out, " %u",
+			put_number(cmd->s->out,
 				   cmd->uid ? v[i]->uid : v[i]->seq);
 		if (max > 0)
 			buf_printf(cmd->s->out, " (MODSEQ %llu)",
@@ -174,7 +189,7 @@ void cmd_sort(struct imap_cmd *cmd)
 	struct imap_search *search = NULL;
 	struct matches m;
 	size_t ncrit = 0;
-	unsigned ret = 0;
+	unsigned ret = 0, ranked = 0;
 	bool modseq;
 
 	if (imap_parse_sp(&cmd->p) < 0 ||
@@ -198,7 +213,9 @@ void cmd_sort(struct imap_cmd *cmd)
 	modseq = imap_search_has_modseq(search);
 	if (modseq)
 		imap_condstore_enable(cmd->s);	/* as SEARCH (RFC 7162 3.1) */
-	matching(cmd, search, true, &m);
+	for (size_t i = 0; i < ncrit; i++)
+		ranked |= 1u << crit[i].key;
+	matching(cmd, search, ranked, &m);
 	imap_sort_ranked(m.v, m.n, crit, ncrit);
 	sort_results(cmd, ret, m.v, m.n, modseq);
 	free_matches(&m);
@@ -235,7 +252,7 @@ void cmd_thread(struct imap_cmd *cmd)
 		imap_send_updates(cmd->s, false);
 		cmd->updates_done = true;
 	}
-	matching(cmd, search, false, &m);
+	matching(cmd, search, 0, &m);
 	/* thread-data = "THREAD" [SP 1*thread-list] (RFC 5256 5) */
 	buf_puts(cmd->s->out, "* THREAD");
 	if (m.n > 0)

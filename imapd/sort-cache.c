@@ -21,7 +21,8 @@ struct imap_keycache {
 	uint32_t uidvalidity;
 	struct imap_msg_keys *v;	/* UID order; seq unused */
 	size_t n, cap;
-	bool ranked;			/* v[i].rank[] are up to date */
+	unsigned ranked;		/* bit k: v[i].rank[k] are up to
+					 * date */
 	bool have_file;			/* file_id: the key file read or
 					 * written last */
 	uint64_t file_id;
@@ -202,7 +203,7 @@ static void merge(struct imap_keycache *kc, struct imap_msg_keys *fresh,
 	if (kc->n > old && old > 0 && kc->v[old - 1].uid > kc->v[old].uid)
 		qsort(kc->v, kc->n, sizeof(*kc->v), cmp_uid);
 	if (kc->n > old)
-		kc->ranked = false;
+		kc->ranked = 0;
 }
 
 /* Under cache_lock, with only the caller using kc: when messages no
@@ -229,7 +230,7 @@ static bool prune(struct imap_keycache *kc, struct maildir_box *box)
 		kc->v[out++] = kc->v[i];
 	}
 	kc->n = out;
-	kc->ranked = false;
+	kc->ranked = 0;
 	return true;
 }
 
@@ -334,18 +335,21 @@ static size_t find_missing(const struct imap_keycache *kc,
 	return nmissing;
 }
 
-/* Under cache_lock: the rank of every message by every key. */
-static void rank_all(struct imap_keycache *kc)
+/* Under cache_lock: the rank of every message by the keys of `keys`
+ * (bit k: key k). */
+static void rank_keys(struct imap_keycache *kc, unsigned keys)
 {
 	struct imap_msg_keys **p;
 
-	if (kc->ranked || kc->n == 0)
+	if ((keys & ~kc->ranked) == 0 || kc->n == 0)
 		return;
 	p = xreallocarray(NULL, kc->n, sizeof(*p));
 	for (int key = 0; key < IMAP_SORT_NKEYS; key++) {
 		struct imap_sort_crit c = { (enum imap_sort_key)key, false };
 		uint32_t r = 0;
 
+		if (!(keys & ~kc->ranked & (1u << key)))
+			continue;
 		for (size_t i = 0; i < kc->n; i++) {
 			kc->v[i].seq = (uint32_t)i;
 			p[i] = &kc->v[i];
@@ -359,7 +363,7 @@ static void rank_all(struct imap_keycache *kc)
 		}
 	}
 	free(p);
-	kc->ranked = true;
+	kc->ranked |= keys;
 }
 
 /* Under cache_lock: v[i] from the cache (every message is there). */
@@ -373,7 +377,17 @@ static void fill(const struct imap_keycache *kc, struct maildir_box *box,
 
 		while (j < kc->n && kc->v[j].uid < m->uid)
 			j++;
-		v[i] = kc->v[j];
+		if (j == kc->n || kc->v[j].uid != m->uid) {
+			/* cannot happen: the caller's refs keep every UID
+			 * it added; sort it as an empty header */
+			memset(&v[i], 0, sizeof(v[i]));
+			v[i].subject = v[i].from = v[i].to = v[i].cc = "";
+			v[i].display_from = v[i].display_to = "";
+			v[i].message_id = "";
+			v[i].uid = m->uid;
+		} else {
+			v[i] = kc->v[j];
+		}
 		v[i].seq = (uint32_t)(idx[i] + 1);
 		v[i].size = m->size;
 		v[i].arrival = m->idate;
@@ -416,7 +430,7 @@ static void rewrite_file(struct maildir_box *box, struct imap_keycache *kc)
 struct imap_keycache *imap_keycache_get(struct maildir_box *box,
 					const char *store_path,
 					const size_t *idx, size_t n,
-					bool ranked, struct imap_msg_keys *v)
+					unsigned ranked, struct imap_msg_keys *v)
 {
 	struct imap_keycache *kc;
 	size_t *missing = xreallocarray(NULL, n + 1, sizeof(*missing));
@@ -447,8 +461,7 @@ struct imap_keycache *imap_keycache_get(struct maildir_box *box,
 	}
 	if (prune(kc, box))
 		rewrite_file(box, kc);
-	if (ranked)
-		rank_all(kc);
+	rank_keys(kc, ranked);
 	fill(kc, box, idx, n, v);
 	pthread_mutex_unlock(&cache_lock);
 	free(fresh);

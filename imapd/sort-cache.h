@@ -30,14 +30,15 @@ struct imap_keycache;
 /* Fills v[0..n) with the keys of the box's messages idx[0..n) (snapshot
  * indexes, ascending): seq, uid, size and arrival from the snapshot, the
  * rest from the cache, or from the message file for those not cached yet
- * (then cached).  With `ranked`, rank[] is set for every key.  The strings
+ * (then cached).  rank[k] is set for each key k (enum imap_sort_key)
+ * whose bit (1 << k) is in `ranked`.  The strings
  * belong to the cache (never imap_msg_keys_free such a v[i]): they stay
  * valid until imap_keycache_release of the returned handle.  store_path
  * names the user's store (maildir_store_path). */
 struct imap_keycache *imap_keycache_get(struct maildir_box *box,
 					const char *store_path,
 					const size_t *idx, size_t n,
-					bool ranked, struct imap_msg_keys *v);
+					unsigned ranked, struct imap_msg_keys *v);
 void imap_keycache_release(struct imap_keycache **kcp);
 
 /* The keys of message idx from its file (all IMAP_KEYS_*); a message whose
