@@ -86,19 +86,9 @@ static int parse_charset_search(struct imap_cmd *cmd,
 	return ret;
 }
 
-/* The matching messages of a command. */
-struct matches {
-	struct imap_msg_keys *keys;
-	struct imap_msg_keys **v;	/* -> keys, in the order to send */
-	size_t n;
-	struct imap_keycache *cache;	/* owns the strings of keys */
-};
-
-/* The matching messages with their keys (sort-cache.h), in sequence
- * order, with their ranks by the keys of `ranked` (bit 1 << key).  Free
- * with free_matches. */
-static void matching(struct imap_cmd *cmd, struct imap_search *search,
-		     unsigned ranked, struct matches *m)
+/* The snapshot indexes of the messages matching, ascending (*n_r). */
+static size_t *match_indexes(struct imap_cmd *cmd, struct imap_search *search,
+			     size_t *n_r)
 {
 	struct maildir_box *box = cmd->s->box;
 	size_t count = maildir_box_count(box), n = 0;
@@ -109,11 +99,32 @@ static void matching(struct imap_cmd *cmd, struct imap_search *search,
 	for (size_t i = 0; i < count; i++)
 		if (imap_search_match(search, box, i))
 			idx[n++] = i;
+	*n_r = n;
+	return idx;
+}
+
+/* The matching messages of a command. */
+struct matches {
+	struct imap_msg_keys *keys;
+	struct imap_msg_keys **v;	/* -> keys, in the order to send */
+	size_t n;
+	struct imap_keycache *cache;	/* owns the strings of keys */
+};
+
+/* The matching messages with their keys (sort-cache.h), in sequence
+ * order.  Free with free_matches. */
+static void matching(struct imap_cmd *cmd, struct imap_search *search,
+		     struct matches *m)
+{
+	size_t n;
+	size_t *idx = match_indexes(cmd, search, &n);
+
 	m->keys = xreallocarray(NULL, n + 1, sizeof(*m->keys));
 	m->v = xreallocarray(NULL, n + 1, sizeof(*m->v));
 	m->n = n;
-	m->cache = imap_keycache_get(box, maildir_store_path(cmd->s->store),
-				     idx, n, ranked, m->keys);
+	m->cache = imap_keycache_get(cmd->s->box,
+				     maildir_store_path(cmd->s->store),
+				     idx, n, 0, m->keys);
 	for (size_t i = 0; i < n; i++)
 		m->v[i] = &m->keys[i];
 	free(idx);
@@ -143,41 +154,43 @@ static void put_number(struct buf *out, uint32_t n)
 /* The sorted result: "* SORT n...", or with RETURN (ESORT, RFC 5267 3.1)
  * an ESEARCH response in sort order.  With a MODSEQ search key, the
  * highest modseq of the messages returned follows (RFC 7162 3.1.5:
- * search-sort-mod-seq in sort-data, MODSEQ in ESEARCH). */
+ * search-sort-mod-seq in sort-data, MODSEQ in ESEARCH).  The messages
+ * are idx[order[0..n)]. */
 static void sort_results(struct imap_cmd *cmd, unsigned ret,
-			 struct imap_msg_keys **v, size_t n, bool modseq)
+			 const size_t *idx, const uint32_t *order, size_t n,
+			 bool modseq)
 {
+	struct maildir_box *box = cmd->s->box;
 	uint32_t *numbers, *uids;
 	uint64_t *modseqs = NULL, max = 0;
 
-	if (modseq) {
+	numbers = xreallocarray(NULL, n + 1, sizeof(*numbers));
+	uids = xreallocarray(NULL, n + 1, sizeof(*uids));
+	if (modseq)
 		modseqs = xreallocarray(NULL, n + 1, sizeof(*modseqs));
-		for (size_t i = 0; i < n; i++) {
-			modseqs[i] = maildir_box_msg(cmd->s->box,
-						     v[i]->seq - 1)->modseq;
-			if (modseqs[i] > max)
-				max = modseqs[i];
+	for (size_t i = 0; i < n; i++) {
+		const struct maildir_msg *m = maildir_box_msg(box,
+							      idx[order[i]]);
+
+		uids[i] = m->uid;
+		numbers[i] = cmd->uid ? m->uid : (uint32_t)(idx[order[i]] + 1);
+		if (modseqs != NULL) {
+			modseqs[i] = m->modseq;
+			if (m->modseq > max)
+				max = m->modseq;
 		}
 	}
-	if (!(ret & IMAP_RET_GIVEN)) {
+	if (ret & IMAP_RET_GIVEN) {
+		imap_return_results(cmd, ret, numbers, uids, modseqs, n);
+	} else {
 		buf_puts(cmd->s->out, "* SORT");
 		for (size_t i = 0; i < n; i++)
-			put_number(cmd->s->out,
-				   cmd->uid ? v[i]->uid : v[i]->seq);
+			put_number(cmd->s->out, numbers[i]);
 		if (max > 0)
 			buf_printf(cmd->s->out, " (MODSEQ %llu)",
 				   (unsigned long long)max);
 		buf_puts(cmd->s->out, "\r\n");
-		free(modseqs);
-		return;
 	}
-	numbers = xreallocarray(NULL, n + 1, sizeof(*numbers));
-	uids = xreallocarray(NULL, n + 1, sizeof(*uids));
-	for (size_t i = 0; i < n; i++) {
-		uids[i] = v[i]->uid;
-		numbers[i] = cmd->uid ? v[i]->uid : v[i]->seq;
-	}
-	imap_return_results(cmd, ret, numbers, uids, modseqs, n);
 	free(numbers);
 	free(uids);
 	free(modseqs);
@@ -187,9 +200,9 @@ void cmd_sort(struct imap_cmd *cmd)
 {
 	struct imap_sort_crit crit[IMAP_SORT_MAX_CRIT];
 	struct imap_search *search = NULL;
-	struct matches m;
-	size_t ncrit = 0;
-	unsigned ret = 0, ranked = 0;
+	size_t ncrit = 0, n, *idx;
+	uint32_t *rank, *order;
+	unsigned ret = 0;
 	bool modseq;
 
 	if (imap_parse_sp(&cmd->p) < 0 ||
@@ -213,12 +226,16 @@ void cmd_sort(struct imap_cmd *cmd)
 	modseq = imap_search_has_modseq(search);
 	if (modseq)
 		imap_condstore_enable(cmd->s);	/* as SEARCH (RFC 7162 3.1) */
-	for (size_t i = 0; i < ncrit; i++)
-		ranked |= 1u << crit[i].key;
-	matching(cmd, search, ranked, &m);
-	imap_sort_ranked(m.v, m.n, crit, ncrit);
-	sort_results(cmd, ret, m.v, m.n, modseq);
-	free_matches(&m);
+	idx = match_indexes(cmd, search, &n);
+	rank = xreallocarray(NULL, n * ncrit + 1, sizeof(*rank));
+	order = xreallocarray(NULL, n + 1, sizeof(*order));
+	imap_keycache_ranks(cmd->s->box, maildir_store_path(cmd->s->store),
+			    idx, n, crit, ncrit, rank);
+	imap_sort_ranks(rank, n, crit, ncrit, order);
+	sort_results(cmd, ret, idx, order, n, modseq);
+	free(order);
+	free(rank);
+	free(idx);
 	imap_cmd_ok(cmd, "SORT completed");
 	ret &= ~IMAP_RET_SAVE;
 out:
@@ -252,7 +269,7 @@ void cmd_thread(struct imap_cmd *cmd)
 		imap_send_updates(cmd->s, false);
 		cmd->updates_done = true;
 	}
-	matching(cmd, search, 0, &m);
+	matching(cmd, search, &m);
 	/* thread-data = "THREAD" [SP 1*thread-list] (RFC 5256 5) */
 	buf_puts(cmd->s->out, "* THREAD");
 	if (m.n > 0)

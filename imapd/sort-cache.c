@@ -427,10 +427,12 @@ static void rewrite_file(struct maildir_box *box, struct imap_keycache *kc)
 	kc->have_file = maildir_box_keys_id(box, &kc->file_id) == 0;
 }
 
-struct imap_keycache *imap_keycache_get(struct maildir_box *box,
-					const char *store_path,
-					const size_t *idx, size_t n,
-					unsigned ranked, struct imap_msg_keys *v)
+/* The cache of the box's folder holding messages idx[0..n), ranked by
+ * the keys of `ranked`; returned with cache_lock held and a ref taken. */
+static struct imap_keycache *prepare(struct maildir_box *box,
+				     const char *store_path,
+				     const size_t *idx, size_t n,
+				     unsigned ranked)
 {
 	struct imap_keycache *kc;
 	size_t *missing = xreallocarray(NULL, n + 1, sizeof(*missing));
@@ -462,9 +464,44 @@ struct imap_keycache *imap_keycache_get(struct maildir_box *box,
 	if (prune(kc, box))
 		rewrite_file(box, kc);
 	rank_keys(kc, ranked);
-	fill(kc, box, idx, n, v);
-	pthread_mutex_unlock(&cache_lock);
 	free(fresh);
 	free(missing);
 	return kc;
+}
+
+struct imap_keycache *imap_keycache_get(struct maildir_box *box,
+					const char *store_path,
+					const size_t *idx, size_t n,
+					unsigned ranked, struct imap_msg_keys *v)
+{
+	struct imap_keycache *kc = prepare(box, store_path, idx, n, ranked);
+
+	fill(kc, box, idx, n, v);
+	pthread_mutex_unlock(&cache_lock);
+	return kc;
+}
+
+void imap_keycache_ranks(struct maildir_box *box, const char *store_path,
+			 const size_t *idx, size_t n,
+			 const struct imap_sort_crit *crit, size_t ncrit,
+			 uint32_t *rank)
+{
+	struct imap_keycache *kc;
+	unsigned ranked = 0;
+	size_t j = 0;
+
+	for (size_t c = 0; c < ncrit; c++)
+		ranked |= 1u << crit[c].key;
+	kc = prepare(box, store_path, idx, n, ranked);
+	for (size_t i = 0; i < n; i++) {
+		uint32_t uid = maildir_box_msg(box, idx[i])->uid;
+
+		while (j < kc->n && kc->v[j].uid < uid)
+			j++;
+		for (size_t c = 0; c < ncrit; c++)
+			rank[i * ncrit + c] = j < kc->n && kc->v[j].uid == uid ?
+				kc->v[j].rank[crit[c].key] : 0;
+	}
+	pthread_mutex_unlock(&cache_lock);
+	imap_keycache_release(&kc);
 }

@@ -40,6 +40,12 @@ struct imap_keycache *imap_keycache_get(struct maildir_box *box,
 					const size_t *idx, size_t n,
 					unsigned ranked, struct imap_msg_keys *v);
 void imap_keycache_release(struct imap_keycache **kcp);
+/* For SORT: rank[i * ncrit + c] is the rank of message idx[i] by
+ * crit[c].key (the same cache, nothing else copied). */
+void imap_keycache_ranks(struct maildir_box *box, const char *store_path,
+			 const size_t *idx, size_t n,
+			 const struct imap_sort_crit *crit, size_t ncrit,
+			 uint32_t *rank);
 
 /* The keys of message idx from its file (all IMAP_KEYS_*); a message whose
  * file is gone gets the keys of an empty header.  head: HEAD_READ bytes

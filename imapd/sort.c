@@ -270,48 +270,48 @@ void imap_sort(struct imap_msg_keys **v, size_t n,
 		qsort_r(v, n, sizeof(*v), cmp_msgs, &prog);
 }
 
-/* One stable counting pass over 16 bits of each criterion's rank. */
-static void radix_pass(struct imap_msg_keys **src, struct imap_msg_keys **dst,
-		       size_t n, const struct imap_sort_crit *c,
-		       unsigned shift, size_t *count)
+/* One stable counting pass over 16 bits of criterion c's ranks. */
+static void rank_pass(const uint32_t *rank, size_t ncrit, size_t c,
+		      bool reverse, const uint32_t *src, uint32_t *dst,
+		      size_t n, unsigned shift, size_t *count)
 {
-	size_t sum = 0, k;
+	size_t sum = 0;
 
 	memset(count, 0, 65536 * sizeof(*count));
 	for (size_t i = 0; i < n; i++) {
-		uint32_t r = src[i]->rank[c->key];
+		uint32_t r = rank[src[i] * ncrit + c];
 
-		count[((c->reverse ? ~r : r) >> shift) & 0xffff]++;
+		count[((reverse ? ~r : r) >> shift) & 0xffff]++;
 	}
-	for (k = 0; k < 65536; k++) {
+	for (size_t k = 0; k < 65536; k++) {
 		size_t c0 = count[k];
 
 		count[k] = sum;
 		sum += c0;
 	}
 	for (size_t i = 0; i < n; i++) {
-		uint32_t r = src[i]->rank[c->key];
+		uint32_t r = rank[src[i] * ncrit + c];
 
-		dst[count[((c->reverse ? ~r : r) >> shift) & 0xffff]++] =
-			src[i];
+		dst[count[((reverse ? ~r : r) >> shift) & 0xffff]++] = src[i];
 	}
 }
 
-void imap_sort_ranked(struct imap_msg_keys **v, size_t n,
-		      const struct imap_sort_crit *crit, size_t ncrit)
+void imap_sort_ranks(const uint32_t *rank, size_t n,
+		     const struct imap_sort_crit *crit, size_t ncrit,
+		     uint32_t *order)
 {
-	struct imap_msg_keys **tmp;
-	size_t *count;
+	uint32_t *tmp = xreallocarray(NULL, n + 1, sizeof(*tmp));
+	size_t *count = xreallocarray(NULL, 65536, sizeof(*count));
 
-	if (n < 2 || ncrit == 0)
-		return;
-	tmp = xreallocarray(NULL, n, sizeof(*tmp));
-	count = xreallocarray(NULL, 65536, sizeof(*count));
-	/* least significant first; each pass keeps the order of equal
-	 * keys, so ties end in sequence order (RFC 5256 2.2) */
-	for (size_t i = ncrit; i-- > 0; ) {
-		radix_pass(v, tmp, n, &crit[i], 0, count);
-		radix_pass(tmp, v, n, &crit[i], 16, count);
+	for (size_t i = 0; i < n; i++)
+		order[i] = (uint32_t)i;
+	/* least significant criterion first, each pass stable: ties end
+	 * in sequence order (RFC 5256 2.2) */
+	for (size_t c = ncrit; n > 1 && c-- > 0; ) {
+		rank_pass(rank, ncrit, c, crit[c].reverse, order, tmp, n, 0,
+			  count);
+		rank_pass(rank, ncrit, c, crit[c].reverse, tmp, order, n, 16,
+			  count);
 	}
 	free(count);
 	free(tmp);

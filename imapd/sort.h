@@ -73,10 +73,12 @@ unsigned imap_sort_keys_needed(const struct imap_sort_crit *crit,
 /* Orders v[0..n) by the criteria, ties by sequence number (RFC 5256 2.2). */
 void imap_sort(struct imap_msg_keys **v, size_t n,
 	       const struct imap_sort_crit *crit, size_t ncrit);
-/* The same by the rank[] of each criterion's key (a radix sort, no string
- * compared); v must be in sequence number order. */
-void imap_sort_ranked(struct imap_msg_keys **v, size_t n,
-		      const struct imap_sort_crit *crit, size_t ncrit);
+/* The same over ranks alone (a radix sort, no string compared): rank[i * ncrit + c] is message i's rank by
+ * crit[c] (messages in sequence order); order[0..n) gets the messages'
+ * indexes in sort order. */
+void imap_sort_ranks(const uint32_t *rank, size_t n,
+		     const struct imap_sort_crit *crit, size_t ncrit,
+		     uint32_t *order);
 /* <0, 0, >0 as a orders before, with or after b by `key` alone. */
 int imap_sort_cmp_key(const struct imap_msg_keys *a,
 		      const struct imap_msg_keys *b, enum imap_sort_key key);
