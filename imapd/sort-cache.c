@@ -101,6 +101,8 @@ static void sort_dedupe(struct imap_keycache *kc)
 {
 	size_t out = 0;
 
+	if (kc->n < 2)
+		return;
 	qsort(kc->v, kc->n, sizeof(*kc->v), cmp_uid);
 	for (size_t i = 0; i < kc->n; i++) {
 		if (out > 0 && kc->v[out - 1].uid == kc->v[i].uid) {
