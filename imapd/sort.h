@@ -7,8 +7,8 @@
 #include "common/buf.h"
 
 /* SORT (RFC 5256 section 2.2, RFC 5957 DISPLAYFROM/DISPLAYTO) and what it
- * shares with THREAD: the keys of one message, computed once per message
- * per command from its header block, and the ordering.  No I/O here. */
+ * shares with THREAD: the keys of one message, computed from its header
+ * block (and kept by sort-cache.h), and the ordering.  No I/O here. */
 
 enum imap_sort_key {
 	IMAP_SORT_ARRIVAL,	/* INTERNALDATE */
