@@ -1,8 +1,8 @@
 /* SORT [RETURN (options)] (sort-criteria) charset search-criteria
  *                                      (RFC 5256 3, RFC 5957, RFC 5267 3)
  * THREAD algorithm charset search-criteria       (RFC 5256 3)
- * and their UID forms.  The keys of each matching message are computed
- * once, from its header block, before ordering (sort.c, thread.c). */
+ * and their UID forms.  The keys of the matching messages come from the
+ * folder's key cache (sort-cache.h); ordering in sort.c, thread.c. */
 #include <stdlib.h>
 #include <strings.h>
 #include <sys/stat.h>
@@ -12,6 +12,7 @@
 #include "imapd/esearch.h"
 #include "imapd/imap-int.h"
 #include "imapd/search.h"
+#include "imapd/sort-cache.h"
 #include "imapd/sort.h"
 #include "imapd/thread.h"
 #include "maildir/mailbox.h"
@@ -85,116 +86,124 @@ static int parse_charset_search(struct imap_cmd *cmd,
 	return ret;
 }
 
-#define HEAD_READ 16384	/* most header blocks fit: one read(2) */
-
-/* The keys of message idx from its header block, read with one pread
- * when it fits in `head` (HEAD_READ bytes), else from the mapped file; a
- * message whose file is gone sorts as one with an empty header. */
-static void load_keys(struct maildir_box *box, size_t idx, unsigned want,
-		      char *head, struct imap_msg_keys *k)
-{
-	const struct maildir_msg *m = maildir_box_msg(box, idx);
-	struct msg_map map = { "", 0 };
-	const char *data = "";
-	size_t len = 0;
-	ssize_t got;
-	char err[256];
-	struct stat st;
-	int fd;
-
-	k->seq = (uint32_t)(idx + 1);
-	k->uid = m->uid;
-	k->size = m->size;
-	k->arrival = m->idate;
-	if (want == 0)
-		return;
-	fd = maildir_box_open_msg(box, m->uid, err, sizeof(err));
-	if (fd >= 0) {
-		got = pread(fd, head, HEAD_READ, 0);
-		if (got > 0) {
-			data = head;
-			len = hdr_block_end(head, 0, (size_t)got);
-		}
-		/* the header may go on past what was read */
-		if (got == HEAD_READ && len == HEAD_READ &&
-		    fstat(fd, &st) == 0 && st.st_size > HEAD_READ &&
-		    msg_map_fd(fd, (size_t)st.st_size, &map, err,
-			       sizeof(err)) == 0) {
-			data = map.data;
-			len = hdr_block_end(map.data, 0, map.size);
-		}
-		close(fd);
-	}
-	imap_msg_keys_parse(k, data, len, want);
-	msg_unmap(&map);
-}
-
-/* The matching messages with their keys; *n_r how many.  Free with
- * free_keys. */
-static struct imap_msg_keys **matching(struct imap_cmd *cmd,
-				       struct imap_search *search,
-				       unsigned want, size_t *n_r)
+/* The snapshot indexes of the messages matching, ascending (*n_r). */
+static size_t *match_indexes(struct imap_cmd *cmd, struct imap_search *search,
+			     size_t *n_r)
 {
 	struct maildir_box *box = cmd->s->box;
 	size_t count = maildir_box_count(box), n = 0;
-	struct imap_msg_keys **v = xreallocarray(NULL, count + 1, sizeof(*v));
-	char *head = want != 0 ? xmalloc(HEAD_READ) : NULL;
+	size_t *idx = xreallocarray(NULL, count + 1, sizeof(*idx));
 
 	imap_search_use_saved(search, &cmd->s->search_saved);
 	imap_search_prepare(search);
-	for (size_t i = 0; i < count; i++) {
-		if (!imap_search_match(search, box, i))
-			continue;
-		v[n] = xcalloc(1, sizeof(**v));
-		load_keys(box, i, want, head, v[n++]);
-	}
-	free(head);
+	for (size_t i = 0; i < count; i++)
+		if (imap_search_match(search, box, i))
+			idx[n++] = i;
 	*n_r = n;
-	return v;
+	return idx;
 }
 
-static void free_keys(struct imap_msg_keys **v, size_t n)
+/* The matching messages of a command. */
+struct matches {
+	struct imap_msg_keys *keys;
+	struct imap_msg_keys **v;	/* -> keys, in the order to send */
+	size_t n;
+	struct imap_keycache *cache;	/* owns the strings of keys */
+};
+
+/* The matching messages with their keys (sort-cache.h), in sequence
+ * order.  Free with free_matches. */
+static void matching(struct imap_cmd *cmd, struct imap_search *search,
+		     struct matches *m)
 {
-	for (size_t i = 0; i < n; i++) {
-		imap_msg_keys_free(v[i]);
-		free(v[i]);
-	}
-	free(v);
+	size_t n;
+	size_t *idx = match_indexes(cmd, search, &n);
+
+	m->keys = xreallocarray(NULL, n + 1, sizeof(*m->keys));
+	m->v = xreallocarray(NULL, n + 1, sizeof(*m->v));
+	m->n = n;
+	m->cache = imap_keycache_get(cmd->s->box,
+				     maildir_store_path(cmd->s->store),
+				     idx, n, 0, m->keys);
+	for (size_t i = 0; i < n; i++)
+		m->v[i] = &m->keys[i];
+	free(idx);
+}
+
+static void free_matches(struct matches *m)
+{
+	imap_keycache_release(&m->cache);
+	free(m->keys);
+	free(m->v);
+}
+
+/* " n" (a SORT answer may hold millions: no printf per number). */
+static void put_number(struct buf *out, uint32_t n)
+{
+	char d[11];
+	size_t i = sizeof(d);
+
+	do {
+		d[--i] = (char)('0' + n % 10);
+		n /= 10;
+	} while (n != 0);
+	d[--i] = ' ';
+	buf_append(out, d + i, sizeof(d) - i);
 }
 
 /* The sorted result: "* SORT n...", or with RETURN (ESORT, RFC 5267 3.1)
- * an ESEARCH response in sort order. */
+ * an ESEARCH response in sort order.  With a MODSEQ search key, the
+ * highest modseq of the messages returned follows (RFC 7162 3.1.5:
+ * search-sort-mod-seq in sort-data, MODSEQ in ESEARCH).  The messages
+ * are idx[order[0..n)]. */
 static void sort_results(struct imap_cmd *cmd, unsigned ret,
-			 struct imap_msg_keys **v, size_t n)
+			 const size_t *idx, const uint32_t *order, size_t n,
+			 bool modseq)
 {
+	struct maildir_box *box = cmd->s->box;
 	uint32_t *numbers, *uids;
+	uint64_t *modseqs = NULL, max = 0;
 
-	if (!(ret & IMAP_RET_GIVEN)) {
-		buf_puts(cmd->s->out, "* SORT");
-		for (size_t i = 0; i < n; i++)
-			buf_printf(cmd->s->out, " %u",
-				   cmd->uid ? v[i]->uid : v[i]->seq);
-		buf_puts(cmd->s->out, "\r\n");
-		return;
-	}
 	numbers = xreallocarray(NULL, n + 1, sizeof(*numbers));
 	uids = xreallocarray(NULL, n + 1, sizeof(*uids));
+	if (modseq)
+		modseqs = xreallocarray(NULL, n + 1, sizeof(*modseqs));
 	for (size_t i = 0; i < n; i++) {
-		uids[i] = v[i]->uid;
-		numbers[i] = cmd->uid ? v[i]->uid : v[i]->seq;
+		const struct maildir_msg *m = maildir_box_msg(box,
+							      idx[order[i]]);
+
+		uids[i] = m->uid;
+		numbers[i] = cmd->uid ? m->uid : (uint32_t)(idx[order[i]] + 1);
+		if (modseqs != NULL) {
+			modseqs[i] = m->modseq;
+			if (m->modseq > max)
+				max = m->modseq;
+		}
 	}
-	imap_return_results(cmd, ret, numbers, uids, NULL, n);
+	if (ret & IMAP_RET_GIVEN) {
+		imap_return_results(cmd, ret, numbers, uids, modseqs, n);
+	} else {
+		buf_puts(cmd->s->out, "* SORT");
+		for (size_t i = 0; i < n; i++)
+			put_number(cmd->s->out, numbers[i]);
+		if (max > 0)
+			buf_printf(cmd->s->out, " (MODSEQ %llu)",
+				   (unsigned long long)max);
+		buf_puts(cmd->s->out, "\r\n");
+	}
 	free(numbers);
 	free(uids);
+	free(modseqs);
 }
 
 void cmd_sort(struct imap_cmd *cmd)
 {
 	struct imap_sort_crit crit[IMAP_SORT_MAX_CRIT];
 	struct imap_search *search = NULL;
-	struct imap_msg_keys **v;
-	size_t ncrit = 0, n;
+	size_t ncrit = 0, n, *idx;
+	uint32_t *rank, *order;
 	unsigned ret = 0;
+	bool modseq;
 
 	if (imap_parse_sp(&cmd->p) < 0 ||
 	    imap_parse_return(&cmd->p, &ret, cmd->partial) < 0 ||
@@ -214,10 +223,19 @@ void cmd_sort(struct imap_cmd *cmd)
 		imap_send_updates(cmd->s, false);
 		cmd->updates_done = true;
 	}
-	v = matching(cmd, search, imap_sort_keys_needed(crit, ncrit), &n);
-	imap_sort(v, n, crit, ncrit);
-	sort_results(cmd, ret, v, n);
-	free_keys(v, n);
+	modseq = imap_search_has_modseq(search);
+	if (modseq)
+		imap_condstore_enable(cmd->s);	/* as SEARCH (RFC 7162 3.1) */
+	idx = match_indexes(cmd, search, &n);
+	rank = xreallocarray(NULL, n * ncrit + 1, sizeof(*rank));
+	order = xreallocarray(NULL, n + 1, sizeof(*order));
+	imap_keycache_ranks(cmd->s->box, maildir_store_path(cmd->s->store),
+			    idx, n, crit, ncrit, rank);
+	imap_sort_ranks(rank, n, crit, ncrit, order);
+	sort_results(cmd, ret, idx, order, n, modseq);
+	free(order);
+	free(rank);
+	free(idx);
 	imap_cmd_ok(cmd, "SORT completed");
 	ret &= ~IMAP_RET_SAVE;
 out:
@@ -230,9 +248,8 @@ out:
 void cmd_thread(struct imap_cmd *cmd)
 {
 	struct imap_search *search = NULL;
-	struct imap_msg_keys **v;
+	struct matches m;
 	enum imap_thread_alg alg;
-	size_t n;
 
 	if (imap_parse_sp(&cmd->p) < 0) {
 		imap_cmd_parse_error(cmd);
@@ -252,14 +269,14 @@ void cmd_thread(struct imap_cmd *cmd)
 		imap_send_updates(cmd->s, false);
 		cmd->updates_done = true;
 	}
-	v = matching(cmd, search, imap_thread_keys_needed(alg), &n);
+	matching(cmd, search, &m);
 	/* thread-data = "THREAD" [SP 1*thread-list] (RFC 5256 5) */
 	buf_puts(cmd->s->out, "* THREAD");
-	if (n > 0)
+	if (m.n > 0)
 		buf_putc(cmd->s->out, ' ');
-	imap_thread(v, n, alg, cmd->uid, cmd->s->out);
+	imap_thread(m.v, m.n, alg, cmd->uid, cmd->s->out);
 	buf_puts(cmd->s->out, "\r\n");
-	free_keys(v, n);
+	free_matches(&m);
 	imap_cmd_ok(cmd, "THREAD completed");
 out:
 	imap_search_free(&search);

@@ -204,7 +204,9 @@ static const struct explain_entry imap_entries[] = {
 	  "set) names messages that now match, REMOVEFROM (pos set) those "
 	  "that no longer do.", "RFC 4731 3.1, RFC 5267 4.3-4.4, RFC 9051 6.4.4" },
 	{ "* SORT", "The numbers (or UIDs) of the matching messages, in the "
-	  "order asked for.", "RFC 5256 4" },
+	  "order asked for.  When the criteria had a MODSEQ key, (MODSEQ n) "
+	  "at the end gives the highest modification sequence of the "
+	  "messages listed.", "RFC 5256 4, RFC 7162 3.1.5" },
 	{ "* THREAD", "The conversations: each (...) is one thread, a number "
 	  "followed by its reply, several replies each in their own (...).",
 	  "RFC 5256 4" },

@@ -221,8 +221,8 @@ static int cmp_num(int64_t a, int64_t b)
 	return a < b ? -1 : a > b;
 }
 
-static int cmp_key(const struct imap_msg_keys *a,
-		   const struct imap_msg_keys *b, enum imap_sort_key key)
+int imap_sort_cmp_key(const struct imap_msg_keys *a,
+		      const struct imap_msg_keys *b, enum imap_sort_key key)
 {
 	switch (key) {
 	case IMAP_SORT_ARRIVAL: return cmp_num(a->arrival, b->arrival);
@@ -253,7 +253,7 @@ static int cmp_msgs(const void *x, const void *y, void *arg)
 	int r;
 
 	for (size_t i = 0; i < prog->ncrit; i++) {
-		r = cmp_key(a, b, prog->crit[i].key);
+		r = imap_sort_cmp_key(a, b, prog->crit[i].key);
 		if (r != 0)
 			return prog->crit[i].reverse ? -r : r;
 	}
@@ -268,6 +268,53 @@ void imap_sort(struct imap_msg_keys **v, size_t n,
 
 	if (n > 1)
 		qsort_r(v, n, sizeof(*v), cmp_msgs, &prog);
+}
+
+/* One stable counting pass over 16 bits of criterion c's ranks. */
+static void rank_pass(const uint32_t *rank, size_t ncrit, size_t c,
+		      bool reverse, const uint32_t *src, uint32_t *dst,
+		      size_t n, unsigned shift, size_t *count)
+{
+	size_t sum = 0;
+
+	memset(count, 0, 65536 * sizeof(*count));
+	for (size_t i = 0; i < n; i++) {
+		uint32_t r = rank[src[i] * ncrit + c];
+
+		count[((reverse ? ~r : r) >> shift) & 0xffff]++;
+	}
+	for (size_t k = 0; k < 65536; k++) {
+		size_t c0 = count[k];
+
+		count[k] = sum;
+		sum += c0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		uint32_t r = rank[src[i] * ncrit + c];
+
+		dst[count[((reverse ? ~r : r) >> shift) & 0xffff]++] = src[i];
+	}
+}
+
+void imap_sort_ranks(const uint32_t *rank, size_t n,
+		     const struct imap_sort_crit *crit, size_t ncrit,
+		     uint32_t *order)
+{
+	uint32_t *tmp = xreallocarray(NULL, n + 1, sizeof(*tmp));
+	size_t *count = xreallocarray(NULL, 65536, sizeof(*count));
+
+	for (size_t i = 0; i < n; i++)
+		order[i] = (uint32_t)i;
+	/* least significant criterion first, each pass stable: ties end
+	 * in sequence order (RFC 5256 2.2) */
+	for (size_t c = ncrit; n > 1 && c-- > 0; ) {
+		rank_pass(rank, ncrit, c, crit[c].reverse, order, tmp, n, 0,
+			  count);
+		rank_pass(rank, ncrit, c, crit[c].reverse, tmp, order, n, 16,
+			  count);
+	}
+	free(count);
+	free(tmp);
 }
 
 /* ---- msg-id (RFC 5322 3.6.4) ---- */

@@ -7,8 +7,8 @@
 #include "common/buf.h"
 
 /* SORT (RFC 5256 section 2.2, RFC 5957 DISPLAYFROM/DISPLAYTO) and what it
- * shares with THREAD: the keys of one message, computed once per message
- * per command from its header block, and the ordering.  No I/O here. */
+ * shares with THREAD: the keys of one message, computed from its header
+ * block (and kept by sort-cache.h), and the ordering.  No I/O here. */
 
 enum imap_sort_key {
 	IMAP_SORT_ARRIVAL,	/* INTERNALDATE */
@@ -22,6 +22,7 @@ enum imap_sort_key {
 	IMAP_SORT_DISPLAYFROM,	/* RFC 5957: display name, else addr-spec */
 	IMAP_SORT_DISPLAYTO,
 };
+#define IMAP_SORT_NKEYS (IMAP_SORT_DISPLAYTO + 1)
 
 struct imap_sort_crit {
 	enum imap_sort_key key;
@@ -37,6 +38,7 @@ enum {
 	IMAP_KEYS_ADDRS = 1 << 2,	/* from, to, cc */
 	IMAP_KEYS_DISPLAY = 1 << 3,	/* display_from, display_to */
 	IMAP_KEYS_IDS = 1 << 4,		/* message_id, refs (THREAD) */
+	IMAP_KEYS_ALL = (1 << 5) - 1,
 };
 
 /* One message.  Strings are xstrdup'd (never NULL once parsed: "" when
@@ -54,6 +56,9 @@ struct imap_msg_keys {
 	char *message_id;	/* the first valid msg-id without <>, or "" */
 	char **refs;		/* References (or In-Reply-To), in order */
 	size_t nrefs;
+	/* imap_sort_ranked: the place of this message among all the
+	 * folder's by each key (equal keys, equal ranks; sort-cache.h) */
+	uint32_t rank[IMAP_SORT_NKEYS];
 };
 
 /* The keys wanted of the header block hdr[0..len).  seq, uid, size and
@@ -68,6 +73,15 @@ unsigned imap_sort_keys_needed(const struct imap_sort_crit *crit,
 /* Orders v[0..n) by the criteria, ties by sequence number (RFC 5256 2.2). */
 void imap_sort(struct imap_msg_keys **v, size_t n,
 	       const struct imap_sort_crit *crit, size_t ncrit);
+/* The same over ranks alone (a radix sort, no string compared): rank[i * ncrit + c] is message i's rank by
+ * crit[c] (messages in sequence order); order[0..n) gets the messages'
+ * indexes in sort order. */
+void imap_sort_ranks(const uint32_t *rank, size_t n,
+		     const struct imap_sort_crit *crit, size_t ncrit,
+		     uint32_t *order);
+/* <0, 0, >0 as a orders before, with or after b by `key` alone. */
+int imap_sort_cmp_key(const struct imap_msg_keys *a,
+		      const struct imap_msg_keys *b, enum imap_sort_key key);
 
 /* The next valid msg-id ("<" id-left "@" id-right ">", RFC 5322 3.6.4)
  * in text[*pos..len), CFWS and junk between ids skipped: true with the id

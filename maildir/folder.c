@@ -12,6 +12,7 @@
 #include "maildir/box-int.h"
 #include "maildir/folder.h"
 #include "maildir/fsutil.h"
+#include "maildir/keyfile.h"
 #include "maildir/lock.h"
 
 static const struct {
@@ -289,6 +290,7 @@ static int drop_index(struct maildir_store *s, const char *dir)
 		idx_abort(txn);
 		return -1;
 	}
+	maildir_keys_remove(s, f.uidvalidity);
 	return idx_commit(txn);
 }
 

@@ -27,7 +27,7 @@ fuzz_entry fuzz_replay_compress, fuzz_replay_config, fuzz_replay_config_dns,
 	fuzz_replay_linereader, fuzz_replay_mime, fuzz_replay_pop3_session,
 	fuzz_replay_queue_env, fuzz_replay_roster, fuzz_replay_sasl,
 	fuzz_replay_smtp_address, fuzz_replay_smtp_session, fuzz_replay_sort,
-	fuzz_replay_trace;
+	fuzz_replay_sort_record, fuzz_replay_trace;
 
 static const struct target {
 	const char *name;
@@ -52,6 +52,7 @@ static const struct target {
 	{ "smtp-address", fuzz_replay_smtp_address },
 	{ "smtp-session", fuzz_replay_smtp_session },
 	{ "sort", fuzz_replay_sort },
+	{ "sort-record", fuzz_replay_sort_record },
 	{ "trace", fuzz_replay_trace },
 };
 #define N_TARGETS (sizeof(targets) / sizeof(*targets))
