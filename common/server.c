@@ -398,6 +398,8 @@ void server_on_reload(struct server *srv, server_reload_fn *fn, void *arg)
 	srv->reload_hooks[srv->n_reload_hooks].fn = fn;
 	srv->reload_hooks[srv->n_reload_hooks].arg = arg;
 	srv->n_reload_hooks++;
+}
+
 /* glibc keeps what threads free in their arenas (one per worker thread,
  * up to 8 per CPU) and gives back to the system only the top of each: a
  * server that had 1000 sessions stayed that big after they closed, and
