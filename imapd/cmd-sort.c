@@ -93,7 +93,9 @@ static int parse_charset_search(struct imap_cmd *cmd,
 static void load_keys(struct maildir_box *box, size_t idx, unsigned want,
 		      char *head, struct imap_msg_keys *k)
 {
-	const struct maildir_msg *m = maildir_box_msg(box, idx);
+	/* SIZE and ARRIVAL need the exact RFC822.SIZE and INTERNALDATE */
+	const struct maildir_msg *m = maildir_box_msg_exact(box, idx,
+		MAILDIR_MSG_WIRE_UNKNOWN | MAILDIR_MSG_IDATE_UNKNOWN);
 	struct msg_map map = { "", 0 };
 	const char *data = "";
 	size_t len = 0;
