@@ -717,7 +717,15 @@ static bool next_seq(struct imap_fetch_job *job)
 /* Starts the response of job->seq: false when its file is gone. */
 static bool start_message(struct imap_session *s, struct imap_fetch_job *job)
 {
-	const struct maildir_msg *m = maildir_box_msg(s->box, job->seq - 1);
+	/* RFC822.SIZE and reading the file (needs_crlf) need the exact
+	 * wire size of a message indexed from its file name, INTERNALDATE
+	 * its mtime */
+	unsigned need = (job->need_file || (job->att.items & IMAP_FETCH_SIZE) ?
+			 MAILDIR_MSG_WIRE_UNKNOWN : 0) |
+		(job->att.items & IMAP_FETCH_INTERNALDATE ?
+		 MAILDIR_MSG_IDATE_UNKNOWN : 0);
+	const struct maildir_msg *m =
+		maildir_box_msg_exact(s->box, job->seq - 1, need);
 	bool first = true;
 
 	if (job->need_file && open_message(s, job, m) < 0) {

@@ -97,8 +97,14 @@ static size_t *match_indexes(struct imap_cmd *cmd, struct imap_search *search,
 	imap_search_use_saved(search, &cmd->s->search_saved);
 	imap_search_prepare(search);
 	for (size_t i = 0; i < count; i++)
-		if (imap_search_match(search, box, i))
+		if (imap_search_match(search, box, i)) {
+			/* SIZE and ARRIVAL (and THREAD's date fallback) need
+			 * the exact RFC822.SIZE and INTERNALDATE, which a
+			 * folder indexed from file names may not have yet */
+			maildir_box_msg_exact(box, i, MAILDIR_MSG_WIRE_UNKNOWN |
+					      MAILDIR_MSG_IDATE_UNKNOWN);
 			idx[n++] = i;
+		}
 	*n_r = n;
 	return idx;
 }

@@ -28,6 +28,20 @@ struct msg_ctx {
 	struct buf text;	/* decoding scratch */
 };
 
+/* RFC822.SIZE (LARGER, SMALLER) and INTERNALDATE (BEFORE, ON, SINCE:
+ * RFC 3501 6.4.4), exact also for a message indexed from its file name. */
+static uint64_t wire_size(struct msg_ctx *c)
+{
+	return maildir_box_msg_exact(c->box, c->idx,
+				     MAILDIR_MSG_WIRE_UNKNOWN)->size;
+}
+
+static int64_t idate(struct msg_ctx *c)
+{
+	return maildir_box_msg_exact(c->box, c->idx,
+				     MAILDIR_MSG_IDATE_UNKNOWN)->idate;
+}
+
 /* Simple case folding of UTF-8 text in place, for the mappings that keep
  * the encoded length: ASCII, Latin-1, Latin Extended-A, Greek and
  * Cyrillic capitals to their small letters. */
@@ -383,11 +397,11 @@ static bool match(struct msg_ctx *c, const struct imap_search *k)
 	case IMAP_SK_OLD: return !m->recent;
 	case IMAP_SK_RECENT: return m->recent;
 	case IMAP_SK_MODSEQ: return m->modseq >= k->number;
-	case IMAP_SK_LARGER: return m->size > k->number;
-	case IMAP_SK_SMALLER: return m->size < k->number;
-	case IMAP_SK_BEFORE: return day_of(m->idate) < day_of(k->date);
-	case IMAP_SK_ON: return day_of(m->idate) == day_of(k->date);
-	case IMAP_SK_SINCE: return day_of(m->idate) >= day_of(k->date);
+	case IMAP_SK_LARGER: return wire_size(c) > k->number;
+	case IMAP_SK_SMALLER: return wire_size(c) < k->number;
+	case IMAP_SK_BEFORE: return day_of(idate(c)) < day_of(k->date);
+	case IMAP_SK_ON: return day_of(idate(c)) == day_of(k->date);
+	case IMAP_SK_SINCE: return day_of(idate(c)) >= day_of(k->date);
 	case IMAP_SK_SENTBEFORE:
 		day = sent_day(c);
 		return day >= 0 && day < day_of(k->date);

@@ -357,8 +357,14 @@ int maildir_box_copy_pairs(struct maildir_box *box, const uint32_t *uids,
 		m.flags = msg->flags;
 		m.needs_crlf = msg->needs_crlf;
 		m.no_final_eol = msg->no_final_eol;
+		m.unverified = msg->unverified;
 		m.size = msg->size;
 		m.idate = msg->idate;
+		if (m.unverified & MAILDIR_MSG_IDATE_UNKNOWN) {
+			/* a copy of the bytes has a new mtime */
+			m.idate = st.st_mtim.tv_sec;
+			m.unverified &= (uint8_t)~MAILDIR_MSG_IDATE_UNKNOWN;
+		}
 		if (map_keywords(&d, box, msg->keywords, &kw) < 0 ||
 		    dest_add(&d, name.data, &m, kw, &dst_uids_r[*ncopied_r]) < 0) {
 			snprintf(err_r, errlen, "index of %s: update failed",

@@ -26,7 +26,28 @@ struct maildir_box {
 	int pending_lock;
 	uint32_t recent_from;
 	uint32_t pending_recent, pending_first_unseen;
+	/* sizes read by maildir_box_msg_exact, not yet in the index */
+	struct box_exact *exact;
+	size_t nexact;
 };
+
+/* One message's sizes read from its file (wire-size.c). */
+struct box_exact {
+	uint32_t uid;
+	uint8_t resolved;	/* the MAILDIR_MSG_*_UNKNOWN bits read */
+	uint8_t needs_crlf;
+	uint8_t no_final_eol;
+	uint64_t size;
+	int64_t idate;
+};
+
+/* Under the index lock, with f the folder's record just synced: writes
+ * what maildir_box_msg_exact read into the index (records still
+ * unverified only) and adjusts f->bytes, storing f.  Best effort: the
+ * list is emptied either way (the sizes are read again when needed). */
+void box_sizes_flush(struct maildir_box *box, struct frec *f);
+/* The same, taking the lock (maildir_box_close, a long list). */
+void box_sizes_flush_locked(struct maildir_box *box);
 
 /* Takes the user's exclusive index lock and syncs the folder; on success
  * the lock fd is returned (release with lock_index_release) and *f filled. */

@@ -91,6 +91,7 @@ int maildir_box_sync(struct maildir_box *box, struct maildir_changes *ch,
 	fd = box_lock_sync(box->s, box->dir, &f, &rebuilt, err_r, errlen);
 	if (fd < 0)
 		return -1;
+	box_sizes_flush(box, &f);
 	if (f.uidvalidity != box->f.uidvalidity) {
 		ch->uidvalidity_changed = true;
 	} else if (f.modseq != box->f.modseq ||

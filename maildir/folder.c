@@ -552,16 +552,33 @@ static int count_recent(void *arg, uint32_t uid, const struct mrec *m,
 	return 0;
 }
 
+struct size_sum {
+	uint64_t total;
+	int dir_fd;		/* the folder (files of unverified sizes) */
+};
+
 static int sum_size(void *arg, uint32_t uid, const struct mrec *m,
 		    const char *fname)
 {
-	uint64_t *total = arg;
+	struct size_sum *sum = arg;
+	uint64_t size = m->size;
+	struct mrec exact;
+	int fd;
 
 	(void)uid;
-	(void)fname;
+	/* STATUS SIZE is the sum of RFC822.SIZE (RFC 8438 2): a message
+	 * indexed from its file name is read (wire-size.c) */
+	if ((m->unverified & MAILDIR_MSG_WIRE_UNKNOWN) && sum->dir_fd >= 0 &&
+	    (fd = fs_open_msg_at(sum->dir_fd, fname)) >= 0) {
+		exact = *m;
+		if (mrec_sizes_from_file(&exact, fd) == 0)
+			size = exact.size;
+		close(fd);
+	}
 	/* sizes are below the message limit: no overflow in 64 bits, but
 	 * a damaged record must not wrap the total */
-	*total = m->size > UINT64_MAX - *total ? UINT64_MAX : *total + m->size;
+	sum->total = size > UINT64_MAX - sum->total ? UINT64_MAX :
+		sum->total + size;
 	return 0;
 }
 
@@ -572,7 +589,7 @@ static int folder_status(struct maildir_store *s, const char *name,
 	struct buf dir = BUF_INIT(BUF_UNLIMITED), path = BUF_INIT(BUF_UNLIMITED);
 	struct frec f;
 	bool rebuilt;
-	int fd, ret = -1;
+	int fd, r, ret = -1;
 
 	memset(info, 0, sizeof(*info));
 	if (box_resolve(s, name, &dir, &path, err_r, errlen) < 0)
@@ -588,11 +605,21 @@ static int folder_status(struct maildir_store *s, const char *name,
 	if (f.first_recent_uid < f.uidnext)
 		idx_msg_iter(s, f.id, f.first_recent_uid, count_recent,
 			     &info->recent);
-	if (want_size && f.messages > 0 &&
-	    idx_msg_iter(s, f.id, 1, sum_size, &info->size) < 0) {
-		snprintf(err_r, errlen, "reading the index of %s failed", name);
-		lock_index_release(fd);
-		goto out;
+	if (want_size && f.messages > 0) {
+		struct size_sum sum = { 0, -1 };
+
+		sum.dir_fd = open(path.data, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+				  (dir.data[0] != '\0' ? O_NOFOLLOW : 0));
+		r = idx_msg_iter(s, f.id, 1, sum_size, &sum);
+		if (sum.dir_fd >= 0)
+			close(sum.dir_fd);
+		info->size = sum.total;
+		if (r < 0) {
+			snprintf(err_r, errlen, "reading the index of %s failed",
+				 name);
+			lock_index_release(fd);
+			goto out;
+		}
 	}
 	lock_index_release(fd);
 	ret = 0;

@@ -196,6 +196,13 @@ int idx_commit(DB_TXN *txn)
 	return ret == 0 ? 0 : db_fail(ret);
 }
 
+int idx_commit_nosync(DB_TXN *txn)
+{
+	int ret = txn->commit(txn, DB_TXN_NOSYNC);
+
+	return ret == 0 ? 0 : db_fail(ret);
+}
+
 void idx_abort(DB_TXN *txn)
 {
 	if (txn != NULL)

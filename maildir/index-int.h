@@ -66,7 +66,10 @@ struct mrec {
 	uint8_t needs_crlf;
 	uint8_t no_final_eol;	/* the file does not end with LF (records
 				 * written before this field: 0) */
-	uint8_t pad[5];
+	uint8_t unverified;	/* MAILDIR_MSG_*_UNKNOWN (mailbox.h): fields
+				 * taken from the file name, not read from
+				 * the file (wire-size.c); 0 before */
+	uint8_t pad[4];
 	/* followed by the file name relative to the folder, NUL-terminated */
 };
 
@@ -127,6 +130,9 @@ void idx_close_stale(struct maildir_store *s);
  * (lock.h). */
 int idx_begin(struct maildir_store *s, DB_TXN **txn_r);
 int idx_commit(DB_TXN *txn);
+/* Commits without flushing the log: durable only once a later commit (or
+ * checkpoint) flushes it, and then together with everything before it. */
+int idx_commit_nosync(DB_TXN *txn);
 void idx_abort(DB_TXN *txn);
 /* store_lock: the store whose log the lock's release flushes. */
 void idx_note_locked(struct maildir_store *s);
@@ -260,6 +266,21 @@ void folder_path(const struct maildir_store *s, const char *dir,
 int64_t own_change_begin(const char *maildir);
 void own_change_end(const char *maildir, int64_t before, struct frec *f);
 
-/* Wire size of an open file: its size plus one per bare LF.  -1 on error. */
+/* wire-size.c.  Wire size of an open file: its size plus one per bare LF.
+ * -1 on error. */
 int file_wire_size(int fd, uint64_t *size_r, uint64_t *wire_r,
 		   bool *no_final_eol_r);
+/* What the Maildir name of message file `fname` (with or without "cur/")
+ * tells, with `st` its lstat or NULL: m->size, needs_crlf, no_final_eol
+ * (false), idate and unverified.  ",W=" is the wire size when ",S=" is
+ * also there (and equals st_size when st is given) and W >= S, as in
+ * names from Dovecot and maillab, which count both; else the size is S=
+ * (without st) or st_size, the wire size unknown.  Without st the internal
+ * date is the name's delivery time, unverified; call it without st only
+ * when mrec_name_suffices. */
+void mrec_from_name(struct mrec *m, const char *fname, const struct stat *st);
+/* Whether the name carries ",S=" and a delivery time. */
+bool mrec_name_suffices(const char *fname);
+/* The exact sizes from the open file (read to its end): size, needs_crlf,
+ * no_final_eol, and unverified 0.  0, or -1 with errno. */
+int mrec_sizes_from_file(struct mrec *m, int fd);

@@ -351,6 +351,7 @@ static int load_one(void *arg, uint32_t uid, const struct mrec *m,
 	msg->recent = false;
 	msg->needs_crlf = m->needs_crlf != 0;
 	msg->no_final_eol = m->no_final_eol != 0;
+	msg->unverified = m->unverified;
 	msg->keywords = m->keywords;
 	msg->size = m->size;
 	msg->idate = m->idate;
@@ -651,6 +652,8 @@ void maildir_box_close(struct maildir_box **boxp)
 		return;
 	if (box->pending_lock >= 0)
 		lock_index_release_handed(box->pending_lock);
+	box_sizes_flush_locked(box);
+	free(box->exact);
 	if (box->s != NULL && box->s->env != NULL && idx_enter(box->s) == 0)
 		idx_checkpoint(box->s);	/* lets old log files go */
 	for (i = 0; i < box->n; i++)

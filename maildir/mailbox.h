@@ -70,6 +70,9 @@ struct maildir_msg {
 				 * section 3) without counting it in LIST.
 				 * Indexes written before this field existed
 				 * read false until the folder is rebuilt. */
+	uint8_t unverified;	/* MAILDIR_MSG_*_UNKNOWN: what the index took
+				 * from the file name and stat without
+				 * reading the file (maildir_box_msg_exact) */
 	uint64_t keywords;	/* bit i: maildir_box_keyword_name(box, i) */
 	uint64_t size;		/* RFC822.SIZE / POP3 size (CRLF) */
 	int64_t idate;		/* internal date, seconds since the epoch */
@@ -133,6 +136,30 @@ bool maildir_box_load_pending(const struct maildir_box *box);
 size_t maildir_box_count(const struct maildir_box *box);
 const struct maildir_msg *maildir_box_msg(const struct maildir_box *box,
 					  size_t i);
+
+/* A folder indexed from its file names (one never indexed before, or new
+ * files from other software) is neither read nor, when the names carry
+ * ",S=", stat'ed at its first SELECT (wire-size.c): ",W=" (Dovecot's and
+ * ours) gives the wire size and needs_crlf; otherwise `size` is the S=
+ * value or the file's byte count, a lower bound; the internal date is the
+ * delivery time in the name until the file's mtime is read.  The fields a
+ * message's unverified bits name are exact only after
+ * maildir_box_msg_exact. */
+enum {
+	MAILDIR_MSG_WIRE_UNKNOWN = 1 << 0,	/* size, needs_crlf */
+	MAILDIR_MSG_EOL_UNKNOWN = 1 << 1,	/* no_final_eol (POP3 sizes) */
+	MAILDIR_MSG_IDATE_UNKNOWN = 1 << 2,	/* idate */
+	MAILDIR_MSG_SIZES_UNKNOWN = MAILDIR_MSG_WIRE_UNKNOWN |
+		MAILDIR_MSG_EOL_UNKNOWN,
+};
+/* Message i with the fields `need` names (MAILDIR_MSG_*_UNKNOWN) exact:
+ * its file is read when they are unverified, once per snapshot, and the
+ * result is written to the index at the next maildir_box_sync or
+ * maildir_box_close (or after many).  When the file cannot be read the
+ * provisional fields stay (reading the message then finds it gone).  NULL
+ * when i is out of range. */
+const struct maildir_msg *maildir_box_msg_exact(struct maildir_box *box,
+						size_t i, unsigned need);
 /* Index of `uid` in the snapshot, or -1. */
 ssize_t maildir_box_find(const struct maildir_box *box, uint32_t uid);
 

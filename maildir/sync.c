@@ -28,12 +28,15 @@ struct known {
 struct fresh {
 	char *name;
 	bool in_new;
+	unsigned char d_type;	/* from readdir: DT_REG, DT_UNKNOWN ... */
+	int64_t sec, usec;	/* delivery time from the name: UID order */
 };
 
 struct scan {
 	struct maildir_store *s;
 	const char *dir;
 	struct buf path;	/* the folder's Maildir */
+	int dir_fd;		/* the same, open (stat of new files), or -1 */
 	struct frec *f;
 	DB_TXN *txn;
 	int in_batch;
@@ -84,33 +87,6 @@ void own_change_end(const char *maildir, int64_t before, struct frec *f)
 {
 	if (f->cur_mtime != 0 && f->cur_mtime == before)
 		f->cur_mtime = dir_mtime(maildir, "cur");
-}
-
-int file_wire_size(int fd, uint64_t *size_r, uint64_t *wire_r,
-		   bool *no_final_eol_r)
-{
-	char chunk[65536];
-	uint64_t size = 0, bare = 0;
-	char prev = '\0';
-	ssize_t n, i;
-
-	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		for (i = 0; i < n; i++) {
-			if (chunk[i] == '\n' && prev != '\r')
-				bare++;
-			prev = chunk[i];
-		}
-		size += (uint64_t)n;
-	}
-	*size_r = size;
-	*wire_r = size + bare;
-	*no_final_eol_r = size > 0 && prev != '\n';
-	return 0;
 }
 
 static uint64_t hash_base(const char *p, size_t n)
@@ -175,12 +151,16 @@ static struct known *lookup_known(struct scan *sc, const char *name)
 	return NULL;
 }
 
-/* Batches writes in transactions of BATCH changes. */
+/* Batches writes in transactions of BATCH changes.  They are committed
+ * without a log flush: the final commit of sync_folder flushes them all,
+ * before any session sees their UIDs.  A crash before it keeps a prefix
+ * of the batches (or none), each complete with its folder record, and the
+ * next sync indexes the rest as it would have. */
 static int batch_txn(struct scan *sc, DB_TXN **txn_r)
 {
 	if (sc->txn != NULL && sc->in_batch >= BATCH) {
 		if (idx_folder_put(sc->s, sc->txn, sc->dir, sc->f) < 0 ||
-		    idx_commit(sc->txn) < 0) {
+		    idx_commit_nosync(sc->txn) < 0) {
 			sc->txn = NULL;
 			return -1;
 		}
@@ -234,14 +214,22 @@ static int update_known(struct scan *sc, struct known *k, const char *rel)
 	return idx_msg_put(sc->s, txn, sc->f->id, k->uid, &k->m, rel);
 }
 
-static void add_fresh(struct scan *sc, const char *name, bool in_new)
+static void add_fresh(struct scan *sc, const char *name, bool in_new,
+		      unsigned char d_type)
 {
+	struct maildir_name_info info;
+	struct fresh *fr;
+
 	if ((sc->nfresh & (sc->nfresh - 1)) == 0)
 		sc->fresh = xreallocarray(sc->fresh, sc->nfresh ? sc->nfresh * 2 : 16,
 					  sizeof(*sc->fresh));
-	sc->fresh[sc->nfresh].name = xstrdup(name);
-	sc->fresh[sc->nfresh].in_new = in_new;
-	sc->nfresh++;
+	fr = &sc->fresh[sc->nfresh++];
+	maildir_name_parse(name, &info);
+	fr->name = xstrdup(name);
+	fr->in_new = in_new;
+	fr->d_type = d_type;
+	fr->sec = info.sec;
+	fr->usec = info.usec;
 }
 
 /* Reads one of new/ or cur/.  full: the index is loaded in sc->known.
@@ -267,7 +255,7 @@ static int scan_dir(struct scan *sc, const char *sub, bool full)
 			continue;
 		k = full ? lookup_known(sc, de->d_name) : NULL;
 		if (k == NULL) {
-			add_fresh(sc, de->d_name, in_new);
+			add_fresh(sc, de->d_name, in_new, de->d_type);
 			continue;
 		}
 		k->seen_on_disk = true;
@@ -309,49 +297,66 @@ static int expunge_vanished(struct scan *sc)
 	return 0;
 }
 
+/* As maildir_name_cmp_delivery, with the times parsed once. */
 static int cmp_fresh(const void *a, const void *b)
 {
 	const struct fresh *fa = a, *fb = b;
 
-	return maildir_name_cmp_delivery(fa->name, fb->name);
+	if (fa->sec != fb->sec)
+		return fa->sec < fb->sec ? -1 : 1;
+	if (fa->usec != fb->usec)
+		return fa->usec < fb->usec ? -1 : 1;
+	return strcmp(fa->name, fb->name);
 }
 
+/* What the file at rel (in the folder) holds, read as other software
+ * left it: its sizes and mtime.  0, or -1 when it is gone or not a
+ * regular file. */
+static int read_fresh(struct scan *sc, const char *rel, struct mrec *m)
+{
+	struct stat st;
+	int fd = fs_open_msg_at(sc->dir_fd, rel), ret = -1;
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		mrec_from_name(m, rel, &st);
+		ret = mrec_sizes_from_file(m, fd);
+	}
+	close(fd);
+	return ret;
+}
+
+/* Indexes one new file.  A regular file (d_type) whose name carries its
+ * size and delivery time, as those of maillab, Dovecot and Courier do, is
+ * indexed from its name alone (wire-size.c), so a folder of 100,000 such
+ * messages seen for the first time costs little more than reading its
+ * directory; other files are read. */
 static int index_fresh(struct scan *sc, struct fresh *fr)
 {
-	struct buf full = BUF_INIT(BUF_UNLIMITED);
-	uint64_t size, wire;
-	bool no_eol;
-	struct stat st;
+	struct buf rel_b = BUF_INIT(BUF_UNLIMITED);
 	struct mrec m;
 	DB_TXN *txn;
 	char *rel;
-	int fd, ret = 0;
+	int ret = 0;
 
 	if (fr->in_new) {
 		rel = move_to_cur(sc, fr->name);
 		if (rel == NULL)
 			return 0;	/* gone meanwhile */
 	} else {
-		buf_printf(&full, "cur/%s", fr->name);
-		rel = buf_steal(&full);
+		buf_puts(&rel_b, "cur/");
+		buf_puts(&rel_b, fr->name);
+		rel = buf_steal(&rel_b);
 	}
-	buf_printf(&full, "%s/%s", sc->path.data, rel);
-	fd = open(full.data, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	buf_free(&full);
-	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    file_wire_size(fd, &size, &wire, &no_eol) < 0) {
-		if (fd >= 0)
-			close(fd);
+	memset(&m, 0, sizeof(m));
+	if (fr->d_type == DT_REG && mrec_name_suffices(rel)) {
+		mrec_from_name(&m, rel, NULL);
+	} else if (read_fresh(sc, rel, &m) < 0) {
 		free(rel);
 		return 0;	/* vanished or not a message: skip */
 	}
-	close(fd);
-	memset(&m, 0, sizeof(m));
 	m.flags = (uint8_t)maildir_flags_from_name(rel);
-	m.size = wire;
-	m.needs_crlf = wire != size;
-	m.no_final_eol = no_eol;
-	m.idate = st.st_mtim.tv_sec;
 	m.modseq = ++sc->f->modseq;
 	if (batch_txn(sc, &txn) < 0 ||
 	    idx_msg_put(sc->s, txn, sc->f->id, sc->f->uidnext, &m, rel) < 0)
@@ -367,6 +372,8 @@ static void scan_free(struct scan *sc)
 	size_t i;
 
 	idx_abort(sc->txn);
+	if (sc->dir_fd >= 0)
+		close(sc->dir_fd);
 	for (i = 0; i < sc->nknown; i++)
 		free(sc->known[i].fname);
 	free(sc->known);
@@ -434,6 +441,7 @@ int sync_folder(struct maildir_store *s, const char *dir, struct frec *f,
 	int r, ret = -1;
 
 	memset(&sc, 0, sizeof(sc));
+	sc.dir_fd = -1;
 	sc.s = s;
 	sc.dir = dir;
 	sc.f = f;
@@ -481,6 +489,12 @@ int sync_folder(struct maildir_store *s, const char *dir, struct frec *f,
 		goto dberr;
 	if (sc.nfresh > 1)
 		qsort(sc.fresh, sc.nfresh, sizeof(*sc.fresh), cmp_fresh);
+	if (sc.nfresh > 0) {
+		sc.dir_fd = open(sc.path.data, O_RDONLY | O_DIRECTORY |
+				 O_CLOEXEC | (dir[0] != '\0' ? O_NOFOLLOW : 0));
+		if (sc.dir_fd < 0)
+			goto dberr;
+	}
 	for (i = 0; i < sc.nfresh; i++)
 		if (index_fresh(&sc, &sc.fresh[i]) < 0)
 			goto dberr;

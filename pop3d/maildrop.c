@@ -104,7 +104,8 @@ size_t maildrop_count(const struct pop3_maildrop *drop)
  * line end" until it is re-indexed. */
 uint64_t maildrop_size(const struct pop3_maildrop *drop, size_t i)
 {
-	const struct maildir_msg *msg = maildir_box_msg(drop->box, i);
+	const struct maildir_msg *msg =
+		maildir_box_msg_exact(drop->box, i, MAILDIR_MSG_SIZES_UNKNOWN);
 
 	return msg->size + (msg->no_final_eol ? 2 : 0);
 }
@@ -169,7 +170,8 @@ int maildrop_text(struct pop3_maildrop *drop, size_t i, struct buf *small,
 		  struct maildrop_text *t, bool *convert_lf_r,
 		  char *err_r, size_t errlen)
 {
-	const struct maildir_msg *msg = maildir_box_msg(drop->box, i);
+	const struct maildir_msg *msg =
+		maildir_box_msg_exact(drop->box, i, MAILDIR_MSG_SIZES_UNKNOWN);
 	struct stat st;
 	int fd, ret, saved;
 
