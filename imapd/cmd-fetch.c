@@ -839,8 +839,9 @@ int imap_fetch_unsolicited(struct imap_session *s, const char *atts,
 		imap_fetch_job_free(&job);
 		return -1;
 	}
-	/* RFC 7162 3.2.4: with QRESYNC an unsolicited FETCH has the UID */
-	if (s->qresync)
+	/* RFC 7162 3.2.4: with QRESYNC an unsolicited FETCH has the UID;
+	 * IMAP4rev2 always (RFC 9051 Appendix E item 21) */
+	if (s->qresync || s->rev2)
 		job->att.items |= IMAP_FETCH_UID;
 	imap_seqset_add(&job->set, (uint32_t)first + 1, (uint32_t)count);
 	job->unsolicited = true;

@@ -131,7 +131,7 @@ static void write_status(struct imap_session *s, const char *name,
 	bool first = true;
 
 	buf_puts(s->out, "* STATUS ");
-	imap_write_mailbox(s->out, name);
+	imap_write_box_name(s, s->out, name);
 	buf_puts(s->out, " (");
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		uint64_t v = 0;

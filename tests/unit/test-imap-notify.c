@@ -159,6 +159,29 @@ START_TEST(test_message_new_fetch)
 }
 END_TEST
 
+START_TEST(test_rev2_session)
+{
+	/* RFC 9051 Appendix E items 16 and 21: a client that enabled
+	 * IMAP4rev2 gets UTF-8 names in STATUS and the UID in every
+	 * unsolicited FETCH */
+	say(&a, "c CREATE Entw&APw-rfe\r\n");
+	ASSERT_HAS(&a, "c OK");
+	say(&a, "e ENABLE IMAP4rev2\r\n");
+	ASSERT_HAS(&a, "e OK");
+	say(&a, "n NOTIFY SET STATUS (MAILBOXES \"Entw\xc3\xbcrfe\" "
+	    "(MessageNew MessageExpunge))\r\n");
+	ASSERT_HAS(&a, "* STATUS \"Entw\xc3\xbcrfe\" (MESSAGES 0 ");
+	ASSERT_HAS(&a, "n OK NOTIFY completed");
+	say(&a, "s SELECT INBOX\r\n");
+	say(&a, "n NOTIFY SET (SELECTED (MessageNew (FLAGS) MessageExpunge))\r\n");
+	ASSERT_HAS(&a, "n OK");
+	append(&b, "INBOX", "", msg1);
+	pushed(&a);
+	ASSERT_HAS(&a, "* 1 EXISTS\r\n");
+	ASSERT_HAS(&a, "* 1 FETCH (UID 1 ");
+	still_serves(&a);
+}
+END_TEST
 START_TEST(test_selected_delayed)
 {
 	say(&a, "s SELECT INBOX\r\n");
@@ -362,6 +385,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_other_mailbox_events);
 	tcase_add_test(tc, test_selected_events);
 	tcase_add_test(tc, test_message_new_fetch);
+	tcase_add_test(tc, test_rev2_session);
 	tcase_add_test(tc, test_selected_delayed);
 	tcase_add_test(tc, test_mailbox_name_events);
 	tcase_add_test(tc, test_idle_and_none);
