@@ -121,3 +121,33 @@ char *buf_steal(struct buf *b)
 	buf_init(b, b->max);
 	return p;
 }
+
+int buf_put_uvarint(struct buf *b, uint64_t v)
+{
+	unsigned char bytes[10];
+	size_t n = 0;
+
+	do {
+		bytes[n] = v & 0x7f;
+		v >>= 7;
+		if (v != 0)
+			bytes[n] |= 0x80;
+		n++;
+	} while (v != 0);
+	return buf_append(b, bytes, n);
+}
+
+uint64_t byte_reader_uvarint(struct byte_reader *r)
+{
+	uint64_t v = 0;
+
+	for (unsigned int shift = 0; shift < 64 && r->p < r->end; shift += 7) {
+		unsigned char byte = *r->p++;
+
+		v |= (uint64_t)(byte & 0x7f) << shift;
+		if (!(byte & 0x80))
+			return v;
+	}
+	r->bad = true;
+	return 0;
+}

@@ -1,7 +1,9 @@
 #ifndef COMMON_BUF_H
 #define COMMON_BUF_H
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* The one growable byte buffer, also the string builder.  `data` is always
  * NUL-terminated after any successful call (so it can be used as a C string
@@ -42,5 +44,18 @@ void buf_truncate(struct buf *b, size_t n);
 const char *buf_cstr(const struct buf *b);
 /* Hands the allocation to the caller (never NULL) and empties the buffer. */
 char *buf_steal(struct buf *b);
+
+/* Unsigned LEB128 ("varint"): 7 bits a byte, low first, high bit = more.
+ * The compact records of the index caches use it. */
+int buf_put_uvarint(struct buf *b, uint64_t v);
+
+/* Reads records written with buf_put_uvarint; `bad` is set (and 0
+ * returned) when a value runs past `end` or past 64 bits. */
+struct byte_reader {
+	const unsigned char *p, *end;
+	bool bad;
+};
+
+uint64_t byte_reader_uvarint(struct byte_reader *r);
 
 #endif

@@ -14,31 +14,16 @@
 #define VERSION 1
 #define MAX_REFS 10000		/* more refs: not a record of ours */
 
-static void put_uv(struct buf *out, uint64_t v)
-{
-	unsigned char b[10];
-	size_t n = 0;
-
-	do {
-		b[n] = v & 0x7f;
-		v >>= 7;
-		if (v != 0)
-			b[n] |= 0x80;
-		n++;
-	} while (v != 0);
-	buf_append(out, b, n);
-}
-
 static void put_sv(struct buf *out, int64_t v)
 {
-	put_uv(out, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
+	buf_put_uvarint(out, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
 }
 
 static void put_str(struct buf *out, const char *s)
 {
 	size_t n = s != NULL ? strlen(s) : 0;
 
-	put_uv(out, n);
+	buf_put_uvarint(out, n);
 	buf_append(out, s != NULL ? s : "", n);
 }
 
@@ -54,45 +39,25 @@ void imap_keys_encode(const struct imap_msg_keys *k, struct buf *out)
 			     (k->subject_reply ? 2 : 0)));
 	put_sv(out, k->date);
 	put_sv(out, k->arrival);
-	put_uv(out, k->size);
+	buf_put_uvarint(out, k->size);
 	for (size_t i = 0; i < sizeof(strs) / sizeof(*strs); i++)
 		put_str(out, strs[i]);
-	put_uv(out, k->nrefs);
+	buf_put_uvarint(out, k->nrefs);
 	for (size_t i = 0; i < k->nrefs; i++)
 		put_str(out, k->refs[i]);
 }
 
-struct reader {
-	const unsigned char *p, *end;
-	bool bad;
-};
-
-static uint64_t get_uv(struct reader *r)
+static int64_t get_sv(struct byte_reader *r)
 {
-	uint64_t v = 0;
-
-	for (unsigned shift = 0; shift < 64; shift += 7) {
-		if (r->p >= r->end)
-			break;
-		v |= (uint64_t)(*r->p & 0x7f) << shift;
-		if (!(*r->p++ & 0x80))
-			return v;
-	}
-	r->bad = true;
-	return 0;
-}
-
-static int64_t get_sv(struct reader *r)
-{
-	uint64_t u = get_uv(r);
+	uint64_t u = byte_reader_uvarint(r);
 
 	return (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
 }
 
 /* A string without NUL bytes (the keys compare with strcmp). */
-static char *get_str(struct reader *r)
+static char *get_str(struct byte_reader *r)
 {
-	uint64_t n = get_uv(r);
+	uint64_t n = byte_reader_uvarint(r);
 
 	if (r->bad || n > (uint64_t)(r->end - r->p) ||
 	    memchr(r->p, '\0', (size_t)n) != NULL) {
@@ -105,7 +70,7 @@ static char *get_str(struct reader *r)
 
 int imap_keys_decode(const void *data, size_t len, struct imap_msg_keys *k)
 {
-	struct reader r = { data, (const unsigned char *)data + len, false };
+	struct byte_reader r = { data, (const unsigned char *)data + len, false };
 	char **strs[] = {
 		&k->subject, &k->from, &k->to, &k->cc, &k->display_from,
 		&k->display_to, &k->message_id,
@@ -122,10 +87,10 @@ int imap_keys_decode(const void *data, size_t len, struct imap_msg_keys *k)
 	k->subject_reply = (flags & 2) != 0;
 	k->date = get_sv(&r);
 	k->arrival = get_sv(&r);
-	k->size = get_uv(&r);
+	k->size = byte_reader_uvarint(&r);
 	for (size_t i = 0; i < sizeof(strs) / sizeof(*strs); i++)
 		*strs[i] = get_str(&r);
-	nrefs = get_uv(&r);
+	nrefs = byte_reader_uvarint(&r);
 	if (!r.bad && nrefs > 0 && nrefs <= MAX_REFS &&
 	    nrefs <= (uint64_t)(r.end - r.p)) {
 		k->refs = xreallocarray(NULL, (size_t)nrefs, sizeof(*k->refs));

@@ -11,24 +11,9 @@
 #define MAGIC "MLP1"
 #define MAX_COUNT (1u << 24)	/* sanity bound on array sizes */
 
-static int put_uv(struct buf *out, uint64_t v)
-{
-	unsigned char b[10];
-	size_t n = 0;
-
-	do {
-		b[n] = v & 0x7f;
-		v >>= 7;
-		if (v != 0)
-			b[n] |= 0x80;
-		n++;
-	} while (v != 0);
-	return buf_append(out, b, n);
-}
-
 static int put_idx(struct buf *out, uint32_t v)
 {
-	return put_uv(out, (uint32_t)(v + 1));
+	return buf_put_uvarint(out, (uint32_t)(v + 1));
 }
 
 static int put_part(struct buf *out, const struct msg_part *pt)
@@ -47,7 +32,7 @@ static int put_part(struct buf *out, const struct msg_part *pt)
 	size_t i;
 
 	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++)
-		if (put_uv(out, v[i]) < 0)
+		if (buf_put_uvarint(out, v[i]) < 0)
 			return -1;
 	for (i = 0; i < sizeof(ix) / sizeof(ix[0]); i++)
 		if (put_idx(out, ix[i]) < 0)
@@ -57,7 +42,7 @@ static int put_part(struct buf *out, const struct msg_part *pt)
 
 static int put_list(struct buf *out, const struct msg_addr_list *l)
 {
-	return put_idx(out, l->first) | put_uv(out, l->count);
+	return put_idx(out, l->first) | buf_put_uvarint(out, l->count);
 }
 
 int msg_parse_serialize(const struct msg_parse *p, struct buf *out)
@@ -67,27 +52,27 @@ int msg_parse_serialize(const struct msg_parse *p, struct buf *out)
 	int bad = 0;
 
 	bad |= buf_append(out, MAGIC, 4);
-	bad |= put_uv(out, p->size) | put_uv(out, p->wire_size);
-	bad |= put_uv(out, p->nparts) | put_uv(out, p->nparams);
-	bad |= put_uv(out, p->naddrs) | put_uv(out, p->nenvs);
-	bad |= put_uv(out, p->strs.len);
+	bad |= buf_put_uvarint(out, p->size) | buf_put_uvarint(out, p->wire_size);
+	bad |= buf_put_uvarint(out, p->nparts) | buf_put_uvarint(out, p->nparams);
+	bad |= buf_put_uvarint(out, p->naddrs) | buf_put_uvarint(out, p->nenvs);
+	bad |= buf_put_uvarint(out, p->strs.len);
 	for (i = 0; i < p->nparts && bad == 0; i++)
 		bad |= put_part(out, &p->parts[i]);
 	for (i = 0; i < p->nparams && bad == 0; i++)
-		bad |= put_uv(out, p->params[i].name) |
-		       put_uv(out, p->params[i].value);
+		bad |= buf_put_uvarint(out, p->params[i].name) |
+		       buf_put_uvarint(out, p->params[i].value);
 	for (i = 0; i < p->naddrs && bad == 0; i++) {
 		const struct msg_addr *a = &p->addrs[i];
 
-		bad |= put_uv(out, a->name) | put_uv(out, a->adl) |
-		       put_uv(out, a->mailbox) | put_uv(out, a->host);
+		bad |= buf_put_uvarint(out, a->name) | buf_put_uvarint(out, a->adl) |
+		       buf_put_uvarint(out, a->mailbox) | buf_put_uvarint(out, a->host);
 	}
 	for (i = 0; i < p->nenvs && bad == 0; i++) {
 		const struct msg_envelope *e = &p->envs[i];
 
-		bad |= put_uv(out, e->date) | put_uv(out, e->subject) |
-		       put_uv(out, e->in_reply_to) |
-		       put_uv(out, e->message_id);
+		bad |= buf_put_uvarint(out, e->date) | buf_put_uvarint(out, e->subject) |
+		       buf_put_uvarint(out, e->in_reply_to) |
+		       buf_put_uvarint(out, e->message_id);
 		bad |= put_list(out, &e->from) | put_list(out, &e->sender) |
 		       put_list(out, &e->reply_to) | put_list(out, &e->to) |
 		       put_list(out, &e->cc) | put_list(out, &e->bcc);
@@ -103,43 +88,21 @@ int msg_parse_serialize(const struct msg_parse *p, struct buf *out)
 
 /* ---- reading ---- */
 
-struct reader {
-	const unsigned char *p, *end;
-	bool bad;
-};
-
-static uint64_t get_uv(struct reader *r)
+static uint32_t get_u32(struct byte_reader *r)
 {
-	uint64_t v = 0;
-	unsigned int shift = 0;
-
-	while (r->p < r->end && shift < 64) {
-		unsigned char b = *r->p++;
-
-		v |= (uint64_t)(b & 0x7f) << shift;
-		if (!(b & 0x80))
-			return v;
-		shift += 7;
-	}
-	r->bad = true;
-	return 0;
-}
-
-static uint32_t get_u32(struct reader *r)
-{
-	uint64_t v = get_uv(r);
+	uint64_t v = byte_reader_uvarint(r);
 
 	if (v > UINT32_MAX)
 		r->bad = true;
 	return (uint32_t)v;
 }
 
-static uint32_t get_idx(struct reader *r)
+static uint32_t get_idx(struct byte_reader *r)
 {
 	return get_u32(r) - 1;	/* 0 wraps to MSG_NONE */
 }
 
-static void get_part(struct reader *r, struct msg_part *pt)
+static void get_part(struct byte_reader *r, struct msg_part *pt)
 {
 	uint64_t *v64[] = {
 		&pt->hdr_off, &pt->hdr_size, &pt->body_off, &pt->body_size,
@@ -159,7 +122,7 @@ static void get_part(struct reader *r, struct msg_part *pt)
 	pt->flags = get_u32(r);
 	pt->depth = get_u32(r);
 	for (i = 0; i < sizeof(v64) / sizeof(v64[0]); i++)
-		*v64[i] = get_uv(r);
+		*v64[i] = byte_reader_uvarint(r);
 	for (i = 0; i < sizeof(v32) / sizeof(v32[0]); i++)
 		*v32[i] = get_u32(r);
 	for (i = 0; i < sizeof(ix) / sizeof(ix[0]); i++)
@@ -290,13 +253,13 @@ bool msg_parse_valid(const struct msg_parse *p, uint64_t size)
 	return true;
 }
 
-static void get_list(struct reader *r, struct msg_addr_list *l)
+static void get_list(struct byte_reader *r, struct msg_addr_list *l)
 {
 	l->first = get_idx(r);
 	l->count = get_u32(r);
 }
 
-static void read_arrays(struct reader *r, struct msg_parse *p)
+static void read_arrays(struct byte_reader *r, struct msg_parse *p)
 {
 	uint32_t i;
 
@@ -331,7 +294,7 @@ static void read_arrays(struct reader *r, struct msg_parse *p)
 struct msg_parse *msg_parse_deserialize(const void *data, size_t len,
 					uint64_t msg_size)
 {
-	struct reader r = { data, (const unsigned char *)data + len, false };
+	struct byte_reader r = { data, (const unsigned char *)data + len, false };
 	struct msg_parse *p;
 	uint64_t strs_len;
 
@@ -340,13 +303,13 @@ struct msg_parse *msg_parse_deserialize(const void *data, size_t len,
 	r.p += 4;
 	p = xcalloc(1, sizeof(*p));
 	buf_init(&p->strs, UINT32_MAX - 1);
-	p->size = get_uv(&r);
-	p->wire_size = get_uv(&r);
+	p->size = byte_reader_uvarint(&r);
+	p->wire_size = byte_reader_uvarint(&r);
 	p->nparts = get_u32(&r);
 	p->nparams = get_u32(&r);
 	p->naddrs = get_u32(&r);
 	p->nenvs = get_u32(&r);
-	strs_len = get_uv(&r);
+	strs_len = byte_reader_uvarint(&r);
 	/* every element takes at least one byte each: no huge allocation
 	 * from a few bytes of garbage */
 	if (r.bad || p->nparts > MSG_MAX_PARTS || p->nparams > MAX_COUNT ||

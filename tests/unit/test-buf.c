@@ -1,3 +1,4 @@
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,6 +56,44 @@ START_TEST(test_consume_truncate_steal)
 }
 END_TEST
 
+START_TEST(test_uvarint_round_trip_and_bad_input)
+{
+	static const uint64_t values[] = {
+		0, 1, 127, 128, 300, 16383, 16384, UINT32_MAX, UINT64_MAX
+	};
+	struct buf b = BUF_INIT(BUF_UNLIMITED);
+	struct byte_reader r;
+	size_t i;
+
+	for (i = 0; i < sizeof(values) / sizeof(values[0]); i++)
+		ck_assert_int_eq(buf_put_uvarint(&b, values[i]), 0);
+	ck_assert_uint_eq(b.len, 1 + 1 + 1 + 2 + 2 + 2 + 3 + 5 + 10);
+	r = (struct byte_reader){ (const unsigned char *)b.data,
+				  (const unsigned char *)b.data + b.len, false };
+	for (i = 0; i < sizeof(values) / sizeof(values[0]); i++)
+		ck_assert_uint_eq(byte_reader_uvarint(&r), values[i]);
+	ck_assert(!r.bad);
+	ck_assert_ptr_eq(r.p, r.end);
+	/* cut short: the last value lacks its final byte */
+	r = (struct byte_reader){ (const unsigned char *)b.data,
+				  (const unsigned char *)b.data + b.len - 1, false };
+	for (i = 0; i + 1 < sizeof(values) / sizeof(values[0]); i++)
+		(void)byte_reader_uvarint(&r);
+	ck_assert_uint_eq(byte_reader_uvarint(&r), 0);
+	ck_assert(r.bad);
+	/* more than 64 bits of continuation bytes */
+	{
+		unsigned char endless[12];
+
+		memset(endless, 0xff, sizeof(endless));
+		r = (struct byte_reader){ endless, endless + sizeof(endless), false };
+		ck_assert_uint_eq(byte_reader_uvarint(&r), 0);
+		ck_assert(r.bad);
+	}
+	buf_free(&b);
+}
+END_TEST
+
 START_TEST(test_growth_large)
 {
 	struct buf b = BUF_INIT(1 << 20);
@@ -78,6 +117,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_max_is_hard);
 	tcase_add_test(tc, test_consume_truncate_steal);
 	tcase_add_test(tc, test_growth_large);
+	tcase_add_test(tc, test_uvarint_round_trip_and_bad_input);
 	suite_add_tcase(s, tc);
 	return s;
 }
