@@ -323,6 +323,7 @@ static void event_happened(struct client_conn *cc, struct bufferevent *bev,
 		trace_note(cc->trace, "again without STARTTLS");
 		cc->handshaking = false;
 		cc->greeted = false;
+		SSL_CTX_free(cc->p.tls);	/* the reference client_conn_new took */
 		cc->p.tls = NULL;
 		client_free(&cc->client);
 		client_init(&cc->client, cc->p.helo_name, false);
