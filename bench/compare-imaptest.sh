@@ -27,8 +27,9 @@ CLIENT=$B/bench/bench-imap-client
 USERHASH=$B/bench/bench-userhash
 ML_BIN=${MAILLAB:-$B/maillab}
 if [ -z "${IMAPTEST:-}" ]; then
+	# where `make interop` builds it (build-interop/ beside the Makefile)
 	for p in "$B/interop/imaptest/src/imaptest" \
-	    /work/wt/interop/build-interop/imaptest/src/imaptest; do
+	    "$(dirname "$0")/../build-interop/imaptest/src/imaptest"; do
 		[ -x "$p" ] && { IMAPTEST=$p; break; }
 	done
 fi

@@ -263,7 +263,7 @@ const struct key config_keys[] = {
 	  "Lab setting: on makes the servers misbehave on purpose, as the fault lines below and the names clients use ask (user+fault.COMMAND.ACTION; see labs/faults.md). Never on a real server.",
 	  "Fault injection (lab)" },
 	{ "fault", KEY_FAULT, OFF(faults), OFF(n_faults), 0, 0, 0, 0, NULL,
-	  "A fault for every session while fault_injection is on (repeatable): fault smtp|pop3|imap COMMAND|* = 421..554|greylistN|delayMS|drop|bye|in-use|unavailable.",
+	  "A fault for every session while fault_injection is on (repeatable): fault smtp|pop3|imap COMMAND|GREETING|* = 421..554|greylistN|delayMS|drop|bye|in-use|unavailable (* does not include GREETING).",
 	  NULL },
 
 	{ "workers", KEY_UINT, OFF(workers), 0, 1, 256, 0, 0, "16",
