@@ -141,6 +141,8 @@ int maildir_name_unique(char *out, size_t outlen, uint64_t size)
 	return n < 0 || (size_t)n >= outlen ? -1 : 0;
 }
 
+#define NAME_TIME_MAX UINT64_C(253402300799)	/* 9999-12-31T23:59:59Z */
+
 static uint64_t parse_u64(const char *p)
 {
 	uint64_t v = 0;
@@ -155,11 +157,18 @@ void maildir_name_parse(const char *fname, struct maildir_name_info *info)
 	size_t base = maildir_base_len(fname);
 	const char *p, *comma;
 
+	uint64_t sec, usec;
+
 	memset(info, 0, sizeof(*info));
-	info->sec = (int64_t)parse_u64(fname);
+	/* A time past 9999-12-31 (or an overflowing number) is no delivery
+	 * time: the file's mtime is used, and no date formats out of range. */
+	sec = parse_u64(fname);
+	info->sec = sec <= NAME_TIME_MAX ? (int64_t)sec : 0;
 	p = strchr(fname, '.');
-	if (p != NULL && (size_t)(p - fname) < base && p[1] == 'M')
-		info->usec = (int64_t)parse_u64(p + 2);
+	if (p != NULL && (size_t)(p - fname) < base && p[1] == 'M') {
+		usec = parse_u64(p + 2);
+		info->usec = usec < 1000000 ? (int64_t)usec : 0;
+	}
 	/* ",S=" and ",W=" follow the host part, before ':'. */
 	for (comma = memchr(fname, ',', base); comma != NULL;
 	     comma = memchr(comma + 1, ',', base - (size_t)(comma + 1 - fname))) {

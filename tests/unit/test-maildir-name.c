@@ -187,6 +187,17 @@ START_TEST(test_unique_names)
 	ck_assert_uint_eq(info.size, 1234);
 	ck_assert(info.has_wire);
 	ck_assert_uint_eq(info.wire, 1260);
+	/* times no calendar can format are no delivery time (fuzz-maildir-name
+	 * found a 20-digit time read as negative seconds) */
+	maildir_name_parse("99999999999999999999.M99999999999999999999P1.h,S=5", &info);
+	ck_assert_int_eq(info.sec, 0);
+	ck_assert_int_eq(info.usec, 0);
+	maildir_name_parse("253402300800.M1000000P1.h", &info);
+	ck_assert_int_eq(info.sec, 0);
+	ck_assert_int_eq(info.usec, 0);
+	maildir_name_parse("253402300799.M999999P1.h", &info);
+	ck_assert_int_eq(info.sec, 253402300799);
+	ck_assert_int_eq(info.usec, 999999);
 	ck_assert_int_lt(maildir_name_cmp_delivery("9.M5P1.h", "10.M1P1.h"), 0);
 	ck_assert_int_lt(maildir_name_cmp_delivery("10.M1P1.h", "10.M2P1.h"), 0);
 	ck_assert_uint_eq(maildir_base_len("abc:2,S"), 3);
