@@ -38,24 +38,7 @@ done
 dovecot_setup dovecot-imapd
 
 # --- maillab and the Maildirs ------------------------------------------------
-ML_PORT=$(free_port) || die "no free port"
-ML_POP3=$((ML_PORT + 1))
-"$ML_BIN" init "$ML" --demo --domain lab.test --hostname localhost >/dev/null ||
-	die "maillab init failed"
-# POP3 is on too, only to see that the server is up when IMAP is not.
-cat >>"$ML/maillab.conf" <<EOF
-# --- compare-imap.sh ---
-port_smtp = 0
-port_submission = 0
-port_submissions = 0
-port_pop3 = $ML_POP3
-port_pop3s = 0
-port_imap = $ML_PORT
-port_imaps = 0
-trace = off
-EOF
-PW=$(awk '$1 == "alice" { print $2 }' "$ML/credentials.txt")
-[ -n "$PW" ] || die "no password in $ML/credentials.txt"
+maillab_imap_setup compare-imap.sh
 echo "filling the Maildir: alice INBOX $BIG x $SIZE bytes ..."
 fill "$ML/mail/alice" "$BIG" "$SIZE"
 

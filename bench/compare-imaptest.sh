@@ -41,23 +41,7 @@ done
 
 dovecot_setup dovecot-imapd
 
-ML_PORT=$(free_port) || die "no free port"
-ML_POP3=$((ML_PORT + 1))
-"$ML_BIN" init "$ML" --demo --domain lab.test --hostname localhost >/dev/null ||
-	die "maillab init failed"
-cat >>"$ML/maillab.conf" <<EOC
-# --- compare-imaptest.sh ---
-port_smtp = 0
-port_submission = 0
-port_submissions = 0
-port_pop3 = $ML_POP3
-port_pop3s = 0
-port_imap = $ML_PORT
-port_imaps = 0
-trace = off
-EOC
-PW=$(awk '$1 == "alice" { print $2 }' "$ML/credentials.txt")
-[ -n "$PW" ] || die "no password in $ML/credentials.txt"
+maillab_imap_setup compare-imaptest.sh
 HASH=$("$USERHASH" "$ML" alice) || die "no hash for alice in $ML/db/users.db"
 case "$HASH" in '$y$'*) ;; *) die "alice's hash is not yescrypt: $HASH" ;; esac
 

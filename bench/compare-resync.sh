@@ -32,23 +32,7 @@ done
 
 dovecot_setup dovecot-imapd
 
-ML_PORT=$(free_port) || die "no free port"
-ML_POP3=$((ML_PORT + 1))
-"$ML_BIN" init "$ML" --demo --domain lab.test --hostname localhost >/dev/null ||
-	die "maillab init failed"
-cat >>"$ML/maillab.conf" <<EOC
-# --- compare-resync.sh ---
-port_smtp = 0
-port_submission = 0
-port_submissions = 0
-port_pop3 = $ML_POP3
-port_pop3s = 0
-port_imap = $ML_PORT
-port_imaps = 0
-trace = off
-EOC
-PW=$(awk '$1 == "alice" { print $2 }' "$ML/credentials.txt")
-[ -n "$PW" ] || die "no password in $ML/credentials.txt"
+maillab_imap_setup compare-resync.sh
 U=$ML/mail/alice
 echo "filling the Maildir: $MESSAGES messages of $SIZE bytes, then $((TRIALS + 1)) copies per server ..."
 mkdir -p "$T/pristine/cur" "$T/pristine/new" "$T/pristine/tmp" || die "mkdir"

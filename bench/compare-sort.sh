@@ -57,23 +57,7 @@ for i in range(n):
 PY
 }
 
-ML_PORT=$(free_port) || die "no free port"
-ML_POP3=$((ML_PORT + 1))
-"$ML_BIN" init "$ML" --demo --domain lab.test --hostname localhost >/dev/null ||
-	die "maillab init failed"
-cat >>"$ML/maillab.conf" <<EOC
-# --- compare-sort.sh ---
-port_smtp = 0
-port_submission = 0
-port_submissions = 0
-port_pop3 = $ML_POP3
-port_pop3s = 0
-port_imap = $ML_PORT
-port_imaps = 0
-trace = off
-EOC
-PW=$(awk '$1 == "alice" { print $2 }' "$ML/credentials.txt")
-[ -n "$PW" ] || die "no password in $ML/credentials.txt"
+maillab_imap_setup compare-sort.sh
 echo "filling the Maildir: alice INBOX $MESSAGES messages in threads of $THREAD_LEN ..."
 fill_threads "$ML/mail/alice" "$MESSAGES" "$THREAD_LEN"
 chown -R --reference="$ML/mail/alice/new" "$ML/mail/alice/cur" 2>/dev/null

@@ -81,6 +81,30 @@ dovecot_cleanup() {
 
 # fill MAILDIR COUNT SIZE: COUNT messages of exactly SIZE bytes (CRLF) in
 # cur/, Maildir names with S=<size>; every 100th body holds "zanzibar".
+# A maillab instance in $ML for IMAP benchmarks (after dovecot_setup, which
+# sets ML): IMAP on a free port (ML_PORT), POP3 on the next (ML_POP3, only
+# to see that the server is up), no SMTP, no TLS ports, no trace; alice's
+# password in PW.  $1 names the script in the config.
+maillab_imap_setup() {
+	ML_PORT=$(free_port) || die "no free port"
+	ML_POP3=$((ML_PORT + 1))
+	"$ML_BIN" init "$ML" --demo --domain lab.test --hostname localhost >/dev/null ||
+		die "maillab init failed"
+	cat >>"$ML/maillab.conf" <<EOC
+# --- $1 ---
+port_smtp = 0
+port_submission = 0
+port_submissions = 0
+port_pop3 = $ML_POP3
+port_pop3s = 0
+port_imap = $ML_PORT
+port_imaps = 0
+trace = off
+EOC
+	PW=$(awk '$1 == "alice" { print $2 }' "$ML/credentials.txt")
+	[ -n "$PW" ] || die "no password in $ML/credentials.txt"
+}
+
 fill() {
 	python3 - "$1" "$2" "$3" <<'EOF' || die "filling $1 failed"
 import os, sys, time
