@@ -14,7 +14,7 @@
  * plain fsync each). */
 #define GROUPS 8
 /* Outcomes of past rounds kept; a waiter left further behind than this
- * (never seen: a round is one fsync) takes EIO rather than a guess. */
+ * takes the latest round's, which also began after its change. */
 #define RING 64
 
 /* One directory's rounds: round n is one fsync of it, started after every
@@ -96,7 +96,11 @@ int fs_fsync_dir_shared(const char *path)
 		else
 			run_round(g, g->started + 1);
 	}
-	err = g->finished - mine >= RING ? EIO : g->result[mine % RING];
+	/* Every round from `mine` on began after our change, so any of them
+	 * answers for it; one past the ring (a waiter that woke late while
+	 * fast failing rounds went on) takes the latest. */
+	err = g->finished - mine >= RING ? g->result[g->finished % RING] :
+		g->result[mine % RING];
 	leave(g);
 	pthread_mutex_unlock(&lock);
 	if (err != 0) {
