@@ -41,9 +41,8 @@ class RelayCaReload(unittest.TestCase):
         self.addCleanup(b.stop)
         a = new_instance(dict(LAB_TIMINGS, domains="a.test"))
         self.addCleanup(a.stop)
-        # a CA file that does not hold b's certificate (another subject:
-        # OpenSSL looks trust anchors up by subject, and every test
-        # instance's certificate is CN=localhost)
+        # a CA file that does not hold b's certificate: one of another
+        # subject, so that the failure cannot come from a name clash
         ca = os.path.join(a.root, "ca.pem")
         subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
                         "ec_paramgen_curve:P-256", "-nodes", "-days", "1",

@@ -213,6 +213,48 @@ START_TEST(test_certificate)
 }
 END_TEST
 
+/* Verifies `leaf` against a store holding both self-signed certificates. */
+static int verifies_in_shared_store(X509 *leaf, X509 *a, X509 *b)
+{
+	X509_STORE *store = X509_STORE_new();
+	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+	int ok;
+
+	ck_assert_int_eq(X509_STORE_add_cert(store, a), 1);
+	ck_assert_int_eq(X509_STORE_add_cert(store, b), 1);
+	ck_assert_int_eq(X509_STORE_CTX_init(ctx, store, leaf, NULL), 1);
+	ok = X509_verify_cert(ctx);
+	X509_STORE_CTX_free(ctx);
+	X509_STORE_free(store);
+	return ok;
+}
+
+/* Two instances on one host both call themselves localhost; a lab that puts
+ * both certificates in one CA file must be able to verify each of them. */
+START_TEST(test_certgen_two_instances_one_ca_file)
+{
+	char *dir = unit_tmpdir();
+	char *c1 = path_in(dir, "c1.pem"), *k1 = path_in(dir, "k1.pem");
+	char *c2 = path_in(dir, "c2.pem"), *k2 = path_in(dir, "k2.pem");
+	X509 *x1, *x2;
+
+	ck_assert_int_eq(certgen_write(c1, k1, "localhost", err, sizeof(err)), 0);
+	ck_assert_int_eq(certgen_write(c2, k2, "localhost", err, sizeof(err)), 0);
+	x1 = load_cert(c1);
+	x2 = load_cert(c2);
+	ck_assert_int_eq(verifies_in_shared_store(x1, x1, x2), 1);
+	ck_assert_int_eq(verifies_in_shared_store(x2, x1, x2), 1);
+	X509_free(x1);
+	X509_free(x2);
+	free(c1);
+	free(k1);
+	free(c2);
+	free(k2);
+	unit_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
 START_TEST(test_certgen_refuses_overwrite)
 {
 	char *dir = unit_tmpdir();
@@ -624,6 +666,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_layout);
 	tcase_add_test(tc, test_certificate);
 	tcase_add_test(tc, test_certgen_refuses_overwrite);
+	tcase_add_test(tc, test_certgen_two_instances_one_ca_file);
 	tcase_add_test(tc, test_refuses_existing);
 	tcase_add_test(tc, test_bad_arguments);
 	tcase_add_test(tc, test_failure_cleans_up);
