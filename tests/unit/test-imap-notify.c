@@ -182,24 +182,55 @@ START_TEST(test_rev2_session)
 	still_serves(&a);
 }
 END_TEST
+/* RFC 5465 6.1.2: SELECTED-DELAYED holds back only the expunges, until a
+ * command that may report them (RFC 3501 7.4.1): new messages and flag
+ * changes go out at once, as with SELECTED (Dovecot does the same). */
 START_TEST(test_selected_delayed)
 {
+	append(&a, "INBOX", "", msg1);
+	append(&a, "INBOX", "", msg1);
 	say(&a, "s SELECT INBOX\r\n");
-	say(&a, "n NOTIFY SET (SELECTED-DELAYED (MessageNew MessageExpunge))\r\n");
+	say(&a, "n NOTIFY SET (SELECTED-DELAYED (MessageNew MessageExpunge "
+	    "FlagChange))\r\n");
 	ASSERT_HAS(&a, "n OK");
-	/* RFC 5465 6.1.2: not between commands (an EXPUNGE could come) */
-	append(&b, "INBOX", "", msg1);
+	say(&b, "s SELECT INBOX\r\n");
+	say(&b, "d STORE 1 +FLAGS.SILENT (\\Deleted)\r\n");
+	pushed(&a);
+	ASSERT_HAS(&a, "* 1 FETCH (FLAGS (\\Deleted");
+	say(&b, "e EXPUNGE\r\n");
 	ck_assert_str_eq(pushed(&a), "");
-	/* in IDLE, and at the end of a command */
-	say(&a, "i IDLE\r\n");
+	/* a new message between commands: the expunged one keeps its
+	 * number, so the new one is 3 */
 	append(&b, "INBOX", "", msg1);
 	pushed(&a);
-	ASSERT_HAS(&a, "* 2 EXISTS\r\n");
-	say(&a, "DONE\r\n");
-	append(&b, "INBOX", "", msg1);
-	ck_assert_str_eq(pushed(&a), "");
+	ck_assert_msg(strncmp(a.got, "* 3 EXISTS\r\n", 12) == 0, "%s", a.got);
+	ASSERT_NOT(&a, "EXPUNGE");
+	say(&b, "f UID STORE 3 +FLAGS (\\Flagged)\r\n");
+	pushed(&a);
+	ASSERT_HAS(&a, "* 3 FETCH (FLAGS (\\Flagged");
+	/* FETCH, STORE and SEARCH may not report it (RFC 3501 7.4.1) */
+	say(&a, "f FETCH 1:* UID\r\n");
+	ASSERT_HAS(&a, "* 1 FETCH (UID 1)\r\n");
+	ASSERT_NOT(&a, "EXPUNGE");
+	/* NOOP may */
 	say(&a, "o NOOP\r\n");
-	ASSERT_HAS(&a, "* 3 EXISTS\r\n");
+	ck_assert_msg(strncmp(a.got, "* 1 EXPUNGE\r\n* 2 EXISTS\r\n", 25) == 0,
+		      "%s", a.got);
+	/* and IDLE: what is held goes out as it starts, later expunges
+	 * at once */
+	say(&b, "d STORE 1 +FLAGS.SILENT (\\Deleted)\r\n");
+	say(&b, "e EXPUNGE\r\n");
+	pushed(&a);
+	ASSERT_NOT(&a, "EXPUNGE");
+	say(&a, "i IDLE\r\n");
+	ASSERT_HAS(&a, "+ idling\r\n* 1 EXPUNGE\r\n");
+	say(&b, "d STORE 1 +FLAGS.SILENT (\\Deleted)\r\n");
+	say(&b, "e EXPUNGE\r\n");
+	pushed(&a);
+	ASSERT_HAS(&a, "* 1 EXPUNGE\r\n");
+	say(&a, "DONE\r\n");
+	ASSERT_HAS(&a, "i OK IDLE terminated");
+	still_serves(&a);
 }
 END_TEST
 
