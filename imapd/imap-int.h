@@ -231,6 +231,10 @@ int imap_send_status(struct imap_session *s, const char *name,
 #define IMAP_LIST_NONEXISTENT (1u << 30)
 void imap_write_list(struct imap_session *s, const char *what,
 		     unsigned attrs, const char *name, const char *childinfo);
+/* A LIST reply for a renamed mailbox with the OLDNAME extended data item
+ * (RFC 5258 3.3 / RFC 5465 5.4). */
+void imap_write_list_oldname(struct imap_session *s, unsigned attrs,
+			     const char *name, const char *oldname);
 
 /* IMAP4rev2 (rev2.c, RFC 9051).  A mailbox name for this client: UTF-8
  * after ENABLE IMAP4rev2, else modified UTF-7 (as stored). */

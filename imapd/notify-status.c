@@ -3,6 +3,10 @@
  * and LIST responses their changes bring (RFC 5465 5.1-5.5). */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "common/log.h"
 #include "common/xalloc.h"
@@ -10,6 +14,7 @@
 #include "imapd/notify.h"
 #include "imapd/writer.h"
 #include "maildir/folder.h"
+#include "maildir/name.h"
 #include "maildir/notify.h"
 
 enum {
@@ -24,6 +29,32 @@ void notify_folders_free(struct notify_folder *list, size_t n)
 	for (size_t i = 0; i < n; i++)
 		free(list[i].name);
 	free(list);
+}
+
+/* The identity of a folder's directory (notify_folder.ino). */
+static void folder_id(struct imap_session *s, struct notify_folder *f)
+{
+	struct buf dir = BUF_INIT(BUF_UNLIMITED);
+	struct buf path = BUF_INIT(BUF_UNLIMITED);
+	char err[256];
+	struct statx st;
+
+	if ((f->attrs & MAILDIR_FOLDER_NOSELECT) == 0 &&
+	    maildir_folder_dir(f->name, &dir, err, sizeof(err)) == 0) {
+		buf_printf(&path, "%s/%s", maildir_store_path(s->store),
+			   buf_cstr(&dir));
+		if (statx(AT_FDCWD, buf_cstr(&path), 0,
+			  STATX_INO | STATX_BTIME, &st) == 0) {
+			f->dev = makedev(st.stx_dev_major, st.stx_dev_minor);
+			f->ino = st.stx_ino;
+			if (st.stx_mask & STATX_BTIME) {
+				f->btime_sec = st.stx_btime.tv_sec;
+				f->btime_nsec = st.stx_btime.tv_nsec;
+			}
+		}
+	}
+	buf_free(&dir);
+	buf_free(&path);
 }
 
 int notify_read_folders(struct imap_session *s, struct imap_notify *n,
@@ -42,6 +73,7 @@ int notify_read_folders(struct imap_session *s, struct imap_notify *n,
 	for (size_t i = 0; i < count; i++) {
 		(*list_r)[i].name = xstrdup(list[i].name);
 		(*list_r)[i].attrs = list[i].attrs;
+		folder_id(s, &(*list_r)[i]);
 	}
 	*n_r = count;
 	maildir_folder_list_free(list, count);
@@ -225,17 +257,52 @@ static bool wants(const struct notify_spec *spec, const char *name,
 				  attrs & MAILDIR_FOLDER_SUBSCRIBED) & event;
 }
 
-/* RFC 5465 5.4: LIST for a new folder; \NonExistent for one that went
- * (a rename shows as both).  5.5: LIST with or without \Subscribed. */
+/* The folder of `cur` that `gone` became by a rename: one new in cur
+ * with the same directory. */
+static const struct notify_folder *
+renamed_to(const struct notify_folder *gone, const struct notify_folder *old,
+	   size_t nold, const struct notify_folder *cur, size_t ncur)
+{
+	if (gone->ino == 0 || strcasecmp(gone->name, "INBOX") == 0)
+		return NULL;	/* RENAME INBOX moves its messages (RFC 3501
+				 * 6.3.5): INBOX stays, the new one is new */
+	for (size_t i = 0; i < ncur; i++)
+		if (cur[i].ino == gone->ino && cur[i].dev == gone->dev &&
+		    cur[i].btime_sec == gone->btime_sec &&
+		    cur[i].btime_nsec == gone->btime_nsec &&
+		    find_folder(old, nold, cur[i].name) == NULL)
+			return &cur[i];
+	return NULL;
+}
+
+/* RFC 5465 5.4: LIST for a new folder; \NonExistent for one that went;
+ * for a renamed one, LIST of the new name with the OLDNAME extended data
+ * item (RFC 5258 3.3), once, when the old or the new name is watched.
+ * 5.5: LIST with or without \Subscribed. */
 void notify_send_list_changes(struct imap_session *s,
 			      const struct notify_spec *spec,
 			      const struct notify_folder *old, size_t nold,
 			      const struct notify_folder *cur, size_t ncur)
 {
+	bool *renamed = xcalloc(ncur > 0 ? ncur : 1, sizeof(*renamed));
+
 	for (size_t i = 0; i < nold; i++) {
+		const struct notify_folder *to;
+
 		if (find_folder(cur, ncur, old[i].name) != NULL ||
 		    (old[i].attrs & MAILDIR_FOLDER_NOSELECT))
 			continue;
+		to = renamed_to(&old[i], old, nold, cur, ncur);
+		if (to != NULL) {
+			renamed[to - cur] = true;
+			if (wants(spec, old[i].name, old[i].attrs,
+				  NOTIFY_MAILBOX_NAME) ||
+			    wants(spec, to->name, to->attrs,
+				  NOTIFY_MAILBOX_NAME))
+				imap_write_list_oldname(s, to->attrs, to->name,
+							old[i].name);
+			continue;
+		}
 		if (wants(spec, old[i].name, old[i].attrs, NOTIFY_MAILBOX_NAME))
 			imap_write_list(s, "LIST", IMAP_LIST_NONEXISTENT,
 					old[i].name, NULL);
@@ -245,7 +312,7 @@ void notify_send_list_changes(struct imap_session *s,
 							      cur[i].name);
 		unsigned sub = MAILDIR_FOLDER_SUBSCRIBED;
 
-		if (cur[i].attrs & MAILDIR_FOLDER_NOSELECT)
+		if ((cur[i].attrs & MAILDIR_FOLDER_NOSELECT) || renamed[i])
 			continue;
 		if (was == NULL || (was->attrs & MAILDIR_FOLDER_NOSELECT)) {
 			if (wants(spec, cur[i].name, cur[i].attrs,
@@ -262,4 +329,5 @@ void notify_send_list_changes(struct imap_session *s,
 			imap_write_list(s, "LIST", cur[i].attrs, cur[i].name,
 					NULL);
 	}
+	free(renamed);
 }

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "imapd/parser.h"
 #include "maildir/mailbox.h"
@@ -113,6 +114,15 @@ struct notify_box {
 struct notify_folder {
 	char *name;
 	unsigned attrs;		/* MAILDIR_FOLDER_* */
+	/* its directory, which rename(2) keeps: a folder that went and one
+	 * that came with the same are a rename (RFC 5465 5.4), as Dovecot
+	 * matches its mailbox GUIDs.  The birth time tells a directory
+	 * made in a freed inode from the old one (0 where the file system
+	 * has none); ino 0 for an implicit parent. */
+	dev_t dev;
+	ino_t ino;
+	int64_t btime_sec;
+	uint32_t btime_nsec;
 };
 
 /* A session's NOTIFY state (s->notify). */

@@ -249,6 +249,13 @@ START_TEST(test_mailbox_name_events)
 	say(&b, "u UNSUBSCRIBE Projects\r\n");
 	pushed(&a);
 	ASSERT_HAS(&a, "* LIST (\\HasNoChildren) \"/\" Projects\r\n");
+	/* a rename: the new name with OLDNAME, nothing for the old name */
+	say(&b, "r RENAME Projects Plans\r\n");
+	ASSERT_HAS(&b, "r OK");
+	ck_assert_str_eq(pushed(&a), "* LIST (\\HasNoChildren) \"/\" Plans "
+			 "(\"OLDNAME\" (Projects))\r\n");
+	say(&b, "r RENAME Plans Projects\r\n");
+	pushed(&a);
 	say(&b, "d DELETE Projects\r\n");
 	pushed(&a);
 	ASSERT_HAS(&a, "* LIST (\\NonExistent) \"/\" Projects\r\n");
@@ -262,6 +269,47 @@ START_TEST(test_mailbox_name_events)
 	pushed(&a);
 	ASSERT_HAS(&a, "* STATUS Later (MESSAGES 1 UIDNEXT 2)\r\n");
 	still_serves(&a);
+}
+END_TEST
+
+/* RFC 5465 5.4: each mailbox a RENAME moves (children too) is one LIST
+ * of its new name with OLDNAME, both names written as the client writes
+ * names: quoted when needed, modified UTF-7, or UTF-8 after ENABLE
+ * IMAP4rev2 (RFC 9051 Appendix E). */
+START_TEST(test_rename_oldname)
+{
+	struct client c;
+
+	say(&b, "c CREATE \"Old Box/Entw&APw-rfe\"\r\n");
+	ASSERT_HAS(&b, "c OK");
+	say(&a, "n NOTIFY SET (PERSONAL (MailboxName))\r\n");
+	ASSERT_HAS(&a, "n OK");
+	client_login(&c, &inst);
+	say(&c, "e ENABLE IMAP4rev2\r\n");
+	say(&c, "n NOTIFY SET (SUBTREE \"Old Box\" (MailboxName))\r\n");
+	ASSERT_HAS(&c, "n OK");
+	say(&b, "r RENAME \"Old Box\" New\r\n");
+	ASSERT_HAS(&b, "r OK");
+	pushed(&a);
+	ASSERT_HAS(&a, "* LIST (\\HasChildren) \"/\" New "
+		   "(\"OLDNAME\" (\"Old Box\"))\r\n");
+	ASSERT_HAS(&a, "* LIST (\\HasNoChildren) \"/\" New/Entw&APw-rfe "
+		   "(\"OLDNAME\" (\"Old Box/Entw&APw-rfe\"))\r\n");
+	ASSERT_NOT(&a, "NonExistent");
+	/* watched by the old name only: still told */
+	pushed(&c);
+	ASSERT_HAS(&c, "* LIST (\\HasNoChildren) \"/\" \"New/Entw\xc3\xbcrfe\" "
+		   "(\"OLDNAME\" (\"Old Box/Entw\xc3\xbcrfe\"))\r\n");
+	/* a delete and a create are not a rename */
+	say(&b, "d DELETE New/Entw&APw-rfe\r\n");
+	say(&b, "c CREATE Fresh\r\n");
+	pushed(&a);
+	ASSERT_HAS(&a, "* LIST (\\NonExistent) \"/\" New/Entw&APw-rfe\r\n");
+	ASSERT_HAS(&a, "* LIST (\\HasNoChildren) \"/\" Fresh\r\n");
+	ASSERT_NOT(&a, "OLDNAME");
+	still_serves(&a);
+	still_serves(&c);
+	client_close(&c);
 }
 END_TEST
 
@@ -419,6 +467,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_rev2_session);
 	tcase_add_test(tc, test_selected_delayed);
 	tcase_add_test(tc, test_mailbox_name_events);
+	tcase_add_test(tc, test_rename_oldname);
 	tcase_add_test(tc, test_idle_and_none);
 	tcase_add_test(tc, test_nothing_before_compress);
 	tcase_add_test(tc, test_bad_input);
