@@ -212,11 +212,16 @@ void notify_box_changed(struct imap_session *s, struct notify_box *b)
 	char err[256];
 	bool counts;
 
-	if (is_selected(s, b->name))
-		return;		/* its events are the SELECTED group's */
 	if (maildir_folder_status(s->store, b->name, &now, err,
 				  sizeof(err)) < 0)
 		return;		/* gone: MailboxName tells, if asked */
+	if (is_selected(s, b->name)) {
+		/* its events are the SELECTED group's; the counts follow,
+		 * so that after it is left only later changes are told */
+		b->info = now;
+		b->have_info = true;
+		return;
+	}
 	if (!b->have_info) {
 		b->info = now;
 		b->have_info = true;
@@ -330,4 +335,92 @@ void notify_send_list_changes(struct imap_session *s,
 					NULL);
 	}
 	free(renamed);
+}
+
+/* ---- changes the session made itself (RFC 5465 5) ---- */
+
+/* Whether folder `name` is `own`, above it or below it: what CREATE,
+ * DELETE, RENAME or SUBSCRIBE of `own` may have changed. */
+static bool related(const char *name, const char *own)
+{
+	size_t n = strlen(name), o = strlen(own);
+
+	if (n == o)
+		return strcmp(name, own) == 0;
+	if (n < o)
+		return strncmp(own, name, n) == 0 && own[n] == MAILDIR_DELIMITER;
+	return strncmp(name, own, o) == 0 && name[o] == MAILDIR_DELIMITER;
+}
+
+static bool related2(const char *name, const char *own, const char *own2)
+{
+	return related(name, own) || (own2 != NULL && related(name, own2));
+}
+
+static void copy_folder(struct notify_folder *to,
+			const struct notify_folder *from)
+{
+	*to = *from;
+	to->name = xstrdup(from->name);
+}
+
+/* The list the session last saw, with the folders related to own/own2
+ * as they are now and every other one as it was: what others changed
+ * meanwhile is still told. */
+static void own_list(struct imap_session *s, struct imap_notify *n,
+		     const char *own, const char *own2)
+{
+	struct notify_folder *cur, *next;
+	size_t ncur, k = 0;
+
+	if (n->folders == NULL || notify_read_folders(s, n, &cur, &ncur) < 0)
+		return;
+	next = xcalloc(ncur + n->nfolders + 1, sizeof(*next));
+	for (size_t i = 0; i < ncur; i++) {
+		const struct notify_folder *was;
+
+		if (related2(cur[i].name, own, own2)) {
+			copy_folder(&next[k++], &cur[i]);
+			continue;
+		}
+		was = find_folder(n->folders, n->nfolders, cur[i].name);
+		if (was != NULL)
+			copy_folder(&next[k++], was);
+	}
+	for (size_t i = 0; i < n->nfolders; i++)
+		if (!related2(n->folders[i].name, own, own2) &&
+		    find_folder(cur, ncur, n->folders[i].name) == NULL)
+			copy_folder(&next[k++], &n->folders[i]);
+	notify_folders_free(cur, ncur);
+	notify_folders_free(n->folders, n->nfolders);
+	n->folders = next;
+	n->nfolders = k;
+}
+
+/* The counts of the box the session changed, as they are now. */
+static void own_box(struct imap_session *s, struct imap_notify *n,
+		    const char *own)
+{
+	struct notify_box *b = find_box(n, own);
+	struct maildir_box_info now;
+	char err[256];
+
+	if (b != NULL && b->have_info &&
+	    maildir_folder_status(s->store, own, &now, err, sizeof(err)) == 0)
+		b->info = now;
+}
+
+void imap_notify_own(struct imap_session *s, const char *own,
+		     const char *own2, bool list)
+{
+	struct imap_notify *states[] = { s->notify, s->notify_next };
+
+	for (size_t i = 0; i < 2; i++) {
+		if (states[i] == NULL)
+			continue;
+		if (list)
+			own_list(s, states[i], own, own2);
+		else
+			own_box(s, states[i], own);
+	}
 }

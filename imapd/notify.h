@@ -173,6 +173,15 @@ void notify_send_list_changes(struct imap_session *s,
 			      const struct notify_folder *old, size_t nold,
 			      const struct notify_folder *cur, size_t ncur);
 
+/* The session itself changed folder `own` (and `own2`, RENAME's new
+ * name): RFC 5465 5 says the server SHOULD NOT tell the client what it
+ * caused.  list: the folder list (CREATE, DELETE, RENAME, SUBSCRIBE),
+ * else the messages of `own` (APPEND, COPY, MOVE, leaving a selected
+ * mailbox).  What the session last saw is brought up to date for those
+ * folders only.  Called on the thread running the command. */
+void imap_notify_own(struct imap_session *s, const char *own,
+		     const char *own2, bool list);
+
 /* notify-deliver.c (loop thread). */
 /* Installs a new state (NULL: NOTIFY NONE), freeing the old one. */
 void imap_notify_install(struct imap_session *s, struct imap_notify *n);

@@ -7,6 +7,7 @@
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "imapd/imap-int.h"
+#include "imapd/notify.h"
 #include "imapd/search-context.h"
 #include "imapd/writer.h"
 #include "maildir/mailbox.h"
@@ -30,6 +31,10 @@ int imap_login(struct imap_cmd *cmd, const char *user)
 
 void imap_unselect(struct imap_session *s)
 {
+	/* what it did there while it was selected is not told after
+	 * (RFC 5465 5) */
+	if (s->box_name != NULL)
+		imap_notify_own(s, s->box_name, NULL, false);
 	maildir_box_close(&s->box);
 	free(s->box_name);
 	s->box_name = NULL;

@@ -313,6 +313,80 @@ START_TEST(test_rename_oldname)
 }
 END_TEST
 
+/* RFC 5465 5: the server SHOULD NOT tell the client what it did itself
+ * (e.g. its own CREATE); others' changes made meanwhile are told. */
+START_TEST(test_own_changes)
+{
+	say(&a, "c CREATE Other\r\n");
+	say(&a, "n NOTIFY SET (PERSONAL (MessageNew MessageExpunge FlagChange "
+	    "MailboxName SubscriptionChange))\r\n");
+	ASSERT_HAS(&a, "n OK");
+	say(&a, "c CREATE Mine/Sub\r\n");
+	ASSERT_IS(&a, "c OK CREATE completed\r\n");
+	ck_assert_str_eq(pushed(&a), "");
+	say(&a, "u SUBSCRIBE Mine/Sub\r\n");
+	ck_assert_str_eq(pushed(&a), "");
+	say(&a, "r RENAME Mine Ours\r\n");
+	ASSERT_HAS(&a, "r OK");
+	ck_assert_str_eq(pushed(&a), "");
+	append(&a, "Ours/Sub", "", msg1);
+	ck_assert_str_eq(pushed(&a), "");
+	/* COPY and MOVE into a watched mailbox */
+	say(&a, "s SELECT Ours/Sub\r\n");
+	say(&a, "k COPY 1 Other\r\n");
+	ASSERT_HAS(&a, "k OK [COPYUID ");
+	ck_assert_str_eq(pushed(&a), "");
+	/* what it does in the selected mailbox is not told after it */
+	say(&a, "f STORE 1 +FLAGS (\\Flagged)\r\n");
+	say(&a, "m MOVE 1 Other\r\n");
+	ASSERT_HAS(&a, "m OK");
+	pushed(&a);
+	say(&a, "x CLOSE\r\n");
+	ck_assert_str_eq(pushed(&a), "");
+	/* another session's change at the same time is still told */
+	say(&b, "c CREATE Theirs\r\n");
+	say(&a, "d DELETE Ours/Sub\r\n");
+	ASSERT_IS(&a, "d OK DELETE completed\r\n");
+	pushed(&a);
+	ASSERT_IS(&a, "* LIST (\\HasNoChildren) \"/\" Theirs\r\n");
+	append(&b, "Other", "", msg1);
+	pushed(&a);
+	ASSERT_HAS(&a, "* STATUS Other (MESSAGES 3 UIDNEXT 4 ");
+	still_serves(&a);
+}
+END_TEST
+
+/* In the selected mailbox the client's own changes come once, in the
+ * replies to its commands (RFC 3501 7.4.1), never again as events; its
+ * own APPEND gets no MessageNew FETCH (RFC 5465 5.2). */
+START_TEST(test_own_selected_changes)
+{
+	append(&a, "INBOX", "", msg1);
+	say(&a, "s SELECT INBOX\r\n");
+	say(&a, "n NOTIFY SET (SELECTED (MessageNew (UID FLAGS) MessageExpunge "
+	    "FlagChange))\r\n");
+	ASSERT_HAS(&a, "n OK");
+	say(&a, "f STORE 1 +FLAGS (\\Flagged)\r\n");
+	ASSERT_HAS(&a, "* 1 FETCH (FLAGS (\\Flagged");
+	ck_assert_str_eq(pushed(&a), "");
+	append(&a, "INBOX", "", msg1);
+	ASSERT_HAS(&a, "* 2 EXISTS\r\n");
+	ASSERT_NOT(&a, "FETCH");
+	ck_assert_str_eq(pushed(&a), "");
+	say(&a, "d STORE 1 +FLAGS.SILENT (\\Deleted)\r\n");
+	ASSERT_IS(&a, "d OK STORE completed\r\n");
+	say(&a, "e EXPUNGE\r\n");
+	ASSERT_HAS(&a, "* 1 EXPUNGE\r\n");
+	ck_assert_str_eq(pushed(&a), "");
+	/* another session's, as before */
+	append(&b, "INBOX", "", msg1);
+	pushed(&a);
+	ASSERT_HAS(&a, "* 2 EXISTS\r\n");
+	ASSERT_HAS(&a, "* 2 FETCH (UID 3 FLAGS (");
+	still_serves(&a);
+}
+END_TEST
+
 START_TEST(test_idle_and_none)
 {
 	say(&a, "c CREATE Other\r\n");
@@ -468,6 +542,8 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_selected_delayed);
 	tcase_add_test(tc, test_mailbox_name_events);
 	tcase_add_test(tc, test_rename_oldname);
+	tcase_add_test(tc, test_own_changes);
+	tcase_add_test(tc, test_own_selected_changes);
 	tcase_add_test(tc, test_idle_and_none);
 	tcase_add_test(tc, test_nothing_before_compress);
 	tcase_add_test(tc, test_bad_input);
