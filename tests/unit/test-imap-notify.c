@@ -234,6 +234,31 @@ START_TEST(test_selected_delayed)
 }
 END_TEST
 
+/* RFC 7162 3.2.10: no HIGHESTMODSEQ while an expunge is held back (a
+ * client resyncing from it would never learn of the expunge). */
+START_TEST(test_selected_delayed_condstore)
+{
+	append(&a, "INBOX", "", msg1);
+	append(&a, "INBOX", "", msg1);
+	say(&a, "c ENABLE CONDSTORE\r\n");
+	say(&a, "s SELECT INBOX\r\n");
+	say(&a, "n NOTIFY SET (SELECTED-DELAYED (MessageNew MessageExpunge))\r\n");
+	ASSERT_HAS(&a, "n OK");
+	say(&b, "s SELECT INBOX\r\n");
+	say(&b, "d STORE 1 +FLAGS.SILENT (\\Deleted)\r\n");
+	say(&b, "e EXPUNGE\r\n");
+	append(&b, "INBOX", "", msg1);
+	pushed(&a);
+	ASSERT_HAS(&a, "* 3 EXISTS\r\n");
+	ASSERT_NOT(&a, "HIGHESTMODSEQ");
+	ASSERT_NOT(&a, "EXPUNGE");
+	say(&a, "o NOOP\r\n");
+	ASSERT_HAS(&a, "* 1 EXPUNGE\r\n");
+	ASSERT_HAS(&a, "* OK [HIGHESTMODSEQ ");
+	still_serves(&a);
+}
+END_TEST
+
 START_TEST(test_mailbox_name_events)
 {
 	say(&a, "n NOTIFY SET (PERSONAL (MailboxName SubscriptionChange))\r\n");
@@ -540,6 +565,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_message_new_fetch);
 	tcase_add_test(tc, test_rev2_session);
 	tcase_add_test(tc, test_selected_delayed);
+	tcase_add_test(tc, test_selected_delayed_condstore);
 	tcase_add_test(tc, test_mailbox_name_events);
 	tcase_add_test(tc, test_rename_oldname);
 	tcase_add_test(tc, test_own_changes);
