@@ -12,6 +12,7 @@
 
 #include "common/xalloc.h"
 #include "imapd/imap-int.h"
+#include "imapd/notify.h"
 #include "imapd/writer.h"
 #include "maildir/deliver.h"
 #include "maildir/folder.h"
@@ -466,6 +467,7 @@ static void append_commit(struct imap_cmd *cmd, const char *name,
 		else
 			imap_cmd_store_error(cmd, "APPEND failed", err);
 	} else {
+		imap_notify_own(s, name, NULL, false);
 		/* RFC 4315 3: the UIDs in the order of the messages */
 		buf_clear(&cmd->tmp);
 		imap_write_uid_list(&cmd->tmp, uids, n);

@@ -8,6 +8,7 @@
 #include "common/quota.h"
 #include "common/xalloc.h"
 #include "imapd/imap-int.h"
+#include "imapd/notify.h"
 #include "imapd/writer.h"
 #include "maildir/folder.h"
 #include "maildir/name.h"
@@ -97,6 +98,7 @@ void cmd_create(struct imap_cmd *cmd)
 				      sizeof(err));
 		imap_cmd_store_error(cmd, "CREATE failed", err);
 	} else {
+		imap_notify_own(cmd->s, buf_cstr(&name), NULL, true);
 		imap_cmd_ok(cmd, "CREATE completed");
 	}
 out:
@@ -144,10 +146,20 @@ void cmd_delete(struct imap_cmd *cmd)
 					 sizeof(err)) < 0) {
 		imap_cmd_store_error(cmd, "DELETE failed", err);
 	} else {
+		imap_notify_own(s, buf_cstr(&name), NULL, true);
 		imap_cmd_ok(cmd, "DELETE completed");
 	}
 out:
 	buf_free(&name);
+}
+
+static void renamed(struct imap_cmd *cmd, const char *from, const char *to)
+{
+	if (maildir_folder_is_inbox(from))
+		imap_notify_own(cmd->s, "INBOX", NULL, false);
+	imap_notify_own(cmd->s, maildir_folder_is_inbox(from) ? to : from,
+			maildir_folder_is_inbox(from) ? NULL : to, true);
+	imap_cmd_ok(cmd, "RENAME completed");
 }
 
 /* RENAME <old> <new> (INBOX: its messages move, INBOX stays, 6.3.5) */
@@ -166,7 +178,7 @@ void cmd_rename(struct imap_cmd *cmd)
 				       buf_cstr(&to), err, sizeof(err)) < 0)
 		imap_cmd_store_error(cmd, "RENAME failed", err);
 	else
-		imap_cmd_ok(cmd, "RENAME completed");
+		renamed(cmd, buf_cstr(&from), buf_cstr(&to));
 out:
 	buf_free(&from);
 	buf_free(&to);
@@ -180,12 +192,13 @@ static void subscribe(struct imap_cmd *cmd, bool on)
 	if (parse_mailbox_arg(cmd, &name, true) < 0)
 		goto out;
 	if (maildir_folder_subscribe(cmd->s->store, buf_cstr(&name), on, err,
-				     sizeof(err)) < 0)
+				     sizeof(err)) < 0) {
 		imap_cmd_store_error(cmd, on ? "SUBSCRIBE failed" :
 				     "UNSUBSCRIBE failed", err);
-	else
-		imap_cmd_ok(cmd, on ? "SUBSCRIBE completed" :
-			    "UNSUBSCRIBE completed");
+		goto out;
+	}
+	imap_notify_own(cmd->s, buf_cstr(&name), NULL, true);
+	imap_cmd_ok(cmd, on ? "SUBSCRIBE completed" : "UNSUBSCRIBE completed");
 out:
 	buf_free(&name);
 }

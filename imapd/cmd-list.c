@@ -28,8 +28,9 @@ struct list_entry {
 	bool matched;		/* by one of the patterns */
 };
 
-void imap_write_list(struct imap_session *s, const char *what,
-		     unsigned attrs, const char *name, const char *childinfo)
+/* "* LIST (attrs) "/" name", without the line end. */
+static void write_list_head(struct imap_session *s, const char *what,
+			    unsigned attrs, const char *name)
 {
 	struct buf *out = s->out;
 
@@ -60,9 +61,26 @@ void imap_write_list(struct imap_session *s, const char *what,
 		buf_truncate(out, out->len - 1);
 	buf_puts(out, ") \"/\" ");
 	imap_write_box_name(s, out, name);
+}
+
+void imap_write_list(struct imap_session *s, const char *what,
+		     unsigned attrs, const char *name, const char *childinfo)
+{
+	write_list_head(s, what, attrs, name);
 	if (childinfo != NULL)
-		buf_printf(out, " (\"CHILDINFO\" (%s))", childinfo);
-	buf_puts(out, "\r\n");
+		buf_printf(s->out, " (\"CHILDINFO\" (%s))", childinfo);
+	buf_puts(s->out, "\r\n");
+}
+
+void imap_write_list_oldname(struct imap_session *s, unsigned attrs,
+			     const char *name, const char *oldname)
+{
+	write_list_head(s, "LIST", attrs, name);
+	/* RFC 5258 9: oldname-extended-item = "OLDNAME" SP "(" mailbox ")",
+	 * the old name written as every name is (quoted, mUTF-7 or UTF-8) */
+	buf_puts(s->out, " (\"OLDNAME\" (");
+	imap_write_box_name(s, s->out, oldname);
+	buf_puts(s->out, "))\r\n");
 }
 
 /* list-select-opts (RFC 5258 6; RFC 6154 6): an unknown option is BAD,

@@ -5,6 +5,7 @@
 
 #include "common/xalloc.h"
 #include "imapd/imap-int.h"
+#include "imapd/notify.h"
 #include "imapd/writer.h"
 #include "maildir/mailbox.h"
 
@@ -255,6 +256,8 @@ static void copy_or_move(struct imap_cmd *cmd, bool move)
 					     "COPY failed", err);
 		goto out;
 	}
+	if (ndone > 0)
+		imap_notify_own(s, buf_cstr(&name), NULL, false);
 	buf_clear(&cmd->tmp);
 	if (ndone > 0)
 		write_copyuid(&cmd->tmp, uidvalidity, src_uids, dst_uids, ndone);

@@ -182,6 +182,11 @@ void imap_capabilities(struct imap_session *s, struct buf *out);
  * FETCH FLAGS for changes made elsewhere.  With no_expunge the sync is
  * skipped entirely, since it would renumber the messages. */
 void imap_send_updates(struct imap_session *s, bool no_expunge);
+/* The same with expunges held back (maildir_box_sync_held): EXISTS and
+ * FETCH FLAGS go out, the sequence numbers stay valid, and the next
+ * imap_send_updates without no_expunge reports the expunges (RFC 5465
+ * 6.1.2, SELECTED-DELAYED between commands). */
+void imap_send_updates_held(struct imap_session *s);
 /* FLAGS and PERMANENTFLAGS of the selected mailbox (at SELECT, and when
  * a STORE defines a new keyword, RFC 3501 7.2.6). */
 void imap_send_flags(struct imap_session *s);
@@ -226,6 +231,10 @@ int imap_send_status(struct imap_session *s, const char *name,
 #define IMAP_LIST_NONEXISTENT (1u << 30)
 void imap_write_list(struct imap_session *s, const char *what,
 		     unsigned attrs, const char *name, const char *childinfo);
+/* A LIST reply for a renamed mailbox with the OLDNAME extended data item
+ * (RFC 5258 3.3 / RFC 5465 5.4). */
+void imap_write_list_oldname(struct imap_session *s, unsigned attrs,
+			     const char *name, const char *oldname);
 
 /* IMAP4rev2 (rev2.c, RFC 9051).  A mailbox name for this client: UTF-8
  * after ENABLE IMAP4rev2, else modified UTF-7 (as stored). */

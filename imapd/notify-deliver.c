@@ -200,7 +200,14 @@ static void notify_work(void *arg)
 
 		n->sel_last_uid = count > 0 ?
 			maildir_box_msg(s->box, count - 1)->uid : 0;
-		imap_send_updates(s, false);
+		/* RFC 5465 6.1.2: with SELECTED-DELAYED an expunge waits for
+		 * a command that may report it (RFC 3501 7.4.1), such as
+		 * NOOP or IDLE; new messages and flag changes do not, as in
+		 * Dovecot (MAILBOX_SYNC_FLAG_NO_EXPUNGES) */
+		if (n->spec.selected_delayed && !s->idling)
+			imap_send_updates_held(s);
+		else
+			imap_send_updates(s, false);
 		count = maildir_box_count(s->box);
 		n->sel_new = s->box != NULL && count > 0 &&
 			maildir_box_msg(s->box, count - 1)->uid > n->sel_last_uid;
@@ -296,11 +303,12 @@ void imap_notify_poke(struct imap_session *s)
 	if (s->notify == NULL || !quiet(s))
 		return;
 	n = s->notify;
-	/* SELECTED-DELAYED (RFC 5465 6.1.2): expunges wait for a command
-	 * that may report them; the snapshot cannot take new messages
-	 * without them, so those wait too, except in IDLE */
-	sel = n->sel_dirty && n->sel_watch != NULL &&
-		(!n->spec.selected_delayed || s->idling);
+	/* SELECTED-DELAYED (RFC 5465 6.1.2): notify_work holds the
+	 * expunges back; IDLE may report those held so far */
+	if (s->idling && n->spec.selected_delayed && s->box != NULL &&
+	    maildir_box_held(s->box) > 0)
+		n->sel_dirty = true;
+	sel = n->sel_dirty && n->sel_watch != NULL;
 	for (size_t i = 0; i < n->nboxes; i++)
 		boxes |= n->boxes[i]->dirty;
 	if (!sel && !n->list_dirty && !boxes)

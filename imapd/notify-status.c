@@ -3,6 +3,10 @@
  * and LIST responses their changes bring (RFC 5465 5.1-5.5). */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "common/log.h"
 #include "common/xalloc.h"
@@ -10,6 +14,7 @@
 #include "imapd/notify.h"
 #include "imapd/writer.h"
 #include "maildir/folder.h"
+#include "maildir/name.h"
 #include "maildir/notify.h"
 
 enum {
@@ -24,6 +29,32 @@ void notify_folders_free(struct notify_folder *list, size_t n)
 	for (size_t i = 0; i < n; i++)
 		free(list[i].name);
 	free(list);
+}
+
+/* The identity of a folder's directory (notify_folder.ino). */
+static void folder_id(struct imap_session *s, struct notify_folder *f)
+{
+	struct buf dir = BUF_INIT(BUF_UNLIMITED);
+	struct buf path = BUF_INIT(BUF_UNLIMITED);
+	char err[256];
+	struct statx st;
+
+	if ((f->attrs & MAILDIR_FOLDER_NOSELECT) == 0 &&
+	    maildir_folder_dir(f->name, &dir, err, sizeof(err)) == 0) {
+		buf_printf(&path, "%s/%s", maildir_store_path(s->store),
+			   buf_cstr(&dir));
+		if (statx(AT_FDCWD, buf_cstr(&path), 0,
+			  STATX_INO | STATX_BTIME, &st) == 0) {
+			f->dev = makedev(st.stx_dev_major, st.stx_dev_minor);
+			f->ino = st.stx_ino;
+			if (st.stx_mask & STATX_BTIME) {
+				f->btime_sec = st.stx_btime.tv_sec;
+				f->btime_nsec = st.stx_btime.tv_nsec;
+			}
+		}
+	}
+	buf_free(&dir);
+	buf_free(&path);
 }
 
 int notify_read_folders(struct imap_session *s, struct imap_notify *n,
@@ -42,6 +73,7 @@ int notify_read_folders(struct imap_session *s, struct imap_notify *n,
 	for (size_t i = 0; i < count; i++) {
 		(*list_r)[i].name = xstrdup(list[i].name);
 		(*list_r)[i].attrs = list[i].attrs;
+		folder_id(s, &(*list_r)[i]);
 	}
 	*n_r = count;
 	maildir_folder_list_free(list, count);
@@ -180,11 +212,16 @@ void notify_box_changed(struct imap_session *s, struct notify_box *b)
 	char err[256];
 	bool counts;
 
-	if (is_selected(s, b->name))
-		return;		/* its events are the SELECTED group's */
 	if (maildir_folder_status(s->store, b->name, &now, err,
 				  sizeof(err)) < 0)
 		return;		/* gone: MailboxName tells, if asked */
+	if (is_selected(s, b->name)) {
+		/* its events are the SELECTED group's; the counts follow,
+		 * so that after it is left only later changes are told */
+		b->info = now;
+		b->have_info = true;
+		return;
+	}
 	if (!b->have_info) {
 		b->info = now;
 		b->have_info = true;
@@ -225,17 +262,52 @@ static bool wants(const struct notify_spec *spec, const char *name,
 				  attrs & MAILDIR_FOLDER_SUBSCRIBED) & event;
 }
 
-/* RFC 5465 5.4: LIST for a new folder; \NonExistent for one that went
- * (a rename shows as both).  5.5: LIST with or without \Subscribed. */
+/* The folder of `cur` that `gone` became by a rename: one new in cur
+ * with the same directory. */
+static const struct notify_folder *
+renamed_to(const struct notify_folder *gone, const struct notify_folder *old,
+	   size_t nold, const struct notify_folder *cur, size_t ncur)
+{
+	if (gone->ino == 0 || strcasecmp(gone->name, "INBOX") == 0)
+		return NULL;	/* RENAME INBOX moves its messages (RFC 3501
+				 * 6.3.5): INBOX stays, the new one is new */
+	for (size_t i = 0; i < ncur; i++)
+		if (cur[i].ino == gone->ino && cur[i].dev == gone->dev &&
+		    cur[i].btime_sec == gone->btime_sec &&
+		    cur[i].btime_nsec == gone->btime_nsec &&
+		    find_folder(old, nold, cur[i].name) == NULL)
+			return &cur[i];
+	return NULL;
+}
+
+/* RFC 5465 5.4: LIST for a new folder; \NonExistent for one that went;
+ * for a renamed one, LIST of the new name with the OLDNAME extended data
+ * item (RFC 5258 3.3), once, when the old or the new name is watched.
+ * 5.5: LIST with or without \Subscribed. */
 void notify_send_list_changes(struct imap_session *s,
 			      const struct notify_spec *spec,
 			      const struct notify_folder *old, size_t nold,
 			      const struct notify_folder *cur, size_t ncur)
 {
+	bool *renamed = xcalloc(ncur > 0 ? ncur : 1, sizeof(*renamed));
+
 	for (size_t i = 0; i < nold; i++) {
+		const struct notify_folder *to;
+
 		if (find_folder(cur, ncur, old[i].name) != NULL ||
 		    (old[i].attrs & MAILDIR_FOLDER_NOSELECT))
 			continue;
+		to = renamed_to(&old[i], old, nold, cur, ncur);
+		if (to != NULL) {
+			renamed[to - cur] = true;
+			if (wants(spec, old[i].name, old[i].attrs,
+				  NOTIFY_MAILBOX_NAME) ||
+			    wants(spec, to->name, to->attrs,
+				  NOTIFY_MAILBOX_NAME))
+				imap_write_list_oldname(s, to->attrs, to->name,
+							old[i].name);
+			continue;
+		}
 		if (wants(spec, old[i].name, old[i].attrs, NOTIFY_MAILBOX_NAME))
 			imap_write_list(s, "LIST", IMAP_LIST_NONEXISTENT,
 					old[i].name, NULL);
@@ -245,7 +317,7 @@ void notify_send_list_changes(struct imap_session *s,
 							      cur[i].name);
 		unsigned sub = MAILDIR_FOLDER_SUBSCRIBED;
 
-		if (cur[i].attrs & MAILDIR_FOLDER_NOSELECT)
+		if ((cur[i].attrs & MAILDIR_FOLDER_NOSELECT) || renamed[i])
 			continue;
 		if (was == NULL || (was->attrs & MAILDIR_FOLDER_NOSELECT)) {
 			if (wants(spec, cur[i].name, cur[i].attrs,
@@ -261,5 +333,94 @@ void notify_send_list_changes(struct imap_session *s,
 			   NOTIFY_SUBSCRIPTION_CHANGE)))
 			imap_write_list(s, "LIST", cur[i].attrs, cur[i].name,
 					NULL);
+	}
+	free(renamed);
+}
+
+/* ---- changes the session made itself (RFC 5465 5) ---- */
+
+/* Whether folder `name` is `own`, above it or below it: what CREATE,
+ * DELETE, RENAME or SUBSCRIBE of `own` may have changed. */
+static bool related(const char *name, const char *own)
+{
+	size_t n = strlen(name), o = strlen(own);
+
+	if (n == o)
+		return strcmp(name, own) == 0;
+	if (n < o)
+		return strncmp(own, name, n) == 0 && own[n] == MAILDIR_DELIMITER;
+	return strncmp(name, own, o) == 0 && name[o] == MAILDIR_DELIMITER;
+}
+
+static bool related2(const char *name, const char *own, const char *own2)
+{
+	return related(name, own) || (own2 != NULL && related(name, own2));
+}
+
+static void copy_folder(struct notify_folder *to,
+			const struct notify_folder *from)
+{
+	*to = *from;
+	to->name = xstrdup(from->name);
+}
+
+/* The list the session last saw, with the folders related to own/own2
+ * as they are now and every other one as it was: what others changed
+ * meanwhile is still told. */
+static void own_list(struct imap_session *s, struct imap_notify *n,
+		     const char *own, const char *own2)
+{
+	struct notify_folder *cur, *next;
+	size_t ncur, k = 0;
+
+	if (n->folders == NULL || notify_read_folders(s, n, &cur, &ncur) < 0)
+		return;
+	next = xcalloc(ncur + n->nfolders + 1, sizeof(*next));
+	for (size_t i = 0; i < ncur; i++) {
+		const struct notify_folder *was;
+
+		if (related2(cur[i].name, own, own2)) {
+			copy_folder(&next[k++], &cur[i]);
+			continue;
+		}
+		was = find_folder(n->folders, n->nfolders, cur[i].name);
+		if (was != NULL)
+			copy_folder(&next[k++], was);
+	}
+	for (size_t i = 0; i < n->nfolders; i++)
+		if (!related2(n->folders[i].name, own, own2) &&
+		    find_folder(cur, ncur, n->folders[i].name) == NULL)
+			copy_folder(&next[k++], &n->folders[i]);
+	notify_folders_free(cur, ncur);
+	notify_folders_free(n->folders, n->nfolders);
+	n->folders = next;
+	n->nfolders = k;
+}
+
+/* The counts of the box the session changed, as they are now. */
+static void own_box(struct imap_session *s, struct imap_notify *n,
+		    const char *own)
+{
+	struct notify_box *b = find_box(n, own);
+	struct maildir_box_info now;
+	char err[256];
+
+	if (b != NULL && b->have_info &&
+	    maildir_folder_status(s->store, own, &now, err, sizeof(err)) == 0)
+		b->info = now;
+}
+
+void imap_notify_own(struct imap_session *s, const char *own,
+		     const char *own2, bool list)
+{
+	struct imap_notify *states[] = { s->notify, s->notify_next };
+
+	for (size_t i = 0; i < 2; i++) {
+		if (states[i] == NULL)
+			continue;
+		if (list)
+			own_list(s, states[i], own, own2);
+		else
+			own_box(s, states[i], own);
 	}
 }

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "imapd/parser.h"
 #include "maildir/mailbox.h"
@@ -113,6 +114,15 @@ struct notify_box {
 struct notify_folder {
 	char *name;
 	unsigned attrs;		/* MAILDIR_FOLDER_* */
+	/* its directory, which rename(2) keeps: a folder that went and one
+	 * that came with the same are a rename (RFC 5465 5.4), as Dovecot
+	 * matches its mailbox GUIDs.  The birth time tells a directory
+	 * made in a freed inode from the old one (0 where the file system
+	 * has none); ino 0 for an implicit parent. */
+	dev_t dev;
+	ino_t ino;
+	int64_t btime_sec;
+	uint32_t btime_nsec;
 };
 
 /* A session's NOTIFY state (s->notify). */
@@ -162,6 +172,15 @@ void notify_send_list_changes(struct imap_session *s,
 			      const struct notify_spec *spec,
 			      const struct notify_folder *old, size_t nold,
 			      const struct notify_folder *cur, size_t ncur);
+
+/* The session itself changed folder `own` (and `own2`, RENAME's new
+ * name): RFC 5465 5 says the server SHOULD NOT tell the client what it
+ * caused.  list: the folder list (CREATE, DELETE, RENAME, SUBSCRIBE),
+ * else the messages of `own` (APPEND, COPY, MOVE, leaving a selected
+ * mailbox).  What the session last saw is brought up to date for those
+ * folders only.  Called on the thread running the command. */
+void imap_notify_own(struct imap_session *s, const char *own,
+		     const char *own2, bool list);
 
 /* notify-deliver.c (loop thread). */
 /* Installs a new state (NULL: NOTIFY NONE), freeing the old one. */

@@ -7,6 +7,7 @@
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "imapd/imap-int.h"
+#include "imapd/notify.h"
 #include "imapd/search-context.h"
 #include "imapd/writer.h"
 #include "maildir/mailbox.h"
@@ -30,6 +31,10 @@ int imap_login(struct imap_cmd *cmd, const char *user)
 
 void imap_unselect(struct imap_session *s)
 {
+	/* what it did there while it was selected is not told after
+	 * (RFC 5465 5) */
+	if (s->box_name != NULL)
+		imap_notify_own(s, s->box_name, NULL, false);
 	maildir_box_close(&s->box);
 	free(s->box_name);
 	s->box_name = NULL;
@@ -59,12 +64,10 @@ void imap_write_msg_flags(struct imap_session *s, size_t idx, struct buf *out)
 	imap_write_flags(out, m->flags, m->recent && !s->rev2, names, n);
 }
 
+static void send_updates(struct imap_session *s, bool hold);
+
 void imap_send_updates(struct imap_session *s, bool no_expunge)
 {
-	struct maildir_changes ch;
-	struct maildir_box_info info;
-	char err[256];
-
 	if (s->box == NULL)
 		return;
 	if (no_expunge) {
@@ -74,8 +77,26 @@ void imap_send_updates(struct imap_session *s, bool no_expunge)
 		imap_context_added(s);
 		return;
 	}
+	send_updates(s, false);
+}
+
+void imap_send_updates_held(struct imap_session *s)
+{
+	if (s->box != NULL)
+		send_updates(s, true);
+}
+
+static void send_updates(struct imap_session *s, bool hold)
+{
+	struct maildir_changes ch;
+	struct maildir_box_info info;
+	char err[256];
+	int r;
+
 	memset(&ch, 0, sizeof(ch));
-	if (maildir_box_sync(s->box, &ch, err, sizeof(err)) < 0) {
+	r = hold ? maildir_box_sync_held(s->box, &ch, err, sizeof(err)) :
+		maildir_box_sync(s->box, &ch, err, sizeof(err));
+	if (r < 0) {
 		log_msg("imap", s->io->id, "sync of %s: %s", s->box_name, err);
 		return;
 	}
@@ -123,8 +144,10 @@ void imap_send_updates(struct imap_session *s, bool no_expunge)
 		buf_puts(s->out, ")\r\n");
 	}
 	/* RFC 7162 3.2.10: expunges and new messages raise HIGHESTMODSEQ
-	 * without a MODSEQ the client saw: tell it */
-	if (s->condstore && (ch.n_expunged > 0 || ch.n_new > 0))
+	 * without a MODSEQ the client saw: tell it; not while expunges are
+	 * held back, which that HIGHESTMODSEQ would claim were told */
+	if (s->condstore && (ch.n_expunged > 0 || ch.n_new > 0) &&
+	    maildir_box_held(s->box) == 0)
 		imap_untagged(s, "OK [HIGHESTMODSEQ %llu] Highest",
 			      (unsigned long long)info.highestmodseq);
 	imap_context_added(s);

@@ -14,6 +14,8 @@ struct maildir_box {
 	struct frec f;		/* folder record as of the snapshot */
 	struct maildir_msg *msgs;	/* UID order */
 	size_t n;
+	size_t held;		/* of them, gone from the index but kept
+				 * (maildir_box_sync_held) */
 	char **keywords;
 	size_t nkeywords;
 	bool rebuilt;

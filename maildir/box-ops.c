@@ -29,12 +29,33 @@ static void push_u32(uint32_t **arr, size_t *n, uint32_t v)
 	(*arr)[(*n)++] = v;
 }
 
-/* Loads the index into a fresh snapshot and diffs it against the old. */
-static int reload(struct maildir_box *box, struct frec *f,
-		  struct maildir_changes *ch)
+/* The old sequence numbers of the expunged UIDs, descending, for
+ * "* n EXPUNGE". */
+static void expunged_seqs(struct maildir_changes *ch,
+			  const struct maildir_msg *old, size_t nold)
 {
-	struct maildir_msg *old = box->msgs, *nw;
-	size_t nold = box->n, i = 0, j = 0, k;
+	size_t i, j, k;
+
+	if (ch->n_expunged == 0)
+		return;
+	ch->expunged_seqs = xreallocarray(NULL, ch->n_expunged,
+					  sizeof(uint32_t));
+	for (i = 0, j = 0, k = ch->n_expunged; i < nold && k > 0; i++)
+		if (j < ch->n_expunged && old[i].uid == ch->expunged_uids[j]) {
+			ch->expunged_seqs[--k] = (uint32_t)i + 1;
+			j++;
+		}
+}
+
+/* Loads the index into a fresh snapshot and diffs it against the old.
+ * keep: messages gone from the index stay in the snapshot (UIDs only
+ * grow, so the new ones still come after them) and are not reported;
+ * box->held counts them. */
+static int reload(struct maildir_box *box, struct frec *f,
+		  struct maildir_changes *ch, bool keep)
+{
+	struct maildir_msg *old = box->msgs, *nw, *res;
+	size_t nold = box->n, i = 0, j = 0, r = 0, held = 0;
 	uint32_t recent_from;
 	struct loader l;
 
@@ -43,44 +64,48 @@ static int reload(struct maildir_box *box, struct frec *f,
 		return -1;
 	}
 	nw = l.msgs;
+	res = keep ? xreallocarray(NULL, nold + l.n + 1, sizeof(*res)) : nw;
 	while (i < nold || j < l.n) {
 		if (j >= l.n || (i < nold && old[i].uid < nw[j].uid)) {
-			push_u32(&ch->expunged_uids, &ch->n_expunged, old[i].uid);
+			if (keep) {
+				res[r++] = old[i];
+				memset(&old[i], 0, sizeof(old[i]));
+				held++;
+			} else {
+				push_u32(&ch->expunged_uids, &ch->n_expunged,
+					 old[i].uid);
+			}
 			i++;
 			continue;
 		}
 		if (i >= nold || nw[j].uid < old[i].uid) {
 			nw[j].recent = nw[j].uid >= recent_from;
 			ch->n_new++;
-			j++;
-			continue;
+		} else {
+			nw[j].recent = old[i].recent;
+			if (nw[j].modseq != old[i].modseq)
+				push_u32(&ch->changed_seqs, &ch->n_changed,
+					 (uint32_t)(keep ? r : j) + 1);
+			i++;
 		}
-		nw[j].recent = old[i].recent;
-		if (nw[j].modseq != old[i].modseq)
-			push_u32(&ch->changed_seqs, &ch->n_changed, (uint32_t)j + 1);
-		i++;
+		if (keep)
+			res[r++] = nw[j];
 		j++;
 	}
-	/* Old sequence numbers, descending, for "* n EXPUNGE". */
-	if (ch->n_expunged > 0) {
-		ch->expunged_seqs = xreallocarray(NULL, ch->n_expunged,
-						  sizeof(uint32_t));
-		for (i = 0, j = 0, k = ch->n_expunged; i < nold && k > 0; i++)
-			if (j < ch->n_expunged && old[i].uid == ch->expunged_uids[j]) {
-				ch->expunged_seqs[--k] = (uint32_t)i + 1;
-				j++;
-			}
-	}
+	expunged_seqs(ch, old, nold);
 	for (i = 0; i < nold; i++)
 		msg_free_fields(&old[i]);
 	free(old);
-	box->msgs = nw;
-	box->n = l.n;
+	if (keep)
+		free(nw);
+	box->msgs = res;
+	box->n = keep ? r : l.n;
+	box->held = held;
 	return 0;
 }
 
-int maildir_box_sync(struct maildir_box *box, struct maildir_changes *ch,
-		     char *err_r, size_t errlen)
+static int sync_box(struct maildir_box *box, struct maildir_changes *ch,
+		    bool keep, char *err_r, size_t errlen)
 {
 	size_t nkeywords = box->nkeywords;
 	struct frec f;
@@ -95,9 +120,10 @@ int maildir_box_sync(struct maildir_box *box, struct maildir_changes *ch,
 	if (f.uidvalidity != box->f.uidvalidity) {
 		ch->uidvalidity_changed = true;
 	} else if (f.modseq != box->f.modseq ||
+		   (!keep && box->held > 0) ||
 		   ((box->flags & MAILDIR_BOX_RECENT) &&
 		    f.first_recent_uid < f.uidnext)) {
-		if (reload(box, &f, ch) < 0) {
+		if (reload(box, &f, ch, keep) < 0) {
 			snprintf(err_r, errlen, "index of %s: read failed",
 				 box->name);
 			ret = -1;
@@ -111,6 +137,18 @@ int maildir_box_sync(struct maildir_box *box, struct maildir_changes *ch,
 	if (idx_enter(box->s) == 0)
 		idx_checkpoint(box->s);	/* a no-op until 1 MB of log was written */
 	return ret;
+}
+
+int maildir_box_sync(struct maildir_box *box, struct maildir_changes *ch,
+		     char *err_r, size_t errlen)
+{
+	return sync_box(box, ch, false, err_r, errlen);
+}
+
+int maildir_box_sync_held(struct maildir_box *box, struct maildir_changes *ch,
+			  char *err_r, size_t errlen)
+{
+	return sync_box(box, ch, true, err_r, errlen);
 }
 
 static int find_keyword(char *const *names, size_t n, const char *name)

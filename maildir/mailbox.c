@@ -676,6 +676,11 @@ size_t maildir_box_count(const struct maildir_box *box)
 	return box->n;
 }
 
+size_t maildir_box_held(const struct maildir_box *box)
+{
+	return box->held;
+}
+
 const struct maildir_msg *maildir_box_msg(const struct maildir_box *box,
 					  size_t i)
 {

@@ -134,6 +134,8 @@ bool maildir_box_load_pending(const struct maildir_box *box);
 
 /* The snapshot: messages 0..count-1 (IMAP sequence number = index + 1). */
 size_t maildir_box_count(const struct maildir_box *box);
+/* How many of them were expunged but are kept (maildir_box_sync_held). */
+size_t maildir_box_held(const struct maildir_box *box);
 const struct maildir_msg *maildir_box_msg(const struct maildir_box *box,
 					  size_t i);
 
@@ -391,6 +393,12 @@ void maildir_changes_free(struct maildir_changes *ch);
  * was deleted or renamed; the session should leave it). */
 int maildir_box_sync(struct maildir_box *box, struct maildir_changes *ch,
 		     char *err_r, size_t errlen);
+/* As maildir_box_sync, but messages expunged meanwhile stay in the
+ * snapshot, with their sequence numbers, and are not reported: new
+ * messages and flag changes are (RFC 5465 6.1.2, SELECTED-DELAYED).  The
+ * next maildir_box_sync reports them as expunged. */
+int maildir_box_sync_held(struct maildir_box *box, struct maildir_changes *ch,
+			  char *err_r, size_t errlen);
 
 /* An inotify descriptor (non-blocking, close-on-exec) that becomes readable
  * when the folder's new/ or cur/ changes (a delivery, another session's

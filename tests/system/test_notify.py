@@ -58,10 +58,10 @@ class NotifyTest(unittest.TestCase):
     def notify(self, m, *groups):
         return m._simple_command("NOTIFY", *groups)
 
-    def wait_for(self, m, pattern):
+    def wait_for(self, m, pattern, seen=None):
         """Reads what the server sends unasked (no command is running)
-        until a line matches; returns it."""
-        seen = []
+        until a line matches; returns it (and every line in `seen`)."""
+        seen = [] if seen is None else seen
         while True:
             try:
                 line = m.readline()
@@ -130,6 +130,66 @@ class NotifyTest(unittest.TestCase):
         self.wait_for(a, rb"^\* STATUS Watched \(MESSAGES 1 UIDNEXT 3\b")
         # still a normal session
         self.assertEqual(a.noop()[0], "OK")
+        a.logout()
+        b.logout()
+
+    def test_rename_and_own_changes(self):
+        """RFC 5465 5.4: a rename is a LIST of the new name with OLDNAME;
+        RFC 5465 5: the client's own changes are not told back."""
+        a = self.login()
+        b = self.login()
+        for name in ('"Old Name"', '"New Name"', "Own", "Theirs"):
+            a.delete(name)
+        self.assertEqual(b.create('"Old Name"')[0], "OK")
+        typ, _ = self.notify(a, "SET", "(PERSONAL (MessageNew MessageExpunge "
+                             "MailboxName SubscriptionChange))")
+        self.assertEqual(typ, "OK")
+        self.assertEqual(b.rename('"Old Name"', '"New Name"')[0], "OK")
+        seen = []
+        self.wait_for(a, rb'^\* LIST \(\\HasNoChildren\) "/" "New Name" '
+                      rb'\("OLDNAME" \("Old Name"\)\)\r\n', seen)
+        self.assertFalse([x for x in seen if b"NonExistent" in x], seen)
+        # its own CREATE and APPEND: nothing; another's CREATE: a LIST
+        self.assertEqual(a.create("Own")[0], "OK")
+        a.append("Own", None, None, MSG)
+        b.create("Theirs")
+        seen = []
+        self.wait_for(a, rb'^\* LIST \(.*\) "/" Theirs\r\n', seen)
+        a.send(b"n NOOP\r\n")
+        self.wait_for(a, rb"^n OK", seen)
+        self.assertFalse([x for x in seen if b"Own" in x], seen)
+        a.logout()
+        b.logout()
+
+    def test_selected_delayed(self):
+        """RFC 5465 6.1.2: new messages at once, expunges only with a
+        command that may send them, so message numbers stay valid."""
+        a = self.login()
+        b = self.login()
+        self.fresh_folder(a, "Delayed")
+        for _ in range(2):
+            a.append("Delayed", None, None, MSG)
+        self.assertEqual(a.select("Delayed")[0], "OK")
+        typ, _ = self.notify(a, "SET", "(SELECTED-DELAYED (MessageNew "
+                             "MessageExpunge))")
+        self.assertEqual(typ, "OK")
+        b.select("Delayed")
+        b.store("1", "+FLAGS", "\\Deleted")
+        b.expunge()
+        b.append("Delayed", None, None, MSG)
+        seen = []
+        self.wait_for(a, rb"^\* 3 EXISTS\r\n", seen)
+        self.assertFalse([x for x in seen if b"EXPUNGE" in x], seen)
+        # message 1 is still the one expunged: FETCH may not renumber
+        typ, data = a.fetch("1", "(UID)")
+        self.assertEqual(typ, "OK")
+        self.assertIn(b"UID 1)", data[0])
+        self.assertNotIn("EXPUNGE", a.untagged_responses)
+        self.assertEqual(a.noop()[0], "OK")
+        self.assertEqual(a.untagged_responses.pop("EXPUNGE", None), [b"1"])
+        typ, data = a.uid("FETCH", "1:*", "(UID)")
+        self.assertEqual([re.search(rb"UID (\d+)", x).group(1) for x in data],
+                         [b"2", b"3"])
         a.logout()
         b.logout()
 

@@ -182,24 +182,80 @@ START_TEST(test_rev2_session)
 	still_serves(&a);
 }
 END_TEST
+/* RFC 5465 6.1.2: SELECTED-DELAYED holds back only the expunges, until a
+ * command that may report them (RFC 3501 7.4.1): new messages and flag
+ * changes go out at once, as with SELECTED (Dovecot does the same). */
 START_TEST(test_selected_delayed)
 {
+	append(&a, "INBOX", "", msg1);
+	append(&a, "INBOX", "", msg1);
+	say(&a, "s SELECT INBOX\r\n");
+	say(&a, "n NOTIFY SET (SELECTED-DELAYED (MessageNew MessageExpunge "
+	    "FlagChange))\r\n");
+	ASSERT_HAS(&a, "n OK");
+	say(&b, "s SELECT INBOX\r\n");
+	say(&b, "d STORE 1 +FLAGS.SILENT (\\Deleted)\r\n");
+	pushed(&a);
+	ASSERT_HAS(&a, "* 1 FETCH (FLAGS (\\Deleted");
+	say(&b, "e EXPUNGE\r\n");
+	ck_assert_str_eq(pushed(&a), "");
+	/* a new message between commands: the expunged one keeps its
+	 * number, so the new one is 3 */
+	append(&b, "INBOX", "", msg1);
+	pushed(&a);
+	ck_assert_msg(strncmp(a.got, "* 3 EXISTS\r\n", 12) == 0, "%s", a.got);
+	ASSERT_NOT(&a, "EXPUNGE");
+	say(&b, "f UID STORE 3 +FLAGS (\\Flagged)\r\n");
+	pushed(&a);
+	ASSERT_HAS(&a, "* 3 FETCH (FLAGS (\\Flagged");
+	/* FETCH, STORE and SEARCH may not report it (RFC 3501 7.4.1) */
+	say(&a, "f FETCH 1:* UID\r\n");
+	ASSERT_HAS(&a, "* 1 FETCH (UID 1)\r\n");
+	ASSERT_NOT(&a, "EXPUNGE");
+	/* NOOP may */
+	say(&a, "o NOOP\r\n");
+	ck_assert_msg(strncmp(a.got, "* 1 EXPUNGE\r\n* 2 EXISTS\r\n", 25) == 0,
+		      "%s", a.got);
+	/* and IDLE: what is held goes out as it starts, later expunges
+	 * at once */
+	say(&b, "d STORE 1 +FLAGS.SILENT (\\Deleted)\r\n");
+	say(&b, "e EXPUNGE\r\n");
+	pushed(&a);
+	ASSERT_NOT(&a, "EXPUNGE");
+	say(&a, "i IDLE\r\n");
+	ASSERT_HAS(&a, "+ idling\r\n* 1 EXPUNGE\r\n");
+	say(&b, "d STORE 1 +FLAGS.SILENT (\\Deleted)\r\n");
+	say(&b, "e EXPUNGE\r\n");
+	pushed(&a);
+	ASSERT_HAS(&a, "* 1 EXPUNGE\r\n");
+	say(&a, "DONE\r\n");
+	ASSERT_HAS(&a, "i OK IDLE terminated");
+	still_serves(&a);
+}
+END_TEST
+
+/* RFC 7162 3.2.10: no HIGHESTMODSEQ while an expunge is held back (a
+ * client resyncing from it would never learn of the expunge). */
+START_TEST(test_selected_delayed_condstore)
+{
+	append(&a, "INBOX", "", msg1);
+	append(&a, "INBOX", "", msg1);
+	say(&a, "c ENABLE CONDSTORE\r\n");
 	say(&a, "s SELECT INBOX\r\n");
 	say(&a, "n NOTIFY SET (SELECTED-DELAYED (MessageNew MessageExpunge))\r\n");
 	ASSERT_HAS(&a, "n OK");
-	/* RFC 5465 6.1.2: not between commands (an EXPUNGE could come) */
-	append(&b, "INBOX", "", msg1);
-	ck_assert_str_eq(pushed(&a), "");
-	/* in IDLE, and at the end of a command */
-	say(&a, "i IDLE\r\n");
+	say(&b, "s SELECT INBOX\r\n");
+	say(&b, "d STORE 1 +FLAGS.SILENT (\\Deleted)\r\n");
+	say(&b, "e EXPUNGE\r\n");
 	append(&b, "INBOX", "", msg1);
 	pushed(&a);
-	ASSERT_HAS(&a, "* 2 EXISTS\r\n");
-	say(&a, "DONE\r\n");
-	append(&b, "INBOX", "", msg1);
-	ck_assert_str_eq(pushed(&a), "");
-	say(&a, "o NOOP\r\n");
 	ASSERT_HAS(&a, "* 3 EXISTS\r\n");
+	ASSERT_NOT(&a, "HIGHESTMODSEQ");
+	ASSERT_NOT(&a, "EXPUNGE");
+	say(&a, "o NOOP\r\n");
+	ASSERT_HAS(&a, "* 1 EXPUNGE\r\n");
+	ASSERT_HAS(&a, "* OK [HIGHESTMODSEQ ");
+	still_serves(&a);
 }
 END_TEST
 
@@ -218,6 +274,13 @@ START_TEST(test_mailbox_name_events)
 	say(&b, "u UNSUBSCRIBE Projects\r\n");
 	pushed(&a);
 	ASSERT_HAS(&a, "* LIST (\\HasNoChildren) \"/\" Projects\r\n");
+	/* a rename: the new name with OLDNAME, nothing for the old name */
+	say(&b, "r RENAME Projects Plans\r\n");
+	ASSERT_HAS(&b, "r OK");
+	ck_assert_str_eq(pushed(&a), "* LIST (\\HasNoChildren) \"/\" Plans "
+			 "(\"OLDNAME\" (Projects))\r\n");
+	say(&b, "r RENAME Plans Projects\r\n");
+	pushed(&a);
 	say(&b, "d DELETE Projects\r\n");
 	pushed(&a);
 	ASSERT_HAS(&a, "* LIST (\\NonExistent) \"/\" Projects\r\n");
@@ -230,6 +293,121 @@ START_TEST(test_mailbox_name_events)
 	append(&b, "Later", "", msg1);
 	pushed(&a);
 	ASSERT_HAS(&a, "* STATUS Later (MESSAGES 1 UIDNEXT 2)\r\n");
+	still_serves(&a);
+}
+END_TEST
+
+/* RFC 5465 5.4: each mailbox a RENAME moves (children too) is one LIST
+ * of its new name with OLDNAME, both names written as the client writes
+ * names: quoted when needed, modified UTF-7, or UTF-8 after ENABLE
+ * IMAP4rev2 (RFC 9051 Appendix E). */
+START_TEST(test_rename_oldname)
+{
+	struct client c;
+
+	say(&b, "c CREATE \"Old Box/Entw&APw-rfe\"\r\n");
+	ASSERT_HAS(&b, "c OK");
+	say(&a, "n NOTIFY SET (PERSONAL (MailboxName))\r\n");
+	ASSERT_HAS(&a, "n OK");
+	client_login(&c, &inst);
+	say(&c, "e ENABLE IMAP4rev2\r\n");
+	say(&c, "n NOTIFY SET (SUBTREE \"Old Box\" (MailboxName))\r\n");
+	ASSERT_HAS(&c, "n OK");
+	say(&b, "r RENAME \"Old Box\" New\r\n");
+	ASSERT_HAS(&b, "r OK");
+	pushed(&a);
+	ASSERT_HAS(&a, "* LIST (\\HasChildren) \"/\" New "
+		   "(\"OLDNAME\" (\"Old Box\"))\r\n");
+	ASSERT_HAS(&a, "* LIST (\\HasNoChildren) \"/\" New/Entw&APw-rfe "
+		   "(\"OLDNAME\" (\"Old Box/Entw&APw-rfe\"))\r\n");
+	ASSERT_NOT(&a, "NonExistent");
+	/* watched by the old name only: still told */
+	pushed(&c);
+	ASSERT_HAS(&c, "* LIST (\\HasNoChildren) \"/\" \"New/Entw\xc3\xbcrfe\" "
+		   "(\"OLDNAME\" (\"Old Box/Entw\xc3\xbcrfe\"))\r\n");
+	/* a delete and a create are not a rename */
+	say(&b, "d DELETE New/Entw&APw-rfe\r\n");
+	say(&b, "c CREATE Fresh\r\n");
+	pushed(&a);
+	ASSERT_HAS(&a, "* LIST (\\NonExistent) \"/\" New/Entw&APw-rfe\r\n");
+	ASSERT_HAS(&a, "* LIST (\\HasNoChildren) \"/\" Fresh\r\n");
+	ASSERT_NOT(&a, "OLDNAME");
+	still_serves(&a);
+	still_serves(&c);
+	client_close(&c);
+}
+END_TEST
+
+/* RFC 5465 5: the server SHOULD NOT tell the client what it did itself
+ * (e.g. its own CREATE); others' changes made meanwhile are told. */
+START_TEST(test_own_changes)
+{
+	say(&a, "c CREATE Other\r\n");
+	say(&a, "n NOTIFY SET (PERSONAL (MessageNew MessageExpunge FlagChange "
+	    "MailboxName SubscriptionChange))\r\n");
+	ASSERT_HAS(&a, "n OK");
+	say(&a, "c CREATE Mine/Sub\r\n");
+	ASSERT_IS(&a, "c OK CREATE completed\r\n");
+	ck_assert_str_eq(pushed(&a), "");
+	say(&a, "u SUBSCRIBE Mine/Sub\r\n");
+	ck_assert_str_eq(pushed(&a), "");
+	say(&a, "r RENAME Mine Ours\r\n");
+	ASSERT_HAS(&a, "r OK");
+	ck_assert_str_eq(pushed(&a), "");
+	append(&a, "Ours/Sub", "", msg1);
+	ck_assert_str_eq(pushed(&a), "");
+	/* COPY and MOVE into a watched mailbox */
+	say(&a, "s SELECT Ours/Sub\r\n");
+	say(&a, "k COPY 1 Other\r\n");
+	ASSERT_HAS(&a, "k OK [COPYUID ");
+	ck_assert_str_eq(pushed(&a), "");
+	/* what it does in the selected mailbox is not told after it */
+	say(&a, "f STORE 1 +FLAGS (\\Flagged)\r\n");
+	say(&a, "m MOVE 1 Other\r\n");
+	ASSERT_HAS(&a, "m OK");
+	pushed(&a);
+	say(&a, "x CLOSE\r\n");
+	ck_assert_str_eq(pushed(&a), "");
+	/* another session's change at the same time is still told */
+	say(&b, "c CREATE Theirs\r\n");
+	say(&a, "d DELETE Ours/Sub\r\n");
+	ASSERT_IS(&a, "d OK DELETE completed\r\n");
+	pushed(&a);
+	ASSERT_IS(&a, "* LIST (\\HasNoChildren) \"/\" Theirs\r\n");
+	append(&b, "Other", "", msg1);
+	pushed(&a);
+	ASSERT_HAS(&a, "* STATUS Other (MESSAGES 3 UIDNEXT 4 ");
+	still_serves(&a);
+}
+END_TEST
+
+/* In the selected mailbox the client's own changes come once, in the
+ * replies to its commands (RFC 3501 7.4.1), never again as events; its
+ * own APPEND gets no MessageNew FETCH (RFC 5465 5.2). */
+START_TEST(test_own_selected_changes)
+{
+	append(&a, "INBOX", "", msg1);
+	say(&a, "s SELECT INBOX\r\n");
+	say(&a, "n NOTIFY SET (SELECTED (MessageNew (UID FLAGS) MessageExpunge "
+	    "FlagChange))\r\n");
+	ASSERT_HAS(&a, "n OK");
+	say(&a, "f STORE 1 +FLAGS (\\Flagged)\r\n");
+	ASSERT_HAS(&a, "* 1 FETCH (FLAGS (\\Flagged");
+	ck_assert_str_eq(pushed(&a), "");
+	append(&a, "INBOX", "", msg1);
+	ASSERT_HAS(&a, "* 2 EXISTS\r\n");
+	ASSERT_NOT(&a, "FETCH");
+	ck_assert_str_eq(pushed(&a), "");
+	say(&a, "d STORE 1 +FLAGS.SILENT (\\Deleted)\r\n");
+	ASSERT_IS(&a, "d OK STORE completed\r\n");
+	say(&a, "e EXPUNGE\r\n");
+	ASSERT_HAS(&a, "* 1 EXPUNGE\r\n");
+	ck_assert_str_eq(pushed(&a), "");
+	/* another session's, as before */
+	append(&b, "INBOX", "", msg1);
+	pushed(&a);
+	ASSERT_HAS(&a, "* 2 EXISTS\r\n");
+	ASSERT_HAS(&a, "* 2 FETCH (UID 3 FLAGS (");
 	still_serves(&a);
 }
 END_TEST
@@ -387,7 +565,11 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_message_new_fetch);
 	tcase_add_test(tc, test_rev2_session);
 	tcase_add_test(tc, test_selected_delayed);
+	tcase_add_test(tc, test_selected_delayed_condstore);
 	tcase_add_test(tc, test_mailbox_name_events);
+	tcase_add_test(tc, test_rename_oldname);
+	tcase_add_test(tc, test_own_changes);
+	tcase_add_test(tc, test_own_selected_changes);
 	tcase_add_test(tc, test_idle_and_none);
 	tcase_add_test(tc, test_nothing_before_compress);
 	tcase_add_test(tc, test_bad_input);

@@ -67,6 +67,49 @@ START_TEST(test_foreign_flag_change)
 }
 END_TEST
 
+/* maildir_box_sync_held (RFC 5465 SELECTED-DELAYED): a message another
+ * program removed stays in the snapshot, in place, while new messages
+ * come after it; the next maildir_box_sync reports it expunged. */
+START_TEST(test_held_expunges)
+{
+	struct maildir_store *s = NULL;
+	struct maildir_box *box;
+	struct maildir_changes ch;
+	struct buf path = BUF_INIT(BUF_UNLIMITED);
+
+	ck_assert_int_eq(deliver_text(mail, "alice", NULL, MSG_A), 0);
+	ck_assert_int_eq(deliver_text(mail, "alice", NULL, MSG_A), 0);
+	ck_assert_int_eq(maildir_store_open(mail, "alice", &s, err, sizeof(err)), 0);
+	ck_assert_int_eq(maildir_box_open(s, "INBOX", 0, &box, err, sizeof(err)), 0);
+	ck_assert_uint_eq(maildir_box_count(box), 2);
+	maildir_box_path(box, maildir_box_msg(box, 0), &path);
+	ck_assert_int_eq(unlink(buf_cstr(&path)), 0);
+	ck_assert_int_eq(deliver_text(mail, "alice", NULL, MSG_A), 0);
+	for (int round = 0; round < 2; round++) {
+		ck_assert_int_eq(maildir_box_sync_held(box, &ch, err,
+						       sizeof(err)), 0);
+		ck_assert_uint_eq(ch.n_expunged, 0);
+		ck_assert_uint_eq(ch.n_new, round == 0 ? 1 : 0);
+		ck_assert_uint_eq(maildir_box_count(box), 3);
+		ck_assert_uint_eq(maildir_box_held(box), 1);
+		ck_assert_uint_eq(maildir_box_msg(box, 0)->uid, 1);
+		ck_assert_uint_eq(maildir_box_msg(box, 2)->uid, 3);
+		maildir_changes_free(&ch);
+	}
+	ck_assert_int_eq(maildir_box_sync(box, &ch, err, sizeof(err)), 0);
+	ck_assert_uint_eq(ch.n_expunged, 1);
+	ck_assert_uint_eq(ch.expunged_seqs[0], 1);
+	ck_assert_uint_eq(ch.expunged_uids[0], 1);
+	ck_assert_uint_eq(ch.n_new, 0);
+	ck_assert_uint_eq(maildir_box_count(box), 2);
+	ck_assert_uint_eq(maildir_box_held(box), 0);
+	maildir_changes_free(&ch);
+	buf_free(&path);
+	maildir_box_close(&box);
+	maildir_store_close(&s);
+}
+END_TEST
+
 struct thread_arg {
 	int id;
 	int failed;
@@ -358,6 +401,7 @@ Suite *unit_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_foreign_flag_change);
+	tcase_add_test(tc, test_held_expunges);
 	tcase_add_test(tc, test_threads);
 	tcase_add_test(tc, test_kill_during_sync);
 	tcase_add_test(tc, test_dead_lock_holder);
