@@ -165,6 +165,152 @@ START_TEST(test_partial_update)
 }
 END_TEST
 
+/* A client's copy of a UID SORT result (RFC 5267 4.3). */
+#define LIST_MAX 256
+struct list {
+	uint32_t v[LIST_MAX];
+	size_t n;
+};
+
+/* A sequence-set of UIDs in its order ("3,1:2") from *sp on. */
+static size_t parse_set(const char **sp, uint32_t *out)
+{
+	const char *s = *sp;
+	size_t n = 0;
+
+	for (;;) {
+		char *end;
+		unsigned long lo = strtoul(s, &end, 10), hi = lo;
+
+		ck_assert_msg(end > s, "no number at %s", s);
+		s = end;
+		if (*s == ':') {
+			hi = strtoul(s + 1, &end, 10);
+			s = end;
+		}
+		ck_assert_msg(lo <= hi, "descending range before %s", s);
+		for (unsigned long x = lo; x <= hi; x++) {
+			ck_assert(n < LIST_MAX);
+			out[n++] = (uint32_t)x;
+		}
+		if (*s != ',')
+			break;
+		s++;
+	}
+	*sp = s;
+	return n;
+}
+
+/* Applies the pairs of "* ESEARCH (TAG "r") UID <what> (...)" in got,
+ * left to right; a REMOVEFROM must name the messages at its position. */
+static void apply(const char *got, const char *what, struct list *l)
+{
+	bool removing = strcmp(what, "REMOVEFROM") == 0;
+	uint32_t set[LIST_MAX];
+	char key[64];
+	const char *s;
+
+	snprintf(key, sizeof(key), "* ESEARCH (TAG \"r\") UID %s (", what);
+	if ((s = strstr(got, key)) == NULL)
+		return;
+	for (s += strlen(key); *s != ')'; s += *s == ' ') {
+		char *end;
+		size_t pos = strtoul(s, &end, 10), k;
+
+		ck_assert_msg(pos >= 1 && *end == ' ', "bad pair in %s", got);
+		s = end + 1;
+		k = parse_set(&s, set);
+		if (removing) {
+			ck_assert_msg(pos - 1 + k <= l->n, "%s", got);
+			for (size_t i = 0; i < k; i++)
+				ck_assert_msg(l->v[pos - 1 + i] == set[i],
+					      "%s", got);
+			memmove(l->v + pos - 1, l->v + pos - 1 + k,
+				(l->n - (pos - 1 + k)) * sizeof(*l->v));
+			l->n -= k;
+		} else {
+			ck_assert_msg(pos - 1 <= l->n && l->n + k <= LIST_MAX,
+				      "%s", got);
+			memmove(l->v + pos - 1 + k, l->v + pos - 1,
+				(l->n - (pos - 1)) * sizeof(*l->v));
+			memcpy(l->v + pos - 1, set, k * sizeof(*set));
+			l->n += k;
+		}
+	}
+}
+
+/* The result as a fresh UID SORT RETURN (ALL) gives it. */
+static void fresh(struct list *l)
+{
+	const char *s;
+
+	say(&a, "f UID SORT RETURN (ALL) (REVERSE SUBJECT SIZE) UTF-8 "
+	    "UNSEEN\r\n");
+	ASSERT_HAS(&a, "f OK SORT completed");
+	l->n = 0;
+	if ((s = strstr(a.got, " UID ALL ")) != NULL) {
+		s += strlen(" UID ALL ");
+		l->n = parse_set(&s, l->v);
+	}
+}
+
+/* Another session's random deliveries, flag changes and expunges: the
+ * result the client keeps by applying the updates is, after each round,
+ * the one a fresh SORT gives. */
+START_TEST(test_updates_random)
+{
+	static const char *const subjects[] = { "a", "b", "c", "Re: b" };
+	unsigned seed = 12345;
+	size_t count = 5;
+	struct list held, want;
+	char line[128], msg[128];
+	const char *s;
+
+	say(&a, "r UID SORT RETURN (UPDATE ALL) (REVERSE SUBJECT SIZE) UTF-8 "
+	    "UNSEEN\r\n");
+	s = strstr(a.got, " UID ALL ");
+	ck_assert(s != NULL);
+	s += strlen(" UID ALL ");
+	held.n = parse_set(&s, held.v);
+	for (int round = 0; round < 60; round++) {
+		for (int ops = 1 + (int)((seed >> 8) % 3); ops > 0; ops--) {
+			unsigned op, seq;
+
+			seed = seed * 1103515245u + 12345u;
+			op = (seed >> 16) % 4;
+			seq = 1 + (unsigned)((seed >> 4) % count);
+			if (op == 0 || count < 2) {
+				snprintf(msg, sizeof(msg),
+					 "Subject: %s\r\n\r\n%.*s\r\n",
+					 subjects[(seed >> 20) % 4],
+					 (int)((seed >> 24) % 8), "xxxxxxxx");
+				append(&b, "INBOX", (seed & 64) ? "(\\Seen) " :
+				       "", msg);
+				count++;
+				continue;
+			}
+			snprintf(line, sizeof(line), "s STORE %u %cFLAGS.SILENT "
+				 "(%s)\r\n", seq, op == 2 ? '-' : '+',
+				 op == 3 ? "\\Deleted" : "\\Seen");
+			say(&b, line);
+			if (op == 3) {
+				say(&b, "e EXPUNGE\r\n");
+				ASSERT_HAS(&b, "e OK");
+				count--;
+			}
+		}
+		say(&a, "n NOOP\r\n");
+		apply(a.got, "REMOVEFROM", &held);
+		apply(a.got, "ADDTO", &held);
+		fresh(&want);
+		ck_assert_uint_eq(held.n, want.n);
+		ck_assert_msg(memcmp(held.v, want.v,
+				     held.n * sizeof(*held.v)) == 0,
+			      "round %d: the updates give another order", round);
+	}
+}
+END_TEST
+
 /* Each bad input gets BAD (or NO), and the session still serves. */
 START_TEST(test_bad)
 {
@@ -233,6 +379,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_partial);
 	tcase_add_test(tc, test_updates);
 	tcase_add_test(tc, test_partial_update);
+	tcase_add_test(tc, test_updates_random);
 	tcase_add_test(tc, test_bad);
 	suite_add_tcase(suite, tc);
 	return suite;
