@@ -19,6 +19,9 @@ struct imap_search_context {
 	/* the result the client holds: ascending UIDs, or in sort order */
 	uint32_t *uids;
 	size_t n;
+	/* a SORT context's uids[0..n) ascending: whether the members
+	 * changed at all, before sorting again */
+	uint32_t *members;
 	/* ADDTO pairs computed with the REMOVEFROM, sent after EXISTS */
 	struct buf addto;
 };
@@ -32,6 +35,24 @@ static struct imap_search_context *find(struct imap_session *s,
 			return s->contexts[i];
 		}
 	return NULL;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* v[0..n) ascending, in a new array. */
+static uint32_t *sorted_copy(const uint32_t *v, size_t n)
+{
+	uint32_t *sorted = xreallocarray(NULL, n + 1, sizeof(*sorted));
+
+	if (n > 0)
+		memcpy(sorted, v, n * sizeof(*v));
+	qsort(sorted, n, sizeof(*sorted), cmp_u32);
+	return sorted;
 }
 
 int imap_context_add(struct imap_cmd *cmd, struct imap_search **search,
@@ -60,6 +81,8 @@ int imap_context_add(struct imap_cmd *cmd, struct imap_search **search,
 	if (n > 0)
 		memcpy(c->uids, uids, n * sizeof(*uids));
 	c->n = n;
+	if (ncrit > 0)
+		c->members = sorted_copy(uids, n);
 	s->contexts[s->ncontexts++] = c;
 	return 0;
 }
@@ -70,6 +93,7 @@ static void context_free(struct imap_search_context **cp)
 
 	free(c->tag);
 	free(c->uids);
+	free(c->members);
 	buf_free(&c->addto);
 	imap_search_free(&c->search);
 	free(c);
@@ -199,28 +223,36 @@ static void diff_ascending(struct imap_session *s,
 	free(gone);
 }
 
-static int cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* missing[i]: v[i] is not among other[0..m). */
-static bool *missing_from(const uint32_t *v, size_t n, const uint32_t *other,
+/* missing[i]: v[i] is not among sorted[0..m) (ascending). */
+static bool *missing_from(const uint32_t *v, size_t n, const uint32_t *sorted,
 			  size_t m)
 {
-	uint32_t *sorted = xreallocarray(NULL, m + 1, sizeof(*sorted));
 	bool *missing = xcalloc(n + 1, sizeof(*missing));
 
-	if (m > 0)
-		memcpy(sorted, other, m * sizeof(*other));
-	qsort(sorted, m, sizeof(*sorted), cmp_u32);
 	for (size_t i = 0; i < n; i++)
 		missing[i] = bsearch(&v[i], sorted, m, sizeof(*sorted),
 				     cmp_u32) == NULL;
-	free(sorted);
 	return missing;
+}
+
+/* Whether the messages matching now are those of c->members: then a
+ * SORT context's order is the same too (the keys of a UID never
+ * change), and sorting again is not needed. */
+static bool same_members(struct imap_session *s,
+			 const struct imap_search_context *c)
+{
+	size_t count = maildir_box_count(s->box), n = 0;
+
+	for (size_t i = 0; i < count; i++) {
+		if (!imap_search_match(c->search, s->box, i))
+			continue;
+		/* the snapshot is in UID order */
+		if (n == c->n ||
+		    c->members[n] != maildir_box_msg(s->box, i)->uid)
+			return false;
+		n++;
+	}
+	return n == c->n;
 }
 
 /* Whether the messages a[] and b[] share (those not marked out) are in
@@ -275,8 +307,9 @@ static void diff_sorted(struct imap_session *s, struct imap_search_context *c,
 			const struct maildir_changes *ch,
 			const struct result *now, struct buf *rem)
 {
-	bool *gone = missing_from(c->uids, c->n, now->uids, now->n);
-	bool *fresh = missing_from(now->uids, now->n, c->uids, c->n);
+	uint32_t *members = sorted_copy(now->uids, now->n);
+	bool *gone = missing_from(c->uids, c->n, members, now->n);
+	bool *fresh = missing_from(now->uids, now->n, c->members, c->n);
 	uint32_t *numbers = xreallocarray(NULL, c->n + 1, sizeof(*numbers));
 
 	if (!same_order(c->uids, gone, c->n, now->uids, fresh, now->n)) {
@@ -292,6 +325,8 @@ static void diff_sorted(struct imap_session *s, struct imap_search_context *c,
 	free(numbers);
 	free(fresh);
 	free(gone);
+	free(c->members);
+	c->members = members;
 }
 
 static void context_update(struct imap_session *s,
@@ -301,8 +336,10 @@ static void context_update(struct imap_session *s,
 	struct buf rem = BUF_INIT(BUF_UNLIMITED);
 	struct result now;
 
-	current_result(s, c, &now);
 	buf_clear(&c->addto);
+	if (c->ncrit > 0 && same_members(s, c))
+		return;
+	current_result(s, c, &now);
 	if (c->ncrit > 0)
 		diff_sorted(s, c, ch, &now, &rem);
 	else

@@ -42,7 +42,8 @@ static void assert_order(struct client *c, const char *first,
 	const char *p1 = strstr(c->got, first), *p2 = strstr(c->got, second);
 
 	ck_assert_msg(p1 != NULL && p2 != NULL && p1 < p2,
-		      "\"%s\" not before \"%s\" in:\n%s", first, second, c->got);
+		      "\"%s\" not before \"%s\" in:\n%s", first, second,
+		      c->got);
 }
 
 static void deliver(const char *subject)
@@ -289,8 +290,9 @@ START_TEST(test_updates_random)
 				count++;
 				continue;
 			}
-			snprintf(line, sizeof(line), "s STORE %u %cFLAGS.SILENT "
-				 "(%s)\r\n", seq, op == 2 ? '-' : '+',
+			snprintf(line, sizeof(line),
+				 "s STORE %u %cFLAGS.SILENT (%s)\r\n", seq,
+				 op == 2 ? '-' : '+',
 				 op == 3 ? "\\Deleted" : "\\Seen");
 			say(&b, line);
 			if (op == 3) {
@@ -306,7 +308,8 @@ START_TEST(test_updates_random)
 		ck_assert_uint_eq(held.n, want.n);
 		ck_assert_msg(memcmp(held.v, want.v,
 				     held.n * sizeof(*held.v)) == 0,
-			      "round %d: the updates give another order", round);
+			      "round %d: the updates give another order",
+			      round);
 	}
 }
 END_TEST
