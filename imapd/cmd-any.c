@@ -11,7 +11,7 @@
 /* RFC 5256, RFC 5957, RFC 5267 3 (cmd-sort.c) and 4 (search-context.c),
  * RFC 4731, RFC 5182 */
 #define CAPS_SORT " SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES" \
-	" ESEARCH SEARCHRES ESORT CONTEXT=SEARCH"
+	" ESEARCH SEARCHRES ESORT CONTEXT=SEARCH CONTEXT=SORT"
 
 void imap_capabilities(struct imap_session *s, struct buf *out)
 {

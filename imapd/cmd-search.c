@@ -46,7 +46,7 @@ static int search_run(struct imap_cmd *cmd, struct imap_search **searchp,
 		n++;
 	}
 	if ((ret & IMAP_RET_UPDATE) &&
-	    imap_context_add(cmd, searchp, uids, n) < 0) {
+	    imap_context_add(cmd, searchp, NULL, 0, uids, n) < 0) {
 		imap_cmd_no(cmd, "[LIMIT] Too many search contexts, or the "
 			    "tag is in use (CANCELUPDATE one)");
 		r = -1;

@@ -1,8 +1,9 @@
 /* SORT [RETURN (options)] (sort-criteria) charset search-criteria
  *                                      (RFC 5256 3, RFC 5957, RFC 5267 3)
  * THREAD algorithm charset search-criteria       (RFC 5256 3)
- * and their UID forms.  The keys of the matching messages come from the
- * folder's key cache (sort-cache.h); ordering in sort.c, thread.c. */
+ * and their UID forms; SORT RETURN (UPDATE) keeps a context
+ * (search-context.c, RFC 5267 4).  The keys of the matching messages come
+ * from the folder's key cache (sort-cache.h); ordering in sort.c, thread.c. */
 #include <stdlib.h>
 #include <strings.h>
 #include <sys/stat.h>
@@ -12,6 +13,7 @@
 #include "imapd/esearch.h"
 #include "imapd/imap-int.h"
 #include "imapd/search.h"
+#include "imapd/search-context.h"
 #include "imapd/sort-cache.h"
 #include "imapd/sort.h"
 #include "imapd/thread.h"
@@ -86,16 +88,14 @@ static int parse_charset_search(struct imap_cmd *cmd,
 	return ret;
 }
 
-/* The snapshot indexes of the messages matching, ascending (*n_r). */
-static size_t *match_indexes(struct imap_cmd *cmd, struct imap_search *search,
-			     size_t *n_r)
+/* The snapshot indexes of the messages matching the prepared search,
+ * ascending (*n_r). */
+static size_t *match_loop(struct maildir_box *box,
+			  const struct imap_search *search, size_t *n_r)
 {
-	struct maildir_box *box = cmd->s->box;
 	size_t count = maildir_box_count(box), n = 0;
 	size_t *idx = xreallocarray(NULL, count + 1, sizeof(*idx));
 
-	imap_search_use_saved(search, &cmd->s->search_saved);
-	imap_search_prepare(search);
 	for (size_t i = 0; i < count; i++)
 		if (imap_search_match(search, box, i)) {
 			/* SIZE and ARRIVAL (and THREAD's date fallback) need
@@ -107,6 +107,36 @@ static size_t *match_indexes(struct imap_cmd *cmd, struct imap_search *search,
 		}
 	*n_r = n;
 	return idx;
+}
+
+static size_t *match_indexes(struct imap_cmd *cmd, struct imap_search *search,
+			     size_t *n_r)
+{
+	imap_search_use_saved(search, &cmd->s->search_saved);
+	imap_search_prepare(search);
+	return match_loop(cmd->s->box, search, n_r);
+}
+
+size_t *imap_sort_matches(struct imap_session *s,
+			  const struct imap_search *search,
+			  const struct imap_sort_crit *crit, size_t ncrit,
+			  size_t *n_r)
+{
+	size_t n, *idx = match_loop(s->box, search, &n);
+	size_t *sorted = xreallocarray(NULL, n + 1, sizeof(*sorted));
+	uint32_t *rank = xreallocarray(NULL, n * ncrit + 1, sizeof(*rank));
+	uint32_t *order = xreallocarray(NULL, n + 1, sizeof(*order));
+
+	imap_keycache_ranks(s->box, maildir_store_path(s->store), idx, n,
+			    crit, ncrit, rank);
+	imap_sort_ranks(rank, n, crit, ncrit, order);
+	for (size_t i = 0; i < n; i++)
+		sorted[i] = idx[order[i]];
+	free(order);
+	free(rank);
+	free(idx);
+	*n_r = n;
+	return sorted;
 }
 
 /* The matching messages of a command. */
@@ -157,93 +187,125 @@ static void put_number(struct buf *out, uint32_t n)
 	buf_append(out, d + i, sizeof(d) - i);
 }
 
-/* The sorted result: "* SORT n...", or with RETURN (ESORT, RFC 5267 3.1)
- * an ESEARCH response in sort order.  With a MODSEQ search key, the
- * highest modseq of the messages returned follows (RFC 7162 3.1.5:
- * search-sort-mod-seq in sort-data, MODSEQ in ESEARCH).  The messages
- * are idx[order[0..n)]. */
-static void sort_results(struct imap_cmd *cmd, unsigned ret,
-			 const size_t *idx, const uint32_t *order, size_t n,
-			 bool modseq)
+/* The numbers a SORT answers with, and their UIDs and modseqs. */
+struct sort_answer {
+	uint32_t *numbers, *uids;
+	uint64_t *modseqs;	/* NULL without a MODSEQ search key */
+	uint64_t max_modseq;
+	size_t n;
+};
+
+/* The answer for the messages sorted[0..n) (snapshot indexes). */
+static void sort_answer(struct imap_cmd *cmd, const size_t *sorted, size_t n,
+			bool modseq, struct sort_answer *a)
 {
 	struct maildir_box *box = cmd->s->box;
-	uint32_t *numbers, *uids;
-	uint64_t *modseqs = NULL, max = 0;
 
-	numbers = xreallocarray(NULL, n + 1, sizeof(*numbers));
-	uids = xreallocarray(NULL, n + 1, sizeof(*uids));
-	if (modseq)
-		modseqs = xreallocarray(NULL, n + 1, sizeof(*modseqs));
+	a->numbers = xreallocarray(NULL, n + 1, sizeof(*a->numbers));
+	a->uids = xreallocarray(NULL, n + 1, sizeof(*a->uids));
+	a->modseqs = modseq ? xreallocarray(NULL, n + 1,
+					    sizeof(*a->modseqs)) : NULL;
+	a->max_modseq = 0;
+	a->n = n;
 	for (size_t i = 0; i < n; i++) {
-		const struct maildir_msg *m = maildir_box_msg(box,
-							      idx[order[i]]);
+		const struct maildir_msg *m = maildir_box_msg(box, sorted[i]);
 
-		uids[i] = m->uid;
-		numbers[i] = cmd->uid ? m->uid : (uint32_t)(idx[order[i]] + 1);
-		if (modseqs != NULL) {
-			modseqs[i] = m->modseq;
-			if (m->modseq > max)
-				max = m->modseq;
+		a->uids[i] = m->uid;
+		a->numbers[i] = cmd->uid ? m->uid : (uint32_t)(sorted[i] + 1);
+		if (a->modseqs != NULL) {
+			a->modseqs[i] = m->modseq;
+			if (m->modseq > a->max_modseq)
+				a->max_modseq = m->modseq;
 		}
 	}
-	if (ret & IMAP_RET_GIVEN) {
-		imap_return_results(cmd, ret, numbers, uids, modseqs, n);
+}
+
+/* "* SORT n..." (RFC 5256 4); with a MODSEQ search key the highest
+ * modseq of the messages follows (RFC 7162 3.1.5, search-sort-mod-seq). */
+static void write_sort(struct buf *out, const struct sort_answer *a)
+{
+	buf_puts(out, "* SORT");
+	for (size_t i = 0; i < a->n; i++)
+		put_number(out, a->numbers[i]);
+	if (a->max_modseq > 0)
+		buf_printf(out, " (MODSEQ %llu)",
+			   (unsigned long long)a->max_modseq);
+	buf_puts(out, "\r\n");
+}
+
+/* The sorted result of the messages sorted[0..n): "* SORT n...", or
+ * with RETURN (ESORT, RFC 5267 3.1) an ESEARCH response in sort order;
+ * with RETURN (UPDATE) (CONTEXT=SORT, RFC 5267 4.1) the context is kept
+ * (takes *searchp).  0, or -1 when no context could be kept (replied
+ * NO). */
+static int sort_results(struct imap_cmd *cmd, unsigned ret,
+			struct imap_search **searchp,
+			const struct imap_sort_crit *crit, size_t ncrit,
+			const size_t *sorted, size_t n)
+{
+	struct sort_answer a;
+	int r = 0;
+
+	sort_answer(cmd, sorted, n, imap_search_has_modseq(*searchp), &a);
+	if ((ret & IMAP_RET_UPDATE) &&
+	    imap_context_add(cmd, searchp, crit, ncrit, a.uids, n) < 0) {
+		imap_cmd_no(cmd, "[LIMIT] Too many search contexts, or the "
+			    "tag is in use (CANCELUPDATE one)");
+		r = -1;
+	} else if (ret & IMAP_RET_GIVEN) {
+		imap_return_results(cmd, ret, a.numbers, a.uids, a.modseqs, n);
 	} else {
-		buf_puts(cmd->s->out, "* SORT");
-		for (size_t i = 0; i < n; i++)
-			put_number(cmd->s->out, numbers[i]);
-		if (max > 0)
-			buf_printf(cmd->s->out, " (MODSEQ %llu)",
-				   (unsigned long long)max);
-		buf_puts(cmd->s->out, "\r\n");
+		write_sort(cmd->s->out, &a);
 	}
-	free(numbers);
-	free(uids);
-	free(modseqs);
+	free(a.numbers);
+	free(a.uids);
+	free(a.modseqs);
+	return r;
+}
+
+/* The arguments: 0, or -1 with the reply sent. */
+static int parse_sort(struct imap_cmd *cmd, unsigned *ret,
+		      struct imap_sort_crit *crit, size_t *ncrit,
+		      struct imap_search **search)
+{
+	if (imap_parse_sp(&cmd->p) < 0 ||
+	    imap_parse_return(&cmd->p, ret, cmd->partial) < 0 ||
+	    parse_sort_criteria(&cmd->p, crit, ncrit) < 0) {
+		imap_cmd_parse_error(cmd);
+		return -1;
+	}
+	if ((*ret & IMAP_RET_UPDATE) && (*ret & IMAP_RET_SAVE)) {
+		/* RFC 5267 4.1: UPDATE gives no saved result */
+		imap_cmd_bad(cmd, "RETURN (UPDATE) with SAVE");
+		return -1;
+	}
+	return parse_charset_search(cmd, search);
 }
 
 void cmd_sort(struct imap_cmd *cmd)
 {
 	struct imap_sort_crit crit[IMAP_SORT_MAX_CRIT];
 	struct imap_search *search = NULL;
-	size_t ncrit = 0, n, *idx;
-	uint32_t *rank, *order;
+	size_t ncrit = 0, n, *sorted;
 	unsigned ret = 0;
-	bool modseq;
 
-	if (imap_parse_sp(&cmd->p) < 0 ||
-	    imap_parse_return(&cmd->p, &ret, cmd->partial) < 0 ||
-	    parse_sort_criteria(&cmd->p, crit, &ncrit) < 0) {
-		imap_cmd_parse_error(cmd);
-		goto out;
-	}
-	if (ret & (IMAP_RET_UPDATE | IMAP_RET_PARTIAL)) {
-		/* CONTEXT=SORT (RFC 5267 4) is not offered */
-		imap_cmd_bad(cmd, "Unknown RETURN option");
-		goto out;
-	}
-	if (parse_charset_search(cmd, &search) < 0)
+	if (parse_sort(cmd, &ret, crit, &ncrit, &search) < 0)
 		goto out;
 	if (cmd->uid) {
 		/* a UID command may see expunges first (RFC 3501 7.4.1) */
 		imap_send_updates(cmd->s, false);
 		cmd->updates_done = true;
 	}
-	modseq = imap_search_has_modseq(search);
-	if (modseq)
+	if (imap_search_has_modseq(search))
 		imap_condstore_enable(cmd->s);	/* as SEARCH (RFC 7162 3.1) */
-	idx = match_indexes(cmd, search, &n);
-	rank = xreallocarray(NULL, n * ncrit + 1, sizeof(*rank));
-	order = xreallocarray(NULL, n + 1, sizeof(*order));
-	imap_keycache_ranks(cmd->s->box, maildir_store_path(cmd->s->store),
-			    idx, n, crit, ncrit, rank);
-	imap_sort_ranks(rank, n, crit, ncrit, order);
-	sort_results(cmd, ret, idx, order, n, modseq);
-	free(order);
-	free(rank);
-	free(idx);
-	imap_cmd_ok(cmd, "SORT completed");
-	ret &= ~IMAP_RET_SAVE;
+	imap_search_use_saved(search, &cmd->s->search_saved);
+	imap_search_prepare(search);
+	sorted = imap_sort_matches(cmd->s, search, crit, ncrit, &n);
+	if (sort_results(cmd, ret, &search, crit, ncrit, sorted, n) == 0) {
+		imap_cmd_ok(cmd, "SORT completed");
+		ret &= ~IMAP_RET_SAVE;
+	}
+	free(sorted);
 out:
 	/* RFC 5182 2.1: a command with SAVE that fails empties "$" */
 	if (ret & IMAP_RET_SAVE)

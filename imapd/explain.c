@@ -96,12 +96,15 @@ static const struct explain_entry imap_entries[] = {
 	{ "MOVE", "Moves messages into another mailbox.", "RFC 6851 3.1" },
 	{ "SORT", "Asks for the messages matching criteria in an order (by "
 	  "DATE, SUBJECT, FROM, SIZE..., REVERSE to turn one key around); "
-	  "ties go by message number.", "RFC 5256 3" },
+	  "ties go by message number.  SORT RETURN (...) answers with "
+	  "ESEARCH: PARTIAL lo:hi for the lo-th to hi-th in that order, "
+	  "UPDATE to keep the sorted result up to date.",
+	  "RFC 5256 3, RFC 5267 3, 4" },
 	{ "THREAD", "Asks for the matching messages grouped into "
 	  "conversations: ORDEREDSUBJECT by subject alone, REFERENCES by the "
 	  "Message-ID each reply names.", "RFC 5256 3" },
-	{ "CANCELUPDATE", "Stops the updates of a SEARCH RETURN (UPDATE) "
-	  "started under the tag given; an unknown tag is BAD.",
+	{ "CANCELUPDATE", "Stops the updates of a SEARCH or SORT RETURN "
+	  "(UPDATE) started under the tag given; an unknown tag is BAD.",
 	  "RFC 5267 4.2" },
 	{ "UNSELECT", "Closes the mailbox without removing \\Deleted messages.",
 	  "RFC 3691 2" },
@@ -200,9 +203,11 @@ static const struct explain_entry imap_entries[] = {
 	  "SEARCH once IMAP4rev2 is enabled: only what was asked "
 	  "for (MIN, MAX, COUNT, ALL as ranges like 2:5,9, PARTIAL (lo:hi "
 	  "set) for the lo-th to hi-th match), tagged with the command's tag. "
-	  "After SEARCH RETURN (UPDATE) it also comes unasked: ADDTO (pos "
-	  "set) names messages that now match, REMOVEFROM (pos set) those "
-	  "that no longer do.", "RFC 4731 3.1, RFC 5267 4.3-4.4, RFC 9051 6.4.4" },
+	  "After SEARCH or SORT RETURN (UPDATE) it also comes unasked: ADDTO "
+	  "(pos set) names messages that now match, REMOVEFROM (pos set) "
+	  "those that no longer do; after SORT each pos is a place in the "
+	  "sort order, and the pairs apply one after the other.",
+	  "RFC 4731 3.1, RFC 5267 4.3-4.4, RFC 9051 6.4.4" },
 	{ "* SORT", "The numbers (or UIDs) of the matching messages, in the "
 	  "order asked for.  When the criteria had a MODSEQ key, (MODSEQ n) "
 	  "at the end gives the highest modification sequence of the "

@@ -148,8 +148,9 @@ struct imap_session {
 	 * ranges; "$" in a later command.  Emptied when a mailbox is
 	 * (un)selected. */
 	struct imap_seqset search_saved;
-	/* CONTEXT=SEARCH (search-context.c): SEARCH RETURN (UPDATE)
-	 * contexts, at most IMAP_MAX_CONTEXTS; dropped with the mailbox */
+	/* CONTEXT=SEARCH and CONTEXT=SORT (search-context.c): SEARCH and
+	 * SORT RETURN (UPDATE) contexts, at most IMAP_MAX_CONTEXTS; dropped
+	 * with the mailbox */
 	struct imap_search_context *contexts[4];
 	size_t ncontexts;
 };

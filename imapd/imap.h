@@ -18,11 +18,13 @@
  * CREATE ... (USE (...)); LIST (SPECIAL-USE) and RETURN (SPECIAL-USE)),
  * SORT and SORT=DISPLAY (RFC 5256, RFC 5957), THREAD=ORDEREDSUBJECT and
  * THREAD=REFERENCES (RFC 5256; cmd-sort.c over sort.c and thread.c: the
- * keys come from each matching message's header on every command, nothing
- * is cached between commands),
+ * keys come from each message's header once and are kept by
+ * sort-cache.c),
  * ESEARCH (RFC 4731: SEARCH RETURN (MIN MAX ALL COUNT)) and SEARCHRES
  * (RFC 5182: RETURN (SAVE), "$" in later sequence sets), ESORT (RFC 5267
- * section 3: RETURN on SORT; not CONTEXT=SEARCH/SORT, section 4),
+ * section 3: RETURN on SORT), CONTEXT=SEARCH and CONTEXT=SORT (RFC 5267
+ * section 4: RETURN (PARTIAL), RETURN (UPDATE) with ADDTO/REMOVEFROM,
+ * CANCELUPDATE; search-context.c),
  * NOTIFY (RFC 5465: cmd-notify.c, notify-*.c; events pushed between
  * commands and in IDLE from the same shared change notification; no
  * AnnotationChange or METADATA events, refused with [BADEVENT]).

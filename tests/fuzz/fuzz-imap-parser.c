@@ -1,5 +1,6 @@
 /* libFuzzer target for the IMAP command grammar (imapd/parser.h,
- * parse-fetch.c, parse-search.c, parse-modseq.c, seqset.c).  The first byte holds options
+ * parse-fetch.c, parse-search.c, parse-modseq.c, seqset.c, the RETURN
+ * options of esearch.c).  The first byte holds options
  * (the text and literal limits, streaming the last literal as APPEND
  * does, the mailbox size seqsets are evaluated against); the rest is
  * client input, CRLF lines and literals, collected into commands by
@@ -14,6 +15,7 @@
 #include <strings.h>
 
 #include "common/buf.h"
+#include "imapd/esearch.h"
 #include "imapd/parser.h"
 #include "imapd/seqset.h"
 #include "tests/fuzz/fuzz.h"
@@ -216,8 +218,27 @@ static int rule_modifiers(struct imap_parser *p, int which)
 	}
 }
 
+/* SEARCH/SORT RETURN options (RFC 4731, RFC 5267 3 and 4.4): PARTIAL's
+ * range is 1 <= lo <= hi whichever order it came in, and never comes
+ * with ALL; "()" means ALL. */
+static int rule_return(struct imap_parser *p)
+{
+	uint32_t partial[2] = { 0, 0 };
+	unsigned ret;
+	int r = imap_parse_return(p, &ret, partial);
+
+	if (r < 0 || ret == 0)
+		return r;
+	FUZZ_CHECK(ret & IMAP_RET_GIVEN);
+	FUZZ_CHECK(ret != IMAP_RET_GIVEN);
+	FUZZ_CHECK(!(ret & IMAP_RET_PARTIAL) || !(ret & IMAP_RET_ALL));
+	FUZZ_CHECK(!(ret & IMAP_RET_PARTIAL) ||
+		   (partial[0] >= 1 && partial[0] <= partial[1]));
+	return r;
+}
+
 /* One grammar rule by number, from the parser's position. */
-enum { N_RULES = 22 };
+enum { N_RULES = 23 };
 static int rule(struct imap_parser *p, int which, uint32_t count,
 		struct buf *b)
 {
@@ -254,6 +275,7 @@ static int rule(struct imap_parser *p, int which, uint32_t count,
 	case 19: return rule_modifiers(p, 0);
 	case 20: return rule_modifiers(p, 1);
 	case 21: return rule_modifiers(p, 2);
+	case 22: return rule_return(p);
 	default: return imap_parse_end(p);
 	}
 }
@@ -275,7 +297,8 @@ static const struct {
 	{ "FETCH", { 9, 16, 14, 19, -1 } },
 	{ "STORE", { 9, 16, 20, 1, 16, 13, 17, -1 } },
 	{ "COPY", { 9, 16, 7, 17, -1 } },
-	{ "SEARCH", { 15, 17, -1 } },
+	{ "SEARCH", { 22, 15, 17, -1 } },
+	{ "SORT", { 22, -1 } },
 	{ "AUTHENTICATE", { 1, 16, 3, 17, -1 } },
 };
 

@@ -168,6 +168,13 @@ imap_cmds = {
                    b'b UID SORT RETURN (MIN) (DISPLAYFROM) US-ASCII 1:*\r\n'
                    b'c THREAD REFERENCES UTF-8 NOT DELETED\r\n'
                    b'd UID THREAD ORDEREDSUBJECT UTF-8 $\r\n',
+    'sort-return': b'a SORT RETURN (UPDATE PARTIAL 9:2) (SUBJECT) UTF-8 ALL\r\n'
+                   b'b UID SORT RETURN (MIN PARTIAL 1:1 COUNT) (DATE) UTF-8 '
+                   b'ALL\r\nc SORT RETURN () (SIZE) UTF-8 ALL\r\n'
+                   b'd SORT RETURN (PARTIAL 1:*) (ARRIVAL) UTF-8 ALL\r\n'
+                   b'e SORT RETURN (PARTIAL 4294967295:1) (TO) UTF-8 ALL\r\n'
+                   b'f SEARCH RETURN (ALL PARTIAL 1:2) ALL\r\n'
+                   b'g SEARCH RETURN (PARTIAL 1:2:3) ALL\r\n',
 }
 for name, text in imap_cmds.items():
     write('imap-parser', name, b'\x28' + text)
@@ -375,6 +382,19 @@ imap['context-search'] = (
     'j SEARCH RETURN (PARTIAL 2:1) ALL\r\nk SEARCH RETURN (PARTIAL 1:*) ALL\r\n'
     'l SEARCH RETURN (PARTIAL 0:4294967295 COUNT) ALL\r\n'
     'm SEARCH RETURN (UPDATE SAVE) ALL\r\nn UNSELECT\r\no CANCELUPDATE "d"\r\n')
+imap['context-sort'] = (
+    'a LOGIN alice secret\r\nb SELECT INBOX\r\n'
+    'c SORT RETURN (UPDATE) (REVERSE SUBJECT SIZE) UTF-8 SEEN\r\n'
+    'd UID SORT RETURN (UPDATE PARTIAL 3:1) (ARRIVAL) UTF-8 ALL\r\n'
+    'e STORE 1:2 +FLAGS (\\Seen)\r\n'
+    'f APPEND INBOX (\\Seen) {20+}\r\nSubject: a\r\n\r\nbody\r\n\r\n'
+    'g NOOP\r\nh STORE 1 +FLAGS (\\Deleted)\r\ni EXPUNGE\r\n'
+    'j CANCELUPDATE "c" "d"\r\nk SORT RETURN (PARTIAL 2:9) (DATE) UTF-8 ALL\r\n'
+    'l SORT RETURN (PARTIAL 1:*) (DATE) UTF-8 ALL\r\n'
+    'm SORT RETURN (PARTIAL 0:4294967295 COUNT) (TO) UTF-8 ALL\r\n'
+    'n SORT RETURN (UPDATE SAVE) (CC) UTF-8 ALL\r\n'
+    'o SORT RETURN (ALL PARTIAL 1:2) (FROM) UTF-8 ALL\r\n'
+    'p UNSELECT\r\nq CANCELUPDATE "d"\r\n')
 for name, text in imap.items():
     sess_all('imap-session', name, text)
 sess('imap-session', 'remote', imap['select-fetch'], opts=0)

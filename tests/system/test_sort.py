@@ -77,7 +77,7 @@ class SortTest(unittest.TestCase):
                     "THREAD=REFERENCES", "ESEARCH", "SEARCHRES", "ESORT"):
             self.assertIn(cap, caps)
         self.assertIn("CONTEXT=SEARCH", caps)
-        self.assertNotIn("CONTEXT=SORT", caps)
+        self.assertIn("CONTEXT=SORT", caps)
 
     def test_sort(self):
         m = self.m
