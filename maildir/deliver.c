@@ -22,6 +22,8 @@ struct maildir_delivery {
 	int fd;
 	int error;		/* errno of the first failure, 0 if none */
 	uint64_t size;		/* bytes accepted by write */
+	uint64_t bare_lf;	/* LFs not preceded by CR among them */
+	char last;		/* the last byte written, or '\0' */
 	char name[256];		/* final base name, "" before commit */
 	size_t wlen;
 	bool synced;		/* fsync'd since the last write */
@@ -121,6 +123,22 @@ static int flush(struct maildir_delivery *d)
 	return 0;
 }
 
+/* Counts the bare LFs of p[0..n-1], which follows d->last: the wire size
+ * in the name is the size plus one per bare LF, as file_wire_size
+ * (wire-size.c) counts from the file. */
+static void count_bare_lf(struct maildir_delivery *d, const char *p, size_t n)
+{
+	const char *lf = memchr(p, '\n', n), *end = p + n;
+
+	while (lf != NULL) {
+		if ((lf == p ? d->last : lf[-1]) != '\r')
+			d->bare_lf++;
+		lf = memchr(lf + 1, '\n', (size_t)(end - lf - 1));
+	}
+	if (n > 0)
+		d->last = p[n - 1];
+}
+
 int maildir_delivery_write(void *arg, const char *p, size_t n)
 {
 	struct maildir_delivery *d = arg;
@@ -132,6 +150,7 @@ int maildir_delivery_write(void *arg, const char *p, size_t n)
 	}
 	if (n > 0)
 		d->synced = false;
+	count_bare_lf(d, p, n);
 	while (n > 0) {
 		room = WBUF_SIZE - d->wlen;
 		if (room > n)
@@ -308,7 +327,8 @@ int maildir_delivery_commit(struct maildir_delivery *d,
 	}
 	if (make_durable(d, err_r, errlen) < 0)
 		goto out;
-	if (maildir_name_unique(d->name, sizeof(d->name), d->size) < 0) {
+	if (maildir_name_unique_wire(d->name, sizeof(d->name), d->size,
+				     d->size + d->bare_lf) < 0) {
 		snprintf(err_r, errlen, "file name too long");
 		goto out;
 	}
@@ -458,7 +478,8 @@ int delivery_place(struct maildir_delivery *d, const char *maildir,
 		ts[0].tv_nsec = ts[1].tv_nsec = 0;
 		futimens(d->fd, ts);
 	}
-	if (maildir_name_unique(d->name, sizeof(d->name), d->size) < 0) {
+	if (maildir_name_unique_wire(d->name, sizeof(d->name), d->size,
+				     d->size + d->bare_lf) < 0) {
 		snprintf(err_r, errlen, "file name too long");
 		return -1;
 	}

@@ -17,7 +17,10 @@
  * begin creates a unique file (O_EXCL) under MAIL_ROOT/.tmp/ (a name no user
  * can have).  The bytes are stored exactly as written: SMTP passes the
  * dot-unstuffed DATA with its CRLF line ends, so the file size is the
- * RFC822.SIZE / POP3 size and goes into the `,S=` part of the name.
+ * RFC822.SIZE / POP3 size and goes into the `,S=` part of the name; the
+ * wire size (the size plus one per bare LF, as other writers may leave
+ * them) follows as `,W=`, as in Dovecot's names, so that indexing the file
+ * and its first RFC822.SIZE need not read it.
  *
  * commit: fsync the file, hard-link it into each recipient's `new/` (the
  * last one by rename(2), which also removes the tmp name; copy through the
@@ -78,7 +81,7 @@ int maildir_delivery_link(struct maildir_delivery *d, const char *path,
 int maildir_delivery_read_head(struct maildir_delivery *d, struct buf *out,
 			       size_t max);
 
-/* The delivered file name ("time.M..P..Q...host,S=size"), valid until
+/* The delivered file name ("time.M..P..Q...host,S=size,W=wire"), valid until
  * maildir_delivery_free; NULL before a successful commit. */
 const char *maildir_delivery_name(const struct maildir_delivery *d);
 

@@ -186,6 +186,15 @@ int idx_begin(struct maildir_store *s, DB_TXN **txn_r)
 	return ret == 0 ? 0 : db_fail(ret);
 }
 
+int idx_begin_bulk(struct maildir_store *s, DB_TXN **txn_r)
+{
+	int ret = s->env->txn_begin(s->env, NULL, txn_r, DB_TXN_BULK);
+
+	if (lock_index_held())
+		flush_store = s;
+	return ret == 0 ? 0 : db_fail(ret);
+}
+
 int idx_commit(DB_TXN *txn)
 {
 	/* Under the index lock the fsync waits for its release (lock.c);

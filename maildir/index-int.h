@@ -130,6 +130,12 @@ void idx_close_stale(struct maildir_store *s);
  * (lock.h). */
 int idx_begin(struct maildir_store *s, DB_TXN **txn_r);
 int idx_commit(DB_TXN *txn);
+/* A transaction for loading many records (DB_TXN_BULK): what it puts on
+ * pages it allocates is not logged; its commit writes those pages to
+ * index.db and syncs the file instead, so a commit is as durable as a
+ * logged one, and a crash before it frees the pages again (their
+ * allocation is logged) with the rest of the transaction undone. */
+int idx_begin_bulk(struct maildir_store *s, DB_TXN **txn_r);
 /* Commits without flushing the log: durable only once a later commit (or
  * checkpoint) flushes it, and then together with everything before it. */
 int idx_commit_nosync(DB_TXN *txn);

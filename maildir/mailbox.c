@@ -428,8 +428,10 @@ int box_load(struct maildir_box *box, struct frec *f,
 struct walk {
 	uint32_t n;		/* records seen */
 	uint32_t found;		/* position (1-based) of the first unseen */
+	uint32_t first_uid;	/* UID of the first record seen */
 	uint32_t last_uid;
 	uint32_t limit;		/* stop after this many (0: no limit) */
+	bool find;		/* look for the first unseen */
 };
 
 static int count_one(void *arg, uint32_t uid, const struct mrec *m,
@@ -450,44 +452,49 @@ static int find_unseen(void *arg, uint32_t uid, const struct mrec *m,
 	struct walk *w = arg;
 
 	(void)fname;
-	w->n++;
+	if (w->n++ == 0)
+		w->first_uid = uid;
 	w->last_uid = uid;
-	if (!(m->flags & MAILDIR_FLAG_SEEN)) {
+	if (w->find && !(m->flags & MAILDIR_FLAG_SEEN)) {
 		w->found = w->n;
 		return 1;
 	}
-	return w->limit != 0 && w->n >= w->limit;
+	return !w->find || (w->limit != 0 && w->n >= w->limit);
 }
 
 /* The counts SELECT reports, without loading the snapshot: \Recent
  * messages (UIDs from recent_from on) and the position of the first
  * unseen one.  The first unseen is usually near the start (or there is
  * none: the folder record counts them), so the walk reads one record at a
- * time at first, then in bulk. */
+ * time at first, then in bulk.  That walk also finds the lowest UID: when
+ * it is recent, every message is (the folder record counts them), as in a
+ * folder selected for the first time, and no walk over them is needed. */
 static int pending_counts(struct maildir_box *box)
 {
-	struct walk w;
+	struct walk w, r;
 
 	memset(&w, 0, sizeof(w));
-	if (box->recent_from != UINT32_MAX &&
-	    idx_msg_walk(box->s, box->f.id, box->recent_from, count_one,
-			 &w) < 0)
-		return -1;
-	box->pending_recent = w.n;
-	box->pending_first_unseen = 0;
-	if (box->f.unseen == 0)
-		return 0;
-	memset(&w, 0, sizeof(w));
+	w.find = box->f.unseen != 0;
 	w.limit = 256;
 	if (idx_msg_walk(box->s, box->f.id, 0, find_unseen, &w) < 0)
 		return -1;
-	if (w.found == 0 && w.n == w.limit && w.last_uid != UINT32_MAX) {
+	if (w.find && w.found == 0 && w.n == w.limit &&
+	    w.last_uid != UINT32_MAX) {
 		w.limit = 0;
 		if (idx_msg_iter(box->s, box->f.id, w.last_uid + 1,
 				 find_unseen, &w) < 0)
 			return -1;
 	}
 	box->pending_first_unseen = w.found;
+	memset(&r, 0, sizeof(r));
+	if (box->recent_from == UINT32_MAX || w.n == 0)
+		r.n = 0;
+	else if (w.first_uid >= box->recent_from)
+		r.n = box->f.messages;
+	else if (idx_msg_walk(box->s, box->f.id, box->recent_from, count_one,
+			      &r) < 0)
+		return -1;
+	box->pending_recent = r.n;
 	return 0;
 }
 

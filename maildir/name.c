@@ -141,6 +141,20 @@ int maildir_name_unique(char *out, size_t outlen, uint64_t size)
 	return n < 0 || (size_t)n >= outlen ? -1 : 0;
 }
 
+int maildir_name_unique_wire(char *out, size_t outlen, uint64_t size,
+			     uint64_t wire)
+{
+	size_t len;
+	int n;
+
+	if (maildir_name_unique(out, outlen, size) < 0)
+		return -1;
+	len = strlen(out);
+	n = snprintf(out + len, outlen - len, ",W=%llu",
+		     (unsigned long long)wire);
+	return n < 0 || (size_t)n >= outlen - len ? -1 : 0;
+}
+
 #define NAME_TIME_MAX UINT64_C(253402300799)	/* 9999-12-31T23:59:59Z */
 
 static uint64_t parse_u64(const char *p)

@@ -43,6 +43,11 @@ void maildir_name_with_flags(const char *fname, unsigned flags, struct buf *out)
  * "<sec>.M<usec>P<pid>Q<n>.<host>,S=<size>".  Thread-safe (Q is an atomic
  * per-process counter).  0, or -1 when out is too small. */
 int maildir_name_unique(char *out, size_t outlen, uint64_t size);
+/* The same with the wire size (size with CRLF line ends, RFC822.SIZE)
+ * after it, as Dovecot writes it: "...,S=<size>,W=<wire>", so that a
+ * first sync and RFC822.SIZE need not read the file (wire-size.c). */
+int maildir_name_unique_wire(char *out, size_t outlen, uint64_t size,
+			     uint64_t wire);
 
 /* What a file name tells: the delivery time (for UID order) and sizes. */
 struct maildir_name_info {

@@ -14,6 +14,13 @@
 #include "maildir/index-int.h"
 
 #define BATCH IDX_BATCH
+/* Syncs that index at least BULK_MIN new files use bulk transactions
+ * (idx_begin_bulk) of up to BULK_BATCH changes: one transaction writes
+ * out the pages it filled when it commits, an fsync of index.db, worth it
+ * only for many records; BULK_BATCH bounds the page locks one holds
+ * (about one per 150 records, set_lk_max_locks 10000 in index-env.c). */
+#define BULK_MIN 4096
+#define BULK_BATCH 100000
 #define NS 1000000000LL
 
 /* A message the index knows, during a full sync. */
@@ -40,6 +47,7 @@ struct scan {
 	struct frec *f;
 	DB_TXN *txn;
 	int in_batch;
+	bool bulk;
 	struct known *known;
 	size_t nknown;
 	size_t *hash;		/* indexes + 1 into known, 0 empty */
@@ -151,14 +159,14 @@ static struct known *lookup_known(struct scan *sc, const char *name)
 	return NULL;
 }
 
-/* Batches writes in transactions of BATCH changes.  They are committed
- * without a log flush: the final commit of sync_folder flushes them all,
- * before any session sees their UIDs.  A crash before it keeps a prefix
- * of the batches (or none), each complete with its folder record, and the
- * next sync indexes the rest as it would have. */
+/* Batches writes in transactions of BATCH (bulk: BULK_BATCH) changes.
+ * They are committed without a log flush: the final commit of sync_folder
+ * flushes them all, before any session sees their UIDs.  A crash before it
+ * keeps a prefix of the batches (or none), each complete with its folder
+ * record, and the next sync indexes the rest as it would have. */
 static int batch_txn(struct scan *sc, DB_TXN **txn_r)
 {
-	if (sc->txn != NULL && sc->in_batch >= BATCH) {
+	if (sc->txn != NULL && sc->in_batch >= (sc->bulk ? BULK_BATCH : BATCH)) {
 		if (idx_folder_put(sc->s, sc->txn, sc->dir, sc->f) < 0 ||
 		    idx_commit_nosync(sc->txn) < 0) {
 			sc->txn = NULL;
@@ -167,7 +175,8 @@ static int batch_txn(struct scan *sc, DB_TXN **txn_r)
 		sc->txn = NULL;
 	}
 	if (sc->txn == NULL) {
-		if (idx_begin(sc->s, &sc->txn) < 0)
+		if ((sc->bulk ? idx_begin_bulk(sc->s, &sc->txn) :
+		     idx_begin(sc->s, &sc->txn)) < 0)
 			return -1;
 		sc->in_batch = 0;
 	}
@@ -494,6 +503,16 @@ int sync_folder(struct maildir_store *s, const char *dir, struct frec *f,
 				 O_CLOEXEC | (dir[0] != '\0' ? O_NOFOLLOW : 0));
 		if (sc.dir_fd < 0)
 			goto dberr;
+	}
+	if (sc.nfresh >= BULK_MIN) {
+		/* what the scan changed goes in a transaction of its own */
+		if (sc.txn != NULL && (idx_folder_put(s, sc.txn, dir, f) < 0 ||
+				       idx_commit_nosync(sc.txn) < 0)) {
+			sc.txn = NULL;
+			goto dberr;
+		}
+		sc.txn = NULL;
+		sc.bulk = true;
 	}
 	for (i = 0; i < sc.nfresh; i++)
 		if (index_fresh(&sc, &sc.fresh[i]) < 0)

@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "maildir/index-int.h"
 #include "maildir/mailbox.h"
 #include "tests/unit/maildir-helpers.h"
 
@@ -81,7 +83,7 @@ START_TEST(test_two_recipients_hard_link)
 	ck_assert_int_eq(maildir_delivery_commit(d, r, 3, err, sizeof(err)), 0);
 	name = maildir_delivery_name(d);
 	ck_assert_ptr_nonnull(name);
-	ck_assert_ptr_nonnull(strstr(name, ",S=15"));
+	ck_assert_ptr_nonnull(strstr(name, ",S=15,W=15"));
 	buf_printf(&a, "%s/alice/new/%s", mail, name);
 	buf_printf(&b, "%s/bob/new/%s", mail, name);
 	ck_assert_int_eq(stat(a.data, &sa), 0);
@@ -104,6 +106,57 @@ START_TEST(test_two_recipients_hard_link)
 	ck_assert_int_eq(count_sub(mail, "alice/new"), 1);
 	buf_free(&a);
 	buf_free(&b);
+}
+END_TEST
+
+/* The name carries the wire size after S= (",W=", size plus one per bare
+ * LF, as file_wire_size counts from the file), also when a CR and its LF
+ * arrive in different writes; a first SELECT takes RFC822.SIZE from it
+ * without reading the file. */
+START_TEST(test_wire_size_in_name)
+{
+	static const char *const parts[] = {
+		"\nFrom: x\r", "\nSubject: bare\n", "\n", "body\r\n", "a\r",
+		"b\n\n\r\n", "end",
+	};
+	struct maildir_rcpt r = { "alice", NULL };
+	struct maildir_delivery *d;
+	struct maildir_store *s = NULL;
+	struct maildir_box *box;
+	struct buf path = BUF_INIT(BUF_UNLIMITED);
+	struct buf want = BUF_INIT(BUF_UNLIMITED);
+	uint64_t size, wire;
+	bool no_eol;
+	size_t i;
+	int fd;
+
+	d = maildir_delivery_begin(mail, err, sizeof(err));
+	ck_assert_ptr_nonnull(d);
+	for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+		ck_assert_int_eq(maildir_delivery_write(d, parts[i],
+							strlen(parts[i])), 0);
+	ck_assert_int_eq(maildir_delivery_commit(d, &r, 1, err, sizeof(err)), 0);
+	buf_printf(&path, "%s/alice/new/%s", mail, maildir_delivery_name(d));
+	fd = open(path.data, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(file_wire_size(fd, &size, &wire, &no_eol), 0);
+	close(fd);
+	/* bare LFs: the first, after "bare", the lone one, both of "b\n\n" */
+	ck_assert_uint_eq(size, 41);
+	ck_assert_uint_eq(wire, 41 + 5);
+	buf_printf(&want, ",S=%llu,W=%llu", (unsigned long long)size,
+		   (unsigned long long)wire);
+	ck_assert_msg(strstr(maildir_delivery_name(d), want.data) != NULL,
+		      "%s lacks %s", maildir_delivery_name(d), want.data);
+	maildir_delivery_free(&d);
+	ck_assert_int_eq(maildir_store_open(mail, "alice", &s, err, sizeof(err)), 0);
+	ck_assert_int_eq(maildir_box_open(s, "INBOX", 0, &box, err, sizeof(err)), 0);
+	ck_assert_uint_eq(maildir_box_count(box), 1);
+	ck_assert_uint_eq(maildir_box_msg(box, 0)->size, wire);
+	maildir_box_close(&box);
+	maildir_store_close(&s);
+	buf_free(&path);
+	buf_free(&want);
 }
 END_TEST
 
@@ -368,6 +421,7 @@ Suite *unit_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_two_recipients_hard_link);
+	tcase_add_test(tc, test_wire_size_in_name);
 	tcase_add_test(tc, test_subaddress_folder_and_exdev_copy);
 	tcase_add_test(tc, test_injected_failures);
 	tcase_add_test(tc, test_failed_second_recipient_rolls_back);

@@ -232,6 +232,79 @@ START_TEST(test_kill_during_sync)
 }
 END_TEST
 
+/* The same for a folder big enough to be indexed in bulk transactions
+ * (sync.c BULK_MIN), its files in cur/ named with their size (indexed
+ * from the name) and listed by readdir out of delivery order: after the
+ * kills, every file once, UIDs in delivery order, the first SELECT's
+ * counts (every message \Recent, the first unseen) without a walk. */
+START_TEST(test_kill_during_bulk_sync)
+{
+	enum { FILES = 9000 };
+	struct maildir_store *s = NULL;
+	struct maildir_box *box;
+	struct maildir_box_info info;
+	struct buf p = BUF_INIT(BUF_UNLIMITED);
+	char want[64];
+	int i, status, round;
+	pid_t pid;
+
+	for (i = 0; i < FILES; i++) {
+		buf_clear(&p);
+		/* odd times first on disk; every message but the 7th and
+		 * the 100th and later \Seen */
+		buf_printf(&p, "%s/alice/cur/%d.M%dP1Q%d.host,S=%zu:2,%s", mail,
+			   1000000 + (i * 7919) % FILES, i, (i * 7919) % FILES,
+			   strlen(MSG_A), (i * 7919) % FILES == 7 ? "" : "S");
+		write_file(p.data, MSG_A);
+	}
+	for (round = 0; round < 3; round++) {
+		pid = fork();
+		ck_assert_int_ge(pid, 0);
+		if (pid == 0) {
+			if (maildir_store_open(mail, "alice", &s, err, sizeof(err)) == 0)
+				maildir_box_open(s, "INBOX", 0, &box, err, sizeof(err));
+			_exit(0);
+		}
+		usleep(10000 + round * 20000);
+		kill(pid, SIGKILL);
+		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	}
+	ck_assert_int_eq(maildir_store_open(mail, "alice", &s, err, sizeof(err)), 0);
+	ck_assert_msg(maildir_box_open(s, "INBOX", MAILDIR_BOX_RECENT |
+				       MAILDIR_BOX_DEFER_LOAD |
+				       MAILDIR_BOX_LOAD_SMALL, &box, err,
+				       sizeof(err)) == 0, "%s", err);
+	maildir_box_info(box, &info);
+	ck_assert_uint_eq(info.messages, FILES);
+	ck_assert_uint_eq(info.recent, FILES);
+	ck_assert_uint_eq(info.unseen, 1);
+	ck_assert_uint_eq(info.first_unseen, 8);
+	ck_assert_uint_eq(info.uidnext, FILES + 1);
+	ck_assert_msg(maildir_box_load(box, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(maildir_box_count(box), FILES);
+	for (i = 0; i < FILES; i++) {
+		const struct maildir_msg *m = maildir_box_msg(box, (size_t)i);
+
+		ck_assert_uint_eq(m->uid, (uint32_t)i + 1);
+		snprintf(want, sizeof(want), "cur/%d.", 1000000 + i);
+		ck_assert_msg(strncmp(m->fname, want, strlen(want)) == 0,
+			      "UID %u is %s", m->uid, m->fname);
+		ck_assert_uint_eq(m->size, strlen(MSG_A));
+	}
+	maildir_box_close(&box);
+	/* the first open took \Recent: the next finds none */
+	ck_assert_int_eq(maildir_box_open(s, "INBOX", MAILDIR_BOX_RECENT |
+					  MAILDIR_BOX_DEFER_LOAD, &box, err,
+					  sizeof(err)), 0);
+	maildir_box_info(box, &info);
+	ck_assert_uint_eq(info.recent, 0);
+	ck_assert_uint_eq(info.first_unseen, 8);
+	maildir_box_close(&box);
+	maildir_store_close(&s);
+	buf_free(&p);
+}
+END_TEST
+
 /* Another process that dies holding Berkeley DB locks of the index while
  * this one keeps the environment open: the next change here must not wait
  * forever (failchk, which the owner mark in index.lock asks for).  The
@@ -404,6 +477,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_held_expunges);
 	tcase_add_test(tc, test_threads);
 	tcase_add_test(tc, test_kill_during_sync);
+	tcase_add_test(tc, test_kill_during_bulk_sync);
 	tcase_add_test(tc, test_dead_lock_holder);
 	tcase_add_test(tc, test_dead_unlocked_user);
 	tcase_add_test(tc, test_owner_mark);
