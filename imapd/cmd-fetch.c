@@ -203,12 +203,14 @@ void cmd_fetch(struct imap_cmd *cmd)
 	if (job->att.items & IMAP_FETCH_MODSEQ)
 		imap_condstore_enable(s);
 	/* UID FETCH may report expunges, and does so before the data, so
-	 * that the set is evaluated against what the client will know. */
+	 * that the set is evaluated against what the client will know.
+	 * FETCH gets the update without expunges at its end (RFC 3501
+	 * 7.4.1, imap_cmd_finish). */
 	if (cmd->uid) {
 		imap_send_updates(s, false);
 		job->att.items |= IMAP_FETCH_UID;
+		cmd->updates_done = true;
 	}
-	cmd->updates_done = true;
 	if (vanished && imap_send_vanished_earlier(s, changedsince, &set, NULL,
 						   NULL) < 0) {
 		imap_cmd_no(cmd, "[UNAVAILABLE] Cannot read the expunge log");
@@ -516,6 +518,7 @@ static void write_simple_items(struct imap_session *s,
 		sep(out, first);
 		buf_puts(out, "MODSEQ (");
 		imap_write_number(out, m->modseq);
+		imap_modseq_sent(s, m->modseq);
 		buf_putc(out, ')');
 	}
 	if (items & IMAP_FETCH_INTERNALDATE) {
@@ -760,7 +763,7 @@ static void finish(struct imap_session *s)
 	/* RFC 3516 4.2: an encoding BINARY cannot undo fails the command */
 	if (unknown_cte) {
 		imap_cmd_no(cmd, "[UNKNOWN-CTE] Unknown Content-Transfer-Encoding");
-		imap_cmd_finish(cmd);
+		imap_cmd_finish_loop(cmd);
 		return;
 	}
 	/* RFC 2180 4.1: of the choices it allows, Dovecot's: the messages
@@ -770,7 +773,7 @@ static void finish(struct imap_session *s)
 		imap_cmd_ok(cmd, "[EXPUNGEISSUED] Some messages were already expunged");
 	else
 		imap_cmd_ok(cmd, "FETCH completed");
-	imap_cmd_finish(cmd);
+	imap_cmd_finish_loop(cmd);
 }
 
 void imap_fetch_continue(struct imap_session *s)

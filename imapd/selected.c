@@ -68,22 +68,52 @@ static void send_updates(struct imap_session *s, bool hold);
 
 void imap_send_updates(struct imap_session *s, bool no_expunge)
 {
-	if (s->box == NULL)
-		return;
-	if (no_expunge) {
-		/* RFC 5267 4.3: a context follows the session's own STORE
-		 * even when expunges must wait */
-		imap_context_removed(s, NULL);
-		imap_context_added(s);
-		return;
-	}
-	send_updates(s, false);
+	/* RFC 3501 7.4.1 (RFC 9051 7.5.1): no EXPUNGE during FETCH, STORE
+	 * or SEARCH, but new messages and flag changes may be told; as
+	 * Dovecot does (MAILBOX_SYNC_FLAG_NO_EXPUNGES) */
+	if (s->box != NULL)
+		send_updates(s, no_expunge);
 }
 
 void imap_send_updates_held(struct imap_session *s)
 {
 	if (s->box != NULL)
 		send_updates(s, true);
+}
+
+uint64_t imap_highestmodseq(struct imap_session *s)
+{
+	struct maildir_box_info info;
+
+	maildir_box_info(s->box, &info);
+	if (maildir_box_held(s->box) > 0)
+		return s->modseq_full;
+	s->modseq_full = info.highestmodseq;
+	return info.highestmodseq;
+}
+
+/* RFC 7162 3.2.10: expunges and new messages raise HIGHESTMODSEQ
+ * without a MODSEQ the client saw: tell it.  While an expunge is held
+ * back, a MODSEQ sent meanwhile may be above it: then the value from
+ * before it, lower than the expunge's (RFC 5162 erratum 1810), as
+ * Dovecot does (imap_sync_send_highestmodseq). */
+static void send_highestmodseq(struct imap_session *s,
+			       const struct maildir_changes *ch)
+{
+	uint64_t full = s->modseq_full;
+	uint64_t now = imap_highestmodseq(s);
+
+	if (!s->condstore)
+		return;
+	if (maildir_box_held(s->box) > 0) {
+		if (s->modseq_sent > full)
+			imap_untagged(s, "OK [HIGHESTMODSEQ %llu] Highest",
+				      (unsigned long long)full);
+	} else if (ch->n_expunged > 0 || ch->n_new > 0) {
+		imap_untagged(s, "OK [HIGHESTMODSEQ %llu] Highest",
+			      (unsigned long long)now);
+	}
+	s->modseq_sent = 0;
 }
 
 static void send_updates(struct imap_session *s, bool hold)
@@ -143,13 +173,7 @@ static void send_updates(struct imap_session *s, bool hold)
 		imap_write_msg_modseq(s, seq - 1, false, s->out);
 		buf_puts(s->out, ")\r\n");
 	}
-	/* RFC 7162 3.2.10: expunges and new messages raise HIGHESTMODSEQ
-	 * without a MODSEQ the client saw: tell it; not while expunges are
-	 * held back, which that HIGHESTMODSEQ would claim were told */
-	if (s->condstore && (ch.n_expunged > 0 || ch.n_new > 0) &&
-	    maildir_box_held(s->box) == 0)
-		imap_untagged(s, "OK [HIGHESTMODSEQ %llu] Highest",
-			      (unsigned long long)info.highestmodseq);
+	send_highestmodseq(s, &ch);
 	imap_context_added(s);
 	maildir_changes_free(&ch);
 }
