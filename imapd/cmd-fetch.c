@@ -202,15 +202,15 @@ void cmd_fetch(struct imap_cmd *cmd)
 		job->att.items |= IMAP_FETCH_MODSEQ;
 	if (job->att.items & IMAP_FETCH_MODSEQ)
 		imap_condstore_enable(s);
-	/* UID FETCH may report expunges, and does so before the data, so
-	 * that the set is evaluated against what the client will know.
-	 * FETCH gets the update without expunges at its end (RFC 3501
-	 * 7.4.1, imap_cmd_finish). */
-	if (cmd->uid) {
-		imap_send_updates(s, false);
+	/* The updates go before the data, so that the set is evaluated
+	 * against what the client will know: UID FETCH may report expunges,
+	 * FETCH not (RFC 3501 7.4.1), only new messages and flag changes
+	 * (held sync).  Not at the end as Dovecot: the data is written on
+	 * the loop thread, which must not wait for the store. */
+	imap_send_updates(s, !cmd->uid);
+	if (cmd->uid)
 		job->att.items |= IMAP_FETCH_UID;
-		cmd->updates_done = true;
-	}
+	cmd->updates_done = true;
 	if (vanished && imap_send_vanished_earlier(s, changedsince, &set, NULL,
 						   NULL) < 0) {
 		imap_cmd_no(cmd, "[UNAVAILABLE] Cannot read the expunge log");
@@ -763,17 +763,18 @@ static void finish(struct imap_session *s)
 	/* RFC 3516 4.2: an encoding BINARY cannot undo fails the command */
 	if (unknown_cte) {
 		imap_cmd_no(cmd, "[UNKNOWN-CTE] Unknown Content-Transfer-Encoding");
-		imap_cmd_finish_loop(cmd);
+		imap_cmd_finish(cmd);
 		return;
 	}
 	/* RFC 2180 4.1: of the choices it allows, Dovecot's: the messages
 	 * another session expunged are left out and the command still
 	 * succeeds, so a client does not take it for a failed FETCH */
+	imap_send_held_modseq(s);
 	if (vanished)
 		imap_cmd_ok(cmd, "[EXPUNGEISSUED] Some messages were already expunged");
 	else
 		imap_cmd_ok(cmd, "FETCH completed");
-	imap_cmd_finish_loop(cmd);
+	imap_cmd_finish(cmd);
 }
 
 void imap_fetch_continue(struct imap_session *s)

@@ -125,7 +125,7 @@ struct imap_session {
 	 * that takes the highest MODSEQ it saw as its HIGHESTMODSEQ would
 	 * lose that expunge: the HIGHESTMODSEQ of the last update with
 	 * nothing held, and the highest MODSEQ sent in a FETCH since
-	 * (RFC 7162 3.2.10; RFC 5162 erratum 1810) */
+	 * (RFC 5162 erratum 1810; RFC 7162 replaced RFC 5162) */
 	uint64_t modseq_full;
 	uint64_t modseq_sent;
 	/* ENABLE IMAP4rev2 (RFC 9051 Appendix E, rev2.c): no \Recent or
@@ -176,10 +176,6 @@ int imap_cmd_end(struct imap_cmd *cmd);
 /* Completes an async command: untagged updates, tagged reply, ready for
  * the next command.  Runs on the loop thread. */
 void imap_cmd_finish(struct imap_cmd *cmd);
-/* The same for a command that ends on the loop thread (FETCH, whose
- * output is written as the client reads): the untagged updates, which
- * need the store, are made on a worker. */
-void imap_cmd_finish_loop(struct imap_cmd *cmd);
 
 /* An untagged reply (printf-style, CRLF added). */
 void imap_untagged(struct imap_session *s, const char *fmt, ...)
@@ -201,6 +197,10 @@ void imap_send_updates_held(struct imap_session *s);
 /* The HIGHESTMODSEQ the client may be told now: the folder's, or while
  * an expunge is held back the one from before it (modseq_full). */
 uint64_t imap_highestmodseq(struct imap_session *s);
+/* While an expunge is held back: after MODSEQs above it were sent, "OK
+ * [HIGHESTMODSEQ]" with the value from before it.  Needs no store (FETCH
+ * ends on the loop thread). */
+void imap_send_held_modseq(struct imap_session *s);
 /* FLAGS and PERMANENTFLAGS of the selected mailbox (at SELECT, and when
  * a STORE defines a new keyword, RFC 3501 7.2.6). */
 void imap_send_flags(struct imap_session *s);

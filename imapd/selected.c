@@ -100,19 +100,24 @@ uint64_t imap_highestmodseq(struct imap_session *s)
 static void send_highestmodseq(struct imap_session *s,
 			       const struct maildir_changes *ch)
 {
-	uint64_t full = s->modseq_full;
 	uint64_t now = imap_highestmodseq(s);
 
-	if (!s->condstore)
-		return;
 	if (maildir_box_held(s->box) > 0) {
-		if (s->modseq_sent > full)
-			imap_untagged(s, "OK [HIGHESTMODSEQ %llu] Highest",
-				      (unsigned long long)full);
-	} else if (ch->n_expunged > 0 || ch->n_new > 0) {
+		imap_send_held_modseq(s);
+		return;
+	}
+	if (s->condstore && (ch->n_expunged > 0 || ch->n_new > 0))
 		imap_untagged(s, "OK [HIGHESTMODSEQ %llu] Highest",
 			      (unsigned long long)now);
-	}
+	s->modseq_sent = 0;
+}
+
+void imap_send_held_modseq(struct imap_session *s)
+{
+	if (s->condstore && s->box != NULL && maildir_box_held(s->box) > 0 &&
+	    s->modseq_sent > s->modseq_full)
+		imap_untagged(s, "OK [HIGHESTMODSEQ %llu] Highest",
+			      (unsigned long long)s->modseq_full);
 	s->modseq_sent = 0;
 }
 

@@ -140,29 +140,6 @@ void imap_cmd_finish(struct imap_cmd *cmd)
 	imap_cmdbuf_reset(&s->input);
 }
 
-static void finish_work(void *arg)
-{
-	struct imap_session *s = arg;
-
-	s->out = &s->work_out;
-	imap_cmd_finish(&s->cmd);
-	s->out = &s->io->out;
-}
-
-void imap_cmd_finish_loop(struct imap_cmd *cmd)
-{
-	struct imap_session *s = cmd->s;
-
-	/* the sync at the end takes the store's lock and reads the index:
-	 * on a worker, never on the loop (DESIGN.md) */
-	if (s->state == IMAP_SELECTED && !cmd->updates_done &&
-	    s->io->defer != NULL) {
-		s->io->defer(s->io, finish_work, imap_work_done, s);
-		return;
-	}
-	imap_cmd_finish(cmd);
-}
-
 /* Acts on what a command asked for, on the loop thread. */
 static void apply_requests(struct imap_session *s)
 {

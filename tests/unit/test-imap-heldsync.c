@@ -1,4 +1,5 @@
-/* The updates at the end of FETCH, STORE and SEARCH by sequence number:
+/* The updates with FETCH (before its data), STORE and SEARCH (at their
+ * end) by sequence number:
  * another session's new messages (EXISTS, RECENT) and flag changes
  * (FETCH FLAGS, with MODSEQ under CONDSTORE) are told, its expunges wait
  * for a command that may report them (RFC 3501 7.4.1; RFC 9051 7.5.1),
@@ -66,10 +67,10 @@ START_TEST(test_fetch)
 	say(&a, "f FETCH 1 UID\r\n");
 	/* the expunged message is still 1 (and still counts as recent for
 	 * this session); the new one is 4, recent for b */
-	ASSERT_IS(&a, "* 1 FETCH (UID 1)\r\n"
-		  "* 4 EXISTS\r\n"
+	ASSERT_IS(&a, "* 4 EXISTS\r\n"
 		  "* 3 RECENT\r\n"
 		  "* 2 FETCH (FLAGS (\\Flagged \\Recent))\r\n"
+		  "* 1 FETCH (UID 1)\r\n"
 		  "f OK FETCH completed\r\n");
 	/* told once */
 	say(&a, "g FETCH 4 UID\r\n");
@@ -165,7 +166,7 @@ static unsigned long long number_after(const char *text, const char *key)
 	return strtoull(p + strlen(key), NULL, 10);
 }
 
-/* RFC 7162 3.2.10 (RFC 5162 erratum 1810): a MODSEQ above a held
+/* RFC 5162 erratum 1810 (for QRESYNC, now RFC 7162): a MODSEQ above a held
  * expunge's is followed by a HIGHESTMODSEQ below it, so that a client
  * taking the highest MODSEQ it saw cannot skip the expunge; the real
  * one comes with the expunge. */
@@ -180,12 +181,23 @@ START_TEST(test_condstore)
 	say(&b, "d STORE 1 +FLAGS.SILENT (\\Deleted)\r\n");
 	say(&b, "e EXPUNGE\r\n");
 	say(&b, "f UID STORE 2 +FLAGS.SILENT (\\Flagged)\r\n");
-	say(&a, "f FETCH 3 FLAGS\r\n");
+	say(&a, "f FETCH 2 FLAGS\r\n");
 	flag = number_after(a.got, "* 2 FETCH (FLAGS (\\Flagged \\Recent) MODSEQ (");
 	told = number_after(a.got, "* OK [HIGHESTMODSEQ ");
 	ASSERT_NOT(&a, "EXPUNGE");
 	ck_assert_uint_gt(flag, before);
 	ck_assert_uint_eq(told, before);
+	/* the FETCH data's MODSEQ too is followed by one */
+	{
+		char tail[160];
+
+		snprintf(tail, sizeof(tail), "\r\n* 2 FETCH (FLAGS (\\Flagged "
+			 "\\Recent) MODSEQ (%llu))\r\n* OK [HIGHESTMODSEQ %llu] "
+			 "Highest\r\nf OK FETCH completed\r\n", flag, before);
+		ck_assert_msg(strlen(a.got) > strlen(tail) &&
+			      strcmp(a.got + strlen(a.got) - strlen(tail),
+				     tail) == 0, "%s", a.got);
+	}
 	/* nothing new: no HIGHESTMODSEQ */
 	say(&a, "g FETCH 3 FLAGS\r\n");
 	ASSERT_NOT(&a, "HIGHESTMODSEQ");
