@@ -83,13 +83,9 @@ void imap_send_updates_held(struct imap_session *s)
 
 uint64_t imap_highestmodseq(struct imap_session *s)
 {
-	struct maildir_box_info info;
-
-	maildir_box_info(s->box, &info);
-	if (maildir_box_held(s->box) > 0)
-		return s->modseq_full;
-	s->modseq_full = info.highestmodseq;
-	return info.highestmodseq;
+	if (maildir_box_held(s->box) == 0)
+		s->modseq_full = maildir_box_highestmodseq(s->box);
+	return s->modseq_full;
 }
 
 /* RFC 7162 3.2.10: expunges and new messages raise HIGHESTMODSEQ
@@ -156,8 +152,10 @@ static void send_updates(struct imap_session *s, bool hold)
 	 * FETCH FLAGS shows one */
 	if (ch.keywords_changed)
 		imap_send_flags(s);
-	maildir_box_info(s->box, &info);
 	if (ch.n_new > 0 || ch.n_expunged > 0) {
+		/* it counts the messages: only when there is news (FETCH by
+		 * number in a big folder pays for this sync) */
+		maildir_box_info(s->box, &info);
 		imap_untagged(s, "%u EXISTS", info.messages);
 		if (!s->rev2)	/* RFC 9051 Appendix E item 12 */
 			imap_untagged(s, "%u RECENT", info.recent);
