@@ -760,6 +760,8 @@ static void finish(struct imap_session *s)
 		imap_fault_cut(s, 0, 0);
 		return;
 	}
+	/* after the data's MODSEQs, while an expunge is held back */
+	imap_send_held_modseq(s);
 	/* RFC 3516 4.2: an encoding BINARY cannot undo fails the command */
 	if (unknown_cte) {
 		imap_cmd_no(cmd, "[UNKNOWN-CTE] Unknown Content-Transfer-Encoding");
@@ -769,7 +771,6 @@ static void finish(struct imap_session *s)
 	/* RFC 2180 4.1: of the choices it allows, Dovecot's: the messages
 	 * another session expunged are left out and the command still
 	 * succeeds, so a client does not take it for a failed FETCH */
-	imap_send_held_modseq(s);
 	if (vanished)
 		imap_cmd_ok(cmd, "[EXPUNGEISSUED] Some messages were already expunged");
 	else

@@ -38,10 +38,11 @@ void imap_modseq_sent(struct imap_session *s, uint64_t modseq)
 void imap_write_msg_modseq(struct imap_session *s, size_t idx, bool always,
 			   struct buf *out)
 {
-	uint64_t modseq = maildir_box_msg(s->box, idx)->modseq;
+	uint64_t modseq;
 
 	if (!always && !s->condstore)
 		return;
+	modseq = maildir_box_msg(s->box, idx)->modseq;
 	imap_modseq_sent(s, modseq);
 	buf_puts(out, " MODSEQ (");
 	imap_write_number(out, modseq);
