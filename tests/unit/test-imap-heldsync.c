@@ -158,6 +158,27 @@ START_TEST(test_search)
 }
 END_TEST
 
+/* SORT and COPY by number as well (Dovecot: SORT as SEARCH; COPY may
+ * expunge, RFC 3501 7.4.1, but holding is the safe side) */
+START_TEST(test_sort_copy)
+{
+	say(&a, "k CREATE Keep\r\n");
+	say(&a, "s SELECT INBOX\r\n");
+	other_session_changes();
+	say(&a, "o SORT (ARRIVAL) UTF-8 FLAGGED\r\n");
+	ASSERT_HAS(&a, "* SORT\r\n");
+	ASSERT_HAS(&a, "* 4 EXISTS\r\n");
+	ASSERT_HAS(&a, "* 2 FETCH (FLAGS (\\Flagged \\Recent))\r\n");
+	ASSERT_NOT(&a, "EXPUNGE");
+	say(&a, "c COPY 4 Keep\r\n");
+	ASSERT_HAS(&a, "c OK [COPYUID ");
+	ASSERT_NOT(&a, "EXPUNGE");
+	say(&a, "n NOOP\r\n");
+	ASSERT_HAS(&a, "* 1 EXPUNGE\r\n");
+	still_serves(&a);
+}
+END_TEST
+
 static unsigned long long number_after(const char *text, const char *key)
 {
 	const char *p = strstr(text, key);
@@ -256,6 +277,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_idle_after_fetch);
 	tcase_add_test(tc, test_store);
 	tcase_add_test(tc, test_search);
+	tcase_add_test(tc, test_sort_copy);
 	tcase_add_test(tc, test_condstore);
 	tcase_add_test(tc, test_qresync);
 	tcase_add_test(tc, test_rev2);
