@@ -202,12 +202,14 @@ void cmd_fetch(struct imap_cmd *cmd)
 		job->att.items |= IMAP_FETCH_MODSEQ;
 	if (job->att.items & IMAP_FETCH_MODSEQ)
 		imap_condstore_enable(s);
-	/* UID FETCH may report expunges, and does so before the data, so
-	 * that the set is evaluated against what the client will know. */
-	if (cmd->uid) {
-		imap_send_updates(s, false);
+	/* The updates go before the data, so that the set is evaluated
+	 * against what the client will know: UID FETCH may report expunges,
+	 * FETCH not (RFC 3501 7.4.1), only new messages and flag changes
+	 * (held sync).  Not at the end as Dovecot: the data is written on
+	 * the loop thread, which must not wait for the store. */
+	imap_send_updates(s, !cmd->uid);
+	if (cmd->uid)
 		job->att.items |= IMAP_FETCH_UID;
-	}
 	cmd->updates_done = true;
 	if (vanished && imap_send_vanished_earlier(s, changedsince, &set, NULL,
 						   NULL) < 0) {
@@ -516,6 +518,7 @@ static void write_simple_items(struct imap_session *s,
 		sep(out, first);
 		buf_puts(out, "MODSEQ (");
 		imap_write_number(out, m->modseq);
+		imap_modseq_sent(s, m->modseq);
 		buf_putc(out, ')');
 	}
 	if (items & IMAP_FETCH_INTERNALDATE) {
@@ -757,6 +760,8 @@ static void finish(struct imap_session *s)
 		imap_fault_cut(s, 0, 0);
 		return;
 	}
+	/* after the data's MODSEQs, while an expunge is held back */
+	imap_send_held_modseq(s);
 	/* RFC 3516 4.2: an encoding BINARY cannot undo fails the command */
 	if (unknown_cte) {
 		imap_cmd_no(cmd, "[UNKNOWN-CTE] Unknown Content-Transfer-Encoding");

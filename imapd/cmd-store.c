@@ -84,6 +84,7 @@ static void write_stored(struct imap_cmd *cmd, size_t idx, bool silent)
 	} else {
 		buf_puts(s->out, "MODSEQ (");
 		imap_write_number(s->out, m->modseq);
+		imap_modseq_sent(s, m->modseq);
 		buf_putc(s->out, ')');
 	}
 	buf_puts(s->out, ")\r\n");

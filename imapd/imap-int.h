@@ -121,6 +121,13 @@ struct imap_session {
 	 * EXPUNGE, UID in unsolicited FETCH, [CLOSED]) */
 	bool condstore;
 	bool qresync;
+	/* While an expunge is held back (maildir_box_sync_held), a client
+	 * that takes the highest MODSEQ it saw as its HIGHESTMODSEQ would
+	 * lose that expunge: the HIGHESTMODSEQ of the last update with
+	 * nothing held, and the highest MODSEQ sent in a FETCH since
+	 * (RFC 5162 erratum 1810; RFC 7162 replaced RFC 5162) */
+	uint64_t modseq_full;
+	uint64_t modseq_sent;
 	/* ENABLE IMAP4rev2 (RFC 9051 Appendix E, rev2.c): no \Recent or
 	 * RECENT, ESEARCH for SEARCH, UTF-8 mailbox names, \NonExistent,
 	 * UID in unsolicited FETCH */
@@ -179,15 +186,22 @@ void imap_untagged(struct imap_session *s, const char *fmt, ...)
 void imap_capabilities(struct imap_session *s, struct buf *out);
 
 /* Untagged updates for the selected mailbox (RFC 3501 5.2, 7.3, 7.4):
- * syncs it and writes EXPUNGE (unless `no_expunge`), EXISTS, RECENT and
- * FETCH FLAGS for changes made elsewhere.  With no_expunge the sync is
- * skipped entirely, since it would renumber the messages. */
+ * syncs it and writes EXPUNGE, EXISTS, RECENT and FETCH FLAGS for
+ * changes made elsewhere.  With no_expunge (after FETCH, STORE, SEARCH
+ * by sequence number, RFC 3501 7.4.1) it is imap_send_updates_held. */
 void imap_send_updates(struct imap_session *s, bool no_expunge);
 /* The same with expunges held back (maildir_box_sync_held): EXISTS and
  * FETCH FLAGS go out, the sequence numbers stay valid, and the next
  * imap_send_updates without no_expunge reports the expunges (RFC 5465
  * 6.1.2, SELECTED-DELAYED between commands). */
 void imap_send_updates_held(struct imap_session *s);
+/* The HIGHESTMODSEQ the client may be told now: the folder's, or while
+ * an expunge is held back the one from before it (modseq_full). */
+uint64_t imap_highestmodseq(struct imap_session *s);
+/* While an expunge is held back: after MODSEQs above it were sent, "OK
+ * [HIGHESTMODSEQ]" with the value from before it.  Needs no store (FETCH
+ * ends on the loop thread). */
+void imap_send_held_modseq(struct imap_session *s);
 /* FLAGS and PERMANENTFLAGS of the selected mailbox (at SELECT, and when
  * a STORE defines a new keyword, RFC 3501 7.2.6). */
 void imap_send_flags(struct imap_session *s);
@@ -343,6 +357,9 @@ void imap_greet(struct imap_session *s);
 /* cmd-fetch.c cut the FETCH output after `sent` of a literal's `size`
  * octets: notes it and closes the connection. */
 void imap_fault_cut(struct imap_session *s, size_t sent, size_t size);
+
+/* Notes a MODSEQ written in a FETCH response (modseq_full). */
+void imap_modseq_sent(struct imap_session *s, uint64_t modseq);
 
 /* CONDSTORE and QRESYNC (RFC 7162; modseq.c). */
 /* A CONDSTORE-enabling command ran (RFC 7162 3.1): CONDSTORE is on, and

@@ -13,18 +13,14 @@
 
 void imap_condstore_enable(struct imap_session *s)
 {
-	struct maildir_box_info info;
-
 	if (s->condstore)
 		return;
 	s->condstore = true;
 	/* RFC 7162 3.1: the first CONDSTORE-enabling command with a
 	 * mailbox selected tells its HIGHESTMODSEQ */
-	if (s->box != NULL) {
-		maildir_box_info(s->box, &info);
+	if (s->box != NULL)
 		imap_untagged(s, "OK [HIGHESTMODSEQ %llu] Highest",
-			      (unsigned long long)info.highestmodseq);
-	}
+			      (unsigned long long)imap_highestmodseq(s));
 }
 
 void imap_qresync_enable(struct imap_session *s)
@@ -33,13 +29,23 @@ void imap_qresync_enable(struct imap_session *s)
 	s->qresync = true;
 }
 
+void imap_modseq_sent(struct imap_session *s, uint64_t modseq)
+{
+	if (modseq > s->modseq_sent)
+		s->modseq_sent = modseq;
+}
+
 void imap_write_msg_modseq(struct imap_session *s, size_t idx, bool always,
 			   struct buf *out)
 {
+	uint64_t modseq;
+
 	if (!always && !s->condstore)
 		return;
+	modseq = maildir_box_msg(s->box, idx)->modseq;
+	imap_modseq_sent(s, modseq);
 	buf_puts(out, " MODSEQ (");
-	imap_write_number(out, maildir_box_msg(s->box, idx)->modseq);
+	imap_write_number(out, modseq);
 	buf_putc(out, ')');
 }
 
@@ -238,9 +244,11 @@ void imap_select_modseq(struct imap_cmd *cmd,
 	size_t count, j = 0;
 
 	maildir_box_info(s->box, &info);
+	s->modseq_sent = 0;
+	s->modseq_full = imap_highestmodseq(s);
 	if (s->condstore)
 		imap_untagged(s, "OK [HIGHESTMODSEQ %llu] Highest",
-			      (unsigned long long)info.highestmodseq);
+			      (unsigned long long)s->modseq_full);
 	/* RFC 7162 3.2.5: another UIDVALIDITY: a plain SELECT */
 	if (!sp->qresync || sp->uidvalidity != info.uidvalidity)
 		return;

@@ -68,22 +68,53 @@ static void send_updates(struct imap_session *s, bool hold);
 
 void imap_send_updates(struct imap_session *s, bool no_expunge)
 {
-	if (s->box == NULL)
-		return;
-	if (no_expunge) {
-		/* RFC 5267 4.3: a context follows the session's own STORE
-		 * even when expunges must wait */
-		imap_context_removed(s, NULL);
-		imap_context_added(s);
-		return;
-	}
-	send_updates(s, false);
+	/* RFC 3501 7.4.1 (RFC 9051 7.5.1): no EXPUNGE during FETCH, STORE
+	 * or SEARCH, but new messages and flag changes may be told; as
+	 * Dovecot does (MAILBOX_SYNC_FLAG_NO_EXPUNGES) */
+	if (s->box != NULL)
+		send_updates(s, no_expunge);
 }
 
 void imap_send_updates_held(struct imap_session *s)
 {
 	if (s->box != NULL)
 		send_updates(s, true);
+}
+
+uint64_t imap_highestmodseq(struct imap_session *s)
+{
+	if (maildir_box_held(s->box) == 0)
+		s->modseq_full = maildir_box_highestmodseq(s->box);
+	return s->modseq_full;
+}
+
+/* RFC 7162 3.2.10: expunges and new messages raise HIGHESTMODSEQ
+ * without a MODSEQ the client saw: tell it.  While an expunge is held
+ * back, a MODSEQ sent meanwhile may be above it: then the value from
+ * before it, lower than the expunge's (RFC 5162 erratum 1810), as
+ * Dovecot does (imap_sync_send_highestmodseq). */
+static void send_highestmodseq(struct imap_session *s,
+			       const struct maildir_changes *ch)
+{
+	uint64_t now = imap_highestmodseq(s);
+
+	if (maildir_box_held(s->box) > 0) {
+		imap_send_held_modseq(s);
+		return;
+	}
+	if (s->condstore && (ch->n_expunged > 0 || ch->n_new > 0))
+		imap_untagged(s, "OK [HIGHESTMODSEQ %llu] Highest",
+			      (unsigned long long)now);
+	s->modseq_sent = 0;
+}
+
+void imap_send_held_modseq(struct imap_session *s)
+{
+	if (s->condstore && s->box != NULL && maildir_box_held(s->box) > 0 &&
+	    s->modseq_sent > s->modseq_full)
+		imap_untagged(s, "OK [HIGHESTMODSEQ %llu] Highest",
+			      (unsigned long long)s->modseq_full);
+	s->modseq_sent = 0;
 }
 
 static void send_updates(struct imap_session *s, bool hold)
@@ -121,8 +152,10 @@ static void send_updates(struct imap_session *s, bool hold)
 	 * FETCH FLAGS shows one */
 	if (ch.keywords_changed)
 		imap_send_flags(s);
-	maildir_box_info(s->box, &info);
 	if (ch.n_new > 0 || ch.n_expunged > 0) {
+		/* it counts the messages: only when there is news (FETCH by
+		 * number in a big folder pays for this sync) */
+		maildir_box_info(s->box, &info);
 		imap_untagged(s, "%u EXISTS", info.messages);
 		if (!s->rev2)	/* RFC 9051 Appendix E item 12 */
 			imap_untagged(s, "%u RECENT", info.recent);
@@ -143,13 +176,7 @@ static void send_updates(struct imap_session *s, bool hold)
 		imap_write_msg_modseq(s, seq - 1, false, s->out);
 		buf_puts(s->out, ")\r\n");
 	}
-	/* RFC 7162 3.2.10: expunges and new messages raise HIGHESTMODSEQ
-	 * without a MODSEQ the client saw: tell it; not while expunges are
-	 * held back, which that HIGHESTMODSEQ would claim were told */
-	if (s->condstore && (ch.n_expunged > 0 || ch.n_new > 0) &&
-	    maildir_box_held(s->box) == 0)
-		imap_untagged(s, "OK [HIGHESTMODSEQ %llu] Highest",
-			      (unsigned long long)info.highestmodseq);
+	send_highestmodseq(s, &ch);
 	imap_context_added(s);
 	maildir_changes_free(&ch);
 }

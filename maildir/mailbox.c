@@ -688,6 +688,11 @@ size_t maildir_box_held(const struct maildir_box *box)
 	return box->held;
 }
 
+uint64_t maildir_box_highestmodseq(const struct maildir_box *box)
+{
+	return box->f.modseq;
+}
+
 const struct maildir_msg *maildir_box_msg(const struct maildir_box *box,
 					  size_t i)
 {

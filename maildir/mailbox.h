@@ -136,6 +136,9 @@ bool maildir_box_load_pending(const struct maildir_box *box);
 size_t maildir_box_count(const struct maildir_box *box);
 /* How many of them were expunged but are kept (maildir_box_sync_held). */
 size_t maildir_box_held(const struct maildir_box *box);
+/* The folder's HIGHESTMODSEQ as of the last sync (maildir_box_info has
+ * it too, but counts the messages). */
+uint64_t maildir_box_highestmodseq(const struct maildir_box *box);
 const struct maildir_msg *maildir_box_msg(const struct maildir_box *box,
 					  size_t i);
 

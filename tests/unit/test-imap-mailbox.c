@@ -2,6 +2,9 @@
  * temporary instance: SELECT, APPEND, FETCH, STORE, SEARCH, COPY, EXPUNGE,
  * folders, and updates between two sessions. */
 #include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <time.h>
 #include "tests/unit/imap-client.h"
 
 #include "maildir/deliver.h"
@@ -38,12 +41,38 @@ static const char msg2[] =
 	"--XX--\r\n";
 
 /* Moves every file of alice's INBOX from one subdirectory to another. */
+/* Sets alice's INBOX cur/ ten seconds back, so that the next sync takes
+ * its mtime as settled (maildir/sync.c) and move_files can hide behind
+ * it. */
+static void backdate_cur(void)
+{
+	char dir[4800];
+	struct timespec ts[2];
+
+	snprintf(dir, sizeof(dir), "%s/alice/cur", inst.mail);
+	clock_gettime(CLOCK_REALTIME, &ts[0]);
+	ts[0].tv_sec -= 10;
+	ts[1] = ts[0];
+	ck_assert_int_eq(utimensat(AT_FDCWD, dir, ts, 0), 0);
+}
+
+/* Moves the files of alice's INBOX from one subdirectory to another and
+ * puts both directories' times back: the index still lists the messages
+ * while their files cannot be read, the race of a FETCH with another
+ * agent removing files before any sync saw it (the sync at the end of
+ * each command goes by cur/'s mtime and would make it an expunge). */
 static void move_files(const char *from, const char *to)
 {
-	char path[4800], dst[4800];
+	char path[4800], dst[4800], from_dir[4800], to_dir[4800];
+	struct stat st_from, st_to;
+	struct timespec ts[2];
 	struct dirent *de;
 	DIR *d;
 
+	snprintf(from_dir, sizeof(from_dir), "%s/alice/%s", inst.mail, from);
+	snprintf(to_dir, sizeof(to_dir), "%s/alice/%s", inst.mail, to);
+	ck_assert_int_eq(stat(from_dir, &st_from), 0);
+	ck_assert_int_eq(stat(to_dir, &st_to), 0);
 	snprintf(path, sizeof(path), "%s/alice/%s", inst.mail, from);
 	d = opendir(path);
 	ck_assert_ptr_nonnull(d);
@@ -57,6 +86,12 @@ static void move_files(const char *from, const char *to)
 		ck_assert_int_eq(rename(path, dst), 0);
 	}
 	closedir(d);
+	ts[0] = st_from.st_atim;
+	ts[1] = st_from.st_mtim;
+	ck_assert_int_eq(utimensat(AT_FDCWD, from_dir, ts, 0), 0);
+	ts[0] = st_to.st_atim;
+	ts[1] = st_to.st_mtim;
+	ck_assert_int_eq(utimensat(AT_FDCWD, to_dir, ts, 0), 0);
 }
 
 static void setup(void)
@@ -134,6 +169,8 @@ START_TEST(test_append_fetch)
 	/* once fetched, the header and the structure come from the index's
 	 * cache: they are served even with the files moved away */
 	say(&a, "h1 FETCH 1:2 BODYSTRUCTURE\r\n");
+	backdate_cur();
+	say(&a, "n NOOP\r\n");
 	move_files("cur", "tmp");
 	say(&a, "h2 FETCH 1 BODY.PEEK[HEADER.FIELDS (Subject)]\r\n");
 	ck_assert_str_eq(a.got, "* 1 FETCH (BODY[HEADER.FIELDS (SUBJECT)] {24}\r\n"
