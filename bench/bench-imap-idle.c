@@ -7,6 +7,13 @@
  * and while all N idle.  One thread, non-blocking sockets, poll().
  *
  *   bench-imap-idle -p PORT -u USER -w PASSWORD -n SESSIONS [-P SERVER_PID]
+ *                   [-s TLS_PORT] [-z]
+ *
+ * -s: the idling sessions use implicit TLS on TLS_PORT (the handshake is
+ * done blocking, one session at a time; the certificate is not checked);
+ * -z: they send COMPRESS DEFLATE (RFC 4978) after LOGIN and talk raw
+ * deflate from then on (zlib, 32 KiB window, Z_SYNC_FLUSH per command).
+ * The APPEND session always uses PORT in plaintext.
  *
  * Output, one line:
  *   imap-idle sessions=N idling=I notified=K first_ms=F median_ms=M
@@ -24,11 +31,15 @@
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <zlib.h>
 
 /* NEW: not opened yet; RAW: only read (the APPEND session, driven by
  * append_one). */
-enum step { NEW, CONNECTING, GREETING, LOGIN, SELECT, IDLE_WAIT, IDLING,
-	    NOTIFIED, RAW, FAILED };
+enum step { NEW, CONNECTING, GREETING, LOGIN, COMPRESS, SELECT, IDLE_WAIT,
+	    IDLING, NOTIFIED, RAW, FAILED };
 
 struct session {
 	int fd;
@@ -36,9 +47,14 @@ struct session {
 	char buf[8192];
 	size_t len;
 	double notified_at;
+	SSL *ssl;			/* -s */
+	int zon;			/* COMPRESS is on */
+	z_stream zin, zout;
 };
 
 static const char *user, *password;
+static SSL_CTX *tls_ctx;		/* -s */
+static int use_compress;		/* -z */
 
 static double now(void)
 {
@@ -107,13 +123,132 @@ static void fail(struct session *s, const char *what)
 	s->step = FAILED;
 }
 
+static int ssl_wait(struct session *s, int r)
+{
+	int e = SSL_get_error(s->ssl, r);
+	struct pollfd p = { s->fd, e == SSL_ERROR_WANT_WRITE ? POLLOUT : POLLIN, 0 };
+
+	if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
+		return -1;
+	poll(&p, 1, 1000);
+	return 0;
+}
+
+/* Sends over TLS or not, deflated when COMPRESS is on. */
+static int session_send(struct session *s, const char *p, size_t n)
+{
+	unsigned char z[16384];
+
+	if (s->zon) {
+		s->zout.next_in = (unsigned char *)p;
+		s->zout.avail_in = (uInt)n;
+		do {
+			s->zout.next_out = z;
+			s->zout.avail_out = sizeof(z);
+			if (deflate(&s->zout, Z_SYNC_FLUSH) == Z_STREAM_ERROR)
+				return -1;
+			s->zon = 0;
+			if (session_send(s, (char *)z, sizeof(z) - s->zout.avail_out) < 0)
+				return -1;
+			s->zon = 1;
+		} while (s->zout.avail_out == 0);
+		return 0;
+	}
+	if (s->ssl == NULL)
+		return send_all(s->fd, p, n);
+	while (n > 0) {
+		int w = SSL_write(s->ssl, p, (int)n);
+
+		if (w <= 0) {
+			if (ssl_wait(s, w) < 0)
+				return -1;
+			continue;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Appends what arrived to s->buf (inflated when COMPRESS is on): >0 bytes,
+ * 0 at EOF, -1 with errno (EAGAIN: nothing yet). */
+static ssize_t session_recv(struct session *s)
+{
+	unsigned char raw[16384];
+	size_t room = sizeof(s->buf) - 1 - s->len;
+	ssize_t n;
+
+	if (s->ssl != NULL) {
+		int r = SSL_read(s->ssl, raw, s->zon ? (int)sizeof(raw) : (int)room);
+
+		if (r <= 0) {
+			int e = SSL_get_error(s->ssl, r);
+
+			if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+				errno = EAGAIN;
+				return -1;
+			}
+			errno = EIO;
+			return e == SSL_ERROR_ZERO_RETURN ? 0 : -1;
+		}
+		n = r;
+	} else {
+		n = recv(s->fd, raw, s->zon ? sizeof(raw) : room, 0);
+		if (n <= 0)
+			return n;
+	}
+	if (!s->zon) {
+		memcpy(s->buf + s->len, raw, (size_t)n);
+		return n;
+	}
+	s->zin.next_in = raw;
+	s->zin.avail_in = (uInt)n;
+	n = 0;
+	while (s->zin.avail_in > 0) {
+		if (s->len + (size_t)n >= sizeof(s->buf) - 1)
+			s->len = 0, n = 0;	/* only the latest lines matter */
+		s->zin.next_out = (unsigned char *)s->buf + s->len + n;
+		s->zin.avail_out = (uInt)(sizeof(s->buf) - 1 - s->len - (size_t)n);
+		if (inflate(&s->zin, Z_SYNC_FLUSH) != Z_OK) {
+			errno = EPROTO;
+			return -1;
+		}
+		n = (ssize_t)((char *)s->zin.next_out - (s->buf + s->len));
+	}
+	return n > 0 ? n : (errno = EAGAIN, -1);
+}
+
 static void send_step(struct session *s, const char *cmd, enum step next)
 {
 	s->len = 0;
-	if (send_all(s->fd, cmd, strlen(cmd)) < 0)
+	if (session_send(s, cmd, strlen(cmd)) < 0)
 		s->step = FAILED;
 	else
 		s->step = next;
+}
+
+/* Implicit TLS on a connected socket, blocking for the handshake. */
+static int tls_start(struct session *s)
+{
+	int flags = fcntl(s->fd, F_GETFL), ok;
+
+	s->ssl = SSL_new(tls_ctx);
+	if (s->ssl == NULL || SSL_set_fd(s->ssl, s->fd) != 1)
+		return -1;
+	fcntl(s->fd, F_SETFL, flags & ~O_NONBLOCK);
+	ok = SSL_connect(s->ssl) == 1;
+	fcntl(s->fd, F_SETFL, flags);
+	return ok ? 0 : -1;
+}
+
+static int compress_start(struct session *s)
+{
+	if (inflateInit2(&s->zin, -15) != Z_OK ||
+	    deflateInit2(&s->zout, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -15, 8,
+			 Z_DEFAULT_STRATEGY) != Z_OK)
+		return -1;
+	s->zon = 1;
+	return 0;
 }
 
 /* Advances one session after poll() said it is ready. */
@@ -128,11 +263,15 @@ static void advance(struct session *s)
 
 		getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len);
 		s->step = err == 0 ? GREETING : FAILED;
+		if (s->step == GREETING && tls_ctx != NULL && tls_start(s) < 0) {
+			fprintf(stderr, "bench-imap-idle: TLS handshake failed\n");
+			s->step = FAILED;
+		}
 		return;
 	}
 	if (s->len >= sizeof(s->buf) - 1)
 		s->len = 0;	/* only the latest lines matter */
-	n = recv(s->fd, s->buf + s->len, sizeof(s->buf) - 1 - s->len, 0);
+	n = session_recv(s);
 	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
 		fprintf(stderr, "bench-imap-idle: session closed in step %d: %s\n",
 			s->step, n == 0 ? "EOF" : strerror(errno));
@@ -151,10 +290,20 @@ static void advance(struct session *s)
 		}
 		break;
 	case LOGIN:
-		if (have_line(s, "a OK", NULL))
+		if (have_line(s, "a OK", NULL) && use_compress)
+			send_step(s, "z COMPRESS DEFLATE\r\n", COMPRESS);
+		else if (have_line(s, "a OK", NULL))
 			send_step(s, "b SELECT INBOX\r\n", SELECT);
 		else if (have_line(s, "a ", NULL))
 			fail(s, "LOGIN");
+		break;
+	case COMPRESS:
+		/* RFC 4978 3: compressed from the byte after the OK's CRLF;
+		 * the server sends nothing more until our next command */
+		if (have_line(s, "z OK", NULL) && compress_start(s) == 0)
+			send_step(s, "b SELECT INBOX\r\n", SELECT);
+		else if (have_line(s, "z ", NULL))
+			fail(s, "COMPRESS");
 		break;
 	case SELECT:
 		if (have_line(s, "b OK", NULL))
@@ -233,9 +382,15 @@ static void run_until(struct session *s, struct pollfd *pfd, size_t n,
 			return;
 		if (poll(pfd, n, 100) < 0)
 			return;
-		for (size_t i = 0; i < n; i++)
-			if (pfd[i].fd >= 0 && pfd[i].revents != 0)
+		for (size_t i = 0; i < n; i++) {
+			if (pfd[i].fd < 0 || pfd[i].revents == 0)
+				continue;
+			advance(&s[i]);
+			/* TLS may hold decrypted bytes that poll() cannot see */
+			while (s[i].ssl != NULL && s[i].step != FAILED &&
+			       s[i].step < target && SSL_pending(s[i].ssl) > 0)
 				advance(&s[i]);
+		}
 	}
 }
 
@@ -362,17 +517,19 @@ int main(int argc, char **argv)
 	struct session *s;
 	struct pollfd *pfd;
 	double sent, *lat;
-	int opt, port = 0;
+	int opt, port = 0, tls_port = 0;
 
-	while ((opt = getopt(argc, argv, "p:u:w:n:P:")) != -1) {
+	while ((opt = getopt(argc, argv, "p:u:w:n:P:s:z")) != -1) {
 		switch (opt) {
 		case 'p': port = atoi(optarg); break;
+		case 's': tls_port = atoi(optarg); break;
+		case 'z': use_compress = 1; break;
 		case 'u': user = optarg; break;
 		case 'w': password = optarg; break;
 		case 'n': n = strtoul(optarg, NULL, 10); break;
 		case 'P': server_pid = atol(optarg); break;
 		default:
-			fprintf(stderr, "usage: bench-imap-idle -p PORT -u USER -w PASSWORD -n N [-P PID]\n");
+			fprintf(stderr, "usage: bench-imap-idle -p PORT -u USER -w PASSWORD -n N [-P PID] [-s TLS_PORT] [-z]\n");
 			return 2;
 		}
 	}
@@ -380,8 +537,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench-imap-idle: -p, -u, -w and -n are required\n");
 		return 2;
 	}
-	sin.sin_port = htons((uint16_t)port);
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (tls_port > 0) {
+		tls_ctx = SSL_CTX_new(TLS_client_method());
+		if (tls_ctx == NULL)
+			return 1;
+		SSL_CTX_set_verify(tls_ctx, SSL_VERIFY_NONE, NULL);
+	}
+	sin.sin_port = htons((uint16_t)(tls_port > 0 ? tls_port : port));
 	s = calloc(n, sizeof(*s));
 	pfd = calloc(n, sizeof(*pfd));
 	lat = calloc(n, sizeof(*lat));
@@ -396,6 +559,7 @@ int main(int argc, char **argv)
 	idling = count_in(s, n, IDLING);
 	sleep(1);	/* let the server settle before reading its memory */
 	pss_idle = tree_pss(server_pid);
+	sin.sin_port = htons((uint16_t)port);
 	sent = append_one(&sin);
 	if (sent > 0)
 		run_until(s, pfd, n, &sin, NOTIFIED, 10);
@@ -412,7 +576,14 @@ int main(int argc, char **argv)
 	       idling ? (double)(pss_idle - pss_before) / (double)idling : 0);
 	for (size_t i = 0; i < n; i++) {
 		if (s[i].fd >= 0) {
-			send_all(s[i].fd, "DONE\r\nz LOGOUT\r\n", 16);
+			if (s[i].step != FAILED)
+				session_send(&s[i], "DONE\r\nz LOGOUT\r\n", 16);
+			if (s[i].ssl != NULL)
+				SSL_free(s[i].ssl);
+			if (s[i].zon) {
+				inflateEnd(&s[i].zin);
+				deflateEnd(&s[i].zout);
+			}
 			close(s[i].fd);
 		}
 	}

@@ -13,7 +13,15 @@
  * COMPRESS_MAX_RATIO bytes per input byte over a window of
  * COMPRESS_RATIO_WINDOW inflated bytes (a deflate bomb), or that is not
  * valid deflate data, is refused: refused(arg, why) is called once, and
- * from then on the input is dropped unread. */
+ * from then on the input is dropped unread.
+ *
+ * Memory: our deflate uses an 8 KiB window and memLevel 5 (48 KiB of zlib
+ * state while it runs, not 256 KiB), the inflate the 32 KiB window a
+ * client may use (about 39 KiB).  Neither stays while the connection is
+ * at rest: after each reply, and after each client flush, the stream's
+ * state is freed and only its window is kept (at most 8 KiB out, at most
+ * the bytes received so far and 32 KiB in), to be restored when data
+ * moves again. */
 
 #define COMPRESS_RATIO_WINDOW (1024 * 1024)
 #define COMPRESS_MAX_RATIO 250
@@ -27,5 +35,9 @@ typedef void compress_refused_fn(void *arg, const char *why);
 struct bufferevent *compress_filter_new(struct bufferevent *under,
 					compress_refused_fn *refused,
 					void *arg);
+
+/* Bytes of zlib state and kept windows of every filter of this process
+ * (for tests and benchmarks). */
+size_t compress_memory_in_use(void);
 
 #endif

@@ -53,6 +53,8 @@ struct conn {
 	struct event *free_ev;		/* frees the connection from the loop */
 	struct event *deadline_ev;	/* the unit being read is too slow */
 	struct event *refuse_ev;	/* tells the session its input is refused */
+	struct event *drain_ev;		/* the socket took bytes from below the
+					   DEFLATE filter: on_write */
 	const char *refused_why;	/* set by the COMPRESS filter */
 	unsigned int saved_timeout;	/* the protocol's, during a handshake */
 	char ip[64];
@@ -341,6 +343,33 @@ static void compress_refused(void *arg, const char *why)
 	event_add(c->refuse_ev, &(struct timeval){ 0, 0 });
 }
 
+static void on_write(struct bufferevent *bev, void *arg);
+
+static void on_drain_ev(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	if (!c->dead)
+		on_write(c->bev, c);
+}
+
+/* The filter calls on_write only when it deflates something, so output
+ * held back because the bytes below it were many (output_full) would wait
+ * for good once the socket drains them: their draining wakes on_write. */
+static void under_drained(struct evbuffer *b, const struct evbuffer_cb_info *info,
+			  void *arg)
+{
+	struct conn *c = arg;
+
+	(void)b;
+	if (info->n_deleted == 0 || c->dead || c->drain_ev == NULL)
+		return;
+	if ((c->io.more_output || c->closing) && !output_full(c))
+		event_active(c->drain_ev, EV_TIMEOUT, 1);
+}
+
 /* RFC 4978 3: compression starts right after the tagged OK, which is
  * already in bev's output and leaves uncompressed below the filter. */
 static void start_compress(struct conn *c)
@@ -365,6 +394,10 @@ static void start_compress(struct conn *c)
 		close_when_flushed(c);
 		return;
 	}
+	if (c->drain_ev == NULL)
+		c->drain_ev = event_new(c->srv->base, -1, 0, on_drain_ev, c);
+	if (c->drain_ev != NULL)
+		evbuffer_add_cb(bufferevent_get_output(c->bev), under_drained, c);
 	if (c->raw != NULL)
 		c->mid = c->bev;
 	else
@@ -905,6 +938,8 @@ static void conn_free(struct conn *c)
 		event_free(c->deadline_ev);
 	if (c->refuse_ev != NULL)
 		event_free(c->refuse_ev);
+	if (c->drain_ev != NULL)
+		event_free(c->drain_ev);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else

@@ -54,6 +54,26 @@ int dbenv_retryable(int ret);
 int dbenv_is_alive(DB_ENV *env, pid_t pid, db_threadid_t tid,
 		   u_int32_t flags);
 
+/* The lock file beside an environment, and its protocol (dbenv.c): take
+ * the gate before DB_ENV->open; *others_r says whether another live
+ * process has the environment open (then DB_FAILCHK, never a recovery
+ * that would panic it).  Returns the fd (keep it while the environment is
+ * open: closing it drops the locks), or -1 with errno.  After the open:
+ * dbenv_gate_leave(&fd, opened) (a failed open also drops the users lock
+ * and closes fd); after DB_ENV->close: dbenv_gate_release. */
+#define DBENV_LOCK_FILE "maillab-env.lock"
+int dbenv_gate_enter(const char *home, bool *others_r);
+void dbenv_gate_leave(int *fdp, bool opened);
+void dbenv_gate_release(int *fdp);
+
+/* DB_ENV->failchk on every environment this process has open (the
+ * running server, periodically): releases what processes that died
+ * inside Berkeley DB held, and frees their thread slots.  0, or the last
+ * error (logged: such an environment needs recovery, at the next start). */
+int dbenv_failchk_all(void);
+/* The same for one environment opened with dbenv_open. */
+int dbenv_failchk(DB_ENV *env);
+
 /* Threads of control (all processes together) the environment tracks for
  * failchk: the server's loop and workers, plus command-line tools. */
 #define DBENV_THREADS 128

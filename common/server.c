@@ -21,6 +21,7 @@
 #include "common/server.h"
 #include "common/tls.h"
 #include "common/users.h"
+#include "common/dbenv.h"
 #include "common/worker.h"
 #include "common/xalloc.h"
 
@@ -434,6 +435,40 @@ void server_conn_closed(struct server *srv)
 		evtimer_add(srv->ev_trim, &delay);
 }
 
+/* A process that dies inside Berkeley DB (a `maillab user` or `queue`
+ * command killed at the wrong moment) leaves locks and thread slots in
+ * the shared environment; the open of the next process cleans them up
+ * (dbenv.c), but a running server would otherwise wait on them until a
+ * lock attempt of its own fails (dbenv_retry).  So it runs failchk
+ * itself, on a worker (failchk walks the region's mutexes), every
+ * DBENV_FAILCHK_SECS. */
+#define DBENV_FAILCHK_SECS 10
+
+static void failchk_work(void *arg)
+{
+	(void)arg;
+	dbenv_failchk_all();
+}
+
+static void failchk_done(void *arg)
+{
+	struct server *srv = arg;
+
+	srv->failchk_running = false;
+}
+
+static void on_failchk(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+
+	(void)fd;
+	(void)what;
+	if (srv->failchk_running || srv->pool == NULL)
+		return;
+	srv->failchk_running = true;
+	worker_submit(srv->pool, failchk_work, failchk_done, srv);
+}
+
 static void reload(struct server *srv)
 {
 	struct config_ref *ref = xcalloc(1, sizeof(*ref));
@@ -511,6 +546,10 @@ int server_init(struct server *srv, struct config *cfg,
 		return -1;
 	srv->penalty = penalty_new();
 	srv->pool = worker_pool_new(srv->base, cfg->workers);
+	srv->ev_failchk = event_new(srv->base, -1, EV_PERSIST, on_failchk, srv);
+	if (srv->ev_failchk != NULL)
+		event_add(srv->ev_failchk,
+			  &(struct timeval){ DBENV_FAILCHK_SECS, 0 });
 	srv->ev_int = evsignal_new(srv->base, SIGINT, on_signal, srv);
 	srv->ev_term = evsignal_new(srv->base, SIGTERM, on_signal, srv);
 	srv->ev_hup = evsignal_new(srv->base, SIGHUP, on_signal, srv);
@@ -563,6 +602,8 @@ void server_free(struct server *srv)
 		event_free(srv->ev_poll);
 	if (srv->ev_trim != NULL)
 		event_free(srv->ev_trim);
+	if (srv->ev_failchk != NULL)
+		event_free(srv->ev_failchk);
 	server_watches_free(srv);
 	if (srv->users != NULL)
 		userdb_close(&srv->users);

@@ -58,6 +58,8 @@ struct server {
 	size_t conns_peak;		/* most connections since the last
 					 * memory trim (server_conn_closed) */
 	struct event *ev_trim;
+	struct event *ev_failchk;	/* DBENV_FAILCHK_SECS: dbenv_failchk_all */
+	bool failchk_running;		/* one job at a time */
 };
 
 /* Sets up everything for the instance in cfg (takes ownership of cfg):

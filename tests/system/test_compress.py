@@ -171,6 +171,46 @@ class CompressTest(unittest.TestCase):
         self.assertIn(b"e OK", w.command(b"e EXPUNGE"))
         w.close()
 
+    def test_large_message_round_trip(self):
+        """A 3 MB message (text, base64 noise, and 20 KB blocks repeated
+        20 KB apart, beyond the server's 8 KiB deflate window but inside
+        the client's 32 KiB one) goes up with APPEND and comes back with
+        FETCH over COMPRESS, several times with small commands between
+        (the server's streams rest and resume between them), byte for
+        byte, decoded by Python's zlib.decompressobj(-15)."""
+        import base64
+        import random
+        rnd = random.Random(11)
+        block = b"\r\n".join(
+            bytes(rnd.choice(b"abcdefghij klmnop") for _ in range(70))
+            for _ in range(280))
+        parts = [b"From: Bob <bob@lab.test>\r\nTo: alice@lab.test\r\n"
+                 b"Subject: big\r\n\r\n"]
+        while sum(map(len, parts)) < 3 << 20:
+            parts.append(b"line of text %d in a long message\r\n" % len(parts))
+            parts.append(base64.encodebytes(rnd.randbytes(3000))
+                         .replace(b"\n", b"\r\n"))
+            parts.append(block + b"\r\n")
+        big = b"".join(parts)
+        w = self.login()
+        w.compress()
+        self.assertIn(b"s OK", w.command(b"s SELECT INBOX"))
+        reply = w.command(b"a APPEND INBOX {%d}" % len(big), big)
+        self.assertIn(b"a OK [APPENDUID ", reply)
+        uid = reply.split(b"[APPENDUID ")[1].split(b"]")[0].split()[1]
+        for i in range(3):
+            self.assertIn(b"n%d OK" % i, w.command(b"n%d NOOP" % i))
+            reply = w.command(b"f%d UID FETCH %s BODY.PEEK[]" % (i, uid))
+            head = b"{%d}\r\n" % len(big)
+            self.assertIn(head, reply)
+            start = reply.index(head) + len(head)
+            self.assertEqual(reply[start:start + len(big)], big)
+            self.assertIn(b"f%d OK" % i, reply)
+        self.assertIn(b"d OK", w.command(
+            b"d UID STORE " + uid + b" +FLAGS.SILENT (\\Deleted)"))
+        self.assertIn(b"e OK", w.command(b"e EXPUNGE"))
+        w.close()
+
     def test_unknown_algorithm_and_before_login(self):
         w = Wire(self.inst)
         self.assertIn(b"z BAD", w.command(b"z COMPRESS DEFLATE"))

@@ -219,6 +219,84 @@ START_TEST(test_back_pressure)
 }
 END_TEST
 
+/* The client's inflate of whatever the peer socket holds, appended to
+ * plain at *len. */
+static void client_inflate(struct side *s, z_stream *in, unsigned char *plain,
+			   size_t cap, size_t *len)
+{
+	unsigned char wire[65536];
+	ssize_t n;
+
+	pump(s);
+	while ((n = read(s->peer, wire, sizeof(wire))) > 0) {
+		in->next_in = wire;
+		in->avail_in = (uInt)n;
+		in->next_out = plain + *len;
+		in->avail_out = (uInt)(cap - *len);
+		ck_assert_int_eq(inflate(in, Z_SYNC_FLUSH), Z_OK);
+		ck_assert_uint_eq(in->avail_in, 0);
+		*len = cap - in->avail_out;
+		pump(s);
+	}
+}
+
+/* Between commands both streams are parked: only their windows stay (at
+ * most 8 KiB out, at most what came in), and a stream resumed after
+ * parking refers back into the kept window, so every reply and command
+ * still decodes exactly, over many rounds. */
+START_TEST(test_parked_between_commands)
+{
+	struct side s;
+	size_t base = compress_memory_in_use(), received = 0;
+	size_t cap = 1u << 20, got = 0, want = 0;
+	unsigned char *plain = malloc(cap), *expect = malloc(cap);
+	z_stream in = { 0 };
+
+	side_open(&s);
+	ck_assert_int_eq(inflateInit2(&in, -15), Z_OK);
+	/* nothing allocated until data moves */
+	ck_assert_uint_eq(compress_memory_in_use(), base);
+	for (int round = 0; round < 40; round++) {
+		char cmd[64], reply[2048];
+		unsigned char *wire;
+		size_t len, max = 0, rlen;
+		struct evbuffer *ib = bufferevent_get_input(s.z);
+
+		snprintf(cmd, sizeof(cmd), "a%d UID FETCH %d (FLAGS)\r\n",
+			 round, round);
+		wire = client_deflate(&s, cmd, strlen(cmd), &len);
+		ck_assert_uint_eq(send_all(&s, wire, len, &max), len);
+		free(wire);
+		received += strlen(cmd);
+		ck_assert_uint_eq(inflated_waiting(&s), strlen(cmd));
+		ck_assert_int_eq(memcmp(evbuffer_pullup(ib, -1), cmd,
+					strlen(cmd)), 0);
+		evbuffer_drain(ib, strlen(cmd));
+		rlen = (size_t)snprintf(reply, sizeof(reply),
+			"* %d FETCH (UID %d FLAGS (\\Seen))\r\n"
+			"a%d OK UID FETCH completed\r\n", round, round, round);
+		ck_assert_uint_lt(want + rlen, cap);
+		memcpy(expect + want, reply, rlen);
+		want += rlen;
+		bufferevent_write(s.z, reply, rlen);
+		client_inflate(&s, &in, plain, cap, &got);
+		ck_assert_uint_eq(got, want);
+		ck_assert_int_eq(memcmp(plain, expect, want), 0);
+		/* at rest: the windows only */
+		ck_assert_uint_le(compress_memory_in_use() - base,
+				  8192 + (received < 32768 ? received : 32768));
+	}
+	/* repeated replies compress against the kept window */
+	ck_assert_uint_lt(in.total_in, want / 2);
+	ck_assert_ptr_null(s.why);
+	inflateEnd(&in);
+	side_close(&s);
+	ck_assert_uint_eq(compress_memory_in_use(), base);
+	free(plain);
+	free(expect);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *suite = suite_create("compress");
@@ -229,6 +307,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_bomb);
 	tcase_add_test(tc, test_not_deflate);
 	tcase_add_test(tc, test_back_pressure);
+	tcase_add_test(tc, test_parked_between_commands);
 	suite_add_tcase(suite, tc);
 	return suite;
 }
