@@ -179,8 +179,12 @@ static void commit_done(void *arg)
 	smtp_enter_state(s, SMTP_READY);
 	if (t->commit_ret == 0) {
 		log_delivery(s);
-		if (t->queue_id[0] != '\0')
-			queue_runner_kick(t->queue_id);
+		if (t->queue_id[0] != '\0') {
+			size_t len;
+			const char *text = maildir_delivery_data(t->delivery, &len);
+
+			queue_runner_kick_loaded(t->queue_id, &t->queued_env, text, len);
+		}
 		if (t->report_id[0] != '\0')
 			queue_runner_kick(t->report_id);
 		smtp_rate_record(s);

@@ -337,6 +337,29 @@ static unsigned int make_jobs(struct queue_runner *r, struct qmsg *m,
 	return n;
 }
 
+/* m's envelope and text are loaded: its due recipients go to their
+ * destinations. */
+static void begin_jobs(struct queue_runner *r, struct qmsg *m, int64_t now)
+{
+	m->body_off = 0;
+	/* RFC 5321 4.4: Return-Path is added at the final delivery,
+	 * never relayed (ours is the first line the session wrote). */
+	if (m->text.len > 12 &&
+	    strncasecmp(m->text.data, "Return-Path:", 12) == 0) {
+		const char *nl = memchr(m->text.data, '\n', m->text.len);
+
+		m->body_off = nl != NULL ? (size_t)(nl - m->text.data) + 1 : 0;
+	}
+	for (size_t i = 0; i < m->env.n_rcpts; i++)
+		m->env.rcpts[i].queued = false;
+	if (!looping(r, m))
+		make_jobs(r, m, now);
+	runner_dispatch_all(r);
+	if (m->open == 0)
+		/* nothing was due, or only instant failures */
+		runner_save(r, m);
+}
+
 static void load_done(void *arg)
 {
 	struct load_job *j = arg;
@@ -354,23 +377,7 @@ static void load_done(void *arg)
 		log_msg("queue", m->id, "cannot load: %s", j->err);
 		rest_msg(r, m, now + cfg_of(r)->queue_retry_base);
 	} else {
-		m->body_off = 0;
-		/* RFC 5321 4.4: Return-Path is added at the final delivery,
-		 * never relayed (ours is the first line the session wrote). */
-		if (m->text.len > 12 &&
-		    strncasecmp(m->text.data, "Return-Path:", 12) == 0) {
-			const char *nl = memchr(m->text.data, '\n', m->text.len);
-
-			m->body_off = nl != NULL ? (size_t)(nl - m->text.data) + 1 : 0;
-		}
-		for (size_t i = 0; i < m->env.n_rcpts; i++)
-			m->env.rcpts[i].queued = false;
-		if (!looping(r, m))
-			make_jobs(r, m, now);
-		runner_dispatch_all(r);
-		if (m->open == 0)
-			/* nothing was due, or only instant failures */
-			runner_save(r, m);
+		begin_jobs(r, m, now);
 	}
 	free(j);
 }
@@ -594,6 +601,29 @@ void queue_runner_kick(const char *id)
 		return;
 	add_msg(the_runner, id, 0);
 	runner_schedule(the_runner);
+}
+
+void queue_runner_kick_loaded(const char *id, struct queue_env **envp,
+			      const char *text, size_t len)
+{
+	struct queue_runner *r = the_runner;
+	struct qmsg *m;
+
+	if (r == NULL || r->stopping || text == NULL || *envp == NULL ||
+	    r->n_active >= MAX_ACTIVE || find_msg(r, id) != NULL) {
+		queue_runner_kick(id);
+		return;
+	}
+	add_msg(r, id, 0);
+	m = find_msg(r, id);
+	m->active = true;
+	m->bounce_retry = false;
+	r->n_active++;
+	m->env = **envp;
+	free(*envp);
+	*envp = NULL;
+	buf_append(&m->text, text, len);
+	begin_jobs(r, m, (int64_t)time(NULL));
 }
 
 void queue_runner_stop(struct queue_runner *r)
