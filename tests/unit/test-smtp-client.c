@@ -342,6 +342,8 @@ START_TEST(test_reset_before_reuse_pipelined)
 	ck_assert_int_eq(feed("250 2.0.0 queued"), CE_TXN_DONE);
 	ck_assert_int_eq(results[0].code, 250);
 	/* only the one transaction began with it */
+	free(results[0].text);
+	results[0].text = NULL;
 	ck_assert_int_eq(client_start(&C, &T), CE_NONE);
 	ck_assert_str_eq(sent(), "MAIL FROM:<alice@a.test>\r\n"
 			 "RCPT TO:<bob@b.test>\r\nDATA\r\n");
