@@ -45,14 +45,16 @@ static struct qmsg *find_msg(struct queue_runner *r, const char *id)
 	return NULL;
 }
 
-static void add_msg(struct queue_runner *r, const char *id, int64_t next_try)
+/* Returns the message (known before, or new). */
+static struct qmsg *add_msg(struct queue_runner *r, const char *id,
+			    int64_t next_try)
 {
 	struct qmsg *m = find_msg(r, id);
 
 	if (m != NULL) {
 		if (!m->active)
 			m->next_try = next_try;
-		return;
+		return m;
 	}
 	m = xcalloc(1, sizeof(*m));
 	m->r = r;
@@ -62,6 +64,7 @@ static void add_msg(struct queue_runner *r, const char *id, int64_t next_try)
 	m->next = r->msgs;
 	r->msgs = m;
 	r->n_msgs++;
+	return m;
 }
 
 static void free_msg(struct qmsg *m)
@@ -610,12 +613,15 @@ void queue_runner_kick_loaded(const char *id, struct queue_env **envp,
 	struct qmsg *m;
 
 	if (r == NULL || r->stopping || text == NULL || *envp == NULL ||
-	    r->n_active >= MAX_ACTIVE || find_msg(r, id) != NULL) {
+	    r->n_active >= MAX_ACTIVE) {
 		queue_runner_kick(id);
 		return;
 	}
-	add_msg(r, id, 0);
-	m = find_msg(r, id);
+	m = add_msg(r, id, 0);
+	if (m->active) {
+		runner_schedule(r);	/* under way already (never for a new id) */
+		return;
+	}
 	m->active = true;
 	m->bounce_retry = false;
 	r->n_active++;
