@@ -426,6 +426,7 @@ void runner_schedule(struct queue_runner *r)
 
 struct flush_job {
 	struct queue_runner *r;
+	bool scanned;		/* r->flush_ids_seen when it started */
 	bool all;
 	char **ids;
 	size_t n;
@@ -440,7 +441,11 @@ static void flush_work(void *arg)
 
 	buf_printf(&path, "%s/flush", j->r->qdir);
 	j->all = unlink(path.data) == 0;
-	runner_take_flush_ids(j->r->qdir, &j->ids, &j->n);
+	buf_clear(&path);
+	buf_printf(&path, "%s/%s", j->r->qdir, QUEUE_FLUSH_MARK);
+	/* the mark goes first: a request made meanwhile leaves a new one */
+	if (unlink(path.data) == 0 || !j->scanned)
+		runner_take_flush_ids(j->r->qdir, &j->ids, &j->n);
 	buf_free(&path);
 }
 
@@ -490,6 +495,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 		r->flush_pending = true;
 		j = xcalloc(1, sizeof(*j));
 		j->r = r;
+		j->scanned = r->flush_ids_seen;
+		r->flush_ids_seen = true;
 		worker_submit(r->srv->pool, flush_work, flush_done, j);
 	}
 	run_due(r);
