@@ -39,6 +39,7 @@ struct queue_runner {
 	SSL_CTX *tls_verify;	/* for routes with tls=require: checks the
 				   certificate against relay_ca_file */
 	struct qmsg *msgs;
+	struct qmsg *cursor;	/* where run_due goes on (NULL: the head) */
 	size_t n_msgs, n_active;
 	struct dest *dests;
 	unsigned int n_conns;	/* outbound connections open */
