@@ -24,8 +24,12 @@
 	"  sessions and mailbox instead of bob's.\n"
 
 /* Lab 7: two instances (each routes the other's domain to it, see
- * cli/lab-start.c), with retries short enough to watch. */
-#define LAB7_QUEUE "queue_retry_base = 2s\nqueue_retry_max = 10s\n"
+ * cli/lab-start.c), with retries short enough to watch, and no idle
+ * outbound connection: one kept open to south would still take the next
+ * message while south shuts down (its sessions get shutdown_grace), and
+ * the student stopping south would see no deferral. */
+#define LAB7_QUEUE "queue_retry_base = 2s\nqueue_retry_max = 10s\n" \
+	"queue_connection_idle = 0\n"
 
 static const struct lab_seed lab2_seeds[] = {
 	{ "Lab 2: keep me", "Leave this one on the server.\r\n" },

@@ -10,7 +10,8 @@
  *
  * Works while `maillab serve` runs: list and show read the files the
  * runner replaces atomically; flush leaves DIR/queue/flush or
- * DIR/queue/flush-ID, which the runner takes within a second; del removes
+ * DIR/queue/flush-ID (and then DIR/queue/flush-ids, the sign to look for
+ * those), which the runner takes within a second; del removes
  * the envelope first, and the runner drops a message whose files are
  * gone. */
 #include <fcntl.h>
@@ -203,6 +204,18 @@ static int flush_request(const char *qdir, const char *id, bool quiet)
 		return 1;
 	}
 	close(fd);
+	if (id != NULL) {
+		/* then the mark that makes the server look for flush-ID files */
+		buf_clear(&path);
+		buf_printf(&path, "%s/%s", qdir, QUEUE_FLUSH_MARK);
+		fd = open(path.data, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			fprintf(stderr, "maillab: cannot create %s: %m\n", path.data);
+			buf_free(&path);
+			return 1;
+		}
+		close(fd);
+	}
 	if (!quiet)
 		printf("Flush requested: the running server retries %s within a second.\n",
 		       id != NULL ? id : "every message");

@@ -101,6 +101,7 @@ struct config {
 	unsigned int queue_delay_warning;	/* then tell the sender: 4h */
 	unsigned int queue_max_connections;	/* outbound, in total: 20 */
 	unsigned int queue_max_per_destination;	/* to one next hop: 4 */
+	unsigned int queue_connection_idle;	/* idle outbound kept open: 2 */
 	unsigned int max_received_headers;	/* more: a mail loop (bounce): 50 */
 	unsigned int timeout_client;	/* RFC 5321 4.5.3.2: 300 */
 	unsigned int timeout_client_data_end;	/* after the final dot: 600 */

@@ -27,6 +27,7 @@ struct maildir_delivery {
 	char name[256];		/* final base name, "" before commit */
 	size_t wlen;
 	bool synced;		/* fsync'd since the last write */
+	bool created;		/* the tmp file exists (lazy: not yet) */
 	char wbuf[WBUF_SIZE];
 };
 
@@ -103,13 +104,66 @@ struct maildir_delivery *maildir_delivery_begin(const char *mail_root,
 	}
 	d->mail_root = xstrdup(mail_root);
 	d->tmp_path = buf_steal(&path);
+	d->created = true;
 	return d;
+}
+
+struct maildir_delivery *maildir_delivery_begin_lazy(const char *mail_root)
+{
+	struct maildir_delivery *d = xcalloc(1, sizeof(*d));
+	struct buf path = BUF_INIT(BUF_UNLIMITED);
+	char unique[200];
+
+	maildir_name_unique(unique, sizeof(unique), 0);
+	unique[maildir_base_len(unique)] = '\0';
+	*strstr(unique, ",S=") = '\0';
+	buf_printf(&path, "%s/.tmp/%s", mail_root, unique);
+	d->fd = -1;
+	d->mail_root = xstrdup(mail_root);
+	d->tmp_path = buf_steal(&path);
+	return d;
+}
+
+/* Creates a lazy delivery's file (MAIL_ROOT/.tmp/ too when missing). */
+static int create_file(struct maildir_delivery *d)
+{
+	struct buf dir = BUF_INIT(BUF_UNLIMITED);
+	int flags = O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC;
+
+	if (maildir_fault("open") < 0)
+		return -1;
+	d->fd = open(d->tmp_path, flags, 0600);
+	if (d->fd < 0 && errno == ENOENT) {
+		buf_printf(&dir, "%s/.tmp", d->mail_root);
+		if (fs_mkdir(d->mail_root) == 0 && fs_mkdir(dir.data) == 0)
+			d->fd = open(d->tmp_path, flags, 0600);
+		buf_free(&dir);
+	}
+	if (d->fd < 0)
+		return -1;
+	d->created = true;
+	return 0;
+}
+
+const char *maildir_delivery_data(const struct maildir_delivery *d,
+				  size_t *len_r)
+{
+	/* a flush leaves the bytes in the buffer: all of them while the
+	 * message fits it */
+	if (d->error != 0 || d->size > WBUF_SIZE)
+		return NULL;
+	*len_r = (size_t)d->size;
+	return d->wbuf;
 }
 
 static int flush(struct maildir_delivery *d)
 {
 	if (d->error != 0) {
 		errno = d->error;
+		return -1;
+	}
+	if (!d->created && create_file(d) < 0) {
+		d->error = errno;
 		return -1;
 	}
 	if (d->wlen == 0)
@@ -516,7 +570,8 @@ void maildir_delivery_free(struct maildir_delivery **dp)
 	if (d->fd >= 0)
 		close(d->fd);
 	if (d->tmp_path != NULL) {
-		unlink(d->tmp_path);
+		if (d->created)
+			unlink(d->tmp_path);
 		free(d->tmp_path);
 	}
 	free(d->mail_root);

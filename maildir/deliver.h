@@ -48,6 +48,18 @@ struct maildir_rcpt {
 /* NULL on failure, with a message in err_r (errno kept). */
 struct maildir_delivery *maildir_delivery_begin(const char *mail_root,
 						char *err_r, size_t errlen);
+/* The same, but no file yet (never NULL): it is created (and
+ * MAIL_ROOT/.tmp/ when missing) by the first write that fills the buffer
+ * (64 KiB), or by the fsync before the commit or link, so that a message
+ * that fits the buffer touches no file system from the loop thread
+ * (DESIGN.md: blocking work goes to the worker pool); its failure is the
+ * failure of that write, commit or link. */
+struct maildir_delivery *maildir_delivery_begin_lazy(const char *mail_root);
+/* The whole message when it is still in memory (it fitted the buffer),
+ * with its length in *len_r; else NULL.  Valid until maildir_delivery_free
+ * and while nothing more is written. */
+const char *maildir_delivery_data(const struct maildir_delivery *d,
+				  size_t *len_r);
 
 /* A sink: appends n bytes.  0, or -1 with errno set (ENOSPC, EIO, EFBIG...).
  * After a failure every later write and the commit fail too.  `arg` is the

@@ -434,6 +434,16 @@ void client_conn_send(struct client_conn *cc, struct client_txn *t)
 	leave(cc);
 }
 
+void client_conn_reset_next(struct client_conn *cc)
+{
+	client_reset_next(&cc->client);
+}
+
+bool client_conn_unanswered(const struct client_conn *cc)
+{
+	return !cc->client.answered;
+}
+
 void client_conn_quit(struct client_conn *cc)
 {
 	client_quit(&cc->client);

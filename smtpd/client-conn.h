@@ -49,6 +49,13 @@ struct client_conn *client_conn_new(const struct client_conn_params *p,
 /* Sends a transaction; its results are in t when ops->txn_done runs. */
 void client_conn_send(struct client_conn *cc, struct client_txn *t);
 void client_conn_quit(struct client_conn *cc);
+/* The next client_conn_send begins with RSET (client_reset_next): for a
+ * connection taken again after it sat idle. */
+void client_conn_reset_next(struct client_conn *cc);
+/* Whether the transaction under way (or the last one) got no reply at
+ * all: when the connection is lost then, the server took nothing of it
+ * and it may go again at once over another connection. */
+bool client_conn_unanswered(const struct client_conn *cc);
 /* Closes at once without ops->closed (server stop).  Any transaction's
  * results are "connection closed" (4xx).  Sets *ccp to NULL. */
 void client_conn_free(struct client_conn **ccp);

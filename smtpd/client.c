@@ -24,7 +24,7 @@ static const char *const step_names[] = {
 	[CL_AUTH_PASS] = "the AUTH LOGIN user name",
 	[CL_READY] = "nothing", [CL_MAIL] = "MAIL FROM", [CL_RCPT] = "RCPT TO",
 	[CL_DATA] = "DATA", [CL_DOT] = "end of data", [CL_RSET] = "RSET",
-	[CL_QUIT] = "QUIT", [CL_CLOSED] = "nothing",
+	[CL_QUIT] = "QUIT", [CL_CLOSED] = "nothing", [CL_TXN_RSET] = "RSET",
 };
 
 void client_init(struct smtp_client *c, const char *helo_name,
@@ -404,6 +404,7 @@ enum client_event client_start(struct smtp_client *c, struct client_txn *t)
 	c->txn = t;
 	c->rcpt_next = c->rcpt_replied = c->accepted = 0;
 	c->mail_ok = false;
+	c->answered = false;
 	for (size_t i = 0; i < t->n_rcpts; i++) {
 		t->results[i].code = 0;
 		t->results[i].text = NULL;
@@ -414,6 +415,13 @@ enum client_event client_start(struct smtp_client *c, struct client_txn *t)
 		return CE_TXN_DONE;
 	}
 	c->step = CL_MAIL;
+	if (c->reset_next) {
+		c->reset_next = false;
+		c->step = CL_TXN_RSET;
+		send_cmd(c, "RSET");
+		if (!c->pipelining)
+			return CE_NONE;		/* MAIL after its reply */
+	}
 	send_mail(c);
 	if (c->pipelining) {
 		/* RFC 2920 3.1: MAIL, every RCPT and DATA in one go. */
@@ -538,6 +546,36 @@ static enum client_event on_dot(struct smtp_client *c)
 	return txn_over(c, c->chunking && c->reply_code / 100 != 2);
 }
 
+static enum client_event session_lost(struct smtp_client *c, const char *why);
+
+void client_reset_next(struct smtp_client *c)
+{
+	c->reset_next = true;
+}
+
+/* The RSET a transaction began with: 2xx, on to MAIL (sent with it when
+ * pipelining); anything else, the session cannot be trusted. */
+static enum client_event on_txn_rset(struct smtp_client *c)
+{
+	char *why;
+	enum client_event ev;
+
+	if (c->reply_code / 100 == 2) {
+		c->step = CL_MAIL;
+		if (!c->pipelining)
+			send_mail(c);
+		return CE_NONE;
+	}
+	/* BDAT pipelined after it carried the message: the server may
+	 * have taken it, so it is not unanswered */
+	if (c->pipelining && c->chunking)
+		c->answered = true;
+	why = reply_summary(c, CL_TXN_RSET);
+	ev = session_lost(c, why);
+	free(why);
+	return ev;
+}
+
 bool client_ready(const struct smtp_client *c)
 {
 	return c->step == CL_READY;
@@ -611,6 +649,8 @@ static enum client_event on_reply(struct smtp_client *c)
 		return on_data(c);
 	case CL_DOT:
 		return on_dot(c);
+	case CL_TXN_RSET:
+		return on_txn_rset(c);
 	case CL_RSET:
 		if (c->reply_code / 100 != 2) {
 			client_quit(c);
@@ -645,6 +685,9 @@ enum client_event client_line(struct smtp_client *c, const char *line,
 	}
 	if (r == 0)
 		return CE_NONE;
+	/* a refused RSET before MAIL leaves nothing taken (on_txn_rset) */
+	if (c->txn != NULL && c->step != CL_TXN_RSET)
+		c->answered = true;
 	ev = on_reply(c);
 	c->reply_code = 0;
 	buf_clear(&c->reply);

@@ -64,6 +64,7 @@ enum client_step {
 	CL_GREETING, CL_EHLO, CL_HELO, CL_STARTTLS, CL_TLS,
 	CL_AUTH, CL_AUTH_USER, CL_AUTH_PASS, CL_READY,
 	CL_MAIL, CL_RCPT, CL_DATA, CL_DOT, CL_RSET, CL_QUIT, CL_CLOSED,
+	CL_TXN_RSET,	/* the RSET a transaction begins with (client_reset_next) */
 };
 
 struct smtp_client {
@@ -103,6 +104,9 @@ struct smtp_client {
 	size_t rcpt_replied;	/* RCPT replies read */
 	size_t accepted;	/* recipients that got 2xx to RCPT */
 	bool mail_ok;
+	bool reset_next;	/* the next transaction begins with RSET */
+	bool answered;		/* the transaction got a reply (other than
+				   a refused RSET it began with) */
 };
 
 void client_init(struct smtp_client *c, const char *helo_name,
@@ -123,6 +127,11 @@ void client_tls_done(struct smtp_client *c);
  * CE_TXN_DONE when it ends at once (the server cannot take the message:
  * SIZE, 8BITMIME, SMTPUTF8), else CE_NONE. */
 enum client_event client_start(struct smtp_client *c, struct client_txn *t);
+/* The next transaction begins with RSET (RFC 5321 4.1.1.5), pipelined
+ * with MAIL when the server offers PIPELINING (RFC 2920 3.1): for a
+ * connection that sat idle, it checks the session is still there before
+ * the message goes.  A refused RSET ends the session (4xx results). */
+void client_reset_next(struct smtp_client *c);
 /* Whether a transaction may start now. */
 bool client_ready(const struct smtp_client *c);
 /* Says QUIT (RFC 5321 4.1.1.10). */

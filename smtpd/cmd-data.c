@@ -15,20 +15,16 @@
 #include "smtpd/ratelimit.h"
 #include "smtpd/session.h"
 
-/* Starts the delivery and the sink in front of it: 0, or -1 (logged; the
- * caller answers 451). */
-static int begin_message(struct smtp_session *s)
+/* Starts the delivery and the sink in front of it.  The file is made
+ * by the commit on a worker (or by the write that fills the delivery's
+ * buffer): the loop thread does no file system work for a message that
+ * fits the buffer, and its failure is the commit's 451. */
+static void begin_message(struct smtp_session *s)
 {
 	struct smtp_txn *t = s->txn;
 	struct buf prefix = BUF_INIT(BUF_UNLIMITED);
-	char err[256];
 
-	t->delivery = maildir_delivery_begin(smtp_mail_root(s), err, sizeof(err));
-	if (t->delivery == NULL) {
-		log_msg(service_name(s->io->service), s->io->id,
-			"delivery failed to start: %s", err);
-		return -1;
-	}
+	t->delivery = maildir_delivery_begin_lazy(smtp_mail_root(s));
 	smtp_trace_fields(s, &prefix);
 	smtp_body_init(&t->body, maildir_delivery_write, t->delivery,
 		       prefix.data, prefix.len);
@@ -44,7 +40,6 @@ static int begin_message(struct smtp_session *s)
 	 * a line at a bare LF too, which it stores as CRLF. */
 	t->body.check_lines = true;
 	t->body.max_line = s->io->cfg->max_text_line;
-	return 0;
 }
 
 void smtp_cmd_data(struct smtp_session *s, char *args)
@@ -58,10 +53,7 @@ void smtp_cmd_data(struct smtp_session *s, char *args)
 		smtp_reply(s, 554, "5.5.1", "No valid recipients");
 		return;
 	}
-	if (begin_message(s) < 0) {
-		smtp_reply(s, 451, "4.3.0", "Temporary local problem, try again later");
-		return;
-	}
+	begin_message(s);
 	dr_init(&s->dr, cfg->max_message_size, cfg->max_text_line, smtp_body_write,
 		&t->body);
 	s->io->data = &s->dr;
@@ -187,8 +179,12 @@ static void commit_done(void *arg)
 	smtp_enter_state(s, SMTP_READY);
 	if (t->commit_ret == 0) {
 		log_delivery(s);
-		if (t->queue_id[0] != '\0')
-			queue_runner_kick(t->queue_id);
+		if (t->queue_id[0] != '\0') {
+			size_t len;
+			const char *text = maildir_delivery_data(t->delivery, &len);
+
+			queue_runner_kick_loaded(t->queue_id, &t->queued_env, text, len);
+		}
 		if (t->report_id[0] != '\0')
 			queue_runner_kick(t->report_id);
 		smtp_rate_record(s);
@@ -341,10 +337,7 @@ void smtp_cmd_bdat(struct smtp_session *s, char *args)
 	s->bdat_size = size;
 	if (s->bdat_refusal == 0 && !t->chunking) {
 		t->chunking = true;
-		if (begin_message(s) < 0) {
-			/* the 451 comes after the chunk, which is dropped */
-			s->bdat_refusal = 451;
-		}
+		begin_message(s);
 	} else if (s->bdat_refusal == 552 || s->bdat_refusal == 554) {
 		t->chunking = true;
 	}

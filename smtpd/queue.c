@@ -118,10 +118,16 @@ struct env_draft {
 static int draft_start(struct env_draft *dr, const char *qdir, const char *id,
 		       const struct buf *text)
 {
+	int flags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC;
+	char err[64];
+
 	buf_init(&dr->tmp, BUF_UNLIMITED);
 	buf_printf(&dr->tmp, "%s/tmp/%s.env", qdir, id);
 	dr->syncing = false;
-	dr->fd = open(dr->tmp.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	dr->fd = open(dr->tmp.data, flags, 0600);
+	/* the queue directories are made when missing, not checked each time */
+	if (dr->fd < 0 && errno == ENOENT && make_dirs(qdir, err, sizeof(err)) == 0)
+		dr->fd = open(dr->tmp.data, flags, 0600);
 	if (dr->fd < 0 || fs_write_all(dr->fd, text->data, text->len) < 0)
 		return -1;
 	memset(&dr->cb, 0, sizeof(dr->cb));
@@ -169,8 +175,6 @@ int queue_store(const char *qdir, struct maildir_delivery *d, bool move,
 	bool named = false;
 	int tries, ret = -1;
 
-	if (make_dirs(qdir, err_r, errlen) < 0)
-		return -1;
 	e->size = maildir_delivery_size(d);
 	queue_env_format(e, &text);	/* the id is not part of it */
 	for (tries = 0; tries < 10; tries++) {

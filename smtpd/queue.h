@@ -30,6 +30,11 @@
  * otherwise. */
 
 #define QUEUE_ID_LEN 16		/* hex digits */
+/* `maillab queue flush ID` leaves QDIR/flush-ID, then this file: the
+ * runner reads the queue directory for flush-ID files only when it finds
+ * it (not every second, which with 100,000 messages is a walk of 200,000
+ * names). */
+#define QUEUE_FLUSH_MARK "flush-ids"
 #define QUEUE_ERROR_MAX 512	/* bytes of last error kept per recipient */
 
 enum queue_rcpt_state {

@@ -46,11 +46,19 @@ int smtp_relay_queue(struct smtp_session *s, char *err_r, size_t errlen)
 					   t->rcpts[i].orcpt);
 	/* a message with no local recipient has no other use for its file */
 	ret = queue_store(qdir, t->delivery, t->n_dests == 0, &e, err_r, errlen);
-	if (ret == 0)
+	if (ret == 0) {
 		snprintf(t->queue_id, sizeof(t->queue_id), "%s", e.id);
-	/* The strings above belong to the transaction. */
-	e.sender = e.ret = e.envid = NULL;
-	queue_env_free(&e);
+		/* kept for the runner's first attempt (queue_runner_kick_loaded) */
+		e.sender = xstrdup(e.sender);
+		e.ret = e.ret != NULL ? xstrdup(e.ret) : NULL;
+		e.envid = e.envid != NULL ? xstrdup(e.envid) : NULL;
+		t->queued_env = xmalloc(sizeof(*t->queued_env));
+		*t->queued_env = e;
+	} else {
+		/* The strings above belong to the transaction. */
+		e.sender = e.ret = e.envid = NULL;
+		queue_env_free(&e);
+	}
 	free(qdir);
 	return ret;
 }

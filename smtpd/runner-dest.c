@@ -2,8 +2,12 @@
  * waiting (a job: one message's recipients in that domain), its route
  * (looked up on a worker), and the connections that take its jobs one
  * after the other (at most queue_max_per_destination, and
- * queue_max_connections over all destinations). */
+ * queue_max_connections over all destinations).  A connection with no job
+ * waiting stays open queue_connection_idle seconds for the next one to
+ * its destination (as Postfix's connection cache does), then says QUIT;
+ * one that another destination needs for its jobs says QUIT at once. */
 #include <dirent.h>
+#include <event2/event.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +40,11 @@ struct dconn {
 	struct client_conn *cc;
 	struct job *cur;		/* the transaction under way */
 	bool worked;			/* a transaction got its results */
+	bool idle;			/* ready, waiting for a job (ev_idle) */
+	bool quitting;			/* QUIT said: takes no job */
+	bool cur_after_idle;		/* cur went over a connection that
+					   sat idle (began with RSET) */
+	struct event *ev_idle;		/* queue_connection_idle: QUIT */
 	struct dconn *next;
 };
 
@@ -240,9 +249,25 @@ static void route_done(void *arg)
 
 /* --- connections --- */
 
+/* Puts a job that never reached the peer back first in d's queue, its
+ * results as before it was sent. */
+static void requeue_job(struct dest *d, struct job *j)
+{
+	for (size_t k = 0; k < j->n; k++) {
+		free(j->results[k].text);
+		j->results[k].text = NULL;
+		j->results[k].code = 0;
+	}
+	j->next = d->head;
+	d->head = j;
+	if (d->tail == NULL)
+		d->tail = j;
+}
+
 static void conn_ready(void *arg);
 static void conn_txn_done(void *arg);
 static void conn_closed(void *arg, const char *error);
+static void on_idle(evutil_socket_t fd, short what, void *arg);
 
 static const struct client_conn_ops conn_ops = {
 	conn_ready, conn_txn_done, conn_closed,
@@ -270,6 +295,7 @@ static void open_conn(struct dest *d)
 	if (d->route.require_tls)
 		p.tls = r->tls_verify;
 	dc->d = d;
+	dc->ev_idle = evtimer_new(r->srv->base, on_idle, dc);
 	dc->next = d->conns;
 	d->conns = dc;
 	d->n_conns++;
@@ -279,25 +305,67 @@ static void open_conn(struct dest *d)
 	dc->cc = client_conn_new(&p, &d->route, &conn_ops, dc);
 }
 
-static void conn_ready(void *arg)
+static void quit_conn(struct dconn *dc)
+{
+	if (dc->quitting)
+		return;
+	dc->idle = false;
+	dc->quitting = true;
+	evtimer_del(dc->ev_idle);
+	client_conn_quit(dc->cc);
+}
+
+/* The connection's idle time is over (RFC 5321 4.1.1.10: QUIT). */
+static void on_idle(evutil_socket_t fd, short what, void *arg)
 {
 	struct dconn *dc = arg;
+
+	(void)fd;
+	(void)what;
+	log_msg("smtp-out", NULL, "%s: idle for %u s, closing",
+		client_conn_peer(dc->cc), dc->d->r->srv->cfg->cfg.queue_connection_idle);
+	quit_conn(dc);
+}
+
+/* Whether another destination has jobs waiting and no connection may
+ * open for them while dc stays open. */
+static bool wanted_elsewhere(const struct dconn *dc)
+{
+	const struct queue_runner *r = dc->d->r;
+
+	if (r->n_conns < r->srv->cfg->cfg.queue_max_connections)
+		return false;
+	for (const struct dest *o = r->dests; o != NULL; o = o->next)
+		if (o != dc->d && o->head != NULL && o->state == D_READY)
+			return true;
+	return false;
+}
+
+/* Gives d's first waiting job to dc, which is ready. */
+static void take_job(struct dconn *dc)
+{
 	struct dest *d = dc->d;
 	struct job *j = d->head;
 	struct qmsg *m;
 
-	if (j == NULL || d->r->stopping) {
-		client_conn_quit(dc->cc);
-		return;
-	}
 	d->head = j->next;
 	if (d->head == NULL)
 		d->tail = NULL;
+	j->next = NULL;
 	dc->cur = j;
+	dc->cur_after_idle = dc->idle;
+	if (dc->idle) {
+		/* it sat idle: the peer may have dropped it meanwhile */
+		dc->idle = false;
+		evtimer_del(dc->ev_idle);
+		client_conn_reset_next(dc->cc);
+	}
 	m = j->m;
-	j->addrs = xcalloc(j->n, sizeof(*j->addrs));
-	j->notify = xcalloc(j->n, sizeof(*j->notify));
-	j->orcpt = xcalloc(j->n, sizeof(*j->orcpt));
+	if (j->addrs == NULL) {
+		j->addrs = xcalloc(j->n, sizeof(*j->addrs));
+		j->notify = xcalloc(j->n, sizeof(*j->notify));
+		j->orcpt = xcalloc(j->n, sizeof(*j->orcpt));
+	}
 	ensure_results(j);
 	for (size_t k = 0; k < j->n; k++) {
 		const struct queue_rcpt *rc = &m->env.rcpts[j->idx[k]];
@@ -316,6 +384,29 @@ static void conn_ready(void *arg)
 		.results = j->results,
 	};
 	client_conn_send(dc->cc, &j->txn);
+}
+
+static void conn_ready(void *arg)
+{
+	struct dconn *dc = arg;
+	struct dest *d = dc->d;
+	unsigned int idle = d->r->srv->cfg->cfg.queue_connection_idle;
+	struct timeval tv = { idle, 0 };
+
+	if (d->r->stopping || dc->quitting) {
+		quit_conn(dc);
+		return;
+	}
+	if (d->head != NULL) {
+		take_job(dc);
+		return;
+	}
+	if (idle == 0 || wanted_elsewhere(dc)) {
+		quit_conn(dc);
+		return;
+	}
+	dc->idle = true;
+	evtimer_add(dc->ev_idle, &tv);
 }
 
 static void conn_txn_done(void *arg)
@@ -338,12 +429,22 @@ static void conn_closed(void *arg, const char *error)
 	struct queue_runner *r = d->r;
 	struct dconn **p = &d->conns;
 
-	if (dc->cur != NULL) {
+	if (dc->cur != NULL && dc->cur_after_idle &&
+	    client_conn_unanswered(dc->cc)) {
+		/* The peer dropped the idle connection before our RSET: it
+		 * took nothing, so the job goes first over another one. */
+		log_msg("smtp-out", NULL, "%s: idle connection lost (%s); the message "
+			"goes again over a new one", client_conn_peer(dc->cc),
+			error != NULL ? error : "closed");
+		requeue_job(d, dc->cur);
+		dc->cur = NULL;
+	} else if (dc->cur != NULL) {
 		/* the transaction's results say "connection lost" */
 		record(r, dc->cur, client_conn_peer(dc->cc));
 		finish_job(r, dc->cur);
 		dc->cur = NULL;
 	}
+	event_free(dc->ev_idle);
 	while (*p != dc)
 		p = &(*p)->next;
 	*p = dc->next;
@@ -375,14 +476,38 @@ static unsigned int count_jobs(const struct dest *d)
 	return n;
 }
 
-static unsigned int idle_conns(const struct dest *d)
+/* Connections still connecting (each takes a job when it is ready). */
+static unsigned int opening_conns(const struct dest *d)
 {
 	unsigned int n = 0;
 
 	for (const struct dconn *dc = d->conns; dc != NULL; dc = dc->next)
-		if (dc->cur == NULL)
+		if (dc->cur == NULL && !dc->idle && !dc->quitting)
 			n++;
 	return n;
+}
+
+static struct dconn *idle_conn(const struct dest *d)
+{
+	for (struct dconn *dc = d->conns; dc != NULL; dc = dc->next)
+		if (dc->idle)
+			return dc;
+	return NULL;
+}
+
+/* queue_max_connections is reached while d has jobs no connection will
+ * take: up to `need` idle connections to other destinations say QUIT
+ * (their closing dispatches again). */
+static void reclaim_idle(struct dest *d, unsigned int need)
+{
+	for (struct dest *o = d->r->dests; o != NULL && need > 0; o = o->next) {
+		struct dconn *dc;
+
+		while (o != d && need > 0 && (dc = idle_conn(o)) != NULL) {
+			quit_conn(dc);
+			need--;
+		}
+	}
 }
 
 static void dispatch(struct dest *d)
@@ -390,6 +515,7 @@ static void dispatch(struct dest *d)
 	struct queue_runner *r = d->r;
 	const struct config *cfg = &r->srv->cfg->cfg;
 	struct route_job *rj;
+	struct dconn *dc;
 	char text[600];
 
 	if (r->stopping)
@@ -428,11 +554,17 @@ static void dispatch(struct dest *d)
 		free_dest(r, d);
 		return;
 	}
-	/* Connections still connecting take the first jobs. */
-	while (count_jobs(d) > idle_conns(d) &&
+	/* Idle connections take the first jobs, then those still
+	 * connecting; then new ones. */
+	while (d->head != NULL && (dc = idle_conn(d)) != NULL)
+		take_job(dc);
+	while (count_jobs(d) > opening_conns(d) &&
 	       d->n_conns < cfg->queue_max_per_destination &&
 	       r->n_conns < cfg->queue_max_connections)
 		open_conn(d);
+	if (count_jobs(d) > opening_conns(d) &&
+	    d->n_conns < cfg->queue_max_per_destination)
+		reclaim_idle(d, count_jobs(d) - opening_conns(d));
 }
 
 void runner_forget_down(struct queue_runner *r)
@@ -462,6 +594,7 @@ void runner_close_conns(struct queue_runner *r)
 			struct dconn *dc = d->conns;
 
 			d->conns = dc->next;
+			event_free(dc->ev_idle);
 			client_conn_free(&dc->cc);
 			if (dc->cur != NULL)
 				free_job(dc->cur);

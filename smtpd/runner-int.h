@@ -39,12 +39,16 @@ struct queue_runner {
 	SSL_CTX *tls_verify;	/* for routes with tls=require: checks the
 				   certificate against relay_ca_file */
 	struct qmsg *msgs;
+	struct qmsg *cursor;	/* where run_due goes on (NULL: the head) */
 	size_t n_msgs, n_active;
 	struct dest *dests;
 	unsigned int n_conns;	/* outbound connections open */
 	unsigned int next_conn;	/* for connection ids */
 	struct event *ev_kick, *ev_tick;
 	bool flush_pending;
+	bool flush_ids_seen;	/* the flush-ID files left before the start
+				   were taken (later ones come with the
+				   QUEUE_FLUSH_MARK file) */
 	bool stopping;
 };
 
@@ -71,7 +75,8 @@ void runner_dispatch_all(struct queue_runner *r);
 /* Server stop: every connection closed, no callbacks. */
 void runner_close_conns(struct queue_runner *r);
 void runner_free_dests(struct queue_runner *r);
-/* Worker: the ids of DIR/queue/flush-ID files (removed). */
+/* Worker: the ids of DIR/queue/flush-ID files (removed): a walk of the
+ * whole queue directory, so only after QUEUE_FLUSH_MARK was there. */
 void runner_take_flush_ids(const char *qdir, char ***ids_r, size_t *n_r);
 
 /* bounce.c */

@@ -21,6 +21,13 @@ struct queue_runner *queue_runner_start(struct server *srv, char *err_r,
 /* Message `id` was queued: try it now.  A no-op when no runner runs
  * (unit tests). */
 void queue_runner_kick(const char *id);
+struct queue_env;
+/* The same for a message just queued whose envelope (*envp) and text
+ * (text[0..len), NULL when it is not in memory) the caller still holds:
+ * the first attempt starts at once without reading them back from the
+ * queue.  Takes *envp (sets it to NULL) when it uses it; copies text. */
+void queue_runner_kick_loaded(const char *id, struct queue_env **envp,
+			      const char *text, size_t len);
 /* Before server_free: closes every connection and timer.  Jobs still on
  * the worker pool finish harmlessly during server_free. */
 void queue_runner_stop(struct queue_runner *r);

@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "common/xalloc.h"
 #include "smtpd/aliases.h"
+#include "smtpd/queue.h"
 #include "smtpd/session.h"
 #include "smtpd/smtp.h"
 
@@ -139,6 +140,10 @@ static void txn_free(struct smtp_txn *t)
 	free(t->ret);
 	free(t->envid);
 	free(t->auth);
+	if (t->queued_env != NULL) {
+		queue_env_free(t->queued_env);
+		free(t->queued_env);
+	}
 	/* An unfinished delivery takes its tmp file with it. */
 	maildir_delivery_free(&t->delivery);
 	smtp_body_free(&t->body);

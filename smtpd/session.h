@@ -76,6 +76,9 @@ struct smtp_txn {
 	int commit_ret;
 	char commit_err[256];
 	char queue_id[24];	/* set when remote recipients were queued */
+	/* its envelope as queued, for the runner's first attempt (which
+	 * then reads nothing back); NULL once taken */
+	struct queue_env *queued_env;
 	char report_id[24];	/* a "delivered" report queued (NOTIFY=SUCCESS) */
 	unsigned int seq;	/* message number in the session */
 	char id[40];		/* SESSION.SEQ: in logs, Received, Message-ID */

@@ -169,6 +169,10 @@ class Postfix(unittest.TestCase):
         self.assertIn(b"Return-Path: <alice@a.test>", stored)
         self.assertIn("status=sent", a.log())
         # Postfix offers CHUNKING: the message went as one BDAT chunk
+        # (Postfix counts the commands in its disconnect line, which comes
+        # once the connection, kept for queue_connection_idle, has said QUIT)
+        wait_for("Postfix's disconnect line",
+                 lambda: "disconnect from" in self.pf.maillog().split("status=sent")[-1])
         self.assertIn("bdat=1", self.pf.maillog())
         a.assert_alive()
 

@@ -76,6 +76,11 @@ class RecordingHop:
         rcpts = []
         for raw in f:
             verb = raw[:4].upper()
+            if self.mode == "down" and verb in (b"MAIL", b"RSET"):
+                # going down with a session open (a connection the relay
+                # kept idle): RFC 5321 3.8, 421 to the next command
+                conn.sendall(b"421 4.3.2 hop.test down for maintenance\r\n")
+                return
             if verb == b"EHLO":
                 conn.sendall(b"250-hop.test\r\n250-PIPELINING\r\n250 8BITMIME\r\n")
             elif verb == b"MAIL":

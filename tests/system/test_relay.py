@@ -187,6 +187,11 @@ class Relay(unittest.TestCase):
         self.assertIn("Subject: to be deleted", shown)
         self.assertIn("from <alice@a.test>", shown)
         self.assertIn("retries", self.queue("flush", qid))
+        # the runner looks for flush-ID files when flush-ids marks them
+        wait_for("the runner to take the flush request",
+                 lambda: "flush requested (some messages)" in self.a.log())
+        for name in ("flush-" + qid, "flush-ids"):
+            self.assertFalse(os.path.exists(os.path.join(self.a.dir, "queue", name)))
         self.assertIn("retries", self.queue("flush"))
         self.assertIn("Deleted %s (no bounce was sent)" % qid,
                       self.queue("del", qid, "--silent"))

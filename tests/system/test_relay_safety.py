@@ -87,7 +87,11 @@ class AliasForwardingOnAndBounces(unittest.TestCase):
                   if "RCPT TO:<sender@c.test>" in t]
         self.assertEqual(len(bounce), 1)
         self.assertIn("MAIL FROM:<>", bounce[0])
-        self.assertEqual(bounce[0].count("RCPT TO:"), 1)
+        # the forward may have gone over the same connection (it stays
+        # open for the next message): count in the bounce's transaction
+        txn = [t for t in bounce[0].split("MAIL FROM:") if t.startswith("<>")]
+        self.assertEqual(len(txn), 1)
+        self.assertEqual(txn[0].count("RCPT TO:"), 1)
         a.assert_alive()
 
     def test_submission_cannot_forge_the_sender_to_aim_a_bounce(self):

@@ -410,7 +410,7 @@ static void assert_every_key_documented(const char *path)
 		"queue_retry_base", "queue_retry_max", "queue_lifetime",
 		"queue_delay_warning",
 		"queue_max_connections", "queue_max_per_destination",
-		"max_received_headers",
+		"queue_connection_idle", "max_received_headers",
 		"timeout_client", "timeout_client_data_end",
 		"fault_injection",
 		"workers", "trace", "strict", "log_file",
@@ -459,6 +459,7 @@ START_TEST(test_durations)
 	ck_assert_uint_eq(cfg.queue_lifetime, 5 * 86400);
 	ck_assert_uint_eq(cfg.timeout_client, 300);
 	ck_assert_uint_eq(cfg.timeout_client_data_end, 600);
+	ck_assert_uint_eq(cfg.queue_connection_idle, 2);
 	config_free(&cfg);
 	ck_assert_int_eq(parse(&cfg, "queue_retry_base = 2s\nqueue_retry_max = 10\n"
 			       "queue_lifetime = 2h\ntimeout_client = 1m\n"), 0);

@@ -1,7 +1,8 @@
 /* The relay client's state machine (smtpd/client.h), fed scripted server
  * replies with no socket: EHLO and HELO, STARTTLS or not, PIPELINING on
  * and off, multi-line replies, 2xx/4xx/5xx per recipient, SIZE, 8BITMIME,
- * 421 and malformed replies, a lost connection, and dot-stuffing. */
+ * 421 and malformed replies, a lost connection, dot-stuffing, and the RSET
+ * a reused idle connection begins with. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -322,6 +323,75 @@ START_TEST(test_abort)
 }
 END_TEST
 
+/* A connection taken again after it sat idle: its transaction begins with
+ * RSET, pipelined with MAIL when the server offers PIPELINING. */
+START_TEST(test_reset_before_reuse_pipelined)
+{
+	ready(false, "250-b.test\n250 PIPELINING");
+	T.n_rcpts = 1;
+	client_reset_next(&C);
+	ck_assert_int_eq(client_start(&C, &T), CE_NONE);
+	ck_assert_str_eq(sent(), "RSET\r\nMAIL FROM:<alice@a.test>\r\n"
+			 "RCPT TO:<bob@b.test>\r\nDATA\r\n");
+	ck_assert(!C.answered);
+	ck_assert_int_eq(feed("250 2.0.0 reset"), CE_NONE);
+	ck_assert(!C.answered);
+	ck_assert_int_eq(feed("250 ok\n250 ok\n354 go"), CE_NONE);
+	ck_assert(C.answered);
+	ck_assert_str_eq(sent(), "Subject: x\r\n\r\nhi\r\n.\r\n");
+	ck_assert_int_eq(feed("250 2.0.0 queued"), CE_TXN_DONE);
+	ck_assert_int_eq(results[0].code, 250);
+	/* only the one transaction began with it */
+	free(results[0].text);
+	results[0].text = NULL;
+	ck_assert_int_eq(client_start(&C, &T), CE_NONE);
+	ck_assert_str_eq(sent(), "MAIL FROM:<alice@a.test>\r\n"
+			 "RCPT TO:<bob@b.test>\r\nDATA\r\n");
+}
+END_TEST
+
+START_TEST(test_reset_before_reuse_one_by_one)
+{
+	ready(false, "250-b.test\n250 SIZE");
+	T.n_rcpts = 1;
+	client_reset_next(&C);
+	ck_assert_int_eq(client_start(&C, &T), CE_NONE);
+	ck_assert_str_eq(sent(), "RSET\r\n");
+	ck_assert_int_eq(feed("250 2.0.0 reset"), CE_NONE);
+	ck_assert_str_eq(sent(), "MAIL FROM:<alice@a.test> SIZE=18\r\n");
+	ck_assert_int_eq(feed("250 ok"), CE_NONE);
+	ck_assert_str_eq(sent(), "RCPT TO:<bob@b.test>\r\n");
+}
+END_TEST
+
+/* A refused RSET: the session is not trusted (4xx, closed), and nothing
+ * of the message was taken (answered stays false: it may go again over
+ * another connection at once); a lost connection before any reply too. */
+START_TEST(test_reset_refused_or_lost)
+{
+	ready(false, "250-b.test\n250 SIZE");
+	T.n_rcpts = 1;
+	client_reset_next(&C);
+	client_start(&C, &T);
+	sent();
+	ck_assert_int_eq(feed("502 5.5.2 what"), CE_CLOSE);
+	ck_assert(!C.answered);
+	ck_assert_int_eq(results[0].code, 421);
+	ck_assert_str_eq(results[0].text, "502 5.5.2 what (in reply to RSET)");
+	client_free(&C);
+	free(results[0].text);
+	memset(results, 0, sizeof(results));
+
+	ready(false, "250-b.test\n250 PIPELINING");
+	client_reset_next(&C);
+	client_start(&C, &T);
+	sent();
+	client_abort(&C, "421 4.4.2 Connection closed by the server");
+	ck_assert(!C.answered);
+	ck_assert_int_eq(results[0].code, 421);
+}
+END_TEST
+
 START_TEST(test_dot_stuff)
 {
 	static const struct { const char *in, *out; } cases[] = {
@@ -481,6 +551,9 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_421_and_malformed);
 	tcase_add_test(tc, test_abort);
 	tcase_add_test(tc, test_dot_stuff);
+	tcase_add_test(tc, test_reset_before_reuse_pipelined);
+	tcase_add_test(tc, test_reset_before_reuse_one_by_one);
+	tcase_add_test(tc, test_reset_refused_or_lost);
 	suite_add_tcase(s, tc);
 	return s;
 }
