@@ -909,6 +909,11 @@ void conn_shutdown(struct conn *c)
 	after_unit(c);
 }
 
+void conn_mark_stopping(struct conn *c)
+{
+	c->io.stopping = true;
+}
+
 void conn_abort(struct conn *c)
 {
 	drop_socket(c);

@@ -69,6 +69,8 @@ struct proto_io {
 	const char *tls_cipher;
 	bool early_input;		/* the client sent bytes before the
 					   greeting (known at ops->open) */
+	bool stopping;			/* the server is stopping: finish what
+					   is under way, begin nothing new */
 	char peer[64];			/* client address, text */
 	char id[20];			/* session id, in logs and traces */
 	enum service_id service;

@@ -346,6 +346,8 @@ static void begin_stop(struct server *srv)
 	srv->stopping = true;
 	log_msg("maillab", NULL, "stopping: %zu sessions get %u s to finish",
 		srv->n_conns, grace);
+	for (struct conn *c = srv->conns; c != NULL; c = conn_next(c))
+		conn_mark_stopping(c);
 	for (l = srv->listeners; l != NULL; l = l->next)
 		evconnlistener_disable(l->evl);
 	srv->ev_grace = evtimer_new(srv->base, on_grace, srv);

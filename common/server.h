@@ -87,6 +87,8 @@ void conn_accept(struct server *srv, int fd, const char *ip, bool loopback,
 		 enum service_id svc);
 /* Asks the session to end (shutdown reply), then closes it. */
 void conn_shutdown(struct conn *c);
+/* Tells the session the server is stopping (io->stopping). */
+void conn_mark_stopping(struct conn *c);
 /* Closes without a word (hard stop). */
 void conn_abort(struct conn *c);
 /* Frees at once; only when no callback of c is running (server teardown). */

@@ -160,6 +160,12 @@ void smtp_cmd_mail(struct smtp_session *s, char *args)
 	struct smtp_txn *t;
 	int owned;
 
+	/* RFC 5321 3.8: a stopping server lets a transaction under way finish
+	 * but begins no new one; 421 tells the client to try again later. */
+	if (s->io->stopping) {
+		smtp_close(s, "4.3.2", "Service shutting down, closing connection");
+		return;
+	}
 	/* RFC 4954 6 and RFC 6409 4.3: submission needs authentication. */
 	if (smtp_is_submission(s) && s->user == NULL) {
 		smtp_reply(s, 530, "5.7.0", "Authentication required");
