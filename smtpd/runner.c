@@ -531,7 +531,7 @@ struct scan_job {
 	struct queue_runner *r;
 	char **ids;
 	size_t n;
-	int recovered;
+	bool scanned;
 	char err[256];
 };
 
@@ -543,13 +543,26 @@ static void collect_id(const char *id, void *arg)
 	j->ids[j->n++] = xstrdup(id);
 }
 
+/* Before the loop runs, so before any session can queue: recovery takes
+ * a .msg without its .env for an unfinished one, which is exactly what a
+ * message being queued looks like (smtpd/queue.c queue_store). */
+static void recover(const char *qdir)
+{
+	char err[256];
+	int n = queue_recover(qdir, err, sizeof(err));
+
+	if (n < 0)
+		log_msg("queue", NULL, "recovery failed: %s", err);
+	else if (n > 0)
+		log_msg("queue", NULL, "removed %d unfinished file(s)", n);
+}
+
 static void scan_work(void *arg)
 {
 	struct scan_job *j = arg;
 
-	j->recovered = queue_recover(j->r->qdir, j->err, sizeof(j->err));
-	if (j->recovered >= 0)
-		queue_scan(j->r->qdir, collect_id, j, j->err, sizeof(j->err));
+	j->scanned = queue_scan(j->r->qdir, collect_id, j, j->err,
+				sizeof(j->err)) == 0;
 	for (size_t i = 0; i < j->n; i++)
 		runner_settle_bounce(j->r->qdir, j->ids[i]);
 }
@@ -560,10 +573,8 @@ static void scan_done(void *arg)
 	struct queue_runner *r = j->r;
 	struct qmsg *known;
 
-	if (j->recovered < 0)
-		log_msg("queue", NULL, "recovery failed: %s", j->err);
-	else if (j->recovered > 0)
-		log_msg("queue", NULL, "removed %d unfinished file(s)", j->recovered);
+	if (!j->scanned)
+		log_msg("queue", NULL, "reading the queue failed: %s", j->err);
 	/* The scan names each message once; only those kicked meanwhile
 	 * (known now) may be among them: a look-up in those alone, not in
 	 * every message added before (100,000 of them took a minute). */
@@ -626,6 +637,7 @@ struct queue_runner *queue_runner_start(struct server *srv, char *err_r,
 	r->ev_kick = event_new(srv->base, -1, 0, on_kick, r);
 	r->ev_tick = event_new(srv->base, -1, EV_PERSIST, on_tick, r);
 	event_add(r->ev_tick, &(struct timeval){ 1, 0 });
+	recover(r->qdir);
 	j->r = r;
 	worker_submit(srv->pool, scan_work, scan_done, j);
 	server_on_reload(srv, reload_ca, r);
