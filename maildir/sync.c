@@ -38,7 +38,8 @@ struct fresh {
 	size_t len;		/* strlen(name) */
 	bool in_new;
 	unsigned char d_type;	/* from readdir: DT_REG, DT_UNKNOWN ... */
-	int64_t sec, usec;	/* delivery time from the name: UID order */
+	struct maildir_name_info info;	/* the name parsed once: UID order
+					 * (delivery time) and sizes */
 };
 
 struct scan {
@@ -262,7 +263,6 @@ static char *keep_name(struct scan *sc, const char *name, size_t len)
 static void add_fresh(struct scan *sc, const char *name, bool in_new,
 		      unsigned char d_type)
 {
-	struct maildir_name_info info;
 	struct fresh *fr;
 	size_t len = strlen(name);
 
@@ -270,13 +270,11 @@ static void add_fresh(struct scan *sc, const char *name, bool in_new,
 		sc->fresh = xreallocarray(sc->fresh, sc->nfresh ? sc->nfresh * 2 : 16,
 					  sizeof(*sc->fresh));
 	fr = &sc->fresh[sc->nfresh++];
-	maildir_name_parse(name, &info);
+	maildir_name_parse(name, &fr->info);
 	fr->name = keep_name(sc, name, len);
 	fr->len = len;
 	fr->in_new = in_new;
 	fr->d_type = d_type;
-	fr->sec = info.sec;
-	fr->usec = info.usec;
 }
 
 /* Reads one of new/ or cur/.  full: the index is loaded in sc->known.
@@ -349,10 +347,10 @@ static int cmp_fresh(const void *a, const void *b)
 {
 	const struct fresh *fa = a, *fb = b;
 
-	if (fa->sec != fb->sec)
-		return fa->sec < fb->sec ? -1 : 1;
-	if (fa->usec != fb->usec)
-		return fa->usec < fb->usec ? -1 : 1;
+	if (fa->info.sec != fb->info.sec)
+		return fa->info.sec < fb->info.sec ? -1 : 1;
+	if (fa->info.usec != fb->info.usec)
+		return fa->info.usec < fb->info.usec ? -1 : 1;
 	return strcmp(fa->name, fb->name);
 }
 
@@ -397,8 +395,10 @@ static int index_fresh(struct scan *sc, struct fresh *fr)
 		rel = buf_steal(&rel_b);
 	}
 	memset(&m, 0, sizeof(m));
-	if (fr->d_type == DT_REG && mrec_name_suffices(rel)) {
-		mrec_from_name(&m, rel, NULL);
+	if (fr->d_type == DT_REG && mrec_info_suffices(&fr->info)) {
+		/* rel is "cur/" and the name (with ":2," when it was in
+		 * new/): the same base name, parsed in add_fresh */
+		mrec_from_info(&m, &fr->info, NULL);
 	} else if (read_fresh(sc, rel, &m) < 0) {
 		free(rel);
 		return 0;	/* vanished or not a message: skip */
