@@ -354,6 +354,108 @@ static int cmp_fresh(const void *a, const void *b)
 	return strcmp(fa->name, fb->name);
 }
 
+/* Sorts the fresh files into UID order (cmp_fresh) by a radix sort on
+ * (seconds, microseconds) packed in 64 bits, the name compared only
+ * among files of the same time: readdir gives the names in the file
+ * system's hash order, so the 100,000 names of a migrated folder are not
+ * near any order, and a comparison sort pays ~17 compares each.  Times
+ * that do not pack (microseconds of 2^20 or more, seconds more than 2^43
+ * apart) fall back to qsort. */
+#define USEC_BITS 20
+struct sort_key {
+	uint64_t key;
+	size_t idx;
+};
+
+static bool pack_keys(const struct scan *sc, struct sort_key *k)
+{
+	int64_t lo = INT64_MAX, hi = INT64_MIN;
+	size_t i;
+
+	for (i = 0; i < sc->nfresh; i++) {
+		const struct maildir_name_info *in = &sc->fresh[i].info;
+
+		if (in->usec < 0 || in->usec >= (1 << USEC_BITS))
+			return false;
+		lo = in->sec < lo ? in->sec : lo;
+		hi = in->sec > hi ? in->sec : hi;
+	}
+	if (hi - lo < 0 || (uint64_t)(hi - lo) >= (1ULL << (64 - USEC_BITS)))
+		return false;
+	for (i = 0; i < sc->nfresh; i++) {
+		const struct maildir_name_info *in = &sc->fresh[i].info;
+
+		k[i].key = ((uint64_t)(in->sec - lo) << USEC_BITS) |
+			   (uint64_t)in->usec;
+		k[i].idx = i;
+	}
+	return true;
+}
+
+/* LSD radix sort of k (n keys) by bytes, with tmp (n keys) as scratch;
+ * skips the bytes all keys share.  Returns k or tmp: where the result is. */
+static struct sort_key *radix_keys(struct sort_key *k, struct sort_key *tmp,
+				   size_t n)
+{
+	uint64_t all_or = 0, all_and = UINT64_MAX;
+	size_t count[256], i, sum, c;
+	struct sort_key *swap;
+	unsigned shift;
+
+	for (i = 0; i < n; i++) {
+		all_or |= k[i].key;
+		all_and &= k[i].key;
+	}
+	for (shift = 0; shift < 64; shift += 8) {
+		if ((((all_or ^ all_and) >> shift) & 0xff) == 0)
+			continue;
+		memset(count, 0, sizeof(count));
+		for (i = 0; i < n; i++)
+			count[(k[i].key >> shift) & 0xff]++;
+		for (sum = 0, i = 0; i < 256; i++) {
+			c = count[i];
+			count[i] = sum;
+			sum += c;
+		}
+		for (i = 0; i < n; i++)
+			tmp[count[(k[i].key >> shift) & 0xff]++] = k[i];
+		swap = k;
+		k = tmp;
+		tmp = swap;
+	}
+	return k;
+}
+
+static void sort_fresh(struct scan *sc)
+{
+	size_t n = sc->nfresh, i, j;
+	struct sort_key *k, *tmp, *r;
+	struct fresh *sorted;
+
+	k = xreallocarray(NULL, n, sizeof(*k));
+	if (!pack_keys(sc, k)) {
+		free(k);
+		qsort(sc->fresh, n, sizeof(*sc->fresh), cmp_fresh);
+		return;
+	}
+	tmp = xreallocarray(NULL, n, sizeof(*tmp));
+	r = radix_keys(k, tmp, n);
+	sorted = xreallocarray(NULL, n, sizeof(*sorted));
+	for (i = 0; i < n; i++)
+		sorted[i] = sc->fresh[r[i].idx];
+	/* files of the same time: by name, as cmp_fresh */
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && r[j].key == r[i].key; j++)
+			;
+		if (j - i > 1)
+			qsort(sorted + i, j - i, sizeof(*sorted), cmp_fresh);
+	}
+	memcpy(sc->fresh, sorted, n * sizeof(*sorted));
+	free(sorted);
+	free(tmp);
+	free(k);
+}
+
 /* What the file at rel (in the folder) holds, read as other software
  * left it: its sizes and mtime.  0, or -1 when it is gone or not a
  * regular file. */
@@ -539,7 +641,7 @@ int sync_folder(struct maildir_store *s, const char *dir, struct frec *f,
 	if (full && expunge_vanished(&sc) < 0)
 		goto dberr;
 	if (sc.nfresh > 1)
-		qsort(sc.fresh, sc.nfresh, sizeof(*sc.fresh), cmp_fresh);
+		sort_fresh(&sc);
 	if (sc.nfresh > 0) {
 		sc.dir_fd = open(sc.path.data, O_RDONLY | O_DIRECTORY |
 				 O_CLOEXEC | (dir[0] != '\0' ? O_NOFOLLOW : 0));
