@@ -287,6 +287,11 @@ int file_wire_size(int fd, uint64_t *size_r, uint64_t *wire_r,
 void mrec_from_name(struct mrec *m, const char *fname, const struct stat *st);
 /* Whether the name carries ",S=" and a delivery time. */
 bool mrec_name_suffices(const char *fname);
+/* The same two from the name already parsed (maildir_name_parse of the
+ * base name), for a caller that keeps the parse. */
+void mrec_from_info(struct mrec *m, const struct maildir_name_info *info,
+		    const struct stat *st);
+bool mrec_info_suffices(const struct maildir_name_info *info);
 /* The exact sizes from the open file (read to its end): size, needs_crlf,
  * no_final_eol, and unverified 0.  0, or -1 with errno. */
 int mrec_sizes_from_file(struct mrec *m, int fd);

@@ -57,15 +57,28 @@ bool mrec_name_suffices(const char *fname)
 	struct maildir_name_info info;
 
 	parse_base(fname, &info);
-	return info.has_size && info.sec > 0;
+	return mrec_info_suffices(&info);
+}
+
+bool mrec_info_suffices(const struct maildir_name_info *info)
+{
+	return info->has_size && info->sec > 0;
 }
 
 void mrec_from_name(struct mrec *m, const char *fname, const struct stat *st)
 {
 	struct maildir_name_info info;
-	uint64_t file_size;
 
 	parse_base(fname, &info);
+	mrec_from_info(m, &info, st);
+}
+
+void mrec_from_info(struct mrec *m, const struct maildir_name_info *ip,
+		    const struct stat *st)
+{
+	struct maildir_name_info info = *ip;
+	uint64_t file_size;
+
 	m->no_final_eol = 0;
 	m->unverified = MAILDIR_MSG_EOL_UNKNOWN;
 	if (st != NULL) {

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "common/xalloc.h"
+#include "maildir/folder.h"
 #include "maildir/index-int.h"
 #include "maildir/lock.h"
 #include "maildir/mailbox.h"
@@ -363,6 +364,79 @@ static void check_dead_lock_holder(bool locked)
 	maildir_store_close(&s);
 }
 
+/* The order of first indexing (UID order) is delivery order, seconds
+ * then microseconds, by name among files of the same time: sync.c sorts
+ * by a radix sort on the packed times, or by qsort when the times do not
+ * pack (here a second folder with one name in the year 3,000,000), and
+ * both must agree with maildir_name_cmp_delivery. */
+static int cmp_delivery(const void *a, const void *b)
+{
+	return maildir_name_cmp_delivery(*(char *const *)a, *(char *const *)b);
+}
+
+static void check_order(struct maildir_store *s, const char *folder,
+			const char *dir, char **names, size_t n)
+{
+	struct buf p = BUF_INIT(BUF_UNLIMITED);
+	struct maildir_box *box;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		buf_clear(&p);
+		buf_printf(&p, "%s/alice%s/cur/%s", mail, dir, names[i]);
+		write_file(p.data, MSG_A);
+	}
+	qsort(names, n, sizeof(*names), cmp_delivery);
+	ck_assert_msg(maildir_box_open(s, folder, 0, &box, err,
+				       sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(maildir_box_count(box), n);
+	for (i = 0; i < n; i++) {
+		const struct maildir_msg *m = maildir_box_msg(box, i);
+
+		ck_assert_uint_eq(m->uid, (uint32_t)i + 1);
+		ck_assert_str_eq(m->fname + 4, names[i]);
+	}
+	maildir_box_close(&box);
+	buf_free(&p);
+}
+
+static char *name_of(const char *fmt, size_t sec, size_t usec, size_t q)
+{
+	struct buf b = BUF_INIT(BUF_UNLIMITED);
+
+	ck_assert_int_eq(buf_printf(&b, fmt, sec, usec, q, strlen(MSG_A)), 0);
+	return buf_steal(&b);
+}
+
+START_TEST(test_uid_order_ties)
+{
+	enum { N = 300 };
+	struct maildir_store *s = NULL;
+	char *names[N + 1];
+	size_t i;
+
+	ck_assert_int_eq(maildir_store_open(mail, "alice", &s, err,
+					    sizeof(err)), 0);
+	for (i = 0; i < N; i++) {
+		/* 3 seconds, 4 microsecond values, ties named out of order;
+		 * every 10th without M<usec> */
+		names[i] = name_of(i % 10 == 0 ? "%zu.P%zuQ%zu.h,S=%zu:2,"
+				   : "%zu.M%zuP1Q%zu.h,S=%zu:2,",
+				   1700000000 + i % 3, (i * 7) % 4,
+				   (N - i) * 31 % 1000);
+	}
+	check_order(s, "INBOX", "", names, N);
+	ck_assert_int_eq(maildir_folder_create(s, "Far", err, sizeof(err)), 0);
+	names[N] = name_of("%zu.M%zuP1Q%zu.h,S=%zu:2,", 99999999999999, 1, 1);
+	for (i = 0; i < N; i++)
+		names[i][0] = (char)('1' + i % 2);	/* other names */
+	check_order(s, "Far", "/.Far", names, N + 1);
+	for (i = 0; i <= N; i++)
+		free(names[i]);
+	maildir_store_close(&s);
+}
+END_TEST
+
 START_TEST(test_dead_lock_holder)
 {
 	check_dead_lock_holder(true);
@@ -478,6 +552,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_threads);
 	tcase_add_test(tc, test_kill_during_sync);
 	tcase_add_test(tc, test_kill_during_bulk_sync);
+	tcase_add_test(tc, test_uid_order_ties);
 	tcase_add_test(tc, test_dead_lock_holder);
 	tcase_add_test(tc, test_dead_unlocked_user);
 	tcase_add_test(tc, test_owner_mark);
