@@ -701,13 +701,13 @@ void queue_runner_free(struct queue_runner **rp)
 	if (the_runner == r)
 		the_runner = NULL;
 	runner_free_dests(r);
+	sched_free(&r->sched);	/* it clears the items: before they go */
 	while (r->msgs != NULL) {
 		struct qmsg *m = r->msgs;
 
 		r->msgs = m->next;
 		free_msg(m);
 	}
-	sched_free(&r->sched);
 	SSL_CTX_free(r->tls);
 	SSL_CTX_free(r->tls_verify);
 	free(r->qdir);
