@@ -12,8 +12,9 @@
 #    sink each.
 # 2. A queue of DEFERRED deferred messages (SIZE bytes each, written
 #    straight into DIR/queue): the server's memory once its runner has
-#    looked at all of them (VmRSS, VmHWM) and the time `maillab queue list`
-#    takes while it runs.
+#    looked at all of them (VmRSS, VmHWM), its CPU time over the next 10 s
+#    of idling (near 0: the runner looks at its schedule's head, not at
+#    every message) and the time `maillab queue list` takes while it runs.
 #
 #   sh bench/relay.sh [BUILD_DIR]
 #   env: MESSAGES=5000 SIZE=4096 CLIENTS=20 PER_CONN=50 DEFERRED=100000
@@ -237,6 +238,10 @@ while :; do
 	[ $i -lt 600 ] || break
 	sleep 1
 done
+# idle: the runner's look each second must not walk the deferred messages
+idle0=$(awk '{ print $14 + $15 }' "/proc/$MQ_PID/stat")
+sleep 10
+idle1=$(awk '{ print $14 + $15 }' "/proc/$MQ_PID/stat")
 rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$MQ_PID/status")
 hwm=$(awk '/^VmHWM/ { print $2 }' "/proc/$MQ_PID/status")
 lstart=$(now)
@@ -246,6 +251,7 @@ count=$("$B/maillab" queue list -d "$MQ" | tail -1)
 echo "Queue of $DEFERRED deferred messages of $SIZE bytes (written in $(awk -v a="$start" -v b="$filled" 'BEGIN { printf "%.1f", b - a }') s):"
 echo "  maillab queue list: $(awk -v a="$lstart" -v b="$lend" 'BEGIN { printf "%.2f", b - a }') s ($lines lines; last: $count)"
 echo "  server after its runner went through them: VmRSS $rss kB, VmHWM $hwm kB"
+echo "  server idle over 10 s after that: $((idle1 - idle0)) ticks of CPU (utime+stime, $(getconf CLK_TCK) a second)"
 grep -q "$DEFERRED message(s) in the queue" "$MQ/log/maillab.log" ||
 	{ echo "relay: the server did not find $DEFERRED messages" >&2; status=1; }
 

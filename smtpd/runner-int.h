@@ -9,6 +9,7 @@
 #include "common/buf.h"
 #include "smtpd/queue.h"
 #include "smtpd/runner.h"
+#include "smtpd/schedule.h"
 
 struct event;
 struct dest;
@@ -18,6 +19,7 @@ struct qmsg {
 	struct queue_runner *r;
 	char id[QUEUE_ID_LEN + 1];
 	int64_t next_try;	/* when to look at it again; 0: now */
+	struct sched_item due;	/* in r->sched while it rests (not active) */
 	bool active;		/* an attempt is under way: env and text hold */
 	bool flush;		/* `maillab queue flush`: every recipient now */
 	bool saving, dirty;	/* an envelope write runs / is needed again */
@@ -39,7 +41,7 @@ struct queue_runner {
 	SSL_CTX *tls_verify;	/* for routes with tls=require: checks the
 				   certificate against relay_ca_file */
 	struct qmsg *msgs;
-	struct qmsg *cursor;	/* where run_due goes on (NULL: the head) */
+	struct schedule sched;	/* the messages at rest, by next attempt */
 	size_t n_msgs, n_active;
 	struct dest *dests;
 	unsigned int n_conns;	/* outbound connections open */

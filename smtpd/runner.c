@@ -10,6 +10,7 @@
  * the message, or report failures (smtpd/bounce.c), or wait for the next
  * retry. */
 #include <event2/event.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,19 @@ static struct qmsg *find_msg(struct queue_runner *r, const char *id)
 	return find_from(r->msgs, id);
 }
 
+static struct qmsg *msg_of(struct sched_item *it)
+{
+	return (struct qmsg *)((char *)it - offsetof(struct qmsg, due));
+}
+
+/* A message at rest takes its place in the schedule: at next_try, or at
+ * once when `maillab queue flush` named it. */
+static void plan(struct queue_runner *r, struct qmsg *m)
+{
+	if (!m->active)
+		sched_put(&r->sched, &m->due, m->flush ? 0 : m->next_try);
+}
+
 /* A message the runner does not know yet. */
 static struct qmsg *new_msg(struct queue_runner *r, const char *id,
 			    int64_t next_try)
@@ -64,6 +78,7 @@ static struct qmsg *new_msg(struct queue_runner *r, const char *id,
 	m->next = r->msgs;
 	r->msgs = m;
 	r->n_msgs++;
+	plan(r, m);
 	return m;
 }
 
@@ -75,8 +90,10 @@ static struct qmsg *add_msg(struct queue_runner *r, const char *id,
 
 	if (m == NULL)
 		return new_msg(r, id, next_try);
-	if (!m->active)
+	if (!m->active) {
 		m->next_try = next_try;
+		plan(r, m);
+	}
 	return m;
 }
 
@@ -94,8 +111,7 @@ static void drop_msg(struct queue_runner *r, struct qmsg *m)
 	while (*p != m)
 		p = &(*p)->next;
 	*p = m->next;
-	if (r->cursor == m)
-		r->cursor = m->next;
+	sched_remove(&r->sched, &m->due);
 	r->n_msgs--;
 	if (m->active)
 		r->n_active--;
@@ -108,6 +124,7 @@ static void rest_msg(struct queue_runner *r, struct qmsg *m, int64_t next_try)
 	m->active = false;
 	r->n_active--;
 	m->next_try = next_try;
+	plan(r, m);
 	queue_env_free(&m->env);
 	buf_free(&m->text);
 	runner_schedule(r);
@@ -404,6 +421,7 @@ static void start_attempt(struct queue_runner *r, struct qmsg *m)
 {
 	struct load_job *j = xcalloc(1, sizeof(*j));
 
+	sched_remove(&r->sched, &m->due);
 	m->active = true;
 	m->bounce_retry = false;
 	r->n_active++;
@@ -411,24 +429,16 @@ static void start_attempt(struct queue_runner *r, struct qmsg *m)
 	worker_submit(r->srv->pool, load_work, load_done, j);
 }
 
-/* Starts attempts on the messages that are due. */
+/* Starts attempts on the messages that are due, those due first first:
+ * the schedule's head alone is looked at while none is due. */
 static void run_due(struct queue_runner *r)
 {
 	int64_t now = (int64_t)time(NULL);
-	struct qmsg *start = r->cursor != NULL ? r->cursor : r->msgs, *m = start;
+	struct sched_item *it;
 
-	if (r->stopping || m == NULL)
-		return;
-	/* Round the list from where the last look stopped, once at most:
-	 * starting at the head each time walked every message resting
-	 * there again for each few that came due (a queue of 100,000
-	 * burnt minutes of CPU at start). */
-	do {
-		if (!m->active && (m->next_try <= now || m->flush))
-			start_attempt(r, m);
-		m = m->next != NULL ? m->next : r->msgs;
-	} while (m != start && r->n_active < MAX_ACTIVE);
-	r->cursor = m;
+	while (!r->stopping && r->n_active < MAX_ACTIVE &&
+	       (it = sched_take_due(&r->sched, now)) != NULL)
+		start_attempt(r, msg_of(it));
 }
 
 static void on_kick(evutil_socket_t fd, short what, void *arg)
@@ -489,8 +499,10 @@ static void flush_done(void *arg)
 
 			for (size_t i = 0; i < j->n && !want; i++)
 				want = strcmp(j->ids[i], m->id) == 0;
-			if (want)
+			if (want) {
 				m->flush = true;
+				plan(r, m);
+			}
 		}
 		if (j->all || j->n > 0) {
 			log_msg("queue", NULL, "flush requested (%s)",
@@ -669,6 +681,7 @@ void queue_runner_kick_loaded(const char *id, struct queue_env **envp,
 		runner_schedule(r);	/* under way already (never for a new id) */
 		return;
 	}
+	sched_remove(&r->sched, &m->due);
 	m->active = true;
 	m->bounce_retry = false;
 	r->n_active++;
@@ -700,6 +713,7 @@ void queue_runner_free(struct queue_runner **rp)
 	if (the_runner == r)
 		the_runner = NULL;
 	runner_free_dests(r);
+	sched_free(&r->sched);	/* it clears the items: before they go */
 	while (r->msgs != NULL) {
 		struct qmsg *m = r->msgs;
 
