@@ -262,40 +262,69 @@ bool queue_exists(const char *qdir, const char *id)
 	return there;
 }
 
-int queue_store_buf(const char *qdir, const char *text, size_t len,
-		    struct queue_env *e, char *err_r, size_t errlen)
+/* Writes text as QDIR/ID.msg (through tmp/ with O_EXCL, fsync, link, the
+ * directory's fsync).  Only what this call created is removed on failure:
+ * a taken id (errno EEXIST) is another message's, never touched. */
+static int msg_create(const char *qdir, const char *id, const char *text,
+		      size_t len, char *err_r, size_t errlen)
 {
 	struct buf path = BUF_INIT(BUF_UNLIMITED), tmp = BUF_INIT(BUF_UNLIMITED);
-	int fd = -1, ret = -1;
+	bool linked = false;
+	int fd, ret = -1, saved;
 
-	if (make_dirs(qdir, err_r, errlen) < 0)
-		return -1;
-	e->size = len;
-	if (e->id[0] == '\0')
-		new_id(e->id);
-	else if (queue_exists(qdir, e->id))
-		return 1;	/* queued before a crash (smtpd/queue.h) */
-	queue_path(&path, qdir, e->id, "msg");
-	buf_printf(&tmp, "%s/tmp/%s.msg", qdir, e->id);
+	queue_path(&path, qdir, id, "msg");
+	buf_printf(&tmp, "%s/tmp/%s.msg", qdir, id);
 	fd = open(tmp.data, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0 || fs_write_all(fd, text, len) < 0 || fsync(fd) < 0 ||
-	    link(tmp.data, path.data) < 0 || fs_fsync_dir(qdir) < 0) {
-		snprintf(err_r, errlen, "writing %s: %s", path.data, strerror(errno));
-		unlink(path.data);
-		goto out;
+	if (fd >= 0 && fs_write_all(fd, text, len) == 0 && fsync(fd) == 0 &&
+	    (linked = link(tmp.data, path.data) == 0) && fs_fsync_dir(qdir) == 0)
+		ret = 0;
+	saved = errno;
+	if (ret < 0) {
+		snprintf(err_r, errlen, "writing %s: %s", path.data, strerror(saved));
+		if (linked)
+			unlink(path.data);
 	}
-	ret = queue_env_save(qdir, e, err_r, errlen);
-	if (ret != 0) {
-		unlink(path.data);
-		ret = -1;
-	}
-out:
 	if (fd >= 0) {
 		close(fd);
 		unlink(tmp.data);
 	}
 	buf_free(&path);
 	buf_free(&tmp);
+	errno = saved;
+	return ret;
+}
+
+int queue_store_buf(const char *qdir, const char *text, size_t len,
+		    struct queue_env *e, char *err_r, size_t errlen)
+{
+	struct buf path = BUF_INIT(BUF_UNLIMITED);
+	bool pick = e->id[0] == '\0';
+	int tries, ret = -1;
+
+	if (make_dirs(qdir, err_r, errlen) < 0)
+		return -1;
+	e->size = len;
+	if (!pick && queue_exists(qdir, e->id))
+		return 1;	/* queued before a crash (smtpd/queue.h) */
+	for (tries = 0; tries < 10 && ret < 0; tries++) {
+		if (pick)
+			new_id(e->id);
+		ret = msg_create(qdir, e->id, text, len, err_r, errlen);
+		if (ret < 0 && (errno != EEXIST || !pick))
+			return -1;
+	}
+	if (ret < 0) {
+		snprintf(err_r, errlen, "no free queue id in %s", qdir);
+		return -1;
+	}
+	ret = queue_env_save(qdir, e, err_r, errlen);
+	if (ret != 0) {
+		/* ours: the .msg made above, which no .env names */
+		queue_path(&path, qdir, e->id, "msg");
+		unlink(path.data);
+		ret = -1;
+	}
+	buf_free(&path);
 	return ret;
 }
 

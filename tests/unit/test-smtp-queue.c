@@ -2,6 +2,7 @@
  * malformed line refused), the queue files (store, save, load, scan,
  * remove, recover), and a submission session that queues its remote
  * recipients before the 250 while local ones are delivered at once. */
+#include "maildir/fsutil.h"
 #include "smtpd/aliases.h"
 #include "smtpd/queue.h"
 #include "smtpd/runner-int.h"
@@ -342,6 +343,57 @@ START_TEST(test_bounce_once_across_a_crash)
 }
 END_TEST
 
+/* A queue_store_buf under an id whose .msg is another message's (being
+ * queued: its .msg is named before its .env) fails without touching it,
+ * whether the link or the O_EXCL open of the tmp/ file finds the id taken. */
+START_TEST(test_store_buf_leaves_a_taken_id_alone)
+{
+	char *q = qdir();
+	struct queue_env e = { 0 };
+	struct buf msg = BUF_INIT(BUF_UNLIMITED), p = BUF_INIT(BUF_UNLIMITED);
+	const char *id = "0123456789ABCDEF";
+	int fd;
+
+	ck_assert_int_eq(fs_mkdir(q), 0);
+	buf_printf(&p, "%s/tmp", q);
+	ck_assert_int_eq(fs_mkdir(p.data), 0);
+	queue_path(&p, q, id, "msg");
+	fd = open(p.data, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, "foreign\r\n", 9), 9);
+	close(fd);
+
+	snprintf(e.id, sizeof(e.id), "%s", id);
+	e.sender = xstrdup("");
+	queue_env_add_rcpt(&e, "alice@a.test", NULL, NULL);
+	/* link() finds ID.msg */
+	ck_assert_int_eq(queue_store_buf(q, "report\r\n", 8, &e, err,
+					 sizeof(err)), -1);
+	ck_assert_int_eq(queue_msg_read(q, id, &msg, err, sizeof(err)), 0);
+	ck_assert_uint_eq(msg.len, 9);
+	ck_assert_int_eq(memcmp(msg.data, "foreign\r\n", 9), 0);
+	ck_assert(!queue_exists(q, id));
+
+	/* open(tmp/ID.msg, O_EXCL) finds another writer's file */
+	buf_clear(&p);
+	buf_printf(&p, "%s/tmp/%s.msg", q, id);
+	fd = open(p.data, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_int_eq(queue_store_buf(q, "report\r\n", 8, &e, err,
+					 sizeof(err)), -1);
+	buf_clear(&msg);
+	ck_assert_int_eq(queue_msg_read(q, id, &msg, err, sizeof(err)), 0);
+	ck_assert_uint_eq(msg.len, 9);
+	ck_assert_int_eq(access(p.data, F_OK), 0);	/* nor the other's tmp file */
+
+	queue_env_free(&e);
+	buf_free(&msg);
+	buf_free(&p);
+	free(q);
+}
+END_TEST
+
 /* An authenticated submission session with EHLO said. */
 static void submission(void)
 {
@@ -539,6 +591,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_queue_files);
 	tcase_add_test(tc, test_queue_store_moves);
 	tcase_add_test(tc, test_bounce_once_across_a_crash);
+	tcase_add_test(tc, test_store_buf_leaves_a_taken_id_alone);
 	tcase_add_test(tc, test_session_queues_remote);
 	tcase_add_test(tc, test_session_local_failure_takes_queue_back);
 	tcase_add_test(tc, test_mx_port_never_relays);
