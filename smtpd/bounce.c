@@ -6,7 +6,8 @@
  * (RFC 5321 4.5.5); never one for a message that is itself a report.
  *
  * Exactly one report of each, across a SIGKILL at any instant: the report
- * is queued under an id made from the original's (queue_report_id), the
+ * is queued under an id made from the original's (the first free of its
+ * candidates, queue_report_find; its envelope names the original), the
  * original's envelope then records the recipients as reported, and only
  * once that is on disk is the report sent (so it cannot be delivered and
  * gone while the envelope still says otherwise).  At start, an envelope
@@ -95,13 +96,16 @@ static void mark_reported(struct queue_env *e, enum dsn_kind kind)
 	}
 }
 
-static void report_id(const struct queue_env *e, const char *id, size_t report,
-		      char id_r[QUEUE_ID_LEN + 1])
+/* What report `report` on message id (envelope e) is: names its ids. */
+static void report_ref(const struct queue_env *e, const char *id, size_t report,
+		       struct queue_report_ref *ref_r)
 {
 	enum dsn_kind kind = reports[report].kind;
 
-	queue_report_id(id, reports[report].id_kind,
-			kind == DSN_DELAYED ? 0 : first_due(e, kind), id_r);
+	memset(ref_r, 0, sizeof(*ref_r));
+	snprintf(ref_r->orig, sizeof(ref_r->orig), "%s", id);
+	ref_r->kind = reports[report].id_kind;
+	ref_r->first = kind == DSN_DELAYED ? 0 : (uint32_t)first_due(e, kind);
 }
 
 static void bounce_done(void *arg)
@@ -176,7 +180,7 @@ bool runner_report_failures(struct queue_runner *r, struct qmsg *m)
 	j->m = m;
 	j->report = report;
 	buf_init(&j->text, BUF_UNLIMITED);
-	report_id(&m->env, m->id, report, j->dsn.id);
+	report_ref(&m->env, m->id, report, &j->dsn.report);
 	if (dsn_build_kind(&m->env, &dp, m->text.data + m->body_off,
 			   m->text.len - m->body_off, &j->text) == 0) {
 		/* NOTIFY said no */
@@ -198,8 +202,10 @@ bool runner_report_failures(struct queue_runner *r, struct qmsg *m)
 void runner_settle_bounce(const char *qdir, const char *id)
 {
 	struct queue_env e;
+	struct queue_report_ref ref;
 	char report_qid[QUEUE_ID_LEN + 1], err[256];
 	bool changed = false;
+	int found;
 
 	if (queue_env_load(qdir, id, &e, err, sizeof(err)) != 0)
 		return;		/* the runner's attempt reports it */
@@ -210,8 +216,13 @@ void runner_settle_bounce(const char *qdir, const char *id)
 		if ((kind == DSN_DELAYED && e.warned) ||
 		    (kind != DSN_DELAYED && first_due(&e, kind) == SIZE_MAX))
 			continue;
-		report_id(&e, id, report, report_qid);
-		if (!queue_exists(qdir, report_qid))
+		report_ref(&e, id, report, &ref);
+		found = queue_report_find(qdir, &ref, e.sender, report_qid, err,
+					  sizeof(err));
+		if (found < 0)
+			log_msg("queue", id, "looking for its %s: %s",
+				reports[report].name, err);
+		if (found != 1)
 			continue;
 		mark_reported(&e, kind);
 		changed = true;

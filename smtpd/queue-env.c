@@ -9,6 +9,8 @@
  *   ret FULL | HDRS                    (optional, RFC 3461 4.3)
  *   envid XTEXT                        (optional, RFC 3461 4.4)
  *   warned yes                         (optional: the delay warning went)
+ *   report ORIG_ID f|s|d FIRST         (optional: a report on ORIG_ID,
+ *                                       smtpd/queue.h queue_report_ref)
  *   rcpt STATE ATTEMPTS NEXT_TRY ADDR NOTIFY ORCPT [LAST ERROR...]
  *
  * Fields are separated by one space; an address, NOTIFY and ORCPT have
@@ -139,6 +141,9 @@ void queue_env_format(const struct queue_env *e, struct buf *out)
 	}
 	if (e->warned)
 		buf_puts(out, "warned yes\n");
+	if (e->report.kind != '\0')
+		buf_printf(out, "report %s %c %" PRIu32 "\n", e->report.orig,
+			   e->report.kind, e->report.first);
 	for (size_t i = 0; i < e->n_rcpts; i++) {
 		const struct queue_rcpt *r = &e->rcpts[i];
 
@@ -293,6 +298,32 @@ static int parse_sender(struct queue_env *e, const char *p, const char *end)
 	return e->sender != NULL ? 0 : -1;
 }
 
+/* "report ORIG_ID KIND FIRST" */
+static int parse_report(struct queue_env *e, const char *p, const char *end)
+{
+	struct queue_report_ref *ref = &e->report;
+	const char *f;
+	size_t len;
+	int64_t n;
+
+	if (ref->kind != '\0' || !next_field(&p, end, &f, &len) ||
+	    len != QUEUE_ID_LEN)
+		return -1;
+	memcpy(ref->orig, f, len);
+	ref->orig[len] = '\0';
+	if (!queue_id_valid(ref->orig) || !next_field(&p, end, &f, &len) ||
+	    len != 1 || strchr("fsd", f[0]) == NULL)
+		return -1;
+	ref->kind = f[0];
+	if (!next_field(&p, end, &f, &len) || p != end ||
+	    parse_int64(f, len, &n) < 0 || n >= ENV_MAX_RCPTS) {
+		memset(ref, 0, sizeof(*ref));
+		return -1;
+	}
+	ref->first = (uint32_t)n;
+	return 0;
+}
+
 static int parse_line(struct queue_env *e, const char *key, size_t klen,
 		      const char *p, const char *end)
 {
@@ -301,6 +332,8 @@ static int parse_line(struct queue_env *e, const char *key, size_t klen,
 #define IS(k) (klen == strlen(k) && memcmp(key, k, klen) == 0)
 	if (IS("rcpt"))
 		return parse_rcpt(e, p, end);
+	if (IS("report"))
+		return parse_report(e, p, end);
 	if (IS("sender"))
 		return parse_sender(e, p, end);
 	if (IS("created"))

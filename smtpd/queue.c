@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -231,24 +232,99 @@ void queue_bounce_id(const char *orig_id, size_t first_failed,
 void queue_report_id(const char *orig_id, char kind, size_t first,
 		     char id_r[QUEUE_ID_LEN + 1])
 {
-	/* FNV-1a over the original's id, the kind and the recipient index
-	 * ("/N" for failures, as the first queue_bounce_id made them) */
-	uint32_t h = 2166136261u;
-	char idx[24];
+	struct queue_report_ref ref = { .kind = kind, .first = (uint32_t)first };
 
-	if (kind == 'f')
-		snprintf(idx, sizeof(idx), "/%zu", first);
+	snprintf(ref.orig, sizeof(ref.orig), "%s", orig_id);
+	queue_report_candidate(&ref, 0, id_r);
+}
+
+static uint32_t fnv1a(uint32_t h, const char *s)
+{
+	for (const char *p = s; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	return h;
+}
+
+void queue_report_candidate(const struct queue_report_ref *ref,
+			    unsigned int probe, char id_r[QUEUE_ID_LEN + 1])
+{
+	/* FNV-1a over the original's id, the kind and the recipient index
+	 * ("/N" for failures, as the first queue_bounce_id made them), then
+	 * "#P" for the candidates after the first */
+	uint32_t h = 2166136261u;
+	char idx[48];
+
+	if (ref->kind == 'f')
+		snprintf(idx, sizeof(idx), "/%" PRIu32, ref->first);
 	else
-		snprintf(idx, sizeof(idx), "/%c%zu", kind, first);
-	for (const char *p = orig_id; *p != '\0'; p++)
-		h = (h ^ (unsigned char)*p) * 16777619u;
-	for (const char *p = idx; *p != '\0'; p++)
-		h = (h ^ (unsigned char)*p) * 16777619u;
-	/* the original's time part first: the bounce sorts beside it */
-	snprintf(id_r, QUEUE_ID_LEN + 1, "%.8s%08X", orig_id, (unsigned int)h);
-	if (strcmp(id_r, orig_id) == 0)
-		snprintf(id_r, QUEUE_ID_LEN + 1, "%.8s%08X", orig_id,
+		snprintf(idx, sizeof(idx), "/%c%" PRIu32, ref->kind, ref->first);
+	if (probe > 0)
+		snprintf(idx + strlen(idx), sizeof(idx) - strlen(idx), "#%u", probe);
+	h = fnv1a(fnv1a(h, ref->orig), idx);
+	/* the original's time part first: the report sorts beside it */
+	snprintf(id_r, QUEUE_ID_LEN + 1, "%.8s%08X", ref->orig, (unsigned int)h);
+	if (strcmp(id_r, ref->orig) == 0)
+		snprintf(id_r, QUEUE_ID_LEN + 1, "%.8s%08X", ref->orig,
 			 (unsigned int)(h ^ 1u));
+}
+
+/* Whether envelope e (found at candidate `probe`) is report ref to `to`. */
+static bool is_report(const struct queue_env *e,
+		      const struct queue_report_ref *ref, const char *to,
+		      unsigned int probe)
+{
+	if (e->sender[0] != '\0' || e->n_rcpts != 1 ||
+	    strcmp(e->rcpts[0].addr, to) != 0)
+		return false;
+	if (e->report.kind == '\0')
+		return probe == 0;	/* queued before reports named theirs */
+	return e->report.kind == ref->kind && e->report.first == ref->first &&
+		strcmp(e->report.orig, ref->orig) == 0;
+}
+
+int queue_report_find(const char *qdir, const struct queue_report_ref *ref,
+		      const char *to, char id_r[QUEUE_ID_LEN + 1],
+		      char *err_r, size_t errlen)
+{
+	struct buf path = BUF_INIT(BUF_UNLIMITED);
+	char id[QUEUE_ID_LEN + 1];
+	int ret = -1, found = 0;
+
+	/* Every candidate, not only those before the first free one: a
+	 * message that had a candidate earlier may have gone since. */
+	for (unsigned int probe = 0; probe < QUEUE_REPORT_PROBES && found == 0;
+	     probe++) {
+		struct queue_env e;
+		int r;
+
+		queue_report_candidate(ref, probe, id);
+		r = queue_env_load(qdir, id, &e, err_r, errlen);
+		if (r < 0) {
+			buf_free(&path);
+			return -1;
+		}
+		if (r == 0 && is_report(&e, ref, to, probe)) {
+			memcpy(id_r, id, sizeof(id));
+			found = 1;
+		}
+		queue_env_free(&e);
+		if (r == 0 || ret == 0)
+			continue;
+		/* no .env: free unless a message is being queued under it
+		 * (its .msg is named first) */
+		queue_path(&path, qdir, id, "msg");
+		if (access(path.data, F_OK) < 0 && errno == ENOENT) {
+			memcpy(id_r, id, sizeof(id));
+			ret = 0;
+		}
+	}
+	buf_free(&path);
+	if (found)
+		return 1;
+	if (ret < 0)
+		snprintf(err_r, errlen, "every queue id of the report on %s is taken",
+			 ref->orig);
+	return ret;
 }
 
 bool queue_exists(const char *qdir, const char *id)
@@ -304,8 +380,20 @@ int queue_store_buf(const char *qdir, const char *text, size_t len,
 	if (make_dirs(qdir, err_r, errlen) < 0)
 		return -1;
 	e->size = len;
-	if (!pick && queue_exists(qdir, e->id))
+	if (pick && e->report.kind != '\0') {
+		if (e->n_rcpts != 1) {
+			snprintf(err_r, errlen, "a report has one recipient");
+			return -1;
+		}
+		ret = queue_report_find(qdir, &e->report, e->rcpts[0].addr, e->id,
+					err_r, errlen);
+		if (ret != 0)
+			return ret;	/* 1: queued before a crash */
+		pick = false;
+		ret = -1;
+	} else if (!pick && queue_exists(qdir, e->id)) {
 		return 1;	/* queued before a crash (smtpd/queue.h) */
+	}
 	for (tries = 0; tries < 10 && ret < 0; tries++) {
 		if (pick)
 			new_id(e->id);

@@ -58,6 +58,18 @@ struct queue_rcpt {
 	bool queued;		/* not stored: in a job of the runner's attempt */
 };
 
+/* What a report the runner queued (a DSN: smtpd/bounce.c) is about,
+ * recorded in its envelope ("report ORIG KIND FIRST") so that the message
+ * found under one of its candidate ids (queue_report_candidate) can be
+ * told from another message that happens to have that id. */
+struct queue_report_ref {
+	char orig[QUEUE_ID_LEN + 1];	/* the original message's id */
+	char kind;		/* 'f' failures, 's' successes, 'd' delay;
+				   '\0': not a report (or an envelope written
+				   before this line existed) */
+	uint32_t first;		/* the first recipient reported (0 for 'd') */
+};
+
 struct queue_env {
 	char id[QUEUE_ID_LEN + 1];
 	int64_t created;	/* epoch seconds */
@@ -68,6 +80,7 @@ struct queue_env {
 	char *ret;		/* DSN RET= (RFC 3461 4.3) or NULL */
 	char *envid;		/* DSN ENVID= (RFC 3461 4.4) or NULL */
 	bool warned;		/* the delay warning was sent */
+	struct queue_report_ref report;	/* when it is a runner's report */
 	struct queue_rcpt *rcpts;
 	size_t n_rcpts;
 };
@@ -107,24 +120,43 @@ struct maildir_delivery;
  * commit), then writes ID.env, then fsyncs the directory. */
 int queue_store(const char *qdir, struct maildir_delivery *d, bool move,
 		struct queue_env *e, char *err_r, size_t errlen);
-/* The same for a message held in memory (a bounce).  With e->id set it
- * is queued under that id, and returns 1 without writing when a message
- * of that id is queued already; with e->id empty a new id is picked. */
+/* The same for a message held in memory (a report).  With e->id empty
+ * and e->report.kind set (a report: one recipient, the original's
+ * sender) it is queued under the first free one of its candidate ids
+ * (queue_report_find), and returns 1 without writing, e->id naming it,
+ * when that report is queued already (before a crash).  With e->id set
+ * it is queued under that id (1 when a message of that id is queued
+ * already; -1 with errno EEXIST when another is being queued under it);
+ * else a new id is picked.  Removes nothing but what it created. */
 int queue_store_buf(const char *qdir, const char *text, size_t len,
 		    struct queue_env *e, char *err_r, size_t errlen);
-/* The id of the bounce that reports the failed recipients of message
- * orig_id, the first of them being recipient first_failed.  A recipient
- * is reported once, so (orig_id, first_failed) names one report: after a
- * SIGKILL between queueing the bounce and recording that it is queued,
- * the same id is made again and queue_store_buf finds it there instead of
- * queueing a second report.  Pure. */
+/* How many candidate ids a report has. */
+#define QUEUE_REPORT_PROBES 8
+/* Candidate `probe` (0 .. QUEUE_REPORT_PROBES-1) for the id of report
+ * ref: the original's time part (the report sorts beside it) and a hash
+ * of the rest.  Such an id can be another message's (one queued in the
+ * same second), so a report is queued under the first candidate that is
+ * free, and found again by looking at every candidate: after a SIGKILL
+ * between queueing the report and recording that it is queued, the same
+ * candidates are made again and queue_report_find finds it there instead
+ * of a second report being queued.  Pure. */
+void queue_report_candidate(const struct queue_report_ref *ref,
+			    unsigned int probe, char id_r[QUEUE_ID_LEN + 1]);
+/* Candidate 0 of report (orig_id, kind, first), as made before reports
+ * had more than one; queue_bounce_id is kind 'f'.  Pure. */
 void queue_bounce_id(const char *orig_id, size_t first_failed,
 		     char id_r[QUEUE_ID_LEN + 1]);
-/* The same for the other reports: kind 'd' a delay warning (one per
- * message, first = 0), 's' a success report (first: the first recipient
- * it reports); 'f' is queue_bounce_id. */
 void queue_report_id(const char *orig_id, char kind, size_t first,
 		     char id_r[QUEUE_ID_LEN + 1]);
+/* Looks at every candidate id of report ref, to be sent to `to`: 1 with
+ * id_r naming the report when it is queued (null reverse-path, the one
+ * recipient `to`, and its envelope's report line naming ref; an envelope
+ * without that line, from before it existed, at candidate 0 only); 0 with
+ * id_r the first candidate no message has (neither .env nor .msg); -1
+ * when an envelope cannot be read or every candidate is taken. */
+int queue_report_find(const char *qdir, const struct queue_report_ref *ref,
+		      const char *to, char id_r[QUEUE_ID_LEN + 1],
+		      char *err_r, size_t errlen);
 /* Whether message id is queued (its ID.env exists). */
 bool queue_exists(const char *qdir, const char *id);
 /* Replaces ID.env with e, durably.  Returns 1 without writing when the

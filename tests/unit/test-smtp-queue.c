@@ -128,6 +128,12 @@ START_TEST(test_env_malformed)
 		"maillab-queue 1\nsender <>\nret -\nrcpt pending 0 0 a@b - -\n",
 		"maillab-queue 1\nsender <>\nfrobnicate 1\nrcpt pending 0 0 a@b - -\n",
 		"maillab-queue 1\nsender <>\nrcpt pending 0 0 a@b - -\n\n",
+		"maillab-queue 1\nsender <>\nreport 0123456789abcdef f 1\nrcpt pending 0 0 a@b - -\n",
+		"maillab-queue 1\nsender <>\nreport 0123456789ABCDEF x 1\nrcpt pending 0 0 a@b - -\n",
+		"maillab-queue 1\nsender <>\nreport 0123456789ABCDEF f\nrcpt pending 0 0 a@b - -\n",
+		"maillab-queue 1\nsender <>\nreport 0123456789ABCDEF f 1 2\nrcpt pending 0 0 a@b - -\n",
+		"maillab-queue 1\nsender <>\nreport 0123456789ABCDEF d 0\n"
+		"report 0123456789ABCDEF d 0\nrcpt pending 0 0 a@b - -\n",
 	};
 	struct queue_env e;
 
@@ -394,6 +400,111 @@ START_TEST(test_store_buf_leaves_a_taken_id_alone)
 }
 END_TEST
 
+/* A report queued under one of its candidate ids. */
+static int store_report(const char *q, const struct queue_report_ref *ref,
+			const char *text, char id_r[QUEUE_ID_LEN + 1])
+{
+	struct queue_env dsn = { 0 };
+	int ret;
+
+	dsn.sender = xstrdup("");
+	dsn.report = *ref;
+	queue_env_add_rcpt(&dsn, "alice@a.test", NULL, NULL);
+	ret = queue_store_buf(q, text, strlen(text), &dsn, err, sizeof(err));
+	memcpy(id_r, dsn.id, QUEUE_ID_LEN + 1);
+	queue_env_free(&dsn);
+	return ret;
+}
+
+/* A report's first candidate id is another message's (here another
+ * report to the same sender, queued in the same second): the report goes
+ * to the second candidate, the other message is left as it was, and
+ * after a crash the same probes find the report there: never a second. */
+START_TEST(test_report_id_taken)
+{
+	char *q = qdir();
+	char c0[QUEUE_ID_LEN + 1], c1[QUEUE_ID_LEN + 1], id[QUEUE_ID_LEN + 1];
+	struct queue_report_ref ref = { .kind = 'f', .first = 1 }, other;
+	struct queue_env orig, foreign = { 0 }, back;
+	struct buf msg = BUF_INIT(BUF_UNLIMITED), p = BUF_INIT(BUF_UNLIMITED);
+	int n = 0, fd;
+
+	sample_env(&orig);
+	orig.rcpts[1].state = QR_FAILED;
+	orig.id[0] = '\0';
+	ck_assert_int_eq(queue_store_buf(q, "Subject: x\r\n\r\n", 15, &orig,
+					 err, sizeof(err)), 0);
+	memcpy(ref.orig, orig.id, sizeof(ref.orig));
+	queue_report_candidate(&ref, 0, c0);
+	queue_report_candidate(&ref, 1, c1);
+	queue_bounce_id(orig.id, 1, id);
+	ck_assert_str_eq(c0, id);	/* candidate 0: the id made before */
+	ck_assert_str_ne(c0, c1);
+	ck_assert_int_eq(strncmp(c1, orig.id, 8), 0);
+
+	other = ref;
+	other.orig[15] = other.orig[15] == '0' ? '1' : '0';
+	memcpy(foreign.id, c0, sizeof(c0));
+	foreign.sender = xstrdup("");
+	foreign.report = other;
+	queue_env_add_rcpt(&foreign, "alice@a.test", NULL, NULL);
+	ck_assert_int_eq(queue_store_buf(q, "foreign\r\n", 9, &foreign, err,
+					 sizeof(err)), 0);
+
+	ck_assert_int_eq(store_report(q, &ref, "report\r\n", id), 0);
+	ck_assert_str_eq(id, c1);
+	ck_assert_int_eq(queue_msg_read(q, c0, &msg, err, sizeof(err)), 0);
+	ck_assert_uint_eq(msg.len, 9);
+	ck_assert_int_eq(memcmp(msg.data, "foreign\r\n", 9), 0);
+	ck_assert_int_eq(queue_env_load(q, c0, &back, err, sizeof(err)), 0);
+	ck_assert_str_eq(back.report.orig, other.orig);
+	queue_env_free(&back);
+	ck_assert_int_eq(queue_env_load(q, c1, &back, err, sizeof(err)), 0);
+	ck_assert_str_eq(back.sender, "");
+	ck_assert_str_eq(back.report.orig, orig.id);
+	ck_assert_int_eq(back.report.kind, 'f');
+	ck_assert_uint_eq(back.report.first, 1);
+	queue_env_free(&back);
+
+	/* the replay after a crash: found at c1, nothing written */
+	ck_assert_int_eq(store_report(q, &ref, "report again\r\n", id), 1);
+	ck_assert_str_eq(id, c1);
+	ck_assert_int_eq(queue_scan(q, count_id, &n, err, sizeof(err)), 0);
+	ck_assert_int_eq(n, 3);
+	runner_settle_bounce(q, orig.id);
+	ck_assert_int_eq(queue_env_load(q, orig.id, &back, err, sizeof(err)), 0);
+	ck_assert_int_eq(back.rcpts[1].state, QR_REPORTED);
+	queue_env_free(&back);
+	buf_clear(&msg);
+	ck_assert_int_eq(queue_msg_read(q, c0, &msg, err, sizeof(err)), 0);
+	ck_assert_uint_eq(msg.len, 9);
+
+	/* a message being queued under the first candidate (its .msg alone)
+	 * is skipped too; when it is gone after the crash, the report is
+	 * still found at the second, not queued again at the first */
+	ref.first = 2;
+	queue_report_candidate(&ref, 0, c0);
+	queue_report_candidate(&ref, 1, c1);
+	queue_path(&p, q, c0, "msg");
+	fd = open(p.data, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_int_eq(store_report(q, &ref, "report\r\n", id), 0);
+	ck_assert_str_eq(id, c1);
+	ck_assert_int_eq(access(p.data, F_OK), 0);
+	ck_assert_int_eq(unlink(p.data), 0);
+	ck_assert_int_eq(store_report(q, &ref, "report\r\n", id), 1);
+	ck_assert_str_eq(id, c1);
+	ck_assert(!queue_exists(q, c0));
+
+	queue_env_free(&foreign);
+	queue_env_free(&orig);
+	buf_free(&msg);
+	buf_free(&p);
+	free(q);
+}
+END_TEST
+
 /* An authenticated submission session with EHLO said. */
 static void submission(void)
 {
@@ -592,6 +703,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_queue_store_moves);
 	tcase_add_test(tc, test_bounce_once_across_a_crash);
 	tcase_add_test(tc, test_store_buf_leaves_a_taken_id_alone);
+	tcase_add_test(tc, test_report_id_taken);
 	tcase_add_test(tc, test_session_queues_remote);
 	tcase_add_test(tc, test_session_local_failure_takes_queue_back);
 	tcase_add_test(tc, test_mx_port_never_relays);
