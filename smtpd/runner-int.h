@@ -23,6 +23,8 @@ struct qmsg {
 	bool active;		/* an attempt is under way: env and text hold */
 	bool flush;		/* `maillab queue flush`: every recipient now */
 	bool saving, dirty;	/* an envelope write runs / is needed again */
+	bool changed;		/* a recipient's state changed since the
+				   envelope was loaded or last saved */
 	bool gone;		/* removed from the queue */
 	bool bounce_retry;	/* queueing the bounce failed: next attempt */
 	/* a bounce queued for m, to be sent once m's envelope is saved */

@@ -203,6 +203,7 @@ static void start_save(struct queue_runner *r, struct qmsg *m, bool remove)
 		queue_env_format(&m->env, &j->text);
 	m->saving = true;
 	m->dirty = false;
+	m->changed = false;
 	worker_submit(r->srv->pool, save_work, save_done, j);
 }
 
@@ -262,6 +263,7 @@ void runner_rcpt_result(struct queue_runner *r, struct qmsg *m, size_t i,
 	int64_t now = (int64_t)time(NULL);
 	const char *status;
 
+	m->changed = true;
 	rc->attempts++;
 	queue_rcpt_set_error(rc, text);
 	if (code >= 200 && code < 300) {
@@ -390,9 +392,16 @@ static void begin_jobs(struct queue_runner *r, struct qmsg *m, int64_t now)
 	if (!looping(r, m))
 		make_jobs(r, m, now);
 	runner_dispatch_all(r);
-	if (m->open == 0)
-		/* nothing was due, or only instant failures */
+	if (m->open > 0)
+		return;
+	/* Nothing was due, or only instant failures (a job may have ended
+	 * at once and started a save; its after_save ends the attempt).  An
+	 * envelope nothing changed in is not written again: at start every
+	 * message is loaded once, and most wait for their next retry. */
+	if (m->changed)
 		runner_save(r, m);
+	else if (!m->saving)
+		after_save(r, m);
 }
 
 static void load_done(void *arg)

@@ -293,3 +293,32 @@ class DeadDestination(unittest.TestCase):
         self.assertLessEqual(connects, 12)
         self.assertIn("Connection refused", queue())
         a.assert_alive()
+
+    def test_restart_rewrites_no_envelope(self):
+        """At start every queued message is looked at once; one waiting
+        for its next retry (an hour away) has its envelope left as it is,
+        not written again (each write costs an fsync)."""
+        a = self.a
+        with smtplib.SMTP(a.host, a.port("submission")) as c:
+            c.starttls(context=a.tls_context())
+            c.login("alice", a.password("alice"))
+            for i in range(3):
+                c.sendmail("alice@a.test", ["bob@b.test"],
+                           b"Subject: waiting %d\r\n\r\nx\r\n" % i)
+        queue = lambda: run_cli("queue", "list", "-d", a.dir).stdout
+        wait_for("3 deferrals", lambda: queue().count("1 attempt,") == 3)
+        pause(a)
+        qdir = os.path.join(a.dir, "queue")
+        envs = sorted(n for n in os.listdir(qdir) if n.endswith(".env"))
+        self.assertEqual(len(envs), 3)
+        before = {n: os.stat(os.path.join(qdir, n)) for n in envs}
+        a.launch()
+        wait_for("the queue read at start",
+                 lambda: "3 message(s) in the queue" in a.log())
+        time.sleep(2)
+        for n in envs:
+            st = os.stat(os.path.join(qdir, n))
+            self.assertEqual((st.st_ino, st.st_mtime_ns),
+                             (before[n].st_ino, before[n].st_mtime_ns), n)
+        self.assertEqual(queue().count("1 attempt,"), 3)
+        a.assert_alive()
