@@ -33,7 +33,13 @@ struct qmsg {
 	struct queue_env env;
 	struct buf text;	/* the message as it is queued */
 	size_t body_off;	/* text + body_off is what goes out */
-	struct qmsg *next;
+	struct qmsg *hnext;	/* in its bucket of the runner's table */
+};
+
+/* The runner's messages by id (runner-table.c). */
+struct qmsg_table {
+	struct qmsg **buckets;	/* a power of two of them, or none */
+	size_t n_buckets, n;
 };
 
 struct queue_runner {
@@ -42,9 +48,9 @@ struct queue_runner {
 	SSL_CTX *tls;		/* the client's, for STARTTLS */
 	SSL_CTX *tls_verify;	/* for routes with tls=require: checks the
 				   certificate against relay_ca_file */
-	struct qmsg *msgs;
+	struct qmsg_table msgs;	/* every message it knows of, by id */
 	struct schedule sched;	/* the messages at rest, by next attempt */
-	size_t n_msgs, n_active;
+	size_t n_active;
 	struct dest *dests;
 	unsigned int n_conns;	/* outbound connections open */
 	unsigned int next_conn;	/* for connection ids */
@@ -66,6 +72,20 @@ void runner_rcpt_result(struct queue_runner *r, struct qmsg *m, size_t i,
 void runner_save(struct queue_runner *r, struct qmsg *m);
 /* Looks at due messages on the next pass of the loop. */
 void runner_schedule(struct queue_runner *r);
+
+/* runner-table.c */
+/* Adds m (its id set; not in the table). */
+void qmsg_table_add(struct qmsg_table *t, struct qmsg *m);
+/* The message of that id, or NULL. */
+struct qmsg *qmsg_table_find(const struct qmsg_table *t, const char *id);
+/* Removes m when it is there (the memory stays the caller's). */
+void qmsg_table_remove(struct qmsg_table *t, struct qmsg *m);
+/* Every message in no order: the first with m NULL, then the one after
+ * m; NULL at the end.  The table must not change meanwhile. */
+struct qmsg *qmsg_table_next(const struct qmsg_table *t, struct qmsg *m);
+/* Empties t, calling fn on each message it held (after taking it out),
+ * and frees the buckets. */
+void qmsg_table_clear(struct qmsg_table *t, void (*fn)(struct qmsg *m));
 
 /* runner-dest.c */
 /* `maillab queue flush`: destinations marked down are tried again. */

@@ -38,18 +38,9 @@ static const struct config *cfg_of(const struct queue_runner *r)
 
 /* --- messages --- */
 
-/* The message of that id in the list from m on, or NULL. */
-static struct qmsg *find_from(struct qmsg *m, const char *id)
-{
-	for (; m != NULL; m = m->next)
-		if (strcmp(m->id, id) == 0)
-			return m;
-	return NULL;
-}
-
 static struct qmsg *find_msg(struct queue_runner *r, const char *id)
 {
-	return find_from(r->msgs, id);
+	return qmsg_table_find(&r->msgs, id);
 }
 
 static struct qmsg *msg_of(struct sched_item *it)
@@ -75,9 +66,7 @@ static struct qmsg *new_msg(struct queue_runner *r, const char *id,
 	snprintf(m->id, sizeof(m->id), "%s", id);
 	m->next_try = next_try;
 	buf_init(&m->text, BUF_UNLIMITED);
-	m->next = r->msgs;
-	r->msgs = m;
-	r->n_msgs++;
+	qmsg_table_add(&r->msgs, m);
 	plan(r, m);
 	return m;
 }
@@ -106,13 +95,8 @@ static void free_msg(struct qmsg *m)
 
 static void drop_msg(struct queue_runner *r, struct qmsg *m)
 {
-	struct qmsg **p = &r->msgs;
-
-	while (*p != m)
-		p = &(*p)->next;
-	*p = m->next;
+	qmsg_table_remove(&r->msgs, m);
 	sched_remove(&r->sched, &m->due);
-	r->n_msgs--;
 	if (m->active)
 		r->n_active--;
 	free_msg(m);
@@ -490,6 +474,12 @@ static void flush_work(void *arg)
 	buf_free(&path);
 }
 
+static void flush_msg(struct queue_runner *r, struct qmsg *m)
+{
+	m->flush = true;
+	plan(r, m);
+}
+
 static void flush_done(void *arg)
 {
 	struct flush_job *j = arg;
@@ -499,20 +489,14 @@ static void flush_done(void *arg)
 	if (!r->stopping) {
 		/* a message the runner does not know yet (a bounce that
 		 * `maillab queue del` queued) is taken on */
-		for (size_t i = 0; i < j->n; i++)
-			if (find_msg(r, j->ids[i]) == NULL)
-				add_msg(r, j->ids[i], 0);
-		for (struct qmsg *m = r->msgs; (j->all || j->n > 0) && m != NULL;
-		     m = m->next) {
-			bool want = j->all;
+		for (size_t i = 0; i < j->n; i++) {
+			struct qmsg *m = find_msg(r, j->ids[i]);
 
-			for (size_t i = 0; i < j->n && !want; i++)
-				want = strcmp(j->ids[i], m->id) == 0;
-			if (want) {
-				m->flush = true;
-				plan(r, m);
-			}
+			flush_msg(r, m != NULL ? m : new_msg(r, j->ids[i], 0));
 		}
+		for (struct qmsg *m = qmsg_table_next(&r->msgs, NULL);
+		     j->all && m != NULL; m = qmsg_table_next(&r->msgs, m))
+			flush_msg(r, m);
 		if (j->all || j->n > 0) {
 			log_msg("queue", NULL, "flush requested (%s)",
 				j->all ? "all" : "some messages");
@@ -592,16 +576,12 @@ static void scan_done(void *arg)
 {
 	struct scan_job *j = arg;
 	struct queue_runner *r = j->r;
-	struct qmsg *known;
 
 	if (!j->scanned)
 		log_msg("queue", NULL, "reading the queue failed: %s", j->err);
-	/* The scan names each message once; only those kicked meanwhile
-	 * (known now) may be among them: a look-up in those alone, not in
-	 * every message added before (100,000 of them took a minute). */
-	known = r->msgs;
+	/* those kicked meanwhile are known already */
 	for (size_t i = 0; i < j->n; i++) {
-		if (!r->stopping && find_from(known, j->ids[i]) == NULL)
+		if (!r->stopping && find_msg(r, j->ids[i]) == NULL)
 			new_msg(r, j->ids[i], 0);
 		free(j->ids[i]);
 	}
@@ -723,12 +703,7 @@ void queue_runner_free(struct queue_runner **rp)
 		the_runner = NULL;
 	runner_free_dests(r);
 	sched_free(&r->sched);	/* it clears the items: before they go */
-	while (r->msgs != NULL) {
-		struct qmsg *m = r->msgs;
-
-		r->msgs = m->next;
-		free_msg(m);
-	}
+	qmsg_table_clear(&r->msgs, free_msg);
 	SSL_CTX_free(r->tls);
 	SSL_CTX_free(r->tls_verify);
 	free(r->qdir);

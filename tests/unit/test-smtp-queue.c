@@ -505,6 +505,58 @@ START_TEST(test_report_id_taken)
 }
 END_TEST
 
+static size_t n_cleared;
+
+static void count_cleared(struct qmsg *m)
+{
+	n_cleared++;
+	free(m);
+}
+
+/* The runner's messages by id: found after the table grew, gone once
+ * removed, each visited once, each handed back when cleared. */
+START_TEST(test_runner_table)
+{
+	struct qmsg_table t = { 0 };
+	struct qmsg *ms[5000], probe;
+	size_t n = sizeof(ms) / sizeof(ms[0]), seen = 0;
+
+	ck_assert_ptr_null(qmsg_table_find(&t, "0123456789ABCDEF"));
+	ck_assert_ptr_null(qmsg_table_next(&t, NULL));
+	for (size_t i = 0; i < n; i++) {
+		ms[i] = xcalloc(1, sizeof(*ms[i]));
+		snprintf(ms[i]->id, sizeof(ms[i]->id), "6B14D7CF%08zX", i * 7919);
+		qmsg_table_add(&t, ms[i]);
+	}
+	ck_assert_uint_eq(t.n, n);
+	for (size_t i = 0; i < n; i++)
+		ck_assert_ptr_eq(qmsg_table_find(&t, ms[i]->id), ms[i]);
+	for (size_t i = 0; i < n; i += 2) {
+		qmsg_table_remove(&t, ms[i]);
+		free(ms[i]);
+		ms[i] = NULL;
+	}
+	snprintf(probe.id, sizeof(probe.id), "6B14D7CF%08zX", (size_t)0);
+	qmsg_table_remove(&t, &probe);		/* not there: nothing happens */
+	ck_assert_uint_eq(t.n, n / 2);
+	for (size_t i = 0; i < n; i++) {
+		char id[QUEUE_ID_LEN + 1];
+
+		snprintf(id, sizeof(id), "6B14D7CF%08zX", i * 7919);
+		ck_assert_ptr_eq(qmsg_table_find(&t, id), ms[i]);
+	}
+	for (struct qmsg *m = qmsg_table_next(&t, NULL); m != NULL;
+	     m = qmsg_table_next(&t, m))
+		seen++;
+	ck_assert_uint_eq(seen, n / 2);
+	n_cleared = 0;
+	qmsg_table_clear(&t, count_cleared);
+	ck_assert_uint_eq(n_cleared, n / 2);
+	ck_assert_uint_eq(t.n, 0);
+	ck_assert_ptr_null(qmsg_table_find(&t, "6B14D7CF00001EEF"));
+}
+END_TEST
+
 /* An authenticated submission session with EHLO said. */
 static void submission(void)
 {
@@ -704,6 +756,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_bounce_once_across_a_crash);
 	tcase_add_test(tc, test_store_buf_leaves_a_taken_id_alone);
 	tcase_add_test(tc, test_report_id_taken);
+	tcase_add_test(tc, test_runner_table);
 	tcase_add_test(tc, test_session_queues_remote);
 	tcase_add_test(tc, test_session_local_failure_takes_queue_back);
 	tcase_add_test(tc, test_mx_port_never_relays);
