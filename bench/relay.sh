@@ -15,9 +15,13 @@
 #    looked at all of them (VmRSS, VmHWM), its CPU time over the next 10 s
 #    of idling (near 0: the runner looks at its schedule's head, not at
 #    every message) and the time `maillab queue list` takes while it runs.
+#    Then ARRIVALS more messages submitted (4 connections) for the same
+#    dead next hop while those wait: the rate and the server's CPU time
+#    (each arrival is looked up among the messages the runner knows).
 #
 #   sh bench/relay.sh [BUILD_DIR]
 #   env: MESSAGES=5000 SIZE=4096 CLIENTS=20 PER_CONN=50 DEFERRED=100000
+#        ARRIVALS=2000
 #
 # Needs root (Postfix's private instance; postfix is installed when
 # missing, "No configuration": the system's own instance stays unconfigured
@@ -32,6 +36,7 @@ SIZE=${SIZE:-4096}
 CLIENTS=${CLIENTS:-20}
 PER_CONN=${PER_CONN:-50}
 DEFERRED=${DEFERRED:-100000}
+ARRIVALS=${ARRIVALS:-2000}
 HERE=$(cd "$(dirname "$0")" && pwd)
 CLIENT=$B/bench/bench-smtp-client
 
@@ -188,11 +193,14 @@ wait "$ML_PID" 2>/dev/null
 "$B/maillab" init "$MQ" --domain lab.test --hostname localhost >/dev/null ||
 	die "maillab init failed"
 pick_port MQ_SMTP
+pick_port MQ_SUB
 pick_port DEAD
 cat >>"$MQ/maillab.conf" <<EOF
 # --- bench/relay.sh (big queue) ---
 port_smtp = $MQ_SMTP
-port_submission = 0
+port_submission = $MQ_SUB
+rate_messages_per_hour = 0
+rate_recipients_per_hour = 0
 port_submissions = 0
 port_pop3 = 0
 port_pop3s = 0
@@ -223,6 +231,9 @@ for i in range(n):
 EOF
 filled=$(now)
 chown -R --reference="$MQ/mail" "$MQ/queue" || die "chown $MQ/queue"
+printf 'bench-pw\n' | "$B/maillab" user add -d "$MQ" bench --password-stdin >/dev/null ||
+	die "maillab user add failed"
+served=$(now)
 "$B/maillab" serve -d "$MQ" >"$T/bigqueue.out" 2>&1 &
 MQ_PID=$!
 PIDS="$PIDS $MQ_PID"
@@ -236,6 +247,7 @@ while :; do
 	prev=$cpu
 	i=$((i + 1))
 	[ $i -lt 600 ] || break
+	looked=$(now)
 	sleep 1
 done
 # idle: the runner's look each second must not walk the deferred messages
@@ -252,12 +264,22 @@ echo "Queue of $DEFERRED deferred messages of $SIZE bytes (written in $(awk -v a
 echo "  maillab queue list: $(awk -v a="$lstart" -v b="$lend" 'BEGIN { printf "%.2f", b - a }') s ($lines lines; last: $count)"
 echo "  server after its runner went through them: VmRSS $rss kB, VmHWM $hwm kB"
 echo "  server idle over 10 s after that: $((idle1 - idle0)) ticks of CPU (utime+stime, $(getconf CLK_TCK) a second)"
+echo "  the runner went through them within $(awk -v a="$served" -v b="$looked" 'BEGIN { printf "%.1f", b - a }') s of the start (to 1 s)"
+wait_port "$MQ_SUB" || die "maillab did not listen on $MQ_SUB"
+acmd="$CLIENT -p $MQ_SUB -n $ARRIVALS -c 4 -k 50 -s $SIZE -f bench@lab.test -r user@sink.test -A $AUTH"
+cpu0=$(awk '{ print $14 + $15 }' "/proc/$MQ_PID/stat")
+astart=$(now)
+aout=$($acmd) || { echo "relay: arrivals failed: $aout" >&2; status=1; }
+aend=$(now)
+cpu1=$(awk '{ print $14 + $15 }' "/proc/$MQ_PID/stat")
+echo "  $ARRIVALS arrivals for the dead next hop beside them: $(awk -v n="$ARRIVALS" -v a="$astart" -v b="$aend" 'BEGIN { printf "%.2f s, %.0f msg/s", b - a, n / (b - a) }'), server CPU $((cpu1 - cpu0)) ticks"
 grep -q "$DEFERRED message(s) in the queue" "$MQ/log/maillab.log" ||
 	{ echo "relay: the server did not find $DEFERRED messages" >&2; status=1; }
 
 echo "commands:"
 cat "$T/commands"
 echo "  maillab queue list -d DIR   (DIR holding $DEFERRED deferred messages)"
+echo "  arrivals: $acmd"
 echo "client output:"
 cat "$T/results"
 exit $status
