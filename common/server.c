@@ -332,8 +332,28 @@ static void on_check_empty(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (srv->n_conns == 0)
+	if (srv->n_conns == 0 && srv->n_holds == 0)
 		event_base_loopexit(srv->base, NULL);
+}
+
+void server_on_stop(struct server *srv, server_stop_fn *fn, void *arg)
+{
+	if (srv->n_stop_hooks == SERVER_MAX_STOP_HOOKS)
+		abort();
+	srv->stop_hooks[srv->n_stop_hooks].fn = fn;
+	srv->stop_hooks[srv->n_stop_hooks].arg = arg;
+	srv->n_stop_hooks++;
+}
+
+void server_hold(struct server *srv)
+{
+	srv->n_holds++;
+}
+
+void server_release(struct server *srv)
+{
+	if (srv->n_holds > 0)
+		srv->n_holds--;
 }
 
 static void begin_stop(struct server *srv)
@@ -350,6 +370,8 @@ static void begin_stop(struct server *srv)
 		conn_mark_stopping(c);
 	for (l = srv->listeners; l != NULL; l = l->next)
 		evconnlistener_disable(l->evl);
+	for (size_t i = 0; i < srv->n_stop_hooks; i++)
+		srv->stop_hooks[i].fn(srv->stop_hooks[i].arg);
 	srv->ev_grace = evtimer_new(srv->base, on_grace, srv);
 	event_add(srv->ev_grace, &(struct timeval){ grace, 0 });
 	srv->ev_hard = evtimer_new(srv->base, on_hard_stop, srv);

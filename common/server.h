@@ -29,9 +29,12 @@ struct config_ref {
 
 #define IP_BUCKETS 256
 #define SERVER_MAX_RELOAD_HOOKS 4
+#define SERVER_MAX_STOP_HOOKS 2
 
 /* Told the new configuration after a reload (server_on_reload). */
 typedef void server_reload_fn(void *arg, const struct config *cfg);
+/* Told that a graceful stop begins (server_on_stop). */
+typedef void server_stop_fn(void *arg);
 
 struct server {
 	struct event_base *base;
@@ -55,6 +58,12 @@ struct server {
 		void *arg;
 	} reload_hooks[SERVER_MAX_RELOAD_HOOKS];
 	size_t n_reload_hooks;
+	struct {
+		server_stop_fn *fn;
+		void *arg;
+	} stop_hooks[SERVER_MAX_STOP_HOOKS];
+	size_t n_stop_hooks;
+	unsigned int n_holds;		/* server_hold: work a stop waits for */
 	size_t conns_peak;		/* most connections since the last
 					 * memory trim (server_conn_closed) */
 	struct event *ev_trim;
@@ -72,6 +81,15 @@ int server_init(struct server *srv, struct config *cfg,
  * runs on the loop thread: for what a module built from the old one (the
  * queue runner's CA file).  At most SERVER_MAX_RELOAD_HOOKS; more abort. */
 void server_on_reload(struct server *srv, server_reload_fn *fn, void *arg);
+/* When a graceful stop begins (SIGINT/SIGTERM), fn(arg) runs on the loop
+ * thread: for a module's own connections (the queue runner's outbound
+ * ones say QUIT).  At most SERVER_MAX_STOP_HOOKS; more abort. */
+void server_on_stop(struct server *srv, server_stop_fn *fn, void *arg);
+/* A graceful stop with no session left still waits for each hold to be
+ * released (server_release), but never beyond shutdown_grace: the hold's
+ * owner bounds its wait by a shorter time of its own. */
+void server_hold(struct server *srv);
+void server_release(struct server *srv);
 /* Runs until SIGINT/SIGTERM and a graceful stop.  Returns 0. */
 int server_run(struct server *srv);
 void server_free(struct server *srv);

@@ -393,7 +393,7 @@ static void conn_ready(void *arg)
 	unsigned int idle = d->r->srv->cfg->cfg.queue_connection_idle;
 	struct timeval tv = { idle, 0 };
 
-	if (d->r->stopping || dc->quitting) {
+	if (d->r->stopping || d->r->closing || dc->quitting) {
 		quit_conn(dc);
 		return;
 	}
@@ -420,6 +420,47 @@ static void conn_txn_done(void *arg)
 	dc->worked = true;
 	record(dc->d->r, j, client_conn_peer(dc->cc));
 	finish_job(dc->d->r, j);
+}
+
+/* The stop no longer waits for the runner's connections. */
+static void release_stop(struct queue_runner *r)
+{
+	if (!r->holding)
+		return;
+	r->holding = false;
+	server_release(r->srv);
+}
+
+static void on_quit_wait(evutil_socket_t fd, short what, void *arg)
+{
+	struct queue_runner *r = arg;
+
+	(void)fd;
+	(void)what;
+	if (r->n_conns > 0)
+		log_msg("queue", NULL, "stopping: %u outbound connection(s) did not "
+			"close within %d ms", r->n_conns, RUNNER_QUIT_WAIT_MS);
+	release_stop(r);
+}
+
+void runner_quit_conns(struct queue_runner *r)
+{
+	struct timeval tv = { RUNNER_QUIT_WAIT_MS / 1000,
+			      (RUNNER_QUIT_WAIT_MS % 1000) * 1000 };
+
+	if (r->closing || r->stopping)
+		return;
+	r->closing = true;
+	for (struct dest *d = r->dests; d != NULL; d = d->next)
+		for (struct dconn *dc = d->conns; dc != NULL; dc = dc->next)
+			if (dc->idle)
+				quit_conn(dc);
+	if (r->n_conns == 0)
+		return;
+	r->holding = true;
+	server_hold(r->srv);
+	r->ev_quit = evtimer_new(r->srv->base, on_quit_wait, r);
+	evtimer_add(r->ev_quit, &tv);
 }
 
 static void conn_closed(void *arg, const char *error)
@@ -460,6 +501,8 @@ static void conn_closed(void *arg, const char *error)
 			(time_t)(hold < DOWN_HOLD_MAX ? hold : DOWN_HOLD_MAX);
 	}
 	free(dc);
+	if (r->closing && r->n_conns == 0)
+		release_stop(r);
 	dispatch(d);
 	/* another destination may now get a connection */
 	runner_dispatch_all(r);
@@ -518,8 +561,8 @@ static void dispatch(struct dest *d)
 	struct dconn *dc;
 	char text[600];
 
-	if (r->stopping)
-		return;
+	if (r->stopping || r->closing)
+		return;		/* the jobs wait on disk for the next start */
 	if (d->head == NULL) {
 		/* kept while down, so that new jobs do not reconnect */
 		if (d->n_conns == 0 && d->state != D_RESOLVING && !is_down(d))
@@ -589,6 +632,11 @@ void runner_dispatch_all(struct queue_runner *r)
 
 void runner_close_conns(struct queue_runner *r)
 {
+	if (r->ev_quit != NULL) {
+		event_free(r->ev_quit);
+		r->ev_quit = NULL;
+	}
+	release_stop(r);
 	for (struct dest *d = r->dests; d != NULL; d = d->next) {
 		while (d->conns != NULL) {
 			struct dconn *dc = d->conns;

@@ -60,6 +60,11 @@ struct queue_runner {
 				   were taken (later ones come with the
 				   QUEUE_FLUSH_MARK file) */
 	bool stopping;
+	/* The server's stop began (server_on_stop): no new connection;
+	 * each open one says QUIT once it has no transaction, and the stop
+	 * waits for them (server_hold) until ev_quit. */
+	bool closing, holding;
+	struct event *ev_quit;
 };
 
 /* runner.c */
@@ -96,6 +101,11 @@ bool runner_add_to_job(struct queue_runner *r, struct qmsg *m,
 		       const char *domain, size_t i);
 /* Starts connections for destinations with waiting jobs. */
 void runner_dispatch_all(struct queue_runner *r);
+/* The server's stop begins: idle connections say QUIT (RFC 5321
+ * 4.1.1.10), busy ones once their transaction is done; the stop waits
+ * for them at most RUNNER_QUIT_WAIT_MS (never beyond shutdown_grace). */
+void runner_quit_conns(struct queue_runner *r);
+#define RUNNER_QUIT_WAIT_MS 1000
 /* Server stop: every connection closed, no callbacks. */
 void runner_close_conns(struct queue_runner *r);
 void runner_free_dests(struct queue_runner *r);

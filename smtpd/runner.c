@@ -615,6 +615,11 @@ static void reload_ca(void *arg, const struct config *cfg)
 	r->tls_verify = ctx;
 }
 
+static void on_server_stop(void *arg)
+{
+	runner_quit_conns(arg);
+}
+
 struct queue_runner *queue_runner_start(struct server *srv, char *err_r,
 					size_t errlen)
 {
@@ -642,6 +647,7 @@ struct queue_runner *queue_runner_start(struct server *srv, char *err_r,
 	j->r = r;
 	worker_submit(srv->pool, scan_work, scan_done, j);
 	server_on_reload(srv, reload_ca, r);
+	server_on_stop(srv, on_server_stop, r);
 	the_runner = r;
 	return r;
 }

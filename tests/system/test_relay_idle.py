@@ -8,6 +8,7 @@ nothing: the next message goes over a new connection, once."""
 import smtplib
 import socket
 import threading
+import time
 import unittest
 
 from fixture import Instance, run_cli
@@ -19,7 +20,8 @@ class IdleHop:
     every message's Subject.  `mode` says what it does to a session once
     it has taken one message: "keep" nothing, "close" closes it (as a
     server whose idle timeout ran out), "close-on-rset" keeps it open but
-    closes it without a reply when the next command (RSET) comes."""
+    closes it without a reply when the next command (RSET) comes,
+    "mute-quit" never answers QUIT (nor closes)."""
 
     def __init__(self, mode="keep"):
         self.mode = mode
@@ -73,6 +75,8 @@ class IdleHop:
                     taken += 1
                     if self.mode == "close":
                         return
+                elif verb == "QUIT" and self.mode == "mute-quit":
+                    continue
                 elif verb == "QUIT":
                     conn.sendall(b"221 2.0.0 bye\r\n")
                     return
@@ -179,6 +183,31 @@ class IdleConnections(unittest.TestCase):
         self.assertEqual(s[0][-1], "RSET")
         self.assertIn("idle connection lost", self.a.log())
         self.check_once()
+
+    def test_server_stop_says_quit(self):
+        # RFC 5321 4.1.1.10: the idle connection is ended with QUIT when
+        # the server stops, not just dropped
+        self.start("keep", "20s")
+        self.send("one")
+        self.wait_subjects(1)
+        self.assertNotIn("QUIT", self.hop.sessions[0])
+        self.a.stop()
+        wait_for("QUIT at the stop",
+                 lambda: self.hop.sessions[0][-1:] == ["QUIT"], timeout=5)
+        self.assertEqual(len(self.hop.sessions), 1)
+
+    def test_server_stop_does_not_wait_for_a_mute_hop(self):
+        # a next hop that never answers the QUIT holds the stop up for
+        # at most the runner's short wait, within shutdown_grace (1 s)
+        self.start("mute-quit", "20s")
+        self.send("one")
+        self.wait_subjects(1)
+        t0 = time.monotonic()
+        self.a.stop()
+        took = time.monotonic() - t0
+        wait_for("QUIT at the stop",
+                 lambda: self.hop.sessions[0][-1:] == ["QUIT"], timeout=5)
+        self.assertLess(took, 2.5)
 
 
 if __name__ == "__main__":
