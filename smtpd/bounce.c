@@ -199,8 +199,10 @@ bool runner_report_failures(struct queue_runner *r, struct qmsg *m)
 	return true;
 }
 
-void runner_settle_bounce(const char *qdir, const char *id)
+void runner_settle_bounce(const char *qdir, const char *id,
+			  unsigned int delay_warning)
 {
+	int64_t now = (int64_t)time(NULL);
 	struct queue_env e;
 	struct queue_report_ref ref;
 	char report_qid[QUEUE_ID_LEN + 1], err[256];
@@ -213,7 +215,11 @@ void runner_settle_bounce(const char *qdir, const char *id)
 	     report++) {
 		enum dsn_kind kind = reports[report].kind;
 
-		if ((kind == DSN_DELAYED && e.warned) ||
+		/* as report_due: a warning not due was never queued
+		 * (and if it was, queue_store_buf finds it when it is) */
+		if ((kind == DSN_DELAYED &&
+		     (e.warned || delay_warning == 0 ||
+		      now - e.created < (int64_t)delay_warning)) ||
 		    (kind != DSN_DELAYED && first_due(&e, kind) == SIZE_MAX))
 			continue;
 		report_ref(&e, id, report, &ref);

@@ -121,7 +121,9 @@ void runner_take_flush_ids(const char *qdir, char ***ids_r, size_t *n_r);
 bool runner_report_failures(struct queue_runner *r, struct qmsg *m);
 /* Worker, at start, before any attempt: when message id's envelope shows
  * a report due that is queued already (a SIGKILL came between the two),
- * records it as made. */
-void runner_settle_bounce(const char *qdir, const char *id);
+ * records it as made.  delay_warning: queue_delay_warning (a delay
+ * warning is looked for only when one is due; 0: never). */
+void runner_settle_bounce(const char *qdir, const char *id,
+			  unsigned int delay_warning);
 
 #endif

@@ -534,6 +534,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 
 struct scan_job {
 	struct queue_runner *r;
+	unsigned int delay_warning;	/* queue_delay_warning */
 	char **ids;
 	size_t n;
 	bool scanned;
@@ -569,7 +570,7 @@ static void scan_work(void *arg)
 	j->scanned = queue_scan(j->r->qdir, collect_id, j, j->err,
 				sizeof(j->err)) == 0;
 	for (size_t i = 0; i < j->n; i++)
-		runner_settle_bounce(j->r->qdir, j->ids[i]);
+		runner_settle_bounce(j->r->qdir, j->ids[i], j->delay_warning);
 }
 
 static void scan_done(void *arg)
@@ -645,6 +646,7 @@ struct queue_runner *queue_runner_start(struct server *srv, char *err_r,
 	event_add(r->ev_tick, &(struct timeval){ 1, 0 });
 	recover(r->qdir);
 	j->r = r;
+	j->delay_warning = srv->cfg->cfg.queue_delay_warning;
 	worker_submit(srv->pool, scan_work, scan_done, j);
 	server_on_reload(srv, reload_ca, r);
 	server_on_stop(srv, on_server_stop, r);

@@ -316,7 +316,7 @@ START_TEST(test_bounce_once_across_a_crash)
 	ck_assert_str_ne(id1, id2);
 
 	/* no bounce queued yet: settling changes nothing */
-	runner_settle_bounce(q, orig.id);
+	runner_settle_bounce(q, orig.id, 0);
 	ck_assert_int_eq(queue_env_load(q, orig.id, &back, err, sizeof(err)), 0);
 	ck_assert_int_eq(back.rcpts[1].state, QR_FAILED);
 	queue_env_free(&back);
@@ -333,13 +333,13 @@ START_TEST(test_bounce_once_across_a_crash)
 	ck_assert_int_eq(queue_store_buf(q, text, strlen(text), &dsn, err,
 					 sizeof(err)), 1);
 
-	runner_settle_bounce(q, orig.id);
+	runner_settle_bounce(q, orig.id, 0);
 	ck_assert_int_eq(queue_env_load(q, orig.id, &back, err, sizeof(err)), 0);
 	ck_assert_int_eq(back.rcpts[1].state, QR_REPORTED);
 	ck_assert_int_eq(back.rcpts[0].state, QR_PENDING);
 	queue_env_free(&back);
 	/* a bounce is never settled as an original */
-	runner_settle_bounce(q, id1);
+	runner_settle_bounce(q, id1, 0);
 	ck_assert_int_eq(queue_env_load(q, id1, &back, err, sizeof(err)), 0);
 	ck_assert_int_eq(back.rcpts[0].state, QR_PENDING);
 	queue_env_free(&back);
@@ -471,7 +471,7 @@ START_TEST(test_report_id_taken)
 	ck_assert_str_eq(id, c1);
 	ck_assert_int_eq(queue_scan(q, count_id, &n, err, sizeof(err)), 0);
 	ck_assert_int_eq(n, 3);
-	runner_settle_bounce(q, orig.id);
+	runner_settle_bounce(q, orig.id, 0);
 	ck_assert_int_eq(queue_env_load(q, orig.id, &back, err, sizeof(err)), 0);
 	ck_assert_int_eq(back.rcpts[1].state, QR_REPORTED);
 	queue_env_free(&back);
