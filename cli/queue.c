@@ -168,6 +168,10 @@ static int cmd_show(const char *qdir, const char *id)
 	       e.smtputf8 ? ", SMTPUTF8" : "", e.ret != NULL ? ", RET=" : "",
 	       e.ret != NULL ? e.ret : "", e.envid != NULL ? ", ENVID=" : "",
 	       e.envid != NULL ? e.envid : "");
+	if (e.report.kind != '\0')
+		printf("  report on: %s (%s)\n", e.report.orig,
+		       e.report.kind == 'f' ? "failed recipients" :
+		       e.report.kind == 's' ? "relayed recipients" : "delay warning");
 	if (queue_msg_read(qdir, id, &text, err, sizeof(err)) < 0) {
 		fprintf(stderr, "maillab: %s\n", err);
 		ret = 1;
