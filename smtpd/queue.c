@@ -390,7 +390,7 @@ int queue_msg_read(const char *qdir, const char *id, struct buf *out,
 	return ret;
 }
 
-int queue_remove(const char *qdir, const char *id, char *err_r, size_t errlen)
+int queue_unlink(const char *qdir, const char *id, char *err_r, size_t errlen)
 {
 	struct buf path = BUF_INIT(BUF_UNLIMITED);
 	int ret = 0;
@@ -404,14 +404,30 @@ int queue_remove(const char *qdir, const char *id, char *err_r, size_t errlen)
 	queue_path(&path, qdir, id, "msg");
 	if (unlink(path.data) < 0 && errno != ENOENT)
 		goto fail;
-	if (fs_fsync_dir_shared(qdir) < 0)
-		goto fail;
 	buf_free(&path);
 	return ret;
 fail:
 	snprintf(err_r, errlen, "removing %s: %s", path.data, strerror(errno));
 	buf_free(&path);
 	return -1;
+}
+
+int queue_sync_removals(const char *qdir, char *err_r, size_t errlen)
+{
+	if (fs_fsync_dir_shared(qdir) == 0)
+		return 0;
+	snprintf(err_r, errlen, "fsync(%s) after removing: %s", qdir,
+		 strerror(errno));
+	return -1;
+}
+
+int queue_remove(const char *qdir, const char *id, char *err_r, size_t errlen)
+{
+	int ret = queue_unlink(qdir, id, err_r, errlen);
+
+	if (ret >= 0 && queue_sync_removals(qdir, err_r, errlen) < 0)
+		ret = -1;
+	return ret;
 }
 
 /* The id of a directory entry "ID.SUFFIX", or false. */

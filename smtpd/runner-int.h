@@ -13,6 +13,7 @@
 
 struct event;
 struct dest;
+struct save_job;
 
 /* A queued message the runner knows of. */
 struct qmsg {
@@ -47,6 +48,11 @@ struct queue_runner {
 	unsigned int n_conns;	/* outbound connections open */
 	unsigned int next_conn;	/* for connection ids */
 	struct event *ev_kick, *ev_tick;
+	/* Messages whose recipients are all done wait here while a removal
+	 * runs, then go together: one worker job and one directory fsync
+	 * for all of them (runner.c). */
+	struct save_job *removals;
+	bool removing;
 	bool flush_pending;
 	bool flush_ids_seen;	/* the flush-ID files left before the start
 				   were taken (later ones come with the
