@@ -25,6 +25,7 @@ struct qmsg {
 	bool flush;		/* `maillab queue flush`: every recipient now */
 	bool saving, dirty;	/* an envelope write runs / is needed again */
 	bool gone;		/* removed from the queue */
+	bool leaving;		/* its removal is queued: out of n_active */
 	bool bounce_retry;	/* queueing the bounce failed: next attempt */
 	/* a bounce queued for m, to be sent once m's envelope is saved */
 	char kick_after_save[QUEUE_ID_LEN + 1];
@@ -43,7 +44,8 @@ struct queue_runner {
 				   certificate against relay_ca_file */
 	struct qmsg *msgs;
 	struct schedule sched;	/* the messages at rest, by next attempt */
-	size_t n_msgs, n_active;
+	size_t n_msgs;
+	size_t n_active;	/* attempts under way, not leaving */
 	struct dest *dests;
 	unsigned int n_conns;	/* outbound connections open */
 	unsigned int next_conn;	/* for connection ids */

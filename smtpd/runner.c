@@ -113,8 +113,10 @@ static void drop_msg(struct queue_runner *r, struct qmsg *m)
 	*p = m->next;
 	sched_remove(&r->sched, &m->due);
 	r->n_msgs--;
-	if (m->active)
+	if (m->active && !m->leaving) {
 		r->n_active--;
+		runner_schedule(r);	/* room for a message waiting */
+	}
 	free_msg(m);
 }
 
@@ -250,6 +252,15 @@ static void start_save(struct queue_runner *r, struct qmsg *m, bool remove)
 	m->saving = true;
 	m->dirty = false;
 	if (remove) {
+		/* Its attempt is over: the text goes, and the message leaves
+		 * the MAX_ACTIVE count now, not after the removal (a message
+		 * that waits for that room is read back from the disk). */
+		buf_free(&m->text);
+		if (m->active && !m->leaving) {
+			m->leaving = true;
+			r->n_active--;
+			runner_schedule(r);
+		}
 		j->next = r->removals;
 		r->removals = j;
 		start_removals(r);
