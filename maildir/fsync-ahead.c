@@ -14,7 +14,6 @@
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t work = PTHREAD_COND_INITIALIZER;	/* for helpers */
-static pthread_cond_t finished = PTHREAD_COND_INITIALIZER;	/* for callers */
 static struct fsync_ahead *head, *tail;	/* not taken yet, oldest first */
 static unsigned int helpers, idle;
 
@@ -40,7 +39,8 @@ static void *helper_main(void *arg)
 		pthread_mutex_lock(&lock);
 		req->err = err;
 		req->done = true;
-		pthread_cond_broadcast(&finished);
+		/* its caller only: no herd of every waiting caller */
+		pthread_cond_signal(&req->done_cond);
 	}
 	return NULL;
 }
@@ -66,6 +66,7 @@ void fsync_ahead_start(struct fsync_ahead *req, int fd)
 	req->err = 0;
 	req->taken = req->done = false;
 	req->next = NULL;
+	pthread_cond_init(&req->done_cond, NULL);
 	pthread_mutex_lock(&lock);
 	if (tail != NULL)
 		tail->next = req;
@@ -103,12 +104,14 @@ int fsync_ahead_wait(struct fsync_ahead *req)
 		unlink_req(req);
 		req->taken = true;
 		pthread_mutex_unlock(&lock);
+		pthread_cond_destroy(&req->done_cond);
 		return fsync(req->fd);
 	}
 	while (!req->done)
-		pthread_cond_wait(&finished, &lock);
+		pthread_cond_wait(&req->done_cond, &lock);
 	err = req->err;
 	pthread_mutex_unlock(&lock);
+	pthread_cond_destroy(&req->done_cond);
 	if (err != 0) {
 		errno = err;
 		return -1;

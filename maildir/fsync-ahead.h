@@ -15,7 +15,10 @@
  * taken back and done by the caller itself, so nobody waits in a line
  * behind other requests. */
 
+#include <pthread.h>
+
 struct fsync_ahead {
+	pthread_cond_t done_cond;	/* its caller waits on it */
 	int fd;
 	int err;		/* fsync's errno, 0: durable */
 	bool taken;		/* a helper runs it (or ran it) */
