@@ -531,9 +531,11 @@ int userdb_verify(struct userdb *db, const char *name, const char *password)
 	found = stored_hash(db, name, stored, sizeof(stored));
 	setting = found == 1 ? stored : db->dummy_setting;
 	/* An over-long password is hashed as "" so it costs the same. */
-	cacheable = found == 1 && strlen(password) <= USER_PASSWORD_MAX;
-	if (!cacheable && found == 1)
+	cacheable = found == 1;
+	if (strlen(password) > USER_PASSWORD_MAX) {
 		password = "";
+		cacheable = false;
+	}
 	if (cacheable && verify_cache_hit(db->verified, name, stored, password))
 		return 1;
 	hash_gate_enter();
