@@ -275,7 +275,7 @@ int queue_store_buf(const char *qdir, const char *text, size_t len,
 	buf_printf(&tmp, "%s/tmp/%s.msg", qdir, e->id);
 	fd = open(tmp.data, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0 || fs_write_all(fd, text, len) < 0 || fsync(fd) < 0 ||
-	    link(tmp.data, path.data) < 0 || fs_fsync_dir(qdir) < 0) {
+	    link(tmp.data, path.data) < 0 || fs_fsync_dir_shared(qdir) < 0) {
 		snprintf(err_r, errlen, "writing %s: %s", path.data, strerror(errno));
 		unlink(path.data);
 		goto out;
