@@ -1,10 +1,12 @@
 #include <crypt.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -24,6 +26,9 @@
 #define POP3_LOGIN_FIELD "pop3_login="	/* seconds since the epoch */
 #define QUOTA_FIELD	"quota="	/* storage bytes,messages */
 #define MD5_DIGEST_LEN	16
+/* yescrypt hashes computed at once, at most (and at most one per
+ * processor; see hash_gate_enter) */
+#define HASH_PARALLEL_MAX 4
 
 struct userdb {
 	DB_ENV *env;
@@ -75,6 +80,42 @@ static int new_setting(char *out, size_t outlen)
 	return 0;
 }
 
+/* A yescrypt hash holds 16 MiB ($y$j9T: N = 4096, r = 32) for its whole
+ * run and is bound by the processor, so hashes beyond one per processor
+ * only add memory: 20 submission sessions logging in at once held 130 MB
+ * for a moment (bench/relay.sh's VmHWM).  A caller waits here for a
+ * turn. */
+static pthread_mutex_t hash_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t hash_turn = PTHREAD_COND_INITIALIZER;
+static unsigned int hash_running;
+
+static unsigned int hash_parallel(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > HASH_PARALLEL_MAX ? HASH_PARALLEL_MAX :
+		(unsigned int)n;
+}
+
+static void hash_gate_enter(void)
+{
+	unsigned int max = hash_parallel();
+
+	pthread_mutex_lock(&hash_lock);
+	while (hash_running >= max)
+		pthread_cond_wait(&hash_turn, &hash_lock);
+	hash_running++;
+	pthread_mutex_unlock(&hash_lock);
+}
+
+static void hash_gate_leave(void)
+{
+	pthread_mutex_lock(&hash_lock);
+	hash_running--;
+	pthread_cond_signal(&hash_turn);
+	pthread_mutex_unlock(&hash_lock);
+}
+
 /* Hashes `password` with `setting` into out (CRYPT_OUTPUT_SIZE bytes).
  * 0 / -1 (bad setting, or a password libxcrypt refuses). */
 static int hash_with(const char *password, const char *setting, char *out)
@@ -113,16 +154,20 @@ static int new_hash(const char *password, char *out, char *err_r,
 		    size_t errlen)
 {
 	char setting[CRYPT_GENSALT_OUTPUT_SIZE];
+	int ret;
 
 	if (check_password(password, err_r, errlen) < 0)
 		return -1;
-	if (new_setting(setting, sizeof(setting)) < 0 ||
-	    hash_with(password, setting, out) < 0) {
-		snprintf(err_r, errlen, "password hashing failed: %s",
-			 strerror(errno));
-		return -1;
-	}
-	return 0;
+	if (new_setting(setting, sizeof(setting)) < 0)
+		goto fail;
+	hash_gate_enter();
+	ret = hash_with(password, setting, out);
+	hash_gate_leave();
+	if (ret == 0)
+		return 0;
+fail:
+	snprintf(err_r, errlen, "password hashing failed: %s", strerror(errno));
+	return -1;
 }
 
 /* Equal strings, in time that depends on the lengths only. */
@@ -480,16 +525,30 @@ int userdb_verify(struct userdb *db, const char *name, const char *password)
 {
 	char stored[CRYPT_OUTPUT_SIZE], computed[CRYPT_OUTPUT_SIZE];
 	const char *setting;
-	int found, ok;
+	bool cacheable;
+	int found, ok, hashed;
 
 	found = stored_hash(db, name, stored, sizeof(stored));
 	setting = found == 1 ? stored : db->dummy_setting;
 	/* An over-long password is hashed as "" so it costs the same. */
-	if (strlen(password) > USER_PASSWORD_MAX)
+	cacheable = found == 1;
+	if (strlen(password) > USER_PASSWORD_MAX) {
 		password = "";
-	else if (found == 1 && verify_cache_hit(db->verified, name, stored, password))
+		cacheable = false;
+	}
+	if (cacheable && verify_cache_hit(db->verified, name, stored, password))
 		return 1;
-	if (hash_with(password, setting, computed) < 0)
+	hash_gate_enter();
+	/* Sessions that log in at once with the same password (a client's
+	 * parallel connections) wait for the first one's hash, then find it
+	 * in the cache instead of hashing again. */
+	if (cacheable && verify_cache_hit(db->verified, name, stored, password)) {
+		hash_gate_leave();
+		return 1;
+	}
+	hashed = hash_with(password, setting, computed);
+	hash_gate_leave();
+	if (hashed < 0)
 		return found == 1 ? -1 : found;
 	ok = equal_ct(computed, setting);
 	explicit_bzero(computed, sizeof(computed));

@@ -91,10 +91,13 @@ static void *worker_main(void *arg)
 		j->work(j->arg);
 
 		pthread_mutex_lock(&pool->lock);
+		/* The loop drains the pipe, then takes the whole list: a byte
+		 * when the list becomes non-empty is enough (a write and a
+		 * wake-up per burst of jobs, not per job). */
+		if (pool->finished.head == NULL)
+			while (write(pool->notify[1], "x", 1) < 0 && errno == EINTR)
+				;
 		queue_push(&pool->finished, j);
-		/* One byte per job is not needed: the loop drains the whole list. */
-		while (write(pool->notify[1], "x", 1) < 0 && errno == EINTR)
-			;
 	}
 	pthread_mutex_unlock(&pool->lock);
 	return NULL;

@@ -10,6 +10,7 @@
 
 #include "common/xalloc.h"
 #include "maildir/deliver-int.h"
+#include "maildir/dirsync.h"
 #include "maildir/fsutil.h"
 #include "maildir/name.h"
 #include "maildir/user.h"
@@ -418,7 +419,9 @@ int maildir_delivery_commit(struct maildir_delivery *d,
 		int r;
 
 		*slash = '\0';
-		r = maildir_fault("fsync-dir") < 0 ? -1 : fs_fsync_dir(linked[i]);
+		/* shared with the sessions delivering to that folder now */
+		r = maildir_fault("fsync-dir") < 0 ? -1 :
+			fs_fsync_dir_shared(linked[i]);
 		*slash = '/';
 		if (r < 0) {
 			snprintf(err_r, errlen, "fsync(%s): %s", linked[i],
@@ -547,7 +550,8 @@ int delivery_place(struct maildir_delivery *d, const char *maildir,
 	}
 	buf_clear(path_r);
 	buf_printf(path_r, "%s/%s", maildir, subdir);
-	if (maildir_fault("fsync-dir") < 0 || fs_fsync_dir(path_r->data) < 0) {
+	if (maildir_fault("fsync-dir") < 0 ||
+	    fs_fsync_dir_shared(path_r->data) < 0) {
 		saved = errno;
 		snprintf(err_r, errlen, "fsync(%s): %s", path_r->data,
 			 strerror(errno));

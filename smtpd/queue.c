@@ -1,6 +1,5 @@
 /* The queue's files under DIR/queue/ (smtpd/queue.h says which and why in
  * that order).  Blocking: worker threads and the CLI only. */
-#include <aio.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +16,7 @@
 #include "maildir/deliver.h"
 #include "maildir/dirsync.h"
 #include "maildir/fsutil.h"
+#include "maildir/fsync-ahead.h"
 #include "smtpd/queue.h"
 
 /* An envelope file larger than this is not one of ours. */
@@ -106,20 +106,21 @@ static int sync_qdir(const char *qdir, const char *id, char *err_r,
 	return -1;
 }
 
-/* A new envelope written under tmp/ whose fsync runs on another thread
- * (POSIX AIO) while the session's thread fsyncs the message: one fsync's
- * wait per queued message instead of two. */
+/* A new envelope written under tmp/ whose fsync runs on a helper thread
+ * (maildir/fsync-ahead.h) while the session's thread fsyncs the message:
+ * one fsync's wait per queued message instead of two. */
 struct env_draft {
 	struct buf tmp;		/* QDIR/tmp/ID.env */
 	int fd;
-	bool syncing;		/* aio_fsync under way */
-	struct aiocb cb;
+	bool syncing;		/* fsync_ahead under way */
+	struct fsync_ahead sync;
 };
 
+/* -1 with errno; EEXIST when the id is taken (a draft of that name). */
 static int draft_start(struct env_draft *dr, const char *qdir, const char *id,
 		       const struct buf *text)
 {
-	int flags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC;
+	int flags = O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC;
 	char err[64];
 
 	buf_init(&dr->tmp, BUF_UNLIMITED);
@@ -131,39 +132,29 @@ static int draft_start(struct env_draft *dr, const char *qdir, const char *id,
 		dr->fd = open(dr->tmp.data, flags, 0600);
 	if (dr->fd < 0 || fs_write_all(dr->fd, text->data, text->len) < 0)
 		return -1;
-	memset(&dr->cb, 0, sizeof(dr->cb));
-	dr->cb.aio_fildes = dr->fd;
-	dr->cb.aio_sigevent.sigev_notify = SIGEV_NONE;
-	/* without a helper thread the fsync is done in draft_sync */
-	dr->syncing = aio_fsync(O_SYNC, &dr->cb) == 0;
+	fsync_ahead_start(&dr->sync, dr->fd);
+	dr->syncing = true;
 	return 0;
 }
 
 /* Waits for the draft's data to be durable: 0, or -1 with errno. */
 static int draft_sync(struct env_draft *dr)
 {
-	const struct aiocb *list[1] = { &dr->cb };
-	int err;
-
 	if (!dr->syncing)
 		return fsync(dr->fd);
-	while ((err = aio_error(&dr->cb)) == EINPROGRESS)
-		aio_suspend(list, 1, NULL);
 	dr->syncing = false;
-	if (aio_return(&dr->cb) == 0)
-		return 0;
-	errno = err > 0 ? err : EIO;
-	return -1;
+	return fsync_ahead_wait(&dr->sync);
 }
 
-/* Closes the draft; unlinks it unless it was renamed (keep). */
-static void draft_end(struct env_draft *dr, bool keep)
+/* Closes the draft; unlinks it unless it was renamed (keep) or it is
+ * another's (made: false, the name was taken). */
+static void draft_end(struct env_draft *dr, bool keep, bool made)
 {
 	if (dr->syncing)
 		draft_sync(dr);
 	if (dr->fd >= 0)
 		close(dr->fd);
-	if (!keep)
+	if (!keep && made)
 		unlink(dr->tmp.data);
 	buf_free(&dr->tmp);
 }
@@ -174,27 +165,32 @@ int queue_store(const char *qdir, struct maildir_delivery *d, bool move,
 	struct buf path = BUF_INIT(BUF_UNLIMITED), text = BUF_INIT(BUF_UNLIMITED);
 	struct env_draft dr;
 	bool named = false;
-	int tries, ret = -1;
+	int tries, saved, ret = -1;
 
 	e->size = maildir_delivery_size(d);
 	queue_env_format(e, &text);	/* the id is not part of it */
+	/* An id in use is found by the draft's O_EXCL or by the message's
+	 * name (renameat2 RENAME_NOREPLACE, or link): a queued message has
+	 * its .msg from before its .env until after it (smtpd/queue.h). */
 	for (tries = 0; tries < 10; tries++) {
 		new_id(e->id);
-		queue_path(&path, qdir, e->id, "env");
-		if (access(path.data, F_OK) == 0)
-			continue;
 		if (draft_start(&dr, qdir, e->id, &text) < 0) {
+			bool taken = errno == EEXIST && dr.fd < 0;
+
 			snprintf(err_r, errlen, "writing %s: %s", dr.tmp.data,
 				 strerror(errno));
-			draft_end(&dr, false);
+			draft_end(&dr, false, !taken);
+			if (taken)
+				continue;
 			goto out;
 		}
 		/* the message's fsync, while the envelope's runs */
 		queue_path(&path, qdir, e->id, "msg");
 		if (maildir_delivery_link(d, path.data, move, err_r, errlen) == 0)
 			break;
-		draft_end(&dr, false);
-		if (errno != EEXIST)
+		saved = errno;
+		draft_end(&dr, false, true);
+		if (saved != EEXIST)
 			goto out;
 	}
 	if (tries == 10) {
@@ -208,7 +204,7 @@ int queue_store(const char *qdir, struct maildir_delivery *d, bool move,
 		snprintf(err_r, errlen, "writing %s: %s", path.data, strerror(errno));
 	else
 		named = true;
-	draft_end(&dr, named);
+	draft_end(&dr, named, true);
 	if (named && sync_qdir(qdir, e->id, err_r, errlen) == 0)
 		ret = 0;
 	else if (named)
@@ -352,7 +348,7 @@ static int msg_create(const char *qdir, const char *id, const char *text,
 	buf_printf(&tmp, "%s/tmp/%s.msg", qdir, id);
 	fd = open(tmp.data, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd >= 0 && fs_write_all(fd, text, len) == 0 && fsync(fd) == 0 &&
-	    (linked = link(tmp.data, path.data) == 0) && fs_fsync_dir(qdir) == 0)
+	    (linked = link(tmp.data, path.data) == 0) && fs_fsync_dir_shared(qdir) == 0)
 		ret = 0;
 	saved = errno;
 	if (ret < 0) {
@@ -511,7 +507,7 @@ int queue_msg_read(const char *qdir, const char *id, struct buf *out,
 	return ret;
 }
 
-int queue_remove(const char *qdir, const char *id, char *err_r, size_t errlen)
+int queue_unlink(const char *qdir, const char *id, char *err_r, size_t errlen)
 {
 	struct buf path = BUF_INIT(BUF_UNLIMITED);
 	int ret = 0;
@@ -525,14 +521,30 @@ int queue_remove(const char *qdir, const char *id, char *err_r, size_t errlen)
 	queue_path(&path, qdir, id, "msg");
 	if (unlink(path.data) < 0 && errno != ENOENT)
 		goto fail;
-	if (fs_fsync_dir_shared(qdir) < 0)
-		goto fail;
 	buf_free(&path);
 	return ret;
 fail:
 	snprintf(err_r, errlen, "removing %s: %s", path.data, strerror(errno));
 	buf_free(&path);
 	return -1;
+}
+
+int queue_sync_removals(const char *qdir, char *err_r, size_t errlen)
+{
+	if (fs_fsync_dir_shared(qdir) == 0)
+		return 0;
+	snprintf(err_r, errlen, "fsync(%s) after removing: %s", qdir,
+		 strerror(errno));
+	return -1;
+}
+
+int queue_remove(const char *qdir, const char *id, char *err_r, size_t errlen)
+{
+	int ret = queue_unlink(qdir, id, err_r, errlen);
+
+	if (ret >= 0 && queue_sync_removals(qdir, err_r, errlen) < 0)
+		ret = -1;
+	return ret;
 }
 
 /* The id of a directory entry "ID.SUFFIX", or false. */

@@ -177,6 +177,12 @@ int queue_msg_read(const char *qdir, const char *id, struct buf *out,
  * Returns 1 when it was not there. */
 int queue_remove(const char *qdir, const char *id, char *err_r,
 		 size_t errlen);
+/* queue_remove in two steps, so that many removals share one directory
+ * fsync: the unlinks of one message (1 when it was not there), then the
+ * fsync that makes every removal before it durable. */
+int queue_unlink(const char *qdir, const char *id, char *err_r,
+		 size_t errlen);
+int queue_sync_removals(const char *qdir, char *err_r, size_t errlen);
 /* Calls fn(id, arg) for each queued message (each ID.env), in no order.
  * Creates qdir when it is missing. */
 int queue_scan(const char *qdir, void (*fn)(const char *id, void *arg),

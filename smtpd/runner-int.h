@@ -13,6 +13,7 @@
 
 struct event;
 struct dest;
+struct save_job;
 
 /* A queued message the runner knows of. */
 struct qmsg {
@@ -26,6 +27,7 @@ struct qmsg {
 	bool changed;		/* a recipient's state changed since the
 				   envelope was loaded or last saved */
 	bool gone;		/* removed from the queue */
+	bool leaving;		/* its removal is queued: out of n_active */
 	bool bounce_retry;	/* queueing the bounce failed: next attempt */
 	/* a bounce queued for m, to be sent once m's envelope is saved */
 	char kick_after_save[QUEUE_ID_LEN + 1];
@@ -50,11 +52,16 @@ struct queue_runner {
 				   certificate against relay_ca_file */
 	struct qmsg_table msgs;	/* every message it knows of, by id */
 	struct schedule sched;	/* the messages at rest, by next attempt */
-	size_t n_active;
+	size_t n_active;	/* attempts under way, not leaving */
 	struct dest *dests;
 	unsigned int n_conns;	/* outbound connections open */
 	unsigned int next_conn;	/* for connection ids */
 	struct event *ev_kick, *ev_tick;
+	/* Messages whose recipients are all done wait here while a removal
+	 * runs, then go together: one worker job and one directory fsync
+	 * for all of them (runner.c). */
+	struct save_job *removals;
+	bool removing;
 	bool flush_pending;
 	bool flush_ids_seen;	/* the flush-ID files left before the start
 				   were taken (later ones come with the

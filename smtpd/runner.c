@@ -97,8 +97,10 @@ static void drop_msg(struct queue_runner *r, struct qmsg *m)
 {
 	qmsg_table_remove(&r->msgs, m);
 	sched_remove(&r->sched, &m->due);
-	if (m->active)
+	if (m->active && !m->leaving) {
 		r->n_active--;
+		runner_schedule(r);	/* room for a message waiting */
+	}
 	free_msg(m);
 }
 
@@ -123,6 +125,7 @@ struct save_job {
 	char kick[QUEUE_ID_LEN + 1];	/* a bounce to send after it */
 	int ret;
 	char err[256];
+	struct save_job *next;		/* removals: the next one */
 };
 
 static void save_work(void *arg)
@@ -130,11 +133,27 @@ static void save_work(void *arg)
 	struct save_job *j = arg;
 	struct queue_runner *r = j->m->r;
 
-	if (j->remove)
-		j->ret = queue_remove(r->qdir, j->m->id, j->err, sizeof(j->err));
-	else
-		j->ret = queue_env_write(r->qdir, j->m->id, j->text.data,
-					 j->text.len, j->err, sizeof(j->err));
+	j->ret = queue_env_write(r->qdir, j->m->id, j->text.data, j->text.len,
+				 j->err, sizeof(j->err));
+}
+
+/* Removals: every message's files, then one fsync of the directory that
+ * answers for all of them. */
+static void remove_work(void *arg)
+{
+	struct save_job *first = arg;
+	const char *qdir = first->m->r->qdir;
+	char err[256];
+
+	for (struct save_job *j = first; j != NULL; j = j->next)
+		j->ret = queue_unlink(qdir, j->m->id, j->err, sizeof(j->err));
+	if (queue_sync_removals(qdir, err, sizeof(err)) == 0)
+		return;
+	for (struct save_job *j = first; j != NULL; j = j->next)
+		if (j->ret >= 0) {
+			j->ret = -1;
+			snprintf(j->err, sizeof(j->err), "%s", err);
+		}
 }
 
 static void after_save(struct queue_runner *r, struct qmsg *m);
@@ -174,6 +193,35 @@ static bool save_removes(const struct qmsg *m)
 	return m->open == 0 && queue_env_finished(&m->env);
 }
 
+static void start_removals(struct queue_runner *r);
+
+/* The removals are done: each message's save is over; those that came
+ * meanwhile go next. */
+static void remove_done(void *arg)
+{
+	struct save_job *j = arg, *next;
+	struct queue_runner *r = j->m->r;
+
+	for (; j != NULL; j = next) {
+		next = j->next;
+		save_done(j);
+	}
+	r->removing = false;
+	if (!r->stopping)
+		start_removals(r);
+}
+
+static void start_removals(struct queue_runner *r)
+{
+	struct save_job *batch = r->removals;
+
+	if (r->removing || batch == NULL)
+		return;
+	r->removals = NULL;
+	r->removing = true;
+	worker_submit(r->srv->pool, remove_work, remove_done, batch);
+}
+
 static void start_save(struct queue_runner *r, struct qmsg *m, bool remove)
 {
 	struct save_job *j = xcalloc(1, sizeof(*j));
@@ -188,6 +236,21 @@ static void start_save(struct queue_runner *r, struct qmsg *m, bool remove)
 	m->saving = true;
 	m->dirty = false;
 	m->changed = false;
+	if (remove) {
+		/* Its attempt is over: the text goes, and the message leaves
+		 * the MAX_ACTIVE count now, not after the removal (a message
+		 * that waits for that room is read back from the disk). */
+		buf_free(&m->text);
+		if (m->active && !m->leaving) {
+			m->leaving = true;
+			r->n_active--;
+			runner_schedule(r);
+		}
+		j->next = r->removals;
+		r->removals = j;
+		start_removals(r);
+		return;
+	}
 	worker_submit(r->srv->pool, save_work, save_done, j);
 }
 
@@ -710,6 +773,13 @@ void queue_runner_free(struct queue_runner **rp)
 	if (the_runner == r)
 		the_runner = NULL;
 	runner_free_dests(r);
+	while (r->removals != NULL) {
+		struct save_job *j = r->removals;
+
+		r->removals = j->next;
+		buf_free(&j->text);
+		free(j);
+	}
 	sched_free(&r->sched);	/* it clears the items: before they go */
 	qmsg_table_clear(&r->msgs, free_msg);
 	SSL_CTX_free(r->tls);

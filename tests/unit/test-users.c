@@ -352,6 +352,62 @@ START_TEST(test_threads)
 }
 END_TEST
 
+struct same_login {
+	pthread_t thread;
+	pthread_barrier_t *start;
+	const char *password;
+	int result;
+};
+
+static void *login_once(void *arg)
+{
+	struct same_login *l = arg;
+
+	pthread_barrier_wait(l->start);
+	l->result = userdb_verify(db, "alice", l->password);
+	return NULL;
+}
+
+/* Many sessions log in at the same moment (a client's parallel
+ * connections): they take turns at hashing, the right password is
+ * found by all of them, a wrong one (and an over-long one, which is
+ * never taken from the cache) by none. */
+static void same_login(const char *password, int want)
+{
+	enum { N = 12 };
+	struct same_login l[N];
+	pthread_barrier_t start;
+	int i;
+
+	pthread_barrier_init(&start, NULL, N);
+	for (i = 0; i < N; i++) {
+		l[i] = (struct same_login){ .start = &start, .password = password,
+					    .result = -2 };
+		ck_assert_int_eq(pthread_create(&l[i].thread, NULL, login_once,
+						&l[i]), 0);
+	}
+	for (i = 0; i < N; i++) {
+		pthread_join(l[i].thread, NULL);
+		ck_assert_int_eq(l[i].result, want);
+	}
+	pthread_barrier_destroy(&start);
+}
+
+START_TEST(test_same_login_at_once)
+{
+	char longpw[USER_PASSWORD_MAX + 2];
+
+	ck_assert_int_eq(userdb_add(db, "alice", "pw", err, sizeof(err)), 0);
+	same_login("bad", 0);
+	same_login("pw", 1);
+	same_login("pw", 1);	/* from the cache */
+	memset(longpw, 'p', sizeof(longpw) - 1);
+	longpw[sizeof(longpw) - 1] = '\0';
+	same_login(longpw, 0);
+	same_login("bad", 0);
+}
+END_TEST
+
 /* `maillab user add` in another process while the server has the
  * database open: the server sees the new user at once. */
 START_TEST(test_second_process)
@@ -711,6 +767,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_two_handles);
 	tcase_add_test(tc, test_open_failure);
 	/* last: a forked child would inherit its thread stacks (valgrind) */
+	tcase_add_test(tc, test_same_login_at_once);
 	tcase_add_test(tc, test_threads);
 	suite_add_tcase(s, tc);
 
