@@ -778,12 +778,17 @@ static void finish(struct imap_session *s)
 	imap_cmd_finish(cmd);
 }
 
+/* At most FETCH_BUDGET bytes more per call, counted from what `out` held
+ * when it began: a call with FETCH_BUDGET bytes already queued (imap_line
+ * completing a FETCH before the next command) still makes progress, where a
+ * bound on out->len itself had it return at once, forever. */
 void imap_fetch_continue(struct imap_session *s)
 {
 	struct imap_fetch_job *job = s->fetch;
 	struct buf *out = &s->io->out;
+	size_t start = out->len;
 
-	while (out->len < FETCH_BUDGET) {
+	while (out->len - start < FETCH_BUDGET) {
 		if (job->lit != NULL && s->fault_cut != NULL) {
 			size_t left = job->lit_len - job->lit_pos;
 
@@ -793,7 +798,7 @@ void imap_fetch_continue(struct imap_session *s)
 			return;
 		}
 		if (job->lit != NULL) {
-			copy_literal(job, out, FETCH_BUDGET - out->len);
+			copy_literal(job, out, FETCH_BUDGET - (out->len - start));
 			continue;
 		}
 		if (!job->in_msg) {

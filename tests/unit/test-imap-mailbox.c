@@ -518,10 +518,9 @@ START_TEST(test_keyword_from_other_session)
 }
 END_TEST
 
-/* A big body goes out in pieces as the client reads. */
-START_TEST(test_fetch_streams)
+/* APPENDs a message of `size` bytes (lines of x) and SELECTs INBOX. */
+static void append_big(size_t size)
 {
-	size_t size = 3 * 1024 * 1024, first;
 	char *big = malloc(size + 1), line[128];
 
 	memcpy(big, "Subject: big\r\n\r\n", 16);
@@ -535,6 +534,15 @@ START_TEST(test_fetch_streams)
 	say(&a, "\r\n");
 	ASSERT_HAS(&a, "ap OK");
 	say(&a, "s SELECT INBOX\r\n");
+	free(big);
+}
+
+/* A big body goes out in pieces as the client reads. */
+START_TEST(test_fetch_streams)
+{
+	size_t size = 3 * 1024 * 1024, first;
+
+	append_big(size);
 	buf_clear(&a.io.out);
 	imap_protocol.line(a.sess, "f FETCH 1 BODY.PEEK[]", 21, 0);
 	ck_assert(a.io.more_output);
@@ -551,7 +559,30 @@ START_TEST(test_fetch_streams)
 		(void)before;
 	}
 	ck_assert(strstr(buf_cstr(&a.io.out), "f OK FETCH completed\r\n") != NULL);
-	free(big);
+}
+END_TEST
+
+/* A command line that comes while a FETCH is still being written, with a
+ * full budget of it unread: the FETCH is completed first (it spun there,
+ * each call returning at once because the output already held its
+ * budget), then the command runs. */
+START_TEST(test_fetch_line_while_pending)
+{
+	size_t size = 3 * 1024 * 1024;
+	const char *out, *ok;
+
+	append_big(size);
+	buf_clear(&a.io.out);
+	imap_protocol.line(a.sess, "f FETCH 1 BODY.PEEK[]", 21, 0);
+	ck_assert(a.io.more_output);
+	ck_assert_uint_ge(a.io.out.len, 256 * 1024);
+	a.io.more_output = false;
+	imap_protocol.line(a.sess, "n NOOP", 6, 0);
+	out = buf_cstr(&a.io.out);
+	ok = strstr(out, ")\r\nf OK FETCH completed\r\nn OK NOOP completed\r\n");
+	ck_assert_ptr_nonnull(ok);
+	ck_assert_uint_gt((size_t)(ok - out), size);
+	ck_assert_ptr_nonnull(strstr(out, "* 1 FETCH (BODY[] {3145728}\r\n"));
 }
 END_TEST
 
@@ -696,6 +727,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_two_sessions);
 	tcase_add_test(tc, test_keyword_from_other_session);
 	tcase_add_test(tc, test_fetch_streams);
+	tcase_add_test(tc, test_fetch_line_while_pending);
 	tcase_add_test(tc, test_bare_lf_file);
 	tcase_add_test(tc, test_search_dates);
 	tcase_add_test(tc, test_big_bare_lf);
