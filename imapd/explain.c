@@ -284,6 +284,10 @@ static const struct explain_entry imap_entries[] = {
 	{ "[INUSE]", "[INUSE]: the mailbox is in use (selected), so this "
 	  "cannot be done now.", "RFC 5530 3" },
 	{ "[LIMIT]", "[LIMIT]: a server limit was reached.", "RFC 5530 3" },
+	{ "[NOUPDATE]", "[NOUPDATE \"tag\"]: the SEARCH or SORT with that "
+	  "tag asked for RETURN (UPDATE), but the server keeps no more "
+	  "contexts (or the tag has one): the result still comes, without "
+	  "later ADDTO/REMOVEFROM updates.", "RFC 5267 4.2" },
 	{ "[NONEXISTENT]", "[NONEXISTENT]: there is no mailbox with that "
 	  "name.", "RFC 5530 3" },
 	{ "[PRIVACYREQUIRED]", "[PRIVACYREQUIRED]: passwords are not accepted "

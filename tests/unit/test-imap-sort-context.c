@@ -346,7 +346,9 @@ START_TEST(test_bad)
 	say(&a, "c0 SEARCH RETURN (UPDATE) ALL\r\n");
 	ASSERT_HAS(&a, "c0 OK");
 	say(&a, "c0 SORT RETURN (UPDATE) (SUBJECT) UTF-8 ALL\r\n");
-	ASSERT_HAS(&a, "c0 NO [LIMIT]");
+	ASSERT_HAS(&a, "* NO [NOUPDATE \"c0\"] ");
+	ASSERT_HAS(&a, "* ESEARCH (TAG \"c0\")");
+	ASSERT_HAS(&a, "c0 OK SORT completed");
 	for (int i = 1; i < 4; i++) {
 		char line[64];
 
@@ -356,7 +358,8 @@ START_TEST(test_bad)
 		ASSERT_HAS(&a, " OK SORT completed");
 	}
 	say(&a, "c4 SORT RETURN (UPDATE) (SIZE) UTF-8 ALL\r\n");
-	ASSERT_HAS(&a, "c4 NO [LIMIT]");
+	ASSERT_HAS(&a, "* NO [NOUPDATE \"c4\"] ");
+	ASSERT_HAS(&a, "c4 OK SORT completed");
 	/* a failed UPDATE keeps nothing: CANCELUPDATE does not know it */
 	say(&a, "x CANCELUPDATE \"c4\"\r\n");
 	ASSERT_HAS(&a, "x BAD ");
