@@ -77,6 +77,14 @@ class ContextTest(unittest.TestCase):
         self.assertEqual(typ, "OK")
         got = self.obs.untagged_responses.pop("ESEARCH")
         self.assertTrue(got[0].endswith(b" PARTIAL (2:3 2:3)"), got)
+        # SEARCHRES: with PARTIAL, "$" is the page (RFC 9394 3.1)
+        typ, _ = self.obs._simple_command("UID", "SEARCH", "RETURN",
+                                          "(SAVE PARTIAL 1:2)", "ALL")
+        self.assertEqual(typ, "OK")
+        self.obs.untagged_responses.pop("ESEARCH", None)
+        typ, data = self.obs.fetch("$", "(UID)")
+        self.assertEqual(typ, "OK")
+        self.assertEqual(data, [b"1 (UID 1)", b"2 (UID 2)"])
 
     def test_noupdate_over_the_limit(self):
         """A fifth context: RFC 5267 4.2's untagged NO [NOUPDATE "tag"],
