@@ -3,10 +3,7 @@
  * positions are in the sort order, after another session's delivery and
  * expunge; CANCELUPDATE; bad input.  Two test sessions on one temporary
  * instance. */
-#include "tests/unit/imap-client.h"
-
-static struct instance inst;
-static struct client a, b;
+#include "tests/unit/imap-pair.h"
 
 /* INBOX: three "s", then "m" (4) and "c" (5): by SUBJECT 5,4,1,2,3. */
 static void setup(void)
@@ -14,7 +11,7 @@ static void setup(void)
 	static const char *const subjects[] = { "s", "s", "s", "m", "c" };
 	char msg[64];
 
-	instance_start(&inst, &a);
+	pair_start(true);
 	for (size_t i = 0; i < sizeof(subjects) / sizeof(*subjects); i++) {
 		snprintf(msg, sizeof(msg), "Subject: %s\r\n\r\nbody\r\n",
 			 subjects[i]);
@@ -22,17 +19,13 @@ static void setup(void)
 	}
 	say(&a, "s SELECT INBOX\r\n");
 	ASSERT_HAS(&a, "s OK");
-	client_open(&b, &inst);
-	say(&b, "1 LOGIN alice secret\r\n");
-	ASSERT_HAS(&b, "1 OK");
 	say(&b, "s SELECT INBOX\r\n");
 	ASSERT_HAS(&b, "s OK");
 }
 
 static void teardown(void)
 {
-	client_close(&b);
-	instance_stop(&inst, &a);
+	pair_stop();
 }
 
 /* `first` comes before `second` in what the last say() produced */
