@@ -575,11 +575,14 @@ static void process_input(struct conn *c)
 	}
 	if (c->io.compress && c->busy == 0 && !c->closing && !c->dead)
 		start_compress(c);
-	if (c->eof && evbuffer_get_length(in) == 0 && !c->closing && c->busy == 0) {
+	if (c->eof && evbuffer_get_length(in) == 0 && !c->closing &&
+	    c->busy == 0 && !c->io.more_output) {
 		close_when_flushed(c);
 		return;
 	}
-	if (!c->closing && c->busy == 0)
+	/* after EOF there is nothing more to read (a socket bufferevent
+	 * that reads again reports EOF again) */
+	if (!c->closing && c->busy == 0 && !c->eof)
 		bufferevent_enable(c->bev, EV_READ);
 }
 
@@ -666,11 +669,14 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	if (what & BEV_EVENT_EOF && !(what & BEV_EVENT_ERROR) && c->opened) {
-		/* Half-close: commands already sent are still answered. */
+		/* Half-close: commands already sent are still answered, a
+		 * long reply to the end (process_input closes once
+		 * on_write has seen it out and the input is used up). */
 		c->eof = true;
 		trace_note(c->trace, "client closed its side");
 		process_input(c);
-		if (!c->dead && !c->closing && c->busy == 0)
+		if (!c->dead && !c->closing && c->busy == 0 &&
+		    !c->io.more_output && !output_full(c))
 			close_when_flushed(c);
 		return;
 	}

@@ -580,6 +580,29 @@ START_TEST(test_half_close_answers_pipelined)
 }
 END_TEST
 
+/* A client that sends a command with a long reply and closes its side
+ * (half-close) still gets the whole reply, then the close. */
+START_TEST(test_half_close_long_reply)
+{
+	struct fixture fx;
+	char *got;
+	int fd;
+
+	start_server(&fx, "max_output_buffer = 64K\n");
+	fd = dial(fx.port_plain);
+	expect(fd, NULL, "+OK echo\r\n");
+	send_str(fd, NULL, "BIG 3000000\r\nlast\r\n");
+	shutdown(fd, SHUT_WR);
+	usleep(200 * 1000);
+	got = read_until(fd, NULL, "ECHO last\r\n");
+	ck_assert_uint_eq(strlen(got), 3000000 + strlen("\r\n+OK big done\r\n"
+							 "ECHO last\r\n"));
+	free(got);
+	close(fd);
+	stop_server(&fx);
+}
+END_TEST
+
 START_TEST(test_sighup_and_graceful_stop)
 {
 	struct fixture fx;
@@ -623,6 +646,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_back_pressure_and_others_served);
 	tcase_add_test(tc, test_half_close_answers_pipelined);
 	tcase_add_test(tc, test_line_waits_for_pending_reply);
+	tcase_add_test(tc, test_half_close_long_reply);
 	tcase_add_test(tc, test_sighup_and_graceful_stop);
 	suite_add_tcase(s, tc);
 	return s;
