@@ -519,11 +519,18 @@ static size_t feed_chunk(struct conn *c, const char *p, size_t n)
 	return used;
 }
 
+/* No input while a reply is still being produced (io.more_output): the
+ * next command would be answered in the middle of it.  Output below the
+ * limit alone is not enough: a partly drained socket (not yet down to
+ * OUTPUT_LOW_WATER, so on_write has not resumed the producer) and new
+ * bytes or EOF from the client reached process_input with a FETCH half
+ * written, and imapd then spun completing it. */
 static bool can_take_input(const struct conn *c)
 {
 	return c->opened && !c->dead && !c->closing && c->busy == 0 &&
 		!c->handshaking && c->refused_why == NULL &&
-		!c->io.starttls && !c->io.compress && !c->io.close && !output_full(c);
+		!c->io.starttls && !c->io.compress && !c->io.close &&
+		!c->io.more_output && !output_full(c);
 }
 
 static void process_input(struct conn *c)
@@ -532,6 +539,13 @@ static void process_input(struct conn *c)
 
 	if (c->in_process || c->dead)
 		return;
+	/* a reply waiting for room goes on first (on_read and EOF come here
+	 * without on_write's after_unit) */
+	if (c->io.more_output && c->busy == 0 && !output_full(c)) {
+		after_unit(c);
+		if (c->dead)
+			return;
+	}
 	c->in_process = true;
 	in = bufferevent_get_input(c->bev);
 	while (can_take_input(c) && (evbuffer_get_length(in) > 0 ||
@@ -561,11 +575,14 @@ static void process_input(struct conn *c)
 	}
 	if (c->io.compress && c->busy == 0 && !c->closing && !c->dead)
 		start_compress(c);
-	if (c->eof && evbuffer_get_length(in) == 0 && !c->closing && c->busy == 0) {
+	if (c->eof && evbuffer_get_length(in) == 0 && !c->closing &&
+	    c->busy == 0 && !c->io.more_output) {
 		close_when_flushed(c);
 		return;
 	}
-	if (!c->closing && c->busy == 0)
+	/* after EOF there is nothing more to read (a socket bufferevent
+	 * that reads again reports EOF again) */
+	if (!c->closing && c->busy == 0 && !c->eof)
 		bufferevent_enable(c->bev, EV_READ);
 }
 
@@ -652,11 +669,14 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	if (what & BEV_EVENT_EOF && !(what & BEV_EVENT_ERROR) && c->opened) {
-		/* Half-close: commands already sent are still answered. */
+		/* Half-close: commands already sent are still answered, a
+		 * long reply to the end (process_input closes once
+		 * on_write has seen it out and the input is used up). */
 		c->eof = true;
 		trace_note(c->trace, "client closed its side");
 		process_input(c);
-		if (!c->dead && !c->closing && c->busy == 0)
+		if (!c->dead && !c->closing && c->busy == 0 &&
+		    !c->io.more_output && !output_full(c))
 			close_when_flushed(c);
 		return;
 	}

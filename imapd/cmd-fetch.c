@@ -54,6 +54,7 @@ struct imap_fetch_job {
 	struct buf lit_buf;		/* built header fields */
 	struct buf cache;		/* serialised parse */
 	bool vanished;			/* a message's file was gone */
+	bool gone;			/* this message's: NIL for its data */
 	bool unsolicited;		/* NOTIFY's: no command, no reply */
 	bool unknown_cte;		/* BINARY met an unknown encoding */
 	/* cache records read ahead for a range (maildir_box_cache_range):
@@ -492,6 +493,13 @@ static void sep(struct buf *out, bool *first)
 	*first = false;
 }
 
+/* The data of a message whose file another session expunged (and that the
+ * cache cannot answer): what Dovecot sends in its place (imap-fetch.c, the
+ * handlers' nil_reply), valid syntax that says nothing: an empty envelope,
+ * an empty text/plain part, NIL for a section, 0 for BINARY.SIZE. */
+#define ENVELOPE_NIL "(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)"
+#define BODY_NIL "\"text\" \"plain\" NIL NIL NIL \"7bit\" 0 0"
+
 /* Everything but the body sections, in one go. */
 static void write_simple_items(struct imap_session *s,
 			       struct imap_fetch_job *job,
@@ -534,17 +542,26 @@ static void write_simple_items(struct imap_session *s,
 	if (items & IMAP_FETCH_ENVELOPE) {
 		sep(out, first);
 		buf_puts(out, "ENVELOPE ");
-		imap_write_envelope(out, job->parse, 0);
+		if (job->gone)
+			buf_puts(out, ENVELOPE_NIL);
+		else
+			imap_write_envelope(out, job->parse, 0);
 	}
 	if (items & IMAP_FETCH_BODY) {
 		sep(out, first);
 		buf_puts(out, "BODY ");
-		imap_write_bodystructure(out, job->parse, false);
+		if (job->gone)
+			buf_puts(out, "(" BODY_NIL ")");
+		else
+			imap_write_bodystructure(out, job->parse, false);
 	}
 	if (items & IMAP_FETCH_BODYSTRUCTURE) {
 		sep(out, first);
 		buf_puts(out, "BODYSTRUCTURE ");
-		imap_write_bodystructure(out, job->parse, true);
+		if (job->gone)
+			buf_puts(out, "(" BODY_NIL " NIL NIL NIL NIL)");
+		else
+			imap_write_bodystructure(out, job->parse, true);
 	}
 }
 
@@ -643,6 +660,10 @@ static void start_body(struct imap_session *s, struct imap_fetch_job *job,
 	buf_puts(out, b->name);
 	buf_putc(out, ' ');
 	buf_clear(&job->lit_buf);
+	if (job->gone) {
+		buf_puts(out, b->binary == IMAP_BINARY_SIZE ? "0" : "NIL");
+		return;
+	}
 	if (section_range(job, b, &r) < 0) {
 		buf_puts(out, "NIL");
 		return;
@@ -717,8 +738,13 @@ static bool next_seq(struct imap_fetch_job *job)
 	return true;
 }
 
-/* Starts the response of job->seq: false when its file is gone. */
-static bool start_message(struct imap_session *s, struct imap_fetch_job *job)
+/* Starts the response of job->seq.  A message whose file is gone (another
+ * session expunged it; this one is not told before the command ends, RFC
+ * 3501 7.4.1) still gets its response, as from Dovecot: UID, FLAGS, MODSEQ,
+ * RFC822.SIZE and INTERNALDATE from the snapshot, ENVELOPE and the
+ * structures from the index's cache when it still has them, NIL for the
+ * rest; the command then ends OK [EXPUNGEISSUED] (finish). */
+static void start_message(struct imap_session *s, struct imap_fetch_job *job)
 {
 	/* RFC822.SIZE and reading the file (needs_crlf) need the exact
 	 * wire size of a message indexed from its file name, INTERNALDATE
@@ -731,10 +757,9 @@ static bool start_message(struct imap_session *s, struct imap_fetch_job *job)
 		maildir_box_msg_exact(s->box, job->seq - 1, need);
 	bool first = true;
 
-	if (job->need_file && open_message(s, job, m) < 0) {
+	job->gone = job->need_file && open_message(s, job, m) < 0;
+	if (job->gone)
 		job->vanished = true;
-		return false;
-	}
 	buf_puts(&s->io->out, "* ");
 	imap_write_number(&s->io->out, job->seq);
 	buf_puts(&s->io->out, " FETCH (");
@@ -743,7 +768,6 @@ static bool start_message(struct imap_session *s, struct imap_fetch_job *job)
 		buf_putc(&s->io->out, ' ');
 	job->in_msg = true;
 	job->body = 0;
-	return true;
 }
 
 static void finish(struct imap_session *s)
@@ -769,8 +793,9 @@ static void finish(struct imap_session *s)
 		return;
 	}
 	/* RFC 2180 4.1: of the choices it allows, Dovecot's: the messages
-	 * another session expunged are left out and the command still
-	 * succeeds, so a client does not take it for a failed FETCH */
+	 * another session expunged are answered with what is left of them
+	 * (start_message) and the command succeeds with RFC 5530's
+	 * EXPUNGEISSUED, so a client does not take it for a failed FETCH */
 	if (vanished)
 		imap_cmd_ok(cmd, "[EXPUNGEISSUED] Some messages were already expunged");
 	else
@@ -778,12 +803,17 @@ static void finish(struct imap_session *s)
 	imap_cmd_finish(cmd);
 }
 
+/* At most FETCH_BUDGET bytes more per call, counted from what `out` held
+ * when it began: a call with FETCH_BUDGET bytes already queued (imap_line
+ * completing a FETCH before the next command) still makes progress, where a
+ * bound on out->len itself had it return at once, forever. */
 void imap_fetch_continue(struct imap_session *s)
 {
 	struct imap_fetch_job *job = s->fetch;
 	struct buf *out = &s->io->out;
+	size_t start = out->len;
 
-	while (out->len < FETCH_BUDGET) {
+	while (out->len - start < FETCH_BUDGET) {
 		if (job->lit != NULL && s->fault_cut != NULL) {
 			size_t left = job->lit_len - job->lit_pos;
 
@@ -793,7 +823,7 @@ void imap_fetch_continue(struct imap_session *s)
 			return;
 		}
 		if (job->lit != NULL) {
-			copy_literal(job, out, FETCH_BUDGET - out->len);
+			copy_literal(job, out, FETCH_BUDGET - (out->len - start));
 			continue;
 		}
 		if (!job->in_msg) {
@@ -801,11 +831,7 @@ void imap_fetch_continue(struct imap_session *s)
 				finish(s);
 				return;
 			}
-			if (!start_message(s, job)) {
-				if (!next_seq(job))
-					job->range = job->set.n;
-				continue;
-			}
+			start_message(s, job);
 		}
 		if (job->body < job->att.nbodies) {
 			if (job->body > 0)

@@ -11,13 +11,12 @@
 #include "imapd/search-context.h"
 #include "maildir/mailbox.h"
 
-/* The result, and with RETURN (UPDATE) the context kept: 0, or -1 when
- * no context could be kept (replied NO). */
-static int search_run(struct imap_cmd *cmd, struct imap_search **searchp,
-		      unsigned ret)
+/* The result, and with RETURN (UPDATE) the context kept, or NOUPDATE
+ * when none can be (the result is sent all the same). */
+static void search_run(struct imap_cmd *cmd, struct imap_search **searchp,
+		       unsigned ret)
 {
 	struct imap_search *search = *searchp;
-	int r = 0;
 	struct imap_session *s = cmd->s;
 	size_t count = maildir_box_count(s->box), n = 0;
 	uint64_t max_modseq = 0;
@@ -46,11 +45,9 @@ static int search_run(struct imap_cmd *cmd, struct imap_search **searchp,
 		n++;
 	}
 	if ((ret & IMAP_RET_UPDATE) &&
-	    imap_context_add(cmd, searchp, NULL, 0, uids, n) < 0) {
-		imap_cmd_no(cmd, "[LIMIT] Too many search contexts, or the "
-			    "tag is in use (CANCELUPDATE one)");
-		r = -1;
-	} else if (ret & IMAP_RET_GIVEN) {
+	    imap_context_add(cmd, searchp, NULL, 0, uids, n) < 0)
+		imap_context_noupdate(cmd);
+	if (ret & IMAP_RET_GIVEN) {
 		imap_return_results(cmd, ret, numbers, uids, modseqs, n);
 	} else {
 		buf_puts(s->out, "* SEARCH");
@@ -65,7 +62,6 @@ static int search_run(struct imap_cmd *cmd, struct imap_search **searchp,
 	free(numbers);
 	free(uids);
 	free(modseqs);
-	return r;
 }
 
 void cmd_search(struct imap_cmd *cmd)
@@ -95,10 +91,9 @@ void cmd_search(struct imap_cmd *cmd)
 			imap_send_updates(s, false);
 			cmd->updates_done = true;
 		}
-		if (search_run(cmd, &search, ret) == 0) {
-			imap_cmd_ok(cmd, "SEARCH completed");
-			ret &= ~IMAP_RET_SAVE;
-		}
+		search_run(cmd, &search, ret);
+		imap_cmd_ok(cmd, "SEARCH completed");
+		ret &= ~IMAP_RET_SAVE;
 	}
 	/* RFC 5182 2.1: a SEARCH with SAVE that fails empties "$" */
 	if (ret & IMAP_RET_SAVE)

@@ -236,23 +236,19 @@ static void write_sort(struct buf *out, const struct sort_answer *a)
 /* The sorted result of the messages sorted[0..n): "* SORT n...", or
  * with RETURN (ESORT, RFC 5267 3.1) an ESEARCH response in sort order;
  * with RETURN (UPDATE) (CONTEXT=SORT, RFC 5267 4.1) the context is kept
- * (takes *searchp).  0, or -1 when no context could be kept (replied
- * NO). */
-static int sort_results(struct imap_cmd *cmd, unsigned ret,
+ * (takes *searchp), or NOUPDATE when none can be. */
+static void sort_results(struct imap_cmd *cmd, unsigned ret,
 			struct imap_search **searchp,
 			const struct imap_sort_crit *crit, size_t ncrit,
 			const size_t *sorted, size_t n)
 {
 	struct sort_answer a;
-	int r = 0;
 
 	sort_answer(cmd, sorted, n, imap_search_has_modseq(*searchp), &a);
 	if ((ret & IMAP_RET_UPDATE) &&
-	    imap_context_add(cmd, searchp, crit, ncrit, a.uids, n) < 0) {
-		imap_cmd_no(cmd, "[LIMIT] Too many search contexts, or the "
-			    "tag is in use (CANCELUPDATE one)");
-		r = -1;
-	} else if (ret & IMAP_RET_GIVEN) {
+	    imap_context_add(cmd, searchp, crit, ncrit, a.uids, n) < 0)
+		imap_context_noupdate(cmd);
+	if (ret & IMAP_RET_GIVEN) {
 		imap_return_results(cmd, ret, a.numbers, a.uids, a.modseqs, n);
 	} else {
 		write_sort(cmd->s->out, &a);
@@ -260,7 +256,6 @@ static int sort_results(struct imap_cmd *cmd, unsigned ret,
 	free(a.numbers);
 	free(a.uids);
 	free(a.modseqs);
-	return r;
 }
 
 /* The arguments: 0, or -1 with the reply sent. */
@@ -301,10 +296,9 @@ void cmd_sort(struct imap_cmd *cmd)
 	imap_search_use_saved(search, &cmd->s->search_saved);
 	imap_search_prepare(search);
 	sorted = imap_sort_matches(cmd->s, search, crit, ncrit, &n);
-	if (sort_results(cmd, ret, &search, crit, ncrit, sorted, n) == 0) {
-		imap_cmd_ok(cmd, "SORT completed");
-		ret &= ~IMAP_RET_SAVE;
-	}
+	sort_results(cmd, ret, &search, crit, ncrit, sorted, n);
+	imap_cmd_ok(cmd, "SORT completed");
+	ret &= ~IMAP_RET_SAVE;
 	free(sorted);
 out:
 	/* RFC 5182 2.1: a command with SAVE that fails empties "$" */

@@ -147,25 +147,42 @@ static void save_uid(struct imap_seqset *saved, uint32_t uid)
 		imap_seqset_add(saved, uid, uid);
 }
 
-/* RFC 5182 2.1: with only MIN and/or MAX asked for, "$" holds just those
- * messages; otherwise every one found.  UIDs, so that expunges take
- * messages out of it. */
+/* What "$" holds (UIDs, so that expunges take messages out of it).  RFC
+ * 5182 2.1: the messages the result options returned when only MIN and/or
+ * MAX were asked for, otherwise every one found.  RFC 9394 3.1 carries the
+ * first rule over to PARTIAL: the messages of the requested range (with
+ * MIN/MAX when asked too), not every one found, even with COUNT; so
+ * "SEARCH RETURN (SAVE PARTIAL 1:100)" then "FETCH $" pages through a
+ * result. */
 static void save_result(struct imap_session *s, unsigned ret,
-			const uint32_t *uids, size_t n)
+			const uint32_t partial[2], const uint32_t *uids,
+			size_t n)
 {
+	size_t lo = 0, hi = 0;	/* PARTIAL's indexes [lo, hi) */
+	bool some = (ret & (IMAP_RET_MIN | IMAP_RET_MAX | IMAP_RET_PARTIAL)) &&
+		(!(ret & (IMAP_RET_ALL | IMAP_RET_COUNT)) ||
+		 (ret & IMAP_RET_PARTIAL));
+
 	imap_seqset_free(&s->search_saved);
 	if (n == 0)
 		return;
-	if ((ret & (IMAP_RET_MIN | IMAP_RET_MAX)) &&
-	    !(ret & (IMAP_RET_ALL | IMAP_RET_COUNT))) {
-		if (ret & IMAP_RET_MIN)
-			save_uid(&s->search_saved, uids[0]);
-		if ((ret & IMAP_RET_MAX) && (n > 1 || !(ret & IMAP_RET_MIN)))
-			save_uid(&s->search_saved, uids[n - 1]);
+	if (!some) {
+		for (size_t i = 0; i < n; i++)
+			save_uid(&s->search_saved, uids[i]);
 		return;
 	}
-	for (size_t i = 0; i < n; i++)
+	if ((ret & IMAP_RET_PARTIAL) && partial[0] <= n) {
+		lo = partial[0] - 1;
+		hi = partial[1] < n ? partial[1] : n;
+	}
+	/* once each: MIN, the range, MAX (n - 1 may be 0, MIN's) */
+	if ((ret & IMAP_RET_MIN) && !(lo == 0 && hi > 0))
+		save_uid(&s->search_saved, uids[0]);
+	for (size_t i = lo; i < hi; i++)
 		save_uid(&s->search_saved, uids[i]);
+	if ((ret & IMAP_RET_MAX) && !(hi == n && hi > lo) &&
+	    (n > 1 || !(ret & IMAP_RET_MIN)))
+		save_uid(&s->search_saved, uids[n - 1]);
 }
 
 void imap_return_results(struct imap_cmd *cmd, unsigned ret,
@@ -173,7 +190,7 @@ void imap_return_results(struct imap_cmd *cmd, unsigned ret,
 			 const uint64_t *modseqs, size_t n)
 {
 	if (ret & IMAP_RET_SAVE)
-		save_result(cmd->s, ret, uids, n);
+		save_result(cmd->s, ret, cmd->partial, uids, n);
 	if (ret & IMAP_RET_DATA)
 		write_esearch(cmd, ret, numbers, modseqs, n);
 }

@@ -37,9 +37,10 @@ void imap_write_number_set(struct buf *out, const uint32_t *numbers,
  * reported (ascending for SEARCH, the sort order for SORT: MIN and MAX
  * are the first and last, RFC 5267 3.1): "* ESEARCH (TAG "t") [UID]
  * [MIN n] [MAX n] [ALL set] [COUNT n] [MODSEQ n]", nothing when only SAVE
- * was asked.  With SAVE, uids[0..n) become "$".  modseqs[0..n), or NULL
- * when the search had no MODSEQ criterion (RFC 7162 3.1.5: then no MODSEQ
- * result).  PARTIAL's range is cmd->partial. */
+ * was asked.  With SAVE, uids[0..n) become "$" (only those MIN, MAX and
+ * PARTIAL returned when they were asked: RFC 5182 2.1, RFC 9394 3.1).
+ * modseqs[0..n), or NULL when the search had no MODSEQ criterion (RFC 7162
+ * 3.1.5: then no MODSEQ result).  PARTIAL's range is cmd->partial. */
 void imap_return_results(struct imap_cmd *cmd, unsigned ret,
 			 const uint32_t *numbers, const uint32_t *uids,
 			 const uint64_t *modseqs, size_t n);

@@ -277,11 +277,17 @@ static const struct explain_entry imap_entries[] = {
 	  "server cannot decode for BINARY, or (APPEND) NUL bytes where "
 	  "base64 cannot hold them (in a header).", "RFC 3516 4.2, 4.4" },
 	{ "[EXPUNGEISSUED]", "[EXPUNGEISSUED]: some of the messages were "
-	  "removed meanwhile by another session; after FETCH (OK) they are "
-	  "simply left out of the answer.", "RFC 5530 3, RFC 2180 4.1" },
+	  "removed meanwhile by another session; after FETCH (OK) their "
+	  "answers carry what the server still knew (UID, FLAGS, sizes) and "
+	  "NIL for the contents.  A NOOP brings the EXPUNGE.",
+	  "RFC 5530 3, RFC 2180 4.1" },
 	{ "[INUSE]", "[INUSE]: the mailbox is in use (selected), so this "
 	  "cannot be done now.", "RFC 5530 3" },
 	{ "[LIMIT]", "[LIMIT]: a server limit was reached.", "RFC 5530 3" },
+	{ "[NOUPDATE]", "[NOUPDATE \"tag\"]: the SEARCH or SORT with that "
+	  "tag asked for RETURN (UPDATE), but the server keeps no more "
+	  "contexts (or the tag has one): the result still comes, without "
+	  "later ADDTO/REMOVEFROM updates.", "RFC 5267 4.2" },
 	{ "[NONEXISTENT]", "[NONEXISTENT]: there is no mailbox with that "
 	  "name.", "RFC 5530 3" },
 	{ "[PRIVACYREQUIRED]", "[PRIVACYREQUIRED]: passwords are not accepted "

@@ -100,6 +100,14 @@ static void context_free(struct imap_search_context **cp)
 	*cp = NULL;
 }
 
+void imap_context_noupdate(struct imap_cmd *cmd)
+{
+	/* a tag holds no '"' or '\' (RFC 3501 9, tag): quoted as it is */
+	buf_printf(cmd->s->out, "* NO [NOUPDATE \"%s\"] Too many search "
+		   "contexts, or the tag is in use (CANCELUPDATE one): "
+		   "no updates for this one\r\n", cmd->tag);
+}
+
 int imap_context_cancel(struct imap_session *s, const char *tag)
 {
 	size_t idx;

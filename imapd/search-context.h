@@ -30,6 +30,11 @@ struct imap_search;
 int imap_context_add(struct imap_cmd *cmd, struct imap_search **search,
 		     const struct imap_sort_crit *crit, size_t ncrit,
 		     const uint32_t *uids, size_t n);
+/* imap_context_add refused: "* NO [NOUPDATE "tag"] ..." (RFC 5267 4.2:
+ * the server declines to keep this one up to date).  The command still
+ * returns its result and completes OK, as Dovecot does
+ * (imap-search.c imap_search_result_save). */
+void imap_context_noupdate(struct imap_cmd *cmd);
 /* CANCELUPDATE (RFC 5267 4.2): 0, or -1 when no context has the tag. */
 int imap_context_cancel(struct imap_session *s, const char *tag);
 /* The update of every context, in two steps around the untagged

@@ -10,6 +10,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 import unittest
 import zlib
 
@@ -210,6 +211,78 @@ class CompressTest(unittest.TestCase):
             b"d UID STORE " + uid + b" +FLAGS.SILENT (\\Deleted)"))
         self.assertIn(b"e OK", w.command(b"e EXPUNGE"))
         w.close()
+
+    def big_fetch_partly_read(self, compress, then):
+        """FETCH 1:* BODY[] of four 1 MB messages (random letters, so that
+        even deflated they are more than the server's 1 MB output buffer)
+        with a NOOP pipelined behind it; the client reads 300 KB, waits,
+        then `then(w)`.  The NOOP used to be taken as soon as new bytes or
+        the end of input came with the output partly drained, and the
+        server's loop spun completing the FETCH (issue 11)."""
+        import random
+        rnd = random.Random(4)
+        letters = bytes(b"abcdefghijklmnopqrstuvwxyz "[i % 27] for i in range(256))
+        w = self.login()
+        if compress:
+            w.compress()
+        self.assertIn(b"s OK", w.command(b"s SELECT INBOX"))
+        for i in range(4):
+            text = rnd.randbytes(70 * 14000).translate(letters)
+            body = b"Subject: big %d\r\n\r\n" % i + b"\r\n".join(
+                text[k:k + 70] for k in range(0, len(text), 70)) + b"\r\n"
+            self.assertIn(b"a OK", w.command(b"a APPEND INBOX {%d}" % len(body), body))
+        w.send(b"f FETCH 1:* BODY.PEEK[]\r\nn NOOP\r\n")
+        time.sleep(0.3)
+        got = 0
+        while got < 300 * 1024:
+            chunk = w.sock.recv(65536)
+            self.assertTrue(chunk)
+            got += len(chunk)
+            if w.inflate is not None:
+                chunk = w.inflate.decompress(chunk)
+            w.pending += chunk
+        time.sleep(0.2)
+        then(w)
+
+    def read_rest_in_order(self, w):
+        w.send(b"m NOOP\r\n")
+        # raw reads, not read_line: 4 MB split line by line is quadratic
+        while b"\r\nm OK" not in w.pending[-300:] or not w.pending.endswith(b"\r\n"):
+            w.fill()
+        # w.pending kept the 300 KB read first: out is the whole answer
+        out, w.pending = w.pending, b""
+        self.assertEqual(out.count(b" FETCH (BODY[] {"), 4)
+        self.assertLess(out.index(b"f OK"), out.index(b"n OK"))
+        self.assertLess(out.index(b"n OK"), out.index(b"m OK"))
+        self.assertIn(b"d OK", w.command(b"d STORE 1:* +FLAGS.SILENT (\\Deleted)"))
+        self.assertIn(b"e OK", w.command(b"e EXPUNGE"))
+        w.close()
+
+    def test_line_behind_big_fetch(self):
+        """The pipelined NOOP and one sent later are answered after the
+        whole FETCH, plain and compressed."""
+        for compress in (False, True):
+            with self.subTest(compress=compress):
+                self.big_fetch_partly_read(compress, self.read_rest_in_order)
+
+    def test_close_in_middle_of_big_fetch(self):
+        """The client closes after one more byte, in the middle of the
+        FETCH: the server drops it and serves the next client at once
+        (tearDown), plain and compressed."""
+        def close(w):
+            w.sock.send(b"x")
+            time.sleep(0.2)
+            w.close()
+        for compress in (False, True):
+            with self.subTest(compress=compress):
+                self.big_fetch_partly_read(compress, close)
+                self.assert_normal_client()
+        m = imaplib.IMAP4(self.inst.host, self.inst.port("imap"))
+        m.login("alice", self.inst.password("alice"))
+        m.select("INBOX")
+        m.store("1:*", "+FLAGS.SILENT", "(\\Deleted)")
+        m.expunge()
+        m.logout()
 
     def test_unknown_algorithm_and_before_login(self):
         w = Wire(self.inst)

@@ -77,6 +77,38 @@ class ContextTest(unittest.TestCase):
         self.assertEqual(typ, "OK")
         got = self.obs.untagged_responses.pop("ESEARCH")
         self.assertTrue(got[0].endswith(b" PARTIAL (2:3 2:3)"), got)
+        # SEARCHRES: with PARTIAL, "$" is the page (RFC 9394 3.1)
+        typ, _ = self.obs._simple_command("UID", "SEARCH", "RETURN",
+                                          "(SAVE PARTIAL 1:2)", "ALL")
+        self.assertEqual(typ, "OK")
+        self.obs.untagged_responses.pop("ESEARCH", None)
+        typ, data = self.obs.fetch("$", "(UID)")
+        self.assertEqual(typ, "OK")
+        self.assertEqual(data, [b"1 (UID 1)", b"2 (UID 2)"])
+
+    def test_noupdate_over_the_limit(self):
+        """A fifth context: RFC 5267 4.2's untagged NO [NOUPDATE "tag"],
+        the result all the same, tagged OK; no updates come for it."""
+        for i in range(4):
+            typ, _ = self.obs._simple_command("SEARCH", "RETURN",
+                                              "(UPDATE ALL)", "ALL")
+            self.assertEqual(typ, "OK")
+        self.obs.untagged_responses.clear()
+        typ, _ = self.obs._simple_command("SEARCH", "RETURN",
+                                          "(UPDATE ALL)", "ALL")
+        self.assertEqual(typ, "OK")
+        no = self.obs.untagged_responses.pop("NO")
+        self.assertEqual(len(no), 1)
+        self.assertTrue(no[0].startswith(b'[NOUPDATE "'), no)
+        tag = no[0].split(b'"')[1]
+        got = self.obs.untagged_responses.pop("ESEARCH")
+        self.assertEqual(got, [b'(TAG "%s") ALL 1:3' % tag])
+        self.chg.store("1", "+FLAGS", "(\\Seen)")
+        self.chg.append("Ctx", None, None, b"Subject: new\r\n\r\nx\r\n")
+        self.assertNotIn(b'"%s"' % tag, b" ".join(self.updates()))
+        with self.assertRaises(imaplib.IMAP4.error):
+            self.obs._simple_command("CANCELUPDATE", '"%s"' % tag.decode())
+        self.assertEqual(self.obs.noop()[0], "OK")
 
     def test_bad_input(self):
         for args in (("SEARCH", "RETURN", "(PARTIAL 1)", "ALL"),

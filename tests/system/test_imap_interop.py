@@ -75,10 +75,11 @@ class ImapInteropTest(unittest.TestCase):
         b.select("Gone")
         b.store("1", "+FLAGS", "\\Deleted")
         self.assertEqual(b.expunge()[0], "OK")
-        # RFC 2180 4.1, as Dovecot: the expunged message is left out, the
-        # FETCH succeeds, and no EXPUNGE may come during a FETCH (7.4.1)
+        # RFC 2180 4.1, as Dovecot: the expunged message is answered with
+        # what the server still knows and NIL for its text, the FETCH
+        # succeeds, and no EXPUNGE may come during a FETCH (7.4.1)
         got = self.cmd(a, b"f", b"FETCH 1:2 (UID BODY.PEEK[TEXT])")
-        self.assertNotIn(b"* 1 FETCH", got)
+        self.assertIn(b"* 1 FETCH (UID 1 BODY[TEXT] NIL)\r\n", got)
         self.assertNotIn(b" EXPUNGE\r\n", got)
         self.assertIn(b"* 2 FETCH (UID 2 BODY[TEXT] {8}\r\nbody 2\r\n)", got)
         self.assertIn(b"f OK [EXPUNGEISSUED]", got)

@@ -522,6 +522,48 @@ START_TEST(test_back_pressure_and_others_served)
 }
 END_TEST
 
+/* A line that waits behind a long reply stays behind it when the client has
+ * read part of that reply (its output below the limit, not yet down to the
+ * low-water mark that resumes the producer) and then sends more: the line
+ * came in the middle of the reply before, and imapd spun finishing a FETCH
+ * there. */
+START_TEST(test_line_waits_for_pending_reply)
+{
+	struct fixture fx;
+	const size_t big = 8000000;
+	char chunk[65536];
+	size_t got = 0;
+	char *rest;
+	int fd;
+
+	start_server(&fx, "max_output_buffer = 1M\n");
+	fd = dial(fx.port_plain);
+	expect(fd, NULL, "+OK echo\r\n");
+	send_str(fd, NULL, "BIG 8000000\r\nafter\r\n");
+	usleep(300 * 1000);
+	while (got < 300 * 1024) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+
+		ck_assert_int_gt(n, 0);
+		for (ssize_t i = 0; i < n; i++)
+			ck_assert_msg(chunk[i] == 'b', "reply broken at %zu", got);
+		got += (size_t)n;
+	}
+	usleep(200 * 1000);
+	send_str(fd, NULL, "more\r\n");
+	rest = read_until(fd, NULL, "ECHO more\r\n");
+	ck_assert_uint_eq(got + strlen(rest), big + strlen("\r\n+OK big done\r\n"
+		"ECHO after\r\nECHO more\r\n"));
+	for (size_t i = 0; i < big - got; i++)
+		ck_assert_msg(rest[i] == 'b', "reply broken at %zu", got + i);
+	ck_assert_str_eq(rest + big - got,
+			 "\r\n+OK big done\r\nECHO after\r\nECHO more\r\n");
+	free(rest);
+	close(fd);
+	stop_server(&fx);
+}
+END_TEST
+
 START_TEST(test_half_close_answers_pipelined)
 {
 	struct fixture fx;
@@ -533,6 +575,29 @@ START_TEST(test_half_close_answers_pipelined)
 	send_str(fd, NULL, "SLEEP\r\nlast\r\n");
 	shutdown(fd, SHUT_WR);
 	expect(fd, NULL, "+OK slept\r\nECHO last\r\n");
+	close(fd);
+	stop_server(&fx);
+}
+END_TEST
+
+/* A client that sends a command with a long reply and closes its side
+ * (half-close) still gets the whole reply, then the close. */
+START_TEST(test_half_close_long_reply)
+{
+	struct fixture fx;
+	char *got;
+	int fd;
+
+	start_server(&fx, "max_output_buffer = 64K\n");
+	fd = dial(fx.port_plain);
+	expect(fd, NULL, "+OK echo\r\n");
+	send_str(fd, NULL, "BIG 3000000\r\nlast\r\n");
+	shutdown(fd, SHUT_WR);
+	usleep(200 * 1000);
+	got = read_until(fd, NULL, "ECHO last\r\n");
+	ck_assert_uint_eq(strlen(got), 3000000 + strlen("\r\n+OK big done\r\n"
+							 "ECHO last\r\n"));
+	free(got);
 	close(fd);
 	stop_server(&fx);
 }
@@ -580,6 +645,8 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_idle_timeout);
 	tcase_add_test(tc, test_back_pressure_and_others_served);
 	tcase_add_test(tc, test_half_close_answers_pipelined);
+	tcase_add_test(tc, test_line_waits_for_pending_reply);
+	tcase_add_test(tc, test_half_close_long_reply);
 	tcase_add_test(tc, test_sighup_and_graceful_stop);
 	suite_add_tcase(s, tc);
 	return s;

@@ -5,7 +5,7 @@
  * inputs of each. */
 #include <dirent.h>
 #include <unistd.h>
-#include "tests/unit/imap-client.h"
+#include "tests/unit/imap-pair.h"
 
 #include "maildir/deliver.h"
 #include "maildir/box-int.h"
@@ -14,26 +14,14 @@
 #include "maildir/notify.h"
 #include "tests/unit/maildir-helpers.h"
 
-static struct instance inst;
-static struct client a, b;
-
-static const char msg1[] =
-	"From: Alice <alice@lab.test>\r\n"
-	"Subject: one\r\n"
-	"\r\n"
-	"first\r\n";
-
 static void setup(void)
 {
-	instance_start(&inst, &a);
-	memset(&b, 0, sizeof(b));
+	pair_start(false);
 }
 
 static void teardown(void)
 {
-	if (b.sess != NULL)
-		client_close(&b);
-	instance_stop(&inst, &a);
+	pair_stop();
 }
 
 /* The number right after `pat` in the last reply (asserts it is there). */
@@ -45,13 +33,6 @@ static uint64_t num_after(struct client *c, const char *pat)
 	return strtoull(p + strlen(pat), NULL, 10);
 }
 
-static void open_b(void)
-{
-	client_open(&b, &inst);
-	say(&b, "1 LOGIN alice secret\r\n");
-	ASSERT_HAS(&b, "1 OK");
-}
-
 static void append_n(struct client *c, int n)
 {
 	for (int i = 0; i < n; i++)
@@ -61,8 +42,7 @@ static void append_n(struct client *c, int n)
 /* The session still serves: a NOOP and a FETCH work. */
 static void still_works(struct client *c)
 {
-	say(c, "w NOOP\r\n");
-	ASSERT_HAS(c, "w OK NOOP completed");
+	still_serves(c);
 	say(c, "w2 FETCH 1 (UID)\r\n");
 	ASSERT_HAS(c, "* 1 FETCH (UID ");
 	ASSERT_HAS(c, "w2 OK");
@@ -98,7 +78,7 @@ START_TEST(test_enable_and_select)
 	ASSERT_HAS(&a, "* STATUS INBOX (MESSAGES 2 HIGHESTMODSEQ ");
 	ck_assert_uint_eq(num_after(&a, "HIGHESTMODSEQ "), h);
 	/* SELECT (CONDSTORE) in a fresh session */
-	open_b();
+	client_login(&b, &inst);
 	say(&b, "s SELECT INBOX (CONDSTORE)\r\n");
 	ck_assert_uint_eq(num_after(&b, "* OK [HIGHESTMODSEQ "), h);
 	ASSERT_HAS(&b, "s OK [READ-WRITE]");
@@ -249,7 +229,7 @@ static void changes_while_away(uint32_t *uidvalidity_r, uint64_t *h_r)
 	*uidvalidity_r = (uint32_t)num_after(&a, "[UIDVALIDITY ");
 	*h_r = num_after(&a, "* OK [HIGHESTMODSEQ ");
 	say(&a, "u UNSELECT\r\n");
-	open_b();
+	client_login(&b, &inst);
 	say(&b, "s SELECT INBOX\r\n");
 	say(&b, "f STORE 2 +FLAGS.SILENT (\\Flagged)\r\n");
 	say(&b, "d STORE 3 +FLAGS.SILENT (\\Deleted)\r\n");
@@ -362,7 +342,7 @@ START_TEST(test_vanished_unsolicited)
 	append_n(&a, 3);
 	say(&a, "e ENABLE QRESYNC\r\n");
 	say(&a, "s SELECT INBOX\r\n");
-	open_b();
+	client_login(&b, &inst);
 	say(&b, "s SELECT INBOX\r\n");
 	say(&b, "f STORE 1 +FLAGS.SILENT (\\Flagged)\r\n");
 	say(&b, "d STORE 2 +FLAGS.SILENT (\\Deleted)\r\n");

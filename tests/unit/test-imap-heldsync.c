@@ -7,29 +7,18 @@
  * them.  As Dovecot does (MAILBOX_SYNC_FLAG_NO_EXPUNGES). */
 #include <stdlib.h>
 
-#include "tests/unit/imap-client.h"
-
-static struct instance inst;
-static struct client a, b;
-
-static const char msg1[] =
-	"From: Alice <alice@lab.test>\r\n"
-	"Subject: one\r\n"
-	"\r\n"
-	"first\r\n";
+#include "tests/unit/imap-pair.h"
 
 static void setup(void)
 {
-	instance_start(&inst, &a);
-	client_login(&b, &inst);
+	pair_start(true);
 	for (int i = 0; i < 3; i++)
 		append(&a, "INBOX", "", msg1);
 }
 
 static void teardown(void)
 {
-	client_close(&b);
-	instance_stop(&inst, &a);
+	pair_stop();
 }
 
 /* b flags message 2, expunges message 1 and delivers a fourth. */
@@ -52,12 +41,6 @@ static size_t count(const char *hay, const char *needle)
 	     p = strstr(p + 1, needle))
 		n++;
 	return n;
-}
-
-static void still_serves(struct client *c)
-{
-	say(c, "z NOOP\r\n");
-	ASSERT_HAS(c, "z OK");
 }
 
 START_TEST(test_fetch)

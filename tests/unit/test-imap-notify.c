@@ -2,31 +2,20 @@
  * STATUS indicator, events of other mailboxes (STATUS), of the selected
  * one (EXISTS, FETCH, EXPUNGE), of the folder list (LIST), delivered
  * between commands and in IDLE, NOTIFY NONE, and the bad input. */
-#include "tests/unit/imap-client.h"
+#include "tests/unit/imap-pair.h"
 
 #include "imapd/notify.h"
 #include "maildir/notify.h"
 #include "tests/unit/maildir-helpers.h"
 
-static struct instance inst;
-static struct client a, b;
-
-static const char msg1[] =
-	"From: Alice <alice@lab.test>\r\n"
-	"Subject: one\r\n"
-	"\r\n"
-	"first\r\n";
-
 static void setup(void)
 {
-	instance_start(&inst, &a);
-	client_login(&b, &inst);
+	pair_start(true);
 }
 
 static void teardown(void)
 {
-	client_close(&b);
-	instance_stop(&inst, &a);
+	pair_stop();
 }
 
 /* What the session pushed once the store's notification was dispatched
@@ -42,12 +31,6 @@ static const char *pushed(struct client *c)
 }
 
 /* The session still serves a normal command. */
-static void still_serves(struct client *c)
-{
-	say(c, "z NOOP\r\n");
-	ASSERT_HAS(c, "z OK");
-}
-
 START_TEST(test_status_indicator)
 {
 	say(&a, "c CREATE Other\r\n");

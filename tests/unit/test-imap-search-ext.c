@@ -355,6 +355,38 @@ START_TEST(test_searchres)
 		  "m OK SEARCH completed\r\n");
 	say(&a, "n SEARCH $\r\n");
 	ASSERT_IS(&a, "* SEARCH 1 7\r\nn OK SEARCH completed\r\n");
+	/* with PARTIAL, "$" holds the range it returned (RFC 9394 3.1), with
+	 * MIN/MAX when asked too, also beside COUNT; in SORT's order */
+	say(&a, "pa SEARCH RETURN (SAVE PARTIAL 2:3) ALL\r\n");
+	ASSERT_IS(&a, "* ESEARCH (TAG \"pa\") PARTIAL (2:3 2:3)\r\n"
+		  "pa OK SEARCH completed\r\n");
+	say(&a, "n SEARCH $\r\n");
+	ASSERT_IS(&a, "* SEARCH 2 3\r\nn OK SEARCH completed\r\n");
+	say(&a, "pb SEARCH RETURN (SAVE COUNT PARTIAL 6:9) ALL\r\n");
+	ASSERT_IS(&a, "* ESEARCH (TAG \"pb\") COUNT 7 PARTIAL (6:9 6:7)\r\n"
+		  "pb OK SEARCH completed\r\n");
+	say(&a, "n SEARCH $\r\n");
+	ASSERT_IS(&a, "* SEARCH 6 7\r\nn OK SEARCH completed\r\n");
+	say(&a, "pc SEARCH RETURN (SAVE MIN MAX PARTIAL 3:4) ALL\r\n");
+	ASSERT_IS(&a, "* ESEARCH (TAG \"pc\") MIN 1 MAX 7 PARTIAL (3:4 3:4)\r\n"
+		  "pc OK SEARCH completed\r\n");
+	say(&a, "n SEARCH $\r\n");
+	ASSERT_IS(&a, "* SEARCH 1 3 4 7\r\nn OK SEARCH completed\r\n");
+	say(&a, "pd SEARCH RETURN (SAVE MIN PARTIAL 1:2) ALL\r\n");
+	say(&a, "n SEARCH $\r\n");
+	ASSERT_IS(&a, "* SEARCH 1 2\r\nn OK SEARCH completed\r\n");
+	say(&a, "pe SEARCH RETURN (SAVE PARTIAL 8:9) ALL\r\n");
+	ASSERT_IS(&a, "* ESEARCH (TAG \"pe\") PARTIAL (8:9 NIL)\r\n"
+		  "pe OK SEARCH completed\r\n");
+	say(&a, "n SEARCH $\r\n");
+	ASSERT_IS(&a, "* SEARCH\r\nn OK SEARCH completed\r\n");
+	/* subjects m1 m2 m3 m5 m6 m7 m6: reversed, 6 (m7) then 5 (m6) */
+	say(&a, "pf SORT RETURN (SAVE PARTIAL 1:2) (REVERSE SUBJECT) UTF-8 ALL\r\n");
+	ASSERT_IS(&a, "* ESEARCH (TAG \"pf\") PARTIAL (1:2 6,5)\r\n"
+		  "pf OK SORT completed\r\n");
+	say(&a, "n SEARCH $\r\n");
+	ASSERT_IS(&a, "* SEARCH 5 6\r\nn OK SEARCH completed\r\n");
+	say(&a, "m SEARCH RETURN (SAVE MIN MAX) ALL\r\n");
 	/* an expunged message leaves "$": the copy is now number 6 */
 	say(&a, "o STORE 1 +FLAGS.SILENT \\Deleted\r\n");
 	say(&a, "p EXPUNGE\r\n");
