@@ -14,9 +14,14 @@
  *   "E" ID(be32) MODSEQ(be64)   -> UID(be32): expunged at that modseq
  *   "G" ID(be32)                -> the expunge log's floor and size
  *                                  (expunge-log.c)
+ *   "Ifolder-id"                -> the next folder id (uint32; an index
+ *                                  from before kept it as "Nfolder-id")
  *
  * Big-endian numbers in keys keep a folder's messages together in UID
- * order.  Every change is made holding the user's index lock (lock.c), so
+ * order.  No key may sort after the "M" keys: the messages of the newest
+ * folder, indexed in UID order, must go to the right edge of the btree,
+ * where Berkeley DB splits a full page by moving only the new record
+ * (its sorted-append split) instead of halving it.  Every change is made holding the user's index lock (lock.c), so
  * the DB transactions never wait on each other across processes; they give
  * atomicity and crash recovery.  The one exception, the message cache
  * ("C", written and read by FETCH without the lock), uses transactions
