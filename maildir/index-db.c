@@ -546,7 +546,7 @@ int idx_keywords_put(struct maildir_store *s, DB_TXN *txn, uint32_t id,
 	return ret;
 }
 
-static void msg_key(unsigned char *k, uint32_t id, uint32_t uid)
+void idx_msg_key(unsigned char *k, uint32_t id, uint32_t uid)
 {
 	id_key(k, 'M', id);
 	put_be32(k + 5, uid);
@@ -560,7 +560,7 @@ int idx_msg_get(struct maildir_store *s, DB_TXN *txn, uint32_t id,
 	size_t vlen = 0;
 	int ret;
 
-	msg_key(k, id, uid);
+	idx_msg_key(k, id, uid);
 	ret = get_raw(s, txn, k, sizeof(k), (void **)&v, &vlen);
 	if (ret != 0)
 		return ret;
@@ -600,7 +600,7 @@ int idx_msg_put(struct maildir_store *s, DB_TXN *txn, uint32_t id,
 	char *v = xmalloc(sizeof(*m) + flen);
 	int ret;
 
-	msg_key(k, id, uid);
+	idx_msg_key(k, id, uid);
 	memcpy(v, m, sizeof(*m));
 	memcpy(v + sizeof(*m), fname, flen);
 	ret = put_raw(s, txn, k, sizeof(k), v, sizeof(*m) + flen);
@@ -613,7 +613,7 @@ int idx_msg_del(struct maildir_store *s, DB_TXN *txn, uint32_t id,
 {
 	unsigned char k[9];
 
-	msg_key(k, id, uid);
+	idx_msg_key(k, id, uid);
 	if (del_raw(s, txn, k, sizeof(k)) < 0)
 		return -1;
 	k[0] = 'C';
@@ -632,7 +632,7 @@ int idx_cache_get(struct maildir_store *s, uint32_t id, uint32_t uid,
 
 	if (idx_enter(s) < 0 || idx_begin_unlocked(s, &txn) < 0)
 		return -1;
-	msg_key(k, id, uid);
+	idx_msg_key(k, id, uid);
 	k[0] = 'C';
 	ret = get_raw(s, txn, k, sizeof(k), &v, &vlen);
 	if (ret == 0 && buf_append(out, v, vlen) < 0)
@@ -651,7 +651,7 @@ int idx_cache_put(struct maildir_store *s, uint32_t id, uint32_t uid,
 
 	if (idx_enter(s) < 0)
 		return -1;
-	msg_key(k, id, uid);
+	idx_msg_key(k, id, uid);
 	k[0] = 'C';
 	if (idx_begin_unlocked(s, &txn) < 0)
 		return -1;
@@ -679,7 +679,7 @@ int idx_msg_iter(struct maildir_store *s, uint32_t id, uint32_t from_uid,
 		memset(&key, 0, sizeof(key));
 		memset(&val, 0, sizeof(val));
 		if (first)
-			msg_key(start, id, from_uid);
+			idx_msg_key(start, id, from_uid);
 		key.data = start;
 		key.size = 9;
 		key.ulen = sizeof(start);
@@ -746,7 +746,7 @@ int idx_cache_range(struct maildir_store *s, uint32_t id, uint32_t from_uid,
 		return -1;
 	}
 	bulk = xmalloc(CACHE_BULK);
-	msg_key(start, id, from_uid);
+	idx_msg_key(start, id, from_uid);
 	start[0] = 'C';
 	while (!done) {
 		memset(&key, 0, sizeof(key));
@@ -805,7 +805,7 @@ int idx_msg_walk(struct maildir_store *s, uint32_t id, uint32_t from_uid,
 
 	if (s->db->cursor(s->db, NULL, &c, 0) != 0)
 		return -1;
-	msg_key(start, id, from_uid);
+	idx_msg_key(start, id, from_uid);
 	memset(&key, 0, sizeof(key));
 	memset(&val, 0, sizeof(val));
 	key.data = start;
