@@ -391,21 +391,48 @@ static uint32_t next_uidvalidity(struct maildir_store *s)
 	return v;
 }
 
+/* The next folder id.  It was kept under OLD_NEXT_ID_KEY, which sorts
+ * after every "M" key: each message the newest folder gained was then put
+ * just before the last key of the tree, not after it, so Berkeley DB split
+ * the last leaf page in half (bt_split.c takes its sorted-append split
+ * only at the right edge) and a folder indexed in UID order filled its
+ * pages half.  The old key is still read, and replaced by the new one in
+ * the transaction that next gives an id. */
+#define NEXT_ID_KEY "Ifolder-id"
+#define OLD_NEXT_ID_KEY "Nfolder-id"
+
+/* 0 with *id_r (1 when neither key is there), or -1. */
+static int next_id_get(struct maildir_store *s, DB_TXN *txn, uint32_t *id_r,
+		       bool *old_r)
+{
+	static const char *const keys[] = { NEXT_ID_KEY, OLD_NEXT_ID_KEY };
+	void *v = NULL;
+	size_t vlen = 0, i;
+	int ret = 1;
+
+	*id_r = 1;
+	*old_r = false;
+	for (i = 0; i < 2 && ret == 1; i++) {
+		ret = get_raw(s, txn, keys[i], strlen(keys[i]), &v, &vlen);
+		if (ret < 0)
+			return -1;
+		if (ret == 0 && vlen == sizeof(*id_r))
+			memcpy(id_r, v, sizeof(*id_r));
+		*old_r = ret == 0 && i == 1;
+		free(v);
+		v = NULL;
+	}
+	return 0;
+}
+
 int idx_folder_new(struct maildir_store *s, DB_TXN *txn, struct frec *f,
 		   uint32_t above)
 {
-	static const char key[] = "Nfolder-id";
-	void *v = NULL;
-	size_t vlen = 0;
-	uint32_t id = 1;
-	int ret;
+	uint32_t id;
+	bool old;
 
-	ret = get_raw(s, txn, key, sizeof(key) - 1, &v, &vlen);
-	if (ret < 0)
+	if (next_id_get(s, txn, &id, &old) < 0)
 		return -1;
-	if (ret == 0 && vlen == sizeof(id))
-		memcpy(&id, v, sizeof(id));
-	free(v);
 	memset(f, 0, sizeof(*f));
 	f->version = FREC_VERSION;
 	f->id = id++;
@@ -417,7 +444,11 @@ int idx_folder_new(struct maildir_store *s, DB_TXN *txn, struct frec *f,
 	f->modseq = 1;
 	if (xlog_init(s, txn, f->id) < 0)
 		return -1;
-	return put_raw(s, txn, key, sizeof(key) - 1, &id, sizeof(id));
+	if (old && del_raw(s, txn, OLD_NEXT_ID_KEY,
+			   strlen(OLD_NEXT_ID_KEY)) < 0)
+		return -1;
+	return put_raw(s, txn, NEXT_ID_KEY, strlen(NEXT_ID_KEY), &id,
+		       sizeof(id));
 }
 
 int idx_folder_purge(struct maildir_store *s, DB_TXN *txn, uint32_t id)
@@ -515,7 +546,7 @@ int idx_keywords_put(struct maildir_store *s, DB_TXN *txn, uint32_t id,
 	return ret;
 }
 
-static void msg_key(unsigned char *k, uint32_t id, uint32_t uid)
+void idx_msg_key(unsigned char *k, uint32_t id, uint32_t uid)
 {
 	id_key(k, 'M', id);
 	put_be32(k + 5, uid);
@@ -529,7 +560,7 @@ int idx_msg_get(struct maildir_store *s, DB_TXN *txn, uint32_t id,
 	size_t vlen = 0;
 	int ret;
 
-	msg_key(k, id, uid);
+	idx_msg_key(k, id, uid);
 	ret = get_raw(s, txn, k, sizeof(k), (void **)&v, &vlen);
 	if (ret != 0)
 		return ret;
@@ -569,7 +600,7 @@ int idx_msg_put(struct maildir_store *s, DB_TXN *txn, uint32_t id,
 	char *v = xmalloc(sizeof(*m) + flen);
 	int ret;
 
-	msg_key(k, id, uid);
+	idx_msg_key(k, id, uid);
 	memcpy(v, m, sizeof(*m));
 	memcpy(v + sizeof(*m), fname, flen);
 	ret = put_raw(s, txn, k, sizeof(k), v, sizeof(*m) + flen);
@@ -582,7 +613,7 @@ int idx_msg_del(struct maildir_store *s, DB_TXN *txn, uint32_t id,
 {
 	unsigned char k[9];
 
-	msg_key(k, id, uid);
+	idx_msg_key(k, id, uid);
 	if (del_raw(s, txn, k, sizeof(k)) < 0)
 		return -1;
 	k[0] = 'C';
@@ -601,7 +632,7 @@ int idx_cache_get(struct maildir_store *s, uint32_t id, uint32_t uid,
 
 	if (idx_enter(s) < 0 || idx_begin_unlocked(s, &txn) < 0)
 		return -1;
-	msg_key(k, id, uid);
+	idx_msg_key(k, id, uid);
 	k[0] = 'C';
 	ret = get_raw(s, txn, k, sizeof(k), &v, &vlen);
 	if (ret == 0 && buf_append(out, v, vlen) < 0)
@@ -620,7 +651,7 @@ int idx_cache_put(struct maildir_store *s, uint32_t id, uint32_t uid,
 
 	if (idx_enter(s) < 0)
 		return -1;
-	msg_key(k, id, uid);
+	idx_msg_key(k, id, uid);
 	k[0] = 'C';
 	if (idx_begin_unlocked(s, &txn) < 0)
 		return -1;
@@ -648,7 +679,7 @@ int idx_msg_iter(struct maildir_store *s, uint32_t id, uint32_t from_uid,
 		memset(&key, 0, sizeof(key));
 		memset(&val, 0, sizeof(val));
 		if (first)
-			msg_key(start, id, from_uid);
+			idx_msg_key(start, id, from_uid);
 		key.data = start;
 		key.size = 9;
 		key.ulen = sizeof(start);
@@ -715,7 +746,7 @@ int idx_cache_range(struct maildir_store *s, uint32_t id, uint32_t from_uid,
 		return -1;
 	}
 	bulk = xmalloc(CACHE_BULK);
-	msg_key(start, id, from_uid);
+	idx_msg_key(start, id, from_uid);
 	start[0] = 'C';
 	while (!done) {
 		memset(&key, 0, sizeof(key));
@@ -774,7 +805,7 @@ int idx_msg_walk(struct maildir_store *s, uint32_t id, uint32_t from_uid,
 
 	if (s->db->cursor(s->db, NULL, &c, 0) != 0)
 		return -1;
-	msg_key(start, id, from_uid);
+	idx_msg_key(start, id, from_uid);
 	memset(&key, 0, sizeof(key));
 	memset(&val, 0, sizeof(val));
 	key.data = start;

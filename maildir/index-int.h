@@ -14,9 +14,14 @@
  *   "E" ID(be32) MODSEQ(be64)   -> UID(be32): expunged at that modseq
  *   "G" ID(be32)                -> the expunge log's floor and size
  *                                  (expunge-log.c)
+ *   "Ifolder-id"                -> the next folder id (uint32; an index
+ *                                  from before kept it as "Nfolder-id")
  *
  * Big-endian numbers in keys keep a folder's messages together in UID
- * order.  Every change is made holding the user's index lock (lock.c), so
+ * order.  No key may sort after the "M" keys: the messages of the newest
+ * folder, indexed in UID order, must go to the right edge of the btree,
+ * where Berkeley DB splits a full page by moving only the new record
+ * (its sorted-append split) instead of halving it.  Every change is made holding the user's index lock (lock.c), so
  * the DB transactions never wait on each other across processes; they give
  * atomicity and crash recovery.  The one exception, the message cache
  * ("C", written and read by FETCH without the lock), uses transactions
@@ -182,6 +187,32 @@ int idx_msg_put(struct maildir_store *s, DB_TXN *txn, uint32_t id,
 /* Also drops the message's cache record. */
 int idx_msg_del(struct maildir_store *s, DB_TXN *txn, uint32_t id,
 		uint32_t uid);
+
+/* The key of message uid of folder id: 9 bytes ("M" ID UID). */
+void idx_msg_key(unsigned char *k, uint32_t id, uint32_t uid);
+
+/* Many new records of one folder, put in UID order (sync.c indexing a
+ * folder seen for the first time): gathered in a DB_MULTIPLE_KEY buffer
+ * and put with one DB->put each 1 MiB, which walks them with one cursor
+ * instead of opening and closing one per record as idx_msg_put does.
+ * idx_batch_add may put (flush) what was gathered, in txn; records are in
+ * txn only once idx_batch_flush returned, so flush before a commit.  Both
+ * 0, or -1 with errno. */
+struct idx_msg_batch {
+	struct maildir_store *s;
+	uint32_t id;
+	void *buf;		/* BATCH_BYTES (index-batch.c), or NULL */
+	DBT dbt;		/* the pairs gathered in buf */
+	void *ptr;		/* DB_MULTIPLE_WRITE_INIT's, NULL: not begun */
+	unsigned n;		/* records gathered */
+};
+void idx_batch_init(struct idx_msg_batch *b, struct maildir_store *s,
+		    uint32_t id);
+int idx_batch_add(struct idx_msg_batch *b, DB_TXN *txn, uint32_t uid,
+		  const struct mrec *m, const char *fname);
+int idx_batch_flush(struct idx_msg_batch *b, DB_TXN *txn);
+/* Frees the buffer; what was not flushed is dropped. */
+void idx_batch_free(struct idx_msg_batch *b);
 
 /* The per-message cache: 0 found (appended to out), 1 none, -1 error. */
 int idx_cache_get(struct maildir_store *s, uint32_t id, uint32_t uid,

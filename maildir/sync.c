@@ -1,6 +1,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,7 @@ struct scan {
 	DB_TXN *txn;
 	int in_batch;
 	bool bulk;
+	struct idx_msg_batch mb;	/* bulk: the new records not yet put */
 	struct known *known;
 	size_t nknown;
 	size_t *hash;		/* indexes + 1 into known, 0 empty */
@@ -182,7 +184,8 @@ static struct known *lookup_known(struct scan *sc, const char *name)
 static int batch_txn(struct scan *sc, DB_TXN **txn_r)
 {
 	if (sc->txn != NULL && sc->in_batch >= (sc->bulk ? BULK_BATCH : BATCH)) {
-		if (idx_folder_put(sc->s, sc->txn, sc->dir, sc->f) < 0 ||
+		if (idx_batch_flush(&sc->mb, sc->txn) < 0 ||
+		    idx_folder_put(sc->s, sc->txn, sc->dir, sc->f) < 0 ||
 		    idx_commit_nosync(sc->txn) < 0) {
 			sc->txn = NULL;
 			return -1;
@@ -481,20 +484,24 @@ static int read_fresh(struct scan *sc, const char *rel, struct mrec *m)
  * directory; other files are read. */
 static int index_fresh(struct scan *sc, struct fresh *fr)
 {
-	struct buf rel_b = BUF_INIT(BUF_UNLIMITED);
+	/* "cur/" and a readdir name: no allocation per message */
+	char cur_rel[4 + NAME_MAX + 1], *moved = NULL;
+	const char *rel = cur_rel;
 	struct mrec m;
 	DB_TXN *txn;
-	char *rel;
 	int ret = 0;
 
 	if (fr->in_new) {
-		rel = move_to_cur(sc, fr->name);
+		rel = moved = move_to_cur(sc, fr->name);
 		if (rel == NULL)
 			return 0;	/* gone meanwhile */
 	} else {
-		buf_append(&rel_b, "cur/", 4);
-		buf_append(&rel_b, fr->name, fr->len);
-		rel = buf_steal(&rel_b);
+		if (fr->len > NAME_MAX) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		memcpy(cur_rel, "cur/", 4);
+		memcpy(cur_rel + 4, fr->name, fr->len + 1);
 	}
 	memset(&m, 0, sizeof(m));
 	if (fr->d_type == DT_REG && mrec_info_suffices(&fr->info)) {
@@ -502,17 +509,20 @@ static int index_fresh(struct scan *sc, struct fresh *fr)
 		 * new/): the same base name, parsed in add_fresh */
 		mrec_from_info(&m, &fr->info, NULL);
 	} else if (read_fresh(sc, rel, &m) < 0) {
-		free(rel);
+		free(moved);
 		return 0;	/* vanished or not a message: skip */
 	}
 	m.flags = (uint8_t)maildir_flags_from_name(rel);
 	m.modseq = ++sc->f->modseq;
-	if (batch_txn(sc, &txn) < 0 ||
-	    idx_msg_put(sc->s, txn, sc->f->id, sc->f->uidnext, &m, rel) < 0)
+	if (batch_txn(sc, &txn) < 0)
 		ret = -1;
+	else if (sc->bulk)
+		ret = idx_batch_add(&sc->mb, txn, sc->f->uidnext, &m, rel);
+	else
+		ret = idx_msg_put(sc->s, txn, sc->f->id, sc->f->uidnext, &m, rel);
 	sc->f->uidnext++;
 	frec_count(sc->f, m.flags, m.size, 1);
-	free(rel);
+	free(moved);
 	return ret;
 }
 
@@ -520,6 +530,7 @@ static void scan_free(struct scan *sc)
 {
 	size_t i;
 
+	idx_batch_free(&sc->mb);
 	idx_abort(sc->txn);
 	if (sc->dir_fd >= 0)
 		close(sc->dir_fd);
@@ -657,6 +668,7 @@ int sync_folder(struct maildir_store *s, const char *dir, struct frec *f,
 		}
 		sc.txn = NULL;
 		sc.bulk = true;
+		idx_batch_init(&sc.mb, s, f->id);
 	}
 	for (i = 0; i < sc.nfresh; i++) {
 		/* in UID order the names are scattered over the blocks:
@@ -678,7 +690,8 @@ int sync_folder(struct maildir_store *s, const char *dir, struct frec *f,
 	own_change_end(sc.path.data, cur_before, f);
 	if (sc.txn == NULL && idx_begin(s, &sc.txn) < 0)
 		goto dberr;
-	if (idx_folder_put(s, sc.txn, dir, f) < 0 || idx_commit(sc.txn) < 0) {
+	if (idx_batch_flush(&sc.mb, sc.txn) < 0 ||
+	    idx_folder_put(s, sc.txn, dir, f) < 0 || idx_commit(sc.txn) < 0) {
 		sc.txn = NULL;
 		goto dberr;
 	}

@@ -9,6 +9,7 @@
 #include "maildir/crlf.h"
 #include "maildir/folder.h"
 #include "maildir/fsutil.h"
+#include "maildir/index-int.h"
 #include "maildir/mailbox.h"
 #include "tests/unit/maildir-helpers.h"
 
@@ -743,6 +744,127 @@ START_TEST(test_idle_store_reuse)
 }
 END_TEST
 
+/* The next folder id, as an index from before "Ifolder-id" kept it. */
+static void make_old_layout(struct maildir_store *s)
+{
+	static const char new_key[] = "Ifolder-id", old_key[] = "Nfolder-id";
+	DB_TXN *txn;
+	DBT key, val;
+	uint32_t id;
+
+	ck_assert_int_eq(s->env->txn_begin(s->env, NULL, &txn, 0), 0);
+	memset(&key, 0, sizeof(key));
+	memset(&val, 0, sizeof(val));
+	key.data = (void *)new_key;
+	key.size = sizeof(new_key) - 1;
+	val.data = &id;
+	val.ulen = sizeof(id);
+	val.flags = DB_DBT_USERMEM;
+	ck_assert_int_eq(s->db->get(s->db, txn, &key, &val, 0), 0);
+	ck_assert_uint_eq(val.size, sizeof(id));
+	ck_assert_int_eq(s->db->del(s->db, txn, &key, 0), 0);
+	key.data = (void *)old_key;
+	key.size = sizeof(old_key) - 1;
+	val.size = sizeof(id);
+	ck_assert_int_eq(s->db->put(s->db, txn, &key, &val, 0), 0);
+	ck_assert_int_eq(txn->commit(txn, 0), 0);
+}
+
+/* 0 found (value in *id_r), 1 not found. */
+static int get_id_key(struct maildir_store *s, const char *k, uint32_t *id_r)
+{
+	DBT key, val;
+	int r;
+
+	memset(&key, 0, sizeof(key));
+	memset(&val, 0, sizeof(val));
+	key.data = (void *)k;
+	key.size = (u_int32_t)strlen(k);
+	val.data = id_r;
+	val.ulen = sizeof(*id_r);
+	val.flags = DB_DBT_USERMEM;
+	r = s->db->get(s->db, NULL, &key, &val, 0);
+	ck_assert(r == 0 || r == DB_NOTFOUND);
+	return r == 0 ? 0 : 1;
+}
+
+static void box_state(struct maildir_store **s, const char *name,
+		      struct maildir_box_info *info, unsigned *flags_r)
+{
+	struct maildir_box *box = open_box(s, name, 0);
+
+	maildir_box_info(box, info);
+	for (size_t i = 0; i < maildir_box_count(box); i++)
+		flags_r[i] = maildir_box_msg(box, i)->flags;
+	maildir_box_close(&box);
+}
+
+/* An index written before the next folder id moved to "Ifolder-id" (so
+ * that message keys are appended at the btree's right edge) opens with
+ * every folder as it was, and a folder created afterwards gets a fresh
+ * id, not one of an old folder (whose messages it would then show). */
+START_TEST(test_old_next_id_key)
+{
+	struct maildir_store *s = NULL;
+	struct maildir_box *box;
+	struct maildir_box_info before[2], after[2];
+	unsigned fl_before[2][4], fl_after[2][4];
+	static const char *const names[] = { "INBOX", "Work" };
+	uint32_t u = 2, id_old, id_new;
+
+	ck_assert_int_eq(deliver_text(mail, "alice", NULL, MSG_A), 0);
+	ck_assert_int_eq(deliver_text(mail, "alice", NULL, MSG_B), 0);
+	box = open_box(&s, "INBOX", 0);
+	ck_assert_msg(maildir_folder_create(s, "Work", err, sizeof(err)) == 0,
+		      "%s", err);
+	ck_assert_int_eq(maildir_box_store(box, &u, 1, MAILDIR_STORE_ADD,
+					   MAILDIR_FLAG_FLAGGED |
+					   MAILDIR_FLAG_SEEN, 0, err,
+					   sizeof(err)), 0);
+	maildir_box_close(&box);
+	ck_assert_int_eq(deliver_text(mail, "alice", "Work", MSG_A), 0);
+	for (int i = 0; i < 2; i++)
+		box_state(&s, names[i], &before[i], fl_before[i]);
+	ck_assert_uint_eq(before[0].messages, 2);
+	ck_assert_uint_eq(before[1].messages, 1);
+	ck_assert_uint_eq(fl_before[0][1],
+			  MAILDIR_FLAG_FLAGGED | MAILDIR_FLAG_SEEN);
+	make_old_layout(s);
+	maildir_store_close(&s);
+
+	for (int i = 0; i < 2; i++) {
+		box_state(&s, names[i], &after[i], fl_after[i]);
+		ck_assert_uint_eq(after[i].uidvalidity, before[i].uidvalidity);
+		ck_assert_uint_eq(after[i].uidnext, before[i].uidnext);
+		ck_assert_uint_eq(after[i].highestmodseq,
+				  before[i].highestmodseq);
+		ck_assert_uint_eq(after[i].messages, before[i].messages);
+		ck_assert_uint_eq(after[i].unseen, before[i].unseen);
+		for (uint32_t j = 0; j < after[i].messages; j++)
+			ck_assert_uint_eq(fl_after[i][j], fl_before[i][j]);
+	}
+	ck_assert_int_eq(get_id_key(s, "Nfolder-id", &id_old), 0);
+	ck_assert_int_eq(get_id_key(s, "Ifolder-id", &id_new), 1);
+
+	/* The first new folder replaces the old key in its transaction. */
+	ck_assert_msg(maildir_folder_create(s, "New", err, sizeof(err)) == 0,
+		      "%s", err);
+	ck_assert_int_eq(deliver_text(mail, "alice", "New", MSG_B), 0);
+	box = open_box(&s, "New", 0);
+	ck_assert_uint_eq(maildir_box_count(box), 1);
+	ck_assert_uint_eq(maildir_box_msg(box, 0)->uid, 1);
+	ck_assert_uint_eq(maildir_box_msg(box, 0)->flags, 0);
+	maildir_box_close(&box);
+	ck_assert_int_eq(get_id_key(s, "Nfolder-id", &id_new), 1);
+	ck_assert_int_eq(get_id_key(s, "Ifolder-id", &id_new), 0);
+	ck_assert_uint_eq(id_new, id_old + 1);
+	box = open_box(&s, "INBOX", 0);
+	ck_assert_uint_eq(maildir_box_count(box), 2);
+	maildir_box_close(&box);
+	maildir_store_close(&s);
+}
+END_TEST
+
 Suite *unit_suite(void)
 {
 	Suite *s = suite_create("maildir-index");
@@ -765,6 +887,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_small_folder_not_deferred);
 	tcase_add_test(tc, test_cache_range);
 	tcase_add_test(tc, test_idle_store_reuse);
+	tcase_add_test(tc, test_old_next_id_key);
 	suite_add_tcase(s, tc);
 	return s;
 }

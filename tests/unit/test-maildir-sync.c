@@ -306,6 +306,63 @@ START_TEST(test_kill_during_bulk_sync)
 }
 END_TEST
 
+/* A folder whose new records fill several DB_MULTIPLE_KEY buffers (sync.c
+ * puts them 1 MiB at a time, index-batch.c), with a few of its files in
+ * new/ and one whose name does not tell its size (read from the file):
+ * every message once, UIDs in delivery order, names, sizes and flags as
+ * the files have them, and the same after the store is opened again. */
+START_TEST(test_bulk_sync_many)
+{
+	enum { FILES = 14000 };
+	struct maildir_store *s = NULL;
+	struct maildir_box *box;
+	struct maildir_box_info info;
+	struct buf p = BUF_INIT(BUF_UNLIMITED);
+	char want[64];
+	int i, round;
+
+	for (i = 0; i < FILES; i++) {
+		buf_clear(&p);
+		if (i % 1000 == 999)
+			buf_printf(&p, "%s/alice/new/%d.M%dP2Q%d.host", mail,
+				   2000000 + i, i, i);
+		else
+			buf_printf(&p, "%s/alice/cur/%d.M%dP2Q%d.host,S=%zu:2,%s",
+				   mail, 2000000 + i, i, i, strlen(MSG_B),
+				   i % 3 == 0 ? "FS" : "");
+		write_file(p.data, MSG_B);
+	}
+	for (round = 0; round < 2; round++) {
+		ck_assert_int_eq(maildir_store_open(mail, "alice", &s, err,
+						    sizeof(err)), 0);
+		ck_assert_msg(maildir_box_open(s, "INBOX", 0, &box, err,
+					       sizeof(err)) == 0, "%s", err);
+		maildir_box_info(box, &info);
+		ck_assert_uint_eq(info.messages, FILES);
+		ck_assert_uint_eq(info.uidnext, FILES + 1);
+		ck_assert_uint_eq(info.highestmodseq, FILES + 1);
+		ck_assert_uint_eq(maildir_box_count(box), FILES);
+		for (i = 0; i < FILES; i++) {
+			const struct maildir_msg *m =
+				maildir_box_msg(box, (size_t)i);
+
+			ck_assert_uint_eq(m->uid, (uint32_t)i + 1);
+			snprintf(want, sizeof(want), "cur/%d.M%dP2Q%d.host",
+				 2000000 + i, i, i);
+			ck_assert_msg(strncmp(m->fname, want, strlen(want)) == 0,
+				      "UID %u is %s", m->uid, m->fname);
+			ck_assert_uint_eq(m->size, strlen(MSG_B));
+			ck_assert_uint_eq(m->flags, i % 3 == 0 && i % 1000 != 999 ?
+					  MAILDIR_FLAG_FLAGGED | MAILDIR_FLAG_SEEN : 0);
+		}
+		maildir_box_close(&box);
+		maildir_store_close(&s);
+	}
+	ck_assert_int_eq(count_sub(mail, "alice/new"), 0);
+	buf_free(&p);
+}
+END_TEST
+
 /* Another process that dies holding Berkeley DB locks of the index while
  * this one keeps the environment open: the next change here must not wait
  * forever (failchk, which the owner mark in index.lock asks for).  The
@@ -552,6 +609,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_threads);
 	tcase_add_test(tc, test_kill_during_sync);
 	tcase_add_test(tc, test_kill_during_bulk_sync);
+	tcase_add_test(tc, test_bulk_sync_many);
 	tcase_add_test(tc, test_uid_order_ties);
 	tcase_add_test(tc, test_dead_lock_holder);
 	tcase_add_test(tc, test_dead_unlocked_user);
