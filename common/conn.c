@@ -357,16 +357,21 @@ static void on_drain_ev(evutil_socket_t fd, short what, void *arg)
 
 /* The filter calls on_write only when it deflates something, so output
  * held back because the bytes below it were many (output_full) would wait
- * for good once the socket drains them: their draining wakes on_write. */
+ * for good once the socket drains them: their draining wakes on_write.
+ * So would pipelined commands that output_full kept waiting after the
+ * reply before them was complete (more_output already false). */
 static void under_drained(struct evbuffer *b, const struct evbuffer_cb_info *info,
 			  void *arg)
 {
 	struct conn *c = arg;
+	bool waiting;
 
 	(void)b;
 	if (info->n_deleted == 0 || c->dead || c->drain_ev == NULL)
 		return;
-	if ((c->io.more_output || c->closing) && !output_full(c))
+	waiting = c->io.more_output || c->closing || c->eof ||
+		evbuffer_get_length(bufferevent_get_input(c->bev)) > 0;
+	if (waiting && !output_full(c))
 		event_active(c->drain_ev, EV_TIMEOUT, 1);
 }
 

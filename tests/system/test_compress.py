@@ -212,6 +212,40 @@ class CompressTest(unittest.TestCase):
         self.assertIn(b"e OK", w.command(b"e EXPUNGE"))
         w.close()
 
+    def append_big(self, w):
+        """Four 1 MB messages of random letters (deflated they still fill
+        the server's 1 MB output buffer)."""
+        import random
+        rnd = random.Random(4)
+        letters = bytes(b"abcdefghijklmnopqrstuvwxyz "[i % 27] for i in range(256))
+        for i in range(4):
+            text = rnd.randbytes(70 * 14000).translate(letters)
+            body = b"Subject: big %d\r\n\r\n" % i + b"\r\n".join(
+                text[k:k + 70] for k in range(0, len(text), 70)) + b"\r\n"
+            self.assertIn(b"a OK", w.command(b"a APPEND INBOX {%d}" % len(body), body))
+
+    def test_pipelined_big_fetches(self):
+        """Five pipelined FETCHes of 1 MB messages and a NOOP, compressed,
+        fifteen times.  A command that waited behind a full output after
+        the reply before it was complete used to wait for good: under the
+        DEFLATE filter only the draining of the bytes below it wakes the
+        connection, and that woke it only for a reply still being made."""
+        w = self.login()
+        w.compress()
+        self.assertIn(b"s OK", w.command(b"s SELECT INBOX"))
+        self.append_big(w)
+        for _ in range(15):
+            w.send(b"".join(b"f%d FETCH %d (BODY.PEEK[])\r\n" % (i, 1 + i % 4)
+                            for i in range(5)) + b"n NOOP\r\n")
+            # raw reads: read_line over megabytes is quadratic
+            while b"\r\nn OK" not in w.pending[-300:] or not w.pending.endswith(b"\r\n"):
+                w.fill()
+            self.assertEqual(w.pending.count(b" FETCH (BODY[] {"), 5)
+            w.pending = b""
+        self.assertIn(b"d OK", w.command(b"d STORE 1:* +FLAGS.SILENT (\\Deleted)"))
+        self.assertIn(b"e OK", w.command(b"e EXPUNGE"))
+        w.close()
+
     def big_fetch_partly_read(self, compress, then):
         """FETCH 1:* BODY[] of four 1 MB messages (random letters, so that
         even deflated they are more than the server's 1 MB output buffer)
@@ -219,18 +253,11 @@ class CompressTest(unittest.TestCase):
         then `then(w)`.  The NOOP used to be taken as soon as new bytes or
         the end of input came with the output partly drained, and the
         server's loop spun completing the FETCH (issue 11)."""
-        import random
-        rnd = random.Random(4)
-        letters = bytes(b"abcdefghijklmnopqrstuvwxyz "[i % 27] for i in range(256))
         w = self.login()
         if compress:
             w.compress()
         self.assertIn(b"s OK", w.command(b"s SELECT INBOX"))
-        for i in range(4):
-            text = rnd.randbytes(70 * 14000).translate(letters)
-            body = b"Subject: big %d\r\n\r\n" % i + b"\r\n".join(
-                text[k:k + 70] for k in range(0, len(text), 70)) + b"\r\n"
-            self.assertIn(b"a OK", w.command(b"a APPEND INBOX {%d}" % len(body), body))
+        self.append_big(w)
         w.send(b"f FETCH 1:* BODY.PEEK[]\r\nn NOOP\r\n")
         time.sleep(0.3)
         got = 0
