@@ -323,5 +323,57 @@ class BelowTheFilterTest(Base):
         self.stall("imap", self.FETCH_IDLE, half_close=True)
 
 
+class AfterStarttlsTest(unittest.TestCase):
+    """STARTTLS puts a TLS filter over the socket's bufferevent, which
+    kept the read timeout it had before the handshake: the pre-login one.
+    A client that logged in after STARTTLS was then logged out once it had
+    been idle that long, not after the autologout timer (RFC 3501 5.4,
+    RFC 9051 5.4: at least 30 minutes; here timeout_imap)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.inst = Instance.start(config={
+            "timeout_imap_preauth": str(TIMEOUT), "timeout_imap": str(4 * TIMEOUT)})
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.inst.stop()
+
+    def login(self):
+        m = imaplib.IMAP4(self.inst.host, self.inst.port("imap"))
+        m.starttls(ssl_context=self.inst.tls_context())
+        m.login("alice", self.inst.password("alice"))
+        return m
+
+    def test_logged_in_idle_beyond_preauth_timeout(self):
+        m = self.login()
+        time.sleep(2 * TIMEOUT)
+        self.assertEqual(m.noop()[0], "OK")
+        m.logout()
+
+    def test_compressed_idle_beyond_preauth_timeout(self):
+        w = Raw(self.inst, "imap")
+        w.read_line()
+        w.send(b"t STARTTLS\r\n")
+        w.until(b"t OK")
+        w.starttls()
+        w.send(b"l LOGIN alice %s\r\n" % self.inst.password("alice").encode())
+        w.until(b"l OK")
+        w.send(b"z COMPRESS DEFLATE\r\n")
+        w.until(b"z OK")
+        w.inflate = zlib.decompressobj(-15)
+        w.deflate = zlib.compressobj(6, zlib.DEFLATED, -15)
+        time.sleep(2 * TIMEOUT)
+        w.send(b"n NOOP\r\n")
+        self.assertEqual(w.until(b"n "), b"n OK NOOP completed")
+        w.close()
+
+    def test_still_logged_out_after_timeout_imap(self):
+        m = self.login()
+        time.sleep(4 * TIMEOUT + 2)
+        with self.assertRaises((imaplib.IMAP4.abort, OSError)):
+            m.noop()
+
+
 if __name__ == "__main__":
     unittest.main()
