@@ -291,6 +291,7 @@ class StallTest(Base):
             pass	# or it has already timed the client out
         c.half_close()
         self.assert_dropped(sid, c, time.time())
+        self.assertIn("[%s]: timeout" % sid, self.inst.log())
 
 
 
