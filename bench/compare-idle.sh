@@ -81,8 +81,8 @@ chown -R nobody:nogroup "$DC/mail" "$DC/home" || die "chown $DC"
 printf 'alice:{PLAIN}%s\n' "$PW" >"$DC/passwd"
 chmod 644 "$DC/passwd"
 
-"$ML_BIN" serve -d "$ML" >"$T/maillab.out" 2>&1 &
-ML_PID=$!
+maillab_serve "$ML_BIN" "$ML" "$T/maillab.out" ML_PORT=imap ML_TLS_PORT=imaps
+ML_PID=$SERVE_PID
 wait_port "$ML_PORT" || { cat "$T/maillab.out" >&2; die "maillab did not start"; }
 
 # --- Dovecot -----------------------------------------------------------------

@@ -73,8 +73,8 @@ chown -R nobody:nogroup "$DC/mail" "$DC/home" || die "chown $DC"
 printf 'alice:{PLAIN}%s\nbob:{PLAIN}%s\n' "$PW_ALICE" "$PW_BOB" >"$DC/passwd"
 chmod 644 "$DC/passwd"
 
-"$B/maillab" serve -d "$ML" >"$T/maillab.out" 2>&1 &
-ML_PID=$!
+maillab_serve "$B/maillab" "$ML" "$T/maillab.out" ML_PORT=pop3
+ML_PID=$SERVE_PID
 wait_port "$ML_PORT" || { cat "$T/maillab.out" >&2; die "maillab did not listen on $ML_PORT"; }
 
 # --- Dovecot ---------------------------------------------------------------

@@ -121,8 +121,8 @@ for u in $USERS; do
 	printf 'bench-pw-%s\n' "$u" | "$B/maillab" user add -d "$ML" "$u" --password-stdin >/dev/null ||
 		die "maillab user add $u failed"
 done
-"$B/maillab" serve -d "$ML" >"$T/maillab.out" 2>&1 &
-ML_PID=$!
+maillab_serve "$B/maillab" "$ML" "$T/maillab.out" ML_PORT=smtp
+ML_PID=$SERVE_PID
 wait_port "$ML_PORT" || { cat "$T/maillab.out" >&2; die "maillab did not listen on $ML_PORT"; }
 
 # --- Postfix -------------------------------------------------------------

@@ -59,8 +59,8 @@ trace = off
 max_connections = $((N + 100))
 max_connections_per_ip = $((N + 100))
 EOF
-"$B/maillab" serve -d "$ML" >"$T/maillab.out" 2>&1 &
-ML_PID=$!
+maillab_serve "$B/maillab" "$ML" "$T/maillab.out" PORT=smtp
+ML_PID=$SERVE_PID
 wait_port "$PORT" || { cat "$T/maillab.out" >&2; echo "idle-conns: maillab did not listen on $PORT" >&2; exit 1; }
 sleep 0.5
 before=$(kib VmRSS)

@@ -36,6 +36,47 @@ wait_port() {
 	return 1
 }
 
+# maillab_serve BIN DIR OUT VAR=KEY...: `BIN serve -d DIR` in the
+# background (pid in SERVE_PID, stdout and stderr in OUT), returning once it
+# says it listens.  Each VAR names the shell variable holding the port of
+# config key port_KEY in DIR/maillab.conf.  free_port only looks, and the
+# machine is shared: another program may bind that port before maillab
+# does, which then exits with "cannot listen on ...: Address already in
+# use".  Then every VAR gets a new free port, written into maillab.conf,
+# and the server starts again (5 tries).
+maillab_serve() {
+	ms_bin=$1 ms_dir=$2 ms_out=$3
+	shift 3
+	ms_try=1
+	while :; do
+		"$ms_bin" serve -d "$ms_dir" >"$ms_out" 2>&1 &
+		SERVE_PID=$!
+		i=0
+		while ! grep -q "listening:" "$ms_out" 2>/dev/null; do
+			kill -0 "$SERVE_PID" 2>/dev/null || break
+			i=$((i + 1))
+			[ $i -lt 300 ] || { cat "$ms_out" >&2; die "maillab did not start in 30 s"; }
+			sleep 0.1
+		done
+		grep -q "listening:" "$ms_out" 2>/dev/null && return 0
+		wait "$SERVE_PID" 2>/dev/null
+		if ! grep -q "Address already in use" "$ms_out" || [ $ms_try -ge 5 ]; then
+			cat "$ms_out" >&2
+			die "maillab did not start"
+		fi
+		echo "$BENCH: $(grep -m1 "Address already in use" "$ms_out" | sed 's/^maillab: //'); new ports, try $((ms_try + 1))" >&2
+		ms_new=""
+		for ms_map in "$@"; do
+			ms_port=$(free_port) || die "no free port"
+			case " $ms_new " in *" $ms_port "*) ms_port=$((ms_port + 1)) ;; esac
+			ms_new="$ms_new $ms_port"
+			eval "${ms_map%%=*}=\$ms_port"
+			sed -i "s/^port_${ms_map#*=}[ 	]*=.*/port_${ms_map#*=} = $ms_port/" "$ms_dir/maillab.conf"
+		done
+		ms_try=$((ms_try + 1))
+	done
+}
+
 # median [EMPTY]: the median of the numbers on stdin (EMPTY when none).
 median() {
 	sort -n | awk -v empty="${1-}" '{ v[NR] = $1 } END { if (NR == 0) print empty; else print v[int((NR + 1) / 2)] }'

@@ -133,8 +133,8 @@ route sink.test = 127.0.0.1:$SINK_ML
 EOF
 printf 'bench-pw\n' | "$B/maillab" user add -d "$ML" bench --password-stdin >/dev/null ||
 	die "maillab user add failed"
-"$B/maillab" serve -d "$ML" >"$T/maillab.out" 2>&1 &
-ML_PID=$!
+maillab_serve "$B/maillab" "$ML" "$T/maillab.out" ML_SMTP=smtp ML_SUB=submission
+ML_PID=$SERVE_PID
 PIDS="$PIDS $ML_PID"
 wait_port "$ML_SUB" || { cat "$T/maillab.out" >&2; die "maillab did not listen on $ML_SUB"; }
 AUTH=$(printf '\0bench\0bench-pw' | base64)
@@ -234,8 +234,8 @@ chown -R --reference="$MQ/mail" "$MQ/queue" || die "chown $MQ/queue"
 printf 'bench-pw\n' | "$B/maillab" user add -d "$MQ" bench --password-stdin >/dev/null ||
 	die "maillab user add failed"
 served=$(now)
-"$B/maillab" serve -d "$MQ" >"$T/bigqueue.out" 2>&1 &
-MQ_PID=$!
+maillab_serve "$B/maillab" "$MQ" "$T/bigqueue.out" MQ_SMTP=smtp MQ_SUB=submission
+MQ_PID=$SERVE_PID
 PIDS="$PIDS $MQ_PID"
 wait_port "$MQ_SMTP" || { cat "$T/bigqueue.out" >&2; die "maillab did not listen on $MQ_SMTP"; }
 # the runner has looked at every message when its CPU time stops growing

@@ -175,18 +175,28 @@ static void unit_ended(struct conn *c)
 		event_del(c->deadline_ev);
 }
 
+/* The session's idle timeout (RFC 3501 5.4, RFC 9051 5.4: the autologout
+ * timer; RFC 5321 4.5.3.2; RFC 1939 3) on the bufferevent it reads, and
+ * the same limit for a client that stops reading our replies.  Under a
+ * STARTTLS or COMPRESS filter the socket's bufferevent (raw) is where
+ * unread replies wait: the filters hand it everything at once, so it gets
+ * the write timeout and no read timeout of its own (the one it had before
+ * STARTTLS was the pre-login limit, and it logged out a client idling
+ * after LOGIN once that much time passed). */
 static void apply_timeout(struct conn *c)
 {
 	struct timeval tv;
+	const struct timeval *t;
 
 	if (c->dead || c->io.idle_timeout == c->timeout_set)
 		return;
 	c->timeout_set = c->io.idle_timeout;
 	tv.tv_sec = c->timeout_set;
 	tv.tv_usec = 0;
-	/* The same limit for a client that stops reading our replies. */
-	bufferevent_set_timeouts(c->bev, c->timeout_set ? &tv : NULL,
-				 c->timeout_set ? &tv : NULL);
+	t = c->timeout_set ? &tv : NULL;
+	bufferevent_set_timeouts(c->bev, t, t);
+	if (c->raw != NULL)
+		bufferevent_set_timeouts(c->raw, NULL, t);
 }
 
 static void on_free(evutil_socket_t fd, short what, void *arg)
