@@ -622,6 +622,15 @@ static void check_second_opener(bool holding)
 		_exit(use_index(cs, 1));
 	}
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	/* not panicked (its own recovery, at its next use, would hide it):
+	 * every call into the environment checks that first */
+	{
+		DB_TXN *txn;
+		int ret = s->env->txn_begin(s->env, NULL, &txn, 0);
+
+		ck_assert_msg(ret == 0, "%s", db_strerror(ret));
+		txn->abort(txn);
+	}
 	ck_assert(WIFEXITED(status));
 	if (holding)
 		ck_assert_msg(WEXITSTATUS(status) == 10,
