@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/dbenv.h"
 #include "common/xalloc.h"
 #include "maildir/folder.h"
 #include "maildir/index-int.h"
@@ -671,6 +672,57 @@ START_TEST(test_live_user_survives_dead_lock_holder)
 }
 END_TEST
 
+/* Whether another process finds alice's environment in use (the users
+ * lock of common/dbenv.h on USER/maillab-env.lock). */
+static bool env_in_use(const char *path)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		bool others = false;
+		int fd = dbenv_gate_enter(path, &others);
+
+		_exit(fd < 0 ? 2 : others ? 1 : 0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) < 2);
+	return WEXITSTATUS(status) == 1;
+}
+
+/* Two handles of one user's environment in one process (an idle store
+ * still being closed by one thread while another opens the user anew):
+ * the second joins, and its close keeps the users lock of the first
+ * (fcntl locks belong to the process: closing any descriptor of the file
+ * would drop them all, and the next opener elsewhere would recover the
+ * environment under the first handle). */
+START_TEST(test_second_handle_in_process)
+{
+	struct maildir_store *s = NULL, *cs = xcalloc(1, sizeof(*cs));
+	const char *path;
+	int fd, r;
+
+	ck_assert_int_eq(deliver_text(mail, "alice", NULL, MSG_A), 0);
+	ck_assert_int_eq(maildir_store_open(mail, "alice", &s, err, sizeof(err)), 0);
+	path = maildir_store_path(s);
+	ck_assert(env_in_use(path));
+	cs->user = "alice";
+	cs->path = xstrdup(path);
+	fd = lock_index(path, true);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_msg(idx_open(cs, err, sizeof(err)) == 0, "%s", err);
+	lock_index_release(fd);
+	ck_assert(cs->env_others);
+	idx_close(cs);
+	ck_assert(env_in_use(path));
+	r = use_index(s, 1);	/* the first handle works on */
+	ck_assert_msg(r == 0, "step %d: %s", r, err);
+	maildir_store_close(&s);
+	free(cs->path);
+	free(cs);
+}
+END_TEST
+
 /* The owner mark: failchk runs only when another process used the index
  * since this one last did. */
 START_TEST(test_owner_mark)
@@ -781,6 +833,7 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_last_user_died_recovers);
 	tcase_add_test(tc, test_live_user_survives_second_opener);
 	tcase_add_test(tc, test_live_user_survives_dead_lock_holder);
+	tcase_add_test(tc, test_second_handle_in_process);
 	tcase_add_test(tc, test_owner_mark);
 	tcase_add_test(tc, test_no_final_eol);
 	suite_add_tcase(s, tc);
