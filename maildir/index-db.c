@@ -111,7 +111,10 @@ int idx_failchk(struct maildir_store *s, char *err_r, size_t errlen)
 	if (ret != 0) {
 		/* A process died inside the DB library: only recovery
 		 * helps.  The caller holds the exclusive index lock, so no
-		 * other session of this user is inside the DB now. */
+		 * other session of this user is inside the DB now; the
+		 * reopen recovers only when no other process has the
+		 * environment open (index-env.c), else it fails, and the
+		 * next lock here tries again (s->env NULL). */
 		log_msg("maildir", NULL, "index of %s: %s: running recovery",
 			s->user, db_strerror(ret));
 		idx_close(s);

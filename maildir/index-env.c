@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 
 #include "common/dbenv.h"
 #include "common/log.h"
+#include "common/xalloc.h"
 #include "maildir/fsutil.h"
 #include "maildir/index-int.h"
 
@@ -218,18 +220,155 @@ static void env_configure(struct maildir_store *s)
 	env->log_set_config(env, DB_LOG_ZERO, 1);
 }
 
+/* The users lock of each user's environment this process has open
+ * (dbenv_gate_enter on USER/maillab-env.lock).  fcntl locks belong to the
+ * process, and closing any descriptor of the file drops them all, so the
+ * handles of one user in this process (an idle store still being closed
+ * by one thread while another opens the user anew, mailbox.c) share one
+ * descriptor, counted.  An entry made before a fork() belongs to the
+ * parent (the child does not have its locks) and is ignored by the
+ * child. */
+struct env_user {
+	struct env_user *next;
+	char *path;			/* MAIL_ROOT/USER */
+	pid_t pid;
+	int fd;
+	unsigned int refs;
+};
+
+static pthread_mutex_t env_users_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct env_user *env_users;
+
+static struct env_user *env_user_find(const char *path)
+{
+	struct env_user *u;
+
+	for (u = env_users; u != NULL; u = u->next)
+		if (u->pid == getpid() && strcmp(u->path, path) == 0)
+			return u;
+	return NULL;
+}
+
+/* Before the open: takes the gate and the users lock into
+ * s->env_lock_fd, and sets s->env_others.  1 when the gate is ours (to
+ * leave with env_gate_open), 0 when our own other handle of the same
+ * environment holds the users lock already (nothing to leave), or -1 with
+ * errno.  The caller holds the user's exclusive index lock, so no other
+ * thread of this process opens this environment meanwhile. */
+static int env_users_enter(struct maildir_store *s)
+{
+	struct env_user *u;
+	int ret = 1;
+
+	pthread_mutex_lock(&env_users_lock);
+	if ((u = env_user_find(s->path)) != NULL) {
+		/* our own other handle uses it: join, never recover */
+		u->refs++;
+		s->env_lock_fd = u->fd;
+		s->env_others = true;
+		ret = 0;
+	} else if ((s->env_lock_fd = dbenv_gate_enter(s->path,
+						      &s->env_others)) < 0) {
+		ret = -1;
+	} else {
+		u = xcalloc(1, sizeof(*u));
+		u->path = xstrdup(s->path);
+		u->pid = getpid();
+		u->fd = s->env_lock_fd;
+		u->refs = 1;
+		u->next = env_users;
+		env_users = u;
+	}
+	pthread_mutex_unlock(&env_users_lock);
+	return ret;
+}
+
+/* After a successful open: lets the next opener in (the users lock is
+ * kept until env_users_release). */
+static void env_gate_open(struct maildir_store *s)
+{
+	struct env_user *u;
+
+	pthread_mutex_lock(&env_users_lock);
+	u = env_user_find(s->path);
+	if (u != NULL && u->fd == s->env_lock_fd) {
+		dbenv_gate_leave(&u->fd, true);
+		if (u->fd < 0) {
+			/* could not unlock, so closed: the users lock is
+			 * gone, and with the entry left behind the next
+			 * open in this process only joins */
+			log_msg("maildir", NULL, "index of %s: %s: unlock: %s",
+				s->user, DBENV_LOCK_FILE, strerror(errno));
+			s->env_lock_fd = -1;
+		}
+	}
+	pthread_mutex_unlock(&env_users_lock);
+}
+
+/* After DB_ENV->close: drops this handle's share of the users lock (the
+ * last one closes the descriptor, and the next opener may recover). */
+static void env_users_release(struct maildir_store *s)
+{
+	struct env_user *u, **pp;
+
+	if (s->env_lock_fd < 0)
+		return;
+	pthread_mutex_lock(&env_users_lock);
+	for (pp = &env_users; (u = *pp) != NULL; pp = &u->next)
+		if (u->pid == getpid() && u->fd == s->env_lock_fd &&
+		    strcmp(u->path, s->path) == 0)
+			break;
+	if (u != NULL && --u->refs == 0) {
+		*pp = u->next;
+		dbenv_gate_release(&u->fd);
+		free(u->path);
+		free(u);
+	}
+	s->env_lock_fd = -1;
+	pthread_mutex_unlock(&env_users_lock);
+}
+
+/* failchk right after joining an environment that others use, while the
+ * gate still keeps every other opener out (and the user's index lock
+ * every other failchk, idx_failchk): releases what a process that died
+ * inside Berkeley DB held.  0, or the DB_* code. */
+static int env_failchk(struct maildir_store *s)
+{
+	int ret = s->env->failchk(s->env, 0);
+
+	if (ret != 0)
+		log_msg("maildir", NULL, "index of %s: failchk: %s: every "
+			"process using it must close it (the next open "
+			"recovers)", s->user, db_strerror(ret));
+	return ret;
+}
+
 /* 0, or the errno value or DB_* code of the failure (err_r says it). */
 static int env_open(struct maildir_store *s, const char *home,
 		    char *err_r, size_t errlen)
 {
-	const u_int32_t flags = DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK |
-		DB_INIT_LOG | DB_INIT_MPOOL | DB_THREAD | DB_RECOVER |
-		DB_REGISTER;
+	u_int32_t flags = DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK |
+		DB_INIT_LOG | DB_INIT_MPOOL | DB_THREAD;
 	const char *what = "open";
 	bool existed = primary_exists(home), creating = false;
-	int ret;
+	int ret, gated;
 
 	s->env_syserr = 0;
+	if ((gated = env_users_enter(s)) < 0) {
+		ret = errno;
+		snprintf(err_r, errlen, "%s/%s: %s", s->path, DBENV_LOCK_FILE,
+			 strerror(ret));
+		return ret;
+	}
+	/* The gate says who else has the environment open (it replaces
+	 * DB_REGISTER, whose recovery ran whenever a process had died,
+	 * beside live users, and panicked them: DB_RUNRECOVERY).  Nobody:
+	 * DB_RECOVER, which rebuilds whatever a killed process left from
+	 * the log.  Someone: join, then failchk (env_failchk), which frees
+	 * a dead process's locks and aborts its transactions without
+	 * touching the live ones. */
+	if (!s->env_others)
+		flags |= DB_RECOVER;
 	if (fill_regions(home) < 0) {
 		ret = errno;
 		what = "region files";
@@ -239,9 +378,16 @@ static int env_open(struct maildir_store *s, const char *home,
 		goto fail;
 	env_configure(s);
 	if ((ret = s->env->open(s->env, home, flags, 0600)) != 0) {
-		creating = !existed;
+		/* (joined: another process made it) */
+		creating = !existed && !s->env_others;
 		goto fail;
 	}
+	if (s->env_others && (ret = env_failchk(s)) != 0) {
+		what = "failchk";
+		goto fail;
+	}
+	if (gated)
+		env_gate_open(s);
 	if (reserve_mapped_regions(home) < 0) {
 		ret = errno;
 		what = "reserving region files";
@@ -261,6 +407,8 @@ fail:
 	env_discard(s);
 	if (creating)
 		remove_unfinished_env(home);
+	/* (closing the lock file's descriptor also leaves the gate) */
+	env_users_release(s);
 	return ret;
 }
 
@@ -296,6 +444,8 @@ int idx_open(struct maildir_store *s, char *err_r, size_t errlen)
 	int ret = -1, r;
 
 	s->mark_fd = -1;
+	s->env_lock_fd = -1;
+	s->env_others = false;
 	buf_printf(&home, "%s/%s", s->path, INDEX_DIR);
 	if (fs_mkdir(home.data) < 0) {
 		snprintf(err_r, errlen, "mkdir(%s): %s", home.data,
@@ -308,6 +458,15 @@ int idx_open(struct maildir_store *s, char *err_r, size_t errlen)
 		goto out;
 	}
 	room = free_bytes(home.data);
+	if (s->env_others) {
+		/* Others use it: never removed under them.  What failed
+		 * (failchk: a process died inside the library) needs the
+		 * recovery of an open with nobody else in. */
+		log_msg("maildir", NULL, "index of %s not opened (%s): in use "
+			"by other processes: kept", s->user, err_r);
+		errno = r > 0 ? r : EAGAIN;
+		goto out;
+	}
 	if (!idx_open_rebuild_ok(r, s->env_syserr, room)) {
 		/* Trouble that passes (a full disk, I/O, locks): the index
 		 * and its UIDVALIDITYs, UIDs and keywords are kept. */
@@ -357,10 +516,13 @@ void idx_close(struct maildir_store *s)
 		s->env->close(s->env, 0);
 	}
 	s->env = NULL;
+	/* only now: until the close is done this process still uses it */
+	env_users_release(s);
 }
 
 void idx_close_stale(struct maildir_store *s)
 {
 	close_mark(s);
 	env_discard(s);
+	env_users_release(s);
 }

@@ -26,6 +26,7 @@
  * atomicity and crash recovery.  The one exception, the message cache
  * ("C", written and read by FETCH without the lock), uses transactions
  * that never wait (idx_begin_unlocked). */
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -87,6 +88,10 @@ struct maildir_store {
 	int env_syserr;		/* errno the library reported while opening
 				 * env (ENOSPC, EIO ...), or 0 */
 	int mark_fd;		/* index.lock, for its owner mark, or -1 */
+	int env_lock_fd;	/* USER/maillab-env.lock, the users lock of
+				 * env (index-env.c), or -1 */
+	bool env_others;	/* other processes had env open when it was
+				 * opened (no recovery, no rebuild) */
 	int refs;
 	/* refs 0: kept open for the next session (mailbox.c); the index
 	 * file as it was then, to see whether it was replaced since */
@@ -124,6 +129,10 @@ int idx_open(struct maildir_store *s, char *err_r, size_t errlen);
  * EAGAIN and lock timeouts are temporary: the index is kept. */
 #define IDX_REBUILD_ROOM ((uint64_t)40 << 20)
 bool idx_open_rebuild_ok(int ret, int syserr, uint64_t free_bytes);
+/* Who else has the environment open, and so whether its open may run
+ * recovery, is told by the protocol of common/dbenv.h (dbenv_gate_enter)
+ * on USER/maillab-env.lock: outside INDEX_DIR, which a rebuild removes
+ * while other processes may hold the lock. */
 /* Checkpoints and closes an open environment. */
 void idx_close(struct maildir_store *s);
 /* Closes handles whose index files were deleted or replaced since (an idle

@@ -184,8 +184,9 @@ int maildir_store_open(const char *mail_root, const char *user,
 		buf_free(&path);
 		return -1;
 	}
-	/* One environment handle per process (DB_REGISTER): the same
-	 * directory must give the same key however it was spelt. */
+	/* One environment handle per user and process (and one users lock,
+	 * index-env.c): the same directory must give the same key however
+	 * it was spelt. */
 	real = realpath(path.data, NULL);
 	if (real != NULL) {
 		buf_clear(&path);
@@ -198,8 +199,8 @@ int maildir_store_open(const char *mail_root, const char *user,
 		if (strcmp(s->path, path.data) == 0)
 			break;
 	if (s != NULL && s->refs == 0 && !idle_store_valid(s)) {
-		/* closed before the new open: DB_REGISTER allows one
-		 * environment handle per process */
+		/* closed before the new open: one environment handle per
+		 * user and process */
 		*pp = s->next;
 		store_free(s, true);
 		s = NULL;

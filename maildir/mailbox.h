@@ -29,6 +29,9 @@
  *   maillab-index/             Berkeley DB environment (index.db, logs,
  *                              region files: ~32 MB of disk, reserved at
  *                              open, index-int.h), index.lock, pop3.lock
+ *   maillab-env.lock           who has that environment open (fcntl
+ *                              locks, common/dbenv.h): outside it, so a
+ *                              rebuild of the index never removes it
  * and MAIL_ROOT/.tmp/ holds deliveries in progress (maildir_delivery_*).
  *
  * Keywords (IMAP flags without '\') live only in the index, up to

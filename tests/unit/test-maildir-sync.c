@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/dbenv.h"
 #include "common/xalloc.h"
 #include "maildir/folder.h"
 #include "maildir/index-int.h"
@@ -368,7 +369,8 @@ END_TEST
  * forever (failchk, which the owner mark in index.lock asks for).  The
  * other process follows the index protocol: the exclusive index lock for a
  * change (`locked`), or idx_enter for a use without it (a cache write). */
-static void die_holding_db_locks(struct maildir_store *s, bool locked)
+static void die_holding_db_locks(const char *path, bool locked,
+				 bool holding)
 {
 	struct maildir_store *cs = xcalloc(1, sizeof(*cs));
 	struct frec f;
@@ -377,7 +379,7 @@ static void die_holding_db_locks(struct maildir_store *s, bool locked)
 
 	/* A fresh handle of our own (not the parent's). */
 	cs->user = "alice";
-	cs->path = xstrdup(maildir_store_path(s));
+	cs->path = xstrdup(path);
 	if (idx_open(cs, e, sizeof(e)) < 0)
 		_exit(1);
 	if (locked ? store_lock(cs, e, sizeof(e)) < 0 : idx_enter(cs) < 0)
@@ -385,24 +387,25 @@ static void die_holding_db_locks(struct maildir_store *s, bool locked)
 	if (idx_begin(cs, &txn) < 0 || idx_folder_get(cs, txn, "", &f) != 0 ||
 	    idx_folder_put(cs, txn, "", &f) < 0)
 		_exit(1);
+	/* or not holding any: it dies between two uses */
+	if (!holding && idx_commit(txn) < 0)
+		_exit(1);
 }
 
-static void check_dead_lock_holder(bool locked)
+/* A child process that opens the index of alice, dies inside it
+ * (die_holding_db_locks) and is reaped. */
+static void kill_index_user(bool locked, bool holding)
 {
-	struct maildir_store *s = NULL;
-	struct maildir_box *box;
-	struct maildir_changes ch;
+	char path[1100];
 	int pfd[2], status;
 	char c;
 	pid_t pid;
 
-	ck_assert_int_eq(deliver_text(mail, "alice", NULL, MSG_A), 0);
-	ck_assert_int_eq(maildir_store_open(mail, "alice", &s, err, sizeof(err)), 0);
-	ck_assert_int_eq(maildir_box_open(s, "INBOX", 0, &box, err, sizeof(err)), 0);
+	snprintf(path, sizeof(path), "%s/alice", mail);
 	ck_assert_int_eq(pipe(pfd), 0);
 	pid = fork();
 	if (pid == 0) {
-		die_holding_db_locks(s, locked);
+		die_holding_db_locks(path, locked, holding);
 		if (write(pfd[1], "x", 1) != 1)
 			_exit(1);
 		pause();
@@ -413,6 +416,18 @@ static void check_dead_lock_holder(bool locked)
 	kill(pid, SIGKILL);
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	close(pfd[0]);
+}
+
+static void check_dead_lock_holder(bool locked)
+{
+	struct maildir_store *s = NULL;
+	struct maildir_box *box;
+	struct maildir_changes ch;
+
+	ck_assert_int_eq(deliver_text(mail, "alice", NULL, MSG_A), 0);
+	ck_assert_int_eq(maildir_store_open(mail, "alice", &s, err, sizeof(err)), 0);
+	ck_assert_int_eq(maildir_box_open(s, "INBOX", 0, &box, err, sizeof(err)), 0);
+	kill_index_user(locked, true);
 	ck_assert_int_eq(deliver_text(mail, "alice", NULL, MSG_B), 0);
 	ck_assert_msg(maildir_box_sync(box, &ch, err, sizeof(err)) == 0, "%s", err);
 	ck_assert_uint_eq(ch.n_new, 1);
@@ -503,6 +518,208 @@ END_TEST
 START_TEST(test_dead_unlocked_user)
 {
 	check_dead_lock_holder(false);
+}
+END_TEST
+
+/* Reads and changes alice's INBOX (which holds `count` messages, the
+ * first unflagged) through s: 0, or the step that failed. */
+static int use_index(struct maildir_store *s, size_t count)
+{
+	struct maildir_box *box;
+	struct maildir_changes ch;
+	uint32_t uid;
+	int ret = 0;
+
+	if (maildir_box_open(s, "INBOX", 0, &box, err, sizeof(err)) < 0)
+		return 1;
+	if (maildir_box_count(box) != count)
+		ret = 2;
+	uid = maildir_box_msg(box, 0)->uid;
+	if (ret == 0 && maildir_box_store(box, &uid, 1, MAILDIR_STORE_ADD,
+					  MAILDIR_FLAG_FLAGGED, 0, err,
+					  sizeof(err)) < 0)
+		ret = 3;
+	if (ret == 0 && deliver_text(mail, "alice", NULL, MSG_B) < 0)
+		ret = 4;
+	if (ret == 0 && maildir_box_sync(box, &ch, err, sizeof(err)) < 0)
+		ret = 5;
+	if (ret == 0 && ch.n_new != 1)
+		ret = 6;
+	if (ret == 0)
+		maildir_changes_free(&ch);
+	if (ret == 0 && !(maildir_box_msg(box, 0)->flags & MAILDIR_FLAG_FLAGGED))
+		ret = 7;
+	maildir_box_close(&box);
+	return ret;
+}
+
+/* The last process with the environment open died inside it: the next
+ * opener, alone, recovers it (DB_RECOVER) and uses it. */
+START_TEST(test_last_user_died_recovers)
+{
+	struct maildir_store *s = NULL;
+	struct stat st;
+	char path[1100];
+	int r, status;
+	pid_t pid;
+
+	ck_assert_int_eq(deliver_text(mail, "alice", NULL, MSG_A), 0);
+	/* INBOX indexed by a process that is gone (it closed it) */
+	if ((pid = fork()) == 0) {
+		struct maildir_box *box;
+
+		if (maildir_store_open(mail, "alice", &s, err, sizeof(err)) < 0 ||
+		    maildir_box_open(s, "INBOX", 0, &box, err, sizeof(err)) < 0)
+			_exit(1);
+		maildir_box_close(&box);
+		maildir_store_close(&s);
+		exit(0);	/* closes the idle store (atexit) */
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	kill_index_user(true, true);
+	ck_assert_msg(maildir_store_open(mail, "alice", &s, err,
+					 sizeof(err)) == 0, "%s", err);
+	ck_assert(!s->env_others);	/* nobody else: recovered */
+	r = use_index(s, 1);
+	ck_assert_msg(r == 0, "step %d: %s", r, err);
+	/* the users lock is beside the index directory, not in it */
+	snprintf(path, sizeof(path), "%s/alice/maillab-env.lock", mail);
+	ck_assert_int_eq(stat(path, &st), 0);
+	maildir_store_close(&s);
+}
+END_TEST
+
+/* A process died with the environment open while this one still uses
+ * it: a second opener (another process) joins and runs failchk instead of
+ * recovering (DB_REGISTER | DB_RECOVER recovered, and that panicked this
+ * one: DB_RUNRECOVERY), and this one goes on reading and writing.
+ * `holding`: the dead one held Berkeley DB locks, whose mutexes failchk
+ * cannot free ("BDB2027 unable to destroy mutex"): then the second opener
+ * fails cleanly, and the live process recovers the environment at its
+ * next use (idx_failchk), once alone. */
+static void check_second_opener(bool holding)
+{
+	struct maildir_store *s = NULL;
+	struct maildir_box *box;
+	int status, r;
+	pid_t pid;
+
+	ck_assert_int_eq(deliver_text(mail, "alice", NULL, MSG_A), 0);
+	ck_assert_int_eq(maildir_store_open(mail, "alice", &s, err, sizeof(err)), 0);
+	ck_assert_int_eq(maildir_box_open(s, "INBOX", 0, &box, err, sizeof(err)), 0);
+	ck_assert_uint_eq(maildir_box_count(box), 1);
+	kill_index_user(true, holding);
+	pid = fork();
+	if (pid == 0) {
+		struct maildir_store *cs = NULL;
+
+		if (maildir_store_open(mail, "alice", &cs, err, sizeof(err)) < 0) {
+			fprintf(stderr, "second opener: %s\n", err);
+			_exit(10);
+		}
+		if (!cs->env_others)
+			_exit(11);
+		_exit(use_index(cs, 1));
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	/* not panicked (its own recovery, at its next use, would hide it):
+	 * every call into the environment checks that first */
+	{
+		DB_TXN *txn;
+		int ret = s->env->txn_begin(s->env, NULL, &txn, 0);
+
+		ck_assert_msg(ret == 0, "%s", db_strerror(ret));
+		txn->abort(txn);
+	}
+	ck_assert(WIFEXITED(status));
+	if (holding)
+		ck_assert_msg(WEXITSTATUS(status) == 10,
+			      "second opener: status %d", status);
+	else
+		ck_assert_msg(WEXITSTATUS(status) == 0,
+			      "second opener: status %d", status);
+	maildir_box_close(&box);
+	/* the first user's handle still works */
+	r = use_index(s, holding ? 1 : 2);
+	ck_assert_msg(r == 0, "step %d: %s", r, err);
+	/* and a third opener joins it */
+	pid = fork();
+	if (pid == 0) {
+		struct maildir_store *cs = NULL;
+
+		if (maildir_store_open(mail, "alice", &cs, err, sizeof(err)) < 0)
+			_exit(10);
+		_exit(cs->env_others ? use_index(cs, holding ? 2 : 3) : 11);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "third opener: status %d", status);
+	r = use_index(s, holding ? 3 : 4);
+	ck_assert_msg(r == 0, "step %d: %s", r, err);
+	maildir_store_close(&s);
+}
+
+START_TEST(test_live_user_survives_second_opener)
+{
+	check_second_opener(false);
+}
+END_TEST
+
+START_TEST(test_live_user_survives_dead_lock_holder)
+{
+	check_second_opener(true);
+}
+END_TEST
+
+/* Whether another process finds alice's environment in use (the users
+ * lock of common/dbenv.h on USER/maillab-env.lock). */
+static bool env_in_use(const char *path)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		bool others = false;
+		int fd = dbenv_gate_enter(path, &others);
+
+		_exit(fd < 0 ? 2 : others ? 1 : 0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) < 2);
+	return WEXITSTATUS(status) == 1;
+}
+
+/* Two handles of one user's environment in one process (an idle store
+ * still being closed by one thread while another opens the user anew):
+ * the second joins, and its close keeps the users lock of the first
+ * (fcntl locks belong to the process: closing any descriptor of the file
+ * would drop them all, and the next opener elsewhere would recover the
+ * environment under the first handle). */
+START_TEST(test_second_handle_in_process)
+{
+	struct maildir_store *s = NULL, *cs = xcalloc(1, sizeof(*cs));
+	const char *path;
+	int fd, r;
+
+	ck_assert_int_eq(deliver_text(mail, "alice", NULL, MSG_A), 0);
+	ck_assert_int_eq(maildir_store_open(mail, "alice", &s, err, sizeof(err)), 0);
+	path = maildir_store_path(s);
+	ck_assert(env_in_use(path));
+	cs->user = "alice";
+	cs->path = xstrdup(path);
+	fd = lock_index(path, true);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_msg(idx_open(cs, err, sizeof(err)) == 0, "%s", err);
+	lock_index_release(fd);
+	ck_assert(cs->env_others);
+	idx_close(cs);
+	ck_assert(env_in_use(path));
+	r = use_index(s, 1);	/* the first handle works on */
+	ck_assert_msg(r == 0, "step %d: %s", r, err);
+	maildir_store_close(&s);
+	free(cs->path);
+	free(cs);
 }
 END_TEST
 
@@ -613,6 +830,10 @@ Suite *unit_suite(void)
 	tcase_add_test(tc, test_uid_order_ties);
 	tcase_add_test(tc, test_dead_lock_holder);
 	tcase_add_test(tc, test_dead_unlocked_user);
+	tcase_add_test(tc, test_last_user_died_recovers);
+	tcase_add_test(tc, test_live_user_survives_second_opener);
+	tcase_add_test(tc, test_live_user_survives_dead_lock_holder);
+	tcase_add_test(tc, test_second_handle_in_process);
 	tcase_add_test(tc, test_owner_mark);
 	tcase_add_test(tc, test_no_final_eol);
 	suite_add_tcase(s, tc);
