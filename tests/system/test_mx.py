@@ -34,20 +34,23 @@ def free_udp_port():
     return port
 
 
-def wait_dns(port, timeout=20):
+def wait_dns(port, proc=None, timeout=20):
     """Waits until the server on port answers a query (an MX query for
     b.test): under load dnsmasq may start after the first lookup, which
-    must not be what the test measures."""
+    must not be what the test measures.  Returns False at once when proc
+    (dnsmasq) has exited: its port was taken meanwhile."""
     query = (b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00"
              b"\x01b\x04test\x00\x00\x0f\x00\x01")
     deadline = time.time() + timeout
     while time.time() < deadline:
+        if proc is not None and proc.poll() is not None:
+            return False
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         s.settimeout(0.5)
         try:
             s.sendto(query, ("127.0.0.1", port))
             if s.recv(512)[:2] == b"\x12\x34":
-                return
+                return True
         except OSError:
             time.sleep(0.1)
         finally:
@@ -65,8 +68,25 @@ BIG_MX = ["--mx-host=big.test,mx-%02d.with-a-rather-long-name-to-fill-the-"
 class MxRouting(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="maillab-dns-")
-        self.dns_port = free_udp_port()
-        self.dns = subprocess.Popen([
+        # free_udp_port only looks: another test run on the machine may
+        # take the port before dnsmasq binds it, and then dnsmasq exits
+        for _ in range(5):
+            self.dns_port = free_udp_port()
+            self.dns = self.start_dnsmasq()
+            if wait_dns(self.dns_port, self.dns):
+                break
+            self.dns.wait(timeout=10)
+        else:
+            raise AssertionError("dnsmasq did not start: %s" %
+                                 self.dns.stderr.read().decode(errors="replace"))
+        self.b = Instance.start(config={"domains": "b.test, plain.test, big.test"})
+        self.a = Instance.start(config=dict(
+            LAB_TIMINGS, domains="a.test",
+            dns_server="127.0.0.1:%d" % self.dns_port,
+            relay_port=str(self.b.port("smtp"))))
+
+    def start_dnsmasq(self):
+        return subprocess.Popen([
             dnsmasq_binary(), "--keep-in-foreground", "--port=%d" % self.dns_port,
             "--listen-address=127.0.0.1", "--bind-interfaces", "--no-resolv",
             "--no-hosts", "--conf-file=/dev/null", "--pid-file=",
@@ -81,12 +101,6 @@ class MxRouting(unittest.TestCase):
             "--dns-rr=null.test,15,000000",
         ] + BIG_MX + ["--host-record=good.big.test,127.0.0.1"],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        wait_dns(self.dns_port)
-        self.b = Instance.start(config={"domains": "b.test, plain.test, big.test"})
-        self.a = Instance.start(config=dict(
-            LAB_TIMINGS, domains="a.test",
-            dns_server="127.0.0.1:%d" % self.dns_port,
-            relay_port=str(self.b.port("smtp"))))
 
     def tearDown(self):
         self.a.stop()
